@@ -1,0 +1,243 @@
+//! The command-line edge: turns arguments into library calls, prints the
+//! reports, and maps errors to exit codes.
+
+pub mod opt;
+mod render;
+
+use anyhow::Context;
+use opt::{Command, DevAction, Format, Opt};
+use schemactl::commands::{self, Notice};
+use schemactl::config::{Overrides, Settings};
+use schemactl::plan::{MigrateOptions, RollbackTarget};
+use schemactl::{embedded, exit_code, Error};
+use std::io::IsTerminal;
+
+/// Runs the command and returns the exit code.
+pub async fn run(opt: Opt) -> Result<i32, Error> {
+    let global = opt.global;
+    let overrides = Overrides {
+        config_file: global.config,
+        database_url: global.database_url,
+        migrations_dir: global.migrations_dir,
+        history_schema: global.history_schema,
+        history_table: global.history_table,
+        lock_timeout: global.lock_timeout,
+        statement_timeout: global.statement_timeout,
+        lock_wait: global.lock_wait,
+    };
+    let settings = Settings::resolve(overrides)?;
+    let terminal = std::io::stderr().is_terminal();
+    let mut notify = move |notice: Notice| print_notice(&notice, terminal);
+    match opt.command {
+        Command::Migrate {
+            to,
+            dry_run,
+            allow_out_of_order,
+            format,
+        } => {
+            let options = MigrateOptions {
+                target: to,
+                allow_out_of_order,
+            };
+            let report =
+                commands::migrate::migrate(&settings, options, dry_run, &mut notify).await?;
+            emit(format, &report, || {
+                render::run_report(&report, "Applied", "Nothing to migrate")
+            });
+            Ok(exit_code::OK)
+        }
+        Command::Rollback {
+            steps,
+            to,
+            dry_run,
+            accept_changed_down,
+            format,
+        } => {
+            let target = match to {
+                Some(version) => RollbackTarget::To(version),
+                None => RollbackTarget::Steps(steps.unwrap_or(1)),
+            };
+            let report = commands::rollback::rollback(
+                &settings,
+                target,
+                accept_changed_down,
+                dry_run,
+                &mut notify,
+            )
+            .await?;
+            emit(format, &report, || {
+                render::run_report(&report, "Rolled back", "Nothing to roll back")
+            });
+            Ok(exit_code::OK)
+        }
+        Command::Status { format } => {
+            let report = commands::status::status(&settings, false, &mut notify).await?;
+            emit(format, &report, || render::status(&report));
+            Ok(exit_code::OK)
+        }
+        Command::Validate {
+            fail_on_pending,
+            allow_out_of_order,
+            format,
+        } => {
+            let report =
+                commands::status::status(&settings, allow_out_of_order, &mut notify).await?;
+            let (text, ok) = render::validate(&report, fail_on_pending);
+            match format {
+                Format::Text => print!("{text}"),
+                Format::Json => print_json(&serde_json::json!({ "ok": ok, "report": report })),
+            }
+            Ok(if ok {
+                exit_code::OK
+            } else {
+                exit_code::PROBLEMS_FOUND
+            })
+        }
+        Command::Baseline { version } => {
+            let report = commands::baseline::baseline(&settings, version, &mut notify).await?;
+            println!(
+                "Recorded {} migration(s) up to version {version} as applied (baseline) on {}.",
+                report.executed.len(),
+                report.database
+            );
+            Ok(exit_code::OK)
+        }
+        Command::Repair {
+            remove_failed,
+            mark_applied,
+            accept_checksum,
+            forget,
+        } => {
+            use commands::repair::Repair;
+            let repair = match (remove_failed, mark_applied, accept_checksum, forget) {
+                (Some(v), ..) => Repair::RemoveFailed(v),
+                (_, Some(v), ..) => Repair::MarkApplied(v),
+                (_, _, Some(v), _) => Repair::AcceptChecksum(v),
+                (.., Some(v)) => Repair::Forget(v),
+                _ => {
+                    return Err(Error::InvalidArgument(
+                        "say what to repair; see `schemactl repair --help`".into(),
+                    ))
+                }
+            };
+            let done = commands::repair::repair(&settings, repair, &mut notify).await?;
+            println!("Repaired {done}.");
+            Ok(exit_code::OK)
+        }
+        Command::New { name } => {
+            let (up, down) =
+                commands::new_migration::new_migration(&settings.migrations_dir, &name)?;
+            println!("Created {}\nCreated {}", up.display(), down.display());
+            Ok(exit_code::OK)
+        }
+        Command::Dev { action } => {
+            let dir = &settings.project_dir;
+            match action {
+                DevAction::Status => {
+                    let (root, url) = embedded::dev_server::status(dir)?;
+                    match url {
+                        Some(url) => println!(
+                            "running: {} (data in {})",
+                            schemactl::redact::redact(&url),
+                            root.display()
+                        ),
+                        None => println!("not running (data in {})", root.display()),
+                    }
+                }
+                DevAction::Stop => {
+                    let stopped = embedded::dev_server::stop(dir)?;
+                    println!(
+                        "{}",
+                        if stopped {
+                            "stopped"
+                        } else {
+                            "was not running"
+                        }
+                    );
+                }
+                DevAction::Reset => {
+                    embedded::dev_server::reset(dir)?;
+                    println!("stopped and deleted the embedded development PostgreSQL");
+                }
+            }
+            Ok(exit_code::OK)
+        }
+    }
+}
+
+/// Whether the command asked for JSON (errors are then JSON too).
+pub fn wants_json(opt: &Opt) -> bool {
+    matches!(
+        opt.command,
+        Command::Migrate {
+            format: Format::Json,
+            ..
+        } | Command::Rollback {
+            format: Format::Json,
+            ..
+        } | Command::Status {
+            format: Format::Json,
+            ..
+        } | Command::Validate {
+            format: Format::Json,
+            ..
+        }
+    )
+}
+
+/// Prints an error once, on stderr (and as JSON on stdout when asked).
+pub fn report_error(error: &Error, json: bool) {
+    eprintln!("error: {error}");
+    if json {
+        let problems = match error {
+            Error::HistoryMismatch(problems) => serde_json::to_value(problems).unwrap_or_default(),
+            Error::MigrationFailed(failure) => serde_json::to_value(failure).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+        print_json(&serde_json::json!({
+            "error": { "message": error.to_string(), "exit_code": error.exit_code(), "details": problems }
+        }));
+    }
+}
+
+fn emit<T: serde::Serialize>(format: Format, report: &T, text: impl FnOnce() -> String) {
+    match format {
+        Format::Text => print!("{}", text()),
+        Format::Json => print_json(report),
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value).context("cannot serialise the report") {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: {e:#}"),
+    }
+}
+
+fn print_notice(notice: &Notice, terminal: bool) {
+    match notice {
+        Notice::Info(message) => eprintln!("schemactl: {message}"),
+        Notice::WaitingForLock(holders) => {
+            let who: Vec<String> = holders
+                .iter()
+                .map(|h| {
+                    format!(
+                        "pid {} ({})",
+                        h.pid,
+                        h.application.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect();
+            eprintln!(
+                "schemactl: waiting for the migration lock held by {}",
+                who.join(", ")
+            );
+        }
+        Notice::Running { label } if terminal => eprint!("  applying {label} …\r"),
+        Notice::Running { .. } => {}
+        Notice::Done {
+            label,
+            execution_ms,
+        } => eprintln!("  {label} ({execution_ms} ms)          "),
+    }
+}

@@ -1,0 +1,185 @@
+//! The command line, as clap derive types. The `///` comments are the
+//! `--help` text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Migrations and schema governance for PostgreSQL.
+///
+/// Applies numbered SQL migrations under an advisory lock, each in its own
+/// transaction, and records every change (checksum, who, when, how long) in
+/// a history table. Edited, missing or failed migrations stop a run with the
+/// exact fix.
+///
+/// Without a database URL, schemactl starts a local development PostgreSQL
+/// of its own under .schemactl/ (see `schemactl dev`).
+///
+/// Exit codes: 0 ok; 1 a check found problems (history differs from the
+/// files, or a command refused to run); 2 error (arguments, configuration,
+/// files, connection); 3 a migration failed while it ran; 4 the migration
+/// lock was not free in time.
+#[derive(Debug, Parser)]
+#[command(name = "schemactl", version, max_term_width = 100)]
+pub struct Opt {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/db?sslmode=verify-full&sslrootcert=ca.crt.
+    /// Default: the DATABASE_URL variable, then `[postgres] url` in schemactl.toml, then the
+    /// embedded development server.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Configuration file [default: ./schemactl.toml when present].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Directory of migration files [default: migrations, next to schemactl.toml].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations_dir: Option<PathBuf>,
+
+    /// Schema of the history tables [default: public].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub history_schema: Option<String>,
+
+    /// Name of the history table; events go to <NAME>_events [default: schema_versions].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub history_table: Option<String>,
+
+    /// lock_timeout for each migration, e.g. 5s; a file can override it with
+    /// `-- schemactl:lock-timeout 30s` [default: 5s].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+
+    /// statement_timeout for each migration; 0 means no limit [default: 0].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
+
+    /// How long to wait for another run's migration lock [default: 60s].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_wait: Option<String>,
+}
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs: one JSON document on stdout (errors too).
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations in version order.
+    ///
+    /// Takes the migration lock, refuses when the history disagrees with the
+    /// files (edited, missing, failed or out-of-order migrations), then runs
+    /// each pending migration in its own transaction together with its
+    /// history row.
+    Migrate {
+        /// Apply only up to and including this version.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i64>,
+        /// Print the plan and the SQL, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply pending migrations older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Undo applied migrations with their down scripts, newest first.
+    ///
+    /// Refuses up front, changing nothing, when a needed down script is
+    /// missing or changed since its migration was applied.
+    Rollback {
+        /// Undo this many migrations [default: 1].
+        #[arg(long, value_name = "N", conflicts_with = "to")]
+        steps: Option<usize>,
+        /// Undo every migration newer than this version (0 undoes all).
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i64>,
+        /// Print the plan and the SQL, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Run down scripts even if they changed since their migration was applied.
+        #[arg(long)]
+        accept_changed_down: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show every migration: applied, pending, modified, missing or failed.
+    Status {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Check that the files match the history; exit 1 on any disagreement.
+    ///
+    /// Changes nothing. Use it as a deploy gate before `migrate`, or after it
+    /// with --fail-on-pending.
+    Validate {
+        /// Pending migrations are a failure too.
+        #[arg(long)]
+        fail_on_pending: bool,
+        /// Do not count pending migrations older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Record migrations up to VERSION as applied without running them.
+    ///
+    /// For adopting a database whose schema already matches them. Refused
+    /// when the history is not empty.
+    Baseline {
+        /// The newest migration the database already has.
+        #[arg(long, value_name = "VERSION")]
+        version: i64,
+    },
+    /// Fix the history after a failure or a cosmetic edit; every repair is logged.
+    #[command(group = clap::ArgGroup::new("action").required(true))]
+    Repair {
+        /// Delete the failed row of VERSION after undoing its partial changes by hand;
+        /// the next `migrate` runs it again.
+        #[arg(long, value_name = "VERSION", group = "action")]
+        remove_failed: Option<i64>,
+        /// Mark the failed VERSION applied after completing its statements by hand.
+        #[arg(long, value_name = "VERSION", group = "action")]
+        mark_applied: Option<i64>,
+        /// Record the current checksums of VERSION after a cosmetic edit of its files.
+        #[arg(long, value_name = "VERSION", group = "action")]
+        accept_checksum: Option<i64>,
+        /// Remove the record of VERSION whose file was deleted on purpose.
+        #[arg(long, value_name = "VERSION", group = "action")]
+        forget: Option<i64>,
+    },
+    /// Create the next numbered up/down migration pair.
+    New {
+        /// What the migration does, e.g. "add orders table".
+        name: String,
+    },
+    /// Manage the embedded development PostgreSQL.
+    Dev {
+        #[command(subcommand)]
+        action: DevAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevAction {
+    /// Say where it keeps its data and whether it runs.
+    Status,
+    /// Stop it (the data stays).
+    Stop,
+    /// Stop it and delete its data.
+    Reset,
+}

@@ -1,0 +1,87 @@
+//! `schemactl migrate`: apply pending migrations in order, under the lock.
+
+use super::{connect, locked, Executed, Notice, PlannedScript, RunReport};
+use crate::config::Settings;
+use crate::migration::source;
+use crate::plan::{plan_migrate, MigrateOptions};
+use crate::postgres::executor;
+use crate::Error;
+use std::time::Instant;
+
+/// Applies what is pending (or, with `dry_run`, reports what would be
+/// applied and changes nothing, not even the history table).
+pub async fn migrate(
+    settings: &Settings,
+    options: MigrateOptions,
+    dry_run: bool,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<RunReport, Error> {
+    let started = Instant::now();
+    let local = source::load(&settings.migrations_dir)?;
+    let session = connect(settings, notify).await?;
+    let client = &session.client;
+    let mut report = RunReport {
+        database: session.target.clone(),
+        history: settings.history.display(),
+        dry_run,
+        planned: Vec::new(),
+        executed: Vec::new(),
+        current_version: None,
+        total_ms: 0,
+    };
+    if dry_run {
+        let applied = settings.history.read(client).await?;
+        let plan = plan_migrate(&local, &applied, options)?;
+        report.planned = plan
+            .iter()
+            .map(|m| PlannedScript::new(m, &m.up, settings))
+            .collect();
+        report.current_version = applied.iter().map(|r| r.version).max();
+    } else {
+        locked(
+            &session,
+            settings,
+            notify,
+            async |notify: &mut dyn FnMut(Notice)| {
+                let applied = settings.history.read(client).await?;
+                report.current_version = applied.iter().map(|r| r.version).max();
+                let plan = plan_migrate(&local, &applied, options)?;
+                if plan.is_empty() {
+                    return Ok(());
+                }
+                let writer = settings.history.writer(client).await?;
+                for migration in plan {
+                    let label = migration.label();
+                    notify(Notice::Running { label: &label });
+                    match executor::apply(client, &writer, migration, &settings.execution).await {
+                        Ok(execution_ms) => {
+                            notify(Notice::Done {
+                                label: &label,
+                                execution_ms,
+                            });
+                            report.current_version = Some(
+                                report
+                                    .current_version
+                                    .map_or(migration.version, |v| v.max(migration.version)),
+                            );
+                            report.executed.push(Executed {
+                                version: migration.version,
+                                label,
+                                execution_ms,
+                            });
+                        }
+                        Err(mut failure) => {
+                            failure.applied_before =
+                                report.executed.iter().map(|e| e.label.clone()).collect();
+                            return Err(Error::MigrationFailed(failure));
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    }
+    report.total_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    Ok(report)
+}

@@ -1,0 +1,159 @@
+//! What each CLI verb does, as library functions that return a report (or an
+//! [`Error`]) and tell a [`Notice`] callback about progress. Printing is the
+//! caller's business.
+
+pub mod baseline;
+pub mod migrate;
+pub mod new_migration;
+pub mod repair;
+pub mod rollback;
+pub mod status;
+
+use crate::config::Settings;
+use crate::migration::{Migration, Script};
+use crate::postgres::advisory_lock::MigrationLock;
+use crate::postgres::DatabaseTarget;
+use crate::{embedded, Error, LockHolder};
+use tokio_postgres::Client;
+
+/// Progress worth telling a user while a command runs.
+#[derive(Debug)]
+pub enum Notice<'a> {
+    /// Something is being set up (the embedded server, …).
+    Info(&'a str),
+    /// Another run holds the migration lock; this one waits.
+    WaitingForLock(&'a [LockHolder]),
+    /// A script starts.
+    Running {
+        /// `0003_add_orders`.
+        label: &'a str,
+    },
+    /// A script finished.
+    Done {
+        /// What was done: `applied`, `rolled back`.
+        action: &'static str,
+        /// `0003_add_orders`.
+        label: &'a str,
+        /// Its duration.
+        execution_ms: i64,
+    },
+}
+
+/// An open connection and what it points at.
+pub struct Session {
+    /// The connection.
+    pub client: Client,
+    /// The target with its password removed.
+    pub target: String,
+}
+
+/// Connects to the configured database, or to the embedded development
+/// server (started if needed) when none is configured.
+pub async fn connect(
+    settings: &Settings,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<Session, Error> {
+    let url = match &settings.database_url {
+        Some(url) => url.clone(),
+        None => embedded::dev_server::ensure_running(&settings.project_dir, &mut |m| {
+            notify(Notice::Info(m))
+        })?,
+    };
+    let target = DatabaseTarget::parse(&url)?;
+    let client = target.connect().await?;
+    Ok(Session {
+        client,
+        target: target.display().to_string(),
+    })
+}
+
+/// Runs `body` while holding the migration lock, creating the history
+/// tables first. The lock is released whatever `body` returns.
+pub(crate) async fn locked<T>(
+    session: &Session,
+    settings: &Settings,
+    notify: &mut dyn FnMut(Notice),
+    body: impl AsyncFnOnce(&mut dyn FnMut(Notice)) -> Result<T, Error>,
+) -> Result<T, Error> {
+    settings.history.ensure(&session.client).await?;
+    let lock = MigrationLock::for_history(&settings.history);
+    lock.acquire(&session.client, settings.lock_wait, &mut |holders| {
+        notify(Notice::WaitingForLock(holders))
+    })
+    .await?;
+    let result = body(notify).await;
+    let released = lock.release(&session.client).await;
+    let value = result?;
+    released.map(|()| value)
+}
+
+/// A script as a dry run shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedScript {
+    /// The version.
+    pub version: i64,
+    /// `0003_add_orders`.
+    pub label: String,
+    /// The file.
+    pub path: String,
+    /// Whether it runs in a transaction.
+    pub transactional: bool,
+    /// The `lock_timeout` it runs with.
+    pub lock_timeout: String,
+    /// The `statement_timeout` it runs with.
+    pub statement_timeout: String,
+    /// Its SQL.
+    pub sql: String,
+}
+
+impl PlannedScript {
+    pub(crate) fn new(migration: &Migration, script: &Script, settings: &Settings) -> Self {
+        Self {
+            version: migration.version,
+            label: migration.label(),
+            path: script.display_path(),
+            transactional: !script.directives.no_transaction,
+            lock_timeout: script
+                .directives
+                .lock_timeout
+                .clone()
+                .unwrap_or_else(|| settings.execution.lock_timeout.clone()),
+            statement_timeout: script
+                .directives
+                .statement_timeout
+                .clone()
+                .unwrap_or_else(|| settings.execution.statement_timeout.clone()),
+            sql: script.sql.clone(),
+        }
+    }
+}
+
+/// A script that ran.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Executed {
+    /// The version.
+    pub version: i64,
+    /// `0003_add_orders`.
+    pub label: String,
+    /// How long it took.
+    pub execution_ms: i64,
+}
+
+/// What `migrate` or `rollback` did (or, in a dry run, would do).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    /// The database, password removed.
+    pub database: String,
+    /// The history table.
+    pub history: String,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// In a dry run, what would run.
+    pub planned: Vec<PlannedScript>,
+    /// What ran.
+    pub executed: Vec<Executed>,
+    /// The newest applied version afterwards.
+    pub current_version: Option<i64>,
+    /// Wall time of the whole run.
+    pub total_ms: i64,
+}

@@ -1,0 +1,48 @@
+//! `schemactl status` and `schemactl validate`: compare the files with the
+//! history. Both only read; neither creates the history table.
+
+use super::{connect, Notice};
+use crate::config::Settings;
+use crate::migration::source;
+use crate::plan::{self, State, StatusRow};
+use crate::{Error, Problem};
+
+/// Every migration with its state, and the problems that would stop `migrate`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    /// The database, password removed.
+    pub database: String,
+    /// The history table.
+    pub history: String,
+    /// One row per migration, by version.
+    pub migrations: Vec<StatusRow>,
+    /// What would stop `migrate`.
+    pub problems: Vec<Problem>,
+}
+
+impl StatusReport {
+    /// How many migrations are in `state`.
+    pub fn count(&self, state: State) -> usize {
+        self.migrations
+            .iter()
+            .filter(|row| row.state == state)
+            .count()
+    }
+}
+
+/// Reads files and history and compares them.
+pub async fn status(
+    settings: &Settings,
+    allow_out_of_order: bool,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<StatusReport, Error> {
+    let local = source::load(&settings.migrations_dir)?;
+    let session = connect(settings, notify).await?;
+    let applied = settings.history.read(&session.client).await?;
+    Ok(StatusReport {
+        database: session.target,
+        history: settings.history.display(),
+        migrations: plan::status(&local, &applied),
+        problems: plan::problems(&local, &applied, allow_out_of_order),
+    })
+}

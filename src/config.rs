@@ -1,0 +1,261 @@
+//! Configuration: command-line flags, then environment variables (`DATABASE_URL`,
+//! handled by the CLI), then `schemactl.toml`, then defaults.
+//!
+//! ```toml
+//! migrations_dir = "migrations"      # relative to this file
+//!
+//! [postgres]
+//! url = "postgres://app@db/app"      # prefer DATABASE_URL for anything with a password
+//! history_schema = "public"
+//! history_table = "schema_versions"
+//! lock_timeout = "5s"                # SET LOCAL lock_timeout for each migration
+//! statement_timeout = "0"            # SET LOCAL statement_timeout (0: no limit)
+//! lock_wait = "60s"                  # how long to wait for another run's migration lock
+//! ```
+//!
+//! Unknown keys and wrong types are errors that name the file, line and key.
+
+use crate::identifier::Identifier;
+use crate::migration::directives::validate_duration;
+use crate::postgres::executor::ExecutionSettings;
+use crate::postgres::HistoryTable;
+use crate::Error;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The name of the configuration file looked for in the working directory.
+pub const FILE_NAME: &str = "schemactl.toml";
+
+/// `schemactl.toml` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The migrations directory, relative to the file.
+    pub migrations_dir: Option<PathBuf>,
+    /// PostgreSQL settings.
+    #[serde(default)]
+    pub postgres: PostgresConfig,
+}
+
+/// The `[postgres]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// The connection URL.
+    pub url: Option<String>,
+    /// The schema of the history tables.
+    pub history_schema: Option<String>,
+    /// The name of the history table.
+    pub history_table: Option<String>,
+    /// The default `lock_timeout` of a migration.
+    pub lock_timeout: Option<String>,
+    /// The default `statement_timeout` of a migration.
+    pub statement_timeout: Option<String>,
+    /// How long to wait for the migration lock.
+    pub lock_wait: Option<String>,
+}
+
+/// What the command line says; `None` leaves the decision to the file or the default.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`.
+    pub config_file: Option<PathBuf>,
+    /// `--database-url` or `DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--migrations-dir`.
+    pub migrations_dir: Option<PathBuf>,
+    /// `--history-schema`.
+    pub history_schema: Option<String>,
+    /// `--history-table`.
+    pub history_table: Option<String>,
+    /// `--lock-timeout`.
+    pub lock_timeout: Option<String>,
+    /// `--statement-timeout`.
+    pub statement_timeout: Option<String>,
+    /// `--lock-wait`.
+    pub lock_wait: Option<String>,
+}
+
+/// The settings a command runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where `.schemactl/` (the embedded server's data) lives: the directory
+    /// of the configuration file, else the working directory.
+    pub project_dir: PathBuf,
+    /// The migrations directory.
+    pub migrations_dir: PathBuf,
+    /// The history tables.
+    pub history: HistoryTable,
+    /// Timeouts for each migration.
+    pub execution: ExecutionSettings,
+    /// How long to wait for the migration lock.
+    pub lock_wait: Duration,
+    /// The database; `None` means the embedded development server.
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// Resolves flags, the configuration file and defaults.
+    pub fn resolve(overrides: Overrides) -> Result<Self, Error> {
+        let (file, config_path) = match &overrides.config_file {
+            Some(path) => (read(path)?, Some(path.clone())),
+            None if Path::new(FILE_NAME).is_file() => {
+                (read(Path::new(FILE_NAME))?, Some(PathBuf::from(FILE_NAME)))
+            }
+            None => (FileConfig::default(), None),
+        };
+        let config_label = config_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(FILE_NAME));
+        let project_dir = config_path
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let migrations_dir = match (overrides.migrations_dir, file.migrations_dir) {
+            (Some(dir), _) => dir,
+            (None, Some(dir)) => project_dir.join(dir),
+            (None, None) => project_dir.join("migrations"),
+        };
+        let migrations_dir = migrations_dir
+            .strip_prefix("./")
+            .map(Path::to_path_buf)
+            .unwrap_or(migrations_dir);
+        let pg = file.postgres;
+        let bad = |key: &str, message: String| Error::Config {
+            path: config_label.clone(),
+            message: format!("{key}: {message}"),
+        };
+        let schema = overrides
+            .history_schema
+            .or(pg.history_schema)
+            .unwrap_or_else(|| "public".into());
+        let table = overrides
+            .history_table
+            .or(pg.history_table)
+            .unwrap_or_else(|| "schema_versions".into());
+        let schema = Identifier::parse(&schema).map_err(|m| bad("history_schema", m))?;
+        let table = Identifier::parse(&table).map_err(|m| bad("history_table", m))?;
+        let history = HistoryTable::new(schema, table).map_err(|m| bad("history_table", m))?;
+        let defaults = ExecutionSettings::default();
+        let lock_timeout = overrides
+            .lock_timeout
+            .or(pg.lock_timeout)
+            .unwrap_or(defaults.lock_timeout);
+        let statement_timeout = overrides
+            .statement_timeout
+            .or(pg.statement_timeout)
+            .unwrap_or(defaults.statement_timeout);
+        validate_duration(&lock_timeout).map_err(|m| bad("lock_timeout", m))?;
+        validate_duration(&statement_timeout).map_err(|m| bad("statement_timeout", m))?;
+        let lock_wait = overrides
+            .lock_wait
+            .or(pg.lock_wait)
+            .unwrap_or_else(|| "60s".into());
+        let lock_wait = parse_wait(&lock_wait).map_err(|m| bad("lock_wait", m))?;
+        Ok(Self {
+            project_dir,
+            migrations_dir,
+            history,
+            execution: ExecutionSettings {
+                lock_timeout,
+                statement_timeout,
+            },
+            lock_wait,
+            database_url: overrides
+                .database_url
+                .or(pg.url)
+                .filter(|u| !u.trim().is_empty()),
+        })
+    }
+}
+
+fn parse_wait(value: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(value).map_err(|e| {
+        format!("`{value}` is not a duration ({e}); write for example `60s` or `2min`")
+    })
+}
+
+fn read(path: &Path) -> Result<FileConfig, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let position = e.span().map(|span| {
+            let index = crate::migration::text_position::LineIndex::new(&text);
+            let p = index.position(&text, span.start);
+            format!(":{}:{}", p.line, p.column)
+        });
+        Error::Config {
+            path: PathBuf::from(format!(
+                "{}{}",
+                path.display(),
+                position.unwrap_or_default()
+            )),
+            message: e.message().to_string(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_with_wrong_types_or_unknown_keys_is_reported_with_its_line() {
+        let dir = std::env::temp_dir().join(format!("schemactl-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("schemactl.toml");
+        std::fs::write(
+            &path,
+            "migrations_dir = \"db\"\n[postgres]\nlock_timeout = 5\n",
+        )
+        .unwrap();
+        let error = Settings::resolve(Overrides {
+            config_file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("schemactl.toml:3:16"), "{error}");
+        std::fs::write(&path, "[postgres]\nhistory_tabel = \"x\"\n").unwrap();
+        let error = Settings::resolve(Overrides {
+            config_file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("history_tabel"), "{error}");
+        std::fs::write(&path, "migrations_dir = \"db\"\n[postgres]\nhistory_table = \"deploys\"\nlock_wait = \"2min\"\n").unwrap();
+        let settings = Settings::resolve(Overrides {
+            config_file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(settings.migrations_dir, dir.join("db"));
+        assert_eq!(settings.history.display(), "public.deploys");
+        assert_eq!(settings.lock_wait, Duration::from_secs(120));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn flags_win_and_bad_identifiers_are_refused() {
+        let overrides = Overrides {
+            history_table: Some("x; DROP TABLE y".into()),
+            config_file: None,
+            ..Default::default()
+        };
+        assert!(Settings::resolve(overrides).is_err());
+        let overrides = Overrides {
+            lock_timeout: Some("2s".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Settings::resolve(overrides).unwrap().execution.lock_timeout,
+            "2s"
+        );
+    }
+}

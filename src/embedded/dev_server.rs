@@ -1,0 +1,144 @@
+//! The development default: with no database URL at all, schemactl uses a
+//! PostgreSQL of its own under `.schemactl/postgres/` in the project
+//! directory, started on first use and kept running between runs.
+//! `schemactl dev stop` stops it, `schemactl dev reset` deletes it.
+
+use super::cluster::{free_port, Cluster, ClusterOptions};
+use crate::Error;
+use rand::distr::{Alphanumeric, SampleString};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The database the development server's URL points at.
+pub const DATABASE: &str = "postgres";
+
+/// What is remembered between runs (in `.schemactl/dev-postgres.json`, mode 0600).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct State {
+    port: u16,
+    password: String,
+}
+
+fn root(project_dir: &Path) -> PathBuf {
+    project_dir.join(".schemactl").join("postgres")
+}
+
+fn state_file(project_dir: &Path) -> PathBuf {
+    project_dir.join(".schemactl").join("dev-postgres.json")
+}
+
+fn read_state(project_dir: &Path) -> Option<State> {
+    let text = std::fs::read_to_string(state_file(project_dir)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_state(project_dir: &Path, state: &State) -> Result<(), Error> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = state_file(project_dir);
+    let text = serde_json::to_string_pretty(state).unwrap_or_default();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|source| Error::Io { path, source })
+}
+
+/// Makes sure the development server runs, creating it on first use, and
+/// returns its URL. `notify` hears what is being done (it can take seconds).
+pub fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Result<String, Error> {
+    let root = root(project_dir);
+    let state = match read_state(project_dir).filter(|_| Cluster::exists(&root)) {
+        Some(state) => state,
+        None => {
+            notify(&format!(
+                "creating the embedded development PostgreSQL in {}",
+                root.display()
+            ));
+            if root.exists() {
+                std::fs::remove_dir_all(&root).map_err(|source| Error::Io {
+                    path: root.clone(),
+                    source,
+                })?;
+            }
+            let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
+            Cluster::init(&root, &password, &ClusterOptions::default())?;
+            let state = State {
+                port: free_port()?,
+                password,
+            };
+            write_state(project_dir, &state)?;
+            state
+        }
+    };
+    let cluster = Cluster::open(&root, &state.password)?;
+    if cluster.is_running() {
+        return Ok(cluster.url(state.port, DATABASE));
+    }
+    let port = if std::net::TcpListener::bind(("127.0.0.1", state.port)).is_ok() {
+        state.port
+    } else {
+        free_port()?
+    };
+    notify(&format!(
+        "starting the embedded development PostgreSQL on 127.0.0.1:{port}"
+    ));
+    cluster.start(port)?;
+    write_state(
+        project_dir,
+        &State {
+            port,
+            password: state.password.clone(),
+        },
+    )?;
+    Ok(cluster.url(port, DATABASE))
+}
+
+/// Stops the development server; false when it was not running.
+pub fn stop(project_dir: &Path) -> Result<bool, Error> {
+    let root = root(project_dir);
+    let Some(state) = read_state(project_dir).filter(|_| Cluster::exists(&root)) else {
+        return Ok(false);
+    };
+    let cluster = Cluster::open(&root, &state.password)?;
+    if !cluster.is_running() {
+        return Ok(false);
+    }
+    cluster.stop(false)?;
+    Ok(true)
+}
+
+/// Stops the development server and deletes its data.
+pub fn reset(project_dir: &Path) -> Result<(), Error> {
+    stop(project_dir)?;
+    for path in [root(project_dir), state_file(project_dir)] {
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::Io { path, source: e })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Where the development server keeps its data, and its URL when it runs.
+pub fn status(project_dir: &Path) -> Result<(PathBuf, Option<String>), Error> {
+    let root = root(project_dir);
+    let Some(state) = read_state(project_dir).filter(|_| Cluster::exists(&root)) else {
+        return Ok((root, None));
+    };
+    let cluster = Cluster::open(&root, &state.password)?;
+    let url = cluster
+        .is_running()
+        .then(|| cluster.url(state.port, DATABASE));
+    Ok((root, url))
+}

@@ -1,0 +1,343 @@
+//! The library's error type. Each variant names a situation a user has to
+//! act on, carries what they need to act, and maps to one documented exit
+//! code.
+
+use crate::exit_code;
+use crate::migration::source::SourceProblem;
+use crate::migration::text_position::TextPosition;
+use crate::migration::{Checksum, Direction};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything that can stop a schemactl command.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The migrations directory does not exist.
+    #[error("the migrations directory {} does not exist; create it with `schemactl new <name>`, or point `--migrations-dir` (or `migrations_dir` in schemactl.toml) at it", path.display())]
+    MigrationsDirMissing {
+        /// The directory that was looked for.
+        path: PathBuf,
+    },
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// Files of the migrations directory that cannot be used as they are.
+    #[error("{}", list("the migrations cannot be used as they are:", .0))]
+    InvalidMigrations(Vec<SourceProblem>),
+    /// The recorded history disagrees with the files.
+    #[error("{}", list("the database history does not match the migration files:", .0))]
+    HistoryMismatch(Vec<Problem>),
+    /// A command refused to start because doing so would be unsafe; nothing was changed.
+    #[error("{0}")]
+    Refused(String),
+    /// A migration failed while it ran.
+    #[error("{0}")]
+    MigrationFailed(Box<MigrationFailure>),
+    /// The migration lock was not free within the wait timeout.
+    #[error("{}", lock_timeout_message(*waited, holders))]
+    LockTimeout {
+        /// How long schemactl waited.
+        waited: Duration,
+        /// The sessions holding the lock, from `pg_stat_activity`.
+        holders: Vec<LockHolder>,
+    },
+    /// The database could not be reached or refused the login.
+    #[error("cannot connect to {target}: {message}")]
+    Connect {
+        /// The target, with its password removed.
+        target: String,
+        /// Why.
+        message: String,
+    },
+    /// A query of schemactl's own failed.
+    #[error("{context}: {message}")]
+    Database {
+        /// What schemactl was doing.
+        context: String,
+        /// The server's message.
+        message: String,
+    },
+    /// TLS could not be set up as asked.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The configuration is wrong.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The configuration file, or the flag or variable.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An argument is wrong.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The embedded development PostgreSQL could not be set up or started.
+    #[error("embedded PostgreSQL: {0}")]
+    EmbeddedServer(String),
+}
+
+impl Error {
+    /// The process exit code for this error (see [`crate::exit_code`]).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::HistoryMismatch(_) | Error::Refused(_) => exit_code::PROBLEMS_FOUND,
+            Error::MigrationFailed(_) => exit_code::MIGRATION_FAILED,
+            Error::LockTimeout { .. } => exit_code::LOCK_TIMEOUT,
+            _ => exit_code::ERROR,
+        }
+    }
+}
+
+fn list<T: fmt::Display>(title: &str, items: &[T]) -> String {
+    let mut out = title.to_string();
+    for item in items {
+        out.push_str("\n  - ");
+        out.push_str(&item.to_string().replace('\n', "\n    "));
+    }
+    out
+}
+
+/// A disagreement between the migration files and the recorded history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Problem {
+    /// An applied migration's file was edited after it was applied.
+    Modified {
+        /// The version.
+        version: i64,
+        /// The file.
+        path: PathBuf,
+        /// The checksum recorded when it was applied.
+        recorded: String,
+        /// The checksum of the file now.
+        current: String,
+    },
+    /// An applied migration's file is gone.
+    Missing {
+        /// The version.
+        version: i64,
+        /// The name recorded when it was applied.
+        name: String,
+    },
+    /// A migration failed or was interrupted and left a failed row.
+    Failed {
+        /// The version.
+        version: i64,
+        /// The name recorded.
+        name: String,
+        /// The error recorded with it.
+        error: Option<String>,
+    },
+    /// A pending migration is older than the newest applied one.
+    OutOfOrder {
+        /// The pending version.
+        version: i64,
+        /// Its file.
+        path: PathBuf,
+        /// The newest applied version.
+        highest_applied: i64,
+    },
+}
+
+impl Problem {
+    /// The version the problem is about.
+    pub fn version(&self) -> i64 {
+        match self {
+            Problem::Modified { version, .. }
+            | Problem::Missing { version, .. }
+            | Problem::Failed { version, .. }
+            | Problem::OutOfOrder { version, .. } => *version,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Modified { version, path, recorded, current } => write!(
+                f,
+                "{} was edited after it was applied (applied sha256 {}, file sha256 {}).\n\
+                 Restore the file as it was applied (`git log -p -- {}`) and put the change in a new migration; \
+                 if the edit is only cosmetic, record the new checksum with `schemactl repair --accept-checksum {version}`.",
+                path.display(),
+                Checksum::from_recorded(recorded.clone()).short(),
+                Checksum::from_recorded(current.clone()).short(),
+                path.display()
+            ),
+            Problem::Missing { version, name } => write!(
+                f,
+                "version {version} ({name}) is applied but its file is missing from the migrations directory.\n\
+                 Restore the file; if it was removed on purpose, drop its record with `schemactl repair --forget {version}`."
+            ),
+            Problem::Failed { version, name, error } => write!(
+                f,
+                "version {version} ({name}) failed or was interrupted{}.\n\
+                 It ran outside a transaction, so some of its statements may have been applied: check the database, \
+                 complete or undo them by hand, then run `schemactl repair --mark-applied {version}` if it is now complete, \
+                 or `schemactl repair --remove-failed {version}` so that the next `migrate` runs it again.",
+                error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            ),
+            Problem::OutOfOrder { version, path, highest_applied } => write!(
+                f,
+                "{} (version {version}) is pending but version {highest_applied} is already applied.\n\
+                 Renumber it above {highest_applied} (`schemactl new <name>` picks the next number), \
+                 or apply it anyway with `schemactl migrate --allow-out-of-order`.",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Everything known about a migration that failed while it ran.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationFailure {
+    /// `0003_add_orders`.
+    pub label: String,
+    /// The script that failed.
+    pub path: PathBuf,
+    /// Up or down.
+    #[serde(skip)]
+    pub direction: Direction,
+    /// Whether it ran in a transaction (and so was rolled back entirely).
+    pub transactional: bool,
+    /// Where in the file the error points, when PostgreSQL said.
+    pub position: Option<TextPosition>,
+    /// The line of the file at that position.
+    pub source_line: Option<String>,
+    /// The start of the failing statement.
+    pub statement: String,
+    /// Where the failing statement starts in the file.
+    pub statement_position: Option<TextPosition>,
+    /// PostgreSQL's message (or the client's, when the connection failed).
+    pub message: String,
+    /// PostgreSQL's SQLSTATE code.
+    pub code: Option<String>,
+    /// PostgreSQL's detail.
+    pub detail: Option<String>,
+    /// PostgreSQL's hint.
+    pub hint: Option<String>,
+    /// PostgreSQL's context (for errors inside functions).
+    pub context: Option<String>,
+    /// Migrations this run applied before the failure; they stay applied.
+    pub applied_before: Vec<String>,
+}
+
+impl fmt::Display for MigrationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = match self.direction {
+            Direction::Up => "migration",
+            Direction::Down => "rollback of",
+        };
+        let outcome = if self.transactional {
+            "its transaction was rolled back and nothing of it is recorded as applied"
+        } else {
+            "it ran outside a transaction: statements before the failing one stay applied, and the history marks it failed"
+        };
+        writeln!(f, "{verb} {} failed; {outcome}", self.label)?;
+        let at = self.position.or(self.statement_position);
+        match at {
+            Some(p) => writeln!(f, "  --> {}:{}:{}", self.path.display(), p.line, p.column)?,
+            None => writeln!(f, "  --> {}", self.path.display())?,
+        }
+        if let (Some(p), Some(line)) = (self.position, &self.source_line) {
+            let number = p.line.to_string();
+            let pad = " ".repeat(number.len());
+            writeln!(f, "{pad} |")?;
+            writeln!(f, "{number} | {line}")?;
+            writeln!(f, "{pad} | {}^", " ".repeat(p.column.saturating_sub(1)))?;
+        } else {
+            writeln!(f, "  statement: {}", self.statement)?;
+        }
+        match &self.code {
+            Some(code) => write!(f, "  = error: {} (SQLSTATE {code})", self.message)?,
+            None => write!(f, "  = error: {}", self.message)?,
+        }
+        for (label, value) in [
+            ("detail", &self.detail),
+            ("hint", &self.hint),
+            ("context", &self.context),
+        ] {
+            if let Some(value) = value {
+                write!(f, "\n  = {label}: {value}")?;
+            }
+        }
+        if !self.applied_before.is_empty() {
+            write!(
+                f,
+                "\napplied before the failure (they stay applied): {}",
+                self.applied_before.join(", ")
+            )?;
+        }
+        if !self.transactional {
+            write!(f, "\n{}", recovery_for_failed(self))?;
+        }
+        Ok(())
+    }
+}
+
+fn recovery_for_failed(failure: &MigrationFailure) -> String {
+    let version = failure
+        .label
+        .split('_')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('0');
+    format!(
+        "to recover: check what the statements before the failing one did, complete or undo them by hand, then run \
+         `schemactl repair --mark-applied {version}` or `schemactl repair --remove-failed {version}`"
+    )
+}
+
+/// A session that holds the migration lock.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LockHolder {
+    /// Its backend process id.
+    pub pid: i32,
+    /// The database user.
+    pub user: Option<String>,
+    /// Its `application_name`.
+    pub application: Option<String>,
+    /// The client address.
+    pub client: Option<String>,
+    /// When the session started.
+    pub since: Option<String>,
+    /// What it is doing.
+    pub state: Option<String>,
+}
+
+fn lock_timeout_message(waited: Duration, holders: &[LockHolder]) -> String {
+    let mut out = format!(
+        "another migration run held the migration lock for longer than {} s; nothing was changed",
+        waited.as_secs_f64()
+    );
+    for holder in holders {
+        out.push_str(&format!(
+            "\n  held by pid {} (user {}, application {}, client {}, connected since {}, {})",
+            holder.pid,
+            holder.user.as_deref().unwrap_or("?"),
+            holder
+                .application
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or("?"),
+            holder.client.as_deref().unwrap_or("local socket"),
+            holder.since.as_deref().unwrap_or("?"),
+            holder.state.as_deref().unwrap_or("?"),
+        ));
+    }
+    if let Some(first) = holders.first() {
+        out.push_str(&format!(
+            "\nWait for that run to finish and retry, or raise `--lock-wait`. If it is stuck, end it with `SELECT pg_terminate_backend({});`",
+            first.pid
+        ));
+    }
+    out
+}

@@ -1,0 +1,17 @@
+//! The process exit codes of `schemactl`. They are part of the interface that
+//! deploy scripts rely on: never renumber them.
+
+/// Everything worked; for `validate`, files and history agree.
+pub const OK: i32 = 0;
+/// A check found problems: `validate` saw a disagreement, or `migrate` /
+/// `rollback` refused because the history does not match the files
+/// (modified, missing, failed or out-of-order migrations).
+pub const PROBLEMS_FOUND: i32 = 1;
+/// An error before anything was applied: bad arguments, configuration,
+/// migration files, connection, TLS or permissions.
+pub const ERROR: i32 = 2;
+/// A migration failed while it ran. Transactional migrations were rolled back
+/// and nothing of them is recorded; earlier migrations of the run stay applied.
+pub const MIGRATION_FAILED: i32 = 3;
+/// The migration lock was held by another run for longer than the wait timeout.
+pub const LOCK_TIMEOUT: i32 = 4;

@@ -1,0 +1,73 @@
+//! What the database says happened: the rows of `schema_versions` and the
+//! append-only events beside it. Plain data, read and written by the driver.
+
+use crate::migration::Checksum;
+use time::OffsetDateTime;
+
+/// One row of the history table: a migration that was applied, baselined, or
+/// that failed outside a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    /// The version.
+    pub version: i64,
+    /// The name, as it was when applied.
+    pub name: String,
+    /// Checksum of the up script as applied.
+    pub checksum: Checksum,
+    /// Checksum of the down script at the time, when there was one.
+    pub down_checksum: Option<Checksum>,
+    /// When it was applied.
+    pub applied_at: OffsetDateTime,
+    /// The database user and client host that applied it.
+    pub applied_by: String,
+    /// How long it ran, in milliseconds.
+    pub execution_ms: i64,
+    /// False for a failed or interrupted non-transactional migration.
+    pub success: bool,
+    /// Recorded by `baseline` without running.
+    pub baselined: bool,
+    /// The schemactl version that applied it.
+    pub schemactl_version: String,
+    /// The error, when it failed.
+    pub error: Option<String>,
+}
+
+/// The kinds of entries of the append-only events table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A migration was applied.
+    Applied,
+    /// A migration failed (a transactional one left nothing else behind).
+    Failed,
+    /// A non-transactional migration started; a crash leaves this as the last word.
+    Started,
+    /// A migration was rolled back.
+    RolledBack,
+    /// A migration was recorded by `baseline`.
+    Baselined,
+    /// `repair --remove-failed` removed a failed row.
+    RepairRemovedFailed,
+    /// `repair --mark-applied` marked a failed row as applied.
+    RepairMarkedApplied,
+    /// `repair --accept-checksum` recorded a new checksum.
+    RepairAcceptedChecksum,
+    /// `repair --forget` removed the row of a migration whose file is gone.
+    RepairForgot,
+}
+
+impl EventKind {
+    /// The value stored in the `event` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Applied => "applied",
+            EventKind::Failed => "failed",
+            EventKind::Started => "started",
+            EventKind::RolledBack => "rolled-back",
+            EventKind::Baselined => "baselined",
+            EventKind::RepairRemovedFailed => "repair-remove-failed",
+            EventKind::RepairMarkedApplied => "repair-mark-applied",
+            EventKind::RepairAcceptedChecksum => "repair-accept-checksum",
+            EventKind::RepairForgot => "repair-forget",
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! schemactl: a migration runner and schema-governance toolkit for PostgreSQL.
+//!
+//! The library is organised the way the data flows:
+//!
+//! - [`migration`] reads a migrations directory into [`migration::Migration`]s
+//!   (file names, checksums, directives, statements). It knows nothing about
+//!   databases.
+//! - [`history`] and [`plan`] hold the pure policy: given the files and the
+//!   recorded history, what is applied, pending, modified, missing or failed,
+//!   and what a `migrate` or `rollback` would do.
+//! - [`postgres`] is the driver: connections (with TLS), the history tables,
+//!   the advisory lock and the execution of one migration.
+//! - [`embedded`] starts a local development PostgreSQL from the binaries on
+//!   the machine; the test harness uses it too.
+//! - [`commands`] puts these together into what the CLI verbs do.
+//!
+//! The `schemactl` binary only parses arguments, calls [`commands`], prints
+//! and maps [`Error`] to the documented [`exit_code`]s.
+
+pub mod commands;
+pub mod config;
+pub mod embedded;
+mod error;
+pub mod exit_code;
+pub mod history;
+pub mod identifier;
+pub mod migration;
+pub mod plan;
+pub mod postgres;
+pub mod redact;
+
+pub use error::{Error, LockHolder, MigrationFailure, Problem};
+
+/// The version of schemactl, recorded with every applied migration.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

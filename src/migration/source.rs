@@ -1,0 +1,241 @@
+//! Reading a migrations directory.
+//!
+//! Every file is read and checked before anything runs, and every problem
+//! found is reported together (a CI run shows all of them at once, not one
+//! per push).
+
+use super::file_name::{classify, Classified, ParsedName};
+use super::text_position::{LineIndex, TextPosition};
+use super::{directives, statements, Checksum, Direction, Migration, MigrationFile, Script};
+use crate::Error;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Something wrong with one file of a migrations directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceProblem {
+    /// The file.
+    pub path: PathBuf,
+    /// Where in the file, when the problem is inside it.
+    pub position: Option<TextPosition>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for SourceProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                p.line,
+                p.column,
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+/// Reads every migration of `dir`, ordered by version.
+pub fn load(dir: &Path) -> Result<Vec<Migration>, Error> {
+    let files = list(dir)?;
+    let mut problems = Vec::new();
+    let mut by_version: BTreeMap<
+        i64,
+        (Vec<(MigrationFile, Script)>, Vec<(MigrationFile, Script)>),
+    > = BTreeMap::new();
+    for file in files {
+        match read_script(&file.path) {
+            Ok(script) => {
+                let slot = by_version.entry(file.name.version).or_default();
+                match file.name.direction {
+                    Direction::Up => slot.0.push((file, script)),
+                    Direction::Down => slot.1.push((file, script)),
+                }
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let mut migrations = Vec::with_capacity(by_version.len());
+    for (version, (mut ups, mut downs)) in by_version {
+        if let Some(problem) = duplicate(version, &ups).or_else(|| duplicate(version, &downs)) {
+            problems.push(problem);
+            continue;
+        }
+        let down = downs.pop();
+        let Some((up_file, up)) = ups.pop() else {
+            if let Some((file, _)) = down {
+                problems.push(SourceProblem {
+                    path: file.path,
+                    position: None,
+                    message: format!(
+                        "down script for version {version} has no up script; add `{}_{}.up.sql` or delete this file",
+                        file.name.version_text, file.name.name
+                    ),
+                });
+            }
+            continue;
+        };
+        if let Some((down_file, _)) = &down {
+            if down_file.name.name != up_file.name.name {
+                problems.push(SourceProblem {
+                    path: down_file.path.clone(),
+                    position: None,
+                    message: format!(
+                        "down script is named `{}` but its up script {} is named `{}`; rename one so that both say the same",
+                        down_file.name.name,
+                        up_file.path.display(),
+                        up_file.name.name
+                    ),
+                });
+                continue;
+            }
+        }
+        let ParsedName {
+            version_text, name, ..
+        } = up_file.name;
+        migrations.push(Migration {
+            version,
+            version_text,
+            name,
+            up,
+            down: down.map(|(_, script)| script),
+        });
+    }
+    if problems.is_empty() {
+        Ok(migrations)
+    } else {
+        Err(Error::InvalidMigrations(problems))
+    }
+}
+
+fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Error::MigrationsDirMissing {
+                path: dir.to_path_buf(),
+            }
+        } else {
+            Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.is_dir() {
+            continue;
+        }
+        let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
+            problems.push(SourceProblem {
+                path,
+                position: None,
+                message: "the file name is not valid UTF-8; rename it".into(),
+            });
+            continue;
+        };
+        match classify(&file_name) {
+            Classified::Migration(name) => files.push(MigrationFile { path, name }),
+            Classified::Ignored => {}
+            Classified::Invalid(message) => problems.push(SourceProblem {
+                path,
+                position: None,
+                message,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort_by(|a, b| a.path.cmp(&b.path));
+        return Err(Error::InvalidMigrations(problems));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn duplicate(version: i64, scripts: &[(MigrationFile, Script)]) -> Option<SourceProblem> {
+    let [first, second, ..] = scripts else {
+        return None;
+    };
+    Some(SourceProblem {
+        path: second.0.path.clone(),
+        position: None,
+        message: format!(
+            "version {version} is also used by {}; versions must be unique: renumber one of them (`schemactl new <name>` picks the next free number)",
+            first.0.path.display()
+        ),
+    })
+}
+
+/// Reads and checks one script file.
+pub fn read_script(path: &Path) -> Result<Script, SourceProblem> {
+    let problem = |position: Option<TextPosition>, message: String| SourceProblem {
+        path: path.to_path_buf(),
+        position,
+        message,
+    };
+    let bytes =
+        std::fs::read(path).map_err(|e| problem(None, format!("cannot read the file: {e}")))?;
+    let checksum = Checksum::of(&bytes);
+    let content = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let sql = match std::str::from_utf8(content) {
+        Ok(sql) => sql.to_string(),
+        Err(e) => {
+            let valid = &content[..e.valid_up_to()];
+            let text = std::str::from_utf8(valid).unwrap_or_default();
+            let position = LineIndex::new(text).position(text, text.len());
+            return Err(problem(
+                Some(position),
+                format!(
+                    "the file is not valid UTF-8 (byte 0x{:02X} at offset {}); re-save it as UTF-8",
+                    content[e.valid_up_to()],
+                    e.valid_up_to() + (bytes.len() - content.len())
+                ),
+            ));
+        }
+    };
+    if sql.trim().is_empty() {
+        return Err(problem(
+            None,
+            "the file is empty; write the migration's SQL, or a comment saying why it does nothing"
+                .into(),
+        ));
+    }
+    let directives = directives::parse(&sql).map_err(|e| {
+        problem(
+            Some(TextPosition {
+                line: e.line,
+                column: 1,
+            }),
+            e.message,
+        )
+    })?;
+    let statements = statements::split(&sql).map_err(|e| {
+        problem(
+            Some(e.position),
+            format!("cannot split the SQL into statements: {}", e.message),
+        )
+    })?;
+    if statements.is_empty() {
+        return Err(problem(
+            None,
+            "the file has only comments and no SQL statement; write the migration's SQL, or delete the file (a migration without a down script cannot be rolled back)".into(),
+        ));
+    }
+    Ok(Script {
+        path: path.to_path_buf(),
+        sql,
+        checksum,
+        directives,
+        statements,
+    })
+}

@@ -1,0 +1,526 @@
+//! The pure policy of the runner: from the migration files and the recorded
+//! history, the state of every migration, the problems that must stop a
+//! deploy, and what `migrate` and `rollback` would run. No database here, so
+//! every rule is unit-tested on plain data.
+
+use crate::history::AppliedMigration;
+use crate::migration::source::SourceProblem;
+use crate::migration::{Migration, Script};
+use crate::{Error, Problem};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// The state of one migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Applied and unchanged since.
+    Applied,
+    /// Recorded by `baseline` without running.
+    Baselined,
+    /// Not applied yet.
+    Pending,
+    /// Applied, but its file was edited since.
+    Modified,
+    /// Applied, but its file is gone.
+    Missing,
+    /// Failed or interrupted outside a transaction.
+    Failed,
+}
+
+impl State {
+    /// The word shown in `status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Baselined => "baselined",
+            State::Pending => "pending",
+            State::Modified => "modified",
+            State::Missing => "missing",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusRow {
+    /// The version.
+    pub version: i64,
+    /// The version as written in the file name, or the number when the file is gone.
+    pub version_text: String,
+    /// The name.
+    pub name: String,
+    /// Its state.
+    pub state: State,
+    /// When it was applied.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub applied_at: Option<OffsetDateTime>,
+    /// Who applied it.
+    pub applied_by: Option<String>,
+    /// How long it ran, in milliseconds.
+    pub execution_ms: Option<i64>,
+    /// Whether a down script exists.
+    pub has_down: bool,
+}
+
+/// Every migration known from the files or the history, in version order.
+pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRow> {
+    let mut rows: BTreeMap<i64, StatusRow> = BTreeMap::new();
+    for migration in local {
+        rows.insert(
+            migration.version,
+            StatusRow {
+                version: migration.version,
+                version_text: migration.version_text.clone(),
+                name: migration.name.clone(),
+                state: State::Pending,
+                applied_at: None,
+                applied_by: None,
+                execution_ms: None,
+                has_down: migration.down.is_some(),
+            },
+        );
+    }
+    for record in applied {
+        let file = local.iter().find(|m| m.version == record.version);
+        let state = match file {
+            _ if !record.success => State::Failed,
+            None => State::Missing,
+            Some(m) if m.up.checksum != record.checksum => State::Modified,
+            Some(_) if record.baselined => State::Baselined,
+            Some(_) => State::Applied,
+        };
+        let row = rows.entry(record.version).or_insert_with(|| StatusRow {
+            version: record.version,
+            version_text: record.version.to_string(),
+            name: record.name.clone(),
+            state,
+            applied_at: None,
+            applied_by: None,
+            execution_ms: None,
+            has_down: false,
+        });
+        row.state = state;
+        row.applied_at = Some(record.applied_at);
+        row.applied_by = Some(record.applied_by.clone());
+        row.execution_ms = Some(record.execution_ms);
+    }
+    rows.into_values().collect()
+}
+
+/// The disagreements between files and history that stop a deploy:
+/// modified, missing and failed migrations, and (unless allowed) pending
+/// migrations older than the newest applied one.
+pub fn problems(
+    local: &[Migration],
+    applied: &[AppliedMigration],
+    allow_out_of_order: bool,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for record in applied {
+        let file = local.iter().find(|m| m.version == record.version);
+        if !record.success {
+            problems.push(Problem::Failed {
+                version: record.version,
+                name: record.name.clone(),
+                error: record.error.clone(),
+            });
+            continue;
+        }
+        match file {
+            None => problems.push(Problem::Missing {
+                version: record.version,
+                name: record.name.clone(),
+            }),
+            Some(m) if m.up.checksum != record.checksum => problems.push(Problem::Modified {
+                version: record.version,
+                path: m.up.path.clone(),
+                recorded: record.checksum.to_string(),
+                current: m.up.checksum.to_string(),
+            }),
+            Some(_) => {}
+        }
+    }
+    if !allow_out_of_order {
+        if let Some(highest) = applied.iter().map(|r| r.version).max() {
+            for m in pending(local, applied) {
+                if m.version < highest {
+                    problems.push(Problem::OutOfOrder {
+                        version: m.version,
+                        path: m.up.path.clone(),
+                        highest_applied: highest,
+                    });
+                }
+            }
+        }
+    }
+    problems.sort_by_key(Problem::version);
+    problems
+}
+
+fn pending<'a>(
+    local: &'a [Migration],
+    applied: &[AppliedMigration],
+) -> impl Iterator<Item = &'a Migration> + 'a {
+    let recorded: std::collections::HashSet<i64> = applied.iter().map(|r| r.version).collect();
+    local.iter().filter(move |m| !recorded.contains(&m.version))
+}
+
+/// What `migrate` should do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MigrateOptions {
+    /// Apply only up to and including this version.
+    pub target: Option<i64>,
+    /// Apply pending migrations older than the newest applied one.
+    pub allow_out_of_order: bool,
+}
+
+/// The migrations `migrate` applies, in order, or the reason it must not run.
+pub fn plan_migrate<'a>(
+    local: &'a [Migration],
+    applied: &[AppliedMigration],
+    options: MigrateOptions,
+) -> Result<Vec<&'a Migration>, Error> {
+    let problems = problems(local, applied, options.allow_out_of_order);
+    if !problems.is_empty() {
+        return Err(Error::HistoryMismatch(problems));
+    }
+    if let Some(target) = options.target {
+        if let Some(highest) = applied
+            .iter()
+            .map(|r| r.version)
+            .filter(|&v| v > target)
+            .max()
+        {
+            return Err(Error::Refused(format!(
+                "--to {target} is below the applied version {highest}; `migrate` only applies, use `schemactl rollback --to {target}` to go back"
+            )));
+        }
+    }
+    let plan: Vec<&Migration> = pending(local, applied)
+        .filter(|m| options.target.is_none_or(|target| m.version <= target))
+        .collect();
+    check_transaction_control(plan.iter().map(|m| &m.up))?;
+    Ok(plan)
+}
+
+/// How far `rollback` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackTarget {
+    /// Undo the newest N applied migrations.
+    Steps(usize),
+    /// Undo every applied migration newer than this version.
+    To(i64),
+}
+
+/// The applied migrations `rollback` undoes, newest first, or the reason it must not run.
+pub fn plan_rollback<'a>(
+    local: &'a [Migration],
+    applied: &[AppliedMigration],
+    target: RollbackTarget,
+    accept_changed_down: bool,
+) -> Result<Vec<&'a Migration>, Error> {
+    let failed: Vec<Problem> = problems(local, applied, true)
+        .into_iter()
+        .filter(|p| matches!(p, Problem::Failed { .. }))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Error::HistoryMismatch(failed));
+    }
+    let mut newest_first: Vec<&AppliedMigration> = applied.iter().collect();
+    newest_first.sort_by_key(|r| std::cmp::Reverse(r.version));
+    let chosen: Vec<&AppliedMigration> = match target {
+        RollbackTarget::Steps(n) => newest_first.into_iter().take(n).collect(),
+        RollbackTarget::To(version) => newest_first
+            .into_iter()
+            .take_while(|r| r.version > version)
+            .collect(),
+    };
+    let mut refusals = Vec::new();
+    let mut plan = Vec::new();
+    for record in chosen {
+        let Some(migration) = local.iter().find(|m| m.version == record.version) else {
+            refusals.push(format!(
+                "version {} ({}) has no files in the migrations directory; restore them to roll it back",
+                record.version, record.name
+            ));
+            continue;
+        };
+        let Some(down) = &migration.down else {
+            refusals.push(format!(
+                "{} has no down script; write {} to undo it, or roll back to a later version",
+                migration.label(),
+                migration
+                    .up
+                    .path
+                    .with_file_name(format!("{}.down.sql", migration.label()))
+                    .display()
+            ));
+            continue;
+        };
+        if let Some(recorded) = &record.down_checksum {
+            if *recorded != down.checksum && !accept_changed_down {
+                refusals.push(format!(
+                    "{} changed since the migration was applied (sha256 then {}, now {}); check that it still undoes what was applied, then pass --accept-changed-down",
+                    down.path.display(),
+                    recorded.short(),
+                    down.checksum.short()
+                ));
+                continue;
+            }
+        }
+        plan.push(migration);
+    }
+    if !refusals.is_empty() {
+        let mut message = String::from("rollback refused; nothing was changed:");
+        for refusal in refusals {
+            message.push_str("\n  - ");
+            message.push_str(&refusal);
+        }
+        return Err(Error::Refused(message));
+    }
+    check_transaction_control(plan.iter().filter_map(|m| m.down.as_ref()))?;
+    Ok(plan)
+}
+
+/// A transactional script must not end or open transactions itself: its
+/// history row would then no longer commit together with its changes.
+fn check_transaction_control<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    for script in scripts.filter(|s| !s.directives.no_transaction) {
+        for statement in &script.statements {
+            if is_transaction_control(statement.keyword.as_str(), statement.text(&script.sql)) {
+                problems.push(SourceProblem {
+                    path: script.path.clone(),
+                    position: Some(statement.position),
+                    message: format!(
+                        "`{}` controls the transaction, but schemactl already runs this file in one transaction together with its history row; remove it, or add `-- schemactl:no-transaction` at the top to run the file without one",
+                        statement.keyword
+                    ),
+                });
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidMigrations(problems))
+    }
+}
+
+fn is_transaction_control(keyword: &str, text: &str) -> bool {
+    match keyword {
+        "BEGIN" | "COMMIT" | "END" | "ABORT" => true,
+        "START" => text
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|w| w.eq_ignore_ascii_case("TRANSACTION")),
+        "ROLLBACK" => !text
+            .split_whitespace()
+            .any(|w| w.eq_ignore_ascii_case("TO")),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::{statements, Checksum, Directives, Script};
+    use std::path::PathBuf;
+
+    fn script(path: &str, sql: &str) -> Script {
+        Script {
+            path: PathBuf::from(path),
+            sql: sql.into(),
+            checksum: Checksum::of(sql.as_bytes()),
+            directives: crate::migration::directives::parse(sql)
+                .unwrap_or_else(|_| Directives::default()),
+            statements: statements::split(sql).unwrap(),
+        }
+    }
+
+    fn migration(version: i64, up: &str, down: Option<&str>) -> Migration {
+        Migration {
+            version,
+            version_text: format!("{version:04}"),
+            name: format!("m{version}"),
+            up: script(&format!("migrations/{version:04}_m{version}.up.sql"), up),
+            down: down
+                .map(|sql| script(&format!("migrations/{version:04}_m{version}.down.sql"), sql)),
+        }
+    }
+
+    fn record(m: &Migration) -> AppliedMigration {
+        AppliedMigration {
+            version: m.version,
+            name: m.name.clone(),
+            checksum: m.up.checksum.clone(),
+            down_checksum: m.down.as_ref().map(|d| d.checksum.clone()),
+            applied_at: OffsetDateTime::UNIX_EPOCH,
+            applied_by: "app@local".into(),
+            execution_ms: 3,
+            success: true,
+            baselined: false,
+            schemactl_version: "test".into(),
+            error: None,
+        }
+    }
+
+    fn three() -> Vec<Migration> {
+        vec![
+            migration(1, "CREATE TABLE a (id int);", Some("DROP TABLE a;")),
+            migration(2, "CREATE TABLE b (id int);", Some("DROP TABLE b;")),
+            migration(3, "CREATE TABLE c (id int);", None),
+        ]
+    }
+
+    #[test]
+    fn migrate_applies_pending_in_order_up_to_the_target() {
+        let local = three();
+        let applied = vec![record(&local[0])];
+        let plan = plan_migrate(&local, &applied, MigrateOptions::default()).unwrap();
+        assert_eq!(
+            plan.iter().map(|m| m.version).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        let plan = plan_migrate(
+            &local,
+            &applied,
+            MigrateOptions {
+                target: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plan.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2]);
+        assert!(matches!(
+            plan_migrate(
+                &local,
+                &[record(&local[1])],
+                MigrateOptions {
+                    target: Some(1),
+                    ..Default::default()
+                }
+            ),
+            Err(Error::HistoryMismatch(_))
+        ));
+    }
+
+    #[test]
+    fn edited_missing_failed_and_out_of_order_migrations_stop_migrate() {
+        let local = three();
+        let mut edited = record(&local[0]);
+        edited.checksum = Checksum::of(b"something else");
+        let missing = AppliedMigration {
+            version: 9,
+            name: "gone".into(),
+            ..record(&local[0])
+        };
+        let failed = AppliedMigration {
+            success: false,
+            error: Some("boom".into()),
+            ..record(&local[1])
+        };
+        let Err(Error::HistoryMismatch(found)) = plan_migrate(
+            &local,
+            &[edited, failed, missing],
+            MigrateOptions::default(),
+        ) else {
+            panic!("migrate was not refused");
+        };
+        let kinds: Vec<&str> = found
+            .iter()
+            .map(|p| match p {
+                Problem::Modified { .. } => "modified",
+                Problem::Failed { .. } => "failed",
+                Problem::Missing { .. } => "missing",
+                Problem::OutOfOrder { .. } => "out-of-order",
+            })
+            .collect();
+        assert_eq!(kinds, vec!["modified", "failed", "out-of-order", "missing"]);
+    }
+
+    #[test]
+    fn out_of_order_is_refused_unless_allowed() {
+        let local = three();
+        let applied = vec![record(&local[0]), record(&local[2])];
+        assert!(matches!(
+            plan_migrate(&local, &applied, MigrateOptions::default()),
+            Err(Error::HistoryMismatch(p)) if matches!(p[..], [Problem::OutOfOrder { version: 2, highest_applied: 3, .. }])
+        ));
+        let options = MigrateOptions {
+            allow_out_of_order: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_migrate(&local, &applied, options).unwrap()[0].version,
+            2
+        );
+    }
+
+    #[test]
+    fn status_reports_every_state() {
+        let local = three();
+        let mut edited = record(&local[1]);
+        edited.checksum = Checksum::of(b"x");
+        let gone = AppliedMigration {
+            version: 7,
+            name: "gone".into(),
+            ..record(&local[0])
+        };
+        let rows = status(&local, &[record(&local[0]), edited, gone]);
+        let states: Vec<(i64, State)> = rows.iter().map(|r| (r.version, r.state)).collect();
+        assert_eq!(
+            states,
+            vec![
+                (1, State::Applied),
+                (2, State::Modified),
+                (3, State::Pending),
+                (7, State::Missing)
+            ]
+        );
+    }
+
+    #[test]
+    fn rollback_goes_newest_first_and_refuses_missing_or_changed_downs() {
+        let local = three();
+        let applied: Vec<AppliedMigration> = local[..2].iter().map(record).collect();
+        let plan = plan_rollback(&local, &applied, RollbackTarget::Steps(2), false).unwrap();
+        assert_eq!(
+            plan.iter().map(|m| m.version).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+        let plan = plan_rollback(&local, &applied, RollbackTarget::To(1), false).unwrap();
+        assert_eq!(plan.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2]);
+
+        let all: Vec<AppliedMigration> = local.iter().map(record).collect();
+        let err = plan_rollback(&local, &all, RollbackTarget::Steps(1), false).unwrap_err();
+        assert!(
+            err.to_string().contains("0003_m3 has no down script"),
+            "{err}"
+        );
+
+        let mut changed = record(&local[1]);
+        changed.down_checksum = Some(Checksum::of(b"old down"));
+        let err =
+            plan_rollback(&local, &[changed.clone()], RollbackTarget::Steps(1), false).unwrap_err();
+        assert!(err.to_string().contains("--accept-changed-down"), "{err}");
+        assert!(plan_rollback(&local, &[changed], RollbackTarget::Steps(1), true).is_ok());
+    }
+
+    #[test]
+    fn transaction_control_in_a_transactional_script_is_refused_with_its_line() {
+        let local = vec![migration(1, "CREATE TABLE a (id int);\nCOMMIT;\n", None)];
+        let err = plan_migrate(&local, &[], MigrateOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("0001_m1.up.sql:2:1"), "{err}");
+        let savepoints = vec![migration(
+            1,
+            "SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n",
+            None,
+        )];
+        assert!(plan_migrate(&savepoints, &[], MigrateOptions::default()).is_ok());
+        let no_tx = vec![migration(1, "-- schemactl:no-transaction\nCOMMIT;\n", None)];
+        assert!(plan_migrate(&no_tx, &[], MigrateOptions::default()).is_ok());
+    }
+}

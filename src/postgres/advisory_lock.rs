@@ -1,0 +1,104 @@
+//! The migration lock: a session-level PostgreSQL advisory lock, so that
+//! concurrent deploys run one after the other and apply each migration once.
+//! The lock belongs to the connection: a run whose process or connection
+//! dies releases it with the session.
+
+use super::history_table::database;
+use super::HistoryTable;
+use crate::{Error, LockHolder};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+/// The advisory lock of one history table.
+#[derive(Debug, Clone, Copy)]
+pub struct MigrationLock {
+    key: i64,
+}
+
+impl MigrationLock {
+    /// The lock for `history`: runs that record into the same table exclude
+    /// each other; runs on other history tables do not.
+    pub fn for_history(history: &HistoryTable) -> Self {
+        let digest = Sha256::digest(format!("schemactl:{}", history.display()).as_bytes());
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&digest[..8]);
+        Self {
+            key: i64::from_be_bytes(bytes),
+        }
+    }
+
+    /// Takes the lock, waiting up to `wait`. `on_wait` is told who holds it
+    /// when it is not free at once.
+    pub async fn acquire(
+        &self,
+        client: &Client,
+        wait: Duration,
+        on_wait: &mut dyn FnMut(&[LockHolder]),
+    ) -> Result<(), Error> {
+        let free: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&self.key])
+            .await
+            .map_err(|e| database("cannot take the migration lock", &e))?
+            .get(0);
+        if free {
+            return Ok(());
+        }
+        on_wait(&self.holders(client).await?);
+        let millis = wait.as_millis().clamp(1, i32::MAX as u128);
+        client
+            .batch_execute(&format!("SET lock_timeout = {millis}"))
+            .await
+            .map_err(|e| database("cannot set lock_timeout", &e))?;
+        let waited = client
+            .execute("SELECT pg_advisory_lock($1)", &[&self.key])
+            .await;
+        let _ = client.batch_execute("RESET lock_timeout").await;
+        match waited {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Err(Error::LockTimeout {
+                waited: wait,
+                holders: self.holders(client).await?,
+            }),
+            Err(e) => Err(database("cannot take the migration lock", &e)),
+        }
+    }
+
+    /// Releases the lock.
+    pub async fn release(&self, client: &Client) -> Result<(), Error> {
+        client
+            .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+            .await
+            .map(drop)
+            .map_err(|e| database("cannot release the migration lock", &e))
+    }
+
+    /// The sessions holding the lock, from `pg_locks` and `pg_stat_activity`.
+    pub async fn holders(&self, client: &Client) -> Result<Vec<LockHolder>, Error> {
+        let class_id = (self.key >> 32) & 0xffff_ffff;
+        let object_id = self.key & 0xffff_ffff;
+        let rows = client
+            .query(
+                "SELECT a.pid, a.usename::text, a.application_name, host(a.client_addr),
+                        to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), a.state
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                   AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[&class_id, &object_id],
+            )
+            .await
+            .map_err(|e| database("cannot find who holds the migration lock", &e))?;
+        Ok(rows
+            .iter()
+            .map(|row| LockHolder {
+                pid: row.get(0),
+                user: row.get(1),
+                application: row.get(2),
+                client: row.get(3),
+                since: row.get(4),
+                state: row.get(5),
+            })
+            .collect())
+    }
+}

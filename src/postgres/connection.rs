@@ -1,0 +1,239 @@
+//! Reaching a PostgreSQL server: parsing the connection string (URL or
+//! libpq `key=value` form), `sslmode` with libpq's meaning, and connecting
+//! with a password that never appears in what is printed.
+
+use super::{describe, tls};
+use crate::redact::redact;
+use crate::Error;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+use tokio_postgres::config::SslMode as DriverSslMode;
+use tokio_postgres::{Client, NoTls};
+
+/// libpq's `sslmode` values (see [`super::tls`] for what each checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Plain text only.
+    Disable,
+    /// TLS when the server offers it, plain text otherwise (libpq's default).
+    Prefer,
+    /// TLS, without checking the certificate.
+    Require,
+    /// TLS with a certificate signed by the given CA.
+    VerifyCa,
+    /// TLS with a certificate signed by the given CA and naming the host.
+    VerifyFull,
+}
+
+impl FromStr for SslMode {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(match value {
+            "disable" => SslMode::Disable,
+            "allow" | "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            other => return Err(format!(
+                "sslmode `{other}` is not one of disable, prefer, require, verify-ca, verify-full"
+            )),
+        })
+    }
+}
+
+/// A parsed connection string.
+#[derive(Debug, Clone)]
+pub struct DatabaseTarget {
+    config: tokio_postgres::Config,
+    ssl_mode: SslMode,
+    root_cert: Option<PathBuf>,
+    display: String,
+}
+
+impl DatabaseTarget {
+    /// Parses a `postgres://` URL or a libpq `key=value` string. Besides what
+    /// the driver understands, `sslmode` takes `verify-ca` and `verify-full`,
+    /// and `sslrootcert` names the CA file.
+    pub fn parse(connection_string: &str) -> Result<Self, Error> {
+        let display = redact(connection_string);
+        let invalid = |message: String| Error::Config {
+            path: PathBuf::from("database URL"),
+            message: format!("{display}: {message}"),
+        };
+        let (driver_string, ssl_mode, root_cert) =
+            extract_tls_options(connection_string).map_err(&invalid)?;
+        let config = tokio_postgres::Config::from_str(&driver_string).map_err(|e| {
+            invalid(format!(
+                "{e}; expected postgres://user:password@host:port/database"
+            ))
+        })?;
+        if config.get_hosts().is_empty() {
+            return Err(invalid("no host given".into()));
+        }
+        Ok(Self {
+            config,
+            ssl_mode: ssl_mode.unwrap_or(SslMode::Prefer),
+            root_cert,
+            display,
+        })
+    }
+
+    /// The connection string with its password removed, for messages.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// The database name, when the string gives one.
+    pub fn database(&self) -> Option<&str> {
+        self.config.get_dbname()
+    }
+
+    /// The TLS mode.
+    pub fn ssl_mode(&self) -> SslMode {
+        self.ssl_mode
+    }
+
+    /// Opens a connection. The connection task runs on the current Tokio runtime.
+    pub async fn connect(&self) -> Result<Client, Error> {
+        let mut config = self.config.clone();
+        if config.get_application_name().is_none() {
+            config.application_name("schemactl");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let failed = |e: tokio_postgres::Error| Error::Connect {
+            target: self.display.clone(),
+            message: explain_connect_error(&describe(&e), self.ssl_mode),
+        };
+        if self.ssl_mode == SslMode::Disable {
+            config.ssl_mode(DriverSslMode::Disable);
+            let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+            tokio::spawn(connection);
+            return Ok(client);
+        }
+        config.ssl_mode(if self.ssl_mode == SslMode::Prefer {
+            DriverSslMode::Prefer
+        } else {
+            DriverSslMode::Require
+        });
+        let tls_config = tls::client_config(self.ssl_mode, self.root_cert.as_deref())?;
+        let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config);
+        let (client, connection) = config.connect(connector).await.map_err(failed)?;
+        tokio::spawn(connection);
+        Ok(client)
+    }
+}
+
+fn explain_connect_error(message: &str, ssl_mode: SslMode) -> String {
+    let hint = if message.contains("password authentication failed") {
+        "check the user name and password"
+    } else if message.contains("server does not support TLS") {
+        "the server does not accept TLS: enable `ssl` on the server, or connect with sslmode=prefer or sslmode=disable"
+    } else if message.contains("UnknownIssuer") || message.contains("BadSignature") {
+        "the server's certificate is not signed by the CA in sslrootcert"
+    } else if message.contains("NotValidForName") {
+        "the server's certificate does not name this host: connect with the host name it was issued for, or use sslmode=verify-ca"
+    } else if message.contains("no pg_hba.conf entry") && ssl_mode == SslMode::Disable {
+        "the server may require TLS: try sslmode=require"
+    } else if message.contains("Connection refused") {
+        "is the server running and listening on that host and port?"
+    } else if message.contains("failed to lookup address")
+        || message.contains("Name or service not known")
+    {
+        "the host name does not resolve: check the host in the URL"
+    } else if message.contains("timed out") {
+        "the server did not answer in 10 s: check the host, the port and any firewall"
+    } else {
+        ""
+    };
+    if hint.is_empty() {
+        message.to_string()
+    } else {
+        format!("{message} ({hint})")
+    }
+}
+
+type TlsOptions = (String, Option<SslMode>, Option<PathBuf>);
+
+/// Takes `sslmode` and `sslrootcert` out of the connection string, because
+/// the driver knows only some of their values.
+fn extract_tls_options(connection_string: &str) -> Result<TlsOptions, String> {
+    let mut ssl_mode = None;
+    let mut root_cert = None;
+    let mut take = |key: &str, value: &str| -> Result<bool, String> {
+        match key {
+            "sslmode" => ssl_mode = Some(value.parse::<SslMode>()?),
+            "sslrootcert" => root_cert = Some(PathBuf::from(value)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    };
+    if connection_string.starts_with("postgres://")
+        || connection_string.starts_with("postgresql://")
+    {
+        let mut url = url::Url::parse(connection_string).map_err(|e| e.to_string())?;
+        let mut kept = Vec::new();
+        for (key, value) in url.query_pairs() {
+            if !take(&key, &value)? {
+                kept.push((key.into_owned(), value.into_owned()));
+            }
+        }
+        url.set_query(None);
+        if !kept.is_empty() {
+            url.query_pairs_mut().extend_pairs(kept);
+        }
+        return Ok((url.to_string(), ssl_mode, root_cert));
+    }
+    let mut kept = Vec::new();
+    for part in connection_string.split_whitespace() {
+        match part.split_once('=') {
+            Some((key, value)) if take(key.trim(), value.trim_matches('\''))? => {}
+            _ => kept.push(part),
+        }
+    }
+    Ok((kept.join(" "), ssl_mode, root_cert))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_libpq_ssl_modes_from_urls_and_key_value_strings() {
+        let target = DatabaseTarget::parse(
+            "postgres://app:secret@db.internal:6432/app?sslmode=verify-full&sslrootcert=/etc/ca.pem&connect_timeout=3",
+        )
+        .unwrap();
+        assert_eq!(target.ssl_mode(), SslMode::VerifyFull);
+        assert_eq!(
+            target.root_cert.as_deref(),
+            Some(std::path::Path::new("/etc/ca.pem"))
+        );
+        assert_eq!(target.database(), Some("app"));
+        assert!(!target.display().contains("secret"));
+        let kv =
+            DatabaseTarget::parse("host=db user=app password=secret sslmode=verify-ca dbname=x")
+                .unwrap();
+        assert_eq!(kv.ssl_mode(), SslMode::VerifyCa);
+        assert!(!kv.display().contains("secret"));
+        assert_eq!(
+            DatabaseTarget::parse("postgres://db/app")
+                .unwrap()
+                .ssl_mode(),
+            SslMode::Prefer
+        );
+    }
+
+    #[test]
+    fn bad_strings_are_reported_without_their_password() {
+        let error =
+            DatabaseTarget::parse("postgres://app:secret@db/app?sslmode=verify").unwrap_err();
+        assert!(error.to_string().contains("sslmode `verify`"), "{error}");
+        assert!(!error.to_string().contains("secret"), "{error}");
+        let error = DatabaseTarget::parse("postgres://app:secret@db:notaport/app").unwrap_err();
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+}
