@@ -55,7 +55,12 @@ fn redact_userinfo(target: &str) -> String {
         return redact_key_value(target);
     };
     let rest = redact_key_value(&target[scheme_end + at..]);
-    format!("{}{}:***{}", &target[..scheme_end], &userinfo[..colon], rest)
+    format!(
+        "{}{}:***{}",
+        &target[..scheme_end],
+        &userinfo[..colon],
+        rest
+    )
 }
 
 fn redact_key_value(target: &str) -> String {
@@ -77,7 +82,12 @@ fn find_password_key(text: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(found) = lower[from..].find("password=") {
         let index = from + found;
-        if index == 0 || matches!(lower.as_bytes()[index - 1], b' ' | b'\t' | b'\n' | b'?' | b'&') {
+        if index == 0
+            || matches!(
+                lower.as_bytes()[index - 1],
+                b' ' | b'\t' | b'\n' | b'?' | b'&'
+            )
+        {
             return Some(index);
         }
         from = index + 1;
@@ -97,7 +107,9 @@ fn skip_value(value: &str) -> &str {
         }
         ""
     } else {
-        let end = value.find(|c: char| c.is_whitespace() || c == '&').unwrap_or(value.len());
+        let end = value
+            .find(|c: char| c.is_whitespace() || c == '&')
+            .unwrap_or(value.len());
         &value[end..]
     }
 }
@@ -126,8 +138,17 @@ mod tests {
         );
         assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
         assert!(!redact("mongodb://u:p%40ss@h/?x=1").contains("p%40ss"));
-        assert_eq!(redact("postgres://app:s3cret@db:notaport/app"), "postgres://app:***@db:notaport/app");
-        assert_eq!(redact("postgres://app:s3@cret@db/app"), "postgres://app:***@db/app");
-        assert_eq!(redact("postgres://db:x/app?password=s3cret&a=b"), "postgres://db:x/app?password=***&a=b");
+        assert_eq!(
+            redact("postgres://app:s3cret@db:notaport/app"),
+            "postgres://app:***@db:notaport/app"
+        );
+        assert_eq!(
+            redact("postgres://app:s3@cret@db/app"),
+            "postgres://app:***@db/app"
+        );
+        assert_eq!(
+            redact("postgres://db:x/app?password=s3cret&a=b"),
+            "postgres://db:x/app?password=***&a=b"
+        );
     }
 }

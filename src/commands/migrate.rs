@@ -56,6 +56,7 @@ pub async fn migrate(
                     match executor::apply(client, &writer, migration, &settings.execution).await {
                         Ok(execution_ms) => {
                             notify(Notice::Done {
+                                action: "applied",
                                 label: &label,
                                 execution_ms,
                             });

@@ -57,6 +57,7 @@ pub async fn rollback(
                     match executor::revert(client, &writer, migration, &settings.execution).await {
                         Ok(execution_ms) => {
                             notify(Notice::Done {
+                                action: "rolled back",
                                 label: &label,
                                 execution_ms,
                             });
