@@ -236,8 +236,15 @@ fn print_notice(notice: &Notice, terminal: bool) {
         Notice::Running { label } if terminal => eprint!("  applying {label} …\r"),
         Notice::Running { .. } => {}
         Notice::Done {
+            action,
             label,
             execution_ms,
-        } => eprintln!("  {label} ({execution_ms} ms)          "),
+        } => {
+            let clear = if terminal { "\x1b[K" } else { "" };
+            eprintln!(
+                "  {action} {label} ({}){clear}",
+                render::duration(*execution_ms)
+            );
+        }
     }
 }
