@@ -68,20 +68,23 @@ pub async fn connect(
 }
 
 /// Runs `body` while holding the migration lock, creating the history
-/// tables first. The lock is released whatever `body` returns.
+/// tables first (under the lock). The lock is released whatever `body` returns.
 pub(crate) async fn locked<T>(
     session: &Session,
     settings: &Settings,
     notify: &mut dyn FnMut(Notice),
     body: impl AsyncFnOnce(&mut dyn FnMut(Notice)) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    settings.history.ensure(&session.client).await?;
     let lock = MigrationLock::for_history(&settings.history);
     lock.acquire(&session.client, settings.lock_wait, &mut |holders| {
         notify(Notice::WaitingForLock(holders))
     })
     .await?;
-    let result = body(notify).await;
+    // Created under the lock: concurrent `CREATE TABLE IF NOT EXISTS` can fail.
+    let result = match settings.history.ensure(&session.client).await {
+        Ok(()) => body(notify).await,
+        Err(e) => Err(e),
+    };
     let released = lock.release(&session.client).await;
     let value = result?;
     released.map(|()| value)

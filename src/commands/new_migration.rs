@@ -96,7 +96,7 @@ mod tests {
         let (up, _) = new_migration(&dir, "next").unwrap();
         let name = up.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
-            name.len() == "20261122000000_next.up.sql".len() && name > "20200101000000".to_string(),
+            name.len() == "20261122000000_next.up.sql".len() && *name > *"20200101000000",
             "{name}"
         );
         assert!(new_migration(&dir, "bad/name").is_err());

@@ -39,14 +39,14 @@ impl fmt::Display for SourceProblem {
     }
 }
 
+/// The up and down scripts found for one version (more than one of either is an error).
+type UpsAndDowns = (Vec<(MigrationFile, Script)>, Vec<(MigrationFile, Script)>);
+
 /// Reads every migration of `dir`, ordered by version.
 pub fn load(dir: &Path) -> Result<Vec<Migration>, Error> {
     let files = list(dir)?;
     let mut problems = Vec::new();
-    let mut by_version: BTreeMap<
-        i64,
-        (Vec<(MigrationFile, Script)>, Vec<(MigrationFile, Script)>),
-    > = BTreeMap::new();
+    let mut by_version: BTreeMap<i64, UpsAndDowns> = BTreeMap::new();
     for file in files {
         match read_script(&file.path) {
             Ok(script) => {

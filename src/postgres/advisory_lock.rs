@@ -29,6 +29,13 @@ impl MigrationLock {
         }
     }
 
+    /// The advisory lock key (the first 8 bytes of the SHA-256 of
+    /// `schemactl:<schema>.<table>`), for operators who want to look for it
+    /// in `pg_locks`.
+    pub fn key(&self) -> i64 {
+        self.key
+    }
+
     /// Takes the lock, waiting up to `wait`. `on_wait` is told who holds it
     /// when it is not free at once.
     pub async fn acquire(

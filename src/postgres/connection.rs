@@ -136,7 +136,7 @@ fn explain_connect_error(message: &str, ssl_mode: SslMode) -> String {
         "the server does not accept TLS: enable `ssl` on the server, or connect with sslmode=prefer or sslmode=disable"
     } else if message.contains("UnknownIssuer") || message.contains("BadSignature") {
         "the server's certificate is not signed by the CA in sslrootcert"
-    } else if message.contains("NotValidForName") {
+    } else if message.contains("NotValidForName") || message.contains("not valid for name") {
         "the server's certificate does not name this host: connect with the host name it was issued for, or use sslmode=verify-ca"
     } else if message.contains("no pg_hba.conf entry") && ssl_mode == SslMode::Disable {
         "the server may require TLS: try sslmode=require"

@@ -1,0 +1,162 @@
+//! Bad directories, files, configuration and connections: a precise message,
+//! the documented exit code, no panic, and nothing changed.
+
+use crate::support::{cli, schemactl, server, stable, Project};
+
+#[tokio::test]
+async fn unreadable_file_names_are_listed_with_the_expected_form() {
+    let db = server().database().await;
+    let project = Project::fixture("bad_names");
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(2);
+    insta::assert_snapshot!(stable(&run.stderr));
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('ok')::text")
+            .await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn ambiguous_or_broken_files_are_refused_all_at_once() {
+    let db = server().database().await;
+    let project = Project::new();
+    project
+        .write(
+            "0001_users.up.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+        )
+        .write(
+            "1_people.up.sql",
+            "CREATE TABLE people (id bigint PRIMARY KEY);\n",
+        )
+        .write("0002_orphan.down.sql", "DROP TABLE orphan;\n")
+        .write(
+            "0003_latin1.up.sql",
+            b"CREATE TABLE caf\xe9 (id int);\n".as_slice(),
+        )
+        .write("0004_empty.up.sql", "  \n\n")
+        .write("0005_comments.up.sql", "-- TODO\n")
+        .write("0006_unterminated.up.sql", "SELECT 1;\nSELECT 'oops;\n")
+        .write(
+            "0007_typo.up.sql",
+            "-- schemactl:no-transation\nSELECT 1;\n",
+        )
+        .write("0008_a.up.sql", "SELECT 1;\n")
+        .write("0008_b.down.sql", "SELECT 1;\n");
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(2);
+    insta::assert_snapshot!(stable(&run.stderr));
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('schema_versions')::text")
+            .await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_missing_migrations_directory_says_how_to_create_one() {
+    let db = server().database().await;
+    let project = Project::new();
+    let run = schemactl(
+        &project,
+        &db,
+        &["status", "--migrations-dir", "db/migrations"],
+    );
+    run.expect_code(2);
+    assert!(run.stderr.contains("the migrations directory db/migrations does not exist; create it with `schemactl new <name>`"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_unreachable_servers_are_errors_without_secrets() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let wrong = format!(
+        "postgres://postgres:{}-wrong@127.0.0.1:{}/{}",
+        db.password, db.port, db.name
+    );
+    let run = schemactl(&project, &db, &["migrate", "--database-url", &wrong]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("password authentication failed for user \"postgres\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("postgres://postgres:***@127.0.0.1"),
+        "{}",
+        run.stderr
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = format!("postgres://postgres:{}@127.0.0.1:{closed}/x", db.password);
+    let run = schemactl(&project, &db, &["migrate", "--database-url", &unreachable]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("is the server running"),
+        "{}",
+        run.stderr
+    );
+
+    let bad_host = format!("postgres://postgres:{}@no-such-host.invalid/x", db.password);
+    let run = schemactl(&project, &db, &["status", "--database-url", &bad_host]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: cannot connect to postgres://postgres:***@no-such-host.invalid/x"),
+        "{}",
+        run.stderr
+    );
+
+    let bad_port = format!("postgres://postgres:{}@127.0.0.1:notaport/x", db.password);
+    let run = schemactl(
+        &project,
+        &db,
+        &["status", "--database-url", &bad_port, "--format", "json"],
+    );
+    run.expect_code(2);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON error");
+    assert_eq!(value["error"]["exit_code"], 2);
+}
+
+#[tokio::test]
+async fn a_config_file_with_wrong_types_is_reported_with_its_line() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "[postgres]\nhistory_table = \"deploys\"\nlock_wait = 30\nlock_timeout = 5\n",
+    )
+    .unwrap();
+    let run = schemactl(&project, &db, &["status"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("schemactl.toml:4:16: invalid type: integer `5`, expected a string"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "[postgres]\nhistory_table = \"deploys\"\nlock_timeout = \"2s\"\n",
+    )
+    .unwrap();
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM deploys").await, 3);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let project = Project::new();
+    let mut command = cli::command(&project);
+    command.args(["rollback", "--steps", "1", "--to", "2"]);
+    cli::run(command).expect_code(2);
+    let mut command = cli::command(&project);
+    command.args(["repair"]);
+    cli::run(command).expect_code(2);
+}

@@ -1,0 +1,95 @@
+//! The migration lock: concurrent deploys apply each migration once, and a
+//! run that cannot get the lock says who holds it.
+
+use crate::support::{cli, schemactl, server, stable, Project};
+use schemactl::postgres::advisory_lock::MigrationLock;
+use schemactl::postgres::HistoryTable;
+
+fn default_lock() -> MigrationLock {
+    let history = HistoryTable::new(
+        schemactl::identifier::Identifier::parse("public").unwrap(),
+        schemactl::identifier::Identifier::parse("schema_versions").unwrap(),
+    )
+    .unwrap();
+    MigrationLock::for_history(&history)
+}
+
+#[tokio::test]
+async fn a_held_lock_times_out_naming_its_holder() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let holder = db.client().await;
+    holder
+        .batch_execute("SET application_name = 'deploy-42'")
+        .await
+        .unwrap();
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&default_lock().key()])
+        .await
+        .unwrap();
+    let run = schemactl(&project, &db, &["migrate", "--lock-wait", "1s"]);
+    run.expect_code(4);
+    insta::assert_snapshot!(stable(&run.stderr));
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        run.stderr.contains(&format!("pg_terminate_backend({pid})")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('customers')::text")
+            .await,
+        None
+    );
+
+    drop(holder);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    schemactl(&project, &db, &["migrate", "--lock-wait", "5s"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn concurrent_runs_apply_each_migration_exactly_once() {
+    let db = server().database().await;
+    let project = Project::new();
+    for version in 1..=4 {
+        project.write(
+            &format!("000{version}_slow_{version}.up.sql"),
+            format!("CREATE TABLE t{version} (id int);\nSELECT pg_sleep(0.2);\n"),
+        );
+    }
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let mut command = cli::command(&project);
+            command.env("DATABASE_URL", &db.url).arg("migrate");
+            std::thread::spawn(move || cli::run(command))
+        })
+        .collect();
+    let runs: Vec<_> = runs.into_iter().map(|h| h.join().unwrap()).collect();
+    for run in &runs {
+        run.expect_code(0);
+    }
+    let applied: usize = runs
+        .iter()
+        .map(|r| r.stderr.matches("  applied ").count())
+        .sum();
+    assert_eq!(applied, 4, "{runs:#?}");
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        4
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'")
+            .await,
+        4
+    );
+    assert!(
+        runs.iter()
+            .any(|r| r.stderr.contains("waiting for the migration lock")),
+        "{runs:#?}"
+    );
+}

@@ -1,0 +1,434 @@
+//! `migrate`, `rollback`, `status`, `baseline`, `new` against a real server.
+
+use crate::support::{schemactl, server, stable, Project};
+use schemactl::migration::Checksum;
+
+#[tokio::test]
+async fn migrate_applies_every_migration_once_and_records_it() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("Applied 3 migration(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("applied 0003_index_order_details"),
+        "{}",
+        run.stderr
+    );
+
+    let client = db.client().await;
+    let rows = client
+        .query(
+            "SELECT version, name, checksum, down_checksum, applied_by, success, schemactl_version, error
+             FROM schema_versions ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    let up = std::fs::read(project.migrations().join("0002_create_orders.up.sql")).unwrap();
+    let down = std::fs::read(project.migrations().join("0002_create_orders.down.sql")).unwrap();
+    assert_eq!(rows[1].get::<_, i64>(0), 2);
+    assert_eq!(rows[1].get::<_, String>(1), "create_orders");
+    assert_eq!(rows[1].get::<_, String>(2), Checksum::of(&up).as_str());
+    assert_eq!(
+        rows[1].get::<_, Option<String>>(3).as_deref(),
+        Some(Checksum::of(&down).as_str())
+    );
+    assert_eq!(rows[1].get::<_, String>(4), "postgres@127.0.0.1");
+    assert!(rows
+        .iter()
+        .all(|r| r.get::<_, bool>(5) && r.get::<_, Option<String>>(7).is_none()));
+    assert_eq!(rows[0].get::<_, String>(6), schemactl::VERSION);
+    let index: Option<String> = client
+        .query_one("SELECT to_regclass('orders_details')::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(index.as_deref(), Some("orders_details"));
+    let events: Vec<String> = client
+        .query(
+            "SELECT event || ' ' || version FROM schema_versions_events ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(events, ["applied 1", "applied 2", "started 3", "applied 3"]);
+
+    let again = schemactl(&project, &db, &["migrate"]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.starts_with("Nothing to migrate"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions_events")
+            .await,
+        4
+    );
+}
+
+#[tokio::test]
+async fn status_lists_every_migration_with_its_state() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate", "--to", "2"]).expect_code(0);
+    let run = schemactl(&project, &db, &["status"]);
+    run.expect_code(0);
+    insta::assert_snapshot!(stable(&run.stdout));
+
+    let json = schemactl(&project, &db, &["status", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("status JSON");
+    let states: Vec<&str> = value["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["applied", "applied", "pending"]);
+    assert!(value["migrations"][0]["applied_at"]
+        .as_str()
+        .unwrap()
+        .contains('T'));
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_plan_and_changes_nothing() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let run = schemactl(&project, &db, &["migrate", "--dry-run"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("3 script(s) would run; nothing was changed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("CREATE INDEX CONCURRENTLY orders_details"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0003_index_order_details (migrations/0003_index_order_details.up.sql, WITHOUT a transaction, lock_timeout 10s"), "{}", run.stdout);
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('schema_versions')::text")
+            .await,
+        None
+    );
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('customers')::text")
+            .await,
+        None
+    );
+
+    schemactl(&project, &db, &["migrate", "--to", "1"]).expect_code(0);
+    let run = schemactl(&project, &db, &["rollback", "--dry-run"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("DROP TABLE customers"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_failing_migration_leaves_nothing_behind_and_points_at_its_line() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_ok.up.sql",
+        "CREATE TABLE ok (id bigint PRIMARY KEY);\n",
+    );
+    project.write(
+        "0002_broken.up.sql",
+        "CREATE TABLE half (id bigint PRIMARY KEY);\n\nCREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    customer_id bignt REFERENCES customers (id) ON DELETE CASCADE\n);\n",
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    insta::assert_snapshot!(stable(&run.stderr));
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('half')::text")
+            .await,
+        None
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        1
+    );
+    let failed: String = db
+        .scalar("SELECT event || ' ' || version || ': ' || detail FROM schema_versions_events WHERE event = 'failed'")
+        .await;
+    assert_eq!(failed, "failed 2: type \"bignt\" does not exist");
+}
+
+#[tokio::test]
+async fn an_error_without_a_position_names_the_failing_statement() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_seed.up.sql",
+        "CREATE TABLE prices (cents int CHECK (cents >= 0));\nINSERT INTO prices VALUES (1);\n  INSERT INTO prices VALUES (-1);\n",
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("--> migrations/0001_seed.up.sql:3:3"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("statement: INSERT INTO prices VALUES (-1)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("SQLSTATE 23514"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("= detail: Failing row contains (-1)."),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn rollback_runs_downs_newest_first_and_logs_them() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let run = schemactl(&project, &db, &["rollback"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("Rolled back 1 migration(s)")
+            && run.stdout.contains("now at version 2"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('orders_details')::text")
+            .await,
+        None
+    );
+    schemactl(&project, &db, &["rollback", "--to", "0"]).expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        0
+    );
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('customers')::text")
+            .await,
+        None
+    );
+    let rolled_back: i64 = db
+        .scalar("SELECT count(*) FROM schema_versions_events WHERE event = 'rolled-back'")
+        .await;
+    assert_eq!(rolled_back, 3);
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn rollback_refuses_up_front_when_a_down_is_missing_or_changed() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.remove("0002_create_orders.down.sql");
+    let run = schemactl(&project, &db, &["rollback", "--steps", "2"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("0002_create_orders has no down script"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('orders_details')::text")
+            .await
+            .as_deref(),
+        Some("orders_details")
+    );
+
+    project.write(
+        "0002_create_orders.down.sql",
+        "DROP TABLE orders CASCADE;\n",
+    );
+    let run = schemactl(&project, &db, &["rollback", "--steps", "2"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("0002_create_orders.down.sql changed since the migration was applied"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        3
+    );
+    schemactl(
+        &project,
+        &db,
+        &["rollback", "--steps", "2", "--accept-changed-down"],
+    )
+    .expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT max(version) FROM schema_versions")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn migrate_to_stops_at_the_target_and_refuses_to_go_back() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate", "--to", "2"]).expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT max(version) FROM schema_versions")
+            .await,
+        2
+    );
+    let run = schemactl(&project, &db, &["migrate", "--to", "1"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("use `schemactl rollback --to 1`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn baseline_adopts_an_existing_database() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now())")
+        .await
+        .unwrap();
+    schemactl(&project, &db, &["baseline", "--version", "1"]).expect_code(0);
+    let status = schemactl(&project, &db, &["status"]);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("0001 ") && l.contains("create_customers     baselined")),
+        "{}",
+        status.stdout
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE NOT baselined")
+            .await,
+        2
+    );
+    let again = schemactl(&project, &db, &["baseline", "--version", "1"]);
+    again.expect_code(1);
+    assert!(
+        again.stderr.contains("already records 3 migration(s)"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[tokio::test]
+async fn history_can_live_in_another_schema_and_table() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let flags = ["--history-schema", "ops", "--history-table", "deploys"];
+    schemactl(&project, &db, &[&["migrate"][..], &flags].concat()).expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM ops.deploys").await,
+        3
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM ops.deploys_events")
+            .await,
+        4
+    );
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('public.schema_versions')::text")
+            .await,
+        None
+    );
+    let bad = schemactl(
+        &project,
+        &db,
+        &[
+            "migrate",
+            "--history-table",
+            "x\"; DROP TABLE customers; --",
+        ],
+    );
+    bad.expect_code(2);
+    assert!(
+        bad.stderr.contains("not a valid identifier"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[tokio::test]
+async fn checksums_survive_crlf_and_a_byte_order_mark() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    for entry in std::fs::read_dir(project.migrations()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let windows = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        std::fs::write(&path, windows).unwrap();
+    }
+    let run = schemactl(&project, &db, &["validate"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.starts_with("OK: files and history agree"),
+        "{}",
+        run.stdout
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn new_creates_the_next_numbered_pair() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let run = schemactl(&project, &db, &["new", "add invoices"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("migrations/0004_add_invoices.up.sql"),
+        "{}",
+        run.stdout
+    );
+    assert!(project
+        .migrations()
+        .join("0004_add_invoices.down.sql")
+        .is_file());
+    let status = schemactl(&project, &db, &["status"]);
+    status.expect_code(2);
+    assert!(
+        status
+            .stderr
+            .contains("0004_add_invoices.up.sql: the file has only comments"),
+        "{}",
+        status.stderr
+    );
+}

@@ -1,0 +1,92 @@
+//! The test harness: one real PostgreSQL server per test binary (started on
+//! first use in a temporary directory, on a random loopback port, with TLS),
+//! a fresh database per test, and helpers to run the `schemactl` binary.
+
+pub mod certificates;
+pub mod cli;
+pub mod server;
+
+pub use cli::schemactl;
+pub use server::{server, TestDb};
+
+use std::path::{Path, PathBuf};
+
+/// A project directory for one test, with a `migrations/` folder.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// An empty project.
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("schemactl-test-")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::create_dir(dir.path().join("migrations")).expect("migrations dir");
+        Self { dir }
+    }
+
+    /// A project holding a copy of `tests/fixtures/<name>/migrations`.
+    pub fn fixture(name: &str) -> Self {
+        let project = Self::new();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        for entry in
+            std::fs::read_dir(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()))
+        {
+            let entry = entry.expect("fixture entry");
+            std::fs::copy(entry.path(), project.migrations().join(entry.file_name()))
+                .expect("copy fixture");
+        }
+        project
+    }
+
+    /// The project directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Its migrations directory.
+    pub fn migrations(&self) -> PathBuf {
+        self.dir.path().join("migrations")
+    }
+
+    /// Writes a migration file.
+    pub fn write(&self, file_name: &str, content: impl AsRef<[u8]>) -> &Self {
+        std::fs::write(self.migrations().join(file_name), content).expect("write migration");
+        self
+    }
+
+    /// Deletes a migration file.
+    pub fn remove(&self, file_name: &str) {
+        std::fs::remove_file(self.migrations().join(file_name)).expect("remove migration");
+    }
+}
+
+/// Replaces what changes from run to run (ports, database names, times,
+/// durations, process ids, temp paths) so that output can be snapshot-tested.
+pub fn stable(text: &str) -> String {
+    let rules: [(&str, &str); 8] = [
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"localhost:\d+", "localhost:[port]"),
+        (r"/t\d+_\d+", "/[db]"),
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[time]"),
+        (r"(<1|\d+(\.\d)?) (ms|s)\b", "[duration]"),
+        (r"pid \d+", "pid [pid]"),
+        (
+            r"pg_terminate_backend\(\d+\)",
+            "pg_terminate_backend([pid])",
+        ),
+        (r"/tmp/schemactl-test-[^/\s]+/", "[project]/"),
+    ];
+    let mut out = text.to_string();
+    for (pattern, replacement) in rules {
+        out = regex::Regex::new(pattern)
+            .expect("filter")
+            .replace_all(&out, replacement)
+            .into_owned();
+    }
+    out
+}

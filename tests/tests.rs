@@ -1,0 +1,11 @@
+//! schemactl's integration tests: one binary, one real PostgreSQL server,
+//! one database per test (see `support`).
+
+mod support;
+
+mod bad_input;
+mod concurrency;
+mod embedded_dev;
+mod history_problems;
+mod runner;
+mod tls;
