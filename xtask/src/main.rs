@@ -1,1 +1,37 @@
-fn main() {}
+//! Project tasks, run as `cargo xtask <task>`:
+//!
+//! - `test`: make sure the PostgreSQL server programs the tests need are
+//!   installed (installing Debian's `postgresql` package when running as root
+//!   on a machine without them), then run the whole test suite.
+//! - `bench`: the runner's performance figures against a local server.
+
+mod bench;
+mod corpus;
+mod prerequisites;
+
+use anyhow::{bail, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => {
+            prerequisites::ensure_postgres()?;
+            let status = std::process::Command::new(env!("CARGO"))
+                .args(["test", "--workspace", "--locked"])
+                .args(&args[1..])
+                .status()?;
+            if !status.success() {
+                bail!("cargo test failed");
+            }
+            Ok(())
+        }
+        Some("bench") => {
+            prerequisites::ensure_postgres()?;
+            bench::run(&args[1..])
+        }
+        _ => {
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `cargo xtask bench`: the runner's figures against a local PostgreSQL
+//! (started here with schemactl's own embedded cluster code), compared with
+//! psql applying the same files.
+//!
+//! Measured, each as the median of several runs:
+//! - `migrate` applying the whole corpus to an empty database;
+//! - psql applying the same up files in one session, each in its own
+//!   transaction (`BEGIN; \i file; COMMIT;`);
+//! - `migrate` when everything is applied (the deploy-pipeline no-op);
+//! - `status`;
+//! - `rollback --steps 50`.
+
+use crate::corpus;
+use anyhow::{bail, Context, Result};
+use schemactl::embedded::binaries::PgBinaries;
+use schemactl::embedded::cluster::{free_port, Cluster, ClusterOptions};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Options {
+    migrations: usize,
+    runs: usize,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut options = Options { migrations: 500, runs: 5 };
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let value = iter.next().context("a value is missing")?;
+        match arg.as_str() {
+            "--migrations" => options.migrations = value.parse()?,
+            "--runs" => options.runs = value.parse()?,
+            other => bail!("unknown option {other}"),
+        }
+    }
+    Ok(options)
+}
+
+/// Runs the benchmark and prints its figures.
+pub fn run(args: &[String]) -> Result<()> {
+    let options = parse(args)?;
+    let schemactl = build_schemactl()?;
+    let work = tempfile::Builder::new().prefix("schemactl-bench-").tempdir()?;
+    std::fs::set_permissions(work.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let migrations = work.path().join("migrations");
+    corpus::generate(&migrations, options.migrations)?;
+    let password = "bench-password";
+    let cluster = Cluster::init(&work.path().join("cluster"), password, &ClusterOptions::default())?;
+    let port = free_port()?;
+    cluster.start(port)?;
+    let result = measure(&options, &schemactl, &cluster, port, &migrations);
+    let _ = cluster.stop(false);
+    result
+}
+
+fn measure(options: &Options, schemactl: &Path, cluster: &Cluster, port: u16, migrations: &Path) -> Result<()> {
+    let bundled = PgBinaries::locate()?.program("psql");
+    let psql = if bundled.is_file() { bundled } else { PathBuf::from("psql") };
+    let admin = cluster.url(port, "postgres");
+    let mut database = 0;
+    let mut fresh = || -> Result<String> {
+        database += 1;
+        let name = format!("bench{database}");
+        run_quiet(Command::new(&psql).arg(&admin).args(["-qc", &format!("CREATE DATABASE {name}")]))?;
+        Ok(cluster.url(port, &name))
+    };
+    let cli = |url: &str, args: &[&str]| {
+        let mut command = Command::new(schemactl);
+        command.env("DATABASE_URL", url).arg("--migrations-dir").arg(migrations).args(args);
+        command
+    };
+
+    let mut apply = Vec::new();
+    let mut psql_apply = Vec::new();
+    for _ in 0..options.runs {
+        let url = fresh()?;
+        apply.push(time(&mut cli(&url, &["migrate"]))?);
+        let url = fresh()?;
+        let script = psql_script(migrations)?;
+        psql_apply.push(time(Command::new(&psql).arg(&url).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]).arg(&script))?);
+    }
+    let url = fresh()?;
+    run_quiet(&mut cli(&url, &["migrate"]))?;
+    let noop_runs = options.runs.max(20);
+    let noop: Vec<Duration> = (0..noop_runs).map(|_| time(&mut cli(&url, &["migrate"]))).collect::<Result<_>>()?;
+    let status: Vec<Duration> = (0..noop_runs).map(|_| time(&mut cli(&url, &["status"]))).collect::<Result<_>>()?;
+    let mut rollback = Vec::new();
+    for _ in 0..options.runs {
+        rollback.push(time(&mut cli(&url, &["rollback", "--steps", "50"]))?);
+        run_quiet(&mut cli(&url, &["migrate"]))?;
+    }
+
+    let (apply, psql_apply) = (median(apply), median(psql_apply));
+    let (noop, status, rollback) = (median(noop), median(status), median(rollback));
+    let ratio = apply.as_secs_f64() / psql_apply.as_secs_f64();
+    println!("schemactl bench: {} migrations, medians of {} runs (no-op and status: {noop_runs} runs)", options.migrations, options.runs);
+    println!("  migrate, all applied from empty     {:>9.1} ms", ms(apply));
+    println!("  psql, same files, one tx each       {:>9.1} ms", ms(psql_apply));
+    println!("  ratio schemactl / psql              {:>9.3}   (target <= 1.05) {}", ratio, verdict(ratio <= 1.05));
+    println!("  migrate, nothing pending (no-op)    {:>9.1} ms (target <= 8 ms) {}", ms(noop), verdict(ms(noop) <= 8.0));
+    println!("  status                              {:>9.1} ms (target <= 8 ms) {}", ms(status), verdict(ms(status) <= 8.0));
+    println!("  rollback --steps 50                 {:>9.1} ms", ms(rollback));
+    Ok(())
+}
+
+fn psql_script(migrations: &Path) -> Result<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(migrations)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+        .collect();
+    files.sort();
+    let mut script = String::new();
+    for file in files {
+        script.push_str(&format!("BEGIN;\n\\i {}\nCOMMIT;\n", file.display()));
+    }
+    let path = migrations.with_file_name("psql-apply.sql");
+    std::fs::write(&path, script)?;
+    Ok(path)
+}
+
+fn build_schemactl() -> Result<PathBuf> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--package", "schemactl", "--bin", "schemactl"])
+        .status()?;
+    if !status.success() {
+        bail!("building schemactl failed");
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace root")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    Ok(target.join("release").join("schemactl"))
+}
+
+fn time(command: &mut Command) -> Result<Duration> {
+    let started = Instant::now();
+    run_quiet(command)?;
+    Ok(started.elapsed())
+}
+
+fn run_quiet(command: &mut Command) -> Result<()> {
+    let output = command.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
+    if !output.status.success() {
+        bail!("{:?} failed: {}", command, String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(())
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
