@@ -201,7 +201,7 @@ pub fn plan_migrate<'a>(
     let plan: Vec<&Migration> = pending(local, applied)
         .filter(|m| options.target.is_none_or(|target| m.version <= target))
         .collect();
-    check_transaction_control(plan.iter().map(|m| &m.up))?;
+    check_runnable(plan.iter().map(|m| &m.up))?;
     Ok(plan)
 }
 
@@ -280,16 +280,28 @@ pub fn plan_rollback<'a>(
         }
         return Err(Error::Refused(message));
     }
-    check_transaction_control(plan.iter().filter_map(|m| m.down.as_ref()))?;
+    check_runnable(plan.iter().filter_map(|m| m.down.as_ref()))?;
     Ok(plan)
 }
 
-/// A transactional script must not end or open transactions itself: its
-/// history row would then no longer commit together with its changes.
-fn check_transaction_control<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), Error> {
+/// Checks the scripts that are about to run, before any of them runs: their
+/// SQL must split into statements, and a transactional script must not end
+/// or open transactions itself (its history row would then no longer commit
+/// together with its changes).
+fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), Error> {
     let mut problems = Vec::new();
-    for script in scripts.filter(|s| !s.directives.no_transaction) {
-        for statement in &script.statements {
+    for script in scripts {
+        let statements = match script.statements() {
+            Ok(statements) => statements,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        if script.directives.no_transaction {
+            continue;
+        }
+        for statement in statements {
             if is_transaction_control(statement.keyword.as_str(), statement.text(&script.sql)) {
                 problems.push(SourceProblem {
                     path: script.path.clone(),
@@ -326,18 +338,16 @@ fn is_transaction_control(keyword: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::{statements, Checksum, Directives, Script};
+    use crate::migration::{Checksum, Directives, Script};
     use std::path::PathBuf;
 
     fn script(path: &str, sql: &str) -> Script {
-        Script {
-            path: PathBuf::from(path),
-            sql: sql.into(),
-            checksum: Checksum::of(sql.as_bytes()),
-            directives: crate::migration::directives::parse(sql)
-                .unwrap_or_else(|_| Directives::default()),
-            statements: statements::split(sql).unwrap(),
-        }
+        Script::new(
+            PathBuf::from(path),
+            sql.into(),
+            Checksum::of(sql.as_bytes()),
+            crate::migration::directives::parse(sql).unwrap_or_else(|_| Directives::default()),
+        )
     }
 
     fn migration(version: i64, up: &str, down: Option<&str>) -> Migration {

@@ -36,8 +36,6 @@ async fn ambiguous_or_broken_files_are_refused_all_at_once() {
             b"CREATE TABLE caf\xe9 (id int);\n".as_slice(),
         )
         .write("0004_empty.up.sql", "  \n\n")
-        .write("0005_comments.up.sql", "-- TODO\n")
-        .write("0006_unterminated.up.sql", "SELECT 1;\nSELECT 'oops;\n")
         .write(
             "0007_typo.up.sql",
             "-- schemactl:no-transation\nSELECT 1;\n",
@@ -49,6 +47,24 @@ async fn ambiguous_or_broken_files_are_refused_all_at_once() {
     insta::assert_snapshot!(stable(&run.stderr));
     assert_eq!(
         db.scalar::<Option<String>>("SELECT to_regclass('schema_versions')::text")
+            .await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn scripts_that_cannot_run_are_refused_before_anything_runs() {
+    let db = server().database().await;
+    let project = Project::new();
+    project
+        .write("0001_fine.up.sql", "CREATE TABLE fine (id int);\n")
+        .write("0002_comments.up.sql", "-- TODO\n")
+        .write("0003_unterminated.up.sql", "SELECT 1;\nSELECT 'oops;\n");
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(2);
+    insta::assert_snapshot!(stable(&run.stderr));
+    assert_eq!(
+        db.scalar::<Option<String>>("SELECT to_regclass('fine')::text")
             .await,
         None
     );

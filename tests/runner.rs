@@ -423,12 +423,21 @@ async fn new_creates_the_next_numbered_pair() {
         .join("0004_add_invoices.down.sql")
         .is_file());
     let status = schemactl(&project, &db, &["status"]);
-    status.expect_code(2);
     assert!(
         status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("0004 ") && l.contains("pending")),
+        "{}",
+        status.stdout
+    );
+    let migrate = schemactl(&project, &db, &["migrate"]);
+    migrate.expect_code(2);
+    assert!(
+        migrate
             .stderr
             .contains("0004_add_invoices.up.sql: the file has only comments"),
         "{}",
-        status.stderr
+        migrate.stderr
     );
 }

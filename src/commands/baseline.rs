@@ -47,7 +47,7 @@ pub async fn baseline(
                     name: &m.name,
                     checksum: &m.up.checksum,
                     down_checksum: m.down.as_ref().map(|d| &d.checksum),
-                    execution_ms: 0,
+                    execution_ms: Some(0),
                     success: true,
                     baselined: true,
                     error: None,
@@ -57,7 +57,7 @@ pub async fn baseline(
                     version: m.version,
                     name: &m.name,
                     checksum: Some(&m.up.checksum),
-                    execution_ms: None,
+                    execution_ms: Some(0),
                     detail: Some("recorded as applied without running"),
                 };
                 tokio::try_join!(writer.insert(client, &row), writer.event(client, &event))?;

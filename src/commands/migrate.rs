@@ -1,8 +1,7 @@
 //! `schemactl migrate`: apply pending migrations in order, under the lock.
 
-use super::{connect, locked, Executed, Notice, PlannedScript, RunReport};
+use super::{load_and_connect, locked, Executed, Notice, PlannedScript, RunReport};
 use crate::config::Settings;
-use crate::migration::source;
 use crate::plan::{plan_migrate, MigrateOptions};
 use crate::postgres::executor;
 use crate::Error;
@@ -17,8 +16,7 @@ pub async fn migrate(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let local = source::load(&settings.migrations_dir)?;
-    let session = connect(settings, notify).await?;
+    let (local, session) = load_and_connect(settings, notify).await?;
     let client = &session.client;
     let mut report = RunReport {
         database: session.target.clone(),

@@ -10,7 +10,7 @@ pub mod rollback;
 pub mod status;
 
 use crate::config::Settings;
-use crate::migration::{Migration, Script};
+use crate::migration::{source, Migration, Script};
 use crate::postgres::advisory_lock::MigrationLock;
 use crate::postgres::DatabaseTarget;
 use crate::{embedded, Error, LockHolder};
@@ -65,6 +65,23 @@ pub async fn connect(
         client,
         target: target.display().to_string(),
     })
+}
+
+/// Reads the migrations directory while the connection is being opened
+/// (both take milliseconds, and a no-op deploy is little else).
+pub(crate) async fn load_and_connect(
+    settings: &Settings,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<(Vec<Migration>, Session), Error> {
+    let dir = settings.migrations_dir.clone();
+    let loading = std::thread::spawn(move || source::load(&dir));
+    let session = connect(settings, notify).await;
+    let local = loading.join().unwrap_or_else(|_| {
+        Err(Error::InvalidArgument(
+            "reading the migrations failed unexpectedly".into(),
+        ))
+    })?;
+    Ok((local, session?))
 }
 
 /// Runs `body` while holding the migration lock, creating the history

@@ -2,10 +2,9 @@
 //! Every repair changes one history row, refuses when the row is not in the
 //! state the repair is for, and appends an event saying what was done.
 
-use super::{connect, locked, Notice};
+use super::{load_and_connect, locked, Notice};
 use crate::config::Settings;
 use crate::history::{AppliedMigration, EventKind};
-use crate::migration::source;
 use crate::postgres::history_table::{database, NewEvent};
 use crate::Error;
 
@@ -41,8 +40,7 @@ pub async fn repair(
     repair: Repair,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<String, Error> {
-    let local = source::load(&settings.migrations_dir)?;
-    let session = connect(settings, notify).await?;
+    let (local, session) = load_and_connect(settings, notify).await?;
     let client = &session.client;
     let version = repair.version();
     locked(&session, settings, notify, async |_: &mut dyn FnMut(Notice)| {
@@ -106,7 +104,7 @@ pub async fn repair(
                 version,
                 name: &row.name,
                 checksum: file.map(|f| &f.up.checksum),
-                execution_ms: None,
+                execution_ms: Some(0),
                 detail: Some(&detail),
             };
             writer.event(client, &event).await?;

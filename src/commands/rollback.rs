@@ -1,8 +1,7 @@
 //! `schemactl rollback`: run down migrations newest first, under the lock.
 
-use super::{connect, locked, Executed, Notice, PlannedScript, RunReport};
+use super::{load_and_connect, locked, Executed, Notice, PlannedScript, RunReport};
 use crate::config::Settings;
-use crate::migration::source;
 use crate::plan::{plan_rollback, RollbackTarget};
 use crate::postgres::executor;
 use crate::Error;
@@ -18,8 +17,7 @@ pub async fn rollback(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let local = source::load(&settings.migrations_dir)?;
-    let session = connect(settings, notify).await?;
+    let (local, session) = load_and_connect(settings, notify).await?;
     let client = &session.client;
     let mut report = RunReport {
         database: session.target.clone(),

@@ -1,9 +1,8 @@
 //! `schemactl status` and `schemactl validate`: compare the files with the
 //! history. Both only read; neither creates the history table.
 
-use super::{connect, Notice};
+use super::{load_and_connect, Notice};
 use crate::config::Settings;
-use crate::migration::source;
 use crate::plan::{self, State, StatusRow};
 use crate::{Error, Problem};
 
@@ -36,8 +35,7 @@ pub async fn status(
     allow_out_of_order: bool,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<StatusReport, Error> {
-    let local = source::load(&settings.migrations_dir)?;
-    let session = connect(settings, notify).await?;
+    let (local, session) = load_and_connect(settings, notify).await?;
     let applied = settings.history.read(&session.client).await?;
     Ok(StatusReport {
         database: session.target,

@@ -13,7 +13,9 @@ pub mod source;
 pub mod statements;
 pub mod text_position;
 
+use source::SourceProblem;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 pub use checksum::Checksum;
 pub use directives::Directives;
@@ -42,6 +44,9 @@ impl Migration {
 }
 
 /// One SQL file of a migration, read and checked.
+///
+/// Its statements are split on first use: `status` and a no-op `migrate`
+/// only need checksums, so only scripts that are about to run are tokenised.
 #[derive(Debug, Clone)]
 pub struct Script {
     /// Where the file is, as given (relative to the working directory when
@@ -53,11 +58,42 @@ pub struct Script {
     pub checksum: Checksum,
     /// The `-- schemactl:` directives of the file's leading comments.
     pub directives: Directives,
-    /// The statements of the file, in order, with their positions.
-    pub statements: Vec<Statement>,
+    statements: OnceLock<Result<Vec<Statement>, SourceProblem>>,
 }
 
 impl Script {
+    /// A script read from `path`.
+    pub fn new(path: PathBuf, sql: String, checksum: Checksum, directives: Directives) -> Self {
+        Self {
+            path,
+            sql,
+            checksum,
+            directives,
+            statements: OnceLock::new(),
+        }
+    }
+
+    /// The statements of the file, in order, with their positions; an error
+    /// when the SQL cannot be tokenised or holds no statement at all.
+    pub fn statements(&self) -> Result<&[Statement], SourceProblem> {
+        self.statements
+            .get_or_init(|| {
+                let problem = |position, message: String| SourceProblem { path: self.path.clone(), position, message };
+                let statements = statements::split(&self.sql).map_err(|e| {
+                    problem(Some(e.position), format!("cannot split the SQL into statements: {}", e.message))
+                })?;
+                if statements.is_empty() {
+                    return Err(problem(
+                        None,
+                        "the file has only comments and no SQL statement; write the migration's SQL, or delete the file (a migration without a down script cannot be rolled back)".into(),
+                    ));
+                }
+                Ok(statements)
+            })
+            .as_deref()
+            .map_err(Clone::clone)
+    }
+
     /// The file name for messages (`migrations/0003_add_orders.up.sql`).
     pub fn display_path(&self) -> String {
         self.path.display().to_string()

@@ -6,7 +6,7 @@
 
 use super::file_name::{classify, Classified, ParsedName};
 use super::text_position::{LineIndex, TextPosition};
-use super::{directives, statements, Checksum, Direction, Migration, MigrationFile, Script};
+use super::{directives, Checksum, Direction, Migration, MigrationFile, Script};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,10 +45,11 @@ type UpsAndDowns = (Vec<(MigrationFile, Script)>, Vec<(MigrationFile, Script)>);
 /// Reads every migration of `dir`, ordered by version.
 pub fn load(dir: &Path) -> Result<Vec<Migration>, Error> {
     let files = list(dir)?;
+    let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, UpsAndDowns> = BTreeMap::new();
-    for file in files {
-        match read_script(&file.path) {
+    for (file, script) in files.into_iter().zip(read_all(&paths)) {
+        match script {
             Ok(script) => {
                 let slot = by_version.entry(file.name.version).or_default();
                 match file.name.direction {
@@ -176,6 +177,38 @@ fn duplicate(version: i64, scripts: &[(MigrationFile, Script)]) -> Option<Source
     })
 }
 
+/// Reads the scripts on a few threads (a deploy reads hundreds of small
+/// files before it can say "nothing to do"), keeping their order.
+fn read_all(paths: &[PathBuf]) -> Vec<Result<Script, SourceProblem>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || paths.len() < 32 {
+        return paths.iter().map(|p| read_script(p)).collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|p| read_script(p)).collect::<Vec<_>>())
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker.join().unwrap_or_else(|_| {
+                    vec![Err(SourceProblem {
+                        path: PathBuf::new(),
+                        position: None,
+                        message: "reading the migrations failed unexpectedly".into(),
+                    })]
+                })
+            })
+            .collect()
+    })
+}
+
 /// Reads and checks one script file.
 pub fn read_script(path: &Path) -> Result<Script, SourceProblem> {
     let problem = |position: Option<TextPosition>, message: String| SourceProblem {
@@ -219,23 +252,5 @@ pub fn read_script(path: &Path) -> Result<Script, SourceProblem> {
             e.message,
         )
     })?;
-    let statements = statements::split(&sql).map_err(|e| {
-        problem(
-            Some(e.position),
-            format!("cannot split the SQL into statements: {}", e.message),
-        )
-    })?;
-    if statements.is_empty() {
-        return Err(problem(
-            None,
-            "the file has only comments and no SQL statement; write the migration's SQL, or delete the file (a migration without a down script cannot be rolled back)".into(),
-        ));
-    }
-    Ok(Script {
-        path: path.to_path_buf(),
-        sql,
-        checksum,
-        directives,
-        statements,
-    })
+    Ok(Script::new(path.to_path_buf(), sql, checksum, directives))
 }

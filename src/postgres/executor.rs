@@ -1,21 +1,28 @@
 //! Running one migration script and recording it.
 //!
-//! A transactional script runs as `BEGIN; SET LOCAL lock_timeout …;
-//! <statements>; <history row>; COMMIT`, so the schema change and its record
-//! commit together or not at all. A `no-transaction` script first records a
-//! failed "in progress" row, then runs its statements one by one, then marks
-//! the row applied: a crash in between leaves a visible failed row that
-//! `migrate` refuses to pass until someone looks (`schemactl repair`).
+//! A transactional script runs as `RESET ALL; BEGIN; SET LOCAL lock_timeout
+//! …; <statements>; <history row>; <event>; COMMIT`, so the schema change and
+//! its record commit together or not at all. These messages are pipelined:
+//! all are sent at once and the answers read in order, so a migration costs
+//! one round trip however many statements it has. Each statement is still a
+//! message of its own, so an error is traced to its statement, line and
+//! column: once one fails, PostgreSQL rejects everything after it in the
+//! transaction (SQLSTATE 25P02), and the `COMMIT` turns into a rollback.
 //!
-//! Statements are sent one at a time (as psql does), so that any error,
-//! positioned or not, is traced to its statement, line and column.
+//! A `no-transaction` script first records a failed "in progress" row, then
+//! runs its statements strictly one after the other (each commits on its
+//! own, so nothing may run after a failure), then marks the row applied: a
+//! crash in between leaves a visible failed row that `migrate` refuses to
+//! pass until someone looks (`schemactl repair`).
 
 use super::describe;
 use super::history_table::{HistoryWriter, NewEvent, NewRow};
 use crate::history::EventKind;
+use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{char_to_byte, LineIndex, TextPosition};
-use crate::migration::{Direction, Migration, Script};
+use crate::migration::{Direction, Migration, Script, Statement};
 use crate::MigrationFailure;
+use futures_util::future::{join_all, BoxFuture, FutureExt};
 use std::time::Instant;
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
@@ -40,18 +47,18 @@ impl Default for ExecutionSettings {
 }
 
 impl ExecutionSettings {
-    fn for_script(&self, script: &Script) -> (String, String) {
+    fn for_script<'a>(&'a self, script: &'a Script) -> (&'a str, &'a str) {
         (
             script
                 .directives
                 .lock_timeout
-                .clone()
-                .unwrap_or_else(|| self.lock_timeout.clone()),
+                .as_deref()
+                .unwrap_or(&self.lock_timeout),
             script
                 .directives
                 .statement_timeout
-                .clone()
-                .unwrap_or_else(|| self.statement_timeout.clone()),
+                .as_deref()
+                .unwrap_or(&self.statement_timeout),
         )
     }
 }
@@ -63,6 +70,13 @@ pub async fn apply(
     migration: &Migration,
     settings: &ExecutionSettings,
 ) -> Result<i64, Box<MigrationFailure>> {
+    let run = Run {
+        client,
+        history,
+        migration,
+        direction: Direction::Up,
+        settings,
+    };
     let script = &migration.up;
     let row = |execution_ms, success, error| NewRow {
         version: migration.version,
@@ -74,278 +88,360 @@ pub async fn apply(
         baselined: false,
         error,
     };
-    let event = |kind, execution_ms, detail| NewEvent {
-        kind,
-        version: migration.version,
-        name: &migration.name,
-        checksum: Some(&script.checksum),
-        execution_ms,
-        detail,
-    };
-    let fail = |e: Failure| failure(migration, Direction::Up, e);
     let started = Instant::now();
     if script.directives.no_transaction {
         let note = "started and not finished: the run was interrupted or is still going";
-        let (started_row, started_event) = (
-            row(0, false, Some(note)),
-            event(EventKind::Started, None, None),
-        );
-        bookkeeping(tokio::try_join!(
-            history.insert(client, &started_row),
-            history.event(client, &started_event),
-        ))
-        .map_err(fail)?;
-        if let Err(e) = run_outside_transaction(client, script, settings).await {
-            let message = e.summary();
-            let ms = elapsed_ms(started);
-            let _ = history
-                .finish(client, migration.version, false, ms, Some(&message))
-                .await;
-            let _ = history
-                .event(client, &event(EventKind::Failed, Some(ms), Some(&message)))
-                .await;
-            return Err(fail(e));
-        }
+        let started_row = row(Some(0), false, Some(note));
+        let started_event = run.event(EventKind::Started, Some(0), None);
+        run.bookkeeping(async {
+            tokio::try_join!(
+                history.insert(client, &started_row),
+                history.event(client, &started_event)
+            )
+            .map(drop)
+        })
+        .await?;
+        run.outside_transaction(started).await?;
         let ms = elapsed_ms(started);
-        let record = async {
+        let applied = run.event(EventKind::Applied, Some(ms), None);
+        run.bookkeeping(async {
             client.batch_execute("BEGIN").await?;
-            let applied = event(EventKind::Applied, Some(ms), None);
             tokio::try_join!(
                 history.finish(client, migration.version, true, ms, None),
                 history.event(client, &applied),
             )?;
             client.batch_execute("COMMIT").await
-        };
-        return record
-            .await
-            .map(|()| ms)
-            .map_err(|e| fail(Failure::bookkeeping(e)));
+        })
+        .await?;
+        return Ok(ms);
     }
-    let result = async {
-        run_in_transaction(client, script, settings).await?;
-        let ms = elapsed_ms(started);
-        let (applied_row, applied) = (
-            row(ms, true, None),
-            event(EventKind::Applied, Some(ms), None),
-        );
-        bookkeeping(tokio::try_join!(
-            history.insert(client, &applied_row),
-            history.event(client, &applied),
-        ))?;
-        commit(client).await.map(|()| ms)
-    }
-    .await;
-    match result {
-        Ok(ms) => Ok(ms),
-        Err(e) => {
-            let _ = client.batch_execute("ROLLBACK").await;
-            let message = e.summary();
-            let _ = history
-                .event(
-                    client,
-                    &event(EventKind::Failed, Some(elapsed_ms(started)), Some(&message)),
-                )
-                .await;
-            Err(fail(e))
-        }
-    }
+    let applied_row = row(None, true, None);
+    let applied = run.event(EventKind::Applied, None, None);
+    run.in_transaction(
+        started,
+        vec![
+            history.insert(client, &applied_row).boxed(),
+            history.event(client, &applied).boxed(),
+        ],
+    )
+    .await?;
+    Ok(elapsed_ms(started))
 }
 
 /// Runs `migration`'s down script and removes its history row. Returns its
-/// duration in ms. The caller checked that the down script exists.
+/// duration in ms. The planner has checked that the down script exists.
 pub async fn revert(
     client: &Client,
     history: &HistoryWriter,
     migration: &Migration,
     settings: &ExecutionSettings,
 ) -> Result<i64, Box<MigrationFailure>> {
+    let run = Run {
+        client,
+        history,
+        migration,
+        direction: Direction::Down,
+        settings,
+    };
     let Some(script) = &migration.down else {
         return Ok(0);
     };
-    let event = |kind, execution_ms, detail| NewEvent {
-        kind,
-        version: migration.version,
-        name: &migration.name,
-        checksum: Some(&script.checksum),
-        execution_ms,
-        detail,
-    };
-    let fail = |e: Failure| failure(migration, Direction::Down, e);
     let started = Instant::now();
     if script.directives.no_transaction {
         let note = "rollback started and not finished: the run was interrupted or is still going";
-        let started_event = event(EventKind::Started, None, Some("rollback"));
-        bookkeeping(tokio::try_join!(
-            history.finish(client, migration.version, false, 0, Some(note)),
-            history.event(client, &started_event),
-        ))
-        .map_err(fail)?;
-        if let Err(e) = run_outside_transaction(client, script, settings).await {
-            let message = format!("rollback failed: {}", e.summary());
-            let ms = elapsed_ms(started);
-            let _ = history
-                .finish(client, migration.version, false, ms, Some(&message))
-                .await;
-            let _ = history
-                .event(client, &event(EventKind::Failed, Some(ms), Some(&message)))
-                .await;
-            return Err(fail(e));
-        }
+        let started_event = run.event(EventKind::Started, Some(0), Some("rollback"));
+        run.bookkeeping(async {
+            tokio::try_join!(
+                history.finish(client, migration.version, false, 0, Some(note)),
+                history.event(client, &started_event),
+            )
+            .map(drop)
+        })
+        .await?;
+        run.outside_transaction(started).await?;
         let ms = elapsed_ms(started);
-        let record = async {
+        let rolled_back = run.event(EventKind::RolledBack, Some(ms), None);
+        run.bookkeeping(async {
             client.batch_execute("BEGIN").await?;
-            let rolled_back = event(EventKind::RolledBack, Some(ms), None);
             tokio::try_join!(
                 history.delete(client, migration.version),
                 history.event(client, &rolled_back)
             )?;
             client.batch_execute("COMMIT").await
+        })
+        .await?;
+        return Ok(ms);
+    }
+    let rolled_back = run.event(EventKind::RolledBack, None, None);
+    run.in_transaction(
+        started,
+        vec![
+            history.delete(client, migration.version).boxed(),
+            history.event(client, &rolled_back).boxed(),
+        ],
+    )
+    .await?;
+    Ok(elapsed_ms(started))
+}
+
+/// One script being run.
+struct Run<'a> {
+    client: &'a Client,
+    history: &'a HistoryWriter,
+    migration: &'a Migration,
+    direction: Direction,
+    settings: &'a ExecutionSettings,
+}
+
+type Pending<'a> = BoxFuture<'a, Result<(), tokio_postgres::Error>>;
+
+impl<'a> Run<'a> {
+    fn script(&self) -> &'a Script {
+        match self.direction {
+            Direction::Up => &self.migration.up,
+            Direction::Down => self.migration.down.as_ref().unwrap_or(&self.migration.up),
+        }
+    }
+
+    fn event(
+        &self,
+        kind: EventKind,
+        execution_ms: Option<i64>,
+        detail: Option<&'a str>,
+    ) -> NewEvent<'a> {
+        NewEvent {
+            kind,
+            version: self.migration.version,
+            name: &self.migration.name,
+            checksum: Some(&self.script().checksum),
+            execution_ms,
+            detail,
+        }
+    }
+
+    fn statements(&self) -> Result<&'a [Statement], Box<MigrationFailure>> {
+        self.script()
+            .statements()
+            .map_err(|problem| self.unrunnable(problem))
+    }
+
+    /// The script and `record` in one pipelined transaction.
+    async fn in_transaction(
+        &self,
+        started: Instant,
+        record: Vec<Pending<'_>>,
+    ) -> Result<(), Box<MigrationFailure>> {
+        let script = self.script();
+        let statements = self.statements()?;
+        let (lock_timeout, statement_timeout) = self.settings.for_script(script);
+        let setup = format!(
+            "RESET ALL; BEGIN; SET LOCAL lock_timeout = '{lock_timeout}'; SET LOCAL statement_timeout = '{statement_timeout}'"
+        );
+        let mut steps: Vec<(Stage, Pending<'_>)> = Vec::with_capacity(statements.len() + 4);
+        steps.push((Stage::Setup, self.client.batch_execute(&setup).boxed()));
+        for (index, statement) in statements.iter().enumerate() {
+            steps.push((
+                Stage::Statement(index),
+                self.client
+                    .batch_execute(statement.text(&script.sql))
+                    .boxed(),
+            ));
+        }
+        steps.extend(record.into_iter().map(|step| (Stage::Record, step)));
+        steps.push((Stage::Commit, self.client.batch_execute("COMMIT").boxed()));
+        let (stages, futures): (Vec<Stage>, Vec<Pending<'_>>) = steps.into_iter().unzip();
+        let results = join_all(futures).await;
+        let Some((stage, error)) = stages
+            .into_iter()
+            .zip(results)
+            .find_map(|(stage, result)| result.err().map(|error| (stage, error)))
+        else {
+            return Ok(());
         };
-        return record
+        let _ = self.client.batch_execute("ROLLBACK").await;
+        let failure = Failure { stage, error };
+        self.log_failure(started, &failure).await;
+        Err(self.failure(failure))
+    }
+
+    /// The statements one by one, each committing on its own.
+    async fn outside_transaction(&self, started: Instant) -> Result<(), Box<MigrationFailure>> {
+        let script = self.script();
+        let statements = self.statements()?;
+        let (lock_timeout, statement_timeout) = self.settings.for_script(script);
+        let setup = format!("RESET ALL; SET lock_timeout = '{lock_timeout}'; SET statement_timeout = '{statement_timeout}'");
+        let mut result = self
+            .client
+            .batch_execute(&setup)
             .await
-            .map(|()| ms)
-            .map_err(|e| fail(Failure::bookkeeping(e)));
-    }
-    let result = async {
-        run_in_transaction(client, script, settings).await?;
+            .map_err(|error| Failure {
+                stage: Stage::Setup,
+                error,
+            });
+        if result.is_ok() {
+            for (index, statement) in statements.iter().enumerate() {
+                if let Err(error) = self.client.batch_execute(statement.text(&script.sql)).await {
+                    result = Err(Failure {
+                        stage: Stage::Statement(index),
+                        error,
+                    });
+                    break;
+                }
+            }
+        }
+        let _ = self.client.batch_execute("RESET ALL").await;
+        let Err(failure) = result else {
+            return Ok(());
+        };
         let ms = elapsed_ms(started);
-        let rolled_back = event(EventKind::RolledBack, Some(ms), None);
-        bookkeeping(tokio::try_join!(
-            history.delete(client, migration.version),
-            history.event(client, &rolled_back),
-        ))?;
-        commit(client).await.map(|()| ms)
+        let message = match self.direction {
+            Direction::Up => describe(&failure.error),
+            Direction::Down => format!("rollback failed: {}", describe(&failure.error)),
+        };
+        let _ = self
+            .history
+            .finish(
+                self.client,
+                self.migration.version,
+                false,
+                ms,
+                Some(&message),
+            )
+            .await;
+        let _ = self
+            .history
+            .event(
+                self.client,
+                &self.event(EventKind::Failed, Some(ms), Some(&message)),
+            )
+            .await;
+        Err(self.failure(failure))
     }
-    .await;
-    if result.is_err() {
-        let _ = client.batch_execute("ROLLBACK").await;
+
+    /// History writes outside the script's own transaction.
+    async fn bookkeeping(
+        &self,
+        work: impl std::future::Future<Output = Result<(), tokio_postgres::Error>>,
+    ) -> Result<(), Box<MigrationFailure>> {
+        match work.await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                Err(self.failure(Failure {
+                    stage: Stage::Record,
+                    error,
+                }))
+            }
+        }
     }
-    result.map_err(fail)
+
+    async fn log_failure(&self, started: Instant, failure: &Failure) {
+        let message = describe(&failure.error);
+        let event = self.event(EventKind::Failed, Some(elapsed_ms(started)), Some(&message));
+        let _ = self.history.event(self.client, &event).await;
+    }
+
+    fn unrunnable(&self, problem: SourceProblem) -> Box<MigrationFailure> {
+        let script = self.script();
+        Box::new(MigrationFailure {
+            label: self.migration.label(),
+            path: script.path.clone(),
+            direction: self.direction,
+            transactional: !script.directives.no_transaction,
+            position: problem.position,
+            source_line: None,
+            statement: String::new(),
+            statement_position: problem.position,
+            message: problem.message,
+            code: None,
+            detail: None,
+            hint: None,
+            context: None,
+            applied_before: Vec::new(),
+        })
+    }
+
+    fn failure(&self, failure: Failure) -> Box<MigrationFailure> {
+        let script = self.script();
+        let statement = match failure.stage {
+            Stage::Statement(index) => script.statements().ok().and_then(|s| s.get(index)),
+            _ => None,
+        };
+        let db = failure.error.as_db_error();
+        let index = LineIndex::new(&script.sql);
+        let position: Option<TextPosition> = match (statement, db.and_then(|d| d.position())) {
+            (Some(statement), Some(ErrorPosition::Original(p))) => {
+                let text = statement.text(&script.sql);
+                let offset = statement.start + char_to_byte(text, (*p as usize).saturating_sub(1));
+                Some(index.position(&script.sql, offset))
+            }
+            _ => None,
+        };
+        let context = match db.and_then(|d| d.position()) {
+            Some(ErrorPosition::Internal { position, query }) => Some(format!(
+                "{}at character {position} of the internal query `{query}`",
+                db.and_then(|d| d.where_())
+                    .map(|w| format!("{w}; "))
+                    .unwrap_or_default()
+            )),
+            _ => db.and_then(|d| d.where_()).map(str::to_string),
+        };
+        let mut message = describe(&failure.error);
+        if db.is_none() && matches!(failure.stage, Stage::Commit | Stage::Record) {
+            message.push_str(
+                " (the connection failed while the migration was being committed: run `schemactl status` to see whether it was applied)",
+            );
+        }
+        Box::new(MigrationFailure {
+            label: self.migration.label(),
+            path: script.path.clone(),
+            direction: self.direction,
+            transactional: !script.directives.no_transaction,
+            position,
+            source_line: position.map(|p| index.line_text(&script.sql, p.line).to_string()),
+            statement: statement.map_or_else(
+                || failure.stage.describe().to_string(),
+                |s| excerpt(s.text(&script.sql)),
+            ),
+            statement_position: statement.map(|s| s.position),
+            message,
+            code: failure.error.code().map(|c| c.code().to_string()),
+            detail: db.and_then(|d| d.detail()).map(str::to_string),
+            hint: db.and_then(|d| d.hint()).map(str::to_string),
+            context,
+            applied_before: Vec::new(),
+        })
+    }
+}
+
+/// Which part of a run failed.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Setup,
+    Statement(usize),
+    Record,
+    Commit,
+}
+
+impl Stage {
+    fn describe(self) -> &'static str {
+        match self {
+            Stage::Setup => "(starting the transaction and setting the timeouts)",
+            Stage::Statement(_) => "(a statement)",
+            Stage::Record => "(recording the migration in the history)",
+            Stage::Commit => "COMMIT (deferred constraints and triggers run here)",
+        }
+    }
 }
 
 /// Why a script stopped.
 struct Failure {
-    /// The index of the failing statement, when a statement failed.
-    statement: Option<usize>,
+    stage: Stage,
     error: tokio_postgres::Error,
-}
-
-impl Failure {
-    fn bookkeeping(error: tokio_postgres::Error) -> Self {
-        Self {
-            statement: None,
-            error,
-        }
-    }
-
-    fn summary(&self) -> String {
-        describe(&self.error)
-    }
-}
-
-fn bookkeeping<T>(result: Result<T, tokio_postgres::Error>) -> Result<T, Failure> {
-    result.map_err(Failure::bookkeeping)
-}
-
-async fn commit(client: &Client) -> Result<(), Failure> {
-    client
-        .batch_execute("COMMIT")
-        .await
-        .map_err(Failure::bookkeeping)
-}
-
-async fn run_in_transaction(
-    client: &Client,
-    script: &Script,
-    settings: &ExecutionSettings,
-) -> Result<(), Failure> {
-    let (lock_timeout, statement_timeout) = settings.for_script(script);
-    client
-        .batch_execute(&format!(
-            "RESET ALL; BEGIN; SET LOCAL lock_timeout = '{lock_timeout}'; SET LOCAL statement_timeout = '{statement_timeout}'"
-        ))
-        .await
-        .map_err(Failure::bookkeeping)?;
-    run_statements(client, script).await
-}
-
-async fn run_outside_transaction(
-    client: &Client,
-    script: &Script,
-    settings: &ExecutionSettings,
-) -> Result<(), Failure> {
-    let (lock_timeout, statement_timeout) = settings.for_script(script);
-    client
-        .batch_execute(&format!(
-            "RESET ALL; SET lock_timeout = '{lock_timeout}'; SET statement_timeout = '{statement_timeout}'"
-        ))
-        .await
-        .map_err(Failure::bookkeeping)?;
-    let result = run_statements(client, script).await;
-    let _ = client.batch_execute("RESET ALL").await;
-    result
-}
-
-async fn run_statements(client: &Client, script: &Script) -> Result<(), Failure> {
-    for (index, statement) in script.statements.iter().enumerate() {
-        client
-            .batch_execute(statement.text(&script.sql))
-            .await
-            .map_err(|error| Failure {
-                statement: Some(index),
-                error,
-            })?;
-    }
-    Ok(())
 }
 
 fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-fn failure(migration: &Migration, direction: Direction, failure: Failure) -> Box<MigrationFailure> {
-    let script = match direction {
-        Direction::Up => &migration.up,
-        Direction::Down => migration.down.as_ref().unwrap_or(&migration.up),
-    };
-    let statement = failure.statement.and_then(|i| script.statements.get(i));
-    let db = failure.error.as_db_error();
-    let index = LineIndex::new(&script.sql);
-    let position: Option<TextPosition> = match (statement, db.and_then(|d| d.position())) {
-        (Some(statement), Some(ErrorPosition::Original(p))) => {
-            let text = statement.text(&script.sql);
-            let offset = statement.start + char_to_byte(text, (*p as usize).saturating_sub(1));
-            Some(index.position(&script.sql, offset))
-        }
-        _ => None,
-    };
-    let context = match db.and_then(|d| d.position()) {
-        Some(ErrorPosition::Internal { position, query }) => Some(format!(
-            "{}at character {position} of the internal query `{query}`",
-            db.and_then(|d| d.where_())
-                .map(|w| format!("{w}; "))
-                .unwrap_or_default()
-        )),
-        _ => db.and_then(|d| d.where_()).map(str::to_string),
-    };
-    Box::new(MigrationFailure {
-        label: migration.label(),
-        path: script.path.clone(),
-        direction,
-        transactional: !script.directives.no_transaction,
-        position,
-        source_line: position.map(|p| index.line_text(&script.sql, p.line).to_string()),
-        statement: statement
-            .map(|s| excerpt(s.text(&script.sql)))
-            .unwrap_or_else(|| "(recording the migration in the history)".to_string()),
-        statement_position: statement.map(|s| s.position),
-        message: describe(&failure.error),
-        code: failure.error.code().map(|c| c.code().to_string()),
-        detail: db.and_then(|d| d.detail()).map(str::to_string),
-        hint: db.and_then(|d| d.hint()).map(str::to_string),
-        context,
-        applied_before: Vec::new(),
-    })
 }
 
 fn excerpt(statement: &str) -> String {

@@ -18,6 +18,11 @@ use tokio_postgres::{Client, Statement};
 /// address as the server sees it.
 const ACTOR: &str = "current_user || '@' || coalesce(host(inet_client_addr()), 'local')";
 
+/// Milliseconds since the transaction began: the duration of a migration
+/// whose history row is written in its own transaction, measured by the
+/// server (the row is sent in the same pipeline as the migration).
+const ELAPSED: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
+
 /// Where the history lives.
 #[derive(Debug, Clone)]
 pub struct HistoryTable {
@@ -181,7 +186,7 @@ impl HistoryTable {
         Ok(HistoryWriter {
             insert: prepare(format!(
                 "INSERT INTO {} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
-                 VALUES ($1, $2, $3, $4, {ACTOR}, $5, $6, $7, $8, $9)",
+                 VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
                 self.qualified()
             ))
             .await?,
@@ -193,7 +198,7 @@ impl HistoryTable {
             delete: prepare(format!("DELETE FROM {} WHERE version = $1", self.qualified())).await?,
             event: prepare(format!(
                 "INSERT INTO {} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
-                 VALUES ($1, $2, $3, $4, {ACTOR}, $5, $6, $7)",
+                 VALUES ($1, $2, $3, $4, {ACTOR}, $5, coalesce($6, {ELAPSED}), $7)",
                 self.qualified_events()
             ))
             .await?,
@@ -227,8 +232,8 @@ pub struct NewRow<'a> {
     pub checksum: &'a Checksum,
     /// Checksum of the down script, when there is one.
     pub down_checksum: Option<&'a Checksum>,
-    /// How long it ran.
-    pub execution_ms: i64,
+    /// How long it ran; `None`: since the transaction began.
+    pub execution_ms: Option<i64>,
     /// Whether it completed.
     pub success: bool,
     /// Recorded by `baseline`.
@@ -248,7 +253,7 @@ pub struct NewEvent<'a> {
     pub name: &'a str,
     /// The checksum involved.
     pub checksum: Option<&'a Checksum>,
-    /// How long it took.
+    /// How long it took; `None`: since the transaction began.
     pub execution_ms: Option<i64>,
     /// Anything else worth keeping (errors, old checksums).
     pub detail: Option<&'a str>,

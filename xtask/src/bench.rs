@@ -24,7 +24,10 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options> {
-    let mut options = Options { migrations: 500, runs: 5 };
+    let mut options = Options {
+        migrations: 500,
+        runs: 5,
+    };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let value = iter.next().context("a value is missing")?;
@@ -41,12 +44,21 @@ fn parse(args: &[String]) -> Result<Options> {
 pub fn run(args: &[String]) -> Result<()> {
     let options = parse(args)?;
     let schemactl = build_schemactl()?;
-    let work = tempfile::Builder::new().prefix("schemactl-bench-").tempdir()?;
-    std::fs::set_permissions(work.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let work = tempfile::Builder::new()
+        .prefix("schemactl-bench-")
+        .tempdir()?;
+    std::fs::set_permissions(
+        work.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
     let migrations = work.path().join("migrations");
     corpus::generate(&migrations, options.migrations)?;
     let password = "bench-password";
-    let cluster = Cluster::init(&work.path().join("cluster"), password, &ClusterOptions::default())?;
+    let cluster = Cluster::init(
+        &work.path().join("cluster"),
+        password,
+        &ClusterOptions::default(),
+    )?;
     let port = free_port()?;
     cluster.start(port)?;
     let result = measure(&options, &schemactl, &cluster, port, &migrations);
@@ -54,20 +66,38 @@ pub fn run(args: &[String]) -> Result<()> {
     result
 }
 
-fn measure(options: &Options, schemactl: &Path, cluster: &Cluster, port: u16, migrations: &Path) -> Result<()> {
+fn measure(
+    options: &Options,
+    schemactl: &Path,
+    cluster: &Cluster,
+    port: u16,
+    migrations: &Path,
+) -> Result<()> {
     let bundled = PgBinaries::locate()?.program("psql");
-    let psql = if bundled.is_file() { bundled } else { PathBuf::from("psql") };
+    let psql = if bundled.is_file() {
+        bundled
+    } else {
+        PathBuf::from("psql")
+    };
     let admin = cluster.url(port, "postgres");
     let mut database = 0;
     let mut fresh = || -> Result<String> {
         database += 1;
         let name = format!("bench{database}");
-        run_quiet(Command::new(&psql).arg(&admin).args(["-qc", &format!("CREATE DATABASE {name}")]))?;
+        run_quiet(
+            Command::new(&psql)
+                .arg(&admin)
+                .args(["-qc", &format!("CREATE DATABASE {name}")]),
+        )?;
         Ok(cluster.url(port, &name))
     };
     let cli = |url: &str, args: &[&str]| {
         let mut command = Command::new(schemactl);
-        command.env("DATABASE_URL", url).arg("--migrations-dir").arg(migrations).args(args);
+        command
+            .env("DATABASE_URL", url)
+            .arg("--migrations-dir")
+            .arg(migrations)
+            .args(args);
         command
     };
 
@@ -78,13 +108,22 @@ fn measure(options: &Options, schemactl: &Path, cluster: &Cluster, port: u16, mi
         apply.push(time(&mut cli(&url, &["migrate"]))?);
         let url = fresh()?;
         let script = psql_script(migrations)?;
-        psql_apply.push(time(Command::new(&psql).arg(&url).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]).arg(&script))?);
+        psql_apply.push(time(
+            Command::new(&psql)
+                .arg(&url)
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+                .arg(&script),
+        )?);
     }
     let url = fresh()?;
     run_quiet(&mut cli(&url, &["migrate"]))?;
     let noop_runs = options.runs.max(20);
-    let noop: Vec<Duration> = (0..noop_runs).map(|_| time(&mut cli(&url, &["migrate"]))).collect::<Result<_>>()?;
-    let status: Vec<Duration> = (0..noop_runs).map(|_| time(&mut cli(&url, &["status"]))).collect::<Result<_>>()?;
+    let noop: Vec<Duration> = (0..noop_runs)
+        .map(|_| time(&mut cli(&url, &["migrate"])))
+        .collect::<Result<_>>()?;
+    let status: Vec<Duration> = (0..noop_runs)
+        .map(|_| time(&mut cli(&url, &["status"])))
+        .collect::<Result<_>>()?;
     let mut rollback = Vec::new();
     for _ in 0..options.runs {
         rollback.push(time(&mut cli(&url, &["rollback", "--steps", "50"]))?);
@@ -94,13 +133,37 @@ fn measure(options: &Options, schemactl: &Path, cluster: &Cluster, port: u16, mi
     let (apply, psql_apply) = (median(apply), median(psql_apply));
     let (noop, status, rollback) = (median(noop), median(status), median(rollback));
     let ratio = apply.as_secs_f64() / psql_apply.as_secs_f64();
-    println!("schemactl bench: {} migrations, medians of {} runs (no-op and status: {noop_runs} runs)", options.migrations, options.runs);
-    println!("  migrate, all applied from empty     {:>9.1} ms", ms(apply));
-    println!("  psql, same files, one tx each       {:>9.1} ms", ms(psql_apply));
-    println!("  ratio schemactl / psql              {:>9.3}   (target <= 1.05) {}", ratio, verdict(ratio <= 1.05));
-    println!("  migrate, nothing pending (no-op)    {:>9.1} ms (target <= 8 ms) {}", ms(noop), verdict(ms(noop) <= 8.0));
-    println!("  status                              {:>9.1} ms (target <= 8 ms) {}", ms(status), verdict(ms(status) <= 8.0));
-    println!("  rollback --steps 50                 {:>9.1} ms", ms(rollback));
+    println!(
+        "schemactl bench: {} migrations, medians of {} runs (no-op and status: {noop_runs} runs)",
+        options.migrations, options.runs
+    );
+    println!(
+        "  migrate, all applied from empty     {:>9.1} ms",
+        ms(apply)
+    );
+    println!(
+        "  psql, same files, one tx each       {:>9.1} ms",
+        ms(psql_apply)
+    );
+    println!(
+        "  ratio schemactl / psql              {:>9.3}   (target <= 1.05) {}",
+        ratio,
+        verdict(ratio <= 1.05)
+    );
+    println!(
+        "  migrate, nothing pending (no-op)    {:>9.1} ms (target <= 8 ms) {}",
+        ms(noop),
+        verdict(ms(noop) <= 8.0)
+    );
+    println!(
+        "  status                              {:>9.1} ms (target <= 8 ms) {}",
+        ms(status),
+        verdict(ms(status) <= 8.0)
+    );
+    println!(
+        "  rollback --steps 50                 {:>9.1} ms",
+        ms(rollback)
+    );
     Ok(())
 }
 
@@ -121,13 +184,24 @@ fn psql_script(migrations: &Path) -> Result<PathBuf> {
 
 fn build_schemactl() -> Result<PathBuf> {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--package", "schemactl", "--bin", "schemactl"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "schemactl",
+            "--bin",
+            "schemactl",
+        ])
         .status()?;
     if !status.success() {
         bail!("building schemactl failed");
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace root")?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("workspace root")?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     Ok(target.join("release").join("schemactl"))
 }
 
@@ -138,9 +212,16 @@ fn time(command: &mut Command) -> Result<Duration> {
 }
 
 fn run_quiet(command: &mut Command) -> Result<()> {
-    let output = command.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
+    let output = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()?;
     if !output.status.success() {
-        bail!("{:?} failed: {}", command, String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "{:?} failed: {}",
+            command,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     Ok(())
 }
@@ -155,5 +236,9 @@ fn ms(duration: Duration) -> f64 {
 }
 
 fn verdict(ok: bool) -> &'static str {
-    if ok { "ok" } else { "MISSED" }
+    if ok {
+        "ok"
+    } else {
+        "MISSED"
+    }
 }

@@ -15,7 +15,9 @@ pub fn generate(dir: &Path, count: usize) -> Result<()> {
             1 => {
                 let table = version;
                 let parent = last_table
-                    .map(|p| format!("    parent_id bigint REFERENCES t{p} (id) ON DELETE CASCADE,\n"))
+                    .map(|p| {
+                        format!("    parent_id bigint REFERENCES t{p} (id) ON DELETE CASCADE,\n")
+                    })
                     .unwrap_or_default();
                 let parent_index = last_table
                     .map(|_| format!("CREATE INDEX t{table}_parent_id ON t{table} (parent_id);\n"))

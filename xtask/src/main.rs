@@ -4,6 +4,7 @@
 //!   installed (installing Debian's `postgresql` package when running as root
 //!   on a machine without them), then run the whole test suite.
 //! - `bench`: the runner's performance figures against a local server.
+//! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
 
 mod bench;
 mod corpus;
@@ -29,8 +30,13 @@ fn main() -> Result<()> {
             prerequisites::ensure_postgres()?;
             bench::run(&args[1..])
         }
+        Some("corpus") => {
+            let dir = args.get(1).map_or("bench-migrations", String::as_str);
+            let count = args.get(2).map_or(Ok(500), |n| n.parse())?;
+            corpus::generate(std::path::Path::new(dir), count)
+        }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]");
             std::process::exit(2);
         }
     }
