@@ -75,7 +75,12 @@ pub fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Resul
         }
     };
     let cluster = Cluster::open(&root, &state.password)?;
-    if cluster.is_running() {
+    // A TCP probe is much cheaper than `pg_ctl status` (a process) and is
+    // on the path of every command run against the development server.
+    let probe = std::net::SocketAddr::from(([127, 0, 0, 1], state.port));
+    let listening =
+        std::net::TcpStream::connect_timeout(&probe, std::time::Duration::from_millis(200)).is_ok();
+    if listening && (postmaster_port(&cluster) == Some(state.port) || cluster.is_running()) {
         return Ok(cluster.url(state.port, DATABASE));
     }
     let port = if std::net::TcpListener::bind(("127.0.0.1", state.port)).is_ok() {
@@ -141,4 +146,10 @@ pub fn status(project_dir: &Path) -> Result<(PathBuf, Option<String>), Error> {
         .is_running()
         .then(|| cluster.url(state.port, DATABASE));
     Ok((root, url))
+}
+
+/// The port in `postmaster.pid` (its fourth line) when the server runs.
+fn postmaster_port(cluster: &Cluster) -> Option<u16> {
+    let pid_file = std::fs::read_to_string(cluster.data_dir().join("postmaster.pid")).ok()?;
+    pid_file.lines().nth(3)?.trim().parse().ok()
 }

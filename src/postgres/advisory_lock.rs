@@ -9,6 +9,7 @@ use crate::{Error, LockHolder};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 /// The advisory lock of one history table.
@@ -44,11 +45,15 @@ impl MigrationLock {
         wait: Duration,
         on_wait: &mut dyn FnMut(&[LockHolder]),
     ) -> Result<(), Error> {
-        let free: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&self.key])
+        let free = client
+            .query_typed(
+                "SELECT pg_try_advisory_lock($1)",
+                &[(&self.key, Type::INT8)],
+            )
             .await
             .map_err(|e| database("cannot take the migration lock", &e))?
-            .get(0);
+            .first()
+            .is_some_and(|row| row.get(0));
         if free {
             return Ok(());
         }
@@ -75,7 +80,7 @@ impl MigrationLock {
     /// Releases the lock.
     pub async fn release(&self, client: &Client) -> Result<(), Error> {
         client
-            .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+            .query_typed("SELECT pg_advisory_unlock($1)", &[(&self.key, Type::INT8)])
             .await
             .map(drop)
             .map_err(|e| database("cannot release the migration lock", &e))

@@ -11,7 +11,7 @@ use crate::history::{AppliedMigration, EventKind};
 use crate::identifier::Identifier;
 use crate::migration::Checksum;
 use crate::Error;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Statement};
 
 /// The SQL expression recorded as "who": the database user and the client
@@ -67,22 +67,38 @@ impl HistoryTable {
 
     /// Whether the history table exists.
     pub async fn exists(&self, client: &Client) -> Result<bool, Error> {
-        let row = client
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.qualified()])
+        // query_typed skips the separate prepare round trip: this is on the
+        // path of every no-op deploy.
+        let rows = client
+            .query_typed(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[(&self.qualified(), Type::TEXT)],
+            )
             .await
             .map_err(|e| database("cannot look for the history table", &e))?;
-        Ok(row.get(0))
+        Ok(rows.first().is_some_and(|row| row.get(0)))
     }
 
     /// Creates the schema (when missing) and both tables (when missing).
     pub async fn ensure(&self, client: &Client) -> Result<(), Error> {
-        let present = client
-            .query_one(
+        let (schema, table, events) = (
+            self.schema.quoted(),
+            self.qualified(),
+            self.qualified_events(),
+        );
+        let rows = client
+            .query_typed(
                 "SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL",
-                &[&self.schema.quoted(), &self.qualified(), &self.qualified_events()],
+                &[(&schema, Type::TEXT), (&table, Type::TEXT), (&events, Type::TEXT)],
             )
             .await
             .map_err(|e| database("cannot look for the history tables", &e))?;
+        let Some(present) = rows.first() else {
+            return Err(Error::Database {
+                context: "cannot look for the history tables".into(),
+                message: "no answer".into(),
+            });
+        };
         let (schema, table, events): (bool, bool, bool) =
             (present.get(0), present.get(1), present.get(2));
         if schema && table && events {
@@ -143,7 +159,7 @@ impl HistoryTable {
              FROM {} ORDER BY version",
             self.qualified()
         );
-        let rows = client.query(&sql, &[]).await.map_err(|e| {
+        let rows = client.query_typed(&sql, &[]).await.map_err(|e| {
             if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) {
                 Error::Config {
                     path: "history table".into(),
