@@ -52,6 +52,9 @@ impl Cluster {
             user: server_user(),
             password: password.into(),
         };
+        if let Some(user) = cluster.user {
+            check_reachable(root, user)?;
+        }
         let password_file = root.join("initdb-password");
         std::fs::write(&password_file, password).map_err(|e| io(&password_file, e))?;
         give_to(cluster.user, root).map_err(|e| io(root, e))?;
@@ -202,6 +205,36 @@ impl Cluster {
         }
         command
     }
+}
+
+/// The server runs as `user`, so it must be able to reach `dir` through
+/// every parent directory (a project under `/root`, mode 0700, is not).
+fn check_reachable(dir: &Path, user: SystemUser) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    for ancestor in dir.ancestors().skip(1) {
+        let Ok(meta) = std::fs::metadata(ancestor) else {
+            continue;
+        };
+        let mode = meta.mode();
+        let searchable = if meta.uid() == user.uid {
+            mode & 0o100 != 0
+        } else if meta.gid() == user.gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !searchable {
+            return Err(Error::EmbeddedServer(format!(
+                "PostgreSQL refuses to run as root, so the embedded server runs as uid {}, which cannot enter {} (mode {:o}). \
+                 Let it in with `chmod o+x {}`, move the project, or give a database with --database-url / DATABASE_URL",
+                user.uid,
+                ancestor.display(),
+                mode & 0o7777,
+                ancestor.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A free TCP port on 127.0.0.1.
