@@ -93,12 +93,25 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
                 exit_code::PROBLEMS_FOUND
             })
         }
-        Command::Baseline { version } => {
-            let report = commands::baseline::baseline(&settings, version, &mut notify).await?;
+        Command::Baseline {
+            version,
+            from_refinery,
+            refinery_table,
+        } => {
+            use commands::baseline::BaselineSource;
+            let source = match (version, from_refinery) {
+                (Some(version), _) => BaselineSource::UpTo(version),
+                _ => BaselineSource::Refinery {
+                    table: schemactl::identifier::Identifier::parse(&refinery_table)
+                        .map_err(Error::InvalidArgument)?,
+                },
+            };
+            let report = commands::baseline::baseline(&settings, &source, &mut notify).await?;
             println!(
-                "Recorded {} migration(s) up to version {version} as applied (baseline) on {}.",
+                "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.",
                 report.executed.len(),
-                report.database
+                report.database,
+                report.current_version.unwrap_or_default()
             );
             Ok(exit_code::OK)
         }

@@ -94,6 +94,7 @@ pub enum Command {
         /// Apply pending migrations older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -114,11 +115,13 @@ pub enum Command {
         /// Run down scripts even if they changed since their migration was applied.
         #[arg(long)]
         accept_changed_down: bool,
+        /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Show every migration: applied, pending, modified, missing or failed.
     Status {
+        /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -133,17 +136,27 @@ pub enum Command {
         /// Do not count pending migrations older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Record migrations up to VERSION as applied without running them.
+    /// Record migrations as applied without running them, to adopt an existing database.
     ///
-    /// For adopting a database whose schema already matches them. Refused
-    /// when the history is not empty.
+    /// Either every migration up to --version, or those refinery applied
+    /// (--from-refinery reads its refinery_schema_history table; the files
+    /// must keep refinery's `V<version>__<name>.sql` names). Refused when the
+    /// history is not empty.
+    #[command(group = clap::ArgGroup::new("source").required(true))]
     Baseline {
         /// The newest migration the database already has.
-        #[arg(long, value_name = "VERSION")]
-        version: i64,
+        #[arg(long, value_name = "VERSION", group = "source")]
+        version: Option<i64>,
+        /// Import what refinery recorded as applied.
+        #[arg(long, group = "source")]
+        from_refinery: bool,
+        /// refinery's history table.
+        #[arg(long, value_name = "NAME", default_value = "refinery_schema_history")]
+        refinery_table: String,
     },
     /// Fix the history after a failure or a cosmetic edit; every repair is logged.
     #[command(group = clap::ArgGroup::new("action").required(true))]
