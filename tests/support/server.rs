@@ -147,6 +147,13 @@ impl TestDb {
         )
     }
 
+    /// Whether a table, index or other relation of that name exists.
+    pub async fn exists(&self, relation: &str) -> bool {
+        self.scalar::<Option<String>>(&format!("SELECT to_regclass('{relation}')::text"))
+            .await
+            .is_some()
+    }
+
     /// Runs a query returning one value.
     pub async fn scalar<T: for<'a> tokio_postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
         self.client()
