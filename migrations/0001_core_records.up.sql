@@ -8,6 +8,7 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+-- schemactl:ignore unparseable-statement sqlparser does not read COMMENT ON FUNCTION; PostgreSQL does
 COMMENT ON FUNCTION set_updated_at() IS 'Trigger function: keeps updated_at current on every UPDATE';
 
 CREATE TABLE users (

@@ -11,16 +11,23 @@
 //! lock_timeout = "5s"                # SET LOCAL lock_timeout for each migration
 //! statement_timeout = "0"            # SET LOCAL statement_timeout (0: no limit)
 //! lock_wait = "60s"                  # how long to wait for another run's migration lock
+//!
+//! [lint]
+//! deny_warnings = false
+//! [lint.rules]
+//! char-type = "off"                  # error / warning / off
 //! ```
 //!
 //! Unknown keys and wrong types are errors that name the file, line and key.
 
 use crate::identifier::Identifier;
+use crate::lint::Severity;
 use crate::migration::directives::validate_duration;
 use crate::postgres::executor::ExecutionSettings;
 use crate::postgres::HistoryTable;
 use crate::Error;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -33,9 +40,25 @@ pub const FILE_NAME: &str = "schemactl.toml";
 pub struct FileConfig {
     /// The migrations directory, relative to the file.
     pub migrations_dir: Option<PathBuf>,
+    /// The MongoDB validators directory, relative to the file.
+    pub schemas_dir: Option<PathBuf>,
     /// PostgreSQL settings.
     #[serde(default)]
     pub postgres: PostgresConfig,
+    /// Linter settings.
+    #[serde(default)]
+    pub lint: LintConfig,
+}
+
+/// The `[lint]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Fail on warnings too.
+    pub deny_warnings: Option<bool>,
+    /// Severity by rule id: `error`, `warning` or `off`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, String>,
 }
 
 /// The `[postgres]` table.
@@ -93,6 +116,12 @@ pub struct Settings {
     pub lock_wait: Duration,
     /// The database; `None` means the embedded development server.
     pub database_url: Option<String>,
+    /// The MongoDB validators directory.
+    pub schemas_dir: PathBuf,
+    /// Linter severities (by rule id; `None`: off).
+    pub lint_severities: BTreeMap<String, Option<Severity>>,
+    /// Whether warnings fail `lint`.
+    pub lint_deny_warnings: bool,
 }
 
 impl Settings {
@@ -154,6 +183,34 @@ impl Settings {
             .or(pg.lock_wait)
             .unwrap_or_else(|| "60s".into());
         let lock_wait = parse_wait(&lock_wait).map_err(|m| bad("lock_wait", m))?;
+        let mut lint_severities = BTreeMap::new();
+        for (rule, severity) in &file.lint.rules {
+            if crate::lint::rules::find(rule).is_none() {
+                return Err(bad(
+                    "lint.rules",
+                    format!("`{rule}` is not a rule id (see the README's rule table)"),
+                ));
+            }
+            let severity = match severity.as_str() {
+                "error" => Some(Severity::Error),
+                "warning" => Some(Severity::Warning),
+                "off" => None,
+                other => {
+                    return Err(bad(
+                        "lint.rules",
+                        format!("`{other}` for {rule} is not error, warning or off"),
+                    ))
+                }
+            };
+            lint_severities.insert(rule.clone(), severity);
+        }
+        let schemas_dir = file
+            .schemas_dir
+            .map_or_else(|| project_dir.join("schemas"), |d| project_dir.join(d));
+        let schemas_dir = schemas_dir
+            .strip_prefix("./")
+            .map(Path::to_path_buf)
+            .unwrap_or(schemas_dir);
         Ok(Self {
             project_dir,
             migrations_dir,
@@ -167,6 +224,9 @@ impl Settings {
                 .database_url
                 .or(pg.url)
                 .filter(|u| !u.trim().is_empty()),
+            schemas_dir,
+            lint_severities,
+            lint_deny_warnings: file.lint.deny_warnings.unwrap_or(false),
         })
     }
 }

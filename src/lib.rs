@@ -24,6 +24,7 @@ mod error;
 pub mod exit_code;
 pub mod history;
 pub mod identifier;
+pub mod lint;
 pub mod migration;
 pub mod plan;
 pub mod postgres;

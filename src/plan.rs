@@ -302,7 +302,10 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
             continue;
         }
         for statement in statements {
-            if is_transaction_control(statement.keyword.as_str(), statement.text(&script.sql)) {
+            if crate::migration::statements::is_transaction_control(
+                statement.keyword.as_str(),
+                statement.text(&script.sql),
+            ) {
                 problems.push(SourceProblem {
                     path: script.path.clone(),
                     position: Some(statement.position),
@@ -318,20 +321,6 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
         Ok(())
     } else {
         Err(Error::InvalidMigrations(problems))
-    }
-}
-
-fn is_transaction_control(keyword: &str, text: &str) -> bool {
-    match keyword {
-        "BEGIN" | "COMMIT" | "END" | "ABORT" => true,
-        "START" => text
-            .split_whitespace()
-            .nth(1)
-            .is_some_and(|w| w.eq_ignore_ascii_case("TRANSACTION")),
-        "ROLLBACK" => !text
-            .split_whitespace()
-            .any(|w| w.eq_ignore_ascii_case("TO")),
-        _ => false,
     }
 }
 

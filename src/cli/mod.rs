@@ -5,11 +5,11 @@ pub mod opt;
 mod render;
 
 use anyhow::Context;
-use opt::{Command, DevAction, Format, Opt};
+use opt::{Command, DevAction, Format, LintFormat, Opt};
 use schemactl::commands::{self, Notice};
 use schemactl::config::{Overrides, Settings};
 use schemactl::plan::{MigrateOptions, RollbackTarget};
-use schemactl::{embedded, exit_code, Error};
+use schemactl::{embedded, exit_code, lint, Error};
 use std::io::IsTerminal;
 
 /// Runs the command and returns the exit code.
@@ -136,6 +136,35 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             let done = commands::repair::repair(&settings, repair, &mut notify).await?;
             println!("Repaired {done}.");
             Ok(exit_code::OK)
+        }
+        Command::Lint {
+            since,
+            deny_warnings,
+            format,
+        } => {
+            let outcome = commands::lint::lint(&settings, since.as_deref())?;
+            let findings = &outcome.findings;
+            let text = match format {
+                LintFormat::Text => {
+                    let colour = anstream::AutoStream::choice(&std::io::stdout())
+                        != anstream::ColorChoice::Never;
+                    let source = |path: &std::path::Path| outcome.sources.get(path).cloned();
+                    lint::report::text::render(findings, &source, colour)
+                }
+                LintFormat::Json => lint::report::json::render(findings) + "\n",
+                LintFormat::Sarif => lint::report::sarif::render(findings) + "\n",
+                LintFormat::Github => lint::report::github::render(findings),
+            };
+            print!("{text}");
+            let errors = outcome.count(lint::Severity::Error);
+            let warnings = outcome.count(lint::Severity::Warning);
+            let fail =
+                errors > 0 || ((deny_warnings || settings.lint_deny_warnings) && warnings > 0);
+            Ok(if fail {
+                exit_code::PROBLEMS_FOUND
+            } else {
+                exit_code::OK
+            })
         }
         Command::New { name } => {
             let (up, down) =

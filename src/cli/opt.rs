@@ -175,6 +175,22 @@ pub enum Command {
         #[arg(long, value_name = "VERSION", group = "action")]
         forget: Option<i64>,
     },
+    /// Check the migrations for dangerous, destructive or incomplete changes (no database needed).
+    ///
+    /// Exit 0 when no finding fails the run (warnings pass unless
+    /// --deny-warnings), 1 when findings fail it, 2 on usage or I/O errors.
+    Lint {
+        /// Lint only migrations added since this git revision, and report any
+        /// edit to a migration that existed there (the pre-merge use).
+        #[arg(long, value_name = "GIT_REV")]
+        since: Option<String>,
+        /// Warnings fail the run too.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// text (with source excerpts; colour on a terminal unless NO_COLOR), json, sarif, github.
+        #[arg(long, value_enum, default_value_t)]
+        format: LintFormat,
+    },
     /// Create the next numbered up/down migration pair.
     New {
         /// What the migration does, e.g. "add orders table".
@@ -185,6 +201,20 @@ pub enum Command {
         #[command(subcommand)]
         action: DevAction,
     },
+}
+
+/// Output format of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LintFormat {
+    /// Source excerpts with a caret under each finding.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 #[derive(Debug, Subcommand)]

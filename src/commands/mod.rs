@@ -3,6 +3,7 @@
 //! caller's business.
 
 pub mod baseline;
+pub mod lint;
 pub mod migrate;
 pub mod new_migration;
 pub mod repair;

@@ -153,6 +153,23 @@ impl<'a> Splitter<'a> {
     }
 }
 
+/// Whether a statement (by its first keyword and text) opens or ends a
+/// transaction: `BEGIN`, `START TRANSACTION`, `COMMIT`, `END`, `ABORT`, or a
+/// `ROLLBACK` that is not `ROLLBACK TO SAVEPOINT`.
+pub fn is_transaction_control(keyword: &str, text: &str) -> bool {
+    match keyword {
+        "BEGIN" | "COMMIT" | "END" | "ABORT" => true,
+        "START" => text
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|w| w.eq_ignore_ascii_case("TRANSACTION")),
+        "ROLLBACK" => !text
+            .split_whitespace()
+            .any(|w| w.eq_ignore_ascii_case("TO")),
+        _ => false,
+    }
+}
+
 fn is_keyword(token: Option<&Token>, keyword: Keyword) -> bool {
     matches!(token, Some(Token::Word(w)) if w.keyword == keyword && w.quote_style.is_none())
 }

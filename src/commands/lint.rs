@@ -1,0 +1,155 @@
+//! `schemactl lint`: lint the migrations directory (and, with `--since`,
+//! only what changed since a git revision, refusing edits to migrations
+//! that already existed there).
+
+use crate::config::Settings;
+use crate::lint::rules::changed_existing_migration;
+use crate::lint::{self, Finding, LintOptions, Severity};
+use crate::migration::source;
+use crate::migration::text_position::TextPosition;
+use crate::Error;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The findings, and the text of every file they may point into.
+#[derive(Debug)]
+pub struct LintOutcome {
+    /// Findings, by file and position.
+    pub findings: Vec<Finding>,
+    /// File contents, for excerpts.
+    pub sources: BTreeMap<PathBuf, String>,
+}
+
+impl LintOutcome {
+    /// How many findings have `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// Lints the configured directories.
+pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
+    let migrations = source::load(&settings.migrations_dir)?;
+    let mut options = LintOptions {
+        severities: settings.lint_severities.clone(),
+        only_files: None,
+    };
+    let mut extra = Vec::new();
+    if let Some(revision) = since {
+        let changes = git_changes(revision, &[&settings.migrations_dir, &settings.schemas_dir])?;
+        for (path, status) in changes.iter().filter(|(_, status)| *status != 'A') {
+            let Some(severity) = options.severity(changed_existing_migration::ID) else {
+                continue;
+            };
+            let what = if *status == 'D' { "deleted" } else { "edited" };
+            extra.push(Finding {
+                rule: changed_existing_migration::ID,
+                severity,
+                path: path.clone(),
+                position: TextPosition { line: 1, column: 1 },
+                length: 1,
+                message: format!("{} existed at {revision} and was {what}: migrations that may have been applied must not change", path.display()),
+                help: "restore it (`git checkout <rev> -- <file>`) and put the change in a new migration".into(),
+            });
+        }
+        options.only_files = Some(
+            changes
+                .iter()
+                .filter(|(_, s)| *s == 'A')
+                .map(|(p, _)| canonical(p))
+                .collect(),
+        );
+    }
+    let mut findings = lint::lint(&migrations, &options);
+    if let Some(only) = &options.only_files {
+        findings.retain(|f| only.contains(&canonical(&f.path)));
+    }
+    let (schema_findings, schema_sources) =
+        lint::mongo_schema::lint_dir(&settings.schemas_dir, &options);
+    findings.extend(schema_findings.into_iter().filter(|f| {
+        options
+            .only_files
+            .as_ref()
+            .is_none_or(|only| only.contains(&canonical(&f.path)))
+    }));
+    findings.extend(extra);
+    let mut sources: BTreeMap<PathBuf, String> = schema_sources.into_iter().collect();
+    for migration in &migrations {
+        for script in std::iter::once(&migration.up).chain(migration.down.as_ref()) {
+            sources.insert(script.path.clone(), script.sql.clone());
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.path, a.position.line, a.position.column).cmp(&(
+            &b.path,
+            b.position.line,
+            b.position.column,
+        ))
+    });
+    Ok(LintOutcome { findings, sources })
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Files under `dirs` added (`A`), modified (`M`) or deleted (`D`) since
+/// `revision`, including uncommitted and untracked files.
+fn git_changes(revision: &str, dirs: &[&Path]) -> Result<Vec<(PathBuf, char)>, Error> {
+    let git = |args: &[&str]| -> Result<String, Error> {
+        let output = Command::new("git")
+            .args(args)
+            .output()
+            .map_err(|e| Error::InvalidArgument(format!("--since needs git: {e}")))?;
+        if !output.status.success() {
+            return Err(Error::InvalidArgument(format!(
+                "--since {revision}: git {} failed: {}",
+                args.first().copied().unwrap_or_default(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{revision}^{{commit}}"),
+    ])?;
+    let existing: Vec<String> = dirs
+        .iter()
+        .filter(|d| d.exists())
+        .map(|d| d.display().to_string())
+        .collect();
+    if existing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut diff_args = vec![
+        "diff",
+        "--name-status",
+        "--no-renames",
+        "--relative",
+        revision,
+        "--",
+    ];
+    diff_args.extend(existing.iter().map(String::as_str));
+    let mut changes: Vec<(PathBuf, char)> = git(&diff_args)?
+        .lines()
+        .filter_map(|line| {
+            let (status, path) = line.split_once('\t')?;
+            Some((PathBuf::from(path), status.chars().next()?))
+        })
+        .collect();
+    let mut untracked_args = vec!["ls-files", "--others", "--exclude-standard", "--"];
+    untracked_args.extend(existing.iter().map(String::as_str));
+    changes.extend(
+        git(&untracked_args)?
+            .lines()
+            .map(|path| (PathBuf::from(path), 'A')),
+    );
+    Ok(changes)
+}

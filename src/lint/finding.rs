@@ -1,0 +1,45 @@
+//! What the linter reports: a finding of one rule at one place.
+
+use crate::migration::text_position::TextPosition;
+use std::path::PathBuf;
+
+/// How much a finding matters.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported, does not fail the run (unless `--deny-warnings`).
+    Warning,
+    /// Fails the run.
+    Error,
+}
+
+impl Severity {
+    /// `error` / `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One problem found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// The stable rule id (`fk-missing-on-delete`).
+    pub rule: &'static str,
+    /// Its severity after configuration.
+    pub severity: Severity,
+    /// The file.
+    pub path: PathBuf,
+    /// Where the finding starts.
+    pub position: TextPosition,
+    /// How many characters to underline.
+    pub length: usize,
+    /// What is wrong, and why it matters.
+    pub message: String,
+    /// What to write instead.
+    pub help: String,
+}

@@ -1,0 +1,424 @@
+//! `schemactl lint`: static checks of a migrations directory, for CI before
+//! merge. No database is needed.
+//!
+//! The directory is replayed in version order into a [`SchemaModel`], so
+//! that rules can ask what existed before a statement and what exists after
+//! a migration. Each statement is parsed on its own with `sqlparser`: one
+//! that does not parse is reported once (`unparseable-statement`) and the
+//! rest of the file is still linted. Rules are one file each under
+//! [`rules`], listed once in [`rules::RULES`].
+
+mod ddl;
+pub mod finding;
+pub mod mongo_schema;
+mod names;
+pub mod report;
+pub mod rules;
+pub mod schema_model;
+pub mod suppression;
+
+pub use finding::{Finding, Severity};
+use rules::{Rule, RULES};
+pub use schema_model::SchemaModel;
+
+use crate::migration::text_position::{LineIndex, TextPosition};
+use crate::migration::{Direction, Migration, Script, Statement};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// How to lint.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// Severity overrides by rule id; `None` turns a rule off.
+    pub severities: BTreeMap<String, Option<Severity>>,
+    /// Report only findings in these files (`lint --since`); `None`: all.
+    pub only_files: Option<HashSet<PathBuf>>,
+}
+
+impl LintOptions {
+    /// The severity of `rule` after configuration; `None` when it is off.
+    pub fn severity(&self, rule: &str) -> Option<Severity> {
+        match self.severities.get(rule) {
+            Some(configured) => *configured,
+            None => rules::find(rule).map(|r| r.default_severity()),
+        }
+    }
+}
+
+/// One statement of a script with its parse result.
+#[derive(Debug)]
+pub struct ParsedStatement<'a> {
+    /// The statement's text and position.
+    pub statement: &'a Statement,
+    /// The syntax tree, when sqlparser could parse it.
+    pub ast: Option<sqlparser::ast::Statement>,
+    /// The parser's reason, when it could not.
+    pub error: Option<(TextPosition, String)>,
+}
+
+/// What a statement rule sees.
+pub struct StatementContext<'a> {
+    /// The migration.
+    pub migration: &'a Migration,
+    /// The script the statement is in.
+    pub script: &'a Script,
+    /// Up or down.
+    pub direction: Direction,
+    /// The statement.
+    pub statement: &'a Statement,
+    /// Its syntax tree, when it parsed.
+    pub ast: Option<&'a sqlparser::ast::Statement>,
+    /// The schema just before the statement.
+    pub schema: &'a SchemaModel,
+}
+
+/// What a migration rule sees.
+pub struct MigrationContext<'a> {
+    /// The migration.
+    pub migration: &'a Migration,
+    /// Its up statements.
+    pub up: &'a [ParsedStatement<'a>],
+    /// Its down statements, when it has a down script.
+    pub down: Option<&'a [ParsedStatement<'a>]>,
+    /// The schema after the up script.
+    pub schema_after: &'a SchemaModel,
+}
+
+/// A finding before configuration and suppression are applied.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    /// The rule.
+    pub rule: &'static str,
+    /// The file.
+    pub path: PathBuf,
+    /// Byte offset in the file.
+    pub offset: usize,
+    /// Characters to underline.
+    pub length: usize,
+    /// What is wrong and why it matters.
+    pub message: String,
+    /// What to write instead.
+    pub help: String,
+}
+
+impl StatementContext<'_> {
+    /// The statement's SQL.
+    pub fn text(&self) -> &str {
+        self.statement.text(&self.script.sql)
+    }
+
+    /// Whether the runner applies this script inside a transaction.
+    pub fn transactional(&self) -> bool {
+        !self.script.directives.no_transaction
+    }
+
+    /// Whether `table` was created by this migration (earlier in it), so that
+    /// locking it harms nobody. Unknown tables count as existing.
+    pub fn table_is_new(&self, table: &str) -> bool {
+        self.schema
+            .table(table)
+            .is_some_and(|t| t.created_in == self.migration.version)
+    }
+
+    /// A finding pointing at the first occurrence of `needle` (any case) in
+    /// the statement, or at the statement's start.
+    pub fn finding(
+        &self,
+        rule: &dyn Rule,
+        needle: Option<&str>,
+        message: String,
+        help: impl Into<String>,
+    ) -> RawFinding {
+        let text = self.text();
+        let (offset, length) = needle
+            .and_then(|n| find_ignore_case(text, n).map(|i| (i, n.chars().count())))
+            .unwrap_or((
+                0,
+                text.split_whitespace()
+                    .next()
+                    .map_or(1, |w| w.chars().count()),
+            ));
+        RawFinding {
+            rule: rule.id(),
+            path: self.script.path.clone(),
+            offset: self.statement.start + offset,
+            length,
+            message,
+            help: help.into(),
+        }
+    }
+}
+
+/// Case-insensitive search, returning a byte offset into `text`.
+pub fn find_ignore_case(text: &str, needle: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    lower.find(&needle.to_ascii_lowercase())
+}
+
+/// Parses every statement of a script on its own.
+pub fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
+    let Ok(statements) = script.statements() else {
+        return Vec::new();
+    };
+    let dialect = PostgreSqlDialect {};
+    statements
+        .iter()
+        .map(
+            |statement| match Parser::parse_sql(&dialect, statement.text(&script.sql)) {
+                Ok(mut asts) if asts.len() == 1 => ParsedStatement {
+                    statement,
+                    ast: asts.pop(),
+                    error: None,
+                },
+                Ok(_) => ParsedStatement {
+                    statement,
+                    ast: None,
+                    error: None,
+                },
+                Err(e) => ParsedStatement {
+                    statement,
+                    ast: None,
+                    error: Some((error_position(statement, &e.to_string()), e.to_string())),
+                },
+            },
+        )
+        .collect()
+}
+
+/// sqlparser says "… at Line: L, Column: C" relative to the statement.
+fn error_position(statement: &Statement, message: &str) -> TextPosition {
+    let number_after = |label: &str| -> Option<usize> {
+        let rest = &message[message.rfind(label)? + label.len()..];
+        rest.trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    match (number_after("Line:"), number_after("Column:")) {
+        (Some(1), Some(column)) => TextPosition {
+            line: statement.position.line,
+            column: statement.position.column + column - 1,
+        },
+        (Some(line), Some(column)) => TextPosition {
+            line: statement.position.line + line - 1,
+            column,
+        },
+        _ => statement.position,
+    }
+}
+
+/// Lints `migrations` (ordered by version) and returns the findings that
+/// survive configuration and suppression, ordered by file and position.
+pub fn lint(migrations: &[Migration], options: &LintOptions) -> Vec<Finding> {
+    let mut model = SchemaModel::default();
+    let mut raw: Vec<RawFinding> = Vec::new();
+    for migration in migrations {
+        let up = parse(&migration.up);
+        check_script(
+            migration,
+            &migration.up,
+            Direction::Up,
+            &up,
+            &mut model,
+            &mut raw,
+        );
+        let down_parsed = migration.down.as_ref().map(|down| {
+            let parsed = parse(down);
+            let mut down_model = model.clone();
+            check_script(
+                migration,
+                down,
+                Direction::Down,
+                &parsed,
+                &mut down_model,
+                &mut raw,
+            );
+            parsed
+        });
+        let context = MigrationContext {
+            migration,
+            up: &up,
+            down: down_parsed.as_deref(),
+            schema_after: &model,
+        };
+        for rule in RULES {
+            rule.check_migration(&context, &mut raw);
+        }
+    }
+    finish(migrations, raw, options)
+}
+
+fn check_script<'a>(
+    migration: &'a Migration,
+    script: &'a Script,
+    direction: Direction,
+    parsed: &'a [ParsedStatement<'a>],
+    model: &mut SchemaModel,
+    raw: &mut Vec<RawFinding>,
+) {
+    if let Err(problem) = script.statements() {
+        let offset = problem.position.map_or(0, |p| {
+            LineIndex::new(&script.sql).offset(&script.sql, p.line, p.column)
+        });
+        raw.push(RawFinding {
+            rule: rules::unparseable_statement::ID,
+            path: script.path.clone(),
+            offset,
+            length: 1,
+            message: problem.message,
+            help: "fix the SQL so that it can be split into statements".into(),
+        });
+        return;
+    }
+    let index = LineIndex::new(&script.sql);
+    for item in parsed {
+        if let Some((position, reason)) = &item.error {
+            raw.push(RawFinding {
+                rule: rules::unparseable_statement::ID,
+                path: script.path.clone(),
+                offset: index.offset(&script.sql, position.line, position.column),
+                length: 1,
+                message: format!(
+                    "sqlparser cannot parse this statement, so no rule checked it ({reason})"
+                ),
+                help: "check it by hand; if PostgreSQL accepts it, silence this with `-- schemactl:ignore unparseable-statement <reason>`".into(),
+            });
+        }
+        let context = StatementContext {
+            migration,
+            script,
+            direction,
+            statement: item.statement,
+            ast: item.ast.as_ref(),
+            schema: model,
+        };
+        for rule in RULES {
+            rule.check_statement(&context, raw);
+        }
+        if let Some(ast) = &item.ast {
+            model.apply(
+                ast,
+                &schema_model::Origin {
+                    version: migration.version,
+                    path: &script.path,
+                    position: item.statement.position,
+                },
+            );
+        }
+    }
+}
+
+/// Applies ignores, severities and the file filter; adds `unused-ignore`.
+fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions) -> Vec<Finding> {
+    let scripts: Vec<&Script> = migrations
+        .iter()
+        .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
+        .collect();
+    let mut findings = Vec::new();
+    let mut by_file: BTreeMap<&Path, Vec<RawFinding>> = BTreeMap::new();
+    for finding in raw {
+        if let Some(script) = scripts.iter().find(|s| s.path == finding.path) {
+            by_file
+                .entry(script.path.as_path())
+                .or_default()
+                .push(finding);
+        }
+    }
+    for script in &scripts {
+        let raw = by_file.remove(script.path.as_path()).unwrap_or_default();
+        let ignores = suppression::ignores(&script.sql);
+        let statement_of = |offset: usize, is_ignore: bool| -> Option<usize> {
+            let statements = script.statements().ok()?;
+            statements.iter().position(|s| {
+                if is_ignore {
+                    s.start >= offset
+                } else {
+                    s.end >= offset
+                }
+            })
+        };
+        let mut used = vec![false; ignores.len()];
+        let index = LineIndex::new(&script.sql);
+        for finding in raw {
+            let statement = statement_of(finding.offset, false);
+            let silenced = ignores.iter().enumerate().find(|(_, ignore)| {
+                ignore.rule == finding.rule
+                    && !ignore.reason.is_empty()
+                    && (ignore.file_wide || statement_of(ignore.offset, true) == statement)
+            });
+            if let Some((i, _)) = silenced {
+                used[i] = true;
+                continue;
+            }
+            findings.push((finding, index.clone(), script.sql.as_str()));
+        }
+        for (ignore, used) in ignores.iter().zip(used) {
+            if used {
+                continue;
+            }
+            let offset = index.offset(&script.sql, ignore.position.line, ignore.position.column);
+            let (message, help) = if !RULES.iter().any(|r| r.id() == ignore.rule) {
+                (
+                    format!("`{}` is not a rule id", ignore.rule),
+                    "use one of the ids listed by the README's rule table".to_string(),
+                )
+            } else if ignore.reason.is_empty() {
+                (
+                    format!(
+                        "this ignore of `{}` gives no reason, so it silences nothing",
+                        ignore.rule
+                    ),
+                    format!("write why: `-- schemactl:ignore {} <reason>`", ignore.rule),
+                )
+            } else {
+                (
+                    format!("this ignore of `{}` silences nothing", ignore.rule),
+                    "remove it, or move it just above the statement it is for".to_string(),
+                )
+            };
+            let finding = RawFinding {
+                rule: rules::unused_ignore::ID,
+                path: script.path.clone(),
+                offset,
+                length: 2,
+                message,
+                help,
+            };
+            findings.push((finding, index.clone(), script.sql.as_str()));
+        }
+    }
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .filter_map(|(raw, index, sql)| {
+            if options
+                .only_files
+                .as_ref()
+                .is_some_and(|only| !only.contains(&raw.path))
+            {
+                return None;
+            }
+            let severity = options.severity(raw.rule)?;
+            Some(Finding {
+                rule: raw.rule,
+                severity,
+                position: index.position(sql, raw.offset),
+                path: raw.path,
+                length: raw.length,
+                message: raw.message,
+                help: raw.help,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.path, a.position.line, a.position.column, a.rule).cmp(&(
+            &b.path,
+            b.position.line,
+            b.position.column,
+            b.rule,
+        ))
+    });
+    out
+}

@@ -1,0 +1,74 @@
+//! `drop-column`: dropping a column in an up migration deletes its data, and
+//! running code that still selects it fails. (Expected in a down.)
+
+use super::Rule;
+use crate::lint::ddl::alter_operations;
+use crate::lint::names::ident;
+use crate::lint::{RawFinding, Severity, StatementContext};
+use crate::migration::Direction;
+use sqlparser::ast::AlterTableOperation;
+
+/// See the module header.
+pub struct DropColumn;
+
+impl Rule for DropColumn {
+    fn id(&self) -> &'static str {
+        "drop-column"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "DROP COLUMN in an up migration"
+    }
+    fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
+        let Some((table, operations)) = context.ast.and_then(alter_operations) else {
+            return;
+        };
+        if context.direction == Direction::Down || context.table_is_new(&table) {
+            return;
+        }
+        for operation in operations {
+            if let AlterTableOperation::DropColumn { column_names, .. } = operation {
+                let columns: Vec<String> = column_names.iter().map(ident).collect();
+                findings.push(context.finding(
+                    self,
+                    Some("DROP"),
+                    format!("dropping {table}.{} deletes its data and breaks code that still selects it", columns.join(", ")),
+                    "deploy code that no longer uses the column first, then drop it with `-- schemactl:ignore drop-column <reason>`",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{fires, quiet};
+
+    #[test]
+    fn fires_in_an_up_migration() {
+        insta::assert_snapshot!(fires(
+            "drop-column",
+            &[
+                (
+                    "0001_t.up.sql",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, x int);\n"
+                ),
+                ("0002_d.up.sql", "ALTER TABLE t DROP COLUMN x;\n")
+            ]
+        ));
+    }
+
+    #[test]
+    fn quiet_in_a_down_migration() {
+        quiet(
+            "drop-column",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n"),
+                ("0002_c.up.sql", "ALTER TABLE t ADD COLUMN x int;\n"),
+                ("0002_c.down.sql", "ALTER TABLE t DROP COLUMN x;\n"),
+            ],
+        );
+    }
+}

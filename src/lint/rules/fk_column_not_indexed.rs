@@ -1,0 +1,80 @@
+//! `fk-column-not-indexed`: by the end of the migration that adds a foreign
+//! key, an index must lead with its columns. Without one, every delete or
+//! key update of the referenced table scans the referencing table (and
+//! `ON DELETE CASCADE` does so under lock).
+
+use super::Rule;
+use crate::lint::{MigrationContext, RawFinding, Severity};
+use crate::migration::text_position::LineIndex;
+
+/// See the module header.
+pub struct FkColumnNotIndexed;
+
+impl Rule for FkColumnNotIndexed {
+    fn id(&self) -> &'static str {
+        "fk-column-not-indexed"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "foreign-key columns not covered by an index by the end of the migration"
+    }
+    fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
+        let script = &context.migration.up;
+        let index = LineIndex::new(&script.sql);
+        for (name, table) in &context.schema_after.tables {
+            for fk in table
+                .foreign_keys
+                .iter()
+                .filter(|fk| fk.added_in == context.migration.version)
+            {
+                if fk.path != script.path || table.has_index_leading_with(&fk.columns) {
+                    continue;
+                }
+                let columns = fk.columns.join(", ");
+                findings.push(RawFinding {
+                    rule: self.id(),
+                    path: script.path.clone(),
+                    offset: index.offset(&script.sql, fk.position.line, fk.position.column),
+                    length: 6,
+                    message: format!(
+                        "foreign key {name}({columns}) -> {} has no index on ({columns}): deletes and key updates on {} will scan {name}",
+                        fk.foreign_table, fk.foreign_table
+                    ),
+                    help: format!("add `CREATE INDEX {name}_{} ON {name} ({columns});` in this migration", fk.columns.join("_")),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{fires, quiet};
+
+    const PARENT: (&str, &str) = ("0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\n");
+
+    #[test]
+    fn fires_when_no_index_leads_with_the_key() {
+        insta::assert_snapshot!(fires(
+            "fk-column-not-indexed",
+            &[
+                PARENT,
+                ("0002_b.up.sql", "CREATE TABLE b (\n    id bigint PRIMARY KEY,\n    a_id bigint NOT NULL REFERENCES a (id) ON DELETE CASCADE,\n    x int\n);\nCREATE INDEX b_x_a ON b (x, a_id);\n"),
+            ]
+        ));
+    }
+
+    #[test]
+    fn an_index_anywhere_in_the_migration_or_a_leading_key_covers_it() {
+        quiet(
+            "fk-column-not-indexed",
+            &[
+                PARENT,
+                ("0002_b.up.sql", "CREATE TABLE b (id bigint PRIMARY KEY, a_id bigint REFERENCES a (id) ON DELETE CASCADE);\nCREATE INDEX b_a_id ON b (a_id, id);\n"),
+                ("0003_c.up.sql", "CREATE TABLE c (a_id bigint REFERENCES a (id) ON DELETE CASCADE, n int, PRIMARY KEY (a_id, n));\n"),
+            ],
+        );
+    }
+}

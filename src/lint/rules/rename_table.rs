@@ -1,0 +1,69 @@
+//! `rename-table`: renaming an existing table breaks every client that still
+//! uses the old name, from the moment the migration commits.
+
+use super::Rule;
+use crate::lint::ddl::alter_operations;
+use crate::lint::{RawFinding, Severity, StatementContext};
+use crate::migration::Direction;
+use sqlparser::ast::AlterTableOperation;
+
+/// See the module header.
+pub struct RenameTable;
+
+impl Rule for RenameTable {
+    fn id(&self) -> &'static str {
+        "rename-table"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "RENAME TO on a table that existed before the migration"
+    }
+    fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
+        let Some((table, operations)) = context.ast.and_then(alter_operations) else {
+            return;
+        };
+        if context.direction == Direction::Down || context.table_is_new(&table) {
+            return;
+        }
+        if operations
+            .iter()
+            .any(|o| matches!(o, AlterTableOperation::RenameTable { .. }))
+        {
+            findings.push(context.finding(
+                self,
+                Some("RENAME"),
+                format!("renaming table {table} breaks running code that uses the old name"),
+                "rename it and leave a view with the old name for the transition (`CREATE VIEW old AS SELECT * FROM new`), or deploy code that uses the new name first",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{fires, quiet};
+
+    #[test]
+    fn fires_on_an_existing_table() {
+        insta::assert_snapshot!(fires(
+            "rename-table",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n"),
+                ("0002_r.up.sql", "ALTER TABLE t RENAME TO u;\n")
+            ]
+        ));
+    }
+
+    #[test]
+    fn quiet_on_a_table_of_the_same_migration() {
+        quiet(
+            "rename-table",
+            &[(
+                "0001_t.up.sql",
+                "CREATE TABLE t (id bigint PRIMARY KEY);\nALTER TABLE t RENAME TO u;\n",
+            )],
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! `set-not-null-existing-table`: `ALTER COLUMN … SET NOT NULL` on an
+//! existing table scans it under an ACCESS EXCLUSIVE lock.
+
+use super::Rule;
+use crate::lint::ddl::column_alterations;
+use crate::lint::{RawFinding, Severity, StatementContext};
+use sqlparser::ast::AlterColumnOperation;
+
+/// See the module header.
+pub struct SetNotNullExistingTable;
+
+impl Rule for SetNotNullExistingTable {
+    fn id(&self) -> &'static str {
+        "set-not-null-existing-table"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "SET NOT NULL on a table that existed before the migration"
+    }
+    fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
+        let Some(ast) = context.ast else { return };
+        for (table, column, operation) in column_alterations(ast) {
+            if matches!(operation, AlterColumnOperation::SetNotNull)
+                && !context.table_is_new(&table)
+            {
+                findings.push(context.finding(
+                    self,
+                    Some("SET NOT NULL"),
+                    format!("SET NOT NULL on {table}.{column} scans the whole table while holding an ACCESS EXCLUSIVE lock (no reads or writes)"),
+                    format!("first add `CHECK ({column} IS NOT NULL) NOT VALID` and VALIDATE it; PostgreSQL 12+ then sets NOT NULL without the scan"),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{fires, quiet};
+
+    #[test]
+    fn fires_on_an_existing_table() {
+        insta::assert_snapshot!(fires(
+            "set-not-null-existing-table",
+            &[
+                (
+                    "0001_t.up.sql",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, x int);\n"
+                ),
+                (
+                    "0002_n.up.sql",
+                    "ALTER TABLE t ALTER COLUMN x SET NOT NULL;\n"
+                )
+            ]
+        ));
+    }
+
+    #[test]
+    fn quiet_on_a_table_of_the_same_migration() {
+        quiet("set-not-null-existing-table", &[("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, x int);\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\n")]);
+    }
+}

@@ -1,0 +1,68 @@
+//! `table-missing-primary-key`: a table created without a primary key (by
+//! the end of its migration) cannot be replicated logically, and its rows
+//! cannot be addressed reliably.
+
+use super::Rule;
+use crate::lint::names::object;
+use crate::lint::{MigrationContext, RawFinding, Severity};
+
+/// See the module header.
+pub struct TableMissingPrimaryKey;
+
+impl Rule for TableMissingPrimaryKey {
+    fn id(&self) -> &'static str {
+        "table-missing-primary-key"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "a table created without a primary key"
+    }
+    fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
+        for item in context.up {
+            let Some(sqlparser::ast::Statement::CreateTable(create)) = &item.ast else {
+                continue;
+            };
+            let name = object(&create.name);
+            let Some(table) = context.schema_after.table(&name) else {
+                continue;
+            };
+            if table.primary_key.is_some() || create.partition_of.is_some() || create.temporary {
+                continue;
+            }
+            findings.push(RawFinding {
+                rule: self.id(),
+                path: context.migration.up.path.clone(),
+                offset: item.statement.start,
+                length: 6,
+                message: format!("table {name} has no primary key: logical replication cannot send its updates and deletes, and duplicate rows cannot be told apart"),
+                help: "add `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`, or a PRIMARY KEY over the natural key".into(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{fires, quiet};
+
+    #[test]
+    fn fires_on_a_table_without_a_key() {
+        insta::assert_snapshot!(fires(
+            "table-missing-primary-key",
+            &[(
+                "0001_log.up.sql",
+                "CREATE TABLE log (at timestamptz, line text);\n"
+            )]
+        ));
+    }
+
+    #[test]
+    fn a_key_added_later_in_the_migration_counts() {
+        quiet(
+            "table-missing-primary-key",
+            &[("0001_log.up.sql", "CREATE TABLE log (id bigint NOT NULL, line text);\nALTER TABLE log ADD PRIMARY KEY (id);\n")],
+        );
+    }
+}

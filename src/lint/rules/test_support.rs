@@ -1,0 +1,65 @@
+//! Linting a migrations directory written from strings, and rendering the
+//! findings as users see them, for the rules' tests.
+
+use crate::lint::{lint, report, Finding, LintOptions};
+use crate::migration::source;
+
+/// Lints `files` (name, SQL) written to a temporary migrations directory.
+pub fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
+    let dir = std::env::temp_dir().join(format!(
+        "schemactl-lint-{}-{}",
+        std::process::id(),
+        std::sync::atomic::AtomicUsize::new(0).fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let migrations = dir.join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    for (name, sql) in files {
+        std::fs::write(migrations.join(name), sql).unwrap();
+    }
+    let loaded = source::load(&migrations).unwrap_or_else(|e| panic!("{e}"));
+    let mut findings = lint(&loaded, &LintOptions::default());
+    let _ = std::fs::remove_dir_all(&dir);
+    for finding in &mut findings {
+        finding.path = finding
+            .path
+            .strip_prefix(&dir)
+            .unwrap_or(&finding.path)
+            .to_path_buf();
+    }
+    findings
+}
+
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The findings of `rule` for `files`, rendered as text.
+pub fn fires(rule: &str, files: &[(&str, &str)]) -> String {
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, s)| (format!("migrations/{n}"), s.to_string()))
+        .collect();
+    let findings: Vec<Finding> = lint_files(files)
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect();
+    assert!(!findings.is_empty(), "{rule} did not fire");
+    report::text::render(
+        &findings,
+        &|path| {
+            sources
+                .iter()
+                .find(|(n, _)| path.ends_with(n))
+                .map(|(_, s)| s.clone())
+        },
+        false,
+    )
+}
+
+/// Panics if `rule` fires on `files`.
+pub fn quiet(rule: &str, files: &[(&str, &str)]) {
+    let findings: Vec<Finding> = lint_files(files)
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect();
+    assert!(findings.is_empty(), "{rule} fired: {findings:#?}");
+}

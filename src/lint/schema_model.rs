@@ -1,0 +1,278 @@
+//! The in-memory schema the linter replays the migrations into: tables,
+//! columns, keys, indexes, and the migration each object came from. Rules
+//! use it to answer questions a statement alone cannot ("did this table
+//! exist before this migration?", "is this foreign key indexed by the end of
+//! the migration?").
+
+use super::names::{ident, object};
+use crate::migration::text_position::TextPosition;
+use sqlparser::ast::{
+    AlterTableOperation, ColumnDef, ColumnOption, Expr, IndexColumn, ObjectType, Statement,
+    TableConstraint,
+};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The replayed schema.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaModel {
+    /// Tables by normalised name.
+    pub tables: BTreeMap<String, Table>,
+}
+
+/// One table.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// The version of the migration that created it.
+    pub created_in: i64,
+    /// Its columns, in order.
+    pub columns: Vec<Column>,
+    /// Its primary key columns, when it has one.
+    pub primary_key: Option<Vec<String>>,
+    /// Indexes, including those behind primary keys and unique constraints.
+    pub indexes: Vec<Index>,
+    /// Its foreign keys.
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// One column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Normalised name.
+    pub name: String,
+    /// The type as written.
+    pub data_type: String,
+}
+
+/// One index (or the index behind a key constraint).
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// Its name, when known.
+    pub name: Option<String>,
+    /// Its key columns in order (`None` for an expression).
+    pub columns: Vec<Option<String>>,
+}
+
+/// One foreign key, with where it was declared.
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    /// The referencing columns.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub foreign_table: String,
+    /// The migration that added it.
+    pub added_in: i64,
+    /// The file that added it.
+    pub path: PathBuf,
+    /// Where.
+    pub position: TextPosition,
+}
+
+/// Where the statement being replayed comes from.
+#[derive(Debug, Clone)]
+pub struct Origin<'a> {
+    /// The migration version.
+    pub version: i64,
+    /// The file.
+    pub path: &'a std::path::Path,
+    /// Where the statement starts.
+    pub position: TextPosition,
+}
+
+impl Table {
+    /// Whether an index's leading columns are exactly `columns` (in any
+    /// order, as equality lookups on all of them can use it).
+    pub fn has_index_leading_with(&self, columns: &[String]) -> bool {
+        self.indexes.iter().any(|index| {
+            index.columns.len() >= columns.len()
+                && columns
+                    .iter()
+                    .all(|c| index.columns[..columns.len()].contains(&Some(c.clone())))
+        })
+    }
+
+    fn add_column(&mut self, column: &ColumnDef, table: &str, origin: &Origin) {
+        let name = ident(&column.name);
+        for option in &column.options {
+            match &option.option {
+                ColumnOption::PrimaryKey(_) => {
+                    self.primary_key = Some(vec![name.clone()]);
+                    self.indexes.push(Index {
+                        name: None,
+                        columns: vec![Some(name.clone())],
+                    });
+                }
+                ColumnOption::Unique(_) => self.indexes.push(Index {
+                    name: None,
+                    columns: vec![Some(name.clone())],
+                }),
+                ColumnOption::ForeignKey(fk) => self.foreign_keys.push(ForeignKey {
+                    columns: vec![name.clone()],
+                    foreign_table: object(&fk.foreign_table),
+                    added_in: origin.version,
+                    path: origin.path.to_path_buf(),
+                    position: origin.position,
+                }),
+                _ => {}
+            }
+        }
+        let _ = table;
+        self.columns.push(Column {
+            name,
+            data_type: column.data_type.to_string(),
+        });
+    }
+
+    fn add_constraint(&mut self, constraint: &TableConstraint, origin: &Origin) {
+        match constraint {
+            TableConstraint::PrimaryKey(pk) => {
+                let columns = index_columns(&pk.columns);
+                self.primary_key = Some(columns.iter().flatten().cloned().collect());
+                self.indexes.push(Index {
+                    name: pk.name.as_ref().map(ident),
+                    columns,
+                });
+            }
+            TableConstraint::Unique(unique) => self.indexes.push(Index {
+                name: unique.name.as_ref().map(ident),
+                columns: index_columns(&unique.columns),
+            }),
+            TableConstraint::ForeignKey(fk) => self.foreign_keys.push(ForeignKey {
+                columns: fk.columns.iter().map(ident).collect(),
+                foreign_table: object(&fk.foreign_table),
+                added_in: origin.version,
+                path: origin.path.to_path_buf(),
+                position: origin.position,
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// The key columns of an index definition.
+pub fn index_columns(columns: &[IndexColumn]) -> Vec<Option<String>> {
+    columns
+        .iter()
+        .map(|c| match &c.column.expr {
+            Expr::Identifier(i) => Some(ident(i)),
+            _ => None,
+        })
+        .collect()
+}
+
+impl SchemaModel {
+    /// The table `name`, when the model knows it.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    /// Replays one parsed statement.
+    pub fn apply(&mut self, statement: &Statement, origin: &Origin) {
+        match statement {
+            Statement::CreateTable(create) => {
+                let name = object(&create.name);
+                if create.if_not_exists && self.tables.contains_key(&name) {
+                    return;
+                }
+                let mut table = Table {
+                    created_in: origin.version,
+                    ..Table::default()
+                };
+                for column in &create.columns {
+                    table.add_column(column, &name, origin);
+                }
+                for constraint in &create.constraints {
+                    table.add_constraint(constraint, origin);
+                }
+                self.tables.insert(name, table);
+            }
+            Statement::AlterTable(alter) => {
+                let mut name = object(&alter.name);
+                for operation in &alter.operations {
+                    if let AlterTableOperation::RenameTable { table_name } = operation {
+                        let new_name = match table_name {
+                            sqlparser::ast::RenameTableNameKind::As(n)
+                            | sqlparser::ast::RenameTableNameKind::To(n) => object(n),
+                        };
+                        if let Some(table) = self.tables.remove(&name) {
+                            self.tables.insert(new_name.clone(), table);
+                        }
+                        name = new_name;
+                        continue;
+                    }
+                    let Some(table) = self.tables.get_mut(&name) else {
+                        continue;
+                    };
+                    match operation {
+                        AlterTableOperation::AddColumn { column_def, .. } => {
+                            table.add_column(column_def, &name, origin)
+                        }
+                        AlterTableOperation::AddConstraint { constraint, .. } => {
+                            table.add_constraint(constraint, origin)
+                        }
+                        AlterTableOperation::DropColumn { column_names, .. } => {
+                            let dropped: Vec<String> = column_names.iter().map(ident).collect();
+                            table.columns.retain(|c| !dropped.contains(&c.name));
+                            table.indexes.retain(|i| {
+                                !i.columns.iter().flatten().any(|c| dropped.contains(c))
+                            });
+                            table
+                                .foreign_keys
+                                .retain(|fk| !fk.columns.iter().any(|c| dropped.contains(c)));
+                        }
+                        AlterTableOperation::RenameColumn {
+                            old_column_name,
+                            new_column_name,
+                        } => {
+                            let (old, new) = (ident(old_column_name), ident(new_column_name));
+                            for column in table.columns.iter_mut().filter(|c| c.name == old) {
+                                column.name = new.clone();
+                            }
+                            for index in &mut table.indexes {
+                                for column in
+                                    index.columns.iter_mut().flatten().filter(|c| **c == old)
+                                {
+                                    *column = new.clone();
+                                }
+                            }
+                        }
+                        AlterTableOperation::DropConstraint {
+                            name: constraint, ..
+                        } => {
+                            let constraint = ident(constraint);
+                            table
+                                .indexes
+                                .retain(|i| i.name.as_deref() != Some(constraint.as_str()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Statement::CreateIndex(index) => {
+                if let Some(table) = self.tables.get_mut(&object(&index.table_name)) {
+                    table.indexes.push(Index {
+                        name: index.name.as_ref().map(object),
+                        columns: index_columns(&index.columns),
+                    });
+                }
+            }
+            Statement::Drop {
+                object_type, names, ..
+            } => {
+                let names: Vec<String> = names.iter().map(object).collect();
+                match object_type {
+                    ObjectType::Table => self.tables.retain(|name, _| !names.contains(name)),
+                    ObjectType::Index => {
+                        for table in self.tables.values_mut() {
+                            table
+                                .indexes
+                                .retain(|i| i.name.as_ref().is_none_or(|n| !names.contains(n)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}
