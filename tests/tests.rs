@@ -7,5 +7,6 @@ mod bad_input;
 mod concurrency;
 mod embedded_dev;
 mod history_problems;
+mod lint;
 mod runner;
 mod tls;

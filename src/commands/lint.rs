@@ -8,7 +8,7 @@ use crate::lint::{self, Finding, LintOptions, Severity};
 use crate::migration::source;
 use crate::migration::text_position::TextPosition;
 use crate::Error;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -34,10 +34,10 @@ impl LintOutcome {
 /// Lints the configured directories.
 pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
     let migrations = source::load(&settings.migrations_dir)?;
-    let mut options = LintOptions {
+    let options = LintOptions {
         severities: settings.lint_severities.clone(),
-        only_files: None,
     };
+    let mut only: Option<HashSet<PathBuf>> = None;
     let mut extra = Vec::new();
     if let Some(revision) = since {
         let changes = git_changes(revision, &[&settings.migrations_dir, &settings.schemas_dir])?;
@@ -56,7 +56,7 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
                 help: "restore it (`git checkout <rev> -- <file>`) and put the change in a new migration".into(),
             });
         }
-        options.only_files = Some(
+        only = Some(
             changes
                 .iter()
                 .filter(|(_, s)| *s == 'A')
@@ -65,15 +65,13 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
         );
     }
     let mut findings = lint::lint(&migrations, &options);
-    if let Some(only) = &options.only_files {
+    if let Some(only) = &only {
         findings.retain(|f| only.contains(&canonical(&f.path)));
     }
     let (schema_findings, schema_sources) =
         lint::mongo_schema::lint_dir(&settings.schemas_dir, &options);
     findings.extend(schema_findings.into_iter().filter(|f| {
-        options
-            .only_files
-            .as_ref()
+        only.as_ref()
             .is_none_or(|only| only.contains(&canonical(&f.path)))
     }));
     findings.extend(extra);

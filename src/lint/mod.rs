@@ -25,7 +25,7 @@ use crate::migration::text_position::{LineIndex, TextPosition};
 use crate::migration::{Direction, Migration, Script, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// How to lint.
@@ -33,8 +33,6 @@ use std::path::{Path, PathBuf};
 pub struct LintOptions {
     /// Severity overrides by rule id; `None` turns a rule off.
     pub severities: BTreeMap<String, Option<Severity>>,
-    /// Report only findings in these files (`lint --since`); `None`: all.
-    pub only_files: Option<HashSet<PathBuf>>,
 }
 
 impl LintOptions {
@@ -393,13 +391,6 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
     let mut out: Vec<Finding> = findings
         .into_iter()
         .filter_map(|(raw, index, sql)| {
-            if options
-                .only_files
-                .as_ref()
-                .is_some_and(|only| !only.contains(&raw.path))
-            {
-                return None;
-            }
             let severity = options.severity(raw.rule)?;
             Some(Finding {
                 rule: raw.rule,

@@ -6,7 +6,7 @@ pub mod certificates;
 pub mod cli;
 pub mod server;
 
-pub use cli::schemactl;
+pub use cli::{schemactl, Run};
 pub use server::{server, TestDb};
 
 use std::path::{Path, PathBuf};
