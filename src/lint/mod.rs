@@ -211,35 +211,36 @@ fn error_position(statement: &Statement, message: &str) -> TextPosition {
 /// Lints `migrations` (ordered by version) and returns the findings that
 /// survive configuration and suppression, ordered by file and position.
 pub fn lint(migrations: &[Migration], options: &LintOptions) -> Vec<Finding> {
+    let parsed = parse_all(migrations);
     let mut model = SchemaModel::default();
     let mut raw: Vec<RawFinding> = Vec::new();
-    for migration in migrations {
-        let up = parse(&migration.up);
+    for (migration, (up, down)) in migrations.iter().zip(&parsed) {
         check_script(
             migration,
             &migration.up,
             Direction::Up,
-            &up,
+            up,
             &mut model,
+            true,
             &mut raw,
         );
-        let down_parsed = migration.down.as_ref().map(|down| {
-            let parsed = parse(down);
-            let mut down_model = model.clone();
+        if let (Some(script), Some(down)) = (&migration.down, down) {
+            // A down script is checked against the schema after its up
+            // script, and not replayed: the next migration builds on the up.
             check_script(
                 migration,
-                down,
+                script,
                 Direction::Down,
-                &parsed,
-                &mut down_model,
+                down,
+                &mut model,
+                false,
                 &mut raw,
             );
-            parsed
-        });
+        }
         let context = MigrationContext {
             migration,
-            up: &up,
-            down: down_parsed.as_deref(),
+            up,
+            down: down.as_deref(),
             schema_after: &model,
         };
         for rule in RULES {
@@ -249,12 +250,39 @@ pub fn lint(migrations: &[Migration], options: &LintOptions) -> Vec<Finding> {
     finish(migrations, raw, options)
 }
 
+type ParsedMigration<'a> = (Vec<ParsedStatement<'a>>, Option<Vec<ParsedStatement<'a>>>);
+
+/// Parses every script, on a few threads (parsing is most of the work).
+fn parse_all(migrations: &[Migration]) -> Vec<ParsedMigration<'_>> {
+    fn parse_one(m: &Migration) -> ParsedMigration<'_> {
+        (parse(&m.up), m.down.as_ref().map(parse))
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || migrations.len() < 16 {
+        return migrations.iter().map(parse_one).collect();
+    }
+    let chunk = migrations.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = migrations
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 fn check_script<'a>(
     migration: &'a Migration,
     script: &'a Script,
     direction: Direction,
     parsed: &'a [ParsedStatement<'a>],
     model: &mut SchemaModel,
+    replay: bool,
     raw: &mut Vec<RawFinding>,
 ) {
     if let Err(problem) = script.statements() {
@@ -296,7 +324,7 @@ fn check_script<'a>(
         for rule in RULES {
             rule.check_statement(&context, raw);
         }
-        if let Some(ast) = &item.ast {
+        if let (true, Some(ast)) = (replay, &item.ast) {
             model.apply(
                 ast,
                 &schema_model::Origin {

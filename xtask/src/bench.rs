@@ -8,7 +8,9 @@
 //!   transaction (`BEGIN; \i file; COMMIT;`);
 //! - `migrate` when everything is applied (the deploy-pipeline no-op);
 //! - `status`;
-//! - `rollback --steps 50`.
+//! - `rollback --steps 50`;
+//! - `lint` of the whole directory, and Squawk on the same up files when
+//!   it is installed (`pip install squawk-cli`).
 
 use crate::corpus;
 use anyhow::{bail, Context, Result};
@@ -130,6 +132,12 @@ fn measure(
         run_quiet(&mut cli(&url, &["migrate"]))?;
     }
 
+    let lint_runs = options.runs.max(20);
+    let lint: Vec<Duration> = (0..lint_runs)
+        .map(|_| time_allowing_findings(&mut cli(&url, &["lint", "--format", "json"])))
+        .collect::<Result<_>>()?;
+    let squawk = squawk_figure(migrations, lint_runs)?;
+
     let (apply, psql_apply) = (median(apply), median(psql_apply));
     let (noop, status, rollback) = (median(noop), median(status), median(rollback));
     let ratio = apply.as_secs_f64() / psql_apply.as_secs_f64();
@@ -164,15 +172,64 @@ fn measure(
         "  rollback --steps 50                 {:>9.1} ms",
         ms(rollback)
     );
+    let lint = median(lint);
+    println!(
+        "  lint (whole directory)              {:>9.1} ms (target <= 50 ms) {}",
+        ms(lint),
+        verdict(ms(lint) <= 50.0)
+    );
+    match squawk {
+        Some(squawk) => println!(
+            "  squawk, same up files               {:>9.1} ms",
+            ms(squawk)
+        ),
+        None => {
+            println!("  squawk                              not installed (pip install squawk-cli)")
+        }
+    }
     Ok(())
 }
 
-fn psql_script(migrations: &Path) -> Result<PathBuf> {
+/// The same files through Squawk, when it is installed (`pip install squawk-cli`).
+fn squawk_figure(migrations: &Path, runs: usize) -> Result<Option<Duration>> {
+    if Command::new("squawk").arg("--version").output().is_err() {
+        return Ok(None);
+    }
+    let files: Vec<PathBuf> = up_files(migrations)?;
+    let samples: Vec<Duration> = (0..runs)
+        .map(|_| time_allowing_findings(Command::new("squawk").args(&files)))
+        .collect::<Result<_>>()?;
+    Ok(Some(median(samples)))
+}
+
+fn up_files(migrations: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(migrations)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
         .collect();
     files.sort();
+    Ok(files)
+}
+
+/// Times a linter, which exits 1 when it has findings.
+fn time_allowing_findings(command: &mut Command) -> Result<Duration> {
+    let started = Instant::now();
+    let output = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()?;
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        bail!(
+            "{:?} failed: {}",
+            command,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(started.elapsed())
+}
+
+fn psql_script(migrations: &Path) -> Result<PathBuf> {
+    let files = up_files(migrations)?;
     let mut script = String::new();
     for file in files {
         script.push_str(&format!("BEGIN;\n\\i {}\nCOMMIT;\n", file.display()));
