@@ -47,6 +47,7 @@ fn json_and_github_formats() {
         "prefer-bigint-or-identity-key"
     );
     assert_eq!(value["findings"][0]["position"]["line"], 2);
+    insta::assert_snapshot!("lint_json", json.stdout);
     let github = lint(&project, &["--format", "github"]);
     github.expect_code(1);
     insta::assert_snapshot!(github.stdout);
@@ -73,6 +74,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+    insta::assert_snapshot!("lint_sarif", sarif.stdout.replace(schemactl::VERSION, "[version]"));
     let results = log["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 6);
     assert_eq!(
