@@ -74,7 +74,10 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    insta::assert_snapshot!("lint_sarif", sarif.stdout.replace(schemactl::VERSION, "[version]"));
+    insta::assert_snapshot!(
+        "lint_sarif",
+        sarif.stdout.replace(schemactl::VERSION, "[version]")
+    );
     let results = log["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 6);
     assert_eq!(

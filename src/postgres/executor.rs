@@ -116,13 +116,11 @@ pub async fn apply(
         return Ok(ms);
     }
     let applied_row = row(None, true, None);
-    let applied = run.event(EventKind::Applied, None, None);
     run.in_transaction(
         started,
-        vec![
-            history.insert(client, &applied_row).boxed(),
-            history.event(client, &applied).boxed(),
-        ],
+        vec![history
+            .insert_with_event(client, &applied_row, EventKind::Applied, None)
+            .boxed()],
     )
     .await?;
     Ok(elapsed_ms(started))
@@ -175,10 +173,7 @@ pub async fn revert(
     let rolled_back = run.event(EventKind::RolledBack, None, None);
     run.in_transaction(
         started,
-        vec![
-            history.delete(client, migration.version).boxed(),
-            history.event(client, &rolled_back).boxed(),
-        ],
+        vec![history.delete_with_event(client, &rolled_back).boxed()],
     )
     .await?;
     Ok(elapsed_ms(started))

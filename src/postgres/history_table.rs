@@ -199,30 +199,43 @@ impl HistoryTable {
                 .await
                 .map_err(|e| database("cannot prepare the history statements", &e))
         };
+        let (versions, events) = (self.qualified(), self.qualified_events());
+        let insert_sql = format!(
+            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
+             VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)"
+        );
+        let event_sql = format!(
+            "INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
+             VALUES ($1, $2, $3, $4, {ACTOR}, $5, coalesce($6, {ELAPSED}), $7)"
+        );
+        // The row and its event in one statement: the hot path of `migrate`.
+        let insert_with_event_sql = format!(
+            "WITH new_row AS ({insert_sql} RETURNING version, name, checksum, execution_ms)
+             INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
+             SELECT $10, version, name, checksum, {ACTOR}, $8, execution_ms, $11 FROM new_row"
+        );
+        let delete_with_event_sql = format!(
+            "WITH gone AS (DELETE FROM {versions} WHERE version = $1 RETURNING version, name)
+             INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
+             SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone"
+        );
+        let (insert, finish, delete, event, accept_checksum, insert_with_event, delete_with_event) = tokio::try_join!(
+            prepare(insert_sql),
+            prepare(format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1")),
+            prepare(format!("DELETE FROM {versions} WHERE version = $1")),
+            prepare(event_sql),
+            prepare(format!("UPDATE {versions} SET checksum = $2, down_checksum = $3 WHERE version = $1")),
+            prepare(insert_with_event_sql),
+            prepare(delete_with_event_sql),
+        )?;
         Ok(HistoryWriter {
-            insert: prepare(format!(
-                "INSERT INTO {} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
-                 VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
-                self.qualified()
-            ))
-            .await?,
-            finish: prepare(format!(
-                "UPDATE {} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1",
-                self.qualified()
-            ))
-            .await?,
-            delete: prepare(format!("DELETE FROM {} WHERE version = $1", self.qualified())).await?,
-            event: prepare(format!(
-                "INSERT INTO {} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
-                 VALUES ($1, $2, $3, $4, {ACTOR}, $5, coalesce($6, {ELAPSED}), $7)",
-                self.qualified_events()
-            ))
-            .await?,
-            accept_checksum: prepare(format!(
-                "UPDATE {} SET checksum = $2, down_checksum = $3 WHERE version = $1",
-                self.qualified()
-            ))
-            .await?,
+            insert,
+            finish,
+            delete,
+            event,
+            accept_checksum,
+            insert_with_event,
+            delete_with_event,
         })
     }
 }
@@ -231,6 +244,8 @@ impl HistoryTable {
 #[derive(Debug)]
 pub struct HistoryWriter {
     insert: Statement,
+    insert_with_event: Statement,
+    delete_with_event: Statement,
     finish: Statement,
     delete: Statement,
     event: Statement,
@@ -296,6 +311,56 @@ impl HistoryWriter {
             &row.error,
         ];
         client.execute(&self.insert, &params).await.map(drop)
+    }
+
+    /// Inserts a history row and its event in one statement.
+    pub async fn insert_with_event(
+        &self,
+        client: &Client,
+        row: &NewRow<'_>,
+        kind: EventKind,
+        detail: Option<&str>,
+    ) -> Result<(), tokio_postgres::Error> {
+        let checksum = row.checksum.as_str();
+        let down = row.down_checksum.map(Checksum::as_str);
+        let params: [&(dyn ToSql + Sync); 11] = [
+            &row.version,
+            &row.name,
+            &checksum,
+            &down,
+            &row.execution_ms,
+            &row.success,
+            &row.baselined,
+            &crate::VERSION,
+            &row.error,
+            &kind.as_str(),
+            &detail,
+        ];
+        client
+            .execute(&self.insert_with_event, &params)
+            .await
+            .map(drop)
+    }
+
+    /// Deletes a history row and appends its event in one statement.
+    pub async fn delete_with_event(
+        &self,
+        client: &Client,
+        event: &NewEvent<'_>,
+    ) -> Result<(), tokio_postgres::Error> {
+        let checksum = event.checksum.map(Checksum::as_str);
+        let params: [&(dyn ToSql + Sync); 6] = [
+            &event.version,
+            &event.kind.as_str(),
+            &checksum,
+            &crate::VERSION,
+            &event.execution_ms,
+            &event.detail,
+        ];
+        client
+            .execute(&self.delete_with_event, &params)
+            .await
+            .map(drop)
     }
 
     /// Sets the outcome of a row inserted before a non-transactional run.
