@@ -105,17 +105,31 @@ fn measure(
 
     let mut apply = Vec::new();
     let mut psql_apply = Vec::new();
-    for _ in 0..options.runs {
-        let url = fresh()?;
-        apply.push(time(&mut cli(&url, &["migrate"]))?);
-        let url = fresh()?;
-        let script = psql_script(migrations)?;
-        psql_apply.push(time(
-            Command::new(&psql)
-                .arg(&url)
-                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
-                .arg(&script),
-        )?);
+    let script = psql_script(migrations)?;
+    for run in 0..options.runs {
+        // Both get a fresh database each time; who goes first alternates, so
+        // that the state a CREATE DATABASE leaves behind favours neither.
+        let (first, second) = (fresh()?, fresh()?);
+        let (ours, theirs) = if run % 2 == 0 {
+            (&first, &second)
+        } else {
+            (&second, &first)
+        };
+        let psql_run = || {
+            time(
+                Command::new(&psql)
+                    .arg(theirs)
+                    .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+                    .arg(&script),
+            )
+        };
+        if run % 2 == 0 {
+            apply.push(time(&mut cli(ours, &["migrate"]))?);
+            psql_apply.push(psql_run()?);
+        } else {
+            psql_apply.push(psql_run()?);
+            apply.push(time(&mut cli(ours, &["migrate"]))?);
+        }
     }
     let url = fresh()?;
     run_quiet(&mut cli(&url, &["migrate"]))?;
