@@ -12,6 +12,10 @@
 //! statement_timeout = "0"            # SET LOCAL statement_timeout (0: no limit)
 //! lock_wait = "60s"                  # how long to wait for another run's migration lock
 //!
+//! [verify]
+//! dev_url = "postgres://dev@localhost/postgres"   # else the embedded server
+//! column_order = "warning"           # error / warning / ignore
+//!
 //! [lint]
 //! deny_warnings = false
 //! [lint.rules]
@@ -48,6 +52,45 @@ pub struct FileConfig {
     /// Linter settings.
     #[serde(default)]
     pub lint: LintConfig,
+    /// `verify` and `diff` settings.
+    #[serde(default)]
+    pub verify: VerifyConfig,
+}
+
+/// The `[verify]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// A server where scratch databases may be created and dropped.
+    pub dev_url: Option<String>,
+    /// How to treat columns that come back in another order: error, warning, ignore.
+    pub column_order: Option<String>,
+}
+
+/// How `verify` and `diff` treat a table whose columns only changed order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnOrderPolicy {
+    /// A failure.
+    Error,
+    /// Reported, not a failure.
+    #[default]
+    Warning,
+    /// Not reported.
+    Ignore,
+}
+
+impl std::str::FromStr for ColumnOrderPolicy {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "error" => Ok(Self::Error),
+            "warning" => Ok(Self::Warning),
+            "ignore" => Ok(Self::Ignore),
+            other => Err(format!("`{other}` is not error, warning or ignore")),
+        }
+    }
 }
 
 /// The `[lint]` table.
@@ -98,6 +141,10 @@ pub struct Overrides {
     pub statement_timeout: Option<String>,
     /// `--lock-wait`.
     pub lock_wait: Option<String>,
+    /// `--dev-url` or `SCHEMACTL_DEV_URL`.
+    pub dev_url: Option<String>,
+    /// `--column-order`.
+    pub column_order: Option<String>,
 }
 
 /// The settings a command runs with.
@@ -122,6 +169,10 @@ pub struct Settings {
     pub lint_severities: BTreeMap<String, Option<Severity>>,
     /// Whether warnings fail `lint`.
     pub lint_deny_warnings: bool,
+    /// The server for scratch databases; `None`: the embedded one.
+    pub dev_url: Option<String>,
+    /// How `verify` and `diff` treat reordered columns.
+    pub column_order: ColumnOrderPolicy,
 }
 
 impl Settings {
@@ -204,6 +255,14 @@ impl Settings {
             };
             lint_severities.insert(rule.clone(), severity);
         }
+        let column_order = match overrides.column_order.or(file.verify.column_order) {
+            Some(value) => value.parse().map_err(|m| bad("column_order", m))?,
+            None => ColumnOrderPolicy::default(),
+        };
+        let dev_url = overrides
+            .dev_url
+            .or(file.verify.dev_url)
+            .filter(|u| !u.trim().is_empty());
         let schemas_dir = file
             .schemas_dir
             .map_or_else(|| project_dir.join("schemas"), |d| project_dir.join(d));
@@ -227,6 +286,8 @@ impl Settings {
             schemas_dir,
             lint_severities,
             lint_deny_warnings: file.lint.deny_warnings.unwrap_or(false),
+            dev_url,
+            column_order,
         })
     }
 }

@@ -29,6 +29,7 @@ pub mod migration;
 pub mod plan;
 pub mod postgres;
 pub mod redact;
+pub mod schema;
 
 pub use error::{Error, LockHolder, MigrationFailure, Problem};
 

@@ -24,6 +24,8 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         lock_timeout: global.lock_timeout,
         statement_timeout: global.statement_timeout,
         lock_wait: global.lock_wait,
+        dev_url: global.dev_url,
+        column_order: global.column_order,
     };
     let settings = Settings::resolve(overrides)?;
     let terminal = std::io::stderr().is_terminal();
@@ -166,6 +168,52 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
                 exit_code::OK
             })
         }
+        Command::Dump { format } => {
+            let (_, snapshot) = commands::dump::dump(&settings, &mut notify).await?;
+            emit(format, &snapshot, || snapshot.to_text());
+            Ok(exit_code::OK)
+        }
+        Command::Verify { from, format } => {
+            let bar = progress_bar(terminal && format == Format::Text);
+            let mut progress = |p: commands::verify::Progress| {
+                if let Some(bar) = &bar {
+                    bar.set_length(p.total as u64);
+                    bar.set_position(p.done as u64);
+                }
+            };
+            let report =
+                commands::verify::verify(&settings, from, &mut notify, &mut progress).await?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let colour =
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+            emit(format, &report, || render::verify(&report, colour));
+            Ok(if report.failed() {
+                exit_code::PROBLEMS_FOUND
+            } else {
+                exit_code::OK
+            })
+        }
+        Command::Diff { urls, format } => {
+            let report = match urls.as_slice() {
+                [] => commands::diff::drift(&settings, &mut notify).await?,
+                [a, b] => commands::diff::between(&settings, a, b).await?,
+                _ => {
+                    return Err(Error::InvalidArgument(
+                        "diff takes two database URLs, or none".into(),
+                    ))
+                }
+            };
+            let colour =
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+            emit(format, &report, || render::diff(&report, colour));
+            Ok(if report.differences.is_empty() {
+                exit_code::OK
+            } else {
+                exit_code::PROBLEMS_FOUND
+            })
+        }
         Command::New { name } => {
             let (up, down) =
                 commands::new_migration::new_migration(&settings.migrations_dir, &name)?;
@@ -254,6 +302,19 @@ fn print_json<T: serde::Serialize>(value: &T) {
         Ok(text) => println!("{text}"),
         Err(e) => eprintln!("error: {e:#}"),
     }
+}
+
+fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
+    if !show {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template(
+        "verifying {bar:30} {pos}/{len} migrations, {elapsed}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
 }
 
 fn print_notice(notice: &Notice, terminal: bool) {

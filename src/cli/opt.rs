@@ -64,6 +64,23 @@ pub struct GlobalArgs {
     /// How long to wait for another run's migration lock [default: 60s].
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_wait: Option<String>,
+
+    /// For verify and diff: a PostgreSQL server where schemactl may create and
+    /// drop throwaway databases [default: `[verify] dev_url` in schemactl.toml,
+    /// else the embedded development server]. Never the database being migrated.
+    #[arg(
+        long,
+        env = "SCHEMACTL_DEV_URL",
+        global = true,
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub dev_url: Option<String>,
+
+    /// For verify and diff: how a table whose columns only changed order counts
+    /// (error, warning, ignore) [default: warning].
+    #[arg(long, global = true, value_name = "POLICY")]
+    pub column_order: Option<String>,
 }
 
 /// Output format of a report.
@@ -190,6 +207,38 @@ pub enum Command {
         /// text (with source excerpts; colour on a terminal unless NO_COLOR), json, sarif, github.
         #[arg(long, value_enum, default_value_t)]
         format: LintFormat,
+    },
+    /// Print the database's schema, normalised and stable (for diffs and reviews).
+    Dump {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Prove on a scratch database that every down script undoes its up script.
+    ///
+    /// For each migration: apply up, apply down, compare the schema with the one
+    /// before (catalog to catalog), apply up again, compare with the first up.
+    /// Exit 1 when any migration fails. DATABASE_URL is never touched.
+    Verify {
+        /// Apply older migrations plainly and verify from this version on
+        /// (the CI use: verify what a branch adds).
+        #[arg(long, value_name = "VERSION")]
+        from: Option<i64>,
+        /// Output: text for people, json for programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show schema drift; exit 1 when there is any.
+    ///
+    /// Without URLs: the live database against the schema its applied
+    /// migrations should have produced (replayed on a scratch database).
+    /// With two URLs: the first database against the second.
+    Diff {
+        /// Two databases to compare, or none.
+        #[arg(value_name = "URL", num_args = 0..=2)]
+        urls: Vec<String>,
+        /// Output: text for people, json for programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Create the next numbered up/down migration pair.
     New {

@@ -1,6 +1,8 @@
 //! What the commands print: short text for people, JSON for programs.
 
+use schemactl::commands::diff::DiffReport;
 use schemactl::commands::status::StatusReport;
+use schemactl::commands::verify::{Outcome, VerifyReport};
 use schemactl::commands::RunReport;
 use schemactl::plan::State;
 use std::fmt::Write;
@@ -190,5 +192,136 @@ pub fn duration(ms: i64) -> String {
         0 => "<1 ms".to_string(),
         ms if ms < 10_000 => format!("{ms} ms"),
         ms => format!("{:.1} s", ms as f64 / 1000.0),
+    }
+}
+
+/// The `verify` report.
+pub fn verify(report: &VerifyReport, colour: bool) -> String {
+    let mut out = String::new();
+    let paint = |code: &'static str| if colour { code } else { "" };
+    let _ = writeln!(
+        out,
+        "Verified on a scratch database ({}, dropped afterwards){}:",
+        report.scratch,
+        if report.applied_plainly > 0 {
+            format!(
+                "; {} older migration(s) applied without checks",
+                report.applied_plainly
+            )
+        } else {
+            String::new()
+        }
+    );
+    for result in &report.results {
+        let (tag, what) = match &result.outcome {
+            Outcome::Ok => ("ok  ", String::new()),
+            Outcome::NoDown => (
+                "skip",
+                ": no down script; applied its up and went on".to_string(),
+            ),
+            Outcome::UpFailed { failure } => (
+                "FAIL",
+                format!(": the up script failed; verification stopped\n{failure}"),
+            ),
+            Outcome::DownFailed { failure } => {
+                ("FAIL", format!(": the down script failed\n{failure}"))
+            }
+            Outcome::DownDoesNotRestore { differences, diff } => (
+                "FAIL",
+                format!(
+                    ": the down script does not restore the schema\n{}\n{}",
+                    list(differences),
+                    diff_text(diff, colour)
+                ),
+            ),
+            Outcome::ReapplyFailed { failure } => (
+                "FAIL",
+                format!(": the up script cannot be applied again after its down\n{failure}"),
+            ),
+            Outcome::ReapplyDiffers { differences, diff } => (
+                "FAIL",
+                format!(
+                    ": applied again after its down, the up script gives another schema\n{}\n{}",
+                    list(differences),
+                    diff_text(diff, colour)
+                ),
+            ),
+        };
+        let code = if tag == "FAIL" {
+            "\x1b[1;31m"
+        } else if tag == "skip" {
+            "\x1b[33m"
+        } else {
+            "\x1b[32m"
+        };
+        let _ = writeln!(
+            out,
+            "{}{tag}{} {}{}",
+            paint(code),
+            paint("\x1b[0m"),
+            result.label,
+            what.replace('\n', "\n     ")
+        );
+        for warning in &result.warnings {
+            let _ = writeln!(out, "     warning: {warning} (a dropped column re-added at the end; set --column-order error to fail on it)");
+        }
+    }
+    let failed = report.results.iter().filter(|r| r.failed()).count();
+    let _ = writeln!(
+        out,
+        "{} migration(s) verified in {}: {} ok, {} failed.",
+        report.results.len(),
+        duration(report.total_ms),
+        report.results.len() - failed,
+        failed
+    );
+    out
+}
+
+/// The `diff` report.
+pub fn diff(report: &DiffReport, colour: bool) -> String {
+    let mut out = String::new();
+    if report.differences.is_empty() && report.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "No drift: {} matches {}.",
+            report.actual, report.expected
+        );
+        return out;
+    }
+    if report.differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "No drift besides column order: {} matches {}.",
+            report.actual, report.expected
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Drift: {} differs from {}:",
+            report.actual, report.expected
+        );
+    }
+    let _ = writeln!(out, "{}", list(&report.differences));
+    for warning in &report.warnings {
+        let _ = writeln!(out, "  warning: {warning}");
+    }
+    out.push_str(&diff_text(&report.diff, colour));
+    out
+}
+
+fn list(differences: &[schemactl::schema::Difference]) -> String {
+    differences
+        .iter()
+        .map(|d| format!("  - {d}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn diff_text(diff: &str, colour: bool) -> String {
+    if colour {
+        schemactl::schema::compare::colour_diff(diff)
+    } else {
+        diff.to_string()
     }
 }

@@ -3,12 +3,15 @@
 //! caller's business.
 
 pub mod baseline;
+pub mod diff;
+pub mod dump;
 pub mod lint;
 pub mod migrate;
 pub mod new_migration;
 pub mod repair;
 pub mod rollback;
 pub mod status;
+pub mod verify;
 
 use crate::config::Settings;
 use crate::migration::{source, Migration, Script};
@@ -66,6 +69,29 @@ pub async fn connect(
         client,
         target: target.display().to_string(),
     })
+}
+
+/// The server `verify` and `diff` create scratch databases on: the
+/// configured dev URL, else the embedded development server. It must not be
+/// the database being migrated.
+pub async fn dev_target(
+    settings: &Settings,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<DatabaseTarget, Error> {
+    let url = match &settings.dev_url {
+        Some(url) => {
+            if settings.database_url.as_deref() == Some(url.as_str()) {
+                return Err(Error::Refused(
+                    "--dev-url is the same as DATABASE_URL; verify and diff never touch the database being migrated: give a development server".into(),
+                ));
+            }
+            url.clone()
+        }
+        None => embedded::dev_server::ensure_running(&settings.project_dir, &mut |m| {
+            notify(Notice::Info(m))
+        })?,
+    };
+    DatabaseTarget::parse(&url)
 }
 
 /// Reads the migrations directory while the connection is being opened

@@ -92,6 +92,20 @@ impl DatabaseTarget {
         self.config.get_dbname()
     }
 
+    /// The same server and credentials, another database.
+    pub fn with_database(&self, database: &str) -> Self {
+        let mut other = self.clone();
+        other.config.dbname(database);
+        other.display = match url::Url::parse(&self.display) {
+            Ok(mut url) if url.has_host() => {
+                url.set_path(&format!("/{database}"));
+                url.to_string()
+            }
+            _ => format!("{} (database {database})", self.display),
+        };
+        other
+    }
+
     /// The TLS mode.
     pub fn ssl_mode(&self) -> SslMode {
         self.ssl_mode

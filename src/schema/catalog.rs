@@ -1,0 +1,240 @@
+//! Reading a snapshot from the system catalogs. Every object kind is one
+//! query, and the queries are pipelined on one connection, so a snapshot
+//! costs about one round trip plus the server's work (no `pg_dump` process).
+//!
+//! Left out: system schemas, objects that belong to extensions (the
+//! extension itself is listed), and schemactl's own history tables.
+
+use super::{SchemaObject, Snapshot};
+use crate::postgres::describe;
+use crate::Error;
+use tokio_postgres::Client;
+
+/// Schemas that are never part of a snapshot.
+const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
+
+/// Objects that an extension brought are not the migrations' doing.
+fn not_extension_member(class: &str, oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{class}'::regclass AND d.objid = {oid} AND d.deptype = 'e')"
+    )
+}
+
+/// Reads the schema of the database `client` is connected to, leaving out
+/// the tables named in `excluded` (schema-qualified, e.g. `public.schema_versions`).
+pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, Error> {
+    let excluded_sql = excluded
+        .iter()
+        .map(|name| format!("'{}'", name.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let excluded_sql = if excluded_sql.is_empty() {
+        "''".to_string()
+    } else {
+        excluded_sql
+    };
+    let not_excluded = |alias: &str| {
+        format!("(quote_ident(n.nspname) || '.' || quote_ident({alias}.relname)) NOT IN ({excluded_sql}) AND (n.nspname || '.' || {alias}.relname) NOT IN ({excluded_sql})")
+    };
+    let queries = [
+        // schemas
+        format!("SELECT 'schema', quote_ident(n.nspname), '' FROM pg_namespace n WHERE {USER_NAMESPACE} AND {}", not_extension_member("pg_namespace", "n.oid")),
+        // extensions
+        "SELECT 'extension', quote_ident(e.extname), 'schema ' || quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'".to_string(),
+        // enums, composite types, ranges
+        format!(
+            "SELECT 'type', quote_ident(n.nspname) || '.' || quote_ident(t.typname),
+                    CASE t.typtype
+                      WHEN 'e' THEN 'enum (' || (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')'
+                      WHEN 'c' THEN 'composite (' || (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')'
+                      WHEN 'r' THEN 'range of ' || format_type((SELECT rngsubtype FROM pg_range WHERE rngtypid = t.oid), NULL)
+                    END
+             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+             WHERE {USER_NAMESPACE} AND t.typtype IN ('e', 'c', 'r') AND {}
+               AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')",
+            not_extension_member("pg_type", "t.oid")
+        ),
+        // domains
+        format!(
+            "SELECT 'domain', quote_ident(n.nspname) || '.' || quote_ident(t.typname),
+                    'type ' || format_type(t.typbasetype, t.typtypmod) || CASE WHEN t.typnotnull THEN ' not null' ELSE '' END
+                    || coalesce(' default ' || t.typdefault, '')
+                    || coalesce((SELECT string_agg(' ' || pg_get_constraintdef(c.oid), '' ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid), '')
+             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+             WHERE {USER_NAMESPACE} AND t.typtype = 'd' AND {}",
+            not_extension_member("pg_type", "t.oid")
+        ),
+        // sequences not behind identity columns
+        format!(
+            "SELECT 'sequence', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                    format('type %s start %s increment %s min %s max %s cache %s%s%s', format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+                           CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END,
+                           coalesce((SELECT ' owned by ' || quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || '.' || quote_ident(a.attname)
+                                     FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+                                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+                                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a' LIMIT 1), ''))
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
+             WHERE {USER_NAMESPACE} AND c.relkind = 'S' AND {}
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace n ON n.oid = t.relnamespace
+                               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') AND NOT ({}))",
+            not_extension_member("pg_class", "c.oid"),
+            not_excluded("t")
+        ),
+        // table columns, one row per column (kind 'column' is folded into its table below)
+        format!(
+            "SELECT 'column', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                    a.attnum::text || ' ' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+                    || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                    || CASE a.attidentity WHEN 'a' THEN ' generated always as identity' WHEN 'd' THEN ' generated by default as identity' ELSE '' END
+                    || CASE WHEN a.attgenerated = 's' THEN ' generated always as (' || pg_get_expr(ad.adbin, ad.adrelid) || ') stored'
+                            WHEN ad.adbin IS NOT NULL THEN ' default ' || pg_get_expr(ad.adbin, ad.adrelid) ELSE '' END
+                    || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN ' collate ' || (SELECT quote_ident(collname) FROM pg_collation WHERE oid = a.attcollation) ELSE '' END
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             JOIN pg_type t ON t.oid = a.atttypid
+             LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+             WHERE {USER_NAMESPACE} AND c.relkind IN ('r', 'p', 'f') AND {} AND {}",
+            not_extension_member("pg_class", "c.oid"),
+            not_excluded("c")
+        ),
+        // table properties: partitioning, persistence, row level security
+        format!(
+            "SELECT 'table', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                    concat_ws(E'\\n',
+                      CASE WHEN c.relkind = 'p' THEN 'partition by ' || pg_get_partkeydef(c.oid) END,
+                      CASE WHEN c.relispartition THEN 'partition of ' || (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) || ' ' || pg_get_expr(c.relpartbound, c.oid) END,
+                      CASE WHEN c.relpersistence = 'u' THEN 'unlogged' END,
+                      CASE WHEN c.relkind = 'f' THEN 'foreign table' END,
+                      CASE WHEN c.relrowsecurity THEN 'row level security enabled' END,
+                      CASE WHEN c.relforcerowsecurity THEN 'row level security forced' END)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE {USER_NAMESPACE} AND c.relkind IN ('r', 'p', 'f') AND {} AND {}",
+            not_extension_member("pg_class", "c.oid"),
+            not_excluded("c")
+        ),
+        // constraints of tables (with ON DELETE/UPDATE, deferrability, NOT VALID)
+        format!(
+            "SELECT 'constraint', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(k.conname),
+                    pg_get_constraintdef(k.oid) || CASE WHEN k.contype = 'f' AND NOT k.convalidated AND pg_get_constraintdef(k.oid) NOT LIKE '%NOT VALID' THEN ' NOT VALID' ELSE '' END
+             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE {USER_NAMESPACE} AND {} AND {}",
+            not_extension_member("pg_class", "c.oid"),
+            not_excluded("c")
+        ),
+        // indexes that do not back a constraint
+        format!(
+            "SELECT 'index', quote_ident(n.nspname) || '.' || quote_ident(ic.relname), pg_get_indexdef(i.indexrelid)
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE {USER_NAMESPACE} AND {} AND {}
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))",
+            not_extension_member("pg_class", "c.oid"),
+            not_excluded("c")
+        ),
+        // views and materialized views
+        format!(
+            "SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                    pg_get_viewdef(c.oid, true)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE {USER_NAMESPACE} AND c.relkind IN ('v', 'm') AND {}",
+            not_extension_member("pg_class", "c.oid")
+        ),
+        // functions and procedures (aggregates by signature only)
+        format!(
+            "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+                    quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+                    CASE WHEN p.prokind = 'a' THEN 'returns ' || format_type(p.prorettype, NULL) ELSE pg_get_functiondef(p.oid) END
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE {USER_NAMESPACE} AND {}",
+            not_extension_member("pg_proc", "p.oid")
+        ),
+        // triggers
+        format!(
+            "SELECT 'trigger', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(t.tgname),
+                    pg_get_triggerdef(t.oid, true) || CASE t.tgenabled WHEN 'D' THEN ' (disabled)' ELSE '' END
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE NOT t.tgisinternal AND {USER_NAMESPACE} AND {}",
+            not_excluded("c")
+        ),
+        // row level security policies
+        format!(
+            "SELECT 'policy', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(p.polname),
+                    concat_ws(' ', CASE WHEN p.polpermissive THEN 'permissive' ELSE 'restrictive' END,
+                              'for ' || CASE p.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update' WHEN 'd' THEN 'delete' ELSE 'all' END,
+                              'to ' || (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END, ', ' ORDER BY 1) FROM unnest(p.polroles) r),
+                              'using (' || pg_get_expr(p.polqual, p.polrelid) || ')',
+                              'with check (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')')
+             FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE {USER_NAMESPACE}"
+        ),
+        // comments on anything the migrations created (OIDs from 16384 on are user objects)
+        format!(
+            "SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description
+             FROM pg_description d
+             WHERE d.objoid >= 16384
+               AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classoid AND e.objid = d.objoid AND e.deptype = 'e')
+               AND NOT (d.classoid = 'pg_class'::regclass AND d.objoid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT ({})))",
+            not_excluded("c")
+        ),
+    ];
+    let results =
+        futures_util::future::join_all(queries.iter().map(|sql| client.simple_query(sql))).await;
+    let mut snapshot = Snapshot::default();
+    let mut columns: std::collections::BTreeMap<String, Vec<(i32, String)>> = Default::default();
+    for (sql, result) in queries.iter().zip(results) {
+        let messages = result.map_err(|e| Error::Database {
+            context: format!(
+                "cannot read the schema ({})",
+                sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
+            ),
+            message: describe(&e),
+        })?;
+        for message in messages {
+            let tokio_postgres::SimpleQueryMessage::Row(row) = message else {
+                continue;
+            };
+            let (kind, name, definition) = (
+                row.get(0).unwrap_or_default(),
+                row.get(1).unwrap_or_default(),
+                row.get(2).unwrap_or_default(),
+            );
+            if kind == "column" {
+                let (number, column) = definition.split_once(' ').unwrap_or(("0", definition));
+                columns
+                    .entry(name.to_string())
+                    .or_default()
+                    .push((number.parse().unwrap_or(0), column.to_string()));
+                continue;
+            }
+            let lines: Vec<String> = definition
+                .lines()
+                .map(|l| l.trim_end().to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            snapshot.objects.push(SchemaObject {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                lines,
+                column_order: Vec::new(),
+            });
+        }
+    }
+    for table in snapshot.objects.iter_mut().filter(|o| o.kind == "table") {
+        let mut table_columns = columns.remove(&table.name).unwrap_or_default();
+        table_columns.sort_by_key(|(number, _)| *number);
+        table.column_order = table_columns
+            .iter()
+            .map(|(_, c)| c.split(' ').next().unwrap_or_default().to_string())
+            .collect();
+        let mut column_lines: Vec<String> = table_columns
+            .into_iter()
+            .map(|(_, c)| format!("column {c}"))
+            .collect();
+        column_lines.sort();
+        column_lines.append(&mut table.lines);
+        table.lines = column_lines;
+    }
+    Ok(snapshot.normalise())
+}

@@ -1,0 +1,153 @@
+//! Comparing two snapshots object by object, and showing the difference as
+//! a unified diff.
+
+use super::{SchemaObject, Snapshot};
+use similar::TextDiff;
+
+/// How an object differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DifferenceKind {
+    /// Expected but absent.
+    Missing,
+    /// Present but not expected.
+    Unexpected,
+    /// Present on both sides with different definitions.
+    Changed,
+    /// A table whose columns are the same but in another physical order
+    /// (typically a dropped column re-added at the end). Harmless to most
+    /// applications, so its severity is configurable.
+    ColumnOrder,
+}
+
+/// One object that differs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Difference {
+    /// How.
+    pub kind: DifferenceKind,
+    /// The object's kind (`table`, `index`, …).
+    pub object_kind: String,
+    /// The object's name.
+    pub name: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.kind {
+            DifferenceKind::Missing => "missing",
+            DifferenceKind::Unexpected => "unexpected",
+            DifferenceKind::Changed => "changed",
+            DifferenceKind::ColumnOrder => "columns in another order",
+        };
+        write!(f, "{} {}: {what}", self.object_kind, self.name)
+    }
+}
+
+/// The differences between what was `expected` and what is `actual`.
+pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
+    let key = |o: &SchemaObject| (o.kind.clone(), o.name.clone());
+    let mut out = Vec::new();
+    for object in &expected.objects {
+        let difference = |kind| Difference {
+            kind,
+            object_kind: object.kind.clone(),
+            name: object.name.clone(),
+        };
+        match actual.get(&object.kind, &object.name) {
+            None => out.push(difference(DifferenceKind::Missing)),
+            Some(other) if other.lines != object.lines => {
+                out.push(difference(DifferenceKind::Changed))
+            }
+            Some(other) if other.column_order != object.column_order => {
+                out.push(difference(DifferenceKind::ColumnOrder))
+            }
+            Some(_) => {}
+        }
+    }
+    for object in &actual.objects {
+        if !expected.objects.iter().any(|e| key(e) == key(object)) {
+            out.push(Difference {
+                kind: DifferenceKind::Unexpected,
+                object_kind: object.kind.clone(),
+                name: object.name.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// A unified diff of the text forms, `expected` as the old side.
+pub fn unified_diff(
+    expected: &Snapshot,
+    actual: &Snapshot,
+    expected_label: &str,
+    actual_label: &str,
+) -> String {
+    let (old, new) = (expected.to_text(), actual.to_text());
+    TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(2)
+        .header(expected_label, actual_label)
+        .to_string()
+}
+
+/// Colours a unified diff for a terminal.
+pub fn colour_diff(diff: &str) -> String {
+    diff.lines()
+        .map(|line| match line.chars().next() {
+            Some('+') if !line.starts_with("+++") => format!("\x1b[32m{line}\x1b[0m"),
+            Some('-') if !line.starts_with("---") => format!("\x1b[31m{line}\x1b[0m"),
+            Some('@') => format!("\x1b[36m{line}\x1b[0m"),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str, columns: &[&str]) -> SchemaObject {
+        let mut lines: Vec<String> = columns
+            .iter()
+            .map(|c| format!("column {c} integer"))
+            .collect();
+        lines.sort();
+        SchemaObject {
+            kind: "table".into(),
+            name: name.into(),
+            lines,
+            column_order: columns.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn tells_moved_columns_from_changed_ones() {
+        let before = Snapshot {
+            objects: vec![table("t", &["a", "b", "c"])],
+        };
+        let moved = Snapshot {
+            objects: vec![table("t", &["a", "c", "b"])],
+        };
+        let changed = Snapshot {
+            objects: vec![table("t", &["a", "b"])],
+        };
+        assert_eq!(
+            compare(&before, &moved)[0].kind,
+            DifferenceKind::ColumnOrder
+        );
+        assert_eq!(compare(&before, &changed)[0].kind, DifferenceKind::Changed);
+        assert!(compare(&before, &before).is_empty());
+        let other = Snapshot {
+            objects: vec![table("u", &["a"])],
+        };
+        let kinds: Vec<DifferenceKind> = compare(&before, &other).iter().map(|d| d.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![DifferenceKind::Missing, DifferenceKind::Unexpected]
+        );
+        assert!(unified_diff(&before, &moved, "a", "b").contains("-  column b integer"));
+    }
+}

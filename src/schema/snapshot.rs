@@ -1,0 +1,102 @@
+//! The snapshot model and its text form.
+
+use std::fmt::Write;
+
+/// One object of a schema: its kind, its qualified name, and the lines that
+/// define it (already normalised: deterministic order, canonical syntax from
+/// PostgreSQL's own `pg_get_*def` functions).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct SchemaObject {
+    /// `table`, `index`, `function`, …
+    pub kind: String,
+    /// `public.users`, `public.users_email_key`, `public.f(integer)`, …
+    pub name: String,
+    /// The definition, one fact per line.
+    pub lines: Vec<String>,
+    /// For tables: the column names in their physical order. Kept apart from
+    /// `lines` (which list columns by name) so that a column that only moved
+    /// is told apart from one that changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub column_order: Vec<String>,
+}
+
+/// A whole schema, objects sorted by kind and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Snapshot {
+    /// The objects.
+    pub objects: Vec<SchemaObject>,
+}
+
+impl Snapshot {
+    /// Sorts the objects (kinds in a fixed, readable order) and their lines.
+    pub fn normalise(mut self) -> Self {
+        self.objects
+            .sort_by(|a, b| (kind_rank(&a.kind), &a.name).cmp(&(kind_rank(&b.kind), &b.name)));
+        self
+    }
+
+    /// The object of `kind` named `name`.
+    pub fn get(&self, kind: &str, name: &str) -> Option<&SchemaObject> {
+        self.objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name)
+    }
+
+    /// Whether the schema has no objects besides the `public` schema.
+    pub fn is_empty(&self) -> bool {
+        self.objects
+            .iter()
+            .all(|o| o.kind == "schema" && o.name == "public")
+    }
+
+    /// The text form: one block per object, tables with their columns in
+    /// physical order, stable enough to diff and snapshot.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for object in &self.objects {
+            let _ = writeln!(out, "{} {}", object.kind, object.name);
+            if object.column_order.is_empty() {
+                for line in &object.lines {
+                    let _ = writeln!(out, "  {line}");
+                }
+            } else {
+                for column in &object.column_order {
+                    let prefix = format!("column {column} ");
+                    for line in object
+                        .lines
+                        .iter()
+                        .filter(|l| l.starts_with(&prefix) || **l == format!("column {column}"))
+                    {
+                        let _ = writeln!(out, "  {line}");
+                    }
+                }
+                for line in object.lines.iter().filter(|l| !l.starts_with("column ")) {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+        }
+        out
+    }
+}
+
+fn kind_rank(kind: &str) -> usize {
+    const ORDER: &[&str] = &[
+        "schema",
+        "extension",
+        "type",
+        "domain",
+        "sequence",
+        "table",
+        "constraint",
+        "index",
+        "view",
+        "materialized view",
+        "function",
+        "procedure",
+        "aggregate",
+        "trigger",
+        "policy",
+        "comment",
+    ];
+    ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
+}
