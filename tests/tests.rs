@@ -9,4 +9,5 @@ mod embedded_dev;
 mod history_problems;
 mod lint;
 mod runner;
+mod schema;
 mod tls;

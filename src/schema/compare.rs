@@ -3,6 +3,7 @@
 
 use super::{SchemaObject, Snapshot};
 use similar::TextDiff;
+use std::collections::HashMap;
 
 /// How an object differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -45,7 +46,7 @@ impl std::fmt::Display for Difference {
 
 /// The differences between what was `expected` and what is `actual`.
 pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
-    let key = |o: &SchemaObject| (o.kind.clone(), o.name.clone());
+    let (expected_index, actual_index) = (index(expected), index(actual));
     let mut out = Vec::new();
     for object in &expected.objects {
         let difference = |kind| Difference {
@@ -53,7 +54,7 @@ pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
             object_kind: object.kind.clone(),
             name: object.name.clone(),
         };
-        match actual.get(&object.kind, &object.name) {
+        match actual_index.get(&(object.kind.as_str(), object.name.as_str())) {
             None => out.push(difference(DifferenceKind::Missing)),
             Some(other) if other.lines != object.lines => {
                 out.push(difference(DifferenceKind::Changed))
@@ -65,7 +66,7 @@ pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
         }
     }
     for object in &actual.objects {
-        if !expected.objects.iter().any(|e| key(e) == key(object)) {
+        if !expected_index.contains_key(&(object.kind.as_str(), object.name.as_str())) {
             out.push(Difference {
                 kind: DifferenceKind::Unexpected,
                 object_kind: object.kind.clone(),
@@ -74,6 +75,14 @@ pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
         }
     }
     out
+}
+
+fn index(snapshot: &Snapshot) -> HashMap<(&str, &str), &SchemaObject> {
+    snapshot
+        .objects
+        .iter()
+        .map(|o| ((o.kind.as_str(), o.name.as_str()), o))
+        .collect()
 }
 
 /// A unified diff of the text forms, `expected` as the old side.

@@ -68,7 +68,7 @@ impl Project {
 /// Replaces what changes from run to run (ports, database names, times,
 /// durations, process ids, temp paths) so that output can be snapshot-tested.
 pub fn stable(text: &str) -> String {
-    let rules: [(&str, &str); 8] = [
+    let rules: [(&str, &str); 9] = [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (r"localhost:\d+", "localhost:[port]"),
         (r"/t\d+_\d+", "/[db]"),
@@ -80,6 +80,7 @@ pub fn stable(text: &str) -> String {
             "pg_terminate_backend([pid])",
         ),
         (r"/tmp/schemactl-test-[^/\s]+/", "[project]/"),
+        (r"schemactl_scratch_\d+_\d+", "schemactl_scratch_[n]"),
     ];
     let mut out = text.to_string();
     for (pattern, replacement) in rules {

@@ -103,6 +103,12 @@ impl TestServer {
         self.cluster.url(self.port, database)
     }
 
+    /// The maintenance database, where `verify` and `diff` may create and
+    /// drop their scratch databases.
+    pub fn admin_url(&self) -> String {
+        self.url("postgres")
+    }
+
     /// Creates a fresh database for one test.
     pub async fn database(&self) -> TestDb {
         let name = format!(

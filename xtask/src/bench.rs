@@ -151,6 +151,16 @@ fn measure(
         .map(|_| time_allowing_findings(&mut cli(&url, &["lint", "--format", "json"])))
         .collect::<Result<_>>()?;
     let squawk = squawk_figure(migrations, lint_runs)?;
+    let verify = time(&mut cli(&url, &["verify", "--dev-url", &admin]))?;
+    let pg_dump = PgBinaries::locate()?.program("pg_dump");
+    let pg_dump = if pg_dump.is_file() {
+        pg_dump
+    } else {
+        PathBuf::from("pg_dump")
+    };
+    let dumps: Vec<Duration> = (0..5)
+        .map(|_| time(Command::new(&pg_dump).args(["--schema-only", &url])))
+        .collect::<Result<_>>()?;
 
     let (apply, psql_apply) = (median(apply), median(psql_apply));
     let (noop, status, rollback) = (median(noop), median(status), median(rollback));
@@ -192,6 +202,13 @@ fn measure(
         ms(lint),
         verdict(ms(lint) <= 50.0)
     );
+    println!(
+        "  verify, {} migrations (3 snapshots each) {:>9.1} s  (target <= 30 s) {}",
+        options.migrations,
+        verify.as_secs_f64(),
+        verdict(verify.as_secs_f64() <= 30.0)
+    );
+    println!("  one pg_dump --schema-only of the result {:>7.1} ms (x3 per migration for a pg_dump-based verify)", ms(median(dumps)));
     match squawk {
         Some(squawk) => println!(
             "  squawk, same up files               {:>9.1} ms",
