@@ -255,3 +255,17 @@ async fn diff_between_two_databases() {
     );
     schemactl(&project, &a, &["diff", &a.url, &a.url]).expect_code(0);
 }
+
+#[test]
+fn the_shipped_migrations_verify() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_schemactl"));
+    command.current_dir(root).env_remove("DATABASE_URL").args([
+        "verify",
+        "--dev-url",
+        &server().admin_url(),
+    ]);
+    let run = crate::support::cli::run(command);
+    run.expect_code(0);
+    assert!(run.stdout.contains(", 0 failed."), "{}", run.stdout);
+}
