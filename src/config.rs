@@ -16,6 +16,10 @@
 //! dev_url = "postgres://dev@localhost/postgres"   # else the embedded server
 //! column_order = "warning"           # error / warning / ignore
 //!
+//! [mongodb]
+//! uri = "mongodb://db:27017/"        # prefer MONGODB_URI for anything with a password
+//! lock_ttl = "10min"                 # a dead run's lock frees itself after this
+//!
 //! [lint]
 //! deny_warnings = false
 //! [lint.rules]
@@ -55,6 +59,19 @@ pub struct FileConfig {
     /// `verify` and `diff` settings.
     #[serde(default)]
     pub verify: VerifyConfig,
+    /// MongoDB settings.
+    #[serde(default)]
+    pub mongodb: MongoConfig,
+}
+
+/// The `[mongodb]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MongoConfig {
+    /// The connection URI (prefer MONGODB_URI for anything with a password).
+    pub uri: Option<String>,
+    /// How long a run's lock document lives before another run may take it over.
+    pub lock_ttl: Option<String>,
 }
 
 /// The `[verify]` table.
@@ -145,6 +162,8 @@ pub struct Overrides {
     pub dev_url: Option<String>,
     /// `--column-order`.
     pub column_order: Option<String>,
+    /// `--mongodb-uri` or `MONGODB_URI`.
+    pub mongodb_uri: Option<String>,
 }
 
 /// The settings a command runs with.
@@ -173,6 +192,10 @@ pub struct Settings {
     pub dev_url: Option<String>,
     /// How `verify` and `diff` treat reordered columns.
     pub column_order: ColumnOrderPolicy,
+    /// The MongoDB server; `None`: the MongoDB side is not configured.
+    pub mongodb_uri: Option<String>,
+    /// How long a MongoDB lock document lives.
+    pub mongodb_lock_ttl: Duration,
 }
 
 impl Settings {
@@ -259,6 +282,12 @@ impl Settings {
             Some(value) => value.parse().map_err(|m| bad("column_order", m))?,
             None => ColumnOrderPolicy::default(),
         };
+        let mongodb_uri = overrides
+            .mongodb_uri
+            .or(file.mongodb.uri)
+            .filter(|u| !u.trim().is_empty());
+        let mongodb_lock_ttl = parse_wait(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
+            .map_err(|m| bad("mongodb.lock_ttl", m))?;
         let dev_url = overrides
             .dev_url
             .or(file.verify.dev_url)
@@ -288,6 +317,8 @@ impl Settings {
             lint_deny_warnings: file.lint.deny_warnings.unwrap_or(false),
             dev_url,
             column_order,
+            mongodb_uri,
+            mongodb_lock_ttl,
         })
     }
 }

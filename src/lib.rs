@@ -26,6 +26,7 @@ pub mod history;
 pub mod identifier;
 pub mod lint;
 pub mod migration;
+pub mod mongo;
 pub mod plan;
 pub mod postgres;
 pub mod redact;

@@ -8,6 +8,7 @@ mod concurrency;
 mod embedded_dev;
 mod history_problems;
 mod lint;
+mod mongodb;
 mod runner;
 mod schema;
 mod tls;

@@ -26,6 +26,7 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         lock_wait: global.lock_wait,
         dev_url: global.dev_url,
         column_order: global.column_order,
+        mongodb_uri: global.mongodb_uri,
     };
     let settings = Settings::resolve(overrides)?;
     let terminal = std::io::stderr().is_terminal();
@@ -35,6 +36,9 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             to,
             dry_run,
             allow_out_of_order,
+            allow_destructive,
+            allow_violations,
+            overwrite_drift,
             format,
         } => {
             let options = MigrateOptions {
@@ -43,9 +47,30 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             };
             let report =
                 commands::migrate::migrate(&settings, options, dry_run, &mut notify).await?;
-            emit(format, &report, || {
+            let mongo_options = commands::mongo::MongoOptions {
+                dry_run,
+                allow_destructive,
+                allow_violations,
+                overwrite_drift,
+            };
+            let mongo = match commands::mongo::connect(&settings).await? {
+                Some((target, client)) => Some(
+                    commands::mongo::migrate(
+                        &settings,
+                        &client,
+                        target.display(),
+                        mongo_options,
+                        &mut notify,
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            let text = || {
                 render::run_report(&report, "Applied", "Nothing to migrate")
-            });
+                    + &render::mongo_changes(mongo.as_ref(), dry_run)
+            };
+            emit(format, &with_mongodb(&report, &mongo), text);
             Ok(exit_code::OK)
         }
         Command::Rollback {
@@ -53,8 +78,40 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             to,
             dry_run,
             accept_changed_down,
+            collection,
+            mongodb_last_run,
+            allow_destructive,
             format,
         } => {
+            if collection.is_some() || mongodb_last_run {
+                let Some((target, client)) = commands::mongo::connect(&settings).await? else {
+                    return Err(Error::InvalidArgument(
+                        "MongoDB is not configured: set MONGODB_URI or --mongodb-uri".into(),
+                    ));
+                };
+                let which = match collection {
+                    Some(label) => commands::mongo::RollbackTarget::Collection(label),
+                    None => commands::mongo::RollbackTarget::LastRun,
+                };
+                let options = commands::mongo::MongoOptions {
+                    dry_run,
+                    allow_destructive,
+                    ..Default::default()
+                };
+                let report = commands::mongo::rollback(
+                    &settings,
+                    &client,
+                    target.display(),
+                    &which,
+                    options,
+                    &mut notify,
+                )
+                .await?;
+                emit(format, &report, || {
+                    render::mongo_changes(Some(&report), dry_run)
+                });
+                return Ok(exit_code::OK);
+            }
             let target = match to {
                 Some(version) => RollbackTarget::To(version),
                 None => RollbackTarget::Steps(steps.unwrap_or(1)),
@@ -74,7 +131,13 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         }
         Command::Status { format } => {
             let report = commands::status::status(&settings, false, &mut notify).await?;
-            emit(format, &report, || render::status(&report));
+            let mongo = match commands::mongo::connect(&settings).await? {
+                Some((_, client)) => Some(commands::mongo::status(&settings, &client).await?),
+                None => None,
+            };
+            emit(format, &with_mongodb(&report, &mongo), || {
+                render::status(&report) + &render::mongo_status(mongo.as_deref())
+            });
             Ok(exit_code::OK)
         }
         Command::Validate {
@@ -186,10 +249,16 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
+            let mongo = match commands::mongo::connect(&settings).await? {
+                Some((_, client)) => Some(commands::mongo::verify(&settings, &client).await?),
+                None => None,
+            };
             let colour =
                 anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-            emit(format, &report, || render::verify(&report, colour));
-            Ok(if report.failed() {
+            let text = || render::verify(&report, colour) + &render::mongo_verify(mongo.as_deref());
+            emit(format, &with_mongodb(&report, &mongo), text);
+            let mongo_failed = mongo.iter().flatten().any(|c| !c.ok);
+            Ok(if report.failed() || mongo_failed {
                 exit_code::PROBLEMS_FOUND
             } else {
                 exit_code::OK
@@ -288,6 +357,21 @@ pub fn report_error(error: &Error, json: bool) {
             "error": { "message": error.to_string(), "exit_code": error.exit_code(), "details": problems }
         }));
     }
+}
+
+/// A report with the MongoDB part added as a `mongodb` key (null when not configured).
+fn with_mongodb<T: serde::Serialize, M: serde::Serialize>(
+    report: &T,
+    mongo: &Option<M>,
+) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert(
+            "mongodb".into(),
+            serde_json::to_value(mongo).unwrap_or_default(),
+        );
+    }
+    value
 }
 
 fn emit<T: serde::Serialize>(format: Format, report: &T, text: impl FnOnce() -> String) {

@@ -77,6 +77,17 @@ pub struct GlobalArgs {
     )]
     pub dev_url: Option<String>,
 
+    /// MongoDB connection URI (TLS and auth options go in it) [default: MONGODB_URI,
+    /// then `[mongodb] uri` in schemactl.toml]. Without one, only PostgreSQL is handled.
+    #[arg(
+        long,
+        env = "MONGODB_URI",
+        global = true,
+        hide_env_values = true,
+        value_name = "URI"
+    )]
+    pub mongodb_uri: Option<String>,
+
     /// For verify and diff: how a table whose columns only changed order counts
     /// (error, warning, ignore) [default: warning].
     #[arg(long, global = true, value_name = "POLICY")]
@@ -111,6 +122,15 @@ pub enum Command {
         /// Apply pending migrations older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// MongoDB: allow dropping or rebuilding indexes that changed or left the files.
+        #[arg(long)]
+        allow_destructive: bool,
+        /// MongoDB: apply a validator even though existing documents break it.
+        #[arg(long)]
+        allow_violations: bool,
+        /// MongoDB: apply the files over collections somebody changed by hand.
+        #[arg(long)]
+        overwrite_drift: bool,
         /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -132,6 +152,15 @@ pub enum Command {
         /// Run down scripts even if they changed since their migration was applied.
         #[arg(long)]
         accept_changed_down: bool,
+        /// MongoDB instead: restore the previously recorded spec of this collection (database.collection).
+        #[arg(long, value_name = "DB.COLLECTION", conflicts_with_all = ["steps", "to", "mongodb_last_run"])]
+        collection: Option<String>,
+        /// MongoDB instead: restore every collection the latest run changed.
+        #[arg(long, conflicts_with_all = ["steps", "to"])]
+        mongodb_last_run: bool,
+        /// MongoDB: allow dropping a collection that did not exist before the rolled-back run.
+        #[arg(long)]
+        allow_destructive: bool,
         /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod dump;
 pub mod lint;
 pub mod migrate;
+pub mod mongo;
 pub mod new_migration;
 pub mod repair;
 pub mod rollback;

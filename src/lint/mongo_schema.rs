@@ -167,15 +167,25 @@ pub fn lint_file(text: &str, out: &mut Vec<Raw>) {
             "use \"error\" once existing documents comply (`schemactl migrate` reports how many do not)".into(),
         ));
     }
-    match value.pointer("/validator/$jsonSchema") {
-        Some(schema) => check_schema(text, schema, "$jsonSchema", out),
-        None if value.get("validator").is_some() => {}
-        None => out.push((
-            ids::UNSUPPORTED_KEYWORD,
-            None,
-            "the file has no validator.$jsonSchema".into(),
-            "write { \"validator\": { \"$jsonSchema\": { … } }, \"validationLevel\": …, \"validationAction\": …, \"indexes\": […] }".into(),
-        )),
+    for key in value.as_object().into_iter().flat_map(|o| o.keys()) {
+        if ![
+            "validator",
+            "validationLevel",
+            "validationAction",
+            "indexes",
+        ]
+        .contains(&key.as_str())
+        {
+            out.push((
+                ids::UNSUPPORTED_KEYWORD,
+                locate(text, &format!("\"{key}\"")),
+                format!("`{key}` is not a spec key"),
+                "use validator, validationLevel, validationAction and indexes".into(),
+            ));
+        }
+    }
+    if let Some(schema) = value.pointer("/validator/$jsonSchema") {
+        check_schema(text, schema, "$jsonSchema", out);
     }
 }
 

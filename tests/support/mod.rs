@@ -4,6 +4,7 @@
 
 pub mod certificates;
 pub mod cli;
+pub mod mongo;
 pub mod server;
 
 pub use cli::{schemactl, Run};

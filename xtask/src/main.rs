@@ -1,8 +1,9 @@
 //! Project tasks, run as `cargo xtask <task>`:
 //!
-//! - `test`: make sure the PostgreSQL server programs the tests need are
-//!   installed (installing Debian's `postgresql` package when running as root
-//!   on a machine without them), then run the whole test suite.
+//! - `test`: make sure the PostgreSQL server programs and SecantusDB (the
+//!   MongoDB-wire server, pinned) the tests need are installed (installing
+//!   Debian's `postgresql` package as root when missing, and SecantusDB into
+//!   `target/secantus-venv`), then run the whole test suite.
 //! - `bench`: the runner's performance figures against a local server.
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
 
@@ -17,7 +18,14 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => {
             prerequisites::ensure_postgres()?;
-            let status = std::process::Command::new(env!("CARGO"))
+            let mut command = std::process::Command::new(env!("CARGO"));
+            if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
+                command.env(
+                    "SCHEMACTL_TEST_SECANTUSD",
+                    prerequisites::ensure_secantus()?,
+                );
+            }
+            let status = command
                 .args(["test", "--workspace", "--locked"])
                 .args(&args[1..])
                 .status()?;

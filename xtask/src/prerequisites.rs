@@ -44,3 +44,50 @@ pub fn ensure_postgres() -> Result<()> {
         .map(drop)
         .context("PostgreSQL was installed but initdb/pg_ctl are still not found")
 }
+
+/// The pinned SecantusDB (a MongoDB-wire server) the MongoDB tests run against.
+const SECANTUSDB: &str = "secantusdb==0.7.0b3";
+
+/// Installs SecantusDB into `target/secantus-venv` when it is not there, and
+/// returns the path of its server program.
+pub fn ensure_secantus() -> Result<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("workspace root")?
+        .to_path_buf();
+    let venv = root.join("target/secantus-venv");
+    let server = venv.join("bin/secantusd-py");
+    if server.is_file() {
+        return Ok(server);
+    }
+    let python = ["python3", "python"]
+        .into_iter()
+        .find(|p| Command::new(p).arg("--version").output().is_ok())
+        .context("the MongoDB tests need python3 to install SecantusDB")?;
+    let make_venv = || {
+        Command::new(python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+    };
+    if !make_venv()?.success() {
+        eprintln!("xtask: installing python3-venv");
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "python3-venv"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+        if !make_venv()?.success() {
+            bail!("cannot create a Python virtualenv for SecantusDB (install python3-venv)");
+        }
+    }
+    eprintln!("xtask: installing {SECANTUSDB} into {}", venv.display());
+    let pip = venv.join("bin/pip");
+    if !Command::new(&pip)
+        .args(["install", "--quiet", SECANTUSDB])
+        .status()?
+        .success()
+    {
+        bail!("pip install {SECANTUSDB} failed");
+    }
+    Ok(server)
+}

@@ -1,0 +1,629 @@
+//! The MongoDB side of `migrate`, `status`, `rollback` and `verify`.
+
+use super::Notice;
+use crate::config::Settings;
+use crate::mongo::live::{self, Step};
+use crate::mongo::spec::{self, canonical, checksum, CollectionSpec};
+use crate::mongo::{history, MongoTarget};
+use crate::Error;
+use mongodb::{Client, Database};
+use serde_json::Value;
+use similar::TextDiff;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// What the MongoDB part of `migrate` may do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MongoOptions {
+    /// Plan and report; change nothing.
+    pub dry_run: bool,
+    /// Allow dropping (or rebuilding) indexes, and dropping collections on rollback.
+    pub allow_destructive: bool,
+    /// Allow a validator that existing documents break.
+    pub allow_violations: bool,
+    /// Apply the files over collections somebody changed by hand.
+    pub overwrite_drift: bool,
+}
+
+/// Documents the new validator would reject.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Violations {
+    /// How many.
+    pub count: u64,
+    /// One of their `_id`s (relaxed extended JSON).
+    pub sample_id: String,
+}
+
+/// What happened (or would happen) to one collection.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CollectionChange {
+    /// `database.collection`.
+    pub collection: String,
+    /// The commands.
+    pub steps: Vec<Step>,
+    /// Existing documents the new validator rejects.
+    pub violations: Option<Violations>,
+    /// The version recorded (not in a dry run).
+    pub version: Option<i64>,
+    /// How long it took.
+    pub execution_ms: i64,
+}
+
+/// The MongoDB part of a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MongoReport {
+    /// The server, password removed.
+    pub server: String,
+    /// Changed (or, in a dry run, to be changed) collections.
+    pub changes: Vec<CollectionChange>,
+}
+
+/// Connects to the configured server; `None` when MongoDB is not configured.
+pub async fn connect(settings: &Settings) -> Result<Option<(MongoTarget, Client)>, Error> {
+    let Some(uri) = &settings.mongodb_uri else {
+        return Ok(None);
+    };
+    let target = MongoTarget::parse(uri)?;
+    let client = target.connect().await?;
+    Ok(Some((target, client)))
+}
+
+fn by_database(specs: &[CollectionSpec]) -> BTreeMap<&str, Vec<&CollectionSpec>> {
+    let mut map: BTreeMap<&str, Vec<&CollectionSpec>> = BTreeMap::new();
+    for spec in specs {
+        map.entry(spec.database.as_str()).or_default().push(spec);
+    }
+    map
+}
+
+fn mongo_error(context: String) -> impl Fn(mongodb::error::Error) -> Error {
+    move |e| Error::Database {
+        context: context.clone(),
+        message: e.to_string(),
+    }
+}
+
+/// Applies the specs that differ from what is recorded.
+pub async fn migrate(
+    settings: &Settings,
+    client: &Client,
+    server: &str,
+    options: MongoOptions,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<MongoReport, Error> {
+    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let mut report = MongoReport {
+        server: server.to_string(),
+        changes: Vec::new(),
+    };
+    for (name, specs) in by_database(&specs) {
+        let database = client.database(name);
+        let lock = if options.dry_run {
+            None
+        } else {
+            let mut told = |holder: &str| {
+                notify(Notice::Info(&format!(
+                    "waiting for the MongoDB migration lock of {name}, held by {holder}"
+                )))
+            };
+            Some(
+                history::acquire(
+                    &database,
+                    settings.lock_wait,
+                    settings.mongodb_lock_ttl,
+                    &mut told,
+                )
+                .await?,
+            )
+        };
+        let result = migrate_database(&database, &specs, options, &mut report, notify).await;
+        if let Some(lock) = lock {
+            let released = history::release(&database, lock).await;
+            result?;
+            released?;
+        } else {
+            result?;
+        }
+    }
+    Ok(report)
+}
+
+struct Planned<'a> {
+    spec: &'a CollectionSpec,
+    live: Option<Value>,
+    steps: Vec<Step>,
+    violations: Option<Violations>,
+}
+
+async fn migrate_database(
+    database: &Database,
+    specs: &[&CollectionSpec],
+    options: MongoOptions,
+    report: &mut MongoReport,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<(), Error> {
+    let mut planned = Vec::new();
+    let mut refusals = Vec::new();
+    for spec in specs {
+        let recorded = history::latest(database, &spec.collection).await?;
+        let live = live::read(database, &spec.collection).await?;
+        let drifted = recorded
+            .as_ref()
+            .is_some_and(|r| !live::matches_record(live.as_ref(), &r.spec));
+        let same_file = recorded
+            .as_ref()
+            .is_some_and(|r| r.checksum == spec.checksum);
+        if same_file && !drifted {
+            continue;
+        }
+        if drifted && !options.overwrite_drift {
+            refusals.push(format!(
+                "{} was changed by hand since schemactl applied it (`schemactl status` shows the diff); re-apply the file over it with --overwrite-drift, or put the change in the file",
+                spec.label()
+            ));
+            continue;
+        }
+        let steps = live::plan(&spec.collection, live.as_ref(), &spec.canonical);
+        if steps.is_empty() {
+            planned.push(Planned {
+                spec,
+                live,
+                steps,
+                violations: None,
+            });
+            continue;
+        }
+        if let Some(step) = steps
+            .iter()
+            .find(|s| s.destructive)
+            .filter(|_| !options.allow_destructive)
+        {
+            refusals.push(format!(
+                "{}: would {}; pass --allow-destructive to do that",
+                spec.label(),
+                step.description
+            ));
+            continue;
+        }
+        let violations = count_violations(database, spec, live.as_ref()).await?;
+        if let Some(v) = violations.as_ref().filter(|v| v.count > 0) {
+            if !options.allow_violations {
+                refusals.push(format!(
+                    "{}: {} existing document(s) break the new validator (for example _id {}); fix them first, or pass --allow-violations",
+                    spec.label(),
+                    v.count,
+                    v.sample_id
+                ));
+                continue;
+            }
+        }
+        planned.push(Planned {
+            spec,
+            live,
+            steps,
+            violations,
+        });
+    }
+    if !refusals.is_empty() {
+        return Err(Error::Refused(format!(
+            "MongoDB migration refused; nothing was changed:\n  - {}",
+            refusals.join("\n  - ")
+        )));
+    }
+    for plan in planned {
+        let started = Instant::now();
+        let mut change = CollectionChange {
+            collection: plan.spec.label(),
+            steps: plan.steps.clone(),
+            violations: plan.violations.clone(),
+            version: None,
+            execution_ms: 0,
+        };
+        if !options.dry_run {
+            for step in &plan.steps {
+                database
+                    .run_command(live::to_document(&step.command)?)
+                    .await
+                    .map_err(mongo_error(format!(
+                        "{}: {} failed",
+                        plan.spec.label(),
+                        step.description
+                    )))?;
+            }
+            change.execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let previous = plan.live.as_ref();
+            change.version = Some(
+                history::append(
+                    database,
+                    &plan.spec.collection,
+                    "apply",
+                    &plan.spec.checksum,
+                    &plan.spec.canonical,
+                    previous,
+                    &history::run_id(),
+                    change.execution_ms,
+                )
+                .await?,
+            );
+            notify(Notice::Done {
+                action: "applied",
+                label: &plan.spec.label(),
+                execution_ms: change.execution_ms,
+            });
+        }
+        report.changes.push(change);
+    }
+    Ok(())
+}
+
+/// Counts the documents the spec's validator would reject, when it changes.
+async fn count_violations(
+    database: &Database,
+    spec: &CollectionSpec,
+    live: Option<&Value>,
+) -> Result<Option<Violations>, Error> {
+    let Some(validator) = spec.canonical.get("validator") else {
+        return Ok(None);
+    };
+    let unchanged = live
+        .and_then(|l| l.get("validator"))
+        .is_some_and(|v| canonical(v) == canonical(validator));
+    let level = spec
+        .canonical
+        .get("validationLevel")
+        .and_then(Value::as_str)
+        .unwrap_or("strict");
+    if live.is_none() || unchanged || level == "off" {
+        return Ok(None);
+    }
+    let filter = live::to_document(&serde_json::json!({ "$nor": [validator] }))?;
+    let collection = database.collection::<mongodb::bson::Document>(&spec.collection);
+    let context = format!(
+        "cannot count the documents of {} that break the new validator",
+        spec.label()
+    );
+    let count = collection
+        .count_documents(filter.clone())
+        .await
+        .map_err(mongo_error(context.clone()))?;
+    let sample_id = if count > 0 {
+        collection
+            .find_one(filter)
+            .await
+            .map_err(mongo_error(context))?
+            .and_then(|d| d.get("_id").cloned())
+            .map(|id| id.into_relaxed_extjson().to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Some(Violations { count, sample_id }))
+}
+
+/// The state of one collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CollectionState {
+    /// The file, the record and the server agree.
+    InSync,
+    /// The file differs from what was last applied (or was never applied).
+    Pending,
+    /// The server differs from what schemactl last applied.
+    Drifted,
+}
+
+/// One line of the MongoDB status.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CollectionStatus {
+    /// `database.collection`.
+    pub collection: String,
+    /// Its state.
+    pub state: CollectionState,
+    /// The last recorded version.
+    pub version: Option<i64>,
+    /// When it was applied.
+    pub applied_at: Option<String>,
+    /// For drift: recorded (-) against live (+).
+    pub diff: Option<String>,
+}
+
+/// The state of every collection with a spec.
+pub async fn status(settings: &Settings, client: &Client) -> Result<Vec<CollectionStatus>, Error> {
+    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let mut out = Vec::new();
+    for spec in &specs {
+        let database = client.database(&spec.database);
+        let recorded = history::latest(&database, &spec.collection).await?;
+        let live = live::read(&database, &spec.collection).await?;
+        let (state, diff) = match (&recorded, &live) {
+            (Some(r), live) if !live::matches_record(live.as_ref(), &r.spec) => (
+                CollectionState::Drifted,
+                Some(json_diff(
+                    &live::with_defaults(&r.spec),
+                    live.as_ref().unwrap_or(&Value::Null),
+                )),
+            ),
+            (Some(r), _) if r.checksum == spec.checksum => (CollectionState::InSync, None),
+            _ => (CollectionState::Pending, None),
+        };
+        out.push(CollectionStatus {
+            collection: spec.label(),
+            state,
+            version: recorded.as_ref().map(|r| r.version),
+            applied_at: recorded.map(|r| r.applied_at),
+            diff,
+        });
+    }
+    Ok(out)
+}
+
+fn json_diff(expected: &Value, actual: &Value) -> String {
+    let pretty = |v: &Value| {
+        serde_json::to_string_pretty(
+            &serde_json::from_str::<Value>(&canonical(v)).unwrap_or(Value::Null),
+        )
+        .unwrap_or_default()
+            + "\n"
+    };
+    let (old, new) = (pretty(expected), pretty(actual));
+    TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header("recorded", "live")
+        .to_string()
+}
+
+/// Which collections `rollback` restores.
+#[derive(Debug, Clone)]
+pub enum RollbackTarget {
+    /// One collection, `database.collection`.
+    Collection(String),
+    /// Every collection the latest run changed.
+    LastRun,
+}
+
+/// Restores the previously recorded spec of the chosen collections.
+pub async fn rollback(
+    settings: &Settings,
+    client: &Client,
+    server: &str,
+    target: &RollbackTarget,
+    options: MongoOptions,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<MongoReport, Error> {
+    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let databases: Vec<String> = match target {
+        RollbackTarget::Collection(label) => vec![label
+            .split_once('.')
+            .map(|(d, _)| d.to_string())
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "--collection {label}: write it as database.collection"
+                ))
+            })?],
+        RollbackTarget::LastRun => {
+            let mut names: Vec<String> = specs.iter().map(|s| s.database.clone()).collect();
+            names.dedup();
+            names
+        }
+    };
+    let mut chosen: Vec<(String, history::Record)> = Vec::new();
+    match target {
+        RollbackTarget::Collection(label) => {
+            let (db, collection) = label.split_once('.').unwrap_or_default();
+            let record = history::latest(&client.database(db), collection)
+                .await?
+                .ok_or_else(|| {
+                    Error::Refused(format!(
+                        "{label} has no recorded spec; nothing to roll back"
+                    ))
+                })?;
+            chosen.push((db.to_string(), record));
+        }
+        RollbackTarget::LastRun => {
+            let mut latest: Option<(String, mongodb::bson::DateTime)> = None;
+            for db in &databases {
+                if let Some((run, at)) = history::latest_run(&client.database(db)).await? {
+                    if latest.as_ref().is_none_or(|(_, t)| at > *t) {
+                        latest = Some((run, at));
+                    }
+                }
+            }
+            let Some((run, _)) = latest else {
+                return Err(Error::Refused(
+                    "no MongoDB run is recorded; nothing to roll back".into(),
+                ));
+            };
+            for db in &databases {
+                for record in history::of_run(&client.database(db), &run).await? {
+                    let newest = history::latest(&client.database(db), &record.collection).await?;
+                    if newest.is_some_and(|n| n.version == record.version) {
+                        chosen.push((db.clone(), record));
+                    }
+                }
+            }
+        }
+    }
+    let mut report = MongoReport {
+        server: server.to_string(),
+        changes: Vec::new(),
+    };
+    for (db, record) in chosen {
+        let database = client.database(&db);
+        let label = format!("{db}.{}", record.collection);
+        let started = Instant::now();
+        let live = live::read(&database, &record.collection).await?;
+        let steps = match &record.previous {
+            Some(previous) => live::plan(&record.collection, live.as_ref(), previous),
+            None if options.allow_destructive => vec![Step {
+                description: format!("drop collection {} (it did not exist before)", record.collection),
+                command: serde_json::json!({ "drop": record.collection }),
+                destructive: true,
+            }],
+            None => {
+                return Err(Error::Refused(format!(
+                    "{label} was created by schemactl; rolling it back drops it with its documents: pass --allow-destructive to do that"
+                )))
+            }
+        };
+        let mut change = CollectionChange {
+            collection: label.clone(),
+            steps: steps.clone(),
+            violations: None,
+            version: None,
+            execution_ms: 0,
+        };
+        if !options.dry_run {
+            let mut told = |holder: &str| {
+                notify(Notice::Info(&format!(
+                    "waiting for the MongoDB migration lock of {db}, held by {holder}"
+                )))
+            };
+            let lock = history::acquire(
+                &database,
+                settings.lock_wait,
+                settings.mongodb_lock_ttl,
+                &mut told,
+            )
+            .await?;
+            let result = async {
+                for step in &steps {
+                    database
+                        .run_command(live::to_document(&step.command)?)
+                        .await
+                        .map_err(mongo_error(format!("{label}: {} failed", step.description)))?;
+                }
+                change.execution_ms =
+                    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                let restored = record.previous.clone().unwrap_or(Value::Null);
+                let version = history::append(
+                    &database,
+                    &record.collection,
+                    "rollback",
+                    &checksum(&restored),
+                    &restored,
+                    Some(&record.spec),
+                    &history::run_id(),
+                    change.execution_ms,
+                )
+                .await?;
+                Ok::<i64, Error>(version)
+            }
+            .await;
+            history::release(&database, lock).await?;
+            change.version = Some(result?);
+            notify(Notice::Done {
+                action: "rolled back",
+                label: &label,
+                execution_ms: change.execution_ms,
+            });
+        }
+        report.changes.push(change);
+    }
+    Ok(report)
+}
+
+/// One collection's round trip on a scratch database.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CollectionVerification {
+    /// `database.collection`.
+    pub collection: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What went wrong, with a diff.
+    pub problem: Option<String>,
+}
+
+/// Verifies each spec's change on a scratch database: establish the recorded
+/// spec (or nothing), apply the file, check the server has exactly the file's
+/// spec, roll back, check the server is back to where it was.
+pub async fn verify(
+    settings: &Settings,
+    client: &Client,
+) -> Result<Vec<CollectionVerification>, Error> {
+    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let mut out = Vec::new();
+    for spec in &specs {
+        let recorded = history::latest(&client.database(&spec.database), &spec.collection)
+            .await?
+            .map(|r| r.spec);
+        let scratch_name: String =
+            format!("schemactl_verify_{}_{}", std::process::id(), spec.database)
+                .chars()
+                .take(60)
+                .collect();
+        let scratch = client.database(&scratch_name);
+        let result = round_trip(&scratch, spec, recorded.as_ref()).await;
+        let _ = scratch.drop().await;
+        let problem = result?;
+        out.push(CollectionVerification {
+            collection: spec.label(),
+            ok: problem.is_none(),
+            problem,
+        });
+    }
+    Ok(out)
+}
+
+async fn round_trip(
+    scratch: &Database,
+    spec: &CollectionSpec,
+    before: Option<&Value>,
+) -> Result<Option<String>, Error> {
+    let run = |steps: Vec<Step>| async move {
+        for step in steps {
+            scratch
+                .run_command(live::to_document(&step.command)?)
+                .await
+                .map_err(|e| Error::Database {
+                    context: step.description.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok::<(), Error>(())
+    };
+    if let Some(before) = before {
+        run(live::plan(&spec.collection, None, before)).await?;
+    }
+    let initial = live::read(scratch, &spec.collection).await?;
+    if let Err(e) = run(live::plan(
+        &spec.collection,
+        initial.as_ref(),
+        &spec.canonical,
+    ))
+    .await
+    {
+        return Ok(Some(format!("applying the spec fails: {e}")));
+    }
+    let applied = live::read(scratch, &spec.collection)
+        .await?
+        .unwrap_or(Value::Null);
+    if !live::matches(&applied, &spec.canonical) {
+        return Ok(Some(format!(
+            "the server does not hold the spec after applying it:\n{}",
+            json_diff(&live::with_defaults(&spec.canonical), &applied)
+        )));
+    }
+    let back = match before {
+        Some(before) => live::plan(&spec.collection, Some(&applied), before),
+        None => vec![Step {
+            description: "drop".into(),
+            command: serde_json::json!({ "drop": spec.collection }),
+            destructive: true,
+        }],
+    };
+    if let Err(e) = run(back).await {
+        return Ok(Some(format!("rolling back fails: {e}")));
+    }
+    let restored = live::read(scratch, &spec.collection).await?;
+    if restored.as_ref().map(canonical) != initial.as_ref().map(canonical) {
+        return Ok(Some(format!(
+            "rolling back does not restore the collection:\n{}",
+            json_diff(
+                initial.as_ref().unwrap_or(&Value::Null),
+                restored.as_ref().unwrap_or(&Value::Null)
+            )
+        )));
+    }
+    Ok(None)
+}

@@ -1,0 +1,467 @@
+//! The MongoDB side against a real MongoDB-wire server (SecantusDB, or a
+//! real MongoDB with SCHEMACTL_TEST_MONGODB_URI).
+
+use crate::support::cli::{command, run};
+use crate::support::{mongo, server, Project, Run, TestDb};
+use mongodb::bson::{doc, Document};
+
+struct MongoProject {
+    project: Project,
+    db: TestDb,
+    database: String,
+}
+
+impl MongoProject {
+    async fn new() -> Self {
+        Self {
+            project: Project::new(),
+            db: server().database().await,
+            database: mongo::database(),
+        }
+    }
+
+    fn spec(&self, collection: &str, json: &str) -> &Self {
+        let dir = self.project.path().join("schemas").join(&self.database);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{collection}.json")), json).unwrap();
+        self
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = command(&self.project);
+        cmd.env("DATABASE_URL", &self.db.url)
+            .env("MONGODB_URI", mongo::uri())
+            .args(args);
+        run(cmd)
+    }
+
+    async fn client(&self) -> mongodb::Database {
+        mongodb::Client::with_uri_str(mongo::uri())
+            .await
+            .unwrap()
+            .database(&self.database)
+    }
+
+    async fn options(&self, collection: &str) -> Document {
+        let listed = self
+            .client()
+            .await
+            .run_command(doc! { "listCollections": 1, "filter": { "name": collection } })
+            .await
+            .unwrap();
+        let batch = listed
+            .get_document("cursor")
+            .unwrap()
+            .get_array("firstBatch")
+            .unwrap();
+        batch
+            .first()
+            .and_then(|b| b.as_document())
+            .map(|d| d.get_document("options").unwrap().clone())
+            .unwrap_or_default()
+    }
+}
+
+const USERS_V1: &str = r#"{
+  "validator": { "$jsonSchema": { "bsonType": "object", "required": ["email"], "properties": { "email": { "bsonType": "string" } } } },
+  "validationLevel": "strict",
+  "validationAction": "error",
+  "indexes": [ { "name": "email_1", "key": { "email": 1 }, "unique": true } ]
+}"#;
+
+const USERS_V2: &str = r#"{
+  "validator": { "$jsonSchema": { "bsonType": "object", "required": ["email", "name"], "properties": { "email": { "bsonType": "string" }, "name": { "bsonType": "string" } } } },
+  "validationLevel": "strict",
+  "validationAction": "error",
+  "indexes": [ { "name": "email_1", "key": { "email": 1 }, "unique": true }, { "name": "name_1", "key": { "name": 1 } } ]
+}"#;
+
+#[tokio::test]
+async fn migrate_creates_the_collection_records_it_and_the_validator_bites() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    let first = p.run(&["migrate"]);
+    first.expect_code(0);
+    assert!(
+        first
+            .stdout
+            .contains(&format!("{}.users (version 1)", p.database)),
+        "{}",
+        first.stdout
+    );
+    let database = p.client().await;
+    let users = database.collection::<Document>("users");
+    let error = users
+        .insert_one(doc! { "name": "no email" })
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("121")
+            || error.to_string().contains("Document failed validation"),
+        "{error}"
+    );
+    users
+        .insert_one(doc! { "email": "a@example.com" })
+        .await
+        .unwrap();
+    let record = database
+        .collection::<Document>("schema_versions")
+        .find_one(doc! {})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.get_str("collection").unwrap(), "users");
+    assert_eq!(record.get_str("action").unwrap(), "apply");
+    assert_eq!(record.get_str("checksum").unwrap().len(), 64);
+    assert!(record.get_str("spec").unwrap().contains("email_1"));
+    assert!(record.get_str("applied_by").unwrap().contains('@'));
+    assert!(record.get_datetime("applied_at").is_ok());
+
+    let again = p.run(&["migrate"]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("every collection is in sync"),
+        "{}",
+        again.stdout
+    );
+    let status = p.run(&["status"]);
+    assert!(
+        status.stdout.contains("in sync, version 1"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[tokio::test]
+async fn reformatting_a_spec_changes_nothing() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    p.run(&["migrate"]).expect_code(0);
+    let reordered = r#"{"indexes":[{"unique":true,"key":{"email":1},"name":"email_1"}],"validationAction":"error","validationLevel":"strict",
+      "validator":{"$jsonSchema":{"properties":{"email":{"bsonType":"string"}},"required":["email"],"bsonType":"object"}}}"#;
+    p.spec("users", reordered);
+    assert!(p.run(&["status"]).stdout.contains("in sync"));
+    assert!(p
+        .run(&["migrate"])
+        .stdout
+        .contains("every collection is in sync"));
+}
+
+#[tokio::test]
+async fn tightening_a_validator_over_violating_documents_is_refused_unless_allowed() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    p.run(&["migrate"]).expect_code(0);
+    let users = p.client().await.collection::<Document>("users");
+    users
+        .insert_one(doc! { "_id": "u1", "email": "a@example.com" })
+        .await
+        .unwrap();
+    users
+        .insert_one(doc! { "_id": "u2", "email": "b@example.com", "name": "B" })
+        .await
+        .unwrap();
+    p.spec("users", USERS_V2);
+    let dry = p.run(&["migrate", "--dry-run"]);
+    dry.expect_code(1);
+    assert!(
+        dry.stderr
+            .contains("1 existing document(s) break the new validator (for example _id \"u1\")"),
+        "{}",
+        dry.stderr
+    );
+    let refused = p.run(&["migrate"]);
+    refused.expect_code(1);
+    let validator = p
+        .options("users")
+        .await
+        .get_document("validator")
+        .unwrap()
+        .to_string();
+    assert!(
+        !validator.contains("name"),
+        "a refused migrate changed the validator"
+    );
+    let dry = p.run(&["migrate", "--dry-run", "--allow-violations"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains("would change 1 collection(s)") && dry.stdout.contains("\"collMod\""),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        !p.options("users")
+            .await
+            .get_document("validator")
+            .unwrap()
+            .to_string()
+            .contains("name"),
+        "a dry run changed the validator"
+    );
+    p.run(&["migrate", "--allow-violations"]).expect_code(0);
+    assert!(p
+        .options("users")
+        .await
+        .get_document("validator")
+        .unwrap()
+        .to_string()
+        .contains("name"));
+}
+
+#[tokio::test]
+async fn drift_made_by_hand_is_shown_and_not_overwritten_silently() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    p.run(&["migrate"]).expect_code(0);
+    p.client()
+        .await
+        .run_command(doc! { "collMod": "users", "validationAction": "warn" })
+        .await
+        .unwrap();
+    let status = p.run(&["status"]);
+    assert!(
+        status.stdout.contains("DRIFTED (changed by hand)"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("-  \"validationAction\": \"error\"")
+            && status.stdout.contains("+  \"validationAction\": \"warn\""),
+        "{}",
+        status.stdout
+    );
+    let refused = p.run(&["migrate"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("was changed by hand"),
+        "{}",
+        refused.stderr
+    );
+    p.run(&["migrate", "--overwrite-drift"]).expect_code(0);
+    assert_eq!(
+        p.options("users")
+            .await
+            .get_str("validationAction")
+            .unwrap(),
+        "error"
+    );
+}
+
+#[tokio::test]
+async fn dropping_an_index_needs_the_destructive_flag() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V2);
+    p.run(&["migrate"]).expect_code(0);
+    p.spec(
+        "users",
+        &USERS_V2.replace(r#", { "name": "name_1", "key": { "name": 1 } }"#, ""),
+    );
+    let refused = p.run(&["migrate"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(
+            "drop index name_1 of users (it is no longer in the spec); pass --allow-destructive"
+        ),
+        "{}",
+        refused.stderr
+    );
+    p.run(&["migrate", "--allow-destructive"]).expect_code(0);
+    let indexes = p
+        .client()
+        .await
+        .run_command(doc! { "listIndexes": "users" })
+        .await
+        .unwrap()
+        .to_string();
+    assert!(!indexes.contains("name_1"), "{indexes}");
+}
+
+#[tokio::test]
+async fn rollback_restores_the_previous_validator_and_indexes_exactly() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    p.run(&["migrate"]).expect_code(0);
+    let before = p.options("users").await;
+    let before_indexes = p
+        .client()
+        .await
+        .run_command(doc! { "listIndexes": "users" })
+        .await
+        .unwrap()
+        .get_document("cursor")
+        .unwrap()
+        .get_array("firstBatch")
+        .unwrap()
+        .clone();
+    p.spec("users", USERS_V2);
+    p.run(&["migrate"]).expect_code(0);
+    assert_ne!(p.options("users").await, before);
+    let label = format!("{}.users", p.database);
+    p.run(&["rollback", "--collection", &label]).expect_code(0);
+    assert_eq!(p.options("users").await, before);
+    let after_indexes = p
+        .client()
+        .await
+        .run_command(doc! { "listIndexes": "users" })
+        .await
+        .unwrap()
+        .get_document("cursor")
+        .unwrap()
+        .get_array("firstBatch")
+        .unwrap()
+        .clone();
+    assert_eq!(after_indexes, before_indexes);
+    let status = p.run(&["status"]);
+    assert!(
+        status.stdout.contains("pending, version 3"),
+        "{}",
+        status.stdout
+    );
+
+    p.run(&["migrate"]).expect_code(0);
+    let last_run = p.run(&["rollback", "--mongodb-last-run"]);
+    last_run.expect_code(0);
+    assert!(last_run.stdout.contains(&label), "{}", last_run.stdout);
+    assert_eq!(p.options("users").await, before);
+}
+
+#[tokio::test]
+async fn concurrent_migrates_apply_each_change_once() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1).spec(
+        "orders",
+        r#"{"indexes": [{"name": "customer_1", "key": {"customer": 1}}]}"#,
+    );
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let mut cmd = command(&p.project);
+            cmd.env("DATABASE_URL", &p.db.url)
+                .env("MONGODB_URI", mongo::uri())
+                .arg("migrate");
+            std::thread::spawn(move || run(cmd))
+        })
+        .collect();
+    for handle in runs {
+        handle.join().unwrap().expect_code(0);
+    }
+    let history = p.client().await.collection::<Document>("schema_versions");
+    assert_eq!(history.count_documents(doc! {}).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_dead_runs_lock_expires_and_a_live_one_is_named() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    let locks = p
+        .client()
+        .await
+        .collection::<Document>("schema_versions_lock");
+    let past = mongodb::bson::DateTime::from_millis(
+        mongodb::bson::DateTime::now().timestamp_millis() - 60_000,
+    );
+    locks
+        .insert_one(doc! { "_id": "migrate", "owner": "ci@dead-host pid 1", "expires_at": past })
+        .await
+        .unwrap();
+    p.run(&["migrate"]).expect_code(0);
+    let future = mongodb::bson::DateTime::from_millis(
+        mongodb::bson::DateTime::now().timestamp_millis() + 600_000,
+    );
+    locks
+        .insert_one(
+            doc! { "_id": "migrate", "owner": "deploy@other-host pid 7", "expires_at": future },
+        )
+        .await
+        .unwrap();
+    p.spec("users", USERS_V2);
+    let refused = p.run(&["migrate", "--lock-wait", "1s", "--allow-violations"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("held by deploy@other-host pid 7"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[tokio::test]
+async fn invalid_specs_name_the_file_and_the_problem() {
+    let p = MongoProject::new().await;
+    p.spec("users", r#"{"validator": {"$jsonSchema": {"bsonType": "object", "properties": {"email": {"bsonType": "string", "format": "email"}}}}, "indexes": [{"key": {"a": 1}}]}"#);
+    let run = p.run(&["migrate"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains(&format!("schemas/{}/users.json", p.database)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("`format` is not a keyword MongoDB's $jsonSchema accepts"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn verify_round_trips_the_specs_on_a_scratch_database() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    let admin = server().admin_url();
+    let run = p.run(&["verify", "--dev-url", &admin]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains(&format!("ok   {}.users", p.database)),
+        "{}",
+        run.stdout
+    );
+    p.run(&["migrate"]).expect_code(0);
+    p.spec("users", USERS_V2);
+    let run = p.run(&["verify", "--dev-url", &admin]);
+    run.expect_code(0);
+    let names = mongodb::Client::with_uri_str(mongo::uri())
+        .await
+        .unwrap()
+        .list_database_names()
+        .await
+        .unwrap();
+    assert!(
+        !names.iter().any(|n| n.starts_with("schemactl_verify_")),
+        "scratch databases left: {names:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_mongodb_the_sql_side_runs_alone_and_credentials_stay_hidden() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    let mut cmd = command(&p.project);
+    cmd.env("DATABASE_URL", &p.db.url).arg("status");
+    let status = run(cmd);
+    status.expect_code(0);
+    assert!(
+        status.stdout.contains("MongoDB: not configured"),
+        "{}",
+        status.stdout
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = format!(
+        "mongodb://app:{}x@127.0.0.1:{closed}/?directConnection=true&serverSelectionTimeoutMS=500",
+        crate::support::server::PASSWORD_PREFIX
+    );
+    let mut cmd = command(&p.project);
+    cmd.env("DATABASE_URL", &p.db.url)
+        .env("MONGODB_URI", &secret)
+        .arg("status");
+    let failed = run(cmd);
+    failed.expect_code(2);
+    assert!(
+        failed.stderr.contains("mongodb://app:***@127.0.0.1"),
+        "{}",
+        failed.stderr
+    );
+}
