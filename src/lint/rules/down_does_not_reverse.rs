@@ -16,6 +16,8 @@ pub struct DownDoesNotReverse;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Object {
     Table(String),
+    /// A partition goes with its parent table.
+    Partition(String, String),
     Column(String, String),
     Index(String, Option<String>),
 }
@@ -23,7 +25,7 @@ enum Object {
 impl Object {
     fn describe(&self) -> String {
         match self {
-            Object::Table(t) => format!("table {t}"),
+            Object::Table(t) | Object::Partition(t, _) => format!("table {t}"),
             Object::Column(t, c) => format!("column {t}.{c}"),
             Object::Index(i, _) => format!("index {i}"),
         }
@@ -34,6 +36,7 @@ impl Object {
         match (self, other) {
             (a, b) if a == b => true,
             (Object::Column(t, _), Object::Table(u)) => t == u,
+            (Object::Partition(t, parent), Object::Table(u)) => t == u || parent == u,
             (Object::Index(_, Some(t)), Object::Table(u)) => t == u,
             (Object::Index(a, _), Object::Index(b, _)) => a == b,
             _ => false,
@@ -54,9 +57,14 @@ fn effects(statements: &[ParsedStatement]) -> Effects {
     for item in statements {
         let at = item.statement.position;
         match &item.ast {
-            Some(Statement::CreateTable(create)) => effects
-                .created
-                .push((Object::Table(object(&create.name)), at)),
+            Some(Statement::CreateTable(create)) => {
+                let table = object(&create.name);
+                let created = match &create.partition_of {
+                    Some(parent) => Object::Partition(table, object(parent)),
+                    None => Object::Table(table),
+                };
+                effects.created.push((created, at));
+            }
             Some(Statement::CreateIndex(index)) => {
                 if let Some(name) = &index.name {
                     effects.created.push((

@@ -1,0 +1,2 @@
+DROP TABLE agent_audit_log;
+DROP FUNCTION refuse_audit_change();

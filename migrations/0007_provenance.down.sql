@@ -1,0 +1,2 @@
+DROP TABLE git_commits;
+DROP TABLE provenance_records;
