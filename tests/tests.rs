@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agentic_schema;
 mod bad_input;
 mod concurrency;
 mod embedded_dev;
