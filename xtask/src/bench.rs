@@ -151,6 +151,7 @@ fn measure(
         .map(|_| time_allowing_findings(&mut cli(&url, &["lint", "--format", "json"])))
         .collect::<Result<_>>()?;
     let squawk = squawk_figure(migrations, lint_runs)?;
+    let (recent_ms, recent_plan) = recent_messages_figure(&psql, &fresh()?, schemactl)?;
     let verify = time(&mut cli(&url, &["verify", "--dev-url", &admin]))?;
     let pg_dump = PgBinaries::locate()?.program("pg_dump");
     let pg_dump = if pg_dump.is_file() {
@@ -209,6 +210,12 @@ fn measure(
         verdict(verify.as_secs_f64() <= 30.0)
     );
     println!("  one pg_dump --schema-only of the result {:>7.1} ms (x3 per migration for a pg_dump-based verify)", ms(median(dumps)));
+    println!(
+        "  50 most recent of 10,000 messages    {:>9.2} ms (target <= 100 ms) {}  [{}]",
+        recent_ms,
+        verdict(recent_ms <= 100.0),
+        recent_plan
+    );
     match squawk {
         Some(squawk) => println!(
             "  squawk, same up files               {:>9.1} ms",
@@ -219,6 +226,62 @@ fn measure(
         }
     }
     Ok(())
+}
+
+/// The shipped schema with 10,000 messages in one session (and as many in
+/// another): the median execution time of the session's 50 most recent
+/// messages, and the index the plan uses.
+fn recent_messages_figure(psql: &Path, url: &str, schemactl: &Path) -> Result<(f64, String)> {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("workspace root")?
+        .join("migrations");
+    run_quiet(
+        Command::new(schemactl)
+            .env("DATABASE_URL", url)
+            .arg("--migrations-dir")
+            .arg(&shipped)
+            .arg("migrate"),
+    )?;
+    let setup = "INSERT INTO users (email, display_name) VALUES ('bench@example.com', 'b');
+        INSERT INTO agents (name, persona_type) VALUES ('bench', 'developer');
+        INSERT INTO agent_sessions (agent_id, user_id) SELECT a.id, u.id FROM agents a, users u;
+        INSERT INTO agent_sessions (agent_id, user_id) SELECT a.id, u.id FROM agents a, users u;
+        INSERT INTO conversation_history (session_id, role, content, created_at)
+        SELECT s.id, 'user', repeat('message ', 20) || i, now() - i * interval '1 second'
+        FROM generate_series(1, 10000) i, agent_sessions s;
+        ANALYZE conversation_history;";
+    run_quiet(Command::new(psql).arg(url).args([
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        setup,
+    ]))?;
+    let query = "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM conversation_history
+        WHERE session_id = (SELECT min(id) FROM agent_sessions) ORDER BY created_at DESC LIMIT 50";
+    let mut times = Vec::new();
+    let mut plan_text = String::new();
+    for _ in 0..21 {
+        let output = Command::new(psql)
+            .arg(url)
+            .args(["-X", "-A", "-t", "-c", query])
+            .output()?;
+        let plan: serde_json::Value =
+            serde_json::from_slice(&output.stdout).context("EXPLAIN output")?;
+        times.push(plan[0]["Execution Time"].as_f64().unwrap_or(f64::MAX));
+        plan_text = plan.to_string();
+    }
+    times.sort_by(f64::total_cmp);
+    let index = plan_text
+        .split("\"Index Name\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|name| name.starts_with("conversation_history"))
+        .unwrap_or("NO INDEX USED on conversation_history")
+        .to_string();
+    Ok((times[times.len() / 2], index))
 }
 
 /// The same files through Squawk, when it is installed (`pip install squawk-cli`).
