@@ -42,6 +42,21 @@ impl MongoProject {
             .database(&self.database)
     }
 
+    async fn indexes(&self, collection: &str) -> Vec<mongodb::bson::Bson> {
+        let listed = self
+            .client()
+            .await
+            .run_command(doc! { "listIndexes": collection })
+            .await
+            .unwrap();
+        listed
+            .get_document("cursor")
+            .unwrap()
+            .get_array("firstBatch")
+            .unwrap()
+            .clone()
+    }
+
     async fn options(&self, collection: &str) -> Document {
         let listed = self
             .client()
@@ -282,34 +297,14 @@ async fn rollback_restores_the_previous_validator_and_indexes_exactly() {
     p.spec("users", USERS_V1);
     p.run(&["migrate"]).expect_code(0);
     let before = p.options("users").await;
-    let before_indexes = p
-        .client()
-        .await
-        .run_command(doc! { "listIndexes": "users" })
-        .await
-        .unwrap()
-        .get_document("cursor")
-        .unwrap()
-        .get_array("firstBatch")
-        .unwrap()
-        .clone();
+    let before_indexes = p.indexes("users").await;
     p.spec("users", USERS_V2);
     p.run(&["migrate"]).expect_code(0);
     assert_ne!(p.options("users").await, before);
     let label = format!("{}.users", p.database);
     p.run(&["rollback", "--collection", &label]).expect_code(0);
     assert_eq!(p.options("users").await, before);
-    let after_indexes = p
-        .client()
-        .await
-        .run_command(doc! { "listIndexes": "users" })
-        .await
-        .unwrap()
-        .get_document("cursor")
-        .unwrap()
-        .get_array("firstBatch")
-        .unwrap()
-        .clone();
+    let after_indexes = p.indexes("users").await;
     assert_eq!(after_indexes, before_indexes);
     let status = p.run(&["status"]);
     assert!(

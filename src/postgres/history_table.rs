@@ -297,20 +297,7 @@ impl HistoryWriter {
         client: &Client,
         row: &NewRow<'_>,
     ) -> Result<(), tokio_postgres::Error> {
-        let checksum = row.checksum.as_str();
-        let down = row.down_checksum.map(Checksum::as_str);
-        let params: [&(dyn ToSql + Sync); 9] = [
-            &row.version,
-            &row.name,
-            &checksum,
-            &down,
-            &row.execution_ms,
-            &row.success,
-            &row.baselined,
-            &crate::VERSION,
-            &row.error,
-        ];
-        client.execute(&self.insert, &params).await.map(drop)
+        self.execute_row(client, &self.insert, row, &[]).await
     }
 
     /// Inserts a history row and its event in one statement.
@@ -321,9 +308,26 @@ impl HistoryWriter {
         kind: EventKind,
         detail: Option<&str>,
     ) -> Result<(), tokio_postgres::Error> {
+        self.execute_row(
+            client,
+            &self.insert_with_event,
+            row,
+            &[&kind.as_str(), &detail],
+        )
+        .await
+    }
+
+    /// Runs a statement whose first nine parameters are a row's values.
+    async fn execute_row(
+        &self,
+        client: &Client,
+        statement: &Statement,
+        row: &NewRow<'_>,
+        extra: &[&(dyn ToSql + Sync)],
+    ) -> Result<(), tokio_postgres::Error> {
         let checksum = row.checksum.as_str();
         let down = row.down_checksum.map(Checksum::as_str);
-        let params: [&(dyn ToSql + Sync); 11] = [
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
             &row.version,
             &row.name,
             &checksum,
@@ -333,13 +337,9 @@ impl HistoryWriter {
             &row.baselined,
             &crate::VERSION,
             &row.error,
-            &kind.as_str(),
-            &detail,
         ];
-        client
-            .execute(&self.insert_with_event, &params)
-            .await
-            .map(drop)
+        params.extend_from_slice(extra);
+        client.execute(statement, &params).await.map(drop)
     }
 
     /// Deletes a history row and appends its event in one statement.
