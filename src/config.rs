@@ -11,6 +11,7 @@
 //! lock_timeout = "5s"                # SET LOCAL lock_timeout for each migration
 //! statement_timeout = "0"            # SET LOCAL statement_timeout (0: no limit)
 //! lock_wait = "60s"                  # how long to wait for another run's migration lock
+//! role = "app_owner"                 # run the migrations as this role (the login user is a member)
 //!
 //! [verify]
 //! dev_url = "postgres://dev@localhost/postgres"   # else the embedded server
@@ -137,6 +138,8 @@ pub struct PostgresConfig {
     pub statement_timeout: Option<String>,
     /// How long to wait for the migration lock.
     pub lock_wait: Option<String>,
+    /// The role the migrations run as (`SET ROLE`).
+    pub role: Option<String>,
 }
 
 /// What the command line says; `None` leaves the decision to the file or the default.
@@ -164,6 +167,8 @@ pub struct Overrides {
     pub column_order: Option<String>,
     /// `--mongodb-uri` or `MONGODB_URI`.
     pub mongodb_uri: Option<String>,
+    /// `--role`.
+    pub role: Option<String>,
 }
 
 /// The settings a command runs with.
@@ -196,6 +201,8 @@ pub struct Settings {
     pub mongodb_uri: Option<String>,
     /// How long a MongoDB lock document lives.
     pub mongodb_lock_ttl: Duration,
+    /// The role PostgreSQL sessions run as.
+    pub role: Option<Identifier>,
 }
 
 impl Settings {
@@ -282,6 +289,10 @@ impl Settings {
             Some(value) => value.parse().map_err(|m| bad("column_order", m))?,
             None => ColumnOrderPolicy::default(),
         };
+        let role = match overrides.role.or(pg.role.clone()) {
+            Some(role) => Some(Identifier::parse(&role).map_err(|m| bad("role", m))?),
+            None => None,
+        };
         let mongodb_uri = overrides
             .mongodb_uri
             .or(file.mongodb.uri)
@@ -319,6 +330,7 @@ impl Settings {
             column_order,
             mongodb_uri,
             mongodb_lock_ttl,
+            role,
         })
     }
 }

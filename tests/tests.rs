@@ -11,5 +11,6 @@ mod history_problems;
 mod lint;
 mod mongodb;
 mod runner;
+mod reliability;
 mod schema;
 mod tls;

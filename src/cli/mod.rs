@@ -27,6 +27,7 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         dev_url: global.dev_url,
         column_order: global.column_order,
         mongodb_uri: global.mongodb_uri,
+        role: global.role,
     };
     let settings = Settings::resolve(overrides)?;
     let terminal = std::io::stderr().is_terminal();

@@ -77,6 +77,11 @@ pub struct GlobalArgs {
     )]
     pub dev_url: Option<String>,
 
+    /// Run the migrations as this PostgreSQL role (the login user must be a
+    /// member), e.g. the role that owns the schema [default: `[postgres] role`].
+    #[arg(long, global = true, value_name = "ROLE")]
+    pub role: Option<String>,
+
     /// MongoDB connection URI (TLS and auth options go in it) [default: MONGODB_URI,
     /// then `[mongodb] uri` in schemactl.toml]. Without one, only PostgreSQL is handled.
     #[arg(

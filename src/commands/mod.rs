@@ -64,7 +64,10 @@ pub async fn connect(
             notify(Notice::Info(m))
         })?,
     };
-    let target = DatabaseTarget::parse(&url)?;
+    let mut target = DatabaseTarget::parse(&url)?;
+    if let Some(role) = &settings.role {
+        target = target.with_role(role);
+    }
     let client = target.connect().await?;
     Ok(Session {
         client,

@@ -106,6 +106,19 @@ impl DatabaseTarget {
         other
     }
 
+    /// Every session runs as `role` (`SET ROLE` for the whole session, also
+    /// across the `RESET ALL` before each migration): the login user needs
+    /// only membership in the role that owns the schema.
+    pub fn with_role(&self, role: &crate::identifier::Identifier) -> Self {
+        let mut other = self.clone();
+        let options = match self.config.get_options() {
+            Some(existing) => format!("{existing} -c role={role}"),
+            None => format!("-c role={role}"),
+        };
+        other.config.options(&options);
+        other
+    }
+
     /// The TLS mode.
     pub fn ssl_mode(&self) -> SslMode {
         self.ssl_mode
@@ -124,20 +137,46 @@ impl DatabaseTarget {
             target: self.display.clone(),
             message: explain_connect_error(&describe(&e), self.ssl_mode),
         };
-        if self.ssl_mode == SslMode::Disable {
+        // A killed schemactl must not leave its statement (and the migration
+        // lock) running on the server: PostgreSQL 14+ checks the client every
+        // second. Older servers reject the setting; they connect without it.
+        let mut checked = config.clone();
+        let options = match config.get_options() {
+            Some(existing) => format!("{existing} -c client_connection_check_interval=1000"),
+            None => "-c client_connection_check_interval=1000".to_string(),
+        };
+        checked.options(&options);
+        let tls = match self.ssl_mode {
+            SslMode::Disable => None,
+            mode => Some(tls::client_config(mode, self.root_cert.as_deref())?),
+        };
+        match self.connect_with(&checked, tls.clone()).await {
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_OBJECT) => {
+                self.connect_with(&config, tls).await.map_err(failed)
+            }
+            other => other.map_err(failed),
+        }
+    }
+
+    async fn connect_with(
+        &self,
+        config: &tokio_postgres::Config,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<Client, tokio_postgres::Error> {
+        let mut config = config.clone();
+        let Some(tls) = tls else {
             config.ssl_mode(DriverSslMode::Disable);
-            let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+            let (client, connection) = config.connect(NoTls).await?;
             tokio::spawn(connection);
             return Ok(client);
-        }
+        };
         config.ssl_mode(if self.ssl_mode == SslMode::Prefer {
             DriverSslMode::Prefer
         } else {
             DriverSslMode::Require
         });
-        let tls_config = tls::client_config(self.ssl_mode, self.root_cert.as_deref())?;
-        let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config);
-        let (client, connection) = config.connect(connector).await.map_err(failed)?;
+        let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+        let (client, connection) = config.connect(connector).await?;
         tokio::spawn(connection);
         Ok(client)
     }

@@ -1,0 +1,211 @@
+//! Faults and load: concurrent deploys, processes killed mid-migration,
+//! lock holders that vanish, and running as a non-superuser role.
+//! `SCHEMACTL_CRASH_TRIALS` sets the number of kill trials (default 10;
+//! `cargo xtask soak` runs 60).
+
+use crate::support::cli::{command, run};
+use crate::support::{mongo, schemactl, server, Project, TestDb};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(project: &Project, db: &TestDb, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_schemactl"))
+        .current_dir(project.path())
+        .env("DATABASE_URL", &db.url)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn schemactl")
+}
+
+fn many_migrations(project: &Project, count: usize, sleep: &str) {
+    for version in 1..=count {
+        project.write(
+            &format!("{version:04}_t{version}.up.sql"),
+            format!("CREATE TABLE t{version} (id bigint PRIMARY KEY);\nSELECT pg_sleep({sleep});\nINSERT INTO t{version} VALUES (1);\n"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn eight_concurrent_deploys_apply_fifty_migrations_exactly_once() {
+    let db = server().database().await;
+    let project = Project::new();
+    many_migrations(&project, 50, "0.002");
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let mut cmd = command(&project);
+            cmd.env("DATABASE_URL", &db.url).arg("migrate");
+            std::thread::spawn(move || run(cmd))
+        })
+        .collect();
+    let runs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    for r in &runs {
+        r.expect_code(0);
+    }
+    let applied: usize = runs.iter().map(|r| r.stderr.matches("  applied ").count()).sum();
+    assert_eq!(applied, 50);
+    assert_eq!(runs.iter().filter(|r| r.stdout.starts_with("Nothing to migrate")).count(), 7, "{runs:#?}");
+    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success").await, 50);
+    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'").await, 50);
+}
+
+#[tokio::test]
+async fn eight_concurrent_mongodb_deploys_apply_each_change_once() {
+    let db = server().database().await;
+    let project = Project::new();
+    let database = mongo::database();
+    let dir = project.path().join("schemas").join(&database);
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..10 {
+        std::fs::write(dir.join(format!("c{i}.json")), format!(r#"{{"indexes": [{{"name": "f_1", "key": {{"f{i}": 1}}}}]}}"#)).unwrap();
+    }
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let mut cmd = command(&project);
+            cmd.env("DATABASE_URL", &db.url).env("MONGODB_URI", mongo::uri()).arg("migrate");
+            std::thread::spawn(move || run(cmd))
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap().expect_code(0);
+    }
+    let client = mongodb::Client::with_uri_str(mongo::uri()).await.unwrap();
+    let history = client.database(&database).collection::<mongodb::bson::Document>("schema_versions");
+    assert_eq!(history.count_documents(mongodb::bson::doc! {}).await.unwrap(), 10);
+}
+
+/// A small deterministic generator, so that a failing trial can be replayed.
+fn delays(trials: usize) -> Vec<u64> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..trials)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            20 + state % 400
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sigkill_during_transactional_migrations_leaves_each_all_or_nothing() {
+    let trials: usize = std::env::var("SCHEMACTL_CRASH_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let mut interrupted = 0;
+    for (trial, delay) in delays(trials).into_iter().enumerate() {
+        let db = server().database().await;
+        let project = Project::new();
+        many_migrations(&project, 20, "0.03");
+        let mut child = spawn(&project, &db, &["migrate"]);
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let client = db.client().await;
+        let recorded: Vec<i64> = match client.query("SELECT version FROM schema_versions WHERE success ORDER BY version", &[]).await {
+            Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
+            Err(_) => Vec::new(),
+        };
+        let tables: Vec<i64> = client
+            .query("SELECT substr(relname, 2)::bigint FROM pg_class WHERE relkind = 'r' AND relname ~ '^t[0-9]+$' ORDER BY 1", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(recorded, tables, "trial {trial} (killed after {delay} ms): history and schema disagree");
+        for version in &tables {
+            let rows: i64 = client.query_one(&format!("SELECT count(*) FROM t{version}"), &[]).await.unwrap().get(0);
+            assert_eq!(rows, 1, "trial {trial}: t{version} is half applied");
+        }
+        if recorded.len() < 20 {
+            interrupted += 1;
+        }
+        let finish = schemactl(&project, &db, &["migrate"]);
+        finish.expect_code(0);
+        assert_eq!(db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success").await, 20, "trial {trial}");
+    }
+    eprintln!("crash trials: {trials}, interrupted mid-run: {interrupted}");
+    assert!(interrupted * 2 >= trials, "most trials should kill the run before it finished ({interrupted}/{trials})");
+}
+
+#[tokio::test]
+async fn sigkill_during_a_no_transaction_migration_is_visible_and_recoverable() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_slow.up.sql", "-- schemactl:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(2);\nCREATE TABLE b (id int);\n");
+    let mut child = spawn(&project, &db, &["migrate"]);
+    let started = Instant::now();
+    while !db.exists("a").await {
+        assert!(started.elapsed() < Duration::from_secs(20), "the migration never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (success, error): (bool, String) = {
+        let row = db.client().await.query_one("SELECT success, error FROM schema_versions", &[]).await.unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert!(!success && error.starts_with("started and not finished"), "{error}");
+    let refused = schemactl(&project, &db, &["migrate"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("schemactl repair --remove-failed 1"), "{}", refused.stderr);
+    // Following the recovery steps: undo the partial work, remove the row, run again.
+    db.client().await.batch_execute("DROP TABLE a; DROP TABLE IF EXISTS b").await.unwrap();
+    schemactl(&project, &db, &["repair", "--remove-failed", "1"]).expect_code(0);
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert!(db.exists("b").await);
+}
+
+#[tokio::test]
+async fn a_killed_run_does_not_keep_the_migration_lock() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_long.up.sql", "SELECT pg_sleep(60);\n");
+    let mut child = spawn(&project, &db, &["migrate"]);
+    let started = Instant::now();
+    while db.scalar::<i64>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the run never took the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server notices the dead client within about a second
+    // (client_connection_check_interval), ends its statement and frees the lock.
+    let status = schemactl(&project, &db, &["status"]);
+    status.expect_code(0);
+    project.write("0001_long.up.sql", "SELECT 1;\n");
+    let waited = Instant::now();
+    schemactl(&project, &db, &["migrate", "--lock-wait", "20s"]).expect_code(0);
+    assert!(waited.elapsed() < Duration::from_secs(15), "the lock was held for {:?}", waited.elapsed());
+}
+
+#[tokio::test]
+async fn migrations_run_as_a_non_superuser_owner_role() {
+    let db = server().database().await;
+    let admin = db.client().await;
+    let suffix = db.name.clone();
+    let (owner, deployer) = (format!("owner_{suffix}"), format!("deployer_{suffix}"));
+    let password = format!("{}-deploy", crate::support::server::PASSWORD_PREFIX);
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {owner} NOLOGIN;
+             CREATE ROLE {deployer} LOGIN NOINHERIT PASSWORD '{password}';
+             GRANT {owner} TO {deployer};
+             ALTER SCHEMA public OWNER TO {owner};"
+        ))
+        .await
+        .unwrap();
+    let project = Project::fixture("shop");
+    let url = format!("postgres://{deployer}:{password}@127.0.0.1:{}/{}?sslmode=disable", db.port, db.name);
+    let denied = schemactl(&project, &db, &["migrate", "--database-url", &url]);
+    denied.expect_code(2);
+    assert!(denied.stderr.contains("permission denied for schema public"), "{}", denied.stderr);
+    schemactl(&project, &db, &["migrate", "--database-url", &url, "--role", &owner]).expect_code(0);
+    let owners: String = db
+        .scalar("SELECT string_agg(DISTINCT pg_get_userbyid(relowner)::text, ',') FROM pg_class WHERE relname IN ('customers', 'orders', 'schema_versions')")
+        .await;
+    assert_eq!(owners, owner);
+    let applied_by: String = db.scalar("SELECT min(applied_by) FROM schema_versions").await;
+    assert!(applied_by.starts_with(&owner), "{applied_by}");
+}
