@@ -22,6 +22,8 @@ pub mod config;
 pub mod embedded;
 mod error;
 pub mod exit_code;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod history;
 pub mod identifier;
 pub mod lint;

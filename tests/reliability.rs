@@ -44,11 +44,28 @@ async fn eight_concurrent_deploys_apply_fifty_migrations_exactly_once() {
     for r in &runs {
         r.expect_code(0);
     }
-    let applied: usize = runs.iter().map(|r| r.stderr.matches("  applied ").count()).sum();
+    let applied: usize = runs
+        .iter()
+        .map(|r| r.stderr.matches("  applied ").count())
+        .sum();
     assert_eq!(applied, 50);
-    assert_eq!(runs.iter().filter(|r| r.stdout.starts_with("Nothing to migrate")).count(), 7, "{runs:#?}");
-    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success").await, 50);
-    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'").await, 50);
+    assert_eq!(
+        runs.iter()
+            .filter(|r| r.stdout.starts_with("Nothing to migrate"))
+            .count(),
+        7,
+        "{runs:#?}"
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success")
+            .await,
+        50
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'")
+            .await,
+        50
+    );
 }
 
 #[tokio::test]
@@ -59,12 +76,18 @@ async fn eight_concurrent_mongodb_deploys_apply_each_change_once() {
     let dir = project.path().join("schemas").join(&database);
     std::fs::create_dir_all(&dir).unwrap();
     for i in 0..10 {
-        std::fs::write(dir.join(format!("c{i}.json")), format!(r#"{{"indexes": [{{"name": "f_1", "key": {{"f{i}": 1}}}}]}}"#)).unwrap();
+        std::fs::write(
+            dir.join(format!("c{i}.json")),
+            format!(r#"{{"indexes": [{{"name": "f_1", "key": {{"f{i}": 1}}}}]}}"#),
+        )
+        .unwrap();
     }
     let handles: Vec<_> = (0..8)
         .map(|_| {
             let mut cmd = command(&project);
-            cmd.env("DATABASE_URL", &db.url).env("MONGODB_URI", mongo::uri()).arg("migrate");
+            cmd.env("DATABASE_URL", &db.url)
+                .env("MONGODB_URI", mongo::uri())
+                .arg("migrate");
             std::thread::spawn(move || run(cmd))
         })
         .collect();
@@ -72,8 +95,16 @@ async fn eight_concurrent_mongodb_deploys_apply_each_change_once() {
         handle.join().unwrap().expect_code(0);
     }
     let client = mongodb::Client::with_uri_str(mongo::uri()).await.unwrap();
-    let history = client.database(&database).collection::<mongodb::bson::Document>("schema_versions");
-    assert_eq!(history.count_documents(mongodb::bson::doc! {}).await.unwrap(), 10);
+    let history = client
+        .database(&database)
+        .collection::<mongodb::bson::Document>("schema_versions");
+    assert_eq!(
+        history
+            .count_documents(mongodb::bson::doc! {})
+            .await
+            .unwrap(),
+        10
+    );
 }
 
 /// A small deterministic generator, so that a failing trial can be replayed.
@@ -91,7 +122,10 @@ fn delays(trials: usize) -> Vec<u64> {
 
 #[tokio::test]
 async fn sigkill_during_transactional_migrations_leaves_each_all_or_nothing() {
-    let trials: usize = std::env::var("SCHEMACTL_CRASH_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let trials: usize = std::env::var("SCHEMACTL_CRASH_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let mut interrupted = 0;
     for (trial, delay) in delays(trials).into_iter().enumerate() {
         let db = server().database().await;
@@ -102,7 +136,13 @@ async fn sigkill_during_transactional_migrations_leaves_each_all_or_nothing() {
         let _ = child.kill();
         let _ = child.wait();
         let client = db.client().await;
-        let recorded: Vec<i64> = match client.query("SELECT version FROM schema_versions WHERE success ORDER BY version", &[]).await {
+        let recorded: Vec<i64> = match client
+            .query(
+                "SELECT version FROM schema_versions WHERE success ORDER BY version",
+                &[],
+            )
+            .await
+        {
             Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
             Err(_) => Vec::new(),
         };
@@ -113,9 +153,16 @@ async fn sigkill_during_transactional_migrations_leaves_each_all_or_nothing() {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(recorded, tables, "trial {trial} (killed after {delay} ms): history and schema disagree");
+        assert_eq!(
+            recorded, tables,
+            "trial {trial} (killed after {delay} ms): history and schema disagree"
+        );
         for version in &tables {
-            let rows: i64 = client.query_one(&format!("SELECT count(*) FROM t{version}"), &[]).await.unwrap().get(0);
+            let rows: i64 = client
+                .query_one(&format!("SELECT count(*) FROM t{version}"), &[])
+                .await
+                .unwrap()
+                .get(0);
             assert_eq!(rows, 1, "trial {trial}: t{version} is half applied");
         }
         if recorded.len() < 20 {
@@ -123,10 +170,18 @@ async fn sigkill_during_transactional_migrations_leaves_each_all_or_nothing() {
         }
         let finish = schemactl(&project, &db, &["migrate"]);
         finish.expect_code(0);
-        assert_eq!(db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success").await, 20, "trial {trial}");
+        assert_eq!(
+            db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success")
+                .await,
+            20,
+            "trial {trial}"
+        );
     }
     eprintln!("crash trials: {trials}, interrupted mid-run: {interrupted}");
-    assert!(interrupted * 2 >= trials, "most trials should kill the run before it finished ({interrupted}/{trials})");
+    assert!(
+        interrupted * 2 >= trials,
+        "most trials should kill the run before it finished ({interrupted}/{trials})"
+    );
 }
 
 #[tokio::test]
@@ -137,21 +192,42 @@ async fn sigkill_during_a_no_transaction_migration_is_visible_and_recoverable() 
     let mut child = spawn(&project, &db, &["migrate"]);
     let started = Instant::now();
     while !db.exists("a").await {
-        assert!(started.elapsed() < Duration::from_secs(20), "the migration never started");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the migration never started"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap();
     child.wait().unwrap();
     let (success, error): (bool, String) = {
-        let row = db.client().await.query_one("SELECT success, error FROM schema_versions", &[]).await.unwrap();
+        let row = db
+            .client()
+            .await
+            .query_one("SELECT success, error FROM schema_versions", &[])
+            .await
+            .unwrap();
         (row.get(0), row.get(1))
     };
-    assert!(!success && error.starts_with("started and not finished"), "{error}");
+    assert!(
+        !success && error.starts_with("started and not finished"),
+        "{error}"
+    );
     let refused = schemactl(&project, &db, &["migrate"]);
     refused.expect_code(1);
-    assert!(refused.stderr.contains("schemactl repair --remove-failed 1"), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("schemactl repair --remove-failed 1"),
+        "{}",
+        refused.stderr
+    );
     // Following the recovery steps: undo the partial work, remove the row, run again.
-    db.client().await.batch_execute("DROP TABLE a; DROP TABLE IF EXISTS b").await.unwrap();
+    db.client()
+        .await
+        .batch_execute("DROP TABLE a; DROP TABLE IF EXISTS b")
+        .await
+        .unwrap();
     schemactl(&project, &db, &["repair", "--remove-failed", "1"]).expect_code(0);
     schemactl(&project, &db, &["migrate"]).expect_code(0);
     assert!(db.exists("b").await);
@@ -164,8 +240,15 @@ async fn a_killed_run_does_not_keep_the_migration_lock() {
     project.write("0001_long.up.sql", "SELECT pg_sleep(60);\n");
     let mut child = spawn(&project, &db, &["migrate"]);
     let started = Instant::now();
-    while db.scalar::<i64>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").await == 0 {
-        assert!(started.elapsed() < Duration::from_secs(20), "the run never took the lock");
+    while db
+        .scalar::<i64>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        .await
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the run never took the lock"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap();
@@ -177,7 +260,11 @@ async fn a_killed_run_does_not_keep_the_migration_lock() {
     project.write("0001_long.up.sql", "SELECT 1;\n");
     let waited = Instant::now();
     schemactl(&project, &db, &["migrate", "--lock-wait", "20s"]).expect_code(0);
-    assert!(waited.elapsed() < Duration::from_secs(15), "the lock was held for {:?}", waited.elapsed());
+    assert!(
+        waited.elapsed() < Duration::from_secs(15),
+        "the lock was held for {:?}",
+        waited.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -197,15 +284,31 @@ async fn migrations_run_as_a_non_superuser_owner_role() {
         .await
         .unwrap();
     let project = Project::fixture("shop");
-    let url = format!("postgres://{deployer}:{password}@127.0.0.1:{}/{}?sslmode=disable", db.port, db.name);
+    let url = format!(
+        "postgres://{deployer}:{password}@127.0.0.1:{}/{}?sslmode=disable",
+        db.port, db.name
+    );
     let denied = schemactl(&project, &db, &["migrate", "--database-url", &url]);
     denied.expect_code(2);
-    assert!(denied.stderr.contains("permission denied for schema public"), "{}", denied.stderr);
-    schemactl(&project, &db, &["migrate", "--database-url", &url, "--role", &owner]).expect_code(0);
+    assert!(
+        denied
+            .stderr
+            .contains("permission denied for schema public"),
+        "{}",
+        denied.stderr
+    );
+    schemactl(
+        &project,
+        &db,
+        &["migrate", "--database-url", &url, "--role", &owner],
+    )
+    .expect_code(0);
     let owners: String = db
         .scalar("SELECT string_agg(DISTINCT pg_get_userbyid(relowner)::text, ',') FROM pg_class WHERE relname IN ('customers', 'orders', 'schema_versions')")
         .await;
     assert_eq!(owners, owner);
-    let applied_by: String = db.scalar("SELECT min(applied_by) FROM schema_versions").await;
+    let applied_by: String = db
+        .scalar("SELECT min(applied_by) FROM schema_versions")
+        .await;
     assert!(applied_by.starts_with(&owner), "{applied_by}");
 }

@@ -6,9 +6,12 @@
 //!   `target/secantus-venv`), then run the whole test suite.
 //! - `bench`: the runner's performance figures against a local server.
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
+//! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
+//! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
 mod bench;
 mod corpus;
+mod fuzz;
 mod prerequisites;
 
 use anyhow::{bail, Result};
@@ -38,13 +41,40 @@ fn main() -> Result<()> {
             prerequisites::ensure_postgres()?;
             bench::run(&args[1..])
         }
+        Some("fuzz") => fuzz::run(&args[1..]),
+        Some("soak") => {
+            prerequisites::ensure_postgres()?;
+            let mut command = std::process::Command::new(env!("CARGO"));
+            if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
+                command.env(
+                    "SCHEMACTL_TEST_SECANTUSD",
+                    prerequisites::ensure_secantus()?,
+                );
+            }
+            let trials = args.get(1).cloned().unwrap_or_else(|| "60".into());
+            let status = command
+                .args([
+                    "test",
+                    "--test",
+                    "integration",
+                    "reliability::",
+                    "--",
+                    "--nocapture",
+                ])
+                .env("SCHEMACTL_CRASH_TRIALS", trials)
+                .status()?;
+            if !status.success() {
+                bail!("the soak tests failed");
+            }
+            Ok(())
+        }
         Some("corpus") => {
             let dir = args.get(1).map_or("bench-migrations", String::as_str);
             let count = args.get(2).map_or(Ok(500), |n| n.parse())?;
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }
