@@ -117,6 +117,14 @@ async fn wrong_credentials_and_unreachable_servers_are_errors_without_secrets() 
         run.stderr
     );
 
+    // A string mangled so badly that its password is no longer where a
+    // password goes must not be echoed either.
+    let mangled = format!(
+        "postgres:/{}x@127.0.0.1:{}/x?sslmode=disable",
+        db.password, db.port
+    );
+    schemactl(&project, &db, &["status", "--database-url", &mangled]).expect_code(2);
+
     let bad_port = format!("postgres://postgres:{}@127.0.0.1:notaport/x", db.password);
     let run = schemactl(
         &project,

@@ -22,7 +22,7 @@ impl MongoTarget {
         if !(uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://")) {
             return Err(Error::Config {
                 path: "MongoDB URI".into(),
-                message: format!("{display}: expected mongodb://host:port/ or mongodb+srv://…"),
+                message: "the URI is not mongodb://host:port/… or mongodb+srv://… (it is not shown: a password in it could not be redacted)".into(),
             });
         }
         Ok(Self {

@@ -60,9 +60,11 @@ impl DatabaseTarget {
     /// and `sslrootcert` names the CA file.
     pub fn parse(connection_string: &str) -> Result<Self, Error> {
         let display = redact(connection_string);
+        // A string that does not parse is not echoed: without its structure,
+        // a password in it cannot be told from the rest and redacted.
         let invalid = |message: String| Error::Config {
             path: PathBuf::from("database URL"),
-            message: format!("{display}: {message}"),
+            message: format!("the connection string cannot be used ({message})"),
         };
         let (driver_string, ssl_mode, root_cert) =
             extract_tls_options(connection_string).map_err(&invalid)?;
