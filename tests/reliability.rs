@@ -312,3 +312,71 @@ async fn migrations_run_as_a_non_superuser_owner_role() {
         .await;
     assert!(applied_by.starts_with(&owner), "{applied_by}");
 }
+
+#[tokio::test]
+async fn a_server_restart_mid_run_gives_a_clear_error_and_a_consistent_state() {
+    // A server of its own: restarting the shared one would disturb other tests.
+    let own = crate::support::server::start(false);
+    let db = own.database().await;
+    let project = Project::new();
+    many_migrations(&project, 20, "0.05");
+    let mut cmd = command(&project);
+    cmd.env("DATABASE_URL", &db.url).arg("migrate");
+    let runner = std::thread::spawn(move || run(cmd));
+    let started = Instant::now();
+    loop {
+        let applied = db
+            .client()
+            .await
+            .query_one("SELECT count(*) FROM schema_versions", &[])
+            .await
+            .map(|r| r.get::<_, i64>(0))
+            .unwrap_or(0);
+        if applied >= 3 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the run did not get going"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    own.restart_immediately();
+    let interrupted = runner.join().unwrap();
+    assert_ne!(
+        interrupted.code, 0,
+        "the run cannot have finished: {interrupted:?}"
+    );
+    assert!(
+        interrupted.stderr.contains("terminating connection")
+            || interrupted.stderr.contains("connection closed")
+            || interrupted.stderr.contains("administrator"),
+        "{}",
+        interrupted.stderr
+    );
+    let client = db.client().await;
+    let recorded: Vec<i64> = client
+        .query("SELECT version FROM schema_versions ORDER BY 1", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let tables: Vec<i64> = client
+        .query("SELECT substr(relname, 2)::bigint FROM pg_class WHERE relkind = 'r' AND relname ~ '^t[0-9]+$' ORDER BY 1", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        recorded, tables,
+        "history and schema disagree after the crash"
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        20
+    );
+}

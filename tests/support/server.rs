@@ -109,6 +109,13 @@ impl TestServer {
         self.url("postgres")
     }
 
+    /// Stops the server the way a crash would (`pg_ctl stop -m immediate`)
+    /// and starts it again on the same port.
+    pub fn restart_immediately(&self) {
+        self.cluster.stop(true).expect("immediate stop");
+        self.cluster.start(self.port).expect("restart");
+    }
+
     /// Creates a fresh database for one test.
     pub async fn database(&self) -> TestDb {
         let name = format!(
