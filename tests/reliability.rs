@@ -107,6 +107,21 @@ async fn eight_concurrent_mongodb_deploys_apply_each_change_once() {
     );
 }
 
+/// The versions the history records as applied, and the versions whose
+/// table `t<version>` exists; after any crash the two must be equal.
+async fn recorded_and_created(client: &tokio_postgres::Client) -> (Vec<i64>, Vec<i64>) {
+    let versions = |sql: &'static str| async move {
+        match client.query(sql, &[]).await {
+            Ok(rows) => rows.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>(),
+            Err(_) => Vec::new(),
+        }
+    };
+    (
+        versions("SELECT version FROM schema_versions WHERE success ORDER BY version").await,
+        versions("SELECT substr(relname, 2)::bigint FROM pg_class WHERE relkind = 'r' AND relname ~ '^t[0-9]+$' ORDER BY 1").await,
+    )
+}
+
 /// A small deterministic generator, so that a failing trial can be replayed.
 fn delays(trials: usize) -> Vec<u64> {
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -136,23 +151,7 @@ async fn sigkill_during_transactional_migrations_leaves_each_all_or_nothing() {
         let _ = child.kill();
         let _ = child.wait();
         let client = db.client().await;
-        let recorded: Vec<i64> = match client
-            .query(
-                "SELECT version FROM schema_versions WHERE success ORDER BY version",
-                &[],
-            )
-            .await
-        {
-            Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
-            Err(_) => Vec::new(),
-        };
-        let tables: Vec<i64> = client
-            .query("SELECT substr(relname, 2)::bigint FROM pg_class WHERE relkind = 'r' AND relname ~ '^t[0-9]+$' ORDER BY 1", &[])
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let (recorded, tables) = recorded_and_created(&client).await;
         assert_eq!(
             recorded, tables,
             "trial {trial} (killed after {delay} ms): history and schema disagree"
@@ -355,20 +354,7 @@ async fn a_server_restart_mid_run_gives_a_clear_error_and_a_consistent_state() {
         interrupted.stderr
     );
     let client = db.client().await;
-    let recorded: Vec<i64> = client
-        .query("SELECT version FROM schema_versions ORDER BY 1", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let tables: Vec<i64> = client
-        .query("SELECT substr(relname, 2)::bigint FROM pg_class WHERE relkind = 'r' AND relname ~ '^t[0-9]+$' ORDER BY 1", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let (recorded, tables) = recorded_and_created(&client).await;
     assert_eq!(
         recorded, tables,
         "history and schema disagree after the crash"
