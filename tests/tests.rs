@@ -4,6 +4,7 @@
 mod support;
 
 mod agentic_schema;
+mod bad_corpus;
 mod bad_input;
 mod concurrency;
 mod embedded_dev;

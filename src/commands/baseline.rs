@@ -50,7 +50,8 @@ pub async fn baseline(
             BaselineSource::UpTo(version) => up_to(&local, *version, settings)?,
             BaselineSource::Refinery { table } => from_refinery(client, &local, table).await?,
         };
-        let writer = settings.history.writer(client).await?;
+        settings.history.ensure(client).await?;
+            let writer = settings.history.writer(client).await?;
         let record = async {
             client.batch_execute("BEGIN").await?;
             for (m, detail) in &chosen {

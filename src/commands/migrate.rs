@@ -47,6 +47,7 @@ pub async fn migrate(
                 if plan.is_empty() {
                     return Ok(());
                 }
+                settings.history.ensure(client).await?;
                 let writer = settings.history.writer(client).await?;
                 for migration in plan {
                     let label = migration.label();

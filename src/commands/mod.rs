@@ -115,8 +115,8 @@ pub(crate) async fn load_and_connect(
     Ok((local, session?))
 }
 
-/// Runs `body` while holding the migration lock, creating the history
-/// tables first (under the lock). The lock is released whatever `body` returns.
+/// Runs `body` while holding the migration lock. The lock is released
+/// whatever `body` returns.
 pub(crate) async fn locked<T>(
     session: &Session,
     settings: &Settings,
@@ -128,11 +128,10 @@ pub(crate) async fn locked<T>(
         notify(Notice::WaitingForLock(holders))
     })
     .await?;
-    // Created under the lock: concurrent `CREATE TABLE IF NOT EXISTS` can fail.
-    let result = match settings.history.ensure(&session.client).await {
-        Ok(()) => body(notify).await,
-        Err(e) => Err(e),
-    };
+    // The body creates the history tables (under the lock: concurrent
+    // `CREATE TABLE IF NOT EXISTS` can fail) only once it has something to
+    // write, so that a refused run changes nothing at all.
+    let result = body(notify).await;
     let released = lock.release(&session.client).await;
     let value = result?;
     released.map(|()| value)

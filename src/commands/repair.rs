@@ -49,7 +49,8 @@ pub async fn repair(
             return Err(Error::Refused(format!("version {version} is not recorded in {}; nothing to repair", settings.history.display())));
         };
         let file = local.iter().find(|m| m.version == version);
-        let writer = settings.history.writer(client).await?;
+        settings.history.ensure(client).await?;
+            let writer = settings.history.writer(client).await?;
         let refuse = |why: &str| Err(Error::Refused(format!("version {version} ({}) {why}", row.name)));
         let (kind, detail, done) = match repair {
             Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),

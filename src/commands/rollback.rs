@@ -48,6 +48,7 @@ pub async fn rollback(
             async |notify: &mut dyn FnMut(Notice)| {
                 let applied = settings.history.read(client).await?;
                 let plan = plan_rollback(&local, &applied, target, accept_changed_down)?;
+                settings.history.ensure(client).await?;
                 let writer = settings.history.writer(client).await?;
                 for migration in &plan {
                     let label = migration.label();

@@ -239,8 +239,7 @@ pub fn read_script(path: &Path) -> Result<Script, SourceProblem> {
     if sql.trim().is_empty() {
         return Err(problem(
             None,
-            "the file is empty; write the migration's SQL, or a comment saying why it does nothing"
-                .into(),
+            "the file is empty; write the migration's SQL, or delete the file".into(),
         ));
     }
     let directives = directives::parse(&sql).map_err(|e| {
