@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Migrations and schema governance for PostgreSQL.
+/// Migrations and schema governance for PostgreSQL (and MongoDB validators).
 ///
 /// Applies numbered SQL migrations under an advisory lock, each in its own
 /// transaction, and records every change (checksum, who, when, how long) in
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 /// exact fix.
 ///
 /// Without a database URL, schemactl starts a local development PostgreSQL
-/// of its own under .schemactl/ (see `schemactl dev`).
+/// of its own under .schemactl/ (see `schemactl dev`). With MONGODB_URI, the
+/// same verbs also manage the validators and indexes in schemas/.
 ///
 /// Exit codes: 0 ok; 1 a check found problems (history differs from the
 /// files, or a command refused to run); 2 error (arguments, configuration,
