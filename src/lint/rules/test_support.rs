@@ -9,8 +9,7 @@ pub fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
     let dir = std::env::temp_dir().join(format!(
         "schemactl-lint-{}-{}",
         std::process::id(),
-        std::sync::atomic::AtomicUsize::new(0).fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     ));
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).unwrap();
@@ -30,6 +29,7 @@ pub fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
     findings
 }
 
+/// Tells the temporary directories of parallel tests apart.
 static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The findings of `rule` for `files`, rendered as text.
