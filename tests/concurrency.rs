@@ -57,14 +57,11 @@ async fn concurrent_runs_apply_each_migration_exactly_once() {
             format!("CREATE TABLE t{version} (id int);\nSELECT pg_sleep(0.2);\n"),
         );
     }
-    let runs: Vec<_> = (0..4)
-        .map(|_| {
-            let mut command = cli::command(&project);
-            command.env("DATABASE_URL", &db.url).arg("migrate");
-            std::thread::spawn(move || cli::run(command))
-        })
-        .collect();
-    let runs: Vec<_> = runs.into_iter().map(|h| h.join().unwrap()).collect();
+    let runs = cli::concurrently(4, || {
+        let mut command = cli::command(&project);
+        command.env("DATABASE_URL", &db.url).arg("migrate");
+        command
+    });
     for run in &runs {
         run.expect_code(0);
     }

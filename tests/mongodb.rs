@@ -327,17 +327,15 @@ async fn concurrent_migrates_apply_each_change_once() {
         "orders",
         r#"{"indexes": [{"name": "customer_1", "key": {"customer": 1}}]}"#,
     );
-    let runs: Vec<_> = (0..3)
-        .map(|_| {
-            let mut cmd = command(&p.project);
-            cmd.env("DATABASE_URL", &p.db.url)
-                .env("MONGODB_URI", mongo::uri())
-                .arg("migrate");
-            std::thread::spawn(move || run(cmd))
-        })
-        .collect();
-    for handle in runs {
-        handle.join().unwrap().expect_code(0);
+    let runs = crate::support::cli::concurrently(3, || {
+        let mut cmd = command(&p.project);
+        cmd.env("DATABASE_URL", &p.db.url)
+            .env("MONGODB_URI", mongo::uri())
+            .arg("migrate");
+        cmd
+    });
+    for r in &runs {
+        r.expect_code(0);
     }
     let history = p.client().await.collection::<Document>("schema_versions");
     assert_eq!(history.count_documents(doc! {}).await.unwrap(), 2);

@@ -3,7 +3,7 @@
 //! `SCHEMACTL_CRASH_TRIALS` sets the number of kill trials (default 10;
 //! `cargo xtask soak` runs 60).
 
-use crate::support::cli::{command, run};
+use crate::support::cli::{command, concurrently, run};
 use crate::support::{mongo, schemactl, server, Project, TestDb};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,14 +33,11 @@ async fn eight_concurrent_deploys_apply_fifty_migrations_exactly_once() {
     let db = server().database().await;
     let project = Project::new();
     many_migrations(&project, 50, "0.002");
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let mut cmd = command(&project);
-            cmd.env("DATABASE_URL", &db.url).arg("migrate");
-            std::thread::spawn(move || run(cmd))
-        })
-        .collect();
-    let runs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let runs = concurrently(8, || {
+        let mut cmd = command(&project);
+        cmd.env("DATABASE_URL", &db.url).arg("migrate");
+        cmd
+    });
     for r in &runs {
         r.expect_code(0);
     }
@@ -82,17 +79,15 @@ async fn eight_concurrent_mongodb_deploys_apply_each_change_once() {
         )
         .unwrap();
     }
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let mut cmd = command(&project);
-            cmd.env("DATABASE_URL", &db.url)
-                .env("MONGODB_URI", mongo::uri())
-                .arg("migrate");
-            std::thread::spawn(move || run(cmd))
-        })
-        .collect();
-    for handle in handles {
-        handle.join().unwrap().expect_code(0);
+    let runs = concurrently(8, || {
+        let mut cmd = command(&project);
+        cmd.env("DATABASE_URL", &db.url)
+            .env("MONGODB_URI", mongo::uri())
+            .arg("migrate");
+        cmd
+    });
+    for r in &runs {
+        r.expect_code(0);
     }
     let client = mongodb::Client::with_uri_str(mongo::uri()).await.unwrap();
     let history = client

@@ -120,6 +120,14 @@ impl StatementContext<'_> {
             .is_some_and(|t| t.created_in == self.migration.version)
     }
 
+    /// Whether this is an up script changing a table that already existed:
+    /// what destructive and breaking-change rules look at (a down script
+    /// undoing its up, or a table created earlier in the same migration,
+    /// harms nobody).
+    pub fn changes_existing_table(&self, table: &str) -> bool {
+        self.direction == Direction::Up && !self.table_is_new(table)
+    }
+
     /// A finding pointing at the first occurrence of `needle` (any case) in
     /// the statement, or at the statement's start.
     pub fn finding(

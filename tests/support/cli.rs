@@ -74,3 +74,17 @@ pub fn command(project: &Project) -> Command {
         .env_remove("DATABASE_URL");
     command
 }
+
+/// Starts `count` runs of `make()` at the same moment and waits for all of them.
+pub fn concurrently(count: usize, make: impl Fn() -> Command) -> Vec<Run> {
+    let handles: Vec<_> = (0..count)
+        .map(|_| {
+            let command = make();
+            std::thread::spawn(move || run(command))
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("a run thread panicked"))
+        .collect()
+}

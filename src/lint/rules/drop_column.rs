@@ -5,7 +5,6 @@ use super::Rule;
 use crate::lint::ddl::alter_operations;
 use crate::lint::names::ident;
 use crate::lint::{RawFinding, Severity, StatementContext};
-use crate::migration::Direction;
 use sqlparser::ast::AlterTableOperation;
 
 /// See the module header.
@@ -25,7 +24,7 @@ impl Rule for DropColumn {
         let Some((table, operations)) = context.ast.and_then(alter_operations) else {
             return;
         };
-        if context.direction == Direction::Down || context.table_is_new(&table) {
+        if !context.changes_existing_table(&table) {
             return;
         }
         for operation in operations {

@@ -4,7 +4,6 @@
 use super::Rule;
 use crate::lint::names::object;
 use crate::lint::{RawFinding, Severity, StatementContext};
-use crate::migration::Direction;
 use sqlparser::ast::{ObjectType, Statement};
 
 /// See the module header.
@@ -29,13 +28,10 @@ impl Rule for DropTable {
         else {
             return;
         };
-        if context.direction == Direction::Down {
-            return;
-        }
         for table in names
             .iter()
             .map(object)
-            .filter(|t| !context.table_is_new(t))
+            .filter(|t| context.changes_existing_table(t))
         {
             findings.push(context.finding(
                 self,

@@ -4,7 +4,6 @@
 use super::Rule;
 use crate::lint::ddl::alter_operations;
 use crate::lint::{RawFinding, Severity, StatementContext};
-use crate::migration::Direction;
 use sqlparser::ast::AlterTableOperation;
 
 /// See the module header.
@@ -24,7 +23,7 @@ impl Rule for RenameTable {
         let Some((table, operations)) = context.ast.and_then(alter_operations) else {
             return;
         };
-        if context.direction == Direction::Down || context.table_is_new(&table) {
+        if !context.changes_existing_table(&table) {
             return;
         }
         if operations
