@@ -31,7 +31,6 @@
 
 use crate::identifier::Identifier;
 use crate::lint::Severity;
-use crate::migration::directives::validate_duration;
 use crate::postgres::executor::ExecutionSettings;
 use crate::postgres::HistoryTable;
 use crate::Error;
@@ -83,6 +82,8 @@ pub struct VerifyConfig {
     pub dev_url: Option<String>,
     /// How to treat columns that come back in another order: error, warning, ignore.
     pub column_order: Option<String>,
+    /// A MongoDB server where scratch databases may be created and dropped.
+    pub mongodb_dev_uri: Option<String>,
 }
 
 /// How `verify` and `diff` treat a table whose columns only changed order.
@@ -140,6 +141,8 @@ pub struct PostgresConfig {
     pub lock_wait: Option<String>,
     /// The role the migrations run as (`SET ROLE`).
     pub role: Option<String>,
+    /// How long connecting may take.
+    pub connect_timeout: Option<String>,
 }
 
 /// What the command line says; `None` leaves the decision to the file or the default.
@@ -167,8 +170,12 @@ pub struct Overrides {
     pub column_order: Option<String>,
     /// `--mongodb-uri` or `MONGODB_URI`.
     pub mongodb_uri: Option<String>,
+    /// `--mongodb-dev-uri` or `SCHEMACTL_MONGODB_DEV_URI`.
+    pub mongodb_dev_uri: Option<String>,
     /// `--role`.
     pub role: Option<String>,
+    /// `--connect-timeout`.
+    pub connect_timeout: Option<String>,
 }
 
 /// The settings a command runs with.
@@ -199,10 +206,15 @@ pub struct Settings {
     pub column_order: ColumnOrderPolicy,
     /// The MongoDB server; `None`: the MongoDB side is not configured.
     pub mongodb_uri: Option<String>,
+    /// The MongoDB server `verify` may create scratch databases on.
+    pub mongodb_dev_uri: Option<String>,
     /// How long a MongoDB lock document lives.
     pub mongodb_lock_ttl: Duration,
     /// The role PostgreSQL sessions run as.
     pub role: Option<Identifier>,
+    /// How long connecting to a server may take (PostgreSQL: unless the
+    /// connection string sets `connect_timeout`; MongoDB: server selection).
+    pub connect_timeout: Duration,
 }
 
 impl Settings {
@@ -233,10 +245,33 @@ impl Settings {
             .map(Path::to_path_buf)
             .unwrap_or(migrations_dir);
         let pg = file.postgres;
+        // An error names where the value came from: the flag, or the key of
+        // the configuration file (never the file for a flag's value).
         let bad = |key: &str, message: String| Error::Config {
             path: config_label.clone(),
             message: format!("{key}: {message}"),
         };
+        let from = |flag: &'static str, key: &'static str, value: &Option<String>| {
+            let label = if value.is_some() {
+                flag.to_string()
+            } else {
+                format!("{} ([{key}])", config_label.display())
+            };
+            move |message: String| Error::Config {
+                path: PathBuf::from(&label),
+                message,
+            }
+        };
+        let schema_error = from(
+            "--history-schema",
+            "postgres] history_schema",
+            &overrides.history_schema,
+        );
+        let table_error = from(
+            "--history-table",
+            "postgres] history_table",
+            &overrides.history_table,
+        );
         let schema = overrides
             .history_schema
             .or(pg.history_schema)
@@ -245,10 +280,21 @@ impl Settings {
             .history_table
             .or(pg.history_table)
             .unwrap_or_else(|| "schema_versions".into());
-        let schema = Identifier::parse(&schema).map_err(|m| bad("history_schema", m))?;
-        let table = Identifier::parse(&table).map_err(|m| bad("history_table", m))?;
-        let history = HistoryTable::new(schema, table).map_err(|m| bad("history_table", m))?;
+        let schema = Identifier::parse(&schema).map_err(schema_error)?;
+        let table = Identifier::parse(&table).map_err(&table_error)?;
+        let history = HistoryTable::new(schema, table).map_err(&table_error)?;
         let defaults = ExecutionSettings::default();
+        let lock_timeout_error = from(
+            "--lock-timeout",
+            "postgres] lock_timeout",
+            &overrides.lock_timeout,
+        );
+        let statement_timeout_error = from(
+            "--statement-timeout",
+            "postgres] statement_timeout",
+            &overrides.statement_timeout,
+        );
+        let lock_wait_error = from("--lock-wait", "postgres] lock_wait", &overrides.lock_wait);
         let lock_timeout = overrides
             .lock_timeout
             .or(pg.lock_timeout)
@@ -257,13 +303,35 @@ impl Settings {
             .statement_timeout
             .or(pg.statement_timeout)
             .unwrap_or(defaults.statement_timeout);
-        validate_duration(&lock_timeout).map_err(|m| bad("lock_timeout", m))?;
-        validate_duration(&statement_timeout).map_err(|m| bad("statement_timeout", m))?;
+        crate::duration::parse_server_timeout(&lock_timeout).map_err(lock_timeout_error)?;
+        crate::duration::parse_server_timeout(&statement_timeout)
+            .map_err(statement_timeout_error)?;
         let lock_wait = overrides
             .lock_wait
             .or(pg.lock_wait)
             .unwrap_or_else(|| "60s".into());
-        let lock_wait = parse_wait(&lock_wait).map_err(|m| bad("lock_wait", m))?;
+        let lock_wait = parse_wait(&lock_wait).map_err(lock_wait_error)?;
+        let connect_timeout_error = from(
+            "--connect-timeout",
+            "postgres] connect_timeout",
+            &overrides.connect_timeout,
+        );
+        let connect_timeout = overrides
+            .connect_timeout
+            .or(pg.connect_timeout.clone())
+            .unwrap_or_else(|| "10s".into());
+        let connect_timeout = parse_wait(&connect_timeout)
+            .and_then(|d| {
+                if d.is_zero() {
+                    Err(
+                        "a connect timeout of 0 would wait forever; give one, for example `10s`"
+                            .into(),
+                    )
+                } else {
+                    Ok(d)
+                }
+            })
+            .map_err(connect_timeout_error)?;
         let mut lint_severities = BTreeMap::new();
         for (rule, severity) in &file.lint.rules {
             if crate::lint::rules::find(rule).is_none() {
@@ -285,12 +353,18 @@ impl Settings {
             };
             lint_severities.insert(rule.clone(), severity);
         }
+        let column_order_error = from(
+            "--column-order",
+            "verify] column_order",
+            &overrides.column_order,
+        );
         let column_order = match overrides.column_order.or(file.verify.column_order) {
-            Some(value) => value.parse().map_err(|m| bad("column_order", m))?,
+            Some(value) => value.parse().map_err(column_order_error)?,
             None => ColumnOrderPolicy::default(),
         };
+        let role_error = from("--role", "postgres] role", &overrides.role);
         let role = match overrides.role.or(pg.role.clone()) {
-            Some(role) => Some(Identifier::parse(&role).map_err(|m| bad("role", m))?),
+            Some(role) => Some(Identifier::parse(&role).map_err(role_error)?),
             None => None,
         };
         let mongodb_uri = overrides
@@ -329,19 +403,19 @@ impl Settings {
             dev_url,
             column_order,
             mongodb_uri,
+            mongodb_dev_uri: overrides
+                .mongodb_dev_uri
+                .or(file.verify.mongodb_dev_uri)
+                .filter(|u| !u.trim().is_empty()),
             mongodb_lock_ttl,
             role,
+            connect_timeout,
         })
     }
 }
 
 fn parse_wait(value: &str) -> Result<Duration, String> {
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    humantime::parse_duration(value).map_err(|e| {
-        format!("`{value}` is not a duration ({e}); write for example `60s` or `2min`")
-    })
+    crate::duration::parse(value)
 }
 
 fn read(path: &Path) -> Result<FileConfig, Error> {

@@ -84,28 +84,13 @@ pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
     Ok(directives)
 }
 
-/// Checks a PostgreSQL duration setting such as `5s`, `250ms`, `2min` or `0`.
-pub fn validate_duration(value: &str) -> Result<(), String> {
-    let digits_end = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(digits_end);
-    let units = ["", "us", "ms", "s", "min", "h", "d"];
-    if number.is_empty() || !units.contains(&unit.trim_start()) {
-        return Err(format!(
-            "`{value}` is not a duration: write a whole number with one of the units us, ms, s, min, h, d (for example `5s`; `0` disables the timeout)"
-        ));
-    }
-    Ok(())
-}
-
 fn duration(word: &str, argument: &str) -> Result<String, String> {
     if argument.is_empty() {
         return Err(format!(
             "`-- schemactl:{word}` needs a duration, for example `-- schemactl:{word} 5s`"
         ));
     }
-    validate_duration(argument).map(|()| argument.to_string())
+    crate::duration::parse_server_timeout(argument).map(|_| argument.to_string())
 }
 
 #[cfg(test)]
