@@ -34,6 +34,15 @@ pub enum Error {
     /// The recorded history disagrees with the files.
     #[error("{}", list("the database history does not match the migration files:", .0))]
     HistoryMismatch(Vec<Problem>),
+    /// The history table has rows schemactl cannot trust (NULLs, versions
+    /// recorded twice); nothing was changed.
+    #[error("{}", list(&format!("the history in {table} cannot be trusted as it is; nothing was changed:"), problems))]
+    CorruptHistory {
+        /// The history table.
+        table: String,
+        /// Each bad row and its fix.
+        problems: Vec<String>,
+    },
     /// A command refused to start because doing so would be unsafe; nothing was changed.
     #[error("{0}")]
     Refused(String),
@@ -47,6 +56,18 @@ pub enum Error {
         waited: Duration,
         /// The sessions holding the lock, from `pg_stat_activity`.
         holders: Vec<LockHolder>,
+    },
+    /// The MongoDB migration lock was not free within the wait timeout.
+    #[error("the MongoDB migration lock of database {database} was held by {holder} for longer than {} s; nothing was changed. \
+             Wait for that run and retry, or raise --lock-wait; if it died, the lock frees itself when it expires \
+             (or delete the document {{_id: \"migrate\"}} from {database}.schema_versions_lock)", waited.as_secs_f64())]
+    MongoLockTimeout {
+        /// The database whose lock it is.
+        database: String,
+        /// How long schemactl waited.
+        waited: Duration,
+        /// Who holds it.
+        holder: String,
     },
     /// The database could not be reached or refused the login.
     #[error("cannot connect to {target}: {message}")]
@@ -87,9 +108,11 @@ impl Error {
     /// The process exit code for this error (see [`crate::exit_code`]).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::HistoryMismatch(_) | Error::Refused(_) => exit_code::PROBLEMS_FOUND,
+            Error::HistoryMismatch(_) | Error::Refused(_) | Error::CorruptHistory { .. } => {
+                exit_code::PROBLEMS_FOUND
+            }
             Error::MigrationFailed(_) => exit_code::MIGRATION_FAILED,
-            Error::LockTimeout { .. } => exit_code::LOCK_TIMEOUT,
+            Error::LockTimeout { .. } | Error::MongoLockTimeout { .. } => exit_code::LOCK_TIMEOUT,
             _ => exit_code::ERROR,
         }
     }
@@ -166,24 +189,28 @@ impl fmt::Display for Problem {
                 f,
                 "{} was edited after it was applied (applied sha256 {}, file sha256 {}).\n\
                  Restore the file as it was applied (`git log -p -- {}`) and put the change in a new migration; \
-                 if the edit is only cosmetic, record the new checksum with `schemactl repair --accept-checksum {version}`.",
+                 if the edit is only cosmetic, record the new checksum with `schemactl repair {}`.",
                 path.display(),
                 Checksum::from_recorded(recorded.clone()).short(),
                 Checksum::from_recorded(current.clone()).short(),
-                path.display()
+                path.display(),
+                version_flag("--accept-checksum", *version)
             ),
             Problem::Missing { version, name } => write!(
                 f,
                 "version {version} ({name}) is applied but its file is missing from the migrations directory.\n\
-                 Restore the file; if it was removed on purpose, drop its record with `schemactl repair --forget {version}`."
+                 Restore the file; if it was removed on purpose, drop its record with `schemactl repair {}`.",
+                version_flag("--forget", *version)
             ),
             Problem::Failed { version, name, error } => write!(
                 f,
                 "version {version} ({name}) failed or was interrupted{}.\n\
-                 It ran outside a transaction, so some of its statements may have been applied: check the database, \
-                 complete or undo them by hand, then run `schemactl repair --mark-applied {version}` if it is now complete, \
-                 or `schemactl repair --remove-failed {version}` so that the next `migrate` runs it again.",
-                error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                 Some of its statements may have been applied: check the database (an index built CONCURRENTLY that failed \
+                 stays behind as INVALID: drop it), complete or undo them by hand, then run `schemactl repair {}` if it is now complete, \
+                 or `schemactl repair {}` so that the next `migrate` runs it again.",
+                error.as_deref().map(|e| format!(": {e}")).unwrap_or_default(),
+                version_flag("--mark-applied", *version),
+                version_flag("--remove-failed", *version)
             ),
             Problem::OutOfOrder { version, path, highest_applied } => write!(
                 f,
@@ -196,9 +223,31 @@ impl fmt::Display for Problem {
     }
 }
 
+/// What a failed script left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FailureOutcome {
+    /// Nothing ran: the script could not be used as it is.
+    NotStarted,
+    /// Its transaction was rolled back: nothing of it remains, nothing is recorded.
+    RolledBack,
+    /// It ran outside a transaction: the statements before the failing one
+    /// stay applied, and its history row is marked failed.
+    FailedOutsideTransaction,
+    /// The script ended the transaction the run opened for it, so part of it
+    /// is committed; its history row is marked failed.
+    PartiallyApplied,
+    /// The connection broke while it was being committed: whether it was
+    /// applied is unknown until `status` is run.
+    Unknown,
+}
+
 /// Everything known about a migration that failed while it ran.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MigrationFailure {
+    /// The version.
+    pub version: i64,
     /// `0003_add_orders`.
     pub label: String,
     /// The script that failed.
@@ -206,8 +255,10 @@ pub struct MigrationFailure {
     /// Up or down.
     #[serde(skip)]
     pub direction: Direction,
-    /// Whether it ran in a transaction (and so was rolled back entirely).
+    /// Whether it ran in a transaction.
     pub transactional: bool,
+    /// What of it remains in the database.
+    pub outcome: FailureOutcome,
     /// Where in the file the error points, when PostgreSQL said.
     pub position: Option<TextPosition>,
     /// The line of the file at that position.
@@ -236,10 +287,21 @@ impl fmt::Display for MigrationFailure {
             Direction::Up => "migration",
             Direction::Down => "rollback of",
         };
-        let outcome = if self.transactional {
-            "its transaction was rolled back and nothing of it is recorded as applied"
-        } else {
-            "it ran outside a transaction: statements before the failing one stay applied, and the history marks it failed"
+        let outcome = match self.outcome {
+            FailureOutcome::NotStarted => "nothing of it ran",
+            FailureOutcome::RolledBack => {
+                "its transaction was rolled back and nothing of it is recorded as applied"
+            }
+            FailureOutcome::FailedOutsideTransaction => {
+                "it ran outside a transaction: statements before the failing one stay applied, and the history marks it failed"
+            }
+            FailureOutcome::PartiallyApplied => {
+                "it is PARTIALLY APPLIED: the script ended the transaction schemactl opened for it, so what ran before that point \
+                 (and any statement after it that succeeded) is committed, and the history marks it failed"
+            }
+            FailureOutcome::Unknown => {
+                "the connection broke while it was being committed: run `schemactl status` to see whether it was applied"
+            }
         };
         writeln!(f, "{verb} {} failed; {outcome}", self.label)?;
         let at = self.position.or(self.statement_position);
@@ -276,7 +338,10 @@ impl fmt::Display for MigrationFailure {
                 self.applied_before.join(", ")
             )?;
         }
-        if !self.transactional {
+        if matches!(
+            self.outcome,
+            FailureOutcome::FailedOutsideTransaction | FailureOutcome::PartiallyApplied
+        ) {
             write!(f, "\n{}", recovery_for_failed(self))?;
         }
         Ok(())
@@ -284,16 +349,25 @@ impl fmt::Display for MigrationFailure {
 }
 
 fn recovery_for_failed(failure: &MigrationFailure) -> String {
-    let version = failure
-        .label
-        .split('_')
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches('0');
+    let version = failure.version;
     format!(
-        "to recover: check what the statements before the failing one did, complete or undo them by hand, then run \
-         `schemactl repair --mark-applied {version}` or `schemactl repair --remove-failed {version}`"
+        "to recover: check what the statements before the failing one did, complete or undo them by hand \
+         (an index built CONCURRENTLY that failed stays behind as INVALID: drop it with DROP INDEX CONCURRENTLY; \
+         `schemactl status` lists invalid indexes), then run `schemactl repair {}` if it is now complete, \
+         or `schemactl repair {}` so that the next run applies it again",
+        version_flag("--mark-applied", version),
+        version_flag("--remove-failed", version)
     )
+}
+
+/// `--flag 7`, or `--flag=-7` for a negative version, so that every command
+/// schemactl prints parses as printed.
+pub(crate) fn version_flag(flag: &str, version: i64) -> String {
+    if version < 0 {
+        format!("{flag}={version}")
+    } else {
+        format!("{flag} {version}")
+    }
 }
 
 /// A session that holds the migration lock.

@@ -19,6 +19,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod duration;
 pub mod embedded;
 mod error;
 pub mod exit_code;
@@ -34,7 +35,7 @@ pub mod postgres;
 pub mod redact;
 pub mod schema;
 
-pub use error::{Error, LockHolder, MigrationFailure, Problem};
+pub use error::{Error, FailureOutcome, LockHolder, MigrationFailure, Problem};
 
 /// The version of schemactl, recorded with every applied migration.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

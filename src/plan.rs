@@ -209,7 +209,7 @@ pub fn plan_migrate<'a>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RollbackTarget {
     /// Undo the newest N applied migrations.
-    Steps(usize),
+    Steps(u32),
     /// Undo every applied migration newer than this version.
     To(i64),
 }
@@ -231,7 +231,7 @@ pub fn plan_rollback<'a>(
     let mut newest_first: Vec<&AppliedMigration> = applied.iter().collect();
     newest_first.sort_by_key(|r| std::cmp::Reverse(r.version));
     let chosen: Vec<&AppliedMigration> = match target {
-        RollbackTarget::Steps(n) => newest_first.into_iter().take(n).collect(),
+        RollbackTarget::Steps(n) => newest_first.into_iter().take(n as usize).collect(),
         RollbackTarget::To(version) => newest_first
             .into_iter()
             .take_while(|r| r.version > version)
@@ -302,9 +302,21 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
             continue;
         }
         for statement in statements {
+            let text = statement.text(&script.sql);
+            if crate::migration::statements::changes_lexing(statement.keyword.as_str(), text) {
+                problems.push(SourceProblem {
+                    path: script.path.clone(),
+                    position: Some(statement.position),
+                    message: "this statement changes `standard_conforming_strings`, which changes how PostgreSQL reads the rest of the script, \
+                              so schemactl can no longer be sure where its statements (and its transaction) end; remove it and write \
+                              backslash escapes as E'...' strings, or add `-- schemactl:no-transaction` at the top"
+                        .into(),
+                });
+                continue;
+            }
             if crate::migration::statements::is_transaction_control(
                 statement.keyword.as_str(),
-                statement.text(&script.sql),
+                text,
             ) {
                 problems.push(SourceProblem {
                     path: script.path.clone(),

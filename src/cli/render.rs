@@ -8,6 +8,7 @@ use schemactl::commands::status::StatusReport;
 use schemactl::commands::verify::{Outcome, VerifyReport};
 use schemactl::commands::RunReport;
 use schemactl::plan::State;
+use schemactl::postgres::invalid_indexes::InvalidIndex;
 use std::fmt::Write;
 
 /// The text of a `migrate` or `rollback` report.
@@ -71,6 +72,7 @@ pub fn status(report: &StatusReport) -> String {
     );
     if report.migrations.is_empty() {
         let _ = writeln!(out, "No migrations.");
+        out.push_str(&invalid_indexes(&report.invalid_indexes, "  - "));
         return out;
     }
     let header = [
@@ -148,6 +150,26 @@ pub fn status(report: &StatusReport) -> String {
             let _ = writeln!(out, "  - {}", problem.to_string().replace('\n', "\n    "));
         }
     }
+    if !report.invalid_indexes.is_empty() {
+        let _ = writeln!(out, "\nInvalid indexes:");
+        out.push_str(&invalid_indexes(&report.invalid_indexes, "  - "));
+    }
+    out
+}
+
+/// The indexes left INVALID, each with the statement that drops it.
+fn invalid_indexes(indexes: &[InvalidIndex], bullet: &str) -> String {
+    let mut out = String::new();
+    for index in indexes {
+        let _ = writeln!(
+            out,
+            "{bullet}index {} on {} is INVALID (a CREATE INDEX CONCURRENTLY failed or was interrupted): queries do not use it, \
+             writes still pay for it, and CREATE INDEX IF NOT EXISTS skips it; drop it with `{}` and build it again",
+            index.index,
+            index.table,
+            index.drop_statement()
+        );
+    }
     out
 }
 
@@ -160,10 +182,13 @@ pub fn validate(report: &StatusReport, fail_on_pending: bool) -> (String, bool) 
         .filter(|r| r.state == State::Pending)
         .map(|r| r.version_text.as_str())
         .collect();
-    let ok = report.problems.is_empty() && (!fail_on_pending || pending.is_empty());
+    let ok = report.problems.is_empty()
+        && report.invalid_indexes.is_empty()
+        && (!fail_on_pending || pending.is_empty());
     for problem in &report.problems {
         let _ = writeln!(out, "- {}", problem.to_string().replace('\n', "\n  "));
     }
+    out.push_str(&invalid_indexes(&report.invalid_indexes, "- "));
     if fail_on_pending && !pending.is_empty() {
         let _ = writeln!(
             out,

@@ -55,17 +55,29 @@ pub async fn repair(
         let (kind, detail, done) = match repair {
             Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),
             Repair::MarkApplied(_) if row.success => return refuse("is already marked applied"),
+            Repair::MarkApplied(_) => {
+                let invalid = crate::postgres::invalid_indexes::find(client).await?;
+                if !invalid.is_empty() {
+                    let drops: Vec<String> = invalid.iter().map(|i| i.drop_statement()).collect();
+                    return refuse(&format!(
+                        "cannot be marked applied while the database has INVALID indexes (a CREATE INDEX CONCURRENTLY that failed): {}; \
+                         drop them (`{}`), build them again, then mark it applied",
+                        invalid.iter().map(|i| i.index.as_str()).collect::<Vec<_>>().join(", "),
+                        drops.join(" ")
+                    ));
+                }
+                (
+                    EventKind::RepairMarkedApplied,
+                    format!("marked applied by hand (error was: {})", row.error.as_deref().unwrap_or("none")),
+                    "marked it applied",
+                )
+            }
             Repair::AcceptChecksum(_) if !row.success => return refuse("failed; resolve that first with --remove-failed or --mark-applied"),
             Repair::Forget(_) if file.is_some() => return refuse("still has its file; `--forget` is for migrations whose file was removed on purpose (use `rollback` to undo one)"),
             Repair::RemoveFailed(_) => (
                 EventKind::RepairRemovedFailed,
                 format!("removed failed row (error was: {})", row.error.as_deref().unwrap_or("none")),
                 "removed the failed row; the next `migrate` runs it again",
-            ),
-            Repair::MarkApplied(_) => (
-                EventKind::RepairMarkedApplied,
-                format!("marked applied by hand (error was: {})", row.error.as_deref().unwrap_or("none")),
-                "marked it applied",
             ),
             Repair::AcceptChecksum(_) => {
                 let Some(file) = file else {

@@ -4,6 +4,7 @@
 use super::{load_and_connect, Notice};
 use crate::config::Settings;
 use crate::plan::{self, State, StatusRow};
+use crate::postgres::invalid_indexes::{self, InvalidIndex};
 use crate::{Error, Problem};
 
 /// Every migration with its state, and the problems that would stop `migrate`.
@@ -17,6 +18,9 @@ pub struct StatusReport {
     pub migrations: Vec<StatusRow>,
     /// What would stop `migrate`.
     pub problems: Vec<Problem>,
+    /// Indexes left INVALID by a failed `CREATE INDEX CONCURRENTLY`
+    /// (`validate` fails on them).
+    pub invalid_indexes: Vec<InvalidIndex>,
 }
 
 impl StatusReport {
@@ -36,11 +40,16 @@ pub async fn status(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<StatusReport, Error> {
     let (local, session) = load_and_connect(settings, notify).await?;
-    let applied = settings.history.read(&session.client).await?;
+    let (applied, invalid) = tokio::join!(
+        settings.history.read(&session.client),
+        invalid_indexes::find(&session.client)
+    );
+    let applied = applied?;
     Ok(StatusReport {
         database: session.target,
         history: settings.history.display(),
         migrations: plan::status(&local, &applied),
         problems: plan::problems(&local, &applied, allow_out_of_order),
+        invalid_indexes: invalid?,
     })
 }

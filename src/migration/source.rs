@@ -4,6 +4,7 @@
 //! found is reported together (a CI run shows all of them at once, not one
 //! per push).
 
+use super::dir_entry::{self, EntryKind};
 use super::file_name::{classify, Classified, ParsedName};
 use super::text_position::{LineIndex, TextPosition};
 use super::{directives, Checksum, Direction, Migration, MigrationFile, Script};
@@ -126,6 +127,10 @@ fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
             }
         }
     })?;
+    let root = std::fs::canonicalize(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for entry in entries {
@@ -134,7 +139,32 @@ fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
             source,
         })?;
         let path = entry.path();
-        if path.is_dir() {
+        let kind = dir_entry::classify(&root, &path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let named_like_a_migration = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| matches!(classify(name), Classified::Migration(_)));
+        if kind == EntryKind::Directory {
+            if named_like_a_migration {
+                problems.push(SourceProblem {
+                    path,
+                    position: None,
+                    message: "is a directory named like a migration; migrations are files: move its content into a file of that name, or rename the directory".into(),
+                });
+            }
+            continue;
+        }
+        if let Some(refusal) = kind.refusal() {
+            if named_like_a_migration {
+                problems.push(SourceProblem {
+                    path,
+                    position: None,
+                    message: refusal,
+                });
+            }
             continue;
         }
         let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
@@ -236,6 +266,13 @@ pub fn read_script(path: &Path) -> Result<Script, SourceProblem> {
             ));
         }
     };
+    if let Some(nul) = sql.find('\0') {
+        let position = LineIndex::new(&sql).position(&sql, nul);
+        return Err(problem(
+            Some(position),
+            "the file contains a NUL byte, which PostgreSQL cannot receive in SQL text; remove it (write binary data as a bytea literal such as '\\x00')".into(),
+        ));
+    }
     if sql.trim().is_empty() {
         return Err(problem(
             None,

@@ -60,8 +60,52 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
     for (i, token) in tokens.iter().enumerate() {
         splitter.push(token, next_significant(&tokens[i + 1..]));
     }
-    splitter.finish(sql.len());
+    splitter.finish();
     Ok(splitter.statements)
+}
+
+/// Turns the tokenizer's (line, character column) positions into byte
+/// offsets. Tokens come in order, so it only ever walks forward: the whole
+/// script is walked once, however long its lines are.
+struct Cursor<'a> {
+    sql: &'a str,
+    index: &'a LineIndex,
+    line: usize,
+    column: usize,
+    offset: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(sql: &'a str, index: &'a LineIndex) -> Self {
+        Self {
+            sql,
+            index,
+            line: 1,
+            column: 1,
+            offset: 0,
+        }
+    }
+
+    fn offset(&mut self, line: usize, column: usize) -> usize {
+        if line < self.line || (line == self.line && column < self.column) {
+            // Never expected; stay correct anyway.
+            return self.index.offset(self.sql, line, column);
+        }
+        if line > self.line {
+            self.line = line;
+            self.column = 1;
+            self.offset = self.index.offset(self.sql, line, 1);
+        }
+        let rest = &self.sql[self.offset..];
+        let steps = column - self.column;
+        let advance = rest
+            .char_indices()
+            .nth(steps)
+            .map_or(rest.len(), |(i, _)| i);
+        self.offset += advance;
+        self.column = column;
+        self.offset
+    }
 }
 
 fn next_significant(tokens: &[TokenWithSpan]) -> Option<&Token> {
@@ -72,8 +116,7 @@ fn next_significant(tokens: &[TokenWithSpan]) -> Option<&Token> {
 }
 
 struct Splitter<'a> {
-    sql: &'a str,
-    index: &'a LineIndex,
+    cursor: Cursor<'a>,
     statements: Vec<Statement>,
     current: Option<(usize, TextPosition, String)>,
     last_end: usize,
@@ -85,8 +128,7 @@ struct Splitter<'a> {
 impl<'a> Splitter<'a> {
     fn new(sql: &'a str, index: &'a LineIndex) -> Self {
         Self {
-            sql,
-            index,
+            cursor: Cursor::new(sql, index),
             statements: Vec::new(),
             current: None,
             last_end: 0,
@@ -96,8 +138,8 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn offset(&self, line: u64, column: u64) -> usize {
-        self.index.offset(self.sql, line as usize, column as usize)
+    fn offset(&mut self, line: u64, column: u64) -> usize {
+        self.cursor.offset(line as usize, column as usize)
     }
 
     fn push(&mut self, token: &TokenWithSpan, next: Option<&Token>) {
@@ -106,7 +148,7 @@ impl<'a> Splitter<'a> {
         }
         let start = token.span.start;
         if token.token == Token::SemiColon && self.parens == 0 && self.atomic_blocks == 0 {
-            self.finish(self.offset(start.line, start.column));
+            self.finish();
             return;
         }
         if self.current.is_none() {
@@ -115,7 +157,11 @@ impl<'a> Splitter<'a> {
                 Token::Word(word) => word.value.to_ascii_uppercase(),
                 _ => String::new(),
             };
-            self.current = Some((offset, self.index.position(self.sql, offset), keyword));
+            let position = TextPosition {
+                line: start.line as usize,
+                column: start.column as usize,
+            };
+            self.current = Some((offset, position, keyword));
         }
         self.track_nesting(&token.token, next);
         self.last_end = self.offset(token.span.end.line, token.span.end.column);
@@ -141,7 +187,7 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn finish(&mut self, _end: usize) {
+    fn finish(&mut self) {
         if let Some((start, position, keyword)) = self.current.take() {
             self.statements.push(Statement {
                 start,
@@ -154,19 +200,36 @@ impl<'a> Splitter<'a> {
 }
 
 /// Whether a statement (by its first keyword and text) opens or ends a
-/// transaction: `BEGIN`, `START TRANSACTION`, `COMMIT`, `END`, `ABORT`, or a
-/// `ROLLBACK` that is not `ROLLBACK TO SAVEPOINT`.
+/// transaction: `BEGIN`, `START TRANSACTION`, `COMMIT` (also `COMMIT
+/// PREPARED`), `END`, `ABORT`, `PREPARE TRANSACTION`, or a `ROLLBACK` that is
+/// not `ROLLBACK TO SAVEPOINT`.
 pub fn is_transaction_control(keyword: &str, text: &str) -> bool {
+    let second_word_is = |word: &str| {
+        text.split_whitespace()
+            .nth(1)
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
     match keyword {
         "BEGIN" | "COMMIT" | "END" | "ABORT" => true,
-        "START" => text
-            .split_whitespace()
-            .nth(1)
-            .is_some_and(|w| w.eq_ignore_ascii_case("TRANSACTION")),
+        "START" => second_word_is("TRANSACTION"),
+        "PREPARE" => second_word_is("TRANSACTION"),
         "ROLLBACK" => !text
             .split_whitespace()
             .any(|w| w.eq_ignore_ascii_case("TO")),
         _ => false,
+    }
+}
+
+/// Whether a statement changes how PostgreSQL reads the text that follows
+/// it (`standard_conforming_strings` decides whether a backslash escapes a
+/// quote), so that schemactl's split of the rest of the script may no longer
+/// be the server's.
+pub fn changes_lexing(keyword: &str, text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let mentions = lower.contains("standard_conforming_strings");
+    match keyword {
+        "SET" | "RESET" | "ALTER" => mentions && !lower.starts_with("alter table"),
+        _ => mentions && lower.contains("set_config"),
     }
 }
 
@@ -214,9 +277,52 @@ mod tests {
     }
 
     #[test]
+    fn knows_every_statement_that_ends_a_transaction() {
+        for (keyword, text) in [
+            ("COMMIT", "COMMIT"),
+            ("END", "END"),
+            ("ABORT", "ABORT"),
+            ("PREPARE", "PREPARE TRANSACTION 'x'"),
+            ("COMMIT", "COMMIT PREPARED 'x'"),
+            ("ROLLBACK", "ROLLBACK PREPARED 'x'"),
+            ("START", "START TRANSACTION"),
+        ] {
+            assert!(is_transaction_control(keyword, text), "{text}");
+        }
+        assert!(!is_transaction_control("PREPARE", "PREPARE q AS SELECT 1"));
+        assert!(!is_transaction_control(
+            "ROLLBACK",
+            "ROLLBACK TO SAVEPOINT s"
+        ));
+        assert!(changes_lexing(
+            "SET",
+            "SET standard_conforming_strings = off"
+        ));
+        assert!(changes_lexing(
+            "SELECT",
+            "SELECT set_config('standard_conforming_strings', 'off', false)"
+        ));
+        assert!(!changes_lexing("SET", "SET search_path = app"));
+    }
+
+    #[test]
     fn reports_where_an_unterminated_string_starts() {
         let error = split("SELECT 1;\nSELECT 'oops;\n").unwrap_err();
         assert_eq!(error.position.line, 2);
+    }
+
+    #[test]
+    fn a_long_single_line_splits_in_linear_time() {
+        // 20,000 statements on one line (about 600 KB): the positions must
+        // be right at the far end of it. (The speed is measured by
+        // `cargo xtask bench`, not here.)
+        let sql = "INSERT INTO t VALUES ('é', 1);".repeat(20_000);
+        let statements = split(&sql).unwrap();
+        assert_eq!(statements.len(), 20_000);
+        let last = statements.last().unwrap();
+        assert_eq!(last.text(&sql), "INSERT INTO t VALUES ('é', 1)");
+        assert_eq!(last.position.column, 19_999 * 30 + 1);
+        assert_eq!(last.start, 19_999 * 31);
     }
 
     #[test]

@@ -16,13 +16,13 @@
 //! pass until someone looks (`schemactl repair`).
 
 use super::describe;
-use super::history_table::{HistoryWriter, NewEvent, NewRow};
+use super::history_table::{HistoryWriter, NewEvent, NewRow, RUN_TOKEN_SETTING};
 use crate::history::EventKind;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{char_to_byte, LineIndex, TextPosition};
 use crate::migration::{Direction, Migration, Script, Statement};
-use crate::MigrationFailure;
-use futures_util::future::{join_all, BoxFuture, FutureExt};
+use crate::{FailureOutcome, MigrationFailure};
+use futures_util::future::{BoxFuture, FutureExt};
 use std::time::Instant;
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
@@ -47,19 +47,128 @@ impl Default for ExecutionSettings {
 }
 
 impl ExecutionSettings {
-    fn for_script<'a>(&'a self, script: &'a Script) -> (&'a str, &'a str) {
+    /// The timeouts `script` runs with, in whole milliseconds: the values
+    /// were checked when the settings and the directives were read.
+    fn for_script(&self, script: &Script) -> (u64, u64) {
+        let millis = |value: &str| crate::duration::parse_server_timeout(value).unwrap_or(0);
         (
-            script
-                .directives
-                .lock_timeout
-                .as_deref()
-                .unwrap_or(&self.lock_timeout),
-            script
-                .directives
-                .statement_timeout
-                .as_deref()
-                .unwrap_or(&self.statement_timeout),
+            millis(
+                script
+                    .directives
+                    .lock_timeout
+                    .as_deref()
+                    .unwrap_or(&self.lock_timeout),
+            ),
+            millis(
+                script
+                    .directives
+                    .statement_timeout
+                    .as_deref()
+                    .unwrap_or(&self.statement_timeout),
+            ),
         )
+    }
+
+    /// The setup of a transactional script: a clean session, the
+    /// transaction, its timeouts and the run's token.
+    fn transaction_setup(&self, script: &Script, token: &str) -> String {
+        let (lock_timeout, statement_timeout) = self.for_script(script);
+        format!(
+            "{SESSION_RESET}; BEGIN; SET LOCAL lock_timeout = {lock_timeout}; \
+             SET LOCAL statement_timeout = {statement_timeout}; SET LOCAL {RUN_TOKEN_SETTING} = '{token}'"
+        )
+    }
+
+    /// The setup of a `no-transaction` script: a clean session and its timeouts.
+    fn session_setup(&self, script: &Script) -> String {
+        let (lock_timeout, statement_timeout) = self.for_script(script);
+        format!(
+            "{SESSION_RESET}; SET lock_timeout = {lock_timeout}; SET statement_timeout = {statement_timeout}"
+        )
+    }
+}
+
+/// What runs before every script, so that nothing a script set leaks into
+/// the next: the session user (a `SET SESSION AUTHORIZATION`), every setting
+/// (`RESET ALL`), and the role, which `RESET ALL` leaves alone (`RESET ROLE`
+/// returns to the role the session started with, `--role`'s).
+const SESSION_RESET: &str = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; RESET ROLE";
+
+/// Sent after the history write and before `COMMIT`: it succeeds in an
+/// open transaction or outside any, and fails with 25P02 in an aborted one.
+const PROBE: &str = "SAVEPOINT schemactl_probe";
+
+/// A token that only this run's transaction knows.
+fn run_token() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// Sends `steps` in order, each once the ones before it are on their way,
+/// and stops sending at the first failure already known when its turn
+/// comes. Returns every step with its result (`None`: not sent).
+async fn send_in_order(
+    steps: Vec<(Stage, Pending<'_>)>,
+) -> Vec<(Stage, Option<Result<(), tokio_postgres::Error>>)> {
+    use std::task::Poll;
+    enum Step<'a> {
+        Done(Result<(), tokio_postgres::Error>),
+        Waiting(Pending<'a>),
+        Skipped,
+    }
+    let mut sent = Vec::with_capacity(steps.len());
+    let mut stopped = false;
+    for (stage, mut step) in steps {
+        if stopped {
+            sent.push((stage, Step::Skipped));
+            continue;
+        }
+        // The first poll of a driver call encodes and queues its message
+        // (or fails on the client without sending anything).
+        let first = futures_util::future::poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(result) => {
+                stopped = result.is_err();
+                sent.push((stage, Step::Done(result)));
+            }
+            Poll::Pending => sent.push((stage, Step::Waiting(step))),
+        }
+    }
+    let mut results = Vec::with_capacity(sent.len());
+    for (stage, state) in sent {
+        let result = match state {
+            Step::Done(result) => Some(result),
+            Step::Waiting(step) => Some(step.await),
+            Step::Skipped => None,
+        };
+        results.push((stage, result));
+    }
+    results
+}
+
+/// Where the run's transaction stood when a script failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TransactionState {
+    /// Still open (aborted or not): `ROLLBACK` undoes everything.
+    Open,
+    /// Gone before the failure: the script ended it.
+    EndedByScript,
+    /// The connection did not say.
+    Unknown,
+}
+
+impl TransactionState {
+    fn from_probe(result: &Result<(), tokio_postgres::Error>) -> Self {
+        use tokio_postgres::error::SqlState;
+        match result {
+            Ok(()) => TransactionState::Open,
+            Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                TransactionState::Open
+            }
+            Err(e) if e.code() == Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION) => {
+                TransactionState::EndedByScript
+            }
+            Err(_) => TransactionState::Unknown,
+        }
     }
 }
 
@@ -116,13 +225,20 @@ pub async fn apply(
         return Ok(ms);
     }
     let applied_row = row(None, true, None);
-    run.in_transaction(
-        started,
-        vec![history
-            .insert_with_event(client, &applied_row, EventKind::Applied, None)
-            .boxed()],
-    )
-    .await?;
+    let token = run_token();
+    let record = history
+        .insert_with_event(client, &applied_row, EventKind::Applied, None, &token)
+        .boxed();
+    if let Err(failure) = run.in_transaction(started, &token, record).await {
+        if failure.outcome == FailureOutcome::PartiallyApplied {
+            // What the script committed stays: record it as failed, so that
+            // `migrate` stops until someone has looked.
+            let message = failure.message.clone();
+            let failed_row = row(Some(elapsed_ms(started)), false, Some(&message));
+            let _ = history.insert(client, &failed_row).await;
+        }
+        return Err(failure);
+    }
     Ok(elapsed_ms(started))
 }
 
@@ -171,11 +287,20 @@ pub async fn revert(
         return Ok(ms);
     }
     let rolled_back = run.event(EventKind::RolledBack, None, None);
-    run.in_transaction(
-        started,
-        vec![history.delete_with_event(client, &rolled_back).boxed()],
-    )
-    .await?;
+    let token = run_token();
+    let record = history
+        .delete_with_event(client, &rolled_back, &token)
+        .boxed();
+    if let Err(failure) = run.in_transaction(started, &token, record).await {
+        if failure.outcome == FailureOutcome::PartiallyApplied {
+            let message = format!("rollback partially applied: {}", failure.message);
+            let ms = elapsed_ms(started);
+            let _ = history
+                .finish(client, migration.version, false, ms, Some(&message))
+                .await;
+        }
+        return Err(failure);
+    }
     Ok(elapsed_ms(started))
 }
 
@@ -221,17 +346,24 @@ impl<'a> Run<'a> {
     }
 
     /// The script and `record` in one pipelined transaction.
+    ///
+    /// The messages are sent in order, each as soon as the one before it is
+    /// on its way, and sending stops at the first failure that is already
+    /// known (a statement the client could not send, say): `COMMIT` is only
+    /// ever sent behind a complete script. `record` is guarded by `token`, so
+    /// it fails unless the transaction the run opened is still the current
+    /// one; a `SAVEPOINT` probe before `COMMIT` then tells a rolled-back
+    /// transaction (the probe fails with 25P02) from one the script ended by
+    /// itself (the probe runs outside any transaction and succeeds).
     async fn in_transaction(
         &self,
         started: Instant,
-        record: Vec<Pending<'_>>,
+        token: &str,
+        record: Pending<'_>,
     ) -> Result<(), Box<MigrationFailure>> {
         let script = self.script();
         let statements = self.statements()?;
-        let (lock_timeout, statement_timeout) = self.settings.for_script(script);
-        let setup = format!(
-            "RESET ALL; BEGIN; SET LOCAL lock_timeout = '{lock_timeout}'; SET LOCAL statement_timeout = '{statement_timeout}'"
-        );
+        let setup = self.settings.transaction_setup(script, token);
         let mut steps: Vec<(Stage, Pending<'_>)> = Vec::with_capacity(statements.len() + 4);
         steps.push((Stage::Setup, self.client.batch_execute(&setup).boxed()));
         for (index, statement) in statements.iter().enumerate() {
@@ -242,19 +374,43 @@ impl<'a> Run<'a> {
                     .boxed(),
             ));
         }
-        steps.extend(record.into_iter().map(|step| (Stage::Record, step)));
+        steps.push((Stage::Record, record));
+        steps.push((Stage::Probe, self.client.batch_execute(PROBE).boxed()));
         steps.push((Stage::Commit, self.client.batch_execute("COMMIT").boxed()));
-        let (stages, futures): (Vec<Stage>, Vec<Pending<'_>>) = steps.into_iter().unzip();
-        let results = join_all(futures).await;
-        let Some((stage, error)) = stages
-            .into_iter()
-            .zip(results)
-            .find_map(|(stage, result)| result.err().map(|error| (stage, error)))
-        else {
+        let results = send_in_order(steps).await;
+        let first_failure = results
+            .iter()
+            .position(|(_, result)| matches!(result, Some(Err(_))));
+        let Some(failed_at) = first_failure else {
             return Ok(());
         };
+        let probe = match results
+            .iter()
+            .find(|(stage, _)| matches!(stage, Stage::Probe))
+        {
+            Some((_, Some(result))) => TransactionState::from_probe(result),
+            // The probe was never sent: ask now (COMMIT was not sent either).
+            _ => TransactionState::from_probe(&self.client.batch_execute(PROBE).await),
+        };
         let _ = self.client.batch_execute("ROLLBACK").await;
-        let failure = Failure { stage, error };
+        let mut results = results;
+        let (stage, result) = results.swap_remove(failed_at);
+        let Some(Err(error)) = result else {
+            unreachable!("failed_at points at a failed step")
+        };
+        let connection_lost =
+            error.is_closed() || (matches!(stage, Stage::Commit) && error.as_db_error().is_none());
+        let outcome = match probe {
+            _ if connection_lost => FailureOutcome::Unknown,
+            TransactionState::Open => FailureOutcome::RolledBack,
+            TransactionState::EndedByScript => FailureOutcome::PartiallyApplied,
+            TransactionState::Unknown => FailureOutcome::Unknown,
+        };
+        let failure = Failure {
+            stage,
+            error,
+            outcome,
+        };
         self.log_failure(started, &failure).await;
         Err(self.failure(failure))
     }
@@ -263,8 +419,7 @@ impl<'a> Run<'a> {
     async fn outside_transaction(&self, started: Instant) -> Result<(), Box<MigrationFailure>> {
         let script = self.script();
         let statements = self.statements()?;
-        let (lock_timeout, statement_timeout) = self.settings.for_script(script);
-        let setup = format!("RESET ALL; SET lock_timeout = '{lock_timeout}'; SET statement_timeout = '{statement_timeout}'");
+        let setup = self.settings.session_setup(script);
         let mut result = self
             .client
             .batch_execute(&setup)
@@ -272,6 +427,7 @@ impl<'a> Run<'a> {
             .map_err(|error| Failure {
                 stage: Stage::Setup,
                 error,
+                outcome: FailureOutcome::FailedOutsideTransaction,
             });
         if result.is_ok() {
             for (index, statement) in statements.iter().enumerate() {
@@ -279,12 +435,13 @@ impl<'a> Run<'a> {
                     result = Err(Failure {
                         stage: Stage::Statement(index),
                         error,
+                        outcome: FailureOutcome::FailedOutsideTransaction,
                     });
                     break;
                 }
             }
         }
-        let _ = self.client.batch_execute("RESET ALL").await;
+        let _ = self.client.batch_execute(SESSION_RESET).await;
         let Err(failure) = result else {
             return Ok(());
         };
@@ -325,6 +482,11 @@ impl<'a> Run<'a> {
                 Err(self.failure(Failure {
                     stage: Stage::Record,
                     error,
+                    outcome: if self.script().directives.no_transaction {
+                        FailureOutcome::FailedOutsideTransaction
+                    } else {
+                        FailureOutcome::RolledBack
+                    },
                 }))
             }
         }
@@ -339,10 +501,12 @@ impl<'a> Run<'a> {
     fn unrunnable(&self, problem: SourceProblem) -> Box<MigrationFailure> {
         let script = self.script();
         Box::new(MigrationFailure {
+            version: self.migration.version,
             label: self.migration.label(),
             path: script.path.clone(),
             direction: self.direction,
             transactional: !script.directives.no_transaction,
+            outcome: FailureOutcome::NotStarted,
             position: problem.position,
             source_line: None,
             statement: String::new(),
@@ -382,16 +546,26 @@ impl<'a> Run<'a> {
             _ => db.and_then(|d| d.where_()).map(str::to_string),
         };
         let mut message = describe(&failure.error);
-        if db.is_none() && matches!(failure.stage, Stage::Commit | Stage::Record) {
+        let token_lost = matches!(failure.stage, Stage::Record)
+            && failure.error.code() == Some(&tokio_postgres::error::SqlState::DIVISION_BY_ZERO);
+        if token_lost {
+            message = "the script ended the transaction schemactl opened for it (a COMMIT, END or PREPARE TRANSACTION that was not recognised as one, \
+                       for example because the script changes how later text is read), or reset schemactl's settings (RESET ALL)"
+                .to_string();
+        }
+        let outcome = failure.outcome;
+        if outcome == FailureOutcome::Unknown {
             message.push_str(
                 " (the connection failed while the migration was being committed: run `schemactl status` to see whether it was applied)",
             );
         }
         Box::new(MigrationFailure {
+            version: self.migration.version,
             label: self.migration.label(),
             path: script.path.clone(),
             direction: self.direction,
             transactional: !script.directives.no_transaction,
+            outcome,
             position,
             source_line: position.map(|p| index.line_text(&script.sql, p.line).to_string()),
             statement: statement.map_or_else(
@@ -415,6 +589,7 @@ enum Stage {
     Setup,
     Statement(usize),
     Record,
+    Probe,
     Commit,
 }
 
@@ -424,15 +599,17 @@ impl Stage {
             Stage::Setup => "(starting the transaction and setting the timeouts)",
             Stage::Statement(_) => "(a statement)",
             Stage::Record => "(recording the migration in the history)",
+            Stage::Probe => "(checking the transaction before COMMIT)",
             Stage::Commit => "COMMIT (deferred constraints and triggers run here)",
         }
     }
 }
 
-/// Why a script stopped.
+/// Why a script stopped, and what of it remains.
 struct Failure {
     stage: Stage,
     error: tokio_postgres::Error,
+    outcome: FailureOutcome,
 }
 
 fn elapsed_ms(started: Instant) -> i64 {

@@ -18,6 +18,22 @@ use tokio_postgres::{Client, Statement};
 /// address as the server sees it.
 const ACTOR: &str = "current_user || '@' || coalesce(host(inet_client_addr()), 'local')";
 
+/// The name of the setting a transactional run sets with `SET LOCAL` when
+/// it opens its transaction, to a token of its own.
+pub const RUN_TOKEN_SETTING: &str = "schemactl.run_token";
+
+/// An integer expression that is 0 while the run's token (parameter
+/// `$param`) is still set in the current transaction, and fails with
+/// `division_by_zero` (SQLSTATE 22012) otherwise: the script ended the
+/// transaction the run opened, or reset the run's settings. No `CASE`: a
+/// generic plan of a prepared statement may evaluate a `CASE` branch that
+/// is not taken, so the guard is plain arithmetic, right in every plan.
+fn token_guard(param: usize) -> String {
+    format!(
+        "(1 / coalesce(current_setting('{RUN_TOKEN_SETTING}', true) = ${param}, false)::int - 1)"
+    )
+}
+
 /// Milliseconds since the transaction began: the duration of a migration
 /// whose history row is written in its own transaction, measured by the
 /// server (the row is sent in the same pipeline as the migration).
@@ -149,46 +165,145 @@ impl HistoryTable {
     }
 
     /// Every recorded migration, by version; empty when the table does not exist.
+    ///
+    /// Nothing is taken on trust: a table of the right name whose columns
+    /// have other types is "not a schemactl history table"; NULLs where a
+    /// value is needed and versions recorded twice are named, row by row,
+    /// with the fix ([`Error::CorruptHistory`]).
     pub async fn read(&self, client: &Client) -> Result<Vec<AppliedMigration>, Error> {
         if !self.exists(client).await? {
             return Ok(Vec::new());
         }
-        let sql = format!(
+        let shape_sql = "SELECT a.attrelid = to_regclass($1), a.attname::text, format_type(a.atttypid, a.atttypmod) \
+                         FROM pg_attribute a WHERE a.attrelid IN (to_regclass($1), to_regclass($2)) \
+                         AND a.attnum > 0 AND NOT a.attisdropped";
+        let rows_sql = format!(
             "SELECT version, name, checksum, down_checksum, applied_at, applied_by, execution_ms, success, \
                     baselined, schemactl_version, error
              FROM {} ORDER BY version",
             self.qualified()
         );
-        let rows = client.query_typed(&sql, &[]).await.map_err(|e| {
-            if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) {
-                Error::Config {
-                    path: "history table".into(),
-                    message: format!(
-                        "{} exists but is not a schemactl history table ({}); choose another name with --history-table",
-                        self.display(),
-                        describe(&e)
-                    ),
+        let (table, events) = (self.qualified(), self.qualified_events());
+        let shape_params = [
+            (&table as &(dyn ToSql + Sync), Type::TEXT),
+            (&events as &(dyn ToSql + Sync), Type::TEXT),
+        ];
+        let (shape, rows) = tokio::join!(
+            client.query_typed(shape_sql, &shape_params),
+            client.query_typed(&rows_sql, &[]),
+        );
+        let shape = shape.map_err(|e| database(&format!("cannot read {}", self.display()), &e))?;
+        self.check_shape(&shape)?;
+        let rows = rows.map_err(|e| database(&format!("cannot read {}", self.display()), &e))?;
+        let mut problems = Vec::new();
+        let mut applied: Vec<AppliedMigration> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match history_row(row) {
+                Ok(migration) => {
+                    if let Some(previous) =
+                        applied.last().filter(|p| p.version == migration.version)
+                    {
+                        problems.push(format!(
+                            "version {} is recorded more than once ({} and {}): delete the extra rows by hand \
+                             (`SELECT ctid, * FROM {table} WHERE version = {}`, then `DELETE FROM {table} WHERE ctid = '<ctid>'`) \
+                             and give the table its primary key back (`ALTER TABLE {table} ADD PRIMARY KEY (version)`)",
+                            migration.version, previous.name, migration.name, migration.version
+                        ));
+                        continue;
+                    }
+                    applied.push(migration);
                 }
-            } else {
-                database(&format!("cannot read {}", self.display()), &e)
+                Err(problem) => problems.push(problem),
             }
-        })?;
-        Ok(rows
-            .iter()
-            .map(|row| AppliedMigration {
-                version: row.get(0),
-                name: row.get(1),
-                checksum: Checksum::from_recorded(row.get::<_, String>(2)),
-                down_checksum: row.get::<_, Option<String>>(3).map(Checksum::from_recorded),
-                applied_at: row.get(4),
-                applied_by: row.get(5),
-                execution_ms: row.get(6),
-                success: row.get(7),
-                baselined: row.get(8),
-                schemactl_version: row.get(9),
-                error: row.get(10),
-            })
-            .collect())
+        }
+        if !problems.is_empty() {
+            problems.dedup();
+            return Err(Error::CorruptHistory {
+                table: self.display(),
+                problems,
+            });
+        }
+        Ok(applied)
+    }
+
+    /// Checks that the history tables have the columns and types schemactl
+    /// reads and writes (extra columns are allowed).
+    fn check_shape(&self, columns: &[tokio_postgres::Row]) -> Result<(), Error> {
+        const TEXT: &[&str] = &["text", "character varying"];
+        const EXPECTED: &[(&str, &[&str])] = &[
+            ("version", &["bigint"]),
+            ("name", TEXT),
+            ("checksum", TEXT),
+            ("down_checksum", TEXT),
+            ("applied_at", &["timestamp with time zone"]),
+            ("applied_by", TEXT),
+            ("execution_ms", &["bigint"]),
+            ("success", &["boolean"]),
+            ("baselined", &["boolean"]),
+            ("schemactl_version", TEXT),
+            ("error", TEXT),
+        ];
+        const EXPECTED_EVENTS: &[(&str, &[&str])] = &[
+            ("event", TEXT),
+            ("version", &["bigint"]),
+            ("name", TEXT),
+            ("checksum", TEXT),
+            ("actor", TEXT),
+            ("schemactl_version", TEXT),
+            ("execution_ms", &["bigint"]),
+            ("detail", TEXT),
+        ];
+        let mut main = Vec::new();
+        let mut events = Vec::new();
+        for row in columns {
+            let (Ok(Some(is_main)), Ok(Some(name)), Ok(Some(kind))) = (
+                row.try_get::<_, Option<bool>>(0),
+                row.try_get::<_, Option<String>>(1),
+                row.try_get::<_, Option<String>>(2),
+            ) else {
+                continue;
+            };
+            if is_main {
+                main.push((name, kind));
+            } else {
+                events.push((name, kind));
+            }
+        }
+        let mut wrong = Vec::new();
+        let mut check =
+            |table: String, found: &[(String, String)], expected: &[(&str, &[&str])]| {
+                for (column, types) in expected {
+                    match found.iter().find(|(name, _)| name == column) {
+                        None => wrong.push(format!("{table} has no column `{column}`")),
+                        Some((_, kind)) if !types.iter().any(|t| kind.starts_with(t)) => wrong
+                            .push(format!(
+                                "column `{column}` of {table} is {kind}, where schemactl needs {}",
+                                types[0]
+                            )),
+                        Some(_) => {}
+                    }
+                }
+            };
+        check(self.display(), &main, EXPECTED);
+        if !events.is_empty() {
+            check(
+                format!("{}.{}", self.schema, self.events),
+                &events,
+                EXPECTED_EVENTS,
+            );
+        }
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Config {
+            path: "history table".into(),
+            message: format!(
+                "{} exists but is not a schemactl history table ({}); nothing was read or written. \
+                 Point schemactl at its own table with --history-table (or --history-schema), or rename this one",
+                self.display(),
+                wrong.join("; ")
+            ),
+        })
     }
 
     /// Prepares the statements a run writes the history with.
@@ -209,15 +324,22 @@ impl HistoryTable {
              VALUES ($1, $2, $3, $4, {ACTOR}, $5, coalesce($6, {ELAPSED}), $7)"
         );
         // The row and its event in one statement: the hot path of `migrate`.
+        // It commits only inside the transaction the run opened (the guard).
+        let guarded_insert_sql = format!(
+            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
+             VALUES ($1::bigint + {guard}, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
+            guard = token_guard(12)
+        );
         let insert_with_event_sql = format!(
-            "WITH new_row AS ({insert_sql} RETURNING version, name, checksum, execution_ms)
+            "WITH new_row AS ({guarded_insert_sql} RETURNING version, name, checksum, execution_ms)
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              SELECT $10, version, name, checksum, {ACTOR}, $8, execution_ms, $11 FROM new_row"
         );
         let delete_with_event_sql = format!(
-            "WITH gone AS (DELETE FROM {versions} WHERE version = $1 RETURNING version, name)
+            "WITH gone AS (DELETE FROM {versions} WHERE version = $1::bigint + {guard} RETURNING version, name)
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
-             SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone"
+             SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone",
+            guard = token_guard(7)
         );
         let (insert, finish, delete, event, accept_checksum, insert_with_event, delete_with_event) = tokio::try_join!(
             prepare(insert_sql),
@@ -300,19 +422,22 @@ impl HistoryWriter {
         self.execute_row(client, &self.insert, row, &[]).await
     }
 
-    /// Inserts a history row and its event in one statement.
+    /// Inserts a history row and its event in one statement, which fails
+    /// unless it runs in the transaction that set `token` (see
+    /// [`RUN_TOKEN_SETTING`]).
     pub async fn insert_with_event(
         &self,
         client: &Client,
         row: &NewRow<'_>,
         kind: EventKind,
         detail: Option<&str>,
+        token: &str,
     ) -> Result<(), tokio_postgres::Error> {
         self.execute_row(
             client,
             &self.insert_with_event,
             row,
-            &[&kind.as_str(), &detail],
+            &[&kind.as_str(), &detail, &token],
         )
         .await
     }
@@ -342,20 +467,23 @@ impl HistoryWriter {
         client.execute(statement, &params).await.map(drop)
     }
 
-    /// Deletes a history row and appends its event in one statement.
+    /// Deletes a history row and appends its event in one statement, which
+    /// fails unless it runs in the transaction that set `token`.
     pub async fn delete_with_event(
         &self,
         client: &Client,
         event: &NewEvent<'_>,
+        token: &str,
     ) -> Result<(), tokio_postgres::Error> {
         let checksum = event.checksum.map(Checksum::as_str);
-        let params: [&(dyn ToSql + Sync); 6] = [
+        let params: [&(dyn ToSql + Sync); 7] = [
             &event.version,
             &event.kind.as_str(),
             &checksum,
             &crate::VERSION,
             &event.execution_ms,
             &event.detail,
+            &token,
         ];
         client
             .execute(&self.delete_with_event, &params)
@@ -419,6 +547,46 @@ impl HistoryWriter {
         ];
         client.execute(&self.event, &params).await.map(drop)
     }
+}
+
+/// One history row, every value checked.
+fn history_row(row: &tokio_postgres::Row) -> Result<AppliedMigration, String> {
+    let version: Option<i64> = row.try_get(0).map_err(|e| e.to_string())?;
+    let Some(version) = version else {
+        return Err("a row has no version (NULL): delete it by hand (`DELETE FROM <history table> WHERE version IS NULL`)".into());
+    };
+    let field = |column: &str| -> String {
+        format!(
+            "version {version} has no {column} (NULL): set it by hand, or drop the row with `schemactl repair {}` and record the migration again",
+            crate::error::version_flag("--forget", version)
+        )
+    };
+    macro_rules! required {
+        ($index:expr, $column:expr, $type:ty) => {
+            row.try_get::<_, Option<$type>>($index)
+                .map_err(|e| format!("version {version}: column {}: {e}", $column))?
+                .ok_or_else(|| field($column))?
+        };
+    }
+    macro_rules! optional {
+        ($index:expr, $column:expr, $type:ty) => {
+            row.try_get::<_, Option<$type>>($index)
+                .map_err(|e| format!("version {version}: column {}: {e}", $column))?
+        };
+    }
+    Ok(AppliedMigration {
+        version,
+        name: required!(1, "name", String),
+        checksum: Checksum::from_recorded(required!(2, "checksum", String)),
+        down_checksum: optional!(3, "down_checksum", String).map(Checksum::from_recorded),
+        applied_at: required!(4, "applied_at", time::OffsetDateTime),
+        applied_by: optional!(5, "applied_by", String).unwrap_or_default(),
+        execution_ms: optional!(6, "execution_ms", i64).unwrap_or_default(),
+        success: required!(7, "success", bool),
+        baselined: optional!(8, "baselined", bool).unwrap_or_default(),
+        schemactl_version: optional!(9, "schemactl_version", String).unwrap_or_default(),
+        error: optional!(10, "error", String),
+    })
 }
 
 pub(crate) fn database(context: &str, error: &tokio_postgres::Error) -> Error {

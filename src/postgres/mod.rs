@@ -7,6 +7,7 @@ pub mod connection;
 mod db_error;
 pub mod executor;
 pub mod history_table;
+pub mod invalid_indexes;
 pub mod scratch;
 pub mod tls;
 

@@ -125,7 +125,8 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
         ),
         // indexes that do not back a constraint
         format!(
-            "SELECT 'index', quote_ident(n.nspname) || '.' || quote_ident(ic.relname), pg_get_indexdef(i.indexrelid)
+            "SELECT 'index', quote_ident(n.nspname) || '.' || quote_ident(ic.relname),
+                    pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' -- INVALID: a failed CREATE INDEX CONCURRENTLY' END
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
              JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE {USER_NAMESPACE} AND {} AND {}
