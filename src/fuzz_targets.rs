@@ -79,7 +79,9 @@ pub fn lint_sql(up: &str, down: &str) {
         up: script("0001_fuzz.up.sql", up),
         down: Some(script("0001_fuzz.down.sql", down)),
     };
-    for finding in lint::lint(std::slice::from_ref(&migration), &LintOptions::default()) {
+    for finding in lint::lint(std::slice::from_ref(&migration), &LintOptions::default())
+        .expect("the linter does not fail on one migration")
+    {
         let text = if finding.path.ends_with("0001_fuzz.up.sql") {
             up
         } else {
@@ -98,5 +100,60 @@ pub fn spec_json(text: &str) {
     lint::mongo_schema::lint_file(text, &mut out);
     for (_, offset, _, _) in out {
         assert!(offset.is_none_or(|o| o <= text.len()));
+    }
+}
+
+/// A password written into a connection string in every syntax schemactl
+/// accepts (URL userinfo, URL `password=` parameter, libpq `key=value` with
+/// and without blanks and quotes, MongoDB URI): it appears neither in the
+/// target that is shown nor in the error for a string that cannot be used.
+/// `password` is at least 8 characters of no other use in the string.
+pub fn connection_secret(password: &str, host: &str) {
+    use crate::mongo::connection::MongoTarget;
+    use crate::postgres::DatabaseTarget;
+    let url_encoded: String = url::form_urlencoded::byte_serialize(password.as_bytes()).collect();
+    let kv_quoted = password.replace('\\', "\\\\").replace('\'', "\\'");
+    let forms = [
+        format!("postgres://app:{url_encoded}@{host}:5432/app"),
+        format!("postgres://app:{password}@{host}:5432/app"),
+        format!("postgresql://app@{host}/app?password={url_encoded}&sslmode=disable"),
+        format!("host={host} user=app password='{kv_quoted}' dbname=app"),
+        format!("host={host} user=app password = '{kv_quoted}' dbname=app"),
+        format!("host = {host} password ='{kv_quoted}' user=app"),
+        format!("host={host} password={kv_quoted} user=app"),
+    ];
+    let leaks = |shown: &str| {
+        shown.contains(password) || (url_encoded.len() >= 8 && shown.contains(&url_encoded))
+    };
+    for form in &forms {
+        match DatabaseTarget::parse(form) {
+            Ok(target) => {
+                assert!(
+                    !leaks(target.display()),
+                    "{form:?} shown as {}",
+                    target.display()
+                );
+                let other = target.with_database("other");
+                assert!(
+                    !leaks(other.display()),
+                    "{form:?} shown as {}",
+                    other.display()
+                );
+            }
+            Err(error) => assert!(!leaks(&error.to_string()), "{form:?}: {error}"),
+        }
+    }
+    for form in [
+        format!("mongodb://app:{url_encoded}@{host}:27017/app"),
+        format!("mongodb://app:{password}@{host}:27017/app?tls=true"),
+    ] {
+        match MongoTarget::parse(&form) {
+            Ok(target) => assert!(
+                !leaks(target.display()),
+                "{form:?} shown as {}",
+                target.display()
+            ),
+            Err(error) => assert!(!leaks(&error.to_string()), "{form:?}: {error}"),
+        }
     }
 }

@@ -124,6 +124,14 @@ proptest! {
     }
 
     #[test]
+    fn connection_secrets(
+        password in prop_oneof!["Pw[ -~]{6,24}", "Pw[^\\x00]{6,16}"],
+        host in prop_oneof![Just("db.internal".to_string()), Just("127.0.0.1".to_string()), "[a-z]{1,6}"],
+    ) {
+        fuzz_targets::connection_secret(&password, &host);
+    }
+
+    #[test]
     fn validator_specs(text in json()) {
         fuzz_targets::spec_json(&text);
     }

@@ -82,7 +82,10 @@ pub async fn drift(
 
 /// Compares two databases.
 pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport, Error> {
-    let (a, b) = (DatabaseTarget::parse(a)?, DatabaseTarget::parse(b)?);
+    let (a, b) = (
+        DatabaseTarget::parse(a)?.with_connect_timeout(settings.connect_timeout),
+        DatabaseTarget::parse(b)?.with_connect_timeout(settings.connect_timeout),
+    );
     let excluded = history_tables(settings);
     let (client_a, client_b) = (a.connect().await?, b.connect().await?);
     let expected = catalog::snapshot(&client_a, &excluded).await?;

@@ -64,7 +64,7 @@ pub async fn connect(
             notify(Notice::Info(m))
         })?,
     };
-    let mut target = DatabaseTarget::parse(&url)?;
+    let mut target = DatabaseTarget::parse(&url)?.with_connect_timeout(settings.connect_timeout);
     if let Some(role) = &settings.role {
         target = target.with_role(role);
     }
@@ -84,10 +84,15 @@ pub async fn dev_target(
 ) -> Result<DatabaseTarget, Error> {
     let url = match &settings.dev_url {
         Some(url) => {
-            if settings.database_url.as_deref() == Some(url.as_str()) {
-                return Err(Error::Refused(
-                    "--dev-url is the same as DATABASE_URL; verify and diff never touch the database being migrated: give a development server".into(),
-                ));
+            let dev = DatabaseTarget::parse(url)?;
+            let deploy = settings.database_url.as_deref().map(DatabaseTarget::parse);
+            if let Some(Ok(deploy)) = deploy {
+                if dev.same_database(&deploy) {
+                    return Err(Error::Refused(format!(
+                        "--dev-url names the database being migrated ({}); verify and diff never touch it: give a development server",
+                        deploy.display()
+                    )));
+                }
             }
             url.clone()
         }
@@ -95,7 +100,7 @@ pub async fn dev_target(
             notify(Notice::Info(m))
         })?,
     };
-    DatabaseTarget::parse(&url)
+    Ok(DatabaseTarget::parse(&url)?.with_connect_timeout(settings.connect_timeout))
 }
 
 /// Reads the migrations directory while the connection is being opened

@@ -56,7 +56,7 @@ impl Cluster {
             check_reachable(root, user)?;
         }
         let password_file = root.join("initdb-password");
-        std::fs::write(&password_file, password).map_err(|e| io(&password_file, e))?;
+        write_private(&password_file, password)?;
         give_to(cluster.user, root).map_err(|e| io(root, e))?;
         let output = cluster
             .command("initdb")
@@ -263,10 +263,22 @@ fn check(what: &str, output: std::io::Result<Output>) -> Result<(), Error> {
     )))
 }
 
+/// Writes a secret to a file that is 0600 from the moment it exists: never
+/// readable by other local users, not even for an instant.
 fn write_private(path: &Path, content: &str) -> Result<(), Error> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, content).map_err(|e| io(path, e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(path, e))
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(path, e)),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| io(path, e))?;
+    file.write_all(content.as_bytes()).map_err(|e| io(path, e))
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {

@@ -3,7 +3,6 @@
 //! with a password that never appears in what is printed.
 
 use super::{describe, tls};
-use crate::redact::redact;
 use crate::Error;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -26,6 +25,19 @@ pub enum SslMode {
     VerifyFull,
 }
 
+impl SslMode {
+    /// libpq's name of the mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
 impl FromStr for SslMode {
     type Err = String;
 
@@ -45,11 +57,16 @@ impl FromStr for SslMode {
     }
 }
 
+/// How long connecting may take by default, the TLS and startup handshake
+/// included: a port where something else listens must not hang a deploy.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A parsed connection string.
 #[derive(Debug, Clone)]
 pub struct DatabaseTarget {
     config: tokio_postgres::Config,
     ssl_mode: SslMode,
+    ssl_mode_given: bool,
     root_cert: Option<PathBuf>,
     display: String,
 }
@@ -59,26 +76,32 @@ impl DatabaseTarget {
     /// the driver understands, `sslmode` takes `verify-ca` and `verify-full`,
     /// and `sslrootcert` names the CA file.
     pub fn parse(connection_string: &str) -> Result<Self, Error> {
-        let display = redact(connection_string);
         // A string that does not parse is not echoed: without its structure,
         // a password in it cannot be told from the rest and redacted.
-        let invalid = |message: String| Error::Config {
+        let invalid = |message: String| {
+            Error::Config {
             path: PathBuf::from("database URL"),
-            message: format!("the connection string cannot be used ({message})"),
+            message: format!("the connection string cannot be used ({message}; it is not shown, as it may hold a password)"),
+        }
         };
         let (driver_string, ssl_mode, root_cert) =
             extract_tls_options(connection_string).map_err(&invalid)?;
         let config = tokio_postgres::Config::from_str(&driver_string).map_err(|e| {
             invalid(format!(
-                "{e}; expected postgres://user:password@host:port/database"
+                "{}; expected postgres://user:password@host:port/database or host=… user=… dbname=…",
+                scrub(&e.to_string(), None, connection_string)
             ))
         })?;
         if config.get_hosts().is_empty() {
             return Err(invalid("no host given".into()));
         }
+        let ssl_mode_given = ssl_mode.is_some();
+        let ssl_mode = ssl_mode.unwrap_or(SslMode::Prefer);
+        let display = describe_target(&config, ssl_mode_given.then_some(ssl_mode));
         Ok(Self {
             config,
-            ssl_mode: ssl_mode.unwrap_or(SslMode::Prefer),
+            ssl_mode,
+            ssl_mode_given,
             root_cert,
             display,
         })
@@ -98,14 +121,27 @@ impl DatabaseTarget {
     pub fn with_database(&self, database: &str) -> Self {
         let mut other = self.clone();
         other.config.dbname(database);
-        other.display = match url::Url::parse(&self.display) {
-            Ok(mut url) if url.has_host() => {
-                url.set_path(&format!("/{database}"));
-                url.to_string()
-            }
-            _ => format!("{} (database {database})", self.display),
-        };
+        other.display =
+            describe_target(&other.config, self.ssl_mode_given.then_some(self.ssl_mode));
         other
+    }
+
+    /// The same target with a connection timeout (TCP, TLS and the startup
+    /// handshake together), unless the connection string set `connect_timeout`.
+    pub fn with_connect_timeout(&self, timeout: Duration) -> Self {
+        let mut other = self.clone();
+        if other.config.get_connect_timeout().is_none() {
+            other.config.connect_timeout(timeout);
+        }
+        other
+    }
+
+    /// Whether two targets name the same server and database (user and
+    /// password aside).
+    pub fn same_database(&self, other: &DatabaseTarget) -> bool {
+        self.config.get_hosts() == other.config.get_hosts()
+            && self.config.get_ports() == other.config.get_ports()
+            && self.config.get_dbname() == other.config.get_dbname()
     }
 
     /// Every session runs as `role` (`SET ROLE` for the whole session, also
@@ -128,16 +164,36 @@ impl DatabaseTarget {
 
     /// Opens a connection. The connection task runs on the current Tokio runtime.
     pub async fn connect(&self) -> Result<Client, Error> {
+        let timeout = self
+            .config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        match tokio::time::timeout(timeout, self.connect_untimed()).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Connect {
+                target: self.display.clone(),
+                message: format!(
+                    "no PostgreSQL handshake within {} (is it a PostgreSQL server on that host and port? check them and any firewall; \
+                     raise the limit with --connect-timeout or connect_timeout in the connection string)",
+                    humantime::format_duration(timeout)
+                ),
+            }),
+        }
+    }
+
+    async fn connect_untimed(&self) -> Result<Client, Error> {
         let mut config = self.config.clone();
         if config.get_application_name().is_none() {
             config.application_name("schemactl");
         }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
-        }
         let failed = |e: tokio_postgres::Error| Error::Connect {
             target: self.display.clone(),
-            message: explain_connect_error(&describe(&e), self.ssl_mode),
+            message: scrub(
+                &explain_connect_error(&describe(&e), self.ssl_mode),
+                self.config.get_password(),
+                "",
+            ),
         };
         // A killed schemactl must not leave its statement (and the migration
         // lock) running on the server: PostgreSQL 14+ checks the client every
@@ -202,7 +258,7 @@ fn explain_connect_error(message: &str, ssl_mode: SslMode) -> String {
     {
         "the host name does not resolve: check the host in the URL"
     } else if message.contains("timed out") {
-        "the server did not answer in 10 s: check the host, the port and any firewall"
+        "the server did not answer in time: check the host, the port and any firewall, or raise --connect-timeout"
     } else {
         ""
     };
@@ -245,13 +301,121 @@ fn extract_tls_options(connection_string: &str) -> Result<TlsOptions, String> {
         return Ok((url.to_string(), ssl_mode, root_cert));
     }
     let mut kept = Vec::new();
-    for part in connection_string.split_whitespace() {
-        match part.split_once('=') {
-            Some((key, value)) if take(key.trim(), value.trim_matches('\''))? => {}
-            _ => kept.push(part),
+    for (key, value) in key_value_pairs(connection_string)? {
+        if !take(&key, &value)? {
+            kept.push(format!(
+                "{key}='{}'",
+                value.replace('\\', "\\\\").replace('\'', "\\'")
+            ));
         }
     }
     Ok((kept.join(" "), ssl_mode, root_cert))
+}
+
+/// The pairs of a libpq `key=value` string, with libpq's rules: blanks
+/// around `=` are allowed, a value may be single-quoted, and a backslash
+/// escapes the next character.
+fn key_value_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return Ok(pairs);
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != '=') {
+            key.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.next() != Some('=') {
+            return Err(format!("`{key}` is not followed by `=`"));
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Err(format!("the value of `{key}` has no closing quote")),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        pairs.push((key, value));
+    }
+}
+
+/// What is shown for a target: built from the parsed configuration (user,
+/// hosts, ports, database, sslmode), never from the string the user gave,
+/// so a password cannot reach the output whatever syntax it was written in.
+fn describe_target(config: &tokio_postgres::Config, ssl_mode: Option<SslMode>) -> String {
+    use tokio_postgres::config::Host;
+    let mut out = String::from("postgres://");
+    if let Some(user) = config.get_user() {
+        out.push_str(&url_part(user));
+        if config.get_password().is_some() {
+            out.push_str(":***");
+        }
+        out.push('@');
+    }
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let name = match host {
+                Host::Tcp(name) if name.contains(':') => format!("[{name}]"),
+                Host::Tcp(name) => url_part(name),
+                Host::Unix(path) => url_part(&path.display().to_string()),
+            };
+            match ports.get(i).or(ports.first()) {
+                Some(port) => format!("{name}:{port}"),
+                None => name,
+            }
+        })
+        .collect();
+    out.push_str(&hosts.join(","));
+    if let Some(db) = config.get_dbname() {
+        out.push('/');
+        out.push_str(&url_part(db));
+    }
+    if let Some(mode) = ssl_mode {
+        out.push_str("?sslmode=");
+        out.push_str(mode.as_str());
+    }
+    out
+}
+
+fn url_part(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// Removes `password` (and the raw connection string) from a driver's
+/// message: a second line of defence behind [`describe_target`].
+fn scrub(message: &str, password: Option<&[u8]>, connection_string: &str) -> String {
+    let mut out = message.to_string();
+    if !connection_string.is_empty() {
+        out = out.replace(connection_string, "<connection string>");
+    }
+    if let Some(password) = password.and_then(|p| std::str::from_utf8(p).ok()) {
+        if !password.is_empty() {
+            out = out.replace(password, "***");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
