@@ -133,16 +133,24 @@ pub fn lint_dir(dir: &Path, options: &LintOptions) -> (Vec<Finding>, Vec<(PathBu
     (findings, sources)
 }
 
+/// Collects the regular `*.json` files below `dir` (links only inside the
+/// top directory `root`; FIFOs and devices are never opened).
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    collect_below(&root, dir, out, 0);
+}
+
+fn collect_below(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    use crate::migration::dir_entry::{classify, EntryKind};
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
+        match classify(root, &path) {
+            Ok(EntryKind::Directory) if depth < 8 => collect_below(root, &path, out, depth + 1),
+            Ok(EntryKind::File) if path.extension().is_some_and(|e| e == "json") => out.push(path),
+            _ => {}
         }
     }
 }

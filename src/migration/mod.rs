@@ -7,6 +7,7 @@
 //! without its up, unparseable names, non-UTF-8 or empty files).
 
 pub mod checksum;
+pub mod dir_entry;
 pub mod directives;
 pub mod file_name;
 pub mod source;

@@ -64,7 +64,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<CollectionSpec>, Error> {
     };
     let mut specs = Vec::new();
     let mut problems = Vec::new();
-    for database in databases.flatten().filter(|e| e.path().is_dir()) {
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let kind = |path: &Path| crate::migration::dir_entry::classify(&root, path).ok();
+    use crate::migration::dir_entry::EntryKind;
+    for database in databases
+        .flatten()
+        .filter(|e| kind(&e.path()) == Some(EntryKind::Directory))
+    {
         let Ok(files) = std::fs::read_dir(database.path()) else {
             continue;
         };
@@ -72,6 +78,18 @@ pub fn load_dir(dir: &Path) -> Result<Vec<CollectionSpec>, Error> {
             let path = file.path();
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
+            }
+            match kind(&path) {
+                Some(EntryKind::File) => {}
+                Some(EntryKind::Directory) | None => continue,
+                Some(other) => {
+                    problems.push(SourceProblem {
+                        message: other.refusal().unwrap_or_default(),
+                        path,
+                        position: None,
+                    });
+                    continue;
+                }
             }
             match read(&path) {
                 Ok(spec) => specs.push(spec),
