@@ -64,7 +64,7 @@ pub async fn connect(settings: &Settings) -> Result<Option<(MongoTarget, Client)
         return Ok(None);
     };
     let target = MongoTarget::parse(uri)?;
-    let client = target.connect().await?;
+    let client = target.connect_within(settings.connect_timeout).await?;
     Ok(Some((target, client)))
 }
 
@@ -76,10 +76,33 @@ fn by_database(specs: &[CollectionSpec]) -> BTreeMap<&str, Vec<&CollectionSpec>>
     map
 }
 
+/// A command of a spec the server rejected: the file, the part of it
+/// (JSON pointer) and the server's message.
+fn rejected(path: &std::path::Path, step: &live::Step, error: &mongodb::error::Error) -> Error {
+    Error::Database {
+        context: match step.spec_path {
+            "" => format!(
+                "{}: the server rejected `{}`",
+                path.display(),
+                step.description
+            ),
+            at => format!(
+                "{} (at {at}): the server rejected `{}`",
+                path.display(),
+                step.description
+            ),
+        },
+        message: format!(
+            "{}; fix that part of the file (`schemactl lint` checks what it can without a server)",
+            live::server_message(error)
+        ),
+    }
+}
+
 fn mongo_error(context: String) -> impl Fn(mongodb::error::Error) -> Error {
     move |e| Error::Database {
         context: context.clone(),
-        message: e.to_string(),
+        message: live::server_message(&e),
     }
 }
 
@@ -224,11 +247,7 @@ async fn migrate_database(
                 database
                     .run_command(live::to_document(&step.command)?)
                     .await
-                    .map_err(mongo_error(format!(
-                        "{}: {} failed",
-                        plan.spec.label(),
-                        step.description
-                    )))?;
+                    .map_err(|e| rejected(&plan.spec.path, step, &e))?;
             }
             change.execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
             let previous = plan.live.as_ref();
@@ -457,6 +476,7 @@ pub async fn rollback(
             Some(previous) => live::plan(&record.collection, live.as_ref(), previous),
             None if options.allow_destructive => vec![Step {
                 description: format!("drop collection {} (it did not exist before)", record.collection),
+                spec_path: "",
                 command: serde_json::json!({ "drop": record.collection }),
                 destructive: true,
             }],
@@ -537,25 +557,45 @@ pub struct CollectionVerification {
 /// Verifies each spec's change on a scratch database: establish the recorded
 /// spec (or nothing), apply the file, check the server has exactly the file's
 /// spec, roll back, check the server is back to where it was.
+///
+/// Scratch databases are created and dropped on `dev` only, the server of
+/// `--mongodb-dev-uri`; the deploy target, when given, is only read (the
+/// recorded spec each collection is rolled back to). A scratch database
+/// that cannot be dropped is reported, with the command that drops it.
 pub async fn verify(
     settings: &Settings,
-    client: &Client,
+    dev: &Client,
+    deployed: Option<&Client>,
 ) -> Result<Vec<CollectionVerification>, Error> {
     let specs = spec::load_dir(&settings.schemas_dir)?;
     let mut out = Vec::new();
     for spec in &specs {
-        let recorded = history::latest(&client.database(&spec.database), &spec.collection)
-            .await?
-            .map(|r| r.spec);
+        let recorded = match deployed {
+            Some(client) => history::latest(&client.database(&spec.database), &spec.collection)
+                .await?
+                .map(|r| r.spec),
+            None => None,
+        };
         let scratch_name: String =
             format!("schemactl_verify_{}_{}", std::process::id(), spec.database)
                 .chars()
                 .take(60)
                 .collect();
-        let scratch = client.database(&scratch_name);
+        let scratch = dev.database(&scratch_name);
         let result = round_trip(&scratch, spec, recorded.as_ref()).await;
-        let _ = scratch.drop().await;
-        let problem = result?;
+        let dropped = scratch.drop().await;
+        let mut problem = result?;
+        if let Err(e) = dropped {
+            let note = format!(
+                "the scratch database {scratch_name} could not be dropped ({}); drop it by hand: \
+                 mongosh --eval 'db.getSiblingDB(\"{scratch_name}\").dropDatabase()'",
+                scrub_error(&e, settings)
+            );
+            problem = Some(match problem {
+                Some(found) => format!("{found}; {note}"),
+                None => note,
+            });
+        }
         out.push(CollectionVerification {
             collection: spec.label(),
             ok: problem.is_none(),
@@ -563,6 +603,44 @@ pub async fn verify(
         });
     }
     Ok(out)
+}
+
+/// The development server MongoDB `verify` creates scratch databases on:
+/// `--mongodb-dev-uri` (or `[verify] mongodb_dev_uri`), never the deploy
+/// target. `None` when neither MongoDB URI is configured.
+pub async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
+    let Some(uri) = &settings.mongodb_dev_uri else {
+        if settings.mongodb_uri.is_some() {
+            return Err(Error::Refused(
+                "MongoDB verify creates and drops scratch databases, so it runs on a development server only, never on MONGODB_URI: \
+                 give one with --mongodb-dev-uri (or `[verify] mongodb_dev_uri` in schemactl.toml)"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let dev = MongoTarget::parse(uri)?;
+    if let Some(deploy) = &settings.mongodb_uri {
+        let deploy = MongoTarget::parse(deploy)?;
+        if dev.same_servers(&deploy) {
+            return Err(Error::Refused(format!(
+                "--mongodb-dev-uri names the deploy target ({}); verify never creates scratch databases there: give a development server",
+                deploy.display()
+            )));
+        }
+    }
+    Ok(Some(dev.connect_within(settings.connect_timeout).await?))
+}
+
+fn scrub_error(error: &mongodb::error::Error, settings: &Settings) -> String {
+    let mut message = error.to_string();
+    for uri in [&settings.mongodb_uri, &settings.mongodb_dev_uri]
+        .into_iter()
+        .flatten()
+    {
+        message = crate::mongo::connection::scrub(&message, uri);
+    }
+    message
 }
 
 async fn round_trip(
@@ -575,10 +653,7 @@ async fn round_trip(
             scratch
                 .run_command(live::to_document(&step.command)?)
                 .await
-                .map_err(|e| Error::Database {
-                    context: step.description.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| rejected(&spec.path, &step, &e))?;
         }
         Ok::<(), Error>(())
     };
@@ -608,6 +683,7 @@ async fn round_trip(
         Some(before) => live::plan(&spec.collection, Some(&applied), before),
         None => vec![Step {
             description: "drop".into(),
+            spec_path: "",
             command: serde_json::json!({ "drop": spec.collection }),
             destructive: true,
         }],

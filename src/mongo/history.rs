@@ -204,41 +204,98 @@ pub async fn acquire(
             Err(e) if is_duplicate(&e) => {}
             Err(e) => return Err(failed("cannot take the MongoDB migration lock")(e)),
         }
-        let taken_over = locks
-            .find_one_and_update(
-                doc! { "_id": "migrate", "expires_at": { "$lt": DateTime::now() } },
-                doc! { "$set": { "owner": &owner, "acquired_at": DateTime::now(), "expires_at": expires } },
-            )
-            .await
-            .map_err(failed("cannot take the MongoDB migration lock"))?;
-        if taken_over.is_some() {
-            return Ok(Lock { owner });
-        }
-        let holder = locks
+        let current = locks
             .find_one(doc! { "_id": "migrate" })
             .await
-            .map_err(failed("cannot read the MongoDB migration lock"))?
-            .map(|d| {
-                format!(
-                    "{} (expires {})",
-                    d.get_str("owner").unwrap_or("?"),
-                    d.get_datetime("expires_at")
-                        .map(|t| t.try_to_rfc3339_string().unwrap_or_default())
-                        .unwrap_or_default()
-                )
-            })
-            .unwrap_or_else(|| "nobody (released just now)".into());
+            .map_err(failed("cannot read the MongoDB migration lock"))?;
+        let Some(current) = current else {
+            continue; // released just now: try again at once
+        };
+        let state = LockState::of(&current, ttl);
+        if state.expired {
+            // Compare and swap: take it over only if it is still the
+            // document just read (another run may have been faster).
+            let taken_over = locks
+                .find_one_and_replace(current.clone(), attempt.clone())
+                .await
+                .map_err(failed("cannot take the MongoDB migration lock"))?;
+            if taken_over.is_some() {
+                if state.malformed {
+                    on_wait(&format!(
+                        "took over a MongoDB lock document of unexpected shape ({}), older than the lock TTL",
+                        state.holder
+                    ));
+                }
+                return Ok(Lock { owner });
+            }
+            continue;
+        }
         if !told {
-            on_wait(&holder);
+            on_wait(&state.holder);
             told = true;
         }
         if std::time::Instant::now() >= deadline {
-            return Err(Error::Refused(format!(
-                "the MongoDB migration lock of database {} is held by {holder}; nothing was changed. Wait for that run, or if it died, the lock frees itself when it expires (or delete the document {{_id: \"migrate\"}} from {LOCK})",
-                database.name()
-            )));
+            return Err(Error::MongoLockTimeout {
+                database: database.name().to_string(),
+                waited: wait,
+                holder: state.holder,
+            });
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What a lock document says about its holder.
+struct LockState {
+    /// Who holds it, for messages.
+    holder: String,
+    /// Whether it may be taken over.
+    expired: bool,
+    /// Whether it is not the shape schemactl writes.
+    malformed: bool,
+}
+
+impl LockState {
+    /// A lock expires at its `expires_at`. A document of another shape (no
+    /// date there) expires `ttl` after its `acquired_at`, or at once when it
+    /// has no date at all: nothing says its owner is alive.
+    fn of(lock: &Document, ttl: Duration) -> Self {
+        let now = DateTime::now().timestamp_millis();
+        let owner = match lock.get("owner") {
+            Some(mongodb::bson::Bson::String(owner)) => owner.clone(),
+            Some(other) => format!("an owner of unexpected type ({other})"),
+            None => "no named owner".into(),
+        };
+        let expires = lock
+            .get_datetime("expires_at")
+            .ok()
+            .map(|t| t.timestamp_millis());
+        let acquired = lock
+            .get_datetime("acquired_at")
+            .ok()
+            .map(|t| t.timestamp_millis());
+        let (expiry, malformed) = match (expires, acquired) {
+            (Some(expires), _) => (Some(expires), false),
+            (None, Some(acquired)) => (Some(acquired + ttl.as_millis() as i64), true),
+            (None, None) => (None, true),
+        };
+        let when = expiry
+            .map(|ms| {
+                DateTime::from_millis(ms)
+                    .try_to_rfc3339_string()
+                    .unwrap_or_default()
+            })
+            .unwrap_or_else(|| "never (no expires_at or acquired_at date)".into());
+        let shape = if malformed {
+            ", a lock document of unexpected shape"
+        } else {
+            ""
+        };
+        Self {
+            holder: format!("{owner} (expires {when}{shape})"),
+            expired: expiry.is_none_or(|ms| ms < now),
+            malformed,
+        }
     }
 }
 

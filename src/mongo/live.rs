@@ -125,10 +125,46 @@ pub fn matches(live: &Value, spec: &Value) -> bool {
 pub struct Step {
     /// What it does, for people.
     pub description: String,
+    /// The part of the spec file it comes from, as a JSON pointer
+    /// (`/validator`, `/indexes`), for errors the server gives.
+    pub spec_path: &'static str,
     /// The command document, as JSON.
     pub command: Value,
     /// Whether it drops something (an index).
     pub destructive: bool,
+}
+
+/// The server's own words for a failed command: its code name, code and
+/// message, never the driver's dump of the raw reply.
+pub fn server_message(error: &mongodb::error::Error) -> String {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match &*error.kind {
+        ErrorKind::Command(command) => format!(
+            "{} (code {}): {}",
+            command.code_name, command.code, command.message
+        ),
+        ErrorKind::Write(WriteFailure::WriteError(write)) => {
+            format!("code {}: {}", write.code, write.message)
+        }
+        ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => {
+            format!(
+                "{} (code {}): {}",
+                concern.code_name, concern.code, concern.message
+            )
+        }
+        _ => {
+            let text = error.to_string();
+            // Some replies are only available as raw BSON, which the driver
+            // prints as hex: keep the words, not the bytes.
+            match text.find("RawDocumentBuf") {
+                Some(at) => format!(
+                    "{} (the server's reply is not shown: it was raw BSON)",
+                    text[..at].trim_end_matches([' ', ':', '{', ','])
+                ),
+                None => text,
+            }
+        }
+    }
 }
 
 /// The commands that turn `live` (None: the collection does not exist) into `spec`.
@@ -149,6 +185,7 @@ pub fn plan(collection: &str, live: Option<&Value>, spec: &Value) -> Vec<Step> {
             options(&mut command);
             steps.push(Step {
                 description: format!("create collection {collection} with its validator"),
+                spec_path: "/validator",
                 command: Value::Object(command),
                 destructive: false,
             });
@@ -169,6 +206,7 @@ pub fn plan(collection: &str, live: Option<&Value>, spec: &Value) -> Vec<Step> {
                     description: format!(
                         "collMod {collection}: validator, validationLevel, validationAction"
                     ),
+                    spec_path: "/validator",
                     command: Value::Object(command),
                     destructive: false,
                 });
@@ -210,6 +248,7 @@ pub fn plan(collection: &str, live: Option<&Value>, spec: &Value) -> Vec<Step> {
         let names: Vec<String> = to_create.iter().map(name).collect();
         steps.push(Step {
             description: format!("create index(es) {} on {collection}", names.join(", ")),
+            spec_path: "/indexes",
             command: serde_json::json!({ "createIndexes": collection, "indexes": to_create }),
             destructive: false,
         });
@@ -220,6 +259,7 @@ pub fn plan(collection: &str, live: Option<&Value>, spec: &Value) -> Vec<Step> {
 fn drop_index(collection: &str, name: &str, why: &str) -> Step {
     Step {
         description: format!("drop index {name} of {collection} ({why})"),
+        spec_path: "/indexes",
         command: serde_json::json!({ "dropIndexes": collection, "index": name }),
         destructive: true,
     }
