@@ -6,7 +6,10 @@ mod cli;
 use clap::Parser;
 
 fn main() {
-    let opt = cli::opt::Opt::parse();
+    let opt = match cli::opt::Opt::try_parse() {
+        Ok(opt) => opt,
+        Err(error) => exit_on_usage_error(error),
+    };
     let json = cli::wants_json(&opt);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -14,7 +17,9 @@ fn main() {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let error =
+                schemactl::Error::InvalidArgument(format!("cannot start the async runtime: {e}"));
+            cli::report_error(&error, json);
             std::process::exit(schemactl::exit_code::ERROR);
         }
     };
@@ -26,4 +31,54 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Help and version go to stdout with exit 0; a usage error (which names
+/// the flag) exits 2, as one JSON document when `--format json` was on the
+/// command line.
+fn exit_on_usage_error(error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) || !asked_for_json()
+    {
+        let code = if error.use_stderr() {
+            schemactl::exit_code::ERROR
+        } else {
+            schemactl::exit_code::OK
+        };
+        let rendered = error.render().to_string();
+        if error.use_stderr() {
+            cli::output::stderr(&rendered);
+        } else {
+            cli::output::stdout(&rendered);
+        }
+        std::process::exit(code);
+    }
+    let message = error.render().to_string();
+    let message = message
+        .trim()
+        .trim_start_matches("error: ")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let document = cli::error_json(
+        &message,
+        schemactl::exit_code::ERROR,
+        serde_json::Value::Null,
+    );
+    cli::output::stdout_line(&serde_json::to_string_pretty(&document).unwrap_or_default());
+    std::process::exit(schemactl::exit_code::ERROR);
+}
+
+/// Whether the raw arguments ask for JSON (`--format json` or `--format=json`).
+fn asked_for_json() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .any(|pair| pair[0] == "--format" && (pair[1] == "json" || pair[1] == "sarif"))
+        || args
+            .iter()
+            .any(|a| a == "--format=json" || a == "--format=sarif")
 }

@@ -2,6 +2,7 @@
 //! reports, and maps errors to exit codes.
 
 pub mod opt;
+pub mod output;
 mod render;
 
 use anyhow::Context;
@@ -28,6 +29,8 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         column_order: global.column_order,
         mongodb_uri: global.mongodb_uri,
         role: global.role,
+        connect_timeout: global.connect_timeout,
+        mongodb_dev_uri: global.mongodb_dev_uri,
     };
     let settings = Settings::resolve(overrides)?;
     let terminal = std::io::stderr().is_terminal();
@@ -150,7 +153,7 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
                 commands::status::status(&settings, allow_out_of_order, &mut notify).await?;
             let (text, ok) = render::validate(&report, fail_on_pending);
             match format {
-                Format::Text => print!("{text}"),
+                Format::Text => output::stdout(&text),
                 Format::Json => print_json(&serde_json::json!({ "ok": ok, "report": report })),
             }
             Ok(if ok {
@@ -163,6 +166,7 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             version,
             from_refinery,
             refinery_table,
+            format,
         } => {
             use commands::baseline::BaselineSource;
             let source = match (version, from_refinery) {
@@ -173,12 +177,14 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
                 },
             };
             let report = commands::baseline::baseline(&settings, &source, &mut notify).await?;
-            println!(
-                "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.",
-                report.executed.len(),
-                report.database,
-                report.current_version.unwrap_or_default()
-            );
+            emit(format, &report, || {
+                format!(
+                    "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.\n",
+                    report.executed.len(),
+                    report.database,
+                    report.current_version.unwrap_or_default()
+                )
+            });
             Ok(exit_code::OK)
         }
         Command::Repair {
@@ -186,6 +192,7 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             mark_applied,
             accept_checksum,
             forget,
+            format,
         } => {
             use commands::repair::Repair;
             let repair = match (remove_failed, mark_applied, accept_checksum, forget) {
@@ -200,7 +207,11 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
                 }
             };
             let done = commands::repair::repair(&settings, repair, &mut notify).await?;
-            println!("Repaired {done}.");
+            emit(
+                format,
+                &serde_json::json!({ "repaired": done.to_string() }),
+                || format!("Repaired {done}.\n"),
+            );
             Ok(exit_code::OK)
         }
         Command::Lint {
@@ -221,7 +232,7 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
                 LintFormat::Sarif => lint::report::sarif::render(findings) + "\n",
                 LintFormat::Github => lint::report::github::render(findings),
             };
-            print!("{text}");
+            output::stdout(&text);
             let errors = outcome.count(lint::Severity::Error);
             let warnings = outcome.count(lint::Severity::Warning);
             let fail =
@@ -250,8 +261,14 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let mongo = match commands::mongo::connect(&settings).await? {
-                Some((_, client)) => Some(commands::mongo::verify(&settings, &client).await?),
+            let mongo = match commands::mongo::connect_dev(&settings).await? {
+                Some(dev) => {
+                    let deployed = commands::mongo::connect(&settings).await?;
+                    Some(
+                        commands::mongo::verify(&settings, &dev, deployed.as_ref().map(|(_, c)| c))
+                            .await?,
+                    )
+                }
                 None => None,
             };
             let colour =
@@ -284,42 +301,49 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
                 exit_code::PROBLEMS_FOUND
             })
         }
-        Command::New { name } => {
+        Command::New { name, format } => {
             let (up, down) =
                 commands::new_migration::new_migration(&settings.migrations_dir, &name)?;
-            println!("Created {}\nCreated {}", up.display(), down.display());
+            emit(
+                format,
+                &serde_json::json!({ "up": up, "down": down }),
+                || format!("Created {}\nCreated {}\n", up.display(), down.display()),
+            );
             Ok(exit_code::OK)
         }
-        Command::Dev { action } => {
+        Command::Dev { action, format } => {
             let dir = &settings.project_dir;
-            match action {
+            let (state, text) = match action {
                 DevAction::Status => {
                     let (root, url) = embedded::dev_server::status(dir)?;
-                    match url {
-                        Some(url) => println!(
-                            "running: {} (data in {})",
-                            schemactl::redact::redact(&url),
-                            root.display()
-                        ),
-                        None => println!("not running (data in {})", root.display()),
-                    }
+                    let shown = url.as_deref().map(schemactl::redact::redact);
+                    let text = match &shown {
+                        Some(url) => format!("running: {url} (data in {})", root.display()),
+                        None => format!("not running (data in {})", root.display()),
+                    };
+                    let state = serde_json::json!({
+                        "running": shown.is_some(), "url": shown, "data_dir": root,
+                    });
+                    (state, text)
                 }
                 DevAction::Stop => {
                     let stopped = embedded::dev_server::stop(dir)?;
-                    println!(
-                        "{}",
-                        if stopped {
-                            "stopped"
-                        } else {
-                            "was not running"
-                        }
-                    );
+                    let text = if stopped {
+                        "stopped"
+                    } else {
+                        "was not running"
+                    };
+                    (serde_json::json!({ "stopped": stopped }), text.to_string())
                 }
                 DevAction::Reset => {
                     embedded::dev_server::reset(dir)?;
-                    println!("stopped and deleted the embedded development PostgreSQL");
+                    (
+                        serde_json::json!({ "reset": true }),
+                        "stopped and deleted the embedded development PostgreSQL".to_string(),
+                    )
                 }
-            }
+            };
+            emit(format, &state, || format!("{text}\n"));
             Ok(exit_code::OK)
         }
     }
@@ -327,37 +351,73 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
 
 /// Whether the command asked for JSON (errors are then JSON too).
 pub fn wants_json(opt: &Opt) -> bool {
-    matches!(
-        opt.command,
-        Command::Migrate {
-            format: Format::Json,
-            ..
-        } | Command::Rollback {
-            format: Format::Json,
-            ..
-        } | Command::Status {
-            format: Format::Json,
-            ..
-        } | Command::Validate {
-            format: Format::Json,
-            ..
+    let format = match &opt.command {
+        Command::Migrate { format, .. }
+        | Command::Rollback { format, .. }
+        | Command::Status { format, .. }
+        | Command::Validate { format, .. }
+        | Command::Baseline { format, .. }
+        | Command::Repair { format, .. }
+        | Command::Dump { format, .. }
+        | Command::Verify { format, .. }
+        | Command::Diff { format, .. }
+        | Command::New { format, .. }
+        | Command::Dev { format, .. } => *format,
+        Command::Lint { format, .. } => {
+            return matches!(format, LintFormat::Json | LintFormat::Sarif)
         }
-    )
+    };
+    format == Format::Json
 }
 
-/// Prints an error once, on stderr (and as JSON on stdout when asked).
+/// Prints an error once: as text on stderr, or, when JSON was asked for,
+/// as one JSON document on stdout (`{"error": {message, exit_code, details}}`).
 pub fn report_error(error: &Error, json: bool) {
-    eprintln!("error: {error}");
-    if json {
-        let problems = match error {
-            Error::HistoryMismatch(problems) => serde_json::to_value(problems).unwrap_or_default(),
-            Error::MigrationFailed(failure) => serde_json::to_value(failure).unwrap_or_default(),
-            _ => serde_json::Value::Null,
-        };
-        print_json(&serde_json::json!({
-            "error": { "message": error.to_string(), "exit_code": error.exit_code(), "details": problems }
-        }));
+    if !json {
+        output::stderr_line(&format!("error: {error}"));
+        return;
     }
+    print_json(&error_json(
+        &error.to_string(),
+        error.exit_code(),
+        error_details(error),
+    ));
+}
+
+/// The JSON document of an error.
+pub fn error_json(message: &str, exit_code: i32, details: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "error": { "message": message, "exit_code": exit_code, "details": details }
+    })
+}
+
+fn error_details(error: &Error) -> serde_json::Value {
+    use serde_json::json;
+    let value = match error {
+        Error::HistoryMismatch(problems) => serde_json::to_value(problems),
+        Error::MigrationFailed(failure) => serde_json::to_value(failure),
+        Error::InvalidMigrations(problems) => Ok(problems
+            .iter()
+            .map(|p| {
+                json!({
+                    "path": p.path,
+                    "line": p.position.map(|p| p.line),
+                    "column": p.position.map(|p| p.column),
+                    "message": p.message,
+                })
+            })
+            .collect()),
+        Error::CorruptHistory { table, problems } => {
+            Ok(json!({ "table": table, "problems": problems }))
+        }
+        Error::LockTimeout { waited, holders } => {
+            Ok(json!({ "waited_ms": waited.as_millis() as u64, "holders": holders }))
+        }
+        Error::Config { path, .. } => Ok(json!({ "source": path })),
+        Error::Connect { target, .. } => Ok(json!({ "target": target })),
+        _ => Ok(serde_json::Value::Null),
+    };
+    value.unwrap_or_default()
 }
 
 /// A report with the MongoDB part added as a `mongodb` key (null when not configured).
@@ -377,15 +437,15 @@ fn with_mongodb<T: serde::Serialize, M: serde::Serialize>(
 
 fn emit<T: serde::Serialize>(format: Format, report: &T, text: impl FnOnce() -> String) {
     match format {
-        Format::Text => print!("{}", text()),
+        Format::Text => output::stdout(&text()),
         Format::Json => print_json(report),
     }
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value).context("cannot serialise the report") {
-        Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("error: {e:#}"),
+        Ok(text) => output::stdout_line(&text),
+        Err(e) => output::stderr_line(&format!("error: {e:#}")),
     }
 }
 
@@ -404,7 +464,7 @@ fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
 
 fn print_notice(notice: &Notice, terminal: bool) {
     match notice {
-        Notice::Info(message) => eprintln!("schemactl: {message}"),
+        Notice::Info(message) => output::stderr_line(&format!("schemactl: {message}")),
         Notice::WaitingForLock(holders) => {
             let who: Vec<String> = holders
                 .iter()
@@ -416,12 +476,12 @@ fn print_notice(notice: &Notice, terminal: bool) {
                     )
                 })
                 .collect();
-            eprintln!(
+            output::stderr_line(&format!(
                 "schemactl: waiting for the migration lock held by {}",
                 who.join(", ")
-            );
+            ));
         }
-        Notice::Running { label } if terminal => eprint!("  applying {label} …\r"),
+        Notice::Running { label } if terminal => output::stderr(&format!("  applying {label} …\r")),
         Notice::Running { .. } => {}
         Notice::Done {
             action,
@@ -429,10 +489,10 @@ fn print_notice(notice: &Notice, terminal: bool) {
             execution_ms,
         } => {
             let clear = if terminal { "\x1b[K" } else { "" };
-            eprintln!(
+            output::stderr_line(&format!(
                 "  {action} {label} ({}){clear}",
                 render::duration(*execution_ms)
-            );
+            ));
         }
     }
 }

@@ -62,6 +62,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
 
+    /// How long connecting may take, handshake included; for PostgreSQL unless the
+    /// connection string sets connect_timeout, for MongoDB the server selection [default: 10s].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub connect_timeout: Option<String>,
+
     /// How long to wait for another run's migration lock [default: 60s].
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_wait: Option<String>,
@@ -94,6 +99,17 @@ pub struct GlobalArgs {
     )]
     pub mongodb_uri: Option<String>,
 
+    /// For verify: a MongoDB server where schemactl may create and drop scratch
+    /// databases [default: `[verify] mongodb_dev_uri`]. Never the deploy target.
+    #[arg(
+        long,
+        env = "SCHEMACTL_MONGODB_DEV_URI",
+        global = true,
+        hide_env_values = true,
+        value_name = "URI"
+    )]
+    pub mongodb_dev_uri: Option<String>,
+
     /// For verify and diff: how a table whose columns only changed order counts
     /// (error, warning, ignore) [default: warning].
     #[arg(long, global = true, value_name = "POLICY")]
@@ -120,7 +136,7 @@ pub enum Command {
     /// history row.
     Migrate {
         /// Apply only up to and including this version.
-        #[arg(long, value_name = "VERSION")]
+        #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(i64).range(0..))]
         to: Option<i64>,
         /// Print the plan and the SQL, change nothing.
         #[arg(long)]
@@ -147,10 +163,10 @@ pub enum Command {
     /// missing or changed since its migration was applied.
     Rollback {
         /// Undo this many migrations [default: 1].
-        #[arg(long, value_name = "N", conflicts_with = "to")]
-        steps: Option<usize>,
+        #[arg(long, value_name = "N", conflicts_with = "to", value_parser = clap::value_parser!(u32).range(1..))]
+        steps: Option<u32>,
         /// Undo every migration newer than this version (0 undoes all).
-        #[arg(long, value_name = "VERSION")]
+        #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(i64).range(0..))]
         to: Option<i64>,
         /// Print the plan and the SQL, change nothing.
         #[arg(long)]
@@ -201,7 +217,7 @@ pub enum Command {
     #[command(group = clap::ArgGroup::new("source").required(true))]
     Baseline {
         /// The newest migration the database already has.
-        #[arg(long, value_name = "VERSION", group = "source")]
+        #[arg(long, value_name = "VERSION", group = "source", value_parser = clap::value_parser!(i64).range(1..))]
         version: Option<i64>,
         /// Import what refinery recorded as applied.
         #[arg(long, group = "source")]
@@ -209,23 +225,49 @@ pub enum Command {
         /// refinery's history table.
         #[arg(long, value_name = "NAME", default_value = "refinery_schema_history")]
         refinery_table: String,
+        /// Output: text for people, json for programs (errors are JSON too).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Fix the history after a failure or a cosmetic edit; every repair is logged.
     #[command(group = clap::ArgGroup::new("action").required(true))]
     Repair {
         /// Delete the failed row of VERSION after undoing its partial changes by hand;
         /// the next `migrate` runs it again.
-        #[arg(long, value_name = "VERSION", group = "action")]
+        #[arg(
+            long,
+            value_name = "VERSION",
+            group = "action",
+            allow_negative_numbers = true
+        )]
         remove_failed: Option<i64>,
         /// Mark the failed VERSION applied after completing its statements by hand.
-        #[arg(long, value_name = "VERSION", group = "action")]
+        #[arg(
+            long,
+            value_name = "VERSION",
+            group = "action",
+            allow_negative_numbers = true
+        )]
         mark_applied: Option<i64>,
         /// Record the current checksums of VERSION after a cosmetic edit of its files.
-        #[arg(long, value_name = "VERSION", group = "action")]
+        #[arg(
+            long,
+            value_name = "VERSION",
+            group = "action",
+            allow_negative_numbers = true
+        )]
         accept_checksum: Option<i64>,
         /// Remove the record of VERSION whose file was deleted on purpose.
-        #[arg(long, value_name = "VERSION", group = "action")]
+        #[arg(
+            long,
+            value_name = "VERSION",
+            group = "action",
+            allow_negative_numbers = true
+        )]
         forget: Option<i64>,
+        /// Output: text for people, json for programs (errors are JSON too).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Check the migrations for dangerous, destructive or incomplete changes (no database needed).
     ///
@@ -245,6 +287,7 @@ pub enum Command {
     },
     /// Print the database's schema, normalised and stable (for diffs and reviews).
     Dump {
+        /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -256,7 +299,7 @@ pub enum Command {
     Verify {
         /// Apply older migrations plainly and verify from this version on
         /// (the CI use: verify what a branch adds).
-        #[arg(long, value_name = "VERSION")]
+        #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(i64).range(0..))]
         from: Option<i64>,
         /// Output: text for people, json for programs.
         #[arg(long, value_enum, default_value_t)]
@@ -279,11 +322,17 @@ pub enum Command {
     New {
         /// What the migration does, e.g. "add orders table".
         name: String,
+        /// Output: text for people, json for programs (errors are JSON too).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Manage the embedded development PostgreSQL.
     Dev {
         #[command(subcommand)]
         action: DevAction,
+        /// Output: text for people, json for programs (errors are JSON too).
+        #[arg(long, value_enum, default_value_t, global = true)]
+        format: Format,
     },
 }
 

@@ -64,7 +64,7 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
                 .collect(),
         );
     }
-    let mut findings = lint::lint(&migrations, &options);
+    let mut findings = lint::lint(&migrations, &options)?;
     if let Some(only) = &only {
         findings.retain(|f| only.contains(&canonical(&f.path)));
     }

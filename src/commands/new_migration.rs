@@ -35,6 +35,11 @@ pub fn new_migration(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), Error
             }
         }
     }
+    let overflow = |version: i64| {
+        Error::InvalidArgument(format!(
+            "version {version} is the largest a migration can have; there is no next one: renumber the migrations, or start a new directory"
+        ))
+    };
     let version = match newest {
         Some((_, text)) if text.len() == 14 => {
             let now = time::OffsetDateTime::now_utc();
@@ -48,10 +53,17 @@ pub fn new_migration(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), Error
             if stamp_value > previous {
                 stamp
             } else {
-                (previous + 1).to_string()
+                previous
+                    .checked_add(1)
+                    .ok_or_else(|| overflow(previous))?
+                    .to_string()
             }
         }
-        Some((version, text)) => format!("{:0width$}", version + 1, width = text.len()),
+        Some((version, text)) => format!(
+            "{:0width$}",
+            version.checked_add(1).ok_or_else(|| overflow(version))?,
+            width = text.len()
+        ),
         None => "0001".to_string(),
     };
     let up = dir.join(format!("{version}_{name}.up.sql"));

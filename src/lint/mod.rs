@@ -218,8 +218,11 @@ fn error_position(statement: &Statement, message: &str) -> TextPosition {
 
 /// Lints `migrations` (ordered by version) and returns the findings that
 /// survive configuration and suppression, ordered by file and position.
-pub fn lint(migrations: &[Migration], options: &LintOptions) -> Vec<Finding> {
-    let parsed = parse_all(migrations);
+///
+/// Fails only when the linter itself broke (a parser thread panicked): the
+/// findings would otherwise be silently shifted onto the wrong migrations.
+pub fn lint(migrations: &[Migration], options: &LintOptions) -> Result<Vec<Finding>, crate::Error> {
+    let parsed = parse_all(migrations)?;
     let mut model = SchemaModel::default();
     let mut raw: Vec<RawFinding> = Vec::new();
     for (migration, (up, down)) in migrations.iter().zip(&parsed) {
@@ -255,13 +258,14 @@ pub fn lint(migrations: &[Migration], options: &LintOptions) -> Vec<Finding> {
             rule.check_migration(&context, &mut raw);
         }
     }
-    finish(migrations, raw, options)
+    Ok(finish(migrations, raw, options))
 }
 
 type ParsedMigration<'a> = (Vec<ParsedStatement<'a>>, Option<Vec<ParsedStatement<'a>>>);
 
 /// Parses every script, on a few threads (parsing is most of the work).
-fn parse_all(migrations: &[Migration]) -> Vec<ParsedMigration<'_>> {
+/// A thread that panics fails the run, naming the migrations it had.
+fn parse_all(migrations: &[Migration]) -> Result<Vec<ParsedMigration<'_>>, crate::Error> {
     fn parse_one(m: &Migration) -> ParsedMigration<'_> {
         (parse(&m.up), m.down.as_ref().map(parse))
     }
@@ -269,18 +273,34 @@ fn parse_all(migrations: &[Migration]) -> Vec<ParsedMigration<'_>> {
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || migrations.len() < 16 {
-        return migrations.iter().map(parse_one).collect();
+        return Ok(migrations.iter().map(parse_one).collect());
     }
     let chunk = migrations.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let workers: Vec<_> = migrations
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()))
+            .map(|part| {
+                (
+                    part,
+                    scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()),
+                )
+            })
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_default())
-            .collect()
+        let mut parsed = Vec::with_capacity(migrations.len());
+        for (part, worker) in workers {
+            match worker.join() {
+                Ok(mut done) => parsed.append(&mut done),
+                Err(_) => {
+                    let (first, last) = (part.first(), part.last());
+                    return Err(crate::Error::InvalidArgument(format!(
+                        "the linter failed while parsing migrations {} to {} (a bug in schemactl: please report it with those files); no result is given rather than a wrong one",
+                        first.map(Migration::label).unwrap_or_default(),
+                        last.map(Migration::label).unwrap_or_default()
+                    )));
+                }
+            }
+        }
+        Ok(parsed)
     })
 }
 

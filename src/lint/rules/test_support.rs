@@ -17,7 +17,7 @@ pub fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
         std::fs::write(migrations.join(name), sql).unwrap();
     }
     let loaded = source::load(&migrations).unwrap_or_else(|e| panic!("{e}"));
-    let mut findings = lint(&loaded, &LintOptions::default());
+    let mut findings = lint(&loaded, &LintOptions::default()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     for finding in &mut findings {
         finding.path = finding
