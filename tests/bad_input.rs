@@ -111,8 +111,9 @@ async fn wrong_credentials_and_unreachable_servers_are_errors_without_secrets() 
     let run = schemactl(&project, &db, &["status", "--database-url", &bad_host]);
     run.expect_code(2);
     assert!(
-        run.stderr
-            .starts_with("error: cannot connect to postgres://postgres:***@no-such-host.invalid/x"),
+        run.stderr.starts_with(
+            "error: cannot connect to postgres://postgres:***@no-such-host.invalid:5432/x"
+        ),
         "{}",
         run.stderr
     );

@@ -368,12 +368,65 @@ async fn a_dead_runs_lock_expires_and_a_live_one_is_named() {
         .unwrap();
     p.spec("users", USERS_V2);
     let refused = p.run(&["migrate", "--lock-wait", "1s", "--allow-violations"]);
-    refused.expect_code(1);
+    refused.expect_code(4);
     assert!(
         refused.stderr.contains("held by deploy@other-host pid 7"),
         "{}",
         refused.stderr
     );
+}
+
+#[tokio::test]
+async fn a_lock_document_of_unexpected_shape_is_named_and_taken_over_after_the_ttl() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    let locks = p
+        .client()
+        .await
+        .collection::<Document>("schema_versions_lock");
+    // No expiry at all, a number for an owner: no run of schemactl wrote this.
+    locks
+        .insert_one(
+            doc! { "_id": "migrate", "owner": 42, "acquired_at": mongodb::bson::DateTime::now() },
+        )
+        .await
+        .unwrap();
+    let refused = p.run(&["migrate", "--lock-wait", "1s"]);
+    refused.expect_code(4);
+    assert!(
+        refused
+            .stderr
+            .contains("a lock document of unexpected shape"),
+        "{}",
+        refused.stderr
+    );
+    // Older than the lock TTL (10 minutes by default): taken over.
+    let old = mongodb::bson::DateTime::from_millis(
+        mongodb::bson::DateTime::now().timestamp_millis() - 11 * 60_000,
+    );
+    locks
+        .update_one(
+            doc! { "_id": "migrate" },
+            doc! { "$set": { "acquired_at": old } },
+        )
+        .await
+        .unwrap();
+    let run = p.run(&["migrate", "--lock-wait", "1s"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("took over a MongoDB lock document of unexpected shape"),
+        "{}",
+        run.stderr
+    );
+    // Without any date it cannot be dated, and nothing says its owner lives.
+    locks
+        .insert_one(doc! { "_id": "migrate", "owner": "?" })
+        .await
+        .unwrap();
+    p.spec("users", USERS_V2);
+    p.run(&["migrate", "--lock-wait", "1s", "--allow-violations"])
+        .expect_code(0);
 }
 
 #[tokio::test]
@@ -401,7 +454,10 @@ async fn verify_round_trips_the_specs_on_a_scratch_database() {
     let p = MongoProject::new().await;
     p.spec("users", USERS_V1);
     let admin = server().admin_url();
-    let run = p.run(&["verify", "--dev-url", &admin]);
+    let dev = mongo::dev_uri();
+    let verify =
+        |p: &MongoProject| p.run(&["verify", "--dev-url", &admin, "--mongodb-dev-uri", dev]);
+    let run = verify(&p);
     run.expect_code(0);
     assert!(
         run.stdout.contains(&format!("ok   {}.users", p.database)),
@@ -410,8 +466,37 @@ async fn verify_round_trips_the_specs_on_a_scratch_database() {
     );
     p.run(&["migrate"]).expect_code(0);
     p.spec("users", USERS_V2);
+    verify(&p).expect_code(0);
+    for uri in [mongo::uri(), dev] {
+        let names = mongodb::Client::with_uri_str(uri)
+            .await
+            .unwrap()
+            .list_database_names()
+            .await
+            .unwrap();
+        assert!(
+            !names.iter().any(|n| n.starts_with("schemactl_verify_")),
+            "scratch databases left on {uri}: {names:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn verify_never_creates_scratch_databases_on_the_deploy_target() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    let admin = server().admin_url();
     let run = p.run(&["verify", "--dev-url", &admin]);
-    run.expect_code(0);
+    run.expect_code(1);
+    assert!(run.stderr.contains("--mongodb-dev-uri"), "{}", run.stderr);
+    let same = mongo::uri().replace("127.0.0.1", "localhost");
+    let run = p.run(&["verify", "--dev-url", &admin, "--mongodb-dev-uri", &same]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("names the deploy target"),
+        "{}",
+        run.stderr
+    );
     let names = mongodb::Client::with_uri_str(mongo::uri())
         .await
         .unwrap()
@@ -420,7 +505,7 @@ async fn verify_round_trips_the_specs_on_a_scratch_database() {
         .unwrap();
     assert!(
         !names.iter().any(|n| n.starts_with("schemactl_verify_")),
-        "scratch databases left: {names:?}"
+        "{names:?}"
     );
 }
 

@@ -121,8 +121,7 @@ fn the_dev_server_must_not_be_the_migrated_database() {
     let run = schemactl(&project, &db, &["verify", "--dev-url", &db.url]);
     run.expect_code(1);
     assert!(
-        run.stderr
-            .contains("never touch the database being migrated"),
+        run.stderr.contains("names the database being migrated"),
         "{}",
         run.stderr
     );

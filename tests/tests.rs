@@ -16,3 +16,4 @@ mod reliability;
 mod runner;
 mod schema;
 mod tls;
+mod truth;

@@ -10,11 +10,19 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 static SERVER: OnceLock<String> = OnceLock::new();
+static DEV_SERVER: OnceLock<String> = OnceLock::new();
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// The URI of this test binary's server, started on first use.
 pub fn uri() -> &'static str {
     SERVER.get_or_init(|| std::env::var("SCHEMACTL_TEST_MONGODB_URI").unwrap_or_else(|_| start()))
+}
+
+/// A second server, the development server of MongoDB `verify` (never
+/// the deploy target), started on first use.
+pub fn dev_uri() -> &'static str {
+    DEV_SERVER
+        .get_or_init(|| std::env::var("SCHEMACTL_TEST_MONGODB_DEV_URI").unwrap_or_else(|_| start()))
 }
 
 /// A database name no other test uses.
