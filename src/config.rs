@@ -152,6 +152,9 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     /// `--database-url` or `DATABASE_URL`.
     pub database_url: Option<String>,
+    /// Where `database_url` came from, for errors: `--database-url` or
+    /// `DATABASE_URL` (`None`: the caller does not say).
+    pub database_url_source: Option<String>,
     /// `--migrations-dir`.
     pub migrations_dir: Option<PathBuf>,
     /// `--history-schema`.
@@ -194,6 +197,9 @@ pub struct Settings {
     pub lock_wait: Duration,
     /// The database; `None` means the embedded development server.
     pub database_url: Option<String>,
+    /// Where the database URL came from (a flag, a variable or a file key),
+    /// named in errors about it.
+    pub database_url_source: String,
     /// The MongoDB validators directory.
     pub schemas_dir: PathBuf,
     /// Linter severities (by rule id; `None`: off).
@@ -255,7 +261,7 @@ impl Settings {
             let label = if value.is_some() {
                 flag.to_string()
             } else {
-                format!("{} ([{key}])", config_label.display())
+                format!("{} ([{key})", config_label.display())
             };
             move |message: String| Error::Config {
                 path: PathBuf::from(&label),
@@ -393,6 +399,11 @@ impl Settings {
                 statement_timeout,
             },
             lock_wait,
+            database_url_source: match (&overrides.database_url, overrides.database_url_source) {
+                (Some(_), Some(source)) => source,
+                (Some(_), None) => "--database-url".into(),
+                (None, _) => format!("{} ([postgres] url)", config_label.display()),
+            },
             database_url: overrides
                 .database_url
                 .or(pg.url)
@@ -477,6 +488,33 @@ mod tests {
         assert_eq!(settings.history.display(), "public.deploys");
         assert_eq!(settings.lock_wait, Duration::from_secs(120));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_error_names_the_flag_or_the_file_key_it_came_from() {
+        let error = Settings::resolve(Overrides {
+            lock_timeout: Some("30".into()),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("--lock-timeout: `30` has no unit"),
+            "{error}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schemactl.toml");
+        std::fs::write(&path, "[postgres]\nlock_wait = \"forever\"\n").unwrap();
+        let error = Settings::resolve(Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("schemactl.toml ([postgres] lock_wait)"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -16,7 +16,17 @@ use std::io::IsTerminal;
 /// Runs the command and returns the exit code.
 pub async fn run(opt: Opt) -> Result<i32, Error> {
     let global = opt.global;
+    let from_flag =
+        std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
     let overrides = Overrides {
+        database_url_source: Some(
+            if from_flag {
+                "--database-url"
+            } else {
+                "DATABASE_URL"
+            }
+            .into(),
+        ),
         config_file: global.config,
         database_url: global.database_url,
         migrations_dir: global.migrations_dir,

@@ -64,7 +64,15 @@ pub async fn connect(
             notify(Notice::Info(m))
         })?,
     };
-    let mut target = DatabaseTarget::parse(&url)?.with_connect_timeout(settings.connect_timeout);
+    let mut target = DatabaseTarget::parse(&url)
+        .map_err(|e| match e {
+            Error::Config { message, .. } if settings.database_url.is_some() => Error::Config {
+                path: settings.database_url_source.clone().into(),
+                message,
+            },
+            other => other,
+        })?
+        .with_connect_timeout(settings.connect_timeout);
     if let Some(role) = &settings.role {
         target = target.with_role(role);
     }

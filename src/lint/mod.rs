@@ -128,8 +128,9 @@ impl StatementContext<'_> {
         self.direction == Direction::Up && !self.table_is_new(table)
     }
 
-    /// A finding pointing at the first occurrence of `needle` (any case) in
-    /// the statement, or at the statement's start.
+    /// A finding pointing at the first tokens of the statement that spell
+    /// `needle` (whole words, any case, never inside a string, identifier
+    /// or comment), or at the statement's first word.
     pub fn finding(
         &self,
         rule: &dyn Rule,
@@ -138,29 +139,91 @@ impl StatementContext<'_> {
         help: impl Into<String>,
     ) -> RawFinding {
         let text = self.text();
-        let (offset, length) = needle
-            .and_then(|n| find_ignore_case(text, n).map(|i| (i, n.chars().count())))
-            .unwrap_or((
-                0,
-                text.split_whitespace()
-                    .next()
-                    .map_or(1, |w| w.chars().count()),
-            ));
+        let (offset, length) = needle.and_then(|n| find_tokens(text, n)).unwrap_or((
+            0,
+            text.split_whitespace()
+                .next()
+                .map_or(1, |w| w.chars().count()),
+        ));
+        self.raw(rule, offset, length, message, help.into())
+    }
+
+    /// A finding pointing at an identifier of the statement's syntax tree,
+    /// by the span `sqlparser` gave it (relative to the statement's text).
+    pub fn finding_at(
+        &self,
+        rule: &dyn Rule,
+        ident: &sqlparser::ast::Ident,
+        message: String,
+        help: impl Into<String>,
+    ) -> RawFinding {
+        let text = self.text();
+        let span = ident.span;
+        if span.start.line == 0 {
+            return self.finding(rule, Some(&ident.value), message, help);
+        }
+        let index = LineIndex::new(text);
+        let start = index.offset(text, span.start.line as usize, span.start.column as usize);
+        let end = index.offset(text, span.end.line as usize, span.end.column as usize);
+        let length = text[start..end.max(start)].chars().count().max(1);
+        self.raw(rule, start, length, message, help.into())
+    }
+
+    fn raw(
+        &self,
+        rule: &dyn Rule,
+        offset: usize,
+        length: usize,
+        message: String,
+        help: String,
+    ) -> RawFinding {
         RawFinding {
             rule: rule.id(),
             path: self.script.path.clone(),
             offset: self.statement.start + offset,
             length,
             message,
-            help: help.into(),
+            help,
         }
     }
 }
 
-/// Case-insensitive search, returning a byte offset into `text`.
-pub fn find_ignore_case(text: &str, needle: &str) -> Option<usize> {
-    let lower = text.to_ascii_lowercase();
-    lower.find(&needle.to_ascii_lowercase())
+/// The byte offset and character length of the first run of tokens of
+/// `text` that spell the words of `needle` (any case).
+fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let words: Vec<String> = needle
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, text)
+        .tokenize_with_location()
+        .ok()?;
+    let significant: Vec<_> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .collect();
+    let index = LineIndex::new(text);
+    let offset = |line: u64, column: u64| index.offset(text, line as usize, column as usize);
+    significant.windows(words.len()).find_map(|window| {
+        let matches = window.iter().zip(&words).all(|(token, word)| {
+            matches!(&token.token, Token::Word(w) if w.value.to_ascii_lowercase() == *word)
+        });
+        if !matches {
+            return None;
+        }
+        let first = window.first()?.span.start;
+        let last = window.last()?.span.end;
+        let (start, end) = (
+            offset(first.line, first.column),
+            offset(last.line, last.column),
+        );
+        Some((start, text[start..end.max(start)].chars().count().max(1)))
+    })
 }
 
 /// Parses every statement of a script on its own.

@@ -10,7 +10,8 @@
 //! - `status`;
 //! - `rollback --steps 50`;
 //! - `lint` of the whole directory, and Squawk on the same up files when
-//!   it is installed (`pip install squawk-cli`).
+//!   it is installed (`pip install squawk-cli`);
+//! - `migrate --dry-run` of a migration that is one 1 MB line.
 
 use crate::corpus;
 use anyhow::{bail, Context, Result};
@@ -163,6 +164,9 @@ fn measure(
         .map(|_| time(Command::new(&pg_dump).args(["--schema-only", &url])))
         .collect::<Result<_>>()?;
 
+    let work = migrations.parent().unwrap_or(migrations);
+    let long_line = long_line_figure(work, schemactl, &fresh()?, options.runs)?;
+
     let (apply, psql_apply) = (median(apply), median(psql_apply));
     let (noop, status, rollback) = (median(noop), median(status), median(rollback));
     let ratio = apply.as_secs_f64() / psql_apply.as_secs_f64();
@@ -215,6 +219,11 @@ fn measure(
         recent_ms,
         verdict(recent_ms <= 100.0),
         recent_plan
+    );
+    println!(
+        "  migrate --dry-run, one 1 MB line    {:>9.1} ms (target <= 1000 ms) {}",
+        ms(long_line),
+        verdict(ms(long_line) <= 1000.0)
     );
     match squawk {
         Some(squawk) => println!(
@@ -303,6 +312,33 @@ fn up_files(migrations: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// `migrate --dry-run` of one migration that is a single 1 MB line (one
+/// INSERT of 40,000 rows): reading, splitting and printing it. Splitting
+/// used to be quadratic in the length of a line.
+fn long_line_figure(work: &Path, schemactl: &Path, url: &str, runs: usize) -> Result<Duration> {
+    let project = work.join("long-line");
+    std::fs::create_dir_all(project.join("migrations"))?;
+    let rows: Vec<String> = (0..40_000)
+        .map(|i| format!("({i}, 'row {i:05}', E'it''s')"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO t (id, name, note) VALUES {};\n",
+        rows.join(", ")
+    );
+    std::fs::write(project.join("migrations/0001_long.up.sql"), sql)?;
+    (0..runs.max(3))
+        .map(|_| {
+            time(
+                Command::new(schemactl)
+                    .current_dir(&project)
+                    .env("DATABASE_URL", url)
+                    .args(["migrate", "--dry-run"]),
+            )
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(median)
 }
 
 /// Times a linter, which exits 1 when it has findings.

@@ -37,9 +37,9 @@ impl Rule for AddColumnNotNullWithoutDefault {
             if !not_null || filled || context.table_is_new(&table) {
                 continue;
             }
-            findings.push(context.finding(
-                self,
-                Some(&column.name.value),
+            findings.push(context.finding_at(
+                    self,
+                    &column.name,
                 format!("column {table}.{} is NOT NULL without a default: the statement fails on a table that has rows", ident(&column.name)),
                 "add a DEFAULT (constant defaults do not rewrite the table), or add the column nullable, backfill it, then SET NOT NULL",
             ));

@@ -24,9 +24,9 @@ impl Rule for CharType {
         let Some(ast) = context.ast else { return };
         for (table, column) in defined_columns(ast) {
             if matches!(column.data_type, DataType::Char(_) | DataType::Character(_)) {
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some(&column.name.value),
+                    &column.name,
                     format!("{table}.{} is `{}`: values are padded with spaces, and trailing spaces are ignored in comparisons", ident(&column.name), column.data_type),
                     "use text (with a CHECK on length(…) if the length matters) or varchar(n)",
                 ));

@@ -66,9 +66,9 @@ impl Rule for PreferBigintOrIdentityKey {
         {
             let data_type = column.data_type.to_string().to_ascii_uppercase();
             if SMALL.contains(&data_type.as_str()) {
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some(&column.name.value),
+                    &column.name,
                     format!("primary key column {} is `{}`: it runs out at about 2.1 billion values, and widening it later rewrites the table", ident(&column.name), column.data_type),
                     "use `bigint GENERATED ALWAYS AS IDENTITY`",
                 ));

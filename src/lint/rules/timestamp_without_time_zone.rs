@@ -27,9 +27,9 @@ impl Rule for TimestampWithoutTimeZone {
                 && !data_type.contains("WITH TIME ZONE")
                 && !data_type.starts_with("TIMESTAMPTZ")
             {
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some(&column.name.value),
+                    &column.name,
                     format!("{table}.{} is `{}`: it stores no time zone, so instants written from different zones cannot be compared", ident(&column.name), column.data_type),
                     "use timestamptz (timestamp with time zone)",
                 ));
