@@ -70,7 +70,9 @@ impl ExecutionSettings {
     }
 
     /// The setup of a transactional script: a clean session, the
-    /// transaction, its timeouts and the run's token.
+    /// transaction, its timeouts and the run's token. Every statement here
+    /// is paid by every migration, so all are utility statements (a
+    /// `SELECT set_config(…)` costs more than the three `SET LOCAL`s).
     fn transaction_setup(&self, script: &Script, token: &str) -> String {
         let (lock_timeout, statement_timeout) = self.for_script(script);
         format!(
@@ -94,8 +96,15 @@ impl ExecutionSettings {
 /// returns to the role the session started with, `--role`'s).
 const SESSION_RESET: &str = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; RESET ROLE";
 
-/// Sent after the history write and before `COMMIT`: it succeeds in an
-/// open transaction or outside any, and fails with 25P02 in an aborted one.
+/// The last message of a transactional run. After a failure, its
+/// `SAVEPOINT` tells where the run stands: it fails with 25P02 inside the
+/// aborted transaction and with 25P01 when the script had ended the
+/// transaction (and `COMMIT` does not run after either). One message, and
+/// utility statements only, so the check costs next to nothing.
+const CHECKED_COMMIT: &str = "SAVEPOINT schemactl_probe; COMMIT";
+
+/// Sent when a run stopped before `COMMIT`: succeeds in an open
+/// transaction, fails with 25P02 in an aborted one and 25P01 outside any.
 const PROBE: &str = "SAVEPOINT schemactl_probe";
 
 /// A token that only this run's transaction knows.
@@ -157,6 +166,17 @@ enum TransactionState {
 }
 
 impl TransactionState {
+    /// From the `SAVEPOINT …; COMMIT` sent after a failed step. A failure
+    /// inside the run's transaction aborted it, so success there means the
+    /// script had ended it (and begun another that this COMMIT committed).
+    fn after_failure(result: &Result<(), tokio_postgres::Error>) -> Self {
+        match Self::from_probe(result) {
+            TransactionState::Open if result.is_ok() => TransactionState::EndedByScript,
+            state => state,
+        }
+    }
+
+    /// From the `SAVEPOINT` probe.
     fn from_probe(result: &Result<(), tokio_postgres::Error>) -> Self {
         use tokio_postgres::error::SqlState;
         match result {
@@ -352,9 +372,8 @@ impl<'a> Run<'a> {
     /// known (a statement the client could not send, say): `COMMIT` is only
     /// ever sent behind a complete script. `record` is guarded by `token`, so
     /// it fails unless the transaction the run opened is still the current
-    /// one; a `SAVEPOINT` probe before `COMMIT` then tells a rolled-back
-    /// transaction (the probe fails with 25P02) from one the script ended by
-    /// itself (the probe runs outside any transaction and succeeds).
+    /// one; the `SAVEPOINT` sent with `COMMIT` then tells a rolled-back
+    /// transaction (25P02) from one the script ended by itself (25P01).
     async fn in_transaction(
         &self,
         started: Instant,
@@ -375,8 +394,10 @@ impl<'a> Run<'a> {
             ));
         }
         steps.push((Stage::Record, record));
-        steps.push((Stage::Probe, self.client.batch_execute(PROBE).boxed()));
-        steps.push((Stage::Commit, self.client.batch_execute("COMMIT").boxed()));
+        steps.push((
+            Stage::Commit,
+            self.client.batch_execute(CHECKED_COMMIT).boxed(),
+        ));
         let results = send_in_order(steps).await;
         let first_failure = results
             .iter()
@@ -384,13 +405,21 @@ impl<'a> Run<'a> {
         let Some(failed_at) = first_failure else {
             return Ok(());
         };
-        let probe = match results
+        let commit = results
             .iter()
-            .find(|(stage, _)| matches!(stage, Stage::Probe))
-        {
-            Some((_, Some(result))) => TransactionState::from_probe(result),
-            // The probe was never sent: ask now (COMMIT was not sent either).
-            _ => TransactionState::from_probe(&self.client.batch_execute(PROBE).await),
+            .find(|(stage, _)| matches!(stage, Stage::Commit))
+            .and_then(|(_, result)| result.as_ref());
+        let probe = match commit {
+            // The failure came before COMMIT was sent: the `SAVEPOINT` in
+            // front of COMMIT says whether the run's transaction was still
+            // there (aborted: 25P02) or gone (25P01).
+            Some(result) if failed_at + 1 < results.len() => {
+                TransactionState::after_failure(result)
+            }
+            // COMMIT itself failed (a deferred constraint, or the connection).
+            Some(_) => TransactionState::Open,
+            // Sending stopped before COMMIT: ask now.
+            None => TransactionState::from_probe(&self.client.batch_execute(PROBE).await),
         };
         let _ = self.client.batch_execute("ROLLBACK").await;
         let mut results = results;
@@ -589,7 +618,6 @@ enum Stage {
     Setup,
     Statement(usize),
     Record,
-    Probe,
     Commit,
 }
 
@@ -599,7 +627,6 @@ impl Stage {
             Stage::Setup => "(starting the transaction and setting the timeouts)",
             Stage::Statement(_) => "(a statement)",
             Stage::Record => "(recording the migration in the history)",
-            Stage::Probe => "(checking the transaction before COMMIT)",
             Stage::Commit => "COMMIT (deferred constraints and triggers run here)",
         }
     }
