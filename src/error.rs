@@ -96,6 +96,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// No database was given, and the embedded development server was not
+    /// asked for.
+    #[error("no database to work on: set DATABASE_URL (or --database-url, or `[postgres] url` in schemactl.toml); \
+             to use schemactl's own development PostgreSQL instead, pass --dev (or set `[dev] enabled = true`). \
+             Without --dev it is used only on a terminal outside CI, so that a deploy without its URL fails instead of migrating a throwaway database")]
+    NoDatabase,
     /// An argument is wrong.
     #[error("{0}")]
     InvalidArgument(String),
@@ -278,7 +284,14 @@ pub struct MigrationFailure {
     /// PostgreSQL's context (for errors inside functions).
     pub context: Option<String>,
     /// Migrations this run applied before the failure; they stay applied.
+    /// (For a `rollback`, always empty: see `rolled_back_before`.)
     pub applied_before: Vec<String>,
+    /// Migrations this `rollback` undid before the failure; they stay undone
+    /// (their history rows are gone).
+    pub rolled_back_before: Vec<String>,
+    /// Migrations of the plan after the failing one, which did not run:
+    /// still pending (`migrate`) or still applied (`rollback`).
+    pub not_reached: Vec<String>,
 }
 
 impl fmt::Display for MigrationFailure {
@@ -287,7 +300,18 @@ impl fmt::Display for MigrationFailure {
             Direction::Up => "migration",
             Direction::Down => "rollback of",
         };
+        let down = self.direction == Direction::Down;
         let outcome = match self.outcome {
+            FailureOutcome::NotStarted if down => {
+                "nothing of its down script ran: it is still applied, and recorded as applied"
+            }
+            FailureOutcome::RolledBack if down => {
+                "the down script's transaction was rolled back: the migration is still applied, and still recorded as applied"
+            }
+            FailureOutcome::FailedOutsideTransaction if down => {
+                "its down script ran outside a transaction: statements before the failing one are undone, the rest are not, \
+                 and the history marks the migration failed"
+            }
             FailureOutcome::NotStarted => "nothing of it ran",
             FailureOutcome::RolledBack => {
                 "its transaction was rolled back and nothing of it is recorded as applied"
@@ -336,6 +360,25 @@ impl fmt::Display for MigrationFailure {
                 f,
                 "\napplied before the failure (they stay applied): {}",
                 self.applied_before.join(", ")
+            )?;
+        }
+        if !self.rolled_back_before.is_empty() {
+            write!(
+                f,
+                "\nrolled back before the failure (they stay rolled back): {}",
+                self.rolled_back_before.join(", ")
+            )?;
+        }
+        if !self.not_reached.is_empty() {
+            let state = if down {
+                "still applied"
+            } else {
+                "still pending"
+            };
+            write!(
+                f,
+                "\nnot reached ({state}): {}",
+                self.not_reached.join(", ")
             )?;
         }
         if matches!(

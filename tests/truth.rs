@@ -607,3 +607,87 @@ async fn a_closed_stdout_ends_the_run_quietly_with_its_own_exit_code() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// A rollback of three migrations whose down script fails at the first, a
+/// middle or the last step: the report says exactly which were rolled back,
+/// which failed (still applied and recorded), and which were not reached.
+#[tokio::test]
+async fn a_failed_multi_step_rollback_reports_what_really_happened() {
+    for (failing, rolled_back, not_reached) in [
+        (3, vec![], vec!["0002_b", "0001_a"]),
+        (2, vec!["0003_c"], vec!["0001_a"]),
+        (1, vec!["0003_c", "0002_b"], vec![]),
+    ] {
+        let db = server().database().await;
+        let project = Project::new();
+        for (version, name) in [(1, "a"), (2, "b"), (3, "c")] {
+            project.write(
+                &format!("000{version}_{name}.up.sql"),
+                format!("CREATE TABLE {name} (id int);\n"),
+            );
+            let down = if version == failing {
+                format!("DROP TABLE {name};\nSELECT 1 / 0;\n")
+            } else {
+                format!("DROP TABLE {name};\n")
+            };
+            project.write(&format!("000{version}_{name}.down.sql"), down);
+        }
+        schemactl(&project, &db, &["migrate"]).expect_code(0);
+        let run = schemactl(
+            &project,
+            &db,
+            &["rollback", "--to", "0", "--format", "json"],
+        );
+        run.expect_code(3);
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let details = &report["error"]["details"];
+        let labels = |key: &str| -> Vec<String> {
+            details[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            labels("rolled_back_before"),
+            rolled_back,
+            "failing {failing}"
+        );
+        assert_eq!(labels("not_reached"), not_reached, "failing {failing}");
+        assert_eq!(labels("applied_before"), Vec::<String>::new());
+        let recorded: Vec<i64> = db
+            .client()
+            .await
+            .query("SELECT version FROM schema_versions ORDER BY version", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let expected: Vec<i64> = (1..=failing).collect();
+        assert_eq!(
+            recorded, expected,
+            "the failing one and those not reached stay recorded"
+        );
+        let text = schemactl(&project, &db, &["rollback", "--to", "0"]);
+        text.expect_code(3);
+        assert!(
+            text.stderr
+                .contains("still applied, and still recorded as applied"),
+            "{}",
+            text.stderr
+        );
+        assert!(!text.stderr.contains("stay applied"), "{}", text.stderr);
+        if !not_reached.is_empty() {
+            assert!(
+                text.stderr.contains(&format!(
+                    "not reached (still applied): {}",
+                    not_reached.join(", ")
+                )),
+                "{}",
+                text.stderr
+            );
+        }
+    }
+}

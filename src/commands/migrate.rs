@@ -47,9 +47,14 @@ pub async fn migrate(
                 if plan.is_empty() {
                     return Ok(());
                 }
+                if applied.is_empty() {
+                    if let Some(foreign) = crate::postgres::foreign_history::detect(client).await? {
+                        notify(Notice::Info(&foreign.advice()));
+                    }
+                }
                 settings.history.ensure(client).await?;
                 let writer = settings.history.writer(client).await?;
-                for migration in plan {
+                for (step, migration) in plan.iter().enumerate() {
                     let label = migration.label();
                     notify(Notice::Running { label: &label });
                     match executor::apply(client, &writer, migration, &settings.execution).await {
@@ -73,6 +78,8 @@ pub async fn migrate(
                         Err(mut failure) => {
                             failure.applied_before =
                                 report.executed.iter().map(|e| e.label.clone()).collect();
+                            failure.not_reached =
+                                plan[step + 1..].iter().map(|m| m.label()).collect();
                             return Err(Error::MigrationFailed(failure));
                         }
                     }

@@ -50,7 +50,7 @@ pub async fn rollback(
                 let plan = plan_rollback(&local, &applied, target, accept_changed_down)?;
                 settings.history.ensure(client).await?;
                 let writer = settings.history.writer(client).await?;
-                for migration in &plan {
+                for (step, migration) in plan.iter().enumerate() {
                     let label = migration.label();
                     notify(Notice::Running { label: &label });
                     match executor::revert(client, &writer, migration, &settings.execution).await {
@@ -67,8 +67,10 @@ pub async fn rollback(
                             });
                         }
                         Err(mut failure) => {
-                            failure.applied_before =
+                            failure.rolled_back_before =
                                 report.executed.iter().map(|e| e.label.clone()).collect();
+                            failure.not_reached =
+                                plan[step + 1..].iter().map(|m| m.label()).collect();
                             return Err(Error::MigrationFailed(failure));
                         }
                     }

@@ -546,6 +546,8 @@ impl<'a> Run<'a> {
             hint: None,
             context: None,
             applied_before: Vec::new(),
+            rolled_back_before: Vec::new(),
+            not_reached: Vec::new(),
         })
     }
 
@@ -608,6 +610,8 @@ impl<'a> Run<'a> {
             hint: db.and_then(|d| d.hint()).map(str::to_string),
             context,
             applied_before: Vec::new(),
+            rolled_back_before: Vec::new(),
+            not_reached: Vec::new(),
         })
     }
 }
