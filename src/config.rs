@@ -62,6 +62,17 @@ pub struct FileConfig {
     /// MongoDB settings.
     #[serde(default)]
     pub mongodb: MongoConfig,
+    /// The embedded development server.
+    #[serde(default)]
+    pub dev: DevConfig,
+}
+
+/// The `[dev]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevConfig {
+    /// Use the embedded development PostgreSQL when no database URL is given.
+    pub enabled: Option<bool>,
 }
 
 /// The `[mongodb]` table.
@@ -179,6 +190,10 @@ pub struct Overrides {
     pub role: Option<String>,
     /// `--connect-timeout`.
     pub connect_timeout: Option<String>,
+    /// Whether the embedded development server may be used when no database
+    /// URL is given (`--dev`; the CLI also allows it on a terminal outside
+    /// CI). `None` or `false`: never, unless `[dev] enabled = true`.
+    pub dev_server: Option<bool>,
 }
 
 /// The settings a command runs with.
@@ -221,6 +236,10 @@ pub struct Settings {
     /// How long connecting to a server may take (PostgreSQL: unless the
     /// connection string sets `connect_timeout`; MongoDB: server selection).
     pub connect_timeout: Duration,
+    /// Whether the embedded development server may be used when no
+    /// database URL is given. Off unless asked for: a library user or a CI
+    /// job without `DATABASE_URL` gets an error, not a throwaway database.
+    pub dev_server: bool,
 }
 
 impl Settings {
@@ -421,6 +440,7 @@ impl Settings {
             mongodb_lock_ttl,
             role,
             connect_timeout,
+            dev_server: overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false),
         })
     }
 }

@@ -11,7 +11,7 @@ fn migrate_without_a_url_uses_the_embedded_server() {
         command.args(args);
         cli::run(command)
     };
-    let first = run(&["migrate"]);
+    let first = run(&["migrate", "--dev"]);
     first.expect_code(0);
     assert!(
         first
@@ -31,6 +31,14 @@ fn migrate_without_a_url_uses_the_embedded_server() {
         .path()
         .join(".schemactl/postgres/data/PG_VERSION")
         .is_file());
+    assert_eq!(
+        std::fs::read_to_string(project.path().join(".schemactl/.gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*"),
+        "the server's data and password stay out of git"
+    );
 
     let status = run(&["dev", "status"]);
     assert!(
@@ -42,7 +50,7 @@ fn migrate_without_a_url_uses_the_embedded_server() {
     );
     assert_eq!(run(&["dev", "stop"]).stdout, "stopped\n");
 
-    let again = run(&["migrate"]);
+    let again = run(&["migrate", "--dev"]);
     again.expect_code(0);
     assert!(
         again
@@ -68,5 +76,65 @@ fn migrate_without_a_url_uses_the_embedded_server() {
             .split(' ')
             .next(),
         Some("not")
+    );
+}
+
+#[test]
+fn without_a_url_or_dev_nothing_is_started_and_the_run_fails() {
+    let project = Project::fixture("shop");
+    for ci in [Some("true"), None] {
+        let mut command = cli::command(&project);
+        command.arg("migrate");
+        match ci {
+            Some(value) => command.env("CI", value),
+            None => command.env_remove("CI"),
+        };
+        // The test's stdin is not a terminal: no development server either way.
+        let run = cli::run(command);
+        run.expect_code(2);
+        assert!(
+            run.stderr.contains("no database to work on"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("--dev"), "{}", run.stderr);
+        assert!(
+            !project.path().join(".schemactl").exists(),
+            "nothing may be created"
+        );
+    }
+    // The library never starts one on its own either.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let settings = schemactl::config::Settings::resolve(schemactl::config::Overrides {
+        migrations_dir: Some(project.migrations()),
+        ..Default::default()
+    })
+    .unwrap();
+    let error = runtime
+        .block_on(schemactl::commands::migrate::migrate(
+            &settings,
+            Default::default(),
+            false,
+            &mut |_| {},
+        ))
+        .unwrap_err();
+    assert!(matches!(error, schemactl::Error::NoDatabase), "{error}");
+}
+
+#[test]
+fn input_is_checked_before_the_development_server_is_started() {
+    let project = Project::new();
+    std::fs::remove_dir(project.migrations()).unwrap();
+    let mut command = cli::command(&project);
+    command.args(["validate", "--dev"]);
+    let run = cli::run(command);
+    run.expect_code(2);
+    assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert!(
+        !project.path().join(".schemactl/postgres").exists(),
+        "no server for a command that cannot run"
     );
 }

@@ -41,11 +41,22 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         role: global.role,
         connect_timeout: global.connect_timeout,
         mongodb_dev_uri: global.mongodb_dev_uri,
+        dev_server: Some(global.dev || interactive_outside_ci()),
     };
     let settings = Settings::resolve(overrides)?;
+    let result = dispatch(opt.command, &settings).await;
+    if !matches!(result, Ok(exit_code::OK)) {
+        stop_dev_server_started_here(&settings.project_dir);
+    }
+    result
+}
+
+/// Runs one command with resolved settings.
+async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
+    let settings = settings.clone();
     let terminal = std::io::stderr().is_terminal();
     let mut notify = move |notice: Notice| print_notice(&notice, terminal);
-    match opt.command {
+    match command {
         Command::Migrate {
             to,
             dry_run,
@@ -356,6 +367,21 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
             emit(format, &state, || format!("{text}\n"));
             Ok(exit_code::OK)
         }
+    }
+}
+
+/// A person at a terminal, not a CI job: the only case in which the
+/// development server is used without `--dev`.
+fn interactive_outside_ci() -> bool {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    !ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Stops the development server when this process started it and the
+/// command failed: a failed command leaves no server running behind it.
+pub fn stop_dev_server_started_here(opt_project_dir: &std::path::Path) {
+    if embedded::dev_server::started_here() {
+        let _ = embedded::dev_server::stop(opt_project_dir);
     }
 }
 

@@ -37,6 +37,12 @@ pub struct GlobalArgs {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Without a database URL, use schemactl's own development PostgreSQL (under
+    /// .schemactl/, started when needed). Without --dev that happens only on a
+    /// terminal and when CI is not set; a deploy without its URL fails instead.
+    #[arg(long, global = true)]
+    pub dev: bool,
+
     /// Configuration file [default: ./schemactl.toml when present].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,

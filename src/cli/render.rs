@@ -150,6 +150,9 @@ pub fn status(report: &StatusReport) -> String {
             let _ = writeln!(out, "  - {}", problem.to_string().replace('\n', "\n    "));
         }
     }
+    if let Some(foreign) = &report.foreign_history {
+        let _ = writeln!(out, "\nNote: {}.", foreign.advice());
+    }
     if !report.invalid_indexes.is_empty() {
         let _ = writeln!(out, "\nInvalid indexes:");
         out.push_str(&invalid_indexes(&report.invalid_indexes, "  - "));

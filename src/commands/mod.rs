@@ -60,9 +60,12 @@ pub async fn connect(
 ) -> Result<Session, Error> {
     let url = match &settings.database_url {
         Some(url) => url.clone(),
-        None => embedded::dev_server::ensure_running(&settings.project_dir, &mut |m| {
-            notify(Notice::Info(m))
-        })?,
+        None if settings.dev_server => {
+            embedded::dev_server::ensure_running(&settings.project_dir, &mut |m| {
+                notify(Notice::Info(m))
+            })?
+        }
+        None => return Err(Error::NoDatabase),
     };
     let mut target = DatabaseTarget::parse(&url)
         .map_err(|e| match e {
@@ -118,6 +121,14 @@ pub(crate) async fn load_and_connect(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<(Vec<Migration>, Session), Error> {
     let dir = settings.migrations_dir.clone();
+    if settings.database_url.is_none() {
+        // Check the input before starting anything: the development server
+        // is not started for a directory that cannot be used.
+        let local = source::load(&dir)?;
+        return Ok((local, connect(settings, notify).await?));
+    }
+    // With a URL, nothing is started: the files are read while the
+    // connection is opened (a no-op deploy is little else).
     let loading = std::thread::spawn(move || source::load(&dir));
     let session = connect(settings, notify).await;
     let local = loading.join().unwrap_or_else(|_| {

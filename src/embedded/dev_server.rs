@@ -47,9 +47,41 @@ fn write_state(project_dir: &Path, state: &State) -> Result<(), Error> {
         .map_err(|source| Error::Io { path, source })
 }
 
+/// Keeps `.schemactl/` (server data, the password file) out of git: a
+/// `.gitignore` of `*` inside it, written when it is first created.
+fn ignore_in_git(project_dir: &Path) -> Result<(), Error> {
+    let dir = project_dir.join(".schemactl");
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            &ignore,
+            "# Created by schemactl: the development server's data and password.\n*\n",
+        )
+        .map_err(|source| Error::Io {
+            path: ignore,
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether this process started the development server (so that a
+/// command that then fails can stop it again).
+static STARTED_HERE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether [`ensure_running`] started the server in this process.
+pub fn started_here() -> bool {
+    STARTED_HERE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Makes sure the development server runs, creating it on first use, and
 /// returns its URL. `notify` hears what is being done (it can take seconds).
 pub fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Result<String, Error> {
+    ignore_in_git(project_dir)?;
     let root = root(project_dir);
     let state = match read_state(project_dir).filter(|_| Cluster::exists(&root)) {
         Some(state) => state,
@@ -92,6 +124,7 @@ pub fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Resul
         "starting the embedded development PostgreSQL on 127.0.0.1:{port}"
     ));
     cluster.start(port)?;
+    STARTED_HERE.store(true, std::sync::atomic::Ordering::Relaxed);
     write_state(
         project_dir,
         &State {
