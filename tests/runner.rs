@@ -455,3 +455,47 @@ async fn refinery_users_keep_their_files_and_import_their_history() {
         2
     );
 }
+
+#[tokio::test]
+async fn another_tools_history_is_noticed_and_the_adoption_command_named() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE _sqlx_migrations (version bigint PRIMARY KEY, description text); \
+             CREATE TABLE customers (id bigint)",
+        )
+        .await
+        .unwrap();
+    let status = schemactl(&project, &db, &["status"]);
+    status.expect_code(0);
+    assert!(
+        status
+            .stdout
+            .contains("sqlx's history table _sqlx_migrations")
+            && status.stdout.contains("schemactl baseline --version"),
+        "{}",
+        status.stdout
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("schemactl baseline --version"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn sqlx_no_transaction_header_runs_the_file_outside_a_transaction() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_t.up.sql", "CREATE TABLE t (x int);\n");
+    project.write(
+        "0002_index.up.sql",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert!(db.exists("t_x").await);
+}

@@ -21,6 +21,8 @@ pub struct StatusReport {
     /// Indexes left INVALID by a failed `CREATE INDEX CONCURRENTLY`
     /// (`validate` fails on them).
     pub invalid_indexes: Vec<InvalidIndex>,
+    /// Another tool's history table, when schemactl has none of its own.
+    pub foreign_history: Option<crate::postgres::foreign_history::ForeignHistory>,
 }
 
 impl StatusReport {
@@ -45,11 +47,17 @@ pub async fn status(
         invalid_indexes::find(&session.client)
     );
     let applied = applied?;
+    let foreign_history = if applied.is_empty() {
+        crate::postgres::foreign_history::detect(&session.client).await?
+    } else {
+        None
+    };
     Ok(StatusReport {
         database: session.target,
         history: settings.history.display(),
         migrations: plan::status(&local, &applied),
         problems: plan::problems(&local, &applied, allow_out_of_order),
         invalid_indexes: invalid?,
+        foreign_history,
     })
 }

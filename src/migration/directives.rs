@@ -40,6 +40,14 @@ const OTHER_TOOLS: &[&str] = &["ignore", "ignore-file"];
 /// Reads the directives of a script.
 pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
     let mut directives = Directives::default();
+    // sqlx's convention: `-- no-transaction` as the very first line.
+    if sql
+        .lines()
+        .next()
+        .is_some_and(|first| first.trim() == "-- no-transaction")
+    {
+        directives.no_transaction = true;
+    }
     let mut in_header = true;
     for (index, raw_line) in sql.lines().enumerate() {
         let line = raw_line.trim();
@@ -121,6 +129,20 @@ mod tests {
         assert!(parse("-- schemactl:lock-timeout\n").is_err());
         assert!(parse("-- schemactl:lock-timeout five seconds\n").is_err());
         assert!(parse("-- schemactl:lock-timeout 5s'; DROP TABLE x; --\n").is_err());
+    }
+
+    #[test]
+    fn sqlx_no_transaction_first_line_is_honoured() {
+        assert!(
+            parse("-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);\n")
+                .unwrap()
+                .no_transaction
+        );
+        assert!(
+            !parse("SELECT 1;\n-- no-transaction\n")
+                .unwrap()
+                .no_transaction
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod advisory_lock;
 pub mod connection;
 mod db_error;
 pub mod executor;
+pub mod foreign_history;
 pub mod history_table;
 pub mod invalid_indexes;
 pub mod scratch;
