@@ -146,3 +146,41 @@ async fn requiring_tls_from_a_server_without_it_fails_clearly() {
     )
     .expect_code(0);
 }
+
+#[tokio::test]
+async fn libpq_variables_name_the_target_and_the_password_is_never_printed() {
+    let db = crate::support::server().database().await;
+    let url = url::Url::parse(&db.url).unwrap();
+    let project = crate::support::Project::fixture("shop");
+    let port = url.port().unwrap().to_string();
+    let mut command = crate::support::cli::command(&project);
+    command
+        .env("PGHOST", url.host_str().unwrap())
+        .env("PGPORT", &port)
+        .env("PGUSER", url.username())
+        .env("PGPASSWORD", &db.password)
+        .env("PGDATABASE", &db.name)
+        .env("PGSSLMODE", "disable")
+        .args(["migrate"]);
+    let run = crate::support::cli::run(command);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains(&format!(
+            "on postgres://postgres:***@127.0.0.1:{port}/{}?sslmode=disable",
+            db.name
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(db.exists("customers").await);
+    // A wrong password from the environment: refused, and still not printed.
+    let mut command = crate::support::cli::command(&project);
+    command
+        .env("PGHOST", url.host_str().unwrap())
+        .env("PGPORT", &port)
+        .env("PGUSER", url.username())
+        .env("PGPASSWORD", format!("{}-wrong", db.password))
+        .env("PGDATABASE", &db.name)
+        .args(["status"]);
+    crate::support::cli::run(command).expect_code(2);
+}

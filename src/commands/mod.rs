@@ -60,6 +60,10 @@ pub async fn connect(
 ) -> Result<Session, Error> {
     let url = match &settings.database_url {
         Some(url) => url.clone(),
+        // libpq's variables name a server by themselves (`PGHOST`, …).
+        None if crate::postgres::libpq_env::Environment::from_process().names_a_target() => {
+            String::new()
+        }
         None if settings.dev_server => {
             embedded::dev_server::ensure_running(&settings.project_dir, &mut |m| {
                 notify(Notice::Info(m))

@@ -2,6 +2,7 @@
 //! libpq `key=value` form), `sslmode` with libpq's meaning, and connecting
 //! with a password that never appears in what is printed.
 
+use super::libpq_env::Environment;
 use super::{describe, tls};
 use crate::Error;
 use std::path::PathBuf;
@@ -76,6 +77,13 @@ impl DatabaseTarget {
     /// the driver understands, `sslmode` takes `verify-ca` and `verify-full`,
     /// and `sslrootcert` names the CA file.
     pub fn parse(connection_string: &str) -> Result<Self, Error> {
+        Self::parse_with_env(connection_string, &Environment::from_process())
+    }
+
+    /// [`DatabaseTarget::parse`] with libpq's variables taken from `env`
+    /// (see [`super::libpq_env`]): each fills only what the string leaves
+    /// out. An empty string is the target the variables alone describe.
+    pub fn parse_with_env(connection_string: &str, env: &Environment) -> Result<Self, Error> {
         // A string that does not parse is not echoed: without its structure,
         // a password in it cannot be told from the rest and redacted.
         let invalid = |message: String| {
@@ -86,14 +94,24 @@ impl DatabaseTarget {
         };
         let (driver_string, ssl_mode, root_cert) =
             extract_tls_options(connection_string).map_err(&invalid)?;
-        let config = tokio_postgres::Config::from_str(&driver_string).map_err(|e| {
+        let driver_string = with_default_port(driver_string, env.get("PGPORT"));
+        let mut config = tokio_postgres::Config::from_str(&driver_string).map_err(|e| {
             invalid(format!(
                 "{}; expected postgres://user:password@host:port/database or host=… user=… dbname=…",
                 scrub(&e.to_string(), None, connection_string)
             ))
         })?;
+        let ssl_mode = match (ssl_mode, env.get("PGSSLMODE")) {
+            (Some(mode), _) => Some(mode),
+            (None, Some(mode)) => Some(mode.parse::<SslMode>().map_err(|m| Error::Config {
+                path: PathBuf::from("PGSSLMODE"),
+                message: m,
+            })?),
+            (None, None) => None,
+        };
+        fill_from_env(&mut config, env).map_err(&invalid)?;
         if config.get_hosts().is_empty() {
-            return Err(invalid("no host given".into()));
+            return Err(invalid("no host given (nor PGHOST)".into()));
         }
         let ssl_mode_given = ssl_mode.is_some();
         let ssl_mode = ssl_mode.unwrap_or(SslMode::Prefer);
@@ -267,6 +285,116 @@ fn explain_connect_error(message: &str, ssl_mode: SslMode) -> String {
     } else {
         format!("{message} ({hint})")
     }
+}
+
+/// Adds `PGPORT` to a connection string that names no port (the driver
+/// would otherwise take 5432 for a URL without one).
+fn with_default_port(driver_string: String, port: Option<&str>) -> String {
+    let Some(port) = port.and_then(|p| p.split(',').next()).map(str::trim) else {
+        return driver_string;
+    };
+    if driver_string.starts_with("postgres://") || driver_string.starts_with("postgresql://") {
+        return match url::Url::parse(&driver_string) {
+            Ok(mut url)
+                if url.port().is_none() && url.host_str().is_some_and(|h| !h.is_empty()) =>
+            {
+                match port.parse::<u16>() {
+                    Ok(number) if url.set_port(Some(number)).is_ok() => url.to_string(),
+                    _ => driver_string,
+                }
+            }
+            _ => driver_string,
+        };
+    }
+    let names_port = key_value_pairs(&driver_string)
+        .map(|pairs| pairs.iter().any(|(key, _)| key == "port"))
+        .unwrap_or(true);
+    if names_port {
+        driver_string
+    } else {
+        format!("{driver_string} port='{port}'")
+            .trim_start()
+            .to_string()
+    }
+}
+
+/// Fills what the connection string left out from libpq's variables and
+/// the password file, as libpq does.
+fn fill_from_env(config: &mut tokio_postgres::Config, env: &Environment) -> Result<(), String> {
+    if config.get_hosts().is_empty() {
+        if let Some(hosts) = env.get("PGHOST") {
+            for host in hosts.split(',') {
+                if host.starts_with('/') {
+                    config.host_path(host);
+                } else {
+                    config.host(host);
+                }
+            }
+        }
+    }
+    if config.get_ports().is_empty() {
+        if let Some(ports) = env.get("PGPORT") {
+            for port in ports.split(',') {
+                config.port(
+                    port.trim()
+                        .parse()
+                        .map_err(|_| format!("PGPORT `{port}` is not a port number"))?,
+                );
+            }
+        }
+    }
+    if config.get_user().is_none() {
+        match env.get("PGUSER") {
+            Some(user) => {
+                config.user(user);
+            }
+            None => {
+                if let Ok(user) = std::env::var("USER") {
+                    config.user(&user);
+                }
+            }
+        }
+    }
+    if config.get_dbname().is_none() {
+        if let Some(database) = env.get("PGDATABASE") {
+            config.dbname(database);
+        }
+    }
+    if config.get_application_name().is_none() {
+        if let Some(name) = env.get("PGAPPNAME") {
+            config.application_name(name);
+        }
+    }
+    if config.get_connect_timeout().is_none() {
+        if let Some(seconds) = env.get("PGCONNECT_TIMEOUT") {
+            let seconds: u64 = seconds
+                .trim()
+                .parse()
+                .map_err(|_| format!("PGCONNECT_TIMEOUT `{seconds}` is not a number of seconds"))?;
+            if seconds > 0 {
+                config.connect_timeout(Duration::from_secs(seconds.max(2)));
+            }
+        }
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = env.get("PGPASSWORD") {
+            config.password(password);
+        } else {
+            use tokio_postgres::config::Host;
+            let host = match config.get_hosts().first() {
+                Some(Host::Tcp(host)) => host.clone(),
+                Some(Host::Unix(path)) => path.display().to_string(),
+                None => "localhost".into(),
+            };
+            let port = config.get_ports().first().copied().unwrap_or(5432);
+            let user = config.get_user().unwrap_or_default().to_string();
+            let database = config.get_dbname().unwrap_or(&user).to_string();
+            if let Some(password) = env.password_file_entry(&host, port, &database, &user) {
+                config.password(password);
+            }
+        }
+    }
+    Ok(())
 }
 
 type TlsOptions = (String, Option<SslMode>, Option<PathBuf>);
@@ -446,6 +574,35 @@ mod tests {
                 .ssl_mode(),
             SslMode::Prefer
         );
+    }
+
+    #[test]
+    fn libpq_variables_fill_only_what_the_string_leaves_out() {
+        let env = Environment::from_pairs(
+            [
+                ("PGHOST", "db.internal"),
+                ("PGPORT", "6432"),
+                ("PGUSER", "deployer"),
+                ("PGDATABASE", "app"),
+                ("PGPASSWORD", "from-env"),
+                ("PGSSLMODE", "require"),
+            ],
+            None,
+        );
+        let from_env = DatabaseTarget::parse_with_env("", &env).unwrap();
+        assert_eq!(
+            from_env.display(),
+            "postgres://deployer:***@db.internal:6432/app?sslmode=require"
+        );
+        assert_eq!(from_env.config.get_password(), Some(&b"from-env"[..]));
+        let explicit =
+            DatabaseTarget::parse_with_env("postgres://app:given@other/x?sslmode=disable", &env)
+                .unwrap();
+        assert_eq!(explicit.config.get_password(), Some(&b"given"[..]));
+        assert_eq!(explicit.ssl_mode(), SslMode::Disable);
+        assert_eq!(explicit.database(), Some("x"));
+        assert_eq!(explicit.config.get_ports(), &[6432], "only what is missing");
+        assert!(!explicit.display().contains("given"));
     }
 
     #[test]

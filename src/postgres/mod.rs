@@ -9,6 +9,7 @@ pub mod executor;
 pub mod foreign_history;
 pub mod history_table;
 pub mod invalid_indexes;
+pub mod libpq_env;
 pub mod scratch;
 pub mod tls;
 
