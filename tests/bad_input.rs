@@ -173,3 +173,41 @@ fn usage_errors_exit_2() {
     command.args(["repair"]);
     cli::run(command).expect_code(2);
 }
+
+#[test]
+fn completions_and_the_man_page_are_generated() {
+    let project = Project::new();
+    for (shell, marker) in [
+        ("bash", "complete -F _schemactl"),
+        ("zsh", "#compdef schemactl"),
+        ("fish", "complete -c schemactl"),
+    ] {
+        let mut command = crate::support::cli::command(&project);
+        command.args(["completions", shell]);
+        let run = crate::support::cli::run(command);
+        run.expect_code(0);
+        assert!(
+            run.stdout.contains(marker),
+            "{shell}: {}",
+            &run.stdout[..200.min(run.stdout.len())]
+        );
+        assert!(run.stdout.contains("rollback"), "{shell}");
+    }
+    let mut command = crate::support::cli::command(&project);
+    command.arg("man");
+    let man = crate::support::cli::run(command);
+    man.expect_code(0);
+    assert!(man.stdout.contains(".TH schemactl 1"), "{}", man.stdout);
+    let mut command = crate::support::cli::command(&project);
+    command.args(["migrate", "--help"]);
+    let help = crate::support::cli::run(command);
+    let (own, global) = help
+        .stdout
+        .split_once("Global options:")
+        .expect("a heading");
+    assert!(
+        own.contains("--dry-run") && !own.contains("--history-table"),
+        "{own}"
+    );
+    assert!(global.contains("--history-table"), "{global}");
+}

@@ -543,3 +543,33 @@ async fn without_mongodb_the_sql_side_runs_alone_and_credentials_stay_hidden() {
         failed.stderr
     );
 }
+
+#[tokio::test]
+async fn one_refusal_names_every_flag_the_run_needs() {
+    let p = MongoProject::new().await;
+    p.spec("users", USERS_V1);
+    p.run(&["migrate"]).expect_code(0);
+    p.client()
+        .await
+        .collection::<Document>("users")
+        .insert_one(doc! { "_id": "u1", "email": "a@example.com" })
+        .await
+        .unwrap();
+    // A stricter validator (u1 has no name) and the unique index gone.
+    p.spec(
+        "users",
+        &USERS_V2.replace(
+            r#"{ "name": "email_1", "key": { "email": 1 }, "unique": true }, "#,
+            "",
+        ),
+    );
+    let refused = p.run(&["migrate"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(
+            "To apply all of it anyway: schemactl migrate --allow-destructive --allow-violations"
+        ),
+        "{}",
+        refused.stderr
+    );
+}

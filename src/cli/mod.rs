@@ -16,6 +16,31 @@ use std::io::IsTerminal;
 /// Runs the command and returns the exit code.
 pub async fn run(opt: Opt) -> Result<i32, Error> {
     let global = opt.global;
+    let choice = match global.color {
+        opt::ColorWhen::Auto => anstream::ColorChoice::Auto,
+        opt::ColorWhen::Always => anstream::ColorChoice::Always,
+        opt::ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    match &opt.command {
+        Command::Completions { shell } => {
+            let mut command = <Opt as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut command, "schemactl", &mut out);
+            output::stdout(&String::from_utf8_lossy(&out));
+            return Ok(exit_code::OK);
+        }
+        Command::Man => {
+            let command = <Opt as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut out)
+                .map_err(|e| Error::InvalidArgument(format!("cannot render the man page: {e}")))?;
+            output::stdout(&String::from_utf8_lossy(&out));
+            return Ok(exit_code::OK);
+        }
+        _ => {}
+    }
     let from_flag =
         std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
     let overrides = Overrides {
@@ -57,6 +82,8 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     let terminal = std::io::stderr().is_terminal();
     let mut notify = move |notice: Notice| print_notice(&notice, terminal);
     match command {
+        // Printed by `run` before any setting is read.
+        Command::Completions { .. } | Command::Man => Ok(exit_code::OK),
         Command::Migrate {
             to,
             dry_run,
@@ -402,6 +429,7 @@ pub fn wants_json(opt: &Opt) -> bool {
         Command::Lint { format, .. } => {
             return matches!(format, LintFormat::Json | LintFormat::Sarif)
         }
+        Command::Completions { .. } | Command::Man => return false,
     };
     format == Format::Json
 }

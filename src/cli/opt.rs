@@ -30,7 +30,12 @@ pub struct Opt {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
+    /// When to colour the output: auto (a terminal, unless NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
     /// PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/db?sslmode=verify-full&sslrootcert=ca.crt.
     /// Default: the DATABASE_URL variable, then `[postgres] url` in schemactl.toml, then the
     /// embedded development server.
@@ -120,6 +125,18 @@ pub struct GlobalArgs {
     /// (error, warning, ignore) [default: warning].
     #[arg(long, global = true, value_name = "POLICY")]
     pub column_order: Option<String>,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Output format of a report.
@@ -332,6 +349,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// For example: `schemactl completions bash > ~/.local/share/bash-completion/completions/schemactl`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); `cargo xtask man` writes it to target/man/schemactl.1.
+    #[command(hide = true)]
+    Man,
     /// Manage the embedded development PostgreSQL.
     Dev {
         #[command(subcommand)]

@@ -167,7 +167,10 @@ async fn migrate_database(
 ) -> Result<(), Error> {
     let mut planned = Vec::new();
     let mut refusals = Vec::new();
+    // Every flag the run needs, so that one refusal names all of them.
+    let mut flags: Vec<&str> = Vec::new();
     for spec in specs {
+        let refused_before = refusals.len();
         let recorded = history::latest(database, &spec.collection).await?;
         let live = live::read(database, &spec.collection).await?;
         let drifted = recorded
@@ -184,7 +187,7 @@ async fn migrate_database(
                 "{} was changed by hand since schemactl applied it (`schemactl status` shows the diff); re-apply the file over it with --overwrite-drift, or put the change in the file",
                 spec.label()
             ));
-            continue;
+            flags.push("--overwrite-drift");
         }
         let steps = live::plan(&spec.collection, live.as_ref(), &spec.canonical);
         if steps.is_empty() {
@@ -206,7 +209,7 @@ async fn migrate_database(
                 spec.label(),
                 step.description
             ));
-            continue;
+            flags.push("--allow-destructive");
         }
         let violations = count_violations(database, spec, live.as_ref()).await?;
         if let Some(v) = violations.as_ref().filter(|v| v.count > 0) {
@@ -217,8 +220,11 @@ async fn migrate_database(
                     v.count,
                     v.sample_id
                 ));
-                continue;
+                flags.push("--allow-violations");
             }
+        }
+        if refusals.len() > refused_before {
+            continue;
         }
         planned.push(Planned {
             spec,
@@ -228,9 +234,12 @@ async fn migrate_database(
         });
     }
     if !refusals.is_empty() {
+        flags.sort_unstable();
+        flags.dedup();
         return Err(Error::Refused(format!(
-            "MongoDB migration refused; nothing was changed:\n  - {}",
-            refusals.join("\n  - ")
+            "MongoDB migration refused; nothing was changed:\n  - {}\nTo apply all of it anyway: schemactl migrate {}",
+            refusals.join("\n  - "),
+            flags.join(" ")
         )));
     }
     for plan in planned {

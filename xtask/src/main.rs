@@ -6,6 +6,7 @@
 //!   `target/secantus-venv`), then run the whole test suite.
 //! - `bench`: the runner's performance figures against a local server.
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
+//! - `man`: write the man page to `target/man/schemactl.1`.
 //! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
@@ -68,13 +69,38 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Some("man") => {
+            let output = std::process::Command::new(env!("CARGO"))
+                .args([
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "schemactl",
+                    "--bin",
+                    "schemactl",
+                    "--",
+                    "man",
+                ])
+                .output()?;
+            if !output.status.success() {
+                bail!(
+                    "schemactl man failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            let dir = std::path::Path::new("target/man");
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join("schemactl.1"), &output.stdout)?;
+            println!("wrote target/man/schemactl.1 (read it with `man target/man/schemactl.1`)");
+            Ok(())
+        }
         Some("corpus") => {
             let dir = args.get(1).map_or("bench-migrations", String::as_str);
             let count = args.get(2).map_or(Ok(500), |n| n.parse())?;
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }
