@@ -162,7 +162,44 @@ fn since_lints_only_new_migrations_and_refuses_edits_to_existing_ones() {
     let run = lint(&project, &["--since", "HEAD"]);
     run.expect_code(1);
     assert!(run.stdout.contains("error[changed-existing-migration]: migrations/0001_accounts.down.sql existed at HEAD and was edited"), "{}", run.stdout);
-    lint(&project, &["--since", "no-such-rev"]).expect_code(2);
+    let unknown = lint(&project, &["--since", "no-such-rev"]);
+    unknown.expect_code(2);
+    assert!(
+        unknown.stderr.contains("fatal: ") && unknown.stderr.contains("fetch-depth: 0"),
+        "git's message and the fix: {}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn annotations_name_paths_from_the_repository_root_in_a_monorepo() {
+    let repo = tempfile::tempdir().unwrap();
+    let service = repo.path().join("services/billing");
+    std::fs::create_dir_all(service.join("migrations")).unwrap();
+    std::fs::write(
+        service.join("migrations/0001_t.up.sql"),
+        "CREATE TABLE t (id bigint PRIMARY KEY, code char(3));\n",
+    )
+    .unwrap();
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(repo.path())
+        .status()
+        .unwrap();
+    assert!(git.success());
+    for format in ["github", "sarif"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemactl"));
+        cmd.current_dir(&service)
+            .env_remove("DATABASE_URL")
+            .args(["lint", "--format", format]);
+        let out = run(cmd);
+        assert!(
+            out.stdout
+                .contains("services/billing/migrations/0001_t.up.sql"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
 }
 
 #[test]

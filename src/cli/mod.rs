@@ -268,7 +268,15 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             format,
         } => {
             let outcome = commands::lint::lint(&settings, since.as_deref())?;
-            let findings = &outcome.findings;
+            let mut repository_paths = outcome.findings.clone();
+            if matches!(format, LintFormat::Sarif | LintFormat::Github) {
+                commands::lint::relative_to_repository(&mut repository_paths);
+            }
+            let findings = if matches!(format, LintFormat::Sarif | LintFormat::Github) {
+                &repository_paths
+            } else {
+                &outcome.findings
+            };
             let text = match format {
                 LintFormat::Text => {
                     let colour = anstream::AutoStream::choice(&std::io::stdout())

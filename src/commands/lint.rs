@@ -91,6 +91,28 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
     Ok(LintOutcome { findings, sources })
 }
 
+/// Rewrites the findings' paths relative to the root of the git repository
+/// (for SARIF and GitHub annotations, which code-scanning resolves from
+/// there, also when schemactl runs in a sub-directory of a monorepo). Paths
+/// stay as they are outside a repository.
+pub fn relative_to_repository(findings: &mut [crate::lint::Finding]) {
+    let Ok(output) = Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+    else {
+        return;
+    };
+    if !output.status.success() {
+        return;
+    }
+    let root = canonical(Path::new(String::from_utf8_lossy(&output.stdout).trim()));
+    for finding in findings {
+        if let Ok(relative) = canonical(&finding.path).strip_prefix(&root) {
+            finding.path = relative.to_path_buf();
+        }
+    }
+}
+
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
@@ -112,12 +134,12 @@ fn git_changes(revision: &str, dirs: &[&Path]) -> Result<Vec<(PathBuf, char)>, E
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     };
-    git(&[
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        &format!("{revision}^{{commit}}"),
-    ])?;
+    git(&["rev-parse", "--verify", &format!("{revision}^{{commit}}")]).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{e}\n`{revision}` is not a commit of this repository: check the name; in CI, a shallow clone lacks older commits: \
+             fetch them (`git fetch --depth=100 origin <branch>`, or `fetch-depth: 0` for actions/checkout)"
+        ))
+    })?;
     let existing: Vec<String> = dirs
         .iter()
         .filter(|d| d.exists())

@@ -33,6 +33,9 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// Its foreign keys.
     pub foreign_keys: Vec<ForeignKey>,
+    /// Whether it is partitioned (`PARTITION BY`): its indexes cannot be
+    /// built `CONCURRENTLY`.
+    pub partitioned: bool,
 }
 
 /// One column.
@@ -176,6 +179,7 @@ impl SchemaModel {
                 }
                 let mut table = Table {
                     created_in: origin.version,
+                    partitioned: create.partition_by.is_some(),
                     ..Table::default()
                 };
                 for column in &create.columns {

@@ -27,6 +27,16 @@ impl Rule for CreateIndexNotConcurrently {
         if index.concurrently || context.table_is_new(&table) {
             return;
         }
+        if context.schema.table(&table).is_some_and(|t| t.partitioned) {
+            // PostgreSQL refuses CONCURRENTLY on a partitioned table.
+            findings.push(context.finding(
+                self,
+                Some("INDEX"),
+                format!("building this index locks every partition of {table} against writes until it is done (a partitioned table cannot be indexed CONCURRENTLY)"),
+                "create the index ON ONLY the parent (instant, invalid until complete), build each partition's index CONCURRENTLY in no-transaction files, then ALTER INDEX … ATTACH PARTITION each one",
+            ));
+            return;
+        }
         findings.push(context.finding(
             self,
             Some("INDEX"),
@@ -39,6 +49,22 @@ impl Rule for CreateIndexNotConcurrently {
 #[cfg(test)]
 mod tests {
     use crate::lint::rules::test_support::{fires, quiet};
+
+    #[test]
+    fn on_a_partitioned_table_the_advice_is_not_concurrently() {
+        let found = fires(
+            "create-index-not-concurrently",
+            &[
+                (
+                    "0001_m.up.sql",
+                    "CREATE TABLE m (id bigint, at timestamptz) PARTITION BY RANGE (at);\n",
+                ),
+                ("0002_i.up.sql", "CREATE INDEX m_at ON m (at);\n"),
+            ],
+        );
+        assert!(found.contains("ON ONLY the parent"), "{found}");
+        assert!(!found.contains("use CREATE INDEX CONCURRENTLY"), "{found}");
+    }
 
     const TABLE: (&str, &str) = (
         "0001_t.up.sql",

@@ -49,7 +49,7 @@ struct Effects {
     dropped: Vec<(Object, TextPosition)>,
 }
 
-fn effects(statements: &[ParsedStatement]) -> Effects {
+fn effects(statements: &[ParsedStatement], sql: &str) -> Effects {
     let mut effects = Effects {
         created: Vec::new(),
         dropped: Vec::new(),
@@ -67,8 +67,9 @@ fn effects(statements: &[ParsedStatement]) -> Effects {
             }
             Some(Statement::CreateIndex(index)) => {
                 if let Some(name) = &index.name {
+                    let table = object(&index.table_name);
                     effects.created.push((
-                        Object::Index(object(name), Some(object(&index.table_name))),
+                        Object::Index(index_in_schema_of(&object(name), &table), Some(table)),
                         at,
                     ));
                 }
@@ -106,6 +107,15 @@ fn effects(statements: &[ParsedStatement]) -> Effects {
                         .map(|o| (o, at)),
                 );
             }
+            None if item.statement.keyword == "DROP" => {
+                // `DROP INDEX CONCURRENTLY` (what `create-index-not-concurrently`
+                // recommends) may not parse: read its names from the tokens.
+                if let Some(names) = dropped_index_names(item.statement.text(sql)) {
+                    effects
+                        .dropped
+                        .extend(names.into_iter().map(|n| (Object::Index(n, None), at)));
+                }
+            }
             _ => {}
         }
     }
@@ -118,6 +128,71 @@ fn effects(statements: &[ParsedStatement]) -> Effects {
         .dropped
         .retain(|(o, _)| !created.iter().any(|(c, _)| c == o));
     effects
+}
+
+/// An index lives in its table's schema: `CREATE INDEX t_n ON app.t` is
+/// `app.t_n`, which only `DROP INDEX app.t_n` drops (an unqualified `DROP
+/// INDEX t_n` looks on the search path, `public` by default).
+fn index_in_schema_of(index: &str, table: &str) -> String {
+    match table.rsplit_once('.') {
+        Some((schema, _)) if !index.contains('.') => format!("{schema}.{index}"),
+        _ => index.to_string(),
+    }
+}
+
+/// The names of `DROP INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]`, as
+/// [`object`] writes them (lower case unless quoted, `public.` dropped).
+fn dropped_index_names(text: &str) -> Option<Vec<String>> {
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens: Vec<Token> = Tokenizer::new(&PostgreSqlDialect {}, text)
+        .tokenize()
+        .ok()?
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let mut rest = tokens.as_slice();
+    for expected in ["DROP", "INDEX"] {
+        let (first, tail) = rest.split_first()?;
+        if !word(first, expected) {
+            return None;
+        }
+        rest = tail;
+    }
+    for optional in [&["CONCURRENTLY"][..], &["IF", "EXISTS"]] {
+        if rest.len() >= optional.len() && rest.iter().zip(optional).all(|(t, w)| word(t, w)) {
+            rest = &rest[optional.len()..];
+        }
+    }
+    let mut names = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for token in rest {
+        match token {
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && (w.value.eq_ignore_ascii_case("CASCADE")
+                        || w.value.eq_ignore_ascii_case("RESTRICT")) =>
+            {
+                break
+            }
+            Token::Word(w) => current.push(match w.quote_style {
+                Some(_) => w.value.clone(),
+                None => w.value.to_lowercase(),
+            }),
+            Token::Period => {}
+            Token::Comma => names.push(std::mem::take(&mut current).join(".")),
+            _ => return None,
+        }
+    }
+    names.push(current.join("."));
+    Some(
+        names
+            .into_iter()
+            .filter(|n| !n.is_empty())
+            .map(|n| n.strip_prefix("public.").map(str::to_string).unwrap_or(n))
+            .collect(),
+    )
 }
 
 impl Rule for DownDoesNotReverse {
@@ -135,8 +210,8 @@ impl Rule for DownDoesNotReverse {
         else {
             return;
         };
-        let up = effects(context.up);
-        let reverse = effects(down);
+        let up = effects(context.up, &context.migration.up.sql);
+        let reverse = effects(down, &down_script.sql);
         let up_file = context
             .migration
             .up
@@ -189,6 +264,40 @@ mod tests {
                 ("0001_t.down.sql", "DROP TABLE t;\n"),
                 ("0002_c.up.sql", "ALTER TABLE t ADD COLUMN x int;\nCREATE INDEX t_x ON t (x);\nALTER TABLE t DROP COLUMN old;\n"),
                 ("0002_c.down.sql", "DROP INDEX t_x;\n"),
+            ]
+        ));
+    }
+
+    #[test]
+    fn indexes_are_resolved_as_postgresql_resolves_them() {
+        quiet(
+            "down-does-not-reverse",
+            &[
+                (
+                    "0001_t.up.sql",
+                    "CREATE SCHEMA app;\nCREATE TABLE app.t (id bigint PRIMARY KEY, n int);\n",
+                ),
+                ("0001_t.down.sql", "DROP TABLE app.t;\nDROP SCHEMA app;\n"),
+                (
+                    "0002_i.up.sql",
+                    "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY t_n ON app.t (n);\n",
+                ),
+                (
+                    "0002_i.down.sql",
+                    "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS app.t_n;\n",
+                ),
+            ],
+        );
+        insta::assert_snapshot!(fires(
+            "down-does-not-reverse",
+            &[
+                (
+                    "0001_t.up.sql",
+                    "CREATE SCHEMA app;\nCREATE TABLE app.t (id bigint PRIMARY KEY, n int);\n"
+                ),
+                ("0001_t.down.sql", "DROP TABLE app.t;\nDROP SCHEMA app;\n"),
+                ("0002_i.up.sql", "CREATE INDEX t_n ON app.t (n);\n"),
+                ("0002_i.down.sql", "DROP INDEX t_n;\n"),
             ]
         ));
     }
