@@ -138,3 +138,30 @@ fn input_is_checked_before_the_development_server_is_started() {
         "no server for a command that cannot run"
     );
 }
+
+#[test]
+fn a_failing_command_stops_the_server_it_started() {
+    let project = Project::new();
+    project.write("0001_broken.up.sql", "SELECT 1 / 0;\n");
+    let mut command = cli::command(&project);
+    command.args(["migrate", "--dev"]);
+    let run = cli::run(command);
+    run.expect_code(3);
+    assert!(
+        run.stderr
+            .contains("starting the embedded development PostgreSQL"),
+        "{}",
+        run.stderr
+    );
+    let mut command = cli::command(&project);
+    command.args(["dev", "status"]);
+    let status = cli::run(command);
+    assert!(
+        status.stdout.starts_with("not running"),
+        "{}",
+        status.stdout
+    );
+    let mut command = cli::command(&project);
+    command.args(["dev", "reset"]);
+    cli::run(command).expect_code(0);
+}

@@ -113,6 +113,20 @@ impl DatabaseTarget {
         if config.get_hosts().is_empty() {
             return Err(invalid("no host given (nor PGHOST)".into()));
         }
+        // libpq: `sslrootcert=system` means verify-full, and nothing weaker.
+        let system_roots = root_cert
+            .as_deref()
+            .is_some_and(|p| p == std::path::Path::new("system"));
+        let ssl_mode = match ssl_mode {
+            None if system_roots => Some(SslMode::VerifyFull),
+            Some(mode) if system_roots && mode != SslMode::VerifyFull => {
+                return Err(invalid(format!(
+                    "sslrootcert=system needs sslmode=verify-full, not {}",
+                    mode.as_str()
+                )))
+            }
+            other => other,
+        };
         let ssl_mode_given = ssl_mode.is_some();
         let ssl_mode = ssl_mode.unwrap_or(SslMode::Prefer);
         let display = describe_target(&config, ssl_mode_given.then_some(ssl_mode));
@@ -603,6 +617,24 @@ mod tests {
         assert_eq!(explicit.database(), Some("x"));
         assert_eq!(explicit.config.get_ports(), &[6432], "only what is missing");
         assert!(!explicit.display().contains("given"));
+    }
+
+    #[test]
+    fn sslrootcert_system_means_verify_full() {
+        let env = Environment::default();
+        let target =
+            DatabaseTarget::parse_with_env("postgres://app@db/app?sslrootcert=system", &env)
+                .unwrap();
+        assert_eq!(target.ssl_mode(), SslMode::VerifyFull);
+        let error = DatabaseTarget::parse_with_env(
+            "postgres://app@db/app?sslrootcert=system&sslmode=require",
+            &env,
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("needs sslmode=verify-full"),
+            "{error}"
+        );
     }
 
     #[test]

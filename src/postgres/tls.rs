@@ -62,7 +62,28 @@ fn default_root_cert() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// The operating system's trust store (`sslrootcert=system`, as in libpq 16).
+fn system_roots() -> Result<RootCertStore, Error> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        let why = found
+            .errors
+            .first()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        return Err(Error::Tls(format!(
+            "sslrootcert=system: the system trust store holds no certificate{why}; install ca-certificates or give a CA file"
+        )));
+    }
+    Ok(roots)
+}
+
 fn load_roots(root_cert: Option<&Path>) -> Result<RootCertStore, Error> {
+    if root_cert.is_some_and(|p| p == Path::new("system")) {
+        return system_roots();
+    }
     let path = root_cert
         .map(Path::to_path_buf)
         .or_else(default_root_cert)
