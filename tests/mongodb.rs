@@ -468,17 +468,22 @@ async fn verify_round_trips_the_specs_on_a_scratch_database() {
     p.spec("users", USERS_V2);
     verify(&p).expect_code(0);
     for uri in [mongo::uri(), dev] {
-        let names = mongodb::Client::with_uri_str(uri)
-            .await
-            .unwrap()
-            .list_database_names()
-            .await
-            .unwrap();
-        assert!(
-            !names.iter().any(|n| n.starts_with("schemactl_verify_")),
-            "scratch databases left on {uri}: {names:?}"
-        );
+        assert_no_scratch_databases(uri).await;
     }
+}
+
+/// Fails when `uri`'s server holds a database `verify` left behind.
+async fn assert_no_scratch_databases(uri: &str) {
+    let names = mongodb::Client::with_uri_str(uri)
+        .await
+        .unwrap()
+        .list_database_names()
+        .await
+        .unwrap();
+    assert!(
+        !names.iter().any(|n| n.starts_with("schemactl_verify_")),
+        "scratch databases left on {uri}: {names:?}"
+    );
 }
 
 #[tokio::test]
@@ -497,16 +502,7 @@ async fn verify_never_creates_scratch_databases_on_the_deploy_target() {
         "{}",
         run.stderr
     );
-    let names = mongodb::Client::with_uri_str(mongo::uri())
-        .await
-        .unwrap()
-        .list_database_names()
-        .await
-        .unwrap();
-    assert!(
-        !names.iter().any(|n| n.starts_with("schemactl_verify_")),
-        "{names:?}"
-    );
+    assert_no_scratch_databases(mongo::uri()).await;
 }
 
 #[tokio::test]
