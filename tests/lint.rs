@@ -33,6 +33,15 @@ fn colour_follows_the_terminal_conventions() {
     let mut plain = command(&project);
     plain.env("NO_COLOR", "1").arg("lint");
     assert!(!run(plain).stdout.contains('\x1b'));
+    // --color wins over the environment, both ways.
+    assert!(lint(&project, &["--color", "always"])
+        .stdout
+        .contains("\x1b[1;31merror"));
+    let mut never = command(&project);
+    never
+        .env("CLICOLOR_FORCE", "1")
+        .args(["lint", "--color", "never"]);
+    assert!(!run(never).stdout.contains('\x1b'));
 }
 
 #[test]
