@@ -190,6 +190,9 @@ pub struct Overrides {
     pub role: Option<String>,
     /// `--connect-timeout`.
     pub connect_timeout: Option<String>,
+    /// Do not look for `./schemactl.toml` (what a library caller that
+    /// configures everything in code wants).
+    pub ignore_config_file: bool,
     /// Whether the embedded development server may be used when no database
     /// URL is given (`--dev`; the CLI also allows it on a terminal outside
     /// CI). `None` or `false`: never, unless `[dev] enabled = true`.
@@ -247,7 +250,7 @@ impl Settings {
     pub fn resolve(overrides: Overrides) -> Result<Self, Error> {
         let (file, config_path) = match &overrides.config_file {
             Some(path) => (read(path)?, Some(path.clone())),
-            None if Path::new(FILE_NAME).is_file() => {
+            None if !overrides.ignore_config_file && Path::new(FILE_NAME).is_file() => {
                 (read(Path::new(FILE_NAME))?, Some(PathBuf::from(FILE_NAME)))
             }
             None => (FileConfig::default(), None),

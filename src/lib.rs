@@ -20,6 +20,7 @@
 pub mod commands;
 pub mod config;
 pub mod duration;
+pub mod embed;
 pub mod embedded;
 mod error;
 pub mod exit_code;
@@ -36,6 +37,18 @@ pub mod redact;
 pub mod schema;
 
 pub use error::{Error, FailureOutcome, LockHolder, MigrationFailure, Problem};
+
+/// Compiles a migrations directory (relative to the calling crate's
+/// `Cargo.toml`; default `migrations`) into the binary, as an
+/// [`embed::EmbeddedMigrations`]; `.run(&client)` applies what is pending at
+/// start-up, under the same lock and into the same history as the CLI.
+///
+/// ```no_run
+/// # async fn start(client: &tokio_postgres::Client) -> Result<(), schemactl::Error> {
+/// schemactl::embed_migrations!("migrations").run(client).await?;
+/// # Ok(()) }
+/// ```
+pub use schemactl_macros::embed_migrations;
 
 /// The version of schemactl, recorded with every applied migration.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -10,6 +10,7 @@ mod concurrency;
 mod embedded_dev;
 mod fuzz;
 mod history_problems;
+mod library;
 mod lint;
 mod mongodb;
 mod reliability;

@@ -67,6 +67,7 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         connect_timeout: global.connect_timeout,
         mongodb_dev_uri: global.mongodb_dev_uri,
         dev_server: Some(global.dev || interactive_outside_ci()),
+        ignore_config_file: false,
     };
     let settings = Settings::resolve(overrides)?;
     let result = dispatch(opt.command, &settings).await;

@@ -37,7 +37,7 @@ pub async fn baseline(
     let (local, session) = load_and_connect(settings, notify).await?;
     let client = &session.client;
     let mut executed = Vec::new();
-    locked(&session, settings, notify, async |_: &mut dyn FnMut(Notice)| {
+    locked(&session.client, settings, notify, async |_: &mut dyn FnMut(Notice)| {
         let applied = settings.history.read(client).await?;
         if !applied.is_empty() {
             return Err(Error::Refused(format!(

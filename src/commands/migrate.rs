@@ -2,10 +2,12 @@
 
 use super::{load_and_connect, locked, Executed, Notice, PlannedScript, RunReport};
 use crate::config::Settings;
+use crate::migration::Migration;
 use crate::plan::{plan_migrate, MigrateOptions};
 use crate::postgres::executor;
 use crate::Error;
 use std::time::Instant;
+use tokio_postgres::Client;
 
 /// Applies what is pending (or, with `dry_run`, reports what would be
 /// applied and changes nothing, not even the history table).
@@ -17,9 +19,36 @@ pub async fn migrate(
 ) -> Result<RunReport, Error> {
     let started = Instant::now();
     let (local, session) = load_and_connect(settings, notify).await?;
-    let client = &session.client;
+    let database = session.target.clone();
+    migrate_loaded(
+        settings,
+        &local,
+        &session.client,
+        database,
+        options,
+        dry_run,
+        notify,
+        started,
+    )
+    .await
+}
+
+/// [`migrate`] with the migrations already read and the connection open:
+/// also what an application's embedded migrations run
+/// ([`crate::embed::EmbeddedMigrations::run`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn migrate_loaded(
+    settings: &Settings,
+    local: &[Migration],
+    client: &Client,
+    database: String,
+    options: MigrateOptions,
+    dry_run: bool,
+    notify: &mut dyn FnMut(Notice),
+    started: Instant,
+) -> Result<RunReport, Error> {
     let mut report = RunReport {
-        database: session.target.clone(),
+        database,
         history: settings.history.display(),
         dry_run,
         planned: Vec::new(),
@@ -29,7 +58,7 @@ pub async fn migrate(
     };
     if dry_run {
         let applied = settings.history.read(client).await?;
-        let plan = plan_migrate(&local, &applied, options)?;
+        let plan = plan_migrate(local, &applied, options)?;
         report.planned = plan
             .iter()
             .map(|m| PlannedScript::new(m, &m.up, settings))
@@ -37,13 +66,13 @@ pub async fn migrate(
         report.current_version = applied.iter().map(|r| r.version).max();
     } else {
         locked(
-            &session,
+            client,
             settings,
             notify,
             async |notify: &mut dyn FnMut(Notice)| {
                 let applied = settings.history.read(client).await?;
                 report.current_version = applied.iter().map(|r| r.version).max();
-                let plan = plan_migrate(&local, &applied, options)?;
+                let plan = plan_migrate(local, &applied, options)?;
                 if plan.is_empty() {
                     return Ok(());
                 }

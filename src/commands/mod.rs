@@ -146,13 +146,13 @@ pub(crate) async fn load_and_connect(
 /// Runs `body` while holding the migration lock. The lock is released
 /// whatever `body` returns.
 pub(crate) async fn locked<T>(
-    session: &Session,
+    client: &Client,
     settings: &Settings,
     notify: &mut dyn FnMut(Notice),
     body: impl AsyncFnOnce(&mut dyn FnMut(Notice)) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let lock = MigrationLock::for_history(&settings.history);
-    lock.acquire(&session.client, settings.lock_wait, &mut |holders| {
+    lock.acquire(client, settings.lock_wait, &mut |holders| {
         notify(Notice::WaitingForLock(holders))
     })
     .await?;
@@ -160,7 +160,7 @@ pub(crate) async fn locked<T>(
     // `CREATE TABLE IF NOT EXISTS` can fail) only once it has something to
     // write, so that a refused run changes nothing at all.
     let result = body(notify).await;
-    let released = lock.release(&session.client).await;
+    let released = lock.release(client).await;
     let value = result?;
     released.map(|()| value)
 }

@@ -43,7 +43,7 @@ pub async fn repair(
     let (local, session) = load_and_connect(settings, notify).await?;
     let client = &session.client;
     let version = repair.version();
-    locked(&session, settings, notify, async |_: &mut dyn FnMut(Notice)| {
+    locked(&session.client, settings, notify, async |_: &mut dyn FnMut(Notice)| {
         let applied = settings.history.read(client).await?;
         let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
             return Err(Error::Refused(format!("version {version} is not recorded in {}; nothing to repair", settings.history.display())));

@@ -42,7 +42,7 @@ pub async fn rollback(
         report.current_version = applied.iter().map(|r| r.version).max();
     } else {
         locked(
-            &session,
+            &session.client,
             settings,
             notify,
             async |notify: &mut dyn FnMut(Notice)| {

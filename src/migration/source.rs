@@ -47,9 +47,46 @@ type UpsAndDowns = (Vec<(MigrationFile, Script)>, Vec<(MigrationFile, Script)>);
 pub fn load(dir: &Path) -> Result<Vec<Migration>, Error> {
     let files = list(dir)?;
     let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+    assemble(files.into_iter().zip(read_all(&paths)).collect())
+}
+
+/// Reads migrations held in memory as `(file name, bytes)` (what
+/// `embed_migrations!` compiles into a binary), with exactly the checks and
+/// checksums of [`load`]; `dir` is only the directory shown in messages.
+pub fn from_memory(dir: &Path, files: &[(&str, &[u8])]) -> Result<Vec<Migration>, Error> {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        match classify(name) {
+            Classified::Migration(parsed) => {
+                let file = MigrationFile {
+                    path: path.clone(),
+                    name: parsed,
+                };
+                found.push((file, script_from_bytes(&path, bytes)));
+            }
+            Classified::Ignored => {}
+            Classified::Invalid(message) => problems.push(SourceProblem {
+                path,
+                position: None,
+                message,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::InvalidMigrations(problems));
+    }
+    assemble(found)
+}
+
+/// Groups read files by version and checks that each version is whole.
+fn assemble(
+    files: Vec<(MigrationFile, Result<Script, SourceProblem>)>,
+) -> Result<Vec<Migration>, Error> {
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, UpsAndDowns> = BTreeMap::new();
-    for (file, script) in files.into_iter().zip(read_all(&paths)) {
+    for (file, script) in files {
         match script {
             Ok(script) => {
                 let slot = by_version.entry(file.name.version).or_default();
@@ -241,15 +278,23 @@ fn read_all(paths: &[PathBuf]) -> Vec<Result<Script, SourceProblem>> {
 
 /// Reads and checks one script file.
 pub fn read_script(path: &Path) -> Result<Script, SourceProblem> {
+    let bytes = std::fs::read(path).map_err(|e| SourceProblem {
+        path: path.to_path_buf(),
+        position: None,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    script_from_bytes(path, &bytes)
+}
+
+/// Checks one script's bytes (named `path` in messages).
+fn script_from_bytes(path: &Path, bytes: &[u8]) -> Result<Script, SourceProblem> {
     let problem = |position: Option<TextPosition>, message: String| SourceProblem {
         path: path.to_path_buf(),
         position,
         message,
     };
-    let bytes =
-        std::fs::read(path).map_err(|e| problem(None, format!("cannot read the file: {e}")))?;
-    let checksum = Checksum::of(&bytes);
-    let content = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let checksum = Checksum::of(bytes);
+    let content = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let sql = match std::str::from_utf8(content) {
         Ok(sql) => sql.to_string(),
         Err(e) => {

@@ -1,0 +1,34 @@
+//! An application that applies its migrations at start-up, from the binary
+//! alone: the shipped `migrations/` directory is compiled in by
+//! `schemactl::embed_migrations!`.
+//!
+//! ```sh
+//! DATABASE_URL='host=127.0.0.1 user=app password=… dbname=app' cargo run --example embedded_migrations
+//! ```
+//!
+//! Run it twice: the second start applies nothing. `schemactl status`
+//! afterwards shows every migration applied, with the same checksums.
+
+use tokio_postgres::NoTls;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| "set DATABASE_URL to the database the application uses")?;
+    let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;
+    tokio::spawn(connection);
+    let report = schemactl::embed_migrations!("migrations")
+        .run(&client)
+        .await?;
+    match report.executed.len() {
+        0 => println!(
+            "schema up to date (version {})",
+            report.current_version.unwrap_or_default()
+        ),
+        n => println!(
+            "applied {n} migration(s); now at version {}",
+            report.current_version.unwrap_or_default()
+        ),
+    }
+    Ok(())
+}

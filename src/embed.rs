@@ -1,0 +1,83 @@
+//! Migrations compiled into an application: what
+//! [`embed_migrations!`](crate::embed_migrations) produces, and the start-up
+//! call that applies them.
+//!
+//! The files are checked, split and checksummed by the same code as the
+//! CLI's directory reader, and applied by the same runner under the same
+//! advisory lock into the same history table, so an application and the
+//! `schemactl` CLI agree on what is applied and either can continue the
+//! other's history.
+
+use crate::commands::{migrate::migrate_loaded, Notice, RunReport};
+use crate::config::{Overrides, Settings};
+use crate::migration::{source, Migration};
+use crate::plan::MigrateOptions;
+use crate::Error;
+use std::path::Path;
+use std::time::Instant;
+use tokio_postgres::Client;
+
+/// The migrations of a directory, compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigrations {
+    directory: &'static str,
+    files: &'static [(&'static str, &'static [u8])],
+}
+
+impl EmbeddedMigrations {
+    /// What `embed_migrations!` builds: the directory's name (for messages)
+    /// and each `.sql` file's name and bytes.
+    #[doc(hidden)]
+    pub const fn new(
+        directory: &'static str,
+        files: &'static [(&'static str, &'static [u8])],
+    ) -> Self {
+        Self { directory, files }
+    }
+
+    /// The migrations, read and checked as the CLI reads a directory.
+    pub fn migrations(&self) -> Result<Vec<Migration>, Error> {
+        source::from_memory(Path::new(self.directory), self.files)
+    }
+
+    /// Applies what is pending on `client`, with schemactl's defaults
+    /// (history in `public.schema_versions`, `lock_timeout` 5 s, a 60 s wait
+    /// for the migration lock) and without reading any configuration file.
+    ///
+    /// ```no_run
+    /// # async fn start(client: &tokio_postgres::Client) -> Result<(), schemactl::Error> {
+    /// let report = schemactl::embed_migrations!("migrations").run(client).await?;
+    /// println!("applied {} migration(s)", report.executed.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn run(&self, client: &Client) -> Result<RunReport, Error> {
+        let settings = Settings::resolve(Overrides {
+            ignore_config_file: true,
+            ..Overrides::default()
+        })?;
+        self.run_with(client, &settings, &mut |_| {}).await
+    }
+
+    /// [`EmbeddedMigrations::run`] with explicit settings (history table,
+    /// timeouts, lock wait) and a callback that hears the progress.
+    pub async fn run_with(
+        &self,
+        client: &Client,
+        settings: &Settings,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let local = self.migrations()?;
+        migrate_loaded(
+            settings,
+            &local,
+            client,
+            "the application's connection".to_string(),
+            MigrateOptions::default(),
+            false,
+            notify,
+            started,
+        )
+        .await
+    }
+}
