@@ -57,22 +57,12 @@ pub fn from_memory(dir: &Path, files: &[(&str, &[u8])]) -> Result<Vec<Migration>
     let mut found = Vec::new();
     let mut problems = Vec::new();
     for (name, bytes) in files {
-        let path = dir.join(name);
-        match classify(name) {
-            Classified::Migration(parsed) => {
-                let file = MigrationFile {
-                    path: path.clone(),
-                    name: parsed,
-                };
-                found.push((file, script_from_bytes(&path, bytes)));
-            }
-            Classified::Ignored => {}
-            Classified::Invalid(message) => problems.push(SourceProblem {
-                path,
-                position: None,
-                message,
-            }),
-        }
+        let mut named = Vec::new();
+        sort_file(dir.join(name), name, &mut named, &mut problems);
+        found.extend(named.into_iter().map(|file| {
+            let script = script_from_bytes(&file.path, bytes);
+            (file, script)
+        }));
     }
     if !problems.is_empty() {
         return Err(Error::InvalidMigrations(problems));
@@ -212,15 +202,7 @@ fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
             });
             continue;
         };
-        match classify(&file_name) {
-            Classified::Migration(name) => files.push(MigrationFile { path, name }),
-            Classified::Ignored => {}
-            Classified::Invalid(message) => problems.push(SourceProblem {
-                path,
-                position: None,
-                message,
-            }),
-        }
+        sort_file(path, &file_name, &mut files, &mut problems);
     }
     if !problems.is_empty() {
         problems.sort_by(|a, b| a.path.cmp(&b.path));
@@ -228,6 +210,24 @@ fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// Files a name as a migration, a name to ignore, or a problem.
+fn sort_file(
+    path: PathBuf,
+    file_name: &str,
+    files: &mut Vec<MigrationFile>,
+    problems: &mut Vec<SourceProblem>,
+) {
+    match classify(file_name) {
+        Classified::Migration(name) => files.push(MigrationFile { path, name }),
+        Classified::Ignored => {}
+        Classified::Invalid(message) => problems.push(SourceProblem {
+            path,
+            position: None,
+            message,
+        }),
+    }
 }
 
 fn duplicate(version: i64, scripts: &[(MigrationFile, Script)]) -> Option<SourceProblem> {
