@@ -279,11 +279,11 @@ impl Settings {
             path: config_label.clone(),
             message: format!("{key}: {message}"),
         };
-        let from = |flag: &'static str, key: &'static str, value: &Option<String>| {
+        let from = |flag: &'static str, table: &str, key: &str, value: &Option<String>| {
             let label = if value.is_some() {
                 flag.to_string()
             } else {
-                format!("{} ([{key})", config_label.display())
+                format!("{} ([{table}] {key})", config_label.display())
             };
             move |message: String| Error::Config {
                 path: PathBuf::from(&label),
@@ -292,12 +292,14 @@ impl Settings {
         };
         let schema_error = from(
             "--history-schema",
-            "postgres] history_schema",
+            "postgres",
+            "history_schema",
             &overrides.history_schema,
         );
         let table_error = from(
             "--history-table",
-            "postgres] history_table",
+            "postgres",
+            "history_table",
             &overrides.history_table,
         );
         let schema = overrides
@@ -314,15 +316,17 @@ impl Settings {
         let defaults = ExecutionSettings::default();
         let lock_timeout_error = from(
             "--lock-timeout",
-            "postgres] lock_timeout",
+            "postgres",
+            "lock_timeout",
             &overrides.lock_timeout,
         );
         let statement_timeout_error = from(
             "--statement-timeout",
-            "postgres] statement_timeout",
+            "postgres",
+            "statement_timeout",
             &overrides.statement_timeout,
         );
-        let lock_wait_error = from("--lock-wait", "postgres] lock_wait", &overrides.lock_wait);
+        let lock_wait_error = from("--lock-wait", "postgres", "lock_wait", &overrides.lock_wait);
         let lock_timeout = overrides
             .lock_timeout
             .or(pg.lock_timeout)
@@ -341,7 +345,8 @@ impl Settings {
         let lock_wait = parse_wait(&lock_wait).map_err(lock_wait_error)?;
         let connect_timeout_error = from(
             "--connect-timeout",
-            "postgres] connect_timeout",
+            "postgres",
+            "connect_timeout",
             &overrides.connect_timeout,
         );
         let connect_timeout = overrides
@@ -383,14 +388,15 @@ impl Settings {
         }
         let column_order_error = from(
             "--column-order",
-            "verify] column_order",
+            "verify",
+            "column_order",
             &overrides.column_order,
         );
         let column_order = match overrides.column_order.or(file.verify.column_order) {
             Some(value) => value.parse().map_err(column_order_error)?,
             None => ColumnOrderPolicy::default(),
         };
-        let role_error = from("--role", "postgres] role", &overrides.role);
+        let role_error = from("--role", "postgres", "role", &overrides.role);
         let role = match overrides.role.or(pg.role.clone()) {
             Some(role) => Some(Identifier::parse(&role).map_err(role_error)?),
             None => None,

@@ -33,7 +33,6 @@ pub mod migration;
 pub mod mongo;
 pub mod plan;
 pub mod postgres;
-pub mod redact;
 pub mod schema;
 
 pub use error::{Error, FailureOutcome, LockHolder, MigrationFailure, Problem};

@@ -3,11 +3,20 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() {
-    let opt = match cli::opt::Opt::try_parse() {
-        Ok(opt) => opt,
+    let parsed = cli::opt::Opt::command()
+        .try_get_matches()
+        .and_then(|matches| {
+            let opt = cli::opt::Opt::from_arg_matches(&matches)?;
+            // Errors about the database URL name where it came from.
+            let url_from_env = matches.value_source("database_url")
+                == Some(clap::parser::ValueSource::EnvVariable);
+            Ok((opt, url_from_env))
+        });
+    let (opt, url_from_env) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => exit_on_usage_error(error),
     };
     let json = cli::wants_json(&opt);
@@ -23,7 +32,7 @@ fn main() {
             std::process::exit(schemactl::exit_code::ERROR);
         }
     };
-    let code = match runtime.block_on(cli::run(opt)) {
+    let code = match runtime.block_on(cli::run(opt, url_from_env)) {
         Ok(code) => code,
         Err(error) => {
             cli::report_error(&error, json);

@@ -14,7 +14,8 @@ use schemactl::{embedded, exit_code, lint, Error};
 use std::io::IsTerminal;
 
 /// Runs the command and returns the exit code.
-pub async fn run(opt: Opt) -> Result<i32, Error> {
+/// `url_from_env`: the database URL came from `DATABASE_URL`, not the flag.
+pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
     let global = opt.global;
     let choice = match global.color {
         opt::ColorWhen::Auto => anstream::ColorChoice::Auto,
@@ -41,14 +42,12 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
         }
         _ => {}
     }
-    let from_flag =
-        std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
     let overrides = Overrides {
         database_url_source: Some(
-            if from_flag {
-                "--database-url"
-            } else {
+            if url_from_env {
                 "DATABASE_URL"
+            } else {
+                "--database-url"
             }
             .into(),
         ),
@@ -79,7 +78,6 @@ pub async fn run(opt: Opt) -> Result<i32, Error> {
 
 /// Runs one command with resolved settings.
 async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
-    let settings = settings.clone();
     let terminal = std::io::stderr().is_terminal();
     let mut notify = move |notice: Notice| print_notice(&notice, terminal);
     match command {
@@ -99,17 +97,17 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 allow_out_of_order,
             };
             let report =
-                commands::migrate::migrate(&settings, options, dry_run, &mut notify).await?;
+                commands::migrate::migrate(settings, options, dry_run, &mut notify).await?;
             let mongo_options = commands::mongo::MongoOptions {
                 dry_run,
                 allow_destructive,
                 allow_violations,
                 overwrite_drift,
             };
-            let mongo = match commands::mongo::connect(&settings).await? {
+            let mongo = match commands::mongo::connect(settings).await? {
                 Some((target, client)) => Some(
                     commands::mongo::migrate(
-                        &settings,
+                        settings,
                         &client,
                         target.display(),
                         mongo_options,
@@ -137,7 +135,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             format,
         } => {
             if collection.is_some() || mongodb_last_run {
-                let Some((target, client)) = commands::mongo::connect(&settings).await? else {
+                let Some((target, client)) = commands::mongo::connect(settings).await? else {
                     return Err(Error::InvalidArgument(
                         "MongoDB is not configured: set MONGODB_URI or --mongodb-uri".into(),
                     ));
@@ -152,7 +150,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                     ..Default::default()
                 };
                 let report = commands::mongo::rollback(
-                    &settings,
+                    settings,
                     &client,
                     target.display(),
                     &which,
@@ -170,7 +168,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 None => RollbackTarget::Steps(steps.unwrap_or(1)),
             };
             let report = commands::rollback::rollback(
-                &settings,
+                settings,
                 target,
                 accept_changed_down,
                 dry_run,
@@ -183,9 +181,9 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             Ok(exit_code::OK)
         }
         Command::Status { format } => {
-            let report = commands::status::status(&settings, false, &mut notify).await?;
-            let mongo = match commands::mongo::connect(&settings).await? {
-                Some((_, client)) => Some(commands::mongo::status(&settings, &client).await?),
+            let report = commands::status::status(settings, false, &mut notify).await?;
+            let mongo = match commands::mongo::connect(settings).await? {
+                Some((_, client)) => Some(commands::mongo::status(settings, &client).await?),
                 None => None,
             };
             emit(format, &with_mongodb(&report, &mongo), || {
@@ -199,7 +197,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             format,
         } => {
             let report =
-                commands::status::status(&settings, allow_out_of_order, &mut notify).await?;
+                commands::status::status(settings, allow_out_of_order, &mut notify).await?;
             let (text, ok) = render::validate(&report, fail_on_pending);
             match format {
                 Format::Text => output::stdout(&text),
@@ -225,7 +223,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                         .map_err(Error::InvalidArgument)?,
                 },
             };
-            let report = commands::baseline::baseline(&settings, &source, &mut notify).await?;
+            let report = commands::baseline::baseline(settings, &source, &mut notify).await?;
             emit(format, &report, || {
                 format!(
                     "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.\n",
@@ -255,7 +253,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                     ))
                 }
             };
-            let done = commands::repair::repair(&settings, repair, &mut notify).await?;
+            let done = commands::repair::repair(settings, repair, &mut notify).await?;
             emit(
                 format,
                 &serde_json::json!({ "repaired": done.to_string() }),
@@ -268,7 +266,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             deny_warnings,
             format,
         } => {
-            let outcome = commands::lint::lint(&settings, since.as_deref())?;
+            let outcome = commands::lint::lint(settings, since.as_deref())?;
             let mut repository_paths = outcome.findings.clone();
             if matches!(format, LintFormat::Sarif | LintFormat::Github) {
                 commands::lint::relative_to_repository(&mut repository_paths);
@@ -301,7 +299,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             })
         }
         Command::Dump { format } => {
-            let (_, snapshot) = commands::dump::dump(&settings, &mut notify).await?;
+            let (_, snapshot) = commands::dump::dump(settings, &mut notify).await?;
             emit(format, &snapshot, || snapshot.to_text());
             Ok(exit_code::OK)
         }
@@ -314,15 +312,15 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 }
             };
             let report =
-                commands::verify::verify(&settings, from, &mut notify, &mut progress).await?;
+                commands::verify::verify(settings, from, &mut notify, &mut progress).await?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let mongo = match commands::mongo::connect_dev(&settings).await? {
+            let mongo = match commands::mongo::connect_dev(settings).await? {
                 Some(dev) => {
-                    let deployed = commands::mongo::connect(&settings).await?;
+                    let deployed = commands::mongo::connect(settings).await?;
                     Some(
-                        commands::mongo::verify(&settings, &dev, deployed.as_ref().map(|(_, c)| c))
+                        commands::mongo::verify(settings, &dev, deployed.as_ref().map(|(_, c)| c))
                             .await?,
                     )
                 }
@@ -341,8 +339,8 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         }
         Command::Diff { urls, format } => {
             let report = match urls.as_slice() {
-                [] => commands::diff::drift(&settings, &mut notify).await?,
-                [a, b] => commands::diff::between(&settings, a, b).await?,
+                [] => commands::diff::drift(settings, &mut notify).await?,
+                [a, b] => commands::diff::between(settings, a, b).await?,
                 _ => {
                     return Err(Error::InvalidArgument(
                         "diff takes two database URLs, or none".into(),
@@ -373,7 +371,14 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             let (state, text) = match action {
                 DevAction::Status => {
                     let (root, url) = embedded::dev_server::status(dir)?;
-                    let shown = url.as_deref().map(schemactl::redact::redact);
+                    let shown = match url.as_deref() {
+                        Some(url) => Some(
+                            schemactl::postgres::DatabaseTarget::parse(url)?
+                                .display()
+                                .to_string(),
+                        ),
+                        None => None,
+                    };
                     let text = match &shown {
                         Some(url) => format!("running: {url} (data in {})", root.display()),
                         None => format!("not running (data in {})", root.display()),

@@ -97,7 +97,7 @@ pub async fn dev_target(
     settings: &Settings,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<DatabaseTarget, Error> {
-    let url = match &settings.dev_url {
+    let dev = match &settings.dev_url {
         Some(url) => {
             let dev = DatabaseTarget::parse(url)?;
             let deploy = settings.database_url.as_deref().map(DatabaseTarget::parse);
@@ -109,13 +109,14 @@ pub async fn dev_target(
                     )));
                 }
             }
-            url.clone()
+            dev
         }
-        None => embedded::dev_server::ensure_running(&settings.project_dir, &mut |m| {
-            notify(Notice::Info(m))
-        })?,
+        None => DatabaseTarget::parse(&embedded::dev_server::ensure_running(
+            &settings.project_dir,
+            &mut |m| notify(Notice::Info(m)),
+        )?)?,
     };
-    Ok(DatabaseTarget::parse(&url)?.with_connect_timeout(settings.connect_timeout))
+    Ok(dev.with_connect_timeout(settings.connect_timeout))
 }
 
 /// Reads the migrations directory while the connection is being opened

@@ -60,19 +60,15 @@ impl MongoTarget {
         hosts(&self.uri) == hosts(&other.uri)
     }
 
+    /// [`MongoTarget::connect_within`] the default 10 s.
+    pub async fn connect(&self) -> Result<Client, Error> {
+        self.connect_within(Duration::from_secs(10)).await
+    }
+
     /// Connects and checks that the server answers (the driver connects
     /// lazily), waiting at most `timeout` for a server to be selected unless
     /// the URI says otherwise (`serverSelectionTimeoutMS`).
     pub async fn connect_within(&self, timeout: Duration) -> Result<Client, Error> {
-        self.connect_with_timeout(timeout).await
-    }
-
-    /// [`MongoTarget::connect_within`] the default 10 s.
-    pub async fn connect(&self) -> Result<Client, Error> {
-        self.connect_with_timeout(Duration::from_secs(10)).await
-    }
-
-    async fn connect_with_timeout(&self, timeout: Duration) -> Result<Client, Error> {
         let failed = |e: mongodb::error::Error| Error::Connect {
             target: self.display.clone(),
             message: scrub(&e.to_string(), &self.uri),

@@ -222,7 +222,7 @@ pub async fn apply(
         let note = "started and not finished: the run was interrupted or is still going";
         let started_row = row(Some(0), false, Some(note));
         let started_event = run.event(EventKind::Started, Some(0), None);
-        run.bookkeeping(async {
+        run.bookkeeping(FailureOutcome::NotStarted, async {
             tokio::try_join!(
                 history.insert(client, &started_row),
                 history.event(client, &started_event)
@@ -233,7 +233,7 @@ pub async fn apply(
         run.outside_transaction(started).await?;
         let ms = elapsed_ms(started);
         let applied = run.event(EventKind::Applied, Some(ms), None);
-        run.bookkeeping(async {
+        run.bookkeeping(FailureOutcome::FailedOutsideTransaction, async {
             client.batch_execute("BEGIN").await?;
             tokio::try_join!(
                 history.finish(client, migration.version, true, ms, None),
@@ -284,7 +284,7 @@ pub async fn revert(
     if script.directives.no_transaction {
         let note = "rollback started and not finished: the run was interrupted or is still going";
         let started_event = run.event(EventKind::Started, Some(0), Some("rollback"));
-        run.bookkeeping(async {
+        run.bookkeeping(FailureOutcome::NotStarted, async {
             tokio::try_join!(
                 history.finish(client, migration.version, false, 0, Some(note)),
                 history.event(client, &started_event),
@@ -295,7 +295,7 @@ pub async fn revert(
         run.outside_transaction(started).await?;
         let ms = elapsed_ms(started);
         let rolled_back = run.event(EventKind::RolledBack, Some(ms), None);
-        run.bookkeeping(async {
+        run.bookkeeping(FailureOutcome::FailedOutsideTransaction, async {
             client.batch_execute("BEGIN").await?;
             tokio::try_join!(
                 history.delete(client, migration.version),
@@ -405,10 +405,8 @@ impl<'a> Run<'a> {
         let Some(failed_at) = first_failure else {
             return Ok(());
         };
-        let commit = results
-            .iter()
-            .find(|(stage, _)| matches!(stage, Stage::Commit))
-            .and_then(|(_, result)| result.as_ref());
+        // COMMIT is the last step (`None` when it was not sent).
+        let commit = results.last().and_then(|(_, result)| result.as_ref());
         let probe = match commit {
             // The failure came before COMMIT was sent: the `SAVEPOINT` in
             // front of COMMIT says whether the run's transaction was still
@@ -499,9 +497,13 @@ impl<'a> Run<'a> {
         Err(self.failure(failure))
     }
 
-    /// History writes outside the script's own transaction.
+    /// History writes outside the script's own transaction (a
+    /// `no-transaction` script): `outcome` says where the script stands if
+    /// they fail (before it ran: nothing of it ran; after: it ran, and the
+    /// history still marks it failed).
     async fn bookkeeping(
         &self,
+        outcome: FailureOutcome,
         work: impl std::future::Future<Output = Result<(), tokio_postgres::Error>>,
     ) -> Result<(), Box<MigrationFailure>> {
         match work.await {
@@ -511,11 +513,7 @@ impl<'a> Run<'a> {
                 Err(self.failure(Failure {
                     stage: Stage::Record,
                     error,
-                    outcome: if self.script().directives.no_transaction {
-                        FailureOutcome::FailedOutsideTransaction
-                    } else {
-                        FailureOutcome::RolledBack
-                    },
+                    outcome,
                 }))
             }
         }
