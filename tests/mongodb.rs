@@ -35,6 +35,13 @@ impl MongoProject {
         run(cmd)
     }
 
+    /// The migration lock collection of this project's database.
+    async fn locks(&self) -> mongodb::Collection<Document> {
+        self.client()
+            .await
+            .collection::<Document>("schema_versions_lock")
+    }
+
     async fn client(&self) -> mongodb::Database {
         mongodb::Client::with_uri_str(mongo::uri())
             .await
@@ -75,6 +82,11 @@ impl MongoProject {
             .map(|d| d.get_document("options").unwrap().clone())
             .unwrap_or_default()
     }
+}
+
+/// A time `ms` milliseconds from now (negative: in the past).
+fn from_now(ms: i64) -> mongodb::bson::DateTime {
+    mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() + ms)
 }
 
 const USERS_V1: &str = r#"{
@@ -345,21 +357,14 @@ async fn concurrent_migrates_apply_each_change_once() {
 async fn a_dead_runs_lock_expires_and_a_live_one_is_named() {
     let p = MongoProject::new().await;
     p.spec("users", USERS_V1);
-    let locks = p
-        .client()
-        .await
-        .collection::<Document>("schema_versions_lock");
-    let past = mongodb::bson::DateTime::from_millis(
-        mongodb::bson::DateTime::now().timestamp_millis() - 60_000,
-    );
+    let locks = p.locks().await;
+    let past = from_now(-60_000);
     locks
         .insert_one(doc! { "_id": "migrate", "owner": "ci@dead-host pid 1", "expires_at": past })
         .await
         .unwrap();
     p.run(&["migrate"]).expect_code(0);
-    let future = mongodb::bson::DateTime::from_millis(
-        mongodb::bson::DateTime::now().timestamp_millis() + 600_000,
-    );
+    let future = from_now(600_000);
     locks
         .insert_one(
             doc! { "_id": "migrate", "owner": "deploy@other-host pid 7", "expires_at": future },
@@ -380,10 +385,7 @@ async fn a_dead_runs_lock_expires_and_a_live_one_is_named() {
 async fn a_lock_document_of_unexpected_shape_is_named_and_taken_over_after_the_ttl() {
     let p = MongoProject::new().await;
     p.spec("users", USERS_V1);
-    let locks = p
-        .client()
-        .await
-        .collection::<Document>("schema_versions_lock");
+    let locks = p.locks().await;
     // No expiry at all, a number for an owner: no run of schemactl wrote this.
     locks
         .insert_one(
@@ -401,9 +403,7 @@ async fn a_lock_document_of_unexpected_shape_is_named_and_taken_over_after_the_t
         refused.stderr
     );
     // Older than the lock TTL (10 minutes by default): taken over.
-    let old = mongodb::bson::DateTime::from_millis(
-        mongodb::bson::DateTime::now().timestamp_millis() - 11 * 60_000,
-    );
+    let old = from_now(-11 * 60_000);
     locks
         .update_one(
             doc! { "_id": "migrate" },
