@@ -30,9 +30,8 @@
 //! Unknown keys and wrong types are errors that name the file, line and key.
 
 use crate::identifier::Identifier;
-use crate::lint::Severity;
-use crate::postgres::executor::ExecutionSettings;
-use crate::postgres::HistoryTable;
+use crate::history::HistoryTable;
+use crate::severity::Severity;
 use crate::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -199,6 +198,25 @@ pub struct Overrides {
     pub dev_server: Option<bool>,
 }
 
+/// Session settings every script runs with, unless its directives override them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionSettings {
+    /// `lock_timeout` (default `5s`): a migration waiting longer than this
+    /// for a table lock fails instead of queueing every other query behind it.
+    pub lock_timeout: String,
+    /// `statement_timeout` (default `0`, no limit).
+    pub statement_timeout: String,
+}
+
+impl Default for ExecutionSettings {
+    fn default() -> Self {
+        Self {
+            lock_timeout: "5s".into(),
+            statement_timeout: "0".into(),
+        }
+    }
+}
+
 /// The settings a command runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -220,8 +238,11 @@ pub struct Settings {
     pub database_url_source: String,
     /// The MongoDB validators directory.
     pub schemas_dir: PathBuf,
-    /// Linter severities (by rule id; `None`: off).
+    /// Linter severities (by rule id; `None`: off), as written: the linter
+    /// checks that each id names a rule.
     pub lint_severities: BTreeMap<String, Option<Severity>>,
+    /// The configuration file read (or the one that would be), for messages.
+    pub config_file: PathBuf,
     /// Whether warnings fail `lint`.
     pub lint_deny_warnings: bool,
     /// The server for scratch databases; `None`: the embedded one.
@@ -246,6 +267,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// schemactl's defaults, without reading any configuration file or
+    /// variable: history in `public.schema_versions`, `lock_timeout` 5 s, a
+    /// 60 s wait for the migration lock, no database URL. Fields are public:
+    /// change what an application needs.
+    pub fn defaults() -> Result<Self, Error> {
+        Self::resolve(Overrides {
+            ignore_config_file: true,
+            ..Overrides::default()
+        })
+    }
+
     /// Resolves flags, the configuration file and defaults.
     pub fn resolve(overrides: Overrides) -> Result<Self, Error> {
         let (file, config_path) = match &overrides.config_file {
@@ -367,12 +399,6 @@ impl Settings {
             .map_err(connect_timeout_error)?;
         let mut lint_severities = BTreeMap::new();
         for (rule, severity) in &file.lint.rules {
-            if crate::lint::rules::find(rule).is_none() {
-                return Err(bad(
-                    "lint.rules",
-                    format!("`{rule}` is not a rule id (see the README's rule table)"),
-                ));
-            }
             let severity = match severity.as_str() {
                 "error" => Some(Severity::Error),
                 "warning" => Some(Severity::Warning),
@@ -438,6 +464,7 @@ impl Settings {
                 .filter(|u| !u.trim().is_empty()),
             schemas_dir,
             lint_severities,
+            config_file: config_label.clone(),
             lint_deny_warnings: file.lint.deny_warnings.unwrap_or(false),
             dev_url,
             column_order,

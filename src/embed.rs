@@ -3,18 +3,18 @@
 //! call that applies them.
 //!
 //! The files are checked, split and checksummed by the same code as the
-//! CLI's directory reader, and applied by the same runner under the same
-//! advisory lock into the same history table, so an application and the
-//! `schemactl` CLI agree on what is applied and either can continue the
+//! CLI's directory reader, and applied by the same [`Migrator`] under the
+//! same advisory lock into the same history table, so an application and
+//! the `schemactl` CLI agree on what is applied and either can continue the
 //! other's history.
 
-use crate::commands::{migrate::migrate_loaded, Notice, RunReport};
-use crate::config::{Overrides, Settings};
+use crate::config::Settings;
 use crate::migration::{source, Migration};
+use crate::notice::Notice;
 use crate::plan::MigrateOptions;
-use crate::Error;
+use crate::source::MigrationSource;
+use crate::{Error, Migrator, RunReport};
 use std::path::Path;
-use std::time::Instant;
 use tokio_postgres::Client;
 
 /// The migrations of a directory, compiled into the binary.
@@ -37,7 +37,7 @@ impl EmbeddedMigrations {
 
     /// The migrations, read and checked as the CLI reads a directory.
     pub fn migrations(&self) -> Result<Vec<Migration>, Error> {
-        source::from_memory(Path::new(self.directory), self.files)
+        self.load()
     }
 
     /// Applies what is pending on `client`, with schemactl's defaults
@@ -51,11 +51,8 @@ impl EmbeddedMigrations {
     /// # Ok(()) }
     /// ```
     pub async fn run(&self, client: &Client) -> Result<RunReport, Error> {
-        let settings = Settings::resolve(Overrides {
-            ignore_config_file: true,
-            ..Overrides::default()
-        })?;
-        self.run_with(client, &settings, &mut |_| {}).await
+        self.run_with(client, &Settings::defaults()?, &mut |_| {})
+            .await
     }
 
     /// [`EmbeddedMigrations::run`] with explicit settings (history table,
@@ -66,18 +63,30 @@ impl EmbeddedMigrations {
         settings: &Settings,
         notify: &mut dyn FnMut(Notice),
     ) -> Result<RunReport, Error> {
-        let started = Instant::now();
-        let local = self.migrations()?;
-        migrate_loaded(
-            settings,
-            &local,
-            client,
-            "the application's connection".to_string(),
-            MigrateOptions::default(),
-            false,
-            notify,
-            started,
-        )
-        .await
+        Migrator::new(*self, settings.clone())
+            .on(client)
+            .run(MigrateOptions::default(), false, notify)
+            .await
+    }
+
+    /// Applies what is pending on the database at `url` (a PostgreSQL URL
+    /// or key/value connection string; TLS as its `sslmode` says), with
+    /// schemactl's defaults.
+    pub async fn run_url(&self, url: &str) -> Result<RunReport, Error> {
+        let mut settings = Settings::defaults()?;
+        settings.database_url = Some(url.to_string());
+        Migrator::new(*self, settings)
+            .run(MigrateOptions::default(), false, &mut |_| {})
+            .await
+    }
+}
+
+impl MigrationSource for EmbeddedMigrations {
+    fn location(&self) -> &Path {
+        Path::new(self.directory)
+    }
+
+    fn load(&self) -> Result<Vec<Migration>, Error> {
+        source::from_memory(Path::new(self.directory), self.files)
     }
 }

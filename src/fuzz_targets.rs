@@ -97,7 +97,7 @@ pub fn lint_sql(up: &str, down: &str) {
 /// JSON text as a MongoDB validator spec: never panics.
 pub fn spec_json(text: &str) {
     let mut out = Vec::new();
-    lint::mongo_schema::lint_file(text, &mut out);
+    crate::mongo::validator_checks::check_file(text, &mut out);
     for (_, offset, _, _) in out {
         assert!(offset.is_none_or(|o| o <= text.len()));
     }

@@ -1,6 +1,7 @@
 //! What the database says happened: the rows of `schema_versions` and the
 //! append-only events beside it. Plain data, read and written by the driver.
 
+use crate::identifier::Identifier;
 use crate::migration::Checksum;
 use time::OffsetDateTime;
 
@@ -69,5 +70,41 @@ impl EventKind {
             EventKind::RepairAcceptedChecksum => "repair-accept-checksum",
             EventKind::RepairForgot => "repair-forget",
         }
+    }
+}
+
+/// Where the history lives: `schema.table` and its events table (the
+/// driver in [`crate::postgres`] reads and writes them).
+#[derive(Debug, Clone)]
+pub struct HistoryTable {
+    pub(crate) schema: Identifier,
+    pub(crate) table: Identifier,
+    pub(crate) events: Identifier,
+}
+
+impl HistoryTable {
+    /// The history in `schema.table`, with its events in `schema.table_events`.
+    pub fn new(schema: Identifier, table: Identifier) -> Result<Self, String> {
+        let events = Identifier::parse(&format!("{table}_events"))?;
+        Ok(Self {
+            schema,
+            table,
+            events,
+        })
+    }
+
+    /// `public.schema_versions`, for messages.
+    pub fn display(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+
+    /// The schema name.
+    pub fn schema(&self) -> &Identifier {
+        &self.schema
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &Identifier {
+        &self.table
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod driver;
 pub mod duration;
 pub mod embed;
 pub mod embedded;
@@ -30,12 +31,18 @@ pub mod history;
 pub mod identifier;
 pub mod lint;
 pub mod migration;
+pub mod migrator;
 pub mod mongo;
+pub mod notice;
 pub mod plan;
 pub mod postgres;
 pub mod schema;
+pub mod session;
+pub mod severity;
+pub mod source;
 
 pub use error::{Error, FailureOutcome, LockHolder, MigrationFailure, Problem};
+pub use migrator::{Migrator, RunReport};
 
 /// Compiles a migrations directory (relative to the calling crate's
 /// `Cargo.toml`; default `migrations`) into the binary, as an

@@ -196,14 +196,17 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             allow_out_of_order,
             format,
         } => {
-            let report =
-                commands::status::status(settings, allow_out_of_order, &mut notify).await?;
-            let (text, ok) = render::validate(&report, fail_on_pending);
-            match format {
-                Format::Text => output::stdout(&text),
-                Format::Json => print_json(&serde_json::json!({ "ok": ok, "report": report })),
-            }
-            Ok(if ok {
+            let validation = commands::status::validate(
+                settings,
+                fail_on_pending,
+                allow_out_of_order,
+                &mut notify,
+            )
+            .await?;
+            emit(format, &validation, || {
+                render::validate(&validation, fail_on_pending)
+            });
+            Ok(if validation.ok {
                 exit_code::OK
             } else {
                 exit_code::PROBLEMS_FOUND

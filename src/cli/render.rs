@@ -4,7 +4,7 @@ use schemactl::commands::diff::DiffReport;
 use schemactl::commands::mongo::{
     CollectionState, CollectionStatus, CollectionVerification, MongoReport,
 };
-use schemactl::commands::status::StatusReport;
+use schemactl::commands::status::{StatusReport, Validation};
 use schemactl::commands::verify::{Outcome, VerifyReport};
 use schemactl::commands::RunReport;
 use schemactl::plan::State;
@@ -177,17 +177,10 @@ fn invalid_indexes(indexes: &[InvalidIndex], bullet: &str) -> String {
 }
 
 /// The verdict of `validate`.
-pub fn validate(report: &StatusReport, fail_on_pending: bool) -> (String, bool) {
+pub fn validate(validation: &Validation, fail_on_pending: bool) -> String {
+    let (report, ok) = (&validation.report, validation.ok);
     let mut out = String::new();
-    let pending: Vec<&str> = report
-        .migrations
-        .iter()
-        .filter(|r| r.state == State::Pending)
-        .map(|r| r.version_text.as_str())
-        .collect();
-    let ok = report.problems.is_empty()
-        && report.invalid_indexes.is_empty()
-        && (!fail_on_pending || pending.is_empty());
+    let pending = report.pending();
     for problem in &report.problems {
         let _ = writeln!(out, "- {}", problem.to_string().replace('\n', "\n  "));
     }
@@ -214,7 +207,7 @@ pub fn validate(report: &StatusReport, fail_on_pending: bool) -> (String, bool) 
             report.database, report.history
         );
     }
-    (out, ok)
+    out
 }
 
 /// A duration in milliseconds as shown to people.

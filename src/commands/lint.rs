@@ -34,9 +34,7 @@ impl LintOutcome {
 /// Lints the configured directories.
 pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
     let migrations = source::load(&settings.migrations_dir)?;
-    let options = LintOptions {
-        severities: settings.lint_severities.clone(),
-    };
+    let options = LintOptions::configured(&settings.lint_severities, &settings.config_file)?;
     let mut only: Option<HashSet<PathBuf>> = None;
     let mut extra = Vec::new();
     if let Some(revision) = since {

@@ -3,27 +3,7 @@
 use crate::migration::text_position::TextPosition;
 use std::path::PathBuf;
 
-/// How much a finding matters.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Reported, does not fail the run (unless `--deny-warnings`).
-    Warning,
-    /// Fails the run.
-    Error,
-}
-
-impl Severity {
-    /// `error` / `warning`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+pub use crate::severity::Severity;
 
 /// One problem found in one file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -36,6 +36,25 @@ pub struct LintOptions {
 }
 
 impl LintOptions {
+    /// Options from `[lint.rules]`; every id must name a rule. `config_file`
+    /// is named in the error.
+    pub fn configured(
+        severities: &BTreeMap<String, Option<Severity>>,
+        config_file: &std::path::Path,
+    ) -> Result<Self, crate::Error> {
+        if let Some(unknown) = severities.keys().find(|id| rules::find(id).is_none()) {
+            return Err(crate::Error::Config {
+                path: config_file.to_path_buf(),
+                message: format!(
+                    "lint.rules: `{unknown}` is not a rule id (see the README's rule table)"
+                ),
+            });
+        }
+        Ok(Self {
+            severities: severities.clone(),
+        })
+    }
+
     /// The severity of `rule` after configuration; `None` when it is off.
     pub fn severity(&self, rule: &str) -> Option<Severity> {
         match self.severities.get(rule) {

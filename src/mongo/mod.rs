@@ -13,6 +13,7 @@ pub mod connection;
 pub mod history;
 pub mod live;
 pub mod spec;
+pub mod validator_checks;
 
 pub use connection::MongoTarget;
 pub use spec::CollectionSpec;

@@ -17,7 +17,7 @@
 //! The checksum is the SHA-256 of a canonical form (keys sorted, no
 //! whitespace, numbers as written), so formatting and key order do not count.
 
-use crate::lint::mongo_schema;
+use crate::mongo::validator_checks;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{LineIndex, TextPosition};
 use crate::Error;
@@ -124,11 +124,11 @@ pub fn read(path: &Path) -> Result<CollectionSpec, Vec<SourceProblem>> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut lint = Vec::new();
-    mongo_schema::lint_file(&text, &mut lint);
+    validator_checks::check_file(&text, &mut lint);
     let index = LineIndex::new(&text);
     let mut problems: Vec<SourceProblem> = lint
         .into_iter()
-        .filter(|(rule, ..)| *rule != mongo_schema::ids::VALIDATION_ACTION_WARN)
+        .filter(|(rule, ..)| *rule != validator_checks::ids::VALIDATION_ACTION_WARN)
         .map(|(_, offset, message, help)| {
             problem(
                 offset.map(|o| index.position(&text, o)),

@@ -22,29 +22,11 @@ use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{char_to_byte, LineIndex, TextPosition};
 use crate::migration::{Direction, Migration, Script, Statement};
 use crate::{FailureOutcome, MigrationFailure};
+use crate::config::ExecutionSettings;
 use futures_util::future::{BoxFuture, FutureExt};
 use std::time::Instant;
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
-
-/// Session settings every script runs with, unless its directives override them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutionSettings {
-    /// `lock_timeout` (default `5s`): a migration waiting longer than this
-    /// for a table lock fails instead of queueing every other query behind it.
-    pub lock_timeout: String,
-    /// `statement_timeout` (default `0`, no limit).
-    pub statement_timeout: String,
-}
-
-impl Default for ExecutionSettings {
-    fn default() -> Self {
-        Self {
-            lock_timeout: "5s".into(),
-            statement_timeout: "0".into(),
-        }
-    }
-}
 
 impl ExecutionSettings {
     /// The timeouts `script` runs with, in whole milliseconds: the values

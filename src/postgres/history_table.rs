@@ -8,7 +8,6 @@
 
 use super::describe;
 use crate::history::{AppliedMigration, EventKind};
-use crate::identifier::Identifier;
 use crate::migration::Checksum;
 use crate::Error;
 use tokio_postgres::types::{ToSql, Type};
@@ -39,40 +38,9 @@ fn token_guard(param: usize) -> String {
 /// server (the row is sent in the same pipeline as the migration).
 const ELAPSED: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
 
-/// Where the history lives.
-#[derive(Debug, Clone)]
-pub struct HistoryTable {
-    schema: Identifier,
-    table: Identifier,
-    events: Identifier,
-}
+pub use crate::history::HistoryTable;
 
 impl HistoryTable {
-    /// The history in `schema.table`, with its events in `schema.table_events`.
-    pub fn new(schema: Identifier, table: Identifier) -> Result<Self, String> {
-        let events = Identifier::parse(&format!("{table}_events"))?;
-        Ok(Self {
-            schema,
-            table,
-            events,
-        })
-    }
-
-    /// `public.schema_versions`, for messages.
-    pub fn display(&self) -> String {
-        format!("{}.{}", self.schema, self.table)
-    }
-
-    /// The schema name.
-    pub fn schema(&self) -> &Identifier {
-        &self.schema
-    }
-
-    /// The table name.
-    pub fn table(&self) -> &Identifier {
-        &self.table
-    }
-
     fn qualified(&self) -> String {
         format!("{}.{}", self.schema.quoted(), self.table.quoted())
     }

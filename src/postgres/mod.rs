@@ -5,6 +5,7 @@
 pub mod advisory_lock;
 pub mod connection;
 mod db_error;
+pub mod driver;
 pub mod executor;
 pub mod foreign_history;
 pub mod history_table;
@@ -14,5 +15,6 @@ pub mod scratch;
 pub mod tls;
 
 pub use connection::{DatabaseTarget, SslMode};
+pub use driver::PostgresDriver;
 pub(crate) use db_error::describe;
 pub use history_table::HistoryTable;

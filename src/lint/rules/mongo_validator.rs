@@ -1,9 +1,9 @@
 //! The rules of the MongoDB validator checks. Their logic walks JSON, not
-//! SQL, and lives in [`crate::lint::mongo_schema`]; they are declared here so
+//! SQL, and lives with the spec in [`crate::mongo::validator_checks`]; they are declared here so
 //! that configuration, ignores and SARIF know them like any other rule.
 
 use super::Rule;
-use crate::lint::mongo_schema::ids;
+use crate::mongo::validator_checks::ids;
 use crate::lint::Severity;
 
 macro_rules! declared_rule {

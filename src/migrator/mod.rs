@@ -1,0 +1,341 @@
+//! [`Migrator`]: the one place that runs migrations. It reads a
+//! [`MigrationSource`] while connecting, takes the migration lock, reads
+//! the history, asks the pure planner ([`crate::plan`]) what to do, has the
+//! [`Driver`] apply each step, and reports; the lock is released whatever
+//! happens. `schemactl migrate`, `rollback`, `status`, `validate`,
+//! `baseline` and `repair` are calls to it, and so is an application's
+//! start-up ([`crate::embed::EmbeddedMigrations::run`]).
+
+mod baseline;
+mod repair;
+pub mod report;
+
+pub use baseline::BaselineSource;
+pub use repair::Repair;
+pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
+
+use crate::config::Settings;
+use crate::driver::Driver;
+use crate::migration::{Direction, Migration};
+use crate::notice::Notice;
+use crate::plan::{self, MigrateOptions, RollbackTarget};
+use crate::postgres::{foreign_history, invalid_indexes, PostgresDriver};
+use crate::session::{load_and_connect, Session};
+use crate::source::MigrationSource;
+use crate::Error;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_postgres::Client;
+
+/// Runs the migrations of one source against one PostgreSQL database.
+///
+/// ```no_run
+/// # async fn deploy() -> Result<(), schemactl::Error> {
+/// use schemactl::{config::Settings, plan::MigrateOptions, source::Directory, Migrator};
+/// let mut settings = Settings::defaults()?;
+/// settings.database_url = Some("postgres://app@db/app".into());
+/// let migrator = Migrator::new(Directory::new("migrations"), settings);
+/// let report = migrator.run(MigrateOptions::default(), false, &mut |_| {}).await?;
+/// println!("applied {}", report.executed.len());
+/// # Ok(()) }
+/// ```
+pub struct Migrator<'c> {
+    source: Arc<dyn MigrationSource>,
+    settings: Settings,
+    client: Option<&'c Client>,
+}
+
+/// The connection a call works on: the caller's, or one it opened.
+enum Connection<'c> {
+    Borrowed(&'c Client),
+    Opened(Session),
+}
+
+impl Connection<'_> {
+    fn client(&self) -> &Client {
+        match self {
+            Connection::Borrowed(client) => client,
+            Connection::Opened(session) => &session.client,
+        }
+    }
+
+    fn target(&self) -> String {
+        match self {
+            Connection::Borrowed(_) => "the application's connection".to_string(),
+            Connection::Opened(session) => session.target.clone(),
+        }
+    }
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+impl<'c> Migrator<'c> {
+    /// A migrator for `source`; it connects as `settings` say (URL, libpq
+    /// variables, or the development server when allowed) unless given a
+    /// connection with [`Migrator::on`].
+    pub fn new(source: impl MigrationSource + 'static, settings: Settings) -> Self {
+        Self {
+            source: Arc::new(source),
+            settings,
+            client: None,
+        }
+    }
+
+    /// Works on `client` (an application's own connection) instead of
+    /// connecting.
+    pub fn on(mut self, client: &'c Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The settings it runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The migrations, read and checked.
+    pub fn migrations(&self) -> Result<Vec<Migration>, Error> {
+        self.source.load()
+    }
+
+    /// Reads the source and connects, both at once when a connection is
+    /// opened.
+    async fn open(
+        &self,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<(Vec<Migration>, Connection<'c>), Error> {
+        match self.client {
+            Some(client) => Ok((self.source.load()?, Connection::Borrowed(client))),
+            None => {
+                let (local, session) = load_and_connect(&self.source, &self.settings, notify).await?;
+                Ok((local, Connection::Opened(session)))
+            }
+        }
+    }
+
+    fn driver<'a>(&'a self, client: &'a Client) -> PostgresDriver<'a> {
+        PostgresDriver::new(client, &self.settings.history, &self.settings.execution)
+    }
+
+    /// Runs `body` while holding the migration lock; the lock is released
+    /// whatever `body` returns.
+    async fn locked<'a, T>(
+        &self,
+        driver: &mut PostgresDriver<'a>,
+        notify: &mut dyn FnMut(Notice),
+        body: impl AsyncFnOnce(&mut PostgresDriver<'a>, &mut dyn FnMut(Notice)) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        driver
+            .lock(self.settings.lock_wait, &mut |holders| {
+                notify(Notice::WaitingForLock(holders))
+            })
+            .await?;
+        // The body creates the history tables (under the lock: concurrent
+        // `CREATE TABLE IF NOT EXISTS` can fail) only once it has something
+        // to write, so that a refused run changes nothing at all.
+        let result = body(driver, notify).await;
+        let released = driver.unlock().await;
+        let value = result?;
+        released.map(|()| value)
+    }
+
+    fn report(&self, database: String, dry_run: bool) -> RunReport {
+        RunReport {
+            database,
+            history: self.settings.history.display(),
+            dry_run,
+            planned: Vec::new(),
+            executed: Vec::new(),
+            current_version: None,
+            total_ms: 0,
+        }
+    }
+
+    /// Every migration with its state, and what would stop `migrate`
+    /// (`allow_out_of_order`: a pending migration older than the newest
+    /// applied one is not a problem). Reads only.
+    pub async fn status(
+        &self,
+        allow_out_of_order: bool,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<StatusReport, Error> {
+        let (local, connection) = self.open(notify).await?;
+        let client = connection.client();
+        let (applied, invalid) = tokio::join!(
+            self.settings.history.read(client),
+            invalid_indexes::find(client)
+        );
+        let applied = applied?;
+        let foreign_history = if applied.is_empty() {
+            foreign_history::detect(client).await?
+        } else {
+            None
+        };
+        Ok(StatusReport {
+            database: connection.target(),
+            history: self.settings.history.display(),
+            migrations: plan::status(&local, &applied),
+            problems: plan::problems(&local, &applied, allow_out_of_order),
+            invalid_indexes: invalid?,
+            foreign_history,
+        })
+    }
+
+    /// Whether files and history agree: no problem, no INVALID index, and
+    /// (with `fail_on_pending`) nothing pending. Reads only.
+    pub async fn validate(
+        &self,
+        fail_on_pending: bool,
+        allow_out_of_order: bool,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<Validation, Error> {
+        let report = self.status(allow_out_of_order, notify).await?;
+        let ok = report.problems.is_empty()
+            && report.invalid_indexes.is_empty()
+            && (!fail_on_pending || report.pending().is_empty());
+        Ok(Validation { ok, report })
+    }
+
+    /// Applies what is pending, in order, under the lock (or, with
+    /// `dry_run`, reports what would be applied and changes nothing, not
+    /// even the history table). On failure the error says what this run
+    /// applied before it and what it did not reach.
+    pub async fn run(
+        &self,
+        options: MigrateOptions,
+        dry_run: bool,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let (local, connection) = self.open(notify).await?;
+        let client = connection.client();
+        let mut report = self.report(connection.target(), dry_run);
+        let mut driver = self.driver(client);
+        if dry_run {
+            let applied = driver.read_history().await?;
+            report.planned = plan::plan_migrate(&local, &applied, options)?
+                .iter()
+                .map(|m| PlannedScript::new(m, &m.up, &self.settings))
+                .collect();
+            report.current_version = applied.iter().map(|r| r.version).max();
+        } else {
+            self.locked(&mut driver, notify, async |driver, notify| {
+                let applied = driver.read_history().await?;
+                report.current_version = applied.iter().map(|r| r.version).max();
+                let plan = plan::plan_migrate(&local, &applied, options)?;
+                if plan.is_empty() {
+                    return Ok(());
+                }
+                if applied.is_empty() {
+                    if let Some(foreign) = foreign_history::detect(client).await? {
+                        notify(Notice::Info(&foreign.advice()));
+                    }
+                }
+                self.apply_plan(driver, &plan, Direction::Up, &mut report, notify)
+                    .await
+            })
+            .await?;
+        }
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// Runs down scripts newest first, down to `target`, under the lock (or,
+    /// with `dry_run`, reports what would run). A down script whose file
+    /// changed since it was applied is refused unless `accept_changed_down`.
+    pub async fn undo(
+        &self,
+        target: RollbackTarget,
+        accept_changed_down: bool,
+        dry_run: bool,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let (local, connection) = self.open(notify).await?;
+        let mut report = self.report(connection.target(), dry_run);
+        let mut driver = self.driver(connection.client());
+        if dry_run {
+            let applied = driver.read_history().await?;
+            report.planned = plan::plan_rollback(&local, &applied, target, accept_changed_down)?
+                .iter()
+                .filter_map(|m| {
+                    let down = m.down.as_ref()?;
+                    Some(PlannedScript::new(m, down, &self.settings))
+                })
+                .collect();
+            report.current_version = applied.iter().map(|r| r.version).max();
+        } else {
+            self.locked(&mut driver, notify, async |driver, notify| {
+                let applied = driver.read_history().await?;
+                let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
+                self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
+                    .await?;
+                report.current_version = driver
+                    .read_history()
+                    .await?
+                    .iter()
+                    .map(|r| r.version)
+                    .max();
+                Ok(())
+            })
+            .await?;
+        }
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// Applies each migration of `plan` in `direction`, stopping at the
+    /// first failure, which is told what ran before it and what did not.
+    async fn apply_plan(
+        &self,
+        driver: &mut impl Driver,
+        plan: &[&Migration],
+        direction: Direction,
+        report: &mut RunReport,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<(), Error> {
+        driver.ensure_history().await?;
+        let action = match direction {
+            Direction::Up => "applied",
+            Direction::Down => "rolled back",
+        };
+        for (step, migration) in plan.iter().enumerate() {
+            let label = migration.label();
+            notify(Notice::Running { label: &label });
+            match driver.apply(migration, direction).await {
+                Ok(execution_ms) => {
+                    notify(Notice::Done {
+                        action,
+                        label: &label,
+                        execution_ms,
+                    });
+                    if direction == Direction::Up {
+                        report.current_version = Some(
+                            report
+                                .current_version
+                                .map_or(migration.version, |v| v.max(migration.version)),
+                        );
+                    }
+                    report.executed.push(Executed {
+                        version: migration.version,
+                        label,
+                        execution_ms,
+                    });
+                }
+                Err(Error::MigrationFailed(mut failure)) => {
+                    let done = report.executed.iter().map(|e| e.label.clone()).collect();
+                    match direction {
+                        Direction::Up => failure.applied_before = done,
+                        Direction::Down => failure.rolled_back_before = done,
+                    }
+                    failure.not_reached = plan[step + 1..].iter().map(|m| m.label()).collect();
+                    return Err(Error::MigrationFailed(failure));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+}

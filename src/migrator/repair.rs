@@ -1,0 +1,129 @@
+//! `repair`: the audited way out of a failed or modified state. Every
+//! repair changes one history row, refuses when the row is not in the
+//! state the repair is for, and appends an event saying what was done.
+
+use super::Migrator;
+use crate::driver::{AuditEvent, Driver, HistoryEdit};
+use crate::history::{AppliedMigration, EventKind};
+use crate::notice::Notice;
+use crate::Error;
+
+/// One repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// Delete a failed row after the database was cleaned up by hand, so
+    /// that the next `migrate` runs the migration again.
+    RemoveFailed(i64),
+    /// Mark a failed row applied after its statements were completed by hand.
+    MarkApplied(i64),
+    /// Record the current checksums of an applied migration whose file had
+    /// a cosmetic edit.
+    AcceptChecksum(i64),
+    /// Delete the row of an applied migration whose file was removed on purpose.
+    Forget(i64),
+}
+
+impl Repair {
+    fn version(self) -> i64 {
+        match self {
+            Repair::RemoveFailed(v)
+            | Repair::MarkApplied(v)
+            | Repair::AcceptChecksum(v)
+            | Repair::Forget(v) => v,
+        }
+    }
+}
+
+impl Migrator<'_> {
+    /// Applies `repair` and returns a sentence saying what was done.
+    pub async fn repair(
+        &self,
+        repair: Repair,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<String, Error> {
+        let (local, connection) = self.open(notify).await?;
+        let client = connection.client();
+        let mut driver = self.driver(client);
+        let version = repair.version();
+        let history = self.settings.history.display();
+        self.locked(&mut driver, notify, async |driver, _| {
+            let applied = driver.read_history().await?;
+            let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
+                return Err(Error::Refused(format!("version {version} is not recorded in {history}; nothing to repair")));
+            };
+            let file = local.iter().find(|m| m.version == version);
+            let refuse = |why: &str| Err(Error::Refused(format!("version {version} ({}) {why}", row.name)));
+            let (kind, detail, done) = match repair {
+                Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),
+                Repair::MarkApplied(_) if row.success => return refuse("is already marked applied"),
+                Repair::MarkApplied(_) => {
+                    let invalid = crate::postgres::invalid_indexes::find(client).await?;
+                    if !invalid.is_empty() {
+                        let drops: Vec<String> = invalid.iter().map(|i| i.drop_statement()).collect();
+                        return refuse(&format!(
+                            "cannot be marked applied while the database has INVALID indexes (a CREATE INDEX CONCURRENTLY that failed): {}; \
+                             drop them (`{}`), build them again, then mark it applied",
+                            invalid.iter().map(|i| i.index.as_str()).collect::<Vec<_>>().join(", "),
+                            drops.join(" ")
+                        ));
+                    }
+                    (
+                        EventKind::RepairMarkedApplied,
+                        format!("marked applied by hand (error was: {})", row.error.as_deref().unwrap_or("none")),
+                        "marked it applied",
+                    )
+                }
+                Repair::AcceptChecksum(_) if !row.success => return refuse("failed; resolve that first with --remove-failed or --mark-applied"),
+                Repair::Forget(_) if file.is_some() => return refuse("still has its file; `--forget` is for migrations whose file was removed on purpose (use `rollback` to undo one)"),
+                Repair::RemoveFailed(_) => (
+                    EventKind::RepairRemovedFailed,
+                    format!("removed failed row (error was: {})", row.error.as_deref().unwrap_or("none")),
+                    "removed the failed row; the next `migrate` runs it again",
+                ),
+                Repair::AcceptChecksum(_) => {
+                    let Some(file) = file else {
+                        return refuse("has no file; restore it or use --forget");
+                    };
+                    let down = file.down.as_ref().map(|d| &d.checksum);
+                    if file.up.checksum == row.checksum && down == row.down_checksum.as_ref() {
+                        return refuse("already matches its files");
+                    }
+                    (
+                        EventKind::RepairAcceptedChecksum,
+                        format!(
+                            "checksum {} -> {}, down checksum {} -> {}",
+                            row.checksum,
+                            file.up.checksum,
+                            row.down_checksum.as_ref().map_or("none", |c| c.as_str()),
+                            down.map_or("none", |c| c.as_str())
+                        ),
+                        "recorded the files' current checksums",
+                    )
+                }
+                Repair::Forget(_) => (EventKind::RepairForgot, "record removed: its file is gone".to_string(), "removed its record"),
+            };
+            let edit = match repair {
+                Repair::RemoveFailed(_) | Repair::Forget(_) => HistoryEdit::Delete,
+                Repair::MarkApplied(_) => HistoryEdit::MarkApplied { execution_ms: row.execution_ms },
+                Repair::AcceptChecksum(_) => match file {
+                    Some(file) => HistoryEdit::AcceptChecksum {
+                        up: &file.up.checksum,
+                        down: file.down.as_ref().map(|d| &d.checksum),
+                    },
+                    None => return refuse("has no file; restore it or use --forget"),
+                },
+            };
+            let event = AuditEvent {
+                kind,
+                version,
+                name: &row.name,
+                checksum: file.map(|f| &f.up.checksum),
+                detail: &detail,
+            };
+            driver.ensure_history().await?;
+            driver.repair(version, edit, event).await?;
+            Ok(format!("version {version} ({}): {done}", row.name))
+        })
+        .await
+    }
+}

@@ -1,0 +1,127 @@
+//! What a run reports: the scripts it ran (or, dry, would run), and the
+//! state of every migration for `status` and `validate`.
+
+use crate::config::Settings;
+use crate::migration::{Migration, Script};
+use crate::plan::{State, StatusRow};
+use crate::postgres::foreign_history::ForeignHistory;
+use crate::postgres::invalid_indexes::InvalidIndex;
+use crate::Problem;
+
+/// A script as a dry run shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedScript {
+    /// The version.
+    pub version: i64,
+    /// `0003_add_orders`.
+    pub label: String,
+    /// The file.
+    pub path: String,
+    /// Whether it runs in a transaction.
+    pub transactional: bool,
+    /// The `lock_timeout` it runs with.
+    pub lock_timeout: String,
+    /// The `statement_timeout` it runs with.
+    pub statement_timeout: String,
+    /// Its SQL.
+    pub sql: String,
+}
+
+impl PlannedScript {
+    pub(crate) fn new(migration: &Migration, script: &Script, settings: &Settings) -> Self {
+        Self {
+            version: migration.version,
+            label: migration.label(),
+            path: script.display_path(),
+            transactional: !script.directives.no_transaction,
+            lock_timeout: script
+                .directives
+                .lock_timeout
+                .clone()
+                .unwrap_or_else(|| settings.execution.lock_timeout.clone()),
+            statement_timeout: script
+                .directives
+                .statement_timeout
+                .clone()
+                .unwrap_or_else(|| settings.execution.statement_timeout.clone()),
+            sql: script.sql.clone(),
+        }
+    }
+}
+
+/// A script that ran.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Executed {
+    /// The version.
+    pub version: i64,
+    /// `0003_add_orders`.
+    pub label: String,
+    /// How long it took.
+    pub execution_ms: i64,
+}
+
+/// What `migrate` or `rollback` did (or, in a dry run, would do).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    /// The database, password removed.
+    pub database: String,
+    /// The history table.
+    pub history: String,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// In a dry run, what would run.
+    pub planned: Vec<PlannedScript>,
+    /// What ran.
+    pub executed: Vec<Executed>,
+    /// The newest applied version afterwards.
+    pub current_version: Option<i64>,
+    /// Wall time of the whole run.
+    pub total_ms: i64,
+}
+
+/// Every migration with its state, and the problems that would stop `migrate`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    /// The database, password removed.
+    pub database: String,
+    /// The history table.
+    pub history: String,
+    /// One row per migration, by version.
+    pub migrations: Vec<StatusRow>,
+    /// What would stop `migrate`.
+    pub problems: Vec<Problem>,
+    /// Indexes left INVALID by a failed `CREATE INDEX CONCURRENTLY`
+    /// (`validate` fails on them).
+    pub invalid_indexes: Vec<InvalidIndex>,
+    /// Another tool's history table, when schemactl has none of its own.
+    pub foreign_history: Option<ForeignHistory>,
+}
+
+impl StatusReport {
+    /// How many migrations are in `state`.
+    pub fn count(&self, state: State) -> usize {
+        self.migrations
+            .iter()
+            .filter(|row| row.state == state)
+            .count()
+    }
+
+    /// The versions (as written) of the pending migrations.
+    pub fn pending(&self) -> Vec<&str> {
+        self.migrations
+            .iter()
+            .filter(|r| r.state == State::Pending)
+            .map(|r| r.version_text.as_str())
+            .collect()
+    }
+}
+
+/// What `validate` concluded: `ok` when files and history agree, no index
+/// is INVALID and (with `fail_on_pending`) nothing is pending.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Validation {
+    /// Whether validation passed.
+    pub ok: bool,
+    /// What it is based on.
+    pub report: StatusReport,
+}

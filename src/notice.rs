@@ -1,0 +1,27 @@
+//! Progress a run reports while it goes: the library calls back with a
+//! [`Notice`]; the CLI prints it, an application logs it or ignores it.
+
+use crate::LockHolder;
+
+/// Progress worth telling a user while a command runs.
+#[derive(Debug)]
+pub enum Notice<'a> {
+    /// Something is being set up (the embedded server, …).
+    Info(&'a str),
+    /// Another run holds the migration lock; this one waits.
+    WaitingForLock(&'a [LockHolder]),
+    /// A script starts.
+    Running {
+        /// `0003_add_orders`.
+        label: &'a str,
+    },
+    /// A script finished.
+    Done {
+        /// What was done: `applied`, `rolled back`.
+        action: &'static str,
+        /// `0003_add_orders`.
+        label: &'a str,
+        /// Its duration.
+        execution_ms: i64,
+    },
+}
