@@ -29,8 +29,8 @@
 //!
 //! Unknown keys and wrong types are errors that name the file, line and key.
 
-use crate::identifier::Identifier;
 use crate::history::HistoryTable;
+use crate::identifier::Identifier;
 use crate::severity::Severity;
 use crate::Error;
 use serde::Deserialize;

@@ -18,4 +18,3 @@ pub use crate::migrator::report::{Executed, PlannedScript, RunReport};
 pub use crate::session::{connect, dev_target, Session};
 
 pub use crate::notice::Notice;
-

@@ -1,8 +1,12 @@
-//! The MongoDB side of `migrate`, `status`, `rollback` and `verify`.
+//! The MongoDB side of `migrate`, `status`, `rollback` and `verify`: the
+//! executor. It takes the lock of every database a run touches, reads what
+//! the pure planner ([`crate::mongo::plan`]) needs, and runs what it
+//! returns; nothing runs unless the whole plan is accepted.
 
 use super::Notice;
 use crate::config::Settings;
 use crate::mongo::live::{self, Step};
+use crate::mongo::plan::{self, Observed, Recorded};
 use crate::mongo::spec::{self, canonical, checksum, CollectionSpec};
 use crate::mongo::{history, MongoTarget};
 use crate::Error;
@@ -12,27 +16,7 @@ use similar::TextDiff;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// What the MongoDB part of `migrate` may do.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MongoOptions {
-    /// Plan and report; change nothing.
-    pub dry_run: bool,
-    /// Allow dropping (or rebuilding) indexes, and dropping collections on rollback.
-    pub allow_destructive: bool,
-    /// Allow a validator that existing documents break.
-    pub allow_violations: bool,
-    /// Apply the files over collections somebody changed by hand.
-    pub overwrite_drift: bool,
-}
-
-/// Documents the new validator would reject.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Violations {
-    /// How many.
-    pub count: u64,
-    /// One of their `_id`s (relaxed extended JSON).
-    pub sample_id: String,
-}
+pub use crate::mongo::plan::{CollectionState, MongoOptions, Violations};
 
 /// What happened (or would happen) to one collection.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -106,7 +90,59 @@ fn mongo_error(context: String) -> impl Fn(mongodb::error::Error) -> Error {
     }
 }
 
-/// Applies the specs that differ from what is recorded.
+/// Runs `body` holding the MongoDB migration lock of each of `databases`
+/// (taken in name order, so that two runs cannot deadlock); every lock is
+/// released whatever `body` returns. A dry run takes none.
+async fn with_locks<T>(
+    client: &Client,
+    databases: &[&str],
+    settings: &Settings,
+    dry_run: bool,
+    notify: &mut dyn FnMut(Notice),
+    body: impl AsyncFnOnce(&mut dyn FnMut(Notice)) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut held = Vec::new();
+    let mut taken = Ok(());
+    if !dry_run {
+        for name in databases {
+            let database = client.database(name);
+            let mut told = |holder: &str| {
+                notify(Notice::Info(&format!(
+                    "waiting for the MongoDB migration lock of {name}, held by {holder}"
+                )))
+            };
+            match history::acquire(
+                &database,
+                settings.lock_wait,
+                settings.mongodb_lock_ttl,
+                &mut told,
+            )
+            .await
+            {
+                Ok(lock) => held.push((database, lock)),
+                Err(e) => {
+                    taken = Err(e);
+                    break;
+                }
+            }
+        }
+    }
+    let result = match taken {
+        Ok(()) => body(notify).await,
+        Err(e) => Err(e),
+    };
+    let mut released = Ok(());
+    for (database, lock) in held.into_iter().rev() {
+        if let Err(e) = history::release(&database, lock).await {
+            released = Err(e);
+        }
+    }
+    let value = result?;
+    released.map(|()| value)
+}
+
+/// Applies the specs that differ from what is recorded: every database's
+/// lock first, then the plan of all of them, then the commands.
 pub async fn migrate(
     settings: &Settings,
     client: &Client,
@@ -115,195 +151,110 @@ pub async fn migrate(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<MongoReport, Error> {
     let specs = spec::load_dir(&settings.schemas_dir)?;
-    let mut report = MongoReport {
+    let databases = by_database(&specs);
+    let names: Vec<&str> = databases.keys().copied().collect();
+    let changes = with_locks(
+        client,
+        &names,
+        settings,
+        options.dry_run,
+        notify,
+        async |notify| {
+            let mut records = Vec::new();
+            let mut lives = Vec::new();
+            for spec in &specs {
+                let database = client.database(&spec.database);
+                records.push(history::latest(&database, &spec.collection).await?);
+                lives.push(live::read(&database, &spec.collection).await?);
+            }
+            let mut observed = Vec::new();
+            for ((spec, record), live) in specs.iter().zip(&records).zip(lives) {
+                let recorded = record.as_ref().map(|r| Recorded {
+                    checksum: &r.checksum,
+                    spec: &r.spec,
+                });
+                let violations = if plan::needs_violation_count(spec, recorded, live.as_ref()) {
+                    count_violations(&client.database(&spec.database), spec).await?
+                } else {
+                    None
+                };
+                observed.push(Observed {
+                    spec,
+                    recorded,
+                    live,
+                    violations,
+                });
+            }
+            let planned = plan::plan_apply(observed, options)?;
+            let mut changes = Vec::new();
+            for change in planned {
+                changes.push(apply_change(client, change, options.dry_run, notify).await?);
+            }
+            Ok(changes)
+        },
+    )
+    .await?;
+    Ok(MongoReport {
         server: server.to_string(),
-        changes: Vec::new(),
-    };
-    for (name, specs) in by_database(&specs) {
-        let database = client.database(name);
-        let lock = if options.dry_run {
-            None
-        } else {
-            let mut told = |holder: &str| {
-                notify(Notice::Info(&format!(
-                    "waiting for the MongoDB migration lock of {name}, held by {holder}"
-                )))
-            };
-            Some(
-                history::acquire(
-                    &database,
-                    settings.lock_wait,
-                    settings.mongodb_lock_ttl,
-                    &mut told,
-                )
-                .await?,
-            )
-        };
-        let result = migrate_database(&database, &specs, options, &mut report, notify).await;
-        if let Some(lock) = lock {
-            let released = history::release(&database, lock).await;
-            result?;
-            released?;
-        } else {
-            result?;
-        }
-    }
-    Ok(report)
+        changes,
+    })
 }
 
-struct Planned<'a> {
-    spec: &'a CollectionSpec,
-    live: Option<Value>,
-    steps: Vec<Step>,
-    violations: Option<Violations>,
-}
-
-async fn migrate_database(
-    database: &Database,
-    specs: &[&CollectionSpec],
-    options: MongoOptions,
-    report: &mut MongoReport,
+/// Runs one planned change and records it (a dry run only reports it).
+async fn apply_change(
+    client: &Client,
+    plan: plan::PlannedChange<'_>,
+    dry_run: bool,
     notify: &mut dyn FnMut(Notice),
-) -> Result<(), Error> {
-    let mut planned = Vec::new();
-    let mut refusals = Vec::new();
-    // Every flag the run needs, so that one refusal names all of them.
-    let mut flags: Vec<&str> = Vec::new();
-    for spec in specs {
-        let refused_before = refusals.len();
-        let recorded = history::latest(database, &spec.collection).await?;
-        let live = live::read(database, &spec.collection).await?;
-        let drifted = recorded
-            .as_ref()
-            .is_some_and(|r| !live::matches_record(live.as_ref(), &r.spec));
-        let same_file = recorded
-            .as_ref()
-            .is_some_and(|r| r.checksum == spec.checksum);
-        if same_file && !drifted {
-            continue;
-        }
-        if drifted && !options.overwrite_drift {
-            refusals.push(format!(
-                "{} was changed by hand since schemactl applied it (`schemactl status` shows the diff); re-apply the file over it with --overwrite-drift, or put the change in the file",
-                spec.label()
-            ));
-            flags.push("--overwrite-drift");
-        }
-        let steps = live::plan(&spec.collection, live.as_ref(), &spec.canonical);
-        if steps.is_empty() {
-            planned.push(Planned {
-                spec,
-                live,
-                steps,
-                violations: None,
-            });
-            continue;
-        }
-        if let Some(step) = steps
-            .iter()
-            .find(|s| s.destructive)
-            .filter(|_| !options.allow_destructive)
-        {
-            refusals.push(format!(
-                "{}: would {}; pass --allow-destructive to do that",
-                spec.label(),
-                step.description
-            ));
-            flags.push("--allow-destructive");
-        }
-        let violations = count_violations(database, spec, live.as_ref()).await?;
-        if let Some(v) = violations.as_ref().filter(|v| v.count > 0) {
-            if !options.allow_violations {
-                refusals.push(format!(
-                    "{}: {} existing document(s) break the new validator (for example _id {}); fix them first, or pass --allow-violations",
-                    spec.label(),
-                    v.count,
-                    v.sample_id
-                ));
-                flags.push("--allow-violations");
-            }
-        }
-        if refusals.len() > refused_before {
-            continue;
-        }
-        planned.push(Planned {
-            spec,
-            live,
-            steps,
-            violations,
-        });
+) -> Result<CollectionChange, Error> {
+    let started = Instant::now();
+    let database = client.database(&plan.spec.database);
+    let mut change = CollectionChange {
+        collection: plan.spec.label(),
+        steps: plan.steps.clone(),
+        violations: plan.violations.clone(),
+        version: None,
+        execution_ms: 0,
+    };
+    if dry_run {
+        return Ok(change);
     }
-    if !refusals.is_empty() {
-        flags.sort_unstable();
-        flags.dedup();
-        return Err(Error::Refused(format!(
-            "MongoDB migration refused; nothing was changed:\n  - {}\nTo apply all of it anyway: schemactl migrate {}",
-            refusals.join("\n  - "),
-            flags.join(" ")
-        )));
+    for step in &plan.steps {
+        database
+            .run_command(live::to_document(&step.command)?)
+            .await
+            .map_err(|e| rejected(&plan.spec.path, step, &e))?;
     }
-    for plan in planned {
-        let started = Instant::now();
-        let mut change = CollectionChange {
-            collection: plan.spec.label(),
-            steps: plan.steps.clone(),
-            violations: plan.violations.clone(),
-            version: None,
-            execution_ms: 0,
-        };
-        if !options.dry_run {
-            for step in &plan.steps {
-                database
-                    .run_command(live::to_document(&step.command)?)
-                    .await
-                    .map_err(|e| rejected(&plan.spec.path, step, &e))?;
-            }
-            change.execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-            let previous = plan.live.as_ref();
-            change.version = Some(
-                history::append(
-                    database,
-                    &plan.spec.collection,
-                    "apply",
-                    &plan.spec.checksum,
-                    &plan.spec.canonical,
-                    previous,
-                    &history::run_id(),
-                    change.execution_ms,
-                )
-                .await?,
-            );
-            notify(Notice::Done {
-                action: "applied",
-                label: &plan.spec.label(),
-                execution_ms: change.execution_ms,
-            });
-        }
-        report.changes.push(change);
-    }
-    Ok(())
+    change.execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    change.version = Some(
+        history::append(
+            &database,
+            &plan.spec.collection,
+            "apply",
+            &plan.spec.checksum,
+            &plan.spec.canonical,
+            plan.live.as_ref(),
+            &history::run_id(),
+            change.execution_ms,
+        )
+        .await?,
+    );
+    notify(Notice::Done {
+        action: "applied",
+        label: &plan.spec.label(),
+        execution_ms: change.execution_ms,
+    });
+    Ok(change)
 }
 
-/// Counts the documents the spec's validator would reject, when it changes.
+/// Counts the documents the spec's validator would reject.
 async fn count_violations(
     database: &Database,
     spec: &CollectionSpec,
-    live: Option<&Value>,
 ) -> Result<Option<Violations>, Error> {
     let Some(validator) = spec.canonical.get("validator") else {
         return Ok(None);
     };
-    let unchanged = live
-        .and_then(|l| l.get("validator"))
-        .is_some_and(|v| canonical(v) == canonical(validator));
-    let level = spec
-        .canonical
-        .get("validationLevel")
-        .and_then(Value::as_str)
-        .unwrap_or("strict");
-    if live.is_none() || unchanged || level == "off" {
-        return Ok(None);
-    }
     let filter = live::to_document(&serde_json::json!({ "$nor": [validator] }))?;
     let collection = database.collection::<mongodb::bson::Document>(&spec.collection);
     let context = format!(
@@ -326,18 +277,6 @@ async fn count_violations(
         String::new()
     };
     Ok(Some(Violations { count, sample_id }))
-}
-
-/// The state of one collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CollectionState {
-    /// The file, the record and the server agree.
-    InSync,
-    /// The file differs from what was last applied (or was never applied).
-    Pending,
-    /// The server differs from what schemactl last applied.
-    Drifted,
 }
 
 /// One line of the MongoDB status.
@@ -363,16 +302,20 @@ pub async fn status(settings: &Settings, client: &Client) -> Result<Vec<Collecti
         let database = client.database(&spec.database);
         let recorded = history::latest(&database, &spec.collection).await?;
         let live = live::read(&database, &spec.collection).await?;
-        let (state, diff) = match (&recorded, &live) {
-            (Some(r), live) if !live::matches_record(live.as_ref(), &r.spec) => (
-                CollectionState::Drifted,
-                Some(json_diff(
-                    &live::with_defaults(&r.spec),
-                    live.as_ref().unwrap_or(&Value::Null),
-                )),
-            ),
-            (Some(r), _) if r.checksum == spec.checksum => (CollectionState::InSync, None),
-            _ => (CollectionState::Pending, None),
+        let state = plan::state(
+            spec,
+            recorded.as_ref().map(|r| Recorded {
+                checksum: &r.checksum,
+                spec: &r.spec,
+            }),
+            live.as_ref(),
+        );
+        let diff = match (&recorded, state) {
+            (Some(r), CollectionState::Drifted) => Some(json_diff(
+                &live::with_defaults(&r.spec),
+                live.as_ref().unwrap_or(&Value::Null),
+            )),
+            _ => None,
         };
         out.push(CollectionStatus {
             collection: spec.label(),
@@ -410,7 +353,9 @@ pub enum RollbackTarget {
     LastRun,
 }
 
-/// Restores the previously recorded spec of the chosen collections.
+/// Restores the previously recorded spec of the chosen collections: the
+/// lock of every database involved first, then the records are chosen and
+/// every restore planned (a refusal changes nothing), then the commands run.
 pub async fn rollback(
     settings: &Settings,
     client: &Client,
@@ -420,7 +365,7 @@ pub async fn rollback(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<MongoReport, Error> {
     let specs = spec::load_dir(&settings.schemas_dir)?;
-    let databases: Vec<String> = match target {
+    let mut databases: Vec<String> = match target {
         RollbackTarget::Collection(label) => vec![label
             .split_once('.')
             .map(|(d, _)| d.to_string())
@@ -429,13 +374,102 @@ pub async fn rollback(
                     "--collection {label}: write it as database.collection"
                 ))
             })?],
-        RollbackTarget::LastRun => {
-            let mut names: Vec<String> = specs.iter().map(|s| s.database.clone()).collect();
-            names.dedup();
-            names
-        }
+        RollbackTarget::LastRun => specs.iter().map(|s| s.database.clone()).collect(),
     };
-    let mut chosen: Vec<(String, history::Record)> = Vec::new();
+    databases.sort_unstable();
+    databases.dedup();
+    let names: Vec<&str> = databases.iter().map(String::as_str).collect();
+    let changes = with_locks(
+        client,
+        &names,
+        settings,
+        options.dry_run,
+        notify,
+        async |notify| {
+            let chosen = choose_records(client, target, &databases).await?;
+            let mut planned = Vec::new();
+            let mut refusals = Vec::new();
+            for (db, record) in chosen {
+                let label = format!("{db}.{}", record.collection);
+                let live = live::read(&client.database(&db), &record.collection).await?;
+                match plan::plan_restore(
+                    &label,
+                    &record.collection,
+                    live.as_ref(),
+                    record.previous.as_ref(),
+                    options.allow_destructive,
+                ) {
+                    Ok(steps) => planned.push((db, label, record, steps)),
+                    Err(refusal) => refusals.push(refusal),
+                }
+            }
+            if !refusals.is_empty() {
+                return Err(Error::Refused(refusals.join("\n")));
+            }
+            let mut changes = Vec::new();
+            for (db, label, record, steps) in planned {
+                let started = Instant::now();
+                let database = client.database(&db);
+                let mut change = CollectionChange {
+                    collection: label.clone(),
+                    steps: steps.clone(),
+                    violations: None,
+                    version: None,
+                    execution_ms: 0,
+                };
+                if !options.dry_run {
+                    for step in &steps {
+                        database
+                            .run_command(live::to_document(&step.command)?)
+                            .await
+                            .map_err(mongo_error(format!(
+                                "{label}: {} failed",
+                                step.description
+                            )))?;
+                    }
+                    change.execution_ms =
+                        i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    let restored = record.previous.clone().unwrap_or(Value::Null);
+                    change.version = Some(
+                        history::append(
+                            &database,
+                            &record.collection,
+                            "rollback",
+                            &checksum(&restored),
+                            &restored,
+                            Some(&record.spec),
+                            &history::run_id(),
+                            change.execution_ms,
+                        )
+                        .await?,
+                    );
+                    notify(Notice::Done {
+                        action: "rolled back",
+                        label: &label,
+                        execution_ms: change.execution_ms,
+                    });
+                }
+                changes.push(change);
+            }
+            Ok(changes)
+        },
+    )
+    .await?;
+    Ok(MongoReport {
+        server: server.to_string(),
+        changes,
+    })
+}
+
+/// The records `rollback` undoes, read under the locks: the collection's
+/// latest, or every record of the latest run that is still its
+/// collection's latest.
+async fn choose_records(
+    client: &Client,
+    target: &RollbackTarget,
+    databases: &[String],
+) -> Result<Vec<(String, history::Record)>, Error> {
+    let mut chosen = Vec::new();
     match target {
         RollbackTarget::Collection(label) => {
             let (db, collection) = label.split_once('.').unwrap_or_default();
@@ -450,7 +484,7 @@ pub async fn rollback(
         }
         RollbackTarget::LastRun => {
             let mut latest: Option<(String, mongodb::bson::DateTime)> = None;
-            for db in &databases {
+            for db in databases {
                 if let Some((run, at)) = history::latest_run(&client.database(db)).await? {
                     if latest.as_ref().is_none_or(|(_, t)| at > *t) {
                         latest = Some((run, at));
@@ -462,7 +496,7 @@ pub async fn rollback(
                     "no MongoDB run is recorded; nothing to roll back".into(),
                 ));
             };
-            for db in &databases {
+            for db in databases {
                 for record in history::of_run(&client.database(db), &run).await? {
                     let newest = history::latest(&client.database(db), &record.collection).await?;
                     if newest.is_some_and(|n| n.version == record.version) {
@@ -472,84 +506,7 @@ pub async fn rollback(
             }
         }
     }
-    let mut report = MongoReport {
-        server: server.to_string(),
-        changes: Vec::new(),
-    };
-    for (db, record) in chosen {
-        let database = client.database(&db);
-        let label = format!("{db}.{}", record.collection);
-        let started = Instant::now();
-        let live = live::read(&database, &record.collection).await?;
-        let steps = match &record.previous {
-            Some(previous) => live::plan(&record.collection, live.as_ref(), previous),
-            None if options.allow_destructive => vec![Step {
-                description: format!("drop collection {} (it did not exist before)", record.collection),
-                spec_path: "",
-                command: serde_json::json!({ "drop": record.collection }),
-                destructive: true,
-            }],
-            None => {
-                return Err(Error::Refused(format!(
-                    "{label} was created by schemactl; rolling it back drops it with its documents: pass --allow-destructive to do that"
-                )))
-            }
-        };
-        let mut change = CollectionChange {
-            collection: label.clone(),
-            steps: steps.clone(),
-            violations: None,
-            version: None,
-            execution_ms: 0,
-        };
-        if !options.dry_run {
-            let mut told = |holder: &str| {
-                notify(Notice::Info(&format!(
-                    "waiting for the MongoDB migration lock of {db}, held by {holder}"
-                )))
-            };
-            let lock = history::acquire(
-                &database,
-                settings.lock_wait,
-                settings.mongodb_lock_ttl,
-                &mut told,
-            )
-            .await?;
-            let result = async {
-                for step in &steps {
-                    database
-                        .run_command(live::to_document(&step.command)?)
-                        .await
-                        .map_err(mongo_error(format!("{label}: {} failed", step.description)))?;
-                }
-                change.execution_ms =
-                    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                let restored = record.previous.clone().unwrap_or(Value::Null);
-                let version = history::append(
-                    &database,
-                    &record.collection,
-                    "rollback",
-                    &checksum(&restored),
-                    &restored,
-                    Some(&record.spec),
-                    &history::run_id(),
-                    change.execution_ms,
-                )
-                .await?;
-                Ok::<i64, Error>(version)
-            }
-            .await;
-            history::release(&database, lock).await?;
-            change.version = Some(result?);
-            notify(Notice::Done {
-                action: "rolled back",
-                label: &label,
-                execution_ms: change.execution_ms,
-            });
-        }
-        report.changes.push(change);
-    }
-    Ok(report)
+    Ok(chosen)
 }
 
 /// One collection's round trip on a scratch database.

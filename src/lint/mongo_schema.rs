@@ -81,4 +81,3 @@ fn collect_below(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) 
         }
     }
 }
-

@@ -3,6 +3,7 @@
 //! migration up to a version, or exactly those that refinery recorded in
 //! its `refinery_schema_history` table.
 
+use super::Executed;
 use super::{elapsed_ms, Migrator};
 use crate::driver::Driver;
 use crate::identifier::Identifier;
@@ -10,7 +11,6 @@ use crate::migration::Migration;
 use crate::notice::Notice;
 use crate::postgres::history_table::database;
 use crate::{Error, RunReport};
-use super::Executed;
 use std::path::Path;
 use std::time::Instant;
 use tokio_postgres::Client;

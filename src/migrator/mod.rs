@@ -109,7 +109,8 @@ impl<'c> Migrator<'c> {
         match self.client {
             Some(client) => Ok((self.source.load()?, Connection::Borrowed(client))),
             None => {
-                let (local, session) = load_and_connect(&self.source, &self.settings, notify).await?;
+                let (local, session) =
+                    load_and_connect(&self.source, &self.settings, notify).await?;
                 Ok((local, Connection::Opened(session)))
             }
         }
@@ -272,12 +273,8 @@ impl<'c> Migrator<'c> {
                 let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
                 self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
                     .await?;
-                report.current_version = driver
-                    .read_history()
-                    .await?
-                    .iter()
-                    .map(|r| r.version)
-                    .max();
+                report.current_version =
+                    driver.read_history().await?.iter().map(|r| r.version).max();
                 Ok(())
             })
             .await?;

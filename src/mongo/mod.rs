@@ -12,6 +12,7 @@
 pub mod connection;
 pub mod history;
 pub mod live;
+pub mod plan;
 pub mod spec;
 pub mod validator_checks;
 

@@ -17,9 +17,9 @@
 //! The checksum is the SHA-256 of a canonical form (keys sorted, no
 //! whitespace, numbers as written), so formatting and key order do not count.
 
-use crate::mongo::validator_checks;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{LineIndex, TextPosition};
+use crate::mongo::validator_checks;
 use crate::Error;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};

@@ -92,11 +92,7 @@ impl Driver for PostgresDriver<'_> {
         self.writer().await.map(drop)
     }
 
-    async fn apply(
-        &mut self,
-        migration: &Migration,
-        direction: Direction,
-    ) -> Result<i64, Error> {
+    async fn apply(&mut self, migration: &Migration, direction: Direction) -> Result<i64, Error> {
         let (client, execution) = (self.client, self.execution);
         let writer = self.writer().await?;
         match direction {
@@ -148,7 +144,9 @@ impl Driver for PostgresDriver<'_> {
             match edit {
                 HistoryEdit::Delete => writer.delete(client, version).await?,
                 HistoryEdit::MarkApplied { execution_ms } => {
-                    writer.finish(client, version, true, execution_ms, None).await?
+                    writer
+                        .finish(client, version, true, execution_ms, None)
+                        .await?
                 }
                 HistoryEdit::AcceptChecksum { up, down } => {
                     writer.accept_checksum(client, version, up, down).await?

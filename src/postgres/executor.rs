@@ -17,12 +17,12 @@
 
 use super::describe;
 use super::history_table::{HistoryWriter, NewEvent, NewRow, RUN_TOKEN_SETTING};
+use crate::config::ExecutionSettings;
 use crate::history::EventKind;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{char_to_byte, LineIndex, TextPosition};
 use crate::migration::{Direction, Migration, Script, Statement};
 use crate::{FailureOutcome, MigrationFailure};
-use crate::config::ExecutionSettings;
 use futures_util::future::{BoxFuture, FutureExt};
 use std::time::Instant;
 use tokio_postgres::error::ErrorPosition;

@@ -15,6 +15,6 @@ pub mod scratch;
 pub mod tls;
 
 pub use connection::{DatabaseTarget, SslMode};
-pub use driver::PostgresDriver;
 pub(crate) use db_error::describe;
+pub use driver::PostgresDriver;
 pub use history_table::HistoryTable;

@@ -3,8 +3,8 @@
 //! that configuration, ignores and SARIF know them like any other rule.
 
 use super::Rule;
-use crate::mongo::validator_checks::ids;
 use crate::lint::Severity;
+use crate::mongo::validator_checks::ids;
 
 macro_rules! declared_rule {
     ($name:ident, $id:expr, $severity:expr, $summary:expr) => {
