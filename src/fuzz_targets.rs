@@ -109,7 +109,6 @@ pub fn spec_json(text: &str) {
 /// target that is shown nor in the error for a string that cannot be used.
 /// `password` is at least 8 characters of no other use in the string.
 pub fn connection_secret(password: &str, host: &str) {
-    use crate::mongo::connection::MongoTarget;
     use crate::postgres::DatabaseTarget;
     let url_encoded: String = url::form_urlencoded::byte_serialize(password.as_bytes()).collect();
     let kv_quoted = password.replace('\\', "\\\\").replace('\'', "\\'");
@@ -143,11 +142,12 @@ pub fn connection_secret(password: &str, host: &str) {
             Err(error) => assert!(!leaks(&error.to_string()), "{form:?}: {error}"),
         }
     }
+    #[cfg(feature = "mongodb")]
     for form in [
         format!("mongodb://app:{url_encoded}@{host}:27017/app"),
         format!("mongodb://app:{password}@{host}:27017/app?tls=true"),
     ] {
-        match MongoTarget::parse(&form) {
+        match crate::mongo::connection::MongoTarget::parse(&form) {
             Ok(target) => assert!(
                 !leaks(target.display()),
                 "{form:?} shown as {}",

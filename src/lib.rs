@@ -19,6 +19,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod deploy;
 pub mod driver;
 pub mod duration;
 pub mod embed;

@@ -4,7 +4,9 @@
 //! `cargo xtask soak` runs 60).
 
 use crate::support::cli::{command, concurrently, run};
-use crate::support::{mongo, schemactl, server, Project, TestDb};
+#[cfg(feature = "mongodb")]
+use crate::support::mongo;
+use crate::support::{schemactl, server, Project, TestDb};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -65,6 +67,7 @@ async fn eight_concurrent_deploys_apply_fifty_migrations_exactly_once() {
     );
 }
 
+#[cfg(feature = "mongodb")]
 #[tokio::test]
 async fn eight_concurrent_mongodb_deploys_apply_each_change_once() {
     let db = server().database().await;

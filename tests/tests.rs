@@ -12,6 +12,7 @@ mod fuzz;
 mod history_problems;
 mod library;
 mod lint;
+#[cfg(feature = "mongodb")]
 mod mongodb;
 mod reliability;
 mod runner;

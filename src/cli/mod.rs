@@ -4,13 +4,16 @@
 pub mod opt;
 pub mod output;
 mod render;
+mod verbs;
 
 use anyhow::Context;
-use opt::{Command, DevAction, Format, LintFormat, Opt};
-use schemactl::commands::{self, Notice};
+use opt::{Command, Format, LintFormat, Opt};
+use schemactl::commands::Notice;
 use schemactl::config::{Overrides, Settings};
+use schemactl::migrator::{BaselineSource, Repair};
+use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::plan::{MigrateOptions, RollbackTarget};
-use schemactl::{embedded, exit_code, lint, Error};
+use schemactl::{embedded, exit_code, Error};
 use std::io::IsTerminal;
 
 /// Runs the command and returns the exit code.
@@ -76,10 +79,11 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
     result
 }
 
-/// Runs one command with resolved settings.
+/// Runs one command with resolved settings: one function per verb.
 async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     let terminal = std::io::stderr().is_terminal();
     let mut notify = move |notice: Notice| print_notice(&notice, terminal);
+    let notify: &mut dyn FnMut(Notice) = &mut notify;
     match command {
         // Printed by `run` before any setting is read.
         Command::Completions { .. } | Command::Man => Ok(exit_code::OK),
@@ -92,37 +96,17 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             overwrite_drift,
             format,
         } => {
-            let options = MigrateOptions {
+            let postgres = MigrateOptions {
                 target: to,
                 allow_out_of_order,
             };
-            let report =
-                commands::migrate::migrate(settings, options, dry_run, &mut notify).await?;
-            let mongo_options = commands::mongo::MongoOptions {
+            let mongodb = MongoOptions {
                 dry_run,
                 allow_destructive,
                 allow_violations,
                 overwrite_drift,
             };
-            let mongo = match commands::mongo::connect(settings).await? {
-                Some((target, client)) => Some(
-                    commands::mongo::migrate(
-                        settings,
-                        &client,
-                        target.display(),
-                        mongo_options,
-                        &mut notify,
-                    )
-                    .await?,
-                ),
-                None => None,
-            };
-            let text = || {
-                render::run_report(&report, "Applied", "Nothing to migrate")
-                    + &render::mongo_changes(mongo.as_ref(), dry_run)
-            };
-            emit(format, &with_mongodb(&report, &mongo), text);
-            Ok(exit_code::OK)
+            verbs::migrate(settings, postgres, mongodb, format, notify).await
         }
         Command::Rollback {
             steps,
@@ -135,82 +119,45 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             format,
         } => {
             if collection.is_some() || mongodb_last_run {
-                let Some((target, client)) = commands::mongo::connect(settings).await? else {
-                    return Err(Error::InvalidArgument(
-                        "MongoDB is not configured: set MONGODB_URI or --mongodb-uri".into(),
-                    ));
-                };
                 let which = match collection {
-                    Some(label) => commands::mongo::RollbackTarget::Collection(label),
-                    None => commands::mongo::RollbackTarget::LastRun,
+                    Some(label) => MongoRollbackTarget::Collection(label),
+                    None => MongoRollbackTarget::LastRun,
                 };
-                let options = commands::mongo::MongoOptions {
+                let options = MongoOptions {
                     dry_run,
                     allow_destructive,
                     ..Default::default()
                 };
-                let report = commands::mongo::rollback(
-                    settings,
-                    &client,
-                    target.display(),
-                    &which,
-                    options,
-                    &mut notify,
-                )
-                .await?;
-                emit(format, &report, || {
-                    render::mongo_changes(Some(&report), dry_run)
-                });
-                return Ok(exit_code::OK);
+                return verbs::rollback_mongodb(settings, &which, options, format, notify).await;
             }
             let target = match to {
                 Some(version) => RollbackTarget::To(version),
                 None => RollbackTarget::Steps(steps.unwrap_or(1)),
             };
-            let report = commands::rollback::rollback(
+            verbs::rollback(
                 settings,
                 target,
                 accept_changed_down,
                 dry_run,
-                &mut notify,
+                format,
+                notify,
             )
-            .await?;
-            emit(format, &report, || {
-                render::run_report(&report, "Rolled back", "Nothing to roll back")
-            });
-            Ok(exit_code::OK)
+            .await
         }
-        Command::Status { format } => {
-            let report = commands::status::status(settings, false, &mut notify).await?;
-            let mongo = match commands::mongo::connect(settings).await? {
-                Some((_, client)) => Some(commands::mongo::status(settings, &client).await?),
-                None => None,
-            };
-            emit(format, &with_mongodb(&report, &mongo), || {
-                render::status(&report) + &render::mongo_status(mongo.as_deref())
-            });
-            Ok(exit_code::OK)
-        }
+        Command::Status { format } => verbs::status(settings, format, notify).await,
         Command::Validate {
             fail_on_pending,
             allow_out_of_order,
             format,
         } => {
-            let validation = commands::status::validate(
+            verbs::validate(
                 settings,
                 fail_on_pending,
                 allow_out_of_order,
-                &mut notify,
+                format,
+                notify,
             )
-            .await?;
-            emit(format, &validation, || {
-                render::validate(&validation, fail_on_pending)
-            });
-            Ok(if validation.ok {
-                exit_code::OK
-            } else {
-                exit_code::PROBLEMS_FOUND
-            })
+            .await
         }
         Command::Baseline {
             version,
@@ -218,7 +165,6 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             refinery_table,
             format,
         } => {
-            use commands::baseline::BaselineSource;
             let source = match (version, from_refinery) {
                 (Some(version), _) => BaselineSource::UpTo(version),
                 _ => BaselineSource::Refinery {
@@ -226,16 +172,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                         .map_err(Error::InvalidArgument)?,
                 },
             };
-            let report = commands::baseline::baseline(settings, &source, &mut notify).await?;
-            emit(format, &report, || {
-                format!(
-                    "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.\n",
-                    report.executed.len(),
-                    report.database,
-                    report.current_version.unwrap_or_default()
-                )
-            });
-            Ok(exit_code::OK)
+            verbs::baseline(settings, &source, format, notify).await
         }
         Command::Repair {
             remove_failed,
@@ -244,7 +181,6 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             forget,
             format,
         } => {
-            use commands::repair::Repair;
             let repair = match (remove_failed, mark_applied, accept_checksum, forget) {
                 (Some(v), ..) => Repair::RemoveFailed(v),
                 (_, Some(v), ..) => Repair::MarkApplied(v),
@@ -256,161 +192,20 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                     ))
                 }
             };
-            let done = commands::repair::repair(settings, repair, &mut notify).await?;
-            emit(
-                format,
-                &serde_json::json!({ "repaired": done.to_string() }),
-                || format!("Repaired {done}.\n"),
-            );
-            Ok(exit_code::OK)
+            verbs::repair(settings, repair, format, notify).await
         }
         Command::Lint {
             since,
             deny_warnings,
             format,
-        } => {
-            let outcome = commands::lint::lint(settings, since.as_deref())?;
-            let mut repository_paths = outcome.findings.clone();
-            if matches!(format, LintFormat::Sarif | LintFormat::Github) {
-                commands::lint::relative_to_repository(&mut repository_paths);
-            }
-            let findings = if matches!(format, LintFormat::Sarif | LintFormat::Github) {
-                &repository_paths
-            } else {
-                &outcome.findings
-            };
-            let text = match format {
-                LintFormat::Text => {
-                    let colour = anstream::AutoStream::choice(&std::io::stdout())
-                        != anstream::ColorChoice::Never;
-                    let source = |path: &std::path::Path| outcome.sources.get(path).cloned();
-                    lint::report::text::render(findings, &source, colour)
-                }
-                LintFormat::Json => lint::report::json::render(findings) + "\n",
-                LintFormat::Sarif => lint::report::sarif::render(findings) + "\n",
-                LintFormat::Github => lint::report::github::render(findings),
-            };
-            output::stdout(&text);
-            let errors = outcome.count(lint::Severity::Error);
-            let warnings = outcome.count(lint::Severity::Warning);
-            let fail =
-                errors > 0 || ((deny_warnings || settings.lint_deny_warnings) && warnings > 0);
-            Ok(if fail {
-                exit_code::PROBLEMS_FOUND
-            } else {
-                exit_code::OK
-            })
-        }
-        Command::Dump { format } => {
-            let (_, snapshot) = commands::dump::dump(settings, &mut notify).await?;
-            emit(format, &snapshot, || snapshot.to_text());
-            Ok(exit_code::OK)
-        }
+        } => verbs::lint(settings, since.as_deref(), deny_warnings, format),
+        Command::Dump { format } => verbs::dump(settings, format, notify).await,
         Command::Verify { from, format } => {
-            let bar = progress_bar(terminal && format == Format::Text);
-            let mut progress = |p: commands::verify::Progress| {
-                if let Some(bar) = &bar {
-                    bar.set_length(p.total as u64);
-                    bar.set_position(p.done as u64);
-                }
-            };
-            let report =
-                commands::verify::verify(settings, from, &mut notify, &mut progress).await?;
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            let mongo = match commands::mongo::connect_dev(settings).await? {
-                Some(dev) => {
-                    let deployed = commands::mongo::connect(settings).await?;
-                    Some(
-                        commands::mongo::verify(settings, &dev, deployed.as_ref().map(|(_, c)| c))
-                            .await?,
-                    )
-                }
-                None => None,
-            };
-            let colour =
-                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-            let text = || render::verify(&report, colour) + &render::mongo_verify(mongo.as_deref());
-            emit(format, &with_mongodb(&report, &mongo), text);
-            let mongo_failed = mongo.iter().flatten().any(|c| !c.ok);
-            Ok(if report.failed() || mongo_failed {
-                exit_code::PROBLEMS_FOUND
-            } else {
-                exit_code::OK
-            })
+            verbs::verify(settings, from, format, terminal, notify).await
         }
-        Command::Diff { urls, format } => {
-            let report = match urls.as_slice() {
-                [] => commands::diff::drift(settings, &mut notify).await?,
-                [a, b] => commands::diff::between(settings, a, b).await?,
-                _ => {
-                    return Err(Error::InvalidArgument(
-                        "diff takes two database URLs, or none".into(),
-                    ))
-                }
-            };
-            let colour =
-                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-            emit(format, &report, || render::diff(&report, colour));
-            Ok(if report.differences.is_empty() {
-                exit_code::OK
-            } else {
-                exit_code::PROBLEMS_FOUND
-            })
-        }
-        Command::New { name, format } => {
-            let (up, down) =
-                commands::new_migration::new_migration(&settings.migrations_dir, &name)?;
-            emit(
-                format,
-                &serde_json::json!({ "up": up, "down": down }),
-                || format!("Created {}\nCreated {}\n", up.display(), down.display()),
-            );
-            Ok(exit_code::OK)
-        }
-        Command::Dev { action, format } => {
-            let dir = &settings.project_dir;
-            let (state, text) = match action {
-                DevAction::Status => {
-                    let (root, url) = embedded::dev_server::status(dir)?;
-                    let shown = match url.as_deref() {
-                        Some(url) => Some(
-                            schemactl::postgres::DatabaseTarget::parse(url)?
-                                .display()
-                                .to_string(),
-                        ),
-                        None => None,
-                    };
-                    let text = match &shown {
-                        Some(url) => format!("running: {url} (data in {})", root.display()),
-                        None => format!("not running (data in {})", root.display()),
-                    };
-                    let state = serde_json::json!({
-                        "running": shown.is_some(), "url": shown, "data_dir": root,
-                    });
-                    (state, text)
-                }
-                DevAction::Stop => {
-                    let stopped = embedded::dev_server::stop(dir)?;
-                    let text = if stopped {
-                        "stopped"
-                    } else {
-                        "was not running"
-                    };
-                    (serde_json::json!({ "stopped": stopped }), text.to_string())
-                }
-                DevAction::Reset => {
-                    embedded::dev_server::reset(dir)?;
-                    (
-                        serde_json::json!({ "reset": true }),
-                        "stopped and deleted the embedded development PostgreSQL".to_string(),
-                    )
-                }
-            };
-            emit(format, &state, || format!("{text}\n"));
-            Ok(exit_code::OK)
-        }
+        Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,
+        Command::New { name, format } => verbs::new_migration(settings, &name, format),
+        Command::Dev { action, format } => verbs::dev(settings, action, format),
     }
 }
 
@@ -502,7 +297,7 @@ fn error_details(error: &Error) -> serde_json::Value {
 }
 
 /// A report with the MongoDB part added as a `mongodb` key (null when not configured).
-fn with_mongodb<T: serde::Serialize, M: serde::Serialize>(
+pub(crate) fn with_mongodb<T: serde::Serialize, M: serde::Serialize>(
     report: &T,
     mongo: &Option<M>,
 ) -> serde_json::Value {
@@ -516,21 +311,21 @@ fn with_mongodb<T: serde::Serialize, M: serde::Serialize>(
     value
 }
 
-fn emit<T: serde::Serialize>(format: Format, report: &T, text: impl FnOnce() -> String) {
+pub(crate) fn emit<T: serde::Serialize>(format: Format, report: &T, text: impl FnOnce() -> String) {
     match format {
         Format::Text => output::stdout(&text()),
         Format::Json => print_json(report),
     }
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value).context("cannot serialise the report") {
         Ok(text) => output::stdout_line(&text),
         Err(e) => output::stderr_line(&format!("error: {e:#}")),
     }
 }
 
-fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
+pub(crate) fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
     if !show {
         return None;
     }

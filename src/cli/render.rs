@@ -1,12 +1,12 @@
 //! What the commands print: short text for people, JSON for programs.
 
 use schemactl::commands::diff::DiffReport;
-use schemactl::commands::mongo::{
-    CollectionState, CollectionStatus, CollectionVerification, MongoReport,
-};
 use schemactl::commands::status::{StatusReport, Validation};
 use schemactl::commands::verify::{Outcome, VerifyReport};
 use schemactl::commands::RunReport;
+use schemactl::mongo::report::{
+    CollectionState, CollectionStatus, CollectionVerification, MongoReport,
+};
 use schemactl::plan::State;
 use schemactl::postgres::invalid_indexes::InvalidIndex;
 use std::fmt::Write;

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod dump;
 pub mod lint;
 pub mod migrate;
+#[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod new_migration;
 pub mod repair;

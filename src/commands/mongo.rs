@@ -16,31 +16,10 @@ use similar::TextDiff;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-pub use crate::mongo::plan::{CollectionState, MongoOptions, Violations};
-
-/// What happened (or would happen) to one collection.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CollectionChange {
-    /// `database.collection`.
-    pub collection: String,
-    /// The commands.
-    pub steps: Vec<Step>,
-    /// Existing documents the new validator rejects.
-    pub violations: Option<Violations>,
-    /// The version recorded (not in a dry run).
-    pub version: Option<i64>,
-    /// How long it took.
-    pub execution_ms: i64,
-}
-
-/// The MongoDB part of a run.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MongoReport {
-    /// The server, password removed.
-    pub server: String,
-    /// Changed (or, in a dry run, to be changed) collections.
-    pub changes: Vec<CollectionChange>,
-}
+pub use crate::mongo::report::{
+    CollectionChange, CollectionState, CollectionStatus, CollectionVerification, MongoOptions,
+    MongoReport, RollbackTarget, Violations,
+};
 
 /// Connects to the configured server; `None` when MongoDB is not configured.
 pub async fn connect(settings: &Settings) -> Result<Option<(MongoTarget, Client)>, Error> {
@@ -279,21 +258,6 @@ async fn count_violations(
     Ok(Some(Violations { count, sample_id }))
 }
 
-/// One line of the MongoDB status.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CollectionStatus {
-    /// `database.collection`.
-    pub collection: String,
-    /// Its state.
-    pub state: CollectionState,
-    /// The last recorded version.
-    pub version: Option<i64>,
-    /// When it was applied.
-    pub applied_at: Option<String>,
-    /// For drift: recorded (-) against live (+).
-    pub diff: Option<String>,
-}
-
 /// The state of every collection with a spec.
 pub async fn status(settings: &Settings, client: &Client) -> Result<Vec<CollectionStatus>, Error> {
     let specs = spec::load_dir(&settings.schemas_dir)?;
@@ -342,15 +306,6 @@ fn json_diff(expected: &Value, actual: &Value) -> String {
         .context_radius(3)
         .header("recorded", "live")
         .to_string()
-}
-
-/// Which collections `rollback` restores.
-#[derive(Debug, Clone)]
-pub enum RollbackTarget {
-    /// One collection, `database.collection`.
-    Collection(String),
-    /// Every collection the latest run changed.
-    LastRun,
 }
 
 /// Restores the previously recorded spec of the chosen collections: the
@@ -507,17 +462,6 @@ async fn choose_records(
         }
     }
     Ok(chosen)
-}
-
-/// One collection's round trip on a scratch database.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CollectionVerification {
-    /// `database.collection`.
-    pub collection: String,
-    /// Whether it passed.
-    pub ok: bool,
-    /// What went wrong, with a diff.
-    pub problem: Option<String>,
 }
 
 /// Verifies each spec's change on a scratch database: establish the recorded

@@ -1,6 +1,7 @@
 //! What a server has for a collection, in the same canonical JSON form as a
 //! spec, and the commands that turn one into the other.
 
+pub use super::report::Step;
 use super::spec::{canonical, INDEX_OPTIONS};
 use crate::Error;
 use mongodb::bson::{doc, Bson, Document};
@@ -118,20 +119,6 @@ pub fn matches_record(live: Option<&Value>, recorded: &Value) -> bool {
 /// Whether the live collection matches `spec`.
 pub fn matches(live: &Value, spec: &Value) -> bool {
     canonical(live) == canonical(&with_defaults(spec))
-}
-
-/// One command that changes a collection.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Step {
-    /// What it does, for people.
-    pub description: String,
-    /// The part of the spec file it comes from, as a JSON pointer
-    /// (`/validator`, `/indexes`), for errors the server gives.
-    pub spec_path: &'static str,
-    /// The command document, as JSON.
-    pub command: Value,
-    /// Whether it drops something (an index).
-    pub destructive: bool,
 }
 
 /// The server's own words for a failed command: its code name, code and

@@ -1,4 +1,5 @@
-//! The MongoDB side: collections' JSON-schema validators and indexes kept in
+//! The MongoDB side (the driver parts need the `mongodb` cargo feature, on
+//! by default): collections' JSON-schema validators and indexes kept in
 //! `schemas/<database>/<collection>.json`, applied, recorded, verified and
 //! rolled back like SQL migrations.
 //!
@@ -6,15 +7,24 @@
 //!   their checksums over a canonical JSON form.
 //! - [`live`] reads what a server has (collection options, indexes) in the
 //!   same canonical form, and plans the commands that bring it to a spec.
+//! - [`plan`] decides, without I/O, what a run does or why it refuses.
+//! - [`report`] is what runs report (built with or without the driver).
+//! - [`validator_checks`] are the checks of a file that need no server.
 //! - [`history`] records every applied spec in `<database>.schema_versions`
 //!   and serialises runs with an expiring lock document.
 
+#[cfg(feature = "mongodb")]
 pub mod connection;
+#[cfg(feature = "mongodb")]
 pub mod history;
+#[cfg(feature = "mongodb")]
 pub mod live;
+#[cfg(feature = "mongodb")]
 pub mod plan;
+pub mod report;
 pub mod spec;
 pub mod validator_checks;
 
+#[cfg(feature = "mongodb")]
 pub use connection::MongoTarget;
 pub use spec::CollectionSpec;

@@ -5,32 +5,11 @@
 //! executor ([`crate::commands::mongo`]) gathers the inputs under the lock,
 //! calls these functions, and runs what they return.
 
-use super::live::{self, Step};
+use super::live;
+use super::report::{CollectionState, MongoOptions, Step, Violations};
 use super::spec::{canonical, CollectionSpec};
 use crate::Error;
 use serde_json::Value;
-
-/// What the MongoDB part of `migrate` may do.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MongoOptions {
-    /// Plan and report; change nothing.
-    pub dry_run: bool,
-    /// Allow dropping (or rebuilding) indexes, and dropping collections on rollback.
-    pub allow_destructive: bool,
-    /// Allow a validator that existing documents break.
-    pub allow_violations: bool,
-    /// Apply the files over collections somebody changed by hand.
-    pub overwrite_drift: bool,
-}
-
-/// Documents the new validator would reject.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Violations {
-    /// How many.
-    pub count: u64,
-    /// One of their `_id`s (relaxed extended JSON).
-    pub sample_id: String,
-}
 
 /// The spec last recorded for a collection.
 #[derive(Debug, Clone, Copy)]
@@ -66,18 +45,6 @@ pub struct PlannedChange<'a> {
     pub steps: Vec<Step>,
     /// Documents the new validator rejects.
     pub violations: Option<Violations>,
-}
-
-/// The state of one collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CollectionState {
-    /// The file, the record and the server agree.
-    InSync,
-    /// The file differs from what was last applied (or was never applied).
-    Pending,
-    /// The server differs from what schemactl last applied.
-    Drifted,
 }
 
 fn drifted(recorded: Option<Recorded<'_>>, live: Option<&Value>) -> bool {

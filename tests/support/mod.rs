@@ -4,6 +4,7 @@
 
 pub mod certificates;
 pub mod cli;
+#[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod server;
 

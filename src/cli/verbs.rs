@@ -1,0 +1,288 @@
+//! One function per CLI verb: call the library, print its report as text
+//! or JSON, and return the exit code. Argument parsing is in `opt`,
+//! rendering in `render`.
+
+use super::opt::{DevAction, Format, LintFormat};
+use super::{emit, output, progress_bar, render, with_mongodb};
+use schemactl::commands::{self, Notice};
+use schemactl::config::Settings;
+use schemactl::migrator::{BaselineSource, Repair};
+use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
+use schemactl::plan::{MigrateOptions, RollbackTarget};
+use schemactl::{deploy, embedded, exit_code, lint, Error};
+
+fn exit(problems: bool) -> i32 {
+    if problems {
+        exit_code::PROBLEMS_FOUND
+    } else {
+        exit_code::OK
+    }
+}
+
+fn colour() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+/// `migrate`: PostgreSQL, then MongoDB.
+pub async fn migrate(
+    settings: &Settings,
+    postgres: MigrateOptions,
+    mongodb: MongoOptions,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let dry_run = mongodb.dry_run;
+    let report = deploy::deploy(settings, postgres, mongodb, notify).await?;
+    let text = || {
+        render::run_report(&report.postgres, "Applied", "Nothing to migrate")
+            + &render::mongo_changes(report.mongodb.as_ref(), dry_run)
+    };
+    emit(
+        format,
+        &with_mongodb(&report.postgres, &report.mongodb),
+        text,
+    );
+    Ok(exit_code::OK)
+}
+
+/// `rollback --collection` / `--mongodb-last-run`.
+pub async fn rollback_mongodb(
+    settings: &Settings,
+    which: &MongoRollbackTarget,
+    options: MongoOptions,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let report = deploy::rollback_mongodb(settings, which, options, notify).await?;
+    emit(format, &report, || {
+        render::mongo_changes(Some(&report), options.dry_run)
+    });
+    Ok(exit_code::OK)
+}
+
+/// `rollback`.
+pub async fn rollback(
+    settings: &Settings,
+    target: RollbackTarget,
+    accept_changed_down: bool,
+    dry_run: bool,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let report =
+        commands::rollback::rollback(settings, target, accept_changed_down, dry_run, notify)
+            .await?;
+    emit(format, &report, || {
+        render::run_report(&report, "Rolled back", "Nothing to roll back")
+    });
+    Ok(exit_code::OK)
+}
+
+/// `status`: PostgreSQL, then MongoDB.
+pub async fn status(
+    settings: &Settings,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let status = deploy::status(settings, notify).await?;
+    emit(
+        format,
+        &with_mongodb(&status.postgres, &status.mongodb),
+        || render::status(&status.postgres) + &render::mongo_status(status.mongodb.as_deref()),
+    );
+    Ok(exit_code::OK)
+}
+
+/// `validate`.
+pub async fn validate(
+    settings: &Settings,
+    fail_on_pending: bool,
+    allow_out_of_order: bool,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let validation =
+        commands::status::validate(settings, fail_on_pending, allow_out_of_order, notify).await?;
+    emit(format, &validation, || {
+        render::validate(&validation, fail_on_pending)
+    });
+    Ok(exit(!validation.ok))
+}
+
+/// `baseline`.
+pub async fn baseline(
+    settings: &Settings,
+    source: &BaselineSource,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let report = commands::baseline::baseline(settings, source, notify).await?;
+    emit(format, &report, || {
+        format!(
+            "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.\n",
+            report.executed.len(),
+            report.database,
+            report.current_version.unwrap_or_default()
+        )
+    });
+    Ok(exit_code::OK)
+}
+
+/// `repair`.
+pub async fn repair(
+    settings: &Settings,
+    repair: Repair,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let done = commands::repair::repair(settings, repair, notify).await?;
+    emit(
+        format,
+        &serde_json::json!({ "repaired": done.to_string() }),
+        || format!("Repaired {done}.\n"),
+    );
+    Ok(exit_code::OK)
+}
+
+/// `lint`: exit 1 on errors, or on warnings with `--deny-warnings`.
+pub fn lint(
+    settings: &Settings,
+    since: Option<&str>,
+    deny_warnings: bool,
+    format: LintFormat,
+) -> Result<i32, Error> {
+    let outcome = commands::lint::lint(settings, since)?;
+    let mut findings = outcome.findings.clone();
+    if matches!(format, LintFormat::Sarif | LintFormat::Github) {
+        commands::lint::relative_to_repository(&mut findings);
+    }
+    let text = match format {
+        LintFormat::Text => {
+            let source = |path: &std::path::Path| outcome.sources.get(path).cloned();
+            lint::report::text::render(&findings, &source, colour())
+        }
+        LintFormat::Json => lint::report::json::render(&findings) + "\n",
+        LintFormat::Sarif => lint::report::sarif::render(&findings) + "\n",
+        LintFormat::Github => lint::report::github::render(&findings),
+    };
+    output::stdout(&text);
+    let errors = outcome.count(lint::Severity::Error);
+    let warnings = outcome.count(lint::Severity::Warning);
+    Ok(exit(
+        errors > 0 || ((deny_warnings || settings.lint_deny_warnings) && warnings > 0),
+    ))
+}
+
+/// `dump`.
+pub async fn dump(
+    settings: &Settings,
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let (_, snapshot) = commands::dump::dump(settings, notify).await?;
+    emit(format, &snapshot, || snapshot.to_text());
+    Ok(exit_code::OK)
+}
+
+/// `verify`: PostgreSQL round trips, then MongoDB's on its dev server.
+pub async fn verify(
+    settings: &Settings,
+    from: Option<i64>,
+    format: Format,
+    terminal: bool,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let bar = progress_bar(terminal && format == Format::Text);
+    let mut progress = |p: commands::verify::Progress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+        }
+    };
+    let report = commands::verify::verify(settings, from, notify, &mut progress).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mongo = deploy::verify_mongodb(settings).await?;
+    let colour = colour();
+    let text = || render::verify(&report, colour) + &render::mongo_verify(mongo.as_deref());
+    emit(format, &with_mongodb(&report, &mongo), text);
+    let mongo_failed = mongo.iter().flatten().any(|c| !c.ok);
+    Ok(exit(report.failed() || mongo_failed))
+}
+
+/// `diff`: the migrations against the live database, or two databases.
+pub async fn diff(
+    settings: &Settings,
+    urls: &[String],
+    format: Format,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let report = match urls {
+        [] => commands::diff::drift(settings, notify).await?,
+        [a, b] => commands::diff::between(settings, a, b).await?,
+        _ => {
+            return Err(Error::InvalidArgument(
+                "diff takes two database URLs, or none".into(),
+            ))
+        }
+    };
+    let colour = colour();
+    emit(format, &report, || render::diff(&report, colour));
+    Ok(exit(!report.differences.is_empty()))
+}
+
+/// `new`.
+pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<i32, Error> {
+    let (up, down) = commands::new_migration::new_migration(&settings.migrations_dir, name)?;
+    emit(
+        format,
+        &serde_json::json!({ "up": up, "down": down }),
+        || format!("Created {}\nCreated {}\n", up.display(), down.display()),
+    );
+    Ok(exit_code::OK)
+}
+
+/// `dev status | stop | reset`.
+pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32, Error> {
+    let dir = &settings.project_dir;
+    let (state, text) = match action {
+        DevAction::Status => {
+            let (root, url) = embedded::dev_server::status(dir)?;
+            let shown = match url.as_deref() {
+                Some(url) => Some(
+                    schemactl::postgres::DatabaseTarget::parse(url)?
+                        .display()
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let text = match &shown {
+                Some(url) => format!("running: {url} (data in {})", root.display()),
+                None => format!("not running (data in {})", root.display()),
+            };
+            let state = serde_json::json!({
+                "running": shown.is_some(), "url": shown, "data_dir": root,
+            });
+            (state, text)
+        }
+        DevAction::Stop => {
+            let stopped = embedded::dev_server::stop(dir)?;
+            let text = if stopped {
+                "stopped"
+            } else {
+                "was not running"
+            };
+            (serde_json::json!({ "stopped": stopped }), text.to_string())
+        }
+        DevAction::Reset => {
+            embedded::dev_server::reset(dir)?;
+            (
+                serde_json::json!({ "reset": true }),
+                "stopped and deleted the embedded development PostgreSQL".to_string(),
+            )
+        }
+    };
+    emit(format, &state, || format!("{text}\n"));
+    Ok(exit_code::OK)
+}
