@@ -1,31 +1,39 @@
-//! schemactl: a migration runner and schema-governance toolkit for PostgreSQL.
+//! schemactl: a migration runner and schema-governance toolkit for
+//! PostgreSQL (and MongoDB validators, with the `mongodb` feature, on by
+//! default).
 //!
-//! The library is organised the way the data flows:
+//! What an application or a tool uses:
 //!
-//! - [`migration`] reads a migrations directory into [`migration::Migration`]s
-//!   (file names, checksums, directives, statements). It knows nothing about
-//!   databases.
-//! - [`history`] and [`plan`] hold the pure policy: given the files and the
-//!   recorded history, what is applied, pending, modified, missing or failed,
-//!   and what a `migrate` or `rollback` would do.
-//! - [`postgres`] is the driver: connections (with TLS), the history tables,
-//!   the advisory lock and the execution of one migration.
-//! - [`embedded`] starts a local development PostgreSQL from the binaries on
-//!   the machine; the test harness uses it too.
-//! - [`commands`] puts these together into what the CLI verbs do.
+//! - [`Migrator`]: status, validate, run, undo, baseline and repair one
+//!   database's migrations, under the migration lock, into the history.
+//! - [`source`]: where migrations come from ([`source::Directory`],
+//!   [`source::InMemory`], and [`embed_migrations!`], which compiles them
+//!   into the binary).
+//! - [`lint::Linter`] and [`verify::Verifier`]: the static checks and the
+//!   up/down round trips on a scratch database.
+//! - [`deploy`]: what a deploy pipeline runs, PostgreSQL then MongoDB.
+//! - [`config::Settings`]: every option, from flags, variables and
+//!   `schemactl.toml`, or from code ([`config::Settings::defaults`]).
+//! - [`Error`] and the documented [`exit_code`]s.
 //!
-//! The `schemactl` binary only parses arguments, calls [`commands`], prints
-//! and maps [`Error`] to the documented [`exit_code`]s.
+//! Underneath, [`plan`] is the pure policy (what to run, what to refuse),
+//! [`driver::Driver`] the seam to a database, implemented by
+//! [`postgres::PostgresDriver`], and [`commands`] what each CLI verb does.
+//! The `schemactl` binary only parses arguments, calls these, prints and
+//! maps [`Error`] to the exit codes.
+
+#![warn(missing_docs)]
 
 pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod driver;
-pub mod duration;
+pub(crate) mod duration;
 pub mod embed;
 pub mod embedded;
 mod error;
 pub mod exit_code;
+#[cfg(feature = "harness")]
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod history;
@@ -38,9 +46,10 @@ pub mod notice;
 pub mod plan;
 pub mod postgres;
 pub mod schema;
-pub mod session;
-pub mod severity;
+pub(crate) mod session;
+pub(crate) mod severity;
 pub mod source;
+pub mod verify;
 
 pub use error::{Error, FailureOutcome, LockHolder, MigrationFailure, Problem};
 pub use migrator::{Migrator, RunReport};

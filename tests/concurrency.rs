@@ -2,8 +2,8 @@
 //! run that cannot get the lock says who holds it.
 
 use crate::support::{cli, schemactl, server, stable, Project};
-use schemactl::postgres::advisory_lock::MigrationLock;
 use schemactl::postgres::HistoryTable;
+use schemactl::postgres::MigrationLock;
 
 fn default_lock() -> MigrationLock {
     let history = HistoryTable::new(

@@ -9,7 +9,8 @@ fn embedded_migrations_are_read_as_the_cli_reads_the_directory() {
         .migrations()
         .unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop");
-    let read = schemactl::migration::source::load(&dir).unwrap();
+    let read =
+        schemactl::source::MigrationSource::load(&schemactl::source::Directory::new(&dir)).unwrap();
     assert_eq!(embedded.len(), read.len());
     for (a, b) in embedded.iter().zip(&read) {
         assert_eq!(a.label(), b.label());

@@ -8,7 +8,7 @@ use schemactl::mongo::report::{
     CollectionState, CollectionStatus, CollectionVerification, MongoReport,
 };
 use schemactl::plan::State;
-use schemactl::postgres::invalid_indexes::InvalidIndex;
+use schemactl::postgres::InvalidIndex;
 use std::fmt::Write;
 
 /// The text of a `migrate` or `rollback` report.
@@ -344,7 +344,7 @@ fn list(differences: &[schemactl::schema::Difference]) -> String {
 
 fn diff_text(diff: &str, colour: bool) -> String {
     if colour {
-        schemactl::schema::compare::colour_diff(diff)
+        schemactl::schema::colour_diff(diff)
     } else {
         diff.to_string()
     }

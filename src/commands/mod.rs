@@ -1,5 +1,5 @@
 //! What each CLI verb does, as library functions that return a report (or an
-//! [`Error`]) and tell a [`Notice`] callback about progress. Printing is the
+//! [`crate::Error`]) and tell a [`Notice`] callback about progress. Printing is the
 //! caller's business.
 
 pub mod baseline;
@@ -16,6 +16,6 @@ pub mod status;
 pub mod verify;
 
 pub use crate::migrator::report::{Executed, PlannedScript, RunReport};
-pub use crate::session::{connect, dev_target, Session};
+pub(crate) use crate::session::{connect, dev_target};
 
 pub use crate::notice::Notice;

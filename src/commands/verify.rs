@@ -6,7 +6,7 @@
 use super::dump::history_tables;
 use super::{dev_target, Notice};
 use crate::config::{ColumnOrderPolicy, Settings};
-use crate::migration::{source, Migration};
+use crate::migration::Migration;
 use crate::postgres::executor;
 use crate::postgres::history_table::HistoryWriter;
 use crate::postgres::scratch::ScratchDatabase;
@@ -105,15 +105,31 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// Verifies the migrations from `from` (all when `None`).
+/// Verifies the configured directory's migrations from `from` (all when
+/// `None`); see [`crate::verify::Verifier`].
 pub async fn verify(
     settings: &Settings,
     from: Option<i64>,
     notify: &mut dyn FnMut(Notice),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport, Error> {
+    crate::verify::Verifier::new(
+        crate::source::Directory::new(&settings.migrations_dir),
+        settings.clone(),
+    )
+    .verify(from, notify, progress)
+    .await
+}
+
+/// Verifies `local` (read from a source) on a scratch database.
+pub(crate) async fn verify_migrations(
+    settings: &Settings,
+    local: Vec<Migration>,
+    from: Option<i64>,
+    notify: &mut dyn FnMut(Notice),
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport, Error> {
     let started = Instant::now();
-    let local = source::load(&settings.migrations_dir)?;
     let dev = dev_target(settings, notify).await?;
     let scratch = ScratchDatabase::create(&dev).await?;
     let result = async {

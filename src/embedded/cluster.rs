@@ -178,6 +178,7 @@ impl Cluster {
     }
 
     /// The shell command that stops this server, for watchdogs that outlive the process.
+    #[cfg(feature = "harness")]
     pub fn stop_command_line(&self) -> String {
         let pg_ctl = self.binaries.program("pg_ctl");
         let as_user = self.user.map(|u| {

@@ -1,9 +1,16 @@
 //! A PostgreSQL server that schemactl starts itself from the binaries on the
 //! machine: the development default when no database URL is given
 //! ([`dev_server`]), and the server of the test harness and benchmarks
-//! ([`cluster`]).
+//! (`cluster`, public only with the `harness` cargo feature, which
+//! schemactl's own tests and `xtask` turn on).
 
+#[cfg(feature = "harness")]
 pub mod binaries;
+#[cfg(not(feature = "harness"))]
+pub(crate) mod binaries;
+#[cfg(feature = "harness")]
 pub mod cluster;
+#[cfg(not(feature = "harness"))]
+pub(crate) mod cluster;
 pub mod dev_server;
 mod system_user;

@@ -6,18 +6,20 @@
 //! a migration. Each statement is parsed on its own with `sqlparser`: one
 //! that does not parse is reported once (`unparseable-statement`) and the
 //! rest of the file is still linted. Rules are one file each under
-//! [`rules`], listed once in [`rules::RULES`].
+//! `rules/`, listed once in `rules::RULES`.
 
 mod ddl;
-pub mod finding;
-pub mod mongo_schema;
+mod finding;
+mod linter;
+pub(crate) mod mongo_schema;
 mod names;
 pub mod report;
-pub mod rules;
-pub mod schema_model;
-pub mod suppression;
+pub(crate) mod rules;
+pub(crate) mod schema_model;
+pub(crate) mod suppression;
 
 pub use finding::{Finding, Severity};
+pub use linter::Linter;
 use rules::{Rule, RULES};
 pub use schema_model::SchemaModel;
 

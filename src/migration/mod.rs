@@ -2,25 +2,26 @@
 //! any database.
 //!
 //! A [`Migration`] is one version with its up script and, optionally, its down
-//! script. [`source::load`] reads a directory into migrations and rejects a
+//! script. [`crate::source::Directory`] reads a directory into migrations and rejects a
 //! directory that would make a deploy ambiguous (duplicate versions, a down
 //! without its up, unparseable names, non-UTF-8 or empty files).
 
-pub mod checksum;
-pub mod dir_entry;
-pub mod directives;
-pub mod file_name;
-pub mod source;
-pub mod statements;
-pub mod text_position;
+pub(crate) mod checksum;
+pub(crate) mod dir_entry;
+pub(crate) mod directives;
+pub(crate) mod file_name;
+pub(crate) mod source;
+pub(crate) mod statements;
+pub(crate) mod text_position;
 
-use source::SourceProblem;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub use checksum::Checksum;
 pub use directives::Directives;
+pub use source::SourceProblem;
 pub use statements::Statement;
+pub use text_position::TextPosition;
 
 /// One migration version: an up script and, when it can be undone, a down script.
 #[derive(Debug, Clone)]

@@ -5,20 +5,20 @@
 //!
 //! - [`spec`] reads and checks the files (the desired state) and computes
 //!   their checksums over a canonical JSON form.
-//! - [`live`] reads what a server has (collection options, indexes) in the
+//! - `live` reads what a server has (collection options, indexes) in the
 //!   same canonical form, and plans the commands that bring it to a spec.
-//! - [`plan`] decides, without I/O, what a run does or why it refuses.
+//! - `plan` decides, without I/O, what a run does or why it refuses.
 //! - [`report`] is what runs report (built with or without the driver).
 //! - [`validator_checks`] are the checks of a file that need no server.
-//! - [`history`] records every applied spec in `<database>.schema_versions`
+//! - `history` records every applied spec in `<database>.schema_versions`
 //!   and serialises runs with an expiring lock document.
 
 #[cfg(feature = "mongodb")]
-pub mod connection;
+pub(crate) mod connection;
 #[cfg(feature = "mongodb")]
-pub mod history;
+pub(crate) mod history;
 #[cfg(feature = "mongodb")]
-pub mod live;
+pub(crate) mod live;
 #[cfg(feature = "mongodb")]
 pub mod plan;
 pub mod report;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres::{Client, NoTls};
 
-/// libpq's `sslmode` values (see [`super::tls`] for what each checks).
+/// libpq's `sslmode` values (the README's TLS section says what each checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
     /// Plain text only.
@@ -81,7 +81,7 @@ impl DatabaseTarget {
     }
 
     /// [`DatabaseTarget::parse`] with libpq's variables taken from `env`
-    /// (see [`super::libpq_env`]): each fills only what the string leaves
+    /// (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGSSLMODE`, … and the password file): each fills only what the string leaves
     /// out. An empty string is the target the variables alone describe.
     pub fn parse_with_env(connection_string: &str, env: &Environment) -> Result<Self, Error> {
         // A string that does not parse is not echoed: without its structure,

@@ -2,19 +2,22 @@
 //! the lock that serialises concurrent deploys, and how one migration script
 //! runs. The policy (what to run, what to refuse) is in [`crate::plan`].
 
-pub mod advisory_lock;
-pub mod connection;
+pub(crate) mod advisory_lock;
+pub(crate) mod connection;
 mod db_error;
-pub mod driver;
-pub mod executor;
-pub mod foreign_history;
-pub mod history_table;
-pub mod invalid_indexes;
-pub mod libpq_env;
-pub mod scratch;
-pub mod tls;
+mod driver;
+pub(crate) mod executor;
+pub(crate) mod foreign_history;
+pub(crate) mod history_table;
+pub(crate) mod invalid_indexes;
+pub(crate) mod libpq_env;
+pub(crate) mod scratch;
+pub(crate) mod tls;
 
+pub use advisory_lock::MigrationLock;
 pub use connection::{DatabaseTarget, SslMode};
 pub(crate) use db_error::describe;
 pub use driver::PostgresDriver;
+pub use foreign_history::ForeignHistory;
 pub use history_table::HistoryTable;
+pub use invalid_indexes::InvalidIndex;

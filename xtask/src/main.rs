@@ -36,6 +36,20 @@ fn main() -> Result<()> {
             if !status.success() {
                 bail!("cargo test failed");
             }
+            // The PostgreSQL-only build (no MongoDB driver) passes its tests too.
+            let status = std::process::Command::new(env!("CARGO"))
+                .args([
+                    "test",
+                    "--package",
+                    "schemactl",
+                    "--no-default-features",
+                    "--locked",
+                ])
+                .args(&args[1..])
+                .status()?;
+            if !status.success() {
+                bail!("cargo test --no-default-features failed");
+            }
             Ok(())
         }
         Some("bench") => {

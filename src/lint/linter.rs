@@ -1,0 +1,52 @@
+//! [`Linter`]: the static checks of a set of migrations, with the
+//! severities a project configured. No database is needed.
+
+use super::{lint, Finding, LintOptions};
+use crate::config::Settings;
+use crate::migration::Migration;
+use crate::source::MigrationSource;
+use crate::Error;
+
+/// Lints migrations.
+///
+/// ```
+/// use schemactl::lint::Linter;
+/// use schemactl::source::InMemory;
+/// let source = InMemory::new("migrations")
+///     .with_file("0001_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name char(10));")
+///     .with_file("0001_users.down.sql", "DROP TABLE users;");
+/// let findings = Linter::default().lint(&source).unwrap();
+/// assert!(findings.iter().any(|f| f.rule == "char-type"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Linter {
+    options: LintOptions,
+}
+
+impl Linter {
+    /// A linter with these options.
+    pub fn new(options: LintOptions) -> Self {
+        Self { options }
+    }
+
+    /// A linter with the severities of `[lint.rules]`; an unknown rule id
+    /// is an error naming the configuration file.
+    pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
+        LintOptions::configured(&settings.lint_severities, &settings.config_file).map(Self::new)
+    }
+
+    /// The options it runs with.
+    pub fn options(&self) -> &LintOptions {
+        &self.options
+    }
+
+    /// Lints the migrations of `source`.
+    pub fn lint(&self, source: &dyn MigrationSource) -> Result<Vec<Finding>, Error> {
+        self.lint_migrations(&source.load()?)
+    }
+
+    /// Lints migrations already read.
+    pub fn lint_migrations(&self, migrations: &[Migration]) -> Result<Vec<Finding>, Error> {
+        lint(migrations, &self.options)
+    }
+}

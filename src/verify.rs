@@ -1,0 +1,40 @@
+//! [`Verifier`]: every migration's up, down and up again on a scratch
+//! database of a development server, the schema compared catalog to
+//! catalog after each step. The database being migrated is never touched.
+
+use crate::commands::verify::verify_migrations;
+use crate::config::Settings;
+use crate::notice::Notice;
+use crate::source::MigrationSource;
+use crate::Error;
+
+pub use crate::commands::verify::{Outcome, Progress, VerifyReport};
+
+/// Verifies the migrations of one source on the development server of
+/// `settings` (`dev_url`, else the embedded development server when allowed).
+pub struct Verifier {
+    source: Box<dyn MigrationSource>,
+    settings: Settings,
+}
+
+impl Verifier {
+    /// A verifier of `source`'s migrations.
+    pub fn new(source: impl MigrationSource + 'static, settings: Settings) -> Self {
+        Self {
+            source: Box::new(source),
+            settings,
+        }
+    }
+
+    /// Verifies the migrations from version `from` (all when `None`; the
+    /// older ones are only applied); `progress` hears each one done.
+    pub async fn verify(
+        &self,
+        from: Option<i64>,
+        notify: &mut dyn FnMut(Notice),
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<VerifyReport, Error> {
+        let local = self.source.load()?;
+        verify_migrations(&self.settings, local, from, notify, progress).await
+    }
+}
