@@ -211,3 +211,27 @@ fn completions_and_the_man_page_are_generated() {
     );
     assert!(global.contains("--history-table"), "{global}");
 }
+
+/// A build without the `mongodb` feature handles PostgreSQL, and a MongoDB
+/// URI given to it is an error, not silently ignored.
+#[cfg(not(feature = "mongodb"))]
+#[tokio::test]
+async fn a_build_without_mongodb_migrates_postgres_and_refuses_a_mongodb_uri() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_fine.up.sql", "CREATE TABLE fine (id int);\n");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert!(db.exists("fine").await);
+    let mut command = cli::command(&project);
+    command
+        .env("DATABASE_URL", &db.url)
+        .env("MONGODB_URI", "mongodb://127.0.0.1:9/app")
+        .arg("status");
+    let refused = cli::run(command);
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("built without MongoDB support"),
+        "{}",
+        refused.stderr
+    );
+}

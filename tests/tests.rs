@@ -4,6 +4,7 @@
 mod support;
 
 mod agentic_schema;
+mod architecture;
 mod bad_corpus;
 mod bad_input;
 mod concurrency;

@@ -12,6 +12,7 @@ use crate::postgres::history_table::HistoryWriter;
 use crate::postgres::scratch::ScratchDatabase;
 use crate::schema::compare::unified_diff;
 use crate::schema::{catalog, compare, Difference, DifferenceKind, Snapshot};
+use crate::source::MigrationSource;
 use crate::{Error, MigrationFailure};
 use std::time::Instant;
 use tokio_postgres::Client;
@@ -106,19 +107,15 @@ pub struct Progress {
 }
 
 /// Verifies the configured directory's migrations from `from` (all when
-/// `None`); see [`crate::verify::Verifier`].
+/// `None`); [`crate::verify::Verifier`] verifies any source.
 pub async fn verify(
     settings: &Settings,
     from: Option<i64>,
     notify: &mut dyn FnMut(Notice),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport, Error> {
-    crate::verify::Verifier::new(
-        crate::source::Directory::new(&settings.migrations_dir),
-        settings.clone(),
-    )
-    .verify(from, notify, progress)
-    .await
+    let local = crate::source::Directory::new(&settings.migrations_dir).load()?;
+    verify_migrations(settings, local, from, notify, progress).await
 }
 
 /// Verifies `local` (read from a source) on a scratch database.

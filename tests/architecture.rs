@@ -1,0 +1,152 @@
+//! The library's module structure, checked from its sources: no import
+//! cycle between modules, and `config` imports neither the driver nor the
+//! linter. A child using its ancestors' items is structure, not a
+//! dependency; everything else (`crate::…`, `super::…`, a child's path)
+//! counts, comments and unit tests excepted.
+
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+type Module = Vec<String>;
+
+fn modules() -> BTreeMap<Module, String> {
+    fn walk(dir: &Path, out: &mut BTreeMap<Module, String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+            let mut module: Module = path
+                .strip_prefix(&root)
+                .unwrap()
+                .with_extension("")
+                .iter()
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect();
+            if module.last().is_some_and(|m| m == "mod" || m == "lib") {
+                module.pop();
+            }
+            // The binary is not the library.
+            if module.first().is_some_and(|m| m == "main" || m == "cli") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            out.insert(module, text);
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+    out
+}
+
+/// The longest prefix of `path` that is a module.
+fn resolve(modules: &BTreeMap<Module, String>, path: &[String]) -> Option<Module> {
+    (1..=path.len())
+        .rev()
+        .map(|n| path[..n].to_vec())
+        .find(|m| modules.contains_key(m))
+}
+
+fn dependencies() -> BTreeMap<Module, BTreeSet<Module>> {
+    let modules = modules();
+    let comment = Regex::new(r"(?m)^\s*//.*$").unwrap();
+    let crate_path = Regex::new(r"\bcrate((?:::\w+)+)").unwrap();
+    let super_path = Regex::new(r"\bsuper((?:::\w+)+)").unwrap();
+    let child_path = Regex::new(r"(?:^|[^:\w])(\w+)::").unwrap();
+    let mut graph = BTreeMap::new();
+    for (module, text) in &modules {
+        let text = comment.replace_all(text, "");
+        let text = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        let mut targets = BTreeSet::new();
+        let segments = |s: &str| -> Vec<String> {
+            s.split("::")
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        for m in crate_path.captures_iter(text) {
+            targets.extend(resolve(&modules, &segments(&m[1])));
+        }
+        for m in super_path.captures_iter(text) {
+            let mut path = module[..module.len().saturating_sub(1)].to_vec();
+            path.extend(segments(&m[1]));
+            targets.extend(resolve(&modules, &path));
+        }
+        for m in child_path.captures_iter(text) {
+            let mut child = module.clone();
+            child.push(m[1].to_string());
+            if modules.contains_key(&child) {
+                targets.insert(child);
+            }
+        }
+        targets.retain(|t| !module.starts_with(t));
+        graph.insert(module.clone(), targets);
+    }
+    graph
+}
+
+fn reaches(graph: &BTreeMap<Module, BTreeSet<Module>>, from: &Module, to: &Module) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![from.clone()];
+    while let Some(next) = todo.pop() {
+        for target in graph.get(&next).into_iter().flatten() {
+            if target == to {
+                return true;
+            }
+            if seen.insert(target.clone()) {
+                todo.push(target.clone());
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn no_module_depends_on_itself_through_others() {
+    let graph = dependencies();
+    assert!(graph.len() > 50, "the sources were not found: {graph:?}");
+    let cycles: Vec<String> = graph
+        .iter()
+        .flat_map(|(module, targets)| {
+            targets
+                .iter()
+                .filter(|t| reaches(&graph, t, module))
+                .map(move |t| format!("{} -> {}", module.join("::"), t.join("::")))
+        })
+        .collect();
+    assert!(cycles.is_empty(), "import cycles through: {cycles:#?}");
+}
+
+#[test]
+fn config_imports_neither_the_driver_nor_the_linter() {
+    let graph = dependencies();
+    let config = &graph[&vec!["config".to_string()]];
+    for forbidden in ["postgres", "lint", "mongo", "commands"] {
+        assert!(
+            !config.iter().any(|m| m[0] == forbidden),
+            "config imports {forbidden}: {config:?}"
+        );
+    }
+}
+
+#[test]
+fn the_checker_sees_a_cycle() {
+    // The checker itself: the migrator uses the driver; were the driver to
+    // use the migrator, that would be reported.
+    let mut graph = dependencies();
+    let migrator = vec!["migrator".to_string()];
+    let driver = vec!["postgres".to_string(), "driver".to_string()];
+    assert!(reaches(&graph, &migrator, &driver));
+    assert!(!reaches(&graph, &driver, &migrator));
+    graph.get_mut(&driver).unwrap().insert(migrator.clone());
+    assert!(reaches(&graph, &driver, &migrator) && reaches(&graph, &migrator, &migrator));
+}
