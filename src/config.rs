@@ -189,9 +189,10 @@ pub struct Overrides {
     pub role: Option<String>,
     /// `--connect-timeout`.
     pub connect_timeout: Option<String>,
-    /// Do not look for `./schemactl.toml` (what a library caller that
-    /// configures everything in code wants).
-    pub ignore_config_file: bool,
+    /// Look for `./schemactl.toml` in the working directory when no
+    /// `config_file` is given (what the CLI does). Off by default: the
+    /// library reads no file it was not asked to.
+    pub discover_config_file: bool,
     /// Whether the embedded development server may be used when no database
     /// URL is given (`--dev`; the CLI also allows it on a terminal outside
     /// CI). `None` or `false`: never, unless `[dev] enabled = true`.
@@ -272,17 +273,14 @@ impl Settings {
     /// 60 s wait for the migration lock, no database URL. Fields are public:
     /// change what an application needs.
     pub fn defaults() -> Result<Self, Error> {
-        Self::resolve(Overrides {
-            ignore_config_file: true,
-            ..Overrides::default()
-        })
+        Self::resolve(Overrides::default())
     }
 
     /// Resolves flags, the configuration file and defaults.
     pub fn resolve(overrides: Overrides) -> Result<Self, Error> {
         let (file, config_path) = match &overrides.config_file {
             Some(path) => (read(path)?, Some(path.clone())),
-            None if !overrides.ignore_config_file && Path::new(FILE_NAME).is_file() => {
+            None if overrides.discover_config_file && Path::new(FILE_NAME).is_file() => {
                 (read(Path::new(FILE_NAME))?, Some(PathBuf::from(FILE_NAME)))
             }
             None => (FileConfig::default(), None),

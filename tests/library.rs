@@ -76,3 +76,92 @@ async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
         .await;
     assert_eq!(events, 9, "the second start applied nothing");
 }
+
+#[tokio::test]
+async fn a_migrator_runs_any_source_on_the_applications_connection() {
+    use schemactl::config::Settings;
+    use schemactl::plan::{MigrateOptions, RollbackTarget, State};
+    use schemactl::source::InMemory;
+    use schemactl::Migrator;
+    let db = server().database().await;
+    let client = db.client().await;
+    let source = InMemory::new("generated")
+        .with_file(
+            "0001_tenant.up.sql",
+            "CREATE TABLE tenant (id bigint PRIMARY KEY);",
+        )
+        .with_file("0001_tenant.down.sql", "DROP TABLE tenant;")
+        .with_file(
+            "0002_tenant_name.up.sql",
+            "ALTER TABLE tenant ADD COLUMN name text;",
+        )
+        .with_file(
+            "0002_tenant_name.down.sql",
+            "ALTER TABLE tenant DROP COLUMN name;",
+        );
+    let migrator = Migrator::new(source, Settings::defaults().unwrap()).on(&client);
+    let before = migrator.status(false, &mut |_| {}).await.unwrap();
+    assert_eq!(before.count(State::Pending), 2);
+    assert!(!db.exists("schema_versions").await, "status only reads");
+    let mut heard = Vec::new();
+    let report = migrator
+        .run(MigrateOptions::default(), false, &mut |notice| {
+            heard.push(format!("{notice:?}"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.executed.len(), 2);
+    assert_eq!(report.current_version, Some(2));
+    assert!(
+        heard.iter().any(|n| n.contains("0002_tenant_name")),
+        "{heard:?}"
+    );
+    let validation = migrator.validate(true, false, &mut |_| {}).await.unwrap();
+    assert!(validation.ok, "{:?}", validation.report.problems);
+    let undone = migrator
+        .undo(RollbackTarget::Steps(1), false, false, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(undone.executed[0].label, "0002_tenant_name");
+    assert_eq!(undone.current_version, Some(1));
+    let columns: i64 = db
+        .scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'tenant'")
+        .await;
+    assert_eq!(columns, 1, "the down ran");
+}
+
+#[tokio::test]
+async fn embedded_migrations_connect_by_url_and_a_broken_source_changes_nothing() {
+    let db = server().database().await;
+    let report = schemactl::embed_migrations!("tests/fixtures/shop")
+        .run_url(&db.url)
+        .await
+        .unwrap();
+    assert!(!report.executed.is_empty());
+    assert!(
+        !report.database.contains(&db.password),
+        "the password is never shown: {}",
+        report.database
+    );
+    let again = schemactl::embed_migrations!("tests/fixtures/shop")
+        .run_url(&db.url)
+        .await
+        .unwrap();
+    assert!(again.executed.is_empty());
+
+    let fresh = server().database().await;
+    let broken = schemactl::source::InMemory::new("broken")
+        .with_file("0001_ok.up.sql", "CREATE TABLE ok (id int);")
+        .with_file("0001_again.up.sql", "CREATE TABLE again (id int);");
+    let mut settings = schemactl::config::Settings::defaults().unwrap();
+    settings.database_url = Some(fresh.url.clone());
+    let error = schemactl::Migrator::new(broken, settings)
+        .run(Default::default(), false, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("0001"),
+        "a duplicate version is named: {error}"
+    );
+    assert!(!fresh.exists("ok").await && !fresh.exists("schema_versions").await);
+}

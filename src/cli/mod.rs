@@ -69,7 +69,7 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         connect_timeout: global.connect_timeout,
         mongodb_dev_uri: global.mongodb_dev_uri,
         dev_server: Some(global.dev || interactive_outside_ci()),
-        ignore_config_file: false,
+        discover_config_file: true,
     };
     let settings = Settings::resolve(overrides)?;
     let result = dispatch(opt.command, &settings).await;
