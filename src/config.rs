@@ -3,6 +3,9 @@
 //!
 //! ```toml
 //! migrations_dir = "migrations"      # relative to this file
+//! layout = "diesel"                  # detected when absent (schemactl, sqlx, golang-migrate, diesel, dbmate, goose, flyway)
+//! strict = false                     # a .sql file the layout cannot place is an error
+//! allow_empty = false                # an empty migrations directory is expected
 //!
 //! [postgres]
 //! url = "postgres://app@db/app"      # prefer DATABASE_URL for anything with a password
@@ -31,6 +34,7 @@
 
 use crate::history::HistoryTable;
 use crate::identifier::Identifier;
+use crate::migration::{Layout, ReadOptions};
 use crate::severity::Severity;
 use crate::Error;
 use serde::Deserialize;
@@ -47,6 +51,12 @@ pub const FILE_NAME: &str = "schemactl.toml";
 pub struct FileConfig {
     /// The migrations directory, relative to the file.
     pub migrations_dir: Option<PathBuf>,
+    /// The migrations layout (detected when absent).
+    pub layout: Option<String>,
+    /// A `.sql` file the layout cannot place is an error.
+    pub strict: Option<bool>,
+    /// An empty migrations directory is expected.
+    pub allow_empty: Option<bool>,
     /// The MongoDB validators directory, relative to the file.
     pub schemas_dir: Option<PathBuf>,
     /// PostgreSQL settings.
@@ -167,6 +177,12 @@ pub struct Overrides {
     pub database_url_source: Option<String>,
     /// `--migrations-dir`.
     pub migrations_dir: Option<PathBuf>,
+    /// `--layout`.
+    pub layout: Option<String>,
+    /// `--strict`.
+    pub strict: bool,
+    /// `--allow-empty`.
+    pub allow_empty: bool,
     /// `--history-schema`.
     pub history_schema: Option<String>,
     /// `--history-table`.
@@ -226,6 +242,9 @@ pub struct Settings {
     pub project_dir: PathBuf,
     /// The migrations directory.
     pub migrations_dir: PathBuf,
+    /// How it is read: its layout (detected when `None`), whether a `.sql`
+    /// file the layout cannot place is an error, whether it may be empty.
+    pub read: ReadOptions,
     /// The history tables.
     pub history: HistoryTable,
     /// Timeouts for each migration.
@@ -442,9 +461,19 @@ impl Settings {
             .strip_prefix("./")
             .map(Path::to_path_buf)
             .unwrap_or(schemas_dir);
+        let layout = match overrides.layout.or(file.layout) {
+            Some(name) => Some(name.parse::<Layout>().map_err(|e| bad("layout", e))?),
+            None => None,
+        };
+        let read = ReadOptions {
+            layout,
+            strict: overrides.strict || file.strict.unwrap_or(false),
+            allow_empty: overrides.allow_empty || file.allow_empty.unwrap_or(false),
+        };
         Ok(Self {
             project_dir,
             migrations_dir,
+            read,
             history,
             execution: ExecutionSettings {
                 lock_timeout,

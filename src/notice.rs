@@ -8,6 +8,9 @@ use crate::LockHolder;
 pub enum Notice<'a> {
     /// Something is being set up (the embedded server, …).
     Info(&'a str),
+    /// Something the user should look at that does not stop the run (a
+    /// `.sql` file the layout cannot place).
+    Warning(&'a str),
     /// Another run holds the migration lock; this one waits.
     WaitingForLock(&'a [LockHolder]),
     /// A script starts.

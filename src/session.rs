@@ -4,7 +4,7 @@
 //! databases on.
 
 use crate::config::Settings;
-use crate::migration::Migration;
+use crate::migration::Loaded;
 use crate::notice::Notice;
 use crate::postgres::DatabaseTarget;
 use crate::source::MigrationSource;
@@ -92,17 +92,17 @@ pub(crate) async fn load_and_connect(
     source: &std::sync::Arc<dyn MigrationSource>,
     settings: &Settings,
     notify: &mut dyn FnMut(Notice),
-) -> Result<(Vec<Migration>, Session), Error> {
+) -> Result<(Loaded, Session), Error> {
     if settings.database_url.is_none() {
         // Check the input before starting anything: the development server
         // is not started for a directory that cannot be used.
-        let local = source.load()?;
+        let local = source.read()?;
         return Ok((local, connect(settings, notify).await?));
     }
     // With a URL, nothing is started: the files are read while the
     // connection is opened (a no-op deploy is little else).
     let source = std::sync::Arc::clone(source);
-    let loading = std::thread::spawn(move || source.load());
+    let loading = std::thread::spawn(move || source.read());
     let session = connect(settings, notify).await;
     let local = loading.join().unwrap_or_else(|_| {
         Err(Error::InvalidArgument(

@@ -8,7 +8,8 @@
 //! reader does, so that any two sources of the same files agree on what is
 //! applied.
 
-use crate::migration::{source, Migration};
+use crate::config::Settings;
+use crate::migration::{source, Layout, Loaded, Migration, ReadOptions};
 use crate::Error;
 use std::path::{Path, PathBuf};
 
@@ -21,18 +22,52 @@ pub trait MigrationSource: Send + Sync {
     /// Every migration, ordered by version, checked and checksummed; every
     /// problem found is reported at once ([`Error::InvalidMigrations`]).
     fn load(&self) -> Result<Vec<Migration>, Error>;
+
+    /// The migrations with the layout they were read in and the files the
+    /// layout could not place (warnings).
+    fn read(&self) -> Result<Loaded, Error> {
+        Ok(Loaded {
+            layout: Layout::Schemactl,
+            migrations: self.load()?,
+            warnings: Vec::new(),
+        })
+    }
 }
 
-/// A migrations directory on disk (`migrations/`).
+/// A migrations directory on disk (`migrations/`), in any layout
+/// schemactl reads (detected, or given in [`ReadOptions`]).
 #[derive(Debug, Clone)]
 pub struct Directory {
     path: PathBuf,
+    options: ReadOptions,
 }
 
 impl Directory {
-    /// The directory at `path`; it is read when a run loads it.
+    /// The directory at `path`, layout detected; it is read when a run loads it.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            options: ReadOptions::default(),
+        }
+    }
+
+    /// The directory at `path`, read as `options` say.
+    pub fn with_options(path: impl Into<PathBuf>, options: ReadOptions) -> Self {
+        Self {
+            path: path.into(),
+            options,
+        }
+    }
+
+    /// The configured migrations directory. A project that manages MongoDB
+    /// (a MongoDB URI, or specs under `schemas/`) may have no SQL migration
+    /// yet: its directory may be empty.
+    pub fn from_settings(settings: &Settings) -> Self {
+        let mut options = settings.read.clone();
+        let has_specs = std::fs::read_dir(&settings.schemas_dir)
+            .is_ok_and(|mut entries| entries.next().is_some());
+        options.allow_empty |= settings.mongodb_uri.is_some() || has_specs;
+        Self::with_options(&settings.migrations_dir, options)
     }
 }
 
@@ -42,7 +77,11 @@ impl MigrationSource for Directory {
     }
 
     fn load(&self) -> Result<Vec<Migration>, Error> {
-        source::load(&self.path)
+        self.read().map(|loaded| loaded.migrations)
+    }
+
+    fn read(&self) -> Result<Loaded, Error> {
+        source::read_directory(&self.path, &self.options)
     }
 }
 

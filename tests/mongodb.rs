@@ -509,6 +509,8 @@ async fn verify_never_creates_scratch_databases_on_the_deploy_target() {
 async fn without_mongodb_the_sql_side_runs_alone_and_credentials_stay_hidden() {
     let p = MongoProject::new().await;
     p.spec("users", USERS_V1);
+    // No SQL migration yet: the project's MongoDB specs make an empty
+    // migrations directory expected.
     let mut cmd = command(&p.project);
     cmd.env("DATABASE_URL", &p.db.url).arg("status");
     let status = run(cmd);

@@ -400,9 +400,9 @@ async fn new_creates_the_next_numbered_pair() {
     let migrate = schemactl(&project, &db, &["migrate"]);
     migrate.expect_code(2);
     assert!(
-        migrate
-            .stderr
-            .contains("0004_add_invoices.up.sql: the file has only comments"),
+        migrate.stderr.contains(
+            "0004_add_invoices.up.sql: still holds only the comment `schemactl new` wrote"
+        ),
         "{}",
         migrate.stderr
     );

@@ -11,6 +11,7 @@ mod concurrency;
 mod embedded_dev;
 mod fuzz;
 mod history_problems;
+mod layouts;
 mod library;
 mod lint;
 #[cfg(feature = "mongodb")]

@@ -57,6 +57,9 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         config_file: global.config,
         database_url: global.database_url,
         migrations_dir: global.migrations_dir,
+        layout: global.layout,
+        strict: global.strict,
+        allow_empty: global.allow_empty,
         history_schema: global.history_schema,
         history_table: global.history_table,
         lock_timeout: global.lock_timeout,
@@ -341,6 +344,7 @@ pub(crate) fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
 fn print_notice(notice: &Notice, terminal: bool) {
     match notice {
         Notice::Info(message) => output::stderr_line(&format!("schemactl: {message}")),
+        Notice::Warning(message) => output::stderr_line(&format!("warning: {message}")),
         Notice::WaitingForLock(holders) => {
             let who: Vec<String> = holders
                 .iter()

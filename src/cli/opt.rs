@@ -56,6 +56,19 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub migrations_dir: Option<PathBuf>,
 
+    /// Layout of the migrations directory [default: detected]: schemactl, sqlx,
+    /// golang-migrate, diesel, dbmate, goose or flyway (refinery).
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<String>,
+
+    /// Make a .sql file that the layout cannot place an error, not a warning.
+    #[arg(long, global = true)]
+    pub strict: bool,
+
+    /// Accept an empty (or missing) migrations directory.
+    #[arg(long, global = true)]
+    pub allow_empty: bool,
+
     /// Schema of the history tables [default: public].
     #[arg(long, global = true, value_name = "NAME")]
     pub history_schema: Option<String>,

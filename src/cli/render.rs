@@ -67,8 +67,8 @@ pub fn status(report: &StatusReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Database  {}\nHistory   {}\n",
-        report.database, report.history
+        "Database  {}\nHistory   {}\nLayout    {}\n",
+        report.database, report.history, report.layout
     );
     if report.migrations.is_empty() {
         let _ = writeln!(out, "No migrations.");

@@ -152,6 +152,9 @@ pub fn lint(
     format: LintFormat,
 ) -> Result<i32, Error> {
     let outcome = commands::lint::lint(settings, since)?;
+    for problem in &outcome.warnings {
+        output::stderr_line(&format!("warning: {problem}"));
+    }
     let mut findings = outcome.findings.clone();
     if matches!(format, LintFormat::Sarif | LintFormat::Github) {
         commands::lint::relative_to_repository(&mut findings);

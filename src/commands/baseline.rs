@@ -14,7 +14,7 @@ pub async fn baseline(
     source: &BaselineSource,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<RunReport, Error> {
-    Migrator::new(Directory::new(&settings.migrations_dir), settings.clone())
+    Migrator::new(Directory::from_settings(settings), settings.clone())
         .baseline(source, notify)
         .await
 }

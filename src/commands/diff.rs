@@ -6,12 +6,12 @@
 use super::dump::history_tables;
 use super::{connect, dev_target, Notice};
 use crate::config::{ColumnOrderPolicy, Settings};
-use crate::migration::source;
 use crate::postgres::executor;
 use crate::postgres::scratch::ScratchDatabase;
 use crate::postgres::DatabaseTarget;
 use crate::schema::compare::unified_diff;
 use crate::schema::{catalog, compare, Difference, DifferenceKind};
+use crate::source::{Directory, MigrationSource};
 use crate::Error;
 
 /// The drift found.
@@ -34,7 +34,7 @@ pub async fn drift(
     settings: &Settings,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<DiffReport, Error> {
-    let local = source::load(&settings.migrations_dir)?;
+    let local = Directory::from_settings(settings).load()?;
     let live = connect(settings, notify).await?;
     let applied = settings.history.read(&live.client).await?;
     let mut missing = Vec::new();

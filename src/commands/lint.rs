@@ -5,8 +5,8 @@
 use crate::config::Settings;
 use crate::lint::rules::changed_existing_migration;
 use crate::lint::{self, Finding, LintOptions, Severity};
-use crate::migration::source;
 use crate::migration::text_position::TextPosition;
+use crate::source::{Directory, MigrationSource};
 use crate::Error;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,8 @@ pub struct LintOutcome {
     pub findings: Vec<Finding>,
     /// File contents, for excerpts.
     pub sources: BTreeMap<PathBuf, String>,
+    /// `.sql` files the layout could not place (warnings).
+    pub warnings: Vec<crate::migration::SourceProblem>,
 }
 
 impl LintOutcome {
@@ -33,7 +35,8 @@ impl LintOutcome {
 
 /// Lints the configured directories.
 pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
-    let migrations = source::load(&settings.migrations_dir)?;
+    let loaded = Directory::from_settings(settings).read()?;
+    let migrations = loaded.migrations;
     let options = LintOptions::configured(&settings.lint_severities, &settings.config_file)?;
     let mut only: Option<HashSet<PathBuf>> = None;
     let mut extra = Vec::new();
@@ -86,7 +89,11 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
             b.position.column,
         ))
     });
-    Ok(LintOutcome { findings, sources })
+    Ok(LintOutcome {
+        findings,
+        sources,
+        warnings: loaded.warnings,
+    })
 }
 
 /// Rewrites the findings' paths relative to the root of the git repository

@@ -14,7 +14,7 @@ pub async fn migrate(
     dry_run: bool,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<RunReport, Error> {
-    Migrator::new(Directory::new(&settings.migrations_dir), settings.clone())
+    Migrator::new(Directory::from_settings(settings), settings.clone())
         .run(options, dry_run, notify)
         .await
 }

@@ -1,6 +1,7 @@
 //! `schemactl new NAME`: create the next numbered up/down pair.
 
 use crate::migration::file_name::{classify, Classified};
+use crate::migration::Direction;
 use crate::Error;
 use std::path::{Path, PathBuf};
 
@@ -71,11 +72,11 @@ pub fn new_migration(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), Error
     for (path, text) in [
         (
             &up,
-            format!("-- {version}_{name}: what this migration changes, and why.\n"),
+            crate::migration::template(&format!("{version}_{name}"), Direction::Up),
         ),
         (
             &down,
-            format!("-- Undoes {version}_{name}: restore exactly the schema before it.\n"),
+            crate::migration::template(&format!("{version}_{name}"), Direction::Down),
         ),
     ] {
         if path.exists() {

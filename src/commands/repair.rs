@@ -14,7 +14,7 @@ pub async fn repair(
     repair: Repair,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<String, Error> {
-    Migrator::new(Directory::new(&settings.migrations_dir), settings.clone())
+    Migrator::new(Directory::from_settings(settings), settings.clone())
         .repair(repair, notify)
         .await
 }

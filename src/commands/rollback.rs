@@ -15,7 +15,7 @@ pub async fn rollback(
     dry_run: bool,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<RunReport, Error> {
-    Migrator::new(Directory::new(&settings.migrations_dir), settings.clone())
+    Migrator::new(Directory::from_settings(settings), settings.clone())
         .undo(target, accept_changed_down, dry_run, notify)
         .await
 }

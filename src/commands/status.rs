@@ -14,7 +14,7 @@ pub async fn status(
     allow_out_of_order: bool,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<StatusReport, Error> {
-    Migrator::new(Directory::new(&settings.migrations_dir), settings.clone())
+    Migrator::new(Directory::from_settings(settings), settings.clone())
         .status(allow_out_of_order, notify)
         .await
 }
@@ -26,7 +26,7 @@ pub async fn validate(
     allow_out_of_order: bool,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<Validation, Error> {
-    Migrator::new(Directory::new(&settings.migrations_dir), settings.clone())
+    Migrator::new(Directory::from_settings(settings), settings.clone())
         .validate(fail_on_pending, allow_out_of_order, notify)
         .await
 }

@@ -114,7 +114,7 @@ pub async fn verify(
     notify: &mut dyn FnMut(Notice),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport, Error> {
-    let local = crate::source::Directory::new(&settings.migrations_dir).load()?;
+    let local = crate::source::Directory::from_settings(settings).load()?;
     verify_migrations(settings, local, from, notify, progress).await
 }
 
@@ -240,6 +240,15 @@ impl Run<'_> {
                 Err(_) => None,
             };
             return Ok((result(outcome, warnings), next));
+        }
+        let no_op_down = migration
+            .down
+            .as_ref()
+            .is_some_and(|d| d.statements().is_ok_and(|s| s.is_empty()));
+        if no_op_down {
+            // A no-op down after a data-only up is right, and the schema
+            // says so; running the up again would only repeat its data.
+            return Ok((result(Outcome::Ok, warnings), Some(restored)));
         }
         if let Err(failure) = executor::apply(self.client, self.writer, migration, execution).await
         {

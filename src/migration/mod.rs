@@ -4,12 +4,13 @@
 //! A [`Migration`] is one version with its up script and, optionally, its down
 //! script. [`crate::source::Directory`] reads a directory into migrations and rejects a
 //! directory that would make a deploy ambiguous (duplicate versions, a down
-//! without its up, unparseable names, non-UTF-8 or empty files).
+//! without its up, unparseable names, non-UTF-8, NUL bytes).
 
 pub(crate) mod checksum;
 pub(crate) mod dir_entry;
 pub(crate) mod directives;
 pub(crate) mod file_name;
+pub mod layout;
 pub(crate) mod source;
 pub(crate) mod statements;
 pub(crate) mod text_position;
@@ -19,7 +20,8 @@ use std::sync::OnceLock;
 
 pub use checksum::Checksum;
 pub use directives::Directives;
-pub use source::SourceProblem;
+pub use layout::Layout;
+pub use source::{Loaded, ReadOptions, SourceProblem};
 pub use statements::Statement;
 pub use text_position::TextPosition;
 
@@ -61,6 +63,9 @@ pub struct Script {
     /// The `-- schemactl:` directives of the file's leading comments.
     pub directives: Directives,
     statements: OnceLock<Result<Vec<Statement>, SourceProblem>>,
+    /// It still holds exactly what `schemactl new` wrote: listed by
+    /// `status`, refused when it is about to run.
+    pub(crate) unwritten: bool,
 }
 
 impl Script {
@@ -72,24 +77,30 @@ impl Script {
             checksum,
             directives,
             statements: OnceLock::new(),
+            unwritten: false,
         }
     }
 
     /// The statements of the file, in order, with their positions; an error
-    /// when the SQL cannot be tokenised or holds no statement at all.
+    /// when the SQL cannot be tokenised. An empty or comment-only script has
+    /// none: it runs as a no-op.
     pub fn statements(&self) -> Result<&[Statement], SourceProblem> {
         self.statements
             .get_or_init(|| {
-                let problem = |position, message: String| SourceProblem { path: self.path.clone(), position, message };
-                let statements = statements::split(&self.sql).map_err(|e| {
-                    problem(Some(e.position), format!("cannot split the SQL into statements: {}", e.message))
-                })?;
-                if statements.is_empty() {
-                    return Err(problem(
-                        None,
-                        "the file has only comments and no SQL statement; write the migration's SQL, or delete the file (a migration without a down script cannot be rolled back)".into(),
-                    ));
+                let problem = |position, message: String| SourceProblem {
+                    path: self.path.clone(),
+                    position,
+                    message,
+                };
+                if self.unwritten {
+                    return Err(problem(None, "still holds only the comment `schemactl new` wrote: write the migration's SQL (a script that is meant to be empty needs a comment of its own)".into()));
                 }
+                let statements = statements::split(&self.sql).map_err(|e| {
+                    problem(
+                        Some(e.position),
+                        format!("cannot split the SQL into statements: {}", e.message),
+                    )
+                })?;
                 Ok(statements)
             })
             .as_deref()
@@ -99,6 +110,18 @@ impl Script {
     /// The file name for messages (`migrations/0003_add_orders.up.sql`).
     pub fn display_path(&self) -> String {
         self.path.display().to_string()
+    }
+}
+
+/// What `schemactl new` writes into a new script: a comment only. A script
+/// that still holds exactly this was never written, and is refused (other
+/// empty or comment-only scripts run as no-ops).
+pub fn template(label: &str, direction: Direction) -> String {
+    match direction {
+        Direction::Up => format!("-- {label}: what this migration changes, and why.\n"),
+        Direction::Down => {
+            format!("-- Undoes {label}: restore exactly the schema before it.\n")
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::dir_entry::{self, EntryKind};
 use super::file_name::{classify, Classified, ParsedName};
+use super::layout::{self, Layout};
 use super::text_position::{LineIndex, TextPosition};
 use super::{directives, Checksum, Direction, Migration, MigrationFile, Script};
 use crate::Error;
@@ -43,11 +44,83 @@ impl fmt::Display for SourceProblem {
 /// The up and down scripts found for one version (more than one of either is an error).
 type UpsAndDowns = (Vec<(MigrationFile, Script)>, Vec<(MigrationFile, Script)>);
 
-/// Reads every migration of `dir`, ordered by version.
+/// Reads every migration of `dir`, ordered by version, in the layout the
+/// directory is detected to have.
+#[cfg(test)]
 pub fn load(dir: &Path) -> Result<Vec<Migration>, Error> {
-    let files = list(dir)?;
-    let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-    assemble(files.into_iter().zip(read_all(&paths)).collect())
+    read_directory(dir, &ReadOptions::default()).map(|loaded| loaded.migrations)
+}
+
+/// How a directory is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The layout; detected when `None`.
+    pub layout: Option<Layout>,
+    /// A `.sql` file the layout cannot place is an error, not a warning.
+    pub strict: bool,
+    /// An empty (or missing) directory is expected, not an error.
+    pub allow_empty: bool,
+}
+
+/// A directory read: its layout, its migrations, and the `.sql` files the
+/// layout could not place (warnings; errors under `strict`).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The layout read (detected or given).
+    pub layout: Layout,
+    /// The migrations, ordered by version.
+    pub migrations: Vec<Migration>,
+    /// What the user should see but does not stop a run: `.sql` files the
+    /// layout cannot place, ups and downs paired by version alone.
+    pub warnings: Vec<SourceProblem>,
+}
+
+/// Reads `dir` as `options` say: detects (or takes) the layout, reads each
+/// migration in it, and refuses a directory it did not understand.
+pub fn read_directory(dir: &Path, options: &ReadOptions) -> Result<Loaded, Error> {
+    let listing = match list(dir) {
+        Err(Error::MigrationsDirMissing { .. }) if options.allow_empty => {
+            return Ok(Loaded {
+                layout: options.layout.unwrap_or(Layout::Schemactl),
+                migrations: Vec::new(),
+                warnings: Vec::new(),
+            })
+        }
+        other => other?,
+    };
+    let plain_texts = read_plain_texts(&listing);
+    let layout = match options.layout {
+        Some(layout) => layout,
+        None => detect(dir, &listing, &plain_texts, options.allow_empty)?,
+    };
+    let (found, mut warnings) = place(layout, &listing, &plain_texts);
+    let mut problems: Vec<SourceProblem> = Vec::new();
+    let mut files = Vec::new();
+    for item in found {
+        match item {
+            Ok(file) => files.push(file),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if layout == Layout::GolangMigrate && options.layout.is_none() {
+        warnings.extend(renamed_pairs(&files));
+    }
+    if options.strict {
+        problems.append(&mut warnings);
+    }
+    if files.is_empty() && problems.is_empty() && !options.allow_empty {
+        return Err(nothing_found(dir, layout, &warnings));
+    }
+    if !problems.is_empty() {
+        problems.sort_by(|a, b| a.path.cmp(&b.path));
+        return Err(Error::InvalidMigrations(problems));
+    }
+    let migrations = assemble_in(layout, files)?;
+    Ok(Loaded {
+        layout,
+        migrations,
+        warnings,
+    })
 }
 
 /// Reads migrations held in memory as `(file name, bytes)` (what
@@ -67,11 +140,12 @@ pub fn from_memory(dir: &Path, files: &[(&str, &[u8])]) -> Result<Vec<Migration>
     if !problems.is_empty() {
         return Err(Error::InvalidMigrations(problems));
     }
-    assemble(found)
+    assemble_in(Layout::Schemactl, found)
 }
 
 /// Groups read files by version and checks that each version is whole.
-fn assemble(
+fn assemble_in(
+    layout: Layout,
     files: Vec<(MigrationFile, Result<Script, SourceProblem>)>,
 ) -> Result<Vec<Migration>, Error> {
     let mut problems = Vec::new();
@@ -109,18 +183,29 @@ fn assemble(
             continue;
         };
         if let Some((down_file, _)) = &down {
-            if down_file.name.name != up_file.name.name {
+            if layout.pairs_by_name() && down_file.name.name != up_file.name.name {
                 problems.push(SourceProblem {
                     path: down_file.path.clone(),
                     position: None,
                     message: format!(
-                        "down script is named `{}` but its up script {} is named `{}`; rename one so that both say the same",
+                        "down script is named `{}` but its up script {} is named `{}`; rename one so that both say the same (or read the directory with `--layout golang-migrate`, which pairs by version alone)",
                         down_file.name.name,
                         up_file.path.display(),
                         up_file.name.name
                     ),
                 });
                 continue;
+            }
+        }
+        let label = format!("{}_{}", up_file.name.version_text, up_file.name.name);
+        let mut up = up;
+        let mut down = down;
+        for script in std::iter::once(&mut up).chain(down.as_mut().map(|(_, d)| d)) {
+            if [Direction::Up, Direction::Down]
+                .iter()
+                .any(|d| script.sql == super::template(&label, *d))
+            {
+                script.unwritten = true;
             }
         }
         let ParsedName {
@@ -141,7 +226,18 @@ fn assemble(
     }
 }
 
-fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
+/// What a migrations directory holds, before any layout is applied.
+#[derive(Debug, Default)]
+struct Listing {
+    /// Top-level regular files: path and name.
+    files: Vec<(PathBuf, String)>,
+    /// Top-level directories: path and name.
+    folders: Vec<(PathBuf, String)>,
+    /// Entries that can never be read safely.
+    problems: Vec<SourceProblem>,
+}
+
+fn list(dir: &Path) -> Result<Listing, Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             Error::MigrationsDirMissing {
@@ -158,8 +254,7 @@ fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
+    let mut listing = Listing::default();
     for entry in entries {
         let entry = entry.map_err(|source| Error::Io {
             path: dir.to_path_buf(),
@@ -170,23 +265,25 @@ fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
             path: path.clone(),
             source,
         })?;
-        let named_like_a_migration = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|name| matches!(classify(name), Classified::Migration(_)));
+        let name = entry.file_name().to_str().map(str::to_owned);
+        let sql_like = name
+            .as_deref()
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".sql"));
         if kind == EntryKind::Directory {
-            if named_like_a_migration {
-                problems.push(SourceProblem {
+            match name {
+                Some(_) if sql_like => listing.problems.push(SourceProblem {
                     path,
                     position: None,
                     message: "is a directory named like a migration; migrations are files: move its content into a file of that name, or rename the directory".into(),
-                });
+                }),
+                Some(name) if !name.starts_with('.') => listing.folders.push((path, name)),
+                _ => {}
             }
             continue;
         }
         if let Some(refusal) = kind.refusal() {
-            if named_like_a_migration {
-                problems.push(SourceProblem {
+            if sql_like {
+                listing.problems.push(SourceProblem {
                     path,
                     position: None,
                     message: refusal,
@@ -194,22 +291,508 @@ fn list(dir: &Path) -> Result<Vec<MigrationFile>, Error> {
             }
             continue;
         }
-        let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
-            problems.push(SourceProblem {
+        let Some(file_name) = name else {
+            listing.problems.push(SourceProblem {
                 path,
                 position: None,
                 message: "the file name is not valid UTF-8; rename it".into(),
             });
             continue;
         };
-        sort_file(path, &file_name, &mut files, &mut problems);
+        if !file_name.starts_with('.') {
+            listing.files.push((path, file_name));
+        }
     }
-    if !problems.is_empty() {
+    listing.files.sort();
+    listing.folders.sort();
+    if !listing.problems.is_empty() {
+        let mut problems = std::mem::take(&mut listing.problems);
         problems.sort_by(|a, b| a.path.cmp(&b.path));
         return Err(Error::InvalidMigrations(problems));
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    Ok(listing)
+}
+
+/// The kind of migration file a name (and, for one-file layouts, its text)
+/// belongs to; what detection counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Family {
+    UpDown,
+    Plain,
+    Dbmate,
+    Goose,
+    Flyway,
+    Diesel,
+}
+
+/// `<digits>_<name>.sql` without `.up`/`.down`: the one-file layouts' names.
+fn plain_name(file_name: &str) -> Option<(&str, &str)> {
+    let stem = file_name.strip_suffix(".sql")?;
+    if stem.ends_with(".up") || stem.ends_with(".down") {
+        return None;
+    }
+    let (version, name) = stem.split_once('_')?;
+    (!version.is_empty() && version.chars().all(|c| c.is_ascii_digit()) && !name.is_empty())
+        .then_some((version, name))
+}
+
+fn flyway_name(file_name: &str) -> bool {
+    let Some(stem) = file_name.strip_suffix(".sql") else {
+        return false;
+    };
+    match stem.as_bytes() {
+        [b'V' | b'U', rest @ ..] => {
+            let rest = std::str::from_utf8(rest).unwrap_or_default();
+            rest.split_once("__").is_some_and(|(v, _)| {
+                v.starts_with(|c: char| c.is_ascii_digit())
+                    && v.chars()
+                        .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+            })
+        }
+        [b'R', b'_', b'_', ..] => true,
+        _ => false,
+    }
+}
+
+/// The texts of the one-file candidates (`<v>_<name>.sql`), read once: the
+/// layout is told apart by their markers.
+fn read_plain_texts(listing: &Listing) -> BTreeMap<PathBuf, String> {
+    listing
+        .files
+        .iter()
+        .filter(|(_, name)| plain_name(name).is_some())
+        .filter_map(|(path, _)| {
+            let bytes = std::fs::read(path).ok()?;
+            Some((path.clone(), String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
+}
+
+fn diesel_folder(path: &Path, name: &str) -> bool {
+    layout::diesel_version(name).is_some() && path.join("up.sql").is_file()
+}
+
+fn families(
+    listing: &Listing,
+    texts: &BTreeMap<PathBuf, String>,
+) -> BTreeMap<Family, Vec<PathBuf>> {
+    let mut found: BTreeMap<Family, Vec<PathBuf>> = BTreeMap::new();
+    for (path, name) in &listing.folders {
+        if diesel_folder(path, name) {
+            found.entry(Family::Diesel).or_default().push(path.clone());
+        }
+    }
+    for (path, name) in &listing.files {
+        let family = if flyway_name(name) {
+            Family::Flyway
+        } else if plain_name(name).is_some() {
+            let text = texts.get(path).map(String::as_str).unwrap_or_default();
+            if layout::sections(Layout::Dbmate, text).is_some() {
+                Family::Dbmate
+            } else if layout::sections(Layout::Goose, text).is_some() {
+                Family::Goose
+            } else {
+                Family::Plain
+            }
+        } else if matches!(classify(name), Classified::Migration(_)) {
+            Family::UpDown
+        } else {
+            continue;
+        };
+        found.entry(family).or_default().push(path.clone());
+    }
+    found
+}
+
+/// The layout of a directory, from what it holds.
+fn detect(
+    dir: &Path,
+    listing: &Listing,
+    texts: &BTreeMap<PathBuf, String>,
+    allow_empty: bool,
+) -> Result<Layout, Error> {
+    let found = families(listing, texts);
+    let kinds: Vec<Family> = found.keys().copied().collect();
+    let layout = match kinds.as_slice() {
+        [] => {
+            let sql: Vec<&PathBuf> = listing
+                .files
+                .iter()
+                .filter(|(_, n)| n.to_ascii_lowercase().ends_with(".sql"))
+                .map(|(p, _)| p)
+                .collect();
+            if sql.is_empty() && allow_empty {
+                return Ok(Layout::Schemactl);
+            }
+            if sql.is_empty() {
+                return Err(nothing_found(dir, Layout::Schemactl, &[]));
+            }
+            // `.sql` files, none a migration of any layout: name them all.
+            // (A name that is almost native, `create_users.up.sql`, gets
+            // the native reader's precise message instead.)
+            if sql.iter().any(|p| {
+                let name = p.to_string_lossy().to_ascii_lowercase();
+                name.ends_with(".up.sql") || name.ends_with(".down.sql")
+            }) {
+                return Ok(Layout::Schemactl);
+            }
+            let forms: Vec<String> = Layout::ALL
+                .iter()
+                .filter(|l| !matches!(l, Layout::GolangMigrate | Layout::Sqlx))
+                .map(|l| format!("{l}: {}", l.expected()))
+                .collect();
+            return Err(Error::InvalidMigrations(
+                sql.into_iter()
+                    .map(|path| SourceProblem {
+                        path: path.clone(),
+                        position: None,
+                        message: format!(
+                            "is not a migration of any layout schemactl reads ({}); rename it, or move it out of the migrations directory",
+                            forms.join("; ")
+                        ),
+                    })
+                    .collect(),
+            ));
+        }
+        [Family::UpDown] => {
+            if versions_paired_by_version_only(listing) {
+                Layout::GolangMigrate
+            } else {
+                Layout::Schemactl
+            }
+        }
+        [Family::UpDown, Family::Plain] | [Family::Plain] => Layout::Sqlx,
+        [Family::Plain, Family::Dbmate] | [Family::Dbmate] => Layout::Dbmate,
+        [Family::Plain, Family::Goose] | [Family::Goose] => Layout::Goose,
+        [Family::Flyway] => Layout::Flyway,
+        [Family::Diesel] => Layout::Diesel,
+        _ => {
+            let examples: Vec<String> = found
+                .iter()
+                .map(|(family, paths)| {
+                    format!(
+                        "{} ({})",
+                        paths[0].display(),
+                        match family {
+                            Family::UpDown => "schemactl / golang-migrate",
+                            Family::Plain => "sqlx",
+                            Family::Dbmate => "dbmate",
+                            Family::Goose => "goose",
+                            Family::Flyway => "flyway",
+                            Family::Diesel => "diesel",
+                        }
+                    )
+                })
+                .collect();
+            return Err(Error::InvalidMigrations(vec![SourceProblem {
+                path: dir.to_path_buf(),
+                position: None,
+                message: format!(
+                    "holds migrations of more than one layout: {}; keep one layout per directory, or name the one to read with --layout",
+                    examples.join(", ")
+                ),
+            }]));
+        }
+    };
+    Ok(layout)
+}
+
+/// A warning for each down whose name differs from its up's: detection
+/// paired them by version, as golang-migrate does.
+fn renamed_pairs(files: &[(MigrationFile, Result<Script, SourceProblem>)]) -> Vec<SourceProblem> {
+    let ups: BTreeMap<i64, &MigrationFile> = files
+        .iter()
+        .filter(|(f, _)| f.name.direction == Direction::Up)
+        .map(|(f, _)| (f.name.version, f))
+        .collect();
+    files
+        .iter()
+        .filter(|(f, _)| f.name.direction == Direction::Down)
+        .filter_map(|(down, _)| {
+            let up = ups.get(&down.name.version)?;
+            (up.name.name != down.name.name).then(|| SourceProblem {
+                path: down.path.clone(),
+                position: None,
+                message: format!(
+                    "is paired with {} by its version alone (the golang-migrate layout); with `--layout schemactl` names must match",
+                    up.path.display()
+                ),
+            })
+        })
+        .collect()
+}
+
+/// golang-migrate pairs an up and a down by version even when their names
+/// differ; schemactl's own layout never writes such a pair.
+fn versions_paired_by_version_only(listing: &Listing) -> bool {
+    let mut names: BTreeMap<i64, (Option<String>, Option<String>)> = BTreeMap::new();
+    for (_, file_name) in &listing.files {
+        if let Classified::Migration(parsed) = classify(file_name) {
+            let slot = names.entry(parsed.version).or_default();
+            match parsed.direction {
+                Direction::Up => slot.0 = Some(parsed.name),
+                Direction::Down => slot.1 = Some(parsed.name),
+            }
+        }
+    }
+    names
+        .values()
+        .any(|(up, down)| matches!((up, down), (Some(u), Some(d)) if u != d))
+}
+
+type Found = Vec<Result<(MigrationFile, Result<Script, SourceProblem>), SourceProblem>>;
+
+/// The migrations of `layout` in the listing, read; and the `.sql` files it
+/// cannot place.
+fn place(
+    layout: Layout,
+    listing: &Listing,
+    texts: &BTreeMap<PathBuf, String>,
+) -> (Found, Vec<SourceProblem>) {
+    let mut found: Found = Vec::new();
+    let mut warnings = Vec::new();
+    let not_placed = |path: &Path| SourceProblem {
+        path: path.to_path_buf(),
+        position: None,
+        message: format!(
+            "is not a {layout} migration ({}); it is not run (pass --strict to make this an error)",
+            layout.expected()
+        ),
+    };
+    let is_sql = |name: &str| name.to_ascii_lowercase().ends_with(".sql");
+    match layout {
+        Layout::Schemactl | Layout::GolangMigrate | Layout::Sqlx => {
+            let mut named = Vec::new();
+            let mut problems = Vec::new();
+            for (path, name) in &listing.files {
+                if layout == Layout::Sqlx {
+                    if let Some((version, rest)) = plain_name(name) {
+                        match sqlx_simple(path, version, rest) {
+                            Ok(file) => named.push(file),
+                            Err(problem) => problems.push(problem),
+                        }
+                        continue;
+                    }
+                }
+                sort_file(path.clone(), name, &mut named, &mut problems);
+            }
+            let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
+            found.extend(named.into_iter().zip(read_all(&paths)).map(Ok));
+            found.extend(problems.into_iter().map(Err));
+        }
+        Layout::Flyway => {
+            let mut named = Vec::new();
+            let mut problems = Vec::new();
+            for (path, name) in &listing.files {
+                if name.starts_with("R__") {
+                    warnings.push(SourceProblem {
+                        message: "is a Flyway repeatable migration, which schemactl does not run yet; it is skipped (pass --strict to make this an error)".into(),
+                        ..not_placed(path)
+                    });
+                } else if flyway_name(name) {
+                    sort_file(path.clone(), name, &mut named, &mut problems);
+                } else if is_sql(name) {
+                    warnings.push(not_placed(path));
+                }
+            }
+            let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
+            found.extend(named.into_iter().zip(read_all(&paths)).map(Ok));
+            found.extend(problems.into_iter().map(Err));
+        }
+        Layout::Dbmate | Layout::Goose => {
+            for (path, name) in &listing.files {
+                let Some((version, rest)) = plain_name(name) else {
+                    if is_sql(name) {
+                        warnings.push(not_placed(path));
+                    }
+                    continue;
+                };
+                let text = texts.get(path).cloned().unwrap_or_default();
+                found.extend(one_file_migration(layout, path, version, rest, &text));
+            }
+        }
+        Layout::Diesel => {
+            for (path, name) in &listing.files {
+                if is_sql(name) {
+                    warnings.push(not_placed(path));
+                }
+            }
+            for (path, name) in &listing.folders {
+                let Some((digits, written, rest)) = layout::diesel_version(name) else {
+                    continue;
+                };
+                found.extend(diesel_migration(path, &digits, &written, &rest));
+            }
+        }
+    }
+    (found, warnings)
+}
+
+fn parse_version(path: &Path, digits: &str, allow_zero: bool) -> Result<i64, SourceProblem> {
+    match digits.parse::<i64>() {
+        Ok(v) if v > 0 || (allow_zero && v == 0) => Ok(v),
+        Ok(_) => Err(SourceProblem {
+            path: path.to_path_buf(),
+            position: None,
+            message: "the version must be a positive integer (1 or more)".into(),
+        }),
+        Err(_) => Err(SourceProblem {
+            path: path.to_path_buf(),
+            position: None,
+            message: format!("the version {digits} is too large (at most {})", i64::MAX),
+        }),
+    }
+}
+
+fn sqlx_simple(path: &Path, version: &str, name: &str) -> Result<MigrationFile, SourceProblem> {
+    Ok(MigrationFile {
+        path: path.to_path_buf(),
+        name: ParsedName {
+            version: parse_version(path, version, false)?,
+            version_text: version.to_string(),
+            name: name.to_string(),
+            direction: Direction::Up,
+        },
+    })
+}
+
+/// A dbmate or goose file: its up section and, when it has one, its down
+/// section, each a script that keeps its lines' numbers in the file.
+fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, text: &str) -> Found {
+    let problem = |message: String| SourceProblem {
+        path: path.to_path_buf(),
+        position: None,
+        message,
+    };
+    let version = match parse_version(path, version, false) {
+        Ok(version) => version,
+        Err(problem) => return vec![Err(problem)],
+    };
+    let (up, down) = match layout::sections(layout, text) {
+        Some(Ok(sections)) => sections,
+        Some(Err(message)) => {
+            return vec![Err(problem(format!("{message}; {}", layout.expected())))]
+        }
+        None => {
+            return vec![Err(problem(format!(
+                "has no up section; expected {}",
+                layout.expected()
+            )))]
+        }
+    };
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let mut out = Vec::new();
+    for (section, direction) in [(Some(up), Direction::Up), (down, Direction::Down)] {
+        let Some(section) = section else {
+            continue;
+        };
+        let file = MigrationFile {
+            path: path.to_path_buf(),
+            name: ParsedName {
+                version,
+                version_text: path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(plain_name)
+                    .map_or_else(|| version.to_string(), |(v, _)| v.to_string()),
+                name: name.to_string(),
+                direction,
+            },
+        };
+        let script = script_from_bytes(path, &bytes).map(|whole| {
+            let blanked = layout::blank_outside(&whole.sql, &section.range);
+            let body = &whole.sql[section.range.clone()];
+            let mut directives = whole.directives.clone();
+            directives.no_transaction |= section.no_transaction;
+            Script::new(
+                path.to_path_buf(),
+                blanked,
+                Checksum::of(body.as_bytes()),
+                directives,
+            )
+        });
+        out.push(Ok((file, script)));
+    }
+    out
+}
+
+/// A diesel folder: `up.sql`, `down.sql` when present, and `metadata.toml`'s
+/// `run_in_transaction = false`.
+fn diesel_migration(folder: &Path, digits: &str, written: &str, name: &str) -> Found {
+    let version = match parse_version(folder, digits, true) {
+        Ok(version) => version,
+        Err(problem) => return vec![Err(problem)],
+    };
+    let no_transaction = match std::fs::read_to_string(folder.join("metadata.toml")) {
+        Ok(text) => match text.parse::<toml::Table>() {
+            Ok(table) => {
+                table
+                    .get("run_in_transaction")
+                    .and_then(toml::Value::as_bool)
+                    == Some(false)
+            }
+            Err(e) => {
+                return vec![Err(SourceProblem {
+                    path: folder.join("metadata.toml"),
+                    position: None,
+                    message: format!("is not valid TOML: {}", e.message()),
+                })]
+            }
+        },
+        Err(_) => false,
+    };
+    let mut out = Vec::new();
+    for (file, direction) in [("up.sql", Direction::Up), ("down.sql", Direction::Down)] {
+        let path = folder.join(file);
+        if !path.is_file() {
+            if direction == Direction::Up {
+                out.push(Err(SourceProblem {
+                    path,
+                    position: None,
+                    message: "is missing: a diesel migration folder needs its up.sql".into(),
+                }));
+            }
+            continue;
+        }
+        let script = read_script(&path).map(|mut script| {
+            script.directives.no_transaction |= no_transaction;
+            script
+        });
+        out.push(Ok((
+            MigrationFile {
+                path,
+                name: ParsedName {
+                    version,
+                    version_text: written.to_string(),
+                    name: name.to_string(),
+                    direction,
+                },
+            },
+            script,
+        )));
+    }
+    out
+}
+
+/// The error of a directory with no migration of `layout` (or none at all).
+fn nothing_found(dir: &Path, layout: Layout, warnings: &[SourceProblem]) -> Error {
+    let mut message = format!(
+        "holds no migration: expected {} (schemactl reads schemactl, sqlx, golang-migrate, diesel, dbmate, goose and Flyway layouts)",
+        layout.expected()
+    );
+    if !warnings.is_empty() {
+        let names: Vec<String> = warnings
+            .iter()
+            .map(|p| p.path.display().to_string())
+            .collect();
+        message.push_str(&format!("; found only {}", names.join(", ")));
+    }
+    message.push_str("; if no migration is expected yet, pass --allow-empty (or set `allow_empty = true` in schemactl.toml)");
+    Error::InvalidMigrations(vec![SourceProblem {
+        path: dir.to_path_buf(),
+        position: None,
+        message,
+    }])
 }
 
 /// Files a name as a migration, a name to ignore, or a problem.
@@ -316,12 +899,6 @@ fn script_from_bytes(path: &Path, bytes: &[u8]) -> Result<Script, SourceProblem>
         return Err(problem(
             Some(position),
             "the file contains a NUL byte, which PostgreSQL cannot receive in SQL text; remove it (write binary data as a bytea literal such as '\\x00')".into(),
-        ));
-    }
-    if sql.trim().is_empty() {
-        return Err(problem(
-            None,
-            "the file is empty; write the migration's SQL, or delete the file".into(),
         ));
     }
     let directives = directives::parse(&sql).map_err(|e| {

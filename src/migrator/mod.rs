@@ -16,7 +16,7 @@ pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 
 use crate::config::Settings;
 use crate::driver::Driver;
-use crate::migration::{Direction, Migration};
+use crate::migration::{Direction, Layout, Migration};
 use crate::notice::Notice;
 use crate::plan::{self, MigrateOptions, RollbackTarget};
 use crate::postgres::{foreign_history, invalid_indexes, PostgresDriver};
@@ -43,6 +43,7 @@ pub struct Migrator<'c> {
     source: Arc<dyn MigrationSource>,
     settings: Settings,
     client: Option<&'c Client>,
+    layout: std::sync::OnceLock<Layout>,
 }
 
 /// The connection a call works on: the caller's, or one it opened.
@@ -80,6 +81,7 @@ impl<'c> Migrator<'c> {
             source: Arc::new(source),
             settings,
             client: None,
+            layout: std::sync::OnceLock::new(),
         }
     }
 
@@ -106,14 +108,24 @@ impl<'c> Migrator<'c> {
         &self,
         notify: &mut dyn FnMut(Notice),
     ) -> Result<(Vec<Migration>, Connection<'c>), Error> {
-        match self.client {
-            Some(client) => Ok((self.source.load()?, Connection::Borrowed(client))),
+        let (loaded, connection) = match self.client {
+            Some(client) => (self.source.read()?, Connection::Borrowed(client)),
             None => {
-                let (local, session) =
+                let (loaded, session) =
                     load_and_connect(&self.source, &self.settings, notify).await?;
-                Ok((local, Connection::Opened(session)))
+                (loaded, Connection::Opened(session))
             }
+        };
+        for problem in &loaded.warnings {
+            notify(Notice::Warning(&problem.to_string()));
         }
+        self.layout.set(loaded.layout).ok();
+        Ok((loaded.migrations, connection))
+    }
+
+    /// The layout the source was read in (after a call has read it).
+    pub fn layout(&self) -> Layout {
+        self.layout.get().copied().unwrap_or(Layout::Schemactl)
     }
 
     fn driver<'a>(&'a self, client: &'a Client) -> PostgresDriver<'a> {
@@ -175,6 +187,7 @@ impl<'c> Migrator<'c> {
             None
         };
         Ok(StatusReport {
+            layout: self.layout(),
             database: connection.target(),
             history: self.settings.history.display(),
             migrations: plan::status(&local, &applied),

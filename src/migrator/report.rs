@@ -2,7 +2,7 @@
 //! state of every migration for `status` and `validate`.
 
 use crate::config::Settings;
-use crate::migration::{Migration, Script};
+use crate::migration::{Layout, Migration, Script};
 use crate::plan::{State, StatusRow};
 use crate::postgres::foreign_history::ForeignHistory;
 use crate::postgres::invalid_indexes::InvalidIndex;
@@ -82,6 +82,8 @@ pub struct RunReport {
 /// Every migration with its state, and the problems that would stop `migrate`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StatusReport {
+    /// The layout the migrations directory was read in.
+    pub layout: Layout,
     /// The database, password removed.
     pub database: String,
     /// The history table.

@@ -35,13 +35,7 @@ impl Project {
         let source = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(name);
-        for entry in
-            std::fs::read_dir(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()))
-        {
-            let entry = entry.expect("fixture entry");
-            std::fs::copy(entry.path(), project.migrations().join(entry.file_name()))
-                .expect("copy fixture");
-        }
+        copy_tree(&source, &project.migrations());
         project
     }
 
@@ -92,4 +86,18 @@ pub fn stable(text: &str) -> String {
             .into_owned();
     }
     out
+}
+
+/// Copies the files and folders of `from` into `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create fixture folder");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy fixture");
+        }
+    }
 }

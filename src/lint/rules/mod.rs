@@ -14,6 +14,7 @@ pub mod create_index_not_concurrently;
 pub mod down_does_not_reverse;
 pub mod drop_column;
 pub mod drop_table;
+pub mod empty_migration;
 pub mod fk_column_not_indexed;
 pub mod fk_missing_on_delete;
 pub mod missing_down_migration;
@@ -66,6 +67,7 @@ pub const RULES: &[&dyn Rule] = &[
     &prefer_bigint_or_identity_key::PreferBigintOrIdentityKey,
     &char_type::CharType,
     &missing_down_migration::MissingDownMigration,
+    &empty_migration::EmptyMigration,
     &down_does_not_reverse::DownDoesNotReverse,
     &transaction_control_in_migration::TransactionControlInMigration,
     &unparseable_statement::UnparseableStatement,

@@ -1,0 +1,213 @@
+//! Other tools' migration layouts, read as they are: each fixture under
+//! `tests/fixtures/layouts/` is a project in that tool's own layout
+//! (including the awkward cases: differently named golang-migrate pairs,
+//! `-- noop` and comment-only downs, diesel's dashed and suffixed versions
+//! and `metadata.toml`, goose `StatementBegin` blocks with semicolons inside
+//! a function, dbmate and goose no-transaction sections, a Flyway
+//! repeatable) and must migrate, lint, verify and roll back unchanged.
+
+use crate::support::{schemactl, server, Project};
+
+struct Case {
+    layout: &'static str,
+    migrations: usize,
+    /// How many of the newest can be rolled back (sqlx's simple
+    /// migrations have no down).
+    reversible: usize,
+    /// Tables the reversible up scripts create.
+    tables: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        layout: "diesel",
+        migrations: 4,
+        reversible: 4,
+        tables: &["users", "posts"],
+    },
+    Case {
+        layout: "golang-migrate",
+        migrations: 3,
+        reversible: 3,
+        tables: &["users"],
+    },
+    Case {
+        layout: "dbmate",
+        migrations: 3,
+        reversible: 3,
+        tables: &["users"],
+    },
+    Case {
+        layout: "goose",
+        migrations: 3,
+        reversible: 3,
+        tables: &["users"],
+    },
+    Case {
+        layout: "flyway",
+        migrations: 2,
+        reversible: 2,
+        tables: &["users"],
+    },
+    Case {
+        layout: "sqlx",
+        migrations: 2,
+        reversible: 1,
+        tables: &["users"],
+    },
+];
+
+#[tokio::test]
+async fn every_layout_migrates_lints_verifies_and_rolls_back_as_it_is() {
+    for case in CASES {
+        let db = server().database().await;
+        let project = Project::fixture(&format!("layouts/{}", case.layout));
+        let what = case.layout;
+
+        let status = schemactl(&project, &db, &["status", "--format", "json"]);
+        status.expect_code(0);
+        let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        assert_eq!(json["layout"], what, "{what}: {}", status.stdout);
+        assert_eq!(
+            json["migrations"].as_array().map(Vec::len),
+            Some(case.migrations),
+            "{what}: {}",
+            status.stdout
+        );
+
+        let migrate = schemactl(&project, &db, &["migrate"]);
+        migrate.expect_code(0);
+        for table in case.tables {
+            assert!(db.exists(table).await, "{what}: {table} was not created");
+        }
+        schemactl(&project, &db, &["validate", "--fail-on-pending"]).expect_code(0);
+
+        let lint = schemactl(&project, &db, &["lint"]);
+        assert_eq!(lint.code, 0, "{what}: {}{}", lint.stdout, lint.stderr);
+
+        let admin = server().admin_url();
+        let verify = schemactl(&project, &db, &["verify", "--dev-url", &admin]);
+        assert_eq!(verify.code, 0, "{what}: {}{}", verify.stdout, verify.stderr);
+
+        let steps = case.reversible.to_string();
+        let rollback = schemactl(&project, &db, &["rollback", "--steps", &steps]);
+        assert_eq!(
+            rollback.code, 0,
+            "{what}: {}{}",
+            rollback.stdout, rollback.stderr
+        );
+        for table in case.tables {
+            assert!(!db.exists(table).await, "{what}: {table} was not dropped");
+        }
+        schemactl(&project, &db, &["migrate"]).expect_code(0);
+    }
+}
+
+#[tokio::test]
+async fn what_a_layout_cannot_place_is_named_and_strict_makes_it_an_error() {
+    let db = server().database().await;
+    let project = Project::fixture("layouts/flyway");
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("R__user_names.sql") && run.stderr.contains("repeatable"),
+        "{}",
+        run.stderr
+    );
+    let strict = schemactl(&project, &db, &["status", "--strict"]);
+    strict.expect_code(2);
+    assert!(
+        strict.stderr.contains("R__user_names.sql"),
+        "{}",
+        strict.stderr
+    );
+
+    let golang = Project::fixture("layouts/golang-migrate");
+    let warned = schemactl(&golang, &db, &["lint"]);
+    assert!(
+        warned.stderr.contains("000002_remove_email.down.sql")
+            && warned.stderr.contains("by its version alone"),
+        "{}",
+        warned.stderr
+    );
+    let named = schemactl(&golang, &db, &["lint", "--layout", "schemactl"]);
+    named.expect_code(2);
+    assert!(named.stderr.contains("rename one"), "{}", named.stderr);
+}
+
+#[tokio::test]
+async fn a_directory_of_unrecognised_files_fails_every_command() {
+    let db = server().database().await;
+    let project = Project::new();
+    project
+        .write(
+            "schema.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+        )
+        .write("seed.sql", "INSERT INTO users VALUES (1);\n");
+    let admin = server().admin_url();
+    for args in [
+        vec!["migrate"],
+        vec!["status"],
+        vec!["validate"],
+        vec!["lint"],
+        vec!["rollback"],
+        vec!["verify", "--dev-url", admin.as_str()],
+    ] {
+        let run = schemactl(&project, &db, &args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("schema.sql") && run.stderr.contains("seed.sql"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let empty = Project::new();
+    for args in [vec!["migrate"], vec!["lint"], vec!["validate"]] {
+        let run = schemactl(&empty, &db, &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--allow-empty"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    schemactl(&empty, &db, &["migrate", "--allow-empty"]).expect_code(0);
+    assert!(!db.exists("users").await);
+}
+
+#[tokio::test]
+async fn comment_only_scripts_are_recorded_no_ops_and_verify_judges_them_by_the_schema() {
+    let db = server().database().await;
+    let project = Project::new();
+    project
+        .write("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n")
+        .write("0001_t.down.sql", "DROP TABLE t;\n")
+        .write("0002_backfill.up.sql", "INSERT INTO t VALUES (1);\n")
+        .write("0002_backfill.down.sql", "-- noop\n")
+        .write("0003_empty.up.sql", "")
+        .write("0003_empty.down.sql", "");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success")
+            .await,
+        3
+    );
+    let admin = server().admin_url();
+    schemactl(&project, &db, &["verify", "--dev-url", &admin]).expect_code(0);
+    let lint = schemactl(&project, &db, &["lint"]);
+    assert!(
+        lint.stdout.contains("warning[empty-migration]"),
+        "{}",
+        lint.stdout
+    );
+    // A no-op down after a schema change is a failure, with the difference.
+    project.write("0004_column.up.sql", "ALTER TABLE t ADD COLUMN c int;\n");
+    project.write(
+        "0004_column.down.sql",
+        "-- This file should undo anything in `up.sql`\n",
+    );
+    let verify = schemactl(&project, &db, &["verify", "--dev-url", &admin]);
+    assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.contains("0004_column"), "{}", verify.stdout);
+}
