@@ -11,6 +11,17 @@ use crate::migration::{Checksum, Direction, Migration};
 use crate::{Error, LockHolder};
 use std::time::Duration;
 
+/// One migration `baseline` records as applied without running it.
+#[derive(Debug, Clone)]
+pub struct BaselineEntry<'a> {
+    /// The migration.
+    pub migration: &'a Migration,
+    /// What its audit event says (where the record comes from).
+    pub detail: String,
+    /// When another tool applied it, as that tool recorded it; `None`: now.
+    pub applied_at: Option<String>,
+}
+
 /// A change to one history row, made by `repair`.
 #[derive(Debug, Clone, Copy)]
 pub enum HistoryEdit<'a> {
@@ -72,8 +83,9 @@ pub trait Driver {
     async fn apply(&mut self, migration: &Migration, direction: Direction) -> Result<i64, Error>;
 
     /// Records `chosen` as applied without running them, all or nothing;
-    /// each with the detail its audit event carries.
-    async fn record_baseline(&mut self, chosen: &[(&Migration, String)]) -> Result<(), Error>;
+    /// each with the detail its audit event carries and, when another tool
+    /// applied it, that tool's time.
+    async fn record_baseline(&mut self, chosen: &[BaselineEntry<'_>]) -> Result<(), Error>;
 
     /// Changes one history row and writes its audit event, both or neither.
     async fn repair(

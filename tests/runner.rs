@@ -474,14 +474,14 @@ async fn another_tools_history_is_noticed_and_the_adoption_command_named() {
         status
             .stdout
             .contains("sqlx's history table _sqlx_migrations")
-            && status.stdout.contains("schemactl baseline --version"),
+            && status.stdout.contains("schemactl baseline --from auto"),
         "{}",
         status.stdout
     );
     let run = schemactl(&project, &db, &["migrate"]);
     run.expect_code(3);
     assert!(
-        run.stderr.contains("schemactl baseline --version"),
+        run.stderr.contains("schemactl baseline --from auto"),
         "{}",
         run.stderr
     );

@@ -9,6 +9,7 @@ mod bad_corpus;
 mod bad_input;
 mod concurrency;
 mod embedded_dev;
+mod foreign_history;
 mod fuzz;
 mod history_problems;
 mod layouts;

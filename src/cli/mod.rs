@@ -13,6 +13,7 @@ use schemactl::config::{Overrides, Settings};
 use schemactl::migrator::{BaselineSource, Repair};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::plan::{MigrateOptions, RollbackTarget};
+use schemactl::postgres::foreign_import::Tool;
 use schemactl::{embedded, exit_code, Error};
 use std::io::IsTerminal;
 
@@ -164,18 +165,29 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         }
         Command::Baseline {
             version,
+            from,
             from_refinery,
-            refinery_table,
+            table,
+            dry_run,
             format,
         } => {
-            let source = match (version, from_refinery) {
-                (Some(version), _) => BaselineSource::UpTo(version),
-                _ => BaselineSource::Refinery {
-                    table: schemactl::identifier::Identifier::parse(&refinery_table)
+            let table = match table {
+                Some(name) => Some(
+                    schemactl::identifier::Identifier::parse(&name)
                         .map_err(Error::InvalidArgument)?,
-                },
+                ),
+                None => None,
             };
-            verbs::baseline(settings, &source, format, notify).await
+            let tool = match (from.as_deref(), from_refinery) {
+                (_, true) => Some(Tool::Refinery),
+                (Some("auto"), _) | (None, false) => None,
+                (Some(name), _) => Some(name.parse::<Tool>().map_err(Error::InvalidArgument)?),
+            };
+            let source = match version {
+                Some(version) => BaselineSource::UpTo(version),
+                None => BaselineSource::Foreign { tool, table },
+            };
+            verbs::baseline(settings, &source, dry_run, format, notify).await
         }
         Command::Repair {
             remove_failed,

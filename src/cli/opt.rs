@@ -246,21 +246,29 @@ pub enum Command {
     },
     /// Record migrations as applied without running them, to adopt an existing database.
     ///
-    /// Either every migration up to --version, or those refinery applied
-    /// (--from-refinery reads its refinery_schema_history table; the files
-    /// must keep refinery's `V<version>__<name>.sql` names). Refused when the
-    /// history is not empty.
+    /// Either every migration up to --version, or exactly those another tool
+    /// recorded in its history table (--from sqlx | diesel | golang-migrate |
+    /// dbmate | goose | flyway | refinery | auto), keeping when it applied them
+    /// and its checksum; its table is only read. Every imported version needs
+    /// its file. Refused when the history is not empty.
     #[command(group = clap::ArgGroup::new("source").required(true))]
     Baseline {
         /// The newest migration the database already has.
         #[arg(long, value_name = "VERSION", group = "source", value_parser = clap::value_parser!(i64).range(1..))]
         version: Option<i64>,
-        /// Import what refinery recorded as applied.
+        /// Import what another tool recorded as applied: sqlx, diesel, golang-migrate,
+        /// dbmate, goose, flyway, refinery, or auto (the one whose table is here).
+        #[arg(long, value_name = "TOOL", group = "source")]
+        from: Option<String>,
+        /// Same as `--from refinery`.
         #[arg(long, group = "source")]
         from_refinery: bool,
-        /// refinery's history table.
-        #[arg(long, value_name = "NAME", default_value = "refinery_schema_history")]
-        refinery_table: String,
+        /// The other tool's history table [default: the tool's own name for it].
+        #[arg(long, value_name = "NAME", alias = "refinery-table")]
+        table: Option<String>,
+        /// Show what would be recorded; change nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,

@@ -113,11 +113,23 @@ pub async fn validate(
 pub async fn baseline(
     settings: &Settings,
     source: &BaselineSource,
+    dry_run: bool,
     format: Format,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<i32, Error> {
-    let report = commands::baseline::baseline(settings, source, notify).await?;
+    let report = commands::baseline::baseline(settings, source, dry_run, notify).await?;
     emit(format, &report, || {
+        if dry_run {
+            let mut text = format!(
+                "Would record {} migration(s) as applied without running them (baseline) on {}; nothing was changed:\n",
+                report.planned.len(),
+                report.database
+            );
+            for planned in &report.planned {
+                text.push_str(&format!("  {}\n", planned.label));
+            }
+            return text;
+        }
         format!(
             "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.\n",
             report.executed.len(),

@@ -12,9 +12,10 @@ pub use crate::migrator::BaselineSource;
 pub async fn baseline(
     settings: &Settings,
     source: &BaselineSource,
+    dry_run: bool,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<RunReport, Error> {
     Migrator::new(Directory::from_settings(settings), settings.clone())
-        .baseline(source, notify)
+        .baseline(source, dry_run, notify)
         .await
 }

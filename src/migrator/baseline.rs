@@ -1,15 +1,17 @@
 //! `baseline`: adopt a database that schemactl has never migrated, by
 //! recording migrations as applied without running them: either every
-//! migration up to a version, or exactly those that refinery recorded in
-//! its `refinery_schema_history` table.
+//! migration up to a version, or exactly those another tool recorded in
+//! its history table (sqlx, diesel, golang-migrate, dbmate, goose, Flyway,
+//! refinery), keeping when it applied them and its own checksum.
 
-use super::Executed;
 use super::{elapsed_ms, Migrator};
+use super::{Executed, PlannedScript};
+use crate::driver::BaselineEntry;
 use crate::driver::Driver;
 use crate::identifier::Identifier;
 use crate::migration::Migration;
 use crate::notice::Notice;
-use crate::postgres::history_table::database;
+use crate::postgres::foreign_import::{self, ForeignRow, Recorded, Tool};
 use crate::{Error, RunReport};
 use std::path::Path;
 use std::time::Instant;
@@ -20,26 +22,30 @@ use tokio_postgres::Client;
 pub enum BaselineSource {
     /// Every migration with a version up to and including this one.
     UpTo(i64),
-    /// The versions refinery applied, read from its history table.
-    Refinery {
-        /// Its table (refinery's default is `refinery_schema_history`).
-        table: Identifier,
+    /// The versions another tool applied, read from its history table.
+    Foreign {
+        /// The tool; `None`: the one whose table the database has.
+        tool: Option<Tool>,
+        /// Its table; `None`: the tool's default.
+        table: Option<Identifier>,
     },
 }
 
 impl Migrator<'_> {
-    /// Records migrations as applied without running them. Refused when the
-    /// history already has rows: baselining is for databases schemactl has
-    /// not migrated yet.
+    /// Records migrations as applied without running them (or, with
+    /// `dry_run`, reports what would be recorded). Refused when the history
+    /// already has rows: baselining is for databases schemactl has not
+    /// migrated yet.
     pub async fn baseline(
         &self,
         source: &BaselineSource,
+        dry_run: bool,
         notify: &mut dyn FnMut(Notice),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
         let (local, connection) = self.open(notify).await?;
         let client = connection.client();
-        let mut report = self.report(connection.target(), false);
+        let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(client);
         let history = self.settings.history.display();
         let location = self.source.location();
@@ -54,22 +60,31 @@ impl Migrator<'_> {
                 }
                 let chosen = match source {
                     BaselineSource::UpTo(version) => up_to(&local, *version, location)?,
-                    BaselineSource::Refinery { table } => from_refinery(client, &local, table).await?,
+                    BaselineSource::Foreign { tool, table } => {
+                        from_foreign(client, &local, *tool, table.as_ref()).await?
+                    }
                 };
-                driver.ensure_history().await?;
-                driver.record_baseline(&chosen).await?;
+                if !dry_run {
+                    driver.ensure_history().await?;
+                    driver.record_baseline(&chosen).await?;
+                }
                 Ok(chosen)
             })
             .await?;
-        report.executed = chosen
-            .iter()
-            .map(|(m, _)| Executed {
-                version: m.version,
-                label: m.label(),
-                execution_ms: 0,
-            })
-            .collect();
-        report.current_version = report.executed.last().map(|e| e.version);
+        let entries = chosen.iter().map(|e| Executed {
+            version: e.migration.version,
+            label: e.migration.label(),
+            execution_ms: 0,
+        });
+        if dry_run {
+            report.planned = chosen
+                .iter()
+                .map(|e| PlannedScript::new(e.migration, &e.migration.up, &self.settings))
+                .collect();
+        } else {
+            report.executed = entries.collect();
+        }
+        report.current_version = chosen.last().map(|e| e.migration.version);
         report.total_ms = elapsed_ms(started);
         Ok(report)
     }
@@ -79,11 +94,15 @@ fn up_to<'a>(
     local: &'a [Migration],
     version: i64,
     location: &Path,
-) -> Result<Vec<(&'a Migration, String)>, Error> {
+) -> Result<Vec<BaselineEntry<'a>>, Error> {
     let chosen: Vec<_> = local
         .iter()
         .filter(|m| m.version <= version)
-        .map(|m| (m, "recorded as applied without running".to_string()))
+        .map(|m| BaselineEntry {
+            migration: m,
+            detail: "recorded as applied without running".to_string(),
+            applied_at: None,
+        })
         .collect();
     if chosen.is_empty() {
         return Err(Error::Refused(format!(
@@ -94,48 +113,91 @@ fn up_to<'a>(
     Ok(chosen)
 }
 
-/// The migrations refinery recorded. Every recorded version must have a file
-/// of the same name; refinery's own checksum (SipHash) is kept in the event
-/// details, and schemactl's sha256 of the file is recorded.
-async fn from_refinery<'a>(
+/// How tools write a migration's name: sqlx and Flyway record the
+/// description with blanks for underscores.
+fn same_name(recorded: &str, file: &str) -> bool {
+    let normal = |s: &str| s.trim().replace(['_', ' '], " ").to_lowercase();
+    normal(recorded) == normal(file)
+}
+
+/// The migrations another tool recorded. Every recorded version must have
+/// a file (of the same name, where the tool records names); the tool's
+/// checksum and time are kept in the event details, the time also as the
+/// row's `applied_at`; schemactl's sha256 of the file is recorded.
+async fn from_foreign<'a>(
     client: &Client,
     local: &'a [Migration],
-    table: &Identifier,
-) -> Result<Vec<(&'a Migration, String)>, Error> {
-    let sql = format!(
-        "SELECT version::bigint, name::text, applied_on::text, checksum::text FROM {} ORDER BY version",
-        table.quoted()
-    );
-    let rows = client.query(&sql, &[]).await.map_err(|e| {
-        if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) {
-            Error::Refused(format!(
-                "there is no table {table} to import; name refinery's table with --refinery-table"
-            ))
-        } else {
-            database(&format!("cannot read refinery's history table {table}"), &e)
-        }
-    })?;
-    let mut chosen = Vec::new();
+    tool: Option<Tool>,
+    table: Option<&Identifier>,
+) -> Result<Vec<BaselineEntry<'a>>, Error> {
+    let tool = match tool {
+        Some(tool) => tool,
+        None => match foreign_import::detect(client).await?.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(Error::Refused(format!(
+                    "no other tool's history table is here ({}); name the tool and its table with --from <tool> --table <name>",
+                    Tool::ALL.map(Tool::default_table).join(", ")
+                )))
+            }
+            several => {
+                return Err(Error::Refused(format!(
+                    "the history tables of {} are all here; say which to import with --from <tool>",
+                    several.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+                )))
+            }
+        },
+    };
+    let table = match table {
+        Some(table) => table.clone(),
+        None => Identifier::parse(tool.default_table()).map_err(Error::InvalidArgument)?,
+    };
+    let recorded = foreign_import::read(client, tool, &table).await?;
+    let (up_to, rows) = match recorded {
+        Recorded::Versions(rows) => (None, rows),
+        Recorded::UpTo(version, rows) => (Some(version), rows),
+    };
+    let mut chosen: Vec<BaselineEntry<'a>> = Vec::new();
     let mut problems = Vec::new();
+    if let Some(version) = up_to {
+        let below: Vec<&Migration> = local.iter().filter(|m| m.version <= version).collect();
+        if !local.iter().any(|m| m.version == version) {
+            problems.push(format!(
+                "{tool} is at version {version} but the migrations directory has no file for it"
+            ));
+        }
+        chosen.extend(below.into_iter().map(|m| BaselineEntry {
+            migration: m,
+            detail: format!("imported from {table}: {tool} was at version {version}"),
+            applied_at: None,
+        }));
+    }
     for row in &rows {
-        let (version, name): (i64, Option<String>) = (row.get(0), row.get(1));
-        let name = name.unwrap_or_default();
-        match local.iter().find(|m| m.version == version) {
-            Some(m) if m.name == name => chosen.push((
-                m,
-                format!(
-                    "imported from {table}: applied by refinery on {}, refinery checksum {}",
-                    row.get::<_, Option<String>>(2).unwrap_or_default(),
-                    row.get::<_, Option<String>>(3).unwrap_or_default()
-                ),
-            )),
+        let ForeignRow { version, name, .. } = row;
+        let shown = name
+            .as_deref()
+            .map_or(String::new(), |n| format!(" (`{n}`)"));
+        match local.iter().find(|m| m.version == *version) {
+            Some(m) if name.as_deref().is_none_or(|n| same_name(n, &m.name)) => {
+                chosen.retain(|e| e.migration.version != *version);
+                chosen.push(BaselineEntry {
+                    migration: m,
+                    detail: format!(
+                        "imported from {table}: applied by {tool} on {}, {tool} checksum {}",
+                        row.applied_at.as_deref().unwrap_or("an unknown date"),
+                        row.checksum.as_deref().unwrap_or("none")
+                    ),
+                    applied_at: row.applied_at.clone(),
+                });
+            }
             Some(m) => problems.push(format!(
-                "refinery applied version {version} as `{name}`, but {} names it `{}`",
+                "{tool} applied version {version} as `{}`, but {} names it `{}`",
+                name.as_deref().unwrap_or_default(),
                 m.up.path.display(),
                 m.name
             )),
             None => problems.push(format!(
-                "refinery applied version {version} (`{name}`) but the migrations directory has no file for it"
+                "{tool} applied version {version}{shown} but the migrations directory has no file for it"
             )),
         }
     }
@@ -150,5 +212,6 @@ async fn from_refinery<'a>(
             "{table} records no migration; nothing to import"
         )));
     }
+    chosen.sort_by_key(|e| e.migration.version);
     Ok(chosen)
 }

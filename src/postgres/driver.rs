@@ -6,7 +6,7 @@ use super::advisory_lock::MigrationLock;
 use super::executor;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow};
 use crate::config::ExecutionSettings;
-use crate::driver::{AuditEvent, Driver, HistoryEdit};
+use crate::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use crate::history::{AppliedMigration, EventKind, HistoryTable};
 use crate::migration::{Direction, Migration};
 use crate::{Error, LockHolder};
@@ -102,11 +102,12 @@ impl Driver for PostgresDriver<'_> {
         .map_err(Error::MigrationFailed)
     }
 
-    async fn record_baseline(&mut self, chosen: &[(&Migration, String)]) -> Result<(), Error> {
+    async fn record_baseline(&mut self, chosen: &[BaselineEntry<'_>]) -> Result<(), Error> {
         self.writer().await?;
         let (client, writer) = (self.client, self.writer.as_ref().expect("prepared above"));
         self.in_transaction("cannot record the baseline", async || {
-            for (m, detail) in chosen {
+            for entry in chosen {
+                let (m, detail) = (entry.migration, &entry.detail);
                 let row = NewRow {
                     version: m.version,
                     name: &m.name,
@@ -126,6 +127,9 @@ impl Driver for PostgresDriver<'_> {
                     detail: Some(detail),
                 };
                 tokio::try_join!(writer.insert(client, &row), writer.event(client, &event))?;
+                if let Some(at) = entry.applied_at.as_deref().and_then(parse_timestamp) {
+                    writer.set_applied_at(client, m.version, at).await?;
+                }
             }
             Ok(())
         })
@@ -163,5 +167,54 @@ impl Driver for PostgresDriver<'_> {
             writer.event(client, &event).await
         })
         .await
+    }
+}
+
+/// A timestamp as other tools' tables print it: RFC 3339, or PostgreSQL's
+/// text form with or without a zone (without one: UTC). `None` when it is
+/// neither; the row then keeps the time of the import.
+fn parse_timestamp(text: &str) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    let text = text.trim();
+    if let Ok(at) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Some(at);
+    }
+    let with_zone = format_description!(
+        version = 2,
+        "[year]-[month]-[day] [hour]:[minute]:[second][optional [.[subsecond]]][offset_hour sign:mandatory][optional [:[offset_minute]]]"
+    );
+    if let Ok(at) = time::OffsetDateTime::parse(text, with_zone) {
+        return Some(at);
+    }
+    let without_zone = format_description!(
+        version = 2,
+        "[year]-[month]-[day][first [ ][T]][hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    time::PrimitiveDateTime::parse(text, without_zone)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timestamp;
+
+    #[test]
+    fn other_tools_timestamps_are_read() {
+        for text in [
+            "2024-01-02T00:00:00Z",
+            "2024-01-02 10:11:12.123456+00",
+            "2024-01-02 10:11:12+02:00",
+            "2024-01-02 10:11:12.5",
+            "2024-01-02 10:11:12",
+        ] {
+            assert!(parse_timestamp(text).is_some(), "{text}");
+        }
+        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(
+            parse_timestamp("2024-01-02 10:11:12+02:00").map(|t| t.unix_timestamp()),
+            parse_timestamp("2024-01-02T08:11:12Z").map(|t| t.unix_timestamp())
+        );
     }
 }

@@ -31,11 +31,8 @@ pub struct ForeignHistory {
 impl ForeignHistory {
     /// What to tell the user.
     pub fn advice(&self) -> String {
-        let adopt = if self.table == "refinery_schema_history" {
-            "`schemactl baseline --from-refinery`".to_string()
-        } else {
-            "`schemactl baseline --version <the newest version it applied>`".to_string()
-        };
+        let adopt =
+            "`schemactl baseline --from auto` (add `--dry-run` to see what it records first)";
         format!(
             "this database has {}'s history table {} but no schemactl history: its migrations are probably applied already. \
              Adopt them with {adopt}, then run `schemactl migrate`",

@@ -326,6 +326,7 @@ impl HistoryTable {
             accept_checksum,
             insert_with_event,
             delete_with_event,
+            versions,
         })
     }
 }
@@ -340,6 +341,8 @@ pub struct HistoryWriter {
     delete: Statement,
     event: Statement,
     accept_checksum: Statement,
+    /// The quoted, qualified history table.
+    versions: String,
 }
 
 /// The values of a new history row.
@@ -480,6 +483,25 @@ impl HistoryWriter {
     }
 
     /// Records new checksums for an applied migration (repair).
+    /// Sets when a baselined row was applied (another tool's time).
+    pub async fn set_applied_at(
+        &self,
+        client: &Client,
+        version: i64,
+        at: time::OffsetDateTime,
+    ) -> Result<(), tokio_postgres::Error> {
+        client
+            .execute(
+                &format!(
+                    "UPDATE {} SET applied_at = $2 WHERE version = $1",
+                    self.versions
+                ),
+                &[&version, &at],
+            )
+            .await
+            .map(drop)
+    }
+
     pub async fn accept_checksum(
         &self,
         client: &Client,

@@ -8,6 +8,7 @@ mod db_error;
 mod driver;
 pub(crate) mod executor;
 pub(crate) mod foreign_history;
+pub mod foreign_import;
 pub(crate) mod history_table;
 pub(crate) mod invalid_indexes;
 pub(crate) mod libpq_env;

@@ -1,0 +1,311 @@
+//! Reading other tools' history tables, for `baseline --from <tool>`: what
+//! each tool recorded as applied, in its own terms (the table is only
+//! read, never changed). The tables' shapes are the tools' own DDL:
+//!
+//! - sqlx `_sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT,
+//!   installed_on TIMESTAMPTZ, success BOOLEAN, checksum BYTEA,
+//!   execution_time BIGINT)` — one row per migration; `success = false`
+//!   marks a failed (dirty) one.
+//! - diesel `__diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY,
+//!   run_on TIMESTAMP)` — one row per migration, the version without dashes.
+//! - golang-migrate `schema_migrations (version BIGINT PRIMARY KEY, dirty
+//!   BOOLEAN)` — one row: the current version; everything up to it is
+//!   applied. `dirty` means the last run failed halfway.
+//! - dbmate `schema_migrations (version VARCHAR(128) PRIMARY KEY)` — one
+//!   row per migration.
+//! - goose `goose_db_version (id SERIAL, version_id BIGINT, is_applied
+//!   BOOLEAN, tstamp TIMESTAMP)` — a log; a version's latest row says
+//!   whether it is applied; version 0 is goose's own first row.
+//! - Flyway `flyway_schema_history (installed_rank INT, version VARCHAR,
+//!   description VARCHAR, type VARCHAR, script VARCHAR, checksum INT,
+//!   installed_on TIMESTAMP, success BOOLEAN, …)` — a log in rank order;
+//!   `BASELINE` rows mean "everything up to here", `UNDO_SQL` rows undo a
+//!   version, rows without a version are repeatables.
+//! - refinery `refinery_schema_history (version INT4, name VARCHAR,
+//!   applied_on VARCHAR, checksum VARCHAR)`.
+
+use super::history_table::database;
+use crate::identifier::Identifier;
+use crate::Error;
+use std::fmt;
+use std::str::FromStr;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+/// A tool whose history schemactl imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tool {
+    /// sqlx-cli / `sqlx::migrate!`.
+    Sqlx,
+    /// diesel_cli / `diesel_migrations`.
+    Diesel,
+    /// golang-migrate.
+    GolangMigrate,
+    /// dbmate.
+    Dbmate,
+    /// goose.
+    Goose,
+    /// Flyway.
+    Flyway,
+    /// refinery.
+    Refinery,
+}
+
+impl Tool {
+    /// Every tool, in the order `--from auto` looks for their tables.
+    pub const ALL: [Tool; 7] = [
+        Tool::Sqlx,
+        Tool::Diesel,
+        Tool::Goose,
+        Tool::Flyway,
+        Tool::Refinery,
+        Tool::GolangMigrate,
+        Tool::Dbmate,
+    ];
+
+    /// The name `--from` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Sqlx => "sqlx",
+            Tool::Diesel => "diesel",
+            Tool::GolangMigrate => "golang-migrate",
+            Tool::Dbmate => "dbmate",
+            Tool::Goose => "goose",
+            Tool::Flyway => "flyway",
+            Tool::Refinery => "refinery",
+        }
+    }
+
+    /// The tool's default history table.
+    pub fn default_table(self) -> &'static str {
+        match self {
+            Tool::Sqlx => "_sqlx_migrations",
+            Tool::Diesel => "__diesel_schema_migrations",
+            Tool::GolangMigrate | Tool::Dbmate => "schema_migrations",
+            Tool::Goose => "goose_db_version",
+            Tool::Flyway => "flyway_schema_history",
+            Tool::Refinery => "refinery_schema_history",
+        }
+    }
+}
+
+impl fmt::Display for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Tool {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase();
+        let wanted = match wanted.as_str() {
+            "migrate" | "golang_migrate" => "golang-migrate",
+            other => other,
+        };
+        Tool::ALL
+            .into_iter()
+            .find(|t| t.name() == wanted)
+            .ok_or_else(|| {
+                format!(
+                    "`{text}` is not a tool schemactl imports; use one of: auto, {}",
+                    Tool::ALL.map(Tool::name).join(", ")
+                )
+            })
+    }
+}
+
+/// What a tool's table says was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// These versions, each with what the tool kept of it.
+    Versions(Vec<ForeignRow>),
+    /// Everything up to and including this version (golang-migrate keeps
+    /// only its current version); plus rows after a Flyway baseline.
+    UpTo(i64, Vec<ForeignRow>),
+}
+
+/// One version another tool applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignRow {
+    /// The version, as schemactl orders it.
+    pub version: i64,
+    /// The name (or description) the tool recorded, when it records one.
+    pub name: Option<String>,
+    /// When the tool applied it, as the server prints a timestamp.
+    pub applied_at: Option<String>,
+    /// The tool's own checksum, when it keeps one.
+    pub checksum: Option<String>,
+}
+
+fn refused(tool: Tool, table: &Identifier, what: String) -> Error {
+    Error::Refused(format!(
+        "cannot import {tool}'s history {table}; nothing was changed: {what}"
+    ))
+}
+
+fn version(tool: Tool, table: &Identifier, text: &str) -> Result<i64, Error> {
+    let digits: String = text.chars().filter(|c| *c != '-').collect();
+    digits.trim().parse::<i64>().map_err(|_| {
+        refused(
+            tool,
+            table,
+            format!("version `{text}` is not one schemactl can place (an integer version)"),
+        )
+    })
+}
+
+/// Whether `table` exists (on the search path, or qualified).
+pub async fn exists(client: &Client, table: &Identifier) -> Result<bool, Error> {
+    let row = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table.quoted()])
+        .await
+        .map_err(|e| database("cannot look for a history table", &e))?;
+    Ok(row.get(0))
+}
+
+/// The one tool whose history table the database has, for `--from auto`.
+/// `schema_migrations` is golang-migrate's when it has a `dirty` column,
+/// dbmate's otherwise.
+pub async fn detect(client: &Client) -> Result<Vec<Tool>, Error> {
+    let mut found = Vec::new();
+    for tool in Tool::ALL {
+        let table = Identifier::parse(tool.default_table()).map_err(Error::InvalidArgument)?;
+        if !exists(client, &table).await? {
+            continue;
+        }
+        if matches!(tool, Tool::GolangMigrate | Tool::Dbmate) {
+            let dirty: bool = client
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('schema_migrations') AND attname = 'dirty' AND NOT attisdropped)",
+                    &[],
+                )
+                .await
+                .map_err(|e| database("cannot read schema_migrations' columns", &e))?
+                .get(0);
+            if dirty != (tool == Tool::GolangMigrate) {
+                continue;
+            }
+        }
+        found.push(tool);
+    }
+    Ok(found)
+}
+
+/// Reads what `tool` recorded in `table`.
+pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Recorded, Error> {
+    if !exists(client, table).await? {
+        return Err(Error::Refused(format!(
+            "there is no table {table} to import {tool}'s history from; name the table with --table"
+        )));
+    }
+    let t = table.quoted();
+    let sql = match tool {
+        Tool::Sqlx => format!("SELECT version::text, description::text, installed_on::text, encode(checksum, 'hex'), success FROM {t} ORDER BY version"),
+        Tool::Diesel => format!("SELECT version::text, NULL::text, run_on::text, NULL::text, true FROM {t} ORDER BY version"),
+        Tool::Dbmate => format!("SELECT version::text, NULL::text, NULL::text, NULL::text, true FROM {t} ORDER BY version"),
+        Tool::GolangMigrate => format!("SELECT version::text, NULL::text, NULL::text, NULL::text, NOT dirty FROM {t}"),
+        Tool::Goose => format!(
+            "SELECT DISTINCT ON (version_id) version_id::text, NULL::text, tstamp::text, NULL::text, is_applied \
+             FROM {t} WHERE version_id <> 0 ORDER BY version_id, id DESC"
+        ),
+        Tool::Flyway => format!(
+            "SELECT version::text, description::text, installed_on::text, checksum::text, success, type::text \
+             FROM {t} ORDER BY installed_rank"
+        ),
+        Tool::Refinery => format!("SELECT version::text, name::text, applied_on::text, checksum::text, true FROM {t} ORDER BY version"),
+    };
+    let rows = client.query(&sql, &[]).await.map_err(|e| {
+        if e.code() == Some(&SqlState::UNDEFINED_COLUMN) {
+            refused(
+                tool,
+                table,
+                format!(
+                    "it does not have {tool}'s columns ({})",
+                    super::describe(&e)
+                ),
+            )
+        } else {
+            database(&format!("cannot read {tool}'s history table {table}"), &e)
+        }
+    })?;
+    let text = |row: &tokio_postgres::Row, i: usize| row.get::<_, Option<String>>(i);
+    match tool {
+        Tool::GolangMigrate => {
+            let Some(row) = rows.first() else {
+                return Ok(Recorded::Versions(Vec::new()));
+            };
+            let current = version(tool, table, &text(row, 0).unwrap_or_default())?;
+            if !row.get::<_, bool>(4) {
+                return Err(refused(
+                    tool,
+                    table,
+                    format!(
+                        "it is dirty at version {current}: its last run failed halfway. Finish or undo that migration by hand, \
+                         then `migrate force <version>` with golang-migrate, and import again"
+                    ),
+                ));
+            }
+            Ok(Recorded::UpTo(current, Vec::new()))
+        }
+        Tool::Flyway => {
+            let mut applied: Vec<ForeignRow> = Vec::new();
+            let mut baseline = None;
+            for row in &rows {
+                let kind = text(row, 5).unwrap_or_default();
+                let Some(written) = text(row, 0) else {
+                    // A repeatable migration: no version.
+                    continue;
+                };
+                let v = version(tool, table, &written)?;
+                if !row.get::<_, bool>(4) {
+                    return Err(refused(
+                        tool,
+                        table,
+                        format!("Flyway recorded version {written} as failed; repair it with `flyway repair` (or finish it by hand), then import again"),
+                    ));
+                }
+                match kind.as_str() {
+                    "BASELINE" => baseline = Some(v),
+                    k if k.starts_with("UNDO") => applied.retain(|r| r.version != v),
+                    _ => applied.push(ForeignRow {
+                        version: v,
+                        name: text(row, 1),
+                        applied_at: text(row, 2),
+                        checksum: text(row, 3),
+                    }),
+                }
+            }
+            Ok(match baseline {
+                Some(v) => Recorded::UpTo(v, applied),
+                None => Recorded::Versions(applied),
+            })
+        }
+        _ => {
+            let mut applied = Vec::new();
+            for row in &rows {
+                let written = text(row, 0).unwrap_or_default();
+                let v = version(tool, table, &written)?;
+                if !row.get::<_, bool>(4) {
+                    if tool == Tool::Goose {
+                        continue; // rolled back: its latest row says not applied
+                    }
+                    return Err(refused(
+                        tool,
+                        table,
+                        format!("{tool} recorded version {written} as failed; resolve it with {tool} first, then import again"),
+                    ));
+                }
+                applied.push(ForeignRow {
+                    version: v,
+                    name: text(row, 1),
+                    applied_at: text(row, 2),
+                    checksum: text(row, 3),
+                });
+            }
+            Ok(Recorded::Versions(applied))
+        }
+    }
+}
