@@ -7,6 +7,7 @@
 //! [`crate::postgres::PostgresDriver`] implements it.
 
 use crate::history::{AppliedMigration, EventKind};
+use crate::migration::Version;
 use crate::migration::{Checksum, Direction, Migration};
 use crate::{Error, LockHolder};
 use std::time::Duration;
@@ -42,12 +43,12 @@ pub enum HistoryEdit<'a> {
 }
 
 /// The audit event written with a history change.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AuditEvent<'a> {
     /// What happened.
     pub kind: EventKind,
     /// The migration's version.
-    pub version: i64,
+    pub version: Version,
     /// The migration's name.
     pub name: &'a str,
     /// The up script's checksum, when there is a file.
@@ -90,7 +91,7 @@ pub trait Driver {
     /// Changes one history row and writes its audit event, both or neither.
     async fn repair(
         &mut self,
-        version: i64,
+        version: Version,
         edit: HistoryEdit<'_>,
         event: AuditEvent<'_>,
     ) -> Result<(), Error>;

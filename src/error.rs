@@ -5,6 +5,7 @@
 use crate::exit_code;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::TextPosition;
+use crate::migration::Version;
 use crate::migration::{Checksum, Direction};
 use std::fmt;
 use std::path::PathBuf;
@@ -141,7 +142,7 @@ pub enum Problem {
     /// An applied migration's file was edited after it was applied.
     Modified {
         /// The version.
-        version: i64,
+        version: Version,
         /// The file.
         path: PathBuf,
         /// The checksum recorded when it was applied.
@@ -152,14 +153,14 @@ pub enum Problem {
     /// An applied migration's file is gone.
     Missing {
         /// The version.
-        version: i64,
+        version: Version,
         /// The name recorded when it was applied.
         name: String,
     },
     /// A migration failed or was interrupted and left a failed row.
     Failed {
         /// The version.
-        version: i64,
+        version: Version,
         /// The name recorded.
         name: String,
         /// The error recorded with it.
@@ -168,22 +169,22 @@ pub enum Problem {
     /// A pending migration is older than the newest applied one.
     OutOfOrder {
         /// The pending version.
-        version: i64,
+        version: Version,
         /// Its file.
         path: PathBuf,
         /// The newest applied version.
-        highest_applied: i64,
+        highest_applied: Version,
     },
 }
 
 impl Problem {
     /// The version the problem is about.
-    pub fn version(&self) -> i64 {
+    pub fn version(&self) -> &Version {
         match self {
             Problem::Modified { version, .. }
             | Problem::Missing { version, .. }
             | Problem::Failed { version, .. }
-            | Problem::OutOfOrder { version, .. } => *version,
+            | Problem::OutOfOrder { version, .. } => version,
         }
     }
 }
@@ -200,13 +201,13 @@ impl fmt::Display for Problem {
                 Checksum::from_recorded(recorded.clone()).short(),
                 Checksum::from_recorded(current.clone()).short(),
                 path.display(),
-                version_flag("--accept-checksum", *version)
+                version_flag("--accept-checksum", version)
             ),
             Problem::Missing { version, name } => write!(
                 f,
                 "version {version} ({name}) is applied but its file is missing from the migrations directory.\n\
                  Restore the file; if it was removed on purpose, drop its record with `schemactl repair {}`.",
-                version_flag("--forget", *version)
+                version_flag("--forget", version)
             ),
             Problem::Failed { version, name, error } => write!(
                 f,
@@ -215,8 +216,8 @@ impl fmt::Display for Problem {
                  stays behind as INVALID: drop it), complete or undo them by hand, then run `schemactl repair {}` if it is now complete, \
                  or `schemactl repair {}` so that the next `migrate` runs it again.",
                 error.as_deref().map(|e| format!(": {e}")).unwrap_or_default(),
-                version_flag("--mark-applied", *version),
-                version_flag("--remove-failed", *version)
+                version_flag("--mark-applied", version),
+                version_flag("--remove-failed", version)
             ),
             Problem::OutOfOrder { version, path, highest_applied } => write!(
                 f,
@@ -253,7 +254,7 @@ pub enum FailureOutcome {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MigrationFailure {
     /// The version.
-    pub version: i64,
+    pub version: Version,
     /// `0003_add_orders`.
     pub label: String,
     /// The script that failed.
@@ -392,7 +393,7 @@ impl fmt::Display for MigrationFailure {
 }
 
 fn recovery_for_failed(failure: &MigrationFailure) -> String {
-    let version = failure.version;
+    let version = &failure.version;
     format!(
         "to recover: check what the statements before the failing one did, complete or undo them by hand \
          (an index built CONCURRENTLY that failed stays behind as INVALID: drop it with DROP INDEX CONCURRENTLY; \
@@ -405,8 +406,8 @@ fn recovery_for_failed(failure: &MigrationFailure) -> String {
 
 /// `--flag 7`, or `--flag=-7` for a negative version, so that every command
 /// schemactl prints parses as printed.
-pub(crate) fn version_flag(flag: &str, version: i64) -> String {
-    if version < 0 {
+pub(crate) fn version_flag(flag: &str, version: &Version) -> String {
+    if version.as_integer().is_some_and(|v| v < 0) {
         format!("{flag}={version}")
     } else {
         format!("{flag} {version}")

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 pub fn file_name(name: &str) {
     if let Classified::Migration(parsed) = classify(name) {
         assert!(
-            parsed.version > 0 && !parsed.name.is_empty(),
+            parsed.version > crate::migration::Version::integer(0) && !parsed.name.is_empty(),
             "{name:?} -> {parsed:?}"
         );
     }
@@ -73,7 +73,7 @@ pub fn lint_sql(up: &str, down: &str) {
         )
     };
     let migration = Migration {
-        version: 1,
+        version: crate::migration::Version::integer(1),
         version_text: "0001".into(),
         name: "fuzz".into(),
         up: script("0001_fuzz.up.sql", up),

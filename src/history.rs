@@ -3,6 +3,7 @@
 
 use crate::identifier::Identifier;
 use crate::migration::Checksum;
+use crate::migration::Version;
 use time::OffsetDateTime;
 
 /// One row of the history table: a migration that was applied, baselined, or
@@ -10,7 +11,7 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedMigration {
     /// The version.
-    pub version: i64,
+    pub version: Version,
     /// The name, as it was when applied.
     pub name: String,
     /// Checksum of the up script as applied.

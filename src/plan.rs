@@ -5,6 +5,7 @@
 
 use crate::history::AppliedMigration;
 use crate::migration::source::SourceProblem;
+use crate::migration::Version;
 use crate::migration::{Migration, Script};
 use crate::{Error, Problem};
 use std::collections::BTreeMap;
@@ -46,7 +47,7 @@ impl State {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StatusRow {
     /// The version.
-    pub version: i64,
+    pub version: Version,
     /// The version as written in the file name, or the number when the file is gone.
     pub version_text: String,
     /// The name.
@@ -66,12 +67,12 @@ pub struct StatusRow {
 
 /// Every migration known from the files or the history, in version order.
 pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRow> {
-    let mut rows: BTreeMap<i64, StatusRow> = BTreeMap::new();
+    let mut rows: BTreeMap<Version, StatusRow> = BTreeMap::new();
     for migration in local {
         rows.insert(
-            migration.version,
+            migration.version.clone(),
             StatusRow {
-                version: migration.version,
+                version: migration.version.clone(),
                 version_text: migration.version_text.clone(),
                 name: migration.name.clone(),
                 state: State::Pending,
@@ -91,16 +92,18 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
             Some(_) if record.baselined => State::Baselined,
             Some(_) => State::Applied,
         };
-        let row = rows.entry(record.version).or_insert_with(|| StatusRow {
-            version: record.version,
-            version_text: record.version.to_string(),
-            name: record.name.clone(),
-            state,
-            applied_at: None,
-            applied_by: None,
-            execution_ms: None,
-            has_down: false,
-        });
+        let row = rows
+            .entry(record.version.clone())
+            .or_insert_with(|| StatusRow {
+                version: record.version.clone(),
+                version_text: record.version.to_string(),
+                name: record.name.clone(),
+                state,
+                applied_at: None,
+                applied_by: None,
+                execution_ms: None,
+                has_down: false,
+            });
         row.state = state;
         row.applied_at = Some(record.applied_at);
         row.applied_by = Some(record.applied_by.clone());
@@ -122,7 +125,7 @@ pub fn problems(
         let file = local.iter().find(|m| m.version == record.version);
         if !record.success {
             problems.push(Problem::Failed {
-                version: record.version,
+                version: record.version.clone(),
                 name: record.name.clone(),
                 error: record.error.clone(),
             });
@@ -130,11 +133,11 @@ pub fn problems(
         }
         match file {
             None => problems.push(Problem::Missing {
-                version: record.version,
+                version: record.version.clone(),
                 name: record.name.clone(),
             }),
             Some(m) if m.up.checksum != record.checksum => problems.push(Problem::Modified {
-                version: record.version,
+                version: record.version.clone(),
                 path: m.up.path.clone(),
                 recorded: record.checksum.to_string(),
                 current: m.up.checksum.to_string(),
@@ -143,19 +146,19 @@ pub fn problems(
         }
     }
     if !allow_out_of_order {
-        if let Some(highest) = applied.iter().map(|r| r.version).max() {
+        if let Some(highest) = applied.iter().map(|r| r.version.clone()).max() {
             for m in pending(local, applied) {
                 if m.version < highest {
                     problems.push(Problem::OutOfOrder {
-                        version: m.version,
+                        version: m.version.clone(),
                         path: m.up.path.clone(),
-                        highest_applied: highest,
+                        highest_applied: highest.clone(),
                     });
                 }
             }
         }
     }
-    problems.sort_by_key(Problem::version);
+    problems.sort_by(|a, b| a.version().cmp(b.version()));
     problems
 }
 
@@ -163,15 +166,16 @@ fn pending<'a>(
     local: &'a [Migration],
     applied: &[AppliedMigration],
 ) -> impl Iterator<Item = &'a Migration> + 'a {
-    let recorded: std::collections::HashSet<i64> = applied.iter().map(|r| r.version).collect();
+    let recorded: std::collections::BTreeSet<Version> =
+        applied.iter().map(|r| r.version.clone()).collect();
     local.iter().filter(move |m| !recorded.contains(&m.version))
 }
 
 /// What `migrate` should do.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MigrateOptions {
     /// Apply only up to and including this version.
-    pub target: Option<i64>,
+    pub target: Option<Version>,
     /// Apply pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
 }
@@ -186,11 +190,11 @@ pub fn plan_migrate<'a>(
     if !problems.is_empty() {
         return Err(Error::HistoryMismatch(problems));
     }
-    if let Some(target) = options.target {
+    if let Some(target) = &options.target {
         if let Some(highest) = applied
             .iter()
-            .map(|r| r.version)
-            .filter(|&v| v > target)
+            .map(|r| r.version.clone())
+            .filter(|v| v > target)
             .max()
         {
             return Err(Error::Refused(format!(
@@ -199,19 +203,24 @@ pub fn plan_migrate<'a>(
         }
     }
     let plan: Vec<&Migration> = pending(local, applied)
-        .filter(|m| options.target.is_none_or(|target| m.version <= target))
+        .filter(|m| {
+            options
+                .target
+                .as_ref()
+                .is_none_or(|target| &m.version <= target)
+        })
         .collect();
     check_runnable(plan.iter().map(|m| &m.up))?;
     Ok(plan)
 }
 
 /// How far `rollback` goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollbackTarget {
     /// Undo the newest N applied migrations.
     Steps(u32),
     /// Undo every applied migration newer than this version.
-    To(i64),
+    To(Version),
 }
 
 /// The applied migrations `rollback` undoes, newest first, or the reason it must not run.
@@ -229,7 +238,7 @@ pub fn plan_rollback<'a>(
         return Err(Error::HistoryMismatch(failed));
     }
     let mut newest_first: Vec<&AppliedMigration> = applied.iter().collect();
-    newest_first.sort_by_key(|r| std::cmp::Reverse(r.version));
+    newest_first.sort_by_key(|r| std::cmp::Reverse(r.version.clone()));
     let chosen: Vec<&AppliedMigration> = match target {
         RollbackTarget::Steps(n) => newest_first.into_iter().take(n as usize).collect(),
         RollbackTarget::To(version) => newest_first
@@ -351,20 +360,21 @@ mod tests {
         )
     }
 
-    fn migration(version: i64, up: &str, down: Option<&str>) -> Migration {
+    fn migration(version: Version, up: &str, down: Option<&str>) -> Migration {
+        let number = version.as_integer().expect("integer test versions");
         Migration {
-            version,
-            version_text: format!("{version:04}"),
+            version: version.clone(),
+            version_text: format!("{number:04}"),
             name: format!("m{version}"),
-            up: script(&format!("migrations/{version:04}_m{version}.up.sql"), up),
+            up: script(&format!("migrations/{number:04}_m{version}.up.sql"), up),
             down: down
-                .map(|sql| script(&format!("migrations/{version:04}_m{version}.down.sql"), sql)),
+                .map(|sql| script(&format!("migrations/{number:04}_m{version}.down.sql"), sql)),
         }
     }
 
     fn record(m: &Migration) -> AppliedMigration {
         AppliedMigration {
-            version: m.version,
+            version: m.version.clone(),
             name: m.name.clone(),
             checksum: m.up.checksum.clone(),
             down_checksum: m.down.as_ref().map(|d| d.checksum.clone()),
@@ -380,9 +390,9 @@ mod tests {
 
     fn three() -> Vec<Migration> {
         vec![
-            migration(1, "CREATE TABLE a (id int);", Some("DROP TABLE a;")),
-            migration(2, "CREATE TABLE b (id int);", Some("DROP TABLE b;")),
-            migration(3, "CREATE TABLE c (id int);", None),
+            migration(1.into(), "CREATE TABLE a (id int);", Some("DROP TABLE a;")),
+            migration(2.into(), "CREATE TABLE b (id int);", Some("DROP TABLE b;")),
+            migration(3.into(), "CREATE TABLE c (id int);", None),
         ]
     }
 
@@ -392,25 +402,28 @@ mod tests {
         let applied = vec![record(&local[0])];
         let plan = plan_migrate(&local, &applied, MigrateOptions::default()).unwrap();
         assert_eq!(
-            plan.iter().map(|m| m.version).collect::<Vec<_>>(),
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
             vec![2, 3]
         );
         let plan = plan_migrate(
             &local,
             &applied,
             MigrateOptions {
-                target: Some(2),
+                target: Some(2.into()),
                 ..Default::default()
             },
         )
         .unwrap();
-        assert_eq!(plan.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
+            vec![2]
+        );
         assert!(matches!(
             plan_migrate(
                 &local,
                 &[record(&local[1])],
                 MigrateOptions {
-                    target: Some(1),
+                    target: Some(1.into()),
                     ..Default::default()
                 }
             ),
@@ -424,7 +437,7 @@ mod tests {
         let mut edited = record(&local[0]);
         edited.checksum = Checksum::of(b"something else");
         let missing = AppliedMigration {
-            version: 9,
+            version: 9.into(),
             name: "gone".into(),
             ..record(&local[0])
         };
@@ -458,7 +471,7 @@ mod tests {
         let applied = vec![record(&local[0]), record(&local[2])];
         assert!(matches!(
             plan_migrate(&local, &applied, MigrateOptions::default()),
-            Err(Error::HistoryMismatch(p)) if matches!(p[..], [Problem::OutOfOrder { version: 2, highest_applied: 3, .. }])
+            Err(Error::HistoryMismatch(p)) if matches!(&p[..], [Problem::OutOfOrder { version, highest_applied, .. }] if *version == 2 && *highest_applied == 3)
         ));
         let options = MigrateOptions {
             allow_out_of_order: true,
@@ -476,12 +489,15 @@ mod tests {
         let mut edited = record(&local[1]);
         edited.checksum = Checksum::of(b"x");
         let gone = AppliedMigration {
-            version: 7,
+            version: 7.into(),
             name: "gone".into(),
             ..record(&local[0])
         };
         let rows = status(&local, &[record(&local[0]), edited, gone]);
-        let states: Vec<(i64, State)> = rows.iter().map(|r| (r.version, r.state)).collect();
+        let states: Vec<(i64, State)> = rows
+            .iter()
+            .map(|r| (r.version.as_integer().unwrap_or_default(), r.state))
+            .collect();
         assert_eq!(
             states,
             vec![
@@ -499,11 +515,14 @@ mod tests {
         let applied: Vec<AppliedMigration> = local[..2].iter().map(record).collect();
         let plan = plan_rollback(&local, &applied, RollbackTarget::Steps(2), false).unwrap();
         assert_eq!(
-            plan.iter().map(|m| m.version).collect::<Vec<_>>(),
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
             vec![2, 1]
         );
-        let plan = plan_rollback(&local, &applied, RollbackTarget::To(1), false).unwrap();
-        assert_eq!(plan.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2]);
+        let plan = plan_rollback(&local, &applied, RollbackTarget::To(1.into()), false).unwrap();
+        assert_eq!(
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
+            vec![2]
+        );
 
         let all: Vec<AppliedMigration> = local.iter().map(record).collect();
         let err = plan_rollback(&local, &all, RollbackTarget::Steps(1), false).unwrap_err();
@@ -522,16 +541,24 @@ mod tests {
 
     #[test]
     fn transaction_control_in_a_transactional_script_is_refused_with_its_line() {
-        let local = vec![migration(1, "CREATE TABLE a (id int);\nCOMMIT;\n", None)];
+        let local = vec![migration(
+            1.into(),
+            "CREATE TABLE a (id int);\nCOMMIT;\n",
+            None,
+        )];
         let err = plan_migrate(&local, &[], MigrateOptions::default()).unwrap_err();
         assert!(err.to_string().contains("0001_m1.up.sql:2:1"), "{err}");
         let savepoints = vec![migration(
-            1,
+            1.into(),
             "SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n",
             None,
         )];
         assert!(plan_migrate(&savepoints, &[], MigrateOptions::default()).is_ok());
-        let no_tx = vec![migration(1, "-- schemactl:no-transaction\nCOMMIT;\n", None)];
+        let no_tx = vec![migration(
+            1.into(),
+            "-- schemactl:no-transaction\nCOMMIT;\n",
+            None,
+        )];
         assert!(plan_migrate(&no_tx, &[], MigrateOptions::default()).is_ok());
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::commands::verify::verify_migrations;
 use crate::config::Settings;
+use crate::migration::Version;
 use crate::notice::Notice;
 use crate::source::MigrationSource;
 use crate::Error;
@@ -30,7 +31,7 @@ impl Verifier {
     /// older ones are only applied); `progress` hears each one done.
     pub async fn verify(
         &self,
-        from: Option<i64>,
+        from: Option<Version>,
         notify: &mut dyn FnMut(Notice),
         progress: &mut dyn FnMut(Progress),
     ) -> Result<VerifyReport, Error> {

@@ -114,7 +114,8 @@ const CASES: &[Case] = &[
                   (1, '1', 'create users', 'SQL', 'V1__create_users.sql', 12345, 'app', '2024-02-01 09:00:00', 10, true),
                   (2, NULL, 'user names', 'SQL', 'R__user_names.sql', 999, 'app', '2024-02-01 09:00:01', 3, true);"#,
         imported: &[1],
-        left: 1,
+        // 2, 2.9 and 2.10: Flyway's dotted versions, in Flyway's order.
+        left: 3,
     },
 ];
 
@@ -165,7 +166,10 @@ async fn each_tools_history_is_imported_and_migrate_applies_only_the_rest() {
         let recorded: Vec<i64> = db
             .client()
             .await
-            .query("SELECT version FROM schema_versions ORDER BY version", &[])
+            .query(
+                "SELECT version::bigint FROM schema_versions ORDER BY version::bigint",
+                &[],
+            )
             .await
             .unwrap()
             .iter()

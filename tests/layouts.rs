@@ -45,8 +45,8 @@ const CASES: &[Case] = &[
     },
     Case {
         layout: "flyway",
-        migrations: 2,
-        reversible: 2,
+        migrations: 4,
+        reversible: 4,
         tables: &["users"],
     },
     Case {
@@ -75,8 +75,24 @@ async fn every_layout_migrates_lints_verifies_and_rolls_back_as_it_is() {
             status.stdout
         );
 
-        let migrate = schemactl(&project, &db, &["migrate"]);
+        let migrate = schemactl(&project, &db, &["migrate", "--format", "json"]);
         migrate.expect_code(0);
+        let applied: serde_json::Value = serde_json::from_str(&migrate.stdout).unwrap();
+        let order: Vec<String> = applied["executed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["version"].to_string())
+            .collect();
+        if what == "flyway" {
+            // Flyway's order: 2.10 after 2.9; dotted versions are strings.
+            assert_eq!(
+                order,
+                ["1", "2", "\"2.9\"", "\"2.10\""],
+                "{}",
+                migrate.stdout
+            );
+        }
         for table in case.tables {
             assert!(db.exists(table).await, "{what}: {table} was not created");
         }

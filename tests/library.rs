@@ -111,7 +111,7 @@ async fn a_migrator_runs_any_source_on_the_applications_connection() {
         .await
         .unwrap();
     assert_eq!(report.executed.len(), 2);
-    assert_eq!(report.current_version, Some(2));
+    assert_eq!(report.current_version, Some(2.into()));
     assert!(
         heard.iter().any(|n| n.contains("0002_tenant_name")),
         "{heard:?}"
@@ -123,7 +123,7 @@ async fn a_migrator_runs_any_source_on_the_applications_connection() {
         .await
         .unwrap();
     assert_eq!(undone.executed[0].label, "0002_tenant_name");
-    assert_eq!(undone.current_version, Some(1));
+    assert_eq!(undone.current_version, Some(1.into()));
     let columns: i64 = db
         .scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'tenant'")
         .await;

@@ -115,7 +115,7 @@ async fn recorded_and_created(client: &tokio_postgres::Client) -> (Vec<i64>, Vec
         }
     };
     (
-        versions("SELECT version FROM schema_versions WHERE success ORDER BY version").await,
+        versions("SELECT version::bigint FROM schema_versions WHERE success ORDER BY version::bigint").await,
         versions("SELECT substr(relname, 2)::bigint FROM pg_class WHERE relkind = 'r' AND relname ~ '^t[0-9]+$' ORDER BY 1").await,
     )
 }

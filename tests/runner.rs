@@ -23,7 +23,7 @@ async fn migrate_applies_every_migration_once_and_records_it() {
     let client = db.client().await;
     let rows = client
         .query(
-            "SELECT version, name, checksum, down_checksum, applied_by, success, schemactl_version, error
+            "SELECT version::bigint, name, checksum, down_checksum, applied_by, success, schemactl_version, error
              FROM schema_versions ORDER BY version",
             &[],
         )
@@ -260,7 +260,7 @@ async fn rollback_refuses_up_front_when_a_down_is_missing_or_changed() {
     )
     .expect_code(0);
     assert_eq!(
-        db.scalar::<i64>("SELECT max(version) FROM schema_versions")
+        db.scalar::<i64>("SELECT max(version::bigint) FROM schema_versions")
             .await,
         1
     );
@@ -272,7 +272,7 @@ async fn migrate_to_stops_at_the_target_and_refuses_to_go_back() {
     let project = Project::fixture("shop");
     schemactl(&project, &db, &["migrate", "--to", "2"]).expect_code(0);
     assert_eq!(
-        db.scalar::<i64>("SELECT max(version) FROM schema_versions")
+        db.scalar::<i64>("SELECT max(version::bigint) FROM schema_versions")
             .await,
         2
     );
@@ -437,20 +437,20 @@ async fn refinery_users_keep_their_files_and_import_their_history() {
 
     client
         .batch_execute(
-            "UPDATE refinery_schema_history SET name = 'create_orders' WHERE version = 2",
+            "UPDATE refinery_schema_history SET name = 'create_orders' WHERE version = '2'",
         )
         .await
         .unwrap();
     schemactl(&project, &db, &["baseline", "--from-refinery"]).expect_code(0);
     let detail: String = db
-        .scalar("SELECT detail FROM schema_versions_events WHERE version = 2")
+        .scalar("SELECT detail FROM schema_versions_events WHERE version = '2'")
         .await;
     assert_eq!(detail, "imported from refinery_schema_history: applied by refinery on 2024-01-02T00:00:00Z, refinery checksum 5678");
     schemactl(&project, &db, &["migrate"]).expect_code(0);
     assert_eq!(db.scalar::<Option<String>>("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'notes'").await.as_deref(), Some("notes"));
     schemactl(&project, &db, &["rollback"]).expect_code(0);
     assert_eq!(
-        db.scalar::<i64>("SELECT max(version) FROM schema_versions")
+        db.scalar::<i64>("SELECT max(version::bigint) FROM schema_versions")
             .await,
         2
     );

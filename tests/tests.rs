@@ -12,6 +12,7 @@ mod embedded_dev;
 mod foreign_history;
 mod fuzz;
 mod history_problems;
+mod history_upgrade;
 mod layouts;
 mod library;
 mod lint;

@@ -64,7 +64,7 @@ async fn a_script_that_ends_its_own_transaction_is_reported_partially_applied_an
         assert!(db.exists(table).await, "{table}");
     }
     let success: bool = db
-        .scalar("SELECT success FROM schema_versions WHERE version = 1")
+        .scalar("SELECT success FROM schema_versions WHERE version = '1'")
         .await;
     assert!(!success);
     let refused = schemactl(&project, &db, &["migrate"]);
@@ -96,7 +96,7 @@ async fn a_down_script_that_ends_its_own_transaction_keeps_its_history_row_marke
         "the down script's DROP was committed"
     );
     let success: bool = db
-        .scalar("SELECT success FROM schema_versions WHERE version = 1")
+        .scalar("SELECT success FROM schema_versions WHERE version = '1'")
         .await;
     assert!(!success, "the row must say the rollback did not complete");
 }
@@ -254,7 +254,7 @@ async fn nulls_duplicates_and_negative_versions_in_the_history_are_named_with_a_
     client
         .batch_execute(
             "ALTER TABLE schema_versions ALTER COLUMN checksum DROP NOT NULL, ALTER COLUMN success DROP NOT NULL, DROP CONSTRAINT schema_versions_pkey; \
-             UPDATE schema_versions SET checksum = NULL, success = NULL WHERE version = 1",
+             UPDATE schema_versions SET checksum = NULL, success = NULL WHERE version = '1'",
         )
         .await
         .unwrap();
@@ -374,7 +374,7 @@ async fn set_role_in_one_migration_does_not_carry_over_to_the_next() {
         "the role leaked into the next migration"
     );
     let applied_by: String = db
-        .scalar("SELECT applied_by FROM schema_versions WHERE version = 2")
+        .scalar("SELECT applied_by FROM schema_versions WHERE version = '2'")
         .await;
     assert!(applied_by.starts_with("postgres@"), "{applied_by}");
 }
@@ -657,7 +657,10 @@ async fn a_failed_multi_step_rollback_reports_what_really_happened() {
         let recorded: Vec<i64> = db
             .client()
             .await
-            .query("SELECT version FROM schema_versions ORDER BY version", &[])
+            .query(
+                "SELECT version::bigint FROM schema_versions ORDER BY version::bigint",
+                &[],
+            )
             .await
             .unwrap()
             .iter()

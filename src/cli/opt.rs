@@ -2,6 +2,7 @@
 //! `--help` text.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use schemactl::migration::Version;
 use std::path::PathBuf;
 
 /// Migrations and schema governance for PostgreSQL (and MongoDB validators).
@@ -172,8 +173,8 @@ pub enum Command {
     /// history row.
     Migrate {
         /// Apply only up to and including this version.
-        #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(i64).range(0..))]
-        to: Option<i64>,
+        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+        to: Option<Version>,
         /// Print the plan and the SQL, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -202,8 +203,8 @@ pub enum Command {
         #[arg(long, value_name = "N", conflicts_with = "to", value_parser = clap::value_parser!(u32).range(1..))]
         steps: Option<u32>,
         /// Undo every migration newer than this version (0 undoes all).
-        #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(i64).range(0..))]
-        to: Option<i64>,
+        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+        to: Option<Version>,
         /// Print the plan and the SQL, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -254,8 +255,8 @@ pub enum Command {
     #[command(group = clap::ArgGroup::new("source").required(true))]
     Baseline {
         /// The newest migration the database already has.
-        #[arg(long, value_name = "VERSION", group = "source", value_parser = clap::value_parser!(i64).range(1..))]
-        version: Option<i64>,
+        #[arg(long, value_name = "VERSION", group = "source", value_parser = version_arg)]
+        version: Option<Version>,
         /// Import what another tool recorded as applied: sqlx, diesel, golang-migrate,
         /// dbmate, goose, flyway, refinery, or auto (the one whose table is here).
         #[arg(long, value_name = "TOOL", group = "source")]
@@ -282,33 +283,37 @@ pub enum Command {
             long,
             value_name = "VERSION",
             group = "action",
-            allow_negative_numbers = true
+            allow_negative_numbers = true,
+            value_parser = history_version_arg
         )]
-        remove_failed: Option<i64>,
+        remove_failed: Option<Version>,
         /// Mark the failed VERSION applied after completing its statements by hand.
         #[arg(
             long,
             value_name = "VERSION",
             group = "action",
-            allow_negative_numbers = true
+            allow_negative_numbers = true,
+            value_parser = history_version_arg
         )]
-        mark_applied: Option<i64>,
+        mark_applied: Option<Version>,
         /// Record the current checksums of VERSION after a cosmetic edit of its files.
         #[arg(
             long,
             value_name = "VERSION",
             group = "action",
-            allow_negative_numbers = true
+            allow_negative_numbers = true,
+            value_parser = history_version_arg
         )]
-        accept_checksum: Option<i64>,
+        accept_checksum: Option<Version>,
         /// Remove the record of VERSION whose file was deleted on purpose.
         #[arg(
             long,
             value_name = "VERSION",
             group = "action",
-            allow_negative_numbers = true
+            allow_negative_numbers = true,
+            value_parser = history_version_arg
         )]
-        forget: Option<i64>,
+        forget: Option<Version>,
         /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -343,8 +348,8 @@ pub enum Command {
     Verify {
         /// Apply older migrations plainly and verify from this version on
         /// (the CI use: verify what a branch adds).
-        #[arg(long, value_name = "VERSION", value_parser = clap::value_parser!(i64).range(0..))]
-        from: Option<i64>,
+        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+        from: Option<Version>,
         /// Output: text for people, json for programs.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -412,4 +417,30 @@ pub enum DevAction {
     Stop,
     /// Stop it and delete its data.
     Reset,
+}
+
+/// A version given on the command line: an integer (`7`), a dotted Flyway
+/// version (`1.2.10`), or a diesel version (`2017-09-23-182408` or
+/// `20170923182408`).
+fn version_arg(text: &str) -> Result<Version, String> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().any(char::is_whitespace) {
+        return Err("a version is a number such as 7, 1.2.10 or 20170923182408".into());
+    }
+    if text.starts_with('-') && text[1..].chars().all(|c| c.is_ascii_digit()) {
+        return Err("a version is not negative".into());
+    }
+    let digits: String = text.chars().filter(|c| *c != '-').collect();
+    Ok(Version::parse(&digits))
+}
+
+/// A version as the history may hold it: negative versions, which a
+/// corrupted history can contain, are accepted, so that they can be repaired.
+fn history_version_arg(text: &str) -> Result<Version, String> {
+    match text.trim().strip_prefix('-') {
+        Some(rest) if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) => {
+            Ok(Version::parse(text.trim()))
+        }
+        _ => version_arg(text),
+    }
 }

@@ -14,7 +14,7 @@ use std::fmt::Write;
 /// The text of a `migrate` or `rollback` report.
 pub fn run_report(report: &RunReport, verb_done: &str, nothing: &str) -> String {
     let mut out = String::new();
-    let at = report.current_version.map_or_else(
+    let at = report.current_version.as_ref().map_or_else(
         || "no migration applied".to_string(),
         |v| format!("at version {v}"),
     );

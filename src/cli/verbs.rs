@@ -134,7 +134,7 @@ pub async fn baseline(
             "Recorded {} migration(s) as applied without running them (baseline) on {}; now at version {}.\n",
             report.executed.len(),
             report.database,
-            report.current_version.unwrap_or_default()
+            report.current_version.clone().unwrap_or_default()
         )
     });
     Ok(exit_code::OK)
@@ -202,7 +202,7 @@ pub async fn dump(
 /// `verify`: PostgreSQL round trips, then MongoDB's on its dev server.
 pub async fn verify(
     settings: &Settings,
-    from: Option<i64>,
+    from: Option<schemactl::migration::Version>,
     format: Format,
     terminal: bool,
     notify: &mut dyn FnMut(Notice),

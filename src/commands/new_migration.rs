@@ -31,8 +31,11 @@ pub fn new_migration(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), Error
             source,
         })?;
         if let Classified::Migration(parsed) = classify(&entry.file_name().to_string_lossy()) {
-            if newest.as_ref().is_none_or(|(v, _)| parsed.version > *v) {
-                newest = Some((parsed.version, parsed.version_text));
+            let Some(version) = parsed.version.as_integer() else {
+                continue;
+            };
+            if newest.as_ref().is_none_or(|(v, _)| version > *v) {
+                newest = Some((version, parsed.version_text));
             }
         }
     }

@@ -7,6 +7,7 @@ use super::dump::history_tables;
 use super::{dev_target, Notice};
 use crate::config::{ColumnOrderPolicy, Settings};
 use crate::migration::Migration;
+use crate::migration::Version;
 use crate::postgres::executor;
 use crate::postgres::history_table::HistoryWriter;
 use crate::postgres::scratch::ScratchDatabase;
@@ -60,7 +61,7 @@ pub enum Outcome {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MigrationResult {
     /// The version.
-    pub version: i64,
+    pub version: Version,
     /// `0003_add_orders`.
     pub label: String,
     /// What happened.
@@ -110,7 +111,7 @@ pub struct Progress {
 /// `None`); [`crate::verify::Verifier`] verifies any source.
 pub async fn verify(
     settings: &Settings,
-    from: Option<i64>,
+    from: Option<Version>,
     notify: &mut dyn FnMut(Notice),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport, Error> {
@@ -122,7 +123,7 @@ pub async fn verify(
 pub(crate) async fn verify_migrations(
     settings: &Settings,
     local: Vec<Migration>,
-    from: Option<i64>,
+    from: Option<Version>,
     notify: &mut dyn FnMut(Notice),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport, Error> {
@@ -142,7 +143,7 @@ pub(crate) async fn verify_migrations(
         settings.history.ensure(&client).await?;
         let writer = settings.history.writer(&client).await?;
         let (plain, checked): (Vec<&Migration>, Vec<&Migration>) =
-            local.iter().partition(|m| from.is_some_and(|f| m.version < f));
+            local.iter().partition(|m| from.as_ref().is_some_and(|f| &m.version < f));
         for migration in &plain {
             executor::apply(&client, &writer, migration, &settings.execution)
                 .await
@@ -197,7 +198,7 @@ impl Run<'_> {
         before: Snapshot,
     ) -> Result<(MigrationResult, Option<Snapshot>), Error> {
         let result = |outcome, warnings| MigrationResult {
-            version: migration.version,
+            version: migration.version.clone(),
             label: migration.label(),
             outcome,
             warnings,

@@ -440,7 +440,7 @@ fn check_script<'a>(
             model.apply(
                 ast,
                 &schema_model::Origin {
-                    version: migration.version,
+                    version: migration.version.clone(),
                     path: &script.path,
                     position: item.statement.position,
                 },

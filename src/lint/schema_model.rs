@@ -6,6 +6,7 @@
 
 use super::names::{ident, object};
 use crate::migration::text_position::TextPosition;
+use crate::migration::Version;
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, Expr, IndexColumn, ObjectType, Statement,
     TableConstraint,
@@ -24,7 +25,7 @@ pub struct SchemaModel {
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     /// The version of the migration that created it.
-    pub created_in: i64,
+    pub created_in: Version,
     /// Its columns, in order.
     pub columns: Vec<Column>,
     /// Its primary key columns, when it has one.
@@ -64,7 +65,7 @@ pub struct ForeignKey {
     /// The referenced table.
     pub foreign_table: String,
     /// The migration that added it.
-    pub added_in: i64,
+    pub added_in: Version,
     /// The file that added it.
     pub path: PathBuf,
     /// Where.
@@ -75,7 +76,7 @@ pub struct ForeignKey {
 #[derive(Debug, Clone)]
 pub struct Origin<'a> {
     /// The migration version.
-    pub version: i64,
+    pub version: Version,
     /// The file.
     pub path: &'a std::path::Path,
     /// Where the statement starts.
@@ -112,7 +113,7 @@ impl Table {
                 ColumnOption::ForeignKey(fk) => self.foreign_keys.push(ForeignKey {
                     columns: vec![name.clone()],
                     foreign_table: object(&fk.foreign_table),
-                    added_in: origin.version,
+                    added_in: origin.version.clone(),
                     path: origin.path.to_path_buf(),
                     position: origin.position,
                 }),
@@ -143,7 +144,7 @@ impl Table {
             TableConstraint::ForeignKey(fk) => self.foreign_keys.push(ForeignKey {
                 columns: fk.columns.iter().map(ident).collect(),
                 foreign_table: object(&fk.foreign_table),
-                added_in: origin.version,
+                added_in: origin.version.clone(),
                 path: origin.path.to_path_buf(),
                 position: origin.position,
             }),
@@ -178,7 +179,7 @@ impl SchemaModel {
                     return;
                 }
                 let mut table = Table {
-                    created_in: origin.version,
+                    created_in: origin.version.clone(),
                     partitioned: create.partition_by.is_some(),
                     ..Table::default()
                 };

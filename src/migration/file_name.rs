@@ -5,13 +5,13 @@
 //! keep their files: `V<version>__<name>.sql` is an up script and Flyway's
 //! undo form `U<version>__<name>.sql` is its down script.
 
-use super::Direction;
+use super::{Direction, Version, VersionKind};
 
 /// What a migration file name says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedName {
-    /// The version number.
-    pub version: i64,
+    /// The version.
+    pub version: super::Version,
     /// The version as written (with its zero padding).
     pub version_text: String,
     /// The descriptive name.
@@ -79,24 +79,30 @@ fn parse_flyway(stem: &str) -> Option<Classified> {
         _ => return None,
     };
     let body = &stem[1..];
-    let digits_end = body
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(body.len());
-    let (version_text, rest) = body.split_at(digits_end);
-    if version_text.is_empty() {
+    if !body.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let Some(name) = rest.strip_prefix("__") else {
+    // Flyway: dots (or single underscores) separate the version's parts;
+    // two underscores end it.
+    let Some((version_text, name)) = body.split_once("__") else {
         return Some(Classified::Invalid(format!(
             "Flyway/refinery names separate the version and the name with two underscores; {EXPECTED}"
         )));
     };
-    Some(build(version_text, name, direction))
+    if !version_text.contains(['.', '_']) {
+        return Some(build(version_text, name, direction));
+    }
+    let Some(version) = Version::of_kind(version_text, VersionKind::Dotted) else {
+        return Some(Classified::Invalid(format!(
+            "the version {version_text} is not a dotted number such as 1.2.10; {EXPECTED}"
+        )));
+    };
+    Some(named(version, version_text, name, direction))
 }
 
 fn build(version_text: &str, name: &str, direction: Direction) -> Classified {
     let version = match version_text.parse::<i64>() {
-        Ok(v) if v > 0 => v,
+        Ok(v) if v > 0 => Version::integer(v),
         Ok(_) => {
             return Classified::Invalid("the version must be a positive integer (1 or more)".into())
         }
@@ -107,6 +113,10 @@ fn build(version_text: &str, name: &str, direction: Direction) -> Classified {
             ))
         }
     };
+    named(version, version_text, name, direction)
+}
+
+fn named(version: Version, version_text: &str, name: &str, direction: Direction) -> Classified {
     if name.is_empty() {
         return Classified::Invalid(format!("the name after the version is empty; {EXPECTED}"));
     }
@@ -149,7 +159,7 @@ mod tests {
         let up = migration("0001_create_users.up.sql");
         assert_eq!(
             (up.version, up.version_text.as_str(), up.name.as_str()),
-            (1, "0001", "create_users")
+            (Version::integer(1), "0001", "create_users")
         );
         assert_eq!(up.direction, Direction::Up);
         assert_eq!(
@@ -163,7 +173,7 @@ mod tests {
         let flyway = migration("V12__add_index.sql");
         assert_eq!(
             (flyway.version, flyway.name.as_str(), flyway.direction),
-            (12, "add_index", Direction::Up)
+            (Version::integer(12), "add_index", Direction::Up)
         );
         assert_eq!(migration("U12__add_index.sql").direction, Direction::Down);
     }

@@ -76,6 +76,15 @@ impl Layout {
         }
     }
 
+    /// How the layout's tool orders versions.
+    pub fn version_kind(self) -> super::VersionKind {
+        match self {
+            Layout::Diesel => super::VersionKind::Lexical,
+            Layout::Flyway => super::VersionKind::Dotted,
+            _ => super::VersionKind::Integer,
+        }
+    }
+
     /// Whether an up and a down script of one version must have the same name.
     pub fn pairs_by_name(self) -> bool {
         matches!(self, Layout::Schemactl | Layout::Sqlx)

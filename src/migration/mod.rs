@@ -14,6 +14,7 @@ pub mod layout;
 pub(crate) mod source;
 pub(crate) mod statements;
 pub(crate) mod text_position;
+pub mod version;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -24,12 +25,13 @@ pub use layout::Layout;
 pub use source::{Loaded, ReadOptions, SourceProblem};
 pub use statements::Statement;
 pub use text_position::TextPosition;
+pub use version::{Version, VersionKind};
 
 /// One migration version: an up script and, when it can be undone, a down script.
 #[derive(Debug, Clone)]
 pub struct Migration {
-    /// The version number; migrations are ordered by it.
-    pub version: i64,
+    /// The version; migrations are ordered by it, as their layout orders.
+    pub version: Version,
     /// The version as written in the file name (keeps zero padding for display).
     pub version_text: String,
     /// The descriptive part of the file name.

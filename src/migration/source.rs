@@ -8,7 +8,7 @@ use super::dir_entry::{self, EntryKind};
 use super::file_name::{classify, Classified, ParsedName};
 use super::layout::{self, Layout};
 use super::text_position::{LineIndex, TextPosition};
-use super::{directives, Checksum, Direction, Migration, MigrationFile, Script};
+use super::{directives, Checksum, Direction, Migration, MigrationFile, Script, Version};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -149,11 +149,11 @@ fn assemble_in(
     files: Vec<(MigrationFile, Result<Script, SourceProblem>)>,
 ) -> Result<Vec<Migration>, Error> {
     let mut problems = Vec::new();
-    let mut by_version: BTreeMap<i64, UpsAndDowns> = BTreeMap::new();
+    let mut by_version: BTreeMap<Version, UpsAndDowns> = BTreeMap::new();
     for (file, script) in files {
         match script {
             Ok(script) => {
-                let slot = by_version.entry(file.name.version).or_default();
+                let slot = by_version.entry(file.name.version.clone()).or_default();
                 match file.name.direction {
                     Direction::Up => slot.0.push((file, script)),
                     Direction::Down => slot.1.push((file, script)),
@@ -164,7 +164,7 @@ fn assemble_in(
     }
     let mut migrations = Vec::with_capacity(by_version.len());
     for (version, (mut ups, mut downs)) in by_version {
-        if let Some(problem) = duplicate(version, &ups).or_else(|| duplicate(version, &downs)) {
+        if let Some(problem) = duplicate(&version, &ups).or_else(|| duplicate(&version, &downs)) {
             problems.push(problem);
             continue;
         }
@@ -500,10 +500,10 @@ fn detect(
 /// A warning for each down whose name differs from its up's: detection
 /// paired them by version, as golang-migrate does.
 fn renamed_pairs(files: &[(MigrationFile, Result<Script, SourceProblem>)]) -> Vec<SourceProblem> {
-    let ups: BTreeMap<i64, &MigrationFile> = files
+    let ups: BTreeMap<Version, &MigrationFile> = files
         .iter()
         .filter(|(f, _)| f.name.direction == Direction::Up)
-        .map(|(f, _)| (f.name.version, f))
+        .map(|(f, _)| (f.name.version.clone(), f))
         .collect();
     files
         .iter()
@@ -525,7 +525,7 @@ fn renamed_pairs(files: &[(MigrationFile, Result<Script, SourceProblem>)]) -> Ve
 /// golang-migrate pairs an up and a down by version even when their names
 /// differ; schemactl's own layout never writes such a pair.
 fn versions_paired_by_version_only(listing: &Listing) -> bool {
-    let mut names: BTreeMap<i64, (Option<String>, Option<String>)> = BTreeMap::new();
+    let mut names: BTreeMap<Version, (Option<String>, Option<String>)> = BTreeMap::new();
     for (_, file_name) in &listing.files {
         if let Classified::Migration(parsed) = classify(file_name) {
             let slot = names.entry(parsed.version).or_default();
@@ -628,9 +628,9 @@ fn place(
     (found, warnings)
 }
 
-fn parse_version(path: &Path, digits: &str, allow_zero: bool) -> Result<i64, SourceProblem> {
+fn parse_version(path: &Path, digits: &str) -> Result<Version, SourceProblem> {
     match digits.parse::<i64>() {
-        Ok(v) if v > 0 || (allow_zero && v == 0) => Ok(v),
+        Ok(v) if v > 0 => Ok(Version::integer(v)),
         Ok(_) => Err(SourceProblem {
             path: path.to_path_buf(),
             position: None,
@@ -648,7 +648,7 @@ fn sqlx_simple(path: &Path, version: &str, name: &str) -> Result<MigrationFile, 
     Ok(MigrationFile {
         path: path.to_path_buf(),
         name: ParsedName {
-            version: parse_version(path, version, false)?,
+            version: parse_version(path, version)?,
             version_text: version.to_string(),
             name: name.to_string(),
             direction: Direction::Up,
@@ -664,7 +664,7 @@ fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, te
         position: None,
         message,
     };
-    let version = match parse_version(path, version, false) {
+    let version = match parse_version(path, version) {
         Ok(version) => version,
         Err(problem) => return vec![Err(problem)],
     };
@@ -689,7 +689,7 @@ fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, te
         let file = MigrationFile {
             path: path.to_path_buf(),
             name: ParsedName {
-                version,
+                version: version.clone(),
                 version_text: path
                     .file_name()
                     .and_then(|n| n.to_str())
@@ -719,9 +719,13 @@ fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, te
 /// A diesel folder: `up.sql`, `down.sql` when present, and `metadata.toml`'s
 /// `run_in_transaction = false`.
 fn diesel_migration(folder: &Path, digits: &str, written: &str, name: &str) -> Found {
-    let version = match parse_version(folder, digits, true) {
-        Ok(version) => version,
-        Err(problem) => return vec![Err(problem)],
+    // diesel orders versions as text: compared as text here too.
+    let Some(version) = Version::of_kind(digits, super::VersionKind::Lexical) else {
+        return vec![Err(SourceProblem {
+            path: folder.to_path_buf(),
+            position: None,
+            message: "the folder name has no version before its first `_`".into(),
+        })];
     };
     let no_transaction = match std::fs::read_to_string(folder.join("metadata.toml")) {
         Ok(text) => match text.parse::<toml::Table>() {
@@ -762,7 +766,7 @@ fn diesel_migration(folder: &Path, digits: &str, written: &str, name: &str) -> F
             MigrationFile {
                 path,
                 name: ParsedName {
-                    version,
+                    version: version.clone(),
                     version_text: written.to_string(),
                     name: name.to_string(),
                     direction,
@@ -813,7 +817,7 @@ fn sort_file(
     }
 }
 
-fn duplicate(version: i64, scripts: &[(MigrationFile, Script)]) -> Option<SourceProblem> {
+fn duplicate(version: &Version, scripts: &[(MigrationFile, Script)]) -> Option<SourceProblem> {
     let [first, second, ..] = scripts else {
         return None;
     };

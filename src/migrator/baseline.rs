@@ -10,6 +10,7 @@ use crate::driver::BaselineEntry;
 use crate::driver::Driver;
 use crate::identifier::Identifier;
 use crate::migration::Migration;
+use crate::migration::Version;
 use crate::notice::Notice;
 use crate::postgres::foreign_import::{self, ForeignRow, Recorded, Tool};
 use crate::{Error, RunReport};
@@ -21,7 +22,7 @@ use tokio_postgres::Client;
 #[derive(Debug, Clone)]
 pub enum BaselineSource {
     /// Every migration with a version up to and including this one.
-    UpTo(i64),
+    UpTo(Version),
     /// The versions another tool applied, read from its history table.
     Foreign {
         /// The tool; `None`: the one whose table the database has.
@@ -51,7 +52,7 @@ impl Migrator<'_> {
         let location = self.source.location();
         let chosen = self
             .locked(&mut driver, notify, async |driver, _| {
-                let applied = driver.read_history().await?;
+                let applied = self.in_layout(driver.read_history().await?);
                 if !applied.is_empty() {
                     return Err(Error::Refused(format!(
                         "{history} already records {} migration(s); baseline only adopts a database that schemactl has never migrated",
@@ -59,7 +60,7 @@ impl Migrator<'_> {
                     )));
                 }
                 let chosen = match source {
-                    BaselineSource::UpTo(version) => up_to(&local, *version, location)?,
+                    BaselineSource::UpTo(version) => up_to(&local, version.clone(), location)?,
                     BaselineSource::Foreign { tool, table } => {
                         from_foreign(client, &local, *tool, table.as_ref()).await?
                     }
@@ -72,7 +73,7 @@ impl Migrator<'_> {
             })
             .await?;
         let entries = chosen.iter().map(|e| Executed {
-            version: e.migration.version,
+            version: e.migration.version.clone(),
             label: e.migration.label(),
             execution_ms: 0,
         });
@@ -84,7 +85,7 @@ impl Migrator<'_> {
         } else {
             report.executed = entries.collect();
         }
-        report.current_version = chosen.last().map(|e| e.migration.version);
+        report.current_version = chosen.last().map(|e| e.migration.version.clone());
         report.total_ms = elapsed_ms(started);
         Ok(report)
     }
@@ -92,7 +93,7 @@ impl Migrator<'_> {
 
 fn up_to<'a>(
     local: &'a [Migration],
-    version: i64,
+    version: Version,
     location: &Path,
 ) -> Result<Vec<BaselineEntry<'a>>, Error> {
     let chosen: Vec<_> = local
@@ -212,6 +213,6 @@ async fn from_foreign<'a>(
             "{table} records no migration; nothing to import"
         )));
     }
-    chosen.sort_by_key(|e| e.migration.version);
+    chosen.sort_by_key(|e| e.migration.version.clone());
     Ok(chosen)
 }

@@ -16,6 +16,7 @@ pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 
 use crate::config::Settings;
 use crate::driver::Driver;
+use crate::history::AppliedMigration;
 use crate::migration::{Direction, Layout, Migration};
 use crate::notice::Notice;
 use crate::plan::{self, MigrateOptions, RollbackTarget};
@@ -128,6 +129,21 @@ impl<'c> Migrator<'c> {
         self.layout.get().copied().unwrap_or(Layout::Schemactl)
     }
 
+    /// The recorded history with its versions ordered as the source's
+    /// layout orders them (text as diesel, dotted as Flyway), by version.
+    fn in_layout(&self, applied: Vec<AppliedMigration>) -> Vec<AppliedMigration> {
+        let kind = self.layout().version_kind();
+        let mut applied: Vec<AppliedMigration> = applied
+            .into_iter()
+            .map(|mut row| {
+                row.version = row.version.with_kind(kind);
+                row
+            })
+            .collect();
+        applied.sort_by(|a, b| a.version.cmp(&b.version));
+        applied
+    }
+
     fn driver<'a>(&'a self, client: &'a Client) -> PostgresDriver<'a> {
         PostgresDriver::new(client, &self.settings.history, &self.settings.execution)
     }
@@ -180,7 +196,7 @@ impl<'c> Migrator<'c> {
             self.settings.history.read(client),
             invalid_indexes::find(client)
         );
-        let applied = applied?;
+        let applied = self.in_layout(applied?);
         let foreign_history = if applied.is_empty() {
             foreign_history::detect(client).await?
         } else {
@@ -228,16 +244,16 @@ impl<'c> Migrator<'c> {
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(client);
         if dry_run {
-            let applied = driver.read_history().await?;
+            let applied = self.in_layout(driver.read_history().await?);
             report.planned = plan::plan_migrate(&local, &applied, options)?
                 .iter()
                 .map(|m| PlannedScript::new(m, &m.up, &self.settings))
                 .collect();
-            report.current_version = applied.iter().map(|r| r.version).max();
+            report.current_version = applied.iter().map(|r| r.version.clone()).max();
         } else {
             self.locked(&mut driver, notify, async |driver, notify| {
-                let applied = driver.read_history().await?;
-                report.current_version = applied.iter().map(|r| r.version).max();
+                let applied = self.in_layout(driver.read_history().await?);
+                report.current_version = applied.iter().map(|r| r.version.clone()).max();
                 let plan = plan::plan_migrate(&local, &applied, options)?;
                 if plan.is_empty() {
                     return Ok(());
@@ -271,7 +287,7 @@ impl<'c> Migrator<'c> {
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(connection.client());
         if dry_run {
-            let applied = driver.read_history().await?;
+            let applied = self.in_layout(driver.read_history().await?);
             report.planned = plan::plan_rollback(&local, &applied, target, accept_changed_down)?
                 .iter()
                 .filter_map(|m| {
@@ -279,15 +295,18 @@ impl<'c> Migrator<'c> {
                     Some(PlannedScript::new(m, down, &self.settings))
                 })
                 .collect();
-            report.current_version = applied.iter().map(|r| r.version).max();
+            report.current_version = applied.iter().map(|r| r.version.clone()).max();
         } else {
             self.locked(&mut driver, notify, async |driver, notify| {
-                let applied = driver.read_history().await?;
+                let applied = self.in_layout(driver.read_history().await?);
                 let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
                 self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
                     .await?;
-                report.current_version =
-                    driver.read_history().await?.iter().map(|r| r.version).max();
+                report.current_version = self
+                    .in_layout(driver.read_history().await?)
+                    .iter()
+                    .map(|r| r.version.clone())
+                    .max();
                 Ok(())
             })
             .await?;
@@ -322,14 +341,14 @@ impl<'c> Migrator<'c> {
                         execution_ms,
                     });
                     if direction == Direction::Up {
-                        report.current_version = Some(
-                            report
-                                .current_version
-                                .map_or(migration.version, |v| v.max(migration.version)),
-                        );
+                        let newest = match report.current_version.take() {
+                            Some(v) => v.max(migration.version.clone()),
+                            None => migration.version.clone(),
+                        };
+                        report.current_version = Some(newest);
                     }
                     report.executed.push(Executed {
-                        version: migration.version,
+                        version: migration.version.clone(),
                         label,
                         execution_ms,
                     });

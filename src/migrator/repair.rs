@@ -5,31 +5,32 @@
 use super::Migrator;
 use crate::driver::{AuditEvent, Driver, HistoryEdit};
 use crate::history::{AppliedMigration, EventKind};
+use crate::migration::Version;
 use crate::notice::Notice;
 use crate::Error;
 
 /// One repair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Repair {
     /// Delete a failed row after the database was cleaned up by hand, so
     /// that the next `migrate` runs the migration again.
-    RemoveFailed(i64),
+    RemoveFailed(Version),
     /// Mark a failed row applied after its statements were completed by hand.
-    MarkApplied(i64),
+    MarkApplied(Version),
     /// Record the current checksums of an applied migration whose file had
     /// a cosmetic edit.
-    AcceptChecksum(i64),
+    AcceptChecksum(Version),
     /// Delete the row of an applied migration whose file was removed on purpose.
-    Forget(i64),
+    Forget(Version),
 }
 
 impl Repair {
-    fn version(self) -> i64 {
+    fn version(&self) -> Version {
         match self {
             Repair::RemoveFailed(v)
             | Repair::MarkApplied(v)
             | Repair::AcceptChecksum(v)
-            | Repair::Forget(v) => v,
+            | Repair::Forget(v) => v.clone(),
         }
     }
 }
@@ -47,7 +48,7 @@ impl Migrator<'_> {
         let version = repair.version();
         let history = self.settings.history.display();
         self.locked(&mut driver, notify, async |driver, _| {
-            let applied = driver.read_history().await?;
+            let applied = self.in_layout(driver.read_history().await?);
             let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
                 return Err(Error::Refused(format!("version {version} is not recorded in {history}; nothing to repair")));
             };
@@ -115,13 +116,13 @@ impl Migrator<'_> {
             };
             let event = AuditEvent {
                 kind,
-                version,
+                version: version.clone(),
                 name: &row.name,
                 checksum: file.map(|f| &f.up.checksum),
                 detail: &detail,
             };
             driver.ensure_history().await?;
-            driver.repair(version, edit, event).await?;
+            driver.repair(row.version.clone(), edit, event).await?;
             Ok(format!("version {version} ({}): {done}", row.name))
         })
         .await

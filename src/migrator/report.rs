@@ -2,6 +2,7 @@
 //! state of every migration for `status` and `validate`.
 
 use crate::config::Settings;
+use crate::migration::Version;
 use crate::migration::{Layout, Migration, Script};
 use crate::plan::{State, StatusRow};
 use crate::postgres::foreign_history::ForeignHistory;
@@ -12,7 +13,7 @@ use crate::Problem;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PlannedScript {
     /// The version.
-    pub version: i64,
+    pub version: Version,
     /// `0003_add_orders`.
     pub label: String,
     /// The file.
@@ -30,7 +31,7 @@ pub struct PlannedScript {
 impl PlannedScript {
     pub(crate) fn new(migration: &Migration, script: &Script, settings: &Settings) -> Self {
         Self {
-            version: migration.version,
+            version: migration.version.clone(),
             label: migration.label(),
             path: script.display_path(),
             transactional: !script.directives.no_transaction,
@@ -53,7 +54,7 @@ impl PlannedScript {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Executed {
     /// The version.
-    pub version: i64,
+    pub version: Version,
     /// `0003_add_orders`.
     pub label: String,
     /// How long it took.
@@ -74,7 +75,7 @@ pub struct RunReport {
     /// What ran.
     pub executed: Vec<Executed>,
     /// The newest applied version afterwards.
-    pub current_version: Option<i64>,
+    pub current_version: Option<Version>,
     /// Wall time of the whole run.
     pub total_ms: i64,
 }

@@ -8,6 +8,7 @@ use super::history_table::{database, HistoryWriter, NewEvent, NewRow};
 use crate::config::ExecutionSettings;
 use crate::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use crate::history::{AppliedMigration, EventKind, HistoryTable};
+use crate::migration::Version;
 use crate::migration::{Direction, Migration};
 use crate::{Error, LockHolder};
 use std::time::Duration;
@@ -109,7 +110,7 @@ impl Driver for PostgresDriver<'_> {
             for entry in chosen {
                 let (m, detail) = (entry.migration, &entry.detail);
                 let row = NewRow {
-                    version: m.version,
+                    version: m.version.clone(),
                     name: &m.name,
                     checksum: &m.up.checksum,
                     down_checksum: m.down.as_ref().map(|d| &d.checksum),
@@ -120,7 +121,7 @@ impl Driver for PostgresDriver<'_> {
                 };
                 let event = NewEvent {
                     kind: EventKind::Baselined,
-                    version: m.version,
+                    version: m.version.clone(),
                     name: &m.name,
                     checksum: Some(&m.up.checksum),
                     execution_ms: Some(0),
@@ -128,7 +129,7 @@ impl Driver for PostgresDriver<'_> {
                 };
                 tokio::try_join!(writer.insert(client, &row), writer.event(client, &event))?;
                 if let Some(at) = entry.applied_at.as_deref().and_then(parse_timestamp) {
-                    writer.set_applied_at(client, m.version, at).await?;
+                    writer.set_applied_at(client, m.version.clone(), at).await?;
                 }
             }
             Ok(())
@@ -138,7 +139,7 @@ impl Driver for PostgresDriver<'_> {
 
     async fn repair(
         &mut self,
-        version: i64,
+        version: Version,
         edit: HistoryEdit<'_>,
         event: AuditEvent<'_>,
     ) -> Result<(), Error> {

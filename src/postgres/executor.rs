@@ -190,7 +190,7 @@ pub async fn apply(
     };
     let script = &migration.up;
     let row = |execution_ms, success, error| NewRow {
-        version: migration.version,
+        version: migration.version.clone(),
         name: &migration.name,
         checksum: &script.checksum,
         down_checksum: migration.down.as_ref().map(|d| &d.checksum),
@@ -218,7 +218,7 @@ pub async fn apply(
         run.bookkeeping(FailureOutcome::FailedOutsideTransaction, async {
             client.batch_execute("BEGIN").await?;
             tokio::try_join!(
-                history.finish(client, migration.version, true, ms, None),
+                history.finish(client, migration.version.clone(), true, ms, None),
                 history.event(client, &applied),
             )?;
             client.batch_execute("COMMIT").await
@@ -268,7 +268,7 @@ pub async fn revert(
         let started_event = run.event(EventKind::Started, Some(0), Some("rollback"));
         run.bookkeeping(FailureOutcome::NotStarted, async {
             tokio::try_join!(
-                history.finish(client, migration.version, false, 0, Some(note)),
+                history.finish(client, migration.version.clone(), false, 0, Some(note)),
                 history.event(client, &started_event),
             )
             .map(drop)
@@ -280,7 +280,7 @@ pub async fn revert(
         run.bookkeeping(FailureOutcome::FailedOutsideTransaction, async {
             client.batch_execute("BEGIN").await?;
             tokio::try_join!(
-                history.delete(client, migration.version),
+                history.delete(client, migration.version.clone()),
                 history.event(client, &rolled_back)
             )?;
             client.batch_execute("COMMIT").await
@@ -298,7 +298,7 @@ pub async fn revert(
             let message = format!("rollback partially applied: {}", failure.message);
             let ms = elapsed_ms(started);
             let _ = history
-                .finish(client, migration.version, false, ms, Some(&message))
+                .finish(client, migration.version.clone(), false, ms, Some(&message))
                 .await;
         }
         return Err(failure);
@@ -333,7 +333,7 @@ impl<'a> Run<'a> {
     ) -> NewEvent<'a> {
         NewEvent {
             kind,
-            version: self.migration.version,
+            version: self.migration.version.clone(),
             name: &self.migration.name,
             checksum: Some(&self.script().checksum),
             execution_ms,
@@ -463,7 +463,7 @@ impl<'a> Run<'a> {
             .history
             .finish(
                 self.client,
-                self.migration.version,
+                self.migration.version.clone(),
                 false,
                 ms,
                 Some(&message),
@@ -510,7 +510,7 @@ impl<'a> Run<'a> {
     fn unrunnable(&self, problem: SourceProblem) -> Box<MigrationFailure> {
         let script = self.script();
         Box::new(MigrationFailure {
-            version: self.migration.version,
+            version: self.migration.version.clone(),
             label: self.migration.label(),
             path: script.path.clone(),
             direction: self.direction,
@@ -571,7 +571,7 @@ impl<'a> Run<'a> {
             );
         }
         Box::new(MigrationFailure {
-            version: self.migration.version,
+            version: self.migration.version.clone(),
             label: self.migration.label(),
             path: script.path.clone(),
             direction: self.direction,

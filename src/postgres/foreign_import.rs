@@ -26,6 +26,7 @@
 
 use super::history_table::database;
 use crate::identifier::Identifier;
+use crate::migration::Version;
 use crate::Error;
 use std::fmt;
 use std::str::FromStr;
@@ -124,14 +125,14 @@ pub enum Recorded {
     Versions(Vec<ForeignRow>),
     /// Everything up to and including this version (golang-migrate keeps
     /// only its current version); plus rows after a Flyway baseline.
-    UpTo(i64, Vec<ForeignRow>),
+    UpTo(Version, Vec<ForeignRow>),
 }
 
 /// One version another tool applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForeignRow {
     /// The version, as schemactl orders it.
-    pub version: i64,
+    pub version: Version,
     /// The name (or description) the tool recorded, when it records one.
     pub name: Option<String>,
     /// When the tool applied it, as the server prints a timestamp.
@@ -146,13 +147,21 @@ fn refused(tool: Tool, table: &Identifier, what: String) -> Error {
     ))
 }
 
-fn version(tool: Tool, table: &Identifier, text: &str) -> Result<i64, Error> {
+/// A tool's version as schemactl compares it: diesel's without dashes,
+/// Flyway's dotted, others integers; the text is kept as written.
+fn version(tool: Tool, table: &Identifier, text: &str) -> Result<Version, Error> {
+    let text = text.trim();
     let digits: String = text.chars().filter(|c| *c != '-').collect();
-    digits.trim().parse::<i64>().map_err(|_| {
+    let kind = match tool {
+        Tool::Diesel => crate::migration::VersionKind::Lexical,
+        Tool::Flyway => crate::migration::VersionKind::Dotted,
+        _ => crate::migration::VersionKind::Integer,
+    };
+    Version::of_kind(&digits, kind).ok_or_else(|| {
         refused(
             tool,
             table,
-            format!("version `{text}` is not one schemactl can place (an integer version)"),
+            format!("version `{text}` is not one schemactl can place"),
         )
     })
 }

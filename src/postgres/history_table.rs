@@ -9,9 +9,24 @@
 use super::describe;
 use crate::history::{AppliedMigration, EventKind};
 use crate::migration::Checksum;
+use crate::migration::Version;
 use crate::Error;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Statement};
+
+/// The shape of the history tables this release writes.
+const FORMAT: u32 = 2;
+/// The table comment that records it.
+const FORMAT_COMMENT: &str = "schemactl history, format 2";
+
+/// The format a history table's comment names.
+fn format_of(comment: &str) -> Option<u32> {
+    comment
+        .strip_prefix("schemactl history, format ")?
+        .trim()
+        .parse()
+        .ok()
+}
 
 /// The SQL expression recorded as "who": the database user and the client
 /// address as the server sees it.
@@ -86,7 +101,7 @@ impl HistoryTable {
         let (schema, table, events): (bool, bool, bool) =
             (present.get(0), present.get(1), present.get(2));
         if schema && table && events {
-            return Ok(());
+            return self.upgrade(client).await;
         }
         let mut ddl = String::new();
         if !schema {
@@ -97,7 +112,7 @@ impl HistoryTable {
         }
         ddl.push_str(&format!(
             "CREATE TABLE IF NOT EXISTS {} (
-                version bigint PRIMARY KEY,
+                version text PRIMARY KEY,
                 name text NOT NULL,
                 checksum text NOT NULL,
                 down_checksum text,
@@ -113,16 +128,18 @@ impl HistoryTable {
                 id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 at timestamptz NOT NULL DEFAULT clock_timestamp(),
                 event text NOT NULL,
-                version bigint,
+                version text,
                 name text,
                 checksum text,
                 actor text NOT NULL,
                 schemactl_version text NOT NULL,
                 execution_ms bigint,
                 detail text
-            );",
+            );
+            COMMENT ON TABLE {} IS '{FORMAT_COMMENT}';",
             self.qualified(),
-            self.qualified_events()
+            self.qualified_events(),
+            self.qualified()
         ));
         client.batch_execute(&ddl).await.map_err(|e| {
             database(
@@ -130,6 +147,59 @@ impl HistoryTable {
                 &e,
             )
         })
+    }
+
+    /// Brings a history table of an earlier schemactl to this release's
+    /// shape, in one transaction (the caller holds the migration lock), and
+    /// records that it did; refuses a table of a newer schemactl.
+    ///
+    /// Format 1 (schemactl 0.1 before text versions) kept versions as
+    /// `bigint`; format 2 keeps them as text, so that dotted (Flyway) and
+    /// diesel versions are stored as written. Every value survives: an
+    /// integer's text is the integer.
+    async fn upgrade(&self, client: &Client) -> Result<(), Error> {
+        let row = client
+            .query_one(
+                "SELECT format_type(a.atttypid, a.atttypmod), obj_description(to_regclass($1), 'pg_class')
+                 FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attname = 'version' AND NOT a.attisdropped",
+                &[&self.qualified()],
+            )
+            .await
+            .map_err(|e| database(&format!("cannot read the shape of {}", self.display()), &e))?;
+        let (kind, comment): (String, Option<String>) = (row.get(0), row.get(1));
+        if let Some(newer) = comment
+            .as_deref()
+            .and_then(format_of)
+            .filter(|f| *f > FORMAT)
+        {
+            return Err(Error::Refused(format!(
+                "{} was made by a newer schemactl (history format {newer}; this one writes format {FORMAT}); \
+                 upgrade schemactl before running it against this database",
+                self.display()
+            )));
+        }
+        if kind != "bigint" {
+            return Ok(());
+        }
+        let (versions, events) = (self.qualified(), self.qualified_events());
+        let sql = format!(
+            "BEGIN;
+             ALTER TABLE {versions} ALTER COLUMN version TYPE text USING version::text;
+             ALTER TABLE {events} ALTER COLUMN version TYPE text USING version::text;
+             COMMENT ON TABLE {versions} IS '{FORMAT_COMMENT}';
+             INSERT INTO {events} (event, actor, schemactl_version, detail)
+                 VALUES ('upgraded', {ACTOR}, '{}', 'history format 1 -> {FORMAT}: versions stored as text');
+             COMMIT;",
+            crate::VERSION
+        );
+        if let Err(e) = client.batch_execute(&sql).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(database(
+                &format!("cannot upgrade the history table {}", self.display()),
+                &e,
+            ));
+        }
+        Ok(())
     }
 
     /// Every recorded migration, by version; empty when the table does not exist.
@@ -146,7 +216,7 @@ impl HistoryTable {
                          FROM pg_attribute a WHERE a.attrelid IN (to_regclass($1), to_regclass($2)) \
                          AND a.attnum > 0 AND NOT a.attisdropped";
         let rows_sql = format!(
-            "SELECT version, name, checksum, down_checksum, applied_at, applied_by, execution_ms, success, \
+            "SELECT version::text, name, checksum, down_checksum, applied_at, applied_by, execution_ms, success, \
                     baselined, schemactl_version, error
              FROM {} ORDER BY version",
             self.qualified()
@@ -199,7 +269,7 @@ impl HistoryTable {
     fn check_shape(&self, columns: &[tokio_postgres::Row]) -> Result<(), Error> {
         const TEXT: &[&str] = &["text", "character varying"];
         const EXPECTED: &[(&str, &[&str])] = &[
-            ("version", &["bigint"]),
+            ("version", &["text", "bigint"]),
             ("name", TEXT),
             ("checksum", TEXT),
             ("down_checksum", TEXT),
@@ -213,7 +283,7 @@ impl HistoryTable {
         ];
         const EXPECTED_EVENTS: &[(&str, &[&str])] = &[
             ("event", TEXT),
-            ("version", &["bigint"]),
+            ("version", &["text", "bigint"]),
             ("name", TEXT),
             ("checksum", TEXT),
             ("actor", TEXT),
@@ -295,7 +365,7 @@ impl HistoryTable {
         // It commits only inside the transaction the run opened (the guard).
         let guarded_insert_sql = format!(
             "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
-             VALUES ($1::bigint + {guard}, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
+             VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
             guard = token_guard(12)
         );
         let insert_with_event_sql = format!(
@@ -304,7 +374,7 @@ impl HistoryTable {
              SELECT $10, version, name, checksum, {ACTOR}, $8, execution_ms, $11 FROM new_row"
         );
         let delete_with_event_sql = format!(
-            "WITH gone AS (DELETE FROM {versions} WHERE version = $1::bigint + {guard} RETURNING version, name)
+            "WITH gone AS (DELETE FROM {versions} WHERE version = $1::text || left('', {guard}) RETURNING version, name)
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone",
             guard = token_guard(7)
@@ -349,7 +419,7 @@ pub struct HistoryWriter {
 #[derive(Debug, Clone)]
 pub struct NewRow<'a> {
     /// The version.
-    pub version: i64,
+    pub version: Version,
     /// The name.
     pub name: &'a str,
     /// Checksum of the up script.
@@ -372,7 +442,7 @@ pub struct NewEvent<'a> {
     /// What happened.
     pub kind: EventKind,
     /// The version it happened to.
-    pub version: i64,
+    pub version: Version,
     /// The migration's name.
     pub name: &'a str,
     /// The checksum involved.
@@ -466,7 +536,7 @@ impl HistoryWriter {
     pub async fn finish(
         &self,
         client: &Client,
-        version: i64,
+        version: Version,
         success: bool,
         execution_ms: i64,
         error: Option<&str>,
@@ -478,7 +548,11 @@ impl HistoryWriter {
     }
 
     /// Deletes a row (rollback, repair).
-    pub async fn delete(&self, client: &Client, version: i64) -> Result<(), tokio_postgres::Error> {
+    pub async fn delete(
+        &self,
+        client: &Client,
+        version: Version,
+    ) -> Result<(), tokio_postgres::Error> {
         client.execute(&self.delete, &[&version]).await.map(drop)
     }
 
@@ -487,7 +561,7 @@ impl HistoryWriter {
     pub async fn set_applied_at(
         &self,
         client: &Client,
-        version: i64,
+        version: Version,
         at: time::OffsetDateTime,
     ) -> Result<(), tokio_postgres::Error> {
         client
@@ -505,7 +579,7 @@ impl HistoryWriter {
     pub async fn accept_checksum(
         &self,
         client: &Client,
-        version: i64,
+        version: Version,
         checksum: &Checksum,
         down_checksum: Option<&Checksum>,
     ) -> Result<(), tokio_postgres::Error> {
@@ -541,14 +615,14 @@ impl HistoryWriter {
 
 /// One history row, every value checked.
 fn history_row(row: &tokio_postgres::Row) -> Result<AppliedMigration, String> {
-    let version: Option<i64> = row.try_get(0).map_err(|e| e.to_string())?;
-    let Some(version) = version else {
+    let version: Option<String> = row.try_get(0).map_err(|e| e.to_string())?;
+    let Some(version) = version.as_deref().map(Version::parse) else {
         return Err("a row has no version (NULL): delete it by hand (`DELETE FROM <history table> WHERE version IS NULL`)".into());
     };
     let field = |column: &str| -> String {
         format!(
             "version {version} has no {column} (NULL): set it by hand, or drop the row with `schemactl repair {}` and record the migration again",
-            crate::error::version_flag("--forget", version)
+            crate::error::version_flag("--forget", &version)
         )
     };
     macro_rules! required {
@@ -565,7 +639,7 @@ fn history_row(row: &tokio_postgres::Row) -> Result<AppliedMigration, String> {
         };
     }
     Ok(AppliedMigration {
-        version,
+        version: version.clone(),
         name: required!(1, "name", String),
         checksum: Checksum::from_recorded(required!(2, "checksum", String)),
         down_checksum: optional!(3, "down_checksum", String).map(Checksum::from_recorded),
@@ -584,4 +658,22 @@ pub(crate) fn database(context: &str, error: &tokio_postgres::Error) -> Error {
         context: context.to_string(),
         message: describe(error),
     }
+}
+
+/// Versions travel as text: the history's `version` column is text, so
+/// that dotted (Flyway) and dashed (diesel) versions are stored as written.
+impl tokio_postgres::types::ToSql for Version {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.as_str().to_sql(ty, out)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <&str as tokio_postgres::types::ToSql>::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
 }
