@@ -65,6 +65,16 @@ pub struct StatusRow {
     pub has_down: bool,
 }
 
+/// The migration of `version` among `local`: a binary search, as sources
+/// yield migrations ordered by version; a slice in another order is still
+/// searched whole before `None` is answered.
+pub fn file_of<'a>(local: &'a [Migration], version: &Version) -> Option<&'a Migration> {
+    match local.binary_search_by(|m| m.version.cmp(version)) {
+        Ok(i) => Some(&local[i]),
+        Err(_) => local.iter().find(|m| &m.version == version),
+    }
+}
+
 /// Every migration known from the files or the history, in version order.
 pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRow> {
     let mut rows: BTreeMap<Version, StatusRow> = BTreeMap::new();
@@ -84,7 +94,7 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
         );
     }
     for record in applied {
-        let file = local.iter().find(|m| m.version == record.version);
+        let file = file_of(local, &record.version);
         let state = match file {
             _ if !record.success => State::Failed,
             None => State::Missing,
@@ -122,7 +132,7 @@ pub fn problems(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for record in applied {
-        let file = local.iter().find(|m| m.version == record.version);
+        let file = file_of(local, &record.version);
         if !record.success {
             problems.push(Problem::Failed {
                 version: record.version.clone(),
@@ -249,7 +259,7 @@ pub fn plan_rollback<'a>(
     let mut refusals = Vec::new();
     let mut plan = Vec::new();
     for record in chosen {
-        let Some(migration) = local.iter().find(|m| m.version == record.version) else {
+        let Some(migration) = file_of(local, &record.version) else {
             refusals.push(format!(
                 "version {} ({}) has no files in the migrations directory; restore them to roll it back",
                 record.version, record.name

@@ -178,7 +178,7 @@ async fn from_foreign<'a>(
         let shown = name
             .as_deref()
             .map_or(String::new(), |n| format!(" (`{n}`)"));
-        match local.iter().find(|m| m.version == *version) {
+        match crate::plan::file_of(local, version) {
             Some(m) if name.as_deref().is_none_or(|n| same_name(n, &m.name)) => {
                 chosen.retain(|e| e.migration.version != *version);
                 chosen.push(BaselineEntry {

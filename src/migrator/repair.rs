@@ -52,7 +52,7 @@ impl Migrator<'_> {
             let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
                 return Err(Error::Refused(format!("version {version} is not recorded in {history}; nothing to repair")));
             };
-            let file = local.iter().find(|m| m.version == version);
+            let file = crate::plan::file_of(&local, &version);
             let refuse = |why: &str| Err(Error::Refused(format!("version {version} ({}) {why}", row.name)));
             let (kind, detail, done) = match repair {
                 Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),
