@@ -5,7 +5,7 @@
 
 use crate::history::AppliedMigration;
 use crate::migration::source::SourceProblem;
-use crate::migration::Version;
+use crate::migration::{Checksum, Version};
 use crate::migration::{Migration, Script};
 use crate::{Error, Problem};
 use std::collections::BTreeMap;
@@ -98,6 +98,10 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
         let state = match file {
             _ if !record.success => State::Failed,
             None => State::Missing,
+            // A changed repeatable migration is applied again, as Flyway does.
+            Some(m) if m.up.checksum != record.checksum && m.version.is_repeatable() => {
+                State::Pending
+            }
             Some(m) if m.up.checksum != record.checksum => State::Modified,
             Some(_) if record.baselined => State::Baselined,
             Some(_) => State::Applied,
@@ -146,18 +150,20 @@ pub fn problems(
                 version: record.version.clone(),
                 name: record.name.clone(),
             }),
-            Some(m) if m.up.checksum != record.checksum => problems.push(Problem::Modified {
-                version: record.version.clone(),
-                path: m.up.path.clone(),
-                recorded: record.checksum.to_string(),
-                current: m.up.checksum.to_string(),
-            }),
+            Some(m) if m.up.checksum != record.checksum && !m.version.is_repeatable() => problems
+                .push(Problem::Modified {
+                    version: record.version.clone(),
+                    path: m.up.path.clone(),
+                    recorded: record.checksum.to_string(),
+                    current: m.up.checksum.to_string(),
+                }),
             Some(_) => {}
         }
     }
     if !allow_out_of_order {
-        if let Some(highest) = applied.iter().map(|r| r.version.clone()).max() {
-            for m in pending(local, applied) {
+        let versioned = applied.iter().filter(|r| !r.version.is_repeatable());
+        if let Some(highest) = versioned.map(|r| r.version.clone()).max() {
+            for m in pending(local, applied).filter(|m| !m.version.is_repeatable()) {
                 if m.version < highest {
                     problems.push(Problem::OutOfOrder {
                         version: m.version.clone(),
@@ -176,9 +182,17 @@ fn pending<'a>(
     local: &'a [Migration],
     applied: &[AppliedMigration],
 ) -> impl Iterator<Item = &'a Migration> + 'a {
-    let recorded: std::collections::BTreeSet<Version> =
-        applied.iter().map(|r| r.version.clone()).collect();
-    local.iter().filter(move |m| !recorded.contains(&m.version))
+    let recorded: BTreeMap<Version, Checksum> = applied
+        .iter()
+        .map(|r| (r.version.clone(), r.checksum.clone()))
+        .collect();
+    // Not applied yet; or a repeatable migration whose file changed.
+    local
+        .iter()
+        .filter(move |m| match recorded.get(&m.version) {
+            None => true,
+            Some(checksum) => m.version.is_repeatable() && *checksum != m.up.checksum,
+        })
 }
 
 /// What `migrate` should do.
@@ -247,7 +261,11 @@ pub fn plan_rollback<'a>(
     if !failed.is_empty() {
         return Err(Error::HistoryMismatch(failed));
     }
-    let mut newest_first: Vec<&AppliedMigration> = applied.iter().collect();
+    // Repeatable migrations have no down; rolling back passes them by.
+    let mut newest_first: Vec<&AppliedMigration> = applied
+        .iter()
+        .filter(|r| !r.version.is_repeatable())
+        .collect();
     newest_first.sort_by_key(|r| std::cmp::Reverse(r.version.clone()));
     let chosen: Vec<&AppliedMigration> = match target {
         RollbackTarget::Steps(n) => newest_first.into_iter().take(n as usize).collect(),

@@ -45,7 +45,8 @@ const CASES: &[Case] = &[
     },
     Case {
         layout: "flyway",
-        migrations: 4,
+        // Four versioned and one repeatable (`R__`), which has no down.
+        migrations: 5,
         reversible: 4,
         tables: &["users"],
     },
@@ -85,10 +86,10 @@ async fn every_layout_migrates_lints_verifies_and_rolls_back_as_it_is() {
             .map(|e| e["version"].to_string())
             .collect();
         if what == "flyway" {
-            // Flyway's order: 2.10 after 2.9; dotted versions are strings.
+            // Flyway's order: 2.10 after 2.9, repeatables last; dotted versions are strings.
             assert_eq!(
                 order,
-                ["1", "2", "\"2.9\"", "\"2.10\""],
+                ["1", "2", "\"2.9\"", "\"2.10\"", "\"R__app_release\""],
                 "{}",
                 migrate.stdout
             );
@@ -123,20 +124,17 @@ async fn every_layout_migrates_lints_verifies_and_rolls_back_as_it_is() {
 async fn what_a_layout_cannot_place_is_named_and_strict_makes_it_an_error() {
     let db = server().database().await;
     let project = Project::fixture("layouts/flyway");
+    project.write("notes.sql", "-- scratch queries, not a migration\n");
     let run = schemactl(&project, &db, &["migrate"]);
     run.expect_code(0);
     assert!(
-        run.stderr.contains("R__user_names.sql") && run.stderr.contains("repeatable"),
+        run.stderr.contains("notes.sql") && run.stderr.contains("is not a flyway migration"),
         "{}",
         run.stderr
     );
     let strict = schemactl(&project, &db, &["status", "--strict"]);
     strict.expect_code(2);
-    assert!(
-        strict.stderr.contains("R__user_names.sql"),
-        "{}",
-        strict.stderr
-    );
+    assert!(strict.stderr.contains("notes.sql"), "{}", strict.stderr);
 
     let golang = Project::fixture("layouts/golang-migrate");
     let warned = schemactl(&golang, &db, &["lint"]);
@@ -226,4 +224,54 @@ async fn comment_only_scripts_are_recorded_no_ops_and_verify_judges_them_by_the_
     let verify = schemactl(&project, &db, &["verify", "--dev-url", &admin]);
     assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
     assert!(verify.stdout.contains("0004_column"), "{}", verify.stdout);
+}
+
+#[tokio::test]
+async fn a_changed_flyway_repeatable_is_applied_again_after_the_versioned_ones() {
+    let db = server().database().await;
+    let project = Project::fixture("layouts/flyway");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let release = || async {
+        crate::support::server::connect(&db.url)
+            .await
+            .query_one("SELECT app_release()", &[])
+            .await
+            .unwrap()
+            .get::<_, String>(0)
+    };
+    assert_eq!(release().await, "1");
+    project.write(
+        "R__app_release.sql",
+        "CREATE OR REPLACE FUNCTION app_release() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '2' $$;\n",
+    );
+    project.write(
+        "V3__add_city.sql",
+        "ALTER TABLE users ADD COLUMN city text;\n",
+    );
+    project.write("U3__add_city.sql", "ALTER TABLE users DROP COLUMN city;\n");
+    let status = schemactl(&project, &db, &["status"]);
+    status.expect_code(0);
+    assert!(!status.stdout.contains("modified"), "{}", status.stdout);
+    schemactl(&project, &db, &["validate"]).expect_code(0);
+    let run = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let labels: Vec<&str> = report["executed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["3_add_city", "R__app_release"], "{}", run.stdout);
+    assert_eq!(report["current_version"], 3, "{}", run.stdout);
+    assert_eq!(release().await, "2");
+    let applied: i64 = db
+        .scalar("SELECT count(*) FROM schema_versions_events WHERE event = 'applied' AND version = 'R__app_release'")
+        .await;
+    assert_eq!(applied, 2);
+    // Unchanged, it is not applied again; rollback passes it by.
+    schemactl(&project, &db, &["validate", "--fail-on-pending"]).expect_code(0);
+    let back = schemactl(&project, &db, &["rollback", "--format", "json"]);
+    back.expect_code(0);
+    assert!(back.stdout.contains("3_add_city"), "{}", back.stdout);
 }

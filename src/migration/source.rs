@@ -593,10 +593,25 @@ fn place(
             let mut named = Vec::new();
             let mut problems = Vec::new();
             for (path, name) in &listing.files {
-                if name.starts_with("R__") {
-                    warnings.push(SourceProblem {
-                        message: "is a Flyway repeatable migration, which schemactl does not run yet; it is skipped (pass --strict to make this an error)".into(),
-                        ..not_placed(path)
+                if let Some(rest) = name
+                    .strip_prefix("R__")
+                    .and_then(|n| n.strip_suffix(".sql"))
+                {
+                    if rest.is_empty() {
+                        problems.push(SourceProblem {
+                            message: "a repeatable migration needs a name after `R__`".into(),
+                            ..not_placed(path)
+                        });
+                        continue;
+                    }
+                    named.push(MigrationFile {
+                        path: path.clone(),
+                        name: ParsedName {
+                            version: Version::repeatable(rest),
+                            version_text: "R_".into(),
+                            name: rest.to_string(),
+                            direction: Direction::Up,
+                        },
                     });
                 } else if flyway_name(name) {
                     sort_file(path.clone(), name, &mut named, &mut problems);

@@ -13,6 +13,8 @@ enum Key {
     Integer(i64),
     Dotted(Vec<u64>),
     Lexical,
+    /// Flyway's repeatable migrations: after every versioned one, by name.
+    Repeatable,
 }
 
 /// How a layout orders its versions.
@@ -68,10 +70,27 @@ impl Version {
         }
     }
 
+    /// A Flyway repeatable migration's place (`R__<name>`): after every
+    /// versioned migration, repeatables ordered by name.
+    pub fn repeatable(name: &str) -> Self {
+        Self {
+            text: format!("R__{name}"),
+            key: Key::Repeatable,
+        }
+    }
+
+    /// Whether this is a repeatable migration's place.
+    pub fn is_repeatable(&self) -> bool {
+        self.key == Key::Repeatable
+    }
+
     /// A version read from a history table or a flag: an integer when it
-    /// is one, dotted when it has dots, else text.
+    /// is one, dotted when it has dots, a repeatable's `R__<name>`, else text.
     pub fn parse(text: &str) -> Self {
         let text = text.trim();
+        if let Some(name) = text.strip_prefix("R__") {
+            return Self::repeatable(name);
+        }
         Self::of_kind(text, VersionKind::Integer)
             .or_else(|| {
                 text.contains(['.', '_'])
@@ -87,6 +106,9 @@ impl Version {
     /// The same version, ordered as `kind` orders (a version read from the
     /// history, compared with a layout's files).
     pub fn with_kind(&self, kind: VersionKind) -> Self {
+        if self.is_repeatable() {
+            return self.clone();
+        }
         Self::of_kind(&self.text, kind).unwrap_or_else(|| self.clone())
     }
 
@@ -107,7 +129,7 @@ impl Version {
         match &self.key {
             Key::Integer(value) => u64::try_from(*value).ok().map(|v| vec![v]),
             Key::Dotted(parts) => Some(parts.clone()),
-            Key::Lexical => None,
+            Key::Lexical | Key::Repeatable => None,
         }
     }
 }
@@ -116,6 +138,9 @@ impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         match (&self.key, &other.key) {
             (Key::Integer(a), Key::Integer(b)) => a.cmp(b),
+            (Key::Repeatable, Key::Repeatable) => self.text.cmp(&other.text),
+            (Key::Repeatable, _) => Ordering::Greater,
+            (_, Key::Repeatable) => Ordering::Less,
             (Key::Lexical, _) | (_, Key::Lexical) => self.text.cmp(&other.text),
             _ => match (self.dotted(), other.dotted()) {
                 (Some(a), Some(b)) => {
@@ -213,6 +238,15 @@ mod tests {
         assert_eq!(Version::parse("1.2.10"), dotted("1.2.10"));
         assert_eq!(Version::parse("3"), dotted("3"));
         assert_eq!(Version::parse("-7").as_integer(), Some(-7));
+    }
+
+    #[test]
+    fn repeatables_come_after_every_version_by_name() {
+        let r = Version::repeatable("views");
+        assert!(r > Version::integer(i64::MAX) && r > dotted("99.9"));
+        assert!(Version::repeatable("a") < r);
+        assert!(Version::parse("R__views").is_repeatable());
+        assert_eq!(Version::parse("R__views"), r);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 use crate::config::Settings;
 use crate::driver::Driver;
 use crate::history::AppliedMigration;
-use crate::migration::{Direction, Layout, Migration};
+use crate::migration::{Direction, Layout, Migration, Version};
 use crate::notice::Notice;
 use crate::plan::{self, MigrateOptions, RollbackTarget};
 use crate::postgres::{foreign_history, invalid_indexes, PostgresDriver};
@@ -67,6 +67,17 @@ impl Connection<'_> {
             Connection::Opened(session) => session.target.clone(),
         }
     }
+}
+
+/// The newest versioned migration recorded (repeatables have no place in
+/// the version sequence).
+fn newest(applied: &[AppliedMigration]) -> Option<Version> {
+    applied
+        .iter()
+        .map(|r| &r.version)
+        .filter(|v| !v.is_repeatable())
+        .max()
+        .cloned()
 }
 
 fn elapsed_ms(started: Instant) -> i64 {
@@ -249,11 +260,11 @@ impl<'c> Migrator<'c> {
                 .iter()
                 .map(|m| PlannedScript::new(m, &m.up, &self.settings))
                 .collect();
-            report.current_version = applied.iter().map(|r| r.version.clone()).max();
+            report.current_version = newest(&applied);
         } else {
             self.locked(&mut driver, notify, async |driver, notify| {
                 let applied = self.in_layout(driver.read_history().await?);
-                report.current_version = applied.iter().map(|r| r.version.clone()).max();
+                report.current_version = newest(&applied);
                 let plan = plan::plan_migrate(&local, &applied, options)?;
                 if plan.is_empty() {
                     return Ok(());
@@ -295,18 +306,14 @@ impl<'c> Migrator<'c> {
                     Some(PlannedScript::new(m, down, &self.settings))
                 })
                 .collect();
-            report.current_version = applied.iter().map(|r| r.version.clone()).max();
+            report.current_version = newest(&applied);
         } else {
             self.locked(&mut driver, notify, async |driver, notify| {
                 let applied = self.in_layout(driver.read_history().await?);
                 let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
                 self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
                     .await?;
-                report.current_version = self
-                    .in_layout(driver.read_history().await?)
-                    .iter()
-                    .map(|r| r.version.clone())
-                    .max();
+                report.current_version = newest(&self.in_layout(driver.read_history().await?));
                 Ok(())
             })
             .await?;
@@ -340,7 +347,7 @@ impl<'c> Migrator<'c> {
                         label: &label,
                         execution_ms,
                     });
-                    if direction == Direction::Up {
+                    if direction == Direction::Up && !migration.version.is_repeatable() {
                         let newest = match report.current_version.take() {
                             Some(v) => v.max(migration.version.clone()),
                             None => migration.version.clone(),

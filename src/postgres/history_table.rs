@@ -373,19 +373,30 @@ impl HistoryTable {
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              SELECT $10, version, name, checksum, {ACTOR}, $8, execution_ms, $11 FROM new_row"
         );
+        // A repeatable migration applied again replaces its row.
+        let upsert_with_event_sql = format!(
+            "WITH new_row AS ({guarded_insert_sql}
+                 ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum,
+                     down_checksum = EXCLUDED.down_checksum, applied_at = now(), applied_by = EXCLUDED.applied_by,
+                     execution_ms = EXCLUDED.execution_ms, success = EXCLUDED.success, baselined = false,
+                     schemactl_version = EXCLUDED.schemactl_version, error = EXCLUDED.error
+                 RETURNING version, name, checksum, execution_ms)
+             INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
+             SELECT $10, version, name, checksum, {ACTOR}, $8, execution_ms, $11 FROM new_row"
+        );
         let delete_with_event_sql = format!(
             "WITH gone AS (DELETE FROM {versions} WHERE version = $1::text || left('', {guard}) RETURNING version, name)
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone",
             guard = token_guard(7)
         );
-        let (insert, finish, delete, event, accept_checksum, insert_with_event, delete_with_event) = tokio::try_join!(
+        let (insert, finish, delete, event, accept_checksum, (insert_with_event, upsert_with_event), delete_with_event) = tokio::try_join!(
             prepare(insert_sql),
             prepare(format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1")),
             prepare(format!("DELETE FROM {versions} WHERE version = $1")),
             prepare(event_sql),
             prepare(format!("UPDATE {versions} SET checksum = $2, down_checksum = $3 WHERE version = $1")),
-            prepare(insert_with_event_sql),
+            async { tokio::try_join!(prepare(insert_with_event_sql), prepare(upsert_with_event_sql)) },
             prepare(delete_with_event_sql),
         )?;
         Ok(HistoryWriter {
@@ -395,6 +406,7 @@ impl HistoryTable {
             event,
             accept_checksum,
             insert_with_event,
+            upsert_with_event,
             delete_with_event,
             versions,
         })
@@ -406,6 +418,7 @@ impl HistoryTable {
 pub struct HistoryWriter {
     insert: Statement,
     insert_with_event: Statement,
+    upsert_with_event: Statement,
     delete_with_event: Statement,
     finish: Statement,
     delete: Statement,
@@ -474,13 +487,13 @@ impl HistoryWriter {
         detail: Option<&str>,
         token: &str,
     ) -> Result<(), tokio_postgres::Error> {
-        self.execute_row(
-            client,
-            &self.insert_with_event,
-            row,
-            &[&kind.as_str(), &detail, &token],
-        )
-        .await
+        let statement = if row.version.is_repeatable() {
+            &self.upsert_with_event
+        } else {
+            &self.insert_with_event
+        };
+        self.execute_row(client, statement, row, &[&kind.as_str(), &detail, &token])
+            .await
     }
 
     /// Runs a statement whose first nine parameters are a row's values.

@@ -18,7 +18,8 @@ impl Rule for MissingDownMigration {
         "a migration without a down script"
     }
     fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
-        if context.down.is_some() {
+        // Flyway's repeatable migrations have no down by design.
+        if context.down.is_some() || context.migration.version.is_repeatable() {
             return;
         }
         let migration = context.migration;
