@@ -275,3 +275,25 @@ async fn a_changed_flyway_repeatable_is_applied_again_after_the_versioned_ones()
     back.expect_code(0);
     assert!(back.stdout.contains("3_add_city"), "{}", back.stdout);
 }
+
+#[tokio::test]
+async fn a_dbmate_file_saved_with_a_byte_order_mark_keeps_its_sections_and_lines() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "20240101120000_create_users.sql",
+        "\u{feff}-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\nSELECT no_such_function();\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert!(db.exists("users").await);
+    let failed = schemactl(&project, &db, &["rollback"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(
+        failed
+            .stderr
+            .contains("20240101120000_create_users.sql:6:8"),
+        "the error points at the file's own line: {}",
+        failed.stderr
+    );
+    assert!(db.exists("users").await, "the failed down rolled back");
+}

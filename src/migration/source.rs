@@ -365,15 +365,12 @@ fn flyway_name(file_name: &str) -> bool {
 
 /// The texts of the one-file candidates (`<v>_<name>.sql`), read once: the
 /// layout is told apart by their markers.
-fn read_plain_texts(listing: &Listing) -> BTreeMap<PathBuf, String> {
+fn read_plain_texts(listing: &Listing) -> BTreeMap<PathBuf, Vec<u8>> {
     listing
         .files
         .iter()
         .filter(|(_, name)| plain_name(name).is_some())
-        .filter_map(|(path, _)| {
-            let bytes = std::fs::read(path).ok()?;
-            Some((path.clone(), String::from_utf8_lossy(&bytes).into_owned()))
-        })
+        .filter_map(|(path, _)| Some((path.clone(), std::fs::read(path).ok()?)))
         .collect()
 }
 
@@ -383,7 +380,7 @@ fn diesel_folder(path: &Path, name: &str) -> bool {
 
 fn families(
     listing: &Listing,
-    texts: &BTreeMap<PathBuf, String>,
+    texts: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> BTreeMap<Family, Vec<PathBuf>> {
     let mut found: BTreeMap<Family, Vec<PathBuf>> = BTreeMap::new();
     for (path, name) in &listing.folders {
@@ -395,10 +392,10 @@ fn families(
         let family = if flyway_name(name) {
             Family::Flyway
         } else if plain_name(name).is_some() {
-            let text = texts.get(path).map(String::as_str).unwrap_or_default();
-            if layout::sections(Layout::Dbmate, text).is_some() {
+            let text = String::from_utf8_lossy(texts.get(path).map_or(&[][..], Vec::as_slice));
+            if layout::sections(Layout::Dbmate, &text).is_some() {
                 Family::Dbmate
-            } else if layout::sections(Layout::Goose, text).is_some() {
+            } else if layout::sections(Layout::Goose, &text).is_some() {
                 Family::Goose
             } else {
                 Family::Plain
@@ -417,7 +414,7 @@ fn families(
 fn detect(
     dir: &Path,
     listing: &Listing,
-    texts: &BTreeMap<PathBuf, String>,
+    texts: &BTreeMap<PathBuf, Vec<u8>>,
     allow_empty: bool,
 ) -> Result<Layout, Error> {
     let found = families(listing, texts);
@@ -556,7 +553,7 @@ type Found = Vec<Result<(MigrationFile, Result<Script, SourceProblem>), SourcePr
 fn place(
     layout: Layout,
     listing: &Listing,
-    texts: &BTreeMap<PathBuf, String>,
+    texts: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> (Found, Vec<SourceProblem>) {
     let mut found: Found = Vec::new();
     let mut warnings = Vec::new();
@@ -631,8 +628,8 @@ fn place(
                     }
                     continue;
                 };
-                let text = texts.get(path).cloned().unwrap_or_default();
-                found.extend(one_file_migration(layout, path, version, rest, &text));
+                let bytes = texts.get(path).map_or(&[][..], Vec::as_slice);
+                found.extend(one_file_migration(layout, path, version, rest, bytes));
             }
         }
         Layout::Diesel => {
@@ -682,7 +679,13 @@ fn sqlx_simple(path: &Path, version: &str, name: &str) -> Result<MigrationFile, 
 
 /// A dbmate or goose file: its up section and, when it has one, its down
 /// section, each a script that keeps its lines' numbers in the file.
-fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, text: &str) -> Found {
+fn one_file_migration(
+    layout: Layout,
+    path: &Path,
+    version: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Found {
     let problem = |message: String| SourceProblem {
         path: path.to_path_buf(),
         position: None,
@@ -692,7 +695,14 @@ fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, te
         Ok(version) => version,
         Err(problem) => return vec![Err(problem)],
     };
-    let (up, down) = match layout::sections(layout, text) {
+    // The file's checks (UTF-8, NUL bytes, directives) once; the sections
+    // are found in its text as read (byte-order mark removed), so that
+    // their ranges index that text.
+    let whole = match script_from_bytes(path, bytes) {
+        Ok(whole) => whole,
+        Err(problem) => return vec![Err(problem)],
+    };
+    let (up, down) = match layout::sections(layout, &whole.sql) {
         Some(Ok(sections)) => sections,
         Some(Err(message)) => {
             return vec![Err(problem(format!("{message}; {}", layout.expected())))]
@@ -704,7 +714,11 @@ fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, te
             )))]
         }
     };
-    let bytes = std::fs::read(path).unwrap_or_default();
+    let version_text = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(plain_name)
+        .map_or_else(|| version.to_string(), |(v, _)| v.to_string());
     let mut out = Vec::new();
     for (section, direction) in [(Some(up), Direction::Up), (down, Direction::Down)] {
         let Some(section) = section else {
@@ -714,28 +728,21 @@ fn one_file_migration(layout: Layout, path: &Path, version: &str, name: &str, te
             path: path.to_path_buf(),
             name: ParsedName {
                 version: version.clone(),
-                version_text: path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(plain_name)
-                    .map_or_else(|| version.to_string(), |(v, _)| v.to_string()),
+                version_text: version_text.clone(),
                 name: name.to_string(),
                 direction,
             },
         };
-        let script = script_from_bytes(path, &bytes).map(|whole| {
-            let blanked = layout::blank_outside(&whole.sql, &section.range);
-            let body = &whole.sql[section.range.clone()];
-            let mut directives = whole.directives.clone();
-            directives.no_transaction |= section.no_transaction;
-            Script::new(
-                path.to_path_buf(),
-                blanked,
-                Checksum::of(body.as_bytes()),
-                directives,
-            )
-        });
-        out.push(Ok((file, script)));
+        let body = &whole.sql[section.range.clone()];
+        let mut directives = whole.directives.clone();
+        directives.no_transaction |= section.no_transaction;
+        let script = Script::new(
+            path.to_path_buf(),
+            layout::blank_outside(&whole.sql, &section.range),
+            Checksum::of(body.as_bytes()),
+            directives,
+        );
+        out.push(Ok((file, Ok(script))));
     }
     out
 }

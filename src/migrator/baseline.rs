@@ -44,7 +44,7 @@ impl Migrator<'_> {
         notify: &mut dyn FnMut(Notice),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
-        let (local, connection) = self.open(notify).await?;
+        let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(client);
@@ -52,7 +52,7 @@ impl Migrator<'_> {
         let location = self.source.location();
         let chosen = self
             .locked(&mut driver, notify, async |driver, _| {
-                let applied = self.in_layout(driver.read_history().await?);
+                let applied = super::in_layout(layout, driver.read_history().await?);
                 if !applied.is_empty() {
                     return Err(Error::Refused(format!(
                         "{history} already records {} migration(s); baseline only adopts a database that schemactl has never migrated",

@@ -44,7 +44,6 @@ pub struct Migrator<'c> {
     source: Arc<dyn MigrationSource>,
     settings: Settings,
     client: Option<&'c Client>,
-    layout: std::sync::OnceLock<Layout>,
 }
 
 /// The connection a call works on: the caller's, or one it opened.
@@ -80,6 +79,21 @@ fn newest(applied: &[AppliedMigration]) -> Option<Version> {
         .cloned()
 }
 
+/// The recorded history with its versions ordered as the source's
+/// layout orders them (text as diesel, dotted as Flyway), by version.
+fn in_layout(layout: Layout, applied: Vec<AppliedMigration>) -> Vec<AppliedMigration> {
+    let kind = layout.version_kind();
+    let mut applied: Vec<AppliedMigration> = applied
+        .into_iter()
+        .map(|mut row| {
+            row.version = row.version.with_kind(kind);
+            row
+        })
+        .collect();
+    applied.sort_by(|a, b| a.version.cmp(&b.version));
+    applied
+}
+
 fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
@@ -93,7 +107,6 @@ impl<'c> Migrator<'c> {
             source: Arc::new(source),
             settings,
             client: None,
-            layout: std::sync::OnceLock::new(),
         }
     }
 
@@ -119,7 +132,7 @@ impl<'c> Migrator<'c> {
     async fn open(
         &self,
         notify: &mut dyn FnMut(Notice),
-    ) -> Result<(Vec<Migration>, Connection<'c>), Error> {
+    ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
         let (loaded, connection) = match self.client {
             Some(client) => (self.source.read()?, Connection::Borrowed(client)),
             None => {
@@ -131,28 +144,7 @@ impl<'c> Migrator<'c> {
         for problem in &loaded.warnings {
             notify(Notice::Warning(&problem.to_string()));
         }
-        self.layout.set(loaded.layout).ok();
-        Ok((loaded.migrations, connection))
-    }
-
-    /// The layout the source was read in (after a call has read it).
-    pub fn layout(&self) -> Layout {
-        self.layout.get().copied().unwrap_or(Layout::Schemactl)
-    }
-
-    /// The recorded history with its versions ordered as the source's
-    /// layout orders them (text as diesel, dotted as Flyway), by version.
-    fn in_layout(&self, applied: Vec<AppliedMigration>) -> Vec<AppliedMigration> {
-        let kind = self.layout().version_kind();
-        let mut applied: Vec<AppliedMigration> = applied
-            .into_iter()
-            .map(|mut row| {
-                row.version = row.version.with_kind(kind);
-                row
-            })
-            .collect();
-        applied.sort_by(|a, b| a.version.cmp(&b.version));
-        applied
+        Ok((loaded.migrations, loaded.layout, connection))
     }
 
     fn driver<'a>(&'a self, client: &'a Client) -> PostgresDriver<'a> {
@@ -201,20 +193,20 @@ impl<'c> Migrator<'c> {
         allow_out_of_order: bool,
         notify: &mut dyn FnMut(Notice),
     ) -> Result<StatusReport, Error> {
-        let (local, connection) = self.open(notify).await?;
+        let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let (applied, invalid) = tokio::join!(
             self.settings.history.read(client),
             invalid_indexes::find(client)
         );
-        let applied = self.in_layout(applied?);
+        let applied = in_layout(layout, applied?);
         let foreign_history = if applied.is_empty() {
             foreign_history::detect(client).await?
         } else {
             None
         };
         Ok(StatusReport {
-            layout: self.layout(),
+            layout,
             database: connection.target(),
             history: self.settings.history.display(),
             migrations: plan::status(&local, &applied),
@@ -250,12 +242,12 @@ impl<'c> Migrator<'c> {
         notify: &mut dyn FnMut(Notice),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
-        let (local, connection) = self.open(notify).await?;
+        let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(client);
         if dry_run {
-            let applied = self.in_layout(driver.read_history().await?);
+            let applied = in_layout(layout, driver.read_history().await?);
             report.planned = plan::plan_migrate(&local, &applied, options)?
                 .iter()
                 .map(|m| PlannedScript::new(m, &m.up, &self.settings))
@@ -263,7 +255,7 @@ impl<'c> Migrator<'c> {
             report.current_version = newest(&applied);
         } else {
             self.locked(&mut driver, notify, async |driver, notify| {
-                let applied = self.in_layout(driver.read_history().await?);
+                let applied = in_layout(layout, driver.read_history().await?);
                 report.current_version = newest(&applied);
                 let plan = plan::plan_migrate(&local, &applied, options)?;
                 if plan.is_empty() {
@@ -294,11 +286,11 @@ impl<'c> Migrator<'c> {
         notify: &mut dyn FnMut(Notice),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
-        let (local, connection) = self.open(notify).await?;
+        let (local, layout, connection) = self.open(notify).await?;
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(connection.client());
         if dry_run {
-            let applied = self.in_layout(driver.read_history().await?);
+            let applied = in_layout(layout, driver.read_history().await?);
             report.planned = plan::plan_rollback(&local, &applied, target, accept_changed_down)?
                 .iter()
                 .filter_map(|m| {
@@ -309,11 +301,11 @@ impl<'c> Migrator<'c> {
             report.current_version = newest(&applied);
         } else {
             self.locked(&mut driver, notify, async |driver, notify| {
-                let applied = self.in_layout(driver.read_history().await?);
+                let applied = in_layout(layout, driver.read_history().await?);
                 let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
                 self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
                     .await?;
-                report.current_version = newest(&self.in_layout(driver.read_history().await?));
+                report.current_version = newest(&in_layout(layout, driver.read_history().await?));
                 Ok(())
             })
             .await?;

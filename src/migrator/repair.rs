@@ -42,13 +42,13 @@ impl Migrator<'_> {
         repair: Repair,
         notify: &mut dyn FnMut(Notice),
     ) -> Result<String, Error> {
-        let (local, connection) = self.open(notify).await?;
+        let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let mut driver = self.driver(client);
         let version = repair.version();
         let history = self.settings.history.display();
         self.locked(&mut driver, notify, async |driver, _| {
-            let applied = self.in_layout(driver.read_history().await?);
+            let applied = super::in_layout(layout, driver.read_history().await?);
             let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
                 return Err(Error::Refused(format!("version {version} is not recorded in {history}; nothing to repair")));
             };

@@ -85,9 +85,14 @@ impl HistoryTable {
             self.qualified(),
             self.qualified_events(),
         );
+        // Presence, and the history's format, in one round trip: this runs
+        // before every write.
         let rows = client
             .query_typed(
-                "SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL",
+                "SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL,
+                        (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                          WHERE a.attrelid = to_regclass($2) AND a.attname = 'version' AND NOT a.attisdropped),
+                        obj_description(to_regclass($2), 'pg_class')",
                 &[(&schema, Type::TEXT), (&table, Type::TEXT), (&events, Type::TEXT)],
             )
             .await
@@ -101,7 +106,7 @@ impl HistoryTable {
         let (schema, table, events): (bool, bool, bool) =
             (present.get(0), present.get(1), present.get(2));
         if schema && table && events {
-            return self.upgrade(client).await;
+            return self.upgrade(client, present.get(3), present.get(4)).await;
         }
         let mut ddl = String::new();
         if !schema {
@@ -149,7 +154,8 @@ impl HistoryTable {
         })
     }
 
-    /// Brings a history table of an earlier schemactl to this release's
+    /// Brings a history table of an earlier schemactl (its `version`
+    /// column's type is `kind`, its comment `comment`) to this release's
     /// shape, in one transaction (the caller holds the migration lock), and
     /// records that it did; refuses a table of a newer schemactl.
     ///
@@ -157,16 +163,12 @@ impl HistoryTable {
     /// `bigint`; format 2 keeps them as text, so that dotted (Flyway) and
     /// diesel versions are stored as written. Every value survives: an
     /// integer's text is the integer.
-    async fn upgrade(&self, client: &Client) -> Result<(), Error> {
-        let row = client
-            .query_one(
-                "SELECT format_type(a.atttypid, a.atttypmod), obj_description(to_regclass($1), 'pg_class')
-                 FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attname = 'version' AND NOT a.attisdropped",
-                &[&self.qualified()],
-            )
-            .await
-            .map_err(|e| database(&format!("cannot read the shape of {}", self.display()), &e))?;
-        let (kind, comment): (String, Option<String>) = (row.get(0), row.get(1));
+    async fn upgrade(
+        &self,
+        client: &Client,
+        kind: Option<String>,
+        comment: Option<String>,
+    ) -> Result<(), Error> {
         if let Some(newer) = comment
             .as_deref()
             .and_then(format_of)
@@ -178,7 +180,7 @@ impl HistoryTable {
                 self.display()
             )));
         }
-        if kind != "bigint" {
+        if kind.as_deref() != Some("bigint") {
             return Ok(());
         }
         let (versions, events) = (self.qualified(), self.qualified_events());
