@@ -13,6 +13,7 @@ mod finding;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
+pub(crate) mod recognise;
 pub mod report;
 pub(crate) mod rules;
 pub(crate) mod schema_model;
@@ -71,9 +72,13 @@ impl LintOptions {
 pub struct ParsedStatement<'a> {
     /// The statement's text and position.
     pub statement: &'a Statement,
-    /// The syntax tree, when sqlparser could parse it.
+    /// The syntax tree, when sqlparser could parse it (perhaps after
+    /// clauses it lacks were blanked: see [`recognise`]).
     pub ast: Option<sqlparser::ast::Statement>,
-    /// The parser's reason, when it could not.
+    /// What [`recognise`] recovered, when sqlparser could not parse the
+    /// statement as written.
+    pub recognised: Option<recognise::Recognised>,
+    /// The parser's reason, when neither could read it.
     pub error: Option<(TextPosition, String)>,
 }
 
@@ -89,6 +94,8 @@ pub struct StatementContext<'a> {
     pub statement: &'a Statement,
     /// Its syntax tree, when it parsed.
     pub ast: Option<&'a sqlparser::ast::Statement>,
+    /// What was recovered of a statement sqlparser does not read whole.
+    pub recognised: Option<&'a recognise::Recognised>,
     /// The schema just before the statement.
     pub schema: &'a SchemaModel,
 }
@@ -211,7 +218,7 @@ impl StatementContext<'_> {
 
 /// The byte offset and character length of the first run of tokens of
 /// `text` that spell the words of `needle` (any case).
-fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
+pub(crate) fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
     use sqlparser::tokenizer::{Token, Tokenizer};
     let words: Vec<String> = needle
         .split_whitespace()
@@ -252,29 +259,43 @@ pub fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
     let Ok(statements) = script.statements() else {
         return Vec::new();
     };
-    let dialect = PostgreSqlDialect {};
     statements
         .iter()
-        .map(
-            |statement| match Parser::parse_sql(&dialect, statement.text(&script.sql)) {
-                Ok(mut asts) if asts.len() == 1 => ParsedStatement {
-                    statement,
-                    ast: asts.pop(),
-                    error: None,
-                },
-                Ok(_) => ParsedStatement {
-                    statement,
-                    ast: None,
-                    error: None,
-                },
-                Err(e) => ParsedStatement {
-                    statement,
-                    ast: None,
-                    error: Some((error_position(statement, &e.to_string()), e.to_string())),
-                },
-            },
-        )
+        .map(|statement| parse_statement(statement, statement.text(&script.sql)))
         .collect()
+}
+
+/// Parses one statement: with sqlparser, else with [`recognise`].
+fn parse_statement<'a>(statement: &'a Statement, text: &str) -> ParsedStatement<'a> {
+    let dialect = PostgreSqlDialect {};
+    match Parser::parse_sql(&dialect, text) {
+        Ok(mut asts) if asts.len() == 1 => ParsedStatement {
+            statement,
+            ast: asts.pop(),
+            recognised: None,
+            error: None,
+        },
+        Ok(_) => ParsedStatement {
+            statement,
+            ast: None,
+            recognised: None,
+            error: None,
+        },
+        Err(e) => match recognise::recover(text) {
+            Some((ast, recognised)) => ParsedStatement {
+                statement,
+                ast,
+                recognised: Some(recognised),
+                error: None,
+            },
+            None => ParsedStatement {
+                statement,
+                ast: None,
+                recognised: None,
+                error: Some((error_position(statement, &e.to_string()), e.to_string())),
+            },
+        },
+    }
 }
 
 /// sqlparser says "… at Line: L, Column: C" relative to the statement.
@@ -431,6 +452,7 @@ fn check_script<'a>(
             direction,
             statement: item.statement,
             ast: item.ast.as_ref(),
+            recognised: item.recognised.as_ref(),
             schema: model,
         };
         for rule in RULES {
@@ -456,27 +478,32 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
         .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
         .collect();
     let mut findings = Vec::new();
-    let mut by_file: BTreeMap<&Path, Vec<RawFinding>> = BTreeMap::new();
+    let known: std::collections::HashSet<&Path> =
+        scripts.iter().map(|s| s.path.as_path()).collect();
+    let mut by_file: std::collections::HashMap<PathBuf, Vec<RawFinding>> =
+        std::collections::HashMap::new();
     for finding in raw {
-        if let Some(script) = scripts.iter().find(|s| s.path == finding.path) {
+        if known.contains(finding.path.as_path()) {
             by_file
-                .entry(script.path.as_path())
+                .entry(finding.path.clone())
                 .or_default()
                 .push(finding);
         }
     }
     for script in &scripts {
-        let raw = by_file.remove(script.path.as_path()).unwrap_or_default();
+        let raw = by_file.remove(&script.path).unwrap_or_default();
         let ignores = suppression::ignores(&script.sql);
+        let statements = script.statements().unwrap_or_default();
+        // The statement a finding is in (the first ending at or after it),
+        // or the one an ignore comment stands above (the first starting at
+        // or after it); statements are in file order, so by binary search.
         let statement_of = |offset: usize, is_ignore: bool| -> Option<usize> {
-            let statements = script.statements().ok()?;
-            statements.iter().position(|s| {
-                if is_ignore {
-                    s.start >= offset
-                } else {
-                    s.end >= offset
-                }
-            })
+            let index = if is_ignore {
+                statements.partition_point(|s| s.start < offset)
+            } else {
+                statements.partition_point(|s| s.end < offset)
+            };
+            (index < statements.len()).then_some(index)
         };
         let mut used = vec![false; ignores.len()];
         let index = LineIndex::new(&script.sql);
@@ -491,7 +518,8 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 used[i] = true;
                 continue;
             }
-            findings.push((finding, index.clone(), script.sql.as_str()));
+            let position = index.position(&script.sql, finding.offset);
+            findings.push((finding, position));
         }
         for (ignore, used) in ignores.iter().zip(used) {
             if used {
@@ -525,17 +553,18 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 message,
                 help,
             };
-            findings.push((finding, index.clone(), script.sql.as_str()));
+            let position = index.position(&script.sql, finding.offset);
+            findings.push((finding, position));
         }
     }
     let mut out: Vec<Finding> = findings
         .into_iter()
-        .filter_map(|(raw, index, sql)| {
+        .filter_map(|(raw, position)| {
             let severity = options.severity(raw.rule)?;
             Some(Finding {
                 rule: raw.rule,
                 severity,
-                position: index.position(sql, raw.offset),
+                position,
                 path: raw.path,
                 length: raw.length,
                 message: raw.message,

@@ -19,15 +19,7 @@ impl Rule for ConcurrentlyInTransaction {
         "CONCURRENTLY in a migration the runner applies inside a transaction"
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
-        let concurrently = context
-            .text()
-            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-            .any(|w| w.eq_ignore_ascii_case("CONCURRENTLY"));
-        let applies = matches!(
-            context.statement.keyword.as_str(),
-            "CREATE" | "DROP" | "REINDEX"
-        );
-        if !concurrently || !applies || !context.transactional() {
+        if !context.transactional() || !takes_concurrently_outside_transactions(context) {
             return;
         }
         findings.push(context.finding(
@@ -37,6 +29,31 @@ impl Rule for ConcurrentlyInTransaction {
             "add `-- schemactl:no-transaction` at the top of the file, and keep the concurrent statement in a file of its own",
         ));
     }
+}
+
+/// Whether the statement is one of the commands whose `CONCURRENTLY`
+/// PostgreSQL refuses inside a transaction block (`CREATE INDEX`, `DROP
+/// INDEX`, `REINDEX`, `ALTER TABLE … DETACH PARTITION`) and says it.
+/// `REFRESH MATERIALIZED VIEW CONCURRENTLY` runs in a transaction, and a
+/// word inside a function body or string is not an option of the statement.
+fn takes_concurrently_outside_transactions(context: &StatementContext) -> bool {
+    if let Some(sqlparser::ast::Statement::CreateIndex(index)) = context.ast {
+        return index.concurrently;
+    }
+    if let Some(recognised) = context.recognised {
+        return recognised.concurrently
+            && matches!(
+                recognised.command.as_str(),
+                "DROP INDEX" | "REINDEX" | "ALTER TABLE"
+            );
+    }
+    let text = context.text();
+    let command =
+        |words: &str| crate::lint::find_tokens(text, words).is_some_and(|(at, _)| at == 0);
+    let applies = command("DROP INDEX")
+        || command("REINDEX")
+        || (command("ALTER TABLE") && crate::lint::find_tokens(text, "DETACH PARTITION").is_some());
+    applies && crate::lint::find_tokens(text, "CONCURRENTLY").is_some()
 }
 
 #[cfg(test)]
@@ -55,6 +72,39 @@ mod tests {
                 )
             ]
         ));
+    }
+
+    #[test]
+    fn quiet_for_refresh_concurrently_and_words_inside_function_bodies() {
+        quiet(
+            "concurrently-in-transaction",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\nCREATE MATERIALIZED VIEW mv AS SELECT id FROM t;\nCREATE UNIQUE INDEX mv_id ON mv (id);\n"),
+                (
+                    "0002_f.up.sql",
+                    "REFRESH MATERIALIZED VIEW CONCURRENTLY mv;\nCREATE FUNCTION refresh_mv() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  REFRESH MATERIALIZED VIEW CONCURRENTLY mv;\nEND $$;\n",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn fires_for_drop_index_and_reindex_concurrently() {
+        for sql in [
+            "DROP INDEX CONCURRENTLY IF EXISTS t_id2;\n",
+            "REINDEX INDEX CONCURRENTLY t_id2;\n",
+        ] {
+            let findings = crate::lint::rules::test_support::lint_files(&[
+                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n"),
+                ("0002_i.up.sql", sql),
+            ]);
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.rule == "concurrently-in-transaction"),
+                "{sql}: {findings:#?}"
+            );
+        }
     }
 
     #[test]

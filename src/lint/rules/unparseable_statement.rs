@@ -25,13 +25,13 @@ impl Rule for UnparseableStatement {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::test_support::{fires, lint_files};
+    use crate::lint::rules::test_support::{fires, lint_files, quiet};
 
     #[test]
     fn reports_the_statement_once_and_lints_the_rest() {
         let files = [(
             "0001_t.up.sql",
-            "CREATE TABLE t (id bigint PRIMARY KEY);\nCREATE STATISTICS t_stats (dependencies) ON id, id FROM t WITH NONSENSE;\nCREATE TABLE u (v char(2));\n",
+            "CREATE TABLE t (id bigint PRIMARY KEY);\nCREATE TABLE v (a int,, b int);\nCREATE TABLE u (v char(2));\n",
         )];
         insta::assert_snapshot!(fires("unparseable-statement", &files));
         let rules: Vec<&str> = lint_files(&files).iter().map(|f| f.rule).collect();
@@ -49,5 +49,11 @@ mod tests {
         )];
         let rules: Vec<&str> = lint_files(&files).iter().map(|f| f.rule).collect();
         assert!(rules.contains(&"char-type"), "{rules:?}");
+    }
+
+    #[test]
+    fn every_postgres_construct_of_the_coverage_fixture_is_read() {
+        let sql = include_str!("../../../tests/fixtures/lint/postgres_constructs.sql");
+        quiet("unparseable-statement", &[("0001_constructs.up.sql", sql)]);
     }
 }
