@@ -3,8 +3,8 @@
 
 use super::names::{ident, object};
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ForeignKeyConstraint,
-    ReferentialAction, Statement, TableConstraint,
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, DataType,
+    ForeignKeyConstraint, Ident, ReferentialAction, Statement, TableConstraint,
 };
 
 /// A foreign key declared by a statement.
@@ -133,4 +133,47 @@ pub fn column_alterations(statement: &Statement) -> Vec<(String, String, &AlterC
 /// Whether a column definition has the option.
 pub fn has_option(column: &ColumnDef, matches: impl Fn(&ColumnOption) -> bool) -> bool {
     column.options.iter().any(|o| matches(&o.option))
+}
+
+/// Every column a statement gives a type: defined by `CREATE TABLE` or `ADD
+/// COLUMN`, or changed by `ALTER COLUMN … [SET DATA] TYPE`; with its table.
+pub fn typed_columns(statement: &Statement) -> Vec<(String, &Ident, &DataType)> {
+    let mut out: Vec<(String, &Ident, &DataType)> = defined_columns(statement)
+        .into_iter()
+        .map(|(table, column)| (table, &column.name, &column.data_type))
+        .collect();
+    if let Statement::AlterTable(alter) = statement {
+        let table = object(&alter.name);
+        for operation in &alter.operations {
+            if let AlterTableOperation::AlterColumn {
+                column_name,
+                op: AlterColumnOperation::SetDataType { data_type, .. },
+            } = operation
+            {
+                out.push((table.clone(), column_name, data_type));
+            }
+        }
+    }
+    out
+}
+
+/// The element type of an array type (`int[]`, `int ARRAY`), else the type.
+pub fn element_type(data_type: &DataType) -> &DataType {
+    match data_type {
+        DataType::Array(
+            sqlparser::ast::ArrayElemTypeDef::SquareBracket(inner, _)
+            | sqlparser::ast::ArrayElemTypeDef::AngleBracket(inner)
+            | sqlparser::ast::ArrayElemTypeDef::Parenthesis(inner),
+        ) => element_type(inner),
+        other => other,
+    }
+}
+
+/// Whether the type is one of the `serial` pseudo-types (a sequence default).
+pub fn is_serial(data_type: &DataType) -> bool {
+    let name = data_type.to_string().to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+    )
 }

@@ -342,16 +342,31 @@ pub fn lint(migrations: &[Migration], options: &LintOptions) -> Result<Vec<Findi
         );
         if let (Some(script), Some(down)) = (&migration.down, down) {
             // A down script is checked against the schema after its up
-            // script, and not replayed: the next migration builds on the up.
-            check_script(
-                migration,
-                script,
-                Direction::Down,
-                down,
-                &mut model,
-                false,
-                &mut raw,
-            );
+            // script. What it creates is replayed into a copy, so that a
+            // table it re-creates is new to its later statements; the next
+            // migration builds on the up, so the model itself is untouched.
+            if creates_relations(down) {
+                let mut scratch = model.clone();
+                check_script(
+                    migration,
+                    script,
+                    Direction::Down,
+                    down,
+                    &mut scratch,
+                    true,
+                    &mut raw,
+                );
+            } else {
+                check_script(
+                    migration,
+                    script,
+                    Direction::Down,
+                    down,
+                    &mut model,
+                    false,
+                    &mut raw,
+                );
+            }
         }
         let context = MigrationContext {
             migration,
@@ -364,6 +379,14 @@ pub fn lint(migrations: &[Migration], options: &LintOptions) -> Result<Vec<Findi
         }
     }
     Ok(finish(migrations, raw, options))
+}
+
+/// Whether a script creates a table or materialized view.
+fn creates_relations(parsed: &[ParsedStatement]) -> bool {
+    parsed.iter().any(|p| {
+        matches!(&p.ast, Some(sqlparser::ast::Statement::CreateTable(_)))
+            || matches!(&p.ast, Some(sqlparser::ast::Statement::CreateView(v)) if v.materialized)
+    })
 }
 
 type ParsedMigration<'a> = (Vec<ParsedStatement<'a>>, Option<Vec<ParsedStatement<'a>>>);

@@ -37,6 +37,23 @@ pub struct Table {
     /// Whether it is partitioned (`PARTITION BY`): its indexes cannot be
     /// built `CONCURRENTLY`.
     pub partitioned: bool,
+    /// A materialized view (it has indexes, and locks, like a table).
+    pub materialized_view: bool,
+    /// `CHECK (column IS NOT NULL)` constraints (PostgreSQL 12+ sets NOT
+    /// NULL on the column without scanning the table once one is validated).
+    pub not_null_checks: Vec<NotNullCheck>,
+}
+
+/// A `CHECK (column IS NOT NULL)` constraint.
+#[derive(Debug, Clone)]
+pub struct NotNullCheck {
+    /// The column.
+    pub column: String,
+    /// The constraint's name, when it was given one.
+    pub name: Option<String>,
+    /// Whether every row has been checked (added without `NOT VALID`, or
+    /// validated since).
+    pub validated: bool,
 }
 
 /// One column.
@@ -127,7 +144,7 @@ impl Table {
         });
     }
 
-    fn add_constraint(&mut self, constraint: &TableConstraint, origin: &Origin) {
+    fn add_constraint(&mut self, constraint: &TableConstraint, not_valid: bool, origin: &Origin) {
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
                 let columns = index_columns(&pk.columns);
@@ -148,8 +165,27 @@ impl Table {
                 path: origin.path.to_path_buf(),
                 position: origin.position,
             }),
+            TableConstraint::Check(check) => {
+                if let Expr::IsNotNull(inner) = check.expr.as_ref() {
+                    if let Expr::Identifier(column) = inner.as_ref() {
+                        self.not_null_checks.push(NotNullCheck {
+                            column: ident(column),
+                            name: check.name.as_ref().map(ident),
+                            validated: !not_valid,
+                        });
+                    }
+                }
+            }
             _ => {}
         }
+    }
+
+    /// Whether a validated `CHECK (column IS NOT NULL)` exists, so that
+    /// `SET NOT NULL` on the column needs no scan.
+    pub fn has_validated_not_null_check(&self, column: &str) -> bool {
+        self.not_null_checks
+            .iter()
+            .any(|c| c.validated && c.column == column)
     }
 }
 
@@ -187,7 +223,7 @@ impl SchemaModel {
                     table.add_column(column, &name, origin);
                 }
                 for constraint in &create.constraints {
-                    table.add_constraint(constraint, origin);
+                    table.add_constraint(constraint, false, origin);
                 }
                 self.tables.insert(name, table);
             }
@@ -212,8 +248,17 @@ impl SchemaModel {
                         AlterTableOperation::AddColumn { column_def, .. } => {
                             table.add_column(column_def, &name, origin)
                         }
-                        AlterTableOperation::AddConstraint { constraint, .. } => {
-                            table.add_constraint(constraint, origin)
+                        AlterTableOperation::AddConstraint {
+                            constraint,
+                            not_valid,
+                        } => table.add_constraint(constraint, *not_valid, origin),
+                        AlterTableOperation::ValidateConstraint { name: constraint } => {
+                            let constraint = ident(constraint);
+                            for check in &mut table.not_null_checks {
+                                if check.name.as_deref() == Some(constraint.as_str()) {
+                                    check.validated = true;
+                                }
+                            }
                         }
                         AlterTableOperation::DropColumn { column_names, .. } => {
                             let dropped: Vec<String> = column_names.iter().map(ident).collect();
@@ -248,10 +293,27 @@ impl SchemaModel {
                             table
                                 .indexes
                                 .retain(|i| i.name.as_deref() != Some(constraint.as_str()));
+                            table
+                                .not_null_checks
+                                .retain(|c| c.name.as_deref() != Some(constraint.as_str()));
                         }
                         _ => {}
                     }
                 }
+            }
+            Statement::CreateView(view) if view.materialized => {
+                let name = object(&view.name);
+                if view.if_not_exists && self.tables.contains_key(&name) {
+                    return;
+                }
+                self.tables.insert(
+                    name,
+                    Table {
+                        created_in: origin.version.clone(),
+                        materialized_view: true,
+                        ..Table::default()
+                    },
+                );
             }
             Statement::CreateIndex(index) => {
                 if let Some(table) = self.tables.get_mut(&object(&index.table_name)) {
@@ -266,7 +328,9 @@ impl SchemaModel {
             } => {
                 let names: Vec<String> = names.iter().map(object).collect();
                 match object_type {
-                    ObjectType::Table => self.tables.retain(|name, _| !names.contains(name)),
+                    ObjectType::Table | ObjectType::MaterializedView => {
+                        self.tables.retain(|name, _| !names.contains(name))
+                    }
                     ObjectType::Index => {
                         for table in self.tables.values_mut() {
                             table

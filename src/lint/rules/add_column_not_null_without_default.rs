@@ -34,6 +34,9 @@ impl Rule for AddColumnNotNullWithoutDefault {
                         | ColumnOption::Generated { .. }
                 )
             });
+            // A serial column's default is its sequence (a primary key
+            // added that way is `add-serial-primary-key`'s concern).
+            let filled = filled || crate::lint::ddl::is_serial(&column.data_type);
             if !not_null || filled || context.table_is_new(&table) {
                 continue;
             }

@@ -1,11 +1,14 @@
 //! `add-foreign-key-not-valid`: adding a foreign key or CHECK to an existing
 //! table validates every row while holding a lock; `NOT VALID` followed by
-//! `VALIDATE CONSTRAINT` does the scan without blocking writes.
+//! `VALIDATE CONSTRAINT` does the scan without blocking writes, but only
+//! when the two are in different transactions: a `VALIDATE` in the same
+//! transaction as its `ADD … NOT VALID` scans while the `ADD`'s lock is
+//! still held, which is also reported.
 
 use super::Rule;
-use crate::lint::ddl::alter_operations;
+use crate::lint::ddl::{added_columns, alter_operations, has_option};
 use crate::lint::{RawFinding, Severity, StatementContext};
-use sqlparser::ast::{AlterTableOperation, TableConstraint};
+use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
 
 /// See the module header.
 pub struct AddForeignKeyNotValid;
@@ -27,7 +30,30 @@ impl Rule for AddForeignKeyNotValid {
         if context.table_is_new(&table) {
             return;
         }
+        if let Some(ast) = context.ast {
+            for (_, column) in added_columns(ast) {
+                if has_option(column, |o| matches!(o, ColumnOption::ForeignKey(_))) {
+                    findings.push(context.finding(
+                        self,
+                        Some("REFERENCES"),
+                        format!("adding a column with REFERENCES to {table} checks every row while holding a lock that blocks writes"),
+                        "add the column without REFERENCES, then the foreign key with NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+                    ));
+                }
+            }
+        }
         for operation in operations {
+            if let AlterTableOperation::ValidateConstraint { name } = operation {
+                if context.transactional() && added_earlier_in_script(context, &name.value) {
+                    findings.push(context.finding(
+                        self,
+                        Some("VALIDATE CONSTRAINT"),
+                        format!("{name} is validated in the same transaction that added it NOT VALID: the scan runs while the ADD's lock on {table} is still held, so NOT VALID gains nothing"),
+                        "move VALIDATE CONSTRAINT to a later migration (or this file to `-- schemactl:no-transaction`)",
+                    ));
+                }
+                continue;
+            }
             let AlterTableOperation::AddConstraint {
                 constraint,
                 not_valid: false,
@@ -50,6 +76,12 @@ impl Rule for AddForeignKeyNotValid {
     }
 }
 
+/// Whether an earlier statement of the same script adds the constraint.
+fn added_earlier_in_script(context: &StatementContext, constraint: &str) -> bool {
+    let before = &context.script.sql[..context.statement.start];
+    crate::lint::find_tokens(before, &format!("ADD CONSTRAINT {constraint}")).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::lint::rules::test_support::{fires, quiet};
@@ -65,10 +97,28 @@ mod tests {
     }
 
     #[test]
-    fn quiet_with_not_valid() {
+    fn quiet_with_not_valid_and_a_later_validate() {
         quiet(
             "add-foreign-key-not-valid",
-            &[TABLES, ("0002_k.up.sql", "ALTER TABLE t ADD CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT t_p;\n")],
+            &[TABLES, ("0002_k.up.sql", "ALTER TABLE t ADD CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID;\n"), ("0003_v.up.sql", "ALTER TABLE t VALIDATE CONSTRAINT t_p;\n")],
         );
+        quiet(
+            "add-foreign-key-not-valid",
+            &[TABLES, ("0002_k.up.sql", "-- schemactl:no-transaction\nALTER TABLE t ADD CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT t_p;\n")],
+        );
+    }
+
+    #[test]
+    fn fires_on_validate_in_the_same_transaction_and_on_add_column_references() {
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            TABLES,
+            ("0002_k.up.sql", "ALTER TABLE t ADD CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT t_p;\nALTER TABLE t ADD COLUMN q_id bigint REFERENCES p (id) ON DELETE SET NULL;\n"),
+        ]);
+        let lines: Vec<usize> = findings
+            .iter()
+            .filter(|f| f.rule == "add-foreign-key-not-valid")
+            .map(|f| f.position.line)
+            .collect();
+        assert_eq!(lines, [2, 3], "{findings:#?}");
     }
 }

@@ -2,7 +2,7 @@
 //! ignoring trailing blanks; it is never faster than `text`.
 
 use super::Rule;
-use crate::lint::ddl::defined_columns;
+use crate::lint::ddl::{element_type, typed_columns};
 use crate::lint::names::ident;
 use crate::lint::{RawFinding, Severity, StatementContext};
 use sqlparser::ast::DataType;
@@ -22,12 +22,14 @@ impl Rule for CharType {
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
         let Some(ast) = context.ast else { return };
-        for (table, column) in defined_columns(ast) {
-            if matches!(column.data_type, DataType::Char(_) | DataType::Character(_)) {
+        for (table, column, data_type) in typed_columns(ast) {
+            let element = element_type(data_type);
+            let bpchar = matches!(element, DataType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("bpchar"));
+            if matches!(element, DataType::Char(_) | DataType::Character(_)) || bpchar {
                 findings.push(context.finding_at(
                     self,
-                    &column.name,
-                    format!("{table}.{} is `{}`: values are padded with spaces, and trailing spaces are ignored in comparisons", ident(&column.name), column.data_type),
+                    column,
+                    format!("{table}.{} is `{data_type}`: values are padded with spaces, and trailing spaces are ignored in comparisons", ident(column)),
                     "use text (with a CHECK on length(…) if the length matters) or varchar(n)",
                 ));
             }
@@ -53,5 +55,15 @@ mod tests {
     #[test]
     fn quiet_on_text_and_varchar() {
         quiet("char-type", &[("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, a text, b varchar(3), c character varying(4));\n")]);
+    }
+
+    #[test]
+    fn fires_on_arrays_bpchar_and_alter_type() {
+        let findings = crate::lint::rules::test_support::lint_files(&[(
+            "0001_t.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY, codes char(2)[], flag bpchar, name text);\nALTER TABLE t ALTER COLUMN name TYPE character(10);\n",
+        )]);
+        let found = findings.iter().filter(|f| f.rule == "char-type").count();
+        assert_eq!(found, 3, "{findings:#?}");
     }
 }

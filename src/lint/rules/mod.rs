@@ -128,4 +128,92 @@ mod tests {
             }
         }
     }
+
+    /// The schema the README's examples are written against.
+    const EXAMPLE_TABLES: &str = "CREATE TABLE customers (id bigint PRIMARY KEY);\n\
+        CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, status text, total bigint, notes text);\n\
+        CREATE TABLE legacy_orders (id bigint PRIMARY KEY);\n\
+        CREATE TABLE sessions (id bigint PRIMARY KEY, ended_at timestamptz);\n";
+
+    /// The ```sql blocks after `label` in a rule's README section.
+    fn blocks<'a>(section: &'a str, label: &str) -> Vec<&'a str> {
+        let Some(start) = section.find(label) else {
+            return Vec::new();
+        };
+        let rest = &section[start..];
+        let end = ["\nBad:", "\nGood:"]
+            .iter()
+            .filter_map(|l| rest[label.len()..].find(l).map(|i| i + label.len()))
+            .min()
+            .unwrap_or(rest.len());
+        rest[..end]
+            .split("```sql\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect()
+    }
+
+    /// An example as migration files: `-- NAME.up.sql` lines start a file;
+    /// text before any is `0002_example.up.sql`. The example tables come
+    /// first, as `0001_tables.up.sql`.
+    fn example_files(block: &str) -> Vec<(String, String)> {
+        let mut files = vec![("0001_tables.up.sql".to_string(), EXAMPLE_TABLES.to_string())];
+        let mut current = ("0002_example.up.sql".to_string(), String::new());
+        for line in block.lines() {
+            let marker = line.strip_prefix("-- ").filter(|n| {
+                !n.contains(' ') && (n.ends_with(".up.sql") || n.ends_with(".down.sql"))
+            });
+            if let Some(name) = marker {
+                if !current.1.is_empty() {
+                    files.push(std::mem::take(&mut current));
+                }
+                current = (name.to_string(), String::new());
+            } else {
+                current.1.push_str(line);
+                current.1.push('\n');
+            }
+        }
+        files.push(current);
+        files
+    }
+
+    #[test]
+    fn the_readme_examples_bad_fires_and_good_is_quiet() {
+        let readme = include_str!("../../../README.md");
+        let mut checked = 0;
+        for rule in RULES {
+            let heading = format!("#### `{}`", rule.id());
+            let Some(start) = readme.find(&heading) else {
+                continue;
+            };
+            let section = &readme[start..];
+            let section = &section[..section[1..].find("#### ").map_or(section.len(), |i| i + 1)];
+            for (label, should_fire) in [("Bad:", true), ("Good:", false)] {
+                for block in blocks(section, label) {
+                    let files = example_files(block);
+                    let borrowed: Vec<(&str, &str)> = files
+                        .iter()
+                        .map(|(n, s)| (n.as_str(), s.as_str()))
+                        .collect();
+                    let fired = super::super::rules::test_support::lint_files(&borrowed)
+                        .into_iter()
+                        .filter(|f| f.rule == rule.id())
+                        .collect::<Vec<_>>();
+                    assert_eq!(
+                        !fired.is_empty(),
+                        should_fire,
+                        "README {} {label} example {}:\n{block}\n{fired:#?}",
+                        rule.id(),
+                        if should_fire {
+                            "does not fire"
+                        } else {
+                            "fires"
+                        }
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 30, "only {checked} README examples were checked");
+    }
 }

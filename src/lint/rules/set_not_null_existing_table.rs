@@ -24,6 +24,10 @@ impl Rule for SetNotNullExistingTable {
         for (table, column, operation) in column_alterations(ast) {
             if matches!(operation, AlterColumnOperation::SetNotNull)
                 && !context.table_is_new(&table)
+                && !context
+                    .schema
+                    .table(&table)
+                    .is_some_and(|t| t.has_validated_not_null_check(&column))
             {
                 findings.push(context.finding(
                     self,
@@ -60,5 +64,44 @@ mod tests {
     #[test]
     fn quiet_on_a_table_of_the_same_migration() {
         quiet("set-not-null-existing-table", &[("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, x int);\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\n")]);
+    }
+
+    #[test]
+    fn quiet_after_a_validated_not_null_check() {
+        quiet(
+            "set-not-null-existing-table",
+            &[
+                (
+                    "0001_t.up.sql",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, x int);\n",
+                ),
+                (
+                    "0002_c.up.sql",
+                    "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL) NOT VALID;\n",
+                ),
+                (
+                    "0003_v.up.sql",
+                    "ALTER TABLE t VALIDATE CONSTRAINT t_x_not_null;\n",
+                ),
+                (
+                    "0004_n.up.sql",
+                    "ALTER TABLE t ALTER COLUMN x SET NOT NULL;\n",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn fires_while_the_check_is_not_yet_validated() {
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, x int);\n"),
+            (
+                "0002_c.up.sql",
+                "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL) NOT VALID;\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\n",
+            ),
+        ]);
+        assert!(findings
+            .iter()
+            .any(|f| f.rule == "set-not-null-existing-table"));
     }
 }
