@@ -8,6 +8,7 @@ mod architecture;
 mod bad_corpus;
 mod bad_input;
 mod concurrency;
+mod down_check;
 mod embedded_dev;
 mod foreign_history;
 mod fuzz;

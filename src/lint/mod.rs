@@ -13,6 +13,7 @@ mod finding;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
+pub(crate) mod object_replay;
 pub(crate) mod recognise;
 pub mod report;
 pub(crate) mod rules;
@@ -110,6 +111,8 @@ pub struct MigrationContext<'a> {
     pub down: Option<&'a [ParsedStatement<'a>]>,
     /// The schema after the up script.
     pub schema_after: &'a SchemaModel,
+    /// The objects the earlier migrations' up scripts left.
+    pub history: &'a object_replay::Replay<'static>,
 }
 
 /// A finding before configuration and suppression are applied.
@@ -127,6 +130,9 @@ pub struct RawFinding {
     pub message: String,
     /// What to write instead.
     pub help: String,
+    /// The most severe this finding may be, whatever the rule's severity:
+    /// `Some(Warning)` for a finding the rule cannot be sure of.
+    pub at_most: Option<Severity>,
 }
 
 impl StatementContext<'_> {
@@ -212,6 +218,7 @@ impl StatementContext<'_> {
             length,
             message,
             help,
+            at_most: None,
         }
     }
 }
@@ -329,6 +336,7 @@ fn error_position(statement: &Statement, message: &str) -> TextPosition {
 pub fn lint(migrations: &[Migration], options: &LintOptions) -> Result<Vec<Finding>, crate::Error> {
     let parsed = parse_all(migrations)?;
     let mut model = SchemaModel::default();
+    let mut history = object_replay::Replay::default();
     let mut raw: Vec<RawFinding> = Vec::new();
     for (migration, (up, down)) in migrations.iter().zip(&parsed) {
         check_script(
@@ -373,10 +381,12 @@ pub fn lint(migrations: &[Migration], options: &LintOptions) -> Result<Vec<Findi
             up,
             down: down.as_deref(),
             schema_after: &model,
+            history: &history,
         };
         for rule in RULES {
             rule.check_migration(&context, &mut raw);
         }
+        history.run(up);
     }
     Ok(finish(migrations, raw, options))
 }
@@ -452,6 +462,7 @@ fn check_script<'a>(
             length: 1,
             message: problem.message,
             help: "fix the SQL so that it can be split into statements".into(),
+            at_most: None,
         });
         return;
     }
@@ -467,6 +478,7 @@ fn check_script<'a>(
                     "sqlparser cannot parse this statement, so no rule checked it ({reason})"
                 ),
                 help: "check it by hand; if PostgreSQL accepts it, silence this with `-- schemactl:ignore unparseable-statement <reason>`".into(),
+                at_most: None,
             });
         }
         let context = StatementContext {
@@ -545,7 +557,11 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
             findings.push((finding, position));
         }
         for (ignore, used) in ignores.iter().zip(used) {
-            if used {
+            // An ignore of `unparseable-statement` that silences nothing was
+            // written for an older schemactl that could not read the
+            // statement: harmless, and removing it from a migration that may
+            // have been applied would change its checksum.
+            if used || ignore.rule == rules::unparseable_statement::ID {
                 continue;
             }
             let offset = index.offset(&script.sql, ignore.position.line, ignore.position.column);
@@ -575,6 +591,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 length: 2,
                 message,
                 help,
+                at_most: None,
             };
             let position = index.position(&script.sql, finding.offset);
             findings.push((finding, position));
@@ -584,6 +601,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
         .into_iter()
         .filter_map(|(raw, position)| {
             let severity = options.severity(raw.rule)?;
+            let severity = raw.at_most.map_or(severity, |cap| severity.min(cap));
             Some(Finding {
                 rule: raw.rule,
                 severity,

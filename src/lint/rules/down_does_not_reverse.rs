@@ -1,199 +1,23 @@
-//! `down-does-not-reverse`: a static comparison of what an up script creates
-//! and drops with what its down script drops and creates, for tables,
-//! columns and named indexes. It catches the common slips (a column left
-//! behind, a dropped table never restored); `schemactl verify` is the
-//! complete, dynamic check.
+//! `down-does-not-reverse`: replays the up script, then the down script,
+//! over the objects they name (see [`object_replay`]) and reports what the
+//! pair leaves different: an object the up creates that is still there
+//! after the down, or one the up drops that the down does not bring back.
+//! Drops take their dependants with them as PostgreSQL's do (a table its
+//! columns, indexes, constraints and triggers; a column its indexes), and
+//! renames move objects, so a down that drops a table, or renames back, is
+//! understood. A finding is an error only when both scripts were read
+//! whole; when either has a statement that may change objects unseen (one
+//! that does not parse, a `DO` block, a `CALL`), it is a warning that points
+//! to `schemactl verify`, the complete, dynamic check.
+//!
+//! [`object_replay`]: crate::lint::object_replay
 
 use super::Rule;
-use crate::lint::names::{ident, object};
-use crate::lint::{MigrationContext, ParsedStatement, RawFinding, Severity};
-use crate::migration::text_position::TextPosition;
-use sqlparser::ast::{AlterTableOperation, ObjectType, Statement};
+use crate::lint::object_replay::Replay;
+use crate::lint::{MigrationContext, RawFinding, Severity};
 
 /// See the module header.
 pub struct DownDoesNotReverse;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Object {
-    Table(String),
-    /// A partition goes with its parent table.
-    Partition(String, String),
-    Column(String, String),
-    Index(String, Option<String>),
-}
-
-impl Object {
-    fn describe(&self) -> String {
-        match self {
-            Object::Table(t) | Object::Partition(t, _) => format!("table {t}"),
-            Object::Column(t, c) => format!("column {t}.{c}"),
-            Object::Index(i, _) => format!("index {i}"),
-        }
-    }
-
-    /// Whether `other` being present/absent settles this object too.
-    fn covered_by(&self, other: &Object) -> bool {
-        match (self, other) {
-            (a, b) if a == b => true,
-            (Object::Column(t, _), Object::Table(u)) => t == u,
-            (Object::Partition(t, parent), Object::Table(u)) => t == u || parent == u,
-            (Object::Index(_, Some(t)), Object::Table(u)) => t == u,
-            (Object::Index(a, _), Object::Index(b, _)) => a == b,
-            _ => false,
-        }
-    }
-}
-
-struct Effects {
-    created: Vec<(Object, TextPosition)>,
-    dropped: Vec<(Object, TextPosition)>,
-}
-
-fn effects(statements: &[ParsedStatement], sql: &str) -> Effects {
-    let mut effects = Effects {
-        created: Vec::new(),
-        dropped: Vec::new(),
-    };
-    for item in statements {
-        let at = item.statement.position;
-        match &item.ast {
-            Some(Statement::CreateTable(create)) => {
-                let table = object(&create.name);
-                let created = match &create.partition_of {
-                    Some(parent) => Object::Partition(table, object(parent)),
-                    None => Object::Table(table),
-                };
-                effects.created.push((created, at));
-            }
-            Some(Statement::CreateIndex(index)) => {
-                if let Some(name) = &index.name {
-                    let table = object(&index.table_name);
-                    effects.created.push((
-                        Object::Index(index_in_schema_of(&object(name), &table), Some(table)),
-                        at,
-                    ));
-                }
-            }
-            Some(Statement::AlterTable(alter)) => {
-                let table = object(&alter.name);
-                for operation in &alter.operations {
-                    match operation {
-                        AlterTableOperation::AddColumn { column_def, .. } => effects
-                            .created
-                            .push((Object::Column(table.clone(), ident(&column_def.name)), at)),
-                        AlterTableOperation::DropColumn { column_names, .. } => {
-                            effects.dropped.extend(
-                                column_names
-                                    .iter()
-                                    .map(|c| (Object::Column(table.clone(), ident(c)), at)),
-                            )
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Some(Statement::Drop {
-                object_type, names, ..
-            }) => {
-                let make = |name: String| match object_type {
-                    ObjectType::Table => Some(Object::Table(name)),
-                    ObjectType::Index => Some(Object::Index(name, None)),
-                    _ => None,
-                };
-                effects.dropped.extend(
-                    names
-                        .iter()
-                        .filter_map(|n| make(object(n)))
-                        .map(|o| (o, at)),
-                );
-            }
-            None if item.statement.keyword == "DROP" => {
-                // `DROP INDEX CONCURRENTLY` (what `create-index-not-concurrently`
-                // recommends) may not parse: read its names from the tokens.
-                if let Some(names) = dropped_index_names(item.statement.text(sql)) {
-                    effects
-                        .dropped
-                        .extend(names.into_iter().map(|n| (Object::Index(n, None), at)));
-                }
-            }
-            _ => {}
-        }
-    }
-    // What the script both creates and drops is temporary.
-    let created = effects.created.clone();
-    effects
-        .created
-        .retain(|(o, _)| !effects.dropped.iter().any(|(d, _)| o.covered_by(d)));
-    effects
-        .dropped
-        .retain(|(o, _)| !created.iter().any(|(c, _)| c == o));
-    effects
-}
-
-/// An index lives in its table's schema: `CREATE INDEX t_n ON app.t` is
-/// `app.t_n`, which only `DROP INDEX app.t_n` drops (an unqualified `DROP
-/// INDEX t_n` looks on the search path, `public` by default).
-fn index_in_schema_of(index: &str, table: &str) -> String {
-    match table.rsplit_once('.') {
-        Some((schema, _)) if !index.contains('.') => format!("{schema}.{index}"),
-        _ => index.to_string(),
-    }
-}
-
-/// The names of `DROP INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]`, as
-/// [`object`] writes them (lower case unless quoted, `public.` dropped).
-fn dropped_index_names(text: &str) -> Option<Vec<String>> {
-    use sqlparser::dialect::PostgreSqlDialect;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens: Vec<Token> = Tokenizer::new(&PostgreSqlDialect {}, text)
-        .tokenize()
-        .ok()?
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
-    let mut rest = tokens.as_slice();
-    for expected in ["DROP", "INDEX"] {
-        let (first, tail) = rest.split_first()?;
-        if !word(first, expected) {
-            return None;
-        }
-        rest = tail;
-    }
-    for optional in [&["CONCURRENTLY"][..], &["IF", "EXISTS"]] {
-        if rest.len() >= optional.len() && rest.iter().zip(optional).all(|(t, w)| word(t, w)) {
-            rest = &rest[optional.len()..];
-        }
-    }
-    let mut names = Vec::new();
-    let mut current: Vec<String> = Vec::new();
-    for token in rest {
-        match token {
-            Token::Word(w)
-                if w.quote_style.is_none()
-                    && (w.value.eq_ignore_ascii_case("CASCADE")
-                        || w.value.eq_ignore_ascii_case("RESTRICT")) =>
-            {
-                break
-            }
-            Token::Word(w) => current.push(match w.quote_style {
-                Some(_) => w.value.clone(),
-                None => w.value.to_lowercase(),
-            }),
-            Token::Period => {}
-            Token::Comma => names.push(std::mem::take(&mut current).join(".")),
-            _ => return None,
-        }
-    }
-    names.push(current.join("."));
-    Some(
-        names
-            .into_iter()
-            .filter(|n| !n.is_empty())
-            .map(|n| n.strip_prefix("public.").map(str::to_string).unwrap_or(n))
-            .collect(),
-    )
-}
 
 impl Rule for DownDoesNotReverse {
     fn id(&self) -> &'static str {
@@ -210,45 +34,75 @@ impl Rule for DownDoesNotReverse {
         else {
             return;
         };
-        let up = effects(context.up, &context.migration.up.sql);
-        let reverse = effects(down, &down_script.sql);
-        let up_file = context
-            .migration
-            .up
-            .path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let mut report = |message: String, help: &str| {
+        let mut replay = Replay::on_top_of(context.history);
+        replay.run(context.up);
+        let after_up = replay.objects.clone();
+        let up_opaque = replay.opaque.take();
+        replay.run(down);
+        let down_opaque = replay.opaque;
+        let up_file = file_name(&context.migration.up.path);
+        let down_file = file_name(&down_script.path);
+        let unsure = match (up_opaque, down_opaque) {
+            (_, Some(at)) => Some(format!(
+                "not checked for certain: {down_file}:{} may change objects schemactl cannot read",
+                at.line
+            )),
+            (Some(at), None) => Some(format!(
+                "not checked for certain: {up_file}:{} may change objects schemactl cannot read",
+                at.line
+            )),
+            (None, None) => None,
+        };
+        let help_suffix = if unsure.is_some() {
+            "; `schemactl verify` replays both scripts on a scratch database and settles it"
+        } else {
+            ""
+        };
+        for (object, tracked) in &replay.objects {
+            let (Some(before), Some(up)) = (tracked.before, after_up.get(object)) else {
+                continue;
+            };
+            if tracked.present == before || up.present == before {
+                continue;
+            }
+            let (message, help) = if before {
+                (
+                    format!(
+                        "the up script drops {} ({up_file}:{}) but this down script does not recreate it",
+                        object.describe(),
+                        up.at.line
+                    ),
+                    "recreate it here (its data cannot come back; say so with `-- schemactl:ignore down-does-not-reverse <reason>` if that is accepted)",
+                )
+            } else {
+                (
+                    format!(
+                        "the up script creates {} ({up_file}:{}) but this down script does not drop it",
+                        object.describe(),
+                        up.at.line
+                    ),
+                    "drop it here, so that rolling back restores the schema as it was",
+                )
+            };
             findings.push(RawFinding {
                 rule: self.id(),
                 path: down_script.path.clone(),
                 offset: down.first().map_or(0, |s| s.statement.start),
                 length: 1,
-                message,
-                help: help.to_string(),
-            })
-        };
-        for (created, at) in &up.created {
-            if !reverse.dropped.iter().any(|(d, _)| created.covered_by(d)) {
-                report(
-                    format!("the up script creates {} ({up_file}:{}) but this down script does not drop it", created.describe(), at.line),
-                    "drop it here, so that rolling back restores the schema as it was",
-                );
-            }
-        }
-        for (dropped, at) in &up.dropped {
-            if !reverse
-                .created
-                .iter()
-                .any(|(c, _)| dropped.covered_by(c) || c.covered_by(dropped))
-            {
-                report(
-                    format!("the up script drops {} ({up_file}:{}) but this down script does not recreate it", dropped.describe(), at.line),
-                    "recreate it here (its data cannot come back; say so with `-- schemactl:ignore down-does-not-reverse <reason>` if that is accepted)",
-                );
-            }
+                message: match &unsure {
+                    Some(unsure) => format!("{message} ({unsure})"),
+                    None => message,
+                },
+                help: format!("{help}{help_suffix}"),
+                at_most: unsure.as_ref().map(|_| Severity::Warning),
+            });
         }
     }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -310,7 +164,46 @@ mod tests {
                 ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, old int);\nCREATE INDEX t_old ON t (old);\n"),
                 ("0001_t.down.sql", "DROP TABLE t;\n"),
                 ("0002_c.up.sql", "ALTER TABLE t ADD COLUMN x int;\nALTER TABLE t DROP COLUMN old;\n"),
-                ("0002_c.down.sql", "ALTER TABLE t ADD COLUMN old int;\nALTER TABLE t DROP COLUMN x;\n"),
+                ("0002_c.down.sql", "ALTER TABLE t ADD COLUMN old int;\nCREATE INDEX t_old ON t (old);\nALTER TABLE t DROP COLUMN x;\n"),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_down_with_statements_it_cannot_read_gets_a_warning_pointing_to_verify() {
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n"),
+            (
+                "0001_t.down.sql",
+                "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;\n",
+            ),
+        ]);
+        let finding = findings
+            .iter()
+            .find(|f| f.rule == "down-does-not-reverse")
+            .expect("reported");
+        assert_eq!(finding.severity, crate::lint::Severity::Warning);
+        assert!(
+            finding.message.contains("not checked for certain"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding.help.contains("schemactl verify"),
+            "{}",
+            finding.help
+        );
+    }
+
+    #[test]
+    fn quiet_when_the_down_drops_what_a_cascade_takes() {
+        quiet(
+            "down-does-not-reverse",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, a int);\nCREATE INDEX t_a ON t (a);\nALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0);\nCREATE TYPE mood AS ENUM ('ok');\nALTER TABLE t ADD COLUMN m mood;\nCREATE MATERIALIZED VIEW t_ids AS SELECT id FROM t;\nCREATE UNIQUE INDEX t_ids_id ON t_ids (id);\n"),
+                ("0001_t.down.sql", "DROP MATERIALIZED VIEW t_ids;\nDROP TYPE mood CASCADE;\nDROP TABLE t;\n"),
+                ("0002_r.up.sql", "ALTER TABLE t RENAME TO u;\n"),
+                ("0002_r.down.sql", "ALTER TABLE u RENAME TO t;\n"),
             ],
         );
     }

@@ -25,6 +25,7 @@ impl EmptyMigration {
                 "down" => "if undoing it really needs nothing (a data-only up), say so with `-- schemactl:ignore-file empty-migration <reason>`; otherwise write the down".into(),
                 _ => "write the migration's SQL, or delete the migration".into(),
             },
+            at_most: None,
         });
     }
 }

@@ -43,6 +43,7 @@ impl Rule for FkColumnNotIndexed {
                         fk.foreign_table, fk.foreign_table
                     ),
                     help: format!("add `CREATE INDEX {name}_{} ON {name} ({columns});` in this migration", fk.columns.join("_")),
+                    at_most: None,
                 });
             }
         }

@@ -1,0 +1,689 @@
+//! What a script does to the objects it names, replayed statement by
+//! statement with PostgreSQL's dependency rules, for `down-does-not-reverse`.
+//!
+//! Only the objects the scripts name are tracked (tables, partitions,
+//! columns, indexes, named constraints, views, materialized views, types and
+//! domains, functions and procedures, triggers, sequences, schemas and
+//! extensions), each as present or absent. A drop takes what PostgreSQL
+//! takes with it: a table its columns, indexes, constraints and triggers; a
+//! column the indexes over it; a materialized view its indexes; with
+//! `CASCADE`, a type the columns of that type and a function the triggers
+//! that call it. Renames move an object and everything that hangs off it.
+//!
+//! Statements that may change objects but cannot be read (unparsed ones,
+//! `DO` blocks, `CALL`, `SELECT` of a function) make the replay
+//! [`Replay::opaque`]: its result is then a guess.
+
+use super::names::{ident, object};
+use super::ParsedStatement;
+use crate::migration::text_position::TextPosition;
+use sqlparser::ast::{
+    AlterIndexOperation, AlterTableOperation, AlterTypeOperation, ObjectType, RenameTableNameKind,
+    Statement, TableConstraint,
+};
+use std::collections::BTreeMap;
+
+/// An object, by kind and name (tables, views and the like folded as
+/// PostgreSQL folds them, without `public.`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Object {
+    /// A table, a partition or a materialized view (they share a namespace).
+    Relation(String),
+    /// A view.
+    View(String),
+    /// A column of a relation.
+    Column(String, String),
+    /// An index, in its table's schema.
+    Index(String),
+    /// A named constraint of a table.
+    Constraint(String, String),
+    /// A type or domain.
+    Type(String),
+    /// A function or procedure (by name: overloads are not told apart).
+    Function(String),
+    /// A trigger of a table.
+    Trigger(String, String),
+    /// A sequence.
+    Sequence(String),
+    /// A schema.
+    Schema(String),
+    /// An extension.
+    Extension(String),
+}
+
+impl Object {
+    /// How a message names it.
+    pub fn describe(&self) -> String {
+        match self {
+            Object::Relation(t) => format!("table {t}"),
+            Object::View(v) => format!("view {v}"),
+            Object::Column(t, c) => format!("column {t}.{c}"),
+            Object::Index(i) => format!("index {i}"),
+            Object::Constraint(t, c) => format!("constraint {c} of {t}"),
+            Object::Type(t) => format!("type {t}"),
+            Object::Function(f) => format!("function {f}"),
+            Object::Trigger(t, tr) => format!("trigger {tr} on {t}"),
+            Object::Sequence(s) => format!("sequence {s}"),
+            Object::Schema(s) => format!("schema {s}"),
+            Object::Extension(e) => format!("extension {e}"),
+        }
+    }
+
+    /// The relation it belongs to, for what goes with a relation.
+    fn relation(&self) -> Option<&str> {
+        match self {
+            Object::Column(t, _) | Object::Constraint(t, _) | Object::Trigger(t, _) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// What the replay knows of one object.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// Whether it existed before the replayed scripts, when the first
+    /// statement that named it tells (`CREATE`: no; `DROP`: yes); `None`
+    /// for `CREATE OR REPLACE`, `IF [NOT] EXISTS` and the like.
+    pub before: Option<bool>,
+    /// Whether it exists now.
+    pub present: bool,
+    /// The statement that last changed it.
+    pub at: TextPosition,
+    /// For an index: its table and the columns it covers; for a column: its
+    /// type's name (so that dropping the type with CASCADE takes it).
+    detail: Detail,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Detail {
+    #[default]
+    None,
+    Index {
+        table: String,
+        columns: Vec<String>,
+    },
+    Column {
+        type_name: String,
+    },
+    Trigger {
+        function: String,
+    },
+    /// A partition: its parent table.
+    Partition {
+        parent: String,
+    },
+    /// A view's query, lower case, to tell which relations it reads.
+    View {
+        query: String,
+    },
+}
+
+/// The replay of one or more scripts.
+#[derive(Debug, Clone, Default)]
+pub struct Replay<'h> {
+    /// Every object named so far.
+    pub objects: BTreeMap<Object, Tracked>,
+    /// Where the first statement that could not be read is, when one may
+    /// change objects.
+    pub opaque: Option<TextPosition>,
+    /// The objects of the earlier migrations, for what a drop or rename
+    /// takes with it that these scripts never named (the index over a
+    /// column created long ago).
+    history: Option<&'h BTreeMap<Object, Tracked>>,
+}
+
+impl<'h> Replay<'h> {
+    /// A replay on top of the objects the earlier migrations left.
+    pub fn on_top_of(history: &'h Replay) -> Self {
+        Self {
+            history: Some(&history.objects),
+            ..Self::default()
+        }
+    }
+
+    /// The objects present in the history that these scripts never named.
+    fn unnamed_history(&self) -> impl Iterator<Item = (&Object, &Tracked)> {
+        self.history
+            .into_iter()
+            .flatten()
+            .filter(|(o, t)| t.present && !self.objects.contains_key(o))
+    }
+
+    /// Replays `statements` on top of what is known.
+    pub fn run(&mut self, statements: &[ParsedStatement]) {
+        for item in statements {
+            let at = item.statement.position;
+            match (&item.ast, &item.recognised) {
+                (Some(ast), _) => self.statement(ast, at),
+                (None, Some(recognised)) => self.recognised(recognised, at),
+                (None, None) if item.error.is_some() => {
+                    self.opaque.get_or_insert(at);
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    fn create(&mut self, object: Object, replace: bool, at: TextPosition, detail: Detail) {
+        let entry = self.objects.entry(object).or_insert(Tracked {
+            before: (!replace).then_some(false),
+            present: false,
+            at,
+            detail: Detail::None,
+        });
+        entry.present = true;
+        entry.at = at;
+        entry.detail = detail;
+    }
+
+    fn drop(&mut self, object: Object, if_exists: bool, cascade: bool, at: TextPosition) {
+        self.mark_absent(&object, if_exists, at);
+        // What goes with it.
+        let dependants: Vec<Object> = self
+            .objects
+            .iter()
+            .filter(|(_, t)| t.present)
+            .chain(self.unnamed_history())
+            .filter(|(o, t)| depends_on(o, t, &object, cascade))
+            .map(|(o, _)| o.clone())
+            .collect();
+        for dependant in dependants {
+            // Named here: its entry stays; from the history: it existed.
+            // What the dependant takes goes too (a partition's indexes).
+            self.drop(dependant, false, cascade, at);
+        }
+    }
+
+    fn mark_absent(&mut self, object: &Object, unsure: bool, at: TextPosition) {
+        let entry = self.objects.entry(object.clone()).or_insert(Tracked {
+            before: (!unsure).then_some(true),
+            present: true,
+            at,
+            detail: Detail::None,
+        });
+        entry.present = false;
+        entry.at = at;
+    }
+
+    fn rename(&mut self, from: Object, to: Object, at: TextPosition) {
+        let moved: Vec<(Object, Tracked)> = self
+            .objects
+            .iter()
+            .filter(|(_, t)| t.present)
+            .chain(self.unnamed_history())
+            .filter(|(o, t)| **o == from || hangs_off(o, t, &from))
+            .map(|(o, t)| (o.clone(), t.clone()))
+            .collect();
+        if moved.is_empty() {
+            // Not seen before: it existed, under its old name.
+            self.mark_absent(&from, false, at);
+            self.create(to.clone(), false, at, Detail::None);
+            if let Some(t) = self.objects.get_mut(&to) {
+                t.before = Some(false);
+            }
+            return;
+        }
+        for (old, tracked) in moved {
+            let new = renamed(&old, &from, &to);
+            self.mark_absent(&old, false, at);
+            let detail = match (&tracked.detail, &from, &to) {
+                (Detail::Index { table, columns }, Object::Relation(f), Object::Relation(t))
+                    if table == f =>
+                {
+                    Detail::Index {
+                        table: t.clone(),
+                        columns: columns.clone(),
+                    }
+                }
+                (
+                    Detail::Index { table, columns },
+                    Object::Column(ft, fc),
+                    Object::Column(_, tc),
+                ) if table == ft => Detail::Index {
+                    table: table.clone(),
+                    columns: columns
+                        .iter()
+                        .map(|c| if c == fc { tc.clone() } else { c.clone() })
+                        .collect(),
+                },
+                (d, _, _) => d.clone(),
+            };
+            let entry = self.objects.entry(new).or_insert(Tracked {
+                before: Some(false),
+                present: false,
+                at,
+                detail: Detail::None,
+            });
+            entry.present = true;
+            entry.at = at;
+            entry.detail = detail;
+        }
+    }
+
+    fn statement(&mut self, ast: &Statement, at: TextPosition) {
+        match ast {
+            Statement::CreateTable(create) => {
+                let table = object(&create.name);
+                let replace = create.if_not_exists || create.or_replace;
+                for column in &create.columns {
+                    let detail = Detail::Column {
+                        type_name: column.data_type.to_string().to_lowercase(),
+                    };
+                    self.create(
+                        Object::Column(table.clone(), ident(&column.name)),
+                        replace,
+                        at,
+                        detail,
+                    );
+                }
+                for constraint in &create.constraints {
+                    if let Some(name) = constraint_name(constraint) {
+                        self.create(
+                            Object::Constraint(table.clone(), name),
+                            replace,
+                            at,
+                            Detail::None,
+                        );
+                    }
+                }
+                let detail = match &create.partition_of {
+                    Some(parent) => Detail::Partition {
+                        parent: object(parent),
+                    },
+                    None => Detail::None,
+                };
+                self.create(Object::Relation(table), replace, at, detail);
+            }
+            Statement::CreateView(view) => {
+                let name = object(&view.name);
+                let query = view.query.to_string().to_lowercase();
+                let kind = if view.materialized {
+                    Object::Relation(name)
+                } else {
+                    Object::View(name)
+                };
+                self.create(
+                    kind,
+                    view.or_replace || view.if_not_exists,
+                    at,
+                    Detail::View { query },
+                );
+            }
+            Statement::CreateIndex(index) => {
+                if let Some(name) = &index.name {
+                    let table = object(&index.table_name);
+                    let columns = super::schema_model::index_columns(&index.columns)
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    self.create(
+                        Object::Index(index_in_schema_of(&object(name), &table)),
+                        index.if_not_exists,
+                        at,
+                        Detail::Index { table, columns },
+                    );
+                }
+            }
+            Statement::CreateType { name, .. } => {
+                self.create(Object::Type(object(name)), false, at, Detail::None)
+            }
+            Statement::CreateDomain(domain) => {
+                self.create(Object::Type(object(&domain.name)), false, at, Detail::None)
+            }
+            Statement::CreateFunction(function) => self.create(
+                Object::Function(object(&function.name)),
+                function.or_replace || function.if_not_exists,
+                at,
+                Detail::None,
+            ),
+            Statement::CreateTrigger(trigger) => {
+                let function = trigger
+                    .exec_body
+                    .as_ref()
+                    .map(|body| object(&body.func_desc.name))
+                    .unwrap_or_default();
+                self.create(
+                    Object::Trigger(object(&trigger.table_name), object(&trigger.name)),
+                    trigger.or_replace,
+                    at,
+                    Detail::Trigger { function },
+                );
+            }
+            Statement::CreateSequence {
+                name,
+                if_not_exists,
+                ..
+            } => self.create(
+                Object::Sequence(object(name)),
+                *if_not_exists,
+                at,
+                Detail::None,
+            ),
+            Statement::CreateSchema {
+                schema_name,
+                if_not_exists,
+                ..
+            } => self.create(
+                Object::Schema(schema_name.to_string().trim_matches('"').to_lowercase()),
+                *if_not_exists,
+                at,
+                Detail::None,
+            ),
+            Statement::CreateExtension(extension) => self.create(
+                Object::Extension(ident(&extension.name)),
+                extension.if_not_exists,
+                at,
+                Detail::None,
+            ),
+            Statement::AlterTable(alter) => self.alter_table(alter, at),
+            Statement::AlterIndex {
+                name,
+                operation: AlterIndexOperation::RenameIndex { index_name },
+            } => {
+                let old = object(name);
+                let new = match old.rsplit_once('.') {
+                    Some((schema, _)) => format!("{schema}.{}", object(index_name)),
+                    None => object(index_name),
+                };
+                self.rename(Object::Index(old), Object::Index(new), at);
+            }
+            Statement::AlterType(alter) => {
+                if let AlterTypeOperation::Rename(rename) = &alter.operation {
+                    self.rename(
+                        Object::Type(object(&alter.name)),
+                        Object::Type(ident(&rename.new_name)),
+                        at,
+                    );
+                }
+            }
+            Statement::Drop {
+                object_type,
+                names,
+                if_exists,
+                cascade,
+                table,
+                ..
+            } => {
+                for name in names {
+                    let name = object(name);
+                    let dropped = match object_type {
+                        ObjectType::Table | ObjectType::MaterializedView => Object::Relation(name),
+                        ObjectType::View => Object::View(name),
+                        ObjectType::Index => Object::Index(name),
+                        ObjectType::Type => Object::Type(name),
+                        ObjectType::Sequence => Object::Sequence(name),
+                        ObjectType::Schema => Object::Schema(name),
+                        _ => match table {
+                            Some(table) => Object::Trigger(object(table), name),
+                            None => continue,
+                        },
+                    };
+                    self.drop(dropped, *if_exists, *cascade, at);
+                }
+            }
+            Statement::DropFunction(drop) => {
+                let cascade = matches!(
+                    drop.drop_behavior,
+                    Some(sqlparser::ast::DropBehavior::Cascade)
+                );
+                for function in &drop.func_desc {
+                    self.drop(
+                        Object::Function(object(&function.name)),
+                        drop.if_exists,
+                        cascade,
+                        at,
+                    );
+                }
+            }
+            Statement::DropTrigger(drop) => {
+                if let Some(table) = &drop.table_name {
+                    self.drop(
+                        Object::Trigger(object(table), object(&drop.trigger_name)),
+                        drop.if_exists,
+                        false,
+                        at,
+                    );
+                }
+            }
+            Statement::DropDomain(drop) => {
+                let cascade = matches!(
+                    drop.drop_behavior,
+                    Some(sqlparser::ast::DropBehavior::Cascade)
+                );
+                self.drop(
+                    Object::Type(object(&drop.name)),
+                    drop.if_exists,
+                    cascade,
+                    at,
+                );
+            }
+            Statement::DropExtension(drop) => {
+                for name in &drop.names {
+                    self.drop(Object::Extension(ident(name)), drop.if_exists, false, at);
+                }
+            }
+            Statement::Call(_) | Statement::Execute { .. } => {
+                self.opaque.get_or_insert(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn alter_table(&mut self, alter: &sqlparser::ast::AlterTable, at: TextPosition) {
+        let mut table = object(&alter.name);
+        for operation in &alter.operations {
+            match operation {
+                AlterTableOperation::AddColumn {
+                    column_def,
+                    if_not_exists,
+                    ..
+                } => self.create(
+                    Object::Column(table.clone(), ident(&column_def.name)),
+                    *if_not_exists,
+                    at,
+                    Detail::Column {
+                        type_name: column_def.data_type.to_string().to_lowercase(),
+                    },
+                ),
+                AlterTableOperation::DropColumn {
+                    column_names,
+                    if_exists,
+                    drop_behavior,
+                    ..
+                } => {
+                    let cascade =
+                        matches!(drop_behavior, Some(sqlparser::ast::DropBehavior::Cascade));
+                    for column in column_names {
+                        self.drop(
+                            Object::Column(table.clone(), ident(column)),
+                            *if_exists,
+                            cascade,
+                            at,
+                        );
+                    }
+                }
+                AlterTableOperation::AddConstraint { constraint, .. } => {
+                    if let Some(name) = constraint_name(constraint) {
+                        self.create(
+                            Object::Constraint(table.clone(), name),
+                            false,
+                            at,
+                            Detail::None,
+                        );
+                    }
+                }
+                AlterTableOperation::DropConstraint {
+                    name, if_exists, ..
+                } => self.drop(
+                    Object::Constraint(table.clone(), ident(name)),
+                    *if_exists,
+                    false,
+                    at,
+                ),
+                AlterTableOperation::RenameColumn {
+                    old_column_name,
+                    new_column_name,
+                } => self.rename(
+                    Object::Column(table.clone(), ident(old_column_name)),
+                    Object::Column(table.clone(), ident(new_column_name)),
+                    at,
+                ),
+                AlterTableOperation::RenameConstraint { old_name, new_name } => self.rename(
+                    Object::Constraint(table.clone(), ident(old_name)),
+                    Object::Constraint(table.clone(), ident(new_name)),
+                    at,
+                ),
+                AlterTableOperation::RenameTable { table_name } => {
+                    let new = match table_name {
+                        RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => object(n),
+                    };
+                    // The new name stays in the table's schema.
+                    let new = match table.rsplit_once('.') {
+                        Some((schema, _)) if !new.contains('.') => format!("{schema}.{new}"),
+                        _ => new,
+                    };
+                    self.rename(
+                        Object::Relation(table.clone()),
+                        Object::Relation(new.clone()),
+                        at,
+                    );
+                    table = new;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn recognised(&mut self, recognised: &super::recognise::Recognised, at: TextPosition) {
+        let Some(name) = recognised.object.clone() else {
+            if matches!(recognised.command.as_str(), "DO" | "CALL") {
+                self.opaque.get_or_insert(at);
+            }
+            return;
+        };
+        let replace = recognised.command.contains("OR REPLACE");
+        match recognised.command.as_str() {
+            "DO" | "CALL" => {
+                self.opaque.get_or_insert(at);
+            }
+            "DROP INDEX" => self.drop(Object::Index(name), true, false, at),
+            "CREATE FUNCTION"
+            | "CREATE PROCEDURE"
+            | "CREATE OR REPLACE FUNCTION"
+            | "CREATE OR REPLACE PROCEDURE" => {
+                self.create(Object::Function(name), replace, at, Detail::None)
+            }
+            "CREATE TRIGGER"
+            | "CREATE CONSTRAINT TRIGGER"
+            | "CREATE OR REPLACE TRIGGER"
+            | "CREATE OR REPLACE CONSTRAINT TRIGGER" => {
+                if let Some(table) = recognised.table.clone() {
+                    self.create(Object::Trigger(table, name), replace, at, Detail::None)
+                }
+            }
+            "CREATE TYPE" | "CREATE DOMAIN" => {
+                self.create(Object::Type(name), false, at, Detail::None)
+            }
+            "DROP DOMAIN" => self.drop(Object::Type(name), true, false, at),
+            "CREATE SEQUENCE" => self.create(Object::Sequence(name), true, at, Detail::None),
+            "CREATE SCHEMA" => self.create(Object::Schema(name), true, at, Detail::None),
+            "CREATE EXTENSION" => self.create(Object::Extension(name), true, at, Detail::None),
+            _ => {}
+        }
+    }
+}
+
+/// Whether `object` goes when `dropped` is dropped (with `CASCADE` or not).
+fn depends_on(object: &Object, tracked: &Tracked, dropped: &Object, cascade: bool) -> bool {
+    match (dropped, object, &tracked.detail) {
+        (
+            Object::Relation(r) | Object::View(r),
+            Object::View(_) | Object::Relation(_),
+            Detail::View { query },
+        ) => cascade && mentions(query, r),
+        (Object::Relation(r), _, Detail::Index { table, .. }) => table == r,
+        (Object::Relation(r), _, Detail::Partition { parent }) => parent == r,
+        (Object::Relation(r), o, _) => o.relation() == Some(r.as_str()),
+        (Object::Column(t, c), Object::Index(_), Detail::Index { table, columns }) => {
+            table == t && columns.contains(c)
+        }
+        (Object::Type(ty), Object::Column(..), Detail::Column { type_name }) => {
+            cascade && type_name == ty
+        }
+        (Object::Function(f), Object::Trigger(..), Detail::Trigger { function }) => {
+            cascade && function == f
+        }
+        (Object::Schema(s), o, _) => cascade && schema_of(o).is_some_and(|schema| schema == s),
+        _ => false,
+    }
+}
+
+/// Whether `object` goes with `owner` when it is renamed.
+fn hangs_off(object: &Object, tracked: &Tracked, owner: &Object) -> bool {
+    match owner {
+        Object::Relation(r) => {
+            object.relation() == Some(r.as_str())
+                || matches!(&tracked.detail, Detail::Index { table, .. } if table == r)
+        }
+        _ => false,
+    }
+}
+
+/// `object` under `to` when `from` is renamed.
+fn renamed(object: &Object, from: &Object, to: &Object) -> Object {
+    if object == from {
+        return to.clone();
+    }
+    let (Object::Relation(_), Object::Relation(new)) = (from, to) else {
+        return object.clone();
+    };
+    match object {
+        Object::Column(_, c) => Object::Column(new.clone(), c.clone()),
+        Object::Constraint(_, c) => Object::Constraint(new.clone(), c.clone()),
+        Object::Trigger(_, t) => Object::Trigger(new.clone(), t.clone()),
+        other => other.clone(),
+    }
+}
+
+/// Whether `query` names `relation` (or its unqualified name) as a word.
+fn mentions(query: &str, relation: &str) -> bool {
+    let bare = relation.rsplit('.').next().unwrap_or(relation);
+    query
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .any(|word| word == relation || word.rsplit('.').next() == Some(bare))
+}
+
+fn schema_of(object: &Object) -> Option<&str> {
+    let name = match object {
+        Object::Relation(n)
+        | Object::View(n)
+        | Object::Index(n)
+        | Object::Type(n)
+        | Object::Function(n)
+        | Object::Sequence(n) => n,
+        Object::Column(t, _) | Object::Constraint(t, _) | Object::Trigger(t, _) => t,
+        Object::Schema(_) | Object::Extension(_) => return None,
+    };
+    name.rsplit_once('.').map(|(schema, _)| schema)
+}
+
+fn constraint_name(constraint: &TableConstraint) -> Option<String> {
+    let name = match constraint {
+        TableConstraint::PrimaryKey(c) => c.name.as_ref(),
+        TableConstraint::Unique(c) => c.name.as_ref(),
+        TableConstraint::ForeignKey(c) => c.name.as_ref(),
+        TableConstraint::Check(c) => c.name.as_ref(),
+        _ => None,
+    };
+    name.map(ident)
+}
+
+/// An index lives in its table's schema: `CREATE INDEX t_n ON app.t` is
+/// `app.t_n`, which only `DROP INDEX app.t_n` drops (an unqualified `DROP
+/// INDEX t_n` looks on the search path, `public` by default).
+pub fn index_in_schema_of(index: &str, table: &str) -> String {
+    match table.rsplit_once('.') {
+        Some((schema, _)) if !index.contains('.') => format!("{schema}.{index}"),
+        _ => index.to_string(),
+    }
+}
