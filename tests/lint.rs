@@ -118,7 +118,7 @@ fn warnings_pass_unless_denied_and_severities_are_configurable() {
         "[lint]\ndeny_warnings = true\n[lint.rules]\nchar-type = \"off\"\n",
     )
     .unwrap();
-    let quiet = lint(&project, &[]);
+    let quiet = lint(&project, &["--deny-warnings"]);
     quiet.expect_code(0);
     assert_eq!(quiet.stdout, "no findings\n");
     std::fs::write(&config, "[lint.rules]\nchar-typ = \"off\"\n").unwrap();
@@ -239,4 +239,76 @@ fn the_shipped_migrations_pass_lint_without_errors() {
     run.expect_code(0);
     let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(value["errors"], 0, "{}", run.stdout);
+}
+
+#[test]
+fn a_baseline_switches_lint_on_for_a_project_with_history() {
+    let project = Project::new();
+    project
+        .write(
+            "0001_t.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp);\nCREATE TABLE v (id bigint PRIMARY KEY, code char(2));\n",
+        )
+        .write("0001_t.down.sql", "DROP TABLE v;\nDROP TABLE t;\n");
+    lint(&project, &["--deny-warnings"]).expect_code(1);
+
+    let written = lint(&project, &["--write-baseline"]);
+    written.expect_code(0);
+    assert!(
+        written.stdout.contains("Wrote 2 finding(s)"),
+        "{}",
+        written.output()
+    );
+    let file = project.path().join("schemactl-lint-baseline.json");
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(recorded["findings"].as_array().unwrap().len(), 2);
+
+    // The history passes; the summary says what was hidden.
+    let quiet = lint(&project, &["--deny-warnings"]);
+    quiet.expect_code(0);
+    assert!(
+        quiet.stdout.contains("2 accepted finding(s) not shown"),
+        "{}",
+        quiet.output()
+    );
+
+    // A new migration's findings are reported; an edit above the old
+    // statement does not unbaseline it; a fixed finding is named as stale.
+    project
+        .write(
+            "0001_t.up.sql",
+            "-- reviewed in 2026\nCREATE TABLE t (id bigint PRIMARY KEY, at timestamp);\nCREATE TABLE v (id bigint PRIMARY KEY, code text);\n",
+        )
+        .write("0002_u.up.sql", "CREATE TABLE u (id bigint PRIMARY KEY, seen timestamp);\n")
+        .write("0002_u.down.sql", "DROP TABLE u;\n");
+    let json = lint(&project, &["--format", "json", "--deny-warnings"]);
+    json.expect_code(1);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let rules: Vec<(&str, &str)> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [("timestamp-without-time-zone", "migrations/0002_u.up.sql")],
+        "{}",
+        json.stdout
+    );
+    assert_eq!(value["baselined"], 1);
+    assert_eq!(value["stale_baseline"][0]["rule"], "char-type");
+    let text = lint(&project, &[]);
+    assert!(
+        text.stdout.contains("1 baseline entry no longer match"),
+        "{}",
+        text.output()
+    );
+
+    // --no-baseline shows everything; a missing --baseline file is an error.
+    let all = lint(&project, &["--no-baseline", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+    assert_eq!(value["findings"].as_array().unwrap().len(), 2);
+    lint(&project, &["--baseline", "nowhere.json"]).expect_code(2);
 }

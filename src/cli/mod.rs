@@ -213,7 +213,20 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             since,
             deny_warnings,
             format,
-        } => verbs::lint(settings, since.as_deref(), deny_warnings, format),
+            write_baseline,
+            baseline,
+            no_baseline,
+        } => verbs::lint(
+            settings,
+            verbs::LintRequest {
+                since: since.as_deref(),
+                deny_warnings,
+                format,
+                write_baseline: write_baseline.as_deref(),
+                baseline: baseline.as_deref(),
+                no_baseline,
+            },
+        ),
         Command::Dump { format } => verbs::dump(settings, format, notify).await,
         Command::Verify { from, format } => {
             verbs::verify(settings, from, format, terminal, notify).await

@@ -333,6 +333,17 @@ pub enum Command {
         /// text (with source excerpts; colour on a terminal unless NO_COLOR), json, sarif, github.
         #[arg(long, value_enum, default_value_t)]
         format: LintFormat,
+        /// Record today's findings as accepted in FILE (default
+        /// schemactl-lint-baseline.json), so that later runs report only new
+        /// ones: the way to switch lint on for a project with history.
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = schemactl::lint::baseline::DEFAULT_FILE, conflicts_with = "no_baseline")]
+        write_baseline: Option<PathBuf>,
+        /// The baseline to read [default: schemactl-lint-baseline.json, when it exists].
+        #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+        baseline: Option<PathBuf>,
+        /// Report every finding, whatever the baseline accepted.
+        #[arg(long)]
+        no_baseline: bool,
     },
     /// Print the database's schema, normalised and stable (for diffs and reviews).
     Dump {

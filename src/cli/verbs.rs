@@ -10,6 +10,7 @@ use schemactl::migrator::{BaselineSource, Repair};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::plan::{MigrateOptions, RollbackTarget};
 use schemactl::{deploy, embedded, exit_code, lint, Error};
+use std::path::Path;
 
 fn exit(problems: bool) -> i32 {
     if problems {
@@ -156,36 +157,119 @@ pub async fn repair(
     Ok(exit_code::OK)
 }
 
+/// What `lint` was asked for.
+pub struct LintRequest<'a> {
+    /// `--since`.
+    pub since: Option<&'a str>,
+    /// `--deny-warnings`.
+    pub deny_warnings: bool,
+    /// `--format`.
+    pub format: LintFormat,
+    /// `--write-baseline [FILE]`.
+    pub write_baseline: Option<&'a Path>,
+    /// `--baseline FILE`.
+    pub baseline: Option<&'a Path>,
+    /// `--no-baseline`.
+    pub no_baseline: bool,
+}
+
 /// `lint`: exit 1 on errors, or on warnings with `--deny-warnings`.
-pub fn lint(
-    settings: &Settings,
-    since: Option<&str>,
-    deny_warnings: bool,
-    format: LintFormat,
-) -> Result<i32, Error> {
-    let outcome = commands::lint::lint(settings, since)?;
+pub fn lint(settings: &Settings, request: LintRequest) -> Result<i32, Error> {
+    let outcome = commands::lint::lint(settings, request.since)?;
     for problem in &outcome.warnings {
         output::stderr_line(&format!("warning: {problem}"));
     }
     let mut findings = outcome.findings.clone();
-    if matches!(format, LintFormat::Sarif | LintFormat::Github) {
+    if let Some(path) = request.write_baseline {
+        let baseline = lint::baseline::Baseline::of(&findings);
+        baseline.write(path)?;
+        let message = format!(
+            "Wrote {} finding(s) to {} as the accepted baseline: later runs report only new findings. Commit the file.",
+            findings.len(),
+            path.display()
+        );
+        match request.format {
+            LintFormat::Json => output::stdout(
+                &(serde_json::to_string_pretty(&serde_json::json!({
+                    "baseline": path.display().to_string(),
+                    "baselined": findings.len(),
+                }))
+                .unwrap_or_default()
+                    + "\n"),
+            ),
+            _ => output::stdout(&(message + "\n")),
+        }
+        return Ok(exit_code::OK);
+    }
+    let baseline_path = request
+        .baseline
+        .unwrap_or(Path::new(lint::baseline::DEFAULT_FILE));
+    let applied = match request.no_baseline {
+        true => None,
+        false => match lint::baseline::Baseline::read(baseline_path)? {
+            Some(baseline) => Some(baseline.apply(&mut findings)),
+            None if request.baseline.is_some() => {
+                return Err(Error::InvalidArgument(format!(
+                    "--baseline {}: no such file (write one with `schemactl lint --write-baseline {0}`)",
+                    baseline_path.display()
+                )))
+            }
+            None => None,
+        },
+    };
+    if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
         commands::lint::relative_to_repository(&mut findings);
     }
-    let text = match format {
+    let text = match request.format {
         LintFormat::Text => {
             let source = |path: &std::path::Path| outcome.sources.get(path).cloned();
-            lint::report::text::render(&findings, &source, colour())
+            let mut text = lint::report::text::render(&findings, &source, colour());
+            if let Some(applied) = &applied {
+                text.push_str(&baseline_summary(applied, baseline_path));
+            }
+            text
         }
-        LintFormat::Json => lint::report::json::render(&findings) + "\n",
+        LintFormat::Json => lint::report::json::render(&findings, applied.as_ref()) + "\n",
         LintFormat::Sarif => lint::report::sarif::render(&findings) + "\n",
         LintFormat::Github => lint::report::github::render(&findings),
     };
     output::stdout(&text);
-    let errors = outcome.count(lint::Severity::Error);
-    let warnings = outcome.count(lint::Severity::Warning);
+    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+    let errors = count(lint::Severity::Error);
+    let warnings = count(lint::Severity::Warning);
     Ok(exit(
-        errors > 0 || ((deny_warnings || settings.lint_deny_warnings) && warnings > 0),
+        errors > 0 || ((request.deny_warnings || settings.lint_deny_warnings) && warnings > 0),
     ))
+}
+
+/// The lines text output adds under a baseline.
+fn baseline_summary(applied: &lint::baseline::Applied, path: &Path) -> String {
+    let mut out = String::new();
+    if applied.baselined > 0 {
+        out.push_str(&format!(
+            "{} accepted finding(s) not shown (baseline {})\n",
+            applied.baselined,
+            path.display()
+        ));
+    }
+    if !applied.stale.is_empty() {
+        let stale: usize = applied.stale.iter().map(|e| e.count).sum();
+        out.push_str(&format!(
+            "{stale} baseline entr{} no longer match a finding (fixed, or the statement changed): run `schemactl lint --write-baseline {}` to drop {}\n",
+            if stale == 1 { "y" } else { "ies" },
+            path.display(),
+            if stale == 1 { "it" } else { "them" }
+        ));
+        for entry in &applied.stale {
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                entry.rule,
+                entry.path.display(),
+                entry.message
+            ));
+        }
+    }
+    out
 }
 
 /// `dump`.

@@ -55,6 +55,11 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
                 length: 1,
                 message: format!("{} existed at {revision} and was {what}: migrations that may have been applied must not change", path.display()),
                 help: "restore it (`git checkout <rev> -- <file>`) and put the change in a new migration".into(),
+                fingerprint: lint::finding::fingerprint(
+                    changed_existing_migration::ID,
+                    &path.display().to_string(),
+                    what,
+                ),
             });
         }
         only = Some(

@@ -22,4 +22,32 @@ pub struct Finding {
     pub message: String,
     /// What to write instead.
     pub help: String,
+    /// A stable identity of the finding for baselines and code scanning:
+    /// a hash of the rule, the migration and direction (or the file name),
+    /// and the statement's tokens, so that edits elsewhere in the file, or
+    /// moving the statement, keep it. Not a position.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a finding of `rule` in `place` (a migration and
+/// direction, or a file name) about a statement of text `statement`
+/// (whitespace and comments do not count).
+pub fn fingerprint(rule: &str, place: &str, statement: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let normalised = match Tokenizer::new(&PostgreSqlDialect {}, statement).tokenize() {
+        Ok(tokens) => tokens
+            .iter()
+            .filter(|t| !matches!(t, Token::Whitespace(_)))
+            .map(|t| match t {
+                Token::Word(w) if w.quote_style.is_none() => w.value.to_lowercase(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(_) => statement.split_whitespace().collect::<Vec<_>>().join(" "),
+    };
+    let digest = Sha256::digest(format!("{rule}\0{place}\0{normalised}").as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -8,8 +8,9 @@
 //! rest of the file is still linted. Rules are one file each under
 //! `rules/`, listed once in `rules::RULES`.
 
+pub mod baseline;
 mod ddl;
-mod finding;
+pub mod finding;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
@@ -508,13 +509,16 @@ fn check_script<'a>(
 
 /// Applies ignores, severities and the file filter; adds `unused-ignore`.
 fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions) -> Vec<Finding> {
-    let scripts: Vec<&Script> = migrations
+    let scripts: Vec<(&Script, String)> = migrations
         .iter()
-        .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
+        .flat_map(|m| {
+            std::iter::once((&m.up, format!("{} up", m.label())))
+                .chain(m.down.as_ref().map(|d| (d, format!("{} down", m.label()))))
+        })
         .collect();
     let mut findings = Vec::new();
     let known: std::collections::HashSet<&Path> =
-        scripts.iter().map(|s| s.path.as_path()).collect();
+        scripts.iter().map(|(s, _)| s.path.as_path()).collect();
     let mut by_file: std::collections::HashMap<PathBuf, Vec<RawFinding>> =
         std::collections::HashMap::new();
     for finding in raw {
@@ -525,7 +529,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 .push(finding);
         }
     }
-    for script in &scripts {
+    for (script, place) in &scripts {
         let raw = by_file.remove(&script.path).unwrap_or_default();
         let ignores = suppression::ignores(&script.sql);
         let statements = script.statements().unwrap_or_default();
@@ -554,7 +558,9 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 continue;
             }
             let position = index.position(&script.sql, finding.offset);
-            findings.push((finding, position));
+            let text = statement.map_or("", |i| statements[i].text(&script.sql));
+            let fingerprint = finding::fingerprint(finding.rule, place, text);
+            findings.push((finding, position, fingerprint));
         }
         for (ignore, used) in ignores.iter().zip(used) {
             // An ignore of `unparseable-statement` that silences nothing was
@@ -594,12 +600,17 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 at_most: None,
             };
             let position = index.position(&script.sql, finding.offset);
-            findings.push((finding, position));
+            let fingerprint = finding::fingerprint(
+                finding.rule,
+                place,
+                &format!("{} {}", ignore.rule, ignore.reason),
+            );
+            findings.push((finding, position, fingerprint));
         }
     }
     let mut out: Vec<Finding> = findings
         .into_iter()
-        .filter_map(|(raw, position)| {
+        .filter_map(|(raw, position, fingerprint)| {
             let severity = options.severity(raw.rule)?;
             let severity = raw.at_most.map_or(severity, |cap| severity.min(cap));
             Some(Finding {
@@ -610,6 +621,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 length: raw.length,
                 message: raw.message,
                 help: raw.help,
+                fingerprint,
             })
         })
         .collect();

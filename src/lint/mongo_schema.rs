@@ -51,6 +51,13 @@ pub fn lint_dir(dir: &Path, options: &LintOptions) -> (Vec<Finding>, Vec<(PathBu
                     index.position(&text, o)
                 }),
                 length: 1,
+                fingerprint: super::finding::fingerprint(
+                    rule.id(),
+                    &path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    &message,
+                ),
                 message,
                 help,
             });

@@ -23,6 +23,7 @@ pub fn render(findings: &[Finding]) -> String {
         .map(|f| {
             serde_json::json!({
                 "ruleId": f.rule,
+                "partialFingerprints": { "schemactl/v1": f.fingerprint },
                 "ruleIndex": RULES.iter().position(|r| r.id() == f.rule).unwrap_or(0),
                 "level": level(f.severity),
                 "message": { "text": format!("{} Help: {}", f.message, f.help) },
