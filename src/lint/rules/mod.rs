@@ -5,7 +5,9 @@
 use super::{MigrationContext, RawFinding, Severity, StatementContext};
 
 pub mod add_column_not_null_without_default;
+pub mod add_column_volatile_default;
 pub mod add_foreign_key_not_valid;
+pub mod alter_domain_add_constraint;
 pub mod change_column_type;
 pub mod changed_existing_migration;
 pub mod char_type;
@@ -13,12 +15,16 @@ pub mod concurrently_in_transaction;
 pub mod create_index_not_concurrently;
 pub mod down_does_not_reverse;
 pub mod drop_column;
+pub mod drop_database;
+pub mod drop_index_not_concurrently;
+pub mod drop_not_null;
 pub mod drop_table;
 pub mod empty_migration;
 pub mod fk_column_not_indexed;
 pub mod fk_missing_on_delete;
 pub mod missing_down_migration;
 pub mod mongo_validator;
+pub mod non_transactional_not_retry_safe;
 pub mod prefer_bigint_or_identity_key;
 pub mod rename_column;
 pub mod rename_table;
@@ -27,6 +33,9 @@ pub mod table_missing_primary_key;
 pub mod timestamp_without_time_zone;
 pub mod transaction_control_in_migration;
 pub mod truncate;
+pub mod truncate_cascade;
+pub mod uncommitted_transaction;
+pub mod unique_constraint_without_index;
 pub mod unparseable_statement;
 pub mod unused_ignore;
 
@@ -54,15 +63,22 @@ pub const RULES: &[&dyn Rule] = &[
     &table_missing_primary_key::TableMissingPrimaryKey,
     &create_index_not_concurrently::CreateIndexNotConcurrently,
     &concurrently_in_transaction::ConcurrentlyInTransaction,
+    &drop_index_not_concurrently::DropIndexNotConcurrently,
     &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
+    &add_column_volatile_default::AddColumnVolatileDefault,
     &add_foreign_key_not_valid::AddForeignKeyNotValid,
+    &unique_constraint_without_index::UniqueConstraintWithoutIndex,
+    &alter_domain_add_constraint::AlterDomainAddConstraint,
     &set_not_null_existing_table::SetNotNullExistingTable,
+    &drop_not_null::DropNotNull,
     &change_column_type::ChangeColumnType,
     &rename_column::RenameColumn,
     &rename_table::RenameTable,
     &drop_table::DropTable,
     &drop_column::DropColumn,
     &truncate::Truncate,
+    &truncate_cascade::TruncateCascade,
+    &drop_database::DropDatabase,
     &timestamp_without_time_zone::TimestampWithoutTimeZone,
     &prefer_bigint_or_identity_key::PreferBigintOrIdentityKey,
     &char_type::CharType,
@@ -70,6 +86,8 @@ pub const RULES: &[&dyn Rule] = &[
     &empty_migration::EmptyMigration,
     &down_does_not_reverse::DownDoesNotReverse,
     &transaction_control_in_migration::TransactionControlInMigration,
+    &uncommitted_transaction::UncommittedTransaction,
+    &non_transactional_not_retry_safe::NonTransactionalNotRetrySafe,
     &unparseable_statement::UnparseableStatement,
     &unused_ignore::UnusedIgnore,
     &changed_existing_migration::ChangedExistingMigration,
@@ -215,5 +233,37 @@ mod tests {
             }
         }
         assert!(checked >= 30, "only {checked} README examples were checked");
+    }
+
+    #[test]
+    fn the_squawk_mapping_names_real_rules() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("#### Coming from Squawk")
+            .expect("mapping table");
+        let section = &readme[start..];
+        let section = &section[..section[1..].find("#### ").map_or(section.len(), |i| i + 1)];
+        let mut mapped = 0;
+        for row in section.lines().filter(|l| l.starts_with("| `")) {
+            let cell = row.split('|').nth(2).unwrap_or("").trim();
+            // Rule ids come before any parenthesised remark.
+            let cell = cell.split('(').next().unwrap_or(cell);
+            if cell.starts_with("not ") {
+                continue;
+            }
+            for id in cell
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .take_while(|id| id.contains('-'))
+            {
+                assert!(
+                    super::find(id).is_some(),
+                    "the Squawk table names `{id}`, not a rule"
+                );
+                mapped += 1;
+            }
+        }
+        assert!(mapped >= 25, "only {mapped} mapped rules found");
     }
 }

@@ -1,0 +1,93 @@
+//! `drop-index-not-concurrently`: `DROP INDEX` without `CONCURRENTLY` takes
+//! an ACCESS EXCLUSIVE lock on the index's table. The drop itself is quick,
+//! but the lock waits behind every running query on the table, and every
+//! later query waits behind it: a long report stalls the site.
+
+use super::Rule;
+use crate::lint::{RawFinding, Severity, StatementContext};
+use crate::migration::Direction;
+use sqlparser::ast::{ObjectType, Statement};
+
+/// See the module header.
+pub struct DropIndexNotConcurrently;
+
+impl Rule for DropIndexNotConcurrently {
+    fn id(&self) -> &'static str {
+        "drop-index-not-concurrently"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "DROP INDEX without CONCURRENTLY on an index of a table that existed before the migration"
+    }
+    fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
+        if context.direction == Direction::Down {
+            return;
+        }
+        let names: Vec<String> = match (context.ast, context.recognised) {
+            (
+                Some(Statement::Drop {
+                    object_type: ObjectType::Index,
+                    names,
+                    ..
+                }),
+                _,
+            ) => names.iter().map(crate::lint::names::object).collect(),
+            _ => return, // `DROP INDEX CONCURRENTLY …` is what sqlparser leaves to the recogniser.
+        };
+        if crate::lint::find_tokens(context.text(), "CONCURRENTLY").is_some() {
+            return;
+        }
+        // An index of a table created in this migration harms nobody.
+        let on_new_table = names.iter().all(|name| {
+            context.schema.tables.iter().any(|(table, t)| {
+                t.indexes
+                    .iter()
+                    .any(|i| i.name.as_deref() == Some(name.as_str()))
+                    && context.table_is_new(table)
+            })
+        });
+        if on_new_table {
+            return;
+        }
+        findings.push(context.finding(
+            self,
+            Some("DROP INDEX"),
+            "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table: it waits behind every running query on it, and every later query waits behind it".into(),
+            "use DROP INDEX CONCURRENTLY IF EXISTS in a file of its own with `-- schemactl:no-transaction` at the top",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{fires, quiet};
+
+    const TABLE: (&str, &str) = (
+        "0001_t.up.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY, n int);\nCREATE INDEX t_n ON t (n);\n",
+    );
+
+    #[test]
+    fn fires_in_an_up_script() {
+        insta::assert_snapshot!(fires(
+            "drop-index-not-concurrently",
+            &[TABLE, ("0002_d.up.sql", "DROP INDEX t_n;\n")]
+        ));
+    }
+
+    #[test]
+    fn quiet_concurrently_in_downs_and_on_new_tables() {
+        quiet(
+            "drop-index-not-concurrently",
+            &[
+                TABLE,
+                ("0002_d.up.sql", "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS t_n;\n"),
+                ("0002_d.down.sql", "CREATE INDEX t_n ON t (n);\n"),
+                ("0003_u.up.sql", "CREATE TABLE u (id bigint PRIMARY KEY, m int);\nCREATE INDEX u_m ON u (m);\nDROP INDEX u_m;\n"),
+                ("0003_u.down.sql", "DROP TABLE u;\nDROP INDEX IF EXISTS t_other;\n"),
+            ],
+        );
+    }
+}

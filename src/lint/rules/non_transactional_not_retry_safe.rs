@@ -1,0 +1,101 @@
+//! `non-transactional-not-retry-safe`: a `-- schemactl:no-transaction` file
+//! runs statement by statement, so a failure half-way leaves the earlier
+//! statements done. Re-running it must not fail on them: every `CREATE`
+//! needs `IF NOT EXISTS`, every `DROP` and `DROP COLUMN` `IF EXISTS`, every
+//! `ADD COLUMN` `IF NOT EXISTS`.
+//!
+//! (An interrupted `CREATE INDEX CONCURRENTLY` leaves an INVALID index that
+//! `IF NOT EXISTS` then skips: drop it first, `DROP INDEX CONCURRENTLY IF
+//! EXISTS`, as the help says.)
+
+use super::Rule;
+use crate::lint::{RawFinding, Severity, StatementContext};
+use sqlparser::ast::{AlterTableOperation, Statement};
+
+/// See the module header.
+pub struct NonTransactionalNotRetrySafe;
+
+impl Rule for NonTransactionalNotRetrySafe {
+    fn id(&self) -> &'static str {
+        "non-transactional-not-retry-safe"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "a CREATE/DROP/ADD COLUMN without IF [NOT] EXISTS in a no-transaction file"
+    }
+    fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
+        if context.transactional() {
+            return;
+        }
+        let missing = match context.ast {
+            Some(Statement::CreateIndex(index)) if !index.if_not_exists => Some("IF NOT EXISTS"),
+            Some(Statement::CreateTable(table)) if !table.if_not_exists => Some("IF NOT EXISTS"),
+            Some(Statement::Drop {
+                if_exists: false, ..
+            }) => Some("IF EXISTS"),
+            Some(Statement::AlterTable(alter)) => {
+                alter
+                    .operations
+                    .iter()
+                    .find_map(|operation| match operation {
+                        AlterTableOperation::AddColumn {
+                            if_not_exists: false,
+                            ..
+                        } => Some("IF NOT EXISTS"),
+                        AlterTableOperation::DropColumn {
+                            if_exists: false, ..
+                        } => Some("IF EXISTS"),
+                        _ => None,
+                    })
+            }
+            None => context.recognised.and_then(|r| {
+                (r.command == "DROP INDEX"
+                    && crate::lint::find_tokens(context.text(), "IF EXISTS").is_none())
+                .then_some("IF EXISTS")
+            }),
+            _ => None,
+        };
+        let Some(missing) = missing else { return };
+        findings.push(context.finding(
+            self,
+            None,
+            format!("this file runs outside a transaction, so when a later statement fails this one stays done, and running the migration again fails here: it needs {missing}"),
+            format!("write it with {missing}; for CREATE INDEX CONCURRENTLY, first `DROP INDEX CONCURRENTLY IF EXISTS` the same name, which removes an INVALID index an interrupted build left"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_support::{fires, quiet};
+
+    const TABLE: (&str, &str) = (
+        "0001_t.up.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY, n int);\n",
+    );
+
+    #[test]
+    fn fires_on_statements_a_retry_would_fail_on() {
+        insta::assert_snapshot!(fires(
+            "non-transactional-not-retry-safe",
+            &[
+                TABLE,
+                ("0002_i.up.sql", "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY t_n ON t (n);\nDROP INDEX CONCURRENTLY t_old;\n")
+            ]
+        ));
+    }
+
+    #[test]
+    fn quiet_when_retry_safe_or_transactional() {
+        quiet(
+            "non-transactional-not-retry-safe",
+            &[
+                TABLE,
+                ("0002_i.up.sql", "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS t_n;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_n ON t (n);\n"),
+                ("0003_c.up.sql", "ALTER TABLE t ADD COLUMN m int;\n"),
+            ],
+        );
+    }
+}
