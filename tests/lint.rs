@@ -312,3 +312,90 @@ fn a_baseline_switches_lint_on_for_a_project_with_history() {
     assert_eq!(value["findings"].as_array().unwrap().len(), 2);
     lint(&project, &["--baseline", "nowhere.json"]).expect_code(2);
 }
+
+#[test]
+fn findings_carry_real_table_sizes_and_small_tables_can_pass() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = runtime.block_on(crate::support::server().database());
+    let project = Project::new();
+    project
+        .write(
+            "0001_tables.up.sql",
+            "CREATE TABLE big (id bigint PRIMARY KEY, n int);\nCREATE TABLE small (id bigint PRIMARY KEY, n int);\n",
+        )
+        .write("0001_tables.down.sql", "DROP TABLE small;\nDROP TABLE big;\n");
+    crate::support::schemactl(&project, &db, &["migrate"]).expect_code(0);
+    runtime.block_on(async {
+        let client = db.client().await;
+        client
+            .batch_execute(
+                "INSERT INTO big SELECT g, g FROM generate_series(1, 50000) g;\n\
+                 INSERT INTO small VALUES (1, 1);\nANALYZE big;\nANALYZE small;",
+            )
+            .await
+            .unwrap();
+    });
+    project
+        .write(
+            "0002_indexes.up.sql",
+            "CREATE INDEX big_n ON big (n);\nCREATE INDEX small_n ON small (n);\n",
+        )
+        .write(
+            "0002_indexes.down.sql",
+            "DROP INDEX small_n;\nDROP INDEX big_n;\n",
+        );
+
+    let mut cmd = command(&project);
+    cmd.args(["--database-url", &db.url, "lint", "--format", "json"]);
+    let sized = run(cmd);
+    let value: serde_json::Value = serde_json::from_str(&sized.stdout).unwrap();
+    let findings = value["findings"].as_array().unwrap();
+    let first = &findings[0];
+    assert_eq!(
+        first["table"], "big",
+        "the biggest table ranks first: {}",
+        sized.stdout
+    );
+    assert_eq!(first["table_size"]["rows"], 50000);
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("[big: 50 k rows"),
+        "{first}"
+    );
+
+    // DATABASE_URL alone does not make lint connect; --table-sizes does.
+    let mut plain = command(&project);
+    plain
+        .env("DATABASE_URL", &db.url)
+        .args(["lint", "--format", "json"]);
+    assert!(!run(plain).stdout.contains("table_size"));
+
+    let mut threshold = command(&project);
+    threshold.env("DATABASE_URL", &db.url).args([
+        "lint",
+        "--table-sizes",
+        "--min-table-rows",
+        "1000",
+        "--format",
+        "json",
+    ]);
+    let filtered = run(threshold);
+    let value: serde_json::Value = serde_json::from_str(&filtered.stdout).unwrap();
+    let tables: Vec<&str> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["table"].as_str())
+        .collect();
+    assert!(
+        tables.contains(&"big") && !tables.contains(&"small"),
+        "{}",
+        filtered.stdout
+    );
+    assert_eq!(value["below_min_table_rows"], 1);
+}

@@ -216,17 +216,25 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             write_baseline,
             baseline,
             no_baseline,
-        } => verbs::lint(
-            settings,
-            verbs::LintRequest {
-                since: since.as_deref(),
-                deny_warnings,
-                format,
-                write_baseline: write_baseline.as_deref(),
-                baseline: baseline.as_deref(),
-                no_baseline,
-            },
-        ),
+            table_sizes,
+            min_table_rows,
+        } => {
+            verbs::lint(
+                settings,
+                verbs::LintRequest {
+                    since: since.as_deref(),
+                    deny_warnings,
+                    format,
+                    write_baseline: write_baseline.as_deref(),
+                    baseline: baseline.as_deref(),
+                    no_baseline,
+                    table_sizes,
+                    min_table_rows,
+                },
+                notify,
+            )
+            .await
+        }
         Command::Dump { format } => verbs::dump(settings, format, notify).await,
         Command::Verify { from, format } => {
             verbs::verify(settings, from, format, terminal, notify).await

@@ -344,6 +344,15 @@ pub enum Command {
         /// Report every finding, whatever the baseline accepted.
         #[arg(long)]
         no_baseline: bool,
+        /// Read each table's size and row estimate from the database (the
+        /// catalog's statistics, no data) into the findings about it, and
+        /// rank findings by table size. Implied by an explicit --database-url.
+        #[arg(long)]
+        table_sizes: bool,
+        /// With table sizes: let findings on tables with fewer rows than this
+        /// pass.
+        #[arg(long, value_name = "ROWS")]
+        min_table_rows: Option<i64>,
     },
     /// Print the database's schema, normalised and stable (for diffs and reviews).
     Dump {

@@ -171,10 +171,18 @@ pub struct LintRequest<'a> {
     pub baseline: Option<&'a Path>,
     /// `--no-baseline`.
     pub no_baseline: bool,
+    /// `--table-sizes`.
+    pub table_sizes: bool,
+    /// `--min-table-rows`.
+    pub min_table_rows: Option<i64>,
 }
 
 /// `lint`: exit 1 on errors, or on warnings with `--deny-warnings`.
-pub fn lint(settings: &Settings, request: LintRequest) -> Result<i32, Error> {
+pub async fn lint(
+    settings: &Settings,
+    request: LintRequest<'_>,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
     let outcome = commands::lint::lint(settings, request.since)?;
     for problem in &outcome.warnings {
         output::stderr_line(&format!("warning: {problem}"));
@@ -217,6 +225,24 @@ pub fn lint(settings: &Settings, request: LintRequest) -> Result<i32, Error> {
             None => None,
         },
     };
+    // Sizes from a database: asked for, or implied by a URL given on the
+    // command line (never by DATABASE_URL alone, which CI jobs often set).
+    let explicit_url =
+        settings.database_url.is_some() && settings.database_url_source == "--database-url";
+    let sized = if request.table_sizes || explicit_url {
+        let sizes = commands::lint::table_sizes(settings, notify).await?;
+        Some(lint::table_sizes::annotate(
+            &mut findings,
+            &sizes,
+            request.min_table_rows,
+        ))
+    } else if request.min_table_rows.is_some() {
+        return Err(Error::InvalidArgument(
+            "--min-table-rows needs table sizes: add --table-sizes (with DATABASE_URL) or --database-url".into(),
+        ));
+    } else {
+        None
+    };
     if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
         commands::lint::relative_to_repository(&mut findings);
     }
@@ -227,9 +253,24 @@ pub fn lint(settings: &Settings, request: LintRequest) -> Result<i32, Error> {
             if let Some(applied) = &applied {
                 text.push_str(&baseline_summary(applied, baseline_path));
             }
+            if let Some(sized) = sized.filter(|s| s.below_threshold > 0) {
+                text.push_str(&format!(
+                    "{} finding(s) on tables under {} rows not shown (--min-table-rows)\n",
+                    sized.below_threshold,
+                    request.min_table_rows.unwrap_or_default()
+                ));
+            }
             text
         }
-        LintFormat::Json => lint::report::json::render(&findings, applied.as_ref()) + "\n",
+        LintFormat::Json => {
+            let mut document: serde_json::Value =
+                serde_json::from_str(&lint::report::json::render(&findings, applied.as_ref()))
+                    .unwrap_or_default();
+            if let Some(sized) = sized {
+                document["below_min_table_rows"] = sized.below_threshold.into();
+            }
+            serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+        }
         LintFormat::Sarif => lint::report::sarif::render(&findings) + "\n",
         LintFormat::Github => lint::report::github::render(&findings),
     };

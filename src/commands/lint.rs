@@ -60,6 +60,8 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
                     &path.display().to_string(),
                     what,
                 ),
+                table: None,
+                table_size: None,
             });
         }
         only = Some(
@@ -182,4 +184,14 @@ fn git_changes(revision: &str, dirs: &[&Path]) -> Result<Vec<(PathBuf, char)>, E
             .map(|path| (PathBuf::from(path), 'A')),
     );
     Ok(changes)
+}
+
+/// The size of every table of the configured database, for
+/// [`lint::table_sizes::annotate`].
+pub async fn table_sizes(
+    settings: &Settings,
+    notify: &mut dyn FnMut(crate::notice::Notice),
+) -> Result<std::collections::HashMap<String, lint::table_sizes::TableSize>, Error> {
+    let session = crate::session::connect(settings, notify).await?;
+    lint::table_sizes::read(&session.client).await
 }

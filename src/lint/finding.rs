@@ -27,6 +27,12 @@ pub struct Finding {
     /// and the statement's tokens, so that edits elsewhere in the file, or
     /// moving the statement, keep it. Not a position.
     pub fingerprint: String,
+    /// The table whose locks or rows the finding is about, when it is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// That table's size, when lint read it from a database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_size: Option<super::table_sizes::TableSize>,
 }
 
 /// The fingerprint of a finding of `rule` in `place` (a migration and

@@ -20,6 +20,7 @@ pub mod report;
 pub(crate) mod rules;
 pub(crate) mod schema_model;
 pub(crate) mod suppression;
+pub mod table_sizes;
 
 pub use finding::{Finding, Severity};
 pub use linter::Linter;
@@ -134,6 +135,17 @@ pub struct RawFinding {
     /// The most severe this finding may be, whatever the rule's severity:
     /// `Some(Warning)` for a finding the rule cannot be sure of.
     pub at_most: Option<Severity>,
+    /// The table whose locks or rows the finding is about, for
+    /// [`table_sizes`].
+    pub table: Option<String>,
+}
+
+impl RawFinding {
+    /// The finding, about `table`'s locks or rows.
+    pub fn on_table(mut self, table: &str) -> Self {
+        self.table = Some(table.to_string());
+        self
+    }
 }
 
 impl StatementContext<'_> {
@@ -220,6 +232,7 @@ impl StatementContext<'_> {
             message,
             help,
             at_most: None,
+            table: None,
         }
     }
 }
@@ -464,6 +477,7 @@ fn check_script<'a>(
             message: problem.message,
             help: "fix the SQL so that it can be split into statements".into(),
             at_most: None,
+            table: None,
         });
         return;
     }
@@ -480,6 +494,7 @@ fn check_script<'a>(
                 ),
                 help: "check it by hand; if PostgreSQL accepts it, silence this with `-- schemactl:ignore unparseable-statement <reason>`".into(),
                 at_most: None,
+                table: None,
             });
         }
         let context = StatementContext {
@@ -598,6 +613,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 message,
                 help,
                 at_most: None,
+                table: None,
             };
             let position = index.position(&script.sql, finding.offset);
             let fingerprint = finding::fingerprint(
@@ -622,6 +638,8 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 message: raw.message,
                 help: raw.help,
                 fingerprint,
+                table: raw.table,
+                table_size: None,
             })
         })
         .collect();

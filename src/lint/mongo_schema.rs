@@ -58,6 +58,8 @@ pub fn lint_dir(dir: &Path, options: &LintOptions) -> (Vec<Finding>, Vec<(PathBu
                         .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
                     &message,
                 ),
+                table: None,
+                table_size: None,
                 message,
                 help,
             });

@@ -21,7 +21,7 @@ use sqlparser::ast::{
     AlterIndexOperation, AlterTableOperation, AlterTypeOperation, ObjectType, RenameTableNameKind,
     Statement, TableConstraint,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// An object, by kind and name (tables, views and the like folded as
 /// PostgreSQL folds them, without `public.`).
@@ -130,6 +130,11 @@ pub struct Replay<'h> {
     /// takes with it that these scripts never named (the index over a
     /// column created long ago).
     history: Option<&'h BTreeMap<Object, Tracked>>,
+    /// Indexes and partitions by the table they belong to (what a drop of
+    /// the table or of one of its columns takes), as created here.
+    by_table: HashMap<String, Vec<Object>>,
+    /// The same, of the history.
+    history_by_table: Option<&'h HashMap<String, Vec<Object>>>,
 }
 
 impl<'h> Replay<'h> {
@@ -137,16 +142,21 @@ impl<'h> Replay<'h> {
     pub fn on_top_of(history: &'h Replay) -> Self {
         Self {
             history: Some(&history.objects),
+            history_by_table: Some(&history.by_table),
             ..Self::default()
         }
     }
 
-    /// The objects present in the history that these scripts never named.
-    fn unnamed_history(&self) -> impl Iterator<Item = (&Object, &Tracked)> {
-        self.history
-            .into_iter()
-            .flatten()
-            .filter(|(o, t)| t.present && !self.objects.contains_key(o))
+    /// The object, when it is present: as these scripts left it, else as
+    /// the history did.
+    fn present(&self, object: &Object) -> Option<&Tracked> {
+        match self.objects.get(object) {
+            Some(t) => t.present.then_some(t),
+            None => self
+                .history
+                .and_then(|h| h.get(object))
+                .filter(|t| t.present),
+        }
     }
 
     /// Replays `statements` on top of what is known.
@@ -165,6 +175,7 @@ impl<'h> Replay<'h> {
     }
 
     fn create(&mut self, object: Object, replace: bool, at: TextPosition, detail: Detail) {
+        let object_key = object.clone();
         let entry = self.objects.entry(object).or_insert(Tracked {
             before: (!replace).then_some(false),
             present: false,
@@ -173,25 +184,87 @@ impl<'h> Replay<'h> {
         });
         entry.present = true;
         entry.at = at;
+        let owner = match &detail {
+            Detail::Index { table, .. } => Some(table.clone()),
+            Detail::Partition { parent } => Some(parent.clone()),
+            _ => None,
+        };
         entry.detail = detail;
+        if let Some(owner) = owner {
+            self.by_table.entry(owner).or_default().push(object_key);
+        }
     }
 
     fn drop(&mut self, object: Object, if_exists: bool, cascade: bool, at: TextPosition) {
         self.mark_absent(&object, if_exists, at);
         // What goes with it.
-        let dependants: Vec<Object> = self
-            .objects
-            .iter()
-            .filter(|(_, t)| t.present)
-            .chain(self.unnamed_history())
-            .filter(|(o, t)| depends_on(o, t, &object, cascade))
-            .map(|(o, _)| o.clone())
-            .collect();
+        let dependants = self.dependants(&object, cascade);
         for dependant in dependants {
             // Named here: its entry stays; from the history: it existed.
             // What the dependant takes goes too (a partition's indexes).
             self.drop(dependant, false, cascade, at);
         }
+    }
+
+    /// What dropping `dropped` takes with it, among the present objects of
+    /// these scripts and of the history. Looked up by range and by table,
+    /// not by a scan, so that a script of many drops stays linear; only
+    /// `CASCADE` drops of types, functions, schemas and relations with
+    /// views scan.
+    fn dependants(&self, dropped: &Object, cascade: bool) -> Vec<Object> {
+        let mut candidates: Vec<Object> = Vec::new();
+        let maps = std::iter::once(&self.objects).chain(self.history);
+        match dropped {
+            Object::Relation(r) | Object::Column(r, _) => {
+                for map in maps {
+                    if matches!(dropped, Object::Relation(_)) {
+                        for start in [
+                            Object::Column(r.clone(), String::new()),
+                            Object::Constraint(r.clone(), String::new()),
+                            Object::Trigger(r.clone(), String::new()),
+                        ] {
+                            candidates.extend(
+                                map.range(start..)
+                                    .map(|(o, _)| o)
+                                    .take_while(|o| o.relation() == Some(r.as_str()))
+                                    .cloned(),
+                            );
+                        }
+                    }
+                    if let Some(indexes) = self.by_table.get(r) {
+                        candidates.extend(indexes.iter().cloned());
+                    }
+                    if let Some(history) = self.history_by_table {
+                        if let Some(indexes) = history.get(r) {
+                            candidates.extend(indexes.iter().cloned());
+                        }
+                    }
+                    if cascade && matches!(dropped, Object::Relation(_)) {
+                        candidates.extend(
+                            map.iter()
+                                .filter(|(_, t)| matches!(t.detail, Detail::View { .. }))
+                                .map(|(o, _)| o.clone()),
+                        );
+                    }
+                }
+            }
+            Object::Type(_) | Object::Function(_) | Object::Schema(_) if cascade => {
+                for map in maps {
+                    candidates.extend(map.keys().cloned());
+                }
+            }
+            _ => {}
+        }
+        candidates.sort();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter(|o| o != dropped)
+            .filter(|o| {
+                self.present(o)
+                    .is_some_and(|t| depends_on(o, t, dropped, cascade))
+            })
+            .collect()
     }
 
     fn mark_absent(&mut self, object: &Object, unsure: bool, at: TextPosition) {
@@ -206,13 +279,16 @@ impl<'h> Replay<'h> {
     }
 
     fn rename(&mut self, from: Object, to: Object, at: TextPosition) {
-        let moved: Vec<(Object, Tracked)> = self
-            .objects
-            .iter()
-            .filter(|(_, t)| t.present)
-            .chain(self.unnamed_history())
-            .filter(|(o, t)| **o == from || hangs_off(o, t, &from))
-            .map(|(o, t)| (o.clone(), t.clone()))
+        let mut names = vec![from.clone()];
+        if matches!(from, Object::Relation(_)) {
+            names.extend(self.dependants(&from, false));
+        }
+        let moved: Vec<(Object, Tracked)> = names
+            .into_iter()
+            .filter_map(|o| {
+                let tracked = self.present(&o)?.clone();
+                (o == from || hangs_off(&o, &tracked, &from)).then_some((o, tracked))
+            })
             .collect();
         if moved.is_empty() {
             // Not seen before: it existed, under its old name.

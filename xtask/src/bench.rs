@@ -294,7 +294,7 @@ fn recent_messages_figure(psql: &Path, url: &str, schemactl: &Path) -> Result<(f
 }
 
 /// The same files through Squawk, when it is installed (`pip install squawk-cli`).
-fn squawk_figure(migrations: &Path, runs: usize) -> Result<Option<Duration>> {
+pub(crate) fn squawk_figure(migrations: &Path, runs: usize) -> Result<Option<Duration>> {
     if Command::new("squawk").arg("--version").output().is_err() {
         return Ok(None);
     }
@@ -305,7 +305,7 @@ fn squawk_figure(migrations: &Path, runs: usize) -> Result<Option<Duration>> {
     Ok(Some(median(samples)))
 }
 
-fn up_files(migrations: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn up_files(migrations: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(migrations)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
@@ -342,7 +342,7 @@ fn long_line_figure(work: &Path, schemactl: &Path, url: &str, runs: usize) -> Re
 }
 
 /// Times a linter, which exits 1 when it has findings.
-fn time_allowing_findings(command: &mut Command) -> Result<Duration> {
+pub(crate) fn time_allowing_findings(command: &mut Command) -> Result<Duration> {
     let started = Instant::now();
     let output = command
         .stdout(Stdio::null())
@@ -369,7 +369,7 @@ fn psql_script(migrations: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn build_schemactl() -> Result<PathBuf> {
+pub(crate) fn build_schemactl() -> Result<PathBuf> {
     let status = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -422,7 +422,7 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-fn verdict(ok: bool) -> &'static str {
+pub(crate) fn verdict(ok: bool) -> &'static str {
     if ok {
         "ok"
     } else {

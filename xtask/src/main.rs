@@ -6,6 +6,8 @@
 //!   `target/secantus-venv`), then run the whole test suite.
 //! - `bench`: the runner's performance figures against a local server.
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
+//! - `lint-bench [--runs N]`: the linter against Squawk, and its peak memory.
+//! - `large-project DIR [N]`: write the 1 MB project of the lint benchmark.
 //! - `man`: write the man page to `target/man/schemactl.1`.
 //! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
@@ -13,6 +15,8 @@
 mod bench;
 mod corpus;
 mod fuzz;
+mod large_project;
+mod lint_bench;
 mod prerequisites;
 
 use anyhow::{bail, Result};
@@ -108,13 +112,19 @@ fn main() -> Result<()> {
             println!("wrote target/man/schemactl.1 (read it with `man target/man/schemactl.1`)");
             Ok(())
         }
+        Some("lint-bench") => lint_bench::run(&args[1..]),
+        Some("large-project") => {
+            let dir = args.get(1).map_or("large-project", String::as_str);
+            let count = args.get(2).map_or(Ok(340), |n| n.parse())?;
+            large_project::generate(std::path::Path::new(dir), count)
+        }
         Some("corpus") => {
             let dir = args.get(1).map_or("bench-migrations", String::as_str);
             let count = args.get(2).map_or(Ok(500), |n| n.parse())?;
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }

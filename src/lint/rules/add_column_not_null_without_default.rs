@@ -45,7 +45,7 @@ impl Rule for AddColumnNotNullWithoutDefault {
                     &column.name,
                 format!("column {table}.{} is NOT NULL without a default: the statement fails on a table that has rows", ident(&column.name)),
                 "add a DEFAULT (constant defaults do not rewrite the table), or add the column nullable, backfill it, then SET NOT NULL",
-            ));
+            ).on_table(&table));
         }
     }
 }

@@ -146,7 +146,7 @@ impl Rule for AddColumnVolatileDefault {
                 &column.name,
                 format!("adding {table}.{}: {why}, rewriting the whole table under an ACCESS EXCLUSIVE lock (no reads or writes until it ends)", ident(&column.name)),
                 "add the column without the default (or nullable), backfill it in batches, then SET DEFAULT for new rows",
-            ));
+            ).on_table(&table));
         }
     }
 }

@@ -38,7 +38,7 @@ impl Rule for AddForeignKeyNotValid {
                         Some("REFERENCES"),
                         format!("adding a column with REFERENCES to {table} checks every row while holding a lock that blocks writes"),
                         "add the column without REFERENCES, then the foreign key with NOT VALID, then VALIDATE CONSTRAINT in a later migration",
-                    ));
+                    ).on_table(&table));
                 }
             }
         }
@@ -50,7 +50,7 @@ impl Rule for AddForeignKeyNotValid {
                         Some("VALIDATE CONSTRAINT"),
                         format!("{name} is validated in the same transaction that added it NOT VALID: the scan runs while the ADD's lock on {table} is still held, so NOT VALID gains nothing"),
                         "move VALIDATE CONSTRAINT to a later migration (or this file to `-- schemactl:no-transaction`)",
-                    ));
+                    ).on_table(&table));
                 }
                 continue;
             }
@@ -71,7 +71,7 @@ impl Rule for AddForeignKeyNotValid {
                 Some(kind),
                 format!("adding this {kind} checks every row of {table} while holding a lock that blocks writes"),
                 "add it with NOT VALID, then `ALTER TABLE … VALIDATE CONSTRAINT …` in a later statement or migration",
-            ));
+            ).on_table(&table));
         }
     }
 }

@@ -20,6 +20,9 @@ impl Rule for AlterDomainAddConstraint {
         "ALTER DOMAIN … ADD CONSTRAINT without NOT VALID"
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
+        if context.statement.keyword != "ALTER" {
+            return;
+        }
         let text = context.text();
         let is_alter_domain = context
             .recognised

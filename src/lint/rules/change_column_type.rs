@@ -31,7 +31,7 @@ impl Rule for ChangeColumnType {
                     Some("TYPE"),
                     format!("changing the type of {table}.{column} can rewrite the table and its indexes while no one can read or write it"),
                     "add a new column, backfill it in batches, switch readers, then drop the old column (varchar(n) -> text and widening varchar are exceptions that do not rewrite)",
-                ));
+                ).on_table(&table));
             }
         }
     }

@@ -47,6 +47,12 @@ fn takes_concurrently_outside_transactions(context: &StatementContext) -> bool {
                 "DROP INDEX" | "REINDEX" | "ALTER TABLE"
             );
     }
+    if !matches!(
+        context.statement.keyword.as_str(),
+        "DROP" | "REINDEX" | "ALTER"
+    ) {
+        return false;
+    }
     let text = context.text();
     let command =
         |words: &str| crate::lint::find_tokens(text, words).is_some_and(|(at, _)| at == 0);

@@ -34,7 +34,7 @@ impl Rule for CreateIndexNotConcurrently {
                 Some("INDEX"),
                 format!("building this index locks every partition of {table} against writes until it is done (a partitioned table cannot be indexed CONCURRENTLY)"),
                 "create the index ON ONLY the parent (instant, invalid until complete), build each partition's index CONCURRENTLY in no-transaction files, then ALTER INDEX … ATTACH PARTITION each one",
-            ));
+            ).on_table(&table));
             return;
         }
         findings.push(context.finding(
@@ -42,7 +42,7 @@ impl Rule for CreateIndexNotConcurrently {
             Some("INDEX"),
             format!("building this index locks {table} against writes (SHARE lock) until it is done"),
             "use CREATE INDEX CONCURRENTLY in a file of its own with `-- schemactl:no-transaction` at the top",
-        ));
+        ).on_table(&table));
     }
 }
 

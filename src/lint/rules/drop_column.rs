@@ -35,7 +35,7 @@ impl Rule for DropColumn {
                     Some("DROP"),
                     format!("dropping {table}.{} deletes its data and breaks code that still selects it", columns.join(", ")),
                     "deploy code that no longer uses the column first, then drop it with `-- schemactl:ignore drop-column <reason>`",
-                ));
+                ).on_table(&table));
             }
         }
     }

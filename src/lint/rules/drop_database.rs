@@ -25,6 +25,7 @@ impl Rule for DropDatabase {
                 ..
             })
         ) || (context.ast.is_none()
+            && context.statement.keyword == "DROP"
             && crate::lint::find_tokens(context.text(), "DROP DATABASE")
                 .is_some_and(|(at, _)| at == 0));
         if dropping {

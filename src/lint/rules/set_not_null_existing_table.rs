@@ -34,7 +34,7 @@ impl Rule for SetNotNullExistingTable {
                     Some("SET NOT NULL"),
                     format!("SET NOT NULL on {table}.{column} scans the whole table while holding an ACCESS EXCLUSIVE lock (no reads or writes)"),
                     format!("first add `CHECK ({column} IS NOT NULL) NOT VALID` and VALIDATE it; PostgreSQL 12+ then sets NOT NULL without the scan"),
-                ));
+                ).on_table(&table));
             }
         }
     }

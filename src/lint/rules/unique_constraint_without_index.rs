@@ -43,7 +43,7 @@ impl Rule for UniqueConstraintWithoutIndex {
                     Some(kind),
                     format!("adding this {kind} builds its index on {table} under an ACCESS EXCLUSIVE lock: no reads or writes until the build ends"),
                     format!("`CREATE UNIQUE INDEX CONCURRENTLY …` in a `-- schemactl:no-transaction` migration, then `ALTER TABLE {table} ADD CONSTRAINT … {kind} USING INDEX …`"),
-                ));
+                ).on_table(&table));
             }
         }
         for (_, column) in added_columns(ast) {
@@ -55,7 +55,7 @@ impl Rule for UniqueConstraintWithoutIndex {
                     &column.name,
                     format!("adding {table}.{} as UNIQUE/PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock", ident(&column.name)),
                     "add the column plainly, build the unique index CONCURRENTLY, then ADD CONSTRAINT … USING INDEX",
-                ));
+                ).on_table(&table));
             }
         }
     }

@@ -1,0 +1,136 @@
+//! `cargo xtask lint-bench`: the linter's figures, no database needed.
+//!
+//! - `lint` against Squawk (when installed: `pip install squawk-cli`) on the
+//!   same up files, on the 500-migration corpus of `bench` and on a
+//!   generated project shaped like a long-lived real one (about 1 MB in 340
+//!   migrations); the target is schemactl at most 0.6× Squawk's time;
+//! - the whole directory (up and down scripts), which Squawk does not read;
+//! - the peak memory of linting one 50 MB migration (with `/usr/bin/time`).
+
+use crate::{bench, corpus, large_project};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs the lint benchmark and prints its figures.
+pub fn run(args: &[String]) -> Result<()> {
+    let runs: usize = match args {
+        [flag, n] if flag == "--runs" => n.parse()?,
+        [] => 15,
+        _ => anyhow::bail!("usage: cargo xtask lint-bench [--runs N]"),
+    };
+    let schemactl = bench::build_schemactl()?;
+    let work = tempfile::Builder::new()
+        .prefix("schemactl-lint-bench-")
+        .tempdir()?;
+    let corpus_dir = work.path().join("corpus");
+    corpus::generate(&corpus_dir, 500)?;
+    let large = work.path().join("large");
+    large_project::generate(&large, 340)?;
+    let huge = work.path().join("huge");
+    large_project::generate_huge(&huge, 50 << 20)?;
+    println!("schemactl lint-bench: medians of {runs} runs");
+    for (label, dir) in [
+        ("500-migration corpus", &corpus_dir),
+        ("1 MB project, 340 migrations", &large),
+    ] {
+        figures(label, &schemactl, dir, work.path(), runs)?;
+    }
+    let huge_bytes = directory_bytes(&huge)?;
+    match peak_memory(&schemactl, &huge)? {
+        Some((kib, elapsed)) => println!(
+            "  one {:.0} MB migration: peak memory {:.0} MB, {:.1} s",
+            huge_bytes as f64 / 1e6,
+            kib as f64 / 1024.0,
+            elapsed.as_secs_f64()
+        ),
+        None => println!("  peak memory: not measured (/usr/bin/time is not installed)"),
+    }
+    Ok(())
+}
+
+fn figures(label: &str, schemactl: &Path, dir: &Path, work: &Path, runs: usize) -> Result<()> {
+    let ups = work.join(format!(
+        "{}-ups",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&ups)?;
+    for file in bench::up_files(dir)? {
+        std::fs::copy(&file, ups.join(file.file_name().context("file name")?))?;
+    }
+    let lint = |dir: &Path| {
+        let mut command = Command::new(schemactl);
+        command.args(["--migrations-dir"]).arg(dir).args([
+            "lint",
+            "--format",
+            "json",
+            "--no-baseline",
+        ]);
+        command
+    };
+    let whole = sample(runs, || bench::time_allowing_findings(&mut lint(dir)))?;
+    let up_only = sample(runs, || bench::time_allowing_findings(&mut lint(&ups)))?;
+    println!(
+        "  {label} ({:.2} MB)\n    schemactl lint, up files            {:>8.1} ms",
+        directory_bytes(dir)? as f64 / 1e6,
+        ms(up_only)
+    );
+    println!(
+        "    schemactl lint, up and down         {:>8.1} ms",
+        ms(whole)
+    );
+    match bench::squawk_figure(&ups, runs)? {
+        Some(squawk) => println!(
+            "    squawk, same up files               {:>8.1} ms   schemactl/squawk {:.2} (target <= 0.6) {}",
+            ms(squawk),
+            ms(up_only) / ms(squawk),
+            bench::verdict(ms(up_only) / ms(squawk) <= 0.6)
+        ),
+        None => println!("    squawk                              not installed (pip install squawk-cli)"),
+    }
+    Ok(())
+}
+
+/// The peak resident memory (KiB) and time of linting `dir`, by `/usr/bin/time`.
+fn peak_memory(schemactl: &Path, dir: &Path) -> Result<Option<(u64, Duration)>> {
+    let time = PathBuf::from("/usr/bin/time");
+    if !time.is_file() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    let output = Command::new(time)
+        .args(["-f", "%M"])
+        .arg(schemactl)
+        .arg("--migrations-dir")
+        .arg(dir)
+        .args(["lint", "--format", "json", "--no-baseline"])
+        .stdout(std::process::Stdio::null())
+        .output()?;
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let kib = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .with_context(|| format!("no peak memory in /usr/bin/time's output: {stderr}"))?;
+    Ok(Some((kib, elapsed)))
+}
+
+fn sample(runs: usize, mut one: impl FnMut() -> Result<Duration>) -> Result<Duration> {
+    let mut samples: Vec<Duration> = (0..runs).map(|_| one()).collect::<Result<_>>()?;
+    samples.sort();
+    Ok(samples[samples.len() / 2])
+}
+
+fn directory_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        total += entry?.metadata()?.len();
+    }
+    Ok(total)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
