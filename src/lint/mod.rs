@@ -107,14 +107,15 @@ pub struct StatementContext<'a> {
 pub struct MigrationContext<'a> {
     /// The migration.
     pub migration: &'a Migration,
-    /// Its up statements.
-    pub up: &'a [ParsedStatement<'a>],
-    /// Its down statements, when it has a down script.
-    pub down: Option<&'a [ParsedStatement<'a>]>,
+    /// The tables its up script creates.
+    pub created_tables: &'a [CreatedTable],
+    /// The objects its up script named, replayed over the earlier
+    /// migrations' (see [`object_replay`]).
+    pub up_replay: &'a object_replay::ReplayState,
+    /// The same after its down script too, when it has one.
+    pub down_replay: Option<&'a object_replay::ReplayState>,
     /// The schema after the up script.
     pub schema_after: &'a SchemaModel,
-    /// The objects the earlier migrations' up scripts left.
-    pub history: &'a object_replay::Replay<'static>,
 }
 
 /// A finding before configuration and suppression are applied.
@@ -345,126 +346,187 @@ fn error_position(statement: &Statement, message: &str) -> TextPosition {
 /// Lints `migrations` (ordered by version) and returns the findings that
 /// survive configuration and suppression, ordered by file and position.
 ///
+/// Statements stream: parser threads read them ahead, in order, through
+/// bounded channels, and each syntax tree is dropped once the rules, the
+/// schema model and the object replay have seen it, so that memory stays
+/// bounded by the schema, not by the size of the migrations.
+///
 /// Fails only when the linter itself broke (a parser thread panicked): the
 /// findings would otherwise be silently shifted onto the wrong migrations.
 pub fn lint(migrations: &[Migration], options: &LintOptions) -> Result<Vec<Finding>, crate::Error> {
-    let parsed = parse_all(migrations)?;
-    let mut model = SchemaModel::default();
-    let mut history = object_replay::Replay::default();
-    let mut raw: Vec<RawFinding> = Vec::new();
-    for (migration, (up, down)) in migrations.iter().zip(&parsed) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let workers = threads.min(migrations.len()).max(1);
+    let raw = std::thread::scope(|scope| -> Result<Vec<RawFinding>, crate::Error> {
+        let receivers: Vec<_> = (0..workers)
+            .map(|worker| {
+                let (sender, receiver) = std::sync::mpsc::sync_channel::<Parsed>(256);
+                scope.spawn(move || parse_ahead(migrations, worker, workers, &sender));
+                receiver
+            })
+            .collect();
+        let mut driver = Driver::default();
+        for (i, migration) in migrations.iter().enumerate() {
+            driver.migration(migration, &receivers[i % workers])?;
+        }
+        Ok(driver.raw)
+    })?;
+    Ok(finish(migrations, raw, options))
+}
+
+/// What a parser thread sends: a statement, or the end of a script.
+enum Parsed<'a> {
+    Statement(Box<ParsedStatement<'a>>),
+    EndOfScript,
+}
+
+/// Parses the scripts of every `workers`-th migration, in order.
+fn parse_ahead<'a>(
+    migrations: &'a [Migration],
+    worker: usize,
+    workers: usize,
+    sender: &std::sync::mpsc::SyncSender<Parsed<'a>>,
+) {
+    for migration in migrations.iter().skip(worker).step_by(workers) {
+        for script in std::iter::once(&migration.up).chain(migration.down.as_ref()) {
+            if let Ok(statements) = script.statements() {
+                for statement in statements {
+                    let parsed = parse_statement(statement, statement.text(&script.sql));
+                    if sender.send(Parsed::Statement(Box::new(parsed))).is_err() {
+                        return;
+                    }
+                }
+            }
+            if sender.send(Parsed::EndOfScript).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The state carried from migration to migration.
+#[derive(Default)]
+struct Driver {
+    model: SchemaModel,
+    history: object_replay::Replay<'static>,
+    raw: Vec<RawFinding>,
+}
+
+impl Driver {
+    fn migration<'a>(
+        &mut self,
+        migration: &'a Migration,
+        parsed: &std::sync::mpsc::Receiver<Parsed<'a>>,
+    ) -> Result<(), crate::Error> {
+        let broken = || {
+            crate::Error::InvalidArgument(format!(
+                "the linter failed while parsing migration {} (a bug in schemactl: please report it with that file); no result is given rather than a wrong one",
+                migration.label()
+            ))
+        };
+        let mut replay = object_replay::Replay::on_top_of(&self.history);
+        let mut created_tables = Vec::new();
+        let mut next = || match parsed.recv() {
+            Ok(Parsed::Statement(item)) => Ok(Some(*item)),
+            Ok(Parsed::EndOfScript) => Ok(None),
+            Err(_) => Err(broken()),
+        };
         check_script(
             migration,
             &migration.up,
             Direction::Up,
-            up,
-            &mut model,
+            &mut next,
+            &mut self.model,
             true,
-            &mut raw,
-        );
-        if let (Some(script), Some(down)) = (&migration.down, down) {
+            &mut |item| {
+                replay.step(item);
+                if let Some(sqlparser::ast::Statement::CreateTable(create)) = &item.ast {
+                    created_tables.push(CreatedTable {
+                        name: names::object(&create.name),
+                        offset: item.statement.start,
+                        exempt: create.partition_of.is_some() || create.temporary,
+                    });
+                }
+            },
+            &mut self.raw,
+        )?;
+        let after_up = replay.state();
+        let mut down_replay = None;
+        if let Some(script) = &migration.down {
             // A down script is checked against the schema after its up
             // script. What it creates is replayed into a copy, so that a
             // table it re-creates is new to its later statements; the next
             // migration builds on the up, so the model itself is untouched.
-            if creates_relations(down) {
-                let mut scratch = model.clone();
-                check_script(
-                    migration,
-                    script,
-                    Direction::Down,
-                    down,
-                    &mut scratch,
-                    true,
-                    &mut raw,
-                );
-            } else {
-                check_script(
-                    migration,
-                    script,
-                    Direction::Down,
-                    down,
-                    &mut model,
-                    false,
-                    &mut raw,
-                );
-            }
+            let mut scratch = creates_relations(&script.sql).then(|| self.model.clone());
+            let replays = scratch.is_some();
+            let model = scratch.as_mut().unwrap_or(&mut self.model);
+            replay.forget_opaque();
+            check_script(
+                migration,
+                script,
+                Direction::Down,
+                &mut next,
+                model,
+                replays,
+                &mut |item| replay.step(item),
+                &mut self.raw,
+            )?;
+            down_replay = Some(replay.state());
         }
+        drop(replay);
         let context = MigrationContext {
             migration,
-            up,
-            down: down.as_deref(),
-            schema_after: &model,
-            history: &history,
+            created_tables: &created_tables,
+            up_replay: &after_up,
+            down_replay: down_replay.as_ref(),
+            schema_after: &self.model,
         };
         for rule in RULES {
-            rule.check_migration(&context, &mut raw);
+            rule.check_migration(&context, &mut self.raw);
         }
-        history.run(up);
+        self.history.absorb(after_up);
+        Ok(())
     }
-    Ok(finish(migrations, raw, options))
 }
 
-/// Whether a script creates a table or materialized view.
-fn creates_relations(parsed: &[ParsedStatement]) -> bool {
-    parsed.iter().any(|p| {
-        matches!(&p.ast, Some(sqlparser::ast::Statement::CreateTable(_)))
-            || matches!(&p.ast, Some(sqlparser::ast::Statement::CreateView(v)) if v.materialized)
-    })
+/// A table an up script creates, for the rules that judge it by the end of
+/// the migration.
+#[derive(Debug, Clone)]
+pub struct CreatedTable {
+    /// Its name.
+    pub name: String,
+    /// Where its `CREATE TABLE` starts in the up script.
+    pub offset: usize,
+    /// A partition or temporary table (no primary key of its own expected).
+    pub exempt: bool,
 }
 
-type ParsedMigration<'a> = (Vec<ParsedStatement<'a>>, Option<Vec<ParsedStatement<'a>>>);
-
-/// Parses every script, on a few threads (parsing is most of the work).
-/// A thread that panics fails the run, naming the migrations it had.
-fn parse_all(migrations: &[Migration]) -> Result<Vec<ParsedMigration<'_>>, crate::Error> {
-    fn parse_one(m: &Migration) -> ParsedMigration<'_> {
-        (parse(&m.up), m.down.as_ref().map(parse))
-    }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || migrations.len() < 16 {
-        return Ok(migrations.iter().map(parse_one).collect());
-    }
-    let chunk = migrations.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = migrations
-            .chunks(chunk)
-            .map(|part| {
-                (
-                    part,
-                    scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()),
-                )
-            })
-            .collect();
-        let mut parsed = Vec::with_capacity(migrations.len());
-        for (part, worker) in workers {
-            match worker.join() {
-                Ok(mut done) => parsed.append(&mut done),
-                Err(_) => {
-                    let (first, last) = (part.first(), part.last());
-                    return Err(crate::Error::InvalidArgument(format!(
-                        "the linter failed while parsing migrations {} to {} (a bug in schemactl: please report it with those files); no result is given rather than a wrong one",
-                        first.map(Migration::label).unwrap_or_default(),
-                        last.map(Migration::label).unwrap_or_default()
-                    )));
-                }
-            }
-        }
-        Ok(parsed)
-    })
+/// Whether a script may create a table or materialized view (by its words;
+/// a false alarm only costs a copy of the model).
+fn creates_relations(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("create table")
+        || lower.contains("create unlogged table")
+        || lower.contains("create materialized view")
 }
 
+/// Checks one script as its statements arrive from `next` (`Ok(None)` at
+/// the end of the script), replaying each into `model` when `replay`, and
+/// handing each to `seen` before its syntax tree is dropped. The parser
+/// thread always sends the end of the script, even for SQL that cannot be
+/// split, so that the stream stays in step.
+#[allow(clippy::too_many_arguments)]
 fn check_script<'a>(
     migration: &'a Migration,
     script: &'a Script,
     direction: Direction,
-    parsed: &'a [ParsedStatement<'a>],
+    next: &mut dyn FnMut() -> Result<Option<ParsedStatement<'a>>, crate::Error>,
     model: &mut SchemaModel,
     replay: bool,
+    seen: &mut dyn FnMut(&ParsedStatement<'a>),
     raw: &mut Vec<RawFinding>,
-) {
+) -> Result<(), crate::Error> {
     if let Err(problem) = script.statements() {
         let offset = problem.position.map_or(0, |p| {
             LineIndex::new(&script.sql).offset(&script.sql, p.line, p.column)
@@ -479,10 +541,9 @@ fn check_script<'a>(
             at_most: None,
             table: None,
         });
-        return;
     }
     let index = LineIndex::new(&script.sql);
-    for item in parsed {
+    while let Some(item) = next()? {
         if let Some((position, reason)) = &item.error {
             raw.push(RawFinding {
                 rule: rules::unparseable_statement::ID,
@@ -519,7 +580,9 @@ fn check_script<'a>(
                 },
             );
         }
+        seen(&item);
     }
+    Ok(())
 }
 
 /// Applies ignores, severities and the file filter; adds `unused-ignore`.

@@ -118,6 +118,17 @@ enum Detail {
     },
 }
 
+/// What a replay knew at one point (after an up script, after its down).
+#[derive(Debug, Clone, Default)]
+pub struct ReplayState {
+    /// Every object named, and its state.
+    pub objects: BTreeMap<Object, Tracked>,
+    by_table: HashMap<String, Vec<Object>>,
+    /// Where the first statement that could not be read is, when one may
+    /// change objects.
+    pub opaque: Option<TextPosition>,
+}
+
 /// The replay of one or more scripts.
 #[derive(Debug, Clone, Default)]
 pub struct Replay<'h> {
@@ -159,18 +170,40 @@ impl<'h> Replay<'h> {
         }
     }
 
-    /// Replays `statements` on top of what is known.
-    pub fn run(&mut self, statements: &[ParsedStatement]) {
-        for item in statements {
-            let at = item.statement.position;
-            match (&item.ast, &item.recognised) {
-                (Some(ast), _) => self.statement(ast, at),
-                (None, Some(recognised)) => self.recognised(recognised, at),
-                (None, None) if item.error.is_some() => {
-                    self.opaque.get_or_insert(at);
-                }
-                (None, None) => {}
+    /// Replays one statement.
+    pub fn step(&mut self, item: &ParsedStatement) {
+        let at = item.statement.position;
+        match (&item.ast, &item.recognised) {
+            (Some(ast), _) => self.statement(ast, at),
+            (None, Some(recognised)) => self.recognised(recognised, at),
+            (None, None) if item.error.is_some() => {
+                self.opaque.get_or_insert(at);
             }
+            (None, None) => {}
+        }
+    }
+
+    /// What the replay knows now, without its borrow of the history.
+    pub fn state(&self) -> ReplayState {
+        ReplayState {
+            objects: self.objects.clone(),
+            by_table: self.by_table.clone(),
+            opaque: self.opaque,
+        }
+    }
+
+    /// Starts a new script: what could not be read so far belongs to the
+    /// scripts before.
+    pub fn forget_opaque(&mut self) {
+        self.opaque = None;
+    }
+
+    /// Takes in what one more migration's up script did (the history of
+    /// the migrations after it).
+    pub fn absorb(&mut self, state: ReplayState) {
+        self.objects.extend(state.objects);
+        for (table, objects) in state.by_table {
+            self.by_table.entry(table).or_default().extend(objects);
         }
     }
 

@@ -13,7 +13,6 @@
 //! [`object_replay`]: crate::lint::object_replay
 
 use super::Rule;
-use crate::lint::object_replay::Replay;
 use crate::lint::{MigrationContext, RawFinding, Severity};
 
 /// See the module header.
@@ -30,16 +29,18 @@ impl Rule for DownDoesNotReverse {
         "a down script that leaves what its up created, or does not restore what it dropped"
     }
     fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
-        let (Some(down), Some(down_script)) = (context.down, context.migration.down.as_ref())
+        let (Some(down), Some(down_script)) =
+            (context.down_replay, context.migration.down.as_ref())
         else {
             return;
         };
-        let mut replay = Replay::on_top_of(context.history);
-        replay.run(context.up);
-        let after_up = replay.objects.clone();
-        let up_opaque = replay.opaque.take();
-        replay.run(down);
-        let down_opaque = replay.opaque;
+        let after_up = &context.up_replay.objects;
+        let (up_opaque, down_opaque) = (context.up_replay.opaque, down.opaque);
+        let first_statement = down_script
+            .statements()
+            .ok()
+            .and_then(|s| s.first())
+            .map_or(0, |s| s.start);
         let up_file = file_name(&context.migration.up.path);
         let down_file = file_name(&down_script.path);
         let unsure = match (up_opaque, down_opaque) {
@@ -58,7 +59,7 @@ impl Rule for DownDoesNotReverse {
         } else {
             ""
         };
-        for (object, tracked) in &replay.objects {
+        for (object, tracked) in &down.objects {
             let (Some(before), Some(up)) = (tracked.before, after_up.get(object)) else {
                 continue;
             };
@@ -87,7 +88,7 @@ impl Rule for DownDoesNotReverse {
             findings.push(RawFinding {
                 rule: self.id(),
                 path: down_script.path.clone(),
-                offset: down.first().map_or(0, |s| s.statement.start),
+                offset: first_statement,
                 length: 1,
                 message: match &unsure {
                     Some(unsure) => format!("{message} ({unsure})"),

@@ -19,7 +19,7 @@ impl Rule for MissingDownMigration {
     }
     fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
         // Flyway's repeatable migrations have no down by design.
-        if context.down.is_some() || context.migration.version.is_repeatable() {
+        if context.migration.down.is_some() || context.migration.version.is_repeatable() {
             return;
         }
         let migration = context.migration;

@@ -3,7 +3,6 @@
 //! cannot be addressed reliably.
 
 use super::Rule;
-use crate::lint::names::object;
 use crate::lint::{MigrationContext, RawFinding, Severity};
 
 /// See the module header.
@@ -20,21 +19,18 @@ impl Rule for TableMissingPrimaryKey {
         "a table created without a primary key"
     }
     fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
-        for item in context.up {
-            let Some(sqlparser::ast::Statement::CreateTable(create)) = &item.ast else {
+        for created in context.created_tables {
+            let name = &created.name;
+            let Some(table) = context.schema_after.table(name) else {
                 continue;
             };
-            let name = object(&create.name);
-            let Some(table) = context.schema_after.table(&name) else {
-                continue;
-            };
-            if table.primary_key.is_some() || create.partition_of.is_some() || create.temporary {
+            if table.primary_key.is_some() || created.exempt {
                 continue;
             }
             findings.push(RawFinding {
                 rule: self.id(),
                 path: context.migration.up.path.clone(),
-                offset: item.statement.start,
+                offset: created.offset,
                 length: 6,
                 message: format!("table {name} has no primary key: logical replication cannot send its updates and deletes, and duplicate rows cannot be told apart"),
                 help: "add `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`, or a PRIMARY KEY over the natural key".into(),
