@@ -45,23 +45,157 @@ pub struct SplitError {
 
 /// Splits `sql` into its statements, skipping empty ones.
 pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
+    // A large script is tokenised a chunk at a time (chunks end at line
+    // breaks outside strings, comments and dollar quotes), so that its
+    // tokens are never all in memory: they take about 20 times the text.
+    split_in_chunks(sql, chunk_starts(sql))
+}
+
+fn split_in_chunks(sql: &str, starts: Vec<usize>) -> Result<Vec<Statement>, SplitError> {
+    let index = LineIndex::new(sql);
+    let mut splitter = Splitter::new(sql, &index);
+    let mut chunks = starts.into_iter().peekable();
+    let mut current = match chunks.next() {
+        Some(start) => tokenize_chunk(sql, &index, start, chunks.peek().copied())?,
+        None => Vec::new(),
+    };
+    loop {
+        let next = match chunks.next() {
+            Some(start) => Some(tokenize_chunk(sql, &index, start, chunks.peek().copied())?),
+            None => None,
+        };
+        for (i, token) in current.iter().enumerate() {
+            let lookahead = next_significant(&current[i + 1..])
+                .or_else(|| next.as_deref().and_then(next_significant));
+            splitter.push(token, lookahead);
+        }
+        match next {
+            Some(tokens) => current = tokens,
+            None => break,
+        }
+    }
+    splitter.finish();
+    Ok(splitter.statements)
+}
+
+/// Scripts larger than this are tokenised in chunks of about this size.
+const CHUNK: usize = 1 << 20;
+
+/// Where the chunks of `sql` start: `[0]` for a script of less than a
+/// chunk, else line starts outside any string, quoted identifier, comment or
+/// dollar quote, about [`CHUNK`] bytes apart. A script with `COPY … FROM
+/// stdin` data (which only the tokenizer can delimit) is one chunk.
+fn chunk_starts(sql: &str) -> Vec<usize> {
+    if sql.len() <= CHUNK || sql.to_ascii_lowercase().contains("from stdin") {
+        return vec![0];
+    }
+    let bytes = sql.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    let mut last = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => {
+                // E'…' strings escape with backslashes; others double quotes.
+                let escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E');
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' if escapes => i += 1,
+                        b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 1,
+                        b'\'' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0;
+                while i < bytes.len() {
+                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 1;
+                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            b'$' => {
+                // $tag$ … $tag$ (not $1, a parameter).
+                let tag_end = bytes[i + 1..]
+                    .iter()
+                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                    .map(|n| i + 1 + n);
+                if let Some(end) = tag_end
+                    .filter(|&e| bytes[e] == b'$')
+                    .filter(|_| !bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+                {
+                    let tag = &sql[i..=end];
+                    match sql[end + 1..].find(tag) {
+                        Some(close) => i = end + 1 + close + tag.len() - 1,
+                        None => return vec![0],
+                    }
+                }
+            }
+            b'\n' if i + 1 - last >= CHUNK => {
+                starts.push(i + 1);
+                last = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    starts.retain(|&s| s < sql.len());
+    starts
+}
+
+/// The tokens of `sql[start..end]`, with positions in the whole script
+/// (chunks start at a line start, so only lines shift).
+fn tokenize_chunk(
+    sql: &str,
+    index: &LineIndex,
+    start: usize,
+    end: Option<usize>,
+) -> Result<Vec<TokenWithSpan>, SplitError> {
     let dialect = PostgreSqlDialect {};
-    let tokens = Tokenizer::new(&dialect, sql)
+    let chunk = &sql[start..end.unwrap_or(sql.len())];
+    let first_line = index.position(sql, start).line as u64 - 1;
+    let mut tokens = Tokenizer::new(&dialect, chunk)
         .tokenize_with_location()
         .map_err(|e| SplitError {
             position: TextPosition {
-                line: e.location.line as usize,
+                line: (e.location.line + first_line) as usize,
                 column: e.location.column as usize,
             },
             message: e.message,
         })?;
-    let index = LineIndex::new(sql);
-    let mut splitter = Splitter::new(sql, &index);
-    for (i, token) in tokens.iter().enumerate() {
-        splitter.push(token, next_significant(&tokens[i + 1..]));
+    if first_line > 0 {
+        for token in &mut tokens {
+            token.span.start.line += first_line;
+            token.span.end.line += first_line;
+        }
     }
-    splitter.finish();
-    Ok(splitter.statements)
+    if end.is_some() {
+        tokens.retain(|t| t.token != Token::EOF);
+    }
+    Ok(tokens)
 }
 
 /// Turns the tokenizer's (line, character column) positions into byte
@@ -337,5 +471,21 @@ mod tests {
             }
         );
         assert_eq!(statements[1].text(sql), "SELECT 2");
+    }
+
+    #[test]
+    fn a_large_script_splits_in_chunks_exactly_as_whole() {
+        let block = "CREATE TABLE t (a text DEFAULT 'x;\n-- not a comment\n''; still');\n\
+            /* a comment;\n /* nested; */ still; */\n\
+            CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN 1;\nEND;\n$body$;\n\
+            INSERT INTO t VALUES (E'it\\'s;\n'), ($$;\n$$);\n\
+            SELECT \"odd;\nname\" FROM t; -- trailing; comment\n";
+        let sql = block.repeat((super::CHUNK * 3) / block.len());
+        let chunks = super::chunk_starts(&sql);
+        assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+        let chunked = super::split(&sql).unwrap();
+        let whole = super::split_in_chunks(&sql, vec![0]).unwrap();
+        assert_eq!(chunked.len(), whole.len());
+        assert!(chunked == whole, "chunked and whole splits differ");
     }
 }
