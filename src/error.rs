@@ -360,14 +360,14 @@ impl fmt::Display for MigrationFailure {
             write!(
                 f,
                 "\napplied before the failure (they stay applied): {}",
-                self.applied_before.join(", ")
+                abridged(&self.applied_before)
             )?;
         }
         if !self.rolled_back_before.is_empty() {
             write!(
                 f,
                 "\nrolled back before the failure (they stay rolled back): {}",
-                self.rolled_back_before.join(", ")
+                abridged(&self.rolled_back_before)
             )?;
         }
         if !self.not_reached.is_empty() {
@@ -379,7 +379,7 @@ impl fmt::Display for MigrationFailure {
             write!(
                 f,
                 "\nnot reached ({state}): {}",
-                self.not_reached.join(", ")
+                abridged(&self.not_reached)
             )?;
         }
         if matches!(
@@ -390,6 +390,22 @@ impl fmt::Display for MigrationFailure {
         }
         Ok(())
     }
+}
+
+/// The first and last few of a long list of migrations, and how many are
+/// between: an error read during an incident stays a few lines long (the
+/// JSON error carries every one).
+fn abridged(labels: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if labels.len() <= 2 * SHOWN + 1 {
+        return labels.join(", ");
+    }
+    format!(
+        "{}, … {} more …, {}",
+        labels[..SHOWN].join(", "),
+        labels.len() - 2 * SHOWN,
+        labels[labels.len() - SHOWN..].join(", ")
+    )
 }
 
 fn recovery_for_failed(failure: &MigrationFailure) -> String {
@@ -458,4 +474,20 @@ fn lock_timeout_message(waited: Duration, holders: &[LockHolder]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::abridged;
+
+    #[test]
+    fn a_long_list_of_migrations_is_abridged_in_the_middle() {
+        let labels: Vec<String> = (1..=340).map(|n| format!("{n:05}_m")).collect();
+        let text = abridged(&labels);
+        assert!(text.starts_with("00001_m, 00002_m"), "{text}");
+        assert!(text.contains("… 330 more …"), "{text}");
+        assert!(text.ends_with("00339_m, 00340_m"), "{text}");
+        let short: Vec<String> = labels[..11].to_vec();
+        assert_eq!(abridged(&short), short.join(", "));
+    }
 }

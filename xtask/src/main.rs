@@ -8,6 +8,7 @@
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
 //! - `lint-bench [--runs N]`: the linter against Squawk, and its peak memory.
 //! - `large-project DIR [N]`: write the 1 MB project of the lint benchmark.
+//! - `parse-coverage DIR...`: how much of migration directories lint reads.
 //! - `man`: write the man page to `target/man/schemactl.1`.
 //! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
@@ -17,6 +18,7 @@ mod corpus;
 mod fuzz;
 mod large_project;
 mod lint_bench;
+mod parse_coverage;
 mod prerequisites;
 
 use anyhow::{bail, Result};
@@ -113,6 +115,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("lint-bench") => lint_bench::run(&args[1..]),
+        Some("parse-coverage") => parse_coverage::run(&args[1..]),
         Some("large-project") => {
             let dir = args.get(1).map_or("large-project", String::as_str);
             let count = args.get(2).map_or(Ok(340), |n| n.parse())?;
