@@ -289,8 +289,33 @@ pub fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
 
 /// Parses one statement: with sqlparser, else with [`recognise`].
 fn parse_statement<'a>(statement: &'a Statement, text: &str) -> ParsedStatement<'a> {
+    parsed(
+        statement,
+        text,
+        Parser::parse_sql(&PostgreSqlDialect {}, text),
+    )
+}
+
+/// [`parse_statement`] from the statement's tokens (positions relative to
+/// it), without tokenising it again.
+fn parse_tokens<'a>(
+    statement: &'a Statement,
+    text: &str,
+    tokens: Vec<sqlparser::tokenizer::TokenWithSpan>,
+) -> ParsedStatement<'a> {
     let dialect = PostgreSqlDialect {};
-    match Parser::parse_sql(&dialect, text) {
+    let result = Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements();
+    parsed(statement, text, result)
+}
+
+fn parsed<'a>(
+    statement: &'a Statement,
+    text: &str,
+    result: Result<Vec<sqlparser::ast::Statement>, sqlparser::parser::ParserError>,
+) -> ParsedStatement<'a> {
+    match result {
         Ok(mut asts) if asts.len() == 1 => ParsedStatement {
             statement,
             ast: asts.pop(),
@@ -390,12 +415,24 @@ fn parse_ahead<'a>(
 ) {
     for migration in migrations.iter().skip(worker).step_by(workers) {
         for script in std::iter::once(&migration.up).chain(migration.down.as_ref()) {
-            if let Ok(statements) = script.statements() {
-                for statement in statements {
-                    let parsed = parse_statement(statement, statement.text(&script.sql));
-                    if sender.send(Parsed::Statement(Box::new(parsed))).is_err() {
-                        return;
+            // Tokenised once, for the split and for the parser, when the
+            // script is small enough to keep its tokens.
+            let parsed: Box<dyn Iterator<Item = ParsedStatement<'a>>> =
+                match script.statements_and_tokens() {
+                    Some((statements, tokens)) => {
+                        Box::new(statements.iter().zip(tokens).map(|(statement, tokens)| {
+                            parse_tokens(statement, statement.text(&script.sql), tokens)
+                        }))
                     }
+                    None => {
+                        Box::new(script.statements().into_iter().flatten().map(|statement| {
+                            parse_statement(statement, statement.text(&script.sql))
+                        }))
+                    }
+                };
+            for item in parsed {
+                if sender.send(Parsed::Statement(Box::new(item))).is_err() {
+                    return;
                 }
             }
             if sender.send(Parsed::EndOfScript).is_err() {

@@ -109,6 +109,24 @@ impl Script {
             .map_err(Clone::clone)
     }
 
+    /// The statements and each one's tokens (positions relative to the
+    /// statement), tokenised once for both, and cached as [`statements`]
+    /// are. `None` when the statements are already known, the script is too
+    /// large to keep its tokens, or it cannot be split (ask [`statements`]).
+    ///
+    /// [`statements`]: Script::statements
+    pub fn statements_and_tokens(
+        &self,
+    ) -> Option<(&[Statement], Vec<Vec<sqlparser::tokenizer::TokenWithSpan>>)> {
+        if self.unwritten || self.statements.get().is_some() {
+            return None;
+        }
+        let (statements, tokens) = statements::split_with_tokens(&self.sql)?.ok()?;
+        let _ = self.statements.set(Ok(statements));
+        let statements = self.statements.get()?.as_deref().ok()?;
+        (statements.len() == tokens.len()).then_some((statements, tokens))
+    }
+
     /// The file name for messages (`migrations/0003_add_orders.up.sql`).
     pub fn display_path(&self) -> String {
         self.path.display().to_string()

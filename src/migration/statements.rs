@@ -67,7 +67,7 @@ fn split_in_chunks(sql: &str, starts: Vec<usize>) -> Result<Vec<Statement>, Spli
         for (i, token) in current.iter().enumerate() {
             let lookahead = next_significant(&current[i + 1..])
                 .or_else(|| next.as_deref().and_then(next_significant));
-            splitter.push(token, lookahead);
+            splitter.push(token, lookahead, i);
         }
         match next {
             Some(tokens) => current = tokens,
@@ -76,6 +76,63 @@ fn split_in_chunks(sql: &str, starts: Vec<usize>) -> Result<Vec<Statement>, Spli
     }
     splitter.finish();
     Ok(splitter.statements)
+}
+
+/// The statements of `sql` and, for each, its tokens with positions
+/// relative to the statement (for a parser to read without tokenising it
+/// again); `None` for a script large enough to be tokenised in chunks.
+pub fn split_with_tokens(
+    sql: &str,
+) -> Option<Result<(Vec<Statement>, Vec<Vec<TokenWithSpan>>), SplitError>> {
+    if chunk_starts(sql).len() > 1 {
+        return None;
+    }
+    let index = LineIndex::new(sql);
+    let tokens = match tokenize_chunk(sql, &index, 0, None) {
+        Ok(tokens) => tokens,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut splitter = Splitter::new(sql, &index);
+    for (i, token) in tokens.iter().enumerate() {
+        splitter.push(token, next_significant(&tokens[i + 1..]), i);
+    }
+    splitter.finish();
+    if splitter.ranges.len() != splitter.statements.len() {
+        return None;
+    }
+    let per_statement = splitter
+        .ranges
+        .iter()
+        .zip(&splitter.statements)
+        .map(|(&(first, last), statement)| {
+            let (line, column) = (
+                statement.position.line as u64,
+                statement.position.column as u64,
+            );
+            tokens[first..=last]
+                .iter()
+                .map(|t| {
+                    let relative =
+                        |l: sqlparser::tokenizer::Location| sqlparser::tokenizer::Location {
+                            line: l.line - (line - 1),
+                            column: if l.line == line {
+                                l.column - (column - 1)
+                            } else {
+                                l.column
+                            },
+                        };
+                    TokenWithSpan {
+                        token: t.token.clone(),
+                        span: sqlparser::tokenizer::Span::new(
+                            relative(t.span.start),
+                            relative(t.span.end),
+                        ),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Some(Ok((splitter.statements, per_statement)))
 }
 
 /// Scripts larger than this are tokenised in chunks of about this size.
@@ -257,6 +314,10 @@ struct Splitter<'a> {
     parens: usize,
     atomic_blocks: usize,
     case_depth: usize,
+    /// For each statement, the indexes of its first and last significant
+    /// tokens (kept only when the script is tokenised whole).
+    ranges: Vec<(usize, usize)>,
+    token_range: Option<(usize, usize)>,
 }
 
 impl<'a> Splitter<'a> {
@@ -269,6 +330,8 @@ impl<'a> Splitter<'a> {
             parens: 0,
             atomic_blocks: 0,
             case_depth: 0,
+            ranges: Vec::new(),
+            token_range: None,
         }
     }
 
@@ -276,9 +339,13 @@ impl<'a> Splitter<'a> {
         self.cursor.offset(line as usize, column as usize)
     }
 
-    fn push(&mut self, token: &TokenWithSpan, next: Option<&Token>) {
+    fn push(&mut self, token: &TokenWithSpan, next: Option<&Token>, index: usize) {
         if matches!(token.token, Token::Whitespace(_) | Token::EOF) {
             return;
+        }
+        if token.token != Token::SemiColon || self.parens > 0 || self.atomic_blocks > 0 {
+            let range = self.token_range.get_or_insert((index, index));
+            range.1 = index;
         }
         let start = token.span.start;
         if token.token == Token::SemiColon && self.parens == 0 && self.atomic_blocks == 0 {
@@ -322,6 +389,11 @@ impl<'a> Splitter<'a> {
     }
 
     fn finish(&mut self) {
+        if let Some(range) = self.token_range.take() {
+            if self.current.is_some() {
+                self.ranges.push(range);
+            }
+        }
         if let Some((start, position, keyword)) = self.current.take() {
             self.statements.push(Statement {
                 start,
