@@ -78,12 +78,13 @@ fn split_in_chunks(sql: &str, starts: Vec<usize>) -> Result<Vec<Statement>, Spli
     Ok(splitter.statements)
 }
 
+/// Statements, and each one's tokens.
+pub type StatementsWithTokens = (Vec<Statement>, Vec<Vec<TokenWithSpan>>);
+
 /// The statements of `sql` and, for each, its tokens with positions
 /// relative to the statement (for a parser to read without tokenising it
 /// again); `None` for a script large enough to be tokenised in chunks.
-pub fn split_with_tokens(
-    sql: &str,
-) -> Option<Result<(Vec<Statement>, Vec<Vec<TokenWithSpan>>), SplitError>> {
+pub fn split_with_tokens(sql: &str) -> Option<Result<StatementsWithTokens, SplitError>> {
     if chunk_starts(sql).len() > 1 {
         return None;
     }
