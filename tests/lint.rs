@@ -399,3 +399,81 @@ fn findings_carry_real_table_sizes_and_small_tables_can_pass() {
     );
     assert_eq!(value["below_min_table_rows"], 1);
 }
+
+#[test]
+fn fix_edits_only_migrations_added_since_the_revision() {
+    let project = Project::new();
+    let old = "CREATE TABLE t (id bigint PRIMARY KEY, n int, at timestamp);\n";
+    project
+        .write("0001_t.up.sql", old)
+        .write("0001_t.down.sql", "DROP TABLE t;\n");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(project.path())
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "base"]);
+    project
+        .write(
+            "0002_seen.up.sql",
+            "ALTER TABLE t ADD COLUMN seen timestamp(3);\n",
+        )
+        .write("0002_seen.down.sql", "ALTER TABLE t DROP COLUMN seen;\n")
+        .write("0003_n.up.sql", "CREATE INDEX t_n ON t (n);\n")
+        .write("0003_n.down.sql", "DROP INDEX t_n;\n");
+
+    // Without --since, only a dry run is allowed.
+    lint(&project, &["--fix"]).expect_code(2);
+    let dry = lint(&project, &["--fix", "--dry-run", "--since", "HEAD"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout
+            .contains("+ALTER TABLE t ADD COLUMN seen timestamptz(3);"),
+        "{}",
+        dry.output()
+    );
+    assert!(
+        dry.stdout
+            .contains("+CREATE INDEX CONCURRENTLY IF NOT EXISTS t_n ON t (n);"),
+        "{}",
+        dry.output()
+    );
+    assert!(
+        !dry.stdout.contains("0001_t.up.sql"),
+        "an old migration is never fixed: {}",
+        dry.output()
+    );
+    let unchanged = std::fs::read_to_string(project.migrations().join("0002_seen.up.sql")).unwrap();
+    assert!(
+        unchanged.contains("timestamp(3)"),
+        "--dry-run changed a file"
+    );
+
+    let fixed = lint(&project, &["--fix", "--since", "HEAD", "--deny-warnings"]);
+    assert!(
+        fixed.stderr.contains("fixed 2 finding(s) in 2 file(s)"),
+        "{}",
+        fixed.output()
+    );
+    fixed.expect_code(0);
+    let read = |name: &str| std::fs::read_to_string(project.migrations().join(name)).unwrap();
+    assert_eq!(
+        read("0002_seen.up.sql"),
+        "ALTER TABLE t ADD COLUMN seen timestamptz(3);\n"
+    );
+    assert_eq!(
+        read("0003_n.up.sql"),
+        "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_n ON t (n);\n"
+    );
+    assert_eq!(read("0001_t.up.sql"), old);
+}

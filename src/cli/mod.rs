@@ -218,6 +218,8 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             no_baseline,
             table_sizes,
             min_table_rows,
+            fix,
+            dry_run,
         } => {
             verbs::lint(
                 settings,
@@ -230,6 +232,8 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                     no_baseline,
                     table_sizes,
                     min_table_rows,
+                    fix,
+                    dry_run,
                 },
                 notify,
             )

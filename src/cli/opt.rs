@@ -353,6 +353,14 @@ pub enum Command {
         /// pass.
         #[arg(long, value_name = "ROWS")]
         min_table_rows: Option<i64>,
+        /// Fix the mechanical findings (timestamp → timestamptz; CONCURRENTLY
+        /// and the no-transaction directive for a file of index builds) in
+        /// the migrations added since --since, never in older ones.
+        #[arg(long)]
+        fix: bool,
+        /// With --fix: print the fixes as a diff and change nothing.
+        #[arg(long, requires = "fix")]
+        dry_run: bool,
     },
     /// Print the database's schema, normalised and stable (for diffs and reviews).
     Dump {

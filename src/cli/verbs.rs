@@ -175,6 +175,10 @@ pub struct LintRequest<'a> {
     pub table_sizes: bool,
     /// `--min-table-rows`.
     pub min_table_rows: Option<i64>,
+    /// `--fix`.
+    pub fix: bool,
+    /// `--dry-run` (with `--fix`).
+    pub dry_run: bool,
 }
 
 /// `lint`: exit 1 on errors, or on warnings with `--deny-warnings`.
@@ -183,7 +187,40 @@ pub async fn lint(
     request: LintRequest<'_>,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<i32, Error> {
-    let outcome = commands::lint::lint(settings, request.since)?;
+    let mut outcome = commands::lint::lint(settings, request.since)?;
+    if request.fix {
+        if !request.dry_run && request.since.is_none() {
+            return Err(Error::InvalidArgument(
+                "--fix edits only migrations added on this branch, never ones that may have been applied: give --since <rev> (or add --dry-run to see the fixes)".into(),
+            ));
+        }
+        // With --since, only what --since added; a dry run without it shows all.
+        let may_edit =
+            |path: &Path| outcome.may_fix(path) || (request.dry_run && request.since.is_none());
+        let fixed = lint::fix::fixes(&outcome.findings, &outcome.sources, &may_edit);
+        let count: usize = fixed.iter().map(|f| f.fixed).sum();
+        if request.dry_run {
+            for file in &fixed {
+                output::stdout(&file.diff());
+            }
+            output::stdout(&format!(
+                "{count} finding(s) fixable in {} file(s); nothing was changed (apply with `schemactl lint --fix --since <rev>`, which edits only migrations added since <rev>)\n",
+                fixed.len()
+            ));
+            return Ok(exit_code::OK);
+        }
+        for file in &fixed {
+            std::fs::write(&file.path, &file.after).map_err(|source| Error::Io {
+                path: file.path.clone(),
+                source,
+            })?;
+        }
+        output::stderr_line(&format!(
+            "fixed {count} finding(s) in {} file(s); what remains:",
+            fixed.len()
+        ));
+        outcome = commands::lint::lint(settings, request.since)?;
+    }
     for problem in &outcome.warnings {
         output::stderr_line(&format!("warning: {problem}"));
     }

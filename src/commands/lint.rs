@@ -21,6 +21,18 @@ pub struct LintOutcome {
     pub sources: BTreeMap<PathBuf, String>,
     /// `.sql` files the layout could not place (warnings).
     pub warnings: Vec<crate::migration::SourceProblem>,
+    /// With `--since`: the files added since the revision (canonical
+    /// paths), the only ones `--fix` may edit.
+    pub added: Option<HashSet<PathBuf>>,
+}
+
+impl LintOutcome {
+    /// Whether `--fix` may edit `path`: a migration added since `--since`.
+    pub fn may_fix(&self, path: &Path) -> bool {
+        self.added
+            .as_ref()
+            .is_some_and(|added| added.contains(&canonical(path)))
+    }
 }
 
 impl LintOutcome {
@@ -100,6 +112,7 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
         findings,
         sources,
         warnings: loaded.warnings,
+        added: only,
     })
 }
 

@@ -11,6 +11,7 @@
 pub mod baseline;
 mod ddl;
 pub mod finding;
+pub mod fix;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
