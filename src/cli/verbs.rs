@@ -300,13 +300,7 @@ pub async fn lint(
             text
         }
         LintFormat::Json => {
-            let mut document: serde_json::Value =
-                serde_json::from_str(&lint::report::json::render(&findings, applied.as_ref()))
-                    .unwrap_or_default();
-            if let Some(sized) = sized {
-                document["below_min_table_rows"] = sized.below_threshold.into();
-            }
-            serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+            lint::report::json::render(&findings, applied.as_ref(), sized.as_ref()) + "\n"
         }
         LintFormat::Sarif => lint::report::sarif::render(&findings) + "\n",
         LintFormat::Github => lint::report::github::render(&findings),

@@ -47,6 +47,8 @@ struct Edit {
     start: usize,
     end: usize,
     text: String,
+    /// Whether it is the fix of a finding (not a directive it needs).
+    fixes_finding: bool,
 }
 
 /// The fixes of `findings` in the files of `sources` (path → text), for the
@@ -89,7 +91,7 @@ pub fn fixes(
             let before = sources.get(path)?.clone();
             edits.sort_by_key(|e| std::cmp::Reverse(e.start));
             edits.dedup_by_key(|e| e.start);
-            let fixed = edits.iter().filter(|e| e.start != 0 || e.end != 0).count();
+            let fixed = edits.iter().filter(|e| e.fixes_finding).count();
             let mut after = before.clone();
             for edit in &edits {
                 after.replace_range(edit.start..edit.end, &edit.text);
@@ -170,6 +172,7 @@ fn timestamptz(text: &str, offset: usize) -> Option<Vec<Edit>> {
         start,
         end,
         text: format!("timestamptz{precision}"),
+        fixes_finding: true,
     }])
 }
 
@@ -195,6 +198,7 @@ fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
         } else {
             " CONCURRENTLY".into()
         },
+        fixes_finding: true,
     }];
     if !directive.no_transaction {
         let only_indexes = crate::migration::statements::split(text)
@@ -217,6 +221,7 @@ fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
             start: 0,
             end: 0,
             text: "-- schemactl:no-transaction\n".into(),
+            fixes_finding: false,
         });
     }
     Some(edits)

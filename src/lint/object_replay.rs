@@ -664,17 +664,15 @@ impl<'h> Replay<'h> {
     }
 
     fn recognised(&mut self, recognised: &super::recognise::Recognised, at: TextPosition) {
+        if matches!(recognised.command.as_str(), "DO" | "CALL") {
+            self.opaque.get_or_insert(at);
+            return;
+        }
         let Some(name) = recognised.object.clone() else {
-            if matches!(recognised.command.as_str(), "DO" | "CALL") {
-                self.opaque.get_or_insert(at);
-            }
             return;
         };
         let replace = recognised.command.contains("OR REPLACE");
         match recognised.command.as_str() {
-            "DO" | "CALL" => {
-                self.opaque.get_or_insert(at);
-            }
             "DROP INDEX" => self.drop(Object::Index(name), true, false, at),
             "CREATE FUNCTION"
             | "CREATE PROCEDURE"

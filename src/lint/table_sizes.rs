@@ -66,7 +66,11 @@ pub async fn read(client: &tokio_postgres::Client) -> Result<HashMap<String, Tab
             &[],
         )
         .await
-        .map_err(|e| Error::InvalidArgument(format!("cannot read table sizes: {e}")))?;
+        .map_err(|e| {
+            Error::InvalidArgument(format!(
+                "cannot read table sizes from the database ({e}): the role needs to read pg_class; lint without --table-sizes/--database-url to skip them"
+            ))
+        })?;
     Ok(rows
         .iter()
         .map(|row| {

@@ -7,6 +7,7 @@
 //! - the whole directory (up and down scripts), which Squawk does not read;
 //! - the peak memory of linting one 50 MB migration (with `/usr/bin/time`).
 
+use crate::bench::ms;
 use crate::{bench, corpus, large_project};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -118,9 +119,8 @@ fn peak_memory(schemactl: &Path, dir: &Path) -> Result<Option<(u64, Duration)>> 
 }
 
 fn sample(runs: usize, mut one: impl FnMut() -> Result<Duration>) -> Result<Duration> {
-    let mut samples: Vec<Duration> = (0..runs).map(|_| one()).collect::<Result<_>>()?;
-    samples.sort();
-    Ok(samples[samples.len() / 2])
+    let samples: Vec<Duration> = (0..runs).map(|_| one()).collect::<Result<_>>()?;
+    Ok(bench::median(samples))
 }
 
 fn directory_bytes(dir: &Path) -> Result<u64> {
@@ -129,8 +129,4 @@ fn directory_bytes(dir: &Path) -> Result<u64> {
         total += entry?.metadata()?.len();
     }
     Ok(total)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

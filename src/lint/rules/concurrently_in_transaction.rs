@@ -47,19 +47,16 @@ fn takes_concurrently_outside_transactions(context: &StatementContext) -> bool {
                 "DROP INDEX" | "REINDEX" | "ALTER TABLE"
             );
     }
-    if !matches!(
-        context.statement.keyword.as_str(),
-        "DROP" | "REINDEX" | "ALTER"
-    ) {
-        return false;
-    }
     let text = context.text();
-    let command =
-        |words: &str| crate::lint::find_tokens(text, words).is_some_and(|(at, _)| at == 0);
-    let applies = command("DROP INDEX")
-        || command("REINDEX")
-        || (command("ALTER TABLE") && crate::lint::find_tokens(text, "DETACH PARTITION").is_some());
-    applies && crate::lint::find_tokens(text, "CONCURRENTLY").is_some()
+    let says = |words: &str| crate::lint::find_tokens(text, words);
+    let applies = match context.statement.keyword.as_str() {
+        "REINDEX" => true,
+        "DROP" => says("DROP INDEX").is_some_and(|(at, _)| at == 0),
+        // `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`.
+        "ALTER" => says("DETACH PARTITION").is_some(),
+        _ => false,
+    };
+    applies && says("CONCURRENTLY").is_some()
 }
 
 #[cfg(test)]
