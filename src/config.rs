@@ -19,6 +19,8 @@
 //! [verify]
 //! dev_url = "postgres://dev@localhost/postgres"   # else the embedded server
 //! column_order = "warning"           # error / warning / ignore
+//! volatile_literal = "warning"       # a definition differing only in timestamp literals
+//! ignore = ["ownership"]             # leave out of the comparison: privileges, ownership
 //!
 //! [mongodb]
 //! uri = "mongodb://db:27017/"        # prefer MONGODB_URI for anything with a password
@@ -102,14 +104,21 @@ pub struct VerifyConfig {
     pub dev_url: Option<String>,
     /// How to treat columns that come back in another order: error, warning, ignore.
     pub column_order: Option<String>,
+    /// How to treat definitions that differ only in timestamp literals
+    /// (`'now'` frozen at creation): error, warning, ignore.
+    pub volatile_literal: Option<String>,
+    /// What to leave out of the comparison: `privileges`, `ownership`.
+    pub ignore: Option<Vec<String>>,
     /// A MongoDB server where scratch databases may be created and dropped.
     pub mongodb_dev_uri: Option<String>,
 }
 
-/// How `verify` and `diff` treat a table whose columns only changed order.
+/// How `verify` and `diff` treat a tolerable class of difference: a table
+/// whose columns only changed order, a definition that differs only in a
+/// timestamp literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ColumnOrderPolicy {
+pub enum DifferencePolicy {
     /// A failure.
     Error,
     /// Reported, not a failure.
@@ -119,7 +128,33 @@ pub enum ColumnOrderPolicy {
     Ignore,
 }
 
-impl std::str::FromStr for ColumnOrderPolicy {
+/// The policy for reordered columns (the name it had first).
+pub type ColumnOrderPolicy = DifferencePolicy;
+
+/// A part of the schema that `verify` and `diff` can leave out, for teams
+/// that do not manage it in their migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ignored {
+    /// Grants, revokes and default privileges.
+    Privileges,
+    /// Who owns each object.
+    Ownership,
+}
+
+impl std::str::FromStr for Ignored {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "privileges" => Ok(Self::Privileges),
+            "ownership" => Ok(Self::Ownership),
+            other => Err(format!("`{other}` is not privileges or ownership")),
+        }
+    }
+}
+
+impl std::str::FromStr for DifferencePolicy {
     type Err = String;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
@@ -197,6 +232,10 @@ pub struct Overrides {
     pub dev_url: Option<String>,
     /// `--column-order`.
     pub column_order: Option<String>,
+    /// `--volatile-literal`.
+    pub volatile_literal: Option<String>,
+    /// `--ignore` (repeatable).
+    pub ignore: Vec<String>,
     /// `--mongodb-uri` or `MONGODB_URI`.
     pub mongodb_uri: Option<String>,
     /// `--mongodb-dev-uri` or `SCHEMACTL_MONGODB_DEV_URI`.
@@ -269,6 +308,11 @@ pub struct Settings {
     pub dev_url: Option<String>,
     /// How `verify` and `diff` treat reordered columns.
     pub column_order: ColumnOrderPolicy,
+    /// How `verify` and `diff` treat definitions that differ only in
+    /// timestamp literals.
+    pub volatile_literal: DifferencePolicy,
+    /// What `verify` and `diff` leave out of the comparison.
+    pub ignore: std::collections::BTreeSet<Ignored>,
     /// The MongoDB server; `None`: the MongoDB side is not configured.
     pub mongodb_uri: Option<String>,
     /// The MongoDB server `verify` may create scratch databases on.
@@ -439,6 +483,31 @@ impl Settings {
             Some(value) => value.parse().map_err(column_order_error)?,
             None => ColumnOrderPolicy::default(),
         };
+        let volatile_literal_error = from(
+            "--volatile-literal",
+            "verify",
+            "volatile_literal",
+            &overrides.volatile_literal,
+        );
+        let volatile_literal = match overrides.volatile_literal.or(file.verify.volatile_literal) {
+            Some(value) => value.parse().map_err(volatile_literal_error)?,
+            None => DifferencePolicy::Warning,
+        };
+        let ignore_error = from(
+            "--ignore",
+            "verify",
+            "ignore",
+            &overrides.ignore.first().cloned(),
+        );
+        let ignore = if overrides.ignore.is_empty() {
+            file.verify.ignore.unwrap_or_default()
+        } else {
+            overrides.ignore
+        }
+        .iter()
+        .map(|value| value.parse::<Ignored>())
+        .collect::<Result<_, _>>()
+        .map_err(ignore_error)?;
         let role_error = from("--role", "postgres", "role", &overrides.role);
         let role = match overrides.role.or(pg.role.clone()) {
             Some(role) => Some(Identifier::parse(&role).map_err(role_error)?),
@@ -495,6 +564,8 @@ impl Settings {
             lint_deny_warnings: file.lint.deny_warnings.unwrap_or(false),
             dev_url,
             column_order,
+            volatile_literal,
+            ignore,
             mongodb_uri,
             mongodb_dev_uri: overrides
                 .mongodb_dev_uri

@@ -9,13 +9,14 @@ use crate::notice::Notice;
 use crate::source::MigrationSource;
 use crate::Error;
 
-pub use crate::commands::verify::{Outcome, Progress, VerifyReport};
+pub use crate::commands::verify::{Outcome, Progress, Step, Stopped, VerifyOptions, VerifyReport};
 
 /// Verifies the migrations of one source on the development server of
 /// `settings` (`dev_url`, else the embedded development server when allowed).
 pub struct Verifier {
     source: Box<dyn MigrationSource>,
     settings: Settings,
+    data: bool,
 }
 
 impl Verifier {
@@ -24,7 +25,15 @@ impl Verifier {
         Self {
             source: Box::new(source),
             settings,
+            data: false,
         }
+    }
+
+    /// Checks rows too (`verify --data`): generated rows must survive each
+    /// migration's up and down.
+    pub fn with_data(mut self, data: bool) -> Self {
+        self.data = data;
+        self
     }
 
     /// Verifies the migrations from version `from` (all when `None`; the
@@ -36,6 +45,10 @@ impl Verifier {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<VerifyReport, Error> {
         let local = self.source.load()?;
-        verify_migrations(&self.settings, local, from, notify, progress).await
+        let options = VerifyOptions {
+            from,
+            data: self.data,
+        };
+        verify_migrations(&self.settings, local, &options, notify, progress).await
     }
 }

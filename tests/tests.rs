@@ -24,3 +24,4 @@ mod runner;
 mod schema;
 mod tls;
 mod truth;
+mod verify_coverage;

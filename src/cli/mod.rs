@@ -68,6 +68,8 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         lock_wait: global.lock_wait,
         dev_url: global.dev_url,
         column_order: global.column_order,
+        volatile_literal: global.volatile_literal,
+        ignore: global.ignore,
         mongodb_uri: global.mongodb_uri,
         role: global.role,
         connect_timeout: global.connect_timeout,
@@ -240,8 +242,14 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             .await
         }
         Command::Dump { format } => verbs::dump(settings, format, notify).await,
-        Command::Verify { from, format } => {
-            verbs::verify(settings, from, format, terminal, notify).await
+        Command::Verify {
+            from,
+            data,
+            verbose,
+            format,
+        } => {
+            let options = schemactl::commands::verify::VerifyOptions { from, data };
+            verbs::verify(settings, &options, verbose, format, terminal, notify).await
         }
         Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,
         Command::New { name, format } => verbs::new_migration(settings, &name, format),

@@ -139,6 +139,17 @@ pub struct GlobalArgs {
     /// (error, warning, ignore) [default: warning].
     #[arg(long, global = true, value_name = "POLICY")]
     pub column_order: Option<String>,
+
+    /// For verify and diff: how a definition that differs only in timestamp
+    /// literals (a `'now'` frozen when it was created) counts (error,
+    /// warning, ignore) [default: warning].
+    #[arg(long, global = true, value_name = "POLICY")]
+    pub volatile_literal: Option<String>,
+
+    /// For verify and diff: leave privileges (grants, default privileges)
+    /// or ownership out of the comparison; repeatable [default: compare both].
+    #[arg(long, global = true, value_name = "PART", value_parser = ["privileges", "ownership"])]
+    pub ignore: Vec<String>,
 }
 
 /// When to colour the output.
@@ -378,6 +389,16 @@ pub enum Command {
         /// (the CI use: verify what a branch adds).
         #[arg(long, value_name = "VERSION", value_parser = version_arg)]
         from: Option<Version>,
+        /// Check rows too: before each up, give every empty table a few
+        /// generated rows; after its down, compare the rows of the tables
+        /// that existed before it. Each migration is then reversible, lossy
+        /// (schema restored, rows lost) or irreversible.
+        #[arg(long)]
+        data: bool,
+        /// Also list definitions that came back formatted differently (not
+        /// failures).
+        #[arg(long, short)]
+        verbose: bool,
         /// Output: text for people, json for programs.
         #[arg(long, value_enum, default_value_t)]
         format: Format,

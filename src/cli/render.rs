@@ -9,6 +9,7 @@ use schemactl::mongo::report::{
 };
 use schemactl::plan::State;
 use schemactl::postgres::InvalidIndex;
+use schemactl::schema::{DataClass, DifferenceKind};
 use std::fmt::Write;
 
 /// The text of a `migrate` or `rollback` report.
@@ -220,7 +221,7 @@ pub fn duration(ms: i64) -> String {
 }
 
 /// The `verify` report.
-pub fn verify(report: &VerifyReport, colour: bool) -> String {
+pub fn verify(report: &VerifyReport, verbose: bool, colour: bool) -> String {
     let mut out = String::new();
     let paint = |code: &'static str| if colour { code } else { "" };
     let _ = writeln!(
@@ -243,10 +244,7 @@ pub fn verify(report: &VerifyReport, colour: bool) -> String {
                 "skip",
                 ": no down script; applied its up and went on".to_string(),
             ),
-            Outcome::UpFailed { failure } => (
-                "FAIL",
-                format!(": the up script failed; verification stopped\n{failure}"),
-            ),
+            Outcome::UpFailed { failure } => ("FAIL", format!(": the up script failed\n{failure}")),
             Outcome::DownFailed { failure } => {
                 ("FAIL", format!(": the down script failed\n{failure}"))
             }
@@ -278,27 +276,110 @@ pub fn verify(report: &VerifyReport, colour: bool) -> String {
         } else {
             "\x1b[32m"
         };
+        let data = match &result.data {
+            Some(verdict) => format!(" [data: {}]", data_class(verdict.class)),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{}{tag}{} {}{}",
+            "{}{tag}{} {}{data}{}",
             paint(code),
             paint("\x1b[0m"),
             result.label,
             what.replace('\n', "\n     ")
         );
         for warning in &result.warnings {
-            let _ = writeln!(out, "     warning: {warning} (a dropped column re-added at the end; set --column-order error to fail on it)");
+            let why = match warning.kind {
+                DifferenceKind::VolatileLiteral => "a timestamp such as 'now' is frozen when the object is created; set --volatile-literal error to fail on it",
+                _ => "a dropped column re-added at the end; set --column-order error to fail on it",
+            };
+            let _ = writeln!(out, "     warning: {warning} ({why})");
+        }
+        if verbose {
+            for note in &result.formatting {
+                let _ = writeln!(out, "     ok: {note} (token by token)");
+            }
+        }
+        if let Some(verdict) = result.data.as_ref().filter(|v| v.class == DataClass::Lossy) {
+            for table in &verdict.tables {
+                let _ = writeln!(
+                    out,
+                    "     rows of {} not restored: {} before the up, {} after the down{}",
+                    table.table,
+                    table.rows_before,
+                    table.rows_after,
+                    if table.columns.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; values differ in {}", table.columns.join(", "))
+                    }
+                );
+            }
+        }
+        if result.rebuilt {
+            let _ = writeln!(
+                out,
+                "     the scratch database was rebuilt from the up scripts so that the next migration starts clean"
+            );
+        }
+    }
+    for table in &report.unfillable {
+        let _ = writeln!(
+            out,
+            "note: no rows could be generated for {}: {} (its rows are not checked)",
+            table.table, table.reason
+        );
+    }
+    if let Some(stopped) = &report.stopped {
+        let _ = writeln!(
+            out,
+            "{}STOPPED{} at {} ({}): {}",
+            paint("\x1b[1;31m"),
+            paint("\x1b[0m"),
+            stopped.migration,
+            stopped.step,
+            stopped.error
+        );
+        if !stopped.not_verified.is_empty() {
+            let _ = writeln!(
+                out,
+                "     not verified: {}. Fix {} and run verify again.",
+                stopped.not_verified.join(", "),
+                stopped.migration
+            );
         }
     }
     let failed = report.results.iter().filter(|r| r.failed()).count();
+    let not_verified = report.stopped.as_ref().map_or(0, |s| s.not_verified.len());
     let _ = writeln!(
         out,
-        "{} migration(s) verified in {}: {} ok, {} failed.",
+        "{} migration(s) verified in {}: {} ok, {} failed{}.",
         report.results.len(),
         duration(report.total_ms),
         report.results.len() - failed,
-        failed
+        failed,
+        if not_verified > 0 {
+            format!(", {not_verified} not verified")
+        } else {
+            String::new()
+        }
     );
+    if report.data {
+        let count = |class| {
+            report
+                .results
+                .iter()
+                .filter(|r| r.data.as_ref().is_some_and(|d| d.class == class))
+                .count()
+        };
+        let _ = writeln!(
+            out,
+            "Data: {} reversible, {} lossy, {} irreversible.",
+            count(DataClass::Reversible),
+            count(DataClass::Lossy),
+            count(DataClass::Irreversible)
+        );
+    }
     out
 }
 
@@ -316,7 +397,7 @@ pub fn diff(report: &DiffReport, colour: bool) -> String {
     if report.differences.is_empty() {
         let _ = writeln!(
             out,
-            "No drift besides column order: {} matches {}.",
+            "No drift besides the warnings below: {} matches {}.",
             report.actual, report.expected
         );
     } else {
@@ -330,8 +411,19 @@ pub fn diff(report: &DiffReport, colour: bool) -> String {
     for warning in &report.warnings {
         let _ = writeln!(out, "  warning: {warning}");
     }
+    for note in &report.formatting {
+        let _ = writeln!(out, "  note: {note} (not drift)");
+    }
     out.push_str(&diff_text(&report.diff, colour));
     out
+}
+
+fn data_class(class: DataClass) -> &'static str {
+    match class {
+        DataClass::Reversible => "reversible",
+        DataClass::Lossy => "lossy",
+        DataClass::Irreversible => "irreversible",
+    }
 }
 
 fn list(differences: &[schemactl::schema::Difference]) -> String {

@@ -358,7 +358,8 @@ pub async fn dump(
 /// `verify`: PostgreSQL round trips, then MongoDB's on its dev server.
 pub async fn verify(
     settings: &Settings,
-    from: Option<schemactl::migration::Version>,
+    options: &commands::verify::VerifyOptions,
+    verbose: bool,
     format: Format,
     terminal: bool,
     notify: &mut dyn FnMut(Notice),
@@ -370,13 +371,14 @@ pub async fn verify(
             bar.set_position(p.done as u64);
         }
     };
-    let report = commands::verify::verify(settings, from, notify, &mut progress).await?;
+    let report = commands::verify::verify(settings, options, notify, &mut progress).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let mongo = deploy::verify_mongodb(settings).await?;
     let colour = colour();
-    let text = || render::verify(&report, colour) + &render::mongo_verify(mongo.as_deref());
+    let text =
+        || render::verify(&report, verbose, colour) + &render::mongo_verify(mongo.as_deref());
     emit(format, &with_mongodb(&report, &mongo), text);
     let mongo_failed = mongo.iter().flatten().any(|c| !c.ok);
     Ok(exit(report.failed() || mongo_failed))

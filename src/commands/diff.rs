@@ -5,12 +5,12 @@
 
 use super::dump::history_tables;
 use super::{connect, dev_target, Notice};
-use crate::config::{ColumnOrderPolicy, Settings};
+use crate::config::Settings;
 use crate::postgres::executor;
 use crate::postgres::scratch::ScratchDatabase;
 use crate::postgres::DatabaseTarget;
 use crate::schema::compare::unified_diff;
-use crate::schema::{catalog, compare, Difference, DifferenceKind};
+use crate::schema::{catalog, compare, Difference, Snapshot, Tolerance};
 use crate::source::{Directory, MigrationSource};
 use crate::Error;
 
@@ -23,8 +23,11 @@ pub struct DiffReport {
     pub actual: String,
     /// Objects that differ and count as drift.
     pub differences: Vec<Difference>,
-    /// Differences tolerated by the column-order policy.
+    /// Differences tolerated by the column-order and volatile-literal
+    /// policies.
     pub warnings: Vec<Difference>,
+    /// Definitions that differ only in formatting (not drift).
+    pub formatting: Vec<Difference>,
     /// Unified diff, expected (-) against actual (+).
     pub diff: String,
 }
@@ -52,7 +55,9 @@ pub async fn drift(
         )));
     }
     let excluded = history_tables(settings);
-    let actual = catalog::snapshot(&live.client, &excluded).await?;
+    let actual = catalog::snapshot(&live.client, &excluded)
+        .await?
+        .without(&settings.ignore);
     let dev = dev_target(settings, notify).await?;
     let scratch = ScratchDatabase::create(&dev).await?;
     let expected = async {
@@ -64,7 +69,9 @@ pub async fn drift(
                 .await
                 .map_err(Error::MigrationFailed)?;
         }
-        catalog::snapshot(&client, &excluded).await
+        Ok(catalog::snapshot(&client, &excluded)
+            .await?
+            .without(&settings.ignore))
     }
     .await;
     let dropped = scratch.drop_database().await;
@@ -72,7 +79,7 @@ pub async fn drift(
     dropped?;
     let label = format!("{} migrations replayed", replay.len());
     Ok(report(
-        settings.column_order,
+        Tolerance::of(settings),
         label,
         live.target,
         &expected,
@@ -88,10 +95,14 @@ pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport
     );
     let excluded = history_tables(settings);
     let (client_a, client_b) = (a.connect().await?, b.connect().await?);
-    let expected = catalog::snapshot(&client_a, &excluded).await?;
-    let actual = catalog::snapshot(&client_b, &excluded).await?;
+    let expected = catalog::snapshot(&client_a, &excluded)
+        .await?
+        .without(&settings.ignore);
+    let actual = catalog::snapshot(&client_b, &excluded)
+        .await?
+        .without(&settings.ignore);
     Ok(report(
-        settings.column_order,
+        Tolerance::of(settings),
         a.display().to_string(),
         b.display().to_string(),
         &expected,
@@ -100,24 +111,14 @@ pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport
 }
 
 fn report(
-    policy: ColumnOrderPolicy,
+    tolerance: Tolerance,
     expected_label: String,
     actual_label: String,
-    expected: &crate::schema::Snapshot,
-    actual: &crate::schema::Snapshot,
+    expected: &Snapshot,
+    actual: &Snapshot,
 ) -> DiffReport {
-    let (order, mut differences): (Vec<Difference>, Vec<Difference>) = compare(expected, actual)
-        .into_iter()
-        .partition(|d| d.kind == DifferenceKind::ColumnOrder);
-    let warnings = match policy {
-        ColumnOrderPolicy::Error => {
-            differences.extend(order);
-            Vec::new()
-        }
-        ColumnOrderPolicy::Warning => order,
-        ColumnOrderPolicy::Ignore => Vec::new(),
-    };
-    let diff = if differences.is_empty() && warnings.is_empty() {
+    let sorted = tolerance.sort(compare(expected, actual));
+    let diff = if sorted.errors.is_empty() && sorted.warnings.is_empty() {
         String::new()
     } else {
         unified_diff(expected, actual, &expected_label, &actual_label)
@@ -125,8 +126,9 @@ fn report(
     DiffReport {
         expected: expected_label,
         actual: actual_label,
-        differences,
-        warnings,
+        differences: sorted.errors,
+        warnings: sorted.warnings,
+        formatting: sorted.notes,
         diff,
     }
 }

@@ -21,6 +21,8 @@ pub async fn dump(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<(String, Snapshot), Error> {
     let session = connect(settings, notify).await?;
-    let snapshot = catalog::snapshot(&session.client, &history_tables(settings)).await?;
+    let snapshot = catalog::snapshot(&session.client, &history_tables(settings))
+        .await?
+        .without(&settings.ignore);
     Ok((session.target, snapshot))
 }

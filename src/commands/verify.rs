@@ -2,19 +2,33 @@
 //! undoes its up script. For each migration k: snapshot S(k-1), apply up k,
 //! snapshot S(k), apply down k, compare with S(k-1), apply up k again,
 //! compare with S(k). The database in `DATABASE_URL` is never touched.
+//!
+//! Every migration gets a verdict: after a round trip that leaves the
+//! scratch database in another state than a clean up would (a down that
+//! does not restore, a failed `no-transaction` down, a failed re-apply),
+//! the scratch database is rebuilt from the up scripts alone, so the next
+//! migration is judged on its own. Only an up that cannot be applied (or a
+//! rebuild that fails) ends the run, and the report says where and why.
+//!
+//! With `--data`, every empty table gets a few generated rows before each
+//! up, and the rows of the tables that existed before it are compared after
+//! its down ([`crate::schema::table_data`]).
 
 use super::dump::history_tables;
 use super::{dev_target, Notice};
-use crate::config::{ColumnOrderPolicy, Settings};
+use crate::config::Settings;
 use crate::migration::Migration;
 use crate::migration::Version;
 use crate::postgres::executor;
 use crate::postgres::history_table::HistoryWriter;
 use crate::postgres::scratch::ScratchDatabase;
+use crate::postgres::DatabaseTarget;
 use crate::schema::compare::unified_diff;
-use crate::schema::{catalog, compare, Difference, DifferenceKind, Snapshot};
+use crate::schema::table_data::{self, DataVerdict, TableRows, UnfillableTable};
+use crate::schema::{catalog, compare, Difference, Snapshot, Tolerance};
 use crate::source::MigrationSource;
 use crate::{Error, MigrationFailure};
+use std::collections::BTreeMap;
 use std::time::Instant;
 use tokio_postgres::Client;
 
@@ -67,14 +81,62 @@ pub struct MigrationResult {
     /// What happened.
     #[serde(flatten)]
     pub outcome: Outcome,
-    /// Differences reported but tolerated (columns in another order, by default).
+    /// Differences reported but tolerated (columns in another order and
+    /// timestamp literals frozen at creation, by default).
     pub warnings: Vec<Difference>,
+    /// Definitions that came back formatted differently but the same
+    /// token by token: not failures, listed for `--verbose`.
+    pub formatting: Vec<Difference>,
+    /// Whether the scratch database was rebuilt from the up scripts after
+    /// this migration, so that the next one starts from a clean state.
+    pub rebuilt: bool,
+    /// With `--data`: whether the rows survived the round trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataVerdict>,
 }
 
 impl MigrationResult {
     /// Whether this migration fails verification.
     pub fn failed(&self) -> bool {
         !matches!(self.outcome, Outcome::Ok | Outcome::NoDown)
+    }
+}
+
+/// Where a run that could not go on stopped.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Stopped {
+    /// The migration it stopped at.
+    pub version: Version,
+    /// `0003_add_orders`.
+    pub migration: String,
+    /// What was being done.
+    pub step: Step,
+    /// Why it could not go on.
+    pub error: String,
+    /// The migrations after it, which got no verdict.
+    pub not_verified: Vec<String>,
+}
+
+/// The step a run stopped at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// Applying a migration older than `--from` (not verified).
+    Apply,
+    /// The up script: later migrations depend on what it should have made.
+    Up,
+    /// Rebuilding the scratch database from the up scripts after a dirty
+    /// round trip.
+    Rebuild,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Step::Apply => "applying it before --from",
+            Step::Up => "its up script",
+            Step::Rebuild => "rebuilding the scratch database from the up scripts after it",
+        })
     }
 }
 
@@ -87,15 +149,31 @@ pub struct VerifyReport {
     pub applied_plainly: usize,
     /// One result per verified migration.
     pub results: Vec<MigrationResult>,
+    /// Where and why the run could not go on; `None` when every migration
+    /// got a verdict.
+    pub stopped: Option<Stopped>,
+    /// Whether rows were checked too (`--data`).
+    pub data: bool,
+    /// With `--data`: tables that could not be given rows, and why.
+    pub unfillable: Vec<UnfillableTable>,
     /// Wall time.
     pub total_ms: i64,
 }
 
 impl VerifyReport {
-    /// Whether any migration failed.
+    /// Whether any migration failed or the run stopped early.
     pub fn failed(&self) -> bool {
-        self.results.iter().any(MigrationResult::failed)
+        self.stopped.is_some() || self.results.iter().any(MigrationResult::failed)
     }
+}
+
+/// What to verify.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Apply older migrations plainly and verify from this version on.
+    pub from: Option<Version>,
+    /// Check rows too: generated rows must survive each up → down.
+    pub data: bool,
 }
 
 /// Progress of a run, for progress bars.
@@ -107,123 +185,295 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// Verifies the configured directory's migrations from `from` (all when
-/// `None`); [`crate::verify::Verifier`] verifies any source.
+/// Verifies the configured directory's migrations;
+/// [`crate::verify::Verifier`] verifies any source.
 pub async fn verify(
     settings: &Settings,
-    from: Option<Version>,
+    options: &VerifyOptions,
     notify: &mut dyn FnMut(Notice),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport, Error> {
     let local = crate::source::Directory::from_settings(settings).load()?;
-    verify_migrations(settings, local, from, notify, progress).await
+    verify_migrations(settings, local, options, notify, progress).await
+}
+
+/// A scratch database with a session and a history writer on it.
+struct Workspace {
+    scratch: ScratchDatabase,
+    client: Client,
+    writer: HistoryWriter,
+}
+
+impl Workspace {
+    async fn create(dev: &DatabaseTarget, settings: &Settings) -> Result<Self, Error> {
+        let scratch = ScratchDatabase::create(dev).await?;
+        let ready = async {
+            let client = scratch.target().connect().await?;
+            settings.history.ensure(&client).await?;
+            let writer = settings.history.writer(&client).await?;
+            Ok::<_, Error>((client, writer))
+        }
+        .await;
+        match ready {
+            Ok((client, writer)) => Ok(Self {
+                scratch,
+                client,
+                writer,
+            }),
+            Err(error) => {
+                let _ = scratch.drop_database().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn drop_database(self) -> Result<(), Error> {
+        drop(self.client);
+        self.scratch.drop_database().await
+    }
 }
 
 /// Verifies `local` (read from a source) on a scratch database.
 pub(crate) async fn verify_migrations(
     settings: &Settings,
     local: Vec<Migration>,
-    from: Option<Version>,
+    options: &VerifyOptions,
     notify: &mut dyn FnMut(Notice),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<VerifyReport, Error> {
     let started = Instant::now();
     let dev = dev_target(settings, notify).await?;
-    let scratch = ScratchDatabase::create(&dev).await?;
-    let result = async {
-        let client = scratch.target().connect().await?;
-        let excluded = history_tables(settings);
-        let empty = catalog::snapshot(&client, &excluded).await?;
-        if !empty.is_empty() {
-            return Err(Error::Refused(format!(
-                "the scratch database {} is not empty (its template has objects); point --dev-url at another server",
-                scratch.target().display()
-            )));
-        }
-        settings.history.ensure(&client).await?;
-        let writer = settings.history.writer(&client).await?;
-        let (plain, checked): (Vec<&Migration>, Vec<&Migration>) =
-            local.iter().partition(|m| from.as_ref().is_some_and(|f| &m.version < f));
-        for migration in &plain {
-            executor::apply(&client, &writer, migration, &settings.execution)
-                .await
-                .map_err(Error::MigrationFailed)?;
-        }
-        let mut run = Run { client: &client, writer: &writer, settings, excluded: &excluded };
-        let mut before = if plain.is_empty() { empty } else { run.snapshot().await? };
-        let mut results = Vec::new();
-        for (done, migration) in checked.iter().enumerate() {
-            let (result, next) = run.check(migration, before).await?;
-            let stop = matches!(result.outcome, Outcome::UpFailed { .. } | Outcome::ReapplyFailed { .. });
-            results.push(result);
-            progress(Progress { done: done + 1, total: checked.len() });
-            let Some(next) = next else { break };
-            if stop {
-                break;
-            }
-            before = next;
-        }
-        Ok(VerifyReport {
-            scratch: scratch.target().display().to_string(),
-            applied_plainly: plain.len(),
-            results,
-            total_ms: 0,
-        })
-    }
-    .await;
-    let dropped = scratch.drop_database().await;
-    let mut report = result?;
+    let excluded = history_tables(settings);
+    let mut run = Run {
+        space: Workspace::create(&dev, settings).await?,
+        dev: &dev,
+        settings,
+        excluded: &excluded,
+        data: options.data,
+        unfillable: BTreeMap::new(),
+    };
+    let scratch = run.space.scratch.target().display().to_string();
+    let result = run.all(&local, options.from.as_ref(), progress).await;
+    let unfillable = std::mem::take(&mut run.unfillable).into_values().collect();
+    let dropped = run.space.drop_database().await;
+    let (applied_plainly, results, stopped) = result?;
     dropped?;
-    report.total_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    Ok(report)
+    Ok(VerifyReport {
+        scratch,
+        applied_plainly,
+        results,
+        stopped,
+        data: options.data,
+        unfillable,
+        total_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+    })
+}
+
+/// What a round trip leaves the scratch database as.
+enum Next {
+    /// The schema a clean up of this migration gives.
+    Clean(Snapshot),
+    /// Something else: rebuild before the next migration.
+    Dirty,
+    /// Later migrations cannot be judged.
+    Stop(Step, String),
 }
 
 struct Run<'a> {
-    client: &'a Client,
-    writer: &'a HistoryWriter,
+    space: Workspace,
+    dev: &'a DatabaseTarget,
     settings: &'a Settings,
     excluded: &'a [String],
+    data: bool,
+    unfillable: BTreeMap<String, UnfillableTable>,
 }
+
+type Verdicts = (usize, Vec<MigrationResult>, Option<Stopped>);
 
 impl Run<'_> {
     async fn snapshot(&mut self) -> Result<Snapshot, Error> {
-        catalog::snapshot(self.client, self.excluded).await
+        Ok(catalog::snapshot(&self.space.client, self.excluded)
+            .await?
+            .without(&self.settings.ignore))
     }
 
-    /// Checks one migration from the schema `before` it; returns its result
-    /// and the schema to check the next one from (`None`: cannot go on).
+    async fn apply(&self, migration: &Migration) -> Result<i64, Box<MigrationFailure>> {
+        let space = &self.space;
+        executor::apply(
+            &space.client,
+            &space.writer,
+            migration,
+            &self.settings.execution,
+        )
+        .await
+    }
+
+    async fn revert(&self, migration: &Migration) -> Result<i64, Box<MigrationFailure>> {
+        let space = &self.space;
+        executor::revert(
+            &space.client,
+            &space.writer,
+            migration,
+            &self.settings.execution,
+        )
+        .await
+    }
+
+    /// Every migration of `local`, those before `from` only applied.
+    async fn all(
+        &mut self,
+        local: &[Migration],
+        from: Option<&Version>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Verdicts, Error> {
+        let empty = self.snapshot().await?;
+        if !empty.is_empty() {
+            return Err(Error::Refused(format!(
+                "the scratch database {} is not empty (its template has objects); point --dev-url at another server",
+                self.space.scratch.target().display()
+            )));
+        }
+        let plain = local
+            .iter()
+            .take_while(|m| from.is_some_and(|f| &m.version < f))
+            .count();
+        let stop = |index: usize, step: Step, error: String| {
+            let migration = &local[index];
+            Some(Stopped {
+                version: migration.version.clone(),
+                migration: migration.label(),
+                step,
+                error,
+                not_verified: local[index.max(plain)..]
+                    .iter()
+                    .skip(usize::from(index >= plain))
+                    .map(Migration::label)
+                    .collect(),
+            })
+        };
+        for (index, migration) in local[..plain].iter().enumerate() {
+            if let Err(failure) = self.apply(migration).await {
+                return Ok((index, Vec::new(), stop(index, Step::Apply, brief(&failure))));
+            }
+        }
+        let mut before = if plain == 0 {
+            empty
+        } else {
+            self.snapshot().await?
+        };
+        let mut results = Vec::new();
+        let total = local.len() - plain;
+        for index in plain..local.len() {
+            let (result, next) = self.check(&local[index], before).await?;
+            results.push(result);
+            progress(Progress {
+                done: index - plain + 1,
+                total,
+            });
+            before = match next {
+                Next::Clean(snapshot) => snapshot,
+                Next::Stop(step, error) => return Ok((plain, results, stop(index, step, error))),
+                Next::Dirty if index + 1 == local.len() => break,
+                Next::Dirty => match self.rebuild(&local[..=index]).await {
+                    Ok(snapshot) => {
+                        if let Some(last) = results.last_mut() {
+                            last.rebuilt = true;
+                        }
+                        snapshot
+                    }
+                    Err(error) => return Ok((plain, results, stop(index, Step::Rebuild, error))),
+                },
+            };
+        }
+        Ok((plain, results, None))
+    }
+
+    /// A new scratch database with the up scripts of `migrations` applied.
+    async fn rebuild(&mut self, migrations: &[Migration]) -> Result<Snapshot, String> {
+        let fresh = Workspace::create(self.dev, self.settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        let old = std::mem::replace(&mut self.space, fresh);
+        old.drop_database().await.map_err(|e| e.to_string())?;
+        for migration in migrations {
+            self.apply(migration).await.map_err(|f| brief(&f))?;
+        }
+        self.snapshot().await.map_err(|e| e.to_string())
+    }
+
+    /// Gives every empty table rows and reads the rows of every table
+    /// (with `--data`).
+    async fn rows(&mut self) -> Result<Option<TableRows>, Error> {
+        if !self.data {
+            return Ok(None);
+        }
+        let client = &self.space.client;
+        for table in table_data::fill_empty_tables(client, self.excluded).await? {
+            self.unfillable.entry(table.table.clone()).or_insert(table);
+        }
+        Ok(Some(table_data::read(client, self.excluded).await?))
+    }
+
+    /// Checks one migration from the schema `before` it.
     async fn check(
         &mut self,
         migration: &Migration,
         before: Snapshot,
-    ) -> Result<(MigrationResult, Option<Snapshot>), Error> {
-        let result = |outcome, warnings| MigrationResult {
-            version: migration.version.clone(),
-            label: migration.label(),
-            outcome,
-            warnings,
-        };
-        let execution = &self.settings.execution;
-        if let Err(failure) = executor::apply(self.client, self.writer, migration, execution).await
-        {
-            return Ok((result(Outcome::UpFailed { failure }, Vec::new()), None));
+    ) -> Result<(MigrationResult, Next), Error> {
+        let rows_before = self.rows().await?;
+        let data = rows_before.is_some();
+        let result =
+            |outcome, warnings, formatting, verdict: Option<DataVerdict>| MigrationResult {
+                version: migration.version.clone(),
+                label: migration.label(),
+                outcome,
+                warnings,
+                formatting,
+                rebuilt: false,
+                data: verdict.filter(|_| data),
+            };
+        let irreversible = |why: &str| Some(DataVerdict::irreversible(why));
+        if let Err(failure) = self.apply(migration).await {
+            let error = brief(&failure);
+            let verdict = irreversible("the up script fails");
+            return Ok((
+                result(Outcome::UpFailed { failure }, vec![], vec![], verdict),
+                Next::Stop(Step::Up, error),
+            ));
         }
         let after = self.snapshot().await?;
         if migration.down.is_none() {
-            return Ok((result(Outcome::NoDown, Vec::new()), Some(after)));
-        }
-        if let Err(failure) = executor::revert(self.client, self.writer, migration, execution).await
-        {
-            let transactional = failure.transactional;
-            // A transactional down left the schema as the up made it.
+            let verdict = irreversible("no down script");
             return Ok((
-                result(Outcome::DownFailed { failure }, Vec::new()),
-                transactional.then_some(after),
+                result(Outcome::NoDown, vec![], vec![], verdict),
+                Next::Clean(after),
+            ));
+        }
+        if let Err(failure) = self.revert(migration).await {
+            // A transactional down left the schema as the up made it.
+            let next = if failure.transactional {
+                Next::Clean(after)
+            } else {
+                Next::Dirty
+            };
+            let verdict = irreversible("the down script fails");
+            return Ok((
+                result(Outcome::DownFailed { failure }, vec![], vec![], verdict),
+                next,
             ));
         }
         let restored = self.snapshot().await?;
-        let (errors, mut warnings) = self.classify(compare(&before, &restored));
-        if !errors.is_empty() {
+        let verdict = match &rows_before {
+            Some(rows) => {
+                let now = table_data::read(&self.space.client, self.excluded).await?;
+                Some(table_data::compare(rows, &now))
+            }
+            None => None,
+        };
+        let tolerance = Tolerance::of(self.settings);
+        let sorted = tolerance.sort(compare(&before, &restored));
+        let (mut warnings, mut formatting) = (sorted.warnings, sorted.notes);
+        if !sorted.errors.is_empty() {
             let diff = unified_diff(
                 &before,
                 &restored,
@@ -231,16 +481,24 @@ impl Run<'_> {
                 "after the down script",
             );
             let outcome = Outcome::DownDoesNotRestore {
-                differences: errors,
+                differences: sorted.errors,
                 diff,
             };
-            // Go on from wherever the up leads now, if it still applies, so
-            // that one run reports every broken down script.
-            let next = match executor::apply(self.client, self.writer, migration, execution).await {
-                Ok(_) => Some(self.snapshot().await?),
-                Err(_) => None,
+            // Go on from here when the up applies again and gives what it
+            // gave the first time; otherwise rebuild.
+            let next = match self.apply(migration).await {
+                Ok(_) => {
+                    let again = self.snapshot().await?;
+                    if tolerance.sort(compare(&after, &again)).errors.is_empty() {
+                        Next::Clean(again)
+                    } else {
+                        Next::Dirty
+                    }
+                }
+                Err(_) => Next::Dirty,
             };
-            return Ok((result(outcome, warnings), next));
+            let verdict = irreversible("the down script does not restore the schema");
+            return Ok((result(outcome, warnings, formatting, verdict), next));
         }
         let no_op_down = migration
             .down
@@ -249,16 +507,27 @@ impl Run<'_> {
         if no_op_down {
             // A no-op down after a data-only up is right, and the schema
             // says so; running the up again would only repeat its data.
-            return Ok((result(Outcome::Ok, warnings), Some(restored)));
+            return Ok((
+                result(Outcome::Ok, warnings, formatting, verdict),
+                Next::Clean(restored),
+            ));
         }
-        if let Err(failure) = executor::apply(self.client, self.writer, migration, execution).await
-        {
-            return Ok((result(Outcome::ReapplyFailed { failure }, warnings), None));
+        if let Err(failure) = self.apply(migration).await {
+            return Ok((
+                result(
+                    Outcome::ReapplyFailed { failure },
+                    warnings,
+                    formatting,
+                    verdict,
+                ),
+                Next::Dirty,
+            ));
         }
         let again = self.snapshot().await?;
-        let (errors, more) = self.classify(compare(&after, &again));
-        warnings.extend(more);
-        if !errors.is_empty() {
+        let sorted = tolerance.sort(compare(&after, &again));
+        warnings.extend(sorted.warnings);
+        formatting.extend(sorted.notes);
+        if !sorted.errors.is_empty() {
             let diff = unified_diff(
                 &after,
                 &again,
@@ -268,27 +537,29 @@ impl Run<'_> {
             return Ok((
                 result(
                     Outcome::ReapplyDiffers {
-                        differences: errors,
+                        differences: sorted.errors,
                         diff,
                     },
                     warnings,
+                    formatting,
+                    verdict,
                 ),
-                Some(again),
+                Next::Dirty,
             ));
         }
-        Ok((result(Outcome::Ok, warnings), Some(again)))
+        Ok((
+            result(Outcome::Ok, warnings, formatting, verdict),
+            Next::Clean(again),
+        ))
     }
+}
 
-    /// Splits differences into failures and tolerated warnings.
-    fn classify(&self, differences: Vec<Difference>) -> (Vec<Difference>, Vec<Difference>) {
-        let policy = self.settings.column_order;
-        let (order, other): (Vec<Difference>, Vec<Difference>) = differences
-            .into_iter()
-            .partition(|d| d.kind == DifferenceKind::ColumnOrder);
-        match policy {
-            ColumnOrderPolicy::Error => (other.into_iter().chain(order).collect(), Vec::new()),
-            ColumnOrderPolicy::Warning => (other, order),
-            ColumnOrderPolicy::Ignore => (other, Vec::new()),
-        }
-    }
+/// A failure in one line: the file, the line and PostgreSQL's message.
+fn brief(failure: &MigrationFailure) -> String {
+    let line = failure
+        .position
+        .or(failure.statement_position)
+        .map(|p| format!(":{}", p.line))
+        .unwrap_or_default();
+    format!("{}{line}: {}", failure.path.display(), failure.message)
 }

@@ -5,21 +5,11 @@
 //! Left out: system schemas, objects that belong to extensions (the
 //! extension itself is listed), and schemactl's own history tables.
 
+use super::scope::{not_extension_member, USER_NAMESPACE};
 use super::{SchemaObject, Snapshot};
 use crate::postgres::describe;
 use crate::Error;
 use tokio_postgres::Client;
-
-/// Schemas that are never part of a snapshot.
-const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
-     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
-
-/// Objects that an extension brought are not the migrations' doing.
-fn not_extension_member(class: &str, oid: &str) -> String {
-    format!(
-        "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{class}'::regclass AND d.objid = {oid} AND d.deptype = 'e')"
-    )
-}
 
 /// Reads the schema of the database `client` is connected to, leaving out
 /// the tables named in `excluded` (schema-qualified, e.g. `public.schema_versions`).
@@ -91,6 +81,14 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
                     || CASE WHEN a.attgenerated = 's' THEN ' generated always as (' || pg_get_expr(ad.adbin, ad.adrelid) || ') stored'
                             WHEN ad.adbin IS NOT NULL THEN ' default ' || pg_get_expr(ad.adbin, ad.adrelid) ELSE '' END
                     || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN ' collate ' || (SELECT quote_ident(collname) FROM pg_collation WHERE oid = a.attcollation) ELSE '' END
+                    || CASE WHEN a.attstorage <> t.typstorage THEN ' storage ' || CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END ELSE '' END
+                    || CASE a.attcompression WHEN 'p' THEN ' compression pglz' WHEN 'l' THEN ' compression lz4' ELSE '' END
+                    || CASE WHEN coalesce(a.attstattarget, -1) >= 0 THEN ' statistics ' || a.attstattarget ELSE '' END
+                    || coalesce((SELECT format(' (sequence start %s increment %s min %s max %s cache %s%s)', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END)
+                                 FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+                                 WHERE a.attidentity <> '' AND d.classid = 'pg_class'::regclass AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+                                   AND NOT (s.seqstart = 1 AND s.seqincrement = 1 AND s.seqmin = 1 AND s.seqcache = 1 AND NOT s.seqcycle
+                                            AND s.seqmax IN (32767, 2147483647, 9223372036854775807))), '')
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
              JOIN pg_type t ON t.oid = a.atttypid
@@ -108,7 +106,12 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
                       CASE WHEN c.relpersistence = 'u' THEN 'unlogged' END,
                       CASE WHEN c.relkind = 'f' THEN 'foreign table' END,
                       CASE WHEN c.relrowsecurity THEN 'row level security enabled' END,
-                      CASE WHEN c.relforcerowsecurity THEN 'row level security forced' END)
+                      CASE WHEN c.relforcerowsecurity THEN 'row level security forced' END,
+                      (SELECT 'with (' || string_agg(o, ', ' ORDER BY o) || ')' FROM unnest(c.reloptions) o),
+                      (SELECT 'toast with (' || string_agg(o, ', ' ORDER BY o) || ')' FROM pg_class tc, unnest(tc.reloptions) o WHERE tc.oid = c.reltoastrelid),
+                      CASE c.relreplident WHEN 'n' THEN 'replica identity nothing' WHEN 'f' THEN 'replica identity full'
+                        WHEN 'i' THEN 'replica identity using index ' || (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) END,
+                      (SELECT 'cluster on ' || quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisclustered))
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE {USER_NAMESPACE} AND c.relkind IN ('r', 'p', 'f') AND {} AND {}",
             not_extension_member("pg_class", "c.oid"),
@@ -137,7 +140,7 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
         // views and materialized views
         format!(
             "SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-                    pg_get_viewdef(c.oid, true)
+                    concat_ws(E'\n', (SELECT 'with (' || string_agg(o, ', ' ORDER BY o) || ')' FROM unnest(c.reloptions) o), pg_get_viewdef(c.oid, true))
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE {USER_NAMESPACE} AND c.relkind IN ('v', 'm') AND {}",
             not_extension_member("pg_class", "c.oid")
@@ -154,7 +157,7 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
         // triggers
         format!(
             "SELECT 'trigger', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(t.tgname),
-                    pg_get_triggerdef(t.oid, true) || CASE t.tgenabled WHEN 'D' THEN ' (disabled)' ELSE '' END
+                    pg_get_triggerdef(t.oid, true) || CASE t.tgenabled WHEN 'D' THEN ' (disabled)' WHEN 'R' THEN ' (enabled replica)' WHEN 'A' THEN ' (enabled always)' ELSE '' END
              FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE NOT t.tgisinternal AND {USER_NAMESPACE} AND {}",
             not_excluded("c")
@@ -170,6 +173,64 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
              FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE {USER_NAMESPACE}"
         ),
+        // extended statistics
+        format!(
+            "SELECT 'statistics', quote_ident(n.nspname) || '.' || quote_ident(s.stxname),
+                    pg_get_statisticsobjdef(s.oid) || CASE WHEN coalesce(s.stxstattarget, -1) >= 0 THEN E'\\nstatistics ' || s.stxstattarget ELSE '' END
+             FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxrelid
+             WHERE {USER_NAMESPACE} AND {}",
+            not_excluded("c")
+        ),
+        // rules (a view's own _RETURN rule is the view)
+        format!(
+            "SELECT 'rule', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(r.rulename),
+                    pg_get_ruledef(r.oid, true) || CASE r.ev_enabled WHEN 'D' THEN E'\\n(disabled)' WHEN 'R' THEN E'\\n(enabled replica)' WHEN 'A' THEN E'\\n(enabled always)' ELSE '' END
+             FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} AND {} AND {}",
+            not_extension_member("pg_class", "c.oid"),
+            not_excluded("c")
+        ),
+        // collations (the locale column moved between versions: read it by name)
+        format!(
+            "SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(co.collname),
+                    concat_ws(' ', 'provider ' || CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'default' END,
+                              'locale ' || quote_literal(coalesce(to_jsonb(co) ->> 'colllocale', to_jsonb(co) ->> 'colliculocale', co.collcollate)),
+                              CASE WHEN co.collcollate IS DISTINCT FROM co.collctype THEN 'lc_ctype ' || quote_literal(co.collctype) END,
+                              CASE WHEN NOT co.collisdeterministic THEN 'nondeterministic' END,
+                              'rules ' || quote_literal(to_jsonb(co) ->> 'collicurules'))
+             FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+             WHERE {USER_NAMESPACE} AND {}",
+            not_extension_member("pg_collation", "co.oid")
+        ),
+        // publications (the row filter exists from PostgreSQL 15 on: read it by name)
+        format!(
+            "SELECT 'publication', quote_ident(p.pubname),
+                    concat_ws(E'\\n',
+                      CASE WHEN p.puballtables THEN 'for all tables' END,
+                      'publish ' || concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END,
+                                              CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END),
+                      CASE WHEN p.pubviaroot THEN 'publish via partition root' END,
+                      (SELECT string_agg('table ' || quote_ident(t.schemaname) || '.' || quote_ident(t.tablename)
+                                         || coalesce(' where ' || (to_jsonb(t) ->> 'rowfilter'), ''), E'\\n' ORDER BY t.schemaname, t.tablename)
+                       FROM pg_publication_tables t
+                       WHERE t.pubname = p.pubname AND NOT p.puballtables
+                         AND (quote_ident(t.schemaname) || '.' || quote_ident(t.tablename)) NOT IN ({excluded_sql})
+                         AND (t.schemaname || '.' || t.tablename) NOT IN ({excluded_sql})))
+             FROM pg_publication p"
+        ),
+        // event triggers
+        format!(
+            "SELECT 'event trigger', quote_ident(e.evtname),
+                    concat_ws(' ', 'on ' || e.evtevent,
+                              'when tag in (' || array_to_string(e.evttags, ', ') || ')',
+                              'execute function ' || e.evtfoid::regprocedure::text,
+                              CASE e.evtenabled WHEN 'D' THEN '(disabled)' WHEN 'R' THEN '(enabled replica)' WHEN 'A' THEN '(enabled always)' END)
+             FROM pg_event_trigger e WHERE {}",
+            not_extension_member("pg_event_trigger", "e.oid")
+        ),
+        super::access::owners(USER_NAMESPACE, &not_excluded("c")),
+        super::access::privileges(USER_NAMESPACE, &not_excluded("c")),
+        super::access::default_privileges(),
         // comments on anything the migrations created (OIDs from 16384 on are user objects)
         format!(
             "SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description

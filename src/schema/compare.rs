@@ -1,7 +1,9 @@
 //! Comparing two snapshots object by object, and showing the difference as
 //! a unified diff.
 
+use super::normalise::{likeness, Likeness};
 use super::{SchemaObject, Snapshot};
+use crate::config::DifferencePolicy;
 use similar::TextDiff;
 use std::collections::HashMap;
 
@@ -19,6 +21,13 @@ pub enum DifferenceKind {
     /// (typically a dropped column re-added at the end). Harmless to most
     /// applications, so its severity is configurable.
     ColumnOrder,
+    /// The same definition laid out differently (whitespace, comments,
+    /// keyword case): not a change, noted in verbose output.
+    Formatting,
+    /// A definition that differs only in timestamp literals, as a `'now'`
+    /// frozen when the object was created gives on every re-creation. Its
+    /// severity is configurable.
+    VolatileLiteral,
 }
 
 /// One object that differs.
@@ -39,6 +48,8 @@ impl std::fmt::Display for Difference {
             DifferenceKind::Unexpected => "unexpected",
             DifferenceKind::Changed => "changed",
             DifferenceKind::ColumnOrder => "columns in another order",
+            DifferenceKind::Formatting => "the same definition, formatted differently",
+            DifferenceKind::VolatileLiteral => "differs only in timestamp literals",
         };
         write!(f, "{} {}: {what}", self.object_kind, self.name)
     }
@@ -57,7 +68,11 @@ pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
         match actual_index.get(&(object.kind.as_str(), object.name.as_str())) {
             None => out.push(difference(DifferenceKind::Missing)),
             Some(other) if other.lines != object.lines => {
-                out.push(difference(DifferenceKind::Changed))
+                out.push(difference(match likeness(&object.lines, &other.lines) {
+                    Likeness::Formatting => DifferenceKind::Formatting,
+                    Likeness::TimestampLiterals => DifferenceKind::VolatileLiteral,
+                    Likeness::Different => DifferenceKind::Changed,
+                }))
             }
             Some(other) if other.column_order != object.column_order => {
                 out.push(difference(DifferenceKind::ColumnOrder))
@@ -75,6 +90,58 @@ pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
         }
     }
     out
+}
+
+/// How the tolerable classes of difference count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tolerance {
+    /// For [`DifferenceKind::ColumnOrder`].
+    pub column_order: DifferencePolicy,
+    /// For [`DifferenceKind::VolatileLiteral`].
+    pub volatile_literal: DifferencePolicy,
+}
+
+/// Differences sorted by how they count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sorted {
+    /// Failures.
+    pub errors: Vec<Difference>,
+    /// Reported, not failures.
+    pub warnings: Vec<Difference>,
+    /// Not even warnings (formatting only): for verbose output.
+    pub notes: Vec<Difference>,
+}
+
+impl Tolerance {
+    /// The policies `settings` sets.
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        Self {
+            column_order: settings.column_order,
+            volatile_literal: settings.volatile_literal,
+        }
+    }
+
+    /// Sorts `differences` into errors, warnings and notes.
+    pub fn sort(&self, differences: Vec<Difference>) -> Sorted {
+        let mut sorted = Sorted::default();
+        for difference in differences {
+            let policy = match difference.kind {
+                DifferenceKind::ColumnOrder => self.column_order,
+                DifferenceKind::VolatileLiteral => self.volatile_literal,
+                DifferenceKind::Formatting => {
+                    sorted.notes.push(difference);
+                    continue;
+                }
+                _ => DifferencePolicy::Error,
+            };
+            match policy {
+                DifferencePolicy::Error => sorted.errors.push(difference),
+                DifferencePolicy::Warning => sorted.warnings.push(difference),
+                DifferencePolicy::Ignore => {}
+            }
+        }
+        sorted
+    }
 }
 
 fn index(snapshot: &Snapshot) -> HashMap<(&str, &str), &SchemaObject> {

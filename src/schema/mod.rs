@@ -3,9 +3,16 @@
 //! normalised form ([`Snapshot`]) that can be printed, diffed and compared
 //! object by object ([`compare()`]). `dump`, `verify` and `diff` are built on it.
 
+mod access;
 pub(crate) mod catalog;
 pub(crate) mod compare;
+pub(crate) mod normalise;
+mod scope;
 pub(crate) mod snapshot;
+pub(crate) mod table_data;
 
-pub use compare::{colour_diff, compare, unified_diff, Difference, DifferenceKind};
+pub use compare::{
+    colour_diff, compare, unified_diff, Difference, DifferenceKind, Sorted, Tolerance,
+};
 pub use snapshot::{SchemaObject, Snapshot};
+pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

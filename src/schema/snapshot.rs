@@ -1,5 +1,6 @@
 //! The snapshot model and its text form.
 
+use crate::config::Ignored;
 use std::fmt::Write;
 
 /// One object of a schema: its kind, its qualified name, and the lines that
@@ -42,11 +43,23 @@ impl Snapshot {
             .find(|o| o.kind == kind && o.name == name)
     }
 
-    /// Whether the schema has no objects besides the `public` schema.
+    /// Whether the schema has no objects besides the `public` schema (and
+    /// its privileges, which every database has).
     pub fn is_empty(&self) -> bool {
-        self.objects
-            .iter()
-            .all(|o| o.kind == "schema" && o.name == "public")
+        self.objects.iter().all(|o| {
+            (o.kind == "schema" && o.name == "public")
+                || (matches!(o.kind.as_str(), "privileges" | "owner") && o.name == "schema public")
+        })
+    }
+
+    /// The snapshot without the parts `ignored` names.
+    pub fn without(mut self, ignored: &std::collections::BTreeSet<Ignored>) -> Self {
+        self.objects.retain(|o| match o.kind.as_str() {
+            "privileges" | "default privileges" => !ignored.contains(&Ignored::Privileges),
+            "owner" => !ignored.contains(&Ignored::Ownership),
+            _ => true,
+        });
+        self
     }
 
     /// The text form: one block per object, tables with their columns in
@@ -96,7 +109,15 @@ fn kind_rank(kind: &str) -> usize {
         "aggregate",
         "trigger",
         "policy",
+        "rule",
+        "statistics",
+        "collation",
+        "publication",
+        "event trigger",
         "comment",
+        "owner",
+        "privileges",
+        "default privileges",
     ];
     ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
 }
