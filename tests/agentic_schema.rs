@@ -90,10 +90,10 @@ async fn cascades_and_restrictions_do_what_the_schema_says() {
         0
     );
     // A project's owner cannot be deleted from under it.
+    let refused = fails(&client, &format!("DELETE FROM users WHERE id = {user}")).await;
     assert!(
-        fails(&client, &format!("DELETE FROM users WHERE id = {user}"))
-            .await
-            .contains("violates foreign key constraint")
+        refused.contains("foreign key constraint \"projects_owner_id_fkey\""),
+        "{refused}"
     );
     // History restricts: an agent with audit rows cannot be deleted.
     client
@@ -379,4 +379,89 @@ async fn a_sessions_recent_messages_use_the_index() {
         !plan.contains("Seq Scan") && !plan.contains("Sort  "),
         "{plan}"
     );
+}
+
+/// A 1536-dimension embedding with `leading` first and zeros after.
+fn embedding(leading: &[f32]) -> String {
+    let mut values: Vec<String> = leading.iter().map(f32::to_string).collect();
+    values.resize(1536, "0".to_string());
+    format!("[{}]", values.join(","))
+}
+
+#[tokio::test]
+async fn knowledge_nearest_neighbours_use_the_hnsw_index_where_pgvector_is() {
+    let (_db, client) = migrated().await;
+    let has_vector = count(
+        &client,
+        "SELECT count(*) FROM pg_extension WHERE extname = 'vector'",
+    )
+    .await
+        == 1;
+    if std::env::var_os("SCHEMACTL_TEST_EXPECT_PGVECTOR").is_some() {
+        assert!(
+            has_vector,
+            "this leg's server ships pgvector: 0003 must use it"
+        );
+    }
+    let column_type: String = client
+        .query_one(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'agent_knowledge'::regclass AND attname = 'embedding'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let indexes = count(
+        &client,
+        "SELECT count(*) FROM pg_indexes WHERE indexname = 'agent_knowledge_embedding_cosine' AND indexdef LIKE '%USING hnsw (embedding vector_cosine_ops)%'",
+    )
+    .await;
+    if !has_vector {
+        // The documented fallback (migrations/README.md): real[], no index.
+        assert_eq!((column_type.as_str(), indexes), ("real[]", 0));
+        return;
+    }
+    assert_eq!((column_type.as_str(), indexes), ("vector(1536)", 1));
+    let (_, agent, _) = seed(&client, "v@example.com").await;
+    for (domain, leading) in [
+        ("east", &[1.0, 0.0][..]),
+        ("north", &[0.0, 1.0][..]),
+        ("north-east", &[1.0, 1.0][..]),
+    ] {
+        client
+            .execute(
+                "INSERT INTO agent_knowledge (agent_id, knowledge_type, domain, content, embedding) VALUES ($1, 'fact', $2, '{}', $3::text::vector)",
+                &[&agent, &domain, &embedding(leading)],
+            )
+            .await
+            .unwrap();
+    }
+    let query = embedding(&[1.0, 0.2]);
+    let nearest: Vec<String> = client
+        .query(
+            "SELECT domain FROM agent_knowledge ORDER BY embedding <=> $1::text::vector LIMIT 2",
+            &[&query],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(nearest, ["east", "north-east"]);
+    client
+        .batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    let plan: String = client
+        .query(
+            &format!("EXPLAIN SELECT id FROM agent_knowledge ORDER BY embedding <=> '{query}'::vector LIMIT 2"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(plan.contains("agent_knowledge_embedding_cosine"), "{plan}");
 }

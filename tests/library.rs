@@ -51,7 +51,7 @@ async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
     };
     let first = start();
     assert!(
-        first.starts_with("applied 9 migration(s); now at version 9"),
+        first.starts_with("applied 10 migration(s); now at version 10"),
         "{first}"
     );
     // The CLI, on the repository's own migrations directory, sees the same
@@ -68,13 +68,13 @@ async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
     .expect_code(0);
     let second = start();
     assert!(
-        second.starts_with("schema up to date (version 9)"),
+        second.starts_with("schema up to date (version 10)"),
         "{second}"
     );
     let events: i64 = db
         .scalar("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'")
         .await;
-    assert_eq!(events, 9, "the second start applied nothing");
+    assert_eq!(events, 10, "the second start applied nothing");
 }
 
 #[tokio::test]

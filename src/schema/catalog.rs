@@ -50,7 +50,7 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
             "SELECT 'domain', quote_ident(n.nspname) || '.' || quote_ident(t.typname),
                     'type ' || format_type(t.typbasetype, t.typtypmod) || CASE WHEN t.typnotnull THEN ' not null' ELSE '' END
                     || coalesce(' default ' || t.typdefault, '')
-                    || coalesce((SELECT string_agg(' ' || pg_get_constraintdef(c.oid), '' ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid), '')
+                    || coalesce((SELECT string_agg(' ' || pg_get_constraintdef(c.oid), '' ORDER BY c.conname) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), '')
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
              WHERE {USER_NAMESPACE} AND t.typtype = 'd' AND {}",
             not_extension_member("pg_type", "t.oid")
@@ -122,7 +122,9 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
             "SELECT 'constraint', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(k.conname),
                     pg_get_constraintdef(k.oid) || CASE WHEN k.contype = 'f' AND NOT k.convalidated AND pg_get_constraintdef(k.oid) NOT LIKE '%NOT VALID' THEN ' NOT VALID' ELSE '' END
              FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE {USER_NAMESPACE} AND {} AND {}",
+             WHERE {USER_NAMESPACE} AND {} AND {}
+               -- PostgreSQL 18 lists NOT NULL as constraints: the column says it, unless it is special
+               AND (k.contype <> 'n' OR NOT k.convalidated OR k.connoinherit)",
             not_extension_member("pg_class", "c.oid"),
             not_excluded("c")
         ),

