@@ -196,7 +196,9 @@ async fn query(client: &Client, sql: &str, context: &str) -> Result<Vec<Vec<Stri
 }
 
 /// An expression of type `info` for row `g.i`, when schemactl can make one.
-fn value(info: &TypeInfo, element: Option<&TypeInfo>) -> Option<String> {
+/// Dates and times also grow with the column's `ordinal`, so that a later
+/// column (`ends_at`) is later than an earlier one (`starts_at`).
+fn value(info: &TypeInfo, element: Option<&TypeInfo>, ordinal: usize) -> Option<String> {
     let cast = &info.sql;
     Some(match (info.category.as_str(), info.name.as_str()) {
         ("N", _) => format!("(g.i)::{cast}"),
@@ -206,7 +208,7 @@ fn value(info: &TypeInfo, element: Option<&TypeInfo>) -> Option<String> {
         ("S", _) => format!("('v' || g.i)::{cast}"),
         ("B", _) => "(g.i % 2 = 1)".to_string(),
         ("D", _) => format!(
-            "('2024-01-01 00:00:00+00'::timestamptz + g.i * interval '1 day 1 second')::{cast}"
+            "('2024-01-01 00:00:00+00'::timestamptz + (g.i * 100 + {ordinal}) * interval '1 day 1 second')::{cast}"
         ),
         ("T", _) => format!("(g.i * interval '1 minute')::{cast}"),
         ("E", _) => format!(
@@ -224,12 +226,65 @@ fn value(info: &TypeInfo, element: Option<&TypeInfo>) -> Option<String> {
         ("U", "vector" | "halfvec") if info.typmod > 0 => {
             format!("array_fill(g.i::real, ARRAY[{}])::{cast}", info.typmod)
         }
-        ("A", _) => match element.and_then(|e| value(e, None)) {
+        ("A", _) => match element.and_then(|e| value(e, None, ordinal)) {
             Some(inner) => format!("ARRAY[{inner}]::{cast}"),
             None => format!("'{{}}'::{cast}"),
         },
         _ => return None,
     })
+}
+
+/// The values single-column CHECK constraints list (`status IN ('open',
+/// 'closed')`, which PostgreSQL keeps as `= ANY (ARRAY[…])`), by table and
+/// column.
+async fn listed_values(client: &Client) -> Result<BTreeMap<(String, String), Vec<String>>, Error> {
+    let sql = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(a.attname), pg_get_constraintdef(k.oid)
+               FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
+               WHERE k.contype = 'c' AND array_length(k.conkey, 1) = 1";
+    let mut out = BTreeMap::new();
+    for row in query(client, sql, "cannot read the CHECK constraints").await? {
+        if let Some(values) = any_array_literals(&row[2]) {
+            out.insert((row[0].clone(), row[1].clone()), values);
+        }
+    }
+    Ok(out)
+}
+
+/// The literals of the first `= ANY (ARRAY[…])` of a constraint, as written
+/// (`'open'::text`).
+fn any_array_literals(definition: &str) -> Option<Vec<String>> {
+    let start = definition.find("= ANY (ARRAY[")? + "= ANY (ARRAY[".len();
+    let rest = &definition[start..];
+    let mut values = Vec::new();
+    let mut chars = rest.char_indices().peekable();
+    let mut current = String::new();
+    let mut in_string = false;
+    while let Some((_, ch)) = chars.next() {
+        match ch {
+            '\'' if in_string && chars.peek().map(|(_, c)| *c) == Some('\'') => {
+                current.push_str("''");
+                chars.next();
+            }
+            '\'' => {
+                in_string = !in_string;
+                current.push(ch);
+            }
+            ',' | ']' if !in_string => {
+                let value = current.trim().to_string();
+                if !value.starts_with('\'') {
+                    return None;
+                }
+                values.push(value);
+                current.clear();
+                if ch == ']' {
+                    return (!values.is_empty()).then_some(values);
+                }
+            }
+            _ => current.push(ch),
+        }
+    }
+    None
 }
 
 /// A foreign key of a table: its columns and where they point.
@@ -290,6 +345,7 @@ pub async fn fill_empty_tables(
             .map(|r| r[0].clone())
             .collect();
     let keys = foreign_keys(client).await?;
+    let listed = listed_values(client).await?;
     let mut unfillable = Vec::new();
     // Referenced tables first: a table waits while a table it references
     // is still empty and fillable; a cycle is filled as it stands.
@@ -313,7 +369,7 @@ pub async fn fill_empty_tables(
             empty.remove(&table);
             let no_keys = Vec::new();
             let table_keys = keys.get(&table).unwrap_or(&no_keys);
-            if let Err(reason) = fill(client, &table, &tables[&table], table_keys).await {
+            if let Err(reason) = fill(client, &table, &tables[&table], table_keys, &listed).await {
                 unfillable.push(UnfillableTable { table, reason });
             }
         }
@@ -328,6 +384,7 @@ async fn fill(
     table: &str,
     columns: &[Column],
     keys: &[ForeignKey],
+    listed: &BTreeMap<(String, String), Vec<String>>,
 ) -> Result<(), String> {
     let mut last_error = String::new();
     for (rows, only_required) in [(3, false), (1, false), (1, true)] {
@@ -335,10 +392,11 @@ async fn fill(
         let mut values = Vec::new();
         let mut joins = Vec::new();
         let mut missing = None;
-        for column in columns {
+        for (ordinal, column) in columns.iter().enumerate() {
             if column.server_made {
                 continue;
             }
+            let allowed = listed.get(&(table.to_string(), column.name.clone()));
             let key = keys.iter().enumerate().find_map(|(k, key)| {
                 key.columns
                     .iter()
@@ -348,8 +406,19 @@ async fn fill(
             let value = match key {
                 Some((k, position)) => Some(format!("fk{k}.v{position}")),
                 None if only_required && (!column.required || column.has_default) => None,
-                None => value(&column.base, column.element.as_ref())
-                    .map(|v| format!("({v})::{}", column.type_sql)),
+                None => match allowed {
+                    Some(values) => Some(format!(
+                        "(ARRAY[{}])[1 + (g.i - 1) % {}]",
+                        values.join(", "),
+                        values.len()
+                    )),
+                    // An e-mail address is the one text format common enough to guess.
+                    None if column.base.category == "S" && column.name.contains("email") => {
+                        Some("'v' || g.i || '@example.com'".to_string())
+                    }
+                    None => value(&column.base, column.element.as_ref(), ordinal),
+                }
+                .map(|v| format!("({v})::{}", column.type_sql)),
             };
             match value {
                 Some(value) => {
@@ -512,16 +581,24 @@ mod tests {
     fn values_respect_lengths_and_arrays_use_their_element() {
         let varchar = info("S", "varchar", "character varying", 7);
         assert_eq!(
-            value(&varchar, None).as_deref(),
+            value(&varchar, None, 0).as_deref(),
             Some("left('v' || g.i, 3)::character varying")
         );
         let array = info("A", "_int4", "integer[]", -1);
         let int = info("N", "int4", "integer", -1);
         assert_eq!(
-            value(&array, Some(&int)).as_deref(),
+            value(&array, Some(&int), 0).as_deref(),
             Some("ARRAY[(g.i)::integer]::integer[]")
         );
-        assert_eq!(value(&info("X", "unknown", "x", -1), None), None);
+        assert_eq!(value(&info("X", "unknown", "x", -1), None, 0), None);
+        assert_eq!(
+            any_array_literals("CHECK ((status = ANY (ARRAY['open'::text, 'it''s'::text])))"),
+            Some(vec![
+                "'open'::text".to_string(),
+                "'it''s'::text".to_string()
+            ])
+        );
+        assert_eq!(any_array_literals("CHECK ((n > 0))"), None);
     }
 
     #[test]

@@ -154,6 +154,7 @@ fn measure(
     let squawk = squawk_figure(migrations, lint_runs)?;
     let (recent_ms, recent_plan) = recent_messages_figure(&psql, &fresh()?, schemactl)?;
     let verify = time(&mut cli(&url, &["verify", "--dev-url", &admin]))?;
+    let verify_data = time(&mut cli(&url, &["verify", "--dev-url", &admin, "--data"]))?;
     let pg_dump = PgBinaries::locate()?.program("pg_dump");
     let pg_dump = if pg_dump.is_file() {
         pg_dump
@@ -212,6 +213,10 @@ fn measure(
         options.migrations,
         verify.as_secs_f64(),
         verdict(verify.as_secs_f64() <= 30.0)
+    );
+    println!(
+        "  verify --data (rows checked too)    {:>9.1} s",
+        verify_data.as_secs_f64()
     );
     println!("  one pg_dump --schema-only of the result {:>7.1} ms (x3 per migration for a pg_dump-based verify)", ms(median(dumps)));
     println!(
