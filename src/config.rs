@@ -473,26 +473,25 @@ impl Settings {
             };
             lint_severities.insert(rule.clone(), severity);
         }
-        let column_order_error = from(
+        let policy = |flag: &'static str, key: &str, flagged: Option<String>, filed: Option<String>| {
+            let error = from(flag, "verify", key, &flagged);
+            match flagged.or(filed) {
+                Some(value) => value.parse::<DifferencePolicy>().map_err(error),
+                None => Ok(DifferencePolicy::Warning),
+            }
+        };
+        let column_order = policy(
             "--column-order",
-            "verify",
             "column_order",
-            &overrides.column_order,
-        );
-        let column_order = match overrides.column_order.or(file.verify.column_order) {
-            Some(value) => value.parse().map_err(column_order_error)?,
-            None => ColumnOrderPolicy::default(),
-        };
-        let volatile_literal_error = from(
+            overrides.column_order,
+            file.verify.column_order,
+        )?;
+        let volatile_literal = policy(
             "--volatile-literal",
-            "verify",
             "volatile_literal",
-            &overrides.volatile_literal,
-        );
-        let volatile_literal = match overrides.volatile_literal.or(file.verify.volatile_literal) {
-            Some(value) => value.parse().map_err(volatile_literal_error)?,
-            None => DifferencePolicy::Warning,
-        };
+            overrides.volatile_literal,
+            file.verify.volatile_literal,
+        )?;
         let ignore_error = from(
             "--ignore",
             "verify",

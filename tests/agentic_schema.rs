@@ -56,6 +56,18 @@ async fn fails(client: &Client, sql: &str) -> String {
     }
 }
 
+/// The plan PostgreSQL chooses for `sql`.
+async fn explain(client: &Client, sql: &str) -> String {
+    client
+        .query(&format!("EXPLAIN {sql}"), &[])
+        .await
+        .unwrap_or_else(|e| panic!("EXPLAIN {sql}: {e}"))
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 async fn count(client: &Client, sql: &str) -> i64 {
     client
         .query_one(sql, &[])
@@ -360,17 +372,11 @@ async fn a_sessions_recent_messages_use_the_index() {
         ))
         .await
         .unwrap();
-    let plan: String = client
-        .query(
-            &format!("EXPLAIN SELECT * FROM conversation_history WHERE session_id = {session} ORDER BY created_at DESC LIMIT 50"),
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, String>(0))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plan = explain(
+        &client,
+        &format!("SELECT * FROM conversation_history WHERE session_id = {session} ORDER BY created_at DESC LIMIT 50"),
+    )
+    .await;
     assert!(
         plan.contains("Index Scan") && plan.contains("session_id_created_at"),
         "{plan}"
@@ -452,16 +458,10 @@ async fn knowledge_nearest_neighbours_use_the_hnsw_index_where_pgvector_is() {
         .batch_execute("SET enable_seqscan = off")
         .await
         .unwrap();
-    let plan: String = client
-        .query(
-            &format!("EXPLAIN SELECT id FROM agent_knowledge ORDER BY embedding <=> '{query}'::vector LIMIT 2"),
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, String>(0))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plan = explain(
+        &client,
+        &format!("SELECT id FROM agent_knowledge ORDER BY embedding <=> '{query}'::vector LIMIT 2"),
+    )
+    .await;
     assert!(plan.contains("agent_knowledge_embedding_cosine"), "{plan}");
 }

@@ -27,18 +27,25 @@ mod prerequisites;
 
 use anyhow::{bail, Result};
 
+/// A `cargo` command whose tests find a MongoDB-wire server: the one in
+/// `SCHEMACTL_TEST_MONGODB_URI`, else the pinned SecantusDB.
+fn cargo_with_mongodb() -> Result<std::process::Command> {
+    let mut command = std::process::Command::new(env!("CARGO"));
+    if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
+        command.env(
+            "SCHEMACTL_TEST_SECANTUSD",
+            prerequisites::ensure_secantus()?,
+        );
+    }
+    Ok(command)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => {
             prerequisites::ensure_postgres()?;
-            let mut command = std::process::Command::new(env!("CARGO"));
-            if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
-                command.env(
-                    "SCHEMACTL_TEST_SECANTUSD",
-                    prerequisites::ensure_secantus()?,
-                );
-            }
+            let mut command = cargo_with_mongodb()?;
             let status = command
                 .args(["test", "--workspace", "--locked"])
                 .args(&args[1..])
@@ -66,13 +73,7 @@ fn main() -> Result<()> {
                 "xtask: the integration tests on PostgreSQL 18 ({})",
                 bindir.display()
             );
-            let mut command = std::process::Command::new(env!("CARGO"));
-            if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
-                command.env(
-                    "SCHEMACTL_TEST_SECANTUSD",
-                    prerequisites::ensure_secantus()?,
-                );
-            }
+            let mut command = cargo_with_mongodb()?;
             let status = command
                 .args([
                     "test",
@@ -108,13 +109,7 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("soak") => {
             prerequisites::ensure_postgres()?;
-            let mut command = std::process::Command::new(env!("CARGO"));
-            if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
-                command.env(
-                    "SCHEMACTL_TEST_SECANTUSD",
-                    prerequisites::ensure_secantus()?,
-                );
-            }
+            let mut command = cargo_with_mongodb()?;
             let trials = args.get(1).cloned().unwrap_or_else(|| "60".into());
             let status = command
                 .args([
