@@ -473,13 +473,14 @@ impl Settings {
             };
             lint_severities.insert(rule.clone(), severity);
         }
-        let policy = |flag: &'static str, key: &str, flagged: Option<String>, filed: Option<String>| {
-            let error = from(flag, "verify", key, &flagged);
-            match flagged.or(filed) {
-                Some(value) => value.parse::<DifferencePolicy>().map_err(error),
-                None => Ok(DifferencePolicy::Warning),
-            }
-        };
+        let policy =
+            |flag: &'static str, key: &str, flagged: Option<String>, filed: Option<String>| {
+                let error = from(flag, "verify", key, &flagged);
+                match flagged.or(filed) {
+                    Some(value) => value.parse::<DifferencePolicy>().map_err(error),
+                    None => Ok(DifferencePolicy::Warning),
+                }
+            };
         let column_order = policy(
             "--column-order",
             "column_order",

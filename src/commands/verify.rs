@@ -251,6 +251,7 @@ pub(crate) async fn verify_migrations(
         excluded: &excluded,
         data: options.data,
         unfillable: BTreeMap::new(),
+        reader: None,
     };
     let scratch = run.space.scratch.target().display().to_string();
     let result = run.all(&local, options.from.as_ref(), progress).await;
@@ -286,13 +287,20 @@ struct Run<'a> {
     excluded: &'a [String],
     data: bool,
     unfillable: BTreeMap<String, UnfillableTable>,
+    /// The snapshot queries, prepared on the workspace's connection.
+    reader: Option<catalog::Reader>,
 }
 
 type Verdicts = (usize, Vec<MigrationResult>, Option<Stopped>);
 
 impl Run<'_> {
     async fn snapshot(&mut self) -> Result<Snapshot, Error> {
-        Ok(catalog::snapshot(&self.space.client, self.excluded)
+        if self.reader.is_none() {
+            self.reader = Some(catalog::Reader::prepare(&self.space.client, self.excluded).await?);
+        }
+        let reader = self.reader.as_ref().expect("prepared above");
+        Ok(reader
+            .read(&self.space.client)
             .await?
             .without(&self.settings.ignore))
     }
@@ -394,6 +402,7 @@ impl Run<'_> {
             .await
             .map_err(|e| e.to_string())?;
         let old = std::mem::replace(&mut self.space, fresh);
+        self.reader = None;
         old.drop_database().await.map_err(|e| e.to_string())?;
         for migration in migrations {
             self.apply(migration).await.map_err(|f| brief(&f))?;

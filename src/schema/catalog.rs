@@ -14,6 +14,59 @@ use tokio_postgres::Client;
 /// Reads the schema of the database `client` is connected to, leaving out
 /// the tables named in `excluded` (schema-qualified, e.g. `public.schema_versions`).
 pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, Error> {
+    Reader::prepare(client, excluded).await?.read(client).await
+}
+
+/// The snapshot queries prepared on one connection: planning them costs
+/// more than running them (they are wide unions over the catalogs), so a
+/// connection that reads many snapshots (`verify`: three per migration)
+/// plans them once.
+pub struct Reader {
+    statements: Vec<(String, tokio_postgres::Statement)>,
+}
+
+impl Reader {
+    /// Prepares the queries on `client`, leaving out the tables in `excluded`.
+    pub async fn prepare(client: &Client, excluded: &[String]) -> Result<Self, Error> {
+        let queries = queries(excluded);
+        let prepared =
+            futures_util::future::join_all(queries.iter().map(|sql| client.prepare(sql))).await;
+        let mut statements = Vec::with_capacity(queries.len());
+        for (sql, result) in queries.into_iter().zip(prepared) {
+            let statement = result.map_err(|e| unreadable(&sql, &e))?;
+            statements.push((sql, statement));
+        }
+        Ok(Self { statements })
+    }
+
+    /// Reads the snapshot (on the connection the queries were prepared on).
+    pub async fn read(&self, client: &Client) -> Result<Snapshot, Error> {
+        let results = futures_util::future::join_all(
+            self.statements
+                .iter()
+                .map(|(_, statement)| client.query(statement, &[])),
+        )
+        .await;
+        let mut rows = Vec::new();
+        for ((sql, _), result) in self.statements.iter().zip(results) {
+            rows.extend(result.map_err(|e| unreadable(sql, &e))?);
+        }
+        Ok(assemble(rows))
+    }
+}
+
+fn unreadable(sql: &str, error: &tokio_postgres::Error) -> Error {
+    Error::Database {
+        context: format!(
+            "cannot read the schema ({})",
+            sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
+        ),
+        message: describe(error),
+    }
+}
+
+/// The snapshot queries, each giving rows of (kind, name, definition).
+fn queries(excluded: &[String]) -> Vec<String> {
     let excluded_sql = excluded
         .iter()
         .map(|name| format!("'{}'", name.replace('\'', "''")))
@@ -27,7 +80,7 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
     let not_excluded = |alias: &str| {
         format!("(quote_ident(n.nspname) || '.' || quote_ident({alias}.relname)) NOT IN ({excluded_sql}) AND (n.nspname || '.' || {alias}.relname) NOT IN ({excluded_sql})")
     };
-    let queries = [
+    vec![
         // schemas
         format!("SELECT 'schema', quote_ident(n.nspname), '' FROM pg_namespace n WHERE {USER_NAMESPACE} AND {}", not_extension_member("pg_namespace", "n.oid")),
         // extensions
@@ -242,48 +295,40 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
                AND NOT (d.classoid = 'pg_class'::regclass AND d.objoid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT ({})))",
             not_excluded("c")
         ),
-    ];
-    let results =
-        futures_util::future::join_all(queries.iter().map(|sql| client.simple_query(sql))).await;
+    ]
+}
+
+/// The snapshot from the queries' rows: columns folded into their tables.
+fn assemble(rows: Vec<tokio_postgres::Row>) -> Snapshot {
     let mut snapshot = Snapshot::default();
     let mut columns: std::collections::BTreeMap<String, Vec<(i32, String)>> = Default::default();
-    for (sql, result) in queries.iter().zip(results) {
-        let messages = result.map_err(|e| Error::Database {
-            context: format!(
-                "cannot read the schema ({})",
-                sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
-            ),
-            message: describe(&e),
-        })?;
-        for message in messages {
-            let tokio_postgres::SimpleQueryMessage::Row(row) = message else {
-                continue;
-            };
-            let (kind, name, definition) = (
-                row.get(0).unwrap_or_default(),
-                row.get(1).unwrap_or_default(),
-                row.get(2).unwrap_or_default(),
-            );
-            if kind == "column" {
-                let (number, column) = definition.split_once(' ').unwrap_or(("0", definition));
-                columns
-                    .entry(name.to_string())
-                    .or_default()
-                    .push((number.parse().unwrap_or(0), column.to_string()));
-                continue;
-            }
-            let lines: Vec<String> = definition
-                .lines()
-                .map(|l| l.trim_end().to_string())
-                .filter(|l| !l.is_empty())
-                .collect();
-            snapshot.objects.push(SchemaObject {
-                kind: kind.to_string(),
-                name: name.to_string(),
-                lines,
-                column_order: Vec::new(),
-            });
+    for row in &rows {
+        let text = |i: usize| {
+            row.try_get::<_, Option<&str>>(i)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        let (kind, name, definition) = (text(0), text(1), text(2));
+        if kind == "column" {
+            let (number, column) = definition.split_once(' ').unwrap_or(("0", definition));
+            columns
+                .entry(name.to_string())
+                .or_default()
+                .push((number.parse().unwrap_or(0), column.to_string()));
+            continue;
         }
+        let lines: Vec<String> = definition
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        snapshot.objects.push(SchemaObject {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            lines,
+            column_order: Vec::new(),
+        });
     }
     for table in snapshot.objects.iter_mut().filter(|o| o.kind == "table") {
         let mut table_columns = columns.remove(&table.name).unwrap_or_default();
@@ -300,5 +345,5 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
         column_lines.append(&mut table.lines);
         table.lines = column_lines;
     }
-    Ok(snapshot.normalise())
+    snapshot.normalise()
 }
