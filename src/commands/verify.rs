@@ -12,7 +12,7 @@
 //!
 //! With `--data`, every empty table gets a few generated rows before each
 //! up, and the rows of the tables that existed before it are compared after
-//! its down ([`crate::schema::table_data`]).
+//! its down (`schema::table_data`).
 
 use super::dump::history_tables;
 use super::{dev_target, Notice};
