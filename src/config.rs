@@ -14,6 +14,8 @@
 //! lock_timeout = "5s"                # SET LOCAL lock_timeout for each migration
 //! statement_timeout = "0"            # SET LOCAL statement_timeout (0: no limit)
 //! lock_wait = "60s"                  # how long to wait for another run's migration lock
+//! lock_retries = 3                   # retries of a migration that timed out on a table lock
+//! lock_retry_budget = "60s"          # the most those retries may take together
 //! role = "app_owner"                 # run the migrations as this role (the login user is a member)
 //!
 //! [verify]
@@ -194,6 +196,10 @@ pub struct PostgresConfig {
     pub statement_timeout: Option<String>,
     /// How long to wait for the migration lock.
     pub lock_wait: Option<String>,
+    /// How many times a migration that timed out on a lock is tried again.
+    pub lock_retries: Option<u32>,
+    /// The most those retries may take together.
+    pub lock_retry_budget: Option<String>,
     /// The role the migrations run as (`SET ROLE`).
     pub role: Option<String>,
     /// How long connecting may take.
@@ -228,6 +234,10 @@ pub struct Overrides {
     pub statement_timeout: Option<String>,
     /// `--lock-wait`.
     pub lock_wait: Option<String>,
+    /// `--lock-retries`.
+    pub lock_retries: Option<u32>,
+    /// `--lock-retry-budget`.
+    pub lock_retry_budget: Option<String>,
     /// `--dev-url` or `SCHEMACTL_DEV_URL`.
     pub dev_url: Option<String>,
     /// `--column-order`.
@@ -262,6 +272,12 @@ pub struct ExecutionSettings {
     pub lock_timeout: String,
     /// `statement_timeout` (default `0`, no limit).
     pub statement_timeout: String,
+    /// How many times a transactional migration that timed out waiting for
+    /// a lock is tried again (default 3), with a growing wait in between.
+    pub lock_retries: u32,
+    /// The most the retries of one migration may take together, waits and
+    /// attempts (default 60 s).
+    pub lock_retry_budget: Duration,
 }
 
 impl Default for ExecutionSettings {
@@ -269,6 +285,8 @@ impl Default for ExecutionSettings {
         Self {
             lock_timeout: "5s".into(),
             statement_timeout: "0".into(),
+            lock_retries: 3,
+            lock_retry_budget: Duration::from_secs(60),
         }
     }
 }
@@ -431,6 +449,20 @@ impl Settings {
         crate::duration::parse_server_timeout(&lock_timeout).map_err(lock_timeout_error)?;
         crate::duration::parse_server_timeout(&statement_timeout)
             .map_err(statement_timeout_error)?;
+        let lock_retry_budget_error = from(
+            "--lock-retry-budget",
+            "postgres",
+            "lock_retry_budget",
+            &overrides.lock_retry_budget,
+        );
+        let lock_retry_budget = match overrides.lock_retry_budget.or(pg.lock_retry_budget.clone()) {
+            Some(value) => parse_wait(&value).map_err(lock_retry_budget_error)?,
+            None => defaults.lock_retry_budget,
+        };
+        let lock_retries = overrides
+            .lock_retries
+            .or(pg.lock_retries)
+            .unwrap_or(defaults.lock_retries);
         let lock_wait = overrides
             .lock_wait
             .or(pg.lock_wait)
@@ -547,6 +579,8 @@ impl Settings {
             execution: ExecutionSettings {
                 lock_timeout,
                 statement_timeout,
+                lock_retries,
+                lock_retry_budget,
             },
             lock_wait,
             database_url_source: match (&overrides.database_url, overrides.database_url_source) {

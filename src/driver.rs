@@ -9,6 +9,7 @@
 use crate::history::{AppliedMigration, EventKind};
 use crate::migration::Version;
 use crate::migration::{Checksum, Direction, Migration};
+use crate::notice::Notice;
 use crate::{Error, LockHolder};
 use std::time::Duration;
 
@@ -81,7 +82,14 @@ pub trait Driver {
     /// Runs one script of `migration` and records it, atomically where the
     /// script allows. Returns its duration in milliseconds; a script that
     /// fails is an [`Error::MigrationFailed`] saying what of it remains.
-    async fn apply(&mut self, migration: &Migration, direction: Direction) -> Result<i64, Error>;
+    /// `notify` hears what the run does meanwhile (a retry after a lock
+    /// timeout, say).
+    async fn apply(
+        &mut self,
+        migration: &Migration,
+        direction: Direction,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<i64, Error>;
 
     /// Records `chosen` as applied without running them, all or nothing;
     /// each with the detail its audit event carries and, when another tool

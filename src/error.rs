@@ -293,6 +293,35 @@ pub struct MigrationFailure {
     /// Migrations of the plan after the failing one, which did not run:
     /// still pending (`migrate`) or still applied (`rollback`).
     pub not_reached: Vec<String>,
+    /// When it timed out waiting for a lock (SQLSTATE 55P03): how many
+    /// times it was tried, and the sessions holding the locks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_contention: Option<LockContention>,
+    /// After a `no-transaction` script failed: the indexes left INVALID (an
+    /// interrupted `CREATE INDEX CONCURRENTLY`), each with the statement
+    /// that removes it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_indexes: Vec<crate::contention::InvalidIndex>,
+}
+
+/// A migration that could not get its locks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LockContention {
+    /// Attempts made (the first and the retries).
+    pub attempts: u32,
+    /// The sessions holding locks on the tables the statement names.
+    pub blockers: Vec<crate::contention::Blocker>,
+}
+
+impl MigrationFailure {
+    /// Whether it timed out waiting for a lock inside its own transaction,
+    /// which was rolled back whole: nothing of it remains, so running it
+    /// again is safe.
+    pub fn is_retryable_lock_timeout(&self) -> bool {
+        self.code.as_deref() == Some("55P03")
+            && self.transactional
+            && self.outcome == FailureOutcome::RolledBack
+    }
 }
 
 impl fmt::Display for MigrationFailure {
@@ -355,6 +384,35 @@ impl fmt::Display for MigrationFailure {
             if let Some(value) = value {
                 write!(f, "\n  = {label}: {value}")?;
             }
+        }
+        if let Some(contention) = &self.lock_contention {
+            write!(
+                f,
+                "\n  = waited for a lock {} time(s), each up to lock_timeout",
+                contention.attempts
+            )?;
+            if contention.blockers.is_empty() {
+                write!(
+                    f,
+                    "\n  = no session holds a lock on its tables any more: run it again"
+                )?;
+            }
+            for blocker in &contention.blockers {
+                write!(
+                    f,
+                    "\n  = blocked by {blocker}\n    end it with: {}",
+                    blocker.terminate_statement()
+                )?;
+            }
+        }
+        for index in &self.invalid_indexes {
+            write!(
+                f,
+                "\n  = left INVALID: index {} on {}; remove it with: {}",
+                index.index,
+                index.table,
+                index.drop_statement()
+            )?;
         }
         if !self.applied_before.is_empty() {
             write!(

@@ -55,6 +55,10 @@ pub enum EventKind {
     RepairAcceptedChecksum,
     /// `repair --forget` removed the row of a migration whose file is gone.
     RepairForgot,
+    /// A transactional migration timed out waiting for a lock and was rolled
+    /// back; the detail says which attempt, the wait before the next and who
+    /// held the locks.
+    LockTimeout,
 }
 
 impl EventKind {
@@ -70,6 +74,7 @@ impl EventKind {
             EventKind::RepairMarkedApplied => "repair-mark-applied",
             EventKind::RepairAcceptedChecksum => "repair-accept-checksum",
             EventKind::RepairForgot => "repair-forget",
+            EventKind::LockTimeout => "lock-timeout",
         }
     }
 }

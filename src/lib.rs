@@ -26,6 +26,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod contention;
 pub mod deploy;
 pub mod driver;
 pub(crate) mod duration;
@@ -51,7 +52,7 @@ pub(crate) mod severity;
 pub mod source;
 pub mod verify;
 
-pub use error::{Error, FailureOutcome, LockHolder, MigrationFailure, Problem};
+pub use error::{Error, FailureOutcome, LockContention, LockHolder, MigrationFailure, Problem};
 pub use migrator::{Migrator, RunReport};
 
 /// Compiles a migrations directory (relative to the calling crate's

@@ -17,6 +17,7 @@ pub struct Verifier {
     source: Box<dyn MigrationSource>,
     settings: Settings,
     data: bool,
+    locks: bool,
 }
 
 impl Verifier {
@@ -26,7 +27,14 @@ impl Verifier {
             source: Box::new(source),
             settings,
             data: false,
+            locks: false,
         }
+    }
+
+    /// Traces the locks each statement takes (`verify --locks`).
+    pub fn with_locks(mut self, locks: bool) -> Self {
+        self.locks = locks;
+        self
     }
 
     /// Checks rows too (`verify --data`): generated rows must survive each
@@ -48,6 +56,7 @@ impl Verifier {
         let options = VerifyOptions {
             from,
             data: self.data,
+            locks: self.locks,
         };
         verify_migrations(&self.settings, local, &options, notify, progress).await
     }

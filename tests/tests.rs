@@ -17,6 +17,7 @@ mod history_upgrade;
 mod layouts;
 mod library;
 mod lint;
+mod locks;
 #[cfg(feature = "mongodb")]
 mod mongodb;
 mod reliability;

@@ -66,6 +66,8 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         lock_timeout: global.lock_timeout,
         statement_timeout: global.statement_timeout,
         lock_wait: global.lock_wait,
+        lock_retries: global.lock_retries,
+        lock_retry_budget: global.lock_retry_budget,
         dev_url: global.dev_url,
         column_order: global.column_order,
         volatile_literal: global.volatile_literal,
@@ -245,10 +247,15 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         Command::Verify {
             from,
             data,
+            locks,
             verbose,
             format,
         } => {
-            let options = schemactl::commands::verify::VerifyOptions { from, data };
+            let options = schemactl::commands::verify::VerifyOptions {
+                from,
+                data,
+                locks: locks || format == Format::Json,
+            };
             verbs::verify(settings, &options, verbose, format, terminal, notify).await
         }
         Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,

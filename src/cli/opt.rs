@@ -96,6 +96,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_wait: Option<String>,
 
+    /// How many times a transactional migration that timed out waiting for a
+    /// table lock (lock_timeout) is tried again, with a growing wait between
+    /// attempts [default: 3; 0: never].
+    #[arg(long, global = true, value_name = "N")]
+    pub lock_retries: Option<u32>,
+
+    /// The most the lock retries of one migration may take together
+    /// [default: 60s].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_retry_budget: Option<String>,
+
     /// For verify and diff: a PostgreSQL server where schemactl may create and
     /// drop throwaway databases [default: `[verify] dev_url` in schemactl.toml,
     /// else the embedded development server]. Never the database being migrated.
@@ -395,6 +406,11 @@ pub enum Command {
         /// (schema restored, rows lost) or irreversible.
         #[arg(long)]
         data: bool,
+        /// Trace the locks each statement takes on the scratch database
+        /// (always on with --format json): the strongest lock of each up on
+        /// each table that existed before it, rewrites and full-table scans.
+        #[arg(long)]
+        locks: bool,
         /// Also list definitions that came back formatted differently (not
         /// failures).
         #[arg(long, short)]

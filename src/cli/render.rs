@@ -8,6 +8,7 @@ use schemactl::mongo::report::{
     CollectionState, CollectionStatus, CollectionVerification, MongoReport,
 };
 use schemactl::plan::State;
+use schemactl::postgres::lock_trace::blocks_writes;
 use schemactl::postgres::InvalidIndex;
 use schemactl::schema::{DataClass, DifferenceKind};
 use std::fmt::Write;
@@ -315,6 +316,27 @@ pub fn verify(report: &VerifyReport, verbose: bool, colour: bool) -> String {
                     }
                 );
             }
+        }
+        for table in result.locks.iter().flat_map(|l| &l.tables) {
+            let what = match (table.rewritten, table.scanned) {
+                (true, _) => " (rewrote the table)",
+                (false, true) => " (scanned the whole table under it)",
+                (false, false) => "",
+            };
+            let (tag, code) = if blocks_writes(&table.mode) {
+                ("warning: lock", "\x1b[33m")
+            } else {
+                ("lock", "")
+            };
+            let _ = writeln!(
+                out,
+                "     {}{tag}{}: {} on {} at {}{what}",
+                paint(code),
+                paint(if code.is_empty() { "" } else { "\x1b[0m" }),
+                table.mode,
+                table.table,
+                table.statement
+            );
         }
         if result.rebuilt {
             let _ = writeln!(

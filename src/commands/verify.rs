@@ -17,10 +17,12 @@
 use super::dump::history_tables;
 use super::{dev_target, Notice};
 use crate::config::Settings;
+use crate::migration::Direction;
 use crate::migration::Migration;
 use crate::migration::Version;
-use crate::postgres::executor;
+use crate::postgres::executor::{self, Trace};
 use crate::postgres::history_table::HistoryWriter;
+use crate::postgres::lock_trace::{self, LockTracer, StatementTrace, TableLockSummary};
 use crate::postgres::scratch::ScratchDatabase;
 use crate::postgres::DatabaseTarget;
 use crate::schema::compare::unified_diff;
@@ -93,6 +95,21 @@ pub struct MigrationResult {
     /// With `--data`: whether the rows survived the round trip.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<DataVerdict>,
+    /// With `--locks` (and in JSON): the locks its scripts took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locks: Option<MigrationLocks>,
+}
+
+/// The locks a migration's scripts took on the scratch database.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MigrationLocks {
+    /// Each statement of the up script (its first run).
+    pub up: Vec<StatementTrace>,
+    /// Each statement of the down script.
+    pub down: Vec<StatementTrace>,
+    /// The strongest lock the up took on each table that existed before
+    /// it, with the statement, and whether it rewrote or scanned the table.
+    pub tables: Vec<TableLockSummary>,
 }
 
 impl MigrationResult {
@@ -174,6 +191,8 @@ pub struct VerifyOptions {
     pub from: Option<Version>,
     /// Check rows too: generated rows must survive each up → down.
     pub data: bool,
+    /// Trace the locks each statement takes.
+    pub locks: bool,
 }
 
 /// Progress of a run, for progress bars.
@@ -197,11 +216,13 @@ pub async fn verify(
     verify_migrations(settings, local, options, notify, progress).await
 }
 
-/// A scratch database with a session and a history writer on it.
+/// A scratch database with a session and a history writer on it, and a
+/// second session that watches the first one's locks (`--locks`).
 struct Workspace {
     scratch: ScratchDatabase,
     client: Client,
     writer: HistoryWriter,
+    observer: Option<Client>,
 }
 
 impl Workspace {
@@ -219,6 +240,7 @@ impl Workspace {
                 scratch,
                 client,
                 writer,
+                observer: None,
             }),
             Err(error) => {
                 let _ = scratch.drop_database().await;
@@ -229,6 +251,7 @@ impl Workspace {
 
     async fn drop_database(self) -> Result<(), Error> {
         drop(self.client);
+        drop(self.observer);
         self.scratch.drop_database().await
     }
 }
@@ -250,6 +273,7 @@ pub(crate) async fn verify_migrations(
         settings,
         excluded: &excluded,
         data: options.data,
+        locks: options.locks,
         unfillable: BTreeMap::new(),
         reader: None,
     };
@@ -286,6 +310,7 @@ struct Run<'a> {
     settings: &'a Settings,
     excluded: &'a [String],
     data: bool,
+    locks: bool,
     unfillable: BTreeMap<String, UnfillableTable>,
     /// The snapshot queries, prepared on the workspace's connection.
     reader: Option<catalog::Reader>,
@@ -325,6 +350,35 @@ impl Run<'_> {
             &self.settings.execution,
         )
         .await
+    }
+
+    /// Runs one script of `migration` with its locks traced.
+    async fn traced(
+        &mut self,
+        migration: &Migration,
+        direction: Direction,
+    ) -> Result<(Result<i64, Box<MigrationFailure>>, Vec<StatementTrace>), Error> {
+        if self.space.observer.is_none() {
+            self.space.observer = Some(self.space.scratch.target().connect().await?);
+        }
+        let space = &self.space;
+        let observer = space.observer.as_ref().expect("connected above");
+        let tracer = LockTracer::start(&space.client).await?;
+        let trace = Some(Trace {
+            tracer: &tracer,
+            observer,
+        });
+        let execution = &self.settings.execution;
+        let (client, writer) = (&space.client, &space.writer);
+        let result = match direction {
+            Direction::Up => {
+                executor::apply_traced(client, writer, migration, execution, trace).await
+            }
+            Direction::Down => {
+                executor::revert_traced(client, writer, migration, execution, trace).await
+            }
+        };
+        Ok((result, tracer.finish()))
     }
 
     /// Every migration of `local`, those before `from` only applied.
@@ -429,6 +483,19 @@ impl Run<'_> {
         migration: &Migration,
         before: Snapshot,
     ) -> Result<(MigrationResult, Next), Error> {
+        let mut locks = self.locks.then(MigrationLocks::default);
+        let (mut result, next) = self.round_trip(migration, before, &mut locks).await?;
+        result.locks = locks;
+        Ok((result, next))
+    }
+
+    /// The round trip of one migration; `locks` gets its traces (`--locks`).
+    async fn round_trip(
+        &mut self,
+        migration: &Migration,
+        before: Snapshot,
+        locks: &mut Option<MigrationLocks>,
+    ) -> Result<(MigrationResult, Next), Error> {
         let rows_before = self.rows().await?;
         let data = rows_before.is_some();
         let result =
@@ -440,9 +507,21 @@ impl Run<'_> {
                 formatting,
                 rebuilt: false,
                 data: verdict.filter(|_| data),
+                locks: None,
             };
         let irreversible = |why: &str| Some(DataVerdict::irreversible(why));
-        if let Err(failure) = self.apply(migration).await {
+        let applied = if self.locks {
+            let (result, trace) = self.traced(migration, Direction::Up).await?;
+            if let Some(locks) = locks.as_mut() {
+                locks.tables =
+                    lock_trace::summarise(&migration.up.path.display().to_string(), &trace);
+                locks.up = trace;
+            }
+            result
+        } else {
+            self.apply(migration).await
+        };
+        if let Err(failure) = applied {
             let error = brief(&failure);
             let verdict = irreversible("the up script fails");
             return Ok((
@@ -458,7 +537,16 @@ impl Run<'_> {
                 Next::Clean(after),
             ));
         }
-        if let Err(failure) = self.revert(migration).await {
+        let reverted = if self.locks {
+            let (result, trace) = self.traced(migration, Direction::Down).await?;
+            if let Some(locks) = locks.as_mut() {
+                locks.down = trace;
+            }
+            result
+        } else {
+            self.revert(migration).await
+        };
+        if let Err(failure) = reverted {
             // A transactional down left the schema as the up made it.
             let next = if failure.transactional {
                 Next::Clean(after)

@@ -332,7 +332,7 @@ impl<'c> Migrator<'c> {
         for (step, migration) in plan.iter().enumerate() {
             let label = migration.label();
             notify(Notice::Running { label: &label });
-            match driver.apply(migration, direction).await {
+            match driver.apply(migration, direction, notify).await {
                 Ok(execution_ms) => {
                     notify(Notice::Done {
                         action,

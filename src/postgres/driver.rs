@@ -5,13 +5,15 @@
 use super::advisory_lock::MigrationLock;
 use super::executor;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow};
+use super::{invalid_indexes, lock_blockers};
 use crate::config::ExecutionSettings;
 use crate::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use crate::history::{AppliedMigration, EventKind, HistoryTable};
 use crate::migration::Version;
 use crate::migration::{Direction, Migration};
-use crate::{Error, LockHolder};
-use std::time::Duration;
+use crate::notice::Notice;
+use crate::{Error, LockContention, LockHolder};
+use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
 /// The PostgreSQL driver over one open connection.
@@ -93,14 +95,90 @@ impl Driver for PostgresDriver<'_> {
         self.writer().await.map(drop)
     }
 
-    async fn apply(&mut self, migration: &Migration, direction: Direction) -> Result<i64, Error> {
+    async fn apply(
+        &mut self,
+        migration: &Migration,
+        direction: Direction,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<i64, Error> {
         let (client, execution) = (self.client, self.execution);
         let writer = self.writer().await?;
-        match direction {
-            Direction::Up => executor::apply(client, writer, migration, execution).await,
-            Direction::Down => executor::revert(client, writer, migration, execution).await,
+        let script = match direction {
+            Direction::Up => Some(&migration.up),
+            Direction::Down => migration.down.as_ref(),
+        };
+        let outside_transaction = script.is_some_and(|s| s.directives.no_transaction);
+        if outside_transaction {
+            // A CREATE INDEX … IF NOT EXISTS would skip an INVALID index
+            // left by an earlier interrupted build: say so before it runs.
+            for index in invalid_indexes::find(client).await.unwrap_or_default() {
+                notify(Notice::Warning(&format!(
+                    "{}: index {} on {} is INVALID (an interrupted CREATE INDEX CONCURRENTLY); remove it with {} before building it again",
+                    migration.label(),
+                    index.index,
+                    index.table,
+                    index.drop_statement()
+                )));
+            }
         }
-        .map_err(Error::MigrationFailed)
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let result = match direction {
+                Direction::Up => executor::apply(client, writer, migration, execution).await,
+                Direction::Down => executor::revert(client, writer, migration, execution).await,
+            };
+            let mut failure = match result {
+                Ok(ms) => return Ok(ms),
+                Err(failure) if failure.is_retryable_lock_timeout() => failure,
+                Err(mut failure) => {
+                    if outside_transaction {
+                        failure.invalid_indexes =
+                            invalid_indexes::find(client).await.unwrap_or_default();
+                    }
+                    return Err(Error::MigrationFailed(failure));
+                }
+            };
+            let blockers = lock_blockers::find(client, &failure.statement)
+                .await
+                .unwrap_or_default();
+            // 1 s, 2 s, 4 s, … while the budget lasts.
+            let pause = Duration::from_secs(1 << (attempt - 1).min(5));
+            let retry = attempt <= execution.lock_retries
+                && started.elapsed() + pause < execution.lock_retry_budget;
+            let detail = format!(
+                "attempt {attempt}: timed out waiting for a lock ({}){}{}",
+                failure.statement.lines().next().unwrap_or_default(),
+                if retry {
+                    format!("; trying again in {} s", pause.as_secs())
+                } else {
+                    "; giving up".to_string()
+                },
+                blockers
+                    .iter()
+                    .map(|b| format!("; blocked by {b}"))
+                    .collect::<String>()
+            );
+            let event = NewEvent {
+                kind: EventKind::LockTimeout,
+                version: migration.version.clone(),
+                name: &migration.name,
+                checksum: Some(&migration.up.checksum),
+                execution_ms: Some(elapsed_ms(started)),
+                detail: Some(&detail),
+            };
+            let _ = writer.event(client, &event).await;
+            if !retry {
+                failure.lock_contention = Some(LockContention {
+                    attempts: attempt,
+                    blockers,
+                });
+                return Err(Error::MigrationFailed(failure));
+            }
+            notify(Notice::Warning(&format!("{}: {detail}", migration.label())));
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
     }
 
     async fn record_baseline(&mut self, chosen: &[BaselineEntry<'_>]) -> Result<(), Error> {
@@ -195,6 +273,10 @@ fn parse_timestamp(text: &str) -> Option<time::OffsetDateTime> {
     time::PrimitiveDateTime::parse(text, without_zone)
         .ok()
         .map(time::PrimitiveDateTime::assume_utc)
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

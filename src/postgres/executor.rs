@@ -17,6 +17,7 @@
 
 use super::describe;
 use super::history_table::{HistoryWriter, NewEvent, NewRow, RUN_TOKEN_SETTING};
+use super::lock_trace::LockTracer;
 use crate::config::ExecutionSettings;
 use crate::history::EventKind;
 use crate::migration::source::SourceProblem;
@@ -88,6 +89,28 @@ const CHECKED_COMMIT: &str = "SAVEPOINT schemactl_probe; COMMIT";
 /// Sent when a run stopped before `COMMIT`: succeeds in an open
 /// transaction, fails with 25P02 in an aborted one and 25P01 outside any.
 const PROBE: &str = "SAVEPOINT schemactl_probe";
+
+/// Whether a statement resets `lock_timeout` or `statement_timeout` to the
+/// server's default (`RESET ALL`, `RESET lock_timeout`, `SET … TO
+/// DEFAULT`): schemactl sets its timeouts again after it, so that the rest
+/// of the script keeps them. A script that sets a value of its own keeps it.
+fn resets_timeouts(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '=')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let timeout = |w: &str| matches!(w, "lock_timeout" | "statement_timeout");
+    match words.as_slice() {
+        ["reset", "all", ..] => true,
+        ["reset", name, ..] => timeout(name),
+        ["set", "local" | "session", name, rest @ ..] | ["set", name, rest @ ..] => {
+            timeout(name) && rest.contains(&"default")
+        }
+        _ => false,
+    }
+}
 
 /// A token that only this run's transaction knows.
 fn run_token() -> String {
@@ -174,6 +197,17 @@ impl TransactionState {
     }
 }
 
+/// Where a traced run reports its locks (`verify --locks`): the tracer,
+/// and a second connection to the same database that watches the locks of
+/// `no-transaction` statements while they run.
+#[derive(Clone, Copy)]
+pub struct Trace<'a> {
+    /// The tracer of this script.
+    pub tracer: &'a LockTracer,
+    /// The watching connection.
+    pub observer: &'a Client,
+}
+
 /// Applies `migration`'s up script and records it. Returns its duration in ms.
 pub async fn apply(
     client: &Client,
@@ -181,12 +215,24 @@ pub async fn apply(
     migration: &Migration,
     settings: &ExecutionSettings,
 ) -> Result<i64, Box<MigrationFailure>> {
+    apply_traced(client, history, migration, settings, None).await
+}
+
+/// [`apply`], tracing the locks each statement takes.
+pub async fn apply_traced(
+    client: &Client,
+    history: &HistoryWriter,
+    migration: &Migration,
+    settings: &ExecutionSettings,
+    trace: Option<Trace<'_>>,
+) -> Result<i64, Box<MigrationFailure>> {
     let run = Run {
         client,
         history,
         migration,
         direction: Direction::Up,
         settings,
+        trace,
     };
     let script = &migration.up;
     let row = |execution_ms, success, error| NewRow {
@@ -252,12 +298,24 @@ pub async fn revert(
     migration: &Migration,
     settings: &ExecutionSettings,
 ) -> Result<i64, Box<MigrationFailure>> {
+    revert_traced(client, history, migration, settings, None).await
+}
+
+/// [`revert`], tracing the locks each statement takes.
+pub async fn revert_traced(
+    client: &Client,
+    history: &HistoryWriter,
+    migration: &Migration,
+    settings: &ExecutionSettings,
+    trace: Option<Trace<'_>>,
+) -> Result<i64, Box<MigrationFailure>> {
     let run = Run {
         client,
         history,
         migration,
         direction: Direction::Down,
         settings,
+        trace,
     };
     let Some(script) = &migration.down else {
         return Ok(0);
@@ -313,6 +371,7 @@ struct Run<'a> {
     migration: &'a Migration,
     direction: Direction,
     settings: &'a ExecutionSettings,
+    trace: Option<Trace<'a>>,
 }
 
 type Pending<'a> = BoxFuture<'a, Result<(), tokio_postgres::Error>>;
@@ -365,15 +424,39 @@ impl<'a> Run<'a> {
         let script = self.script();
         let statements = self.statements()?;
         let setup = self.settings.transaction_setup(script, token);
+        let (lock_timeout, statement_timeout) = self.settings.for_script(script);
+        let reassert = format!(
+            "SET LOCAL lock_timeout = {lock_timeout}; SET LOCAL statement_timeout = {statement_timeout}"
+        );
         let mut steps: Vec<(Stage, Pending<'_>)> = Vec::with_capacity(statements.len() + 4);
         steps.push((Stage::Setup, self.client.batch_execute(&setup).boxed()));
         for (index, statement) in statements.iter().enumerate() {
+            let text = statement.text(&script.sql);
             steps.push((
                 Stage::Statement(index),
-                self.client
-                    .batch_execute(statement.text(&script.sql))
-                    .boxed(),
+                self.client.batch_execute(text).boxed(),
             ));
+            if resets_timeouts(text) {
+                // A RESET must not leave the rest of the script without them.
+                steps.push((
+                    Stage::Statement(index),
+                    self.client.batch_execute(&reassert).boxed(),
+                ));
+            }
+            if let Some(trace) = self.trace {
+                // In the same pipeline, so it reads the locks right after it.
+                let (client, tracer) = (self.client, trace.tracer);
+                let (sql, line) = (tracer.probe_sql(), statement.position.line);
+                steps.push((
+                    Stage::Statement(index),
+                    async move {
+                        let messages = client.simple_query(&sql).await?;
+                        tracer.record(line, text, messages);
+                        Ok(())
+                    }
+                    .boxed(),
+                ));
+            }
         }
         steps.push((Stage::Record, record));
         steps.push((
@@ -440,7 +523,25 @@ impl<'a> Run<'a> {
             });
         if result.is_ok() {
             for (index, statement) in statements.iter().enumerate() {
-                if let Err(error) = self.client.batch_execute(statement.text(&script.sql)).await {
+                let text = statement.text(&script.sql);
+                let run = self.client.batch_execute(text);
+                let mut ran = match self.trace {
+                    Some(trace) => {
+                        let line = statement.position.line;
+                        trace.tracer.watch(trace.observer, line, text, run).await
+                    }
+                    None => run.await,
+                };
+                if ran.is_ok() && resets_timeouts(text) {
+                    let (lock_timeout, statement_timeout) = self.settings.for_script(script);
+                    ran = self
+                        .client
+                        .batch_execute(&format!(
+                            "SET lock_timeout = {lock_timeout}; SET statement_timeout = {statement_timeout}"
+                        ))
+                        .await;
+                }
+                if let Err(error) = ran {
                     result = Err(Failure {
                         stage: Stage::Statement(index),
                         error,
@@ -528,6 +629,8 @@ impl<'a> Run<'a> {
             applied_before: Vec::new(),
             rolled_back_before: Vec::new(),
             not_reached: Vec::new(),
+            lock_contention: None,
+            invalid_indexes: Vec::new(),
         })
     }
 
@@ -592,6 +695,8 @@ impl<'a> Run<'a> {
             applied_before: Vec::new(),
             rolled_back_before: Vec::new(),
             not_reached: Vec::new(),
+            lock_contention: None,
+            invalid_indexes: Vec::new(),
         })
     }
 }
@@ -634,4 +739,29 @@ fn excerpt(statement: &str) -> String {
         out.push_str(" …");
     }
     out
+}
+
+#[cfg(test)]
+mod timeout_tests {
+    use super::resets_timeouts;
+
+    #[test]
+    fn resets_of_the_timeouts_are_recognised_and_explicit_values_kept() {
+        for reset in [
+            "RESET ALL",
+            "reset lock_timeout;",
+            "SET lock_timeout TO DEFAULT",
+            "SET LOCAL statement_timeout = DEFAULT",
+        ] {
+            assert!(resets_timeouts(reset), "{reset}");
+        }
+        for kept in [
+            "SET lock_timeout = '10s'",
+            "SET search_path TO DEFAULT",
+            "RESET search_path",
+            "SELECT 1",
+        ] {
+            assert!(!resets_timeouts(kept), "{kept}");
+        }
+    }
 }

@@ -8,21 +8,7 @@ use super::history_table::database;
 use crate::Error;
 use tokio_postgres::Client;
 
-/// An index marked invalid.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct InvalidIndex {
-    /// `schema.index`, quoted where needed.
-    pub index: String,
-    /// `schema.table`, quoted where needed.
-    pub table: String,
-}
-
-impl InvalidIndex {
-    /// The statement that removes it without blocking writes.
-    pub fn drop_statement(&self) -> String {
-        format!("DROP INDEX CONCURRENTLY {};", self.index)
-    }
-}
+pub use crate::contention::InvalidIndex;
 
 /// Every invalid index outside the system schemas.
 pub async fn find(client: &Client) -> Result<Vec<InvalidIndex>, Error> {

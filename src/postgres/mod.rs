@@ -12,6 +12,8 @@ pub mod foreign_import;
 pub(crate) mod history_table;
 pub(crate) mod invalid_indexes;
 pub(crate) mod libpq_env;
+pub(crate) mod lock_blockers;
+pub mod lock_trace;
 pub(crate) mod scratch;
 pub(crate) mod tls;
 
@@ -22,3 +24,4 @@ pub use driver::PostgresDriver;
 pub use foreign_history::ForeignHistory;
 pub use history_table::HistoryTable;
 pub use invalid_indexes::InvalidIndex;
+pub use lock_blockers::Blocker;

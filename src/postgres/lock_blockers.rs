@@ -1,0 +1,78 @@
+//! Who holds the locks a migration timed out waiting for. Once
+//! `lock_timeout` has fired the migration no longer waits, so
+//! `pg_blocking_pids` has nothing to say; what is left is the sessions that
+//! hold locks on the tables the failing statement names (or, when none
+//! match, on any table of the database), with what they are doing, which is
+//! what the person deploying needs to decide whether to end them.
+
+use crate::Error;
+use tokio_postgres::Client;
+
+pub use crate::contention::Blocker;
+
+/// The sessions holding locks on the tables `statement` names, else on any
+/// table of the database.
+pub async fn find(client: &Client, statement: &str) -> Result<Vec<Blocker>, Error> {
+    let words: Vec<String> = statement
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+        .map(|w| {
+            if w.starts_with('"') {
+                w.trim_matches('"').to_string()
+            } else {
+                w.to_lowercase()
+            }
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let named = query(client, Some(&words)).await?;
+    if !named.is_empty() {
+        return Ok(named);
+    }
+    query(client, None).await
+}
+
+async fn query(client: &Client, names: Option<&[String]>) -> Result<Vec<Blocker>, Error> {
+    let filter = if names.is_some() {
+        "AND c.relname = ANY($1)"
+    } else {
+        "AND $1::text[] IS NOT NULL"
+    };
+    let sql = format!(
+        "SELECT a.pid, coalesce(a.usename::text, ''), coalesce(a.application_name, ''), coalesce(a.state, ''),
+                to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'),
+                coalesce(split_part(a.query, E'\\n', 1), ''),
+                string_agg(DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' (' || l.mode || ')', ', ')
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') {filter}
+         GROUP BY 1, 2, 3, 4, 5, 6, a.xact_start
+         ORDER BY a.xact_start NULLS LAST, 1"
+    );
+    let empty = Vec::new();
+    let rows = client
+        .query(&sql, &[&names.unwrap_or(&empty)])
+        .await
+        .map_err(|e| {
+            super::history_table::database("cannot look for the sessions holding the locks", &e)
+        })?;
+    Ok(rows
+        .iter()
+        .map(|row| Blocker {
+            pid: row.get(0),
+            user: row.get(1),
+            application: row.get(2),
+            state: row.get(3),
+            transaction_start: row.get(4),
+            query: {
+                let query: String = row.get(5);
+                match query.char_indices().nth(120) {
+                    Some((cut, _)) => format!("{}…", &query[..cut]),
+                    None => query,
+                }
+            },
+            locks: row.get(6),
+        })
+        .collect())
+}

@@ -1,0 +1,313 @@
+//! Locks on a real server: what `verify --locks` measures for the DDL that
+//! causes incidents, retries of a migration that times out on a lock held
+//! by another session, and the blocker named when the retries run out.
+
+use crate::support::{schemactl, server, Project};
+use serde_json::Value;
+
+/// A table with enough rows that a concurrent index build lasts long
+/// enough to be watched, and the table it references.
+const BASE: &str = "
+CREATE TABLE parent (id bigint PRIMARY KEY);
+CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint, n int, note text);
+INSERT INTO child SELECT g, NULL, g, 'x' FROM generate_series(1, 200000) g;
+";
+
+/// (migration, up, down, expected strongest lock on `public.child`,
+/// rewritten, scanned).
+const CASES: &[(&str, &str, &str, &str, bool, bool)] = &[
+    (
+        "add_column_volatile_default",
+        "ALTER TABLE child ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        "ALTER TABLE child DROP COLUMN token;",
+        "AccessExclusiveLock",
+        true,
+        false,
+    ),
+    (
+        "set_not_null",
+        "ALTER TABLE child ALTER COLUMN n SET NOT NULL;",
+        "ALTER TABLE child ALTER COLUMN n DROP NOT NULL;",
+        "AccessExclusiveLock",
+        false,
+        true,
+    ),
+    (
+        "add_foreign_key",
+        "ALTER TABLE child ADD CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id);",
+        "ALTER TABLE child DROP CONSTRAINT child_parent;",
+        "ShareRowExclusiveLock",
+        false,
+        true,
+    ),
+    (
+        "add_foreign_key_not_valid",
+        "ALTER TABLE child ADD CONSTRAINT child_parent_later FOREIGN KEY (parent_id) REFERENCES parent (id) NOT VALID;",
+        "ALTER TABLE child DROP CONSTRAINT child_parent_later;",
+        "ShareRowExclusiveLock",
+        false,
+        false,
+    ),
+    (
+        "validate_foreign_key",
+        "ALTER TABLE child VALIDATE CONSTRAINT child_parent_later;",
+        "ALTER TABLE child DROP CONSTRAINT child_parent_later;\nALTER TABLE child ADD CONSTRAINT child_parent_later FOREIGN KEY (parent_id) REFERENCES parent (id) NOT VALID;",
+        "ShareUpdateExclusiveLock",
+        false,
+        true,
+    ),
+    (
+        "create_index",
+        "CREATE INDEX child_n ON child (n);",
+        "DROP INDEX child_n;",
+        "ShareLock",
+        false,
+        false,
+    ),
+    (
+        "create_index_concurrently",
+        "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY child_note ON child (note);",
+        "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY child_note;",
+        "ShareUpdateExclusiveLock",
+        false,
+        false,
+    ),
+    (
+        "alter_type",
+        "ALTER TABLE child ALTER COLUMN n TYPE bigint;",
+        "ALTER TABLE child ALTER COLUMN n TYPE integer;",
+        "AccessExclusiveLock",
+        true,
+        false,
+    ),
+];
+
+#[tokio::test]
+async fn verify_locks_measures_the_modes_rewrites_and_scans_of_risky_ddl() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_base.up.sql", BASE);
+    project.write("0001_base.down.sql", "DROP TABLE child, parent;\n");
+    for (index, (name, up, down, ..)) in CASES.iter().enumerate() {
+        let version = index + 2;
+        project.write(&format!("{version:04}_{name}.up.sql"), format!("{up}\n"));
+        project.write(
+            &format!("{version:04}_{name}.down.sql"),
+            format!("{down}\n"),
+        );
+    }
+    let admin = server().admin_url();
+    let run = schemactl(
+        &project,
+        &db,
+        &["verify", "--dev-url", &admin, "--format", "json"],
+    );
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    run.expect_code(0);
+    let results = report["results"].as_array().unwrap();
+    for ((name, _, _, mode, rewritten, scanned), result) in CASES.iter().zip(&results[1..]) {
+        let tables = result["locks"]["tables"].as_array().unwrap();
+        let child = tables
+            .iter()
+            .find(|t| t["table"] == "public.child")
+            .unwrap_or_else(|| panic!("{name}: no lock on public.child in {tables:?}"));
+        assert_eq!(child["mode"], *mode, "{name}: {child}");
+        assert_eq!(child["rewritten"], *rewritten, "{name}: {child}");
+        assert_eq!(child["scanned"], *scanned, "{name}: {child}");
+        assert!(
+            child["statement"].as_str().unwrap().ends_with(".up.sql:1")
+                || child["statement"].as_str().unwrap().ends_with(".up.sql:2"),
+            "{name}: {child}"
+        );
+        assert!(
+            !result["locks"]["up"].as_array().unwrap().is_empty(),
+            "{name}: every statement is traced"
+        );
+    }
+    // The foreign key also locks the table it references.
+    let parent = results[3]["locks"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "public.parent")
+        .cloned();
+    assert_eq!(
+        parent.map(|p| p["mode"].clone()),
+        Some(Value::from("ShareRowExclusiveLock"))
+    );
+    // Text: the write-blocking locks are warnings that name the statement.
+    let text = schemactl(&project, &db, &["verify", "--dev-url", &admin, "--locks"]);
+    assert!(
+        text.stdout.contains(
+            "warning: lock: AccessExclusiveLock on public.child at migrations/0002_add_column_volatile_default.up.sql:1 (rewrote the table)"
+        ) && text
+            .stdout
+            .contains("lock: ShareUpdateExclusiveLock on public.child at migrations/0008_create_index_concurrently.up.sql:2"),
+        "{}",
+        text.stdout
+    );
+}
+
+/// A session that holds a lock on `table` in an open transaction until
+/// the returned sender is dropped or sent to.
+async fn hold_lock(db: &crate::support::TestDb, table: &str) -> tokio::sync::oneshot::Sender<()> {
+    let client = db.client().await;
+    client
+        .batch_execute(&format!(
+            "SET application_name = 'nightly-report'; BEGIN; LOCK TABLE {table} IN ACCESS SHARE MODE"
+        ))
+        .await
+        .unwrap();
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = released.await;
+        let _ = client.batch_execute("COMMIT").await;
+    });
+    release
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_timeout_is_retried_and_succeeds_once_the_blocker_is_gone() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_orders.up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write(
+        "0002_add_note.up.sql",
+        "ALTER TABLE orders ADD COLUMN note text;\n",
+    );
+    let release = hold_lock(&db, "orders").await;
+    let releaser = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let _ = release.send(());
+    });
+    let run = tokio::task::block_in_place(|| {
+        schemactl(&project, &db, &["migrate", "--lock-timeout", "300ms"])
+    });
+    releaser.await.unwrap();
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("0002_add_note: attempt 1: timed out waiting for a lock")
+            && run.stderr.contains("nightly-report"),
+        "{}",
+        run.stderr
+    );
+    let client = db.client().await;
+    let retries: i64 = client
+        .query_one(
+            "SELECT count(*) FROM schema_versions_events WHERE event = 'lock-timeout' AND version = '2'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(retries >= 1, "each attempt is an event");
+    let applied: i64 = client
+        .query_one(
+            "SELECT count(*) FROM schema_versions WHERE version = '2' AND success",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_retries_run_out_the_error_names_the_blocking_session() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_orders.up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write(
+        "0002_add_note.up.sql",
+        "ALTER TABLE orders ADD COLUMN note text;\n",
+    );
+    let release = hold_lock(&db, "orders").await;
+    let migrate = |extra: &[&str]| {
+        let mut args = vec!["migrate", "--lock-timeout", "200ms"];
+        args.extend_from_slice(extra);
+        tokio::task::block_in_place(|| schemactl(&project, &db, &args))
+    };
+    let run = migrate(&["--lock-retries", "1", "--format", "json"]);
+    run.expect_code(3);
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    let contention = &report["error"]["details"]["lock_contention"];
+    assert_eq!(contention["attempts"], 2, "{report:#}");
+    let blocker = &contention["blockers"][0];
+    assert_eq!(blocker["application"], "nightly-report", "{report:#}");
+    assert_eq!(blocker["state"], "idle in transaction");
+    assert!(
+        blocker["locks"]
+            .as_str()
+            .unwrap()
+            .contains("public.orders (AccessShareLock)"),
+        "{blocker}"
+    );
+    let text = migrate(&["--lock-retries", "0"]);
+    let _ = release.send(());
+    text.expect_code(3);
+    assert!(
+        text.stderr.contains("blocked by pid")
+            && text
+                .stderr
+                .contains("application 'nightly-report', idle in transaction")
+            && text
+                .stderr
+                .contains("end it with: SELECT pg_terminate_backend("),
+        "{}",
+        text.stderr
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_concurrent_index_build_is_named_with_the_cleanup_that_works() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_t.up.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY, x int);\nINSERT INTO t VALUES (1, 7), (2, 7);\n",
+    );
+    project.write(
+        "0002_unique_x.up.sql",
+        "-- schemactl:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY t_x ON t (x);\n",
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    let cleanup = "DROP INDEX CONCURRENTLY public.t_x;";
+    assert!(
+        run.stderr.contains(&format!(
+            "left INVALID: index public.t_x on public.t; remove it with: {cleanup}"
+        )),
+        "{}",
+        run.stderr
+    );
+    // The next attempt is warned before it runs.
+    let again = schemactl(&project, &db, &["repair", "--remove-failed", "2"]);
+    again.expect_code(0);
+    let retried = schemactl(&project, &db, &["migrate"]);
+    assert!(
+        retried
+            .stderr
+            .contains("index public.t_x on public.t is INVALID"),
+        "{}",
+        retried.stderr
+    );
+    let client = db.client().await;
+    client.batch_execute(cleanup).await.unwrap();
+    let left: i64 = client
+        .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the named cleanup removes it");
+}
