@@ -311,3 +311,153 @@ async fn an_interrupted_concurrent_index_build_is_named_with_the_cleanup_that_wo
         .get(0);
     assert_eq!(left, 0, "the named cleanup removes it");
 }
+
+/// The tables the README's lint examples are written against (as in the
+/// linter's own README test).
+const EXAMPLE_TABLES: &str = "CREATE TABLE customers (id bigint PRIMARY KEY);\n\
+    CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, status text, total bigint, notes text);\n";
+
+/// The ```sql blocks of `label` (`Bad:`, `Good:`) in the README section of `rule`.
+fn readme_examples(rule: &str, label: &str) -> Vec<String> {
+    let readme = include_str!("../README.md");
+    let heading = format!("#### `{rule}`");
+    let start = readme.find(&heading).expect("the rule's README section");
+    let section = &readme[start..];
+    let section = &section[..section[1..].find("#### ").map_or(section.len(), |i| i + 1)];
+    let from = section.find(label).expect("the label");
+    let rest = &section[from + label.len()..];
+    let end = ["\nBad:", "\nGood:"]
+        .iter()
+        .filter_map(|l| rest.find(l))
+        .min()
+        .unwrap_or(rest.len());
+    rest[..end]
+        .split("```sql\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// What a README example does to the tables that existed before it, as
+/// `verify --locks` measures it: for each of its migrations (a transaction,
+/// whose locks are held to its end), (table, mode, rewritten, scanned) per
+/// statement.
+fn traced_example(
+    block: &str,
+    db: &crate::support::TestDb,
+) -> Vec<Vec<(String, String, bool, bool)>> {
+    let project = Project::new();
+    project.write("0001_tables.up.sql", EXAMPLE_TABLES);
+    let mut name = "0002_example.up.sql".to_string();
+    let mut text = String::new();
+    for line in block.lines() {
+        match line
+            .strip_prefix("-- ")
+            .filter(|n| n.ends_with(".up.sql") && !n.contains(' '))
+        {
+            Some(next) => {
+                if !text.is_empty() {
+                    project.write(&name, &text);
+                }
+                (name, text) = (next.to_string(), String::new());
+            }
+            None => text.push_str(&format!("{line}\n")),
+        }
+    }
+    project.write(&name, &text);
+    let admin = server().admin_url();
+    let run = schemactl(
+        &project,
+        db,
+        &["verify", "--dev-url", &admin, "--format", "json"],
+    );
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    let mut migrations = Vec::new();
+    for result in &report["results"].as_array().unwrap()[1..] {
+        let mut out = Vec::new();
+        for statement in result["locks"]["up"].as_array().unwrap() {
+            let listed = |key: &str, table: &str| {
+                statement[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t == table)
+            };
+            for lock in statement["locks"].as_array().unwrap() {
+                if lock["pre_existing"] == true {
+                    let table = lock["table"].as_str().unwrap();
+                    out.push((
+                        table.to_string(),
+                        lock["mode"].as_str().unwrap().to_string(),
+                        listed("rewritten", table),
+                        listed("scanned", table),
+                    ));
+                }
+            }
+            // A scan or rewrite under a lock taken by an earlier statement.
+            for key in ["rewritten", "scanned"] {
+                for table in statement[key].as_array().unwrap() {
+                    let table = table.as_str().unwrap();
+                    if !out.iter().any(|(t, ..)| t == table) {
+                        out.push((
+                            table.to_string(),
+                            String::new(),
+                            key == "rewritten",
+                            key == "scanned",
+                        ));
+                    }
+                }
+            }
+        }
+        migrations.push(out);
+    }
+    migrations
+}
+
+/// A lock held long on a table others use, in one migration's
+/// transaction: a rewrite or a full scan while a lock that blocks writes is
+/// already held on the table (by that statement or an earlier one), or an
+/// index build under ShareLock.
+fn holds_writes_long(trace: &[(String, String, bool, bool)]) -> bool {
+    let blocking = |mode: &str| {
+        matches!(
+            mode,
+            "ShareLock" | "ShareRowExclusiveLock" | "ExclusiveLock" | "AccessExclusiveLock"
+        )
+    };
+    trace
+        .iter()
+        .enumerate()
+        .any(|(at, (table, mode, rewritten, scanned))| {
+            let held = trace[..=at]
+                .iter()
+                .filter(|(t, ..)| t == table)
+                .any(|(_, m, ..)| blocking(m));
+            ((*rewritten || *scanned) && held) || mode == "ShareLock"
+        })
+}
+
+#[tokio::test]
+async fn the_locking_lint_rules_bad_examples_hold_writes_long_and_their_good_ones_do_not() {
+    let db = server().database().await;
+    for rule in [
+        "create-index-not-concurrently",
+        "add-foreign-key-not-valid",
+        "set-not-null-existing-table",
+        "add-column-volatile-default",
+        "change-column-type",
+    ] {
+        for (label, expected) in [("Bad:", true), ("Good:", false)] {
+            for block in readme_examples(rule, label) {
+                let trace = traced_example(&block, &db);
+                assert_eq!(
+                    trace.iter().any(|migration| holds_writes_long(migration)),
+                    expected,
+                    "{rule} {label} example, measured {trace:?}:\n{block}"
+                );
+            }
+        }
+    }
+}

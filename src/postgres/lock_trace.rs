@@ -4,9 +4,10 @@
 //! migration's transaction, where they accumulate until `COMMIT`); for a
 //! `no-transaction` statement (`CREATE INDEX CONCURRENTLY`), the locks a
 //! second connection sees it hold while it runs. A table whose
-//! `relfilenode` changed was rewritten; a table whose count of validated
-//! CHECK and foreign-key constraints and NOT NULL columns grew was scanned
-//! whole under the lock held then.
+//! `relfilenode` changed was rewritten; a table that gained a validated
+//! CHECK or foreign-key constraint, or a NOT NULL column that no validated
+//! `CHECK (column IS NOT NULL)` proves, was scanned whole under the lock
+//! held then.
 
 use crate::Error;
 use std::collections::BTreeMap;
@@ -75,7 +76,11 @@ pub struct StatementTrace {
 struct TableState {
     name: String,
     filenode: String,
+    /// Validated CHECK and foreign-key constraints.
     validated: i64,
+    /// NOT NULL columns no validated `CHECK (column IS NOT NULL)` proves
+    /// (PostgreSQL 12+ sets those without a scan).
+    unproven_not_null: i64,
 }
 
 /// The tables of the database, by oid.
@@ -83,8 +88,10 @@ type Tables = BTreeMap<String, TableState>;
 
 /// The user tables, their `relfilenode` and validated-constraint count.
 const TABLES: &str = "SELECT c.oid::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::text,
-        ((SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('c', 'f') AND k.convalidated)
-         + (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attnotnull AND NOT a.attisdropped))::text
+        (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('c', 'f') AND k.convalidated)::text,
+        (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attnotnull AND NOT a.attisdropped
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated
+                           AND pg_get_constraintdef(k.oid) = 'CHECK ((' || quote_ident(a.attname) || ' IS NOT NULL))'))::text
  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'";
 
@@ -243,7 +250,9 @@ impl LockTracer {
                 if state.filenode != previous.filenode {
                     rewritten.push(state.name.clone());
                 }
-                if state.validated > previous.validated {
+                if state.validated > previous.validated
+                    || state.unproven_not_null > previous.unproven_not_null
+                {
                     scanned.push(state.name.clone());
                 }
             }
@@ -286,6 +295,7 @@ fn table_state(row: &[String]) -> (String, TableState) {
             name: row[1].clone(),
             filenode: row[2].clone(),
             validated: row[3].parse().unwrap_or(0),
+            unproven_not_null: row[4].parse().unwrap_or(0),
         },
     )
 }
