@@ -16,6 +16,8 @@
 //! lock_wait = "60s"                  # how long to wait for another run's migration lock
 //! lock_retries = 3                   # retries of a migration that timed out on a table lock
 //! lock_retry_budget = "60s"          # the most those retries may take together
+//! lock_mode = "advisory"             # or "table": a lease row, through a transaction pooler
+//! lock_ttl = "10min"                 # the lease of lock_mode = "table"
 //! role = "app_owner"                 # run the migrations as this role (the login user is a member)
 //!
 //! [verify]
@@ -198,6 +200,10 @@ pub struct PostgresConfig {
     pub lock_wait: Option<String>,
     /// How many times a migration that timed out on a lock is tried again.
     pub lock_retries: Option<u32>,
+    /// `advisory` or `table`.
+    pub lock_mode: Option<String>,
+    /// The lease of `lock_mode = "table"`.
+    pub lock_ttl: Option<String>,
     /// The most those retries may take together.
     pub lock_retry_budget: Option<String>,
     /// The role the migrations run as (`SET ROLE`).
@@ -236,6 +242,10 @@ pub struct Overrides {
     pub lock_wait: Option<String>,
     /// `--lock-retries`.
     pub lock_retries: Option<u32>,
+    /// `--lock-mode`.
+    pub lock_mode: Option<String>,
+    /// `--lock-ttl`.
+    pub lock_ttl: Option<String>,
     /// `--lock-retry-budget`.
     pub lock_retry_budget: Option<String>,
     /// `--dev-url` or `SCHEMACTL_DEV_URL`.
@@ -278,6 +288,37 @@ pub struct ExecutionSettings {
     /// The most the retries of one migration may take together, waits and
     /// attempts (default 60 s).
     pub lock_retry_budget: Duration,
+    /// What the migration lock is (default: a session advisory lock).
+    pub lock_mode: LockMode,
+    /// How long a lease of `--lock-mode table` lasts before another run may
+    /// take it over (default 10 min); renewed before each migration.
+    pub lock_ttl: Duration,
+}
+
+/// What the migration lock is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockMode {
+    /// A session advisory lock: released by the server when the session
+    /// ends, however it ends. Needs a real session (not a transaction
+    /// pooler).
+    #[default]
+    Advisory,
+    /// A lease row in the history's schema, for connections through a
+    /// transaction-pooling proxy.
+    Table,
+}
+
+impl std::str::FromStr for LockMode {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "advisory" => Ok(Self::Advisory),
+            "table" => Ok(Self::Table),
+            other => Err(format!("`{other}` is not advisory or table")),
+        }
+    }
 }
 
 impl Default for ExecutionSettings {
@@ -287,6 +328,8 @@ impl Default for ExecutionSettings {
             statement_timeout: "0".into(),
             lock_retries: 3,
             lock_retry_budget: Duration::from_secs(60),
+            lock_mode: LockMode::Advisory,
+            lock_ttl: Duration::from_secs(600),
         }
     }
 }
@@ -463,6 +506,16 @@ impl Settings {
             .lock_retries
             .or(pg.lock_retries)
             .unwrap_or(defaults.lock_retries);
+        let lock_mode_error = from("--lock-mode", "postgres", "lock_mode", &overrides.lock_mode);
+        let lock_mode = match overrides.lock_mode.or(pg.lock_mode.clone()) {
+            Some(value) => value.parse().map_err(lock_mode_error)?,
+            None => defaults.lock_mode,
+        };
+        let lock_ttl_error = from("--lock-ttl", "postgres", "lock_ttl", &overrides.lock_ttl);
+        let lock_ttl = match overrides.lock_ttl.or(pg.lock_ttl.clone()) {
+            Some(value) => parse_wait(&value).map_err(lock_ttl_error)?,
+            None => defaults.lock_ttl,
+        };
         let lock_wait = overrides
             .lock_wait
             .or(pg.lock_wait)
@@ -581,6 +634,8 @@ impl Settings {
                 statement_timeout,
                 lock_retries,
                 lock_retry_budget,
+                lock_mode,
+                lock_ttl,
             },
             lock_wait,
             database_url_source: match (&overrides.database_url, overrides.database_url_source) {

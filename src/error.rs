@@ -525,11 +525,15 @@ fn lock_timeout_message(waited: Duration, holders: &[LockHolder]) -> String {
             holder.state.as_deref().unwrap_or("?"),
         ));
     }
-    if let Some(first) = holders.first() {
-        out.push_str(&format!(
+    match holders.first() {
+        Some(lease) if lease.application.as_deref().is_some_and(|a| a.starts_with("schemactl run ")) => {
+            out.push_str("\nWait for that run to finish and retry, or raise `--lock-wait`. If it died, its lease ends at the time shown (`--lock-ttl`), or delete the lease row by hand once you are sure it is gone");
+        }
+        Some(first) => out.push_str(&format!(
             "\nWait for that run to finish and retry, or raise `--lock-wait`. If it is stuck, end it with `SELECT pg_terminate_backend({});`",
             first.pid
-        ));
+        )),
+        None => {}
     }
     out
 }

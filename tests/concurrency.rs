@@ -86,3 +86,74 @@ async fn concurrent_runs_apply_each_migration_exactly_once() {
         "{runs:#?}"
     );
 }
+
+#[tokio::test]
+async fn the_lease_lock_serialises_runs_and_an_expired_lease_is_taken_over() {
+    let db = server().database().await;
+    let project = Project::new();
+    for version in 1..=4 {
+        project.write(
+            &format!("000{version}_slow_{version}.up.sql"),
+            format!("CREATE TABLE t{version} (id int);\nSELECT pg_sleep(0.2);\n"),
+        );
+    }
+    let runs = cli::concurrently(4, || {
+        let mut command = cli::command(&project);
+        command
+            .env("DATABASE_URL", &db.url)
+            .args(["migrate", "--lock-mode", "table"]);
+        command
+    });
+    for run in &runs {
+        run.expect_code(0);
+    }
+    let applied: usize = runs
+        .iter()
+        .map(|r| r.stderr.matches("  applied ").count())
+        .sum();
+    assert_eq!(applied, 4, "{runs:#?}");
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'")
+            .await,
+        4
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions_lock")
+            .await,
+        0,
+        "the lease is given up at the end"
+    );
+
+    // A live lease of another run: wait, then name it.
+    project.write("0005_more.up.sql", "CREATE TABLE t5 (id int);\n");
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "INSERT INTO schema_versions_lock VALUES (1, 'deploy-host:4242:0badf00d', now(), now() + interval '1 hour')",
+        )
+        .await
+        .unwrap();
+    let blocked = schemactl(
+        &project,
+        &db,
+        &["migrate", "--lock-mode", "table", "--lock-wait", "1s"],
+    );
+    blocked.expect_code(4);
+    assert!(
+        blocked
+            .stderr
+            .contains("schemactl run deploy-host:4242:0badf00d")
+            && blocked.stderr.contains("lease until")
+            && !blocked.stderr.contains("pg_terminate_backend"),
+        "{}",
+        blocked.stderr
+    );
+    assert!(!db.exists("t5").await);
+    // The same lease, expired (its run died): taken over.
+    client
+        .batch_execute("UPDATE schema_versions_lock SET expires_at = now() - interval '1 second'")
+        .await
+        .unwrap();
+    schemactl(&project, &db, &["migrate", "--lock-mode", "table"]).expect_code(0);
+    assert!(db.exists("t5").await);
+}

@@ -67,6 +67,8 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         statement_timeout: global.statement_timeout,
         lock_wait: global.lock_wait,
         lock_retries: global.lock_retries,
+        lock_mode: global.lock_mode,
+        lock_ttl: global.lock_ttl,
         lock_retry_budget: global.lock_retry_budget,
         dev_url: global.dev_url,
         column_order: global.column_order,

@@ -107,6 +107,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_retry_budget: Option<String>,
 
+    /// The migration lock: `advisory` (a session advisory lock) or `table`
+    /// (a lease row, for connections through a transaction-pooling proxy
+    /// such as PgBouncer) [default: advisory].
+    #[arg(long, global = true, value_name = "MODE", value_parser = ["advisory", "table"])]
+    pub lock_mode: Option<String>,
+
+    /// How long a `--lock-mode table` lease lasts; renewed before each
+    /// migration, so it must exceed the longest one [default: 10min].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_ttl: Option<String>,
+
     /// For verify and diff: a PostgreSQL server where schemactl may create and
     /// drop throwaway databases [default: `[verify] dev_url` in schemactl.toml,
     /// else the embedded development server]. Never the database being migrated.

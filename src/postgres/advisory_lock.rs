@@ -77,6 +77,22 @@ impl MigrationLock {
         }
     }
 
+    /// Whether the session that runs this statement holds the lock (it
+    /// does not through a transaction pooler that moved the client).
+    pub async fn held_here(&self, client: &Client) -> Result<bool, Error> {
+        let class_id = (self.key >> 32) & 0xffff_ffff;
+        let object_id = self.key & 0xffff_ffff;
+        let row = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                                AND pid = pg_backend_pid() AND classid::bigint = $1 AND objid::bigint = $2)",
+                &[&class_id, &object_id],
+            )
+            .await
+            .map_err(|e| database("cannot check the migration lock", &e))?;
+        Ok(row.get(0))
+    }
+
     /// Releases the lock.
     pub async fn release(&self, client: &Client) -> Result<(), Error> {
         client

@@ -5,8 +5,9 @@
 use super::advisory_lock::MigrationLock;
 use super::executor;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow};
+use super::lease_lock::LeaseLock;
 use super::{invalid_indexes, lock_blockers};
-use crate::config::ExecutionSettings;
+use crate::config::{ExecutionSettings, LockMode};
 use crate::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use crate::history::{AppliedMigration, EventKind, HistoryTable};
 use crate::migration::Version;
@@ -22,6 +23,7 @@ pub struct PostgresDriver<'a> {
     history: &'a HistoryTable,
     execution: &'a ExecutionSettings,
     lock: MigrationLock,
+    lease: Option<LeaseLock>,
     writer: Option<HistoryWriter>,
 }
 
@@ -37,6 +39,7 @@ impl<'a> PostgresDriver<'a> {
             history,
             execution,
             lock: MigrationLock::for_history(history),
+            lease: None,
             writer: None,
         }
     }
@@ -79,11 +82,35 @@ impl Driver for PostgresDriver<'_> {
         wait: Duration,
         on_wait: &mut dyn FnMut(&[LockHolder]),
     ) -> Result<(), Error> {
-        self.lock.acquire(self.client, wait, on_wait).await
+        if self.execution.lock_mode == LockMode::Table {
+            let lease = LeaseLock::for_history(self.history, self.execution.lock_ttl)?;
+            lease.acquire(self.client, wait, on_wait).await?;
+            self.lease = Some(lease);
+            return Ok(());
+        }
+        self.lock.acquire(self.client, wait, on_wait).await?;
+        // Through a transaction pooler the next statement may run in
+        // another session, where the lock is not held: look twice.
+        for _ in 0..2 {
+            if !self.lock.held_here(self.client).await? {
+                let _ = self.lock.release(self.client).await;
+                return Err(Error::Refused(
+                    "the migration lock (a session advisory lock) is not held by the session that runs the next statement: \
+                     this connection goes through a transaction-pooling proxy (PgBouncer with pool_mode = transaction, say), \
+                     where session locks and settings do not hold; nothing was changed. Point DATABASE_URL at PostgreSQL itself \
+                     (or a session-pooled PgBouncer) for migrations, or use --lock-mode table (a lease row)"
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
-        self.lock.release(self.client).await
+        match self.lease.take() {
+            Some(lease) => lease.release(self.client).await,
+            None => self.lock.release(self.client).await,
+        }
     }
 
     async fn read_history(&mut self) -> Result<Vec<AppliedMigration>, Error> {
@@ -102,6 +129,9 @@ impl Driver for PostgresDriver<'_> {
         notify: &mut dyn FnMut(Notice),
     ) -> Result<i64, Error> {
         let (client, execution) = (self.client, self.execution);
+        if let Some(lease) = &self.lease {
+            lease.renew(client).await?;
+        }
         let writer = self.writer().await?;
         let script = match direction {
             Direction::Up => Some(&migration.up),

@@ -11,6 +11,7 @@ pub(crate) mod foreign_history;
 pub mod foreign_import;
 pub(crate) mod history_table;
 pub(crate) mod invalid_indexes;
+pub(crate) mod lease_lock;
 pub(crate) mod libpq_env;
 pub(crate) mod lock_blockers;
 pub mod lock_trace;

@@ -1,0 +1,179 @@
+//! The migration lock as a lease row (`--lock-mode table`), for connections
+//! where a session advisory lock does not hold: through a transaction-
+//! pooling proxy (PgBouncer with `pool_mode = transaction`) consecutive
+//! statements may run on different server sessions. One row in
+//! `<history>_lock` names the run that holds the lock and until when; a run
+//! takes it when it is absent or expired, renews it before each migration,
+//! and deletes it at the end. A run that died leaves a row that expires
+//! after the lease (`--lock-ttl`), the same design as the MongoDB lock.
+
+use super::history_table::database;
+use super::HistoryTable;
+use crate::identifier::Identifier;
+use crate::{Error, LockHolder};
+use std::time::{Duration, Instant};
+use tokio_postgres::Client;
+
+/// The lease of one history table.
+pub struct LeaseLock {
+    table: String,
+    owner: String,
+    ttl: Duration,
+}
+
+impl LeaseLock {
+    /// The lease row of `history`, held for `ttl` at a time.
+    pub fn for_history(history: &HistoryTable, ttl: Duration) -> Result<Self, Error> {
+        let name = Identifier::parse(&format!("{}_lock", history.table().as_str()))
+            .map_err(Error::Refused)?;
+        let owner = format!(
+            "{}:{}:{:08x}",
+            hostname(),
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        Ok(Self {
+            table: format!("{}.{}", history.schema().quoted(), name.quoted()),
+            owner,
+            ttl,
+        })
+    }
+
+    fn ttl_ms(&self) -> i64 {
+        i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Takes the lease, waiting up to `wait` for a live one to end or
+    /// expire; `on_wait` is told who holds it.
+    pub async fn acquire(
+        &self,
+        client: &Client,
+        wait: Duration,
+        on_wait: &mut dyn FnMut(&[LockHolder]),
+    ) -> Result<(), Error> {
+        let create = format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                 id integer PRIMARY KEY CHECK (id = 1),
+                 owner text NOT NULL,
+                 acquired_at timestamptz NOT NULL,
+                 expires_at timestamptz NOT NULL)",
+            self.table
+        );
+        client
+            .batch_execute(&create)
+            .await
+            .map_err(|e| database(&format!("cannot create the lock table {}", self.table), &e))?;
+        let take = format!(
+            "INSERT INTO {t} AS l (id, owner, acquired_at, expires_at)
+                 VALUES (1, $1, now(), now() + $2::bigint * interval '1 millisecond')
+             ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, acquired_at = now(), expires_at = EXCLUDED.expires_at
+                 WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner
+             RETURNING owner",
+            t = self.table
+        );
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            let taken = client
+                .query(&take, &[&self.owner, &self.ttl_ms()])
+                .await
+                .map_err(|e| database("cannot take the migration lock", &e))?;
+            if !taken.is_empty() {
+                return Ok(());
+            }
+            let holders = self.holders(client).await?;
+            if started.elapsed() >= wait {
+                return Err(Error::LockTimeout {
+                    waited: wait,
+                    holders,
+                });
+            }
+            if !told {
+                on_wait(&holders);
+                told = true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Extends the lease by its length from now; fails when another run
+    /// took it over (this one's lease had expired).
+    pub async fn renew(&self, client: &Client) -> Result<(), Error> {
+        let renewed = client
+            .execute(
+                &format!(
+                    "UPDATE {} SET expires_at = now() + $2::bigint * interval '1 millisecond' WHERE id = 1 AND owner = $1",
+                    self.table
+                ),
+                &[&self.owner, &self.ttl_ms()],
+            )
+            .await
+            .map_err(|e| database("cannot renew the migration lock", &e))?;
+        if renewed == 0 {
+            return Err(Error::Refused(format!(
+                "the migration lock in {} was taken over by another run: this run's lease expired (a migration took longer than --lock-ttl {} s); \
+                 nothing more was applied by this run. Raise --lock-ttl above the longest migration",
+                self.table,
+                self.ttl.as_secs()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Gives the lease up.
+    pub async fn release(&self, client: &Client) -> Result<(), Error> {
+        client
+            .execute(
+                &format!("DELETE FROM {} WHERE id = 1 AND owner = $1", self.table),
+                &[&self.owner],
+            )
+            .await
+            .map(drop)
+            .map_err(|e| database("cannot release the migration lock", &e))
+    }
+
+    /// The run holding the lease, as a lock holder.
+    async fn holders(&self, client: &Client) -> Result<Vec<LockHolder>, Error> {
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT owner, to_char(acquired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'),
+                            'lease until ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
+                     FROM {} WHERE id = 1",
+                    self.table
+                ),
+                &[],
+            )
+            .await
+            .map_err(|e| database("cannot find who holds the migration lock", &e))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let owner: String = row.get(0);
+                let pid = owner
+                    .split(':')
+                    .nth(1)
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                LockHolder {
+                    pid,
+                    user: None,
+                    application: Some(format!("schemactl run {owner}")),
+                    client: owner.split(':').next().map(str::to_string),
+                    since: row.get(1),
+                    state: row.get(2),
+                }
+            })
+            .collect())
+    }
+}
+
+/// This machine's name, for the lease's owner.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
