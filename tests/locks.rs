@@ -25,6 +25,14 @@ const CASES: &[(&str, &str, &str, &str, bool, bool)] = &[
         false,
     ),
     (
+        "add_not_null_column_constant_default",
+        "ALTER TABLE child ADD COLUMN flag boolean NOT NULL DEFAULT false;",
+        "ALTER TABLE child DROP COLUMN flag;",
+        "AccessExclusiveLock",
+        false,
+        false,
+    ),
+    (
         "set_not_null",
         "ALTER TABLE child ALTER COLUMN n SET NOT NULL;",
         "ALTER TABLE child ALTER COLUMN n DROP NOT NULL;",
@@ -126,7 +134,7 @@ async fn verify_locks_measures_the_modes_rewrites_and_scans_of_risky_ddl() {
         );
     }
     // The foreign key also locks the table it references.
-    let parent = results[3]["locks"]["tables"]
+    let parent = results[4]["locks"]["tables"]
         .as_array()
         .unwrap()
         .iter()
@@ -143,7 +151,7 @@ async fn verify_locks_measures_the_modes_rewrites_and_scans_of_risky_ddl() {
             "warning: lock: AccessExclusiveLock on public.child at migrations/0002_add_column_volatile_default.up.sql:1 (rewrote the table)"
         ) && text
             .stdout
-            .contains("lock: ShareUpdateExclusiveLock on public.child at migrations/0008_create_index_concurrently.up.sql:2"),
+            .contains("lock: ShareUpdateExclusiveLock on public.child at migrations/0009_create_index_concurrently.up.sql:2"),
         "{}",
         text.stdout
     );

@@ -363,7 +363,14 @@ impl Run<'_> {
         }
         let space = &self.space;
         let observer = space.observer.as_ref().expect("connected above");
-        let tracer = LockTracer::start(&space.client).await?;
+        let script = match direction {
+            Direction::Up => &migration.up.sql,
+            Direction::Down => migration
+                .down
+                .as_ref()
+                .map_or(&migration.up.sql, |d| &d.sql),
+        };
+        let tracer = LockTracer::start(&space.client, script).await?;
         let trace = Some(Trace {
             tracer: &tracer,
             observer,

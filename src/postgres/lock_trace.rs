@@ -5,9 +5,9 @@
 //! `no-transaction` statement (`CREATE INDEX CONCURRENTLY`), the locks a
 //! second connection sees it hold while it runs. A table whose
 //! `relfilenode` changed was rewritten; a table that gained a validated
-//! CHECK or foreign-key constraint, or a NOT NULL column that no validated
-//! `CHECK (column IS NOT NULL)` proves, was scanned whole under the lock
-//! held then.
+//! CHECK or foreign-key constraint, or whose existing column became NOT
+//! NULL without a validated `CHECK (column IS NOT NULL)` to prove it, was
+//! scanned whole under the lock held then.
 
 use crate::Error;
 use std::collections::BTreeMap;
@@ -76,22 +76,43 @@ pub struct StatementTrace {
 struct TableState {
     name: String,
     filenode: String,
-    /// Validated CHECK and foreign-key constraints.
-    validated: i64,
+    /// Validated CHECK and foreign-key constraints (when read).
+    validated: Option<i64>,
     /// NOT NULL columns no validated `CHECK (column IS NOT NULL)` proves
-    /// (PostgreSQL 12+ sets those without a scan).
-    unproven_not_null: i64,
+    /// (PostgreSQL 12+ sets those without a scan), and all columns, when
+    /// read: a column that was there and becomes NOT NULL unproven was
+    /// scanned; a new NOT NULL column with a constant default was not.
+    unproven_not_null: Option<(Vec<String>, Vec<String>)>,
 }
 
 /// The tables of the database, by oid.
 type Tables = BTreeMap<String, TableState>;
 
-/// The user tables, their `relfilenode` and validated-constraint count.
-const TABLES: &str = "SELECT c.oid::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::text,
-        (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('c', 'f') AND k.convalidated)::text,
-        (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attnotnull AND NOT a.attisdropped
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated
-                           AND pg_get_constraintdef(k.oid) = 'CHECK ((' || quote_ident(a.attname) || ' IS NOT NULL))'))::text
+/// The user tables whose oid satisfies `{filter}`, with their
+/// `relfilenode`, validated CHECK and foreign-key constraints, the NOT NULL
+/// columns no validated `CHECK (column IS NOT NULL)` proves, and all
+/// columns. These cost a look at each table's constraints and columns, so
+/// they are read only for the tables a script names and the ones a
+/// statement locked.
+fn tables_sql(filter: &str) -> String {
+    format!(
+        "SELECT c.oid::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::text,
+                (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('c', 'f') AND k.convalidated)::text,
+                (SELECT coalesce(string_agg(quote_ident(a.attname), chr(31) ORDER BY a.attnum), '') FROM pg_attribute a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attnotnull AND NOT a.attisdropped
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated
+                                   AND k.conkey = ARRAY[a.attnum]
+                                   AND pg_get_expr(k.conbin, k.conrelid) IN (quote_ident(a.attname) || ' IS NOT NULL', '(' || quote_ident(a.attname) || ' IS NOT NULL)'))),
+                (SELECT coalesce(string_agg(quote_ident(a.attname), chr(31) ORDER BY a.attnum), '') FROM pg_attribute a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname NOT LIKE 'pg\\_toast%' AND ({filter})"
+    )
+}
+
+/// Every user table's oid, name and `relfilenode` (cheap: no counts).
+const ALL_TABLES: &str = "SELECT c.oid::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode::text
  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'";
 
@@ -117,16 +138,35 @@ pub struct LockTracer {
 }
 
 impl LockTracer {
-    /// Reads what the tables are before the script, on the connection that
-    /// will run it.
-    pub async fn start(client: &Client) -> Result<Self, Error> {
+    /// Reads what the tables are before `script` runs, on the connection
+    /// that will run it.
+    pub async fn start(client: &Client, script: &str) -> Result<Self, Error> {
         let pid = rows(client, "SELECT pg_backend_pid()::text").await?;
         let pid = pid
             .first()
             .and_then(|r| r.first())
             .cloned()
             .unwrap_or_default();
-        let before = tables(client).await?;
+        let mut before: Tables = rows(client, ALL_TABLES)
+            .await?
+            .iter()
+            .map(|r| table_state(r))
+            .collect();
+        let names: Vec<String> = script
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty() && w.len() <= 63)
+            .map(str::to_lowercase)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|w| format!("'{w}'"))
+            .collect();
+        if !names.is_empty() {
+            let named = tables_sql(&format!("c.relname IN ({})", names.join(", ")));
+            for row in rows(client, &named).await? {
+                let (oid, state) = table_state(&row);
+                before.insert(oid, state);
+            }
+        }
         Ok(Self {
             pid,
             last: Mutex::new(before.clone()),
@@ -139,7 +179,13 @@ impl LockTracer {
     /// The query a probe runs after a statement, in the same pipeline:
     /// the session's locks and the tables, as one result.
     pub fn probe_sql(&self) -> String {
-        format!("{}; {TABLES}", locks_of("pg_backend_pid()"))
+        format!(
+            "{}; {}",
+            locks_of("pg_backend_pid()"),
+            tables_sql(
+                "c.oid IN (SELECT relation FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation')"
+            )
+        )
     }
 
     /// Records what a probe read after the statement at `line`.
@@ -202,7 +248,9 @@ impl LockTracer {
                 }
             }
         };
-        let now = tables(observer).await.ok();
+        let now = tables(observer, &seen.keys().collect::<Vec<_>>())
+            .await
+            .ok();
         // Locks end with each statement outside a transaction.
         self.held.lock().expect("lock trace").clear();
         self.note(line, statement, seen.into_iter().collect(), now, true);
@@ -250,13 +298,18 @@ impl LockTracer {
                 if state.filenode != previous.filenode {
                     rewritten.push(state.name.clone());
                 }
-                if state.validated > previous.validated
-                    || state.unproven_not_null > previous.unproven_not_null
-                {
+                let grew = |now: Option<i64>, then: Option<i64>| matches!((now, then), (Some(now), Some(then)) if now > then);
+                let newly_not_null = match (&state.unproven_not_null, &previous.unproven_not_null) {
+                    (Some((now, _)), Some((then, columns))) => {
+                        now.iter().any(|c| columns.contains(c) && !then.contains(c))
+                    }
+                    _ => false,
+                };
+                if grew(state.validated, previous.validated) || newly_not_null {
                     scanned.push(state.name.clone());
                 }
             }
-            *last = now;
+            last.extend(now);
         }
         self.statements
             .lock()
@@ -294,8 +347,11 @@ fn table_state(row: &[String]) -> (String, TableState) {
         TableState {
             name: row[1].clone(),
             filenode: row[2].clone(),
-            validated: row[3].parse().unwrap_or(0),
-            unproven_not_null: row[4].parse().unwrap_or(0),
+            validated: row.get(3).and_then(|v| v.parse().ok()),
+            unproven_not_null: match (row.get(4), row.get(5)) {
+                (Some(not_null), Some(columns)) => Some((split(not_null), split(columns))),
+                _ => None,
+            },
         },
     )
 }
@@ -314,8 +370,25 @@ async fn rows(client: &Client, sql: &str) -> Result<Vec<Vec<String>>, Error> {
         .collect())
 }
 
-async fn tables(client: &Client) -> Result<Tables, Error> {
-    Ok(rows(client, TABLES)
+fn split(list: &str) -> Vec<String> {
+    list.split('\u{1f}')
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The tables with the oids `oids`, counts included.
+async fn tables(client: &Client, oids: &[&String]) -> Result<Tables, Error> {
+    if oids.is_empty() {
+        return Ok(Tables::new());
+    }
+    let list = oids
+        .iter()
+        .filter(|o| o.chars().all(|c| c.is_ascii_digit()))
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(rows(client, &tables_sql(&format!("c.oid IN ({list})")))
         .await?
         .iter()
         .map(|r| table_state(r))
