@@ -12,6 +12,7 @@ use super::HistoryTable;
 use crate::identifier::Identifier;
 use crate::{Error, LockHolder};
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 /// The lease of one history table.
@@ -59,10 +60,24 @@ impl LeaseLock {
                  expires_at timestamptz NOT NULL)",
             self.table
         );
-        client
-            .batch_execute(&create)
-            .await
-            .map_err(|e| database(&format!("cannot create the lock table {}", self.table), &e))?;
+        match client.batch_execute(&create).await {
+            Ok(()) => {}
+            // Two runs creating it at once: the other one's table will do.
+            Err(e)
+                if [
+                    SqlState::UNIQUE_VIOLATION,
+                    SqlState::DUPLICATE_TABLE,
+                    SqlState::DUPLICATE_OBJECT,
+                ]
+                .iter()
+                .any(|code| e.code() == Some(code)) => {}
+            Err(e) => {
+                return Err(database(
+                    &format!("cannot create the lock table {}", self.table),
+                    &e,
+                ))
+            }
+        }
         let take = format!(
             "INSERT INTO {t} AS l (id, owner, acquired_at, expires_at)
                  VALUES (1, $1, now(), now() + $2::bigint * interval '1 millisecond')
