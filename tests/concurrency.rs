@@ -47,9 +47,8 @@ async fn a_held_lock_times_out_naming_its_holder() {
     schemactl(&project, &db, &["migrate", "--lock-wait", "5s"]).expect_code(0);
 }
 
-#[tokio::test]
-async fn concurrent_runs_apply_each_migration_exactly_once() {
-    let db = server().database().await;
+/// Four migrations that take a while each.
+fn four_slow_migrations() -> Project {
     let project = Project::new();
     for version in 1..=4 {
         project.write(
@@ -57,9 +56,19 @@ async fn concurrent_runs_apply_each_migration_exactly_once() {
             format!("CREATE TABLE t{version} (id int);\nSELECT pg_sleep(0.2);\n"),
         );
     }
+    project
+}
+
+/// Four runs of `args` at once; each succeeds and the four migrations are
+/// applied once in all.
+async fn run_four_at_once(
+    db: &crate::support::TestDb,
+    project: &Project,
+    args: &[&str],
+) -> Vec<crate::support::Run> {
     let runs = cli::concurrently(4, || {
-        let mut command = cli::command(&project);
-        command.env("DATABASE_URL", &db.url).arg("migrate");
+        let mut command = cli::command(project);
+        command.env("DATABASE_URL", &db.url).args(args);
         command
     });
     for run in &runs {
@@ -71,12 +80,19 @@ async fn concurrent_runs_apply_each_migration_exactly_once() {
         .sum();
     assert_eq!(applied, 4, "{runs:#?}");
     assert_eq!(
-        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'")
             .await,
         4
     );
+    runs
+}
+
+#[tokio::test]
+async fn concurrent_runs_apply_each_migration_exactly_once() {
+    let (db, project) = (server().database().await, four_slow_migrations());
+    let runs = run_four_at_once(&db, &project, &["migrate"]).await;
     assert_eq!(
-        db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'")
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
             .await,
         4
     );
@@ -89,34 +105,8 @@ async fn concurrent_runs_apply_each_migration_exactly_once() {
 
 #[tokio::test]
 async fn the_lease_lock_serialises_runs_and_an_expired_lease_is_taken_over() {
-    let db = server().database().await;
-    let project = Project::new();
-    for version in 1..=4 {
-        project.write(
-            &format!("000{version}_slow_{version}.up.sql"),
-            format!("CREATE TABLE t{version} (id int);\nSELECT pg_sleep(0.2);\n"),
-        );
-    }
-    let runs = cli::concurrently(4, || {
-        let mut command = cli::command(&project);
-        command
-            .env("DATABASE_URL", &db.url)
-            .args(["migrate", "--lock-mode", "table"]);
-        command
-    });
-    for run in &runs {
-        run.expect_code(0);
-    }
-    let applied: usize = runs
-        .iter()
-        .map(|r| r.stderr.matches("  applied ").count())
-        .sum();
-    assert_eq!(applied, 4, "{runs:#?}");
-    assert_eq!(
-        db.scalar::<i64>("SELECT count(*) FROM schema_versions_events WHERE event = 'applied'")
-            .await,
-        4
-    );
+    let (db, project) = (server().database().await, four_slow_migrations());
+    run_four_at_once(&db, &project, &["migrate", "--lock-mode", "table"]).await;
     assert_eq!(
         db.scalar::<i64>("SELECT count(*) FROM schema_versions_lock")
             .await,

@@ -175,8 +175,9 @@ async fn hold_lock(db: &crate::support::TestDb, table: &str) -> tokio::sync::one
     release
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lock_timeout_is_retried_and_succeeds_once_the_blocker_is_gone() {
+/// A database with `orders` applied and a pending migration that needs
+/// its lock.
+async fn orders_with_a_pending_column() -> (crate::support::TestDb, Project) {
     let db = server().database().await;
     let project = Project::new();
     project.write(
@@ -188,6 +189,12 @@ async fn a_lock_timeout_is_retried_and_succeeds_once_the_blocker_is_gone() {
         "0002_add_note.up.sql",
         "ALTER TABLE orders ADD COLUMN note text;\n",
     );
+    (db, project)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_timeout_is_retried_and_succeeds_once_the_blocker_is_gone() {
+    let (db, project) = orders_with_a_pending_column().await;
     let release = hold_lock(&db, "orders").await;
     let releaser = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -228,17 +235,7 @@ async fn a_lock_timeout_is_retried_and_succeeds_once_the_blocker_is_gone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_retries_run_out_the_error_names_the_blocking_session() {
-    let db = server().database().await;
-    let project = Project::new();
-    project.write(
-        "0001_orders.up.sql",
-        "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
-    );
-    schemactl(&project, &db, &["migrate"]).expect_code(0);
-    project.write(
-        "0002_add_note.up.sql",
-        "ALTER TABLE orders ADD COLUMN note text;\n",
-    );
+    let (db, project) = orders_with_a_pending_column().await;
     let release = hold_lock(&db, "orders").await;
     let migrate = |extra: &[&str]| {
         let mut args = vec!["migrate", "--lock-timeout", "200ms"];

@@ -155,6 +155,7 @@ fn measure(
     let (recent_ms, recent_plan) = recent_messages_figure(&psql, &fresh()?, schemactl)?;
     let verify = time(&mut cli(&url, &["verify", "--dev-url", &admin]))?;
     let verify_data = time(&mut cli(&url, &["verify", "--dev-url", &admin, "--data"]))?;
+    let verify_locks = time(&mut cli(&url, &["verify", "--dev-url", &admin, "--locks"]))?;
     let pg_dump = PgBinaries::locate()?.program("pg_dump");
     let pg_dump = if pg_dump.is_file() {
         pg_dump
@@ -217,6 +218,10 @@ fn measure(
     println!(
         "  verify --data (rows checked too)    {:>9.1} s",
         verify_data.as_secs_f64()
+    );
+    println!(
+        "  verify --locks (locks traced)       {:>9.1} s",
+        verify_locks.as_secs_f64()
     );
     println!("  one pg_dump --schema-only of the result {:>7.1} ms (x3 per migration for a pg_dump-based verify)", ms(median(dumps)));
     println!(
