@@ -8,10 +8,15 @@
 //! Timeouts are sent to PostgreSQL as whole milliseconds, never as the text
 //! the user wrote, so the server cannot read a value differently.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The largest timeout PostgreSQL accepts, in milliseconds (`INT_MAX`).
 pub const MAX_SERVER_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// Milliseconds since `started`, as the history records durations.
+pub fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
 
 /// Parses a duration such as `5s`, `250ms`, `2min` or `0`.
 pub fn parse(value: &str) -> Result<Duration, String> {

@@ -204,7 +204,7 @@ async fn apply_change(
             .await
             .map_err(|e| rejected(&plan.spec.path, step, &e))?;
     }
-    change.execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    change.execution_ms = crate::duration::elapsed_ms(started);
     change.version = Some(
         history::append(
             &database,
@@ -382,8 +382,7 @@ pub async fn rollback(
                                 step.description
                             )))?;
                     }
-                    change.execution_ms =
-                        i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    change.execution_ms = crate::duration::elapsed_ms(started);
                     let restored = record.previous.clone().unwrap_or(Value::Null);
                     change.version = Some(
                         history::append(

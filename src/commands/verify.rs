@@ -290,7 +290,7 @@ pub(crate) async fn verify_migrations(
         stopped,
         data: options.data,
         unfillable,
-        total_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        total_ms: crate::duration::elapsed_ms(started),
     })
 }
 
@@ -413,9 +413,9 @@ impl Run<'_> {
                 migration: migration.label(),
                 step,
                 error,
-                not_verified: local[index.max(plain)..]
+                // Those after it, and never one `--from` left out.
+                not_verified: local[(index + 1).max(plain)..]
                     .iter()
-                    .skip(usize::from(index >= plain))
                     .map(Migration::label)
                     .collect(),
             })

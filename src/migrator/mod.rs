@@ -16,6 +16,7 @@ pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 
 use crate::config::Settings;
 use crate::driver::Driver;
+use crate::duration::elapsed_ms;
 use crate::history::AppliedMigration;
 use crate::migration::{Direction, Layout, Migration, Version};
 use crate::notice::Notice;
@@ -92,10 +93,6 @@ fn in_layout(layout: Layout, applied: Vec<AppliedMigration>) -> Vec<AppliedMigra
         .collect();
     applied.sort_by(|a, b| a.version.cmp(&b.version));
     applied
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 impl<'c> Migrator<'c> {

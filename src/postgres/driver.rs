@@ -9,6 +9,7 @@ use super::lease_lock::LeaseLock;
 use super::{invalid_indexes, lock_blockers};
 use crate::config::{ExecutionSettings, LockMode};
 use crate::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
+use crate::duration::elapsed_ms;
 use crate::history::{AppliedMigration, EventKind, HistoryTable};
 use crate::migration::Version;
 use crate::migration::{Direction, Migration};
@@ -193,7 +194,7 @@ impl Driver for PostgresDriver<'_> {
                 kind: EventKind::LockTimeout,
                 version: migration.version.clone(),
                 name: &migration.name,
-                checksum: Some(&migration.up.checksum),
+                checksum: script.map(|s| &s.checksum),
                 execution_ms: Some(elapsed_ms(started)),
                 detail: Some(&detail),
             };
@@ -303,10 +304,6 @@ fn parse_timestamp(text: &str) -> Option<time::OffsetDateTime> {
     time::PrimitiveDateTime::parse(text, without_zone)
         .ok()
         .map(time::PrimitiveDateTime::assume_utc)
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

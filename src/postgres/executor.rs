@@ -19,6 +19,7 @@ use super::describe;
 use super::history_table::{HistoryWriter, NewEvent, NewRow, RUN_TOKEN_SETTING};
 use super::lock_trace::LockTracer;
 use crate::config::ExecutionSettings;
+use crate::duration::elapsed_ms;
 use crate::history::EventKind;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{char_to_byte, LineIndex, TextPosition};
@@ -450,7 +451,7 @@ impl<'a> Run<'a> {
                 steps.push((
                     Stage::Statement(index),
                     async move {
-                        let messages = client.simple_query(&sql).await?;
+                        let messages = client.simple_query(sql).await?;
                         tracer.record(line, text, messages);
                         Ok(())
                     }
@@ -726,10 +727,6 @@ struct Failure {
     stage: Stage,
     error: tokio_postgres::Error,
     outcome: FailureOutcome,
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 fn excerpt(statement: &str) -> String {

@@ -13,8 +13,19 @@ pub use crate::contention::Blocker;
 /// The sessions holding locks on the tables `statement` names, else on any
 /// table of the database.
 pub async fn find(client: &Client, statement: &str) -> Result<Vec<Blocker>, Error> {
-    let words: Vec<String> = statement
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+    let words: Vec<String> = named_relations(statement).into_iter().collect();
+    let named = query(client, Some(&words)).await?;
+    if !named.is_empty() {
+        return Ok(named);
+    }
+    query(client, None).await
+}
+
+/// The words of `sql` that could be the name of a relation it touches:
+/// unquoted identifiers folded to lower case, quoted ones as written (an
+/// over-approximation: keywords are words too).
+pub fn named_relations(sql: &str) -> std::collections::BTreeSet<String> {
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
         .map(|w| {
             if w.starts_with('"') {
                 w.trim_matches('"').to_string()
@@ -22,13 +33,8 @@ pub async fn find(client: &Client, statement: &str) -> Result<Vec<Blocker>, Erro
                 w.to_lowercase()
             }
         })
-        .filter(|w| !w.is_empty())
-        .collect();
-    let named = query(client, Some(&words)).await?;
-    if !named.is_empty() {
-        return Ok(named);
-    }
-    query(client, None).await
+        .filter(|w| !w.is_empty() && w.len() <= 63)
+        .collect()
 }
 
 async fn query(client: &Client, names: Option<&[String]>) -> Result<Vec<Blocker>, Error> {

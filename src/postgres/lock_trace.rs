@@ -9,6 +9,8 @@
 //! NULL without a validated `CHECK (column IS NOT NULL)` to prove it, was
 //! scanned whole under the lock held then.
 
+use super::lock_blockers::named_relations;
+use super::text_rows::{text_rows, texts};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -131,6 +133,7 @@ fn locks_of(pid: &str) -> String {
 /// `no-transaction` statement.
 pub struct LockTracer {
     pid: String,
+    probe: String,
     before: Tables,
     held: Mutex<BTreeMap<String, String>>,
     last: Mutex<Tables>,
@@ -152,13 +155,9 @@ impl LockTracer {
             .iter()
             .map(|r| table_state(r))
             .collect();
-        let names: Vec<String> = script
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|w| !w.is_empty() && w.len() <= 63)
-            .map(str::to_lowercase)
-            .collect::<std::collections::BTreeSet<_>>()
+        let names: Vec<String> = named_relations(script)
             .into_iter()
-            .map(|w| format!("'{w}'"))
+            .map(|w| format!("'{}'", w.replace('\'', "''")))
             .collect();
         if !names.is_empty() {
             let named = tables_sql(&format!("c.relname IN ({})", names.join(", ")));
@@ -169,6 +168,13 @@ impl LockTracer {
         }
         Ok(Self {
             pid,
+            probe: format!(
+                "{}; {}",
+                locks_of("pg_backend_pid()"),
+                tables_sql(
+                    "c.oid IN (SELECT relation FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation')"
+                )
+            ),
             last: Mutex::new(before.clone()),
             before,
             held: Mutex::new(BTreeMap::new()),
@@ -178,14 +184,8 @@ impl LockTracer {
 
     /// The query a probe runs after a statement, in the same pipeline:
     /// the session's locks and the tables, as one result.
-    pub fn probe_sql(&self) -> String {
-        format!(
-            "{}; {}",
-            locks_of("pg_backend_pid()"),
-            tables_sql(
-                "c.oid IN (SELECT relation FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation')"
-            )
-        )
+    pub fn probe_sql(&self) -> &str {
+        &self.probe
     }
 
     /// Records what a probe read after the statement at `line`.
@@ -335,12 +335,6 @@ impl LockTracer {
     }
 }
 
-fn texts(row: &tokio_postgres::SimpleQueryRow) -> Vec<String> {
-    (0..row.len())
-        .map(|i| row.get(i).unwrap_or_default().to_string())
-        .collect()
-}
-
 fn table_state(row: &[String]) -> (String, TableState) {
     (
         row[0].clone(),
@@ -357,17 +351,7 @@ fn table_state(row: &[String]) -> (String, TableState) {
 }
 
 async fn rows(client: &Client, sql: &str) -> Result<Vec<Vec<String>>, Error> {
-    let messages = client
-        .simple_query(sql)
-        .await
-        .map_err(|e| super::history_table::database("cannot trace the locks", &e))?;
-    Ok(messages
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(texts(&row)),
-            _ => None,
-        })
-        .collect())
+    text_rows(client, sql, "cannot trace the locks").await
 }
 
 fn split(list: &str) -> Vec<String> {

@@ -16,6 +16,7 @@ pub(crate) mod libpq_env;
 pub(crate) mod lock_blockers;
 pub mod lock_trace;
 pub(crate) mod scratch;
+pub(crate) mod text_rows;
 pub(crate) mod tls;
 
 pub use advisory_lock::MigrationLock;

@@ -15,9 +15,10 @@
 //! PostgreSQL's reason, never guessed.
 
 use crate::postgres::describe;
+use crate::postgres::text_rows::text_rows;
 use crate::Error;
 use std::collections::{BTreeMap, BTreeSet};
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::Client;
 
 /// A table `verify --data` could not give rows, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -147,7 +148,7 @@ async fn columns(client: &Client, excluded: &[String], leaves: bool) -> Result<V
            AND (n.nspname || '.' || c.relname) NOT IN ({excluded_sql})
          ORDER BY 1, a.attnum"
     );
-    let rows = query(client, &sql, "cannot read the tables' columns").await?;
+    let rows = text_rows(client, &sql, "cannot read the tables' columns").await?;
     Ok(rows
         .into_iter()
         .map(|r| Column {
@@ -169,28 +170,6 @@ async fn columns(client: &Client, excluded: &[String], leaves: bool) -> Result<V
                 sql: r[12].clone(),
                 typmod: -1,
             }),
-        })
-        .collect())
-}
-
-/// Runs `sql` and returns its rows as text (NULL as "").
-async fn query(client: &Client, sql: &str, context: &str) -> Result<Vec<Vec<String>>, Error> {
-    let messages = client
-        .simple_query(sql)
-        .await
-        .map_err(|e| Error::Database {
-            context: context.to_string(),
-            message: describe(&e),
-        })?;
-    Ok(messages
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).unwrap_or_default().to_string())
-                    .collect(),
-            ),
-            _ => None,
         })
         .collect())
 }
@@ -243,7 +222,7 @@ async fn listed_values(client: &Client) -> Result<BTreeMap<(String, String), Vec
                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
                WHERE k.contype = 'c' AND array_length(k.conkey, 1) = 1";
     let mut out = BTreeMap::new();
-    for row in query(client, sql, "cannot read the CHECK constraints").await? {
+    for row in text_rows(client, sql, "cannot read the CHECK constraints").await? {
         if let Some(values) = any_array_literals(&row[2]) {
             out.insert((row[0].clone(), row[1].clone()), values);
         }
@@ -304,7 +283,7 @@ async fn foreign_keys(client: &Client) -> Result<BTreeMap<String, Vec<ForeignKey
                WHERE f.contype = 'f' AND f.conparentid = 0
                ORDER BY 1, f.conname";
     let mut out: BTreeMap<String, Vec<ForeignKey>> = BTreeMap::new();
-    for row in query(client, sql, "cannot read the foreign keys").await? {
+    for row in text_rows(client, sql, "cannot read the foreign keys").await? {
         out.entry(row[0].clone()).or_default().push(ForeignKey {
             columns: row[1].split(',').map(str::to_string).collect(),
             table: row[2].clone(),
@@ -339,7 +318,7 @@ pub async fn fill_empty_tables(
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
     let mut empty: BTreeSet<String> =
-        query(client, &emptiness, "cannot tell which tables are empty")
+        text_rows(client, &emptiness, "cannot tell which tables are empty")
             .await?
             .into_iter()
             .map(|r| r[0].clone())
@@ -504,7 +483,7 @@ pub async fn read(client: &Client, excluded: &[String]) -> Result<TableRows, Err
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
     let mut out = TableRows::new();
-    for row in query(client, &sql, "cannot read the tables' rows").await? {
+    for row in text_rows(client, &sql, "cannot read the tables' rows").await? {
         let mut parts = row[1].split(' ');
         let rows = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         let whole = parts.next().unwrap_or_default().to_string();
