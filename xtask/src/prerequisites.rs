@@ -199,6 +199,20 @@ fn rebuild_pgvector(
     if !status.success() {
         bail!("cannot download pgvector's source from {PGVECTOR_SOURCE}");
     }
+    if Command::new("make").arg("--version").output().is_err() {
+        eprintln!("xtask: installing make and gcc (apt-get install make gcc)");
+        let _ = Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "make",
+                "gcc",
+                "libc6-dev",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+    }
     let make = |target: &str| {
         Command::new("make")
             .current_dir(build.join("pgvector-0.8.2"))
