@@ -80,6 +80,40 @@ pub struct FileConfig {
     /// The embedded development server.
     #[serde(default)]
     pub dev: DevConfig,
+    /// `schemactl fleet`: which targets, how many at once.
+    #[serde(default)]
+    pub fleet: FleetConfig,
+}
+
+/// The `[fleet]` table: where `schemactl fleet` finds its targets and how it
+/// runs them. Flags win over each key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    /// A file of connection strings, one per line (`#` comments), relative
+    /// to the configuration file.
+    pub targets: Option<PathBuf>,
+    /// A query against `control_url` whose first column is the connection
+    /// strings.
+    pub targets_query: Option<String>,
+    /// A command whose output lists the connection strings, one per line.
+    pub targets_command: Option<String>,
+    /// The control database: the target queries run there, and the run
+    /// ledger is kept there.
+    pub control_url: Option<String>,
+    /// Schema-per-tenant: a file of schema names, one per line.
+    pub tenant_schemas: Option<PathBuf>,
+    /// Schema-per-tenant: a query whose first column is the schema names.
+    pub tenant_schemas_query: Option<String>,
+    /// How many targets run at once.
+    pub concurrency: Option<usize>,
+    /// How many targets run first, as canaries.
+    pub canary: Option<usize>,
+    /// After how many failed targets no new one starts (0: never stop).
+    pub max_failures: Option<usize>,
+    /// Where run ledgers are written when there is no control database,
+    /// relative to the configuration file.
+    pub ledger_dir: Option<PathBuf>,
 }
 
 /// The `[dev]` table.
@@ -389,6 +423,11 @@ pub struct Settings {
     /// database URL is given. Off unless asked for: a library user or a CI
     /// job without `DATABASE_URL` gets an error, not a throwaway database.
     pub dev_server: bool,
+    /// Schema-per-tenant: the schema put first on the `search_path` of
+    /// every session (the history table normally lives there too).
+    pub tenant_schema: Option<Identifier>,
+    /// The `[fleet]` table as written (paths relative to `project_dir`).
+    pub fleet: FleetConfig,
 }
 
 impl Settings {
@@ -664,6 +703,8 @@ impl Settings {
             role,
             connect_timeout,
             dev_server: overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false),
+            tenant_schema: None,
+            fleet: file.fleet,
         })
     }
 }

@@ -34,6 +34,7 @@ pub mod embed;
 pub mod embedded;
 mod error;
 pub mod exit_code;
+pub mod fleet;
 #[cfg(feature = "harness")]
 #[doc(hidden)]
 pub mod fuzz_targets;

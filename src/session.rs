@@ -50,6 +50,9 @@ pub async fn connect(
     if let Some(role) = &settings.role {
         target = target.with_role(role);
     }
+    if let Some(schema) = &settings.tenant_schema {
+        target = target.with_search_path(schema);
+    }
     let client = target.connect().await?;
     Ok(Session {
         client,

@@ -133,3 +133,42 @@ impl MigrationSource for InMemory {
         source::from_memory(&self.location, &files)
     }
 }
+
+/// Migrations read once and handed out again: a fleet run reads the
+/// directory once, not once per target.
+#[derive(Debug, Clone)]
+pub struct Preloaded {
+    location: PathBuf,
+    loaded: std::sync::Arc<Loaded>,
+}
+
+impl Preloaded {
+    /// Reads `source` now (warnings about unplaced files are kept with the
+    /// first read and not repeated).
+    pub fn read(source: &dyn MigrationSource) -> Result<(Self, Vec<String>), Error> {
+        let mut loaded = source.read()?;
+        let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
+        loaded.warnings.clear();
+        Ok((
+            Self {
+                location: source.location().to_path_buf(),
+                loaded: std::sync::Arc::new(loaded),
+            },
+            warnings,
+        ))
+    }
+}
+
+impl MigrationSource for Preloaded {
+    fn location(&self) -> &Path {
+        &self.location
+    }
+
+    fn load(&self) -> Result<Vec<Migration>, Error> {
+        Ok(self.loaded.migrations.clone())
+    }
+
+    fn read(&self) -> Result<Loaded, Error> {
+        Ok((*self.loaded).clone())
+    }
+}

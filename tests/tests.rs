@@ -10,6 +10,7 @@ mod bad_input;
 mod concurrency;
 mod down_check;
 mod embedded_dev;
+mod fleet;
 mod foreign_history;
 mod fuzz;
 mod history_problems;

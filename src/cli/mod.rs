@@ -1,6 +1,7 @@
 //! The command-line edge: turns arguments into library calls, prints the
 //! reports, and maps errors to exit codes.
 
+mod fleet;
 pub mod opt;
 pub mod output;
 mod render;
@@ -261,6 +262,9 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             verbs::verify(settings, &options, verbose, format, terminal, notify).await
         }
         Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,
+        Command::Fleet { args, action } => {
+            fleet::fleet(settings, args, action, terminal, notify).await
+        }
         Command::New { name, format } => verbs::new_migration(settings, &name, format),
         Command::Dev { action, format } => verbs::dev(settings, action, format),
     }
@@ -295,6 +299,7 @@ pub fn wants_json(opt: &Opt) -> bool {
         | Command::Diff { format, .. }
         | Command::New { format, .. }
         | Command::Dev { format, .. } => *format,
+        Command::Fleet { args, .. } => args.format,
         Command::Lint { format, .. } => {
             return matches!(format, LintFormat::Json | LintFormat::Sarif)
         }

@@ -443,6 +443,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Run migrate, status, validate, rollback or diff over a fleet of
+    /// tenant databases, or of tenant schemas in one database.
+    ///
+    /// Targets: --targets FILE, --targets-query SQL (on --control-url) or
+    /// --targets-command CMD list connection strings; --tenant-schemas FILE or
+    /// --tenant-schemas-query SQL list schemas of the database at
+    /// --database-url (schema-per-tenant: each tenant's migrations run with its
+    /// schema first on search_path and its own history table in it). Or
+    /// `[fleet]` in schemactl.toml. Every run writes a ledger and prints its
+    /// run id; `--resume RUN` goes on with it. Exit 1 when any target failed
+    /// or was not run.
+    Fleet {
+        #[command(flatten)]
+        args: FleetArgs,
+        #[command(subcommand)]
+        action: FleetAction,
+    },
     /// Create the next numbered up/down migration pair.
     New {
         /// What the migration does, e.g. "add orders table".
@@ -469,6 +486,121 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t, global = true)]
         format: Format,
     },
+}
+
+/// Options of every `fleet` verb.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Fleet options")]
+pub struct FleetArgs {
+    /// A file of connection strings, one per line (`#` comments).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// A query on the control database whose first column is the connection strings.
+    #[arg(long, global = true, value_name = "SQL")]
+    pub targets_query: Option<String>,
+    /// A shell command that prints the connection strings, one per line.
+    #[arg(long, global = true, value_name = "CMD")]
+    pub targets_command: Option<String>,
+    /// Schema-per-tenant: a file of schema names of the database at --database-url.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tenant_schemas: Option<PathBuf>,
+    /// Schema-per-tenant: a query whose first column is the schema names (on
+    /// the control database when given, else on the tenants' database).
+    #[arg(long, global = true, value_name = "SQL")]
+    pub tenant_schemas_query: Option<String>,
+    /// The control database: target queries run there and the run ledger is
+    /// kept there (tables schemactl_fleet_runs and schemactl_fleet_targets).
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEMACTL_CONTROL_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub control_url: Option<String>,
+    /// How many targets run at once, each with its own connection [default: CPUs × 4].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// migrate and rollback: run the first N targets first; the rest start
+    /// only if all of them succeed [default: 0].
+    #[arg(long, global = true, value_name = "N")]
+    pub canary: Option<u32>,
+    /// migrate and rollback: start no new target once K have failed (those
+    /// running finish); 0 never stops [default: 1].
+    #[arg(long, global = true, value_name = "K")]
+    pub max_failures: Option<u32>,
+    /// Go on with run RUN (its id is printed when it starts): targets it
+    /// finished are skipped, failed and unfinished ones run again.
+    #[arg(long, global = true, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// Cover only this process's share of the targets, e.g. 0/4 (a stable
+    /// split by target name). In a Kubernetes Indexed Job, JOB_COMPLETION_INDEX
+    /// with SCHEMACTL_SHARD_COUNT does the same.
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEMACTL_SHARD",
+        value_name = "INDEX/COUNT"
+    )]
+    pub shard: Option<String>,
+    /// Where run ledgers are written without a control database
+    /// [default: .schemactl/fleet].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub ledger_dir: Option<PathBuf>,
+    /// Output: text for people, json for programs (errors are JSON too).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The verb a fleet run applies to every target.
+#[derive(Debug, Subcommand)]
+pub enum FleetAction {
+    /// Apply pending migrations on every target.
+    Migrate {
+        /// Apply only up to and including this version.
+        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+        to: Option<Version>,
+        /// Report what would be applied on each target; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply pending migrations older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+    },
+    /// Each target's version, pending migrations and problems.
+    Status {
+        /// Do not count pending migrations older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+    },
+    /// Check files against each target's history; a disagreement fails the target.
+    Validate {
+        /// Pending migrations fail a target too.
+        #[arg(long)]
+        fail_on_pending: bool,
+        /// Do not count pending migrations older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+    },
+    /// Undo migrations on every target.
+    Rollback {
+        /// Undo this many migrations on each target [default: 1]; the version
+        /// each target goes back to is fixed when it starts (and kept for --resume).
+        #[arg(long, value_name = "N", conflicts_with = "to", value_parser = clap::value_parser!(u32).range(1..))]
+        steps: Option<u32>,
+        /// Undo every migration newer than this version (0 undoes all).
+        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+        to: Option<Version>,
+        /// Report what would run on each target; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Run down scripts even if they changed since their migration was applied.
+        #[arg(long)]
+        accept_changed_down: bool,
+    },
+    /// Each target's drift from the schema its applied migrations give
+    /// (replayed once per distinct history on the dev server).
+    Diff,
 }
 
 /// Output format of `lint`.

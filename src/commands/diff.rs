@@ -110,7 +110,7 @@ pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport
     ))
 }
 
-fn report(
+pub(crate) fn report(
     tolerance: Tolerance,
     expected_label: String,
     actual_label: String,

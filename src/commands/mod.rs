@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod diff;
 pub mod dump;
+pub mod fleet;
 pub mod lint;
 pub mod migrate;
 #[cfg(feature = "mongodb")]

@@ -189,6 +189,20 @@ impl DatabaseTarget {
         other
     }
 
+    /// The same target with `schema` first on every session's
+    /// `search_path` (then `public`), set at connection start-up so that a
+    /// migration's own `RESET search_path` comes back to it.
+    pub fn with_search_path(&self, schema: &crate::identifier::Identifier) -> Self {
+        let mut other = self.clone();
+        let setting = format!("-c search_path={},public", schema.quoted());
+        let options = match self.config.get_options() {
+            Some(existing) => format!("{existing} {setting}"),
+            None => setting,
+        };
+        other.config.options(&options);
+        other
+    }
+
     /// The TLS mode.
     pub fn ssl_mode(&self) -> SslMode {
         self.ssl_mode

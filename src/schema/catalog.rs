@@ -25,10 +25,44 @@ pub struct Reader {
     statements: Vec<(String, tokio_postgres::Statement)>,
 }
 
+/// The snapshot of one schema only (a tenant's, in schema-per-tenant
+/// fleets): the catalog queries are restricted to it, so a database of a
+/// thousand tenant schemas is not read whole for each one, and objects
+/// outside it (extensions, other schemas) are left out. It sets the
+/// session's `search_path` to `pg_catalog` first: definitions then name
+/// every table with its schema, whatever path the connection had (a
+/// tenant's connection has its schema first), so two sides compare alike.
+pub async fn schema_snapshot(
+    client: &Client,
+    excluded: &[String],
+    schema: &crate::identifier::Identifier,
+) -> Result<Snapshot, Error> {
+    client
+        .batch_execute("SET search_path TO pg_catalog")
+        .await
+        .map_err(|e| Error::Database {
+            context: "cannot set the search_path to read the schema".into(),
+            message: crate::postgres::describe(&e),
+        })?;
+    let only = format!("n.nspname = '{}'", schema.as_str().replace('\'', "''"));
+    let queries = queries(excluded)
+        .into_iter()
+        .map(|sql| sql.replace(USER_NAMESPACE, &only))
+        .collect();
+    let snapshot = Reader::prepare_queries(client, queries)
+        .await?
+        .read(client)
+        .await?;
+    Ok(snapshot.in_schema(schema.as_str()))
+}
+
 impl Reader {
     /// Prepares the queries on `client`, leaving out the tables in `excluded`.
     pub async fn prepare(client: &Client, excluded: &[String]) -> Result<Self, Error> {
-        let queries = queries(excluded);
+        Self::prepare_queries(client, queries(excluded)).await
+    }
+
+    async fn prepare_queries(client: &Client, queries: Vec<String>) -> Result<Self, Error> {
         let prepared =
             futures_util::future::join_all(queries.iter().map(|sql| client.prepare(sql))).await;
         let mut statements = Vec::with_capacity(queries.len());

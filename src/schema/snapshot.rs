@@ -52,6 +52,28 @@ impl Snapshot {
         })
     }
 
+    /// Only the objects of schema `schema`: the schema itself and every
+    /// object whose name is qualified by it (`table app.accounts`,
+    /// `owner table app.accounts`, `constraint app.t.t_pkey`).
+    pub fn in_schema(mut self, schema: &str) -> Self {
+        let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+        let names = [schema, quoted.as_str()];
+        let qualified = |word: &str| {
+            names.iter().any(|name| {
+                word.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        // The schema itself: `schema app`, `owner schema app`.
+        let is_the_schema = |o: &SchemaObject| {
+            let last = o.name.split_whitespace().last().unwrap_or_default();
+            names.contains(&last) && (o.kind == "schema" || o.name.starts_with("schema "))
+        };
+        self.objects
+            .retain(|o| is_the_schema(o) || o.name.split_whitespace().any(qualified));
+        self
+    }
+
     /// The snapshot without the parts `ignored` names.
     pub fn without(mut self, ignored: &std::collections::BTreeSet<Ignored>) -> Self {
         self.objects.retain(|o| match o.kind.as_str() {

@@ -1,0 +1,241 @@
+//! `schemactl fleet …`: the fleet options (flags over `[fleet]` in
+//! schemactl.toml) turned into a request, a progress bar while it runs,
+//! and the per-target table or JSON at the end.
+
+use super::opt::{FleetAction, FleetArgs, Format};
+use super::{emit, output, render};
+use schemactl::commands::fleet::{FleetRequest, FleetVerb};
+use schemactl::commands::Notice;
+use schemactl::config::Settings;
+use schemactl::fleet::{DatabaseList, SchemaList, Shard, TargetSpec, TargetState, Waves};
+use schemactl::plan::{MigrateOptions, RollbackTarget};
+use schemactl::{exit_code, Error};
+
+/// Runs the fleet verb; exit 1 when any target failed or was not run.
+pub async fn fleet(
+    settings: &Settings,
+    args: FleetArgs,
+    action: FleetAction,
+    terminal: bool,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<i32, Error> {
+    let format = args.format;
+    let request = request(settings, args)?;
+    let verb = verb(action);
+    let bar = progress_bar(terminal && format == Format::Text);
+    let shard = request.shard;
+    let name = verb.name();
+    let mut started = |count: usize, run: &str| {
+        // Printed before anything runs, so that a killed run can be resumed.
+        let share = shard.map(|s| format!(" (shard {s})")).unwrap_or_default();
+        output::stderr_line(&format!(
+            "schemactl: fleet {name} run {run}: {count} target(s){share}; if it is interrupted, go on with --resume {run}"
+        ));
+        if let Some(bar) = &bar {
+            bar.set_length(count as u64);
+        }
+    };
+    let mut finished = |result: &schemactl::fleet::TargetResult| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            if result.state == TargetState::Failed {
+                bar.println(format!("  failed: {}", result.target));
+            }
+        }
+    };
+    let report = schemactl::commands::fleet::fleet(
+        settings,
+        &request,
+        &verb,
+        notify,
+        &mut started,
+        &mut finished,
+    )
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    emit(format, &report, || render::fleet(&report));
+    Ok(if report.ok() {
+        exit_code::OK
+    } else {
+        exit_code::PROBLEMS_FOUND
+    })
+}
+
+fn verb(action: FleetAction) -> FleetVerb {
+    match action {
+        FleetAction::Migrate {
+            to,
+            dry_run,
+            allow_out_of_order,
+        } => FleetVerb::Migrate {
+            options: MigrateOptions {
+                target: to,
+                allow_out_of_order,
+            },
+            dry_run,
+        },
+        FleetAction::Status { allow_out_of_order } => FleetVerb::Status { allow_out_of_order },
+        FleetAction::Validate {
+            fail_on_pending,
+            allow_out_of_order,
+        } => FleetVerb::Validate {
+            fail_on_pending,
+            allow_out_of_order,
+        },
+        FleetAction::Rollback {
+            steps,
+            to,
+            dry_run,
+            accept_changed_down,
+        } => FleetVerb::Rollback {
+            target: match to {
+                Some(version) => RollbackTarget::To(version),
+                None => RollbackTarget::Steps(steps.unwrap_or(1)),
+            },
+            accept_changed_down,
+            dry_run,
+        },
+        FleetAction::Diff => FleetVerb::Diff,
+    }
+}
+
+/// The request: each flag, else its `[fleet]` key, else the default. The
+/// target list comes from the flags when any names one, else from the file.
+fn request(settings: &Settings, args: FleetArgs) -> Result<FleetRequest, Error> {
+    let file = &settings.fleet;
+    let project = |path: &std::path::Path| settings.project_dir.join(path);
+    let from_flags = lists(
+        args.targets,
+        args.targets_query,
+        args.targets_command,
+        args.tenant_schemas,
+        args.tenant_schemas_query,
+        "flags",
+    )?;
+    let from_file = || {
+        lists(
+            file.targets.as_deref().map(project),
+            file.targets_query.clone(),
+            file.targets_command.clone(),
+            file.tenant_schemas.as_deref().map(project),
+            file.tenant_schemas_query.clone(),
+            "[fleet] in schemactl.toml",
+        )
+    };
+    let list = match from_flags {
+        Some(list) => list,
+        None => from_file()?.ok_or_else(|| {
+            Error::InvalidArgument(
+                "name the fleet's targets: --targets FILE, --targets-query SQL, --targets-command CMD, --tenant-schemas FILE or --tenant-schemas-query SQL (or the same keys under [fleet] in schemactl.toml)".into(),
+            )
+        })?,
+    };
+    let spec = match list {
+        List::Databases(list) => TargetSpec::Databases(list),
+        List::Schemas(list) => TargetSpec::Schemas {
+            url: settings.database_url.clone().ok_or_else(|| {
+                Error::InvalidArgument(
+                    "schema-per-tenant mode needs the tenants' database: give --database-url (or DATABASE_URL)".into(),
+                )
+            })?,
+            list,
+        },
+    };
+    let shard = match args.shard {
+        Some(text) => Some(Shard::parse(&text).map_err(Error::InvalidArgument)?),
+        None => Shard::from_job_environment(|key| std::env::var(key).ok())
+            .map_err(Error::InvalidArgument)?,
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let concurrency = args
+        .concurrency
+        .map(|n| n as usize)
+        .or(file.concurrency)
+        .unwrap_or(cpus * 4)
+        .max(1);
+    Ok(FleetRequest {
+        spec,
+        control_url: args
+            .control_url
+            .or_else(|| file.control_url.clone())
+            .filter(|url| !url.trim().is_empty()),
+        waves: Waves {
+            concurrency,
+            canary: args.canary.map(|n| n as usize).or(file.canary).unwrap_or(0),
+            max_failures: args
+                .max_failures
+                .map(|n| n as usize)
+                .or(file.max_failures)
+                .unwrap_or(1),
+        },
+        shard,
+        resume: args.resume,
+        ledger_dir: args.ledger_dir.unwrap_or_else(|| match &file.ledger_dir {
+            Some(dir) => project(dir),
+            None => settings.project_dir.join(".schemactl").join("fleet"),
+        }),
+    })
+}
+
+enum List {
+    Databases(DatabaseList),
+    Schemas(SchemaList),
+}
+
+/// The one target list named, `None` when none is, an error when several are.
+fn lists(
+    targets: Option<std::path::PathBuf>,
+    targets_query: Option<String>,
+    targets_command: Option<String>,
+    tenant_schemas: Option<std::path::PathBuf>,
+    tenant_schemas_query: Option<String>,
+    origin: &str,
+) -> Result<Option<List>, Error> {
+    let mut named = Vec::new();
+    if let Some(path) = targets {
+        named.push(("--targets", List::Databases(DatabaseList::File(path))));
+    }
+    if let Some(sql) = targets_query {
+        named.push(("--targets-query", List::Databases(DatabaseList::Query(sql))));
+    }
+    if let Some(command) = targets_command {
+        named.push((
+            "--targets-command",
+            List::Databases(DatabaseList::Command(command)),
+        ));
+    }
+    if let Some(path) = tenant_schemas {
+        named.push(("--tenant-schemas", List::Schemas(SchemaList::File(path))));
+    }
+    if let Some(sql) = tenant_schemas_query {
+        named.push((
+            "--tenant-schemas-query",
+            List::Schemas(SchemaList::Query(sql)),
+        ));
+    }
+    if named.len() > 1 {
+        let names: Vec<&str> = named.iter().map(|(name, _)| *name).collect();
+        return Err(Error::InvalidArgument(format!(
+            "one target list at a time: {origin} name {}",
+            names.join(" and ")
+        )));
+    }
+    Ok(named.pop().map(|(_, list)| list))
+}
+
+fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
+    if !show {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template(
+        "fleet {bar:30} {pos}/{len} targets, {elapsed}, eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    Some(bar)
+}

@@ -1,0 +1,540 @@
+//! `schemactl fleet migrate | status | validate | rollback | diff`: one
+//! verb over every target of a fleet (see [`crate::fleet`]). Each target
+//! gets exactly the single-database run (lock, history, checks); what is
+//! added is the target list, the waves, the ledger and the split into
+//! shards.
+
+use super::diff::report as drift_report;
+use super::dump::history_tables;
+use super::{dev_target, Notice};
+use crate::config::Settings;
+use crate::fleet::ledger::LedgerEntry;
+use crate::fleet::report::Summary;
+use crate::fleet::{
+    targets, FleetReport, Ledger, LedgerStore, Outcome, Shard, Target, TargetResult, TargetSpec,
+    Waves,
+};
+use crate::identifier::Identifier;
+use crate::migration::Version;
+use crate::plan::{MigrateOptions, RollbackTarget, State};
+use crate::postgres::executor;
+use crate::postgres::scratch::ScratchDatabase;
+use crate::schema::{catalog, Snapshot, Tolerance};
+use crate::source::{Directory, Preloaded};
+use crate::{Error, Migrator};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Mutex;
+
+/// Which targets, and how to run them.
+#[derive(Debug, Clone)]
+pub struct FleetRequest {
+    /// Where the targets are listed.
+    pub spec: TargetSpec,
+    /// The control database (target queries, ledger), if any.
+    pub control_url: Option<String>,
+    /// Concurrency, canaries and the failure limit (the last two apply to
+    /// `migrate` and `rollback` only).
+    pub waves: Waves,
+    /// This process's share of the targets.
+    pub shard: Option<Shard>,
+    /// The run to resume.
+    pub resume: Option<String>,
+    /// Where ledgers go when there is no control database.
+    pub ledger_dir: std::path::PathBuf,
+}
+
+/// The verb run on each target.
+#[derive(Debug, Clone)]
+pub enum FleetVerb {
+    /// Apply what is pending.
+    Migrate {
+        /// As for `migrate`.
+        options: MigrateOptions,
+        /// Change nothing; report what would be applied.
+        dry_run: bool,
+    },
+    /// Read each target's state.
+    Status {
+        /// As for `status`.
+        allow_out_of_order: bool,
+    },
+    /// Check that files and history agree on each target.
+    Validate {
+        /// Pending migrations fail a target too.
+        fail_on_pending: bool,
+        /// As for `validate`.
+        allow_out_of_order: bool,
+    },
+    /// Undo migrations on each target.
+    Rollback {
+        /// How far.
+        target: RollbackTarget,
+        /// As for `rollback`.
+        accept_changed_down: bool,
+        /// Change nothing; report what would run.
+        dry_run: bool,
+    },
+    /// Each target's drift from the schema its applied migrations give.
+    Diff,
+}
+
+impl FleetVerb {
+    /// The verb's name, as the ledger records it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FleetVerb::Migrate { .. } => "migrate",
+            FleetVerb::Status { .. } => "status",
+            FleetVerb::Validate { .. } => "validate",
+            FleetVerb::Rollback { .. } => "rollback",
+            FleetVerb::Diff => "diff",
+        }
+    }
+
+    fn changes_targets(&self) -> bool {
+        matches!(
+            self,
+            FleetVerb::Migrate { dry_run: false, .. } | FleetVerb::Rollback { dry_run: false, .. }
+        )
+    }
+
+    fn dry_run(&self) -> bool {
+        matches!(
+            self,
+            FleetVerb::Migrate { dry_run: true, .. } | FleetVerb::Rollback { dry_run: true, .. }
+        )
+    }
+}
+
+/// Runs `verb` over the fleet. `started` is told how many targets this
+/// process covers once they are known; `finished` about each target as it
+/// ends. An error is returned only for what stops the whole run (the
+/// target list, the migrations, the ledger); a target's failure is in its
+/// line of the report.
+pub async fn fleet(
+    settings: &Settings,
+    request: &FleetRequest,
+    verb: &FleetVerb,
+    notify: &mut dyn FnMut(Notice),
+    started: &mut dyn FnMut(usize, &str),
+    finished: &mut dyn FnMut(&TargetResult),
+) -> Result<FleetReport, Error> {
+    let begun = Instant::now();
+    let (source, warnings) = Preloaded::read(&Directory::from_settings(settings))?;
+    for warning in &warnings {
+        notify(Notice::Warning(warning));
+    }
+    let mut targets = targets::resolve(
+        &request.spec,
+        request.control_url.as_deref(),
+        settings.connect_timeout,
+    )
+    .await?;
+    if let Some(shard) = request.shard {
+        targets.retain(|t| shard.owns(t.name()));
+    }
+    let store = match &request.control_url {
+        Some(url) => LedgerStore::Control(url.clone()),
+        None => LedgerStore::Directory(request.ledger_dir.clone()),
+    };
+    let shard = request.shard.map(|s| s.to_string());
+    let (ledger, previous) = match &request.resume {
+        Some(run) => {
+            Ledger::resume(
+                &store,
+                run,
+                verb.name(),
+                shard.clone(),
+                settings.connect_timeout,
+            )
+            .await?
+        }
+        None => (
+            Ledger::start(
+                &store,
+                verb.name(),
+                shard.clone(),
+                targets.len(),
+                settings.connect_timeout,
+            )
+            .await?,
+            HashMap::new(),
+        ),
+    };
+    started(targets.len(), ledger.run());
+    let waves = if verb.changes_targets() {
+        request.waves
+    } else {
+        Waves::all(request.waves.concurrency)
+    };
+    let expected = ExpectedSchemas::default();
+    let work = |target: Target, before: Option<LedgerEntry>| {
+        let source = source.clone();
+        let expected = &expected;
+        async move {
+            let settings = match target.settings(settings) {
+                Ok(settings) => settings,
+                Err(e) => return failure(&e),
+            };
+            let migrator = Migrator::new(source.clone(), settings.clone());
+            let outcome = match verb {
+                FleetVerb::Migrate { options, dry_run } => migrator
+                    .run(options.clone(), *dry_run, &mut |_| {})
+                    .await
+                    .map(|report| Outcome {
+                        applied: if *dry_run {
+                            report.planned.len()
+                        } else {
+                            report.executed.len()
+                        },
+                        version: report.current_version.as_ref().map(ToString::to_string),
+                        details: pending_labels(&report),
+                        ..Outcome::default()
+                    }),
+                FleetVerb::Status { allow_out_of_order } => migrator
+                    .status(*allow_out_of_order, &mut |_| {})
+                    .await
+                    .map(|report| status_outcome(&report)),
+                FleetVerb::Validate {
+                    fail_on_pending,
+                    allow_out_of_order,
+                } => migrator
+                    .validate(*fail_on_pending, *allow_out_of_order, &mut |_| {})
+                    .await
+                    .map(|validation| {
+                        let mut outcome = status_outcome(&validation.report);
+                        if !validation.ok {
+                            outcome.failed = true;
+                            outcome.error =
+                                Some(disagreement(&validation.report, *fail_on_pending));
+                            outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
+                        }
+                        outcome
+                    }),
+                FleetVerb::Rollback {
+                    target: how_far,
+                    accept_changed_down,
+                    dry_run,
+                } => rollback(&migrator, how_far, before, *accept_changed_down, *dry_run).await,
+                FleetVerb::Diff => match crate::source::MigrationSource::load(&source) {
+                    Ok(local) => drift(&settings, &local, &target, expected).await,
+                    Err(e) => Err(e),
+                },
+            };
+            outcome.unwrap_or_else(|e| failure(&e))
+        }
+    };
+    let results =
+        crate::fleet::waves::run(&targets, &previous, waves, &ledger, work, finished).await;
+    expected.drop_all().await;
+    let results = results?;
+    Ok(FleetReport {
+        run: ledger.run().to_string(),
+        verb: verb.name().to_string(),
+        ledger: ledger.location(),
+        shard,
+        resumed: request.resume.clone(),
+        dry_run: verb.dry_run(),
+        summary: Summary::of(&results),
+        versions: FleetReport::count_versions(&results),
+        targets: results,
+        total_ms: crate::duration::elapsed_ms(begun),
+    })
+}
+
+fn failure(error: &Error) -> Outcome {
+    Outcome {
+        failed: true,
+        error: Some(error.to_string()),
+        exit_code: Some(error.exit_code()),
+        details: match error {
+            Error::MigrationFailed(failure) => serde_json::json!({
+                "applied_before": failure.applied_before,
+                "rolled_back_before": failure.rolled_back_before,
+                "failed": failure.label,
+            }),
+            _ => serde_json::Value::Null,
+        },
+        ..Outcome::default()
+    }
+}
+
+fn pending_labels(report: &crate::commands::RunReport) -> serde_json::Value {
+    let labels: Vec<&str> = if report.dry_run {
+        report.planned.iter().map(|p| p.label.as_str()).collect()
+    } else {
+        report.executed.iter().map(|e| e.label.as_str()).collect()
+    };
+    serde_json::json!({ "migrations": labels })
+}
+
+fn status_outcome(report: &crate::commands::status::StatusReport) -> Outcome {
+    let applied: Vec<&crate::plan::StatusRow> = report
+        .migrations
+        .iter()
+        .filter(|row| {
+            matches!(
+                row.state,
+                State::Applied | State::Baselined | State::Modified | State::Missing
+            ) && !row.version.is_repeatable()
+        })
+        .collect();
+    let version = applied.iter().map(|row| &row.version).max();
+    Outcome {
+        version: version.map(ToString::to_string),
+        details: serde_json::json!({
+            "pending": report.pending(),
+            "problems": report.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "invalid_indexes": report.invalid_indexes.len(),
+        }),
+        ..Outcome::default()
+    }
+}
+
+fn disagreement(report: &crate::commands::status::StatusReport, fail_on_pending: bool) -> String {
+    let mut parts: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+    if !report.invalid_indexes.is_empty() {
+        parts.push(format!(
+            "{} INVALID index(es)",
+            report.invalid_indexes.len()
+        ));
+    }
+    let pending = report.pending();
+    if fail_on_pending && !pending.is_empty() {
+        parts.push(format!("{} pending: {}", pending.len(), pending.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// A rollback fixes, when the target starts, the version it goes back to,
+/// and the ledger keeps it: a resumed `--steps 2` run undoes the same two
+/// migrations, not two more.
+async fn rollback(
+    migrator: &Migrator<'_>,
+    how_far: &RollbackTarget,
+    before: Option<LedgerEntry>,
+    accept_changed_down: bool,
+    dry_run: bool,
+) -> Result<Outcome, Error> {
+    let fixed = before
+        .and_then(|entry| entry.rollback_to)
+        .map(|text| Version::parse(&text));
+    let to = match (fixed, how_far) {
+        (Some(version), _) => version,
+        (None, RollbackTarget::To(version)) => version.clone(),
+        (None, RollbackTarget::Steps(steps)) => {
+            let status = migrator.status(true, &mut |_| {}).await?;
+            let mut applied: Vec<&Version> = status
+                .migrations
+                .iter()
+                .filter(|row| {
+                    matches!(
+                        row.state,
+                        State::Applied
+                            | State::Baselined
+                            | State::Modified
+                            | State::Missing
+                            | State::Failed
+                    ) && !row.version.is_repeatable()
+                })
+                .map(|row| &row.version)
+                .collect();
+            applied.sort_by(|a, b| b.cmp(a));
+            applied
+                .get(*steps as usize)
+                .map_or_else(|| Version::parse("0"), |v| (*v).clone())
+        }
+    };
+    let report = migrator
+        .undo(
+            RollbackTarget::To(to.clone()),
+            accept_changed_down,
+            dry_run,
+            &mut |_| {},
+        )
+        .await?;
+    Ok(Outcome {
+        applied: if dry_run {
+            report.planned.len()
+        } else {
+            report.executed.len()
+        },
+        version: report.current_version.as_ref().map(ToString::to_string),
+        details: pending_labels(&report),
+        rollback_to: Some(to.to_string()),
+        ..Outcome::default()
+    })
+}
+
+/// The schemas the applied migrations should give, replayed once per
+/// distinct applied history on a scratch database of the dev server.
+#[derive(Default)]
+struct ExpectedSchemas {
+    replays: Mutex<HashMap<String, Arc<Mutex<Replay>>>>,
+}
+
+/// One replay: its scratch database, and (schema-per-tenant) the name its
+/// tenant schema has now.
+struct Replay {
+    scratch: Option<ScratchDatabase>,
+    client: Option<tokio_postgres::Client>,
+    snapshot: Option<Snapshot>,
+    schema: Option<Identifier>,
+}
+
+impl ExpectedSchemas {
+    async fn drop_all(&self) {
+        let replays: Vec<Arc<Mutex<Replay>>> =
+            self.replays.lock().await.drain().map(|(_, r)| r).collect();
+        for replay in replays {
+            let mut replay = replay.lock().await;
+            replay.client = None;
+            if let Some(scratch) = replay.scratch.take() {
+                let _ = scratch.drop_database().await;
+            }
+        }
+    }
+}
+
+/// One target's drift: its live schema against a replay of its applied
+/// migrations (in schema-per-tenant mode, only its schema).
+async fn drift(
+    settings: &Settings,
+    local: &[crate::migration::Migration],
+    target: &Target,
+    expected: &ExpectedSchemas,
+) -> Result<Outcome, Error> {
+    let live = super::connect(settings, &mut |_| {}).await?;
+    let applied = settings.history.read(&live.client).await?;
+    let mut replay = Vec::new();
+    let mut missing = Vec::new();
+    for record in applied.iter().filter(|r| r.success) {
+        match local.iter().find(|m| m.version == record.version) {
+            Some(m) => replay.push(m),
+            None => missing.push(format!("{} ({})", record.version, record.name)),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::Refused(format!(
+            "cannot replay its history: applied versions without files: {}",
+            missing.join(", ")
+        )));
+    }
+    let excluded = history_tables(settings);
+    let actual = match target.tenant_schema() {
+        Some(schema) => catalog::schema_snapshot(&live.client, &excluded, schema).await?,
+        None => catalog::snapshot(&live.client, &excluded).await?,
+    }
+    .without(&settings.ignore);
+    let key: String = replay
+        .iter()
+        .map(|m| format!("{}:{};", m.version, m.up.checksum))
+        .collect();
+    let entry = {
+        let mut replays = expected.replays.lock().await;
+        Arc::clone(replays.entry(key).or_insert_with(|| {
+            Arc::new(Mutex::new(Replay {
+                scratch: None,
+                client: None,
+                snapshot: None,
+                schema: None,
+            }))
+        }))
+    };
+    let mut guard = entry.lock().await;
+    let entry = &mut *guard;
+    if entry.scratch.is_none() {
+        let dev = dev_target(settings, &mut |_| {}).await?;
+        let scratch = ScratchDatabase::create(&dev).await?;
+        let mut connect_to = scratch.target().clone();
+        if let Some(schema) = target.tenant_schema() {
+            connect_to = connect_to.with_search_path(schema);
+        }
+        entry.scratch = Some(scratch);
+        let client = connect_to.connect().await?;
+        settings.history.ensure(&client).await?;
+        let writer = settings.history.writer(&client).await?;
+        for migration in &replay {
+            executor::apply(&client, &writer, migration, &settings.execution)
+                .await
+                .map_err(Error::MigrationFailed)?;
+        }
+        entry.schema = target.tenant_schema().cloned();
+        if target.tenant_schema().is_none() {
+            entry.snapshot = Some(
+                catalog::snapshot(&client, &excluded)
+                    .await?
+                    .without(&settings.ignore),
+            );
+        }
+        entry.client = Some(client);
+    }
+    let expected_snapshot = match (target.tenant_schema(), &entry.snapshot) {
+        (None, Some(snapshot)) => snapshot.clone(),
+        (Some(schema), _) => {
+            let client = entry
+                .client
+                .as_ref()
+                .ok_or_else(|| Error::InvalidArgument("the replay's connection was lost".into()))?;
+            // One replay serves every tenant at the same history: its
+            // schema is renamed to each tenant's name in turn, so that the
+            // catalog prints the same names on both sides.
+            let current = &mut entry.schema;
+            if current.as_ref() != Some(schema) {
+                let from = current.clone().ok_or_else(|| {
+                    Error::InvalidArgument("the replay has no tenant schema".into())
+                })?;
+                client
+                    .batch_execute(&format!(
+                        "ALTER SCHEMA {} RENAME TO {}",
+                        from.quoted(),
+                        schema.quoted()
+                    ))
+                    .await
+                    .map_err(|e| Error::Database {
+                        context: "cannot rename the replay's tenant schema".into(),
+                        message: crate::postgres::describe(&e),
+                    })?;
+                *current = Some(schema.clone());
+            }
+            let excluded = history_tables(settings);
+            catalog::schema_snapshot(client, &excluded, schema)
+                .await?
+                .without(&settings.ignore)
+        }
+        (None, None) => return Err(Error::InvalidArgument("the replay has no snapshot".into())),
+    };
+    drop(guard);
+    let report = drift_report(
+        Tolerance::of(settings),
+        format!("{} migrations replayed", replay.len()),
+        live.target,
+        &expected_snapshot,
+        &actual,
+    );
+    let names: Vec<String> = report
+        .differences
+        .iter()
+        .map(|d| format!("{} {}", d.object_kind, d.name))
+        .collect();
+    Ok(Outcome {
+        failed: !names.is_empty(),
+        version: applied
+            .iter()
+            .filter(|r| r.success && !r.version.is_repeatable())
+            .map(|r| &r.version)
+            .max()
+            .map(ToString::to_string),
+        error: (!names.is_empty()).then(|| {
+            format!(
+                "drift: {} difference(s): {}",
+                names.len(),
+                names.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            )
+        }),
+        exit_code: (!names.is_empty()).then_some(crate::exit_code::PROBLEMS_FOUND),
+        details: serde_json::to_value(&report).unwrap_or_default(),
+        ..Outcome::default()
+    })
+}

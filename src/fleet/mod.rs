@@ -1,0 +1,24 @@
+//! Fleets: one verb over many tenant databases, or over the tenant schemas
+//! of one database, in one run (`schemactl fleet migrate | status |
+//! validate | rollback | diff`).
+//!
+//! A fleet run is a single-database run per target, with the same lock,
+//! history and checks ([`crate::Migrator`]), driven by a pool of workers
+//! ([`waves`]): canaries first, a stop after too many failures, a ledger
+//! written as it goes ([`ledger`]) so that a killed run resumes where it
+//! stood, and a stable split of the targets across processes ([`shard`])
+//! for a Kubernetes Indexed Job.
+
+pub mod ledger;
+pub mod report;
+pub mod shard;
+pub mod target;
+pub mod targets;
+pub mod waves;
+
+pub use ledger::{Ledger, LedgerStore, TargetState};
+pub use report::FleetReport;
+pub use shard::Shard;
+pub use target::Target;
+pub use targets::{DatabaseList, SchemaList, TargetSpec};
+pub use waves::{Outcome, TargetResult, Waves};

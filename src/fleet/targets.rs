@@ -1,0 +1,264 @@
+//! Where a fleet's targets come from: a file of connection strings, a query
+//! against a control database, or a command's output; in schema-per-tenant
+//! mode, a file or a query that lists schema names. Every list is checked
+//! whole before anything runs: a line that is not a usable connection
+//! string or schema name, or a target listed twice, is an error naming the
+//! line.
+
+use super::target::Target;
+use crate::identifier::Identifier;
+use crate::postgres::DatabaseTarget;
+use crate::Error;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Where the tenant databases are listed.
+#[derive(Debug, Clone)]
+pub enum DatabaseList {
+    /// A file, one connection string per line (`#` comments, blank lines).
+    File(PathBuf),
+    /// A query against the control database; its first column.
+    Query(String),
+    /// A shell command whose standard output has one per line.
+    Command(String),
+}
+
+/// Where the tenant schemas of the one database are listed.
+#[derive(Debug, Clone)]
+pub enum SchemaList {
+    /// A file, one schema name per line.
+    File(PathBuf),
+    /// A query (against the control database when there is one, else the
+    /// tenants' database); its first column.
+    Query(String),
+}
+
+/// Which targets a fleet run covers.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// One database per tenant.
+    Databases(DatabaseList),
+    /// One schema per tenant, all in the database at the URL.
+    Schemas {
+        /// The tenants' database.
+        url: String,
+        /// The schema names.
+        list: SchemaList,
+    },
+}
+
+/// Reads the target list. `control_url` is where queries run (and, for
+/// schema lists, the tenants' database when it is `None`).
+pub async fn resolve(
+    spec: &TargetSpec,
+    control_url: Option<&str>,
+    connect_timeout: std::time::Duration,
+) -> Result<Vec<Target>, Error> {
+    let (origin, lines) = match spec {
+        TargetSpec::Databases(DatabaseList::File(path))
+        | TargetSpec::Schemas {
+            list: SchemaList::File(path),
+            ..
+        } => (path.display().to_string(), numbered(&read_file(path)?)),
+        TargetSpec::Databases(DatabaseList::Command(command)) => {
+            (format!("`{command}`"), numbered(&run_command(command)?))
+        }
+        TargetSpec::Databases(DatabaseList::Query(sql)) => {
+            let url = control_url.ok_or_else(|| {
+                Error::InvalidArgument(
+                    "--targets-query runs against the control database: give --control-url (or [fleet] control_url)".into(),
+                )
+            })?;
+            (
+                "--targets-query".to_string(),
+                query(url, sql, connect_timeout).await?,
+            )
+        }
+        TargetSpec::Schemas {
+            url,
+            list: SchemaList::Query(sql),
+        } => (
+            "--tenant-schemas-query".to_string(),
+            query(control_url.unwrap_or(url), sql, connect_timeout).await?,
+        ),
+    };
+    let mut targets = Vec::with_capacity(lines.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut problems = Vec::new();
+    for (line, text) in lines {
+        let target = match spec {
+            TargetSpec::Databases(_) => Target::database(text.trim()).map_err(|e| e.to_string()),
+            TargetSpec::Schemas { url, .. } => {
+                Identifier::parse(text.trim()).map(|schema| Target::schema(url, schema))
+            }
+        };
+        match target {
+            Ok(target) => {
+                if let Some(first) = seen.insert(target.name().to_string(), line) {
+                    problems.push(format!(
+                        "{origin}:{line}: {} is listed twice (first at line {first}); remove one",
+                        target.name()
+                    ));
+                } else {
+                    targets.push(target);
+                }
+            }
+            Err(message) => problems.push(format!("{origin}:{line}: {message}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "the fleet's target list cannot be used:\n  {}",
+            problems.join("\n  ")
+        )));
+    }
+    Ok(targets)
+}
+
+/// The non-blank, non-comment lines with their line numbers.
+fn numbered(text: &str) -> Vec<(usize, String)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(i, line)| (i, line.to_string()))
+        .collect()
+}
+
+fn read_file(path: &PathBuf) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{}: not UTF-8 (byte {}); save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn run_command(command: &str) -> Result<String, Error> {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::InvalidArgument(format!("cannot run --targets-command `{command}`: {e}"))
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(Error::InvalidArgument(format!(
+            "--targets-command `{command}` failed ({}); nothing was run. Its error output: {}",
+            output.status,
+            redact(stderr.trim())
+        )));
+    }
+    String::from_utf8(output.stdout).map_err(|_| {
+        Error::InvalidArgument(format!(
+            "--targets-command `{command}` printed something that is not UTF-8"
+        ))
+    })
+}
+
+/// Runs `sql` on `url` and returns its first column, numbered by row.
+async fn query(
+    url: &str,
+    sql: &str,
+    connect_timeout: std::time::Duration,
+) -> Result<Vec<(usize, String)>, Error> {
+    let target = DatabaseTarget::parse(url)?.with_connect_timeout(connect_timeout);
+    let client = target.connect().await?;
+    let rows = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| Error::Database {
+            context: format!("the target query on {} failed", target.display()),
+            message: crate::postgres::describe(&e),
+        })?;
+    Ok(rows
+        .iter()
+        .filter_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => {
+                Some(row.get(0).unwrap_or_default().to_string())
+            }
+            _ => None,
+        })
+        .filter(|value| !value.trim().is_empty())
+        .enumerate()
+        .map(|(i, value)| (i + 1, value))
+        .collect())
+}
+
+/// `text` with the passwords of the connection strings in it replaced by
+/// `***` (URL user-info and `password=` settings).
+pub fn redact(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let trimmed = word.trim_end();
+            let rest = &word[trimmed.len()..];
+            if let Some(value) = trimmed.strip_prefix("password=") {
+                let _ = value;
+                return format!("password=***{rest}");
+            }
+            match url::Url::parse(trimmed) {
+                Ok(mut url) if url.password().is_some() => {
+                    let _ = url.set_password(Some("***"));
+                    format!("{url}{rest}")
+                }
+                _ => word.to_string(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_a_commands_error_output_are_hidden() {
+        assert_eq!(
+            redact("cannot reach postgres://app:s3cret@db/t1 with password=hunter2 now"),
+            "cannot reach postgres://app:***@db/t1 with password=*** now"
+        );
+    }
+
+    #[test]
+    fn comments_and_blank_lines_are_skipped_and_lines_keep_their_numbers() {
+        let lines = numbered("# tenants\n\npostgres://a@h/t1\n  # gone\npostgres://a@h/t2\n");
+        assert_eq!(
+            lines,
+            vec![
+                (3, "postgres://a@h/t1".to_string()),
+                (5, "postgres://a@h/t2".to_string())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_line_or_a_target_listed_twice_is_named_by_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("targets.txt");
+        std::fs::write(
+            &path,
+            "postgres://app:pw@h/t1\nnot a url at all ::\npostgres://app:other@h/t1\n",
+        )
+        .unwrap();
+        let spec = TargetSpec::Databases(DatabaseList::File(path.clone()));
+        let error = resolve(&spec, None, std::time::Duration::from_secs(1))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("targets.txt:2:"), "{error}");
+        assert!(
+            error.contains(
+                "targets.txt:3: postgres://app:***@h:5432/t1 is listed twice (first at line 1)"
+            ),
+            "{error}"
+        );
+        assert!(!error.contains("pw") && !error.contains("other"), "{error}");
+    }
+}

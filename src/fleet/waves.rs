@@ -1,0 +1,236 @@
+//! Running one verb over a fleet: a pool of concurrent workers, a canary
+//! wave first, and a stop once too many targets failed. Every start and
+//! finish is written to the run's ledger before the next step, so a
+//! killed run can be resumed where it stood.
+
+use super::ledger::{now, Ledger, LedgerEntry, TargetState};
+use super::target::Target;
+use crate::duration::elapsed_ms;
+use crate::Error;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Instant;
+
+/// How a fleet run proceeds.
+#[derive(Debug, Clone, Copy)]
+pub struct Waves {
+    /// How many targets run at once (each with its own connection).
+    pub concurrency: usize,
+    /// How many targets (the first of the list) run first; the rest start
+    /// only if every one of them succeeded.
+    pub canary: usize,
+    /// After this many failed targets no new one starts (those running
+    /// finish); 0: never stop.
+    pub max_failures: usize,
+}
+
+impl Waves {
+    /// Every target, whatever fails: for the verbs that only read.
+    pub fn all(concurrency: usize) -> Self {
+        Self {
+            concurrency,
+            canary: 0,
+            max_failures: 0,
+        }
+    }
+}
+
+/// What the work on one target produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Whether the target counts as failed.
+    pub failed: bool,
+    /// How many migrations were applied (or rolled back).
+    pub applied: usize,
+    /// The target's version afterwards.
+    pub version: Option<String>,
+    /// Why it failed (the whole error message, no password).
+    pub error: Option<String>,
+    /// The exit code a single-database run would have had.
+    pub exit_code: Option<i32>,
+    /// What the verb has to say about the target, for `--format json`.
+    pub details: serde_json::Value,
+    /// For a rollback: the version the target is rolled back to.
+    pub rollback_to: Option<String>,
+}
+
+/// One target's line of the final report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TargetResult {
+    /// The target (no password).
+    pub target: String,
+    /// done, failed, not-run or skipped.
+    pub state: TargetState,
+    /// How many migrations were applied (or rolled back).
+    pub applied: usize,
+    /// Its version afterwards (for a skipped target: as the ledger had it).
+    pub version: Option<String>,
+    /// How long it took.
+    pub duration_ms: i64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The exit code a single-database run would have had.
+    pub exit_code: Option<i32>,
+    /// What the verb has to say about it.
+    pub details: serde_json::Value,
+}
+
+/// Runs `work` on every target that `previous` (the ledger of the run
+/// being resumed) does not have as done, as `waves` say, recording each
+/// start and finish. `finished` is told about every target as it ends.
+/// Results come in the targets' order. A ledger that cannot be written
+/// stops the run (no new target starts) and is the error returned.
+pub async fn run<W, F>(
+    targets: &[Target],
+    previous: &HashMap<String, LedgerEntry>,
+    waves: Waves,
+    ledger: &Ledger,
+    work: W,
+    finished: &mut dyn FnMut(&TargetResult),
+) -> Result<Vec<TargetResult>, Error>
+where
+    W: Fn(Target, Option<LedgerEntry>) -> F,
+    F: Future<Output = Outcome>,
+{
+    let mut results: Vec<Option<TargetResult>> = vec![None; targets.len()];
+    let mut pending = Vec::new();
+    for (index, target) in targets.iter().enumerate() {
+        match previous.get(target.name()) {
+            Some(entry) if entry.state == TargetState::Done => {
+                let result = TargetResult {
+                    target: target.name().to_string(),
+                    state: TargetState::Skipped,
+                    applied: 0,
+                    version: entry.version.clone(),
+                    duration_ms: 0,
+                    error: None,
+                    exit_code: None,
+                    details: serde_json::Value::Null,
+                };
+                finished(&result);
+                results[index] = Some(result);
+            }
+            _ => pending.push(index),
+        }
+    }
+    let concurrency = waves.concurrency.max(1);
+    let (canaries, rest) = pending.split_at(waves.canary.min(pending.len()));
+    let mut failures = 0usize;
+    let mut ledger_error: Option<Error> = None;
+    let mut stopped = false;
+    for wave in [canaries, rest] {
+        if stopped {
+            break;
+        }
+        let mut queue = wave.iter().copied();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while !stopped && running.len() < concurrency {
+                let Some(index) = queue.next() else { break };
+                let target = targets[index].clone();
+                let entry = LedgerEntry {
+                    target: target.name().to_string(),
+                    state: TargetState::Running,
+                    at: now(),
+                    version: None,
+                    applied: 0,
+                    error: None,
+                    rollback_to: previous
+                        .get(target.name())
+                        .and_then(|e| e.rollback_to.clone()),
+                };
+                if let Err(e) = ledger.record(&entry).await {
+                    ledger_error = Some(e);
+                    stopped = true;
+                    break;
+                }
+                let before = previous.get(target.name()).cloned();
+                let started = Instant::now();
+                let job = work(target, before);
+                running.push(async move { (index, job.await, elapsed_ms(started)) });
+            }
+            let Some((index, outcome, duration_ms)) = running.next().await else {
+                break;
+            };
+            let state = if outcome.failed {
+                TargetState::Failed
+            } else {
+                TargetState::Done
+            };
+            let result = TargetResult {
+                target: targets[index].name().to_string(),
+                state,
+                applied: outcome.applied,
+                version: outcome.version.clone(),
+                duration_ms,
+                error: outcome.error.clone(),
+                exit_code: outcome.exit_code,
+                details: outcome.details,
+            };
+            let entry = LedgerEntry {
+                target: result.target.clone(),
+                state,
+                at: now(),
+                version: outcome.version,
+                applied: outcome.applied,
+                error: outcome.error,
+                rollback_to: outcome.rollback_to,
+            };
+            if let Err(e) = ledger.record(&entry).await {
+                ledger_error.get_or_insert(e);
+                stopped = true;
+            }
+            if outcome.failed {
+                failures += 1;
+                if waves.max_failures > 0 && failures >= waves.max_failures {
+                    stopped = true;
+                }
+            }
+            finished(&result);
+            results[index] = Some(result);
+        }
+        // A failed canary stops the rest.
+        if failures > 0 && !wave.is_empty() && std::ptr::eq(wave, canaries) {
+            stopped = true;
+        }
+    }
+    if let Some(error) = ledger_error {
+        return Err(error);
+    }
+    let mut out = Vec::with_capacity(targets.len());
+    for (index, result) in results.into_iter().enumerate() {
+        let result = match result {
+            Some(result) => result,
+            None => {
+                let result = TargetResult {
+                    target: targets[index].name().to_string(),
+                    state: TargetState::NotRun,
+                    applied: 0,
+                    version: None,
+                    duration_ms: 0,
+                    error: None,
+                    exit_code: None,
+                    details: serde_json::Value::Null,
+                };
+                ledger
+                    .record(&LedgerEntry {
+                        target: result.target.clone(),
+                        state: TargetState::NotRun,
+                        at: now(),
+                        version: None,
+                        applied: 0,
+                        error: None,
+                        rollback_to: previous
+                            .get(&result.target)
+                            .and_then(|e| e.rollback_to.clone()),
+                    })
+                    .await?;
+                finished(&result);
+                result
+            }
+        };
+        out.push(result);
+    }
+    Ok(out)
+}

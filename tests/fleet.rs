@@ -1,0 +1,665 @@
+//! `schemactl fleet`: hundreds of databases and a thousand tenant schemas
+//! on the test server, canaries, the failure limit, a SIGKILL followed by
+//! `--resume`, and shards that together cover every target once.
+
+use crate::support::cli::{self, Run};
+use crate::support::{server, Project, TestDb};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Three migrations, each with its down; 0002 sleeps a little when asked,
+/// so that a run can be killed in the middle.
+fn project(sleep_ms: u32) -> Project {
+    let project = Project::new();
+    project
+        .write(
+            "0001_accounts.up.sql",
+            "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);",
+        )
+        .write("0001_accounts.down.sql", "DROP TABLE accounts;")
+        .write(
+            "0002_orders.up.sql",
+            format!(
+                "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts ON DELETE CASCADE);\n\
+                 CREATE INDEX orders_account_id ON orders (account_id);\n\
+                 SELECT pg_sleep({});",
+                f64::from(sleep_ms) / 1000.0
+            ),
+        )
+        .write("0002_orders.down.sql", "DROP TABLE orders;")
+        .write(
+            "0003_accounts_name.up.sql",
+            "ALTER TABLE accounts ADD COLUMN name text;",
+        )
+        .write(
+            "0003_accounts_name.down.sql",
+            "ALTER TABLE accounts DROP COLUMN name;",
+        );
+    project
+}
+
+fn fleet(project: &Project, db: Option<&TestDb>, args: &[&str]) -> Run {
+    let mut command = cli::command(project);
+    if let Some(db) = db {
+        command.env("DATABASE_URL", &db.url);
+    }
+    command
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SCHEMACTL_SHARD");
+    command.arg("fleet").args(args);
+    cli::run(command)
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", run.stdout, run.stderr))
+}
+
+/// Each target's state in a `--format json` report.
+fn states(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            (
+                t["target"].as_str().unwrap().to_string(),
+                t["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Creates `count` tenant schemas' names in a file (the schemas themselves
+/// are created by the runs) and returns its path.
+fn schema_list(project: &Project, file: &str, names: &[String]) -> String {
+    list_file(project, file, &(names.join("\n") + "\n"))
+}
+
+/// Writes `text` to `file` in the project directory (not its migrations).
+fn list_file(project: &Project, file: &str, text: &str) -> String {
+    let path = project.path().join(file);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn tenants(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("tenant_{i:04}")).collect()
+}
+
+/// How many times each tenant schema recorded each version.
+async fn recorded(db: &TestDb) -> BTreeMap<(String, String), i64> {
+    let client = db.client().await;
+    let rows = client
+        .query(
+            "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'schema_versions'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut union = Vec::new();
+    for row in rows {
+        let schema: String = row.get(0);
+        union.push(format!(
+            "SELECT '{schema}'::text, version::text, count(*) FROM \"{schema}\".schema_versions WHERE success GROUP BY version"
+        ));
+    }
+    let mut counts = BTreeMap::new();
+    for chunk in union.chunks(200) {
+        for row in client.query(&chunk.join(" UNION ALL "), &[]).await.unwrap() {
+            counts.insert((row.get(0), row.get(1)), row.get(2));
+        }
+    }
+    counts
+}
+
+#[tokio::test]
+async fn two_hundred_databases_from_a_control_query_are_migrated_and_reported_each() {
+    let project = project(0);
+    let control = server().database().await;
+    let mut databases = Vec::new();
+    for _ in 0..200 {
+        databases.push(server().database().await);
+    }
+    let client = control.client().await;
+    client
+        .batch_execute("CREATE TABLE tenants (id serial PRIMARY KEY, url text NOT NULL)")
+        .await
+        .unwrap();
+    for db in &databases {
+        client
+            .execute("INSERT INTO tenants (url) VALUES ($1)", &[&db.url])
+            .await
+            .unwrap();
+    }
+    let query = "SELECT url FROM tenants ORDER BY id";
+    let run = fleet(
+        &project,
+        None,
+        &[
+            "migrate",
+            "--targets-query",
+            query,
+            "--control-url",
+            &control.url,
+            "--format",
+            "json",
+        ],
+    );
+    run.expect_code(0);
+    let report = json(&run);
+    assert_eq!(report["summary"]["total"], 200);
+    assert_eq!(report["summary"]["done"], 200);
+    assert_eq!(report["summary"]["migrations"], 600);
+    assert_eq!(report["versions"]["3"], 200, "{}", report["versions"]);
+    let first = &report["targets"][0];
+    assert_eq!(first["applied"], 3);
+    assert!(
+        first["target"].as_str().unwrap().contains(":***@"),
+        "{first}"
+    );
+    // Every database has each migration once.
+    for db in databases.iter().step_by(37) {
+        assert_eq!(
+            db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success")
+                .await,
+            3
+        );
+    }
+    // The ledger is in the control database, without passwords.
+    let run_id = report["run"].as_str().unwrap();
+    let ledger: Vec<String> = client
+        .query(
+            "SELECT target || ' ' || state FROM schemactl_fleet_targets WHERE run = $1",
+            &[&run_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ledger.len(), 200);
+    assert!(ledger
+        .iter()
+        .all(|l| l.ends_with(" done") && l.contains(":***@")));
+    // Status aggregates the fleet from the targets themselves.
+    let status = fleet(
+        &project,
+        None,
+        &[
+            "status",
+            "--targets-query",
+            query,
+            "--control-url",
+            &control.url,
+        ],
+    );
+    status.expect_code(0);
+    assert!(
+        status.stdout.contains("versions: 3: 200"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("200 done, 0 failed"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_tenant_schemas_each_get_their_migrations_and_their_own_history() {
+    let project = project(0);
+    let db = server().database().await;
+    let names = tenants(1000);
+    let list = schema_list(&project, "tenants.txt", &names);
+    let run = fleet(
+        &project,
+        Some(&db),
+        &["migrate", "--tenant-schemas", &list, "--format", "json"],
+    );
+    run.expect_code(0);
+    let report = json(&run);
+    assert_eq!(report["summary"]["done"], 1000, "{}", report["summary"]);
+    assert_eq!(report["summary"]["migrations"], 3000);
+    let counts = recorded(&db).await;
+    assert_eq!(counts.len(), 3000);
+    assert!(counts.values().all(|count| *count == 1));
+    // Each tenant's tables are in its own schema; nothing leaked into public.
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM pg_tables WHERE tablename = 'orders'")
+            .await,
+        1000
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            .await,
+        0
+    );
+    // A second run finds nothing to do.
+    let again = fleet(&project, Some(&db), &["migrate", "--tenant-schemas", &list]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("1000 done, 0 failed"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again.stdout.contains("0 migration(s) applied"),
+        "{}",
+        again.stdout
+    );
+    // Drift: one tenant changed by hand is named; the others are clean.
+    let some = schema_list(&project, "some.txt", &names[..20]);
+    let client = db.client().await;
+    client
+        .batch_execute("ALTER TABLE tenant_0007.accounts ADD COLUMN hand_made int")
+        .await
+        .unwrap();
+    let dev = server().database().await;
+    let mut command = cli::command(&project);
+    command
+        .env("DATABASE_URL", &db.url)
+        .env("SCHEMACTL_DEV_URL", &dev.url)
+        .args([
+            "fleet",
+            "diff",
+            "--tenant-schemas",
+            &some,
+            "--format",
+            "json",
+        ]);
+    let diff = cli::run(command);
+    diff.expect_code(1);
+    let report = json(&diff);
+    let failed: Vec<String> = states(&report)
+        .into_iter()
+        .filter(|(_, state)| state == "failed")
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(failed, vec!["tenant_0007"], "{report}");
+    let line = report["targets"][7]["error"].as_str().unwrap();
+    assert!(line.contains("tenant_0007.accounts"), "{line}");
+}
+
+#[tokio::test]
+async fn a_failing_canary_stops_the_rest_of_the_fleet() {
+    let project = project(0);
+    let db = server().database().await;
+    let names = tenants(12);
+    // The first tenant already has an `orders` table: 0002 fails there.
+    db.client()
+        .await
+        .batch_execute("CREATE SCHEMA tenant_0000; CREATE TABLE tenant_0000.orders (x int);")
+        .await
+        .unwrap();
+    let list = schema_list(&project, "tenants.txt", &names);
+    let run = fleet(
+        &project,
+        Some(&db),
+        &[
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--canary",
+            "3",
+            "--max-failures",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    run.expect_code(1);
+    let report = json(&run);
+    let states = states(&report);
+    assert_eq!(states["tenant_0000"], "failed");
+    assert_eq!(states["tenant_0001"], "done");
+    assert_eq!(states["tenant_0002"], "done");
+    for name in &names[3..] {
+        assert_eq!(states[name], "not-run", "{name}");
+    }
+    let error = report["targets"][0]["error"].as_str().unwrap();
+    assert!(error.contains("0002_orders"), "{error}");
+    assert_eq!(report["targets"][0]["exit_code"], 3);
+    // Nothing reached the targets after the canaries.
+    let counts = recorded(&db).await;
+    assert!(!counts.keys().any(|(schema, _)| schema == "tenant_0005"));
+    // The failed canary kept its first migration only, as a single run would.
+    assert_eq!(counts.get(&("tenant_0000".into(), "1".into())), Some(&1));
+    assert_eq!(counts.get(&("tenant_0000".into(), "2".into())), None);
+    // The text report points at the fix and the resume.
+    let text = fleet(
+        &project,
+        Some(&db),
+        &["migrate", "--tenant-schemas", &list, "--canary", "3"],
+    );
+    text.expect_code(1);
+    assert!(text.stdout.contains("--resume"), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn max_failures_stops_new_targets_and_zero_runs_them_all() {
+    let project = project(0);
+    let db = server().database().await;
+    let names = tenants(10);
+    let client = db.client().await;
+    for broken in ["tenant_0002", "tenant_0004", "tenant_0008"] {
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA {broken}; CREATE TABLE {broken}.accounts (x int);"
+            ))
+            .await
+            .unwrap();
+    }
+    let list = schema_list(&project, "tenants.txt", &names);
+    let stopped = fleet(
+        &project,
+        Some(&db),
+        &[
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--concurrency",
+            "1",
+            "--max-failures",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    stopped.expect_code(1);
+    let report = json(&stopped);
+    let states = states(&report);
+    assert_eq!(states["tenant_0002"], "failed");
+    assert_eq!(states["tenant_0004"], "failed");
+    for name in [
+        "tenant_0005",
+        "tenant_0006",
+        "tenant_0007",
+        "tenant_0008",
+        "tenant_0009",
+    ] {
+        assert_eq!(states[name], "not-run", "{name}");
+    }
+    assert_eq!(report["summary"]["done"], 3);
+    let all = fleet(
+        &project,
+        Some(&db),
+        &[
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--max-failures",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    all.expect_code(1);
+    let report = json(&all);
+    assert_eq!(report["summary"]["failed"], 3);
+    assert_eq!(report["summary"]["done"], 7);
+    assert_eq!(report["summary"]["not_run"], 0);
+}
+
+#[tokio::test]
+async fn a_killed_run_resumes_and_every_tenant_gets_each_migration_once() {
+    let project = project(20);
+    let db = server().database().await;
+    let names = tenants(300);
+    let list = schema_list(&project, "tenants.txt", &names);
+    let ledger_dir = project.path().join("ledgers");
+    let mut command = cli::command(&project);
+    command
+        .env("DATABASE_URL", &db.url)
+        .args([
+            "fleet",
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--concurrency",
+            "4",
+        ])
+        .arg("--ledger-dir")
+        .arg(&ledger_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().expect("start fleet migrate");
+    // Kill it once some tenants are done and others are in flight.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let ledger = loop {
+        let file = std::fs::read_dir(&ledger_dir)
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(Result::ok)
+            .map(|entry| entry.path());
+        if let Some(file) = file {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            if text.matches("\"done\"").count() >= 40 {
+                break file;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    let run_id = ledger.file_stem().unwrap().to_str().unwrap().to_string();
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    let done_before = text.matches("\"done\"").count();
+    assert!(done_before < 300, "the run finished before it was killed");
+    let resumed = fleet(
+        &project,
+        Some(&db),
+        &[
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--ledger-dir",
+            ledger_dir.to_str().unwrap(),
+            "--resume",
+            &run_id,
+            "--format",
+            "json",
+        ],
+    );
+    resumed.expect_code(0);
+    let report = json(&resumed);
+    let skipped = report["summary"]["skipped"].as_u64().unwrap() as usize;
+    assert!(
+        skipped >= done_before,
+        "{skipped} skipped, {done_before} done before"
+    );
+    assert_eq!(
+        report["summary"]["done"].as_u64().unwrap() as usize + skipped,
+        300,
+        "{}",
+        report["summary"]
+    );
+    assert_eq!(report["run"], run_id.as_str());
+    let counts = recorded(&db).await;
+    assert_eq!(counts.len(), 900, "every tenant has every version");
+    assert!(
+        counts.values().all(|count| *count == 1),
+        "applied exactly once"
+    );
+    // Resuming the same run again finds everything done.
+    let again = fleet(
+        &project,
+        Some(&db),
+        &[
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--ledger-dir",
+            ledger_dir.to_str().unwrap(),
+            "--resume",
+            &run_id,
+        ],
+    );
+    again.expect_code(0);
+    assert!(again.stdout.contains("300 skipped"), "{}", again.stdout);
+    // A resume with another verb is refused.
+    let wrong = fleet(
+        &project,
+        Some(&db),
+        &[
+            "rollback",
+            "--tenant-schemas",
+            &list,
+            "--ledger-dir",
+            ledger_dir.to_str().unwrap(),
+            "--resume",
+            &run_id,
+        ],
+    );
+    wrong.expect_code(1);
+    assert!(
+        wrong.stderr.contains("was `fleet migrate`"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[tokio::test]
+async fn two_shards_cover_every_target_exactly_once() {
+    let project = project(0);
+    let db = server().database().await;
+    let names = tenants(120);
+    let list = schema_list(&project, "tenants.txt", &names);
+    let shard = |index: &str, use_job_index: bool| {
+        let mut command = cli::command(&project);
+        command
+            .env("DATABASE_URL", &db.url)
+            .env_remove("SCHEMACTL_SHARD")
+            .args([
+                "fleet",
+                "migrate",
+                "--tenant-schemas",
+                &list,
+                "--format",
+                "json",
+            ]);
+        if use_job_index {
+            command
+                .env("JOB_COMPLETION_INDEX", index)
+                .env("SCHEMACTL_SHARD_COUNT", "2");
+        } else {
+            command.env_remove("JOB_COMPLETION_INDEX");
+            command.arg("--shard").arg(format!("{index}/2"));
+        }
+        command
+    };
+    let (a, b) = (shard("0", false), shard("1", true));
+    let runs: Vec<Run> = [a, b]
+        .into_iter()
+        .map(|command| std::thread::spawn(move || cli::run(command)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (index, run) in runs.iter().enumerate() {
+        run.expect_code(0);
+        let report = json(run);
+        assert_eq!(report["shard"], format!("{index}/2"));
+        let covered = states(&report);
+        assert!(covered.len() > 30, "{} in shard {index}", covered.len());
+        for name in covered.keys() {
+            assert!(seen.insert(name.clone()), "{name} in both shards");
+        }
+    }
+    assert_eq!(seen.len(), 120);
+    let counts = recorded(&db).await;
+    assert_eq!(counts.len(), 360);
+    assert!(counts.values().all(|count| *count == 1));
+    // The same split again: a shard's share does not change.
+    let again = cli::run(shard("0", false));
+    let report = json(&again);
+    let first: BTreeSet<String> = states(&json(&runs[0])).into_keys().collect();
+    assert_eq!(states(&report).into_keys().collect::<BTreeSet<_>>(), first);
+}
+
+#[tokio::test]
+async fn targets_from_a_file_or_a_command_roll_back_and_validate() {
+    let project = project(0);
+    let databases = [
+        server().database().await,
+        server().database().await,
+        server().database().await,
+    ];
+    let urls: Vec<&str> = databases.iter().map(|db| db.url.as_str()).collect();
+    let file = list_file(
+        &project,
+        "targets.txt",
+        &format!("# tenants\n{}\n\n", urls.join("\n")),
+    );
+    fleet(&project, None, &["migrate", "--targets", &file]).expect_code(0);
+    // Rollback: each target goes back one step, and the ledger keeps the
+    // version it goes back to.
+    let rollback = fleet(
+        &project,
+        None,
+        &[
+            "rollback",
+            "--targets",
+            &file,
+            "--steps",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    rollback.expect_code(0);
+    let report = json(&rollback);
+    assert_eq!(report["versions"]["2"], 3, "{report}");
+    // Validate with pending migrations failing: every target is named.
+    let command = format!("cat {file}");
+    let validate = fleet(
+        &project,
+        None,
+        &[
+            "validate",
+            "--targets-command",
+            &command,
+            "--fail-on-pending",
+        ],
+    );
+    validate.expect_code(1);
+    assert_eq!(
+        validate.stdout.matches("1 pending: 0003").count(),
+        3,
+        "{}",
+        validate.stdout
+    );
+    // A target listed twice is refused before anything runs, by its line.
+    let twice = list_file(
+        &project,
+        "twice.txt",
+        &format!("{}\n{}\n", urls[0], urls[0]),
+    );
+    let refused = fleet(&project, None, &["migrate", "--targets", &twice]);
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("twice.txt:2:"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("listed twice (first at line 1)"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        databases[0]
+            .scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success")
+            .await,
+        2
+    );
+}
