@@ -292,14 +292,15 @@ async fn a_failing_canary_stops_the_rest_of_the_fleet() {
         .batch_execute("CREATE SCHEMA tenant_0000; CREATE TABLE tenant_0000.orders (x int);")
         .await
         .unwrap();
+    let query = "SELECT 'tenant_' || lpad(i::text, 4, '0') FROM generate_series(0, 11) AS i";
     let list = schema_list(&project, "tenants.txt", &names);
     let run = fleet(
         &project,
         Some(&db),
         &[
             "migrate",
-            "--tenant-schemas",
-            &list,
+            "--tenant-schemas-query",
+            query,
             "--canary",
             "3",
             "--max-failures",
@@ -662,4 +663,192 @@ async fn targets_from_a_file_or_a_command_roll_back_and_validate() {
             .await,
         2
     );
+}
+
+#[tokio::test]
+async fn a_control_database_ledger_resumes_only_the_failed_targets() {
+    let project = project(0);
+    let control = server().database().await;
+    let databases = [
+        server().database().await,
+        server().database().await,
+        server().database().await,
+    ];
+    // The second tenant cannot take 0001 yet.
+    databases[1]
+        .client()
+        .await
+        .batch_execute("CREATE TABLE accounts (x int)")
+        .await
+        .unwrap();
+    let urls: Vec<&str> = databases.iter().map(|db| db.url.as_str()).collect();
+    let file = list_file(&project, "targets.txt", &urls.join("\n"));
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "migrate",
+            "--targets",
+            &file,
+            "--control-url",
+            &control.url,
+            "--max-failures",
+            "0",
+            "--format",
+            "json",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        args.extend(extra.iter().map(ToString::to_string));
+        args
+    };
+    let first = fleet(
+        &project,
+        None,
+        &args(&[]).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    first.expect_code(1);
+    let report = json(&first);
+    let run_id = report["run"].as_str().unwrap().to_string();
+    assert_eq!(report["summary"]["failed"], 1);
+    assert_eq!(report["summary"]["done"], 2);
+    // The tenant is fixed by hand; the resumed run does only that one.
+    databases[1]
+        .client()
+        .await
+        .batch_execute("DROP TABLE accounts")
+        .await
+        .unwrap();
+    let resumed = fleet(
+        &project,
+        None,
+        &args(&["--resume", &run_id])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    resumed.expect_code(0);
+    let report = json(&resumed);
+    assert_eq!(report["summary"]["skipped"], 2, "{report}");
+    assert_eq!(report["summary"]["done"], 1);
+    assert_eq!(report["targets"][1]["applied"], 3);
+    let states: Vec<String> = control
+        .client()
+        .await
+        .query(
+            "SELECT state FROM schemactl_fleet_targets WHERE run = $1 ORDER BY target",
+            &[&run_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(states, vec!["done", "done", "done"]);
+    // An unknown run is refused, naming where it looked.
+    let unknown = fleet(
+        &project,
+        None,
+        &args(&["--resume", "20990101T000000Z-000000"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    unknown.expect_code(2);
+    assert!(
+        unknown.stdout.contains("no run 20990101T000000Z-000000"),
+        "{}",
+        unknown.stdout
+    );
+}
+
+#[tokio::test]
+async fn the_fleet_table_of_schemactl_toml_names_the_targets() {
+    let project = project(0);
+    let db = server().database().await;
+    list_file(&project, "tenants.txt", "alpha\nbeta\n");
+    list_file(
+        &project,
+        "schemactl.toml",
+        "[fleet]\ntenant_schemas = \"tenants.txt\"\nconcurrency = 2\nledger_dir = \"runs\"\n",
+    );
+    let run = fleet(&project, Some(&db), &["migrate"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("2 done, 0 failed"), "{}", run.stdout);
+    assert!(db.exists("alpha.orders").await && db.exists("beta.orders").await);
+    assert_eq!(
+        std::fs::read_dir(project.path().join("runs"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // Two lists at once are refused.
+    let both = fleet(
+        &project,
+        Some(&db),
+        &["migrate", "--targets", "a.txt", "--tenant-schemas", "b.txt"],
+    );
+    both.expect_code(2);
+    assert!(
+        both.stderr.contains("one target list at a time"),
+        "{}",
+        both.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_rollback_by_steps_never_undoes_more_than_asked() {
+    let project = project(0);
+    let db = server().database().await;
+    let list = schema_list(&project, "tenants.txt", &tenants(4));
+    fleet(&project, Some(&db), &["migrate", "--tenant-schemas", &list]).expect_code(0);
+    // In one tenant, 0002's down cannot drop `orders`: a view depends on it.
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE VIEW tenant_0001.order_view AS SELECT * FROM tenant_0001.orders")
+        .await
+        .unwrap();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = ["rollback", "--tenant-schemas", &list, "--steps", "2"]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        args.extend(extra.iter().map(ToString::to_string));
+        args.extend(["--max-failures", "0", "--format", "json"].map(String::from));
+        args
+    };
+    let first = fleet(
+        &project,
+        Some(&db),
+        &args(&[]).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    first.expect_code(1);
+    let report = json(&first);
+    assert_eq!(states(&report)["tenant_0001"], "failed");
+    assert_eq!(report["targets"][1]["version"], serde_json::Value::Null);
+    assert_eq!(report["versions"]["1"], 3, "{report}");
+    // It stopped after undoing 0003: it is at version 2 now.
+    let counts = recorded(&db).await;
+    assert_eq!(counts.get(&("tenant_0001".into(), "2".into())), Some(&1));
+    assert_eq!(counts.get(&("tenant_0001".into(), "3".into())), None);
+    client
+        .batch_execute("DROP VIEW tenant_0001.order_view")
+        .await
+        .unwrap();
+    let run_id = report["run"].as_str().unwrap().to_string();
+    let resumed = fleet(
+        &project,
+        Some(&db),
+        &args(&["--resume", &run_id])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    resumed.expect_code(0);
+    let report = json(&resumed);
+    assert_eq!(report["summary"]["skipped"], 3);
+    // Back to version 1, as the others: one more step, not two.
+    assert_eq!(report["targets"][1]["applied"], 1, "{report}");
+    assert_eq!(report["targets"][1]["version"], "1");
+    let counts = recorded(&db).await;
+    assert_eq!(counts.get(&("tenant_0001".into(), "1".into())), Some(&1));
 }

@@ -169,6 +169,7 @@ pub async fn fleet(
         Waves::all(request.waves.concurrency)
     };
     let expected = ExpectedSchemas::default();
+    let ledger = &ledger;
     let work = |target: Target, before: Option<LedgerEntry>| {
         let source = source.clone();
         let expected = &expected;
@@ -216,7 +217,14 @@ pub async fn fleet(
                     target: how_far,
                     accept_changed_down,
                     dry_run,
-                } => rollback(&migrator, how_far, before, *accept_changed_down, *dry_run).await,
+                } => {
+                    let how = Undo {
+                        how_far,
+                        accept_changed_down: *accept_changed_down,
+                        dry_run: *dry_run,
+                    };
+                    rollback(&migrator, &how, before, ledger, target.name()).await
+                }
                 FleetVerb::Diff => match crate::source::MigrationSource::load(&source) {
                     Ok(local) => drift(&settings, &local, &target, expected).await,
                     Err(e) => Err(e),
@@ -226,7 +234,7 @@ pub async fn fleet(
         }
     };
     let results =
-        crate::fleet::waves::run(&targets, &previous, waves, &ledger, work, finished).await;
+        crate::fleet::waves::run(&targets, &previous, waves, ledger, work, finished).await;
     expected.drop_all().await;
     let results = results?;
     Ok(FleetReport {
@@ -307,16 +315,28 @@ fn disagreement(report: &crate::commands::status::StatusReport, fail_on_pending:
     parts.join("; ")
 }
 
+/// How a rollback goes, as asked.
+struct Undo<'a> {
+    how_far: &'a RollbackTarget,
+    accept_changed_down: bool,
+    dry_run: bool,
+}
+
 /// A rollback fixes, when the target starts, the version it goes back to,
 /// and the ledger keeps it: a resumed `--steps 2` run undoes the same two
 /// migrations, not two more.
 async fn rollback(
     migrator: &Migrator<'_>,
-    how_far: &RollbackTarget,
+    how: &Undo<'_>,
     before: Option<LedgerEntry>,
-    accept_changed_down: bool,
-    dry_run: bool,
+    ledger: &Ledger,
+    name: &str,
 ) -> Result<Outcome, Error> {
+    let Undo {
+        how_far,
+        accept_changed_down,
+        dry_run,
+    } = *how;
     let fixed = before
         .and_then(|entry| entry.rollback_to)
         .map(|text| Version::parse(&text));
@@ -346,14 +366,38 @@ async fn rollback(
                 .map_or_else(|| Version::parse("0"), |v| (*v).clone())
         }
     };
-    let report = migrator
+    // Written before anything is undone: a run killed in the middle of
+    // this target's rollback resumes towards the same version.
+    ledger
+        .record(&LedgerEntry {
+            target: name.to_string(),
+            state: crate::fleet::TargetState::Running,
+            at: crate::fleet::ledger::now(),
+            version: None,
+            applied: 0,
+            error: None,
+            rollback_to: Some(to.to_string()),
+        })
+        .await?;
+    let undone = migrator
         .undo(
             RollbackTarget::To(to.clone()),
             accept_changed_down,
             dry_run,
             &mut |_| {},
         )
-        .await?;
+        .await;
+    let report = match undone {
+        Ok(report) => report,
+        // The version decided on is kept even when the rollback fails
+        // half-way, so that a resumed run goes to the same place.
+        Err(e) => {
+            return Ok(Outcome {
+                rollback_to: Some(to.to_string()),
+                ..failure(&e)
+            })
+        }
+    };
     Ok(Outcome {
         applied: if dry_run {
             report.planned.len()

@@ -119,7 +119,7 @@ where
     let mut failures = 0usize;
     let mut ledger_error: Option<Error> = None;
     let mut stopped = false;
-    for wave in [canaries, rest] {
+    for (number, wave) in [canaries, rest].into_iter().enumerate() {
         if stopped {
             break;
         }
@@ -191,7 +191,7 @@ where
             results[index] = Some(result);
         }
         // A failed canary stops the rest.
-        if failures > 0 && !wave.is_empty() && std::ptr::eq(wave, canaries) {
+        if number == 0 && failures > 0 {
             stopped = true;
         }
     }

@@ -402,13 +402,13 @@ pub(crate) fn build_schemactl() -> Result<PathBuf> {
     Ok(target.join("release").join("schemactl"))
 }
 
-fn time(command: &mut Command) -> Result<Duration> {
+pub(crate) fn time(command: &mut Command) -> Result<Duration> {
     let started = Instant::now();
     run_quiet(command)?;
     Ok(started.elapsed())
 }
 
-fn run_quiet(command: &mut Command) -> Result<()> {
+pub(crate) fn run_quiet(command: &mut Command) -> Result<()> {
     let output = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

