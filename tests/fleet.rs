@@ -639,6 +639,37 @@ async fn targets_from_a_file_or_a_command_roll_back_and_validate() {
         "{}",
         validate.stdout
     );
+    // Drift of whole databases: clean after the rollback, then one changed by hand.
+    let dev = server().database().await;
+    let diff = |expected: i32| {
+        let mut command = cli::command(&project);
+        command
+            .env("SCHEMACTL_DEV_URL", &dev.url)
+            .args(["fleet", "diff", "--targets", &file]);
+        let run = cli::run(command);
+        run.expect_code(expected);
+        run
+    };
+    diff(0);
+    databases[2]
+        .client()
+        .await
+        .batch_execute("CREATE INDEX accounts_email ON accounts (email)")
+        .await
+        .unwrap();
+    let drifted = diff(1);
+    assert!(
+        drifted
+            .stdout
+            .contains("drift: 1 difference(s): index public.accounts_email"),
+        "{}",
+        drifted.stdout
+    );
+    assert!(
+        drifted.stdout.contains("2 done, 1 failed"),
+        "{}",
+        drifted.stdout
+    );
     // A target listed twice is refused before anything runs, by its line.
     let twice = list_file(
         &project,

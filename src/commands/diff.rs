@@ -6,6 +6,8 @@
 use super::dump::history_tables;
 use super::{connect, dev_target, Notice};
 use crate::config::Settings;
+use crate::history::AppliedMigration;
+use crate::migration::Migration;
 use crate::postgres::executor;
 use crate::postgres::scratch::ScratchDatabase;
 use crate::postgres::DatabaseTarget;
@@ -40,20 +42,7 @@ pub async fn drift(
     let local = Directory::from_settings(settings).load()?;
     let live = connect(settings, notify).await?;
     let applied = settings.history.read(&live.client).await?;
-    let mut missing = Vec::new();
-    let mut replay = Vec::new();
-    for record in applied.iter().filter(|r| r.success) {
-        match local.iter().find(|m| m.version == record.version) {
-            Some(m) => replay.push(m),
-            None => missing.push(format!("{} ({})", record.version, record.name)),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(Error::Refused(format!(
-            "cannot replay the live history: applied versions without files: {}; restore them first (`schemactl validate` lists every disagreement)",
-            missing.join(", ")
-        )));
-    }
+    let replay = replay_of(&local, &applied)?;
     let excluded = history_tables(settings);
     let actual = catalog::snapshot(&live.client, &excluded)
         .await?
@@ -85,6 +74,29 @@ pub async fn drift(
         &expected,
         &actual,
     ))
+}
+
+/// The migrations that produced a live history, in order: the files of
+/// its successful rows. Refused when an applied version has no file.
+pub(crate) fn replay_of<'a>(
+    local: &'a [Migration],
+    applied: &[AppliedMigration],
+) -> Result<Vec<&'a Migration>, Error> {
+    let mut missing = Vec::new();
+    let mut replay = Vec::new();
+    for record in applied.iter().filter(|r| r.success) {
+        match local.iter().find(|m| m.version == record.version) {
+            Some(m) => replay.push(m),
+            None => missing.push(format!("{} ({})", record.version, record.name)),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::Refused(format!(
+            "cannot replay the live history: applied versions without files: {}; restore them first (`schemactl validate` lists every disagreement)",
+            missing.join(", ")
+        )));
+    }
+    Ok(replay)
 }
 
 /// Compares two databases.

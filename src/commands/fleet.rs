@@ -4,7 +4,7 @@
 //! added is the target list, the waves, the ledger and the split into
 //! shards.
 
-use super::diff::report as drift_report;
+use super::diff::{replay_of, report as drift_report};
 use super::dump::history_tables;
 use super::{dev_target, Notice};
 use crate::config::Settings;
@@ -451,20 +451,7 @@ async fn drift(
 ) -> Result<Outcome, Error> {
     let live = super::connect(settings, &mut |_| {}).await?;
     let applied = settings.history.read(&live.client).await?;
-    let mut replay = Vec::new();
-    let mut missing = Vec::new();
-    for record in applied.iter().filter(|r| r.success) {
-        match local.iter().find(|m| m.version == record.version) {
-            Some(m) => replay.push(m),
-            None => missing.push(format!("{} ({})", record.version, record.name)),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(Error::Refused(format!(
-            "cannot replay its history: applied versions without files: {}",
-            missing.join(", ")
-        )));
-    }
+    let replay = replay_of(local, &applied)?;
     let excluded = history_tables(settings);
     let actual = match target.tenant_schema() {
         Some(schema) => catalog::schema_snapshot(&live.client, &excluded, schema).await?,

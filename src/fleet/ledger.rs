@@ -177,18 +177,12 @@ impl Ledger {
                     source,
                 })?;
                 let path = dir.join(format!("{}.jsonl", header.run));
-                let file = std::fs::OpenOptions::new()
-                    .create_new(true)
-                    .append(true)
-                    .open(&path)
-                    .map_err(|source| Error::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-                let sink = Sink::File {
-                    path,
-                    file: Mutex::new(file),
-                };
+                let sink = Sink::open(path, |path| {
+                    std::fs::OpenOptions::new()
+                        .create_new(true)
+                        .append(true)
+                        .open(path)
+                })?;
                 sink.append_line(&header)?;
                 sink
             }
@@ -224,22 +218,12 @@ impl Ledger {
             LedgerStore::Directory(dir) => {
                 let path = dir.join(format!("{run}.jsonl"));
                 let (header, entries, whole_lines) = read_file(&path, run)?;
-                let file = std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&path)
-                    .and_then(|file| {
-                        // A torn last line is cut off before appending to it.
-                        file.set_len(whole_lines)?;
-                        Ok(file)
-                    })
-                    .map_err(|source| Error::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-                let sink = Sink::File {
-                    path,
-                    file: Mutex::new(file),
-                };
+                let sink = Sink::open(path, |path| {
+                    let file = std::fs::OpenOptions::new().append(true).open(path)?;
+                    // A torn last line is cut off before appending to it.
+                    file.set_len(whole_lines)?;
+                    Ok(file)
+                })?;
                 (sink, header, entries)
             }
             LedgerStore::Control(url) => {
@@ -316,6 +300,19 @@ impl Ledger {
 }
 
 impl Sink {
+    fn open(
+        path: PathBuf,
+        open: impl FnOnce(&Path) -> std::io::Result<std::fs::File>,
+    ) -> Result<Self, Error> {
+        match open(&path) {
+            Ok(file) => Ok(Sink::File {
+                path,
+                file: Mutex::new(file),
+            }),
+            Err(source) => Err(Error::Io { path, source }),
+        }
+    }
+
     fn append_line<T: serde::Serialize>(&self, value: &T) -> Result<(), Error> {
         let Sink::File { path, file } = self else {
             return Ok(());

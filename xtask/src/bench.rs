@@ -47,23 +47,9 @@ fn parse(args: &[String]) -> Result<Options> {
 pub fn run(args: &[String]) -> Result<()> {
     let options = parse(args)?;
     let schemactl = build_schemactl()?;
-    let work = tempfile::Builder::new()
-        .prefix("schemactl-bench-")
-        .tempdir()?;
-    std::fs::set_permissions(
-        work.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )?;
+    let (work, cluster, port) = start_cluster("schemactl-bench-")?;
     let migrations = work.path().join("migrations");
     corpus::generate(&migrations, options.migrations)?;
-    let password = "bench-password";
-    let cluster = Cluster::init(
-        &work.path().join("cluster"),
-        password,
-        &ClusterOptions::default(),
-    )?;
-    let port = free_port()?;
-    cluster.start(port)?;
     let result = measure(&options, &schemactl, &cluster, port, &migrations);
     let _ = cluster.stop(false);
     result
@@ -377,6 +363,24 @@ fn psql_script(migrations: &Path) -> Result<PathBuf> {
     let path = migrations.with_file_name("psql-apply.sql");
     std::fs::write(&path, script)?;
     Ok(path)
+}
+
+/// A work directory and a local server in it (fsync off, as the tests'),
+/// started on a free port.
+pub(crate) fn start_cluster(prefix: &str) -> Result<(tempfile::TempDir, Cluster, u16)> {
+    let work = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    std::fs::set_permissions(
+        work.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    let cluster = Cluster::init(
+        &work.path().join("cluster"),
+        "bench-password",
+        &ClusterOptions::default(),
+    )?;
+    let port = free_port()?;
+    cluster.start(port)?;
+    Ok((work, cluster, port))
 }
 
 pub(crate) fn build_schemactl() -> Result<PathBuf> {

@@ -6,10 +6,10 @@
 //! search_path and its history in it), and the effect of `--concurrency`.
 //! Each measurement starts from a fresh database.
 
-use crate::bench::{build_schemactl, run_quiet, time};
+use crate::bench::{build_schemactl, run_quiet, start_cluster, time};
 use crate::corpus;
 use anyhow::{bail, Context, Result};
-use schemactl::embedded::cluster::{free_port, Cluster, ClusterOptions};
+use schemactl::embedded::cluster::Cluster;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -51,20 +51,7 @@ fn parse(args: &[String]) -> Result<Options> {
 pub fn run(args: &[String]) -> Result<()> {
     let options = parse(args)?;
     let schemactl = build_schemactl()?;
-    let work = tempfile::Builder::new()
-        .prefix("schemactl-fleet-bench-")
-        .tempdir()?;
-    std::fs::set_permissions(
-        work.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )?;
-    let cluster = Cluster::init(
-        &work.path().join("cluster"),
-        "bench-password",
-        &ClusterOptions::default(),
-    )?;
-    let port = free_port()?;
-    cluster.start(port)?;
+    let (work, cluster, port) = start_cluster("schemactl-fleet-bench-")?;
     let result = measure(&options, &schemactl, &cluster, port, work.path());
     let _ = cluster.stop(false);
     result
