@@ -51,13 +51,7 @@ pub async fn drift(
     let scratch = ScratchDatabase::create(&dev).await?;
     let expected = async {
         let client = scratch.target().connect().await?;
-        settings.history.ensure(&client).await?;
-        let writer = settings.history.writer(&client).await?;
-        for migration in &replay {
-            executor::apply(&client, &writer, migration, &settings.execution)
-                .await
-                .map_err(Error::MigrationFailed)?;
-        }
+        replay_onto(&client, settings, &replay).await?;
         Ok(catalog::snapshot(&client, &excluded)
             .await?
             .without(&settings.ignore))
@@ -97,6 +91,23 @@ pub(crate) fn replay_of<'a>(
         )));
     }
     Ok(replay)
+}
+
+/// Applies `replay` in order on `client` (a scratch database), recording
+/// each in the history as `migrate` would.
+pub(crate) async fn replay_onto(
+    client: &tokio_postgres::Client,
+    settings: &Settings,
+    replay: &[&Migration],
+) -> Result<(), Error> {
+    settings.history.ensure(client).await?;
+    let writer = settings.history.writer(client).await?;
+    for migration in replay {
+        executor::apply(client, &writer, migration, &settings.execution)
+            .await
+            .map_err(Error::MigrationFailed)?;
+    }
+    Ok(())
 }
 
 /// Compares two databases.

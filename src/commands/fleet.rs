@@ -4,7 +4,7 @@
 //! added is the target list, the waves, the ledger and the split into
 //! shards.
 
-use super::diff::{replay_of, report as drift_report};
+use super::diff::{replay_of, replay_onto, report as drift_report};
 use super::dump::history_tables;
 use super::{dev_target, Notice};
 use crate::config::Settings;
@@ -17,7 +17,6 @@ use crate::fleet::{
 use crate::identifier::Identifier;
 use crate::migration::Version;
 use crate::plan::{MigrateOptions, RollbackTarget, State};
-use crate::postgres::executor;
 use crate::postgres::scratch::ScratchDatabase;
 use crate::schema::{catalog, Snapshot, Tolerance};
 use crate::source::{Directory, Preloaded};
@@ -484,13 +483,7 @@ async fn drift(
         }
         entry.scratch = Some(scratch);
         let client = connect_to.connect().await?;
-        settings.history.ensure(&client).await?;
-        let writer = settings.history.writer(&client).await?;
-        for migration in &replay {
-            executor::apply(&client, &writer, migration, &settings.execution)
-                .await
-                .map_err(Error::MigrationFailed)?;
-        }
+        replay_onto(&client, settings, &replay).await?;
         entry.schema = target.tenant_schema().cloned();
         if target.tenant_schema().is_none() {
             entry.snapshot = Some(
