@@ -883,3 +883,51 @@ async fn a_resumed_rollback_by_steps_never_undoes_more_than_asked() {
     let counts = recorded(&db).await;
     assert_eq!(counts.get(&("tenant_0001".into(), "1".into())), Some(&1));
 }
+
+#[tokio::test]
+async fn an_unreachable_target_fails_alone_and_its_password_stays_hidden() {
+    let project = project(0);
+    let db = server().database().await;
+    let unreachable = format!(
+        "postgres://app:{}-gone@127.0.0.1:1/nowhere",
+        crate::support::server::PASSWORD_PREFIX
+    );
+    let file = list_file(
+        &project,
+        "targets.txt",
+        &format!("{unreachable}\n{}\n", db.url),
+    );
+    let run = fleet(
+        &project,
+        None,
+        &[
+            "migrate",
+            "--targets",
+            &file,
+            "--max-failures",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    run.expect_code(1);
+    let report = json(&run);
+    let first = &report["targets"][0];
+    assert_eq!(first["state"], "failed");
+    assert_eq!(first["target"], "postgres://app:***@127.0.0.1:1/nowhere");
+    assert!(
+        first["error"].as_str().unwrap().contains("cannot connect"),
+        "{first}"
+    );
+    assert_eq!(first["exit_code"], 2);
+    assert_eq!(report["targets"][1]["state"], "done");
+    assert_eq!(report["targets"][1]["applied"], 3);
+    let ledger = std::fs::read_dir(project.path().join(".schemactl/fleet"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(
+        ledger.contains("\"failed\"") && !ledger.contains("-gone"),
+        "{ledger}"
+    );
+}
