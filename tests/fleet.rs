@@ -320,6 +320,10 @@ async fn a_failing_canary_stops_the_rest_of_the_fleet() {
     }
     let error = report["targets"][0]["error"].as_str().unwrap();
     assert!(error.contains("0002_orders"), "{error}");
+    assert_eq!(
+        report["targets"][0]["applied"], 1,
+        "0001 went in before 0002 failed"
+    );
     assert_eq!(report["targets"][0]["exit_code"], 3);
     // Nothing reached the targets after the canaries.
     let counts = recorded(&db).await;

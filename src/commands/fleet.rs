@@ -250,9 +250,17 @@ pub async fn fleet(
     })
 }
 
+/// A target's failure; a migration that failed after others of the same
+/// run succeeded counts those (they are applied, and stay so).
 fn failure(error: &Error) -> Outcome {
     Outcome {
         failed: true,
+        applied: match error {
+            Error::MigrationFailed(failure) => {
+                failure.applied_before.len() + failure.rolled_back_before.len()
+            }
+            _ => 0,
+        },
         error: Some(error.to_string()),
         exit_code: Some(error.exit_code()),
         details: match error {
