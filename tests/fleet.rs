@@ -935,3 +935,104 @@ async fn an_unreachable_target_fails_alone_and_its_password_stays_hidden() {
         "{ledger}"
     );
 }
+
+#[tokio::test]
+async fn sigterm_lets_running_targets_finish_and_starts_no_new_one() {
+    let project = project(20);
+    let db = server().database().await;
+    let list = schema_list(&project, "tenants.txt", &tenants(200));
+    let ledger_dir = project.path().join("ledgers");
+    let mut command = cli::command(&project);
+    command
+        .env("DATABASE_URL", &db.url)
+        .args([
+            "fleet",
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--concurrency",
+            "4",
+        ])
+        .args(["--format", "json", "--ledger-dir"])
+        .arg(&ledger_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().expect("start fleet migrate");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let done = std::fs::read_dir(&ledger_dir)
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(Result::ok)
+            .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
+            .unwrap_or_default()
+            .matches("\"done\"")
+            .count();
+        if done >= 20 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["interrupted"], true);
+    let not_run = report["summary"]["not_run"].as_u64().unwrap();
+    assert!(not_run > 0, "{}", report["summary"]);
+    assert_eq!(
+        report["summary"]["failed"], 0,
+        "running targets finished, none broken"
+    );
+    // No target is left `running` in the ledger: every one started also finished.
+    let ledger = std::fs::read_dir(&ledger_dir)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect::<String>();
+    let mut last = BTreeMap::new();
+    for line in ledger.lines().skip(1) {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        last.insert(
+            entry["target"].as_str().unwrap().to_string(),
+            entry["state"].as_str().unwrap().to_string(),
+        );
+    }
+    assert!(!last.values().any(|state| state == "running"), "{last:?}");
+    let counts = recorded(&db).await;
+    assert!(counts.values().all(|count| *count == 1));
+    let tenants_started = counts
+        .keys()
+        .map(|(schema, _)| schema)
+        .collect::<BTreeSet<_>>();
+    assert_eq!(
+        tenants_started.len() as u64,
+        200 - not_run,
+        "every started tenant got all its migrations"
+    );
+    assert_eq!(counts.len() as u64, (200 - not_run) * 3);
+    let run_id = report["run"].as_str().unwrap();
+    let resumed = fleet(
+        &project,
+        Some(&db),
+        &[
+            "migrate",
+            "--tenant-schemas",
+            &list,
+            "--ledger-dir",
+            ledger_dir.to_str().unwrap(),
+            "--resume",
+            run_id,
+        ],
+    );
+    resumed.expect_code(0);
+    assert_eq!(recorded(&db).await.len(), 600);
+}

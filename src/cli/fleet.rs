@@ -22,6 +22,7 @@ pub async fn fleet(
     let format = args.format;
     let request = request(settings, args)?;
     let verb = verb(action);
+    let signals = stop_on_signals(std::sync::Arc::clone(&request.stop));
     let bar = progress_bar(terminal && format == Format::Text);
     let shard = request.shard;
     let name = verb.name();
@@ -55,12 +56,45 @@ pub async fn fleet(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    signals.abort();
     let report = report?;
     emit(format, &report, || render::fleet(&report));
     Ok(if report.ok() {
         exit_code::OK
     } else {
         exit_code::PROBLEMS_FOUND
+    })
+}
+
+/// The first SIGINT or SIGTERM (Ctrl-C, a Kubernetes pod being stopped)
+/// lets the running targets finish and starts no new one; the second ends
+/// the process at once (exit 130), which the ledger and each target's
+/// history make safe too.
+fn stop_on_signals(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    tokio::spawn(async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        for round in 0.. {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            if round > 0 {
+                output::stderr_line("schemactl: stopped at once; resume the run with --resume");
+                std::process::exit(130);
+            }
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            output::stderr_line(
+                "schemactl: stopping: the targets running now finish, no new one starts (signal again to stop at once)",
+            );
+        }
     })
 }
 
@@ -173,6 +207,7 @@ fn request(settings: &Settings, args: FleetArgs) -> Result<FleetRequest, Error> 
         },
         shard,
         resume: args.resume,
+        stop: std::sync::Arc::default(),
         ledger_dir: args.ledger_dir.unwrap_or_else(|| match &file.ledger_dir {
             Some(dir) => project(dir),
             None => settings.project_dir.join(".schemactl").join("fleet"),

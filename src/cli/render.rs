@@ -630,6 +630,13 @@ pub fn fleet(report: &schemactl::fleet::FleetReport) -> String {
             .collect();
         let _ = writeln!(out, "versions: {}", versions.join(", "));
     }
+    if report.interrupted {
+        let _ = writeln!(
+            out,
+            "Interrupted: the targets that were running finished; the {} not run start with `--resume {}`.",
+            s.not_run, report.run
+        );
+    }
     if s.failed > 0 || s.not_run > 0 {
         let _ = writeln!(
             out,

@@ -22,6 +22,7 @@ use crate::schema::{catalog, Snapshot, Tolerance};
 use crate::source::{Directory, Preloaded};
 use crate::{Error, Migrator};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Mutex;
@@ -42,6 +43,9 @@ pub struct FleetRequest {
     pub resume: Option<String>,
     /// Where ledgers go when there is no control database.
     pub ledger_dir: std::path::PathBuf,
+    /// Set it (from a signal handler, say) to stop starting new targets:
+    /// those running finish, the rest are reported `not-run`.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// The verb run on each target.
@@ -232,8 +236,16 @@ pub async fn fleet(
             outcome.unwrap_or_else(|e| failure(&e))
         }
     };
-    let results =
-        crate::fleet::waves::run(&targets, &previous, waves, ledger, work, finished).await;
+    let results = crate::fleet::waves::run(
+        &targets,
+        &previous,
+        waves,
+        ledger,
+        work,
+        finished,
+        &request.stop,
+    )
+    .await;
     expected.drop_all().await;
     let results = results?;
     Ok(FleetReport {
@@ -243,6 +255,7 @@ pub async fn fleet(
         shard,
         resumed: request.resume.clone(),
         dry_run: verb.dry_run(),
+        interrupted: request.stop.load(Ordering::SeqCst),
         summary: Summary::of(&results),
         versions: FleetReport::count_versions(&results),
         targets: results,

@@ -19,6 +19,9 @@ pub struct FleetReport {
     pub resumed: Option<String>,
     /// Whether nothing was changed (`--dry-run`).
     pub dry_run: bool,
+    /// Whether the run was told to stop (SIGINT, SIGTERM) before it
+    /// started every target.
+    pub interrupted: bool,
     /// Each target, in list order.
     pub targets: Vec<TargetResult>,
     /// The totals.

@@ -10,6 +10,7 @@ use crate::Error;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// How a fleet run proceeds.
@@ -79,6 +80,8 @@ pub struct TargetResult {
 /// Runs `work` on every target that `previous` (the ledger of the run
 /// being resumed) does not have as done, as `waves` say, recording each
 /// start and finish. `finished` is told about every target as it ends.
+/// Once `stop` is set (a signal), no new target starts; those running
+/// finish and the rest are `not-run`.
 /// Results come in the targets' order. A ledger that cannot be written
 /// stops the run (no new target starts) and is the error returned.
 pub async fn run<W, F>(
@@ -88,6 +91,7 @@ pub async fn run<W, F>(
     ledger: &Ledger,
     work: W,
     finished: &mut dyn FnMut(&TargetResult),
+    stop: &AtomicBool,
 ) -> Result<Vec<TargetResult>, Error>
 where
     W: Fn(Target, Option<LedgerEntry>) -> F,
@@ -126,7 +130,7 @@ where
         let mut queue = wave.iter().copied();
         let mut running = FuturesUnordered::new();
         loop {
-            while !stopped && running.len() < concurrency {
+            while !stopped && !stop.load(Ordering::SeqCst) && running.len() < concurrency {
                 let Some(index) = queue.next() else { break };
                 let target = targets[index].clone();
                 let entry = LedgerEntry {
