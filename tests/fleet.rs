@@ -86,6 +86,38 @@ fn tenants(count: usize) -> Vec<String> {
     (0..count).map(|i| format!("tenant_{i:04}")).collect()
 }
 
+/// Waits until the run's ledger in `dir` records `count` targets done, and
+/// returns its path.
+fn wait_for_done(dir: &std::path::Path, count: usize) -> std::path::PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let file = std::fs::read_dir(dir)
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(Result::ok)
+            .map(|entry| entry.path());
+        if let Some(file) = file {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            if text.matches("\"done\"").count() >= count {
+                return file;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &std::process::Child, signal: rustix::process::Signal) {
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        signal,
+    )
+    .unwrap();
+}
+
 /// How many times each tenant schema recorded each version.
 async fn recorded(db: &TestDb) -> BTreeMap<(String, String), i64> {
     let client = db.client().await;
@@ -430,30 +462,8 @@ async fn a_killed_run_resumes_and_every_tenant_gets_each_migration_once() {
         .stderr(std::process::Stdio::null());
     let mut child = command.spawn().expect("start fleet migrate");
     // Kill it once some tenants are done and others are in flight.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let ledger = loop {
-        let file = std::fs::read_dir(&ledger_dir)
-            .ok()
-            .and_then(|mut entries| entries.next())
-            .and_then(Result::ok)
-            .map(|entry| entry.path());
-        if let Some(file) = file {
-            let text = std::fs::read_to_string(&file).unwrap_or_default();
-            if text.matches("\"done\"").count() >= 40 {
-                break file;
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run made no progress"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    rustix::process::kill_process(
-        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
-        rustix::process::Signal::KILL,
-    )
-    .unwrap();
+    let ledger = wait_for_done(&ledger_dir, 40);
+    signal(&child, rustix::process::Signal::KILL);
     child.wait().unwrap();
     let run_id = ledger.file_stem().unwrap().to_str().unwrap().to_string();
     let text = std::fs::read_to_string(&ledger).unwrap();
@@ -958,30 +968,8 @@ async fn sigterm_lets_running_targets_finish_and_starts_no_new_one() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = command.spawn().expect("start fleet migrate");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let done = std::fs::read_dir(&ledger_dir)
-            .ok()
-            .and_then(|mut entries| entries.next())
-            .and_then(Result::ok)
-            .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
-            .unwrap_or_default()
-            .matches("\"done\"")
-            .count();
-        if done >= 20 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run made no progress"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    rustix::process::kill_process(
-        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    wait_for_done(&ledger_dir, 20);
+    signal(&child, rustix::process::Signal::TERM);
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
