@@ -297,8 +297,10 @@ fn pending_labels(report: &crate::commands::RunReport) -> serde_json::Value {
     serde_json::json!({ "migrations": labels })
 }
 
-fn status_outcome(report: &crate::commands::status::StatusReport) -> Outcome {
-    let applied: Vec<&crate::plan::StatusRow> = report
+/// The versioned migrations a target's history records as done (whatever
+/// their files say now).
+fn recorded_versions(report: &crate::commands::status::StatusReport) -> Vec<&Version> {
+    report
         .migrations
         .iter()
         .filter(|row| {
@@ -307,8 +309,12 @@ fn status_outcome(report: &crate::commands::status::StatusReport) -> Outcome {
                 State::Applied | State::Baselined | State::Modified | State::Missing
             ) && !row.version.is_repeatable()
         })
-        .collect();
-    let version = applied.iter().map(|row| &row.version).max();
+        .map(|row| &row.version)
+        .collect()
+}
+
+fn status_outcome(report: &crate::commands::status::StatusReport) -> Outcome {
+    let version = recorded_versions(report).into_iter().max();
     Outcome {
         version: version.map(ToString::to_string),
         details: serde_json::json!({
@@ -364,22 +370,9 @@ async fn rollback(
         (Some(version), _) => version,
         (None, RollbackTarget::To(version)) => version.clone(),
         (None, RollbackTarget::Steps(steps)) => {
+            // A failed row makes the rollback refuse anyway (as `rollback`).
             let status = migrator.status(true, &mut |_| {}).await?;
-            let mut applied: Vec<&Version> = status
-                .migrations
-                .iter()
-                .filter(|row| {
-                    matches!(
-                        row.state,
-                        State::Applied
-                            | State::Baselined
-                            | State::Modified
-                            | State::Missing
-                            | State::Failed
-                    ) && !row.version.is_repeatable()
-                })
-                .map(|row| &row.version)
-                .collect();
+            let mut applied = recorded_versions(&status);
             applied.sort_by(|a, b| b.cmp(a));
             applied
                 .get(*steps as usize)
@@ -389,15 +382,11 @@ async fn rollback(
     // Written before anything is undone: a run killed in the middle of
     // this target's rollback resumes towards the same version.
     ledger
-        .record(&LedgerEntry {
-            target: name.to_string(),
-            state: crate::fleet::TargetState::Running,
-            at: crate::fleet::ledger::now(),
-            version: None,
-            applied: 0,
-            error: None,
-            rollback_to: Some(to.to_string()),
-        })
+        .record(&LedgerEntry::now(
+            name,
+            crate::fleet::TargetState::Running,
+            Some(to.to_string()),
+        ))
         .await?;
     let undone = migrator
         .undo(
@@ -543,7 +532,6 @@ async fn drift(
                     })?;
                 *current = Some(schema.clone());
             }
-            let excluded = history_tables(settings);
             catalog::schema_snapshot(client, &excluded, schema)
                 .await?
                 .without(&settings.ignore)

@@ -80,6 +80,22 @@ pub struct LedgerEntry {
     pub rollback_to: Option<String>,
 }
 
+impl LedgerEntry {
+    /// `target` entering `state` now, carrying `rollback_to` along (the
+    /// version a rollback fixed for it, kept through every later entry).
+    pub fn now(target: &str, state: TargetState, rollback_to: Option<String>) -> Self {
+        Self {
+            target: target.to_string(),
+            state,
+            at: now(),
+            version: None,
+            applied: 0,
+            error: None,
+            rollback_to,
+        }
+    }
+}
+
 /// What a run was.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunHeader {

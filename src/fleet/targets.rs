@@ -199,8 +199,7 @@ pub fn redact(text: &str) -> String {
         .map(|word| {
             let trimmed = word.trim_end();
             let rest = &word[trimmed.len()..];
-            if let Some(value) = trimmed.strip_prefix("password=") {
-                let _ = value;
+            if trimmed.starts_with("password=") {
                 return format!("password=***{rest}");
             }
             match url::Url::parse(trimmed) {

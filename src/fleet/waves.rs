@@ -77,6 +77,22 @@ pub struct TargetResult {
     pub details: serde_json::Value,
 }
 
+impl TargetResult {
+    /// A target this run did not start (skipped or not run).
+    fn untouched(target: &Target, state: TargetState, version: Option<String>) -> Self {
+        Self {
+            target: target.name().to_string(),
+            state,
+            applied: 0,
+            version,
+            duration_ms: 0,
+            error: None,
+            exit_code: None,
+            details: serde_json::Value::Null,
+        }
+    }
+}
+
 /// Runs `work` on every target that `previous` (the ledger of the run
 /// being resumed) does not have as done, as `waves` say, recording each
 /// start and finish. `finished` is told about every target as it ends.
@@ -97,21 +113,14 @@ where
     W: Fn(Target, Option<LedgerEntry>) -> F,
     F: Future<Output = Outcome>,
 {
+    let fixed_rollback = |name: &str| previous.get(name).and_then(|e| e.rollback_to.clone());
     let mut results: Vec<Option<TargetResult>> = vec![None; targets.len()];
     let mut pending = Vec::new();
     for (index, target) in targets.iter().enumerate() {
         match previous.get(target.name()) {
             Some(entry) if entry.state == TargetState::Done => {
-                let result = TargetResult {
-                    target: target.name().to_string(),
-                    state: TargetState::Skipped,
-                    applied: 0,
-                    version: entry.version.clone(),
-                    duration_ms: 0,
-                    error: None,
-                    exit_code: None,
-                    details: serde_json::Value::Null,
-                };
+                let result =
+                    TargetResult::untouched(target, TargetState::Skipped, entry.version.clone());
                 finished(&result);
                 results[index] = Some(result);
             }
@@ -133,17 +142,11 @@ where
             while !stopped && !stop.load(Ordering::SeqCst) && running.len() < concurrency {
                 let Some(index) = queue.next() else { break };
                 let target = targets[index].clone();
-                let entry = LedgerEntry {
-                    target: target.name().to_string(),
-                    state: TargetState::Running,
-                    at: now(),
-                    version: None,
-                    applied: 0,
-                    error: None,
-                    rollback_to: previous
-                        .get(target.name())
-                        .and_then(|e| e.rollback_to.clone()),
-                };
+                let entry = LedgerEntry::now(
+                    target.name(),
+                    TargetState::Running,
+                    fixed_rollback(target.name()),
+                );
                 if let Err(e) = ledger.record(&entry).await {
                     ledger_error = Some(e);
                     stopped = true;
@@ -207,28 +210,13 @@ where
         let result = match result {
             Some(result) => result,
             None => {
-                let result = TargetResult {
-                    target: targets[index].name().to_string(),
-                    state: TargetState::NotRun,
-                    applied: 0,
-                    version: None,
-                    duration_ms: 0,
-                    error: None,
-                    exit_code: None,
-                    details: serde_json::Value::Null,
-                };
+                let result = TargetResult::untouched(&targets[index], TargetState::NotRun, None);
                 ledger
-                    .record(&LedgerEntry {
-                        target: result.target.clone(),
-                        state: TargetState::NotRun,
-                        at: now(),
-                        version: None,
-                        applied: 0,
-                        error: None,
-                        rollback_to: previous
-                            .get(&result.target)
-                            .and_then(|e| e.rollback_to.clone()),
-                    })
+                    .record(&LedgerEntry::now(
+                        &result.target,
+                        TargetState::NotRun,
+                        fixed_rollback(&result.target),
+                    ))
                     .await?;
                 finished(&result);
                 result
