@@ -50,6 +50,10 @@ pub enum Error {
     /// A migration failed while it ran.
     #[error("{0}")]
     MigrationFailed(Box<MigrationFailure>),
+    /// Replaying the applied migrations on a scratch database (for `diff`
+    /// and `fleet diff`) failed; nothing ran on the live database.
+    #[error("{}", replay_failed_message(.0))]
+    ReplayFailed(Box<MigrationFailure>),
     /// The migration lock was not free within the wait timeout.
     #[error("{}", lock_timeout_message(*waited, holders))]
     LockTimeout {
@@ -118,11 +122,25 @@ impl Error {
             Error::HistoryMismatch(_) | Error::Refused(_) | Error::CorruptHistory { .. } => {
                 exit_code::PROBLEMS_FOUND
             }
+            Error::MigrationFailed(failure) if failure.is_blocked_by_locks() => {
+                exit_code::BLOCKED_BY_LOCKS
+            }
             Error::MigrationFailed(_) => exit_code::MIGRATION_FAILED,
+            Error::ReplayFailed(_) => exit_code::REPLAY_FAILED,
             Error::LockTimeout { .. } | Error::MongoLockTimeout { .. } => exit_code::LOCK_TIMEOUT,
             _ => exit_code::ERROR,
         }
     }
+}
+
+fn replay_failed_message(failure: &MigrationFailure) -> String {
+    format!(
+        "cannot replay the applied migrations on a scratch database; nothing ran on the live database and nothing was changed.\n\
+         {failure}\n\
+         The live history records this migration as applied, but its file does not run on the scratch server as it is: \
+         it was edited after it was applied (`schemactl validate` says), or it needs what the scratch server lacks \
+         (a newer PostgreSQL, an extension, a role); point --dev-url at a server like the live one"
+    )
 }
 
 fn list<T: fmt::Display>(title: &str, items: &[T]) -> String {
@@ -259,8 +277,7 @@ pub struct MigrationFailure {
     pub label: String,
     /// The script that failed.
     pub path: PathBuf,
-    /// Up or down.
-    #[serde(skip)]
+    /// Up or down (`"direction": "up"` or `"down"` in JSON).
     pub direction: Direction,
     /// Whether it ran in a transaction.
     pub transactional: bool,
@@ -284,6 +301,10 @@ pub struct MigrationFailure {
     pub hint: Option<String>,
     /// PostgreSQL's context (for errors inside functions).
     pub context: Option<String>,
+    /// The version of the server that ran it (when the server reported the
+    /// error): a migration written for a newer PostgreSQL fails on syntax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
     /// Migrations this run applied before the failure; they stay applied.
     /// (For a `rollback`, always empty: see `rolled_back_before`.)
     pub applied_before: Vec<String>,
@@ -314,6 +335,13 @@ pub struct LockContention {
 }
 
 impl MigrationFailure {
+    /// Whether it waited for table locks on every attempt and gave up:
+    /// its transaction was rolled back whole, and running it again when
+    /// the blockers are gone is safe.
+    pub fn is_blocked_by_locks(&self) -> bool {
+        self.lock_contention.is_some() && self.is_retryable_lock_timeout()
+    }
+
     /// Whether it timed out waiting for a lock inside its own transaction,
     /// which was rolled back whole: nothing of it remains, so running it
     /// again is safe.
@@ -321,6 +349,95 @@ impl MigrationFailure {
         self.code.as_deref() == Some("55P03")
             && self.transactional
             && self.outcome == FailureOutcome::RolledBack
+    }
+}
+
+impl MigrationFailure {
+    /// Where it failed (file:line, the line with a caret) and what the
+    /// server said: the part of the message that holds on any database.
+    fn write_where_and_why(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.position.or(self.statement_position);
+        match at {
+            Some(p) => writeln!(f, "  --> {}:{}:{}", self.path.display(), p.line, p.column)?,
+            None => writeln!(f, "  --> {}", self.path.display())?,
+        }
+        if let (Some(p), Some(line)) = (self.position, &self.source_line) {
+            let number = p.line.to_string();
+            let pad = " ".repeat(number.len());
+            writeln!(f, "{pad} |")?;
+            writeln!(f, "{number} | {line}")?;
+            writeln!(f, "{pad} | {}^", " ".repeat(p.column.saturating_sub(1)))?;
+        } else {
+            writeln!(f, "  statement: {}", self.statement)?;
+        }
+        match &self.code {
+            Some(code) => write!(f, "  = error: {} (SQLSTATE {code})", self.message)?,
+            None => write!(f, "  = error: {}", self.message)?,
+        }
+        for (label, value) in [
+            ("detail", &self.detail),
+            ("hint", &self.hint),
+            ("context", &self.context),
+            (
+                "server",
+                &self
+                    .server_version
+                    .as_ref()
+                    .map(|v| format!("PostgreSQL {v}")),
+            ),
+        ] {
+            if let Some(value) = value {
+                write!(f, "\n  = {label}: {value}")?;
+            }
+        }
+        if let Some(contention) = &self.lock_contention {
+            write!(
+                f,
+                "\n  = waited for a lock {} time(s), each up to lock_timeout",
+                contention.attempts
+            )?;
+            if contention.blockers.is_empty() {
+                write!(
+                    f,
+                    "\n  = no session holds a lock on its tables any more: run it again"
+                )?;
+            }
+            for blocker in &contention.blockers {
+                write!(
+                    f,
+                    "\n  = blocked by {blocker}\n    end it with: {}",
+                    blocker.terminate_statement()
+                )?;
+            }
+            write!(
+                f,
+                "\n  = nothing of it was applied, so running it again is safe; to wait longer for the locks, \
+                 raise --lock-timeout (each wait) or --lock-retries (how many tries)"
+            )?;
+        }
+        for index in &self.invalid_indexes {
+            write!(
+                f,
+                "\n  = left INVALID: index {} on {}; remove it with: {}",
+                index.index,
+                index.table,
+                index.drop_statement()
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The failure as it happened on a scratch database (`verify`): where
+    /// and why, without what it means for a live history or how to
+    /// repair one.
+    pub fn on_scratch(&self) -> impl fmt::Display + '_ {
+        struct OnScratch<'a>(&'a MigrationFailure);
+        impl fmt::Display for OnScratch<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_where_and_why(f)
+            }
+        }
+        OnScratch(self)
     }
 }
 
@@ -358,62 +475,7 @@ impl fmt::Display for MigrationFailure {
             }
         };
         writeln!(f, "{verb} {} failed; {outcome}", self.label)?;
-        let at = self.position.or(self.statement_position);
-        match at {
-            Some(p) => writeln!(f, "  --> {}:{}:{}", self.path.display(), p.line, p.column)?,
-            None => writeln!(f, "  --> {}", self.path.display())?,
-        }
-        if let (Some(p), Some(line)) = (self.position, &self.source_line) {
-            let number = p.line.to_string();
-            let pad = " ".repeat(number.len());
-            writeln!(f, "{pad} |")?;
-            writeln!(f, "{number} | {line}")?;
-            writeln!(f, "{pad} | {}^", " ".repeat(p.column.saturating_sub(1)))?;
-        } else {
-            writeln!(f, "  statement: {}", self.statement)?;
-        }
-        match &self.code {
-            Some(code) => write!(f, "  = error: {} (SQLSTATE {code})", self.message)?,
-            None => write!(f, "  = error: {}", self.message)?,
-        }
-        for (label, value) in [
-            ("detail", &self.detail),
-            ("hint", &self.hint),
-            ("context", &self.context),
-        ] {
-            if let Some(value) = value {
-                write!(f, "\n  = {label}: {value}")?;
-            }
-        }
-        if let Some(contention) = &self.lock_contention {
-            write!(
-                f,
-                "\n  = waited for a lock {} time(s), each up to lock_timeout",
-                contention.attempts
-            )?;
-            if contention.blockers.is_empty() {
-                write!(
-                    f,
-                    "\n  = no session holds a lock on its tables any more: run it again"
-                )?;
-            }
-            for blocker in &contention.blockers {
-                write!(
-                    f,
-                    "\n  = blocked by {blocker}\n    end it with: {}",
-                    blocker.terminate_statement()
-                )?;
-            }
-        }
-        for index in &self.invalid_indexes {
-            write!(
-                f,
-                "\n  = left INVALID: index {} on {}; remove it with: {}",
-                index.index,
-                index.table,
-                index.drop_statement()
-            )?;
-        }
+        self.write_where_and_why(f)?;
         if !self.applied_before.is_empty() {
             write!(
                 f,

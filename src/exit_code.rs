@@ -15,3 +15,11 @@ pub const ERROR: i32 = 2;
 pub const MIGRATION_FAILED: i32 = 3;
 /// The migration lock was held by another run for longer than the wait timeout.
 pub const LOCK_TIMEOUT: i32 = 4;
+/// A migration (or a rollback's down script) waited for table locks on
+/// every attempt (`--lock-timeout`, `--lock-retries`) and gave up; its
+/// transaction was rolled back whole, so running it again is safe once the
+/// sessions named in the message are gone.
+pub const BLOCKED_BY_LOCKS: i32 = 5;
+/// `diff` or `fleet diff` could not replay the applied migrations on its
+/// scratch database; nothing ran on the live database.
+pub const REPLAY_FAILED: i32 = 6;

@@ -242,10 +242,13 @@ async fn when_the_retries_run_out_the_error_names_the_blocking_session() {
         args.extend_from_slice(extra);
         tokio::task::block_in_place(|| schemactl(&project, &db, &args))
     };
+    // Blocked by locks has its own exit code (5), and the JSON says so.
     let run = migrate(&["--lock-retries", "1", "--format", "json"]);
-    run.expect_code(3);
+    run.expect_code(5);
     let report: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    assert_eq!(report["error"]["details"]["blocked_by_locks"], true);
+    assert_eq!(report["error"]["details"]["status"], "failed");
     let contention = &report["error"]["details"]["lock_contention"];
     assert_eq!(contention["attempts"], 2, "{report:#}");
     let blocker = &contention["blockers"][0];
@@ -260,7 +263,12 @@ async fn when_the_retries_run_out_the_error_names_the_blocking_session() {
     );
     let text = migrate(&["--lock-retries", "0"]);
     let _ = release.send(());
-    text.expect_code(3);
+    text.expect_code(5);
+    assert!(
+        text.stderr.contains("--lock-timeout") && text.stderr.contains("--lock-retries"),
+        "the message names the retry flags: {}",
+        text.stderr
+    );
     assert!(
         text.stderr.contains("blocked by pid")
             && text

@@ -102,6 +102,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             to,
             dry_run,
             allow_out_of_order,
+            allow_non_empty,
             allow_destructive,
             allow_violations,
             overwrite_drift,
@@ -110,6 +111,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             let postgres = MigrateOptions {
                 target: to,
                 allow_out_of_order,
+                allow_non_empty,
             };
             let mongodb = MongoOptions {
                 dry_run,
@@ -172,6 +174,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         }
         Command::Baseline {
             version,
+            force,
             from,
             from_refinery,
             table,
@@ -191,7 +194,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 (Some(name), _) => Some(name.parse::<Tool>().map_err(Error::InvalidArgument)?),
             };
             let source = match version {
-                Some(version) => BaselineSource::UpTo(version),
+                Some(version) => BaselineSource::UpTo { version, force },
                 None => BaselineSource::Foreign { tool, table },
             };
             verbs::baseline(settings, &source, dry_run, format, notify).await
@@ -201,6 +204,8 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             mark_applied,
             accept_checksum,
             forget,
+            forget_all,
+            yes: _,
             format,
         } => {
             let repair = match (remove_failed, mark_applied, accept_checksum, forget) {
@@ -208,6 +213,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 (_, Some(v), ..) => Repair::MarkApplied(v),
                 (_, _, Some(v), _) => Repair::AcceptChecksum(v),
                 (.., Some(v)) => Repair::Forget(v),
+                _ if forget_all => Repair::ForgetAll,
                 _ => {
                     return Err(Error::InvalidArgument(
                         "say what to repair; see `schemactl repair --help`".into(),
@@ -333,7 +339,15 @@ fn error_details(error: &Error) -> serde_json::Value {
     use serde_json::json;
     let value = match error {
         Error::HistoryMismatch(problems) => serde_json::to_value(problems),
-        Error::MigrationFailed(failure) => serde_json::to_value(failure),
+        // `outcome` says what became of the script's transaction; `status`
+        // says, without reading it, that the command failed.
+        Error::MigrationFailed(failure) | Error::ReplayFailed(failure) => {
+            serde_json::to_value(failure).map(|mut value| {
+                value["status"] = json!("failed");
+                value["blocked_by_locks"] = json!(failure.is_blocked_by_locks());
+                value
+            })
+        }
         Error::InvalidMigrations(problems) => Ok(problems
             .iter()
             .map(|p| {

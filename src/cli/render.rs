@@ -152,8 +152,12 @@ pub fn status(report: &StatusReport) -> String {
             let _ = writeln!(out, "  - {}", problem.to_string().replace('\n', "\n    "));
         }
     }
-    if let Some(foreign) = &report.foreign_history {
-        let _ = writeln!(out, "\nNote: {}.", foreign.advice());
+    if let Some(unadopted) = &report.unadopted {
+        let _ = writeln!(
+            out,
+            "\n`schemactl migrate` would refuse to start: {}.",
+            unadopted.advice()
+        );
     }
     if !report.invalid_indexes.is_empty() {
         let _ = writeln!(out, "\nInvalid indexes:");
@@ -245,10 +249,16 @@ pub fn verify(report: &VerifyReport, verbose: bool, colour: bool) -> String {
                 "skip",
                 ": no down script; applied its up and went on".to_string(),
             ),
-            Outcome::UpFailed { failure } => ("FAIL", format!(": the up script failed\n{failure}")),
-            Outcome::DownFailed { failure } => {
-                ("FAIL", format!(": the down script failed\n{failure}"))
-            }
+            // On the scratch database: where and why, no advice about a
+            // live history.
+            Outcome::UpFailed { failure } => (
+                "FAIL",
+                format!(": the up script failed\n{}", failure.on_scratch()),
+            ),
+            Outcome::DownFailed { failure } => (
+                "FAIL",
+                format!(": the down script failed\n{}", failure.on_scratch()),
+            ),
             Outcome::DownDoesNotRestore { differences, diff } => (
                 "FAIL",
                 format!(
@@ -259,7 +269,10 @@ pub fn verify(report: &VerifyReport, verbose: bool, colour: bool) -> String {
             ),
             Outcome::ReapplyFailed { failure } => (
                 "FAIL",
-                format!(": the up script cannot be applied again after its down\n{failure}"),
+                format!(
+                    ": the up script cannot be applied again after its down\n{}",
+                    failure.on_scratch()
+                ),
             ),
             Outcome::ReapplyDiffers { differences, diff } => (
                 "FAIL",
@@ -561,6 +574,31 @@ pub fn mongo_verify(collections: Option<&[CollectionVerification]>) -> String {
     out
 }
 
+/// `line` cut at blanks into pieces of at most `width` characters (a
+/// word longer than that stays whole); continuation pieces keep the line's
+/// indentation plus two.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    if line.chars().count() <= width || line.contains(" | ") {
+        return vec![line.to_string()];
+    }
+    let indent = line.len() - line.trim_start().len();
+    let continuation = " ".repeat(indent + 2);
+    let mut pieces = Vec::new();
+    let mut current = line[..indent].to_string();
+    for word in line.split_whitespace() {
+        let start = current.trim().is_empty();
+        if !start && current.chars().count() + 1 + word.chars().count() > width {
+            pieces.push(std::mem::replace(&mut current, continuation.clone()));
+        }
+        if !current.trim().is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    pieces.push(current);
+    pieces
+}
+
 /// The `fleet` report: one line per target, then the totals.
 pub fn fleet(report: &schemactl::fleet::FleetReport) -> String {
     use schemactl::fleet::TargetState;
@@ -583,11 +621,8 @@ pub fn fleet(report: &schemactl::fleet::FleetReport) -> String {
         "TARGET", "STATE", what, "VERSION", "TIME"
     );
     for target in &report.targets {
-        let error = target
-            .error
-            .as_deref()
-            .and_then(|e| e.lines().next())
-            .unwrap_or("");
+        let mut error_lines = target.error.as_deref().unwrap_or("").lines();
+        let error = error_lines.next().unwrap_or("");
         let time = match target.state {
             TargetState::Done | TargetState::Failed => duration(target.duration_ms),
             _ => String::new(),
@@ -601,6 +636,13 @@ pub fn fleet(report: &schemactl::fleet::FleetReport) -> String {
             target.version.as_deref().unwrap_or("-"),
             time
         );
+        // The rest of the error's first paragraph (where, the server's
+        // message, the fix), beneath the row.
+        for line in error_lines.take_while(|l| !l.trim().is_empty()) {
+            for piece in wrap(line, 100) {
+                let _ = writeln!(out, "    {piece}");
+            }
+        }
     }
     let s = &report.summary;
     let _ = writeln!(

@@ -70,27 +70,30 @@ pub async fn drift(
     ))
 }
 
-/// The migrations that produced a live history, in order: the files of
-/// its successful rows. Refused when an applied version has no file.
+/// The migrations that produced a live history, in the order their layout
+/// gives them (the order `migrate` applies them, never the text order of
+/// the recorded versions: `10` comes after `9`): the files of its
+/// successful rows. Refused when an applied version has no file.
 pub(crate) fn replay_of<'a>(
     local: &'a [Migration],
     applied: &[AppliedMigration],
 ) -> Result<Vec<&'a Migration>, Error> {
-    let mut missing = Vec::new();
-    let mut replay = Vec::new();
-    for record in applied.iter().filter(|r| r.success) {
-        match local.iter().find(|m| m.version == record.version) {
-            Some(m) => replay.push(m),
-            None => missing.push(format!("{} ({})", record.version, record.name)),
-        }
-    }
+    let succeeded: Vec<&AppliedMigration> = applied.iter().filter(|r| r.success).collect();
+    let missing: Vec<String> = succeeded
+        .iter()
+        .filter(|record| !local.iter().any(|m| m.version == record.version))
+        .map(|record| format!("{} ({})", record.version, record.name))
+        .collect();
     if !missing.is_empty() {
         return Err(Error::Refused(format!(
             "cannot replay the live history: applied versions without files: {}; restore them first (`schemactl validate` lists every disagreement)",
             missing.join(", ")
         )));
     }
-    Ok(replay)
+    Ok(local
+        .iter()
+        .filter(|m| succeeded.iter().any(|record| record.version == m.version))
+        .collect())
 }
 
 /// Applies `replay` in order on `client` (a scratch database), recording
@@ -105,7 +108,7 @@ pub(crate) async fn replay_onto(
     for migration in replay {
         executor::apply(client, &writer, migration, &settings.execution)
             .await
-            .map_err(Error::MigrationFailed)?;
+            .map_err(Error::ReplayFailed)?;
     }
     Ok(())
 }

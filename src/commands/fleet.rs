@@ -196,10 +196,20 @@ pub async fn fleet(
                         details: pending_labels(&report),
                         ..Outcome::default()
                     }),
+                // A target with a problem `status` would report fails, so
+                // that the run's exit code says so.
                 FleetVerb::Status { allow_out_of_order } => migrator
                     .status(*allow_out_of_order, &mut |_| {})
                     .await
-                    .map(|report| status_outcome(&report)),
+                    .map(|report| {
+                        let mut outcome = status_outcome(&report);
+                        if !report.problems.is_empty() {
+                            outcome.failed = true;
+                            outcome.error = Some(disagreement(&report, false));
+                            outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
+                        }
+                        outcome
+                    }),
                 FleetVerb::Validate {
                     fail_on_pending,
                     allow_out_of_order,
@@ -233,7 +243,13 @@ pub async fn fleet(
                     Err(e) => Err(e),
                 },
             };
-            outcome.unwrap_or_else(|e| failure(&e))
+            match outcome {
+                Ok(outcome) => outcome,
+                Err(error) => Outcome {
+                    version: recorded_version(&migrator).await,
+                    ..failure(&error)
+                },
+            }
         }
     };
     let results = crate::fleet::waves::run(
@@ -311,6 +327,19 @@ fn recorded_versions(report: &crate::commands::status::StatusReport) -> Vec<&Ver
         })
         .map(|row| &row.version)
         .collect()
+}
+
+/// The newest version a target's history records, read after a failure
+/// (the failed migration aside); `None` when it cannot be read.
+async fn recorded_version(migrator: &Migrator<'_>) -> Option<String> {
+    let report = migrator.status(true, &mut |_| {}).await.ok()?;
+    // As the history writes it (`3`, not the file's `0003`), like the
+    // versions of the targets that succeeded.
+    recorded_versions(&report).into_iter().max().map(|version| {
+        version
+            .as_integer()
+            .map_or_else(|| version.to_string(), |integer| integer.to_string())
+    })
 }
 
 fn status_outcome(report: &crate::commands::status::StatusReport) -> Outcome {
@@ -428,12 +457,52 @@ struct ExpectedSchemas {
 }
 
 /// One replay: its scratch database, and (schema-per-tenant) the name its
-/// tenant schema has now.
+/// tenant schema has now, or why it could not be made.
+#[derive(Default)]
 struct Replay {
     scratch: Option<ScratchDatabase>,
     client: Option<tokio_postgres::Client>,
     snapshot: Option<Snapshot>,
     schema: Option<Identifier>,
+    failure: Option<ReplayFailure>,
+}
+
+/// Why a replay could not be made, kept for every tenant that shares it.
+enum ReplayFailure {
+    Migration(Box<crate::MigrationFailure>),
+    Other(String),
+}
+
+impl Replay {
+    /// Creates the scratch database and replays `replay` onto it (in
+    /// schema-per-tenant mode, into `target`'s schema).
+    async fn prepare(
+        &mut self,
+        settings: &Settings,
+        target: &Target,
+        replay: &[&crate::migration::Migration],
+        excluded: &[String],
+    ) -> Result<(), Error> {
+        let dev = dev_target(settings, &mut |_| {}).await?;
+        let scratch = ScratchDatabase::create(&dev).await?;
+        let mut connect_to = scratch.target().clone();
+        if let Some(schema) = target.tenant_schema() {
+            connect_to = connect_to.with_search_path(schema);
+        }
+        self.scratch = Some(scratch);
+        let client = connect_to.connect().await?;
+        replay_onto(&client, settings, replay).await?;
+        self.schema = target.tenant_schema().cloned();
+        if target.tenant_schema().is_none() {
+            self.snapshot = Some(
+                catalog::snapshot(&client, excluded)
+                    .await?
+                    .without(&settings.ignore),
+            );
+        }
+        self.client = Some(client);
+        Ok(())
+    }
 }
 
 impl ExpectedSchemas {
@@ -473,36 +542,30 @@ async fn drift(
         .collect();
     let entry = {
         let mut replays = expected.replays.lock().await;
-        Arc::clone(replays.entry(key).or_insert_with(|| {
-            Arc::new(Mutex::new(Replay {
-                scratch: None,
-                client: None,
-                snapshot: None,
-                schema: None,
-            }))
-        }))
+        Arc::clone(replays.entry(key).or_default())
     };
     let mut guard = entry.lock().await;
     let entry = &mut *guard;
-    if entry.scratch.is_none() {
-        let dev = dev_target(settings, &mut |_| {}).await?;
-        let scratch = ScratchDatabase::create(&dev).await?;
-        let mut connect_to = scratch.target().clone();
-        if let Some(schema) = target.tenant_schema() {
-            connect_to = connect_to.with_search_path(schema);
+    if entry.scratch.is_none() && entry.failure.is_none() {
+        if let Err(error) = entry.prepare(settings, target, &replay, &excluded).await {
+            entry.failure = Some(match &error {
+                Error::ReplayFailed(failure) => ReplayFailure::Migration(failure.clone()),
+                other => ReplayFailure::Other(other.to_string()),
+            });
         }
-        entry.scratch = Some(scratch);
-        let client = connect_to.connect().await?;
-        replay_onto(&client, settings, &replay).await?;
-        entry.schema = target.tenant_schema().cloned();
-        if target.tenant_schema().is_none() {
-            entry.snapshot = Some(
-                catalog::snapshot(&client, &excluded)
-                    .await?
-                    .without(&settings.ignore),
-            );
+    }
+    // Every tenant at the same history shares the replay, and its failure.
+    match &entry.failure {
+        Some(ReplayFailure::Migration(failure)) => {
+            return Err(Error::ReplayFailed(failure.clone()))
         }
-        entry.client = Some(client);
+        Some(ReplayFailure::Other(message)) => {
+            return Err(Error::Database {
+                context: "cannot replay the applied migrations on a scratch database".into(),
+                message: message.clone(),
+            })
+        }
+        None => {}
     }
     let expected_snapshot = match (target.tenant_schema(), &entry.snapshot) {
         (None, Some(snapshot)) => snapshot.clone(),

@@ -27,7 +27,8 @@ pub struct FleetReport {
     /// The totals.
     pub summary: Summary,
     /// How many targets are at each version afterwards (`(none)`: nothing
-    /// applied); targets whose version is unknown are not counted.
+    /// applied), failed ones included; targets whose version is unknown
+    /// (not run, or unreachable) are not counted.
     pub versions: BTreeMap<String, usize>,
     /// How long the run took.
     pub total_ms: i64,
@@ -75,10 +76,12 @@ impl FleetReport {
     pub fn count_versions(targets: &[TargetResult]) -> BTreeMap<String, usize> {
         let mut versions = BTreeMap::new();
         for target in targets {
-            if matches!(target.state, TargetState::Done | TargetState::Skipped) {
-                let version = target.version.clone().unwrap_or_else(|| "(none)".into());
-                *versions.entry(version).or_insert(0) += 1;
-            }
+            let version = match (&target.version, target.state) {
+                (Some(version), _) => version.clone(),
+                (None, TargetState::Done | TargetState::Skipped) => "(none)".into(),
+                (None, _) => continue,
+            };
+            *versions.entry(version).or_insert(0) += 1;
         }
         versions
     }

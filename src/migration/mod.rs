@@ -146,7 +146,8 @@ pub fn template(label: &str, direction: Direction) -> String {
 }
 
 /// Which way a script runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// Applies the migration.
     Up,

@@ -167,6 +167,10 @@ impl Driver for PostgresDriver<'_> {
                         failure.invalid_indexes =
                             invalid_indexes::find(client).await.unwrap_or_default();
                     }
+                    // A syntax error may be newer syntax on an older server.
+                    if failure.code.is_some() {
+                        failure.server_version = server_version(client).await;
+                    }
                     return Err(Error::MigrationFailed(failure));
                 }
             };
@@ -304,6 +308,16 @@ fn parse_timestamp(text: &str) -> Option<time::OffsetDateTime> {
     time::PrimitiveDateTime::parse(text, without_zone)
         .ok()
         .map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// The server's version (`15.18 (Debian 15.18-0+deb12u1)`), for failure
+/// messages; `None` when it cannot be read (the connection broke).
+async fn server_version(client: &Client) -> Option<String> {
+    let rows = client.simple_query("SHOW server_version").await.ok()?;
+    rows.iter().find_map(|message| match message {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
