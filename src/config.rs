@@ -19,6 +19,7 @@
 //! lock_mode = "advisory"             # or "table": a lease row, through a transaction pooler
 //! lock_ttl = "10min"                 # the lease of lock_mode = "table"
 //! role = "app_owner"                 # run the migrations as this role (the login user is a member)
+//! allow_non_empty = false            # migrate a database with tables but no schemactl history
 //!
 //! [verify]
 //! dev_url = "postgres://dev@localhost/postgres"   # else the embedded server
@@ -244,6 +245,8 @@ pub struct PostgresConfig {
     pub role: Option<String>,
     /// How long connecting may take.
     pub connect_timeout: Option<String>,
+    /// `migrate` may start on a database with tables but no schemactl history.
+    pub allow_non_empty: Option<bool>,
 }
 
 /// What the command line says; `None` leaves the decision to the file or the default.
@@ -327,6 +330,10 @@ pub struct ExecutionSettings {
     /// How long a lease of `--lock-mode table` lasts before another run may
     /// take it over (default 10 min); renewed before each migration.
     pub lock_ttl: Duration,
+    /// The first `migrate` may run on a database that has tables (or
+    /// another tool's history) but no schemactl history (`[postgres]
+    /// allow_non_empty`); otherwise it refuses and names `baseline`.
+    pub allow_non_empty: bool,
 }
 
 /// What the migration lock is.
@@ -364,6 +371,7 @@ impl Default for ExecutionSettings {
             lock_retry_budget: Duration::from_secs(60),
             lock_mode: LockMode::Advisory,
             lock_ttl: Duration::from_secs(600),
+            allow_non_empty: false,
         }
     }
 }
@@ -675,6 +683,7 @@ impl Settings {
                 lock_retry_budget,
                 lock_mode,
                 lock_ttl,
+                allow_non_empty: pg.allow_non_empty.unwrap_or(false),
             },
             lock_wait,
             database_url_source: match (&overrides.database_url, overrides.database_url_source) {

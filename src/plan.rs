@@ -202,6 +202,9 @@ pub struct MigrateOptions {
     pub target: Option<Version>,
     /// Apply pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
+    /// Start on a database that has tables (or another tool's history) but
+    /// no schemactl history, instead of refusing and naming `baseline`.
+    pub allow_non_empty: bool,
 }
 
 /// The migrations `migrate` applies, in order, or the reason it must not run.

@@ -318,7 +318,8 @@ async fn a_failing_canary_stops_the_rest_of_the_fleet() {
     let project = project(0);
     let db = server().database().await;
     let names = tenants(12);
-    // The first tenant already has an `orders` table: 0002 fails there.
+    // The first tenant already has an `orders` table: 0002 fails there
+    // (allowed to start on a non-empty schema, as a deliberate run would).
     db.client()
         .await
         .batch_execute("CREATE SCHEMA tenant_0000; CREATE TABLE tenant_0000.orders (x int);")
@@ -337,6 +338,7 @@ async fn a_failing_canary_stops_the_rest_of_the_fleet() {
             "3",
             "--max-failures",
             "0",
+            "--allow-non-empty",
             "--format",
             "json",
         ],

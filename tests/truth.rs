@@ -190,7 +190,7 @@ async fn faults_at_random_statements_never_make_the_history_lie() {
         let _ = client
             .batch_execute("DELETE FROM schema_versions; DELETE FROM schema_versions_events")
             .await;
-        let run = schemactl(&project, &db, &["migrate"]);
+        let run = schemactl(&project, &db, &["migrate", "--allow-non-empty"]);
         let mut present = 0;
         for i in 0..statements {
             if db.exists(&format!("c{case}_{i}")).await {
@@ -336,12 +336,15 @@ async fn out_of_range_numbers_are_refused_before_anything_runs() {
 
     let full = Project::new();
     full.write(&format!("{}_last.up.sql", i64::MAX), "SELECT 1;\n");
+    // Versions have any length: the one after i64::MAX is one more.
     let run = schemactl(&full, &fresh, &["new", "more"]);
-    run.expect_code(2);
+    run.expect_code(0);
     assert!(
-        run.stderr.contains("there is no next one"),
+        full.migrations()
+            .join("9223372036854775808_more.up.sql")
+            .exists(),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 

@@ -104,10 +104,12 @@ fn verb(action: FleetAction) -> FleetVerb {
             to,
             dry_run,
             allow_out_of_order,
+            allow_non_empty,
         } => FleetVerb::Migrate {
             options: MigrateOptions {
                 target: to,
                 allow_out_of_order,
+                allow_non_empty,
             },
             dry_run,
         },

@@ -12,16 +12,30 @@ use std::path::PathBuf;
 /// a history table. Edited, missing or failed migrations stop a run with the
 /// exact fix.
 ///
-/// Without a database URL, schemactl starts a local development PostgreSQL
-/// of its own under .schemactl/ (see `schemactl dev`). With MONGODB_URI, the
-/// same verbs also manage the validators and indexes in schemas/.
+/// The database comes from --database-url, DATABASE_URL, the PG* variables or
+/// schemactl.toml; without one, a command refuses unless --dev asks for
+/// schemactl's own development PostgreSQL under .schemactl/ (see `schemactl
+/// dev`). With MONGODB_URI, the same verbs also manage the validators and
+/// indexes in schemas/.
 ///
 /// Exit codes: 0 ok; 1 a check found problems (history differs from the
 /// files, or a command refused to run); 2 error (arguments, configuration,
 /// files, connection); 3 a migration failed while it ran; 4 the migration
-/// lock was not free in time.
+/// lock was not free in time; 5 a migration gave up waiting for table
+/// locks (safe to retry); 6 `diff` could not replay the migrations.
+/// `--version`: the release, the commit it was built from and that
+/// commit's date.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SCHEMACTL_COMMIT"),
+    ", ",
+    env!("SCHEMACTL_COMMIT_DATE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "schemactl", version, max_term_width = 100)]
+#[command(name = "schemactl", version, long_version = LONG_VERSION, max_term_width = 100)]
 pub struct Opt {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -214,6 +228,10 @@ pub enum Command {
         /// Apply pending migrations older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Start on a database that has tables (or another tool's history) but no
+        /// schemactl history, instead of refusing and naming `baseline`.
+        #[arg(long)]
+        allow_non_empty: bool,
         /// MongoDB: allow dropping or rebuilding indexes that changed or left the files.
         #[arg(long)]
         allow_destructive: bool,
@@ -290,6 +308,9 @@ pub enum Command {
         /// The newest migration the database already has.
         #[arg(long, value_name = "VERSION", group = "source", value_parser = version_arg)]
         version: Option<Version>,
+        /// With --version: baseline even a database that has no tables.
+        #[arg(long, requires = "version")]
+        force: bool,
         /// Import what another tool recorded as applied: sqlx, diesel, golang-migrate,
         /// dbmate, goose, flyway, refinery, or auto (the one whose table is here).
         #[arg(long, value_name = "TOOL", group = "source")]
@@ -347,6 +368,13 @@ pub enum Command {
             value_parser = history_version_arg
         )]
         forget: Option<Version>,
+        /// Empty schemactl's history (every row; the schema is untouched), to adopt the
+        /// database again with `baseline`. Needs --yes.
+        #[arg(long, group = "action", requires = "yes")]
+        forget_all: bool,
+        /// Confirm --forget-all.
+        #[arg(long)]
+        yes: bool,
         /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -566,6 +594,10 @@ pub enum FleetAction {
         /// Apply pending migrations older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Start on targets that have tables (or another tool's history) but no
+        /// schemactl history, instead of failing them and naming `baseline`.
+        #[arg(long)]
+        allow_non_empty: bool,
     },
     /// Each target's version, pending migrations and problems.
     Status {
@@ -621,6 +653,14 @@ pub enum LintFormat {
 pub enum DevAction {
     /// Say where it keeps its data and whether it runs.
     Status,
+    /// Create it on first use and start it (it keeps running in the background).
+    Start,
+    /// Print its URL (started when it is not running), for psql or DATABASE_URL.
+    Url {
+        /// Print the password in the URL (it is kept in .schemactl/, mode 0600).
+        #[arg(long)]
+        show_password: bool,
+    },
     /// Stop it (the data stays).
     Stop,
     /// Stop it and delete its data.

@@ -9,10 +9,17 @@ use crate::Error;
 pub fn history_tables(settings: &Settings) -> Vec<String> {
     let schema = settings.history.schema().as_str();
     let table = settings.history.table().as_str();
-    vec![
+    let mut tables = vec![
         format!("{schema}.{table}"),
         format!("{schema}.{table}_events"),
-    ]
+        format!("{schema}.{table}_lock"),
+    ];
+    // Other tools' history tables are bookkeeping too, not schema: after
+    // adopting a diesel project, `__diesel_schema_migrations` is no drift.
+    for (_, foreign) in crate::postgres::foreign_history::KNOWN {
+        tables.push(format!("{schema}.{foreign}"));
+    }
+    tables
 }
 
 /// Reads the configured database's schema.

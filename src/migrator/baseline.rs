@@ -8,10 +8,12 @@ use super::{elapsed_ms, Migrator};
 use super::{Executed, PlannedScript};
 use crate::driver::BaselineEntry;
 use crate::driver::Driver;
+use crate::history::AppliedMigration;
 use crate::identifier::Identifier;
 use crate::migration::Migration;
 use crate::migration::Version;
 use crate::notice::Notice;
+use crate::postgres::adoption;
 use crate::postgres::foreign_import::{self, ForeignRow, Recorded, Tool};
 use crate::{Error, RunReport};
 use std::path::Path;
@@ -21,8 +23,15 @@ use tokio_postgres::Client;
 /// What to record as applied.
 #[derive(Debug, Clone)]
 pub enum BaselineSource {
-    /// Every migration with a version up to and including this one.
-    UpTo(Version),
+    /// Every migration with a version up to and including this one (which
+    /// must have a file). On a database with no tables it is refused unless
+    /// `force`: recording migrations as applied there makes them never run.
+    UpTo {
+        /// The newest migration the database already has.
+        version: Version,
+        /// Baseline even a database without tables.
+        force: bool,
+    },
     /// The versions another tool applied, read from its history table.
     Foreign {
         /// The tool; `None`: the one whose table the database has.
@@ -53,16 +62,26 @@ impl Migrator<'_> {
         let chosen = self
             .locked(&mut driver, notify, async |driver, _| {
                 let applied = super::in_layout(layout, driver.read_history().await?);
-                if !applied.is_empty() {
-                    return Err(Error::Refused(format!(
-                        "{history} already records {} migration(s); baseline only adopts a database that schemactl has never migrated",
-                        applied.len()
-                    )));
-                }
                 let chosen = match source {
-                    BaselineSource::UpTo(version) => up_to(&local, version.clone(), location)?,
+                    BaselineSource::UpTo { version, force } => {
+                        refuse_recorded(&applied, &history, None)?;
+                        if !force && adoption::check(client, &self.settings.history).await?.is_none() {
+                            return Err(Error::Refused(format!(
+                                "this database has no tables yet: recording migrations up to {version} as applied would make them never run here. \
+                                 Run `schemactl migrate` instead, or pass --force if the schema lives where schemactl does not look \
+                                 (outside the search path's first schema)"
+                            )));
+                        }
+                        up_to(&local, version.clone(), location)?
+                    }
                     BaselineSource::Foreign { tool, table } => {
-                        from_foreign(client, &local, *tool, table.as_ref()).await?
+                        let chosen = from_foreign(client, &local, *tool, table.as_ref()).await?;
+                        refuse_recorded(&applied, &history, Some(&chosen))?;
+                        if !applied.is_empty() && !dry_run {
+                            let detail = "record removed: replaced by the import of another tool's history (baseline --from)";
+                            super::repair::forget_rows(driver, &applied, detail).await?;
+                        }
+                        chosen
                     }
                 };
                 if !dry_run {
@@ -91,11 +110,50 @@ impl Migrator<'_> {
     }
 }
 
+/// Baseline adopts a database schemactl has not migrated: a history with
+/// rows is refused, except (importing another tool's history) when every
+/// row is a migration that tool also recorded, successful: the mark of a
+/// first `migrate` that ran on an unadopted database before schemactl
+/// refused such runs, and which the import replaces.
+fn refuse_recorded(
+    applied: &[AppliedMigration],
+    history: &str,
+    imported: Option<&[BaselineEntry<'_>]>,
+) -> Result<(), Error> {
+    let covered = |row: &AppliedMigration| {
+        imported.is_some_and(|chosen| {
+            row.success && chosen.iter().any(|e| e.migration.version == row.version)
+        })
+    };
+    if applied.iter().all(covered) {
+        return Ok(());
+    }
+    let reset = "`schemactl repair --forget-all --yes` empties it (the schema is not touched) when it is wrong";
+    Err(Error::Refused(format!(
+        "{history} already records {} migration(s); baseline only adopts a database that schemactl has never migrated \
+         (or whose history only holds migrations the imported one also records); {reset}",
+        applied.len()
+    )))
+}
+
 fn up_to<'a>(
     local: &'a [Migration],
     version: Version,
     location: &Path,
 ) -> Result<Vec<BaselineEntry<'a>>, Error> {
+    if let Some(newest) = local
+        .iter()
+        .map(|m| &m.version)
+        .filter(|v| !v.is_repeatable())
+        .max()
+    {
+        if version > *newest {
+            return Err(Error::Refused(format!(
+                "version {version} is beyond the newest migration in {} ({newest}); name the newest migration the database already has",
+                location.display()
+            )));
+        }
+    }
     let chosen: Vec<_> = local
         .iter()
         .filter(|m| m.version <= version)

@@ -21,7 +21,7 @@ use crate::history::AppliedMigration;
 use crate::migration::{Direction, Layout, Migration, Version};
 use crate::notice::Notice;
 use crate::plan::{self, MigrateOptions, RollbackTarget};
-use crate::postgres::{foreign_history, invalid_indexes, PostgresDriver};
+use crate::postgres::{adoption, invalid_indexes, PostgresDriver, Unadopted};
 use crate::session::{load_and_connect, Session};
 use crate::source::MigrationSource;
 use crate::Error;
@@ -197,10 +197,14 @@ impl<'c> Migrator<'c> {
             invalid_indexes::find(client)
         );
         let applied = in_layout(layout, applied?);
-        let foreign_history = if applied.is_empty() {
-            foreign_history::detect(client).await?
+        let unadopted = if applied.is_empty() {
+            adoption::check(client, &self.settings.history).await?
         } else {
             None
+        };
+        let foreign_history = match &unadopted {
+            Some(Unadopted::ForeignHistory(foreign)) => Some(foreign.clone()),
+            _ => None,
         };
         Ok(StatusReport {
             layout,
@@ -210,6 +214,7 @@ impl<'c> Migrator<'c> {
             problems: plan::problems(&local, &applied, allow_out_of_order),
             invalid_indexes: invalid?,
             foreign_history,
+            unadopted,
         })
     }
 
@@ -224,6 +229,7 @@ impl<'c> Migrator<'c> {
         let report = self.status(allow_out_of_order, notify).await?;
         let ok = report.problems.is_empty()
             && report.invalid_indexes.is_empty()
+            && (report.unadopted.is_none() || report.pending().is_empty())
             && (!fail_on_pending || report.pending().is_empty());
         Ok(Validation { ok, report })
     }
@@ -243,9 +249,13 @@ impl<'c> Migrator<'c> {
         let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(client);
+        let allow_non_empty = options.allow_non_empty || self.settings.execution.allow_non_empty;
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
-            report.planned = plan::plan_migrate(&local, &applied, options)?
+            let plan = plan::plan_migrate(&local, &applied, options)?;
+            self.check_adopted(client, &applied, &plan, allow_non_empty, notify)
+                .await?;
+            report.planned = plan
                 .iter()
                 .map(|m| PlannedScript::new(m, &m.up, &self.settings))
                 .collect();
@@ -258,11 +268,8 @@ impl<'c> Migrator<'c> {
                 if plan.is_empty() {
                     return Ok(());
                 }
-                if applied.is_empty() {
-                    if let Some(foreign) = foreign_history::detect(client).await? {
-                        notify(Notice::Info(&foreign.advice()));
-                    }
-                }
+                self.check_adopted(client, &applied, &plan, allow_non_empty, notify)
+                    .await?;
                 self.apply_plan(driver, &plan, Direction::Up, &mut report, notify)
                     .await
             })
@@ -270,6 +277,36 @@ impl<'c> Migrator<'c> {
         }
         report.total_ms = elapsed_ms(started);
         Ok(report)
+    }
+
+    /// Refuses the first run on a database that is not new (another tool's
+    /// history, or tables where the migrations create theirs) unless
+    /// `allow_non_empty`, which turns the refusal into a note.
+    async fn check_adopted(
+        &self,
+        client: &Client,
+        applied: &[AppliedMigration],
+        plan: &[&Migration],
+        allow_non_empty: bool,
+        notify: &mut dyn FnMut(Notice),
+    ) -> Result<(), Error> {
+        if !applied.is_empty() || plan.is_empty() {
+            return Ok(());
+        }
+        match adoption::check(client, &self.settings.history).await? {
+            None => Ok(()),
+            Some(found) if allow_non_empty => {
+                notify(Notice::Info(&format!(
+                    "{} (going on: non-empty databases are allowed)",
+                    found.advice()
+                )));
+                Ok(())
+            }
+            Some(found) => Err(Error::Refused(format!(
+                "nothing was changed: {}",
+                found.advice()
+            ))),
+        }
     }
 
     /// Runs down scripts newest first, down to `target`, under the lock (or,

@@ -22,15 +22,20 @@ pub enum Repair {
     AcceptChecksum(Version),
     /// Delete the row of an applied migration whose file was removed on purpose.
     Forget(Version),
+    /// Delete every row: the history is wrong as a whole (the schema is
+    /// not touched).
+    ForgetAll,
 }
 
 impl Repair {
-    fn version(&self) -> Version {
+    /// The version one row's repair is for (`None` for [`Repair::ForgetAll`]).
+    fn version(&self) -> Option<Version> {
         match self {
             Repair::RemoveFailed(v)
             | Repair::MarkApplied(v)
             | Repair::AcceptChecksum(v)
-            | Repair::Forget(v) => v.clone(),
+            | Repair::Forget(v) => Some(v.clone()),
+            Repair::ForgetAll => None,
         }
     }
 }
@@ -45,7 +50,9 @@ impl Migrator<'_> {
         let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let mut driver = self.driver(client);
-        let version = repair.version();
+        let Some(version) = repair.version() else {
+            return self.forget_all(notify).await;
+        };
         let history = self.settings.history.display();
         self.locked(&mut driver, notify, async |driver, _| {
             let applied = super::in_layout(layout, driver.read_history().await?);
@@ -101,10 +108,11 @@ impl Migrator<'_> {
                         "recorded the files' current checksums",
                     )
                 }
+                Repair::ForgetAll => unreachable!("handled before the lock"),
                 Repair::Forget(_) => (EventKind::RepairForgot, "record removed: its file is gone".to_string(), "removed its record"),
             };
             let edit = match repair {
-                Repair::RemoveFailed(_) | Repair::Forget(_) => HistoryEdit::Delete,
+                Repair::RemoveFailed(_) | Repair::Forget(_) | Repair::ForgetAll => HistoryEdit::Delete,
                 Repair::MarkApplied(_) => HistoryEdit::MarkApplied { execution_ms: row.execution_ms },
                 Repair::AcceptChecksum(_) => match file {
                     Some(file) => HistoryEdit::AcceptChecksum {
@@ -127,4 +135,50 @@ impl Migrator<'_> {
         })
         .await
     }
+
+    /// Empties schemactl's history (every row deleted, each with its audit
+    /// event), without touching the schema: the way out of a history that
+    /// is wrong as a whole, such as the first run on a database another tool
+    /// migrated. Returns a sentence saying what was done.
+    async fn forget_all(&self, notify: &mut dyn FnMut(Notice)) -> Result<String, Error> {
+        let (_, layout, connection) = self.open(notify).await?;
+        let mut driver = self.driver(connection.client());
+        let history = self.settings.history.display();
+        self.locked(&mut driver, notify, async |driver, _| {
+            let applied = super::in_layout(layout, driver.read_history().await?);
+            if applied.is_empty() {
+                return Err(Error::Refused(format!("{history} is already empty; nothing to forget")));
+            }
+            forget_rows(driver, &applied, "record removed: the whole history was forgotten (repair --forget-all)").await?;
+            Ok(format!(
+                "removed all {} record(s) of {history}; the schema is untouched. Adopt what the database has with \
+                 `schemactl baseline --from <tool>` or `--version <V>`",
+                applied.len()
+            ))
+        })
+        .await
+    }
+}
+
+/// Deletes every row of `applied`, each with a `repair-forget` event
+/// carrying `detail`.
+pub(super) async fn forget_rows(
+    driver: &mut impl Driver,
+    applied: &[AppliedMigration],
+    detail: &str,
+) -> Result<(), Error> {
+    driver.ensure_history().await?;
+    for row in applied {
+        let event = AuditEvent {
+            kind: EventKind::RepairForgot,
+            version: row.version.clone(),
+            name: &row.name,
+            checksum: Some(&row.checksum),
+            detail,
+        };
+        driver
+            .repair(row.version.clone(), HistoryEdit::Delete, event)
+            .await?;
+    }
+    Ok(())
 }

@@ -98,6 +98,10 @@ pub struct StatusReport {
     pub invalid_indexes: Vec<InvalidIndex>,
     /// Another tool's history table, when schemactl has none of its own.
     pub foreign_history: Option<ForeignHistory>,
+    /// Why the database is not new although schemactl has no history for
+    /// it (another tool's history, or tables of its own): the first
+    /// `migrate` refuses it, and `validate` fails while anything is pending.
+    pub unadopted: Option<crate::postgres::Unadopted>,
 }
 
 impl StatusReport {

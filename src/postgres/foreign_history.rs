@@ -17,6 +17,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("goose", "goose_db_version"),
     ("Flyway", "flyway_schema_history"),
     ("refinery", "refinery_schema_history"),
+    ("pop", "schema_migration"),
 ];
 
 /// Another tool's history table found in the database.

@@ -23,6 +23,8 @@
 //!   version, rows without a version are repeatables.
 //! - refinery `refinery_schema_history (version INT4, name VARCHAR,
 //!   applied_on VARCHAR, checksum VARCHAR)`.
+//! - gobuffalo/pop `schema_migration (version VARCHAR(48) UNIQUE)` — one
+//!   row per migration (Ory's projects use it, with 20-digit versions).
 
 use super::history_table::database;
 use crate::identifier::Identifier;
@@ -51,13 +53,16 @@ pub enum Tool {
     Flyway,
     /// refinery.
     Refinery,
+    /// gobuffalo/pop (`soda`, Ory's `migrate sql`).
+    Pop,
 }
 
 impl Tool {
     /// Every tool, in the order `--from auto` looks for their tables.
-    pub const ALL: [Tool; 7] = [
+    pub const ALL: [Tool; 8] = [
         Tool::Sqlx,
         Tool::Diesel,
+        Tool::Pop,
         Tool::Goose,
         Tool::Flyway,
         Tool::Refinery,
@@ -75,6 +80,7 @@ impl Tool {
             Tool::Goose => "goose",
             Tool::Flyway => "flyway",
             Tool::Refinery => "refinery",
+            Tool::Pop => "pop",
         }
     }
 
@@ -87,6 +93,7 @@ impl Tool {
             Tool::Goose => "goose_db_version",
             Tool::Flyway => "flyway_schema_history",
             Tool::Refinery => "refinery_schema_history",
+            Tool::Pop => "schema_migration",
         }
     }
 }
@@ -214,7 +221,7 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
     let sql = match tool {
         Tool::Sqlx => format!("SELECT version::text, description::text, installed_on::text, encode(checksum, 'hex'), success FROM {t} ORDER BY version"),
         Tool::Diesel => format!("SELECT version::text, NULL::text, run_on::text, NULL::text, true FROM {t} ORDER BY version"),
-        Tool::Dbmate => format!("SELECT version::text, NULL::text, NULL::text, NULL::text, true FROM {t} ORDER BY version"),
+        Tool::Dbmate | Tool::Pop => format!("SELECT version::text, NULL::text, NULL::text, NULL::text, true FROM {t} ORDER BY version"),
         Tool::GolangMigrate => format!("SELECT version::text, NULL::text, NULL::text, NULL::text, NOT dirty FROM {t}"),
         Tool::Goose => format!(
             "SELECT DISTINCT ON (version_id) version_id::text, NULL::text, tstamp::text, NULL::text, is_applied \
@@ -240,14 +247,22 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
             database(&format!("cannot read {tool}'s history table {table}"), &e)
         }
     })?;
-    let text = |row: &tokio_postgres::Row, i: usize| row.get::<_, Option<String>>(i);
+    let text =
+        |row: &tokio_postgres::Row, i: usize| row.try_get::<_, Option<String>>(i).ok().flatten();
+    // A NULL (or unreadable) flag counts as false: not applied, or dirty.
+    let flag = |row: &tokio_postgres::Row, i: usize| {
+        row.try_get::<_, Option<bool>>(i)
+            .ok()
+            .flatten()
+            .unwrap_or(false)
+    };
     match tool {
         Tool::GolangMigrate => {
             let Some(row) = rows.first() else {
                 return Ok(Recorded::Versions(Vec::new()));
             };
             let current = version(tool, table, &text(row, 0).unwrap_or_default())?;
-            if !row.get::<_, bool>(4) {
+            if !flag(row, 4) {
                 return Err(refused(
                     tool,
                     table,
@@ -269,7 +284,7 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
                     continue;
                 };
                 let v = version(tool, table, &written)?;
-                if !row.get::<_, bool>(4) {
+                if !flag(row, 4) {
                     return Err(refused(
                         tool,
                         table,
@@ -297,7 +312,7 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
             for row in &rows {
                 let written = text(row, 0).unwrap_or_default();
                 let v = version(tool, table, &written)?;
-                if !row.get::<_, bool>(4) {
+                if !flag(row, 4) {
                     if tool == Tool::Goose {
                         continue; // rolled back: its latest row says not applied
                     }

@@ -64,6 +64,21 @@ impl HistoryTable {
         format!("{}.{}", self.schema.quoted(), self.events.quoted())
     }
 
+    /// Every table schemactl itself keeps: the history, its events and the
+    /// lease of `lock_mode = "table"`, quoted and schema-qualified.
+    pub(crate) fn own_tables(&self) -> Vec<String> {
+        let lease = format!("{}_lock", self.table.as_str());
+        vec![
+            self.qualified(),
+            self.qualified_events(),
+            format!(
+                "{}.\"{}\"",
+                self.schema.quoted(),
+                lease.replace('"', "\"\"")
+            ),
+        ]
+    }
+
     /// Whether the history table exists.
     pub async fn exists(&self, client: &Client) -> Result<bool, Error> {
         // query_typed skips the separate prepare round trip: this is on the

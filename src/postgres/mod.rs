@@ -2,6 +2,7 @@
 //! the lock that serialises concurrent deploys, and how one migration script
 //! runs. The policy (what to run, what to refuse) is in [`crate::plan`].
 
+pub mod adoption;
 pub(crate) mod advisory_lock;
 pub(crate) mod connection;
 mod db_error;
@@ -19,6 +20,7 @@ pub(crate) mod scratch;
 pub(crate) mod text_rows;
 pub(crate) mod tls;
 
+pub use adoption::Unadopted;
 pub use advisory_lock::MigrationLock;
 pub use connection::{DatabaseTarget, SslMode};
 pub(crate) use db_error::describe;
