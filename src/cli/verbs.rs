@@ -407,12 +407,15 @@ pub async fn diff(
 
 /// `new`.
 pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<i32, Error> {
-    let (up, down) = commands::new_migration::new_migration(&settings.migrations_dir, name)?;
-    emit(
-        format,
-        &serde_json::json!({ "up": up, "down": down }),
-        || format!("Created {}\nCreated {}\n", up.display(), down.display()),
-    );
+    let files =
+        commands::new_migration::new_migration(&settings.migrations_dir, name, &settings.read)?;
+    emit(format, &files, || {
+        let mut text = format!("Created {} ({} layout)\n", files.up.display(), files.layout);
+        if let Some(down) = files.down.as_ref().filter(|d| !d.starts_with(&files.up)) {
+            text.push_str(&format!("Created {}\n", down.display()));
+        }
+        text
+    });
     Ok(exit_code::OK)
 }
 
@@ -438,6 +441,23 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
                 "running": shown.is_some(), "url": shown, "data_dir": root,
             });
             (state, text)
+        }
+        DevAction::Start | DevAction::Url { .. } => {
+            let url = embedded::dev_server::ensure_running(dir, &mut |message| {
+                output::stderr_line(&format!("schemactl: {message}"))
+            })?;
+            let target = schemactl::postgres::DatabaseTarget::parse(&url)?;
+            let shown = match action {
+                DevAction::Url {
+                    show_password: true,
+                } => url,
+                _ => target.display().to_string(),
+            };
+            let text = match action {
+                DevAction::Start => format!("running: {shown}; stop it with `schemactl dev stop`"),
+                _ => shown.clone(),
+            };
+            (serde_json::json!({ "running": true, "url": shown }), text)
         }
         DevAction::Stop => {
             let stopped = embedded::dev_server::stop(dir)?;

@@ -101,19 +101,15 @@ fn parse_flyway(stem: &str) -> Option<Classified> {
 }
 
 fn build(version_text: &str, name: &str, direction: Direction) -> Classified {
-    let version = match version_text.parse::<i64>() {
-        Ok(v) if v > 0 => Version::integer(v),
-        Ok(_) => {
-            return Classified::Invalid("the version must be a positive integer (1 or more)".into())
+    match Version::whole(version_text) {
+        Some(version) if version.is_positive_integer() => {
+            named(version, version_text, name, direction)
         }
-        Err(_) => {
-            return Classified::Invalid(format!(
-                "the version {version_text} is too large (at most {})",
-                i64::MAX
-            ))
-        }
-    };
-    named(version, version_text, name, direction)
+        Some(_) => Classified::Invalid("the version must be a positive integer (1 or more)".into()),
+        None => Classified::Invalid(format!(
+            "the version {version_text} is not a whole number; {EXPECTED}"
+        )),
+    }
 }
 
 fn named(version: Version, version_text: &str, name: &str, direction: Direction) -> Classified {
@@ -193,7 +189,6 @@ mod tests {
             "0001create_users.up.sql",
             "0000_zero.up.sql",
             "0001_.up.sql",
-            "99999999999999999999_big.up.sql",
             "V1_single_underscore.sql",
         ] {
             assert!(
@@ -201,5 +196,14 @@ mod tests {
                 "{name} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn integer_versions_have_any_length() {
+        let Classified::Migration(parsed) = classify("99999999999999999999_big.up.sql") else {
+            panic!("a 20-digit version was refused");
+        };
+        assert_eq!(parsed.version_text, "99999999999999999999");
+        assert!(parsed.version > Version::integer(i64::MAX));
     }
 }

@@ -32,11 +32,14 @@ pub enum Layout {
     Goose,
     /// Flyway and refinery: `V<v>__<name>.sql`, Flyway's `U<v>__<name>.sql`.
     Flyway,
+    /// gobuffalo/pop (Ory's projects): `<v>_<name>.postgres.up.sql`, other
+    /// dialects' files beside them, `.autocommit.` outside a transaction.
+    Pop,
 }
 
 impl Layout {
     /// Every layout, in the order detection reports them.
-    pub const ALL: [Layout; 7] = [
+    pub const ALL: [Layout; 8] = [
         Layout::Schemactl,
         Layout::Sqlx,
         Layout::GolangMigrate,
@@ -44,6 +47,7 @@ impl Layout {
         Layout::Dbmate,
         Layout::Goose,
         Layout::Flyway,
+        Layout::Pop,
     ];
 
     /// The name used by `--layout` and in reports.
@@ -56,6 +60,7 @@ impl Layout {
             Layout::Dbmate => "dbmate",
             Layout::Goose => "goose",
             Layout::Flyway => "flyway",
+            Layout::Pop => "pop",
         }
     }
 
@@ -73,6 +78,9 @@ impl Layout {
                 "`<version>_<name>.sql` with `-- +goose Up` and `-- +goose Down` sections"
             }
             Layout::Flyway => "`V<version>__<name>.sql` (and `U<version>__<name>.sql` undo files)",
+            Layout::Pop => {
+                "`<version>_<name>.postgres.up.sql` / `.down.sql` (`.postgres.autocommit.up.sql` outside a transaction)"
+            }
         }
     }
 
@@ -105,6 +113,7 @@ impl FromStr for Layout {
         let alias = match wanted.as_str() {
             "migrate" | "golang_migrate" => "golang-migrate",
             "refinery" => "flyway",
+            "gobuffalo" | "gobuffalo-pop" | "fizz" => "pop",
             other => other,
         };
         Layout::ALL
@@ -226,6 +235,56 @@ pub fn blank_outside(text: &str, range: &std::ops::Range<usize>) -> String {
         .collect()
 }
 
+/// The dialect pop runs schemactl's files for.
+pub const POP_DIALECT: &str = "postgres";
+
+/// A pop migration file name: `<version>_<name>[.<dialect>][.autocommit].<up|down>.sql`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PopName<'a> {
+    /// The digits of the version.
+    pub version: &'a str,
+    /// The name (pop's names have no dots).
+    pub name: &'a str,
+    /// The database the file is for (`postgres`, `mysql`, `sqlite3`, …);
+    /// `None`: every database.
+    pub dialect: Option<&'a str>,
+    /// `.autocommit`: pop runs it outside a transaction.
+    pub autocommit: bool,
+    /// Up or down.
+    pub direction: super::Direction,
+}
+
+/// Reads a pop file name; `None` when it is not one.
+pub fn pop_name(file_name: &str) -> Option<PopName<'_>> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let (stem, direction) = match stem.rsplit_once('.')? {
+        (stem, "up") => (stem, super::Direction::Up),
+        (stem, "down") => (stem, super::Direction::Down),
+        _ => return None,
+    };
+    let (stem, autocommit) = match stem.strip_suffix(".autocommit") {
+        Some(stem) => (stem, true),
+        None => (stem, false),
+    };
+    let (stem, dialect) = match stem.split_once('.') {
+        Some((stem, dialect)) => (stem, Some(dialect)),
+        None => (stem, None),
+    };
+    let (version, name) = stem.split_once('_')?;
+    let word = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric());
+    (word(version)
+        && version.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && dialect.is_none_or(word))
+    .then_some(PopName {
+        version,
+        name,
+        dialect,
+        autocommit,
+        direction,
+    })
+}
+
 /// diesel's version of a folder name: the part before the first `_`, with
 /// its dashes removed (`2017-09-23-182408_create_users` → `20170923182408`),
 /// as diesel records it. `None` when that is not all digits.
@@ -290,6 +349,27 @@ mod tests {
         );
         assert_eq!(diesel_version("notes"), None);
         assert_eq!(diesel_version("v1_x"), None);
+    }
+
+    #[test]
+    fn pop_names_carry_dialect_and_autocommit() {
+        let name = pop_name("20260703000000000000_idx.postgres.autocommit.up.sql").unwrap();
+        assert_eq!(
+            (name.version, name.name, name.dialect, name.autocommit),
+            ("20260703000000000000", "idx", Some("postgres"), true)
+        );
+        let plain = pop_name("20150100000001000000_networks.down.sql").unwrap();
+        assert_eq!(
+            (plain.dialect, plain.direction),
+            (None, crate::migration::Direction::Down)
+        );
+        assert_eq!(
+            pop_name("20150100000001000000_networks.mysql.up.sql")
+                .unwrap()
+                .dialect,
+            Some("mysql")
+        );
+        assert!(pop_name("V1__x.sql").is_none() && pop_name("1_x.sql").is_none());
     }
 
     #[test]

@@ -332,6 +332,7 @@ enum Family {
     Goose,
     Flyway,
     Diesel,
+    Pop,
 }
 
 /// `<digits>_<name>.sql` without `.up`/`.down`: the one-file layouts' names.
@@ -391,6 +392,8 @@ fn families(
     for (path, name) in &listing.files {
         let family = if flyway_name(name) {
             Family::Flyway
+        } else if layout::pop_name(name).is_some_and(|p| p.dialect.is_some()) {
+            Family::Pop
         } else if plain_name(name).is_some() {
             let text = String::from_utf8_lossy(texts.get(path).map_or(&[][..], Vec::as_slice));
             if layout::sections(Layout::Dbmate, &text).is_some() {
@@ -447,15 +450,21 @@ fn detect(
                 .filter(|l| !matches!(l, Layout::GolangMigrate | Layout::Sqlx))
                 .map(|l| format!("{l}: {}", l.expected()))
                 .collect();
+            // The layouts' forms once, on the first file, not once per file.
             return Err(Error::InvalidMigrations(
                 sql.into_iter()
-                    .map(|path| SourceProblem {
+                    .enumerate()
+                    .map(|(i, path)| SourceProblem {
                         path: path.clone(),
                         position: None,
-                        message: format!(
-                            "is not a migration of any layout schemactl reads ({}); rename it, or move it out of the migrations directory",
-                            forms.join("; ")
-                        ),
+                        message: if i == 0 {
+                            format!(
+                                "is not a migration of any layout schemactl reads ({}); rename it, or move it out of the migrations directory",
+                                forms.join("; ")
+                            )
+                        } else {
+                            "is not a migration of any layout schemactl reads either (the forms are above)".to_string()
+                        },
                     })
                     .collect(),
             ));
@@ -472,6 +481,7 @@ fn detect(
         [Family::Plain, Family::Goose] | [Family::Goose] => Layout::Goose,
         [Family::Flyway] => Layout::Flyway,
         [Family::Diesel] => Layout::Diesel,
+        [Family::UpDown, Family::Pop] | [Family::Pop] => Layout::Pop,
         _ => {
             let examples: Vec<String> = found
                 .iter()
@@ -486,6 +496,7 @@ fn detect(
                             Family::Goose => "goose",
                             Family::Flyway => "flyway",
                             Family::Diesel => "diesel",
+                            Family::Pop => "pop",
                         }
                     )
                 })
@@ -632,6 +643,23 @@ fn place(
                 found.extend(one_file_migration(layout, path, version, rest, bytes));
             }
         }
+        Layout::Pop => {
+            let (named, autocommit, mut problems) = pop_files(listing);
+            for (path, name) in &listing.files {
+                if is_sql(name) && layout::pop_name(name).is_none() {
+                    problems.push(not_placed(path));
+                }
+            }
+            warnings.extend(problems);
+            let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
+            let scripts = read_all(&paths).into_iter().map(|script| {
+                script.map(|mut script| {
+                    script.directives.no_transaction |= autocommit.contains(&script.path);
+                    script
+                })
+            });
+            found.extend(named.into_iter().zip(scripts).map(Ok));
+        }
         Layout::Diesel => {
             for (path, name) in &listing.files {
                 if is_sql(name) {
@@ -650,19 +678,75 @@ fn place(
 }
 
 fn parse_version(path: &Path, digits: &str) -> Result<Version, SourceProblem> {
-    match digits.parse::<i64>() {
-        Ok(v) if v > 0 => Ok(Version::integer(v)),
-        Ok(_) => Err(SourceProblem {
-            path: path.to_path_buf(),
-            position: None,
-            message: "the version must be a positive integer (1 or more)".into(),
-        }),
-        Err(_) => Err(SourceProblem {
-            path: path.to_path_buf(),
-            position: None,
-            message: format!("the version {digits} is too large (at most {})", i64::MAX),
-        }),
+    let problem = |message: String| SourceProblem {
+        path: path.to_path_buf(),
+        position: None,
+        message,
+    };
+    match Version::whole(digits) {
+        Some(version) if version.is_positive_integer() => Ok(version),
+        Some(_) => Err(problem(
+            "the version must be a positive integer (1 or more)".into(),
+        )),
+        None => Err(problem(format!(
+            "the version {digits} is not a whole number"
+        ))),
     }
+}
+
+/// The files pop runs on PostgreSQL: each version's `.postgres.` file, or
+/// the one for every database when there is none (other dialects' files
+/// are not PostgreSQL's and are skipped, as pop skips them); and which of
+/// them are `.autocommit.` (outside a transaction).
+fn pop_files(
+    listing: &Listing,
+) -> (
+    Vec<MigrationFile>,
+    std::collections::BTreeSet<PathBuf>,
+    Vec<SourceProblem>,
+) {
+    let mut chosen: BTreeMap<(Version, bool), (bool, MigrationFile, bool)> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (path, file_name) in &listing.files {
+        let Some(pop) = layout::pop_name(file_name) else {
+            continue;
+        };
+        let specific = match pop.dialect {
+            Some(layout::POP_DIALECT) => true,
+            None => false,
+            Some(_) => continue,
+        };
+        let version = match parse_version(path, pop.version) {
+            Ok(version) => version,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let file = MigrationFile {
+            path: path.clone(),
+            name: ParsedName {
+                version: version.clone(),
+                version_text: pop.version.to_string(),
+                name: pop.name.to_string(),
+                direction: pop.direction,
+            },
+        };
+        let key = (version, pop.direction == Direction::Up);
+        if chosen
+            .get(&key)
+            .is_none_or(|(was_specific, ..)| specific && !was_specific)
+        {
+            chosen.insert(key, (specific, file, pop.autocommit));
+        }
+    }
+    let autocommit = chosen
+        .values()
+        .filter(|(_, _, autocommit)| *autocommit)
+        .map(|(_, file, _)| file.path.clone())
+        .collect();
+    let files = chosen.into_values().map(|(_, file, _)| file).collect();
+    (files, autocommit, problems)
 }
 
 fn sqlx_simple(path: &Path, version: &str, name: &str) -> Result<MigrationFile, SourceProblem> {

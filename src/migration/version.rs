@@ -11,6 +11,9 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Key {
     Integer(i64),
+    /// A whole number beyond `i64` (pop's 20-digit versions): its digits
+    /// without leading zeros, ordered by length then text.
+    Wide(String),
     Dotted(Vec<u64>),
     Lexical,
     /// Flyway's repeatable migrations: after every versioned one, by name.
@@ -44,16 +47,39 @@ impl Version {
         }
     }
 
+    /// A file name's whole-number version, written as the history records
+    /// it: without leading zeros (`0007` → `7`), of any length; `None` when
+    /// `digits` is not all digits.
+    pub fn whole(digits: &str) -> Option<Self> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let trimmed = digits.trim_start_matches('0');
+        Self::of_kind(
+            if trimmed.is_empty() { "0" } else { trimmed },
+            VersionKind::Integer,
+        )
+    }
+
     /// A version of `kind` from its text; `None` when the text is not one.
     pub fn of_kind(text: &str, kind: VersionKind) -> Option<Self> {
         let text = text.trim();
         match kind {
             // The text is kept as written (a diesel version read back from
             // the history, `00000000000000`, is still that text).
-            VersionKind::Integer => text.parse().ok().map(|value| Self {
-                text: text.to_string(),
-                key: Key::Integer(value),
-            }),
+            VersionKind::Integer => match text.parse() {
+                Ok(value) => Some(Self {
+                    text: text.to_string(),
+                    key: Key::Integer(value),
+                }),
+                Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some(Self {
+                        text: text.to_string(),
+                        key: Key::Wide(text.trim_start_matches('0').to_string()),
+                    })
+                }
+                Err(_) => None,
+            },
             VersionKind::Dotted => {
                 let canonical = text.replace('_', ".");
                 let parts: Option<Vec<u64>> =
@@ -129,7 +155,17 @@ impl Version {
         match &self.key {
             Key::Integer(value) => u64::try_from(*value).ok().map(|v| vec![v]),
             Key::Dotted(parts) => Some(parts.clone()),
-            Key::Lexical | Key::Repeatable => None,
+            Key::Wide(_) | Key::Lexical | Key::Repeatable => None,
+        }
+    }
+
+    /// Whether it is a whole number above zero (what a migration file's
+    /// integer version must be).
+    pub fn is_positive_integer(&self) -> bool {
+        match &self.key {
+            Key::Integer(value) => *value > 0,
+            Key::Wide(_) => true,
+            _ => false,
         }
     }
 }
@@ -142,6 +178,9 @@ impl Ord for Version {
             (Key::Repeatable, _) => Ordering::Greater,
             (_, Key::Repeatable) => Ordering::Less,
             (Key::Lexical, _) | (_, Key::Lexical) => self.text.cmp(&other.text),
+            (Key::Wide(a), Key::Wide(b)) => (a.len(), a).cmp(&(b.len(), b)),
+            (Key::Wide(_), _) => Ordering::Greater,
+            (_, Key::Wide(_)) => Ordering::Less,
             _ => match (self.dotted(), other.dotted()) {
                 (Some(a), Some(b)) => {
                     let len = a.len().max(b.len());
@@ -247,6 +286,33 @@ mod tests {
         assert!(Version::repeatable("a") < r);
         assert!(Version::parse("R__views").is_repeatable());
         assert_eq!(Version::parse("R__views"), r);
+    }
+
+    #[test]
+    fn file_versions_are_recorded_without_padding() {
+        assert_eq!(Version::whole("0007").unwrap().as_str(), "7");
+        assert_eq!(Version::whole("0000").unwrap().as_integer(), Some(0));
+        assert_eq!(
+            Version::whole("00020150100000001000000").unwrap().as_str(),
+            "20150100000001000000"
+        );
+        assert!(Version::whole("1.2").is_none());
+    }
+
+    #[test]
+    fn integers_have_any_length() {
+        let pop = Version::parse("20260703000000000000");
+        assert!(pop.is_positive_integer() && pop.as_integer().is_none());
+        assert!(pop > Version::integer(i64::MAX));
+        assert!(Version::parse("20150100000001000000") < pop);
+        assert_eq!(
+            Version::parse("020150100000001000000"),
+            Version::parse("20150100000001000000")
+        );
+        assert_eq!(
+            serde_json::to_string(&pop).unwrap(),
+            "\"20260703000000000000\""
+        );
     }
 
     #[test]
