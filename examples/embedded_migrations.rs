@@ -12,7 +12,19 @@
 use tokio_postgres::NoTls;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors are printed with their Display text (file, line, what to do),
+    // not the Debug form `main` returning an error would print.
+    match start().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL")
         .map_err(|_| "set DATABASE_URL to the database the application uses")?;
     let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;

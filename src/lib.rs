@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+pub mod build;
 pub mod commands;
 pub mod config;
 pub mod contention;

@@ -10,6 +10,7 @@ mod bad_input;
 mod concurrency;
 mod down_check;
 mod embedded_dev;
+mod first_hour;
 mod fleet;
 mod foreign_history;
 mod fuzz;

@@ -73,10 +73,28 @@ fn expand(input: TokenStream) -> Result<TokenStream, String> {
             "({name:?}, ::core::include_bytes!({path:?}) as &[u8]),"
         ));
     }
-    format!("::schemactl::embed::EmbeddedMigrations::new({directory:?}, &[{list}])")
+    let embedded = format!("::schemactl::embed::EmbeddedMigrations::new({directory:?}, &[{list}])");
+    // Cargo rebuilds when an embedded file changes, not when one is added:
+    // only a build script (`cargo:rerun-if-changed=<dir>`) makes it. A
+    // crate compiled without one (cargo sets OUT_DIR only with one) gets a
+    // warning at the macro's call, naming the fix.
+    let expansion = if std::env::var_os("OUT_DIR").is_some() {
+        embedded
+    } else {
+        format!(
+            "{{ #[deprecated(note = {NO_BUILD_SCRIPT:?})] const SCHEMACTL_NEEDS_A_BUILD_SCRIPT: () = (); \
+             #[allow(clippy::let_unit_value)] let _ = SCHEMACTL_NEEDS_A_BUILD_SCRIPT; {embedded} }}"
+        )
+    };
+    expansion
         .parse()
         .map_err(|e| format!("embed_migrations!: {e:?}"))
 }
+
+/// What the warning of a crate without a build script says.
+const NO_BUILD_SCRIPT: &str = "embed_migrations!: this crate has no build script, so cargo does not rebuild it when a migration file is added \
+     and the binary keeps applying the old set. Add a build.rs with `fn main() { schemactl::build::rerun_if_changed(\"migrations\"); }` \
+     (or `println!(\"cargo:rerun-if-changed=migrations\")`)";
 
 fn unquote(literal: &Literal) -> Result<String, String> {
     let text = literal.to_string();

@@ -47,26 +47,9 @@ fn write_state(project_dir: &Path, state: &State) -> Result<(), Error> {
         .map_err(|source| Error::Io { path, source })
 }
 
-/// Keeps `.schemactl/` (server data, the password file) out of git: a
-/// `.gitignore` of `*` inside it, written when it is first created.
+/// Keeps `.schemactl/` (server data, the password file) out of git.
 fn ignore_in_git(project_dir: &Path) -> Result<(), Error> {
-    let dir = project_dir.join(".schemactl");
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(
-            &ignore,
-            "# Created by schemactl: the development server's data and password.\n*\n",
-        )
-        .map_err(|source| Error::Io {
-            path: ignore,
-            source,
-        })?;
-    }
-    Ok(())
+    super::state_dir::create(&project_dir.join(super::state_dir::NAME))
 }
 
 /// Whether this process started the development server (so that a
@@ -121,7 +104,8 @@ pub fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Resul
         free_port()?
     };
     notify(&format!(
-        "starting the embedded development PostgreSQL on 127.0.0.1:{port}"
+        "starting the embedded development PostgreSQL on 127.0.0.1:{port}; it keeps running in the background \
+         after this command (`schemactl dev stop` stops it, `schemactl dev url` prints its URL for psql)"
     ));
     cluster.start(port)?;
     STARTED_HERE.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -13,4 +13,5 @@ pub mod cluster;
 #[cfg(not(feature = "harness"))]
 pub(crate) mod cluster;
 pub mod dev_server;
+pub(crate) mod state_dir;
 mod system_user;
