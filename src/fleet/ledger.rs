@@ -188,10 +188,7 @@ impl Ledger {
         };
         let sink = match store {
             LedgerStore::Directory(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
+                crate::embedded::state_dir::create(dir)?;
                 let path = dir.join(format!("{}.jsonl", header.run));
                 let sink = Sink::open(path, |path| {
                     std::fs::OpenOptions::new()
