@@ -81,10 +81,21 @@ pub async fn dev_target(
             }
             dev
         }
-        None => DatabaseTarget::parse(&embedded::dev_server::ensure_running(
-            &settings.project_dir,
-            &mut |m| notify(Notice::Info(m)),
-        )?)?,
+        None if settings.dev_server => DatabaseTarget::parse(
+            &embedded::dev_server::ensure_running(&settings.project_dir, &mut |m| {
+                notify(Notice::Info(m))
+            })?,
+        )?,
+        // The same rule as for the database itself: schemactl's own server
+        // only when asked for (a CI job without --dev-url fails instead of
+        // starting one in the checkout).
+        None => {
+            return Err(Error::InvalidArgument(
+                "verify and diff need a development server for their scratch databases: give one with --dev-url \
+                 (or `[verify] dev_url` in schemactl.toml), or pass --dev to use schemactl's own"
+                    .into(),
+            ))
+        }
     };
     Ok(dev.with_connect_timeout(settings.connect_timeout))
 }

@@ -457,3 +457,66 @@ async fn real_projects_run_as_they_are() {
         assert!(results > 10, "{name}: {}", verify.stdout);
     }
 }
+
+#[tokio::test]
+async fn a_missing_password_names_where_it_can_come_from_and_a_loose_pgpass() {
+    let db = server().database().await;
+    let without = regex::Regex::new(r"://([^:/@]+):[^@]*@")
+        .unwrap()
+        .replace(&db.url, "://$1@")
+        .into_owned();
+    let home = tempfile::tempdir().unwrap();
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(&pgpass, "*:*:*:*:wrong\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let project = Project::fixture("shop");
+    let mut command = cli::command(&project);
+    command
+        .env("DATABASE_URL", &without)
+        .env("HOME", home.path())
+        .env_remove("PGPASSWORD")
+        .env_remove("PGPASSFILE")
+        .arg("status");
+    let run = cli::run(command);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("PGPASSWORD")
+            && run.stderr.contains(".pgpass")
+            && run.stderr.contains("chmod 600"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn verify_in_ci_without_a_dev_url_refuses_instead_of_starting_a_server() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let mut command = cli::command(&project);
+    command
+        .env("DATABASE_URL", &db.url)
+        .env("CI", "true")
+        .arg("verify");
+    let run = cli::run(command);
+    run.expect_code(2);
+    assert!(run.stderr.contains("--dev-url"), "{}", run.stderr);
+    assert!(!project.path().join(".schemactl").exists());
+}
+
+#[tokio::test]
+async fn a_hotfix_rollback_says_the_next_migrate_applies_the_file_again() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let run = schemactl(&project, &db, &["rollback"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("the next `schemactl migrate` applies")
+            && run
+                .stdout
+                .contains("again unless the file is fixed or removed"),
+        "{}",
+        run.stdout
+    );
+}

@@ -83,8 +83,11 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         discover_config_file: true,
     };
     let settings = Settings::resolve(overrides)?;
+    // verify and diff only need the server for scratch databases: one they
+    // started is stopped again, as is one a failed command started.
+    let scratch_only = matches!(opt.command, Command::Verify { .. } | Command::Diff { .. });
     let result = dispatch(opt.command, &settings).await;
-    if !matches!(result, Ok(exit_code::OK)) {
+    if scratch_only || !matches!(result, Ok(exit_code::OK)) {
         stop_dev_server_started_here(&settings.project_dir);
     }
     result

@@ -74,7 +74,17 @@ pub async fn rollback(
         commands::rollback::rollback(settings, target, accept_changed_down, dry_run, notify)
             .await?;
     emit(format, &report, || {
-        render::run_report(&report, "Rolled back", "Nothing to roll back")
+        let mut text = render::run_report(&report, "Rolled back", "Nothing to roll back");
+        // A hotfix rollback leaves the files in place: the next deploy
+        // would apply them again.
+        if !report.dry_run && !report.executed.is_empty() {
+            let labels: Vec<&str> = report.executed.iter().map(|e| e.label.as_str()).collect();
+            text.push_str(&format!(
+                "\nNote: the next `schemactl migrate` applies {} again unless the file is fixed or removed first.\n",
+                labels.join(", ")
+            ));
+        }
+        text
     });
     Ok(exit_code::OK)
 }

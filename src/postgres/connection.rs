@@ -70,6 +70,9 @@ pub struct DatabaseTarget {
     ssl_mode_given: bool,
     root_cert: Option<PathBuf>,
     display: String,
+    /// Why the password file was not read, when no password was given and
+    /// libpq would have read it (told when the server then asks for one).
+    password_file_note: Option<String>,
 }
 
 impl DatabaseTarget {
@@ -109,7 +112,16 @@ impl DatabaseTarget {
             })?),
             (None, None) => None,
         };
-        fill_from_env(&mut config, env).map_err(&invalid)?;
+        // A bad variable is named as the source of its own error.
+        fill_from_env(&mut config, env).map_err(|(variable, message)| Error::Config {
+            path: PathBuf::from(variable),
+            message,
+        })?;
+        let password_file_note = config
+            .get_password()
+            .is_none()
+            .then(|| env.password_file_ignored())
+            .flatten();
         if config.get_hosts().is_empty() {
             return Err(invalid("no host given (nor PGHOST)".into()));
         }
@@ -136,6 +148,7 @@ impl DatabaseTarget {
             ssl_mode_given,
             root_cert,
             display,
+            password_file_note,
         })
     }
 
@@ -233,13 +246,19 @@ impl DatabaseTarget {
         if config.get_application_name().is_none() {
             config.application_name("schemactl");
         }
-        let failed = |e: tokio_postgres::Error| Error::Connect {
-            target: self.display.clone(),
-            message: scrub(
-                &explain_connect_error(&describe(&e), self.ssl_mode),
-                self.config.get_password(),
-                "",
-            ),
+        let failed = |e: tokio_postgres::Error| {
+            let mut message = explain_connect_error(&describe(&e), self.ssl_mode);
+            if let Some(note) = self
+                .password_file_note
+                .as_ref()
+                .filter(|_| message.contains("password missing"))
+            {
+                message.push_str(&format!("; {note}"));
+            }
+            Error::Connect {
+                target: self.display.clone(),
+                message: scrub(&message, self.config.get_password(), ""),
+            }
         };
         // A killed schemactl must not leave its statement (and the migration
         // lock) running on the server: PostgreSQL 14+ checks the client every
@@ -289,6 +308,9 @@ impl DatabaseTarget {
 fn explain_connect_error(message: &str, ssl_mode: SslMode) -> String {
     let hint = if message.contains("password authentication failed") {
         "check the user name and password"
+    } else if message.contains("password missing") {
+        "the server asks for a password: give it in the URL (postgres://user:password@host/db), in PGPASSWORD, \
+         or in ~/.pgpass (or the file PGPASSFILE names), readable only by its owner"
     } else if message.contains("server does not support TLS") {
         "the server does not accept TLS: enable `ssl` on the server, or connect with sslmode=prefer or sslmode=disable"
     } else if message.contains("UnknownIssuer") || message.contains("BadSignature") {
@@ -348,7 +370,10 @@ fn with_default_port(driver_string: String, port: Option<&str>) -> String {
 
 /// Fills what the connection string left out from libpq's variables and
 /// the password file, as libpq does.
-fn fill_from_env(config: &mut tokio_postgres::Config, env: &Environment) -> Result<(), String> {
+fn fill_from_env(
+    config: &mut tokio_postgres::Config,
+    env: &Environment,
+) -> Result<(), (&'static str, String)> {
     if config.get_hosts().is_empty() {
         if let Some(hosts) = env.get("PGHOST") {
             for host in hosts.split(',') {
@@ -366,7 +391,7 @@ fn fill_from_env(config: &mut tokio_postgres::Config, env: &Environment) -> Resu
                 config.port(
                     port.trim()
                         .parse()
-                        .map_err(|_| format!("PGPORT `{port}` is not a port number"))?,
+                        .map_err(|_| ("PGPORT", format!("`{port}` is not a port number")))?,
                 );
             }
         }
@@ -395,10 +420,12 @@ fn fill_from_env(config: &mut tokio_postgres::Config, env: &Environment) -> Resu
     }
     if config.get_connect_timeout().is_none() {
         if let Some(seconds) = env.get("PGCONNECT_TIMEOUT") {
-            let seconds: u64 = seconds
-                .trim()
-                .parse()
-                .map_err(|_| format!("PGCONNECT_TIMEOUT `{seconds}` is not a number of seconds"))?;
+            let seconds: u64 = seconds.trim().parse().map_err(|_| {
+                (
+                    "PGCONNECT_TIMEOUT",
+                    format!("`{seconds}` is not a number of seconds"),
+                )
+            })?;
             if seconds > 0 {
                 config.connect_timeout(Duration::from_secs(seconds.max(2)));
             }

@@ -56,6 +56,30 @@ impl Environment {
         TARGET_VARIABLES.iter().any(|name| self.get(name).is_some())
     }
 
+    /// Why the password file is not read although it exists: other users
+    /// may read it (libpq ignores it then, and warns). `None` when there is
+    /// none, or it is private.
+    pub fn password_file_ignored(&self) -> Option<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.password_file()?;
+        let mode = std::fs::metadata(&path).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "the password file {} is ignored because other users may read it (mode {:o}); `chmod 600 {}` makes it used",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )
+        })
+    }
+
+    fn password_file(&self) -> Option<PathBuf> {
+        match self.get("PGPASSFILE") {
+            Some(path) => Some(PathBuf::from(path)),
+            None => Some(self.home.as_ref()?.join(".pgpass")),
+        }
+    }
+
     /// The password for this connection from the password file, when there
     /// is one that only its owner can read and a line matches.
     pub fn password_file_entry(
@@ -65,10 +89,7 @@ impl Environment {
         database: &str,
         user: &str,
     ) -> Option<String> {
-        let path = match self.get("PGPASSFILE") {
-            Some(path) => PathBuf::from(path),
-            None => self.home.as_ref()?.join(".pgpass"),
-        };
+        let path = self.password_file()?;
         let metadata = std::fs::metadata(&path).ok()?;
         use std::os::unix::fs::PermissionsExt;
         if !metadata.is_file() || metadata.permissions().mode() & 0o077 != 0 {
@@ -142,5 +163,22 @@ mod tests {
             None,
             "a file others can read is ignored"
         );
+        let note = env.password_file_ignored().unwrap();
+        assert!(
+            note.contains("mode 644") && note.contains("chmod 600"),
+            "{note}"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(env.password_file_ignored(), None);
+    }
+
+    #[test]
+    fn a_bad_variable_is_named_as_the_source_of_its_error() {
+        let env = Environment::from_pairs([("PGCONNECT_TIMEOUT", "soon")], None);
+        let error = crate::postgres::DatabaseTarget::parse_with_env("postgres://u@h/d", &env)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("PGCONNECT_TIMEOUT: "), "{error}");
+        assert!(!error.contains("database URL"), "{error}");
     }
 }
