@@ -438,6 +438,26 @@ pub struct Settings {
     pub fleet: FleetConfig,
 }
 
+/// The `schemactl.toml` that applies in the working directory: there, or
+/// in the nearest parent (as git and cargo search), not above the
+/// repository's root (the folder holding `.git`). Given relative to the
+/// working directory (`../schemactl.toml`), so that paths in messages stay
+/// short.
+fn discover() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let mut relative = PathBuf::new();
+    for dir in cwd.ancestors() {
+        if dir.join(FILE_NAME).is_file() {
+            return Some(relative.join(FILE_NAME));
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+        relative.push("..");
+    }
+    None
+}
+
 impl Settings {
     /// schemactl's defaults, without reading any configuration file or
     /// variable: history in `public.schema_versions`, `lock_timeout` 5 s, a
@@ -451,10 +471,10 @@ impl Settings {
     pub fn resolve(overrides: Overrides) -> Result<Self, Error> {
         let (file, config_path) = match &overrides.config_file {
             Some(path) => (read(path)?, Some(path.clone())),
-            None if overrides.discover_config_file && Path::new(FILE_NAME).is_file() => {
-                (read(Path::new(FILE_NAME))?, Some(PathBuf::from(FILE_NAME)))
-            }
-            None => (FileConfig::default(), None),
+            None => match overrides.discover_config_file.then(discover).flatten() {
+                Some(path) => (read(&path)?, Some(path)),
+                None => (FileConfig::default(), None),
+            },
         };
         let config_label = config_path
             .clone()

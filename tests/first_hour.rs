@@ -520,3 +520,29 @@ async fn a_hotfix_rollback_says_the_next_migrate_applies_the_file_again() {
         run.stdout
     );
 }
+
+#[tokio::test]
+async fn schemactl_toml_is_found_from_a_subdirectory() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    std::fs::rename(project.migrations(), project.path().join("db")).unwrap();
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "migrations_dir = \"db\"\n",
+    )
+    .unwrap();
+    let below = project.path().join("src/handlers");
+    std::fs::create_dir_all(&below).unwrap();
+    let mut command = cli::command(&project);
+    command
+        .current_dir(&below)
+        .env("DATABASE_URL", &db.url)
+        .args(["status", "--format", "json"]);
+    let run = cli::run(command);
+    run.expect_code(0);
+    assert!(
+        !json(&run)["migrations"].as_array().unwrap().is_empty(),
+        "{}",
+        run.stdout
+    );
+}

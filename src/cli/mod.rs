@@ -36,13 +36,25 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
             output::stdout(&String::from_utf8_lossy(&out));
             return Ok(exit_code::OK);
         }
-        Command::Man => {
+        Command::Man { dir } => {
             let command = <Opt as clap::CommandFactory>::command();
-            let mut out = Vec::new();
-            clap_mangen::Man::new(command)
-                .render(&mut out)
-                .map_err(|e| Error::InvalidArgument(format!("cannot render the man page: {e}")))?;
-            output::stdout(&String::from_utf8_lossy(&out));
+            let cannot = |e: std::io::Error| {
+                Error::InvalidArgument(format!("cannot write the man pages: {e}"))
+            };
+            match dir {
+                // One page per command, so that SEE ALSO's names exist.
+                Some(dir) => {
+                    std::fs::create_dir_all(dir).map_err(cannot)?;
+                    clap_mangen::generate_to(command, dir).map_err(cannot)?;
+                }
+                None => {
+                    let mut out = Vec::new();
+                    clap_mangen::Man::new(command)
+                        .render(&mut out)
+                        .map_err(cannot)?;
+                    output::stdout(&String::from_utf8_lossy(&out));
+                }
+            }
             return Ok(exit_code::OK);
         }
         _ => {}
@@ -100,7 +112,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     let notify: &mut dyn FnMut(Notice) = &mut notify;
     match command {
         // Printed by `run` before any setting is read.
-        Command::Completions { .. } | Command::Man => Ok(exit_code::OK),
+        Command::Completions { .. } | Command::Man { .. } => Ok(exit_code::OK),
         Command::Migrate {
             to,
             dry_run,
@@ -312,7 +324,7 @@ pub fn wants_json(opt: &Opt) -> bool {
         Command::Lint { format, .. } => {
             return matches!(format, LintFormat::Json | LintFormat::Sarif)
         }
-        Command::Completions { .. } | Command::Man => return false,
+        Command::Completions { .. } | Command::Man { .. } => return false,
     };
     format == Format::Json
 }

@@ -503,9 +503,13 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff); `cargo xtask man` writes it to target/man/schemactl.1.
+    /// Print the man page (roff), or with DIR write one page per command there
+    /// (schemactl.1, schemactl-migrate.1, …); `cargo xtask man` writes them to target/man.
     #[command(hide = true)]
-    Man,
+    Man {
+        /// Write every page into this directory instead.
+        dir: Option<PathBuf>,
+    },
     /// Manage the embedded development PostgreSQL.
     Dev {
         #[command(subcommand)]
