@@ -546,3 +546,19 @@ async fn schemactl_toml_is_found_from_a_subdirectory() {
         run.stdout
     );
 }
+
+#[tokio::test]
+async fn lint_for_github_annotates_files_the_layout_cannot_place() {
+    let db = server().database().await;
+    let project = Project::fixture("layouts/diesel");
+    project.write("seed.sql", "INSERT INTO users DEFAULT VALUES;\n");
+    let run = schemactl(&project, &db, &["lint", "--format", "github"]);
+    assert!(
+        run.stdout
+            .contains("::warning file=migrations/seed.sql,title=migrations::"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("seed.sql"), "{}", run.stderr);
+}

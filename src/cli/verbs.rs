@@ -232,7 +232,11 @@ pub async fn lint(
         outcome = commands::lint::lint(settings, request.since)?;
     }
     for problem in &outcome.warnings {
-        output::stderr_line(&format!("warning: {problem}"));
+        // Under GitHub Actions, an annotation on the file like the findings.
+        match request.format {
+            LintFormat::Github => output::stdout(&lint::report::github::source_warning(problem)),
+            _ => output::stderr_line(&format!("warning: {problem}")),
+        }
     }
     let mut findings = outcome.findings.clone();
     if let Some(path) = request.write_baseline {

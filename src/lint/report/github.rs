@@ -23,6 +23,20 @@ pub fn render(findings: &[Finding]) -> String {
     out
 }
 
+/// A problem of the migrations directory that does not stop the run (a
+/// file the layout cannot place) as a `::warning` annotation.
+pub fn source_warning(problem: &crate::migration::SourceProblem) -> String {
+    let line = problem
+        .position
+        .map(|p| format!(",line={},col={}", p.line, p.column))
+        .unwrap_or_default();
+    format!(
+        "::warning file={}{line},title=migrations::{}\n",
+        escape_property(&problem.path.display().to_string()),
+        escape_data(&problem.message)
+    )
+}
+
 fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
