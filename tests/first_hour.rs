@@ -455,6 +455,21 @@ async fn real_projects_run_as_they_are() {
         );
         let results = json(&verify)["results"].as_array().map_or(0, Vec::len);
         assert!(results > 10, "{name}: {}", verify.stdout);
+        // `new` writes the next migration in the project's own layout.
+        let created = json(&schemactl(
+            &project,
+            &db,
+            &["new", "add thing", "--format", "json"],
+        ));
+        let up = created["up"].as_str().unwrap_or_default().to_string();
+        let expected = if layout == "pop" {
+            "_add_thing.postgres.up.sql"
+        } else {
+            "_add_thing.sql"
+        };
+        assert!(up.ends_with(expected), "{name}: {created}");
+        let after = json(&schemactl(&project, &db, &["status", "--format", "json"]));
+        assert_eq!(after["layout"], layout, "{name}");
     }
 }
 

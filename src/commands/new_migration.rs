@@ -91,20 +91,15 @@ pub fn new_migration(dir: &Path, name: &str, options: &ReadOptions) -> Result<Ne
                 down: None,
             }
         }
-        Layout::Pop => {
-            let up = dir.join(format!("{label}.postgres.up.sql"));
-            let down = dir.join(format!("{label}.postgres.down.sql"));
-            write_new(&up, &up_text)?;
-            write_new(&down, &down_text)?;
-            NewFiles {
-                layout,
-                up,
-                down: Some(down),
-            }
-        }
-        Layout::Schemactl | Layout::Sqlx | Layout::GolangMigrate => {
-            let up = dir.join(format!("{label}.up.sql"));
-            let down = dir.join(format!("{label}.down.sql"));
+        // A pair of files: pop's for PostgreSQL, or the `.up.sql` layouts'.
+        Layout::Pop | Layout::Schemactl | Layout::Sqlx | Layout::GolangMigrate => {
+            let dialect = if layout == Layout::Pop {
+                ".postgres"
+            } else {
+                ""
+            };
+            let up = dir.join(format!("{label}{dialect}.up.sql"));
+            let down = dir.join(format!("{label}{dialect}.down.sql"));
             write_new(&up, &up_text)?;
             write_new(&down, &down_text)?;
             NewFiles {
