@@ -245,6 +245,9 @@ pub async fn fleet(
             };
             match outcome {
                 Ok(outcome) => outcome,
+                // The history is read again only where the target was
+                // reached: an unreachable one would time out twice.
+                Err(error @ (Error::Connect { .. } | Error::Tls(_))) => failure(&error),
                 Err(error) => Outcome {
                     version: recorded_version(&migrator).await,
                     ..failure(&error)
