@@ -116,7 +116,13 @@ fn main() -> Result<()> {
                 .args(if args[1..].iter().any(|a| a == "--") {
                     &["--skip", "tls::", "--skip", "first_hour::real_projects"][..]
                 } else {
-                    &["--", "--skip", "tls::", "--skip", "first_hour::real_projects"][..]
+                    &[
+                        "--",
+                        "--skip",
+                        "tls::",
+                        "--skip",
+                        "first_hour::real_projects",
+                    ][..]
                 })
                 .env("SCHEMACTL_PG_BINDIR", &bindir)
                 .env("SCHEMACTL_TEST_EXPECT_PGVECTOR", "1")
