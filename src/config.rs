@@ -26,6 +26,7 @@
 //! column_order = "warning"           # error / warning / ignore
 //! volatile_literal = "warning"       # a definition differing only in timestamp literals
 //! ignore = ["ownership"]             # leave out of the comparison: privileges, ownership
+//! exclude = ["audit_*", "partman.*"] # objects dump, diff and verify leave out (globs)
 //!
 //! [mongodb]
 //! uri = "mongodb://db:27017/"        # prefer MONGODB_URI for anything with a password
@@ -148,6 +149,9 @@ pub struct VerifyConfig {
     pub volatile_literal: Option<String>,
     /// What to leave out of the comparison: `privileges`, `ownership`.
     pub ignore: Option<Vec<String>>,
+    /// Objects to leave out of `dump`, `diff` and `verify`: glob patterns
+    /// over their names (`audit_*`, `partman.*`).
+    pub exclude: Option<Vec<String>>,
     /// A MongoDB server where scratch databases may be created and dropped.
     pub mongodb_dev_uri: Option<String>,
 }
@@ -293,6 +297,8 @@ pub struct Overrides {
     pub volatile_literal: Option<String>,
     /// `--ignore` (repeatable).
     pub ignore: Vec<String>,
+    /// `--exclude` (repeatable).
+    pub exclude: Vec<String>,
     /// `--mongodb-uri` or `MONGODB_URI`.
     pub mongodb_uri: Option<String>,
     /// `--mongodb-dev-uri` or `SCHEMACTL_MONGODB_DEV_URI`.
@@ -416,6 +422,9 @@ pub struct Settings {
     pub volatile_literal: DifferencePolicy,
     /// What `verify` and `diff` leave out of the comparison.
     pub ignore: std::collections::BTreeSet<Ignored>,
+    /// Objects `dump`, `diff` and `verify` leave out (besides the history
+    /// tables of schemactl and of the tools it adopts from).
+    pub exclude: Vec<crate::schema::ObjectPattern>,
     /// The MongoDB server; `None`: the MongoDB side is not configured.
     pub mongodb_uri: Option<String>,
     /// The MongoDB server `verify` may create scratch databases on.
@@ -660,6 +669,21 @@ impl Settings {
         .map(|value| value.parse::<Ignored>())
         .collect::<Result<_, _>>()
         .map_err(ignore_error)?;
+        let exclude_error = from(
+            "--exclude",
+            "verify",
+            "exclude",
+            &overrides.exclude.first().cloned(),
+        );
+        let exclude = if overrides.exclude.is_empty() {
+            file.verify.exclude.unwrap_or_default()
+        } else {
+            overrides.exclude
+        }
+        .iter()
+        .map(|pattern| crate::schema::ObjectPattern::parse(pattern))
+        .collect::<Result<_, _>>()
+        .map_err(exclude_error)?;
         let role_error = from("--role", "postgres", "role", &overrides.role);
         let role = match overrides.role.or(pg.role.clone()) {
             Some(role) => Some(Identifier::parse(&role).map_err(role_error)?),
@@ -723,6 +747,7 @@ impl Settings {
             column_order,
             volatile_literal,
             ignore,
+            exclude,
             mongodb_uri,
             mongodb_dev_uri: overrides
                 .mongodb_dev_uri

@@ -577,3 +577,64 @@ async fn lint_for_github_annotates_files_the_layout_cannot_place() {
     );
     assert!(!run.stderr.contains("seed.sql"), "{}", run.stderr);
 }
+
+#[tokio::test]
+async fn exclude_patterns_leave_objects_out_of_diff_and_dump() {
+    let admin = server().admin_url();
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE audit_trail (id int PRIMARY KEY, at timestamptz);
+             CREATE INDEX audit_trail_at ON audit_trail (at);
+             COMMENT ON TABLE audit_trail IS 'kept by a trigger outside the migrations';",
+        )
+        .await
+        .unwrap();
+    let drift = schemactl(&project, &db, &["diff", "--dev-url", &admin]);
+    drift.expect_code(1);
+    assert!(drift.stdout.contains("audit_trail"), "{}", drift.stdout);
+    // The table goes with its index, constraint and comment.
+    let excluded = schemactl(
+        &project,
+        &db,
+        &["diff", "--dev-url", &admin, "--exclude", "audit_*"],
+    );
+    excluded.expect_code(0);
+    assert!(
+        excluded.stdout.starts_with("No drift"),
+        "{}",
+        excluded.stdout
+    );
+    // A qualified pattern for another schema leaves it in.
+    schemactl(
+        &project,
+        &db,
+        &["diff", "--dev-url", &admin, "--exclude", "archive.audit_*"],
+    )
+    .expect_code(1);
+    // The same from schemactl.toml, for dump too.
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "[verify]\nexclude = [\"public.audit_trail\"]\n",
+    )
+    .unwrap();
+    schemactl(&project, &db, &["diff", "--dev-url", &admin]).expect_code(0);
+    let dump = schemactl(&project, &db, &["dump"]);
+    dump.expect_code(0);
+    assert!(
+        !dump.stdout.contains("audit_trail") && dump.stdout.contains("table public."),
+        "{}",
+        dump.stdout
+    );
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "[verify]\nexclude = [\"\"]\n",
+    )
+    .unwrap();
+    let empty = schemactl(&project, &db, &["dump"]);
+    empty.expect_code(2);
+    assert!(empty.stderr.contains("exclude"), "{}", empty.stderr);
+}

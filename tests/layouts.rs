@@ -137,13 +137,32 @@ async fn what_a_layout_cannot_place_is_named_and_strict_makes_it_an_error() {
     assert!(strict.stderr.contains("notes.sql"), "{}", strict.stderr);
 
     let golang = Project::fixture("layouts/golang-migrate");
+    golang
+        .write(
+            "000004_add_role.up.sql",
+            "ALTER TABLE users ADD COLUMN role text;\n",
+        )
+        .write(
+            "000004_drop_role.down.sql",
+            "ALTER TABLE users DROP COLUMN role;\n",
+        );
     let warned = schemactl(&golang, &db, &["lint"]);
-    assert!(
-        warned.stderr.contains("000002_remove_email.down.sql")
-            && warned.stderr.contains("by its version alone"),
+    // One line for all the renamed pairs, naming the first and the fix.
+    assert_eq!(
+        warned.stderr.matches("by version alone").count(),
+        1,
         "{}",
         warned.stderr
     );
+    assert!(
+        warned.stderr.contains("000002_remove_email.down.sql")
+            && warned.stderr.contains("and 1 other down file")
+            && warned.stderr.contains("layout = \"golang-migrate\""),
+        "{}",
+        warned.stderr
+    );
+    let said = schemactl(&golang, &db, &["lint", "--layout", "golang-migrate"]);
+    assert!(!said.stderr.contains("by version alone"), "{}", said.stderr);
     let named = schemactl(&golang, &db, &["lint", "--layout", "schemactl"]);
     named.expect_code(2);
     assert!(named.stderr.contains("rename one"), "{}", named.stderr);

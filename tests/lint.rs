@@ -177,6 +177,33 @@ fn since_lints_only_new_migrations_and_refuses_edits_to_existing_ones() {
     let run = lint(&project, &["--since", "HEAD"]);
     run.expect_code(1);
     assert!(run.stdout.contains("error[changed-existing-migration]: migrations/0001_accounts.down.sql existed at HEAD and was edited"), "{}", run.stdout);
+    // The finding points at the first changed line and names the real command.
+    project.write(
+        "0001_accounts.up.sql",
+        "CREATE TABLE accounts (\n    id serial PRIMARY KEY,\n    email varchar NOT NULL,\n    created_at timestamp NOT NULL DEFAULT now()\n);\n",
+    );
+    let run = lint(&project, &["--since", "HEAD", "--format", "json"]);
+    run.expect_code(1);
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let edited = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("0001_accounts.up.sql")
+        })
+        .expect("a finding for the edited up file");
+    assert_eq!(edited["position"]["line"], 3, "{edited}");
+    assert!(
+        edited["help"]
+            .as_str()
+            .unwrap()
+            .contains("`git checkout HEAD -- migrations/0001_accounts.up.sql`"),
+        "{edited}"
+    );
     let unknown = lint(&project, &["--since", "no-such-rev"]);
     unknown.expect_code(2);
     assert!(

@@ -87,6 +87,7 @@ pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         column_order: global.column_order,
         volatile_literal: global.volatile_literal,
         ignore: global.ignore,
+        exclude: global.exclude,
         mongodb_uri: global.mongodb_uri,
         role: global.role,
         connect_timeout: global.connect_timeout,

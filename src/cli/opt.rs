@@ -186,6 +186,14 @@ pub struct GlobalArgs {
     /// or ownership out of the comparison; repeatable [default: compare both].
     #[arg(long, global = true, value_name = "PART", value_parser = ["privileges", "ownership"])]
     pub ignore: Vec<String>,
+
+    /// For dump, diff and verify: leave out objects whose name matches this
+    /// glob (`audit_*` in any schema, `partman.*` a whole schema,
+    /// `public.audit_log` one table), with what belongs to a matched table;
+    /// repeatable [default: `[verify] exclude`]. Other tools' history tables
+    /// are always left out.
+    #[arg(long, global = true, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
 }
 
 /// When to colour the output.

@@ -46,7 +46,7 @@ pub async fn drift(
     let excluded = history_tables(settings);
     let actual = catalog::snapshot(&live.client, &excluded)
         .await?
-        .without(&settings.ignore);
+        .without(&settings.ignore, &settings.exclude);
     let dev = dev_target(settings, notify).await?;
     let scratch = ScratchDatabase::create(&dev).await?;
     let expected = async {
@@ -54,7 +54,7 @@ pub async fn drift(
         replay_onto(&client, settings, &replay).await?;
         Ok(catalog::snapshot(&client, &excluded)
             .await?
-            .without(&settings.ignore))
+            .without(&settings.ignore, &settings.exclude))
     }
     .await;
     let dropped = scratch.drop_database().await;
@@ -123,10 +123,10 @@ pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport
     let (client_a, client_b) = (a.connect().await?, b.connect().await?);
     let expected = catalog::snapshot(&client_a, &excluded)
         .await?
-        .without(&settings.ignore);
+        .without(&settings.ignore, &settings.exclude);
     let actual = catalog::snapshot(&client_b, &excluded)
         .await?
-        .without(&settings.ignore);
+        .without(&settings.ignore, &settings.exclude);
     Ok(report(
         Tolerance::of(settings),
         a.display().to_string(),

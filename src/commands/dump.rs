@@ -30,6 +30,6 @@ pub async fn dump(
     let session = connect(settings, notify).await?;
     let snapshot = catalog::snapshot(&session.client, &history_tables(settings))
         .await?
-        .without(&settings.ignore);
+        .without(&settings.ignore, &settings.exclude);
     Ok((session.target, snapshot))
 }

@@ -500,7 +500,7 @@ impl Replay {
             self.snapshot = Some(
                 catalog::snapshot(&client, excluded)
                     .await?
-                    .without(&settings.ignore),
+                    .without(&settings.ignore, &settings.exclude),
             );
         }
         self.client = Some(client);
@@ -538,7 +538,7 @@ async fn drift(
         Some(schema) => catalog::schema_snapshot(&live.client, &excluded, schema).await?,
         None => catalog::snapshot(&live.client, &excluded).await?,
     }
-    .without(&settings.ignore);
+    .without(&settings.ignore, &settings.exclude);
     let key: String = replay
         .iter()
         .map(|m| format!("{}:{};", m.version, m.up.checksum))
@@ -600,7 +600,7 @@ async fn drift(
             }
             catalog::schema_snapshot(client, &excluded, schema)
                 .await?
-                .without(&settings.ignore)
+                .without(&settings.ignore, &settings.exclude)
         }
         (None, None) => return Err(Error::InvalidArgument("the replay has no snapshot".into())),
     };

@@ -59,14 +59,22 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
                 continue;
             };
             let what = if *status == 'D' { "deleted" } else { "edited" };
+            let line = if *status == 'D' {
+                1
+            } else {
+                first_changed_line(revision, path)
+            };
             extra.push(Finding {
                 rule: changed_existing_migration::ID,
                 severity,
                 path: path.clone(),
-                position: TextPosition { line: 1, column: 1 },
+                position: TextPosition { line, column: 1 },
                 length: 1,
                 message: format!("{} existed at {revision} and was {what}: migrations that may have been applied must not change", path.display()),
-                help: "restore it (`git checkout <rev> -- <file>`) and put the change in a new migration".into(),
+                help: format!(
+                    "restore it (`git checkout {revision} -- {}`) and put the change in a new migration",
+                    path.display()
+                ),
                 fingerprint: lint::finding::fingerprint(
                     changed_existing_migration::ID,
                     &path.display().to_string(),
@@ -197,6 +205,31 @@ fn git_changes(revision: &str, dirs: &[&Path]) -> Result<Vec<(PathBuf, char)>, E
             .map(|path| (PathBuf::from(path), 'A')),
     );
     Ok(changes)
+}
+
+/// The first line of `path` that differs from `revision` (1 when git cannot
+/// tell), read from the first hunk of `git diff --unified=0`.
+fn first_changed_line(revision: &str, path: &Path) -> usize {
+    let Ok(output) = Command::new("git")
+        .args(["diff", "--unified=0", "--no-color", revision, "--"])
+        .arg(path)
+        .output()
+    else {
+        return 1;
+    };
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(hunk_start)
+        .unwrap_or(1)
+}
+
+/// The new file's first line in a hunk header `@@ -a,b +c,d @@` (a hunk
+/// that only deletes lines gives the line after which they were).
+fn hunk_start(line: &str) -> Option<usize> {
+    let rest = line.strip_prefix("@@ -")?;
+    let (_, new) = rest.split_once(" +")?;
+    let start = new.split([',', ' ']).next()?;
+    Some(start.parse::<usize>().ok()?.max(1))
 }
 
 /// The size of every table of the configured database, for

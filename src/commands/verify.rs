@@ -327,7 +327,7 @@ impl Run<'_> {
         Ok(reader
             .read(&self.space.client)
             .await?
-            .without(&self.settings.ignore))
+            .without(&self.settings.ignore, &self.settings.exclude))
     }
 
     async fn apply(&self, migration: &Migration) -> Result<i64, Box<MigrationFailure>> {

@@ -583,7 +583,22 @@ fn check_script<'a>(
     let index = LineIndex::new(&script.sql);
     while let Some(item) = next()? {
         if let Some((position, reason)) = &item.error {
-            raw.push(RawFinding {
+            if rules::missing_semicolon::is_missing(reason, &script.sql, *position) {
+                raw.push(RawFinding {
+                    rule: rules::missing_semicolon::ID,
+                    path: script.path.clone(),
+                    offset: index.offset(&script.sql, position.line, position.column),
+                    length: 1,
+                    message: format!(
+                        "PostgreSQL will not run this migration: the statement before line {} has no `;`, so it runs into this one",
+                        position.line
+                    ),
+                    help: "end the previous statement with `;`".into(),
+                    at_most: None,
+                    table: None,
+                });
+            } else {
+                raw.push(RawFinding {
                 rule: rules::unparseable_statement::ID,
                 path: script.path.clone(),
                 offset: index.offset(&script.sql, position.line, position.column),
@@ -595,6 +610,7 @@ fn check_script<'a>(
                 at_most: None,
                 table: None,
             });
+            }
         }
         let context = StatementContext {
             migration,

@@ -514,29 +514,44 @@ fn detect(
     Ok(layout)
 }
 
-/// A warning for each down whose name differs from its up's: detection
-/// paired them by version, as golang-migrate does.
+/// One warning for the downs whose names differ from their ups': detection
+/// paired them by version, as golang-migrate does. Naming the layout says
+/// that is meant, and silences it.
 fn renamed_pairs(files: &[(MigrationFile, Result<Script, SourceProblem>)]) -> Vec<SourceProblem> {
     let ups: BTreeMap<Version, &MigrationFile> = files
         .iter()
         .filter(|(f, _)| f.name.direction == Direction::Up)
         .map(|(f, _)| (f.name.version.clone(), f))
         .collect();
-    files
+    let renamed: Vec<(&MigrationFile, &MigrationFile)> = files
         .iter()
         .filter(|(f, _)| f.name.direction == Direction::Down)
         .filter_map(|(down, _)| {
             let up = ups.get(&down.name.version)?;
-            (up.name.name != down.name.name).then(|| SourceProblem {
-                path: down.path.clone(),
-                position: None,
-                message: format!(
-                    "is paired with {} by its version alone (the golang-migrate layout); with `--layout schemactl` names must match",
-                    up.path.display()
-                ),
-            })
+            (up.name.name != down.name.name).then_some((down, *up))
         })
-        .collect()
+        .collect();
+    let Some((first_down, first_up)) = renamed.first() else {
+        return Vec::new();
+    };
+    let file_name = |f: &MigrationFile| {
+        f.path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    let others = match renamed.len() {
+        1 => String::new(),
+        2 => " and 1 other down file".into(),
+        n => format!(" and {} other down files", n - 1),
+    };
+    vec![SourceProblem {
+        path: first_down.path.clone(),
+        position: None,
+        message: format!(
+            "is paired with {}{others} by version alone, as golang-migrate does; say `layout = \"golang-migrate\"` (or `--layout golang-migrate`) if that is meant, which also silences this, or rename the files to match for schemactl's own layout",
+            file_name(first_up)
+        ),
+    }]
 }
 
 /// golang-migrate pairs an up and a down by version even when their names

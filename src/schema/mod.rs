@@ -6,6 +6,7 @@
 mod access;
 pub(crate) mod catalog;
 pub(crate) mod compare;
+mod exclusion;
 pub(crate) mod normalise;
 mod scope;
 pub(crate) mod snapshot;
@@ -14,5 +15,6 @@ pub(crate) mod table_data;
 pub use compare::{
     colour_diff, compare, unified_diff, Difference, DifferenceKind, Sorted, Tolerance,
 };
+pub use exclusion::ObjectPattern;
 pub use snapshot::{SchemaObject, Snapshot};
 pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

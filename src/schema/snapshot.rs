@@ -74,14 +74,19 @@ impl Snapshot {
         self
     }
 
-    /// The snapshot without the parts `ignored` names.
-    pub fn without(mut self, ignored: &std::collections::BTreeSet<Ignored>) -> Self {
+    /// The snapshot without the parts `ignored` names and the objects
+    /// `excluded` matches.
+    pub fn without(
+        mut self,
+        ignored: &std::collections::BTreeSet<Ignored>,
+        excluded: &[super::ObjectPattern],
+    ) -> Self {
         self.objects.retain(|o| match o.kind.as_str() {
             "privileges" | "default privileges" => !ignored.contains(&Ignored::Privileges),
             "owner" => !ignored.contains(&Ignored::Ownership),
             _ => true,
         });
-        self
+        self.excluding(excluded)
     }
 
     /// The text form: one block per object, tables with their columns in

@@ -13,6 +13,9 @@ pub fn render(findings: &[Finding]) -> String {
                 "id": rule.id(),
                 "name": rule.id(),
                 "shortDescription": { "text": rule.summary() },
+                "help": {
+                    "text": format!("{} (schemactl lint rule `{}`; each result's `properties.help` says what to write instead)", rule.summary(), rule.id()),
+                },
                 "helpUri": format!("https://github.com/schemactl/schemactl#{}", rule.id()),
                 "defaultConfiguration": { "level": level(rule.default_severity()) },
             })
@@ -26,7 +29,11 @@ pub fn render(findings: &[Finding]) -> String {
                 "partialFingerprints": { "schemactl/v1": f.fingerprint },
                 "ruleIndex": RULES.iter().position(|r| r.id() == f.rule).unwrap_or(0),
                 "level": level(f.severity),
-                "message": { "text": format!("{} Help: {}", f.message, f.help) },
+                "message": {
+                    "text": f.message,
+                    "markdown": format!("{}\n\n**Help:** {}", f.message, f.help),
+                },
+                "properties": { "help": f.help },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": f.path.display().to_string().replace('\\', "/") },

@@ -1,6 +1,7 @@
 //! Findings as people read them: the rule, the message, the source line
 //! with a caret under the span, and the help; coloured when asked.
 
+use crate::lint::rules::will_not_run;
 use crate::lint::{Finding, Severity};
 use std::fmt::Write;
 use std::path::Path;
@@ -19,7 +20,29 @@ pub fn render(
 ) -> String {
     let paint = |code: &'static str| if colour { code } else { "" };
     let mut out = String::new();
-    for finding in findings {
+    let (rejected, others): (Vec<&Finding>, Vec<&Finding>) =
+        findings.iter().partition(|f| will_not_run(f.rule));
+    if !rejected.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}{} will not run as written{} (PostgreSQL rejects {}; fix first):",
+            paint(RED),
+            plural(rejected.len(), "statement"),
+            paint(RESET),
+            if rejected.len() == 1 { "it" } else { "them" }
+        );
+        for finding in &rejected {
+            let _ = writeln!(
+                out,
+                "  {}:{}: {}",
+                finding.path.display(),
+                finding.position.line,
+                finding.rule
+            );
+        }
+        out.push('\n');
+    }
+    for finding in rejected.into_iter().chain(others) {
         let level = match finding.severity {
             Severity::Error => paint(RED),
             Severity::Warning => paint(YELLOW),
@@ -84,10 +107,22 @@ pub fn summary(findings: &[Finding]) -> String {
     if findings.is_empty() {
         return "no findings\n".into();
     }
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let rejected = findings.iter().filter(|f| will_not_run(f.rule)).count();
     format!(
-        "{}, {}\n",
+        "{}, {}{}\n",
         plural(errors, "error"),
-        plural(warnings, "warning")
+        plural(warnings, "warning"),
+        if rejected == 0 {
+            String::new()
+        } else {
+            format!(
+                " ({} will not run as written)",
+                plural(rejected, "statement")
+            )
+        }
     )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

@@ -18,6 +18,9 @@ impl Rule for ConcurrentlyInTransaction {
     fn summary(&self) -> &'static str {
         "CONCURRENTLY in a migration the runner applies inside a transaction"
     }
+    fn rejected_by_postgres(&self) -> bool {
+        true
+    }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
         if !context.transactional() || !takes_concurrently_outside_transactions(context) {
             return;

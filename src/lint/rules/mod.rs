@@ -23,6 +23,7 @@ pub mod empty_migration;
 pub mod fk_column_not_indexed;
 pub mod fk_missing_on_delete;
 pub mod missing_down_migration;
+pub mod missing_semicolon;
 pub mod mongo_validator;
 pub mod non_transactional_not_retry_safe;
 pub mod prefer_bigint_or_identity_key;
@@ -50,6 +51,12 @@ pub trait Rule: Sync {
     fn default_severity(&self) -> Severity;
     /// One line saying what the rule catches.
     fn summary(&self) -> &'static str;
+    /// Whether PostgreSQL rejects every migration this rule fires on, so
+    /// that the migration will not run as written (reports list these
+    /// first).
+    fn rejected_by_postgres(&self) -> bool {
+        false
+    }
     /// Checks one statement (the schema in the context is the one before it).
     fn check_statement(&self, _context: &StatementContext, _findings: &mut Vec<RawFinding>) {}
     /// Checks a whole migration (after its up script).
@@ -88,6 +95,7 @@ pub const RULES: &[&dyn Rule] = &[
     &transaction_control_in_migration::TransactionControlInMigration,
     &uncommitted_transaction::UncommittedTransaction,
     &non_transactional_not_retry_safe::NonTransactionalNotRetrySafe,
+    &missing_semicolon::MissingSemicolon,
     &unparseable_statement::UnparseableStatement,
     &unused_ignore::UnusedIgnore,
     &changed_existing_migration::ChangedExistingMigration,
@@ -97,6 +105,12 @@ pub const RULES: &[&dyn Rule] = &[
     &mongo_validator::InvalidBsonType,
     &mongo_validator::ValidationActionWarn,
 ];
+
+/// Whether a finding of the rule `id` means the migration will not run as
+/// written (see [`Rule::rejected_by_postgres`]).
+pub fn will_not_run(id: &str) -> bool {
+    find(id).is_some_and(|rule| rule.rejected_by_postgres())
+}
 
 /// The rule with this id.
 pub fn find(id: &str) -> Option<&'static dyn Rule> {

@@ -58,10 +58,25 @@ impl Rule for NonTransactionalNotRetrySafe {
             _ => None,
         };
         let Some(missing) = missing else { return };
+        let single = context
+            .script
+            .statements()
+            .is_ok_and(|statements| statements.len() == 1);
+        let concurrent_index = match context.ast {
+            Some(Statement::CreateIndex(index)) => index.concurrently,
+            _ => false,
+        };
+        let message = match (single, concurrent_index) {
+            // Alone in its file, a statement that fails leaves nothing
+            // done, so a retry runs it from scratch.
+            (true, false) => return,
+            (true, true) => format!("an interrupted or failed CREATE INDEX CONCURRENTLY leaves an INVALID index of this name, and running the migration again fails here: it needs {missing}"),
+            (false, _) => format!("this file runs outside a transaction, so when a later statement fails this one stays done, and running the migration again fails here: it needs {missing}"),
+        };
         findings.push(context.finding(
             self,
             None,
-            format!("this file runs outside a transaction, so when a later statement fails this one stays done, and running the migration again fails here: it needs {missing}"),
+            message,
             format!("write it with {missing}; for CREATE INDEX CONCURRENTLY, first `DROP INDEX CONCURRENTLY IF EXISTS` the same name, which removes an INVALID index an interrupted build left"),
         ));
     }
@@ -95,7 +110,24 @@ mod tests {
                 TABLE,
                 ("0002_i.up.sql", "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS t_n;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_n ON t (n);\n"),
                 ("0003_c.up.sql", "ALTER TABLE t ADD COLUMN m int;\n"),
+                // Alone in its file, a failure leaves nothing to trip over.
+                ("0004_d.up.sql", "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY t_n;\n"),
+                ("0005_v.up.sql", "-- schemactl:no-transaction\nALTER TABLE t ADD COLUMN o int;\n"),
             ],
         );
+    }
+
+    #[test]
+    fn a_lone_concurrent_index_build_still_needs_a_retry_safe_form() {
+        insta::assert_snapshot!(fires(
+            "non-transactional-not-retry-safe",
+            &[
+                TABLE,
+                (
+                    "0002_i.up.sql",
+                    "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY t_n ON t (n);\n"
+                )
+            ]
+        ));
     }
 }
