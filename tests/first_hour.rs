@@ -431,7 +431,34 @@ async fn real_projects_run_as_they_are() {
         );
         let mut migrate = vec!["migrate"];
         migrate.extend(to.iter().flat_map(|v| ["--to", v]));
-        schemactl(&project, &db, &migrate).expect_code(0);
+        // Kratos's 20230920171028 needs the contrib extension btree_gin,
+        // which the PostgreSQL 18 build of the test leg does not ship: there
+        // the run must stop at that file, say why, and keep what came before.
+        let btree_gin = db
+            .client()
+            .await
+            .query_opt(
+                "SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gin'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .is_some();
+        let run = schemactl(&project, &db, &migrate);
+        if name == "kratos" && !btree_gin {
+            run.expect_code(3);
+            assert!(
+                run.stderr
+                    .contains("20230920171028000000_identity_search_index failed")
+                    && run
+                        .stderr
+                        .contains("extension \"btree_gin\" is not available"),
+                "{}",
+                run.stderr
+            );
+        } else {
+            run.expect_code(0);
+        }
         if to.is_none() {
             schemactl(&project, &db, &["validate", "--fail-on-pending"]).expect_code(0);
         }

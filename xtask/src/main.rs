@@ -111,18 +111,10 @@ fn main() -> Result<()> {
                 ])
                 .args(&args[1..])
                 // That build has no TLS; the first leg runs the TLS tests.
-                // The real corpora run on 15 only for now: on 18 kratos's
-                // replay fails (being looked into, see the note).
                 .args(if args[1..].iter().any(|a| a == "--") {
-                    &["--skip", "tls::", "--skip", "first_hour::real_projects"][..]
+                    &["--skip", "tls::"][..]
                 } else {
-                    &[
-                        "--",
-                        "--skip",
-                        "tls::",
-                        "--skip",
-                        "first_hour::real_projects",
-                    ][..]
+                    &["--", "--skip", "tls::"][..]
                 })
                 .env("SCHEMACTL_PG_BINDIR", &bindir)
                 .env("SCHEMACTL_TEST_EXPECT_PGVECTOR", "1")
