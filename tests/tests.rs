@@ -28,3 +28,4 @@ mod schema;
 mod tls;
 mod truth;
 mod verify_coverage;
+mod walkthrough;
