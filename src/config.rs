@@ -3,7 +3,8 @@
 //!
 //! ```toml
 //! migrations_dir = "migrations"      # relative to this file
-//! layout = "diesel"                  # detected when absent (schemactl, sqlx, golang-migrate, diesel, dbmate, goose, flyway)
+//! layout = "diesel"                  # detected when absent (schemactl, sqlx, golang-migrate, diesel, dbmate, goose, flyway, pop),
+//!                                    # or a naming pattern: "V{version}.{name}.{direction}.sql"
 //! strict = false                     # a .sql file the layout cannot place is an error
 //! allow_empty = false                # an empty migrations directory is expected
 //!
@@ -42,7 +43,7 @@
 
 use crate::history::HistoryTable;
 use crate::identifier::Identifier;
-use crate::migration::{Layout, ReadOptions};
+use crate::migration::{Layout, NamePattern, ReadOptions};
 use crate::severity::Severity;
 use crate::Error;
 use serde::Deserialize;
@@ -706,12 +707,20 @@ impl Settings {
             .strip_prefix("./")
             .map(Path::to_path_buf)
             .unwrap_or(schemas_dir);
-        let layout = match overrides.layout.or(file.layout) {
-            Some(name) => Some(name.parse::<Layout>().map_err(|e| bad("layout", e))?),
-            None => None,
+        let (layout, pattern) = match overrides.layout.or(file.layout) {
+            Some(text) if NamePattern::looks_like_one(&text) => (
+                Some(Layout::Custom),
+                Some(NamePattern::parse(&text).map_err(|e| bad("layout", e))?),
+            ),
+            Some(name) => (
+                Some(name.parse::<Layout>().map_err(|e| bad("layout", e))?),
+                None,
+            ),
+            None => (None, None),
         };
         let read = ReadOptions {
             layout,
+            pattern,
             strict: overrides.strict || file.strict.unwrap_or(false),
             allow_empty: overrides.allow_empty || file.allow_empty.unwrap_or(false),
         };

@@ -30,7 +30,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Files of the migrations directory that cannot be used as they are.
-    #[error("{}", list("the migrations cannot be used as they are:", .0))]
+    #[error("{}", list_grouped("the migrations cannot be used as they are:", .0))]
     InvalidMigrations(Vec<SourceProblem>),
     /// The recorded history disagrees with the files.
     #[error("{}", list("the database history does not match the migration files:", .0))]
@@ -141,6 +141,41 @@ fn replay_failed_message(failure: &MigrationFailure) -> String {
          it was edited after it was applied (`schemactl validate` says), or it needs what the scratch server lacks \
          (a newer PostgreSQL, an extension, a role); point --dev-url at a server like the live one"
     )
+}
+
+/// Like [`list`], with the problems that say the same of several files
+/// (names no layout reads, most often) in one line naming a few of them.
+fn list_grouped(title: &str, problems: &[SourceProblem]) -> String {
+    let mut groups: Vec<(&str, Vec<&SourceProblem>)> = Vec::new();
+    for problem in problems {
+        match groups
+            .iter_mut()
+            .find(|(message, _)| problem.position.is_none() && *message == problem.message)
+        {
+            Some((_, members)) => members.push(problem),
+            None => groups.push((&problem.message, vec![problem])),
+        }
+    }
+    let lines: Vec<String> = groups
+        .into_iter()
+        .flat_map(|(message, members)| {
+            if members.len() < 3 || members.iter().any(|p| p.position.is_some()) {
+                return members.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+            }
+            let named: Vec<String> = members
+                .iter()
+                .take(3)
+                .map(|p| p.path.display().to_string())
+                .collect();
+            vec![format!(
+                "{} files ({}{}): {message}",
+                members.len(),
+                named.join(", "),
+                if members.len() > 3 { ", …" } else { "" }
+            )]
+        })
+        .collect();
+    list(title, &lines)
 }
 
 fn list<T: fmt::Display>(title: &str, items: &[T]) -> String {

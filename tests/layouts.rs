@@ -316,3 +316,80 @@ async fn a_dbmate_file_saved_with_a_byte_order_mark_keeps_its_sections_and_lines
     );
     assert!(db.exists("users").await, "the failed down rolled back");
 }
+
+#[tokio::test]
+async fn a_projects_own_naming_is_described_by_a_pattern() {
+    let db = server().database().await;
+    let project = Project::new();
+    for n in 1..=3 {
+        project
+            .write(
+                &format!("V000{n}.Table_{n}.up.sql"),
+                format!("CREATE TABLE t{n} (id int PRIMARY KEY);\n"),
+            )
+            .write(
+                &format!("V000{n}.Table_{n}.down.sql"),
+                format!("DROP TABLE t{n};\n"),
+            );
+    }
+    // Unreadable under every layout: one line for the six files, with the
+    // pattern that reads them.
+    let refused = schemactl(&project, &db, &["status"]);
+    refused.expect_code(2);
+    assert_eq!(
+        refused.stderr.matches("\n  - ").count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("6 files (")
+            && refused
+                .stderr
+                .contains("layout = \"V{version}.{name}.{direction}.sql\"")
+            && !refused.stderr.contains("two underscores"),
+        "{}",
+        refused.stderr
+    );
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "layout = \"V{version}.{name}.{direction}.sql\"\n",
+    )
+    .unwrap();
+    let migrated = schemactl(&project, &db, &["migrate"]);
+    migrated.expect_code(0);
+    assert!(
+        migrated.stdout.contains("now at version 3"),
+        "{}",
+        migrated.stdout
+    );
+    let created = schemactl(&project, &db, &["new", "add thing"]);
+    created.expect_code(0);
+    assert!(
+        project.migrations().join("V0004.add_thing.up.sql").exists()
+            && project
+                .migrations()
+                .join("V0004.add_thing.down.sql")
+                .exists(),
+        "{}",
+        created.stdout
+    );
+    project
+        .write("V0004.add_thing.up.sql", "CREATE TABLE t4 (id int);\n")
+        .write("V0004.add_thing.down.sql", "DROP TABLE t4;\n");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    schemactl(&project, &db, &["rollback"]).expect_code(0);
+    assert!(!db.exists("t4").await && db.exists("t3").await);
+    // A stray file is named as not matching; a bad pattern is a config error.
+    project.write("notes.sql", "SELECT 1;\n");
+    let stray = schemactl(&project, &db, &["status"]);
+    assert!(
+        stray.stderr.contains("notes.sql")
+            && stray.stderr.contains("does not match the naming pattern"),
+        "{}",
+        stray.stderr
+    );
+    let bad = schemactl(&project, &db, &["status", "--layout", "V{version}.sql"]);
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("{name}"), "{}", bad.stderr);
+}

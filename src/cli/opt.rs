@@ -72,7 +72,8 @@ pub struct GlobalArgs {
     pub migrations_dir: Option<PathBuf>,
 
     /// Layout of the migrations directory [default: detected]: schemactl, sqlx,
-    /// golang-migrate, diesel, dbmate, goose or flyway (refinery).
+    /// golang-migrate, diesel, dbmate, goose, flyway (refinery) or pop; or the
+    /// project's own naming pattern, e.g. `V{version}.{name}.{direction}.sql`.
     #[arg(long, global = true, value_name = "LAYOUT")]
     pub layout: Option<String>,
 

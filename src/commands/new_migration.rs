@@ -91,6 +91,21 @@ pub fn new_migration(dir: &Path, name: &str, options: &ReadOptions) -> Result<Ne
                 down: None,
             }
         }
+        Layout::Custom => {
+            let pattern = options.pattern.as_ref().ok_or_else(|| {
+                Error::InvalidArgument("the custom layout needs its naming pattern".into())
+            })?;
+            let up = dir.join(pattern.file_name(&version, &name, Direction::Up));
+            write_new(&up, &up_text)?;
+            let down = if pattern.has_direction() {
+                let down = dir.join(pattern.file_name(&version, &name, Direction::Down));
+                write_new(&down, &down_text)?;
+                Some(down)
+            } else {
+                None
+            };
+            NewFiles { layout, up, down }
+        }
         // A pair of files: pop's for PostgreSQL, or the `.up.sql` layouts'.
         Layout::Pop | Layout::Schemactl | Layout::Sqlx | Layout::GolangMigrate => {
             let dialect = if layout == Layout::Pop {
@@ -135,7 +150,7 @@ fn next_version(layout: Layout, existing: &[Migration]) -> Result<String, Error>
             Layout::Dbmate | Layout::Sqlx => utc_stamp(),
             Layout::Pop => format!("{}000000", utc_stamp()),
             Layout::Goose => "00001".to_string(),
-            Layout::Schemactl | Layout::GolangMigrate => "0001".to_string(),
+            Layout::Schemactl | Layout::GolangMigrate | Layout::Custom => "0001".to_string(),
         });
     };
     match layout {

@@ -83,7 +83,13 @@ fn parse_flyway(stem: &str) -> Option<Classified> {
         return None;
     }
     // Flyway: dots (or single underscores) separate the version's parts;
-    // two underscores end it.
+    // two underscores end it. A name that says up or down is not Flyway's.
+    let says_direction = [".up", ".down"]
+        .iter()
+        .any(|suffix| strip_suffix_ignore_case(stem, suffix).is_some());
+    if says_direction && !body.contains("__") {
+        return None;
+    }
     let Some((version_text, name)) = body.split_once("__") else {
         return Some(Classified::Invalid(format!(
             "Flyway/refinery names separate the version and the name with two underscores; {EXPECTED}"
@@ -100,7 +106,7 @@ fn parse_flyway(stem: &str) -> Option<Classified> {
     Some(named(version, version_text, name, direction))
 }
 
-fn build(version_text: &str, name: &str, direction: Direction) -> Classified {
+pub(super) fn build(version_text: &str, name: &str, direction: Direction) -> Classified {
     match Version::whole(version_text) {
         Some(version) if version.is_positive_integer() => {
             named(version, version_text, name, direction)

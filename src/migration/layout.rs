@@ -35,6 +35,9 @@ pub enum Layout {
     /// gobuffalo/pop (Ory's projects): `<v>_<name>.postgres.up.sql`, other
     /// dialects' files beside them, `.autocommit.` outside a transaction.
     Pop,
+    /// The project's own naming scheme, given as a pattern (see
+    /// [`super::NamePattern`]); never detected.
+    Custom,
 }
 
 impl Layout {
@@ -61,6 +64,7 @@ impl Layout {
             Layout::Goose => "goose",
             Layout::Flyway => "flyway",
             Layout::Pop => "pop",
+            Layout::Custom => "custom",
         }
     }
 
@@ -81,6 +85,7 @@ impl Layout {
             Layout::Pop => {
                 "`<version>_<name>.postgres.up.sql` / `.down.sql` (`.postgres.autocommit.up.sql` outside a transaction)"
             }
+            Layout::Custom => "names that match the configured naming pattern",
         }
     }
 
@@ -95,7 +100,7 @@ impl Layout {
 
     /// Whether an up and a down script of one version must have the same name.
     pub fn pairs_by_name(self) -> bool {
-        matches!(self, Layout::Schemactl | Layout::Sqlx)
+        matches!(self, Layout::Schemactl | Layout::Sqlx | Layout::Custom)
     }
 }
 
@@ -121,7 +126,7 @@ impl FromStr for Layout {
             .find(|l| l.name() == alias)
             .ok_or_else(|| {
                 format!(
-                    "`{text}` is not a layout; use one of: {}",
+                    "`{text}` is not a layout; use one of: {}, or describe the project's own names with a pattern such as `V{{version}}.{{name}}.{{direction}}.sql`",
                     Layout::ALL.map(Layout::name).join(", ")
                 )
             })

@@ -56,6 +56,8 @@ pub fn load(dir: &Path) -> Result<Vec<Migration>, Error> {
 pub struct ReadOptions {
     /// The layout; detected when `None`.
     pub layout: Option<Layout>,
+    /// The project's own naming scheme (with `layout` [`Layout::Custom`]).
+    pub pattern: Option<super::NamePattern>,
     /// A `.sql` file the layout cannot place is an error, not a warning.
     pub strict: bool,
     /// An empty (or missing) directory is expected, not an error.
@@ -93,7 +95,15 @@ pub fn read_directory(dir: &Path, options: &ReadOptions) -> Result<Loaded, Error
         Some(layout) => layout,
         None => detect(dir, &listing, &plain_texts, options.allow_empty)?,
     };
-    let (found, mut warnings) = place(layout, &listing, &plain_texts);
+    let (found, mut warnings) = match (layout, &options.pattern) {
+        (Layout::Custom, Some(pattern)) => place_by_pattern(pattern, &listing),
+        (Layout::Custom, None) => {
+            return Err(Error::InvalidArgument(
+                "the custom layout needs its naming pattern, e.g. `layout = \"V{version}.{name}.{direction}.sql\"`".into(),
+            ))
+        }
+        _ => place(layout, &listing, &plain_texts),
+    };
     let mut problems: Vec<SourceProblem> = Vec::new();
     let mut files = Vec::new();
     for item in found {
@@ -675,6 +685,8 @@ fn place(
             });
             found.extend(named.into_iter().zip(scripts).map(Ok));
         }
+        // Read by `place_by_pattern`, which has the pattern.
+        Layout::Custom => {}
         Layout::Diesel => {
             for (path, name) in &listing.files {
                 if is_sql(name) {
@@ -689,6 +701,42 @@ fn place(
             }
         }
     }
+    (found, warnings)
+}
+
+/// The files a project's own naming scheme names; other `.sql` files are
+/// warnings, as in every layout.
+fn place_by_pattern(
+    pattern: &super::NamePattern,
+    listing: &Listing,
+) -> (Found, Vec<SourceProblem>) {
+    let mut named = Vec::new();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for (path, name) in &listing.files {
+        match pattern.read(name) {
+            Some(Ok(parsed)) => named.push(MigrationFile {
+                path: path.clone(),
+                name: parsed,
+            }),
+            Some(Err(message)) => problems.push(SourceProblem {
+                path: path.clone(),
+                position: None,
+                message: format!("{message} (read with the naming pattern `{pattern}`)"),
+            }),
+            None if is_sql_name(name) => warnings.push(SourceProblem {
+                path: path.clone(),
+                position: None,
+                message: format!(
+                    "does not match the naming pattern `{pattern}`; it is not run (pass --strict to make this an error)"
+                ),
+            }),
+            None => {}
+        }
+    }
+    let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
+    let mut found: Found = named.into_iter().zip(read_all(&paths)).map(Ok).collect();
+    found.extend(problems.into_iter().map(Err));
     (found, warnings)
 }
 
@@ -939,11 +987,16 @@ fn sort_file(
     match classify(file_name) {
         Classified::Migration(name) => files.push(MigrationFile { path, name }),
         Classified::Ignored => {}
-        Classified::Invalid(message) => problems.push(SourceProblem {
-            path,
-            position: None,
-            message,
-        }),
+        Classified::Invalid(message) => {
+            let hint = super::NamePattern::guess(file_name).map_or(String::new(), |pattern| {
+                format!("; if the project names its migrations this way, say so in schemactl.toml: `layout = \"{pattern}\"`")
+            });
+            problems.push(SourceProblem {
+                path,
+                position: None,
+                message: format!("{message}{hint}"),
+            })
+        }
     }
 }
 
