@@ -39,13 +39,17 @@
 //! char-type = "off"                  # error / warning / off
 //! ```
 //!
-//! Unknown keys and wrong types are errors that name the file, line and key.
+//! Unknown keys and wrong types are errors that name the file, line and key;
+//! every unknown key and every wrong value is reported at once.
+
+mod file_reading;
 
 use crate::history::HistoryTable;
 use crate::identifier::Identifier;
 use crate::migration::{Layout, NamePattern, ReadOptions};
 use crate::severity::Severity;
 use crate::Error;
+use file_reading::read;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,7 +60,6 @@ pub const FILE_NAME: &str = "schemactl.toml";
 
 /// `schemactl.toml` as written.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// The migrations directory, relative to the file.
     pub migrations_dir: Option<PathBuf>,
@@ -91,7 +94,6 @@ pub struct FileConfig {
 /// The `[fleet]` table: where `schemactl fleet` finds its targets and how it
 /// runs them. Flags win over each key.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FleetConfig {
     /// A file of connection strings, one per line (`#` comments), relative
     /// to the configuration file.
@@ -121,7 +123,6 @@ pub struct FleetConfig {
 
 /// The `[dev]` table.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DevConfig {
     /// Use the embedded development PostgreSQL when no database URL is given.
     pub enabled: Option<bool>,
@@ -129,7 +130,6 @@ pub struct DevConfig {
 
 /// The `[mongodb]` table.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MongoConfig {
     /// The connection URI (prefer MONGODB_URI for anything with a password).
     pub uri: Option<String>,
@@ -139,7 +139,6 @@ pub struct MongoConfig {
 
 /// The `[verify]` table.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct VerifyConfig {
     /// A server where scratch databases may be created and dropped.
     pub dev_url: Option<String>,
@@ -213,7 +212,6 @@ impl std::str::FromStr for DifferencePolicy {
 
 /// The `[lint]` table.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LintConfig {
     /// Fail on warnings too.
     pub deny_warnings: Option<bool>,
@@ -224,7 +222,6 @@ pub struct LintConfig {
 
 /// The `[postgres]` table.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PostgresConfig {
     /// The connection URL.
     pub url: Option<String>,
@@ -479,11 +476,11 @@ impl Settings {
 
     /// Resolves flags, the configuration file and defaults.
     pub fn resolve(overrides: Overrides) -> Result<Self, Error> {
-        let (file, config_path) = match &overrides.config_file {
+        let ((file, unknown_keys), config_path) = match &overrides.config_file {
             Some(path) => (read(path)?, Some(path.clone())),
             None => match overrides.discover_config_file.then(discover).flatten() {
                 Some(path) => (read(&path)?, Some(path)),
-                None => (FileConfig::default(), None),
+                None => ((FileConfig::default(), Vec::new()), None),
             },
         };
         let config_label = config_path
@@ -541,9 +538,16 @@ impl Settings {
             .history_table
             .or(pg.history_table)
             .unwrap_or_else(|| "schema_versions".into());
-        let schema = Identifier::parse(&schema).map_err(schema_error)?;
-        let table = Identifier::parse(&table).map_err(&table_error)?;
-        let history = HistoryTable::new(schema, table).map_err(&table_error)?;
+        // Every wrong value is reported, not only the first: each is
+        // collected with a stand-in, and the list returned at the end.
+        let mut problems: Vec<Error> = unknown_keys;
+        let history = Identifier::parse(&schema)
+            .map_err(schema_error)
+            .and_then(|schema| {
+                let table = Identifier::parse(&table).map_err(&table_error)?;
+                HistoryTable::new(schema, table).map_err(&table_error)
+            });
+        let history = history.map_err(|problem| problems.push(problem)).ok();
         let defaults = ExecutionSettings::default();
         let lock_timeout_error = from(
             "--lock-timeout",
@@ -566,9 +570,14 @@ impl Settings {
             .statement_timeout
             .or(pg.statement_timeout)
             .unwrap_or(defaults.statement_timeout);
-        crate::duration::parse_server_timeout(&lock_timeout).map_err(lock_timeout_error)?;
-        crate::duration::parse_server_timeout(&statement_timeout)
-            .map_err(statement_timeout_error)?;
+        let checked = crate::duration::parse_server_timeout(&lock_timeout)
+            .map(drop)
+            .map_err(lock_timeout_error);
+        keep(&mut problems, checked, || ());
+        let checked = crate::duration::parse_server_timeout(&statement_timeout)
+            .map(drop)
+            .map_err(statement_timeout_error);
+        keep(&mut problems, checked, || ());
         let lock_retry_budget_error = from(
             "--lock-retry-budget",
             "postgres",
@@ -576,7 +585,11 @@ impl Settings {
             &overrides.lock_retry_budget,
         );
         let lock_retry_budget = match overrides.lock_retry_budget.or(pg.lock_retry_budget.clone()) {
-            Some(value) => parse_wait(&value).map_err(lock_retry_budget_error)?,
+            Some(value) => keep(
+                &mut problems,
+                parse_wait(&value).map_err(lock_retry_budget_error),
+                || defaults.lock_retry_budget,
+            ),
             None => defaults.lock_retry_budget,
         };
         let lock_retries = overrides
@@ -585,19 +598,31 @@ impl Settings {
             .unwrap_or(defaults.lock_retries);
         let lock_mode_error = from("--lock-mode", "postgres", "lock_mode", &overrides.lock_mode);
         let lock_mode = match overrides.lock_mode.or(pg.lock_mode.clone()) {
-            Some(value) => value.parse().map_err(lock_mode_error)?,
+            Some(value) => keep(
+                &mut problems,
+                value.parse().map_err(lock_mode_error),
+                || defaults.lock_mode,
+            ),
             None => defaults.lock_mode,
         };
         let lock_ttl_error = from("--lock-ttl", "postgres", "lock_ttl", &overrides.lock_ttl);
         let lock_ttl = match overrides.lock_ttl.or(pg.lock_ttl.clone()) {
-            Some(value) => parse_wait(&value).map_err(lock_ttl_error)?,
+            Some(value) => keep(
+                &mut problems,
+                parse_wait(&value).map_err(lock_ttl_error),
+                || defaults.lock_ttl,
+            ),
             None => defaults.lock_ttl,
         };
         let lock_wait = overrides
             .lock_wait
             .or(pg.lock_wait)
             .unwrap_or_else(|| "60s".into());
-        let lock_wait = parse_wait(&lock_wait).map_err(lock_wait_error)?;
+        let lock_wait = keep(
+            &mut problems,
+            parse_wait(&lock_wait).map_err(lock_wait_error),
+            || Duration::from_secs(60),
+        );
         let connect_timeout_error = from(
             "--connect-timeout",
             "postgres",
@@ -619,7 +644,8 @@ impl Settings {
                     Ok(d)
                 }
             })
-            .map_err(connect_timeout_error)?;
+            .map_err(connect_timeout_error);
+        let connect_timeout = keep(&mut problems, connect_timeout, || Duration::from_secs(10));
         let mut lint_severities = BTreeMap::new();
         for (rule, severity) in &file.lint.rules {
             let severity = match severity.as_str() {
@@ -627,10 +653,11 @@ impl Settings {
                 "warning" => Some(Severity::Warning),
                 "off" => None,
                 other => {
-                    return Err(bad(
+                    problems.push(bad(
                         "lint.rules",
                         format!("`{other}` for {rule} is not error, warning or off"),
-                    ))
+                    ));
+                    continue;
                 }
             };
             lint_severities.insert(rule.clone(), severity);
@@ -648,13 +675,15 @@ impl Settings {
             "column_order",
             overrides.column_order,
             file.verify.column_order,
-        )?;
+        );
+        let column_order = keep(&mut problems, column_order, Default::default);
         let volatile_literal = policy(
             "--volatile-literal",
             "volatile_literal",
             overrides.volatile_literal,
             file.verify.volatile_literal,
-        )?;
+        );
+        let volatile_literal = keep(&mut problems, volatile_literal, Default::default);
         let ignore_error = from(
             "--ignore",
             "verify",
@@ -669,7 +698,8 @@ impl Settings {
         .iter()
         .map(|value| value.parse::<Ignored>())
         .collect::<Result<_, _>>()
-        .map_err(ignore_error)?;
+        .map_err(ignore_error);
+        let ignore = keep(&mut problems, ignore, Default::default);
         let exclude_error = from(
             "--exclude",
             "verify",
@@ -684,10 +714,14 @@ impl Settings {
         .iter()
         .map(|pattern| crate::schema::ObjectPattern::parse(pattern))
         .collect::<Result<_, _>>()
-        .map_err(exclude_error)?;
+        .map_err(exclude_error);
+        let exclude = keep(&mut problems, exclude, Vec::new);
         let role_error = from("--role", "postgres", "role", &overrides.role);
         let role = match overrides.role.or(pg.role.clone()) {
-            Some(role) => Some(Identifier::parse(&role).map_err(role_error)?),
+            Some(role) => Identifier::parse(&role)
+                .map_err(role_error)
+                .map_err(|e| problems.push(e))
+                .ok(),
             None => None,
         };
         let mongodb_uri = overrides
@@ -695,7 +729,8 @@ impl Settings {
             .or(file.mongodb.uri)
             .filter(|u| !u.trim().is_empty());
         let mongodb_lock_ttl = parse_wait(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
-            .map_err(|m| bad("mongodb.lock_ttl", m))?;
+            .map_err(|m| bad("mongodb.lock_ttl", m));
+        let mongodb_lock_ttl = keep(&mut problems, mongodb_lock_ttl, || Duration::from_secs(600));
         let dev_url = overrides
             .dev_url
             .or(file.verify.dev_url)
@@ -708,16 +743,31 @@ impl Settings {
             .map(Path::to_path_buf)
             .unwrap_or(schemas_dir);
         let (layout, pattern) = match overrides.layout.or(file.layout) {
-            Some(text) if NamePattern::looks_like_one(&text) => (
-                Some(Layout::Custom),
-                Some(NamePattern::parse(&text).map_err(|e| bad("layout", e))?),
-            ),
+            Some(text) if NamePattern::looks_like_one(&text) => {
+                match NamePattern::parse(&text).map_err(|e| bad("layout", e)) {
+                    Ok(pattern) => (Some(Layout::Custom), Some(pattern)),
+                    Err(problem) => {
+                        problems.push(problem);
+                        (None, None)
+                    }
+                }
+            }
             Some(name) => (
-                Some(name.parse::<Layout>().map_err(|e| bad("layout", e))?),
+                name.parse::<Layout>()
+                    .map_err(|e| bad("layout", e))
+                    .map_err(|e| problems.push(e))
+                    .ok(),
                 None,
             ),
             None => (None, None),
         };
+        match problems.len() {
+            0 => {}
+            1 => return Err(problems.remove(0)),
+            _ => return Err(Error::ConfigProblems(problems)),
+        }
+        // Set whenever no problem was found above.
+        let history = history.ok_or_else(|| bad("history_table", "cannot be read".into()))?;
         let read = ReadOptions {
             layout,
             pattern,
@@ -772,30 +822,16 @@ impl Settings {
     }
 }
 
-fn parse_wait(value: &str) -> Result<Duration, String> {
-    crate::duration::parse(value)
+/// `result`'s value, or `fallback()` with the error added to `problems`.
+fn keep<T>(problems: &mut Vec<Error>, result: Result<T, Error>, fallback: impl FnOnce() -> T) -> T {
+    result.unwrap_or_else(|problem| {
+        problems.push(problem);
+        fallback()
+    })
 }
 
-fn read(path: &Path) -> Result<FileConfig, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        let position = e.span().map(|span| {
-            let index = crate::migration::text_position::LineIndex::new(&text);
-            let p = index.position(&text, span.start);
-            format!(":{}:{}", p.line, p.column)
-        });
-        Error::Config {
-            path: PathBuf::from(format!(
-                "{}{}",
-                path.display(),
-                position.unwrap_or_default()
-            )),
-            message: e.message().to_string(),
-        }
-    })
+fn parse_wait(value: &str) -> Result<Duration, String> {
+    crate::duration::parse(value)
 }
 
 #[cfg(test)]
@@ -862,6 +898,37 @@ mod tests {
             error.contains("schemactl.toml ([postgres] lock_wait)"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn every_wrong_value_is_reported_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schemactl.toml");
+        std::fs::write(
+            &path,
+            "layout = \"liquibase\"\n[postgres]\nlock_wait = \"forever\"\nlock_mode = \"row\"\n[lint.rules]\nchar-type = \"loud\"\n",
+        )
+        .unwrap();
+        let error = Settings::resolve(Overrides {
+            config_file: Some(path),
+            lock_timeout: Some("30".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        let Error::ConfigProblems(problems) = &error else {
+            panic!("one error instead of all: {error}");
+        };
+        assert_eq!(problems.len(), 5, "{error}");
+        let text = error.to_string();
+        for says in [
+            "--lock-timeout",
+            "lock_wait",
+            "lock_mode",
+            "`loud`",
+            "liquibase",
+        ] {
+            assert!(text.contains(says), "{says}: {text}");
+        }
     }
 
     #[test]

@@ -101,6 +101,10 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Several configuration values are wrong; each is an
+    /// [`Error::Config`] naming its flag, variable or file and key.
+    #[error("{}", list("the configuration has several problems; nothing was done:", .0))]
+    ConfigProblems(Vec<Error>),
     /// No database was given, and the embedded development server was not
     /// asked for.
     #[error("no database to work on: set DATABASE_URL (or --database-url, or `[postgres] url` in schemactl.toml); \

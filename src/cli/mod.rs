@@ -382,6 +382,15 @@ fn error_details(error: &Error) -> serde_json::Value {
             Ok(json!({ "waited_ms": waited.as_millis() as u64, "holders": holders }))
         }
         Error::Config { path, .. } => Ok(json!({ "source": path })),
+        Error::ConfigProblems(problems) => Ok(json!({
+            "problems": problems
+                .iter()
+                .map(|problem| match problem {
+                    Error::Config { path, message } => json!({ "source": path, "message": message }),
+                    other => json!({ "message": other.to_string() }),
+                })
+                .collect::<Vec<_>>()
+        })),
         Error::Connect { target, .. } => Ok(json!({ "target": target })),
         _ => Ok(serde_json::Value::Null),
     };
