@@ -14,12 +14,16 @@
 //! - `lint-bench [--runs N]`: the linter against Squawk, and its peak memory.
 //! - `large-project DIR [N]`: write the 1 MB project of the lint benchmark.
 //! - `parse-coverage DIR...`: how much of migration directories lint reads.
+//! - `embed-check`: build an application that embeds its migrations, add a
+//!   migration, rebuild, and check it is applied (and that an application
+//!   without a build script is warned at compile time).
 //! - `man`: write the man page to `target/man/schemactl.1`.
 //! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
 mod bench;
 mod corpus;
+mod embed_check;
 mod fleet_bench;
 mod fuzz;
 mod large_project;
@@ -157,6 +161,10 @@ fn main() -> Result<()> {
                 bail!("the soak tests failed");
             }
             Ok(())
+        }
+        Some("embed-check") => {
+            prerequisites::ensure_postgres()?;
+            embed_check::run()
         }
         Some("man") => {
             // The binary the tests or a build left, when it is newer than
