@@ -9,6 +9,8 @@
 //! - `pg18`: install the PostgreSQL 18 leg's server (see `test`) and print
 //!   its programs' directory, for `SCHEMACTL_PG_BINDIR`.
 //! - `bench`: the runner's performance figures against a local server, then `fleet-bench`.
+//! - `corpora-bench [--runs N]`: migrate, status and lint on real projects'
+//!   migrations (`../shared/corpora`) against psql and Squawk on the same files.
 //! - `fleet-bench`: `schemactl fleet migrate` over 1,000 tenant schemas against a shell loop.
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
 //! - `lint-bench [--runs N]`: the linter against Squawk, and its peak memory.
@@ -22,6 +24,7 @@
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
 mod bench;
+mod corpora_bench;
 mod corpus;
 mod embed_check;
 mod fleet_bench;
@@ -131,6 +134,7 @@ fn main() -> Result<()> {
         Some("bench") => {
             prerequisites::ensure_postgres()?;
             bench::run(&args[1..])?;
+            corpora_bench::run(&[])?;
             fleet_bench::run(&[])
         }
         Some("fleet-bench") => {
@@ -161,6 +165,10 @@ fn main() -> Result<()> {
                 bail!("the soak tests failed");
             }
             Ok(())
+        }
+        Some("corpora-bench") => {
+            prerequisites::ensure_postgres()?;
+            corpora_bench::run(&args[1..])
         }
         Some("embed-check") => {
             prerequisites::ensure_postgres()?;
