@@ -43,6 +43,9 @@
 //! every unknown key and every wrong value is reported at once.
 
 mod file_reading;
+mod object_pattern;
+
+pub use object_pattern::ObjectPattern;
 
 use crate::history::HistoryTable;
 use crate::identifier::Identifier;
@@ -422,7 +425,7 @@ pub struct Settings {
     pub ignore: std::collections::BTreeSet<Ignored>,
     /// Objects `dump`, `diff` and `verify` leave out (besides the history
     /// tables of schemactl and of the tools it adopts from).
-    pub exclude: Vec<crate::schema::ObjectPattern>,
+    pub exclude: Vec<ObjectPattern>,
     /// The MongoDB server; `None`: the MongoDB side is not configured.
     pub mongodb_uri: Option<String>,
     /// The MongoDB server `verify` may create scratch databases on.
@@ -712,7 +715,7 @@ impl Settings {
             overrides.exclude
         }
         .iter()
-        .map(|pattern| crate::schema::ObjectPattern::parse(pattern))
+        .map(|pattern| ObjectPattern::parse(pattern))
         .collect::<Result<_, _>>()
         .map_err(exclude_error);
         let exclude = keep(&mut problems, exclude, Vec::new);

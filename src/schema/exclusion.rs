@@ -1,65 +1,27 @@
-//! `--exclude` patterns: objects left out of `dump`, `diff` and `verify`.
-//!
-//! A pattern is a glob (`*`, `?`) over an object's name: `audit_*` matches
-//! objects of that name in any schema, `partman.*` every object of schema
-//! `partman`, `public.audit_log` one table. What belongs to a matched table
-//! (its columns' defaults, constraints, indexes, triggers, policies,
-//! comments, owner and privileges) goes with it.
+//! Leaving the objects `--exclude` patterns match out of a snapshot.
 
 use super::{SchemaObject, Snapshot};
-use wildmatch::WildMatch;
+use crate::config::ObjectPattern;
 
-/// One `--exclude` pattern.
-#[derive(Debug, Clone)]
-pub struct ObjectPattern {
-    text: String,
-    glob: WildMatch,
-    qualified: bool,
-}
-
-impl ObjectPattern {
-    /// Reads a pattern; an empty one is refused.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err("an empty pattern would match nothing: write a name such as `audit_*` or `partman.*`".into());
+impl Snapshot {
+    /// The snapshot without the objects `patterns` match.
+    pub fn excluding(mut self, patterns: &[ObjectPattern]) -> Self {
+        if !patterns.is_empty() {
+            self.objects
+                .retain(|object| !patterns.iter().any(|p| matches_object(p, object)));
         }
-        Ok(Self {
-            text: text.to_string(),
-            glob: WildMatch::new(text),
-            qualified: text.contains('.'),
-        })
-    }
-
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// Whether the schema-qualified name `schema.name` matches.
-    fn matches(&self, schema: &str, name: &str) -> bool {
-        if self.qualified {
-            self.glob.matches(&format!("{schema}.{name}"))
-        } else {
-            self.glob.matches(name)
-        }
-    }
-
-    /// Whether `object` is matched: by its own name, by the table it
-    /// belongs to, or (for a schema) by `schema.*`.
-    fn matches_object(&self, object: &SchemaObject) -> bool {
-        if object.kind == "schema" {
-            // `partman.*` takes the schema itself along.
-            return self.qualified && self.glob.matches(&format!("{}.", object.name));
-        }
-        names_in(object).any(|(schema, name)| self.matches(&schema, &name))
+        self
     }
 }
 
-impl std::fmt::Display for ObjectPattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
+/// Whether `object` is matched: by its own name, by the table it
+/// belongs to, or (for a schema) by `schema.*`.
+fn matches_object(pattern: &ObjectPattern, object: &SchemaObject) -> bool {
+    if object.kind == "schema" {
+        // `partman.*` takes the schema itself along.
+        return pattern.matches_schema(&object.name);
     }
+    names_in(object).any(|(schema, name)| pattern.matches(&schema, &name))
 }
 
 /// The qualified names an object is known by: each `schema.name` word of
@@ -104,17 +66,6 @@ fn unquote(part: &str) -> String {
     part.trim_matches('"').replace("\"\"", "\"")
 }
 
-impl Snapshot {
-    /// The snapshot without the objects `patterns` match.
-    pub fn excluding(mut self, patterns: &[ObjectPattern]) -> Self {
-        if !patterns.is_empty() {
-            self.objects
-                .retain(|object| !patterns.iter().any(|p| p.matches_object(object)));
-        }
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +78,8 @@ mod tests {
             column_order: Vec::new(),
         }
     }
+
+    use crate::schema::Snapshot;
 
     fn kept(patterns: &[&str], objects: Vec<SchemaObject>) -> Vec<String> {
         let patterns: Vec<ObjectPattern> = patterns

@@ -15,6 +15,5 @@ pub(crate) mod table_data;
 pub use compare::{
     colour_diff, compare, unified_diff, Difference, DifferenceKind, Sorted, Tolerance,
 };
-pub use exclusion::ObjectPattern;
 pub use snapshot::{SchemaObject, Snapshot};
 pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

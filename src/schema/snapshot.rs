@@ -79,7 +79,7 @@ impl Snapshot {
     pub fn without(
         mut self,
         ignored: &std::collections::BTreeSet<Ignored>,
-        excluded: &[super::ObjectPattern],
+        excluded: &[crate::config::ObjectPattern],
     ) -> Self {
         self.objects.retain(|o| match o.kind.as_str() {
             "privileges" | "default privileges" => !ignored.contains(&Ignored::Privileges),
