@@ -78,6 +78,93 @@ async fn a_script_that_ends_its_own_transaction_is_reported_partially_applied_an
     schemactl(&project, &db, &["validate"]).expect_code(0);
 }
 
+/// What the server says became of the transaction that committed the
+/// history row of `version`, if any, and whether a failed row is there.
+async fn recorded_success(db: &crate::support::TestDb, version: &str) -> Option<bool> {
+    db.client()
+        .await
+        .query_opt(
+            "SELECT success FROM schema_versions WHERE version = $1",
+            &[&version],
+        )
+        .await
+        .unwrap()
+        .map(|row| row.get(0))
+}
+
+#[tokio::test]
+async fn a_hidden_commit_then_a_hidden_begin_is_partially_applied_not_rolled_back() {
+    // Hidden by a lexing difference (the database reads strings the old way).
+    let db = nonstandard_strings_database().await;
+    let project = Project::new();
+    project.write(
+        "0001_sneaky.up.sql",
+        format!(
+            "CREATE TABLE first_half (id int);\n{}CREATE TABLE second_half (id int);\n",
+            hidden_commit("BEGIN")
+        ),
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("PARTIALLY APPLIED") && !run.stderr.contains("rolled back"),
+        "{}",
+        run.stderr
+    );
+    // The server committed the first half and rolled back the second.
+    assert!(db.exists("first_half").await);
+    assert!(!db.exists("second_half").await);
+    assert_eq!(recorded_success(&db, "1").await, Some(false));
+
+    // Hidden by the splitter's own `BEGIN ATOMIC` counting: `begin atomic`
+    // here is a column and its alias, and `end` an alias.
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_atomic.up.sql",
+        "CREATE TABLE first_half (id int);\n\
+         SELECT begin atomic FROM (SELECT 1 AS begin) x; COMMIT; CREATE TABLE between_both (id int); BEGIN; SELECT 1 AS end;\n\
+         CREATE TABLE second_half (id int);\n",
+    );
+    let run = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    run.expect_code(3);
+    assert!(
+        run.stdout.contains("\"partially-applied\"") || run.stderr.contains("PARTIALLY APPLIED"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    // PostgreSQL ran what followed the COMMIT in the rest of that message
+    // as one implicit block, which the BEGIN made the new transaction.
+    assert!(db.exists("first_half").await);
+    assert!(!db.exists("between_both").await && !db.exists("second_half").await);
+    assert_eq!(recorded_success(&db, "1").await, Some(false));
+    // The next run stops at the failed row instead of applying it again.
+    schemactl(&project, &db, &["migrate"]).expect_code(1);
+}
+
+#[tokio::test]
+async fn comments_and_pg_settings_do_not_hide_transaction_control_or_lexing_changes() {
+    let db = server().database().await;
+    for (name, sql) in [
+        (
+            "0001_prepare.up.sql",
+            "CREATE TABLE p (id int);\nPREPARE/**/TRANSACTION 'x';\n",
+        ),
+        (
+            "0001_settings.up.sql",
+            "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';\n",
+        ),
+    ] {
+        let project = Project::new();
+        project.write(name, sql);
+        let run = schemactl(&project, &db, &["migrate"]);
+        run.expect_code(2);
+        assert!(run.stderr.contains(name), "{}", run.stderr);
+    }
+    assert!(!db.exists("p").await && !db.exists("schema_versions").await);
+}
+
 #[tokio::test]
 async fn a_down_script_that_ends_its_own_transaction_keeps_its_history_row_marked_failed() {
     let db = nonstandard_strings_database().await;

@@ -410,20 +410,39 @@ impl<'a> Splitter<'a> {
 /// transaction: `BEGIN`, `START TRANSACTION`, `COMMIT` (also `COMMIT
 /// PREPARED`), `END`, `ABORT`, `PREPARE TRANSACTION`, or a `ROLLBACK` that is
 /// not `ROLLBACK TO SAVEPOINT`.
+/// Words are read as PostgreSQL reads them: comments between them
+/// (`PREPARE/**/TRANSACTION`, `ROLLBACK /* TO */`) do not count.
 pub fn is_transaction_control(keyword: &str, text: &str) -> bool {
-    let second_word_is = |word: &str| {
-        text.split_whitespace()
-            .nth(1)
-            .is_some_and(|w| w.eq_ignore_ascii_case(word))
-    };
+    if !matches!(
+        keyword,
+        "BEGIN" | "COMMIT" | "END" | "ABORT" | "START" | "PREPARE" | "ROLLBACK"
+    ) {
+        return false;
+    }
+    let words = words_outside_comments(text);
+    let second_word_is = |word: &str| words.get(1).is_some_and(|w| w.eq_ignore_ascii_case(word));
     match keyword {
-        "BEGIN" | "COMMIT" | "END" | "ABORT" => true,
         "START" => second_word_is("TRANSACTION"),
         "PREPARE" => second_word_is("TRANSACTION"),
-        "ROLLBACK" => !text
-            .split_whitespace()
-            .any(|w| w.eq_ignore_ascii_case("TO")),
-        _ => false,
+        "ROLLBACK" => !words.iter().any(|w| w.eq_ignore_ascii_case("TO")),
+        _ => true,
+    }
+}
+
+/// The words of `text` (keywords and identifiers, unquoted), leaving out
+/// comments, strings and punctuation.
+fn words_outside_comments(text: &str) -> Vec<String> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    match sqlparser::tokenizer::Tokenizer::new(&dialect, text).tokenize() {
+        Ok(tokens) => tokens
+            .into_iter()
+            .filter_map(|token| match token {
+                Token::Word(word) if word.quote_style.is_none() => Some(word.value),
+                _ => None,
+            })
+            .collect(),
+        // Text the tokenizer cannot read: its plain words, comments and all.
+        Err(_) => text.split_whitespace().map(str::to_string).collect(),
     }
 }
 
@@ -434,9 +453,12 @@ pub fn is_transaction_control(keyword: &str, text: &str) -> bool {
 pub fn changes_lexing(keyword: &str, text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     let mentions = lower.contains("standard_conforming_strings");
+    // `SET`, `RESET`, `ALTER … SET`, `set_config(…)`, `UPDATE pg_settings`:
+    // any statement that names the setting, but for reading it or writing
+    // it into a comment or a table's text.
     match keyword {
-        "SET" | "RESET" | "ALTER" => mentions && !lower.starts_with("alter table"),
-        _ => mentions && lower.contains("set_config"),
+        "SHOW" | "COMMENT" => false,
+        _ => mentions && !lower.starts_with("alter table"),
     }
 }
 
@@ -497,6 +519,24 @@ mod tests {
             assert!(is_transaction_control(keyword, text), "{text}");
         }
         assert!(!is_transaction_control("PREPARE", "PREPARE q AS SELECT 1"));
+        // Comments between the words do not hide them.
+        assert!(is_transaction_control(
+            "PREPARE",
+            "PREPARE/**/TRANSACTION 'x'"
+        ));
+        assert!(is_transaction_control(
+            "PREPARE",
+            "PREPARE -- x\nTRANSACTION 'x'"
+        ));
+        assert!(is_transaction_control("ROLLBACK", "ROLLBACK /* TO */"));
+        assert!(!is_transaction_control(
+            "ROLLBACK",
+            "ROLLBACK TO SAVEPOINT s"
+        ));
+        assert!(changes_lexing(
+            "UPDATE",
+            "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'"
+        ));
         assert!(!is_transaction_control(
             "ROLLBACK",
             "ROLLBACK TO SAVEPOINT s"

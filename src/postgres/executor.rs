@@ -16,7 +16,7 @@
 //! pass until someone looks (`schemactl repair`).
 
 use super::describe;
-use super::history_table::{HistoryWriter, NewEvent, NewRow, RUN_TOKEN_SETTING};
+use super::history_table::{HistoryWriter, NewEvent, NewRow};
 use super::lock_trace::LockTracer;
 use crate::config::ExecutionSettings;
 use crate::duration::elapsed_ms;
@@ -54,14 +54,13 @@ impl ExecutionSettings {
     }
 
     /// The setup of a transactional script: a clean session, the
-    /// transaction, its timeouts and the run's token. Every statement here
-    /// is paid by every migration, so all are utility statements (a
-    /// `SELECT set_config(…)` costs more than the three `SET LOCAL`s).
-    fn transaction_setup(&self, script: &Script, token: &str) -> String {
+    /// transaction and its timeouts. Every statement here is paid by every
+    /// migration, so all are utility statements.
+    fn transaction_setup(&self, script: &Script) -> String {
         let (lock_timeout, statement_timeout) = self.for_script(script);
         format!(
             "{SESSION_RESET}; BEGIN; SET LOCAL lock_timeout = {lock_timeout}; \
-             SET LOCAL statement_timeout = {statement_timeout}; SET LOCAL {RUN_TOKEN_SETTING} = '{token}'"
+             SET LOCAL statement_timeout = {statement_timeout}"
         )
     }
 
@@ -80,16 +79,14 @@ impl ExecutionSettings {
 /// returns to the role the session started with, `--role`'s).
 const SESSION_RESET: &str = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; RESET ROLE";
 
-/// The last message of a transactional run. After a failure, its
-/// `SAVEPOINT` tells where the run stands: it fails with 25P02 inside the
-/// aborted transaction and with 25P01 when the script had ended the
-/// transaction (and `COMMIT` does not run after either). One message, and
-/// utility statements only, so the check costs next to nothing.
-const CHECKED_COMMIT: &str = "SAVEPOINT schemactl_probe; COMMIT";
+/// Sent right after the run's `BEGIN`: the id of the run's transaction,
+/// which the history write is guarded by and the outcome is asked by.
+const TRANSACTION_ID: &str = "SELECT pg_current_xact_id()::text";
 
-/// Sent when a run stopped before `COMMIT`: succeeds in an open
-/// transaction, fails with 25P02 in an aborted one and 25P01 outside any.
-const PROBE: &str = "SAVEPOINT schemactl_probe";
+/// After a failure (and a `ROLLBACK`): what became of the run's
+/// transaction, by the server's own account, and whether it sits prepared.
+const TRANSACTION_STATUS: &str = "SELECT pg_xact_status($1::text::xid8), \
+     (SELECT gid FROM pg_prepared_xacts WHERE transaction = $1::text::xid8::xid)";
 
 /// Whether a statement resets `lock_timeout` or `statement_timeout` to the
 /// server's default (`RESET ALL`, `RESET lock_timeout`, `SET … TO
@@ -113,17 +110,19 @@ fn resets_timeouts(text: &str) -> bool {
     }
 }
 
-/// A token that only this run's transaction knows.
-fn run_token() -> String {
-    format!("{:016x}", rand::random::<u64>())
-}
-
 /// Sends `steps` in order, each once the ones before it are on their way,
 /// and stops sending at the first failure already known when its turn
-/// comes. Returns every step with its result (`None`: not sent).
-async fn send_in_order(
+/// comes; then `tail`, which sends what it sends once it has what it waits
+/// for (the transaction id), so that its messages follow every step's. Every
+/// step and the tail are then driven together (the connection hands each
+/// answer to its own request, in order, so none may be left unread).
+/// Returns every step with its result (`None`: not sent), and the tail's.
+async fn send_in_order<T>(
     steps: Vec<(Stage, Pending<'_>)>,
-) -> Vec<(Stage, Option<Result<(), tokio_postgres::Error>>)> {
+    stopped: &std::sync::atomic::AtomicBool,
+    tail: impl std::future::Future<Output = T>,
+) -> (Vec<(Stage, Option<Result<(), tokio_postgres::Error>>)>, T) {
+    use std::sync::atomic::Ordering;
     use std::task::Poll;
     enum Step<'a> {
         Done(Result<(), tokio_postgres::Error>),
@@ -131,9 +130,9 @@ async fn send_in_order(
         Skipped,
     }
     let mut sent = Vec::with_capacity(steps.len());
-    let mut stopped = false;
+    let mut halted = false;
     for (stage, mut step) in steps {
-        if stopped {
+        if halted {
             sent.push((stage, Step::Skipped));
             continue;
         }
@@ -142,59 +141,82 @@ async fn send_in_order(
         let first = futures_util::future::poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await;
         match first {
             Poll::Ready(result) => {
-                stopped = result.is_err();
+                halted = result.is_err();
                 sent.push((stage, Step::Done(result)));
             }
             Poll::Pending => sent.push((stage, Step::Waiting(step))),
         }
     }
-    let mut results = Vec::with_capacity(sent.len());
-    for (stage, state) in sent {
-        let result = match state {
+    stopped.store(halted, Ordering::SeqCst);
+    let (stages, states): (Vec<Stage>, Vec<Step<'_>>) = sent.into_iter().unzip();
+    let answers = futures_util::future::join_all(states.into_iter().map(|state| async move {
+        match state {
             Step::Done(result) => Some(result),
             Step::Waiting(step) => Some(step.await),
             Step::Skipped => None,
-        };
-        results.push((stage, result));
-    }
-    results
+        }
+    }));
+    let (answers, tail) = futures_util::future::join(answers, tail).await;
+    (stages.into_iter().zip(answers).collect(), tail)
 }
 
-/// Where the run's transaction stood when a script failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TransactionState {
-    /// Still open (aborted or not): `ROLLBACK` undoes everything.
-    Open,
-    /// Gone before the failure: the script ended it.
-    EndedByScript,
-    /// The connection did not say.
+/// What the tail of a transactional run did: the history write and
+/// `COMMIT`, sent once the transaction's id was known.
+struct Tail {
+    /// The run's transaction id (`None`: it was never read).
+    transaction: Option<String>,
+    /// The history write's result (`None`: not sent).
+    recorded: Option<Result<(), tokio_postgres::Error>>,
+    /// `COMMIT`'s result (`None`: not sent).
+    committed: Option<Result<(), tokio_postgres::Error>>,
+}
+
+/// The first column of the first row of a simple query's answer.
+fn first_value(messages: &[tokio_postgres::SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|message| match message {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    })
+}
+
+/// What PostgreSQL says became of the run's transaction after a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ServerOutcome {
+    /// `pg_xact_status` = committed: what the script ran before it ended
+    /// the transaction is there.
+    Committed,
+    /// Aborted (or never began): nothing of it remains.
+    Aborted,
+    /// Prepared (`PREPARE TRANSACTION`), neither committed nor rolled back.
+    Prepared(String),
+    /// The server could not say (the connection is gone, or the id is too
+    /// old to be known).
     Unknown,
 }
 
-impl TransactionState {
-    /// From the `SAVEPOINT …; COMMIT` sent after a failed step. A failure
-    /// inside the run's transaction aborted it, so success there means the
-    /// script had ended it (and begun another that this COMMIT committed).
-    fn after_failure(result: &Result<(), tokio_postgres::Error>) -> Self {
-        match Self::from_probe(result) {
-            TransactionState::Open if result.is_ok() => TransactionState::EndedByScript,
-            state => state,
-        }
-    }
-
-    /// From the `SAVEPOINT` probe.
-    fn from_probe(result: &Result<(), tokio_postgres::Error>) -> Self {
-        use tokio_postgres::error::SqlState;
-        match result {
-            Ok(()) => TransactionState::Open,
-            Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
-                TransactionState::Open
-            }
-            Err(e) if e.code() == Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION) => {
-                TransactionState::EndedByScript
-            }
-            Err(_) => TransactionState::Unknown,
-        }
+/// Asks the server what became of `transaction` (after the session's
+/// `ROLLBACK`, so that "in progress" can only mean prepared).
+async fn server_outcome(client: &Client, transaction: &str) -> ServerOutcome {
+    let rows = match client
+        .query_typed(
+            TRANSACTION_STATUS,
+            &[(&transaction, tokio_postgres::types::Type::TEXT)],
+        )
+        .await
+    {
+        Ok(rows) => rows,
+        Err(_) => return ServerOutcome::Unknown,
+    };
+    let Some(row) = rows.first() else {
+        return ServerOutcome::Unknown;
+    };
+    let status: Option<String> = row.try_get(0).ok().flatten();
+    let prepared: Option<String> = row.try_get(1).ok().flatten();
+    match (status.as_deref(), prepared) {
+        (_, Some(gid)) => ServerOutcome::Prepared(gid),
+        (Some("committed"), None) => ServerOutcome::Committed,
+        (Some("aborted"), None) => ServerOutcome::Aborted,
+        _ => ServerOutcome::Unknown,
     }
 }
 
@@ -274,11 +296,16 @@ pub async fn apply_traced(
         return Ok(ms);
     }
     let applied_row = row(None, true, None);
-    let token = run_token();
-    let record = history
-        .insert_with_event(client, &applied_row, EventKind::Applied, None, &token)
-        .boxed();
-    if let Err(failure) = run.in_transaction(started, &token, record).await {
+    let record = |transaction: String| {
+        let applied_row = &applied_row;
+        async move {
+            history
+                .insert_with_event(client, applied_row, EventKind::Applied, None, &transaction)
+                .await
+        }
+        .boxed()
+    };
+    if let Err(failure) = run.in_transaction(started, record).await {
         if failure.outcome == FailureOutcome::PartiallyApplied {
             // What the script committed stays: record it as failed, so that
             // `migrate` stops until someone has looked.
@@ -348,11 +375,16 @@ pub async fn revert_traced(
         return Ok(ms);
     }
     let rolled_back = run.event(EventKind::RolledBack, None, None);
-    let token = run_token();
-    let record = history
-        .delete_with_event(client, &rolled_back, &token)
-        .boxed();
-    if let Err(failure) = run.in_transaction(started, &token, record).await {
+    let record = |transaction: String| {
+        let rolled_back = &rolled_back;
+        async move {
+            history
+                .delete_with_event(client, rolled_back, &transaction)
+                .await
+        }
+        .boxed()
+    };
+    if let Err(failure) = run.in_transaction(started, record).await {
         if failure.outcome == FailureOutcome::PartiallyApplied {
             let message = format!("rollback partially applied: {}", failure.message);
             let ms = elapsed_ms(started);
@@ -412,25 +444,140 @@ impl<'a> Run<'a> {
     /// The messages are sent in order, each as soon as the one before it is
     /// on its way, and sending stops at the first failure that is already
     /// known (a statement the client could not send, say): `COMMIT` is only
-    /// ever sent behind a complete script. `record` is guarded by `token`, so
-    /// it fails unless the transaction the run opened is still the current
-    /// one; the `SAVEPOINT` sent with `COMMIT` then tells a rolled-back
-    /// transaction (25P02) from one the script ended by itself (25P01).
-    async fn in_transaction(
+    /// ever sent behind a complete script. Right after `BEGIN` the run reads
+    /// its transaction's id; `record` (given that id) fails unless it runs
+    /// in that very transaction, and is sent with `COMMIT` as soon as the id
+    /// arrives, behind the script. After a failure the outcome is the
+    /// server's: `pg_xact_status` of that id says whether the script had
+    /// committed part of itself, was rolled back, or sits prepared.
+    async fn in_transaction<'r>(
         &self,
         started: Instant,
-        token: &str,
-        record: Pending<'_>,
+        record: impl FnOnce(String) -> Pending<'r>,
     ) -> Result<(), Box<MigrationFailure>> {
         let script = self.script();
         let statements = self.statements()?;
-        let setup = self.settings.transaction_setup(script, token);
+        let setup = self.settings.transaction_setup(script);
+        let mut steps: Vec<(Stage, Pending<'_>)> = Vec::with_capacity(statements.len() + 1);
+        let (send_id, id) = tokio::sync::oneshot::channel::<String>();
+        let client = self.client;
+        // One message: the setup, and the id of the transaction it began.
+        let setup = format!("{setup}; {TRANSACTION_ID}");
+        steps.push((
+            Stage::Setup,
+            async move {
+                let messages = client.simple_query(&setup).await?;
+                if let Some(id) = first_value(&messages) {
+                    let _ = send_id.send(id);
+                }
+                Ok(())
+            }
+            .boxed(),
+        ));
+        self.statement_steps(statements, &mut steps);
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let tail = async {
+            let Ok(transaction) = id.await else {
+                return Tail {
+                    transaction: None,
+                    recorded: None,
+                    committed: None,
+                };
+            };
+            if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                return Tail {
+                    transaction: Some(transaction),
+                    recorded: None,
+                    committed: None,
+                };
+            }
+            // Joined, so that both are queued at once, in this order.
+            let (recorded, committed) = futures_util::future::join(
+                record(transaction.clone()),
+                client.batch_execute("COMMIT"),
+            )
+            .await;
+            Tail {
+                transaction: Some(transaction),
+                recorded: Some(recorded),
+                committed: Some(committed),
+            }
+        };
+        let (results, tail) = send_in_order(steps, &stopped, tail).await;
+        let mut failures = results
+            .into_iter()
+            .filter_map(|(stage, result)| match result {
+                Some(Err(error)) => Some((stage, error)),
+                _ => None,
+            })
+            .chain(
+                tail.recorded
+                    .and_then(Result::err)
+                    .map(|e| (Stage::Record, e)),
+            )
+            .chain(
+                tail.committed
+                    .and_then(Result::err)
+                    .map(|e| (Stage::Commit, e)),
+            );
+        let Some((stage, error)) = failures.next() else {
+            if tail.transaction.is_some() && !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(());
+            }
+            // Nothing failed, yet the history write was never sent: the
+            // transaction id never came back. Roll back and say so.
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            let mut failure = self.unrunnable(SourceProblem {
+                path: script.path.clone(),
+                position: None,
+                message: "the server did not give the transaction's id, so the history write was not sent; the transaction was rolled back".into(),
+            });
+            failure.outcome = FailureOutcome::RolledBack;
+            return Err(failure);
+        };
+        let connection_lost = error.is_closed();
+        let _ = self.client.batch_execute("ROLLBACK").await;
+        let server = match &tail.transaction {
+            _ if connection_lost => ServerOutcome::Unknown,
+            Some(transaction) => server_outcome(self.client, transaction).await,
+            // The transaction's id was never read: the setup itself failed.
+            None if matches!(stage, Stage::Setup) => ServerOutcome::Aborted,
+            None => ServerOutcome::Unknown,
+        };
+        let ended_by_script = matches!(stage, Stage::Record)
+            && error.code() == Some(&tokio_postgres::error::SqlState::DIVISION_BY_ZERO);
+        let outcome = match server {
+            ServerOutcome::Committed => FailureOutcome::PartiallyApplied,
+            // Rolled back by the script itself, which went on outside it.
+            ServerOutcome::Aborted if ended_by_script => FailureOutcome::PartiallyApplied,
+            ServerOutcome::Aborted => FailureOutcome::RolledBack,
+            ServerOutcome::Prepared(_) => FailureOutcome::PartiallyApplied,
+            ServerOutcome::Unknown => FailureOutcome::Unknown,
+        };
+        let failure = Failure {
+            stage,
+            error,
+            outcome,
+        };
+        self.log_failure(started, &failure).await;
+        let mut failure = self.failure(failure);
+        if let ServerOutcome::Prepared(gid) = server {
+            failure.message = format!(
+                "the script prepared the transaction schemactl opened for it (PREPARE TRANSACTION '{gid}'): its changes are neither committed nor rolled back. \
+                 Decide: `ROLLBACK PREPARED '{gid}'` (then the migration can run again) or `COMMIT PREPARED '{gid}'` (then `schemactl repair`)"
+            );
+        }
+        Err(failure)
+    }
+
+    /// Each statement of a transactional script as a step, with the
+    /// timeouts set again after a `RESET`, and the lock probe of a traced run.
+    fn statement_steps(&self, statements: &'a [Statement], steps: &mut Vec<(Stage, Pending<'a>)>) {
+        let script = self.script();
         let (lock_timeout, statement_timeout) = self.settings.for_script(script);
         let reassert = format!(
             "SET LOCAL lock_timeout = {lock_timeout}; SET LOCAL statement_timeout = {statement_timeout}"
         );
-        let mut steps: Vec<(Stage, Pending<'_>)> = Vec::with_capacity(statements.len() + 4);
-        steps.push((Stage::Setup, self.client.batch_execute(&setup).boxed()));
         for (index, statement) in statements.iter().enumerate() {
             let text = statement.text(&script.sql);
             steps.push((
@@ -439,9 +586,11 @@ impl<'a> Run<'a> {
             ));
             if resets_timeouts(text) {
                 // A RESET must not leave the rest of the script without them.
+                let client = self.client;
+                let reassert = reassert.clone();
                 steps.push((
                     Stage::Statement(index),
-                    self.client.batch_execute(&reassert).boxed(),
+                    async move { client.batch_execute(&reassert).await }.boxed(),
                 ));
             }
             if let Some(trace) = self.trace {
@@ -459,53 +608,6 @@ impl<'a> Run<'a> {
                 ));
             }
         }
-        steps.push((Stage::Record, record));
-        steps.push((
-            Stage::Commit,
-            self.client.batch_execute(CHECKED_COMMIT).boxed(),
-        ));
-        let results = send_in_order(steps).await;
-        let first_failure = results
-            .iter()
-            .position(|(_, result)| matches!(result, Some(Err(_))));
-        let Some(failed_at) = first_failure else {
-            return Ok(());
-        };
-        // COMMIT is the last step (`None` when it was not sent).
-        let commit = results.last().and_then(|(_, result)| result.as_ref());
-        let probe = match commit {
-            // The failure came before COMMIT was sent: the `SAVEPOINT` in
-            // front of COMMIT says whether the run's transaction was still
-            // there (aborted: 25P02) or gone (25P01).
-            Some(result) if failed_at + 1 < results.len() => {
-                TransactionState::after_failure(result)
-            }
-            // COMMIT itself failed (a deferred constraint, or the connection).
-            Some(_) => TransactionState::Open,
-            // Sending stopped before COMMIT: ask now.
-            None => TransactionState::from_probe(&self.client.batch_execute(PROBE).await),
-        };
-        let _ = self.client.batch_execute("ROLLBACK").await;
-        let mut results = results;
-        let (stage, result) = results.swap_remove(failed_at);
-        let Some(Err(error)) = result else {
-            unreachable!("failed_at points at a failed step")
-        };
-        let connection_lost =
-            error.is_closed() || (matches!(stage, Stage::Commit) && error.as_db_error().is_none());
-        let outcome = match probe {
-            _ if connection_lost => FailureOutcome::Unknown,
-            TransactionState::Open => FailureOutcome::RolledBack,
-            TransactionState::EndedByScript => FailureOutcome::PartiallyApplied,
-            TransactionState::Unknown => FailureOutcome::Unknown,
-        };
-        let failure = Failure {
-            stage,
-            error,
-            outcome,
-        };
-        self.log_failure(started, &failure).await;
-        Err(self.failure(failure))
     }
 
     /// The statements one by one, each committing on its own.
@@ -662,11 +764,11 @@ impl<'a> Run<'a> {
             _ => db.and_then(|d| d.where_()).map(str::to_string),
         };
         let mut message = describe(&failure.error);
-        let token_lost = matches!(failure.stage, Stage::Record)
+        let left_transaction = matches!(failure.stage, Stage::Record)
             && failure.error.code() == Some(&tokio_postgres::error::SqlState::DIVISION_BY_ZERO);
-        if token_lost {
-            message = "the script ended the transaction schemactl opened for it (a COMMIT, END or PREPARE TRANSACTION that was not recognised as one, \
-                       for example because the script changes how later text is read), or reset schemactl's settings (RESET ALL)"
+        if left_transaction {
+            message = "the script ended the transaction schemactl opened for it (a COMMIT, END, ROLLBACK or PREPARE TRANSACTION that was not recognised as one, \
+                       for example because the script changes how later text is read): the history write ran in another transaction than the migration's, so it was refused"
                 .to_string();
         }
         let outcome = failure.outcome;

@@ -32,20 +32,16 @@ fn format_of(comment: &str) -> Option<u32> {
 /// address as the server sees it.
 const ACTOR: &str = "current_user || '@' || coalesce(host(inet_client_addr()), 'local')";
 
-/// The name of the setting a transactional run sets with `SET LOCAL` when
-/// it opens its transaction, to a token of its own.
-pub const RUN_TOKEN_SETTING: &str = "schemactl.run_token";
-
-/// An integer expression that is 0 while the run's token (parameter
-/// `$param`) is still set in the current transaction, and fails with
-/// `division_by_zero` (SQLSTATE 22012) otherwise: the script ended the
-/// transaction the run opened, or reset the run's settings. No `CASE`: a
-/// generic plan of a prepared statement may evaluate a `CASE` branch that
-/// is not taken, so the guard is plain arithmetic, right in every plan.
-fn token_guard(param: usize) -> String {
-    format!(
-        "(1 / coalesce(current_setting('{RUN_TOKEN_SETTING}', true) = ${param}, false)::int - 1)"
-    )
+/// An integer expression that is 0 while the current transaction is the
+/// one whose id (`pg_current_xact_id()`, read right after the run's
+/// `BEGIN`) is parameter `$param`, and fails with `division_by_zero`
+/// (SQLSTATE 22012) otherwise: the script ended the transaction the run
+/// opened. A transaction id cannot be made up by a script: a new
+/// transaction never has an old one's id. No `CASE`: a generic plan of a
+/// prepared statement may evaluate a `CASE` branch that is not taken, so
+/// the guard is plain arithmetic, right in every plan.
+fn transaction_guard(param: usize) -> String {
+    format!("(1 / coalesce(pg_current_xact_id() = ${param}::text::xid8, false)::int - 1)")
 }
 
 /// Milliseconds since the transaction began: the duration of a migration
@@ -383,7 +379,7 @@ impl HistoryTable {
         let guarded_insert_sql = format!(
             "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
              VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
-            guard = token_guard(12)
+            guard = transaction_guard(12)
         );
         let insert_with_event_sql = format!(
             "WITH new_row AS ({guarded_insert_sql} RETURNING version, name, checksum, execution_ms)
@@ -405,7 +401,7 @@ impl HistoryTable {
             "WITH gone AS (DELETE FROM {versions} WHERE version = $1::text || left('', {guard}) RETURNING version, name)
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone",
-            guard = token_guard(7)
+            guard = transaction_guard(7)
         );
         let (insert, finish, delete, event, accept_checksum, (insert_with_event, upsert_with_event), delete_with_event) = tokio::try_join!(
             prepare(insert_sql),
@@ -494,23 +490,27 @@ impl HistoryWriter {
     }
 
     /// Inserts a history row and its event in one statement, which fails
-    /// unless it runs in the transaction that set `token` (see
-    /// [`RUN_TOKEN_SETTING`]).
+    /// unless it runs in the transaction `transaction` (its id, as text).
     pub async fn insert_with_event(
         &self,
         client: &Client,
         row: &NewRow<'_>,
         kind: EventKind,
         detail: Option<&str>,
-        token: &str,
+        transaction: &str,
     ) -> Result<(), tokio_postgres::Error> {
         let statement = if row.version.is_repeatable() {
             &self.upsert_with_event
         } else {
             &self.insert_with_event
         };
-        self.execute_row(client, statement, row, &[&kind.as_str(), &detail, &token])
-            .await
+        self.execute_row(
+            client,
+            statement,
+            row,
+            &[&kind.as_str(), &detail, &transaction],
+        )
+        .await
     }
 
     /// Runs a statement whose first nine parameters are a row's values.
@@ -539,12 +539,12 @@ impl HistoryWriter {
     }
 
     /// Deletes a history row and appends its event in one statement, which
-    /// fails unless it runs in the transaction that set `token`.
+    /// fails unless it runs in the transaction `transaction`.
     pub async fn delete_with_event(
         &self,
         client: &Client,
         event: &NewEvent<'_>,
-        token: &str,
+        transaction: &str,
     ) -> Result<(), tokio_postgres::Error> {
         let checksum = event.checksum.map(Checksum::as_str);
         let params: [&(dyn ToSql + Sync); 7] = [
@@ -554,7 +554,7 @@ impl HistoryWriter {
             &crate::VERSION,
             &event.execution_ms,
             &event.detail,
-            &token,
+            &transaction,
         ];
         client
             .execute(&self.delete_with_event, &params)

@@ -19,7 +19,8 @@ use std::process::Command;
 use std::time::Duration;
 
 /// The corpora: name, and the version to stop at.
-const CORPORA: &[(&str, Option<&str>)] = &[("kratos", Some("20240318143139000000")), ("atuin", None)];
+const CORPORA: &[(&str, Option<&str>)] =
+    &[("kratos", Some("20240318143139000000")), ("atuin", None)];
 
 /// Runs the comparison and prints its figures.
 pub fn run(args: &[String]) -> Result<()> {
@@ -138,7 +139,12 @@ fn figures(
     let (noop, status) = (sample(&["migrate"])?, sample(&["status"])?);
     let lint = median(
         (0..repeat)
-            .map(|_| bench::time_allowing_findings(&mut cli(&url, &["lint", "--format", "json", "--no-baseline"])))
+            .map(|_| {
+                bench::time_allowing_findings(&mut cli(
+                    &url,
+                    &["lint", "--format", "json", "--no-baseline"],
+                ))
+            })
             .collect::<Result<_>>()?,
     );
     let files: Vec<PathBuf> = scripts.iter().map(|(p, _)| p.clone()).collect();
@@ -146,9 +152,16 @@ fn figures(
     let (ours, theirs) = (median(ours), median(theirs));
     println!("  {name}: {} migrations", scripts.len());
     println!("    migrate from empty                {:>9.1} ms", ms(ours));
-    println!("    psql, same up files, one tx each  {:>9.1} ms   schemactl/psql {:.2}", ms(theirs), ms(ours) / ms(theirs));
+    println!(
+        "    psql, same up files, one tx each  {:>9.1} ms   schemactl/psql {:.2}",
+        ms(theirs),
+        ms(ours) / ms(theirs)
+    );
     println!("    migrate, nothing pending          {:>9.1} ms", ms(noop));
-    println!("    status                            {:>9.1} ms", ms(status));
+    println!(
+        "    status                            {:>9.1} ms",
+        ms(status)
+    );
     println!("    lint (whole directory)            {:>9.1} ms", ms(lint));
     match squawk {
         Some(squawk) => println!(
@@ -156,7 +169,9 @@ fn figures(
             ms(squawk),
             ms(lint) / ms(squawk)
         ),
-        None => println!("    squawk                            not installed (pip install squawk-cli)"),
+        None => {
+            println!("    squawk                            not installed (pip install squawk-cli)")
+        }
     }
     Ok(())
 }
