@@ -227,8 +227,56 @@ async fn what_cannot_be_imported_is_refused_with_the_fix() {
         "{}",
         dirty.stderr
     );
+    // golang-migrate's -1 is "nothing applied": nothing is baselined.
     client
-        .batch_execute("UPDATE schema_migrations SET version = 7, dirty = false")
+        .batch_execute("UPDATE schema_migrations SET version = -1, dirty = false")
+        .await
+        .unwrap();
+    let nothing = schemactl(
+        &project,
+        &db,
+        &["baseline", "--from", "golang-migrate", "--format", "json"],
+    );
+    assert!(
+        !nothing.output().contains("was at version 1"),
+        "{}",
+        nothing.output()
+    );
+    let recorded: i64 = if db.exists("schema_versions").await {
+        db.scalar("SELECT count(*) FROM schema_versions").await
+    } else {
+        0
+    };
+    assert_eq!(recorded, 0, "{}", nothing.output());
+    // A NULL dirty flag is read as dirty, not a panic.
+    client
+        .batch_execute(
+            "ALTER TABLE schema_migrations ALTER COLUMN dirty DROP NOT NULL;
+             UPDATE schema_migrations SET version = 2, dirty = NULL",
+        )
+        .await
+        .unwrap();
+    let null = schemactl(&project, &db, &["baseline", "--from", "golang-migrate"]);
+    null.expect_code(1);
+    assert!(
+        null.stderr.contains("dirty at version 2"),
+        "{}",
+        null.stderr
+    );
+    // Two rows: golang-migrate never writes that.
+    client
+        .batch_execute("UPDATE schema_migrations SET dirty = false; INSERT INTO schema_migrations VALUES (3, false)")
+        .await
+        .unwrap();
+    let two = schemactl(&project, &db, &["baseline", "--from", "golang-migrate"]);
+    two.expect_code(1);
+    assert!(
+        two.stderr.contains("2 rows") && two.stderr.contains("exactly one"),
+        "{}",
+        two.stderr
+    );
+    client
+        .batch_execute("DELETE FROM schema_migrations; INSERT INTO schema_migrations VALUES (7, false); DROP TABLE IF EXISTS schema_versions CASCADE; DROP TABLE IF EXISTS schema_versions_events")
         .await
         .unwrap();
     let unknown = schemactl(&project, &db, &["baseline", "--from", "auto"]);

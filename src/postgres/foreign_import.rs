@@ -158,7 +158,12 @@ fn refused(tool: Tool, table: &Identifier, what: String) -> Error {
 /// Flyway's dotted, others integers; the text is kept as written.
 fn version(tool: Tool, table: &Identifier, text: &str) -> Result<Version, Error> {
     let text = text.trim();
-    let digits: String = text.chars().filter(|c| *c != '-').collect();
+    // Only diesel writes dashes (its folder dates); elsewhere a `-` is a
+    // negative number, never a version.
+    let digits: String = match tool {
+        Tool::Diesel => text.chars().filter(|c| *c != '-').collect(),
+        _ => text.to_string(),
+    };
     let kind = match tool {
         Tool::Diesel => crate::migration::VersionKind::Lexical,
         Tool::Flyway => crate::migration::VersionKind::Dotted,
@@ -257,21 +262,42 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
             .unwrap_or(false)
     };
     match tool {
+        // golang-migrate keeps one row: `SetVersion` (database/postgres/
+        // postgres.go) empties the table and inserts the version it is at,
+        // and with `-1` (`database.NilVersion`, nothing applied) inserts a
+        // row only when dirty.
         Tool::GolangMigrate => {
+            if rows.len() > 1 {
+                return Err(refused(
+                    tool,
+                    table,
+                    format!(
+                        "it has {} rows, and golang-migrate keeps exactly one (it empties the table each time it records a version), \
+                         so another program wrote them. Keep only the row of the version the database really is at \
+                         (`migrate version` with golang-migrate tells it), then import again",
+                        rows.len()
+                    ),
+                ));
+            }
             let Some(row) = rows.first() else {
                 return Ok(Recorded::Versions(Vec::new()));
             };
-            let current = version(tool, table, &text(row, 0).unwrap_or_default())?;
+            let written = text(row, 0).unwrap_or_default();
             if !flag(row, 4) {
                 return Err(refused(
                     tool,
                     table,
                     format!(
-                        "it is dirty at version {current}: its last run failed halfway. Finish or undo that migration by hand, \
+                        "it is dirty at version {written}: its last run failed halfway. Finish or undo that migration by hand, \
                          then `migrate force <version>` with golang-migrate, and import again"
                     ),
                 ));
             }
+            if written.trim() == "-1" {
+                // Nothing applied: golang-migrate's "no version".
+                return Ok(Recorded::Versions(Vec::new()));
+            }
+            let current = version(tool, table, &written)?;
             Ok(Recorded::UpTo(current, Vec::new()))
         }
         Tool::Flyway => {
