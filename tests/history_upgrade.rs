@@ -128,3 +128,37 @@ async fn a_history_of_a_newer_format_is_never_touched() {
     let count: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
     assert_eq!(count, 1);
 }
+
+#[tokio::test]
+async fn the_upgrade_behind_a_reader_gives_up_within_the_lock_timeout() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    db.client().await.batch_execute(FORMAT_1).await.unwrap();
+    // A session idle in a transaction that has read the history.
+    let reader = db.client().await;
+    reader
+        .batch_execute("BEGIN; SELECT count(*) FROM schema_versions;")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let run = schemactl(
+        &project,
+        &db,
+        &["migrate", "--lock-timeout", "2s", "--lock-retries", "0"],
+    );
+    let waited = started.elapsed();
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("cannot upgrade the history table")
+            && run.stderr.contains("--lock-timeout"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(15),
+        "waited {waited:?} behind the reader"
+    );
+    // Once the reader is done, the upgrade and the run go through.
+    reader.batch_execute("COMMIT").await.unwrap();
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+}

@@ -4,7 +4,7 @@
 
 use super::advisory_lock::MigrationLock;
 use super::executor;
-use super::history_table::{database, HistoryWriter, NewEvent, NewRow};
+use super::history_table::{database, HistoryWriter, NewEvent, NewRow, UpgradeLimits};
 use super::lease_lock::LeaseLock;
 use super::{invalid_indexes, lock_blockers};
 use crate::config::{ExecutionSettings, LockMode};
@@ -119,7 +119,18 @@ impl Driver for PostgresDriver<'_> {
     }
 
     async fn ensure_history(&mut self) -> Result<(), Error> {
-        self.history.ensure(self.client).await?;
+        let configured =
+            crate::duration::parse_server_timeout(&self.execution.lock_timeout).unwrap_or(0);
+        let limits = UpgradeLimits {
+            // No limit configured: the default, never none.
+            lock_timeout_ms: if configured == 0 {
+                UpgradeLimits::default().lock_timeout_ms
+            } else {
+                configured
+            },
+            retries: self.execution.lock_retries,
+        };
+        self.history.ensure_within(self.client, &limits).await?;
         self.writer().await.map(drop)
     }
 

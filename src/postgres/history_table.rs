@@ -28,6 +28,26 @@ fn format_of(comment: &str) -> Option<u32> {
         .ok()
 }
 
+/// How long the history-format upgrade may wait for its locks, and how
+/// often it tries again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeLimits {
+    /// `lock_timeout` of each attempt, in ms (0 is raised to 1: never
+    /// without a limit).
+    pub lock_timeout_ms: u64,
+    /// Further attempts after a lock timeout.
+    pub retries: u32,
+}
+
+impl Default for UpgradeLimits {
+    fn default() -> Self {
+        Self {
+            lock_timeout_ms: 5_000,
+            retries: 3,
+        }
+    }
+}
+
 /// The SQL expression recorded as "who": the database user and the client
 /// address as the server sees it.
 const ACTOR: &str = "current_user || '@' || coalesce(host(inet_client_addr()), 'local')";
@@ -89,8 +109,19 @@ impl HistoryTable {
         Ok(rows.first().is_some_and(|row| row.get(0)))
     }
 
-    /// Creates the schema (when missing) and both tables (when missing).
+    /// Creates the schema (when missing) and both tables (when missing),
+    /// upgrading a table of an earlier schemactl under the default limits
+    /// (see [`UpgradeLimits`]).
     pub async fn ensure(&self, client: &Client) -> Result<(), Error> {
+        self.ensure_within(client, &UpgradeLimits::default()).await
+    }
+
+    /// [`HistoryTable::ensure`], upgrading within `limits`.
+    pub async fn ensure_within(
+        &self,
+        client: &Client,
+        limits: &UpgradeLimits,
+    ) -> Result<(), Error> {
         let (schema, table, events) = (
             self.schema.quoted(),
             self.qualified(),
@@ -117,7 +148,9 @@ impl HistoryTable {
         let (schema, table, events): (bool, bool, bool) =
             (present.get(0), present.get(1), present.get(2));
         if schema && table && events {
-            return self.upgrade(client, present.get(3), present.get(4)).await;
+            return self
+                .upgrade(client, present.get(3), present.get(4), limits)
+                .await;
         }
         let mut ddl = String::new();
         if !schema {
@@ -179,6 +212,7 @@ impl HistoryTable {
         client: &Client,
         kind: Option<String>,
         comment: Option<String>,
+        limits: &UpgradeLimits,
     ) -> Result<(), Error> {
         if let Some(newer) = comment
             .as_deref()
@@ -195,24 +229,44 @@ impl HistoryTable {
             return Ok(());
         }
         let (versions, events) = (self.qualified(), self.qualified_events());
+        // The ALTERs take ACCESS EXCLUSIVE locks: queued behind a reader
+        // without a timeout, they would stop every other reader of the
+        // history, and a session idle in a transaction would hang the run.
         let sql = format!(
             "BEGIN;
+             SET LOCAL lock_timeout = {};
              ALTER TABLE {versions} ALTER COLUMN version TYPE text USING version::text;
              ALTER TABLE {events} ALTER COLUMN version TYPE text USING version::text;
              COMMENT ON TABLE {versions} IS '{FORMAT_COMMENT}';
              INSERT INTO {events} (event, actor, schemactl_version, detail)
                  VALUES ('upgraded', {ACTOR}, '{}', 'history format 1 -> {FORMAT}: versions stored as text');
              COMMIT;",
+            limits.lock_timeout_ms.max(1),
             crate::VERSION
         );
-        if let Err(e) = client.batch_execute(&sql).await {
+        let mut attempt = 0;
+        loop {
+            let Err(e) = client.batch_execute(&sql).await else {
+                return Ok(());
+            };
             let _ = client.batch_execute("ROLLBACK").await;
-            return Err(database(
-                &format!("cannot upgrade the history table {}", self.display()),
-                &e,
-            ));
+            let timed_out = e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+            if timed_out && attempt < limits.retries {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250 << attempt.min(4))).await;
+                continue;
+            }
+            let mut context = format!("cannot upgrade the history table {}", self.display());
+            if timed_out {
+                context.push_str(&format!(
+                    " (it needs an exclusive lock on it for a moment, and other sessions held it for {} attempt(s) of {} ms: \
+                     run again when they are done, or raise --lock-timeout)",
+                    attempt + 1,
+                    limits.lock_timeout_ms.max(1)
+                ));
+            }
+            return Err(database(&context, &e));
         }
-        Ok(())
     }
 
     /// Every recorded migration, by version; empty when the table does not exist.
