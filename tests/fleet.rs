@@ -655,6 +655,24 @@ async fn targets_from_a_file_or_a_command_roll_back_and_validate() {
         "{}",
         validate.stdout
     );
+    // A failing command is named without the passwords it holds.
+    let failing = fleet(
+        &project,
+        None,
+        &[
+            "status",
+            "--targets-command",
+            "PGPASSWORD=Hunter2Secret psql 'postgres://app:Hunter2Secret@nowhere/x' ; exit 3",
+        ],
+    );
+    failing.expect_code(2);
+    assert!(
+        !failing.output().contains("Hunter2Secret")
+            && failing.stderr.contains("PGPASSWORD=***")
+            && failing.stderr.contains("postgres://app:***@nowhere/x"),
+        "{}",
+        failing.output()
+    );
     // Drift of whole databases: clean after the rollback, then one changed by hand.
     let dev = server().database().await;
     let diff = |expected: i32| {

@@ -163,7 +163,7 @@ async fn hold_lock(db: &crate::support::TestDb, table: &str) -> tokio::sync::one
     let client = db.client().await;
     client
         .batch_execute(&format!(
-            "SET application_name = 'nightly-report'; BEGIN; LOCK TABLE {table} IN ACCESS SHARE MODE"
+            "SET application_name = 'nightly-report'; BEGIN; LOCK TABLE {table} IN ACCESS SHARE MODE; SELECT 'Hunter2Secret' AS note"
         ))
         .await
         .unwrap();
@@ -261,9 +261,12 @@ async fn when_the_retries_run_out_the_error_names_the_blocking_session() {
             .contains("public.orders (AccessShareLock)"),
         "{blocker}"
     );
+    // The blocker's own text is shown with its literals masked.
+    assert!(!run.stdout.contains("Hunter2Secret"), "{}", run.stdout);
     let text = migrate(&["--lock-retries", "0"]);
     let _ = release.send(());
     text.expect_code(5);
+    assert!(!text.stderr.contains("Hunter2Secret"), "{}", text.stderr);
     assert!(
         text.stderr.contains("--lock-timeout") && text.stderr.contains("--lock-retries"),
         "the message names the retry flags: {}",

@@ -60,9 +60,10 @@ pub async fn resolve(
             list: SchemaList::File(path),
             ..
         } => (path.display().to_string(), numbered(&read_file(path)?)),
-        TargetSpec::Databases(DatabaseList::Command(command)) => {
-            (format!("`{command}`"), numbered(&run_command(command)?))
-        }
+        TargetSpec::Databases(DatabaseList::Command(command)) => (
+            format!("`{}`", redact(command)),
+            numbered(&run_command(command)?),
+        ),
         TargetSpec::Databases(DatabaseList::Query(sql)) => {
             let url = control_url.ok_or_else(|| {
                 Error::InvalidArgument(
@@ -140,25 +141,26 @@ fn read_file(path: &PathBuf) -> Result<String, Error> {
 }
 
 fn run_command(command: &str) -> Result<String, Error> {
+    let shown = redact(command);
     let output = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| {
-            Error::InvalidArgument(format!("cannot run --targets-command `{command}`: {e}"))
+            Error::InvalidArgument(format!("cannot run --targets-command `{shown}`: {e}"))
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(Error::InvalidArgument(format!(
-            "--targets-command `{command}` failed ({}); nothing was run. Its error output: {}",
+            "--targets-command `{shown}` failed ({}); nothing was run. Its error output: {}",
             output.status,
             redact(stderr.trim())
         )));
     }
     String::from_utf8(output.stdout).map_err(|_| {
         Error::InvalidArgument(format!(
-            "--targets-command `{command}` printed something that is not UTF-8"
+            "--targets-command `{shown}` printed something that is not UTF-8"
         ))
     })
 }
@@ -192,25 +194,26 @@ async fn query(
         .collect())
 }
 
-/// `text` with the passwords of the connection strings in it replaced by
-/// `***` (URL user-info and `password=` settings).
+/// `text` with every password in it replaced by `***`: the user-info of
+/// URLs (`postgres://app:…@db`), and the value of any `…password…=` setting
+/// (`password=…`, `PGPASSWORD=…`, `--db-password '…'` is not one: a flag
+/// followed by a space is not recognised), quoted or not, so a command line
+/// or its error output can be shown.
 pub fn redact(text: &str) -> String {
-    text.split_inclusive(char::is_whitespace)
-        .map(|word| {
-            let trimmed = word.trim_end();
-            let rest = &word[trimmed.len()..];
-            if trimmed.starts_with("password=") {
-                return format!("password=***{rest}");
-            }
-            match url::Url::parse(trimmed) {
-                Ok(mut url) if url.password().is_some() => {
-                    let _ = url.set_password(Some("***"));
-                    format!("{url}{rest}")
-                }
-                _ => word.to_string(),
-            }
-        })
-        .collect()
+    static PATTERNS: std::sync::OnceLock<Option<(regex::Regex, regex::Regex)>> =
+        std::sync::OnceLock::new();
+    let Some((url, setting)) = PATTERNS.get_or_init(|| {
+        let url = regex::Regex::new(r#"(?P<pre>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'"]*:)[^@\s'"]*@"#).ok()?;
+        let setting =
+            regex::Regex::new(r#"(?i)(?P<key>[A-Za-z0-9_.-]*password[A-Za-z0-9_]*\s*=\s*)(?:'[^']*'|"[^"]*"|[^\s'"]*)"#).ok()?;
+        Some((url, setting))
+    }) else {
+        // The patterns are constants and compile; if they ever did not,
+        // show nothing of the text rather than a password.
+        return "(hidden: it may hold a password)".into();
+    };
+    let text = url.replace_all(text, "${pre}***@");
+    setting.replace_all(&text, "${key}***").into_owned()
 }
 
 #[cfg(test)]
@@ -222,6 +225,12 @@ mod tests {
         assert_eq!(
             redact("cannot reach postgres://app:s3cret@db/t1 with password=hunter2 now"),
             "cannot reach postgres://app:***@db/t1 with password=*** now"
+        );
+        assert_eq!(
+            redact(
+                r#"PGPASSWORD=hunter2 psql "postgres://app:s3cret@db/t1" -c 'x' "host=db password='p w'""#
+            ),
+            r#"PGPASSWORD=*** psql "postgres://app:***@db/t1" -c 'x' "host=db password=***""#
         );
     }
 

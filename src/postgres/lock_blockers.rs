@@ -72,7 +72,9 @@ async fn query(client: &Client, names: Option<&[String]>) -> Result<Vec<Blocker>
             state: row.get(3),
             transaction_start: row.get(4),
             query: {
-                let query: String = row.get(5);
+                // Another session's text may hold secrets (`ALTER ROLE …
+                // PASSWORD '…'`): its literals are masked, its shape kept.
+                let query = mask_literals(&row.get::<_, String>(5));
                 match query.char_indices().nth(120) {
                     Some((cut, _)) => format!("{}…", &query[..cut]),
                     None => query,
@@ -81,4 +83,80 @@ async fn query(client: &Client, names: Option<&[String]>) -> Result<Vec<Blocker>
             locks: row.get(6),
         })
         .collect())
+}
+
+/// `sql` with the content of every string literal (`'…'`, `E'…'`) and
+/// dollar-quoted string (`$$…$$`, `$tag$…$tag$`) replaced by `***`; an
+/// unterminated one (a query cut short) is masked to its end.
+fn mask_literals(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find(['\'', '$']) {
+        out.push_str(&rest[..start]);
+        let from = &rest[start..];
+        if let Some(body) = from.strip_prefix('\'') {
+            // A quote ends the literal unless doubled.
+            let mut end = None;
+            let mut chars = body.char_indices().peekable();
+            while let Some((i, c)) = chars.next() {
+                if c == '\'' {
+                    if chars.peek().is_some_and(|(_, next)| *next == '\'') {
+                        chars.next();
+                        continue;
+                    }
+                    end = Some(i);
+                    break;
+                }
+            }
+            out.push_str("'***'");
+            rest = end.map_or("", |i| &body[i + 1..]);
+            continue;
+        }
+        // `$tag$` opens a dollar-quoted string; a lone `$1` is a parameter.
+        let tag_len = from[1..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map(|n| n + 1);
+        match tag_len {
+            Some(n)
+                if from[n..].starts_with('$')
+                    && !from[1..n].starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                let tag = &from[..=n];
+                let body = &from[tag.len()..];
+                out.push_str(tag);
+                out.push_str("***");
+                match body.find(tag) {
+                    Some(end) => {
+                        out.push_str(tag);
+                        rest = &body[end + tag.len()..];
+                    }
+                    None => rest = "",
+                }
+            }
+            _ => {
+                out.push('$');
+                rest = &from[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_literals;
+
+    #[test]
+    fn literals_are_masked_and_the_shape_kept() {
+        assert_eq!(
+            mask_literals("ALTER ROLE app PASSWORD 'hunter2'"),
+            "ALTER ROLE app PASSWORD '***'"
+        );
+        assert_eq!(
+            mask_literals("SELECT 'it''s', $1, $x$secret$x$ FROM t WHERE a = 'cut sh"),
+            "SELECT '***', $1, $x$***$x$ FROM t WHERE a = '***'"
+        );
+        assert_eq!(mask_literals("SELECT $$a$$"), "SELECT $$***$$");
+    }
 }
