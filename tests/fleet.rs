@@ -1044,3 +1044,59 @@ async fn sigterm_lets_running_targets_finish_and_starts_no_new_one() {
     resumed.expect_code(0);
     assert_eq!(recorded(&db).await.len(), 600);
 }
+
+#[tokio::test]
+async fn an_empty_or_wrong_target_list_is_refused_before_anything_runs() {
+    let project = project(0);
+    let db = server().database().await;
+    // Empty, from a file or from a query that returns only NULLs.
+    let empty = list_file(&project, "empty.txt", "# no tenants yet\n\n");
+    let run = fleet(
+        &project,
+        Some(&db),
+        &["migrate", "--tenant-schemas", &empty],
+    );
+    run.expect_code(2);
+    assert!(run.stderr.contains("is empty"), "{}", run.stderr);
+    let nulls = fleet(
+        &project,
+        Some(&db),
+        &["status", "--tenant-schemas-query", "SELECT NULL::text"],
+    );
+    nulls.expect_code(2);
+    assert!(nulls.stderr.contains("is empty"), "{}", nulls.stderr);
+    // System schemas are not tenants.
+    let system = list_file(&project, "system.txt", "tenant_a\npublic\npg_catalog\n");
+    let run = fleet(
+        &project,
+        Some(&db),
+        &["migrate", "--tenant-schemas", &system],
+    );
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("system.txt:2: `public` is a system schema")
+            && run.stderr.contains("system.txt:3: `pg_catalog`"),
+        "{}",
+        run.stderr
+    );
+    // A list query is one read-only statement: nothing it says is changed.
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE keep (id int)")
+        .await
+        .unwrap();
+    for sql in [
+        "SELECT 'tenant_a'; DROP TABLE keep",
+        "WITH gone AS (DELETE FROM keep RETURNING 1) SELECT 'tenant_a'",
+    ] {
+        let run = fleet(
+            &project,
+            Some(&db),
+            &["status", "--tenant-schemas-query", sql],
+        );
+        run.expect_code(2);
+    }
+    assert!(db.exists("keep").await);
+    assert!(!db.exists("accounts").await, "nothing ran");
+}

@@ -147,6 +147,24 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
+/// Refuses a run id that is not one schemactl could have made: letters,
+/// digits, `-` and `_` only, so that `--resume ../../x` cannot read or
+/// append outside the ledger directory.
+fn check_run_id(run: &str) -> Result<(), Error> {
+    let valid = !run.is_empty()
+        && run.len() <= 64
+        && run
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "`{run}` is not a run id (they look like 20261123T194512Z-3fa2c1, as each run prints): give the id alone, not a path"
+        )))
+    }
+}
+
 /// A new run id: the start time and a random suffix, e.g.
 /// `20261123T194512Z-3fa2c1`.
 fn new_run_id() -> String {
@@ -227,6 +245,7 @@ impl Ledger {
         shard: Option<String>,
         connect_timeout: std::time::Duration,
     ) -> Result<(Self, HashMap<String, LedgerEntry>), Error> {
+        check_run_id(run)?;
         let (sink, header, entries) = match store {
             LedgerStore::Directory(dir) => {
                 let path = dir.join(format!("{run}.jsonl"));
@@ -489,6 +508,15 @@ async fn read_tables(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn run_ids_are_names_not_paths() {
+        assert!(super::check_run_id("20261123T194512Z-3fa2c1").is_ok());
+        for bad in ["../../x", "a/b", "", ".hidden", "x.jsonl"] {
+            assert!(super::check_run_id(bad).is_err(), "{bad}");
+        }
+        assert!(super::check_run_id(&super::new_run_id()).is_ok());
+    }
+
     use super::*;
 
     #[tokio::test]

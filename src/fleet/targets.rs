@@ -89,9 +89,9 @@ pub async fn resolve(
     for (line, text) in lines {
         let target = match spec {
             TargetSpec::Databases(_) => Target::database(text.trim()).map_err(|e| e.to_string()),
-            TargetSpec::Schemas { url, .. } => {
-                Identifier::parse(text.trim()).map(|schema| Target::schema(url, schema))
-            }
+            TargetSpec::Schemas { url, .. } => Identifier::parse(text.trim())
+                .and_then(tenant_schema)
+                .map(|schema| Target::schema(url, schema)),
         };
         match target {
             Ok(target) => {
@@ -113,7 +113,27 @@ pub async fn resolve(
             problems.join("\n  ")
         )));
     }
+    if targets.is_empty() {
+        // A run over nothing would report success with every tenant behind.
+        return Err(Error::InvalidArgument(format!(
+            "the fleet's target list ({origin}) is empty: nothing would run, and a fleet run over nothing is not a success. \
+             Check the list (a query that returned no rows or only NULLs, a command that printed nothing)"
+        )));
+    }
     Ok(targets)
+}
+
+/// A tenant's schema: never one PostgreSQL or every database has
+/// (`public`, `information_schema`, `pg_*`), which a list that went wrong
+/// would otherwise migrate as a tenant.
+fn tenant_schema(schema: Identifier) -> Result<Identifier, String> {
+    let name = schema.as_str();
+    if name == "public" || name == "information_schema" || name.starts_with("pg_") {
+        return Err(format!(
+            "`{name}` is a system schema, not a tenant's; remove it from the list (to migrate it, run `schemactl migrate` on it)"
+        ));
+    }
+    Ok(schema)
 }
 
 /// The non-blank, non-comment lines with their line numbers.
@@ -173,22 +193,39 @@ async fn query(
 ) -> Result<Vec<(usize, String)>, Error> {
     let target = DatabaseTarget::parse(url)?.with_connect_timeout(connect_timeout);
     let client = target.connect().await?;
-    let rows = client
-        .simple_query(sql)
+    let failed = |e: tokio_postgres::Error| Error::Database {
+        context: format!("the target query on {} failed", target.display()),
+        message: crate::postgres::describe(&e),
+    };
+    // One statement (the extended protocol refuses more), in a read-only
+    // transaction: a list query reads, it never changes anything.
+    client
+        .batch_execute("BEGIN TRANSACTION READ ONLY")
         .await
-        .map_err(|e| Error::Database {
-            context: format!("the target query on {} failed", target.display()),
-            message: crate::postgres::describe(&e),
-        })?;
-    Ok(rows
-        .iter()
-        .filter_map(|message| match message {
-            tokio_postgres::SimpleQueryMessage::Row(row) => {
-                Some(row.get(0).unwrap_or_default().to_string())
+        .map_err(failed)?;
+    let rows = client.query(sql, &[]).await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    let rows = rows.map_err(|e| {
+        let mut error = failed(e);
+        if let Error::Database { message, .. } = &mut error {
+            if message.contains("multiple commands") {
+                message.push_str(": a target query is one SELECT");
             }
-            _ => None,
-        })
-        .filter(|value| !value.trim().is_empty())
+        }
+        error
+    })?;
+    let mut values = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let value: Option<String> = row.try_get(0).map_err(|_| {
+            Error::InvalidArgument(
+                "the target query's first column must be text: cast it (`SELECT name::text …`)"
+                    .into(),
+            )
+        })?;
+        values.extend(value.filter(|v| !v.trim().is_empty()));
+    }
+    Ok(values
+        .into_iter()
         .enumerate()
         .map(|(i, value)| (i + 1, value))
         .collect())
