@@ -235,3 +235,42 @@ async fn a_build_without_mongodb_migrates_postgres_and_refuses_a_mongodb_uri() {
         refused.stderr
     );
 }
+
+#[tokio::test]
+async fn tables_made_by_hand_with_nulls_are_errors_or_taken_over_never_a_panic() {
+    // A lease table pre-created with NULLs: the lease is free, not a panic.
+    let db = server().database().await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE schema_versions_lock (id integer PRIMARY KEY, owner text, acquired_at timestamptz, expires_at timestamptz);
+             INSERT INTO schema_versions_lock VALUES (1, NULL, NULL, NULL);",
+        )
+        .await
+        .unwrap();
+    let project = Project::fixture("shop");
+    let run = schemactl(
+        &project,
+        &db,
+        &["migrate", "--lock-mode", "table", "--lock-wait", "2s"],
+    );
+    run.expect_code(0);
+    // sqlx's history with NULLs where sqlx writes values.
+    let db = server().database().await;
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE _sqlx_migrations (version bigint PRIMARY KEY, description text, installed_on timestamptz,
+                 success boolean, checksum bytea, execution_time bigint);
+             INSERT INTO _sqlx_migrations VALUES (1, NULL, NULL, NULL, NULL, NULL);",
+        )
+        .await
+        .unwrap();
+    let sqlx = Project::fixture("layouts/sqlx");
+    let run = schemactl(&sqlx, &db, &["baseline", "--from", "sqlx"]);
+    assert!(
+        run.code == 1 || run.code == 0,
+        "a named refusal or an import, not a panic: {}",
+        run.output()
+    );
+}

@@ -82,7 +82,7 @@ impl LeaseLock {
             "INSERT INTO {t} AS l (id, owner, acquired_at, expires_at)
                  VALUES (1, $1, now(), now() + $2::bigint * interval '1 millisecond')
              ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, acquired_at = now(), expires_at = EXCLUDED.expires_at
-                 WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner
+                 WHERE coalesce(l.expires_at < now(), true) OR l.owner = EXCLUDED.owner
              RETURNING owner",
             t = self.table
         );
@@ -164,7 +164,10 @@ impl LeaseLock {
         Ok(rows
             .iter()
             .map(|row| {
-                let owner: String = row.get(0);
+                // A table made by hand may hold NULLs or other types: what
+                // cannot be read is shown as such, never a panic.
+                let text = |i: usize| row.try_get::<_, Option<String>>(i).ok().flatten();
+                let owner = text(0).unwrap_or_else(|| "(no owner recorded)".to_string());
                 let pid = owner
                     .split(':')
                     .nth(1)
@@ -175,8 +178,8 @@ impl LeaseLock {
                     user: None,
                     application: Some(format!("schemactl run {owner}")),
                     client: owner.split(':').next().map(str::to_string),
-                    since: row.get(1),
-                    state: row.get(2),
+                    since: text(1),
+                    state: text(2),
                 }
             })
             .collect())
