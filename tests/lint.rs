@@ -504,3 +504,26 @@ fn fix_edits_only_migrations_added_since_the_revision() {
     );
     assert_eq!(read("0001_t.up.sql"), old);
 }
+
+#[test]
+fn fix_never_writes_through_a_link_to_a_migration_that_existed_at_the_revision() {
+    let project = Project::new();
+    let old = "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp);\n";
+    project
+        .write("0001_t.up.sql", old)
+        .write("0001_t.down.sql", "DROP TABLE t;\n");
+    commit_everything(&project);
+    // A new "migration" that is a link to the applied one.
+    std::os::unix::fs::symlink(
+        "0001_t.up.sql",
+        project.migrations().join("0002_alias.up.sql"),
+    )
+    .unwrap();
+    project.write("0002_alias.down.sql", "SELECT 1;\n");
+    let _ = lint(&project, &["--fix", "--since", "HEAD"]);
+    assert_eq!(
+        std::fs::read_to_string(project.migrations().join("0001_t.up.sql")).unwrap(),
+        old,
+        "the applied migration was changed through the link"
+    );
+}

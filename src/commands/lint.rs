@@ -27,11 +27,16 @@ pub struct LintOutcome {
 }
 
 impl LintOutcome {
-    /// Whether `--fix` may edit `path`: a migration added since `--since`.
+    /// Whether `--fix` may edit `path`: a migration added since `--since`,
+    /// and a regular file (never a symbolic link, which could lead to a
+    /// migration that existed at the revision).
     pub fn may_fix(&self, path: &Path) -> bool {
-        self.added
-            .as_ref()
-            .is_some_and(|added| added.contains(&canonical(path)))
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        !is_link
+            && self
+                .added
+                .as_ref()
+                .is_some_and(|added| added.contains(&canonical(path)))
     }
 }
 
@@ -84,10 +89,15 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
                 table_size: None,
             });
         }
+        // A link added since the revision is not a new migration: it may
+        // point at one that existed then. Only regular files count.
         only = Some(
             changes
                 .iter()
                 .filter(|(_, s)| *s == 'A')
+                .filter(|(p, _)| {
+                    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file())
+                })
                 .map(|(p, _)| canonical(p))
                 .collect(),
         );
