@@ -338,11 +338,21 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
                 continue;
             }
         };
-        if script.directives.no_transaction {
-            continue;
-        }
         for statement in statements {
             let text = statement.text(&script.sql);
+            if let Some(why) =
+                crate::migration::statements::breaks_session(statement.keyword.as_str(), text)
+            {
+                problems.push(SourceProblem {
+                    path: script.path.clone(),
+                    position: Some(statement.position),
+                    message: format!("{why}; remove it (a migration cannot need it)"),
+                });
+                continue;
+            }
+            if script.directives.no_transaction {
+                continue;
+            }
             if crate::migration::statements::changes_lexing(statement.keyword.as_str(), text) {
                 problems.push(SourceProblem {
                     path: script.path.clone(),

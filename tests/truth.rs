@@ -155,6 +155,20 @@ async fn comments_and_pg_settings_do_not_hide_transaction_control_or_lexing_chan
             "0001_settings.up.sql",
             "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';\n",
         ),
+        // What breaks schemactl's own session: its prepared history
+        // statements, or its migration lock.
+        (
+            "0001_discard.up.sql",
+            "-- schemactl:no-transaction\nCREATE TABLE p (id int);\nDISCARD ALL;\n",
+        ),
+        (
+            "0001_deallocate.up.sql",
+            "CREATE TABLE p (id int);\nDEALLOCATE ALL;\n",
+        ),
+        (
+            "0001_unlock.up.sql",
+            "CREATE TABLE p (id int);\nSELECT pg_advisory_unlock_all();\n",
+        ),
     ] {
         let project = Project::new();
         project.write(name, sql);

@@ -446,6 +446,31 @@ fn words_outside_comments(text: &str) -> Vec<String> {
     }
 }
 
+/// Why a statement would break the session schemactl runs the migrations
+/// in, if it does: `DISCARD ALL`/`PLANS` and `DEALLOCATE ALL` drop the
+/// statements schemactl prepared to write the history, and
+/// `pg_advisory_unlock_all()` releases the migration lock while the run
+/// goes on. Read by words, comments left out.
+pub fn breaks_session(keyword: &str, text: &str) -> Option<&'static str> {
+    let words = words_outside_comments(text);
+    let word = |i: usize, w: &str| words.get(i).is_some_and(|x| x.eq_ignore_ascii_case(w));
+    match keyword {
+        "DISCARD" if word(1, "ALL") || word(1, "PLANS") => Some(
+            "DISCARD drops the statements schemactl prepared to record the migration, so the run could not say what it did",
+        ),
+        "DEALLOCATE" if words.iter().any(|w| w.eq_ignore_ascii_case("ALL")) => Some(
+            "DEALLOCATE ALL drops the statements schemactl prepared to record the migration, so the run could not say what it did",
+        ),
+        _ if words
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case("pg_advisory_unlock_all")) =>
+        {
+            Some("pg_advisory_unlock_all() releases schemactl's migration lock, so another deploy could run the same migrations at once")
+        }
+        _ => None,
+    }
+}
+
 /// Whether a statement changes how PostgreSQL reads the text that follows
 /// it (`standard_conforming_strings` decides whether a backslash escapes a
 /// quote), so that schemactl's split of the rest of the script may no longer
@@ -529,6 +554,11 @@ mod tests {
             "PREPARE -- x\nTRANSACTION 'x'"
         ));
         assert!(is_transaction_control("ROLLBACK", "ROLLBACK /* TO */"));
+        assert!(breaks_session("DISCARD", "DISCARD /* x */ ALL").is_some());
+        assert!(breaks_session("DEALLOCATE", "DEALLOCATE PREPARE ALL").is_some());
+        assert!(breaks_session("DEALLOCATE", "DEALLOCATE my_plan").is_none());
+        assert!(breaks_session("SELECT", "SELECT pg_advisory_unlock_all()").is_some());
+        assert!(breaks_session("SELECT", "SELECT 'pg_advisory_unlock_all'").is_none());
         assert!(!is_transaction_control(
             "ROLLBACK",
             "ROLLBACK TO SAVEPOINT s"
