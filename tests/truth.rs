@@ -796,3 +796,24 @@ async fn a_failed_multi_step_rollback_reports_what_really_happened() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_no_transaction_script_that_leaves_a_transaction_open_is_not_applied() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_open.up.sql",
+        "-- schemactl:no-transaction\nCREATE TABLE done_before (id int);\nBEGIN;\nCREATE TABLE left_open (id int);\n",
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("left a transaction open"),
+        "{}",
+        run.stderr
+    );
+    assert!(db.exists("done_before").await && !db.exists("left_open").await);
+    assert_eq!(recorded_success(&db, "1").await, Some(false));
+    // The next run stops at it instead of going on.
+    schemactl(&project, &db, &["migrate"]).expect_code(1);
+}

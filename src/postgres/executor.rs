@@ -654,14 +654,34 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        // What the server says of the session now: a script that left a
+        // transaction open or prepared did not finish, whatever its
+        // statements answered.
+        let left_behind = match &result {
+            Ok(()) => self.transaction_left_behind(started).await,
+            Err(_) => None,
+        };
         let _ = self.client.batch_execute(SESSION_RESET).await;
-        let Err(failure) = result else {
-            return Ok(());
+        let (message, failure) = match (result, left_behind) {
+            (Ok(()), None) => return Ok(()),
+            (Ok(()), Some(problem)) => {
+                let mut failure = self.unrunnable(SourceProblem {
+                    path: self.script().path.clone(),
+                    position: None,
+                    message: problem,
+                });
+                failure.outcome = FailureOutcome::FailedOutsideTransaction;
+                (failure.message.clone(), failure)
+            }
+            (Err(failure), _) => {
+                let message = describe(&failure.error);
+                (message, self.failure(failure))
+            }
         };
         let ms = elapsed_ms(started);
         let message = match self.direction {
-            Direction::Up => describe(&failure.error),
-            Direction::Down => format!("rollback failed: {}", describe(&failure.error)),
+            Direction::Up => message,
+            Direction::Down => format!("rollback failed: {message}"),
         };
         let _ = self
             .history
@@ -680,7 +700,41 @@ impl<'a> Run<'a> {
                 &self.event(EventKind::Failed, Some(ms), Some(&message)),
             )
             .await;
-        Err(self.failure(failure))
+        Err(failure)
+    }
+
+    /// After a `no-transaction` script: whether it left a transaction open
+    /// (a `BEGIN` without its end: rolled back here) or prepared one
+    /// (`PREPARE TRANSACTION`) since it started, as the server tells.
+    async fn transaction_left_behind(&self, started: Instant) -> Option<String> {
+        // `SAVEPOINT` succeeds only inside a transaction block (outside one
+        // it fails with 25P01): the server's own word on whether one is open.
+        let open = self
+            .client
+            .batch_execute("SAVEPOINT schemactl_probe")
+            .await
+            .is_ok();
+        let window = elapsed_ms(started) + 1_000;
+        let prepared = if open {
+            None
+        } else {
+            let check = format!(
+                "SELECT string_agg(gid, ', ') FROM pg_prepared_xacts WHERE database = current_database() \
+                 AND owner = current_user AND prepared >= clock_timestamp() - {window} * interval '1 millisecond'"
+            );
+            let messages = self.client.simple_query(&check).await.ok()?;
+            first_value(&messages)
+        };
+        if open {
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            return Some("the script left a transaction open (a BEGIN without its COMMIT): what it ran after that BEGIN was not committed, and schemactl rolled it back; end the transaction in the script, or remove the BEGIN".into());
+        }
+        prepared.map(|gids| {
+            format!(
+                "the script prepared a transaction (PREPARE TRANSACTION '{gids}'): its changes are neither committed nor rolled back. \
+                 Decide: `COMMIT PREPARED '{gids}'` or `ROLLBACK PREPARED '{gids}'`, then `schemactl repair`"
+            )
+        })
     }
 
     /// History writes outside the script's own transaction (a
