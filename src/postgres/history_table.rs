@@ -111,7 +111,7 @@ impl HistoryTable {
 
     /// Creates the schema (when missing) and both tables (when missing),
     /// upgrading a table of an earlier schemactl under the default limits
-    /// (see [`UpgradeLimits`]).
+    /// (a 5 s lock timeout, 3 retries).
     pub async fn ensure(&self, client: &Client) -> Result<(), Error> {
         self.ensure_within(client, &UpgradeLimits::default()).await
     }
