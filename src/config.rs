@@ -687,21 +687,37 @@ impl Settings {
             file.verify.volatile_literal,
         );
         let volatile_literal = keep(&mut problems, volatile_literal, Default::default);
+        // A repeatable flag replaces the file's list; each item is parsed.
+        fn list<T>(
+            flagged: Vec<String>,
+            filed: Option<Vec<String>>,
+            parse: impl Fn(&str) -> Result<T, String>,
+            error: impl FnOnce(String) -> Error,
+        ) -> Result<Vec<T>, Error> {
+            let values = if flagged.is_empty() {
+                filed.unwrap_or_default()
+            } else {
+                flagged
+            };
+            values
+                .iter()
+                .map(|v| parse(v))
+                .collect::<Result<_, _>>()
+                .map_err(error)
+        }
         let ignore_error = from(
             "--ignore",
             "verify",
             "ignore",
             &overrides.ignore.first().cloned(),
         );
-        let ignore = if overrides.ignore.is_empty() {
-            file.verify.ignore.unwrap_or_default()
-        } else {
-            overrides.ignore
-        }
-        .iter()
-        .map(|value| value.parse::<Ignored>())
-        .collect::<Result<_, _>>()
-        .map_err(ignore_error);
+        let ignore = list(
+            overrides.ignore,
+            file.verify.ignore,
+            |v| v.parse::<Ignored>(),
+            ignore_error,
+        )
+        .map(|parts| parts.into_iter().collect());
         let ignore = keep(&mut problems, ignore, Default::default);
         let exclude_error = from(
             "--exclude",
@@ -709,15 +725,12 @@ impl Settings {
             "exclude",
             &overrides.exclude.first().cloned(),
         );
-        let exclude = if overrides.exclude.is_empty() {
-            file.verify.exclude.unwrap_or_default()
-        } else {
-            overrides.exclude
-        }
-        .iter()
-        .map(|pattern| ObjectPattern::parse(pattern))
-        .collect::<Result<_, _>>()
-        .map_err(exclude_error);
+        let exclude = list(
+            overrides.exclude,
+            file.verify.exclude,
+            ObjectPattern::parse,
+            exclude_error,
+        );
         let exclude = keep(&mut problems, exclude, Vec::new);
         let role_error = from("--role", "postgres", "role", &overrides.role);
         let role = match overrides.role.or(pg.role.clone()) {

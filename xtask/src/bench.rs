@@ -62,12 +62,7 @@ fn measure(
     port: u16,
     migrations: &Path,
 ) -> Result<()> {
-    let bundled = PgBinaries::locate()?.program("psql");
-    let psql = if bundled.is_file() {
-        bundled
-    } else {
-        PathBuf::from("psql")
-    };
+    let psql = psql();
     let admin = cluster.url(port, "postgres");
     let mut database = 0;
     let mut fresh = || -> Result<String> {
@@ -389,6 +384,15 @@ fn psql_script(migrations: &Path) -> Result<PathBuf> {
     let path = migrations.with_file_name("psql-apply.sql");
     std::fs::write(&path, script)?;
     Ok(path)
+}
+
+/// psql: the server installation's, else the one on the PATH.
+pub(crate) fn psql() -> PathBuf {
+    PgBinaries::locate()
+        .map(|b| b.program("psql"))
+        .ok()
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("psql"))
 }
 
 /// A work directory and a local server in it (fsync off, as the tests'),

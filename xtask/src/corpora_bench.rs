@@ -11,8 +11,8 @@
 //! `20240318143139000000` (a later file needs a column none of its files
 //! adds), as in the tests.
 
-use crate::bench::{self, median, ms};
-use anyhow::{bail, Context, Result};
+use crate::bench::{self, median, ms, psql};
+use anyhow::{bail, Result};
 use schemactl::source::{Directory, MigrationSource};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -174,13 +174,4 @@ fn figures(
         }
     }
     Ok(())
-}
-
-fn psql() -> PathBuf {
-    schemactl::embedded::binaries::PgBinaries::locate()
-        .map(|b| b.program("psql"))
-        .ok()
-        .filter(|p| p.is_file())
-        .context("psql")
-        .unwrap_or_else(|_| PathBuf::from("psql"))
 }

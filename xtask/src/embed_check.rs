@@ -167,12 +167,7 @@ fn expect_applied(root: &Path, app: &Path, url: &str, count: usize) -> Result<()
 }
 
 fn create_database(admin: &str, name: &str) -> Result<()> {
-    let psql = schemactl::embedded::binaries::PgBinaries::locate()
-        .map(|b| b.program("psql"))
-        .ok()
-        .filter(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from("psql"));
-    let status = Command::new(psql)
+    let status = Command::new(crate::bench::psql())
         .arg(admin)
         .args(["-qXc", &format!("CREATE DATABASE {name}")])
         .status()?;
