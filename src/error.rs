@@ -320,6 +320,9 @@ pub struct MigrationFailure {
     pub direction: Direction,
     /// Whether it ran in a transaction.
     pub transactional: bool,
+    /// How it ran (`"execution": "transaction"`, `"no-transaction"` or
+    /// `"one-message"` in JSON).
+    pub execution: crate::migration::Execution,
     /// What of it remains in the database.
     pub outcome: FailureOutcome,
     /// Where in the file the error points, when PostgreSQL said.
@@ -493,6 +496,13 @@ impl fmt::Display for MigrationFailure {
             }
             FailureOutcome::RolledBack if down => {
                 "the down script's transaction was rolled back: the migration is still applied, and still recorded as applied"
+            }
+            FailureOutcome::FailedOutsideTransaction
+                if self.execution == crate::migration::Execution::OneMessage =>
+            {
+                "it ran as one message with its own transaction blocks, as golang-migrate runs it: \
+                 the blocks it committed before the error stay committed, the part that failed was rolled back, \
+                 and the history marks it failed"
             }
             FailureOutcome::FailedOutsideTransaction if down => {
                 "its down script ran outside a transaction: statements before the failing one are undone, the rest are not, \

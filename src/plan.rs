@@ -6,7 +6,7 @@
 use crate::history::AppliedMigration;
 use crate::migration::source::SourceProblem;
 use crate::migration::{Checksum, Version};
-use crate::migration::{Migration, Script};
+use crate::migration::{Execution, Migration, Script};
 use crate::{Error, Problem};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -350,7 +350,12 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
                 });
                 continue;
             }
-            if script.directives.no_transaction {
+            let execution = script.execution();
+            if let Some(problem) = cannot_run_as(script, execution, statement) {
+                problems.push(problem);
+                continue;
+            }
+            if execution != Execution::Transaction {
                 continue;
             }
             if crate::migration::statements::changes_lexing(statement.keyword.as_str(), text) {
@@ -384,6 +389,36 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
     } else {
         Err(Error::InvalidMigrations(problems))
     }
+}
+
+/// A statement PostgreSQL refuses inside a transaction block, in a script
+/// that runs in one or is sent as one message of several statements: it
+/// would fail at run time (SQLSTATE 25001), after the migrations before it.
+fn cannot_run_as(
+    script: &Script,
+    execution: Execution,
+    statement: &crate::migration::Statement,
+) -> Option<SourceProblem> {
+    let text = statement.text(&script.sql);
+    let command =
+        crate::migration::statements::outside_transaction_only(statement.keyword.as_str(), text)?;
+    let message = match execution {
+        Execution::NoTransaction => return None,
+        _ if script.sent_whole() => format!(
+            "{command} cannot run in a message of several statements, and golang-migrate sends this file as one \
+             (PostgreSQL would refuse it with SQLSTATE 25001); move the statement to a migration file of its own"
+        ),
+        _ => format!(
+            "{command} cannot run inside a transaction block, and schemactl runs this file in one \
+             (PostgreSQL would refuse it with SQLSTATE 25001); add `-- schemactl:no-transaction` at the top, \
+             and keep the statement in a file of its own"
+        ),
+    };
+    Some(SourceProblem {
+        path: script.path.clone(),
+        position: Some(statement.position),
+        message,
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod first_hour;
 mod fleet;
 mod foreign_history;
 mod fuzz;
+mod golang_migrate;
 mod history_problems;
 mod history_upgrade;
 mod layouts;

@@ -29,11 +29,7 @@ pub fn run_report(report: &RunReport, verb_done: &str, nothing: &str) -> String 
             report.planned.len()
         );
         for script in &report.planned {
-            let mode = if script.transactional {
-                "in a transaction"
-            } else {
-                "WITHOUT a transaction"
-            };
+            let mode = script.execution.describe();
             let _ = writeln!(
                 out,
                 "\n-- {} ({}, {mode}, lock_timeout {}, statement_timeout {})\n{}",

@@ -102,6 +102,11 @@ pub struct StatementContext<'a> {
     pub recognised: Option<&'a recognise::Recognised>,
     /// The schema just before the statement.
     pub schema: &'a SchemaModel,
+    /// The transaction each statement of the script runs in
+    /// ([`Script::transaction_units`]); empty when it cannot be split.
+    pub units: &'a [Option<usize>],
+    /// The statement's index in the script.
+    pub index: usize,
 }
 
 /// What a migration rule sees.
@@ -156,9 +161,47 @@ impl StatementContext<'_> {
         self.statement.text(&self.script.sql)
     }
 
-    /// Whether the runner applies this script inside a transaction.
+    /// Whether the runner applies this statement inside a transaction
+    /// block (schemactl's, the script's own `BEGIN … COMMIT`, or the
+    /// implicit one of a message of several statements).
     pub fn transactional(&self) -> bool {
-        !self.script.directives.no_transaction
+        match self.units.get(self.index) {
+            Some(unit) => unit.is_some(),
+            None => !self.script.directives.no_transaction,
+        }
+    }
+
+    /// Whether a statement after this one can fail while this one stays
+    /// committed: it runs on its own, or a later statement runs in another
+    /// transaction than its own.
+    pub fn stays_done_if_a_later_statement_fails(&self) -> bool {
+        let Some(own) = self.units.get(self.index) else {
+            return !self.transactional();
+        };
+        self.units[self.index + 1..]
+            .iter()
+            .any(|later| own.is_none() || later != own)
+    }
+
+    /// The script's text from the start of this statement's transaction to
+    /// the statement: what commits or rolls back together with it. Empty for
+    /// a statement that runs on its own.
+    pub fn earlier_in_its_transaction(&self) -> &str {
+        let Some(Some(own)) = self.units.get(self.index) else {
+            return "";
+        };
+        let first = self.units[..self.index]
+            .iter()
+            .rposition(|unit| unit.as_ref() != Some(own))
+            .map_or(0, |i| i + 1);
+        let Ok(statements) = self.script.statements() else {
+            return "";
+        };
+        let start = statements.get(first).map_or(0, |s| s.start);
+        self.script
+            .sql
+            .get(start..self.statement.start)
+            .unwrap_or("")
     }
 
     /// Whether `table` was created by this migration (earlier in it), so that
@@ -581,6 +624,11 @@ fn check_script<'a>(
         });
     }
     let index = LineIndex::new(&script.sql);
+    let units = script.transaction_units();
+    let starts: Vec<usize> = script
+        .statements()
+        .map(|s| s.iter().map(|s| s.start).collect())
+        .unwrap_or_default();
     while let Some(item) = next()? {
         if let Some((position, reason)) = &item.error {
             if rules::missing_semicolon::is_missing(reason, &script.sql, *position) {
@@ -620,6 +668,10 @@ fn check_script<'a>(
             ast: item.ast.as_ref(),
             recognised: item.recognised.as_ref(),
             schema: model,
+            units: &units,
+            index: starts
+                .binary_search(&item.statement.start)
+                .unwrap_or(usize::MAX),
         };
         for rule in RULES {
             rule.check_statement(&context, raw);

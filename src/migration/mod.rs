@@ -9,6 +9,7 @@
 pub(crate) mod checksum;
 pub(crate) mod dir_entry;
 pub(crate) mod directives;
+pub mod execution;
 pub(crate) mod file_name;
 pub mod layout;
 pub mod name_pattern;
@@ -22,6 +23,7 @@ use std::sync::OnceLock;
 
 pub use checksum::Checksum;
 pub use directives::Directives;
+pub use execution::Execution;
 pub use layout::Layout;
 pub use name_pattern::NamePattern;
 pub use source::{Loaded, ReadOptions, SourceProblem};
@@ -70,6 +72,9 @@ pub struct Script {
     /// It still holds exactly what `schemactl new` wrote: listed by
     /// `status`, refused when it is about to run.
     pub(crate) unwritten: bool,
+    /// Its layout's tool sends each file to the server as one message
+    /// (golang-migrate): see [`Script::execution`].
+    pub(crate) sent_whole: bool,
 }
 
 impl Script {
@@ -82,6 +87,7 @@ impl Script {
             directives,
             statements: OnceLock::new(),
             unwritten: false,
+            sent_whole: false,
         }
     }
 

@@ -619,7 +619,15 @@ fn place(
                 sort_file(path.clone(), name, &mut named, &mut problems);
             }
             let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
-            found.extend(named.into_iter().zip(read_all(&paths)).map(Ok));
+            // golang-migrate sends each file as one message.
+            let sent_whole = layout == Layout::GolangMigrate;
+            let scripts = read_all(&paths).into_iter().map(|script| {
+                script.map(|mut script| {
+                    script.sent_whole = sent_whole;
+                    script
+                })
+            });
+            found.extend(named.into_iter().zip(scripts).map(Ok));
             found.extend(problems.into_iter().map(Err));
         }
         Layout::Flyway => {

@@ -446,6 +446,65 @@ fn words_outside_comments(text: &str) -> Vec<String> {
     }
 }
 
+/// The command, when a statement is one PostgreSQL refuses inside a
+/// transaction block (SQLSTATE 25001), and so also in a message of several
+/// statements: `CREATE`/`DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY`
+/// (and of a whole database or system), `ALTER TABLE … DETACH PARTITION …
+/// CONCURRENTLY`, `VACUUM`, `CREATE`/`DROP DATABASE`, `CREATE`/`DROP
+/// TABLESPACE`, `ALTER SYSTEM`. Read by words, comments left out.
+pub fn outside_transaction_only(keyword: &str, text: &str) -> Option<&'static str> {
+    if !matches!(keyword, "CREATE" | "DROP" | "REINDEX" | "ALTER" | "VACUUM") {
+        return None;
+    }
+    let words: Vec<String> = words_outside_comments(text)
+        .into_iter()
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let at = |i: usize, w: &str| words.get(i).is_some_and(|x| x == w);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    match keyword {
+        "VACUUM" => Some("VACUUM"),
+        "CREATE" | "DROP" if at(1, "DATABASE") => Some(if keyword == "CREATE" {
+            "CREATE DATABASE"
+        } else {
+            "DROP DATABASE"
+        }),
+        "CREATE" | "DROP" if at(1, "TABLESPACE") => Some(if keyword == "CREATE" {
+            "CREATE TABLESPACE"
+        } else {
+            "DROP TABLESPACE"
+        }),
+        "CREATE"
+            if (at(1, "INDEX") && at(2, "CONCURRENTLY"))
+                || (at(1, "UNIQUE") && at(2, "INDEX") && at(3, "CONCURRENTLY")) =>
+        {
+            Some("CREATE INDEX CONCURRENTLY")
+        }
+        "DROP" if at(1, "INDEX") && at(2, "CONCURRENTLY") => Some("DROP INDEX CONCURRENTLY"),
+        "REINDEX" if has("CONCURRENTLY") => Some("REINDEX CONCURRENTLY"),
+        "REINDEX"
+            if words
+                .iter()
+                .skip(1)
+                .take(4)
+                .any(|w| w == "DATABASE" || w == "SYSTEM") =>
+        {
+            Some("REINDEX DATABASE")
+        }
+        "ALTER" if at(1, "SYSTEM") => Some("ALTER SYSTEM"),
+        "ALTER"
+            if at(1, "TABLE")
+                && words
+                    .windows(2)
+                    .any(|w| w[0] == "DETACH" && w[1] == "PARTITION")
+                && words.last().is_some_and(|w| w == "CONCURRENTLY") =>
+        {
+            Some("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")
+        }
+        _ => None,
+    }
+}
+
 /// Why a statement would break the session schemactl runs the migrations
 /// in, if it does: `DISCARD ALL`/`PLANS` and `DEALLOCATE ALL` drop the
 /// statements schemactl prepared to write the history, and
@@ -528,6 +587,45 @@ mod tests {
         assert!(statements[0].text(sql).ends_with("SELECT 2; END"));
         assert_eq!(statements[2].keyword, "COMMIT");
         assert_eq!(statements[2].position, TextPosition { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn knows_the_statements_that_cannot_run_in_a_transaction_block() {
+        let only = |sql: &str| {
+            let statements = split(sql).unwrap();
+            let s = &statements[0];
+            outside_transaction_only(s.keyword.as_str(), s.text(sql))
+        };
+        assert_eq!(
+            only("CREATE INDEX CONCURRENTLY i ON t (x);"),
+            Some("CREATE INDEX CONCURRENTLY")
+        );
+        assert_eq!(
+            only("create unique index/**/concurrently i on t (x)"),
+            Some("CREATE INDEX CONCURRENTLY")
+        );
+        assert_eq!(
+            only("DROP INDEX CONCURRENTLY IF EXISTS i;"),
+            Some("DROP INDEX CONCURRENTLY")
+        );
+        assert_eq!(
+            only("REINDEX (VERBOSE) TABLE CONCURRENTLY t;"),
+            Some("REINDEX CONCURRENTLY")
+        );
+        assert_eq!(only("VACUUM ANALYZE t;"), Some("VACUUM"));
+        assert_eq!(only("CREATE DATABASE x;"), Some("CREATE DATABASE"));
+        assert_eq!(
+            only("ALTER SYSTEM SET work_mem = '8MB';"),
+            Some("ALTER SYSTEM")
+        );
+        assert_eq!(
+            only("ALTER TABLE m DETACH PARTITION m_2020 CONCURRENTLY;"),
+            Some("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")
+        );
+        assert_eq!(only("CREATE INDEX i ON t (concurrently);"), None);
+        assert_eq!(only("REFRESH MATERIALIZED VIEW CONCURRENTLY v;"), None);
+        assert_eq!(only("ALTER TABLE m DETACH PARTITION m_2020;"), None);
+        assert_eq!(only("CREATE TABLE database (id int);"), None);
     }
 
     #[test]

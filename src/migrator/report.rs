@@ -20,6 +20,10 @@ pub struct PlannedScript {
     pub path: String,
     /// Whether it runs in a transaction.
     pub transactional: bool,
+    /// How it runs: `transaction`, `no-transaction`, or `one-message` (the
+    /// file as one message with its own transaction blocks, as
+    /// golang-migrate sends it).
+    pub execution: crate::migration::Execution,
     /// The `lock_timeout` it runs with.
     pub lock_timeout: String,
     /// The `statement_timeout` it runs with.
@@ -34,7 +38,8 @@ impl PlannedScript {
             version: migration.version.clone(),
             label: migration.label(),
             path: script.display_path(),
-            transactional: !script.directives.no_transaction,
+            transactional: script.execution() == crate::migration::Execution::Transaction,
+            execution: script.execution(),
             lock_timeout: script
                 .directives
                 .lock_timeout

@@ -149,7 +149,8 @@ impl Driver for PostgresDriver<'_> {
             Direction::Up => Some(&migration.up),
             Direction::Down => migration.down.as_ref(),
         };
-        let outside_transaction = script.is_some_and(|s| s.directives.no_transaction);
+        let outside_transaction =
+            script.is_some_and(|s| s.execution() != crate::migration::Execution::Transaction);
         if outside_transaction {
             // A CREATE INDEX … IF NOT EXISTS would skip an INVALID index
             // left by an earlier interrupted build: say so before it runs.

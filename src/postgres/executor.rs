@@ -23,7 +23,7 @@ use crate::duration::elapsed_ms;
 use crate::history::EventKind;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{char_to_byte, LineIndex, TextPosition};
-use crate::migration::{Direction, Migration, Script, Statement};
+use crate::migration::{Direction, Execution, Migration, Script, Statement};
 use crate::{FailureOutcome, MigrationFailure};
 use futures_util::future::{BoxFuture, FutureExt};
 use std::time::Instant;
@@ -269,7 +269,7 @@ pub async fn apply_traced(
         error,
     };
     let started = Instant::now();
-    if script.directives.no_transaction {
+    if script.execution() != Execution::Transaction {
         let note = "started and not finished: the run was interrupted or is still going";
         let started_row = row(Some(0), false, Some(note));
         let started_event = run.event(EventKind::Started, Some(0), None);
@@ -349,7 +349,7 @@ pub async fn revert_traced(
         return Ok(0);
     };
     let started = Instant::now();
-    if script.directives.no_transaction {
+    if script.execution() != Execution::Transaction {
         let note = "rollback started and not finished: the run was interrupted or is still going";
         let started_event = run.event(EventKind::Started, Some(0), Some("rollback"));
         run.bookkeeping(FailureOutcome::NotStarted, async {
@@ -624,7 +624,9 @@ impl<'a> Run<'a> {
                 error,
                 outcome: FailureOutcome::FailedOutsideTransaction,
             });
-        if result.is_ok() {
+        if result.is_ok() && script.execution() == Execution::OneMessage {
+            result = self.as_one_message().await;
+        } else if result.is_ok() {
             for (index, statement) in statements.iter().enumerate() {
                 let text = statement.text(&script.sql);
                 let run = self.client.batch_execute(text);
@@ -659,7 +661,12 @@ impl<'a> Run<'a> {
         // statements answered.
         let left_behind = match &result {
             Ok(()) => self.transaction_left_behind(started).await,
-            Err(_) => None,
+            Err(_) => {
+                // A statement that failed inside a block the script opened
+                // left that block aborted: end it (outside one, a no-op).
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                None
+            }
         };
         let _ = self.client.batch_execute(SESSION_RESET).await;
         let (message, failure) = match (result, left_behind) {
@@ -701,6 +708,28 @@ impl<'a> Run<'a> {
             )
             .await;
         Err(failure)
+    }
+
+    /// The whole script as one simple-query message, as golang-migrate
+    /// sends it: PostgreSQL runs what stands outside the script's own blocks
+    /// in the message's implicit transaction, and stops at the first error.
+    async fn as_one_message(&self) -> Result<(), Failure> {
+        let script = self.script();
+        let run = self.client.batch_execute(&script.sql);
+        let ran = match self.trace {
+            Some(trace) => {
+                trace
+                    .tracer
+                    .watch(trace.observer, 1, &script.sql, run)
+                    .await
+            }
+            None => run.await,
+        };
+        ran.map_err(|error| Failure {
+            stage: Stage::Message,
+            error,
+            outcome: FailureOutcome::FailedOutsideTransaction,
+        })
     }
 
     /// After a `no-transaction` script: whether it left a transaction open
@@ -772,7 +801,8 @@ impl<'a> Run<'a> {
             label: self.migration.label(),
             path: script.path.clone(),
             direction: self.direction,
-            transactional: !script.directives.no_transaction,
+            transactional: script.execution() == Execution::Transaction,
+            execution: script.execution(),
             outcome: FailureOutcome::NotStarted,
             position: problem.position,
             source_line: None,
@@ -792,22 +822,47 @@ impl<'a> Run<'a> {
         })
     }
 
+    /// The statement that failed and the byte offset in the file that the
+    /// server's error points to, as far as they are known. A message's error
+    /// position counts from the start of the message: for a script sent
+    /// whole, from the start of the file (the statement is then the one
+    /// that holds that offset, for the report only).
+    fn failed_at(
+        &self,
+        failure: &Failure,
+        db: Option<&tokio_postgres::error::DbError>,
+    ) -> (Option<&'a Statement>, Option<usize>) {
+        let script = self.script();
+        let statements = script.statements().ok();
+        let pointed = match db.and_then(|d| d.position()) {
+            Some(ErrorPosition::Original(p)) => Some((*p as usize).saturating_sub(1)),
+            _ => None,
+        };
+        match failure.stage {
+            Stage::Statement(index) => {
+                let statement = statements.and_then(|s| s.get(index));
+                let offset = statement.zip(pointed).map(|(statement, p)| {
+                    statement.start + char_to_byte(statement.text(&script.sql), p)
+                });
+                (statement, offset)
+            }
+            Stage::Message => {
+                let offset = pointed.map(|p| char_to_byte(&script.sql, p));
+                let statement = offset
+                    .and_then(|offset| statements?.iter().take_while(|s| s.start <= offset).last());
+                (statement, offset)
+            }
+            _ => (None, None),
+        }
+    }
+
     fn failure(&self, failure: Failure) -> Box<MigrationFailure> {
         let script = self.script();
-        let statement = match failure.stage {
-            Stage::Statement(index) => script.statements().ok().and_then(|s| s.get(index)),
-            _ => None,
-        };
         let db = failure.error.as_db_error();
         let index = LineIndex::new(&script.sql);
-        let position: Option<TextPosition> = match (statement, db.and_then(|d| d.position())) {
-            (Some(statement), Some(ErrorPosition::Original(p))) => {
-                let text = statement.text(&script.sql);
-                let offset = statement.start + char_to_byte(text, (*p as usize).saturating_sub(1));
-                Some(index.position(&script.sql, offset))
-            }
-            _ => None,
-        };
+        let (statement, offset) = self.failed_at(&failure, db);
+        let position: Option<TextPosition> =
+            offset.map(|offset| index.position(&script.sql, offset));
         let context = match db.and_then(|d| d.position()) {
             Some(ErrorPosition::Internal { position, query }) => Some(format!(
                 "{}at character {position} of the internal query `{query}`",
@@ -836,7 +891,8 @@ impl<'a> Run<'a> {
             label: self.migration.label(),
             path: script.path.clone(),
             direction: self.direction,
-            transactional: !script.directives.no_transaction,
+            transactional: script.execution() == Execution::Transaction,
+            execution: script.execution(),
             outcome,
             position,
             source_line: position.map(|p| index.line_text(&script.sql, p.line).to_string()),
@@ -865,6 +921,8 @@ impl<'a> Run<'a> {
 enum Stage {
     Setup,
     Statement(usize),
+    /// The whole script, sent as one message.
+    Message,
     Record,
     Commit,
 }
@@ -874,6 +932,7 @@ impl Stage {
         match self {
             Stage::Setup => "(starting the transaction and setting the timeouts)",
             Stage::Statement(_) => "(a statement)",
+            Stage::Message => "(the file, sent as one message)",
             Stage::Record => "(recording the migration in the history)",
             Stage::Commit => "COMMIT (deferred constraints and triggers run here)",
         }

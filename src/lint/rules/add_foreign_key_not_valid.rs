@@ -44,12 +44,16 @@ impl Rule for AddForeignKeyNotValid {
         }
         for operation in operations {
             if let AlterTableOperation::ValidateConstraint { name } = operation {
-                if context.transactional() && added_earlier_in_script(context, &name.value) {
+                if added_earlier_in_its_transaction(context, &name.value) {
                     findings.push(context.finding(
                         self,
                         Some("VALIDATE CONSTRAINT"),
                         format!("{name} is validated in the same transaction that added it NOT VALID: the scan runs while the ADD's lock on {table} is still held, so NOT VALID gains nothing"),
-                        "move VALIDATE CONSTRAINT to a later migration (or this file to `-- schemactl:no-transaction`)",
+                        if context.script.execution() == crate::migration::Execution::Transaction {
+                            "move VALIDATE CONSTRAINT to a later migration (or this file to `-- schemactl:no-transaction`)"
+                        } else {
+                            "end the transaction between them (a COMMIT before the VALIDATE, and a new BEGIN), or move VALIDATE CONSTRAINT to a later migration"
+                        },
                     ).on_table(&table));
                 }
                 continue;
@@ -76,9 +80,9 @@ impl Rule for AddForeignKeyNotValid {
     }
 }
 
-/// Whether an earlier statement of the same script adds the constraint.
-fn added_earlier_in_script(context: &StatementContext, constraint: &str) -> bool {
-    let before = &context.script.sql[..context.statement.start];
+/// Whether an earlier statement of the same transaction adds the constraint.
+fn added_earlier_in_its_transaction(context: &StatementContext, constraint: &str) -> bool {
+    let before = context.earlier_in_its_transaction();
     crate::lint::find_tokens(before, &format!("ADD CONSTRAINT {constraint}")).is_some()
 }
 

@@ -25,12 +25,18 @@ impl Rule for ConcurrentlyInTransaction {
         if !context.transactional() || !takes_concurrently_outside_transactions(context) {
             return;
         }
-        findings.push(context.finding(
-            self,
-            Some("CONCURRENTLY"),
-            "CONCURRENTLY cannot run inside a transaction block, and this file runs in one: the migration will fail".into(),
-            "add `-- schemactl:no-transaction` at the top of the file, and keep the concurrent statement in a file of its own",
-        ));
+        let (message, help) = if context.script.sent_whole() {
+            (
+                "CONCURRENTLY cannot run inside a transaction block, and golang-migrate sends this file as one message of several statements, which runs as one: the migration will fail",
+                "move the concurrent statement to a migration file of its own (a file of one statement runs outside a transaction)",
+            )
+        } else {
+            (
+                "CONCURRENTLY cannot run inside a transaction block, and this file runs in one: the migration will fail",
+                "add `-- schemactl:no-transaction` at the top of the file, and keep the concurrent statement in a file of its own",
+            )
+        };
+        findings.push(context.finding(self, Some("CONCURRENTLY"), message.into(), help));
     }
 }
 

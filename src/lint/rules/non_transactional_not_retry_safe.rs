@@ -1,5 +1,6 @@
 //! `non-transactional-not-retry-safe`: a `-- schemactl:no-transaction` file
-//! runs statement by statement, so a failure half-way leaves the earlier
+//! runs statement by statement (and a file sent as one message commits at
+//! each of its own `COMMIT`s), so a failure half-way leaves the earlier
 //! statements done. Re-running it must not fail on them: every `CREATE`
 //! needs `IF NOT EXISTS`, every `DROP` and `DROP COLUMN` `IF EXISTS`, every
 //! `ADD COLUMN` `IF NOT EXISTS`.
@@ -26,9 +27,6 @@ impl Rule for NonTransactionalNotRetrySafe {
         "a CREATE/DROP/ADD COLUMN without IF [NOT] EXISTS in a no-transaction file"
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
-        if context.transactional() {
-            return;
-        }
         let missing = match context.ast {
             Some(Statement::CreateIndex(index)) if !index.if_not_exists => Some("IF NOT EXISTS"),
             Some(Statement::CreateTable(table)) if !table.if_not_exists => Some("IF NOT EXISTS"),
@@ -58,20 +56,21 @@ impl Rule for NonTransactionalNotRetrySafe {
             _ => None,
         };
         let Some(missing) = missing else { return };
-        let single = context
-            .script
-            .statements()
-            .is_ok_and(|statements| statements.len() == 1);
         let concurrent_index = match context.ast {
             Some(Statement::CreateIndex(index)) => index.concurrently,
             _ => false,
         };
-        let message = match (single, concurrent_index) {
-            // Alone in its file, a statement that fails leaves nothing
-            // done, so a retry runs it from scratch.
-            (true, false) => return,
-            (true, true) => format!("an interrupted or failed CREATE INDEX CONCURRENTLY leaves an INVALID index of this name, and running the migration again fails here: it needs {missing}"),
-            (false, _) => format!("this file runs outside a transaction, so when a later statement fails this one stays done, and running the migration again fails here: it needs {missing}"),
+        let message = if context.stays_done_if_a_later_statement_fails() {
+            match context.script.execution() {
+                crate::migration::Execution::OneMessage => format!("this file commits in parts (its own COMMIT ends a transaction before the end), so when a later part fails this one stays done, and running the migration again fails here: it needs {missing}"),
+                _ => format!("this file runs outside a transaction, so when a later statement fails this one stays done, and running the migration again fails here: it needs {missing}"),
+            }
+        } else if concurrent_index && !context.transactional() {
+            format!("an interrupted or failed CREATE INDEX CONCURRENTLY leaves an INVALID index of this name, and running the migration again fails here: it needs {missing}")
+        } else {
+            // What fails with this statement or after it is rolled back
+            // together with it, so a retry runs it from scratch.
+            return;
         };
         findings.push(context.finding(
             self,

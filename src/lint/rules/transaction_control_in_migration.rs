@@ -20,7 +20,7 @@ impl Rule for TransactionControlInMigration {
         "BEGIN/COMMIT/ROLLBACK inside a transactional migration"
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
-        if context.transactional()
+        if context.script.execution() == crate::migration::Execution::Transaction
             && is_transaction_control(&context.statement.keyword, context.text())
         {
             findings.push(context.finding(

@@ -30,24 +30,26 @@ impl Rule for UncommittedTransaction {
         "BEGIN without COMMIT in a no-transaction file"
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
-        if context.transactional() || !opens(&context.statement.keyword, context.text()) {
+        let runs_own_blocks =
+            context.script.execution() != crate::migration::Execution::Transaction;
+        if !runs_own_blocks || !opens(&context.statement.keyword, context.text()) {
             return;
         }
         let Ok(statements) = context.script.statements() else {
             return;
         };
+        // A second BEGIN inside an open block is only a warning to
+        // PostgreSQL: the block stays open until a COMMIT or ROLLBACK.
         let closed = statements
             .iter()
             .filter(|s| s.start > context.statement.start)
-            .map(|s| s.keyword.as_str())
-            .find(|k| closes(k) || *k == "BEGIN")
-            .is_some_and(closes);
+            .any(|s| closes(&s.keyword));
         if !closed {
             findings.push(context.finding(
                 self,
                 None,
                 "this transaction is never committed: the file ends with it open, so its statements are lost and their locks held until the session ends".into(),
-                "end it with COMMIT before the end of the file (or the next BEGIN)",
+                "end it with COMMIT before the end of the file",
             ));
         }
     }
