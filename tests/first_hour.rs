@@ -4,7 +4,7 @@
 //! fleet reports that keep the reason, and real projects' migrations
 //! (`../shared/corpora`) run as they are.
 
-use crate::support::cli::{self, Run};
+use crate::support::cli;
 use crate::support::{schemactl, server, Project, TestDb};
 use std::path::Path;
 
@@ -32,11 +32,6 @@ fn chain(project: &Project, names: impl Fn(usize) -> (String, String)) {
         )
         .unwrap();
     }
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", run.stdout, run.stderr))
 }
 
 #[tokio::test]
@@ -190,7 +185,7 @@ async fn another_tools_history_is_named_and_a_mistaken_first_run_can_be_taken_ov
     .expect_code(0);
     let adopted = schemactl(&project, &db, &["baseline", "--from", "auto"]);
     adopted.expect_code(0);
-    let status = json(&schemactl(&project, &db, &["status", "--format", "json"]));
+    let status = schemactl(&project, &db, &["status", "--format", "json"]).json();
     let baselined = status["migrations"]
         .as_array()
         .unwrap()
@@ -240,13 +235,13 @@ async fn baseline_version_is_refused_beyond_the_files_and_on_an_empty_database()
 
 /// The layout, version text and the names of what `new` wrote.
 fn new_in(project: &Project, db: &TestDb) -> (String, Vec<String>) {
-    let before = json(&schemactl(project, db, &["status", "--format", "json"]));
+    let before = schemactl(project, db, &["status", "--format", "json"]).json();
     let created = schemactl(project, db, &["new", "add thing", "--format", "json"]);
     created.expect_code(0);
-    let files = json(&created);
+    let files = created.json();
     let after = schemactl(project, db, &["status", "--format", "json"]);
     after.expect_code(0);
-    let after = json(&after);
+    let after = after.json();
     assert_eq!(after["layout"], before["layout"], "new kept the layout");
     let count = |report: &serde_json::Value| report["migrations"].as_array().unwrap().len();
     assert_eq!(count(&after), count(&before) + 1, "{after:#}");
@@ -420,12 +415,12 @@ async fn real_projects_run_as_they_are() {
         let db = server().database().await;
         let status = schemactl(&project, &db, &["status", "--format", "json"]);
         status.expect_code(0);
-        let status = json(&status);
+        let status = status.json();
         assert_eq!(status["layout"], layout, "{name}");
         let lint = schemactl(&project, &db, &["lint", "--format", "json"]);
         assert!(lint.code == 0 || lint.code == 1, "{name}: {}", lint.stderr);
         assert!(
-            json(&lint)["findings"].is_array(),
+            lint.json()["findings"].is_array(),
             "{name}: {}",
             lint.stdout
         );
@@ -480,14 +475,10 @@ async fn real_projects_run_as_they_are() {
             verify.code,
             verify.stderr
         );
-        let results = json(&verify)["results"].as_array().map_or(0, Vec::len);
+        let results = verify.json()["results"].as_array().map_or(0, Vec::len);
         assert!(results > 10, "{name}: {}", verify.stdout);
         // `new` writes the next migration in the project's own layout.
-        let created = json(&schemactl(
-            &project,
-            &db,
-            &["new", "add thing", "--format", "json"],
-        ));
+        let created = schemactl(&project, &db, &["new", "add thing", "--format", "json"]).json();
         let up = created["up"].as_str().unwrap_or_default().to_string();
         let expected = if layout == "pop" {
             "_add_thing.postgres.up.sql"
@@ -495,7 +486,7 @@ async fn real_projects_run_as_they_are() {
             "_add_thing.sql"
         };
         assert!(up.ends_with(expected), "{name}: {created}");
-        let after = json(&schemactl(&project, &db, &["status", "--format", "json"]));
+        let after = schemactl(&project, &db, &["status", "--format", "json"]).json();
         assert_eq!(after["layout"], layout, "{name}");
     }
 }
@@ -583,7 +574,7 @@ async fn schemactl_toml_is_found_from_a_subdirectory() {
     let run = cli::run(command);
     run.expect_code(0);
     assert!(
-        !json(&run)["migrations"].as_array().unwrap().is_empty(),
+        !run.json()["migrations"].as_array().unwrap().is_empty(),
         "{}",
         run.stdout
     );

@@ -49,11 +49,6 @@ fn fleet(project: &Project, db: Option<&TestDb>, args: &[&str]) -> Run {
     cli::run(command)
 }
 
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", run.stdout, run.stderr))
-}
-
 /// Each target's state in a `--format json` report.
 fn states(report: &serde_json::Value) -> BTreeMap<String, String> {
     report["targets"]
@@ -178,7 +173,7 @@ async fn two_hundred_databases_from_a_control_query_are_migrated_and_reported_ea
         ],
     );
     run.expect_code(0);
-    let report = json(&run);
+    let report = run.json();
     assert_eq!(report["summary"]["total"], 200);
     assert_eq!(report["summary"]["done"], 200);
     assert_eq!(report["summary"]["migrations"], 600);
@@ -250,7 +245,7 @@ async fn a_thousand_tenant_schemas_each_get_their_migrations_and_their_own_histo
         &["migrate", "--tenant-schemas", &list, "--format", "json"],
     );
     run.expect_code(0);
-    let report = json(&run);
+    let report = run.json();
     assert_eq!(report["summary"]["done"], 1000, "{}", report["summary"]);
     assert_eq!(report["summary"]["migrations"], 3000);
     let counts = recorded(&db).await;
@@ -302,7 +297,7 @@ async fn a_thousand_tenant_schemas_each_get_their_migrations_and_their_own_histo
         ]);
     let diff = cli::run(command);
     diff.expect_code(1);
-    let report = json(&diff);
+    let report = diff.json();
     let failed: Vec<String> = states(&report)
         .into_iter()
         .filter(|(_, state)| state == "failed")
@@ -344,7 +339,7 @@ async fn a_failing_canary_stops_the_rest_of_the_fleet() {
         ],
     );
     run.expect_code(1);
-    let report = json(&run);
+    let report = run.json();
     let states = states(&report);
     assert_eq!(states["tenant_0000"], "failed");
     assert_eq!(states["tenant_0001"], "done");
@@ -406,7 +401,7 @@ async fn max_failures_stops_new_targets_and_zero_runs_them_all() {
         ],
     );
     stopped.expect_code(1);
-    let report = json(&stopped);
+    let report = stopped.json();
     let states = states(&report);
     assert_eq!(states["tenant_0002"], "failed");
     assert_eq!(states["tenant_0004"], "failed");
@@ -434,7 +429,7 @@ async fn max_failures_stops_new_targets_and_zero_runs_them_all() {
         ],
     );
     all.expect_code(1);
-    let report = json(&all);
+    let report = all.json();
     assert_eq!(report["summary"]["failed"], 3);
     assert_eq!(report["summary"]["done"], 7);
     assert_eq!(report["summary"]["not_run"], 0);
@@ -487,7 +482,7 @@ async fn a_killed_run_resumes_and_every_tenant_gets_each_migration_once() {
         ],
     );
     resumed.expect_code(0);
-    let report = json(&resumed);
+    let report = resumed.json();
     let skipped = report["summary"]["skipped"].as_u64().unwrap() as usize;
     assert!(
         skipped >= done_before,
@@ -584,7 +579,7 @@ async fn two_shards_cover_every_target_exactly_once() {
     let mut seen = BTreeSet::new();
     for (index, run) in runs.iter().enumerate() {
         run.expect_code(0);
-        let report = json(run);
+        let report = run.json();
         assert_eq!(report["shard"], format!("{index}/2"));
         let covered = states(&report);
         assert!(covered.len() > 30, "{} in shard {index}", covered.len());
@@ -598,8 +593,8 @@ async fn two_shards_cover_every_target_exactly_once() {
     assert!(counts.values().all(|count| *count == 1));
     // The same split again: a shard's share does not change.
     let again = cli::run(shard("0", false));
-    let report = json(&again);
-    let first: BTreeSet<String> = states(&json(&runs[0])).into_keys().collect();
+    let report = again.json();
+    let first: BTreeSet<String> = states(&runs[0].json()).into_keys().collect();
     assert_eq!(states(&report).into_keys().collect::<BTreeSet<_>>(), first);
 }
 
@@ -634,7 +629,7 @@ async fn targets_from_a_file_or_a_command_roll_back_and_validate() {
         ],
     );
     rollback.expect_code(0);
-    let report = json(&rollback);
+    let report = rollback.json();
     assert_eq!(report["versions"]["2"], 3, "{report}");
     // Validate with pending migrations failing: every target is named.
     let command = format!("cat {file}");
@@ -772,7 +767,7 @@ async fn a_control_database_ledger_resumes_only_the_failed_targets() {
         &args(&[]).iter().map(String::as_str).collect::<Vec<_>>(),
     );
     first.expect_code(1);
-    let report = json(&first);
+    let report = first.json();
     let run_id = report["run"].as_str().unwrap().to_string();
     assert_eq!(report["summary"]["failed"], 1);
     assert_eq!(report["summary"]["done"], 2);
@@ -792,7 +787,7 @@ async fn a_control_database_ledger_resumes_only_the_failed_targets() {
             .collect::<Vec<_>>(),
     );
     resumed.expect_code(0);
-    let report = json(&resumed);
+    let report = resumed.json();
     assert_eq!(report["summary"]["skipped"], 2, "{report}");
     assert_eq!(report["summary"]["done"], 1);
     assert_eq!(report["targets"][1]["applied"], 3);
@@ -887,7 +882,7 @@ async fn a_resumed_rollback_by_steps_never_undoes_more_than_asked() {
         &args(&[]).iter().map(String::as_str).collect::<Vec<_>>(),
     );
     first.expect_code(1);
-    let report = json(&first);
+    let report = first.json();
     assert_eq!(states(&report)["tenant_0001"], "failed");
     assert_eq!(report["targets"][1]["version"], serde_json::Value::Null);
     assert_eq!(report["versions"]["1"], 3, "{report}");
@@ -909,7 +904,7 @@ async fn a_resumed_rollback_by_steps_never_undoes_more_than_asked() {
             .collect::<Vec<_>>(),
     );
     resumed.expect_code(0);
-    let report = json(&resumed);
+    let report = resumed.json();
     assert_eq!(report["summary"]["skipped"], 3);
     // Back to version 1, as the others: one more step, not two.
     assert_eq!(report["targets"][1]["applied"], 1, "{report}");
@@ -945,7 +940,7 @@ async fn an_unreachable_target_fails_alone_and_its_password_stays_hidden() {
         ],
     );
     run.expect_code(1);
-    let report = json(&run);
+    let report = run.json();
     let first = &report["targets"][0];
     assert_eq!(first["state"], "failed");
     assert_eq!(first["target"], "postgres://app:***@127.0.0.1:1/nowhere");

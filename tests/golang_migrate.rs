@@ -16,10 +16,6 @@ fn project() -> Project {
     project
 }
 
-fn json(run: &crate::support::cli::Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
-}
-
 /// The schema `dump` prints, without the lines that name the database.
 fn schema_of(project: &Project, db: &crate::support::TestDb) -> String {
     let dump = schemactl(project, db, &["dump"]);
@@ -38,7 +34,7 @@ async fn files_run_as_golang_migrate_sends_them_and_match_its_schema() {
     // The dry run says how each file will run.
     let dry = schemactl(&project, &db, &["migrate", "--dry-run", "--format", "json"]);
     dry.expect_code(0);
-    let modes: Vec<(String, String)> = json(&dry)["planned"]
+    let modes: Vec<(String, String)> = dry.json()["planned"]
         .as_array()
         .expect("planned")
         .iter()
@@ -76,7 +72,7 @@ async fn files_run_as_golang_migrate_sends_them_and_match_its_schema() {
 
     schemactl(&project, &db, &["migrate"]).expect_code(0);
     let status = schemactl(&project, &db, &["status", "--format", "json"]);
-    assert_eq!(json(&status)["layout"], "golang-migrate");
+    assert_eq!(status.json()["layout"], "golang-migrate");
     assert_eq!(
         db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE success")
             .await,
@@ -115,7 +111,7 @@ async fn lint_models_the_files_own_transaction_blocks() {
     let project = project();
     let db = server().database().await;
     let lint = schemactl(&project, &db, &["lint", "--format", "json"]);
-    let findings = json(&lint)["findings"].as_array().unwrap().clone();
+    let findings = lint.json()["findings"].as_array().unwrap().clone();
     let of = |rule: &str| -> Vec<String> {
         findings
             .iter()
@@ -159,7 +155,7 @@ async fn lint_models_the_files_own_transaction_blocks() {
     );
     project.write("000009_concurrent.down.sql", "DROP TABLE c;\n");
     let lint = schemactl(&project, &db, &["lint", "--format", "json"]);
-    let findings = json(&lint)["findings"].as_array().unwrap().clone();
+    let findings = lint.json()["findings"].as_array().unwrap().clone();
     let rules: Vec<(String, String)> = findings
         .iter()
         .map(|f| {

@@ -19,6 +19,13 @@ impl Run {
         format!("{}{}", self.stdout, self.stderr)
     }
 
+    /// Its standard output read as JSON; panics with both streams when it is not.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+
     /// Panics with the output unless the exit code is `code`.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
