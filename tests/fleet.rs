@@ -819,6 +819,30 @@ async fn a_control_database_ledger_resumes_only_the_failed_targets() {
         "{}",
         unknown.stdout
     );
+    // Ledger tables changed by hand are a named error, not a panic.
+    control
+        .client()
+        .await
+        .batch_execute("ALTER TABLE schemactl_fleet_targets ALTER COLUMN applied TYPE int")
+        .await
+        .unwrap();
+    let altered = fleet(
+        &project,
+        None,
+        &args(&["--resume", &run_id])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_ne!(altered.code, 101, "{}", altered.stderr);
+    assert!(
+        altered
+            .stdout
+            .contains("column `applied` of public.schemactl_fleet_targets"),
+        "{}\n{}",
+        altered.stdout,
+        altered.stderr
+    );
 }
 
 #[tokio::test]
@@ -1060,6 +1084,18 @@ async fn an_empty_or_wrong_target_list_is_refused_before_anything_runs() {
     );
     nulls.expect_code(2);
     assert!(nulls.stderr.contains("is empty"), "{}", nulls.stderr);
+    // … unless an empty list is expected: a run over nothing, said so.
+    let expected = fleet(
+        &project,
+        Some(&db),
+        &["migrate", "--tenant-schemas", &empty, "--allow-empty"],
+    );
+    expected.expect_code(0);
+    assert!(
+        expected.stdout.contains("0 target(s)"),
+        "{}",
+        expected.stdout
+    );
     // System schemas are not tenants.
     let system = list_file(&project, "system.txt", "tenant_a\npublic\npg_catalog\n");
     let run = fleet(
@@ -1074,6 +1110,26 @@ async fn an_empty_or_wrong_target_list_is_refused_before_anything_runs() {
             && run.stderr.contains("system.txt:3: `pg_catalog`"),
         "{}",
         run.stderr
+    );
+    // Named explicitly, a system schema can be a tenant; others still not.
+    let named = fleet(
+        &project,
+        Some(&db),
+        &[
+            "migrate",
+            "--tenant-schemas",
+            &system,
+            "--allow-system-schema",
+            "public",
+            "--dry-run",
+        ],
+    );
+    named.expect_code(2);
+    assert!(
+        !named.stderr.contains("`public` is a system schema")
+            && named.stderr.contains("`pg_catalog`"),
+        "{}",
+        named.stderr
     );
     // A list query is one read-only statement: nothing it says is changed.
     db.client()
@@ -1094,4 +1150,121 @@ async fn an_empty_or_wrong_target_list_is_refused_before_anything_runs() {
     }
     assert!(db.exists("keep").await);
     assert!(!db.exists("accounts").await, "nothing ran");
+}
+
+#[tokio::test]
+async fn a_resume_re_checks_finished_targets_against_the_files_and_the_list() {
+    let project = project(0);
+    project.remove("0003_accounts_name.up.sql");
+    project.remove("0003_accounts_name.down.sql");
+    let db = server().database().await;
+    // The third tenant cannot take 0001 yet.
+    db.client()
+        .await
+        .batch_execute("CREATE SCHEMA t_c; CREATE TABLE t_c.accounts (x int)")
+        .await
+        .unwrap();
+    let names = ["t_a".to_string(), "t_b".to_string(), "t_c".to_string()];
+    let list = schema_list(&project, "tenants.txt", &names);
+    let ledger_dir = project.path().join("ledgers");
+    let ledger_dir = ledger_dir.to_str().unwrap();
+    let run = |list: &str, extra: &[&str]| {
+        let mut args = vec![
+            "migrate",
+            "--tenant-schemas",
+            list,
+            "--ledger-dir",
+            ledger_dir,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        fleet(&project, Some(&db), &args)
+    };
+    let first = run(&list, &["--max-failures", "0"]);
+    first.expect_code(1);
+    let run_id = first.json()["run"].as_str().unwrap().to_string();
+    assert_eq!(first.json()["summary"]["done"], 2, "{}", first.stdout);
+
+    // A migration added since: the finished tenants get it too.
+    project.write(
+        "0003_accounts_name.up.sql",
+        "ALTER TABLE accounts ADD COLUMN name text;",
+    );
+    db.client()
+        .await
+        .batch_execute("DROP TABLE t_c.accounts")
+        .await
+        .unwrap();
+    let resumed = run(&list, &["--resume", &run_id]);
+    resumed.expect_code(0);
+    let report = resumed.json();
+    assert_eq!(report["summary"]["skipped"], 0, "{report}");
+    assert_eq!(report["summary"]["done"], 3, "{report}");
+    let applied: Vec<u64> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["applied"].as_u64().unwrap())
+        .collect();
+    assert_eq!(applied, vec![1, 1, 3], "{report}");
+    for schema in &names {
+        let columns: i64 = db
+            .scalar(&format!(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'accounts' AND column_name = 'name'"
+            ))
+            .await;
+        assert_eq!(columns, 1, "{schema} is behind");
+    }
+
+    // A ledger edited by hand is not trusted: the disagreement is named.
+    let path = std::path::Path::new(ledger_dir).join(format!("{run_id}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("\"version\":\"3\"", "\"version\":\"9\""),
+    )
+    .unwrap();
+    let edited = run(&list, &["--resume", &run_id]);
+    edited.expect_code(0);
+    let report = edited.json();
+    assert_eq!(report["summary"]["skipped"], 3, "{report}");
+    let note = report["targets"][0]["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("at version 9, its history says 3"),
+        "{report}"
+    );
+
+    // An applied migration edited since: refused on every tenant, not skipped.
+    project.write(
+        "0001_accounts.up.sql",
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);",
+    );
+    let changed = run(&list, &["--resume", &run_id]);
+    changed.expect_code(1);
+    assert_eq!(changed.json()["summary"]["failed"], 3, "{}", changed.stdout);
+    assert_eq!(changed.json()["summary"]["skipped"], 0);
+
+    // Another target list: refused before anything runs, naming the change.
+    let other = schema_list(
+        &project,
+        "other.txt",
+        &["t_a".to_string(), "t_b".to_string(), "t_d".to_string()],
+    );
+    let refused = run(&other, &["--resume", &run_id]);
+    refused.expect_code(1);
+    assert!(
+        refused.stdout.contains("the target list changed")
+            && refused.stdout.contains("added")
+            && refused.stdout.contains("t_d")
+            && refused.stdout.contains("removed")
+            && refused.stdout.contains("t_c"),
+        "{}\n{}",
+        refused.stdout,
+        refused.stderr
+    );
+    let created: bool = db
+        .scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 't_d')")
+        .await;
+    assert!(!created, "a refused resume created a tenant");
 }

@@ -7,7 +7,9 @@ use super::{emit, output, render};
 use schemactl::commands::fleet::{FleetRequest, FleetVerb};
 use schemactl::commands::Notice;
 use schemactl::config::Settings;
-use schemactl::fleet::{DatabaseList, SchemaList, Shard, TargetSpec, TargetState, Waves};
+use schemactl::fleet::{
+    DatabaseList, ListRules, SchemaList, Shard, TargetSpec, TargetState, Waves,
+};
 use schemactl::plan::{MigrateOptions, RollbackTarget};
 use schemactl::{exit_code, Error};
 
@@ -194,6 +196,10 @@ fn request(settings: &Settings, args: FleetArgs) -> Result<FleetRequest, Error> 
         .max(1);
     Ok(FleetRequest {
         spec,
+        rules: ListRules {
+            allow_empty: args.allow_empty_list,
+            system_schemas: args.allow_system_schema,
+        },
         control_url: args
             .control_url
             .or_else(|| file.control_url.clone())

@@ -20,8 +20,13 @@ use std::io::IsTerminal;
 
 /// Runs the command and returns the exit code.
 /// `url_from_env`: the database URL came from `DATABASE_URL`, not the flag.
-pub async fn run(opt: Opt, url_from_env: bool) -> Result<i32, Error> {
+pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
     let global = opt.global;
+    // For a fleet, the flag (never the file's `allow_empty`, which is about
+    // the migrations directory) also accepts an empty target list.
+    if let Command::Fleet { args, .. } = &mut opt.command {
+        args.allow_empty_list = global.allow_empty;
+    }
     let choice = match global.color {
         opt::ColorWhen::Auto => anstream::ColorChoice::Auto,
         opt::ColorWhen::Always => anstream::ColorChoice::Always,

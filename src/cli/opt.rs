@@ -81,7 +81,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub strict: bool,
 
-    /// Accept an empty (or missing) migrations directory.
+    /// Accept an empty (or missing) migrations directory; for `fleet`, also an
+    /// empty target list.
     #[arg(long, global = true)]
     pub allow_empty: bool,
 
@@ -570,8 +571,17 @@ pub struct FleetArgs {
     /// running finish); 0 never stops [default: 1].
     #[arg(long, global = true, value_name = "K")]
     pub max_failures: Option<u32>,
+    /// The global `--allow-empty`, copied here: an empty target list is
+    /// expected.
+    #[arg(skip)]
+    pub allow_empty_list: bool,
+    /// Tenant lists: accept this system schema (public, information_schema,
+    /// pg_*) as a tenant; repeat for several. Refused otherwise.
+    #[arg(long, global = true, value_name = "SCHEMA")]
+    pub allow_system_schema: Vec<String>,
     /// Go on with run RUN (its id is printed when it starts): targets it
-    /// finished are skipped, failed and unfinished ones run again.
+    /// finished are re-checked against the files, failed and unfinished ones
+    /// run again; a changed target list is refused.
     #[arg(long, global = true, value_name = "RUN")]
     pub resume: Option<String>,
     /// Cover only this process's share of the targets, e.g. 0/4 (a stable

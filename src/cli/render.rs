@@ -639,6 +639,9 @@ pub fn fleet(report: &schemactl::fleet::FleetReport) -> String {
                 let _ = writeln!(out, "    {piece}");
             }
         }
+        if let Some(note) = &target.note {
+            let _ = writeln!(out, "    note: {note}");
+        }
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -678,7 +681,7 @@ pub fn fleet(report: &schemactl::fleet::FleetReport) -> String {
     if s.failed > 0 || s.not_run > 0 {
         let _ = writeln!(
             out,
-            "The errors above are each target's own; fix them and go on with `schemactl fleet {} --resume {}` (finished targets are skipped). Ledger: {}",
+            "The errors above are each target's own; fix them and go on with `schemactl fleet {} --resume {}` (finished targets are re-checked against the files and skipped when up to date). Ledger: {}",
             report.verb, report.run, report.ledger
         );
     }

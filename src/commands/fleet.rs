@@ -8,11 +8,11 @@ use super::diff::{replay_of, replay_onto, report as drift_report};
 use super::dump::history_tables;
 use super::{dev_target, Notice};
 use crate::config::Settings;
-use crate::fleet::ledger::LedgerEntry;
+use crate::fleet::ledger::{LedgerEntry, TargetState};
 use crate::fleet::report::Summary;
 use crate::fleet::{
-    targets, FleetReport, Ledger, LedgerStore, Outcome, Shard, Target, TargetResult, TargetSpec,
-    Waves,
+    targets, FleetReport, Ledger, LedgerStore, ListRules, Outcome, Shard, Target, TargetResult,
+    TargetSpec, Waves,
 };
 use crate::identifier::Identifier;
 use crate::migration::Version;
@@ -32,6 +32,8 @@ use tokio::sync::Mutex;
 pub struct FleetRequest {
     /// Where the targets are listed.
     pub spec: TargetSpec,
+    /// What the list may hold (empty, system schemas).
+    pub rules: ListRules,
     /// The control database (target queries, ledger), if any.
     pub control_url: Option<String>,
     /// Concurrency, canaries and the failure limit (the last two apply to
@@ -130,6 +132,7 @@ pub async fn fleet(
     }
     let mut targets = targets::resolve(
         &request.spec,
+        &request.rules,
         request.control_url.as_deref(),
         settings.connect_timeout,
     )
@@ -142,6 +145,7 @@ pub async fn fleet(
         None => LedgerStore::Directory(request.ledger_dir.clone()),
     };
     let shard = request.shard.map(|s| s.to_string());
+    let names: Vec<String> = targets.iter().map(|t| t.name().to_string()).collect();
     let (ledger, previous) = match &request.resume {
         Some(run) => {
             Ledger::resume(
@@ -149,6 +153,7 @@ pub async fn fleet(
                 run,
                 verb.name(),
                 shard.clone(),
+                &names,
                 settings.connect_timeout,
             )
             .await?
@@ -158,7 +163,7 @@ pub async fn fleet(
                 &store,
                 verb.name(),
                 shard.clone(),
-                targets.len(),
+                &names,
                 settings.connect_timeout,
             )
             .await?,
@@ -182,6 +187,12 @@ pub async fn fleet(
                 Err(e) => return failure(&e),
             };
             let migrator = Migrator::new(source.clone(), settings.clone());
+            let note = match &before {
+                Some(entry) if entry.state == TargetState::Done && verb.changes_targets() => {
+                    ledger_disagreement(&migrator, entry).await
+                }
+                _ => None,
+            };
             let outcome = match verb {
                 FleetVerb::Migrate { options, dry_run } => migrator
                     .run(options.clone(), *dry_run, &mut |_| {})
@@ -243,7 +254,7 @@ pub async fn fleet(
                     Err(e) => Err(e),
                 },
             };
-            match outcome {
+            let outcome = match outcome {
                 Ok(outcome) => outcome,
                 // The history is read again only where the target was
                 // reached: an unreachable one would time out twice.
@@ -252,7 +263,8 @@ pub async fn fleet(
                     version: recorded_version(&migrator).await,
                     ..failure(&error)
                 },
-            }
+            };
+            Outcome { note, ..outcome }
         }
     };
     let results = crate::fleet::waves::run(
@@ -330,6 +342,21 @@ fn recorded_versions(report: &crate::commands::status::StatusReport) -> Vec<&Ver
         })
         .map(|row| &row.version)
         .collect()
+}
+
+/// What a resumed run found when the ledger had `entry`'s target finished
+/// at a version its own history does not record (a ledger edited by hand,
+/// or a target changed by someone else since): the target is re-checked
+/// against the files either way, and the report says so.
+async fn ledger_disagreement(migrator: &Migrator<'_>, entry: &LedgerEntry) -> Option<String> {
+    let recorded = recorded_version(migrator).await;
+    (recorded != entry.version).then(|| {
+        format!(
+            "the ledger had it finished at version {}, its history says {}: re-checked against the files",
+            entry.version.as_deref().unwrap_or("(none)"),
+            recorded.as_deref().unwrap_or("(none)")
+        )
+    })
 }
 
 /// The newest version a target's history records, read after a failure

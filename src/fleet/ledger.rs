@@ -10,6 +10,7 @@
 //! table says what is applied. A target recorded `running` when the
 //! process died is simply run again; its history makes that safe.
 
+use crate::postgres::checked_row::column;
 use crate::postgres::{describe, DatabaseTarget};
 use crate::Error;
 use std::collections::HashMap;
@@ -109,6 +110,57 @@ pub struct RunHeader {
     pub started_at: String,
     /// How many targets it covered.
     pub targets: usize,
+    /// Their names (no password), so that a resume can tell when the list
+    /// changed; empty in ledgers written before schemactl kept them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_names: Vec<String>,
+}
+
+impl RunHeader {
+    /// Refuses to resume over a target list other than the run's own: a
+    /// target added since would otherwise be left behind unnoticed, and a
+    /// removed one reported as finished.
+    fn check_same_targets(&self, current: &[String]) -> Result<(), Error> {
+        let changed = if self.target_names.is_empty() {
+            (self.targets != current.len()).then(|| {
+                format!(
+                    "it covered {} target(s), the list now has {}",
+                    self.targets,
+                    current.len()
+                )
+            })
+        } else {
+            let before: std::collections::BTreeSet<&String> = self.target_names.iter().collect();
+            let now: std::collections::BTreeSet<&String> = current.iter().collect();
+            let named = |names: Vec<&&String>| {
+                let shown: Vec<&str> = names.iter().take(5).map(|n| n.as_str()).collect();
+                let more = names.len().saturating_sub(shown.len());
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!("{}{more}", shown.join(", "))
+            };
+            let added: Vec<&&String> = now.difference(&before).collect();
+            let removed: Vec<&&String> = before.difference(&now).collect();
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("added {}", named(added)));
+            }
+            if !removed.is_empty() {
+                parts.push(format!("removed {}", named(removed)));
+            }
+            (!parts.is_empty()).then(|| parts.join("; "))
+        };
+        match changed {
+            None => Ok(()),
+            Some(what) => Err(Error::Refused(format!(
+                "the target list changed since run {} started ({what}): a resume covers the run's own targets; restore the list, or start a new run (without --resume), which skips nothing",
+                self.run
+            ))),
+        }
+    }
 }
 
 /// Where ledgers are kept.
@@ -194,7 +246,7 @@ impl Ledger {
         store: &LedgerStore,
         verb: &str,
         shard: Option<String>,
-        targets: usize,
+        targets: &[String],
         connect_timeout: std::time::Duration,
     ) -> Result<Self, Error> {
         let header = RunHeader {
@@ -202,7 +254,8 @@ impl Ledger {
             verb: verb.to_string(),
             shard,
             started_at: now(),
-            targets,
+            targets: targets.len(),
+            target_names: targets.to_vec(),
         };
         let sink = match store {
             LedgerStore::Directory(dir) => {
@@ -222,8 +275,8 @@ impl Ledger {
                 ensure_tables(&client).await?;
                 client
                     .execute(
-                        &format!("INSERT INTO {RUNS_TABLE} (run, verb, shard, started_at, targets) VALUES ($1, $2, $3, $4::text::timestamptz, $5)"),
-                        &[&header.run, &header.verb, &header.shard, &header.started_at, &(header.targets as i64)],
+                        &format!("INSERT INTO {RUNS_TABLE} (run, verb, shard, started_at, targets, target_names) VALUES ($1, $2, $3, $4::text::timestamptz, $5, $6)"),
+                        &[&header.run, &header.verb, &header.shard, &header.started_at, &(header.targets as i64), &header.target_names],
                     )
                     .await
                     .map_err(|e| database_error("cannot start the fleet ledger", &e))?;
@@ -237,12 +290,14 @@ impl Ledger {
     }
 
     /// Opens the ledger of run `run` to go on with it: refused when it was
-    /// another verb or another shard. Returns each target's last entry.
+    /// another verb, another shard or another target list than `targets`.
+    /// Returns each target's last entry.
     pub async fn resume(
         store: &LedgerStore,
         run: &str,
         verb: &str,
         shard: Option<String>,
+        targets: &[String],
         connect_timeout: std::time::Duration,
     ) -> Result<(Self, HashMap<String, LedgerEntry>), Error> {
         check_run_id(run)?;
@@ -278,6 +333,7 @@ impl Ledger {
                 shard.as_deref().unwrap_or("(all)")
             )));
         }
+        header.check_same_targets(targets)?;
         Ok((
             Self {
                 run: run.to_string(),
@@ -424,6 +480,7 @@ async fn ensure_tables(client: &Client) -> Result<(), Error> {
             shard text,
             started_at timestamptz NOT NULL,
             targets bigint NOT NULL);
+         ALTER TABLE {RUNS_TABLE} ADD COLUMN IF NOT EXISTS target_names text[];
          CREATE TABLE IF NOT EXISTS {TARGETS_TABLE} (
             run text NOT NULL REFERENCES {RUNS_TABLE} (run) ON DELETE CASCADE,
             target text NOT NULL,
@@ -461,10 +518,11 @@ async fn read_tables(
     run: &str,
     display: &str,
 ) -> Result<(RunHeader, HashMap<String, LedgerEntry>), Error> {
+    let fix = "the ledger tables were changed by hand; drop them (a new run recreates them) and start a new run";
     let header = client
         .query_opt(
             &format!(
-                "SELECT verb, shard, started_at::text, targets FROM {RUNS_TABLE} WHERE run = $1"
+                "SELECT verb, shard, started_at::text AS started_at, targets, target_names FROM {RUNS_TABLE} WHERE run = $1"
             ),
             &[&run],
         )
@@ -475,31 +533,35 @@ async fn read_tables(
                 "no run {run} in {RUNS_TABLE} on {display}: give the run id a previous run printed"
             ))
         })?;
+    let targets: i64 = column(&header, "targets", RUNS_TABLE, fix)?;
     let header = RunHeader {
         run: run.to_string(),
-        verb: header.get(0),
-        shard: header.get(1),
-        started_at: header.get(2),
-        targets: header.get::<_, i64>(3) as usize,
+        verb: column(&header, "verb", RUNS_TABLE, fix)?,
+        shard: column(&header, "shard", RUNS_TABLE, fix)?,
+        started_at: column(&header, "started_at", RUNS_TABLE, fix)?,
+        targets: usize::try_from(targets).unwrap_or(0),
+        target_names: column::<Option<Vec<String>>>(&header, "target_names", RUNS_TABLE, fix)?
+            .unwrap_or_default(),
     };
     let rows = client
         .query(
-            &format!("SELECT target, state, at::text, version, applied, error, rollback_to FROM {TARGETS_TABLE} WHERE run = $1"),
+            &format!("SELECT target, state, at::text AS at, version, applied, error, rollback_to FROM {TARGETS_TABLE} WHERE run = $1"),
             &[&run],
         )
         .await
         .map_err(|e| database_error("cannot read the fleet ledger", &e))?;
     let mut entries = HashMap::new();
     for row in rows {
-        let state: String = row.get(1);
+        let state: String = column(&row, "state", TARGETS_TABLE, fix)?;
+        let applied: i64 = column(&row, "applied", TARGETS_TABLE, fix)?;
         let entry = LedgerEntry {
-            target: row.get(0),
+            target: column(&row, "target", TARGETS_TABLE, fix)?,
             state: TargetState::parse(&state).unwrap_or(TargetState::Running),
-            at: row.get(2),
-            version: row.get(3),
-            applied: row.get::<_, i64>(4) as usize,
-            error: row.get(5),
-            rollback_to: row.get(6),
+            at: column(&row, "at", TARGETS_TABLE, fix)?,
+            version: column(&row, "version", TARGETS_TABLE, fix)?,
+            applied: usize::try_from(applied).unwrap_or(0),
+            error: column(&row, "error", TARGETS_TABLE, fix)?,
+            rollback_to: column(&row, "rollback_to", TARGETS_TABLE, fix)?,
         };
         entries.insert(entry.target.clone(), entry);
     }
@@ -527,7 +589,7 @@ mod tests {
             &store,
             "migrate",
             None,
-            2,
+            &["a".to_string(), "b".to_string()],
             std::time::Duration::from_secs(1),
         )
         .await
@@ -561,6 +623,7 @@ mod tests {
             ledger.run(),
             "migrate",
             None,
+            &["b".to_string(), "a".to_string()],
             std::time::Duration::from_secs(1),
         )
         .await
@@ -573,6 +636,7 @@ mod tests {
             ledger.run(),
             "rollback",
             None,
+            &["a".to_string(), "b".to_string()],
             std::time::Duration::from_secs(1),
         )
         .await
@@ -580,5 +644,21 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(refused.contains("was `fleet migrate`"), "{refused}");
+        let changed = Ledger::resume(
+            &store,
+            ledger.run(),
+            "migrate",
+            None,
+            &["a".to_string(), "c".to_string()],
+            std::time::Duration::from_secs(1),
+        )
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            changed.contains("the target list changed") && changed.contains("added c; removed b"),
+            "{changed}"
+        );
     }
 }

@@ -20,5 +20,5 @@ pub use ledger::{Ledger, LedgerStore, TargetState};
 pub use report::FleetReport;
 pub use shard::Shard;
 pub use target::Target;
-pub use targets::{DatabaseList, SchemaList, TargetSpec};
+pub use targets::{DatabaseList, ListRules, SchemaList, TargetSpec};
 pub use waves::{Outcome, TargetResult, Waves};

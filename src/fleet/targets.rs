@@ -47,10 +47,23 @@ pub enum TargetSpec {
     },
 }
 
-/// Reads the target list. `control_url` is where queries run (and, for
-/// schema lists, the tenants' database when it is `None`).
+/// What a target list may hold beyond what is always accepted.
+#[derive(Debug, Clone, Default)]
+pub struct ListRules {
+    /// An empty list is a run over nothing that succeeds (`--allow-empty`),
+    /// not an error.
+    pub allow_empty: bool,
+    /// System schemas (`public`, `pg_*`, `information_schema`) a tenant list
+    /// may name, each named explicitly (`--allow-system-schema`).
+    pub system_schemas: Vec<String>,
+}
+
+/// Reads the target list, checked against `rules`. `control_url` is where
+/// queries run (and, for schema lists, the tenants' database when it is
+/// `None`).
 pub async fn resolve(
     spec: &TargetSpec,
+    rules: &ListRules,
     control_url: Option<&str>,
     connect_timeout: std::time::Duration,
 ) -> Result<Vec<Target>, Error> {
@@ -90,7 +103,7 @@ pub async fn resolve(
         let target = match spec {
             TargetSpec::Databases(_) => Target::database(text.trim()).map_err(|e| e.to_string()),
             TargetSpec::Schemas { url, .. } => Identifier::parse(text.trim())
-                .and_then(tenant_schema)
+                .and_then(|schema| tenant_schema(schema, &rules.system_schemas))
                 .map(|schema| Target::schema(url, schema)),
         };
         match target {
@@ -113,11 +126,11 @@ pub async fn resolve(
             problems.join("\n  ")
         )));
     }
-    if targets.is_empty() {
+    if targets.is_empty() && !rules.allow_empty {
         // A run over nothing would report success with every tenant behind.
         return Err(Error::InvalidArgument(format!(
             "the fleet's target list ({origin}) is empty: nothing would run, and a fleet run over nothing is not a success. \
-             Check the list (a query that returned no rows or only NULLs, a command that printed nothing)"
+             Check the list (a query that returned no rows or only NULLs, a command that printed nothing), or give --allow-empty when an empty list is expected"
         )));
     }
     Ok(targets)
@@ -125,12 +138,13 @@ pub async fn resolve(
 
 /// A tenant's schema: never one PostgreSQL or every database has
 /// (`public`, `information_schema`, `pg_*`), which a list that went wrong
-/// would otherwise migrate as a tenant.
-fn tenant_schema(schema: Identifier) -> Result<Identifier, String> {
+/// would otherwise migrate as a tenant, unless `allowed` names it.
+fn tenant_schema(schema: Identifier, allowed: &[String]) -> Result<Identifier, String> {
     let name = schema.as_str();
-    if name == "public" || name == "information_schema" || name.starts_with("pg_") {
+    let system = name == "public" || name == "information_schema" || name.starts_with("pg_");
+    if system && !allowed.iter().any(|a| a == name) {
         return Err(format!(
-            "`{name}` is a system schema, not a tenant's; remove it from the list (to migrate it, run `schemactl migrate` on it)"
+            "`{name}` is a system schema, not a tenant's; remove it from the list, or name it with --allow-system-schema {name} if it really is one"
         ));
     }
     Ok(schema)
@@ -293,10 +307,15 @@ mod tests {
         )
         .unwrap();
         let spec = TargetSpec::Databases(DatabaseList::File(path.clone()));
-        let error = resolve(&spec, None, std::time::Duration::from_secs(1))
-            .await
-            .unwrap_err()
-            .to_string();
+        let error = resolve(
+            &spec,
+            &ListRules::default(),
+            None,
+            std::time::Duration::from_secs(1),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("targets.txt:2:"), "{error}");
         assert!(
             error.contains(

@@ -54,6 +54,9 @@ pub struct Outcome {
     pub details: serde_json::Value,
     /// For a rollback: the version the target is rolled back to.
     pub rollback_to: Option<String>,
+    /// Something the report should say about the target beside its
+    /// outcome (a resumed target whose history disagreed with the ledger).
+    pub note: Option<String>,
 }
 
 /// One target's line of the final report.
@@ -75,6 +78,10 @@ pub struct TargetResult {
     pub exit_code: Option<i32>,
     /// What the verb has to say about it.
     pub details: serde_json::Value,
+    /// What else the report says about it (e.g. the ledger disagreed with
+    /// its history), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl TargetResult {
@@ -89,13 +96,17 @@ impl TargetResult {
             error: None,
             exit_code: None,
             details: serde_json::Value::Null,
+            note: None,
         }
     }
 }
 
-/// Runs `work` on every target that `previous` (the ledger of the run
-/// being resumed) does not have as done, as `waves` say, recording each
-/// start and finish. `finished` is told about every target as it ends.
+/// Runs `work` on every target as `waves` say, recording each start and
+/// finish. A target that `previous` (the ledger of the run being resumed)
+/// has as done is run too, as a re-check against the current files (a
+/// migration added or edited since is applied or refused, never skipped),
+/// and reported `skipped` when that found nothing to do.
+/// `finished` is told about every target as it ends.
 /// Once `stop` is set (a signal), no new target starts; those running
 /// finish and the rest are `not-run`.
 /// Results come in the targets' order. A ledger that cannot be written
@@ -114,19 +125,13 @@ where
     F: Future<Output = Outcome>,
 {
     let fixed_rollback = |name: &str| previous.get(name).and_then(|e| e.rollback_to.clone());
+    let finished_before = |name: &str| {
+        previous
+            .get(name)
+            .is_some_and(|entry| entry.state == TargetState::Done)
+    };
     let mut results: Vec<Option<TargetResult>> = vec![None; targets.len()];
-    let mut pending = Vec::new();
-    for (index, target) in targets.iter().enumerate() {
-        match previous.get(target.name()) {
-            Some(entry) if entry.state == TargetState::Done => {
-                let result =
-                    TargetResult::untouched(target, TargetState::Skipped, entry.version.clone());
-                finished(&result);
-                results[index] = Some(result);
-            }
-            _ => pending.push(index),
-        }
-    }
+    let pending: Vec<usize> = (0..targets.len()).collect();
     let concurrency = waves.concurrency.max(1);
     let (canaries, rest) = pending.split_at(waves.canary.min(pending.len()));
     let mut failures = 0usize;
@@ -165,15 +170,23 @@ where
             } else {
                 TargetState::Done
             };
+            let rechecked = state == TargetState::Done
+                && outcome.applied == 0
+                && finished_before(targets[index].name());
             let result = TargetResult {
                 target: targets[index].name().to_string(),
-                state,
+                state: if rechecked {
+                    TargetState::Skipped
+                } else {
+                    state
+                },
                 applied: outcome.applied,
                 version: outcome.version.clone(),
                 duration_ms,
                 error: outcome.error.clone(),
                 exit_code: outcome.exit_code,
                 details: outcome.details,
+                note: outcome.note,
             };
             let entry = LedgerEntry {
                 target: result.target.clone(),

@@ -4,6 +4,7 @@
 
 pub mod adoption;
 pub(crate) mod advisory_lock;
+pub(crate) mod checked_row;
 pub(crate) mod connection;
 mod db_error;
 mod driver;
