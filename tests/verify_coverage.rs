@@ -507,3 +507,34 @@ async fn verify_data_classifies_reversible_lossy_and_irreversible() {
         text.stdout
     );
 }
+
+#[tokio::test]
+async fn verify_data_leaves_room_for_the_seed_rows_an_up_inserts() {
+    let project = Project::new();
+    let db = server().database().await;
+    project.write(
+        "0001_base.up.sql",
+        "CREATE TABLE roles (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE);\n\
+         CREATE TABLE plans (id serial PRIMARY KEY, code text NOT NULL);\n\
+         CREATE TABLE flags (id int PRIMARY KEY, small smallint UNIQUE, on_off boolean NOT NULL);\n",
+    );
+    project.write("0001_base.down.sql", "DROP TABLE roles, plans, flags;\n");
+    project.write(
+        "0002_seed.up.sql",
+        "INSERT INTO roles (id, name) OVERRIDING SYSTEM VALUE VALUES (1, 'admin'), (2, 'member');\n\
+         INSERT INTO plans (code) VALUES ('free'), ('pro'), ('team');\n\
+         INSERT INTO flags (id, small, on_off) VALUES (1, 1, true), (2, 2, false), (3, 3, true);\n",
+    );
+    project.write(
+        "0002_seed.down.sql",
+        "DELETE FROM roles WHERE id IN (1, 2);\n\
+         DELETE FROM plans WHERE code IN ('free', 'pro', 'team');\n\
+         DELETE FROM flags WHERE id IN (1, 2, 3);\n",
+    );
+    let (code, report) = verify_json(&project, &db, &["--data"]);
+    assert_eq!(code, 0, "{report:#}");
+    let seed = &report["results"][1];
+    assert_eq!(seed["label"], "0002_seed", "{report:#}");
+    assert_eq!(seed["data"]["class"], "reversible", "{report:#}");
+    assert_eq!(report["unfillable"], serde_json::json!([]), "{report:#}");
+}
