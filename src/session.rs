@@ -17,6 +17,8 @@ pub struct Session {
     pub client: Client,
     /// The target with its password removed.
     pub target: String,
+    /// Where it points, to open a second connection (the lease heartbeat).
+    pub(crate) reach: DatabaseTarget,
 }
 
 /// Connects to the configured database, or to the embedded development
@@ -57,6 +59,7 @@ pub async fn connect(
     Ok(Session {
         client,
         target: target.display().to_string(),
+        reach: target,
     })
 }
 

@@ -147,3 +147,73 @@ async fn the_lease_lock_serialises_runs_and_an_expired_lease_is_taken_over() {
     schemactl(&project, &db, &["migrate", "--lock-mode", "table"]).expect_code(0);
     assert!(db.exists("t5").await);
 }
+
+#[tokio::test]
+async fn a_lease_shorter_than_a_migration_is_kept_while_it_runs() {
+    let db = server().database().await;
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE side_effects (id serial PRIMARY KEY)")
+        .await
+        .unwrap();
+    let project = Project::new();
+    project.write(
+        "0001_slow.up.sql",
+        "-- schemactl:no-transaction\nINSERT INTO side_effects DEFAULT VALUES;\nSELECT pg_sleep(3);\n",
+    );
+    let args = [
+        "migrate",
+        "--lock-mode",
+        "table",
+        "--lock-ttl",
+        "1s",
+        "--lock-wait",
+        "20s",
+        "--allow-non-empty",
+    ];
+    let mut first = cli::command(&project);
+    first
+        .env("DATABASE_URL", &db.url)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut first = first.spawn().unwrap();
+    // The first run is inside the body: its side effect is there.
+    while db.scalar::<i64>("SELECT count(*) FROM side_effects").await == 0 {
+        if first.try_wait().unwrap().is_some() {
+            let output = first.wait_with_output().unwrap();
+            panic!(
+                "the first run ended before its body: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Well past the lease's length, a second run starts.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let second = schemactl(&project, &db, &args);
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    second.expect_code(0);
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM side_effects").await,
+        1,
+        "the body ran once"
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions WHERE NOT success")
+            .await,
+        0,
+        "no failed row"
+    );
+    assert!(
+        second.stderr.contains("waiting for the migration lock"),
+        "{}",
+        second.stderr
+    );
+}

@@ -56,7 +56,7 @@ impl Migrator<'_> {
         let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
-        let mut driver = self.driver(client);
+        let mut driver = self.driver(&connection);
         let history = self.settings.history.display();
         let location = self.source.location();
         let chosen = self

@@ -21,7 +21,7 @@ use crate::history::AppliedMigration;
 use crate::migration::{Direction, Layout, Migration, Version};
 use crate::notice::Notice;
 use crate::plan::{self, MigrateOptions, RollbackTarget};
-use crate::postgres::{adoption, invalid_indexes, PostgresDriver, Unadopted};
+use crate::postgres::{adoption, invalid_indexes, DatabaseTarget, PostgresDriver, Unadopted};
 use crate::session::{load_and_connect, Session};
 use crate::source::MigrationSource;
 use crate::Error;
@@ -58,6 +58,14 @@ impl Connection<'_> {
         match self {
             Connection::Borrowed(client) => client,
             Connection::Opened(session) => &session.client,
+        }
+    }
+
+    /// Where a second connection goes, when schemactl opened this one.
+    fn reach(&self) -> Option<&DatabaseTarget> {
+        match self {
+            Connection::Borrowed(_) => None,
+            Connection::Opened(session) => Some(&session.reach),
         }
     }
 
@@ -144,8 +152,13 @@ impl<'c> Migrator<'c> {
         Ok((loaded.migrations, loaded.layout, connection))
     }
 
-    fn driver<'a>(&'a self, client: &'a Client) -> PostgresDriver<'a> {
-        PostgresDriver::new(client, &self.settings.history, &self.settings.execution)
+    fn driver<'a>(&'a self, connection: &'a Connection<'_>) -> PostgresDriver<'a> {
+        PostgresDriver::new(
+            connection.client(),
+            &self.settings.history,
+            &self.settings.execution,
+        )
+        .with_heartbeat_target(connection.reach())
     }
 
     /// Runs `body` while holding the migration lock; the lock is released
@@ -248,7 +261,7 @@ impl<'c> Migrator<'c> {
         let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
-        let mut driver = self.driver(client);
+        let mut driver = self.driver(&connection);
         let allow_non_empty = options.allow_non_empty || self.settings.execution.allow_non_empty;
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
@@ -322,7 +335,7 @@ impl<'c> Migrator<'c> {
         let started = Instant::now();
         let (local, layout, connection) = self.open(notify).await?;
         let mut report = self.report(connection.target(), dry_run);
-        let mut driver = self.driver(connection.client());
+        let mut driver = self.driver(&connection);
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
             report.planned = plan::plan_rollback(&local, &applied, target, accept_changed_down)?

@@ -49,7 +49,7 @@ impl Migrator<'_> {
     ) -> Result<String, Error> {
         let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
-        let mut driver = self.driver(client);
+        let mut driver = self.driver(&connection);
         let Some(version) = repair.version() else {
             return self.forget_all(notify).await;
         };
@@ -142,7 +142,7 @@ impl Migrator<'_> {
     /// migrated. Returns a sentence saying what was done.
     async fn forget_all(&self, notify: &mut dyn FnMut(Notice)) -> Result<String, Error> {
         let (_, layout, connection) = self.open(notify).await?;
-        let mut driver = self.driver(connection.client());
+        let mut driver = self.driver(&connection);
         let history = self.settings.history.display();
         self.locked(&mut driver, notify, async |driver, _| {
             let applied = super::in_layout(layout, driver.read_history().await?);

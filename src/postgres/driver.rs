@@ -5,7 +5,8 @@
 use super::advisory_lock::MigrationLock;
 use super::executor;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow, UpgradeLimits};
-use super::lease_lock::LeaseLock;
+use super::lease_lock::{Heartbeat, LeaseLock};
+use super::DatabaseTarget;
 use super::{invalid_indexes, lock_blockers};
 use crate::config::{ExecutionSettings, LockMode};
 use crate::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
@@ -25,6 +26,8 @@ pub struct PostgresDriver<'a> {
     execution: &'a ExecutionSettings,
     lock: MigrationLock,
     lease: Option<LeaseLock>,
+    heartbeat_target: Option<&'a DatabaseTarget>,
+    heartbeat: Option<Heartbeat>,
     writer: Option<HistoryWriter>,
 }
 
@@ -41,8 +44,18 @@ impl<'a> PostgresDriver<'a> {
             execution,
             lock: MigrationLock::for_history(history),
             lease: None,
+            heartbeat_target: None,
+            heartbeat: None,
             writer: None,
         }
+    }
+
+    /// Where the lease lock (`--lock-mode table`) opens the connection that
+    /// renews it while a migration runs; without one the lease is renewed
+    /// only before each migration, so `--lock-ttl` must exceed the longest.
+    pub fn with_heartbeat_target(mut self, target: Option<&'a DatabaseTarget>) -> Self {
+        self.heartbeat_target = target;
+        self
     }
 
     /// The connection.
@@ -86,6 +99,11 @@ impl Driver for PostgresDriver<'_> {
         if self.execution.lock_mode == LockMode::Table {
             let lease = LeaseLock::for_history(self.history, self.execution.lock_ttl)?;
             lease.acquire(self.client, wait, on_wait).await?;
+            if let Some(target) = self.heartbeat_target {
+                // Without a second connection (max_connections reached, say)
+                // the lease is still renewed before each migration.
+                self.heartbeat = lease.heartbeat(target).await.ok();
+            }
             self.lease = Some(lease);
             return Ok(());
         }
@@ -108,6 +126,7 @@ impl Driver for PostgresDriver<'_> {
     }
 
     async fn unlock(&mut self) -> Result<(), Error> {
+        self.heartbeat = None;
         match self.lease.take() {
             Some(lease) => lease.release(self.client).await,
             None => self.lock.release(self.client).await,

@@ -3,12 +3,14 @@
 //! pooling proxy (PgBouncer with `pool_mode = transaction`) consecutive
 //! statements may run on different server sessions. One row in
 //! `<history>_lock` names the run that holds the lock and until when; a run
-//! takes it when it is absent or expired, renews it before each migration,
-//! and deletes it at the end. A run that died leaves a row that expires
-//! after the lease (`--lock-ttl`), the same design as the MongoDB lock.
+//! takes it when it is absent or expired, renews it before each migration
+//! and, on a second connection, every third of the lease while it holds it
+//! (a [`Heartbeat`]: a migration longer than the lease keeps it), and
+//! deletes it at the end. A run that died leaves a row that expires after
+//! the lease (`--lock-ttl`), the same design as the MongoDB lock.
 
 use super::history_table::database;
-use super::HistoryTable;
+use super::{DatabaseTarget, HistoryTable};
 use crate::identifier::Identifier;
 use crate::{Error, LockHolder};
 use std::time::{Duration, Instant};
@@ -126,13 +128,39 @@ impl LeaseLock {
             .map_err(|e| database("cannot renew the migration lock", &e))?;
         if renewed == 0 {
             return Err(Error::Refused(format!(
-                "the migration lock in {} was taken over by another run: this run's lease expired (a migration took longer than --lock-ttl {} s); \
-                 nothing more was applied by this run. Raise --lock-ttl above the longest migration",
+                "the migration lock in {} was taken over by another run: this run's lease expired (it could not be renewed during a migration longer than --lock-ttl {} s: \
+                 no second connection for the renewals, or it was lost); nothing more was applied by this run. Raise --lock-ttl above the longest migration",
                 self.table,
                 self.ttl.as_secs()
             )));
         }
         Ok(())
+    }
+
+    /// Starts renewing the lease every third of its length on a connection
+    /// of its own to `target`, so that it does not expire while a long
+    /// migration runs on the run's connection. It stops when dropped, or
+    /// once the lease is no longer this run's.
+    pub async fn heartbeat(&self, target: &DatabaseTarget) -> Result<Heartbeat, Error> {
+        let client = target.connect().await?;
+        let renew = format!(
+            "UPDATE {} SET expires_at = now() + $2::bigint * interval '1 millisecond' WHERE id = 1 AND owner = $1",
+            self.table
+        );
+        let (owner, ttl_ms) = (self.owner.clone(), self.ttl_ms());
+        let period = (self.ttl / 3).max(Duration::from_millis(50));
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(period).await;
+                match client.execute(&renew, &[&owner, &ttl_ms]).await {
+                    Ok(1) => {}
+                    // Not ours any more, or the connection is gone: the
+                    // renewal before the next migration says which.
+                    _ => break,
+                }
+            }
+        });
+        Ok(Heartbeat { task })
     }
 
     /// Gives the lease up.
@@ -183,6 +211,17 @@ impl LeaseLock {
                 }
             })
             .collect())
+    }
+}
+
+/// The task renewing a lease while its run holds it; dropping it stops it.
+pub struct Heartbeat {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
