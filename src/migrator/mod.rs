@@ -50,7 +50,7 @@ pub struct Migrator<'c> {
 /// The connection a call works on: the caller's, or one it opened.
 enum Connection<'c> {
     Borrowed(&'c Client),
-    Opened(Session),
+    Opened(Box<Session>),
 }
 
 impl Connection<'_> {
@@ -143,7 +143,7 @@ impl<'c> Migrator<'c> {
             None => {
                 let (loaded, session) =
                     load_and_connect(&self.source, &self.settings, notify).await?;
-                (loaded, Connection::Opened(session))
+                (loaded, Connection::Opened(Box::new(session)))
             }
         };
         for problem in &loaded.warnings {
