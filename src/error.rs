@@ -307,6 +307,17 @@ pub enum FailureOutcome {
     Unknown,
 }
 
+/// What PostgreSQL says became of the transaction schemactl opened for a
+/// script that ended it itself (`pg_xact_status` of its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransactionFate {
+    /// The script committed it: what ran before that point is there.
+    Committed,
+    /// The script rolled it back: what ran before that point is undone.
+    Aborted,
+}
+
 /// Everything known about a migration that failed while it ran.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MigrationFailure {
@@ -325,6 +336,10 @@ pub struct MigrationFailure {
     pub execution: crate::migration::Execution,
     /// What of it remains in the database.
     pub outcome: FailureOutcome,
+    /// When the script ended schemactl's transaction itself: what the
+    /// server says became of it (`"own_transaction"` in JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_transaction: Option<TransactionFate>,
     /// Where in the file the error points, when PostgreSQL said.
     pub position: Option<TextPosition>,
     /// The line of the file at that position.
@@ -514,6 +529,18 @@ impl fmt::Display for MigrationFailure {
             }
             FailureOutcome::FailedOutsideTransaction => {
                 "it ran outside a transaction: statements before the failing one stay applied, and the history marks it failed"
+            }
+            FailureOutcome::PartiallyApplied
+                if self.own_transaction == Some(TransactionFate::Aborted) =>
+            {
+                "it is PARTIALLY APPLIED: the script rolled back the transaction schemactl opened for it (PostgreSQL says so) and went on outside it, \
+                 so what ran before that point is undone, statements after it that succeeded are committed, and the history marks it failed"
+            }
+            FailureOutcome::PartiallyApplied
+                if self.own_transaction == Some(TransactionFate::Committed) =>
+            {
+                "it is PARTIALLY APPLIED: the script committed the transaction schemactl opened for it (PostgreSQL says so), \
+                 so what ran before that point is committed, and so is any statement after it that succeeded; the history marks it failed"
             }
             FailureOutcome::PartiallyApplied => {
                 "it is PARTIALLY APPLIED: the script ended the transaction schemactl opened for it, so what ran before that point \

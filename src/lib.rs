@@ -54,7 +54,9 @@ pub(crate) mod severity;
 pub mod source;
 pub mod verify;
 
-pub use error::{Error, FailureOutcome, LockContention, LockHolder, MigrationFailure, Problem};
+pub use error::{
+    Error, FailureOutcome, LockContention, LockHolder, MigrationFailure, Problem, TransactionFate,
+};
 pub use migrator::{Migrator, RunReport};
 
 /// Compiles a migrations directory (relative to the calling crate's

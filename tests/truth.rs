@@ -107,7 +107,9 @@ async fn a_hidden_commit_then_a_hidden_begin_is_partially_applied_not_rolled_bac
     let run = schemactl(&project, &db, &["migrate"]);
     run.expect_code(3);
     assert!(
-        run.stderr.contains("PARTIALLY APPLIED") && !run.stderr.contains("rolled back"),
+        run.stderr.contains("PARTIALLY APPLIED")
+            && run.stderr.contains("the script committed the transaction")
+            && !run.stderr.contains("rolled back"),
         "{}",
         run.stderr
     );
@@ -258,6 +260,72 @@ async fn a_nul_byte_is_refused_up_front_in_up_and_down_scripts() {
 
 /// For generated scripts with a fault at a random statement, the history
 /// says applied if and only if every statement's effect is present.
+/// The fault a case of the property test injects before one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// A statement that fails.
+    Error,
+    /// A hidden `COMMIT`, the rest of the script in autocommit.
+    HiddenCommit,
+    /// A hidden `COMMIT` then a hidden `BEGIN`: the rest in a new block.
+    HiddenCommitThenBegin,
+    /// A hidden `ROLLBACK`, one statement in autocommit, a hidden `BEGIN`.
+    HiddenRollbackThenBegin,
+    /// `DISCARD ALL`: refused before anything runs.
+    DiscardAll,
+    /// `DISCARD ALL` hidden from the splitter: PostgreSQL refuses it in a
+    /// transaction block.
+    HiddenDiscardAll,
+    /// `DEALLOCATE ALL` hidden from the splitter: it would drop statements
+    /// schemactl prepared for the history write.
+    HiddenDeallocateAll,
+    /// `pg_advisory_unlock_all()` hidden from the splitter: the run loses
+    /// its migration lock.
+    HiddenUnlockAll,
+}
+
+impl Fault {
+    const ALL: [Fault; 9] = [
+        Fault::None,
+        Fault::Error,
+        Fault::HiddenCommit,
+        Fault::HiddenCommitThenBegin,
+        Fault::HiddenRollbackThenBegin,
+        Fault::DiscardAll,
+        Fault::HiddenDiscardAll,
+        Fault::HiddenDeallocateAll,
+        Fault::HiddenUnlockAll,
+    ];
+
+    fn sql(self, case: usize) -> String {
+        match self {
+            Fault::None => String::new(),
+            Fault::Error => "SELECT 1 / 0;\n".into(),
+            Fault::HiddenCommit => hidden_commit("SELECT 1"),
+            Fault::HiddenCommitThenBegin => hidden_commit("BEGIN"),
+            Fault::HiddenRollbackThenBegin => format!(
+                "{}CREATE TABLE c{case}_autocommit (id int);\n{}",
+                hidden("ROLLBACK"),
+                hidden("BEGIN")
+            ),
+            Fault::DiscardAll => "DISCARD ALL;\n".into(),
+            Fault::HiddenDiscardAll => hidden("DISCARD ALL"),
+            Fault::HiddenDeallocateAll => hidden("DEALLOCATE ALL"),
+            Fault::HiddenUnlockAll => hidden("SELECT pg_advisory_unlock_all()"),
+        }
+    }
+
+    /// What the server does with the migration's own transaction.
+    fn fate(self) -> Option<&'static str> {
+        match self {
+            Fault::HiddenCommit | Fault::HiddenCommitThenBegin => Some("committed"),
+            Fault::HiddenRollbackThenBegin => Some("aborted"),
+            _ => None,
+        }
+    }
+}
+
 #[tokio::test]
 async fn faults_at_random_statements_never_make_the_history_lie() {
     let db = nonstandard_strings_database().await;
@@ -268,19 +336,15 @@ async fn faults_at_random_statements_never_make_the_history_lie() {
         seed ^= seed << 17;
         seed % n
     };
-    for case in 0..12 {
+    for case in 0..36 {
         let project = Project::new();
         let statements = 2 + next(5) as usize;
         let fault_at = next(statements as u64) as usize;
-        let fault = next(3);
+        let fault = Fault::ALL[case % Fault::ALL.len()];
         let mut sql = String::new();
         for i in 0..statements {
             if i == fault_at {
-                match fault {
-                    0 => {}
-                    1 => sql.push_str("SELECT 1 / 0;\n"),
-                    _ => sql.push_str(&hidden_commit("SELECT 1")),
-                }
+                sql.push_str(&fault.sql(case));
             }
             sql.push_str(&format!("CREATE TABLE c{case}_{i} (id int);\n"));
         }
@@ -291,35 +355,79 @@ async fn faults_at_random_statements_never_make_the_history_lie() {
         let _ = client
             .batch_execute("DELETE FROM schema_versions; DELETE FROM schema_versions_events")
             .await;
-        let run = schemactl(&project, &db, &["migrate", "--allow-non-empty"]);
+        let run = schemactl(
+            &project,
+            &db,
+            &["migrate", "--allow-non-empty", "--format", "json"],
+        );
         let mut present = 0;
         for i in 0..statements {
             if db.exists(&format!("c{case}_{i}")).await {
                 present += 1;
             }
         }
+        let autocommitted = db.exists(&format!("c{case}_autocommit")).await;
         let recorded: Option<bool> = client
             .query_opt("SELECT success FROM schema_versions", &[])
             .await
             .unwrap()
             .map(|row| row.get(0));
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+        let details = &report["error"]["details"];
+        let outcome = details["outcome"].as_str();
         let all = present == statements;
         let context = format!(
-            "case {case} (fault {fault} at {fault_at} of {statements}): recorded {recorded:?}, {present} of {statements} tables\n{}",
+            "case {case} ({fault:?} at {fault_at} of {statements}): recorded {recorded:?}, {present} of {statements} tables, outcome {outcome:?}\n{}",
             run.output()
         );
+        // The history and the report agree with the catalog, always.
         if recorded == Some(true) {
             assert!(all, "recorded as applied but not all applied: {context}");
         }
+        if recorded.is_none() {
+            assert!(
+                present == 0 && !autocommitted,
+                "changes with no history row: {context}"
+            );
+        }
+        if outcome == Some("rolled-back") {
+            assert!(
+                present == 0 && !autocommitted && recorded.is_none(),
+                "{context}"
+            );
+        }
+        // And the report's account of the transaction is the server's.
+        assert_eq!(
+            details["own_transaction"].as_str(),
+            fault.fate(),
+            "{context}"
+        );
         match fault {
-            // No fault: applied and recorded.
-            0 => assert!(all && recorded == Some(true), "{context}"),
-            // A failing statement: rolled back, nothing recorded.
-            1 => assert!(present == 0 && recorded.is_none(), "{context}"),
-            // The script ended the transaction: what it committed stays and
-            // the history says the migration failed (schemactl cannot know
-            // whether the script meant all of it).
-            _ => assert!(recorded == Some(false), "{context}"),
+            Fault::None => assert!(all && recorded == Some(true), "{context}"),
+            Fault::DiscardAll => assert!(
+                run.code == 2 && present == 0 && recorded.is_none(),
+                "refused before anything runs: {context}"
+            ),
+            Fault::Error | Fault::HiddenDiscardAll => {
+                assert!(
+                    outcome == Some("rolled-back") && recorded.is_none(),
+                    "{context}"
+                )
+            }
+            Fault::HiddenUnlockAll => assert!(
+                outcome == Some("rolled-back")
+                    && recorded.is_none()
+                    && run.stdout.contains("lost the migration lock"),
+                "{context}"
+            ),
+            // schemactl's own statements survive it: applied and recorded.
+            Fault::HiddenDeallocateAll => assert!(all && recorded == Some(true), "{context}"),
+            // The script ended the transaction: the history says the
+            // migration failed (schemactl cannot know what it meant).
+            _ => assert!(
+                outcome == Some("partially-applied") && recorded == Some(false),
+                "{context}"
+            ),
         }
     }
 }
@@ -816,4 +924,83 @@ async fn a_no_transaction_script_that_leaves_a_transaction_open_is_not_applied()
     assert_eq!(recorded_success(&db, "1").await, Some(false));
     // The next run stops at it instead of going on.
     schemactl(&project, &db, &["migrate"]).expect_code(1);
+}
+
+/// A line that schemactl reads as one string and PostgreSQL (with
+/// `standard_conforming_strings = off`) as `SELECT …; <then>`.
+fn hidden(then: &str) -> String {
+    format!("SELECT 'a\\', ' ; {then} -- '\n;\n")
+}
+
+#[tokio::test]
+async fn a_hidden_rollback_then_autocommit_then_a_hidden_begin_is_not_reported_rolled_back() {
+    let db = nonstandard_strings_database().await;
+    let project = Project::new();
+    project.write(
+        "0001_sneaky.up.sql",
+        format!(
+            "CREATE TABLE first_half (id int);\n{}CREATE TABLE in_autocommit (id int);\n{}CREATE TABLE second_half (id int);\n",
+            hidden("ROLLBACK"),
+            hidden("BEGIN")
+        ),
+    );
+    let run = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    run.expect_code(3);
+    // The server: the first half rolled back, the middle committed on its
+    // own, the second half rolled back with the block the script opened.
+    assert!(!db.exists("first_half").await);
+    assert!(db.exists("in_autocommit").await);
+    assert!(!db.exists("second_half").await);
+    let report = run.json();
+    let details = &report["error"]["details"];
+    assert_eq!(details["outcome"], "partially-applied", "{report:#}");
+    assert_eq!(details["own_transaction"], "aborted", "{report:#}");
+    // The first line says what the server says: the first half is undone.
+    let first_line = report["error"]["message"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    assert!(
+        first_line.contains("rolled back the transaction schemactl opened")
+            && first_line.contains("before that point is undone"),
+        "{first_line}"
+    );
+    assert_eq!(recorded_success(&db, "1").await, Some(false));
+}
+
+#[tokio::test]
+async fn a_no_transaction_script_that_drops_the_lock_or_the_prepared_statements_is_told_apart() {
+    let db = nonstandard_strings_database().await;
+    let project = Project::new();
+    // Dropping every prepared statement costs schemactl nothing.
+    project.write(
+        "0001_deallocate.up.sql",
+        format!(
+            "-- schemactl:no-transaction\nCREATE TABLE one (id int);\n{}",
+            hidden("DEALLOCATE ALL")
+        ),
+    );
+    project.write("0002_next.up.sql", "CREATE TABLE two (id int);\n");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert_eq!(recorded_success(&db, "1").await, Some(true));
+    assert_eq!(recorded_success(&db, "2").await, Some(true));
+    // Dropping the migration lock is a failure, named, never "applied".
+    project.write(
+        "0003_unlock.up.sql",
+        format!(
+            "-- schemactl:no-transaction\nCREATE TABLE three (id int);\n{}",
+            hidden("SELECT pg_advisory_unlock_all()")
+        ),
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr.contains("lost the migration lock"),
+        "{}",
+        run.stderr
+    );
+    assert!(db.exists("three").await);
+    assert_eq!(recorded_success(&db, "3").await, Some(false));
 }

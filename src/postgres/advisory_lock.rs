@@ -37,6 +37,21 @@ impl MigrationLock {
         self.key
     }
 
+    /// An SQL expression that is 0 while this session holds the lock, and
+    /// fails with SQLSTATE 2201F (`sqrt` of a negative number) once the
+    /// session lost it (a script's `pg_advisory_unlock_all()` or `DISCARD
+    /// ALL`): the history writes carry it, so that no migration is recorded
+    /// by a run that no longer excludes others. Plain arithmetic, right in
+    /// every plan.
+    pub(crate) fn held_guard(&self) -> String {
+        format!(
+            "sqrt((SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
+             AND pid = pg_backend_pid() AND classid::bigint = {} AND objid::bigint = {}) - 1)::int",
+            (self.key >> 32) & 0xffff_ffff,
+            self.key & 0xffff_ffff
+        )
+    }
+
     /// Takes the lock, waiting up to `wait`. `on_wait` is told who holds it
     /// when it is not free at once.
     pub async fn acquire(

@@ -63,12 +63,14 @@ impl<'a> PostgresDriver<'a> {
         self.client
     }
 
-    /// The prepared history statements; [`Driver::ensure_history`] first.
+    /// The history statements; [`Driver::ensure_history`] first.
     async fn writer(&mut self) -> Result<&HistoryWriter, Error> {
-        if self.writer.is_none() {
-            self.writer = Some(self.history.writer(self.client).await?);
-        }
-        Ok(self.writer.as_ref().expect("set just above"))
+        // Under the advisory lock, the writes that end a migration check
+        // that the session still holds it.
+        let guard = (self.execution.lock_mode != LockMode::Table).then(|| self.lock.held_guard());
+        Ok(self
+            .writer
+            .get_or_insert_with(|| self.history.writer(guard)))
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT`, rolling back when it fails.

@@ -24,7 +24,7 @@ use crate::history::EventKind;
 use crate::migration::source::SourceProblem;
 use crate::migration::text_position::{char_to_byte, LineIndex, TextPosition};
 use crate::migration::{Direction, Execution, Migration, Script, Statement};
-use crate::{FailureOutcome, MigrationFailure};
+use crate::{FailureOutcome, MigrationFailure, TransactionFate};
 use futures_util::future::{BoxFuture, FutureExt};
 use std::time::Instant;
 use tokio_postgres::error::ErrorPosition;
@@ -561,6 +561,13 @@ impl<'a> Run<'a> {
         };
         self.log_failure(started, &failure).await;
         let mut failure = self.failure(failure);
+        if outcome == FailureOutcome::PartiallyApplied {
+            failure.own_transaction = match server {
+                ServerOutcome::Committed => Some(TransactionFate::Committed),
+                ServerOutcome::Aborted => Some(TransactionFate::Aborted),
+                _ => None,
+            };
+        }
         if let ServerOutcome::Prepared(gid) = server {
             failure.message = format!(
                 "the script prepared the transaction schemactl opened for it (PREPARE TRANSACTION '{gid}'): its changes are neither committed nor rolled back. \
@@ -804,6 +811,7 @@ impl<'a> Run<'a> {
             transactional: script.execution() == Execution::Transaction,
             execution: script.execution(),
             outcome: FailureOutcome::NotStarted,
+            own_transaction: None,
             position: problem.position,
             source_line: None,
             statement: String::new(),
@@ -880,6 +888,15 @@ impl<'a> Run<'a> {
                        for example because the script changes how later text is read): the history write ran in another transaction than the migration's, so it was refused"
                 .to_string();
         }
+        let lock_lost = matches!(failure.stage, Stage::Record)
+            && failure.error.code()
+                == Some(&tokio_postgres::error::SqlState::INVALID_ARGUMENT_FOR_POWER_FUNCTION);
+        if lock_lost {
+            message = "the session lost the migration lock while the migration ran (a `pg_advisory_unlock_all()` or `DISCARD ALL` in the script, \
+                       perhaps inside a function): another run could have started, so the history write was refused and the run stopped. \
+                       Remove that call from the migration"
+                .to_string();
+        }
         let outcome = failure.outcome;
         if outcome == FailureOutcome::Unknown {
             message.push_str(
@@ -894,6 +911,7 @@ impl<'a> Run<'a> {
             transactional: script.execution() == Execution::Transaction,
             execution: script.execution(),
             outcome,
+            own_transaction: None,
             position,
             source_line: position.map(|p| index.line_text(&script.sql, p.line).to_string()),
             statement: statement.map_or_else(

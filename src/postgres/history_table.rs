@@ -12,7 +12,7 @@ use crate::migration::Checksum;
 use crate::migration::Version;
 use crate::Error;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, Statement};
+use tokio_postgres::Client;
 
 /// The shape of the history tables this release writes.
 const FORMAT: u32 = 2;
@@ -411,15 +411,18 @@ impl HistoryTable {
         })
     }
 
-    /// Prepares the statements a run writes the history with.
-    pub async fn writer(&self, client: &Client) -> Result<HistoryWriter, Error> {
-        let prepare = |sql: String| async move {
-            client
-                .prepare(&sql)
-                .await
-                .map_err(|e| database("cannot prepare the history statements", &e))
-        };
+    /// The statements a run writes the history with. They are sent as
+    /// unnamed statements (parsed with each use, in the same round trip), so
+    /// that a script's `DEALLOCATE ALL` or `DISCARD ALL` cannot take them
+    /// away from the rest of the run.
+    ///
+    /// `lock_guard` (from [`super::MigrationLock`]) makes the writes that
+    /// end a migration fail once the session lost the migration lock.
+    pub fn writer(&self, lock_guard: Option<String>) -> HistoryWriter {
         let (versions, events) = (self.qualified(), self.qualified_events());
+        let lock = lock_guard
+            .map(|guard| format!(" || left('', {guard})"))
+            .unwrap_or_default();
         let insert_sql = format!(
             "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
              VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)"
@@ -432,7 +435,7 @@ impl HistoryTable {
         // It commits only inside the transaction the run opened (the guard).
         let guarded_insert_sql = format!(
             "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
-             VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
+             VALUES ($1::text || left('', {guard}){lock}, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
             guard = transaction_guard(12)
         );
         let insert_with_event_sql = format!(
@@ -452,45 +455,36 @@ impl HistoryTable {
              SELECT $10, version, name, checksum, {ACTOR}, $8, execution_ms, $11 FROM new_row"
         );
         let delete_with_event_sql = format!(
-            "WITH gone AS (DELETE FROM {versions} WHERE version = $1::text || left('', {guard}) RETURNING version, name)
+            "WITH gone AS (DELETE FROM {versions} WHERE version = $1::text || left('', {guard}){lock} RETURNING version, name)
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone",
             guard = transaction_guard(7)
         );
-        let (insert, finish, delete, event, accept_checksum, (insert_with_event, upsert_with_event), delete_with_event) = tokio::try_join!(
-            prepare(insert_sql),
-            prepare(format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1")),
-            prepare(format!("DELETE FROM {versions} WHERE version = $1")),
-            prepare(event_sql),
-            prepare(format!("UPDATE {versions} SET checksum = $2, down_checksum = $3 WHERE version = $1")),
-            async { tokio::try_join!(prepare(insert_with_event_sql), prepare(upsert_with_event_sql)) },
-            prepare(delete_with_event_sql),
-        )?;
-        Ok(HistoryWriter {
-            insert,
-            finish,
-            delete,
-            event,
-            accept_checksum,
-            insert_with_event,
-            upsert_with_event,
-            delete_with_event,
+        HistoryWriter {
+            insert: insert_sql,
+            finish: format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1::text{lock}"),
+            delete: format!("DELETE FROM {versions} WHERE version = $1"),
+            event: event_sql,
+            accept_checksum: format!("UPDATE {versions} SET checksum = $2, down_checksum = $3 WHERE version = $1"),
+            insert_with_event: insert_with_event_sql,
+            upsert_with_event: upsert_with_event_sql,
+            delete_with_event: delete_with_event_sql,
             versions,
-        })
+        }
     }
 }
 
-/// Prepared statements that write the history during one run.
+/// The statements that write the history during one run.
 #[derive(Debug)]
 pub struct HistoryWriter {
-    insert: Statement,
-    insert_with_event: Statement,
-    upsert_with_event: Statement,
-    delete_with_event: Statement,
-    finish: Statement,
-    delete: Statement,
-    event: Statement,
-    accept_checksum: Statement,
+    insert: String,
+    insert_with_event: String,
+    upsert_with_event: String,
+    delete_with_event: String,
+    finish: String,
+    delete: String,
+    event: String,
+    accept_checksum: String,
     /// The quoted, qualified history table.
     versions: String,
 }
@@ -553,43 +547,50 @@ impl HistoryWriter {
         detail: Option<&str>,
         transaction: &str,
     ) -> Result<(), tokio_postgres::Error> {
-        let statement = if row.version.is_repeatable() {
+        let sql = if row.version.is_repeatable() {
             &self.upsert_with_event
         } else {
             &self.insert_with_event
         };
+        let kind = kind.as_str();
         self.execute_row(
             client,
-            statement,
+            sql,
             row,
-            &[&kind.as_str(), &detail, &transaction],
+            &[
+                (&kind, Type::TEXT),
+                (&detail, Type::TEXT),
+                (&transaction, Type::TEXT),
+            ],
         )
         .await
     }
 
-    /// Runs a statement whose first nine parameters are a row's values.
+    /// Runs `sql`, whose first nine parameters are a row's values.
     async fn execute_row(
         &self,
         client: &Client,
-        statement: &Statement,
+        sql: &str,
         row: &NewRow<'_>,
-        extra: &[&(dyn ToSql + Sync)],
+        extra: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<(), tokio_postgres::Error> {
-        let checksum = row.checksum.as_str();
-        let down = row.down_checksum.map(Checksum::as_str);
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
-            &row.version,
-            &row.name,
-            &checksum,
-            &down,
-            &row.execution_ms,
-            &row.success,
-            &row.baselined,
-            &crate::VERSION,
-            &row.error,
+        let (checksum, down) = (
+            row.checksum.as_str(),
+            row.down_checksum.map(Checksum::as_str),
+        );
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&row.version, Type::TEXT),
+            (&row.name, Type::TEXT),
+            (&checksum, Type::TEXT),
+            (&down, Type::TEXT),
+            (&row.execution_ms, Type::INT8),
+            (&row.success, Type::BOOL),
+            (&row.baselined, Type::BOOL),
+            (&crate::VERSION, Type::TEXT),
+            (&row.error, Type::TEXT),
         ];
         params.extend_from_slice(extra);
-        client.execute(statement, &params).await.map(drop)
+        client.query_typed(sql, &params).await.map(drop)
     }
 
     /// Deletes a history row and appends its event in one statement, which
@@ -601,17 +602,17 @@ impl HistoryWriter {
         transaction: &str,
     ) -> Result<(), tokio_postgres::Error> {
         let checksum = event.checksum.map(Checksum::as_str);
-        let params: [&(dyn ToSql + Sync); 7] = [
-            &event.version,
-            &event.kind.as_str(),
-            &checksum,
-            &crate::VERSION,
-            &event.execution_ms,
-            &event.detail,
-            &transaction,
+        let params: [(&(dyn ToSql + Sync), Type); 7] = [
+            (&event.version, Type::TEXT),
+            (&event.kind.as_str(), Type::TEXT),
+            (&checksum, Type::TEXT),
+            (&crate::VERSION, Type::TEXT),
+            (&event.execution_ms, Type::INT8),
+            (&event.detail, Type::TEXT),
+            (&transaction, Type::TEXT),
         ];
         client
-            .execute(&self.delete_with_event, &params)
+            .query_typed(&self.delete_with_event, &params)
             .await
             .map(drop)
     }
@@ -626,7 +627,15 @@ impl HistoryWriter {
         error: Option<&str>,
     ) -> Result<(), tokio_postgres::Error> {
         client
-            .execute(&self.finish, &[&version, &success, &execution_ms, &error])
+            .query_typed(
+                &self.finish,
+                &[
+                    (&version, Type::TEXT),
+                    (&success, Type::BOOL),
+                    (&execution_ms, Type::INT8),
+                    (&error, Type::TEXT),
+                ],
+            )
             .await
             .map(drop)
     }
@@ -637,7 +646,10 @@ impl HistoryWriter {
         client: &Client,
         version: Version,
     ) -> Result<(), tokio_postgres::Error> {
-        client.execute(&self.delete, &[&version]).await.map(drop)
+        client
+            .query_typed(&self.delete, &[(&version, Type::TEXT)])
+            .await
+            .map(drop)
     }
 
     /// Records new checksums for an applied migration (repair).
@@ -669,9 +681,13 @@ impl HistoryWriter {
     ) -> Result<(), tokio_postgres::Error> {
         let down = down_checksum.map(Checksum::as_str);
         client
-            .execute(
+            .query_typed(
                 &self.accept_checksum,
-                &[&version, &checksum.as_str(), &down],
+                &[
+                    (&version, Type::TEXT),
+                    (&checksum.as_str(), Type::TEXT),
+                    (&down, Type::TEXT),
+                ],
             )
             .await
             .map(drop)
@@ -684,16 +700,16 @@ impl HistoryWriter {
         event: &NewEvent<'_>,
     ) -> Result<(), tokio_postgres::Error> {
         let checksum = event.checksum.map(Checksum::as_str);
-        let params: [&(dyn ToSql + Sync); 7] = [
-            &event.kind.as_str(),
-            &event.version,
-            &event.name,
-            &checksum,
-            &crate::VERSION,
-            &event.execution_ms,
-            &event.detail,
+        let params: [(&(dyn ToSql + Sync), Type); 7] = [
+            (&event.kind.as_str(), Type::TEXT),
+            (&event.version, Type::TEXT),
+            (&event.name, Type::TEXT),
+            (&checksum, Type::TEXT),
+            (&crate::VERSION, Type::TEXT),
+            (&event.execution_ms, Type::INT8),
+            (&event.detail, Type::TEXT),
         ];
-        client.execute(&self.event, &params).await.map(drop)
+        client.query_typed(&self.event, &params).await.map(drop)
     }
 }
 
