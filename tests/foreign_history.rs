@@ -140,6 +140,24 @@ async fn adopt(case: &Case, db: &TestDb, project: &Project) {
         .await
         .unwrap();
     client.batch_execute(case.ddl).await.unwrap();
+    if case.tool == "sqlx" {
+        // sqlx's checksum: SHA-384 of the file's bytes.
+        let file = project
+            .migrations()
+            .join("20240101000000_create_settings.sql");
+        client
+            .execute(
+                "UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 20240101000000",
+                &[&sqlx_checksum(&file)],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+fn sqlx_checksum(file: &std::path::Path) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha384::digest(std::fs::read(file).unwrap()).to_vec()
 }
 
 #[tokio::test]
@@ -203,9 +221,43 @@ async fn imports_keep_the_tools_time_and_checksum_and_leave_its_table_alone() {
     let detail: String = db
         .scalar("SELECT detail FROM schema_versions_events WHERE event = 'baselined'")
         .await;
-    assert!(detail.contains("sqlx checksum 0102"), "{detail}");
+    let file = project
+        .migrations()
+        .join("20240101000000_create_settings.sql");
+    let recorded: String = sqlx_checksum(&file)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        detail.contains(&format!("sqlx checksum {recorded}")),
+        "{detail}"
+    );
     let untouched: i64 = db.scalar("SELECT count(*) FROM _sqlx_migrations").await;
     assert_eq!(untouched, 1);
+}
+
+#[tokio::test]
+async fn a_file_edited_since_sqlx_applied_it_is_not_imported() {
+    let db = server().database().await;
+    let project = Project::fixture("layouts/sqlx");
+    adopt(&CASES[0], &db, &project).await;
+    // One byte more than sqlx applied (a line ending, say).
+    let file = project
+        .migrations()
+        .join("20240101000000_create_settings.sql");
+    let mut text = std::fs::read(&file).unwrap();
+    text.extend_from_slice(b"\n");
+    std::fs::write(&file, text).unwrap();
+    let run = schemactl(&project, &db, &["baseline", "--from", "sqlx"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("sqlx applied version 20240101000000")
+            && run.stderr.contains("SHA-384")
+            && run.stderr.contains("20240101000000_create_settings.sql"),
+        "{}",
+        run.stderr
+    );
+    assert!(!db.exists("schema_versions").await, "nothing was recorded");
 }
 
 #[tokio::test]

@@ -172,6 +172,35 @@ fn up_to<'a>(
     Ok(chosen)
 }
 
+/// Whether `migration`'s up file is not the one sqlx recorded `checksum`
+/// (hex) for: sqlx-core's `migrate::migration::checksum` is the SHA-384 of
+/// the SQL as read from the file, byte for byte. A file that cannot be read
+/// counts as changed.
+fn sqlx_changed(migration: &Migration, checksum: Option<&str>) -> bool {
+    use sha2::{Digest, Sha384};
+    let Some(recorded) = checksum else {
+        return false;
+    };
+    match std::fs::read(&migration.up.path) {
+        Ok(bytes) => !recorded.eq_ignore_ascii_case(&hex(&Sha384::digest(&bytes))),
+        Err(_) => true,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first 16 hex digits of a checksum, for messages.
+fn abbreviated(checksum: &str) -> String {
+    let short: String = checksum.chars().take(16).collect();
+    if short.len() < checksum.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
 /// How tools write a migration's name: sqlx and Flyway record the
 /// description with blanks for underscores.
 fn same_name(recorded: &str, file: &str) -> bool {
@@ -237,6 +266,15 @@ async fn from_foreign<'a>(
             .as_deref()
             .map_or(String::new(), |n| format!(" (`{n}`)"));
         match crate::plan::file_of(local, version) {
+            Some(m) if tool == Tool::Sqlx && sqlx_changed(m, row.checksum.as_deref()) => {
+                problems.push(format!(
+                    "sqlx applied version {version}{shown} with checksum {}, but {} is no longer that file (sqlx checksums the file's bytes with SHA-384, \
+                     and `sqlx migrate run` would refuse it too: \"previously applied but has been modified\"). Restore the file as it was applied \
+                     (from version control), import, and make the change in a new migration",
+                    abbreviated(row.checksum.as_deref().unwrap_or_default()),
+                    m.up.path.display()
+                ));
+            }
             Some(m) if name.as_deref().is_none_or(|n| same_name(n, &m.name)) => {
                 chosen.retain(|e| e.migration.version != *version);
                 chosen.push(BaselineEntry {

@@ -67,10 +67,8 @@ impl<'a> PostgresDriver<'a> {
     async fn writer(&mut self) -> Result<&HistoryWriter, Error> {
         // Under the advisory lock, the writes that end a migration check
         // that the session still holds it.
-        let guard = (self.execution.lock_mode != LockMode::Table).then(|| self.lock.held_guard());
-        Ok(self
-            .writer
-            .get_or_insert_with(|| self.history.writer(guard)))
+        let lock = (self.execution.lock_mode != LockMode::Table).then_some(&self.lock);
+        Ok(self.writer.get_or_insert_with(|| self.history.writer(lock)))
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT`, rolling back when it fails.

@@ -462,7 +462,11 @@ impl<'a> Run<'a> {
         let (send_id, id) = tokio::sync::oneshot::channel::<String>();
         let client = self.client;
         // One message: the setup, and the id of the transaction it began.
-        let setup = format!("{setup}; {TRANSACTION_ID}");
+        // The id first: the answer's first row is read as the id.
+        let setup = match &self.history.lock_check {
+            Some(check) => format!("{setup}; {TRANSACTION_ID}; {check}"),
+            None => format!("{setup}; {TRANSACTION_ID}"),
+        };
         steps.push((
             Stage::Setup,
             async move {
@@ -888,12 +892,12 @@ impl<'a> Run<'a> {
                        for example because the script changes how later text is read): the history write ran in another transaction than the migration's, so it was refused"
                 .to_string();
         }
-        let lock_lost = matches!(failure.stage, Stage::Record)
+        let lock_lost = matches!(failure.stage, Stage::Record | Stage::Setup)
             && failure.error.code()
                 == Some(&tokio_postgres::error::SqlState::INVALID_ARGUMENT_FOR_POWER_FUNCTION);
         if lock_lost {
-            message = "the session lost the migration lock while the migration ran (a `pg_advisory_unlock_all()` or `DISCARD ALL` in the script, \
-                       perhaps inside a function): another run could have started, so the history write was refused and the run stopped. \
+            message = "this run lost the migration lock (a `pg_advisory_unlock_all()` or `DISCARD ALL` in a migration, perhaps inside a function, \
+                       released it): another run could have started, so nothing more is recorded and the run stopped. \
                        Remove that call from the migration"
                 .to_string();
         }

@@ -416,12 +416,14 @@ impl HistoryTable {
     /// that a script's `DEALLOCATE ALL` or `DISCARD ALL` cannot take them
     /// away from the rest of the run.
     ///
-    /// `lock_guard` (from [`super::MigrationLock`]) makes the writes that
-    /// end a migration fail once the session lost the migration lock.
-    pub fn writer(&self, lock_guard: Option<String>) -> HistoryWriter {
+    /// `lock` (from [`super::MigrationLock`]) makes each migration's
+    /// transaction hold the lock at transaction level too, and the end of a
+    /// `no-transaction` migration fail once the session lost it.
+    pub fn writer(&self, lock: Option<&super::MigrationLock>) -> HistoryWriter {
         let (versions, events) = (self.qualified(), self.qualified_events());
-        let lock = lock_guard
-            .map(|guard| format!(" || left('', {guard})"))
+        let lock_check = lock.map(super::MigrationLock::transaction_check);
+        let lock = lock
+            .map(|lock| format!(" || left('', {})", lock.held_guard()))
             .unwrap_or_default();
         let insert_sql = format!(
             "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
@@ -435,7 +437,7 @@ impl HistoryTable {
         // It commits only inside the transaction the run opened (the guard).
         let guarded_insert_sql = format!(
             "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
-             VALUES ($1::text || left('', {guard}){lock}, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
+             VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
             guard = transaction_guard(12)
         );
         let insert_with_event_sql = format!(
@@ -455,12 +457,13 @@ impl HistoryTable {
              SELECT $10, version, name, checksum, {ACTOR}, $8, execution_ms, $11 FROM new_row"
         );
         let delete_with_event_sql = format!(
-            "WITH gone AS (DELETE FROM {versions} WHERE version = $1::text || left('', {guard}){lock} RETURNING version, name)
+            "WITH gone AS (DELETE FROM {versions} WHERE version = $1::text || left('', {guard}) RETURNING version, name)
              INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              SELECT $2, version, name, $3, {ACTOR}, $4, coalesce($5, {ELAPSED}), $6 FROM gone",
             guard = transaction_guard(7)
         );
         HistoryWriter {
+            lock_check,
             insert: insert_sql,
             finish: format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1::text{lock}"),
             delete: format!("DELETE FROM {versions} WHERE version = $1"),
@@ -477,6 +480,9 @@ impl HistoryTable {
 /// The statements that write the history during one run.
 #[derive(Debug)]
 pub struct HistoryWriter {
+    /// The statement that takes the migration lock at transaction level in
+    /// each migration's transaction, when a run holds one.
+    pub(crate) lock_check: Option<String>,
     insert: String,
     insert_with_event: String,
     upsert_with_event: String,
