@@ -399,6 +399,15 @@ impl MigrationFailure {
         self.lock_contention.is_some() && self.is_retryable_lock_timeout()
     }
 
+    /// Whether the history write failed because the script deallocated
+    /// schemactl's prepared statements (SQLSTATE 26000) and its transaction
+    /// was rolled back whole: running it again is safe.
+    pub fn lost_history_statements(&self) -> bool {
+        self.code.as_deref() == Some("26000")
+            && self.transactional
+            && self.outcome == FailureOutcome::RolledBack
+    }
+
     /// Whether it timed out waiting for a lock inside its own transaction,
     /// which was rolled back whole: nothing of it remains, so running it
     /// again is safe.

@@ -104,7 +104,7 @@ pub(crate) async fn replay_onto(
     replay: &[&Migration],
 ) -> Result<(), Error> {
     settings.history.ensure(client).await?;
-    let writer = settings.history.writer(None);
+    let writer = settings.history.writer(client, None).await?;
     for migration in replay {
         executor::apply(client, &writer, migration, &settings.execution)
             .await

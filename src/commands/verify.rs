@@ -231,7 +231,7 @@ impl Workspace {
         let ready = async {
             let client = scratch.target().connect().await?;
             settings.history.ensure(&client).await?;
-            let writer = settings.history.writer(None);
+            let writer = settings.history.writer(&client, None).await?;
             Ok::<_, Error>((client, writer))
         }
         .await;

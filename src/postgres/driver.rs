@@ -68,7 +68,10 @@ impl<'a> PostgresDriver<'a> {
         // Under the advisory lock, the writes that end a migration check
         // that the session still holds it.
         let lock = (self.execution.lock_mode != LockMode::Table).then_some(&self.lock);
-        Ok(self.writer.get_or_insert_with(|| self.history.writer(lock)))
+        if self.writer.is_none() {
+            self.writer = Some(self.history.writer(self.client, lock).await?);
+        }
+        Ok(self.writer.as_ref().expect("set just above"))
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT`, rolling back when it fails.
@@ -193,6 +196,12 @@ impl Driver for PostgresDriver<'_> {
             let mut failure = match result {
                 Ok(ms) => return Ok(ms),
                 Err(failure) if failure.is_retryable_lock_timeout() => failure,
+                // The script deallocated the history statements, and its
+                // transaction was rolled back (the server says so): run it
+                // again, with the history written by unnamed statements.
+                Err(failure) if failure.lost_history_statements() && writer.use_unnamed() => {
+                    continue
+                }
                 Err(mut failure) => {
                     if outside_transaction {
                         failure.invalid_indexes =
