@@ -286,10 +286,13 @@ pub async fn apply_traced(
         let applied = run.event(EventKind::Applied, Some(ms), None);
         run.bookkeeping(FailureOutcome::FailedOutsideTransaction, async {
             client.batch_execute("BEGIN").await?;
-            tokio::try_join!(
+            // Both queued at once; the first one's error is the cause.
+            let (finished, logged) = tokio::join!(
                 history.finish(client, migration.version.clone(), true, ms, None),
                 history.event(client, &applied),
-            )?;
+            );
+            finished?;
+            logged?;
             client.batch_execute("COMMIT").await
         })
         .await?;
@@ -365,10 +368,12 @@ pub async fn revert_traced(
         let rolled_back = run.event(EventKind::RolledBack, Some(ms), None);
         run.bookkeeping(FailureOutcome::FailedOutsideTransaction, async {
             client.batch_execute("BEGIN").await?;
-            tokio::try_join!(
+            let (deleted, logged) = tokio::join!(
                 history.delete(client, migration.version.clone()),
                 history.event(client, &rolled_back)
-            )?;
+            );
+            deleted?;
+            logged?;
             client.batch_execute("COMMIT").await
         })
         .await?;

@@ -415,7 +415,7 @@ impl HistoryTable {
     /// transactional migration ends with are prepared (parsing them with
     /// each use costs about 0.3 ms a migration); the rest, and those three
     /// once a script's `DEALLOCATE ALL` took them away
-    /// ([`HistoryWriter::use_unnamed`]), are sent as unnamed statements.
+    /// (`HistoryWriter::use_unnamed`), are sent as unnamed statements.
     ///
     /// `lock` (from [`super::MigrationLock`]) makes each migration's
     /// transaction hold the lock at transaction level too, and the end of a
@@ -487,7 +487,7 @@ impl HistoryTable {
             unnamed: std::sync::atomic::AtomicBool::new(false),
             insert: insert_sql,
             finish: format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1::text{lock}"),
-            delete: format!("DELETE FROM {versions} WHERE version = $1"),
+            delete: format!("DELETE FROM {versions} WHERE version = $1::text{lock}"),
             event: event_sql,
             accept_checksum: format!("UPDATE {versions} SET checksum = $2, down_checksum = $3 WHERE version = $1"),
             insert_with_event: insert_with_event_sql,
