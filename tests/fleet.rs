@@ -761,11 +761,15 @@ async fn a_control_database_ledger_resumes_only_the_failed_targets() {
         args.extend(extra.iter().map(ToString::to_string));
         args
     };
-    let first = fleet(
-        &project,
-        None,
-        &args(&[]).iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let run = |extra: &[&str]| {
+        let args = args(extra);
+        fleet(
+            &project,
+            None,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let first = run(&[]);
     first.expect_code(1);
     let report = first.json();
     let run_id = report["run"].as_str().unwrap().to_string();
@@ -778,14 +782,7 @@ async fn a_control_database_ledger_resumes_only_the_failed_targets() {
         .batch_execute("DROP TABLE accounts")
         .await
         .unwrap();
-    let resumed = fleet(
-        &project,
-        None,
-        &args(&["--resume", &run_id])
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let resumed = run(&["--resume", &run_id]);
     resumed.expect_code(0);
     let report = resumed.json();
     assert_eq!(report["summary"]["skipped"], 2, "{report}");
@@ -805,14 +802,7 @@ async fn a_control_database_ledger_resumes_only_the_failed_targets() {
         .collect();
     assert_eq!(states, vec!["done", "done", "done"]);
     // An unknown run is refused, naming where it looked.
-    let unknown = fleet(
-        &project,
-        None,
-        &args(&["--resume", "20990101T000000Z-000000"])
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let unknown = run(&["--resume", "20990101T000000Z-000000"]);
     unknown.expect_code(2);
     assert!(
         unknown.stdout.contains("no run 20990101T000000Z-000000"),
@@ -826,14 +816,7 @@ async fn a_control_database_ledger_resumes_only_the_failed_targets() {
         .batch_execute("ALTER TABLE schemactl_fleet_targets ALTER COLUMN applied TYPE int")
         .await
         .unwrap();
-    let altered = fleet(
-        &project,
-        None,
-        &args(&["--resume", &run_id])
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let altered = run(&["--resume", &run_id]);
     assert_ne!(altered.code, 101, "{}", altered.stderr);
     assert!(
         altered
