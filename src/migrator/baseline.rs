@@ -177,18 +177,15 @@ fn up_to<'a>(
 /// the SQL as read from the file, byte for byte. A file that cannot be read
 /// counts as changed.
 fn sqlx_changed(migration: &Migration, checksum: Option<&str>) -> bool {
+    use crate::migration::checksum::to_hex;
     use sha2::{Digest, Sha384};
     let Some(recorded) = checksum else {
         return false;
     };
     match std::fs::read(&migration.up.path) {
-        Ok(bytes) => !recorded.eq_ignore_ascii_case(&hex(&Sha384::digest(&bytes))),
+        Ok(bytes) => !recorded.eq_ignore_ascii_case(&to_hex(&Sha384::digest(&bytes))),
         Err(_) => true,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The first 16 hex digits of a checksum, for messages.
