@@ -7,6 +7,7 @@
 //!                                    # or a naming pattern: "V{version}.{name}.{direction}.sql"
 //! strict = false                     # a .sql file the layout cannot place is an error
 //! allow_empty = false                # an empty migrations directory is expected
+//! multi_statement = false            # golang-migrate's x-multi-statement: each statement commits on its own
 //!
 //! [postgres]
 //! url = "postgres://app@db/app"      # prefer DATABASE_URL for anything with a password
@@ -72,6 +73,9 @@ pub struct FileConfig {
     pub strict: Option<bool>,
     /// An empty migrations directory is expected.
     pub allow_empty: Option<bool>,
+    /// golang-migrate's `x-multi-statement` mode: each statement of a file
+    /// is sent, and commits, on its own.
+    pub multi_statement: Option<bool>,
     /// The MongoDB validators directory, relative to the file.
     pub schemas_dir: Option<PathBuf>,
     /// PostgreSQL settings.
@@ -789,6 +793,7 @@ impl Settings {
             pattern,
             strict: overrides.strict || file.strict.unwrap_or(false),
             allow_empty: overrides.allow_empty || file.allow_empty.unwrap_or(false),
+            multi_statement: file.multi_statement.unwrap_or(false),
         };
         Ok(Self {
             project_dir,

@@ -240,3 +240,152 @@ async fn what_cannot_run_in_one_message_is_refused_before_anything_runs() {
     let dry = schemactl(&project, &db, &["migrate", "--dry-run"]);
     dry.expect_code(2);
 }
+
+/// golang-migrate's `x-multi-statement` mode, as its PostgreSQL driver runs
+/// it: the file is cut at every `;` and each piece is sent on its own.
+async fn run_as_multi_statement(client: &tokio_postgres::Client, sql: &str) {
+    for piece in sql.split_inclusive(';') {
+        if !piece.trim().is_empty() {
+            client.batch_execute(piece).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn multi_statement_mode_commits_each_statement_as_golang_migrate_does() {
+    let project = Project::new();
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "layout = \"golang-migrate\"\nmulti_statement = true\n",
+    )
+    .unwrap();
+    let init = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);\n\
+                CREATE TABLE teams (id bigint PRIMARY KEY, owner_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE);\n\
+                CREATE INDEX teams_owner_id_idx ON teams (owner_id);\n";
+    // Two concurrent builds in one file: golang-migrate runs them in this
+    // mode, each as a message of its own.
+    let indexes = "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);\n\
+                   CREATE INDEX CONCURRENTLY teams_id_owner_idx ON teams (id, owner_id);\n";
+    project.write("000001_init.up.sql", init);
+    project.write(
+        "000001_init.down.sql",
+        "DROP TABLE teams;\nDROP TABLE accounts;\n",
+    );
+    project.write("000002_indexes.up.sql", indexes);
+    project.write(
+        "000002_indexes.down.sql",
+        "DROP INDEX CONCURRENTLY teams_id_owner_idx;\nDROP INDEX CONCURRENTLY accounts_email_idx;\n",
+    );
+    let db = server().database().await;
+    let dry = schemactl(&project, &db, &["migrate", "--dry-run", "--format", "json"]);
+    dry.expect_code(0);
+    let plan = dry.json();
+    let modes: Vec<&str> = plan["planned"]
+        .as_array()
+        .expect("planned")
+        .iter()
+        .map(|p| p["execution"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        modes,
+        ["no-transaction", "no-transaction"],
+        "{}",
+        dry.stdout
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+
+    // The same files through golang-migrate's split give the same schema.
+    let by_hand = server().database().await;
+    let client = by_hand.client().await;
+    run_as_multi_statement(&client, init).await;
+    run_as_multi_statement(&client, indexes).await;
+    assert_eq!(schema_of(&project, &db), schema_of(&project, &by_hand));
+
+    // A failing statement leaves the ones before it committed, as in
+    // golang-migrate; the history says so instead of "rolled back".
+    project.write(
+        "000003_half.up.sql",
+        "CREATE TABLE kept (id bigint PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n",
+    );
+    project.write("000003_half.down.sql", "DROP TABLE IF EXISTS kept;\n");
+    let failed = schemactl(&project, &db, &["migrate"]);
+    failed.expect_code(3);
+    assert!(
+        failed.stderr.contains("000003_half.up.sql:2:13")
+            && failed.stderr.contains("no_such_table"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        db.exists("kept").await,
+        "the first statement committed on its own"
+    );
+    let status = schemactl(&project, &db, &["status"]);
+    assert!(
+        status.stdout.contains("2 applied, 1 failed"),
+        "{}",
+        status.stdout
+    );
+
+    // Undone by hand and repaired, then down again, statement by statement.
+    db.client()
+        .await
+        .batch_execute("DROP TABLE kept")
+        .await
+        .unwrap();
+    schemactl(&project, &db, &["repair", "--remove-failed", "3"]).expect_code(0);
+    std::fs::remove_file(project.migrations().join("000003_half.up.sql")).unwrap();
+    std::fs::remove_file(project.migrations().join("000003_half.down.sql")).unwrap();
+    schemactl(&project, &db, &["rollback", "--steps", "1"]).expect_code(0);
+    assert!(!db.exists("accounts_email_idx").await && db.exists("accounts").await);
+}
+
+#[tokio::test]
+async fn multi_statement_is_refused_outside_the_golang_migrate_layout_and_in_the_url() {
+    let project = Project::new();
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        "layout = \"sqlx\"\nmulti_statement = true\n",
+    )
+    .unwrap();
+    project.write("1_init.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n");
+    project.write("1_init.down.sql", "DROP TABLE t;\n");
+    let db = server().database().await;
+    let refused = schemactl(&project, &db, &["migrate"]);
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("x-multi-statement") && refused.stderr.contains("sqlx layout"),
+        "{}",
+        refused.stderr
+    );
+
+    // A golang-migrate URL pasted as it is: its `x-` options are named.
+    let golang = Project::new();
+    std::fs::write(
+        golang.path().join("schemactl.toml"),
+        "layout = \"golang-migrate\"\n",
+    )
+    .unwrap();
+    golang.write("1_init.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n");
+    golang.write("1_init.down.sql", "DROP TABLE t;\n");
+    let url = format!(
+        "{}?x-multi-statement=true",
+        db.url.split('?').next().unwrap()
+    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_schemactl"));
+    command
+        .current_dir(golang.path())
+        .env("DATABASE_URL", &url)
+        .arg("migrate");
+    let refused = crate::support::cli::run(command);
+    refused.expect_code(2);
+    assert!(
+        refused
+            .stderr
+            .contains("`x-multi-statement` is a golang-migrate option")
+            && refused.stderr.contains("multi_statement = true"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!db.exists("t").await);
+}

@@ -62,6 +62,10 @@ pub struct ReadOptions {
     pub strict: bool,
     /// An empty (or missing) directory is expected, not an error.
     pub allow_empty: bool,
+    /// golang-migrate's `x-multi-statement` mode: each statement of a file
+    /// is sent on its own and commits on its own (only with the
+    /// golang-migrate layout).
+    pub multi_statement: bool,
 }
 
 /// A directory read: its layout, its migrations, and the `.sql` files the
@@ -112,6 +116,9 @@ pub fn read_directory(dir: &Path, options: &ReadOptions) -> Result<Loaded, Error
             Err(problem) => problems.push(problem),
         }
     }
+    if options.multi_statement {
+        send_statement_by_statement(layout, &mut files)?;
+    }
     if layout == Layout::GolangMigrate && options.layout.is_none() {
         warnings.extend(renamed_pairs(&files));
     }
@@ -131,6 +138,31 @@ pub fn read_directory(dir: &Path, options: &ReadOptions) -> Result<Loaded, Error
         migrations,
         warnings,
     })
+}
+
+/// golang-migrate's `x-multi-statement` mode: its driver splits a file at
+/// each `;` and sends every piece as a message of its own, so each statement
+/// commits on its own (a file's own `BEGIN … COMMIT` still groups what it
+/// encloses): schemactl's statement-by-statement execution outside a
+/// transaction, with its splitter in place of the bare `;` split.
+fn send_statement_by_statement(
+    layout: Layout,
+    files: &mut [(MigrationFile, Result<Script, SourceProblem>)],
+) -> Result<(), Error> {
+    if layout != Layout::GolangMigrate {
+        return Err(Error::InvalidArgument(format!(
+            "`multi_statement = true` is golang-migrate's `x-multi-statement` mode, but this directory is read \
+             as the {layout} layout; remove the key, or set `layout = \"golang-migrate\"`"
+        )));
+    }
+    for script in files
+        .iter_mut()
+        .filter_map(|(_, script)| script.as_mut().ok())
+    {
+        script.sent_whole = false;
+        script.directives.no_transaction = true;
+    }
+    Ok(())
 }
 
 /// Reads migrations held in memory as `(file name, bytes)` (what

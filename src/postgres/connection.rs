@@ -463,6 +463,7 @@ fn extract_tls_options(connection_string: &str) -> Result<TlsOptions, String> {
         match key {
             "sslmode" => ssl_mode = Some(value.parse::<SslMode>()?),
             "sslrootcert" => root_cert = Some(PathBuf::from(value)),
+            _ if key.starts_with("x-") => return Err(golang_migrate_option(key)),
             _ => return Ok(false),
         }
         Ok(true)
@@ -493,6 +494,22 @@ fn extract_tls_options(connection_string: &str) -> Result<TlsOptions, String> {
         }
     }
     Ok((kept.join(" "), ssl_mode, root_cert))
+}
+
+/// Why a golang-migrate URL option (`x-…`) is refused, and where schemactl
+/// takes the same setting.
+fn golang_migrate_option(key: &str) -> String {
+    let instead = match key {
+        "x-multi-statement" => {
+            "for its per-statement mode, set `multi_statement = true` in schemactl.toml"
+        }
+        "x-migrations-table" | "x-migrations-table-quoted" => {
+            "schemactl keeps its own history (`[postgres] history_table`); `baseline --from golang-migrate --table NAME` imports golang-migrate's"
+        }
+        "x-statement-timeout" => "set `[postgres] statement_timeout` or `--statement-timeout`",
+        _ => "schemactl has its own settings in schemactl.toml",
+    };
+    format!("`{key}` is a golang-migrate option, not a PostgreSQL one: remove it from the URL; {instead}")
 }
 
 /// The pairs of a libpq `key=value` string, with libpq's rules: blanks
