@@ -153,6 +153,38 @@ async fn adopt(case: &Case, db: &TestDb, project: &Project) {
             .await
             .unwrap();
     }
+    if case.tool == "flyway" {
+        let file = project.migrations().join("V1__create_users.sql");
+        client
+            .execute(
+                "UPDATE flyway_schema_history SET checksum = $1 WHERE version = '1'",
+                &[&flyway_checksum(&file)],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Flyway's checksum as its `ChecksumCalculator` computes it, written out
+/// here bit by bit (java.util.zip.CRC32, polynomial 0xEDB88320) so that the
+/// test does not lean on the code it tests: the CRC of every line without
+/// its line end, as a signed 32-bit integer.
+fn flyway_checksum(file: &std::path::Path) -> i32 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut crc = !0u32;
+    for line in text.lines() {
+        for byte in line.trim_start_matches('\u{feff}').bytes() {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+    }
+    !crc as i32
 }
 
 fn sqlx_checksum(file: &std::path::Path) -> Vec<u8> {
@@ -237,27 +269,93 @@ async fn imports_keep_the_tools_time_and_checksum_and_leave_its_table_alone() {
 }
 
 #[tokio::test]
-async fn a_file_edited_since_sqlx_applied_it_is_not_imported() {
-    let db = server().database().await;
-    let project = Project::fixture("layouts/sqlx");
-    adopt(&CASES[0], &db, &project).await;
-    // One byte more than sqlx applied (a line ending, say).
-    let file = project
-        .migrations()
-        .join("20240101000000_create_settings.sql");
-    let mut text = std::fs::read(&file).unwrap();
-    text.extend_from_slice(b"\n");
-    std::fs::write(&file, text).unwrap();
-    let run = schemactl(&project, &db, &["baseline", "--from", "sqlx"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr.contains("sqlx applied version 20240101000000")
-            && run.stderr.contains("SHA-384")
-            && run.stderr.contains("20240101000000_create_settings.sql"),
-        "{}",
-        run.stderr
-    );
-    assert!(!db.exists("schema_versions").await, "nothing was recorded");
+async fn a_file_edited_since_its_tool_applied_it_is_not_imported() {
+    let flyway = CASES.iter().find(|c| c.tool == "flyway").unwrap();
+    for (case, file, how) in [
+        (&CASES[0], "20240101000000_create_settings.sql", "SHA-384"),
+        (flyway, "V1__create_users.sql", "CRC-32"),
+    ] {
+        let db = server().database().await;
+        let project = Project::fixture(&format!("layouts/{}", case.layout));
+        adopt(case, &db, &project).await;
+        let path = project.migrations().join(file);
+        let original = std::fs::read_to_string(&path).unwrap();
+        // A line ending more: sqlx's checksum sees it, Flyway's does not
+        // (it checksums lines, not line ends), so Flyway would run on.
+        std::fs::write(&path, format!("{original}\n")).unwrap();
+        let run = schemactl(
+            &project,
+            &db,
+            &["baseline", "--from", case.tool, "--dry-run"],
+        );
+        if case.tool == "flyway" {
+            run.expect_code(0);
+        } else {
+            run.expect_code(1);
+        }
+        // A changed word: both tools refuse it.
+        std::fs::write(
+            &path,
+            original.replacen("CREATE TABLE", "CREATE UNLOGGED TABLE", 1),
+        )
+        .unwrap();
+        let run = schemactl(&project, &db, &["baseline", "--from", case.tool]);
+        run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("{} applied version", case.tool))
+                && run.stderr.contains(how)
+                && run.stderr.contains(file),
+            "{}: {}",
+            case.tool,
+            run.stderr
+        );
+        assert!(!db.exists("schema_versions").await, "nothing was recorded");
+    }
+}
+
+#[tokio::test]
+async fn a_flyway_repeatable_is_imported_only_while_flyway_would_not_run_it_again() {
+    let flyway = CASES.iter().find(|c| c.tool == "flyway").unwrap();
+    for (checksum_of_the_file, runs_again) in [(true, false), (false, true)] {
+        let db = server().database().await;
+        let project = Project::fixture("layouts/flyway");
+        adopt(flyway, &db, &project).await;
+        let file = project.migrations().join("R__app_release.sql");
+        let checksum = if checksum_of_the_file {
+            flyway_checksum(&file)
+        } else {
+            flyway_checksum(&file) ^ 1
+        };
+        // An older run of it, then the latest, which Flyway compares with.
+        db.client()
+            .await
+            .execute(
+                "INSERT INTO flyway_schema_history VALUES \
+                 (3, NULL, 'app release', 'SQL', 'R__app_release.sql', 7, 'app', '2024-02-01 09:00:02', 1, true), \
+                 (4, NULL, 'app release', 'SQL', 'R__app_release.sql', $1, 'app', '2024-02-01 09:00:03', 1, true)",
+                &[&checksum],
+            )
+            .await
+            .unwrap();
+        schemactl(&project, &db, &["baseline", "--from", "flyway"]).expect_code(0);
+        let imported: i64 = db
+            .scalar("SELECT count(*) FROM schema_versions WHERE version = 'R__app_release'")
+            .await;
+        assert_eq!(
+            imported,
+            i64::from(!runs_again),
+            "checksum of the file: {checksum_of_the_file}"
+        );
+        schemactl(&project, &db, &["migrate"]).expect_code(0);
+        let ran: bool = db
+            .scalar("SELECT to_regprocedure('app_release()') IS NOT NULL")
+            .await;
+        assert_eq!(
+            ran, runs_again,
+            "checksum of the file: {checksum_of_the_file}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -412,40 +412,75 @@ async fn new_creates_the_next_numbered_pair() {
 async fn refinery_users_keep_their_files_and_import_their_history() {
     let db = server().database().await;
     let project = Project::new();
+    let customers = "CREATE TABLE customers (id bigint PRIMARY KEY);\n";
+    let orders = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers (id) ON DELETE CASCADE);\n";
     project
-        .write("V1__create_customers.sql", "CREATE TABLE customers (id bigint PRIMARY KEY);\n")
-        .write("V2__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers (id) ON DELETE CASCADE);\n")
-        .write("V3__add_notes.sql", "ALTER TABLE orders ADD COLUMN notes text;\n")
-        .write("U3__add_notes.sql", "ALTER TABLE orders DROP COLUMN notes;\n");
-    let client = db.client().await;
-    client
-        .batch_execute(
-            "CREATE TABLE customers (id bigint PRIMARY KEY);
-             CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers (id) ON DELETE CASCADE);
-             CREATE TABLE refinery_schema_history (version int4 PRIMARY KEY, name varchar(255), applied_on varchar(255), checksum varchar(255));
-             INSERT INTO refinery_schema_history VALUES (1, 'create_customers', '2024-01-01T00:00:00Z', '1234'), (2, 'orders', '2024-01-02T00:00:00Z', '5678');",
+        .write("V1__create_customers.sql", customers)
+        .write("V2__create_orders.sql", orders)
+        .write(
+            "V3__add_notes.sql",
+            "ALTER TABLE orders ADD COLUMN notes text;\n",
         )
+        .write(
+            "U3__add_notes.sql",
+            "ALTER TABLE orders DROP COLUMN notes;\n",
+        );
+    // refinery itself applies the first two (its own table, its checksums).
+    let applied_by_refinery = [
+        refinery::Migration::unapplied("V1__create_customers", customers).unwrap(),
+        refinery::Migration::unapplied("V2__create_orders", orders).unwrap(),
+    ];
+    let mut client = db.client().await;
+    refinery::Runner::new(&applied_by_refinery)
+        .run_async(&mut client)
+        .await
+        .unwrap();
+    let orders_checksum: String = db
+        .scalar("SELECT checksum FROM refinery_schema_history WHERE version = 2")
+        .await;
+
+    // A name that differs from the file's, and a file edited since.
+    client
+        .batch_execute("UPDATE refinery_schema_history SET name = 'orders' WHERE version = 2")
         .await
         .unwrap();
     let refused = schemactl(&project, &db, &["baseline", "--from-refinery"]);
     refused.expect_code(1);
     assert!(refused.stderr.contains("refinery applied version 2 as `orders`, but migrations/V2__create_orders.sql names it `create_orders`"), "{}", refused.stderr);
+    client
+        .batch_execute(
+            "UPDATE refinery_schema_history SET name = 'create_orders' WHERE version = 2",
+        )
+        .await
+        .unwrap();
+    project.write(
+        "V2__create_orders.sql",
+        orders.replace("bigint PRIMARY", "int PRIMARY"),
+    );
+    let edited = schemactl(&project, &db, &["baseline", "--from-refinery"]);
+    edited.expect_code(1);
+    assert!(
+        edited.stderr.contains("is no longer that file")
+            && edited.stderr.contains("SipHash-1-3")
+            && edited.stderr.contains("V2__create_orders.sql"),
+        "{}",
+        edited.stderr
+    );
     assert!(
         !db.exists("schema_versions").await,
         "a refused baseline changed the database"
     );
 
-    client
-        .batch_execute(
-            "UPDATE refinery_schema_history SET name = 'create_orders' WHERE version = '2'",
-        )
-        .await
-        .unwrap();
+    project.write("V2__create_orders.sql", orders);
     schemactl(&project, &db, &["baseline", "--from-refinery"]).expect_code(0);
     let detail: String = db
         .scalar("SELECT detail FROM schema_versions_events WHERE version = '2'")
         .await;
-    assert_eq!(detail, "imported from refinery_schema_history: applied by refinery on 2024-01-02T00:00:00Z, refinery checksum 5678");
+    assert!(
+        detail.starts_with("imported from refinery_schema_history: applied by refinery on ")
+            && detail.ends_with(&format!("refinery checksum {orders_checksum}")),
+        "{detail}"
+    );
     schemactl(&project, &db, &["migrate"]).expect_code(0);
     assert_eq!(db.scalar::<Option<String>>("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'notes'").await.as_deref(), Some("notes"));
     schemactl(&project, &db, &["rollback"]).expect_code(0);

@@ -4,6 +4,7 @@
 //! its history table (sqlx, diesel, golang-migrate, dbmate, goose, Flyway,
 //! refinery), keeping when it applied them and its own checksum.
 
+use super::foreign_checksum;
 use super::{elapsed_ms, Migrator};
 use super::{Executed, PlannedScript};
 use crate::driver::BaselineEntry;
@@ -172,19 +173,22 @@ fn up_to<'a>(
     Ok(chosen)
 }
 
-/// Whether `migration`'s up file is not the one sqlx recorded `checksum`
-/// (hex) for: sqlx-core's `migrate::migration::checksum` is the SHA-384 of
-/// the SQL as read from the file, byte for byte. A file that cannot be read
-/// counts as changed.
-fn sqlx_changed(migration: &Migration, checksum: Option<&str>) -> bool {
-    use crate::migration::checksum::to_hex;
-    use sha2::{Digest, Sha384};
-    let Some(recorded) = checksum else {
-        return false;
-    };
-    match std::fs::read(&migration.up.path) {
-        Ok(bytes) => !recorded.eq_ignore_ascii_case(&to_hex(&Sha384::digest(&bytes))),
-        Err(_) => true,
+/// A row another tool recorded, as schemactl records it: the tool's time
+/// and checksum kept in the details.
+fn imported<'a>(
+    table: &Identifier,
+    tool: Tool,
+    row: &ForeignRow,
+    migration: &'a Migration,
+) -> BaselineEntry<'a> {
+    BaselineEntry {
+        migration,
+        detail: format!(
+            "imported from {table}: applied by {tool} on {}, {tool} checksum {}",
+            row.applied_at.as_deref().unwrap_or("an unknown date"),
+            row.checksum.as_deref().unwrap_or("none")
+        ),
+        applied_at: row.applied_at.clone(),
     }
 }
 
@@ -262,27 +266,30 @@ async fn from_foreign<'a>(
         let shown = name
             .as_deref()
             .map_or(String::new(), |n| format!(" (`{n}`)"));
+        if version.is_repeatable() {
+            // Imported only while the file is the one the tool last ran:
+            // otherwise the tool would run it again, and so does `migrate`.
+            let same = crate::plan::file_of(local, version)
+                .filter(|m| !foreign_checksum::changed(tool, m, row.checksum.as_deref()));
+            if let Some(m) = same {
+                chosen.push(imported(&table, tool, row, m));
+            }
+            continue;
+        }
         match crate::plan::file_of(local, version) {
-            Some(m) if tool == Tool::Sqlx && sqlx_changed(m, row.checksum.as_deref()) => {
+            Some(m) if foreign_checksum::changed(tool, m, row.checksum.as_deref()) => {
                 problems.push(format!(
-                    "sqlx applied version {version}{shown} with checksum {}, but {} is no longer that file (sqlx checksums the file's bytes with SHA-384, \
-                     and `sqlx migrate run` would refuse it too: \"previously applied but has been modified\"). Restore the file as it was applied \
-                     (from version control), import, and make the change in a new migration",
+                    "{tool} applied version {version}{shown} with checksum {}, but {} is no longer that file ({}, \
+                     and {tool} would refuse it too). Restore the file as it was applied (from version control), import, \
+                     and make the change in a new migration",
                     abbreviated(row.checksum.as_deref().unwrap_or_default()),
-                    m.up.path.display()
+                    m.up.path.display(),
+                    foreign_checksum::how(tool),
                 ));
             }
             Some(m) if name.as_deref().is_none_or(|n| same_name(n, &m.name)) => {
                 chosen.retain(|e| e.migration.version != *version);
-                chosen.push(BaselineEntry {
-                    migration: m,
-                    detail: format!(
-                        "imported from {table}: applied by {tool} on {}, {tool} checksum {}",
-                        row.applied_at.as_deref().unwrap_or("an unknown date"),
-                        row.checksum.as_deref().unwrap_or("none")
-                    ),
-                    applied_at: row.applied_at.clone(),
-                });
+                chosen.push(imported(&table, tool, row, m));
             }
             Some(m) => problems.push(format!(
                 "{tool} applied version {version} as `{}`, but {} names it `{}`",

@@ -7,6 +7,7 @@
 //! start-up ([`crate::embed::EmbeddedMigrations::run`]).
 
 mod baseline;
+mod foreign_checksum;
 mod repair;
 pub mod report;
 

@@ -148,6 +148,52 @@ pub struct ForeignRow {
     pub checksum: Option<String>,
 }
 
+/// A text column; NULL (or unreadable) is `None`.
+fn text(row: &tokio_postgres::Row, i: usize) -> Option<String> {
+    row.try_get::<_, Option<String>>(i).ok().flatten()
+}
+
+/// A flag column; NULL (or unreadable) counts as false: not applied, or dirty.
+fn flag(row: &tokio_postgres::Row, i: usize) -> bool {
+    row.try_get::<_, Option<bool>>(i)
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// A Flyway row without a version: a repeatable migration's run, named by
+/// its script (`R__<name>.sql`, in a folder or not). A failed run is
+/// refused like a failed version.
+fn flyway_repeatable(
+    tool: Tool,
+    table: &Identifier,
+    row: &tokio_postgres::Row,
+) -> Result<Option<ForeignRow>, Error> {
+    let Some(script) = text(row, 6) else {
+        return Ok(None);
+    };
+    let file = script.rsplit(['/', '\\']).next().unwrap_or(&script);
+    let Some(name) = file
+        .strip_prefix("R__")
+        .and_then(|n| n.strip_suffix(".sql"))
+    else {
+        return Ok(None);
+    };
+    if !flag(row, 4) {
+        return Err(refused(
+            tool,
+            table,
+            format!("Flyway recorded the repeatable {script} as failed; repair it with `flyway repair` (or finish it by hand), then import again"),
+        ));
+    }
+    Ok(Some(ForeignRow {
+        version: Version::repeatable(name),
+        name: Some(name.to_string()),
+        applied_at: text(row, 2),
+        checksum: text(row, 3),
+    }))
+}
+
 fn refused(tool: Tool, table: &Identifier, what: String) -> Error {
     Error::Refused(format!(
         "cannot import {tool}'s history {table}; nothing was changed: {what}"
@@ -233,7 +279,7 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
              FROM {t} WHERE version_id <> 0 ORDER BY version_id, id DESC"
         ),
         Tool::Flyway => format!(
-            "SELECT version::text, description::text, installed_on::text, checksum::text, success, type::text \
+            "SELECT version::text, description::text, installed_on::text, checksum::text, success, type::text, script::text \
              FROM {t} ORDER BY installed_rank"
         ),
         Tool::Refinery => format!("SELECT version::text, name::text, applied_on::text, checksum::text, true FROM {t} ORDER BY version"),
@@ -252,15 +298,6 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
             database(&format!("cannot read {tool}'s history table {table}"), &e)
         }
     })?;
-    let text =
-        |row: &tokio_postgres::Row, i: usize| row.try_get::<_, Option<String>>(i).ok().flatten();
-    // A NULL (or unreadable) flag counts as false: not applied, or dirty.
-    let flag = |row: &tokio_postgres::Row, i: usize| {
-        row.try_get::<_, Option<bool>>(i)
-            .ok()
-            .flatten()
-            .unwrap_or(false)
-    };
     match tool {
         // golang-migrate keeps one row: `SetVersion` (database/postgres/
         // postgres.go) empties the table and inserts the version it is at,
@@ -306,7 +343,12 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
             for row in &rows {
                 let kind = text(row, 5).unwrap_or_default();
                 let Some(written) = text(row, 0) else {
-                    // A repeatable migration: no version.
+                    // A repeatable migration: no version; its latest run
+                    // is what Flyway compares the file with.
+                    if let Some(repeatable) = flyway_repeatable(tool, table, row)? {
+                        applied.retain(|r| r.version != repeatable.version);
+                        applied.push(repeatable);
+                    }
                     continue;
                 };
                 let v = version(tool, table, &written)?;
