@@ -1,6 +1,8 @@
 //! The bad-input corpus: every directory under `tests/fixtures/bad/` is a
 //! project (migrations, maybe schemas and a schemactl.toml) and a `command`
-//! file (one argument per line). Each case must end with a precise message
+//! file (one argument per line), and maybe a `setup.sql` that puts the
+//! database in the shape the case is about first (a table another tool, or
+//! a hand, made). Each case must end with a precise message
 //! and its documented exit code (snapshot-tested), never a panic, and must
 //! change nothing in the database.
 
@@ -35,6 +37,13 @@ async fn every_bad_input_gets_a_precise_message_and_changes_nothing() {
         let project = Project::new();
         std::fs::remove_dir_all(project.migrations()).unwrap();
         copy_dir(&case, project.path());
+        if let Ok(setup) = std::fs::read_to_string(case.join("setup.sql")) {
+            db.client()
+                .await
+                .batch_execute(&setup)
+                .await
+                .unwrap_or_else(|e| panic!("{name}/setup.sql: {e}"));
+        }
         let command = std::fs::read_to_string(case.join("command")).unwrap();
         let args: Vec<&str> = command.lines().filter(|l| !l.is_empty()).collect();
         let run = schemactl(&project, &db, &args);

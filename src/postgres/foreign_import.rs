@@ -380,6 +380,14 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
             for row in &rows {
                 let written = text(row, 0).unwrap_or_default();
                 let v = version(tool, table, &written)?;
+                if row.try_get::<_, Option<bool>>(4).ok().flatten().is_none() {
+                    return Err(refused(
+                        tool,
+                        table,
+                        format!("its row for version {written} has no applied/success flag (NULL), which {tool} never writes; \
+                                 set it by hand to what happened (true when the migration is in the schema), then import again"),
+                    ));
+                }
                 if !flag(row, 4) {
                     if tool == Tool::Goose {
                         continue; // rolled back: its latest row says not applied

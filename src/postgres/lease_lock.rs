@@ -94,7 +94,7 @@ impl LeaseLock {
             let taken = client
                 .query(&take, &[&self.owner, &self.ttl_ms()])
                 .await
-                .map_err(|e| database("cannot take the migration lock", &e))?;
+                .map_err(|e| self.take_failed(&e))?;
             if !taken.is_empty() {
                 return Ok(());
             }
@@ -111,6 +111,31 @@ impl LeaseLock {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Why the lease could not be taken. A table of that name whose columns
+    /// are not the lease's (made by hand or by another program) is named,
+    /// with what it needs and the fix.
+    fn take_failed(&self, error: &tokio_postgres::Error) -> Error {
+        let shape = [
+            SqlState::UNDEFINED_FUNCTION,
+            SqlState::DATATYPE_MISMATCH,
+            SqlState::UNDEFINED_COLUMN,
+            SqlState::INVALID_COLUMN_REFERENCE,
+            SqlState::CANNOT_COERCE,
+        ];
+        if !shape.iter().any(|code| error.code() == Some(code)) {
+            return database("cannot take the migration lock", error);
+        }
+        database(
+            &format!(
+                "cannot take the migration lock: {t} is not schemactl's lease table (it needs `id integer PRIMARY KEY, \
+                 owner text, acquired_at timestamptz, expires_at timestamptz`); it was made by hand or by another program. \
+                 When no run is migrating, `DROP TABLE {t}` and run again (schemactl creates it)",
+                t = self.table
+            ),
+            error,
+        )
     }
 
     /// Extends the lease by its length from now; fails when another run
