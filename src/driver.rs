@@ -70,8 +70,9 @@ pub trait Driver {
         on_wait: &mut dyn FnMut(&[LockHolder]),
     ) -> Result<(), Error>;
 
-    /// Releases the migration lock.
-    async fn unlock(&mut self) -> Result<(), Error>;
+    /// Releases the migration lock; `false` when the run no longer held it
+    /// (a script released it, or a lease was taken over).
+    async fn unlock(&mut self) -> Result<bool, Error>;
 
     /// The recorded history; empty when there is none yet (nothing is created).
     async fn read_history(&mut self) -> Result<Vec<AppliedMigration>, Error>;

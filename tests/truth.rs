@@ -1042,3 +1042,31 @@ async fn a_run_whose_lock_was_released_by_a_script_stops_once_another_run_takes_
     assert_eq!(recorded_success(&db, "1").await, Some(true));
     assert!(!db.exists("two").await, "nothing ran without the lock");
 }
+
+#[tokio::test]
+async fn a_run_whose_lock_was_released_by_a_script_says_so_at_its_end() {
+    let db = nonstandard_strings_database().await;
+    let project = Project::new();
+    project.write(
+        "0001_unlock.up.sql",
+        format!(
+            "CREATE TABLE one (id int);\n{}",
+            hidden("SELECT pg_advisory_unlock_all()")
+        ),
+    );
+    project.write("0002_next.up.sql", "CREATE TABLE two (id int);\n");
+    // Nobody else wanted the lock: both ran, each under its transaction's
+    // lock, and the run tells that its own was gone.
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("no longer held the migration lock at its end"),
+        "{}",
+        run.stderr
+    );
+    assert!(db.exists("two").await);
+    let quiet = schemactl(&project, &db, &["migrate"]);
+    quiet.expect_code(0);
+    assert!(!quiet.stderr.contains("migration lock"), "{}", quiet.stderr);
+}

@@ -104,6 +104,12 @@ fn in_layout(layout: Layout, applied: Vec<AppliedMigration>) -> Vec<AppliedMigra
     applied
 }
 
+/// Told when the lock was no longer held at the end of a run.
+const LOCK_LOST_DURING_RUN: &str = "this run no longer held the migration lock at its end: a migration released it \
+     (`pg_advisory_unlock_all()` or `DISCARD ALL`, perhaps inside a function) or its lease was taken over. \
+     Each transactional migration still ran under its own transaction-level lock, but between migrations another \
+     run could have started; check `schemactl status`, and remove the release from the migration";
+
 impl<'c> Migrator<'c> {
     /// A migrator for `source`; it connects as `settings` say (URL, libpq
     /// variables, or the development server when allowed) unless given a
@@ -180,8 +186,11 @@ impl<'c> Migrator<'c> {
         // to write, so that a refused run changes nothing at all.
         let result = body(driver, notify).await;
         let released = driver.unlock().await;
+        if matches!(released, Ok(false)) {
+            notify(Notice::Warning(LOCK_LOST_DURING_RUN));
+        }
         let value = result?;
-        released.map(|()| value)
+        released.map(|_| value)
     }
 
     fn report(&self, database: String, dry_run: bool) -> RunReport {

@@ -120,12 +120,16 @@ impl MigrationLock {
         Ok(row.get(0))
     }
 
-    /// Releases the lock.
-    pub async fn release(&self, client: &Client) -> Result<(), Error> {
+    /// Releases the lock; `false` when this session no longer held it.
+    pub async fn release(&self, client: &Client) -> Result<bool, Error> {
         client
             .query_typed("SELECT pg_advisory_unlock($1)", &[(&self.key, Type::INT8)])
             .await
-            .map(drop)
+            .map(|rows| {
+                rows.first()
+                    .and_then(|r| r.try_get(0).ok())
+                    .unwrap_or(false)
+            })
             .map_err(|e| database("cannot release the migration lock", &e))
     }
 

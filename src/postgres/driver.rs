@@ -128,7 +128,7 @@ impl Driver for PostgresDriver<'_> {
         Ok(())
     }
 
-    async fn unlock(&mut self) -> Result<(), Error> {
+    async fn unlock(&mut self) -> Result<bool, Error> {
         self.heartbeat = None;
         match self.lease.take() {
             Some(lease) => lease.release(self.client).await,

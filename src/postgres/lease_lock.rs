@@ -189,14 +189,14 @@ impl LeaseLock {
     }
 
     /// Gives the lease up.
-    pub async fn release(&self, client: &Client) -> Result<(), Error> {
+    pub async fn release(&self, client: &Client) -> Result<bool, Error> {
         client
             .execute(
                 &format!("DELETE FROM {} WHERE id = 1 AND owner = $1", self.table),
                 &[&self.owner],
             )
             .await
-            .map(drop)
+            .map(|deleted| deleted == 1)
             .map_err(|e| database("cannot release the migration lock", &e))
     }
 
