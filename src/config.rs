@@ -48,6 +48,7 @@ mod object_pattern;
 
 pub use object_pattern::ObjectPattern;
 
+pub use crate::duration::ServerTimeout;
 use crate::history::HistoryTable;
 use crate::identifier::Identifier;
 use crate::migration::{Layout, NamePattern, ReadOptions};
@@ -327,9 +328,9 @@ pub struct Overrides {
 pub struct ExecutionSettings {
     /// `lock_timeout` (default `5s`): a migration waiting longer than this
     /// for a table lock fails instead of queueing every other query behind it.
-    pub lock_timeout: String,
+    pub lock_timeout: ServerTimeout,
     /// `statement_timeout` (default `0`, no limit).
-    pub statement_timeout: String,
+    pub statement_timeout: ServerTimeout,
     /// How many times a transactional migration that timed out waiting for
     /// a lock is tried again (default 3), with a growing wait in between.
     pub lock_retries: u32,
@@ -376,8 +377,8 @@ impl std::str::FromStr for LockMode {
 impl Default for ExecutionSettings {
     fn default() -> Self {
         Self {
-            lock_timeout: "5s".into(),
-            statement_timeout: "0".into(),
+            lock_timeout: ServerTimeout::default_lock_timeout(),
+            statement_timeout: ServerTimeout::none(),
             lock_retries: 3,
             lock_retry_budget: Duration::from_secs(60),
             lock_mode: LockMode::Advisory,
@@ -569,22 +570,23 @@ impl Settings {
             &overrides.statement_timeout,
         );
         let lock_wait_error = from("--lock-wait", "postgres", "lock_wait", &overrides.lock_wait);
-        let lock_timeout = overrides
-            .lock_timeout
-            .or(pg.lock_timeout)
-            .unwrap_or(defaults.lock_timeout);
-        let statement_timeout = overrides
-            .statement_timeout
-            .or(pg.statement_timeout)
-            .unwrap_or(defaults.statement_timeout);
-        let checked = crate::duration::parse_server_timeout(&lock_timeout)
-            .map(drop)
-            .map_err(lock_timeout_error);
-        keep(&mut problems, checked, || ());
-        let checked = crate::duration::parse_server_timeout(&statement_timeout)
-            .map(drop)
-            .map_err(statement_timeout_error);
-        keep(&mut problems, checked, || ());
+        let lock_timeout = match overrides.lock_timeout.or(pg.lock_timeout) {
+            Some(text) => keep(
+                &mut problems,
+                text.parse::<ServerTimeout>().map_err(lock_timeout_error),
+                || defaults.lock_timeout.clone(),
+            ),
+            None => defaults.lock_timeout.clone(),
+        };
+        let statement_timeout = match overrides.statement_timeout.or(pg.statement_timeout) {
+            Some(text) => keep(
+                &mut problems,
+                text.parse::<ServerTimeout>()
+                    .map_err(statement_timeout_error),
+                || defaults.statement_timeout.clone(),
+            ),
+            None => defaults.statement_timeout.clone(),
+        };
         let lock_retry_budget_error = from(
             "--lock-retry-budget",
             "postgres",
@@ -964,9 +966,20 @@ mod tests {
             lock_timeout: Some("2s".into()),
             ..Default::default()
         };
+        let lock_timeout = Settings::resolve(overrides).unwrap().execution.lock_timeout;
         assert_eq!(
-            Settings::resolve(overrides).unwrap().execution.lock_timeout,
-            "2s"
+            (lock_timeout.millis(), lock_timeout.to_string()),
+            (2000, "2s".into())
+        );
+        // A bare number is refused, never run as no limit.
+        let overrides = Overrides {
+            lock_timeout: Some("30".into()),
+            ..Default::default()
+        };
+        let refused = Settings::resolve(overrides).unwrap_err().to_string();
+        assert!(
+            refused.contains("--lock-timeout") && refused.contains("no unit"),
+            "{refused}"
         );
     }
 }

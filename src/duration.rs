@@ -58,6 +58,81 @@ pub fn parse_server_timeout(value: &str) -> Result<u64, String> {
     Ok(millis as u64)
 }
 
+/// A PostgreSQL timeout (`lock_timeout`, `statement_timeout`), checked
+/// when it is made: whole milliseconds in the server's range, `0` meaning
+/// "no limit". It keeps the text it was written as, for reports. There is
+/// no way to build one from an unchecked string, so a value the server
+/// would misread (a bare `30`, which PostgreSQL takes as 30 ms) never
+/// reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTimeout {
+    millis: u64,
+    written: String,
+}
+
+impl ServerTimeout {
+    /// No limit (`0`).
+    pub fn none() -> Self {
+        Self {
+            millis: 0,
+            written: "0".into(),
+        }
+    }
+
+    /// schemactl's default `lock_timeout`, 5 s.
+    pub fn default_lock_timeout() -> Self {
+        Self {
+            millis: 5_000,
+            written: "5s".into(),
+        }
+    }
+
+    /// A timeout of `duration`, checked like a written one.
+    pub fn from_duration(duration: Duration) -> Result<Self, String> {
+        let written = if duration.is_zero() {
+            "0".to_string()
+        } else {
+            humantime::format_duration(duration).to_string()
+        };
+        written.parse()
+    }
+
+    /// In whole milliseconds, as `SET lock_timeout` takes it; 0 is no limit.
+    pub fn millis(&self) -> u64 {
+        self.millis
+    }
+
+    /// Whether it is "no limit".
+    pub fn is_none(&self) -> bool {
+        self.millis == 0
+    }
+}
+
+impl std::str::FromStr for ServerTimeout {
+    type Err = String;
+
+    /// Parses `5s`, `250ms`, `2min` or `0`, refusing a number without a
+    /// unit and values outside the server's range.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        parse_server_timeout(value).map(|millis| Self {
+            millis,
+            written: value.trim().to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for ServerTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
+impl serde::Serialize for ServerTimeout {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +157,21 @@ mod tests {
         assert!(parse_server_timeout("10us").unwrap_err().contains("1ms"));
         assert!(parse_server_timeout("30d").unwrap_err().contains("maximum"));
         assert!(parse_server_timeout("24d").is_ok());
+    }
+
+    #[test]
+    fn a_server_timeout_cannot_be_made_from_a_bare_number() {
+        assert!("30"
+            .parse::<ServerTimeout>()
+            .unwrap_err()
+            .contains("no unit"));
+        let five: ServerTimeout = "5s".parse().unwrap();
+        assert_eq!((five.millis(), five.to_string()), (5000, "5s".to_string()));
+        assert!(ServerTimeout::none().is_none());
+        assert_eq!(
+            ServerTimeout::from_duration(Duration::from_millis(1500)).map(|t| t.millis()),
+            Ok(1500)
+        );
+        assert!(ServerTimeout::from_duration(Duration::from_micros(10)).is_err());
     }
 }

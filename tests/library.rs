@@ -131,6 +131,41 @@ async fn a_migrator_runs_any_source_on_the_applications_connection() {
 }
 
 #[tokio::test]
+async fn an_application_sets_timeouts_as_checked_values_never_as_text_read_as_zero() {
+    use schemactl::config::{ServerTimeout, Settings};
+    use schemactl::plan::MigrateOptions;
+    use schemactl::source::InMemory;
+    use schemactl::Migrator;
+    // "30" (no unit) was once kept as text and run as no limit at all.
+    let refused = "30".parse::<ServerTimeout>().unwrap_err();
+    assert!(refused.contains("no unit"), "{refused}");
+    assert!(
+        "30d".parse::<ServerTimeout>().is_err(),
+        "beyond the server's range"
+    );
+    let db = server().database().await;
+    let client = db.client().await;
+    let mut settings = Settings::defaults().unwrap();
+    settings.execution.lock_timeout =
+        ServerTimeout::from_duration(std::time::Duration::from_secs(30)).unwrap();
+    settings.execution.statement_timeout = "2min".parse().unwrap();
+    let source = InMemory::new("generated").with_file(
+        "0001_seen.up.sql",
+        "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lock_timeout, \
+         current_setting('statement_timeout') AS statement_timeout;",
+    );
+    Migrator::new(source, settings)
+        .on(&client)
+        .run(MigrateOptions::default(), false, &mut |_| {})
+        .await
+        .unwrap();
+    let seen: String = db
+        .scalar("SELECT lock_timeout || ' ' || statement_timeout FROM seen")
+        .await;
+    assert_eq!(seen, "30s 2min");
+}
+
+#[tokio::test]
 async fn embedded_migrations_connect_by_url_and_a_broken_source_changes_nothing() {
     let db = server().database().await;
     let report = schemactl::embed_migrations!("tests/fixtures/shop")

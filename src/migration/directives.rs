@@ -12,15 +12,17 @@
 //! an error rather than being ignored: a misspelt `no-transaction` would
 //! otherwise change how a migration runs without anyone noticing.
 
+use crate::duration::ServerTimeout;
+
 /// The directives of one script.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directives {
     /// Run the statements one by one outside a transaction.
     pub no_transaction: bool,
     /// Overrides the configured `lock_timeout` for this script.
-    pub lock_timeout: Option<String>,
+    pub lock_timeout: Option<ServerTimeout>,
     /// Overrides the configured `statement_timeout` for this script.
-    pub statement_timeout: Option<String>,
+    pub statement_timeout: Option<ServerTimeout>,
 }
 
 /// A directive that cannot be used, with its 1-based line.
@@ -92,13 +94,13 @@ pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
     Ok(directives)
 }
 
-fn duration(word: &str, argument: &str) -> Result<String, String> {
+fn duration(word: &str, argument: &str) -> Result<ServerTimeout, String> {
     if argument.is_empty() {
         return Err(format!(
             "`-- schemactl:{word}` needs a duration, for example `-- schemactl:{word} 5s`"
         ));
     }
-    crate::duration::parse_server_timeout(argument).map(|_| argument.to_string())
+    argument.parse()
 }
 
 #[cfg(test)]
@@ -115,8 +117,14 @@ mod tests {
                    CREATE INDEX CONCURRENTLY i ON t (x);\n";
         let parsed = parse(sql).unwrap();
         assert!(parsed.no_transaction);
-        assert_eq!(parsed.lock_timeout.as_deref(), Some("2s"));
-        assert_eq!(parsed.statement_timeout.as_deref(), Some("15min"));
+        assert_eq!(
+            parsed.lock_timeout.map(|t| t.to_string()).as_deref(),
+            Some("2s")
+        );
+        assert_eq!(
+            parsed.statement_timeout.map(|t| t.to_string()).as_deref(),
+            Some("15min")
+        );
         assert_eq!(parse("SELECT 1;\n").unwrap(), Directives::default());
     }
 

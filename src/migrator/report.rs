@@ -43,13 +43,15 @@ impl PlannedScript {
             lock_timeout: script
                 .directives
                 .lock_timeout
-                .clone()
-                .unwrap_or_else(|| settings.execution.lock_timeout.clone()),
+                .as_ref()
+                .unwrap_or(&settings.execution.lock_timeout)
+                .to_string(),
             statement_timeout: script
                 .directives
                 .statement_timeout
-                .clone()
-                .unwrap_or_else(|| settings.execution.statement_timeout.clone()),
+                .as_ref()
+                .unwrap_or(&settings.execution.statement_timeout)
+                .to_string(),
             sql: script.sql.clone(),
         }
     }

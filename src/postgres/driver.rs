@@ -141,8 +141,7 @@ impl Driver for PostgresDriver<'_> {
     }
 
     async fn ensure_history(&mut self) -> Result<(), Error> {
-        let configured =
-            crate::duration::parse_server_timeout(&self.execution.lock_timeout).unwrap_or(0);
+        let configured = self.execution.lock_timeout.millis();
         let limits = UpgradeLimits {
             // No limit configured: the default, never none.
             lock_timeout_ms: if configured == 0 {

@@ -31,25 +31,21 @@ use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
 impl ExecutionSettings {
-    /// The timeouts `script` runs with, in whole milliseconds: the values
-    /// were checked when the settings and the directives were read.
+    /// The timeouts `script` runs with, in whole milliseconds (its own
+    /// directives first, then the settings).
     fn for_script(&self, script: &Script) -> (u64, u64) {
-        let millis = |value: &str| crate::duration::parse_server_timeout(value).unwrap_or(0);
+        let directives = &script.directives;
         (
-            millis(
-                script
-                    .directives
-                    .lock_timeout
-                    .as_deref()
-                    .unwrap_or(&self.lock_timeout),
-            ),
-            millis(
-                script
-                    .directives
-                    .statement_timeout
-                    .as_deref()
-                    .unwrap_or(&self.statement_timeout),
-            ),
+            directives
+                .lock_timeout
+                .as_ref()
+                .unwrap_or(&self.lock_timeout)
+                .millis(),
+            directives
+                .statement_timeout
+                .as_ref()
+                .unwrap_or(&self.statement_timeout)
+                .millis(),
         )
     }
 
