@@ -39,7 +39,7 @@ pub async fn deploy(
     settings: &Settings,
     postgres: MigrateOptions,
     mongodb: MongoOptions,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DeployReport, Error> {
     let report = commands::migrate::migrate(settings, postgres, mongodb.dry_run, notify).await?;
     let mongodb = mongodb_migrate(settings, mongodb, notify).await?;
@@ -52,7 +52,7 @@ pub async fn deploy(
 /// The state of every PostgreSQL migration and every MongoDB collection.
 pub async fn status(
     settings: &Settings,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DeployStatus, Error> {
     let postgres = commands::status::status(settings, false, notify).await?;
     let mongodb = mongodb_status(settings).await?;
@@ -63,7 +63,7 @@ pub async fn status(
 async fn mongodb_migrate(
     settings: &Settings,
     options: MongoOptions,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Option<MongoReport>, Error> {
     let Some((target, client)) = commands::mongo::connect(settings).await? else {
         return Ok(None);
@@ -88,7 +88,7 @@ pub async fn rollback_mongodb(
     settings: &Settings,
     target: &RollbackTarget,
     options: MongoOptions,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<MongoReport, Error> {
     let Some((server, client)) = commands::mongo::connect(settings).await? else {
         return Err(Error::InvalidArgument(
@@ -130,7 +130,7 @@ fn without_mongodb(settings: &Settings) -> Result<(), Error> {
 async fn mongodb_migrate(
     settings: &Settings,
     _: MongoOptions,
-    _: &mut dyn FnMut(Notice),
+    _: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Option<MongoReport>, Error> {
     without_mongodb(settings).map(|()| None)
 }
@@ -147,7 +147,7 @@ pub async fn rollback_mongodb(
     settings: &Settings,
     _: &RollbackTarget,
     _: MongoOptions,
-    _: &mut dyn FnMut(Notice),
+    _: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<MongoReport, Error> {
     without_mongodb(settings)?;
     Err(Error::InvalidArgument(

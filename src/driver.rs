@@ -67,7 +67,7 @@ pub trait Driver {
     async fn lock(
         &mut self,
         wait: Duration,
-        on_wait: &mut dyn FnMut(&[LockHolder]),
+        on_wait: &mut (dyn FnMut(&[LockHolder]) + Send),
     ) -> Result<(), Error>;
 
     /// Releases the migration lock; `false` when the run no longer held it
@@ -89,7 +89,7 @@ pub trait Driver {
         &mut self,
         migration: &Migration,
         direction: Direction,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<i64, Error>;
 
     /// Records `chosen` as applied without running them, all or nothing;

@@ -61,7 +61,7 @@ impl EmbeddedMigrations {
         &self,
         client: &Client,
         settings: &Settings,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<RunReport, Error> {
         Migrator::new(*self, settings.clone())
             .on(client)

@@ -25,7 +25,7 @@ pub struct Session {
 /// server (started if needed) when none is configured.
 pub async fn connect(
     settings: &Settings,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Session, Error> {
     let url = match &settings.database_url {
         Some(url) => url.clone(),
@@ -68,7 +68,7 @@ pub async fn connect(
 /// the database being migrated.
 pub async fn dev_target(
     settings: &Settings,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DatabaseTarget, Error> {
     let dev = match &settings.dev_url {
         Some(url) => {
@@ -108,7 +108,7 @@ pub async fn dev_target(
 pub(crate) async fn load_and_connect(
     source: &std::sync::Arc<dyn MigrationSource>,
     settings: &Settings,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<(Loaded, Session), Error> {
     if settings.database_url.is_none() {
         // Check the input before starting anything: the development server

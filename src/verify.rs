@@ -49,8 +49,8 @@ impl Verifier {
     pub async fn verify(
         &self,
         from: Option<Version>,
-        notify: &mut dyn FnMut(Notice),
-        progress: &mut dyn FnMut(Progress),
+        notify: &mut (dyn FnMut(Notice) + Send),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<VerifyReport, Error> {
         let local = self.source.load()?;
         let options = VerifyOptions {

@@ -78,6 +78,30 @@ async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
 }
 
 #[tokio::test]
+async fn an_application_migrates_on_a_spawned_task() {
+    // The example compiles only while the migration's future is `Send`.
+    let db = server().database().await;
+    let example = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples/spawned_migrator");
+    let output = std::process::Command::new(&example)
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success()
+            && stdout.starts_with("migrated on a spawned task: 10 applied; now at version 10"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(db.exists("schema_versions").await);
+}
+
+#[tokio::test]
 async fn a_migrator_runs_any_source_on_the_applications_connection() {
     use schemactl::config::Settings;
     use schemactl::plan::{MigrateOptions, RollbackTarget, State};
@@ -199,4 +223,43 @@ async fn embedded_migrations_connect_by_url_and_a_broken_source_changes_nothing(
         "a duplicate version is named: {error}"
     );
     assert!(!fresh.exists("ok").await && !fresh.exists("schema_versions").await);
+}
+
+/// Every future of the library's facade can run on a spawned task: checked
+/// by the compiler (this function is never called).
+#[allow(dead_code, clippy::too_many_arguments)]
+fn the_facades_futures_are_send(
+    migrator: &schemactl::Migrator<'_>,
+    verifier: &schemactl::verify::Verifier,
+    embedded: schemactl::embed::EmbeddedMigrations,
+    client: &tokio_postgres::Client,
+    settings: &schemactl::config::Settings,
+    baseline: &schemactl::migrator::BaselineSource,
+    repair: schemactl::migrator::Repair,
+    mongodb: schemactl::mongo::report::MongoOptions,
+) {
+    fn send<T: Send>(_: T) {}
+    let notify = &mut |_: schemactl::notice::Notice| {};
+    send(migrator.run(Default::default(), false, notify));
+    send(migrator.undo(
+        schemactl::plan::RollbackTarget::Steps(1),
+        false,
+        false,
+        notify,
+    ));
+    send(migrator.status(false, notify));
+    send(migrator.validate(false, false, notify));
+    send(migrator.baseline(baseline, false, notify));
+    send(migrator.repair(repair, notify));
+    send(embedded.run(client));
+    send(embedded.run_with(client, settings, notify));
+    send(embedded.run_url(""));
+    send(verifier.verify(None, notify, &mut |_| {}));
+    send(schemactl::deploy::deploy(
+        settings,
+        Default::default(),
+        mongodb,
+        notify,
+    ));
+    send(schemactl::deploy::status(settings, notify));
 }

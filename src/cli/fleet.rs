@@ -19,7 +19,7 @@ pub async fn fleet(
     args: FleetArgs,
     action: FleetAction,
     terminal: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let format = args.format;
     let request = request(settings, args)?;

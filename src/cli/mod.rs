@@ -115,7 +115,7 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
 async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     let terminal = std::io::stderr().is_terminal();
     let mut notify = move |notice: Notice| print_notice(&notice, terminal);
-    let notify: &mut dyn FnMut(Notice) = &mut notify;
+    let notify: &mut (dyn FnMut(Notice) + Send) = &mut notify;
     match command {
         // Printed by `run` before any setting is read.
         Command::Completions { .. } | Command::Man { .. } => Ok(exit_code::OK),

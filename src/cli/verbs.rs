@@ -30,7 +30,7 @@ pub async fn migrate(
     postgres: MigrateOptions,
     mongodb: MongoOptions,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let dry_run = mongodb.dry_run;
     let report = deploy::deploy(settings, postgres, mongodb, notify).await?;
@@ -52,7 +52,7 @@ pub async fn rollback_mongodb(
     which: &MongoRollbackTarget,
     options: MongoOptions,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let report = deploy::rollback_mongodb(settings, which, options, notify).await?;
     emit(format, &report, || {
@@ -68,7 +68,7 @@ pub async fn rollback(
     accept_changed_down: bool,
     dry_run: bool,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let report =
         commands::rollback::rollback(settings, target, accept_changed_down, dry_run, notify)
@@ -93,7 +93,7 @@ pub async fn rollback(
 pub async fn status(
     settings: &Settings,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let status = deploy::status(settings, notify).await?;
     emit(
@@ -110,7 +110,7 @@ pub async fn validate(
     fail_on_pending: bool,
     allow_out_of_order: bool,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let validation =
         commands::status::validate(settings, fail_on_pending, allow_out_of_order, notify).await?;
@@ -126,7 +126,7 @@ pub async fn baseline(
     source: &BaselineSource,
     dry_run: bool,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let report = commands::baseline::baseline(settings, source, dry_run, notify).await?;
     emit(format, &report, || {
@@ -156,7 +156,7 @@ pub async fn repair(
     settings: &Settings,
     repair: Repair,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let done = commands::repair::repair(settings, repair, notify).await?;
     emit(
@@ -195,7 +195,7 @@ pub struct LintRequest<'a> {
 pub async fn lint(
     settings: &Settings,
     request: LintRequest<'_>,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let mut outcome = commands::lint::lint(settings, request.since)?;
     if request.fix {
@@ -362,7 +362,7 @@ fn baseline_summary(applied: &lint::baseline::Applied, path: &Path) -> String {
 pub async fn dump(
     settings: &Settings,
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let (_, snapshot) = commands::dump::dump(settings, notify).await?;
     emit(format, &snapshot, || snapshot.to_text());
@@ -376,7 +376,7 @@ pub async fn verify(
     verbose: bool,
     format: Format,
     terminal: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let bar = progress_bar(terminal && format == Format::Text);
     let mut progress = |p: commands::verify::Progress| {
@@ -403,7 +403,7 @@ pub async fn diff(
     settings: &Settings,
     urls: &[String],
     format: Format,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let report = match urls {
         [] => commands::diff::drift(settings, notify).await?,

@@ -13,7 +13,7 @@ pub async fn baseline(
     settings: &Settings,
     source: &BaselineSource,
     dry_run: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<RunReport, Error> {
     Migrator::new(Directory::from_settings(settings), settings.clone())
         .baseline(source, dry_run, notify)

@@ -37,7 +37,7 @@ pub struct DiffReport {
 /// Compares the live database with a replay of its applied migrations.
 pub async fn drift(
     settings: &Settings,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DiffReport, Error> {
     let local = Directory::from_settings(settings).load()?;
     let live = connect(settings, notify).await?;

@@ -25,7 +25,7 @@ pub fn history_tables(settings: &Settings) -> Vec<String> {
 /// Reads the configured database's schema.
 pub async fn dump(
     settings: &Settings,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<(String, Snapshot), Error> {
     let session = connect(settings, notify).await?;
     let snapshot = catalog::snapshot(&session.client, &history_tables(settings))

@@ -121,9 +121,9 @@ pub async fn fleet(
     settings: &Settings,
     request: &FleetRequest,
     verb: &FleetVerb,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
     started: &mut dyn FnMut(usize, &str),
-    finished: &mut dyn FnMut(&TargetResult),
+    finished: &mut (dyn FnMut(&TargetResult) + Send),
 ) -> Result<FleetReport, Error> {
     let begun = Instant::now();
     let (source, warnings) = Preloaded::read(&Directory::from_settings(settings))?;

@@ -246,7 +246,7 @@ fn hunk_start(line: &str) -> Option<usize> {
 /// [`lint::table_sizes::annotate`].
 pub async fn table_sizes(
     settings: &Settings,
-    notify: &mut dyn FnMut(crate::notice::Notice),
+    notify: &mut (dyn FnMut(crate::notice::Notice) + Send),
 ) -> Result<std::collections::HashMap<String, lint::table_sizes::TableSize>, Error> {
     let session = crate::session::connect(settings, notify).await?;
     lint::table_sizes::read(&session.client).await

@@ -12,7 +12,7 @@ pub async fn migrate(
     settings: &Settings,
     options: MigrateOptions,
     dry_run: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<RunReport, Error> {
     Migrator::new(Directory::from_settings(settings), settings.clone())
         .run(options, dry_run, notify)

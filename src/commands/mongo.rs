@@ -69,47 +69,51 @@ fn mongo_error(context: String) -> impl Fn(mongodb::error::Error) -> Error {
     }
 }
 
-/// Runs `body` holding the MongoDB migration lock of each of `databases`
-/// (taken in name order, so that two runs cannot deadlock); every lock is
-/// released whatever `body` returns. A dry run takes none.
-async fn with_locks<T>(
+/// Takes the MongoDB migration lock of each of `databases` (in name order,
+/// so that two runs cannot deadlock); when one cannot be taken, those
+/// already taken are released. A dry run takes none. (A helper taking the
+/// body as an async closure would be shorter, but its future is not `Send`.)
+async fn take_locks(
     client: &Client,
     databases: &[&str],
     settings: &Settings,
     dry_run: bool,
-    notify: &mut dyn FnMut(Notice),
-    body: impl AsyncFnOnce(&mut dyn FnMut(Notice)) -> Result<T, Error>,
-) -> Result<T, Error> {
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<Vec<(Database, history::Lock)>, Error> {
     let mut held = Vec::new();
-    let mut taken = Ok(());
-    if !dry_run {
-        for name in databases {
-            let database = client.database(name);
-            let mut told = |holder: &str| {
-                notify(Notice::Info(&format!(
-                    "waiting for the MongoDB migration lock of {name}, held by {holder}"
-                )))
-            };
-            match history::acquire(
-                &database,
-                settings.lock_wait,
-                settings.mongodb_lock_ttl,
-                &mut told,
-            )
-            .await
-            {
-                Ok(lock) => held.push((database, lock)),
-                Err(e) => {
-                    taken = Err(e);
-                    break;
-                }
+    if dry_run {
+        return Ok(held);
+    }
+    for name in databases {
+        let database = client.database(name);
+        let mut told = |holder: &str| {
+            notify(Notice::Info(&format!(
+                "waiting for the MongoDB migration lock of {name}, held by {holder}"
+            )))
+        };
+        match history::acquire(
+            &database,
+            settings.lock_wait,
+            settings.mongodb_lock_ttl,
+            &mut told,
+        )
+        .await
+        {
+            Ok(lock) => held.push((database, lock)),
+            Err(e) => {
+                let _ = release_locks(held, Ok(())).await;
+                return Err(e);
             }
         }
     }
-    let result = match taken {
-        Ok(()) => body(notify).await,
-        Err(e) => Err(e),
-    };
+    Ok(held)
+}
+
+/// Releases every lock [`take_locks`] took, whatever the body returned.
+async fn release_locks<T>(
+    held: Vec<(Database, history::Lock)>,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
     let mut released = Ok(());
     for (database, lock) in held.into_iter().rev() {
         if let Err(e) = history::release(&database, lock).await {
@@ -127,52 +131,47 @@ pub async fn migrate(
     client: &Client,
     server: &str,
     options: MongoOptions,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<MongoReport, Error> {
     let specs = spec::load_dir(&settings.schemas_dir)?;
     let databases = by_database(&specs);
     let names: Vec<&str> = databases.keys().copied().collect();
-    let changes = with_locks(
-        client,
-        &names,
-        settings,
-        options.dry_run,
-        notify,
-        async |notify| {
-            let mut records = Vec::new();
-            let mut lives = Vec::new();
-            for spec in &specs {
-                let database = client.database(&spec.database);
-                records.push(history::latest(&database, &spec.collection).await?);
-                lives.push(live::read(&database, &spec.collection).await?);
-            }
-            let mut observed = Vec::new();
-            for ((spec, record), live) in specs.iter().zip(&records).zip(lives) {
-                let recorded = record.as_ref().map(|r| Recorded {
-                    checksum: &r.checksum,
-                    spec: &r.spec,
-                });
-                let violations = if plan::needs_violation_count(spec, recorded, live.as_ref()) {
-                    count_violations(&client.database(&spec.database), spec).await?
-                } else {
-                    None
-                };
-                observed.push(Observed {
-                    spec,
-                    recorded,
-                    live,
-                    violations,
-                });
-            }
-            let planned = plan::plan_apply(observed, options)?;
-            let mut changes = Vec::new();
-            for change in planned {
-                changes.push(apply_change(client, change, options.dry_run, notify).await?);
-            }
-            Ok(changes)
-        },
-    )
-    .await?;
+    let held = take_locks(client, &names, settings, options.dry_run, notify).await?;
+    let result = async {
+        let mut records = Vec::new();
+        let mut lives = Vec::new();
+        for spec in &specs {
+            let database = client.database(&spec.database);
+            records.push(history::latest(&database, &spec.collection).await?);
+            lives.push(live::read(&database, &spec.collection).await?);
+        }
+        let mut observed = Vec::new();
+        for ((spec, record), live) in specs.iter().zip(&records).zip(lives) {
+            let recorded = record.as_ref().map(|r| Recorded {
+                checksum: &r.checksum,
+                spec: &r.spec,
+            });
+            let violations = if plan::needs_violation_count(spec, recorded, live.as_ref()) {
+                count_violations(&client.database(&spec.database), spec).await?
+            } else {
+                None
+            };
+            observed.push(Observed {
+                spec,
+                recorded,
+                live,
+                violations,
+            });
+        }
+        let planned = plan::plan_apply(observed, options)?;
+        let mut changes = Vec::new();
+        for change in planned {
+            changes.push(apply_change(client, change, options.dry_run, notify).await?);
+        }
+        Ok(changes)
+    }
+    .await;
+    let changes = release_locks(held, result).await?;
     Ok(MongoReport {
         server: server.to_string(),
         changes,
@@ -184,7 +183,7 @@ async fn apply_change(
     client: &Client,
     plan: plan::PlannedChange<'_>,
     dry_run: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<CollectionChange, Error> {
     let started = Instant::now();
     let database = client.database(&plan.spec.database);
@@ -317,7 +316,7 @@ pub async fn rollback(
     server: &str,
     target: &RollbackTarget,
     options: MongoOptions,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<MongoReport, Error> {
     let specs = spec::load_dir(&settings.schemas_dir)?;
     let mut databases: Vec<String> = match target {
@@ -334,81 +333,73 @@ pub async fn rollback(
     databases.sort_unstable();
     databases.dedup();
     let names: Vec<&str> = databases.iter().map(String::as_str).collect();
-    let changes = with_locks(
-        client,
-        &names,
-        settings,
-        options.dry_run,
-        notify,
-        async |notify| {
-            let chosen = choose_records(client, target, &databases).await?;
-            let mut planned = Vec::new();
-            let mut refusals = Vec::new();
-            for (db, record) in chosen {
-                let label = format!("{db}.{}", record.collection);
-                let live = live::read(&client.database(&db), &record.collection).await?;
-                match plan::plan_restore(
-                    &label,
-                    &record.collection,
-                    live.as_ref(),
-                    record.previous.as_ref(),
-                    options.allow_destructive,
-                ) {
-                    Ok(steps) => planned.push((db, label, record, steps)),
-                    Err(refusal) => refusals.push(refusal),
+    let held = take_locks(client, &names, settings, options.dry_run, notify).await?;
+    let result = async {
+        let chosen = choose_records(client, target, &databases).await?;
+        let mut planned = Vec::new();
+        let mut refusals = Vec::new();
+        for (db, record) in chosen {
+            let label = format!("{db}.{}", record.collection);
+            let live = live::read(&client.database(&db), &record.collection).await?;
+            match plan::plan_restore(
+                &label,
+                &record.collection,
+                live.as_ref(),
+                record.previous.as_ref(),
+                options.allow_destructive,
+            ) {
+                Ok(steps) => planned.push((db, label, record, steps)),
+                Err(refusal) => refusals.push(refusal),
+            }
+        }
+        if !refusals.is_empty() {
+            return Err(Error::Refused(refusals.join("\n")));
+        }
+        let mut changes = Vec::new();
+        for (db, label, record, steps) in planned {
+            let started = Instant::now();
+            let database = client.database(&db);
+            let mut change = CollectionChange {
+                collection: label.clone(),
+                steps: steps.clone(),
+                violations: None,
+                version: None,
+                execution_ms: 0,
+            };
+            if !options.dry_run {
+                for step in &steps {
+                    database
+                        .run_command(live::to_document(&step.command)?)
+                        .await
+                        .map_err(mongo_error(format!("{label}: {} failed", step.description)))?;
                 }
+                change.execution_ms = crate::duration::elapsed_ms(started);
+                let restored = record.previous.clone().unwrap_or(Value::Null);
+                change.version = Some(
+                    history::append(
+                        &database,
+                        &record.collection,
+                        "rollback",
+                        &checksum(&restored),
+                        &restored,
+                        Some(&record.spec),
+                        &history::run_id(),
+                        change.execution_ms,
+                    )
+                    .await?,
+                );
+                notify(Notice::Done {
+                    action: "rolled back",
+                    label: &label,
+                    execution_ms: change.execution_ms,
+                });
             }
-            if !refusals.is_empty() {
-                return Err(Error::Refused(refusals.join("\n")));
-            }
-            let mut changes = Vec::new();
-            for (db, label, record, steps) in planned {
-                let started = Instant::now();
-                let database = client.database(&db);
-                let mut change = CollectionChange {
-                    collection: label.clone(),
-                    steps: steps.clone(),
-                    violations: None,
-                    version: None,
-                    execution_ms: 0,
-                };
-                if !options.dry_run {
-                    for step in &steps {
-                        database
-                            .run_command(live::to_document(&step.command)?)
-                            .await
-                            .map_err(mongo_error(format!(
-                                "{label}: {} failed",
-                                step.description
-                            )))?;
-                    }
-                    change.execution_ms = crate::duration::elapsed_ms(started);
-                    let restored = record.previous.clone().unwrap_or(Value::Null);
-                    change.version = Some(
-                        history::append(
-                            &database,
-                            &record.collection,
-                            "rollback",
-                            &checksum(&restored),
-                            &restored,
-                            Some(&record.spec),
-                            &history::run_id(),
-                            change.execution_ms,
-                        )
-                        .await?,
-                    );
-                    notify(Notice::Done {
-                        action: "rolled back",
-                        label: &label,
-                        execution_ms: change.execution_ms,
-                    });
-                }
-                changes.push(change);
-            }
-            Ok(changes)
-        },
-    )
-    .await?;
+            changes.push(change);
+        }
+        Ok(changes)
+    }
+    .await;
+    let changes = release_locks(held, result).await?;
     Ok(MongoReport {
         server: server.to_string(),
         changes,

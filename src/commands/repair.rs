@@ -12,7 +12,7 @@ pub use crate::migrator::Repair;
 pub async fn repair(
     settings: &Settings,
     repair: Repair,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<String, Error> {
     Migrator::new(Directory::from_settings(settings), settings.clone())
         .repair(repair, notify)

@@ -13,7 +13,7 @@ pub async fn rollback(
     target: RollbackTarget,
     accept_changed_down: bool,
     dry_run: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<RunReport, Error> {
     Migrator::new(Directory::from_settings(settings), settings.clone())
         .undo(target, accept_changed_down, dry_run, notify)

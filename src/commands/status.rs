@@ -12,7 +12,7 @@ pub use crate::migrator::{StatusReport, Validation};
 pub async fn status(
     settings: &Settings,
     allow_out_of_order: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<StatusReport, Error> {
     Migrator::new(Directory::from_settings(settings), settings.clone())
         .status(allow_out_of_order, notify)
@@ -24,7 +24,7 @@ pub async fn validate(
     settings: &Settings,
     fail_on_pending: bool,
     allow_out_of_order: bool,
-    notify: &mut dyn FnMut(Notice),
+    notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Validation, Error> {
     Migrator::new(Directory::from_settings(settings), settings.clone())
         .validate(fail_on_pending, allow_out_of_order, notify)

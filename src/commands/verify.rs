@@ -209,8 +209,8 @@ pub struct Progress {
 pub async fn verify(
     settings: &Settings,
     options: &VerifyOptions,
-    notify: &mut dyn FnMut(Notice),
-    progress: &mut dyn FnMut(Progress),
+    notify: &mut (dyn FnMut(Notice) + Send),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<VerifyReport, Error> {
     let local = crate::source::Directory::from_settings(settings).load()?;
     verify_migrations(settings, local, options, notify, progress).await
@@ -261,8 +261,8 @@ pub(crate) async fn verify_migrations(
     settings: &Settings,
     local: Vec<Migration>,
     options: &VerifyOptions,
-    notify: &mut dyn FnMut(Notice),
-    progress: &mut dyn FnMut(Progress),
+    notify: &mut (dyn FnMut(Notice) + Send),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<VerifyReport, Error> {
     let started = Instant::now();
     let dev = dev_target(settings, notify).await?;
@@ -393,7 +393,7 @@ impl Run<'_> {
         &mut self,
         local: &[Migration],
         from: Option<&Version>,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Verdicts, Error> {
         let empty = self.snapshot().await?;
         if !empty.is_empty() {

@@ -117,7 +117,7 @@ pub async fn run<W, F>(
     waves: Waves,
     ledger: &Ledger,
     work: W,
-    finished: &mut dyn FnMut(&TargetResult),
+    finished: &mut (dyn FnMut(&TargetResult) + Send),
     stop: &AtomicBool,
 ) -> Result<Vec<TargetResult>, Error>
 where

@@ -51,7 +51,7 @@ impl Migrator<'_> {
         &self,
         source: &BaselineSource,
         dry_run: bool,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
         let (local, layout, connection) = self.open(notify).await?;
@@ -60,8 +60,9 @@ impl Migrator<'_> {
         let mut driver = self.driver(&connection);
         let history = self.settings.history.display();
         let location = self.source.location();
-        let chosen = self
-            .locked(&mut driver, notify, async |driver, _| {
+        let driver = &mut driver;
+        self.take_lock(driver, notify).await?;
+        let result = async {
                 let applied = super::in_layout(layout, driver.read_history().await?);
                 let chosen = match source {
                     BaselineSource::UpTo { version, force } => {
@@ -90,8 +91,9 @@ impl Migrator<'_> {
                     driver.record_baseline(&chosen).await?;
                 }
                 Ok(chosen)
-            })
-            .await?;
+            }
+        .await;
+        let chosen = self.release_lock(driver, result, notify).await?;
         let entries = chosen.iter().map(|e| Executed {
             version: e.migration.version.clone(),
             label: e.migration.label(),

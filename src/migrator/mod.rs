@@ -143,7 +143,7 @@ impl<'c> Migrator<'c> {
     /// opened.
     async fn open(
         &self,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
         let (loaded, connection) = match self.client {
             Some(client) => (self.source.read()?, Connection::Borrowed(client)),
@@ -168,23 +168,30 @@ impl<'c> Migrator<'c> {
         .with_heartbeat_target(connection.reach())
     }
 
-    /// Runs `body` while holding the migration lock; the lock is released
-    /// whatever `body` returns.
-    async fn locked<'a, T>(
+    /// Takes the migration lock before a run's body (which creates the
+    /// history tables, under the lock, only once it has something to write,
+    /// so that a refused run changes nothing at all).
+    async fn take_lock(
         &self,
-        driver: &mut PostgresDriver<'a>,
-        notify: &mut dyn FnMut(Notice),
-        body: impl AsyncFnOnce(&mut PostgresDriver<'a>, &mut dyn FnMut(Notice)) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        driver: &mut PostgresDriver<'_>,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(), Error> {
         driver
             .lock(self.settings.lock_wait, &mut |holders| {
                 notify(Notice::WaitingForLock(holders))
             })
-            .await?;
-        // The body creates the history tables (under the lock: concurrent
-        // `CREATE TABLE IF NOT EXISTS` can fail) only once it has something
-        // to write, so that a refused run changes nothing at all.
-        let result = body(driver, notify).await;
+            .await
+    }
+
+    /// Releases the lock after the body, whatever it returned, telling when
+    /// the run no longer held it. (A helper taking the body as an async
+    /// closure would be shorter, but its future is not `Send`.)
+    async fn release_lock<T>(
+        &self,
+        driver: &mut PostgresDriver<'_>,
+        result: Result<T, Error>,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<T, Error> {
         let released = driver.unlock().await;
         if matches!(released, Ok(false)) {
             notify(Notice::Warning(LOCK_LOST_DURING_RUN));
@@ -211,7 +218,7 @@ impl<'c> Migrator<'c> {
     pub async fn status(
         &self,
         allow_out_of_order: bool,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<StatusReport, Error> {
         let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
@@ -247,7 +254,7 @@ impl<'c> Migrator<'c> {
         &self,
         fail_on_pending: bool,
         allow_out_of_order: bool,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Validation, Error> {
         let report = self.status(allow_out_of_order, notify).await?;
         let ok = report.problems.is_empty()
@@ -265,7 +272,7 @@ impl<'c> Migrator<'c> {
         &self,
         options: MigrateOptions,
         dry_run: bool,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
         let (local, layout, connection) = self.open(notify).await?;
@@ -284,7 +291,9 @@ impl<'c> Migrator<'c> {
                 .collect();
             report.current_version = newest(&applied);
         } else {
-            self.locked(&mut driver, notify, async |driver, notify| {
+            let driver = &mut driver;
+            self.take_lock(driver, notify).await?;
+            let result = async {
                 let applied = in_layout(layout, driver.read_history().await?);
                 report.current_version = newest(&applied);
                 let plan = plan::plan_migrate(&local, &applied, options)?;
@@ -295,8 +304,9 @@ impl<'c> Migrator<'c> {
                     .await?;
                 self.apply_plan(driver, &plan, Direction::Up, &mut report, notify)
                     .await
-            })
-            .await?;
+            }
+            .await;
+            self.release_lock(driver, result, notify).await?;
         }
         report.total_ms = elapsed_ms(started);
         Ok(report)
@@ -311,7 +321,7 @@ impl<'c> Migrator<'c> {
         applied: &[AppliedMigration],
         plan: &[&Migration],
         allow_non_empty: bool,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(), Error> {
         if !applied.is_empty() || plan.is_empty() {
             return Ok(());
@@ -340,7 +350,7 @@ impl<'c> Migrator<'c> {
         target: RollbackTarget,
         accept_changed_down: bool,
         dry_run: bool,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
         let (local, layout, connection) = self.open(notify).await?;
@@ -357,15 +367,18 @@ impl<'c> Migrator<'c> {
                 .collect();
             report.current_version = newest(&applied);
         } else {
-            self.locked(&mut driver, notify, async |driver, notify| {
+            let driver = &mut driver;
+            self.take_lock(driver, notify).await?;
+            let result = async {
                 let applied = in_layout(layout, driver.read_history().await?);
                 let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
                 self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
                     .await?;
                 report.current_version = newest(&in_layout(layout, driver.read_history().await?));
                 Ok(())
-            })
-            .await?;
+            }
+            .await;
+            self.release_lock(driver, result, notify).await?;
         }
         report.total_ms = elapsed_ms(started);
         Ok(report)
@@ -379,7 +392,7 @@ impl<'c> Migrator<'c> {
         plan: &[&Migration],
         direction: Direction,
         report: &mut RunReport,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(), Error> {
         driver.ensure_history().await?;
         let action = match direction {

@@ -45,7 +45,7 @@ impl Migrator<'_> {
     pub async fn repair(
         &self,
         repair: Repair,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<String, Error> {
         let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
@@ -54,7 +54,9 @@ impl Migrator<'_> {
             return self.forget_all(notify).await;
         };
         let history = self.settings.history.display();
-        self.locked(&mut driver, notify, async |driver, _| {
+        let driver = &mut driver;
+        self.take_lock(driver, notify).await?;
+        let result = async {
             let applied = super::in_layout(layout, driver.read_history().await?);
             let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
                 return Err(Error::Refused(format!("version {version} is not recorded in {history}; nothing to repair")));
@@ -132,19 +134,22 @@ impl Migrator<'_> {
             driver.ensure_history().await?;
             driver.repair(row.version.clone(), edit, event).await?;
             Ok(format!("version {version} ({}): {done}", row.name))
-        })
-        .await
+        }
+        .await;
+        self.release_lock(driver, result, notify).await
     }
 
     /// Empties schemactl's history (every row deleted, each with its audit
     /// event), without touching the schema: the way out of a history that
     /// is wrong as a whole, such as the first run on a database another tool
     /// migrated. Returns a sentence saying what was done.
-    async fn forget_all(&self, notify: &mut dyn FnMut(Notice)) -> Result<String, Error> {
+    async fn forget_all(&self, notify: &mut (dyn FnMut(Notice) + Send)) -> Result<String, Error> {
         let (_, layout, connection) = self.open(notify).await?;
         let mut driver = self.driver(&connection);
         let history = self.settings.history.display();
-        self.locked(&mut driver, notify, async |driver, _| {
+        let driver = &mut driver;
+        self.take_lock(driver, notify).await?;
+        let result = async {
             let applied = super::in_layout(layout, driver.read_history().await?);
             if applied.is_empty() {
                 return Err(Error::Refused(format!("{history} is already empty; nothing to forget")));
@@ -155,8 +160,9 @@ impl Migrator<'_> {
                  `schemactl baseline --from <tool>` or `--version <V>`",
                 applied.len()
             ))
-        })
-        .await
+        }
+        .await;
+        self.release_lock(driver, result, notify).await
     }
 }
 

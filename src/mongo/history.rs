@@ -189,7 +189,7 @@ pub async fn acquire(
     database: &Database,
     wait: Duration,
     ttl: Duration,
-    on_wait: &mut dyn FnMut(&str),
+    on_wait: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Lock, Error> {
     let owner = format!("{} pid {} run {}", actor(), std::process::id(), run_id());
     let locks = database.collection::<Document>(LOCK);

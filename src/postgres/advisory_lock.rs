@@ -70,7 +70,7 @@ impl MigrationLock {
         &self,
         client: &Client,
         wait: Duration,
-        on_wait: &mut dyn FnMut(&[LockHolder]),
+        on_wait: &mut (dyn FnMut(&[LockHolder]) + Send),
     ) -> Result<(), Error> {
         let free = client
             .query_typed(

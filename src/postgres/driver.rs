@@ -68,28 +68,11 @@ impl<'a> PostgresDriver<'a> {
         // Under the advisory lock, the writes that end a migration check
         // that the session still holds it.
         let lock = (self.execution.lock_mode != LockMode::Table).then_some(&self.lock);
-        if self.writer.is_none() {
-            self.writer = Some(self.history.writer(self.client, lock).await?);
-        }
-        Ok(self.writer.as_ref().expect("set just above"))
-    }
-
-    /// Runs `body` between `BEGIN` and `COMMIT`, rolling back when it fails.
-    async fn in_transaction(
-        &self,
-        context: &str,
-        body: impl AsyncFnOnce() -> Result<(), tokio_postgres::Error>,
-    ) -> Result<(), Error> {
-        let run = async {
-            self.client.batch_execute("BEGIN").await?;
-            body().await?;
-            self.client.batch_execute("COMMIT").await
+        let writer = match self.writer.take() {
+            Some(writer) => writer,
+            None => self.history.writer(self.client, lock).await?,
         };
-        if let Err(e) = run.await {
-            let _ = self.client.batch_execute("ROLLBACK").await;
-            return Err(database(context, &e));
-        }
-        Ok(())
+        Ok(self.writer.insert(writer))
     }
 }
 
@@ -97,7 +80,7 @@ impl Driver for PostgresDriver<'_> {
     async fn lock(
         &mut self,
         wait: Duration,
-        on_wait: &mut dyn FnMut(&[LockHolder]),
+        on_wait: &mut (dyn FnMut(&[LockHolder]) + Send),
     ) -> Result<(), Error> {
         if self.execution.lock_mode == LockMode::Table {
             let lease = LeaseLock::for_history(self.history, self.execution.lock_ttl)?;
@@ -159,7 +142,7 @@ impl Driver for PostgresDriver<'_> {
         &mut self,
         migration: &Migration,
         direction: Direction,
-        notify: &mut dyn FnMut(Notice),
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<i64, Error> {
         let (client, execution) = (self.client, self.execution);
         if let Some(lease) = &self.lease {
@@ -256,9 +239,9 @@ impl Driver for PostgresDriver<'_> {
     }
 
     async fn record_baseline(&mut self, chosen: &[BaselineEntry<'_>]) -> Result<(), Error> {
-        self.writer().await?;
-        let (client, writer) = (self.client, self.writer.as_ref().expect("prepared above"));
-        self.in_transaction("cannot record the baseline", async || {
+        let client = self.client;
+        let writer = self.writer().await?;
+        in_transaction(client, "cannot record the baseline", async || {
             for entry in chosen {
                 let (m, detail) = (entry.migration, &entry.detail);
                 let row = NewRow {
@@ -295,9 +278,9 @@ impl Driver for PostgresDriver<'_> {
         edit: HistoryEdit<'_>,
         event: AuditEvent<'_>,
     ) -> Result<(), Error> {
-        self.writer().await?;
-        let (client, writer) = (self.client, self.writer.as_ref().expect("prepared above"));
-        self.in_transaction("cannot repair the history", async || {
+        let client = self.client;
+        let writer = self.writer().await?;
+        in_transaction(client, "cannot repair the history", async || {
             match edit {
                 HistoryEdit::Delete => writer.delete(client, version).await?,
                 HistoryEdit::MarkApplied { execution_ms } => {
@@ -380,4 +363,23 @@ mod tests {
             parse_timestamp("2024-01-02T08:11:12Z").map(|t| t.unix_timestamp())
         );
     }
+}
+
+/// Runs `body` between `BEGIN` and `COMMIT` on `client`, rolling back when
+/// it fails.
+async fn in_transaction(
+    client: &Client,
+    context: &str,
+    body: impl AsyncFnOnce() -> Result<(), tokio_postgres::Error>,
+) -> Result<(), Error> {
+    let run = async {
+        client.batch_execute("BEGIN").await?;
+        body().await?;
+        client.batch_execute("COMMIT").await
+    };
+    if let Err(e) = run.await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(database(context, &e));
+    }
+    Ok(())
 }

@@ -52,7 +52,7 @@ impl LeaseLock {
         &self,
         client: &Client,
         wait: Duration,
-        on_wait: &mut dyn FnMut(&[LockHolder]),
+        on_wait: &mut (dyn FnMut(&[LockHolder]) + Send),
     ) -> Result<(), Error> {
         let create = format!(
             "CREATE TABLE IF NOT EXISTS {} (
