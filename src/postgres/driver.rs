@@ -342,6 +342,25 @@ async fn server_version(client: &Client) -> Option<String> {
     })
 }
 
+/// Runs `body` between `BEGIN` and `COMMIT` on `client`, rolling back when
+/// it fails.
+async fn in_transaction(
+    client: &Client,
+    context: &str,
+    body: impl AsyncFnOnce() -> Result<(), tokio_postgres::Error>,
+) -> Result<(), Error> {
+    let run = async {
+        client.batch_execute("BEGIN").await?;
+        body().await?;
+        client.batch_execute("COMMIT").await
+    };
+    if let Err(e) = run.await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(database(context, &e));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_timestamp;
@@ -363,23 +382,4 @@ mod tests {
             parse_timestamp("2024-01-02T08:11:12Z").map(|t| t.unix_timestamp())
         );
     }
-}
-
-/// Runs `body` between `BEGIN` and `COMMIT` on `client`, rolling back when
-/// it fails.
-async fn in_transaction(
-    client: &Client,
-    context: &str,
-    body: impl AsyncFnOnce() -> Result<(), tokio_postgres::Error>,
-) -> Result<(), Error> {
-    let run = async {
-        client.batch_execute("BEGIN").await?;
-        body().await?;
-        client.batch_execute("COMMIT").await
-    };
-    if let Err(e) = run.await {
-        let _ = client.batch_execute("ROLLBACK").await;
-        return Err(database(context, &e));
-    }
-    Ok(())
 }
