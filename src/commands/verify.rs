@@ -320,10 +320,11 @@ type Verdicts = (usize, Vec<MigrationResult>, Option<Stopped>);
 
 impl Run<'_> {
     async fn snapshot(&mut self) -> Result<Snapshot, Error> {
-        if self.reader.is_none() {
-            self.reader = Some(catalog::Reader::prepare(&self.space.client, self.excluded).await?);
-        }
-        let reader = self.reader.as_ref().expect("prepared above");
+        let reader = match self.reader.take() {
+            Some(reader) => reader,
+            None => catalog::Reader::prepare(&self.space.client, self.excluded).await?,
+        };
+        let reader = self.reader.insert(reader);
         Ok(reader
             .read(&self.space.client)
             .await?
@@ -362,7 +363,11 @@ impl Run<'_> {
             self.space.observer = Some(self.space.scratch.target().connect().await?);
         }
         let space = &self.space;
-        let observer = space.observer.as_ref().expect("connected above");
+        let Some(observer) = space.observer.as_ref() else {
+            return Err(Error::InvalidArgument(
+                "the lock observer's connection is missing".into(),
+            ));
+        };
         let script = match direction {
             Direction::Up => &migration.up.sql,
             Direction::Down => migration

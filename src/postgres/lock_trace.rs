@@ -193,10 +193,11 @@ impl LockTracer {
         let mut results: Vec<Vec<Vec<String>>> = vec![Vec::new()];
         for message in messages {
             match message {
-                SimpleQueryMessage::Row(row) => results
-                    .last_mut()
-                    .expect("one result at least")
-                    .push(texts(&row)),
+                SimpleQueryMessage::Row(row) => {
+                    if let Some(result) = results.last_mut() {
+                        result.push(texts(&row));
+                    }
+                }
                 SimpleQueryMessage::CommandComplete(_) => results.push(Vec::new()),
                 _ => {}
             }
@@ -252,9 +253,9 @@ impl LockTracer {
             .await
             .ok();
         // Locks end with each statement outside a transaction.
-        self.held.lock().expect("lock trace").clear();
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
         self.note(line, statement, seen.into_iter().collect(), now, true);
-        self.held.lock().expect("lock trace").clear();
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
         result
     }
 
@@ -266,8 +267,8 @@ impl LockTracer {
         now: Option<Tables>,
         observed: bool,
     ) {
-        let mut held = self.held.lock().expect("lock trace");
-        let mut last = self.last.lock().expect("lock trace");
+        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let name = |oid: &str| {
             now.as_ref()
                 .and_then(|t| t.get(oid))
@@ -313,7 +314,7 @@ impl LockTracer {
         }
         self.statements
             .lock()
-            .expect("lock trace")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(StatementTrace {
                 line,
                 statement: statement
