@@ -253,9 +253,15 @@ impl LockTracer {
             .await
             .ok();
         // Locks end with each statement outside a transaction.
-        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         self.note(line, statement, seen.into_iter().collect(), now, true);
-        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         result
     }
 
@@ -267,8 +273,14 @@ impl LockTracer {
         now: Option<Tables>,
         observed: bool,
     ) {
-        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let name = |oid: &str| {
             now.as_ref()
                 .and_then(|t| t.get(oid))

