@@ -89,6 +89,9 @@ pub enum Error {
         context: String,
         /// The server's message.
         message: String,
+        /// PostgreSQL's SQLSTATE, when the server sent one (`"sqlstate"`
+        /// in the JSON error's details), for programs to tell errors apart.
+        sqlstate: Option<String>,
     },
     /// TLS could not be set up as asked.
     #[error("TLS: {0}")]

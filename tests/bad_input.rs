@@ -274,3 +274,33 @@ async fn tables_made_by_hand_with_nulls_are_errors_or_taken_over_never_a_panic()
         run.output()
     );
 }
+
+#[tokio::test]
+async fn a_database_error_carries_its_sqlstate_in_json() {
+    let db = server().database().await;
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE schema_versions_lock (id integer PRIMARY KEY, owner integer, acquired_at text, expires_at text);
+             INSERT INTO schema_versions_lock VALUES (1, 42, 'yesterday', 'tomorrow');",
+        )
+        .await
+        .unwrap();
+    let project = Project::fixture("shop");
+    let run = schemactl(
+        &project,
+        &db,
+        &["migrate", "--lock-mode", "table", "--format", "json"],
+    );
+    run.expect_code(2);
+    let details = &run.json()["error"]["details"];
+    // 42883: undefined_function (no `text < timestamptz` operator).
+    assert_eq!(details["sqlstate"], "42883", "{}", run.stdout);
+    assert!(
+        details["context"]
+            .as_str()
+            .is_some_and(|c| c.contains("is not schemactl's lease table")),
+        "{}",
+        run.stdout
+    );
+}

@@ -397,6 +397,9 @@ fn error_details(error: &Error) -> serde_json::Value {
                 .collect::<Vec<_>>()
         })),
         Error::Connect { target, .. } => Ok(json!({ "target": target })),
+        Error::Database {
+            context, sqlstate, ..
+        } => Ok(json!({ "context": context, "sqlstate": sqlstate })),
         _ => Ok(serde_json::Value::Null),
     };
     value.unwrap_or_default()

@@ -593,6 +593,7 @@ async fn drift(
             return Err(Error::Database {
                 context: "cannot replay the applied migrations on a scratch database".into(),
                 message: message.clone(),
+                sqlstate: None,
             })
         }
         None => {}
@@ -622,6 +623,7 @@ async fn drift(
                     .map_err(|e| Error::Database {
                         context: "cannot rename the replay's tenant schema".into(),
                         message: crate::postgres::describe(&e),
+                        sqlstate: e.code().map(|c| c.code().to_string()),
                     })?;
                 *current = Some(schema.clone());
             }

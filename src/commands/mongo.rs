@@ -59,6 +59,7 @@ fn rejected(path: &std::path::Path, step: &live::Step, error: &mongodb::error::E
             "{}; fix that part of the file (`schemactl lint` checks what it can without a server)",
             live::server_message(error)
         ),
+        sqlstate: None,
     }
 }
 
@@ -66,6 +67,7 @@ fn mongo_error(context: String) -> impl Fn(mongodb::error::Error) -> Error {
     move |e| Error::Database {
         context: context.clone(),
         message: live::server_message(&e),
+        sqlstate: None,
     }
 }
 

@@ -237,6 +237,7 @@ fn database_error(context: &str, error: &tokio_postgres::Error) -> Error {
     Error::Database {
         context: context.to_string(),
         message: describe(error),
+        sqlstate: error.code().map(|c| c.code().to_string()),
     }
 }
 

@@ -210,6 +210,7 @@ async fn query(
     let failed = |e: tokio_postgres::Error| Error::Database {
         context: format!("the target query on {} failed", target.display()),
         message: crate::postgres::describe(&e),
+        sqlstate: e.code().map(|c| c.code().to_string()),
     };
     // One statement (the extended protocol refuses more), in a read-only
     // transaction: a list query reads, it never changes anything.

@@ -45,6 +45,7 @@ fn failed(context: &str) -> impl Fn(mongodb::error::Error) -> Error + '_ {
     move |e| Error::Database {
         context: context.to_string(),
         message: e.to_string(),
+        sqlstate: None,
     }
 }
 

@@ -13,6 +13,7 @@ pub async fn read(database: &Database, collection: &str) -> Result<Option<Value>
     let failed = |e: mongodb::error::Error| Error::Database {
         context: format!("cannot read {}.{collection}", database.name()),
         message: e.to_string(),
+        sqlstate: None,
     };
     let listed = database
         .run_command(doc! { "listCollections": 1, "filter": { "name": collection } })

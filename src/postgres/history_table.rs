@@ -143,6 +143,7 @@ impl HistoryTable {
             return Err(Error::Database {
                 context: "cannot look for the history tables".into(),
                 message: "no answer".into(),
+                sqlstate: None,
             });
         };
         let (schema, table, events): (bool, bool, bool) =
@@ -814,6 +815,7 @@ pub(crate) fn database(context: &str, error: &tokio_postgres::Error) -> Error {
     Error::Database {
         context: context.to_string(),
         message: describe(error),
+        sqlstate: error.code().map(|code| code.code().to_string()),
     }
 }
 

@@ -43,6 +43,7 @@ pub async fn schema_snapshot(
         .map_err(|e| Error::Database {
             context: "cannot set the search_path to read the schema".into(),
             message: crate::postgres::describe(&e),
+            sqlstate: e.code().map(|c| c.code().to_string()),
         })?;
     let only = format!("n.nspname = '{}'", schema.as_str().replace('\'', "''"));
     let queries = queries(excluded)
@@ -96,6 +97,7 @@ fn unreadable(sql: &str, error: &tokio_postgres::Error) -> Error {
             sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
         ),
         message: describe(error),
+        sqlstate: error.code().map(|c| c.code().to_string()),
     }
 }
 
