@@ -1,0 +1,408 @@
+//! From flags, the configuration file and defaults to [`Settings`]: one
+//! function per part of the settings, every wrong value collected with the
+//! flag or key it came from, so that all of them are reported at once.
+
+use super::{
+    discover, read, DifferencePolicy, ExecutionSettings, FileConfig, Ignored, ObjectPattern,
+    Overrides, ServerTimeout, Settings, FILE_NAME,
+};
+use crate::history::HistoryTable;
+use crate::identifier::Identifier;
+use crate::migration::{Layout, NamePattern, ReadOptions};
+use crate::severity::Severity;
+use crate::Error;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where values come from, and every wrong one found so far.
+struct Sources {
+    /// The configuration file, as messages name it.
+    config_label: PathBuf,
+    problems: Vec<Error>,
+}
+
+impl Sources {
+    /// An error about a file key, named `key` (`mongodb.lock_ttl`).
+    fn bad(&self, key: &str, message: String) -> Error {
+        Error::Config {
+            path: self.config_label.clone(),
+            message: format!("{key}: {message}"),
+        }
+    }
+
+    /// How an error names a value's source: the flag when it was given,
+    /// else the file's key (never the file for a flag's value).
+    fn error_for(
+        &self,
+        flag: &str,
+        table: &str,
+        key: &str,
+        flagged: bool,
+    ) -> impl FnOnce(String) -> Error {
+        let label = if flagged {
+            flag.to_string()
+        } else {
+            format!("{} ([{table}] {key})", self.config_label.display())
+        };
+        move |message| Error::Config {
+            path: PathBuf::from(label),
+            message,
+        }
+    }
+
+    /// `result`'s value, or `fallback()` with the error collected.
+    fn keep<T>(&mut self, result: Result<T, Error>, fallback: impl FnOnce() -> T) -> T {
+        result.unwrap_or_else(|problem| {
+            self.problems.push(problem);
+            fallback()
+        })
+    }
+
+    /// The flag's value, else the file's, parsed; `default` when neither
+    /// was given, or (with the error collected) when the value is wrong.
+    fn value<T>(
+        &mut self,
+        (flag, table, key): (&str, &str, &str),
+        flagged: Option<String>,
+        filed: Option<String>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+        default: impl FnOnce() -> T,
+    ) -> T {
+        let error = self.error_for(flag, table, key, flagged.is_some());
+        match flagged.or(filed) {
+            Some(text) => match parse(&text) {
+                Ok(value) => value,
+                Err(message) => {
+                    self.problems.push(error(message));
+                    default()
+                }
+            },
+            None => default(),
+        }
+    }
+
+    /// A repeatable flag's values (they replace the file's list), each parsed.
+    fn list<T>(
+        &mut self,
+        (flag, table, key): (&str, &str, &str),
+        flagged: Vec<String>,
+        filed: Option<Vec<String>>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Vec<T> {
+        let error = self.error_for(flag, table, key, !flagged.is_empty());
+        let values = if flagged.is_empty() {
+            filed.unwrap_or_default()
+        } else {
+            flagged
+        };
+        let parsed = values
+            .iter()
+            .map(|v| parse(v))
+            .collect::<Result<_, _>>()
+            .map_err(error);
+        self.keep(parsed, Vec::new)
+    }
+}
+
+/// Resolves flags, the configuration file and defaults.
+pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
+    let ((file, unknown_keys), config_path) = match &overrides.config_file {
+        Some(path) => (read(path)?, Some(path.clone())),
+        None => match overrides.discover_config_file.then(discover).flatten() {
+            Some(path) => (read(&path)?, Some(path)),
+            None => ((FileConfig::default(), Vec::new()), None),
+        },
+    };
+    let mut sources = Sources {
+        config_label: config_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(FILE_NAME)),
+        problems: unknown_keys,
+    };
+    let project_dir = config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let migrations_dir = match (overrides.migrations_dir.clone(), &file.migrations_dir) {
+        (Some(dir), _) => dir,
+        (None, Some(dir)) => project_dir.join(dir),
+        (None, None) => project_dir.join("migrations"),
+    };
+    let schemas_dir = file
+        .schemas_dir
+        .as_ref()
+        .map_or_else(|| project_dir.join("schemas"), |d| project_dir.join(d));
+    let history = history(&mut sources, &overrides, &file);
+    let execution = execution(&mut sources, &overrides, &file);
+    let lock_wait = sources.value(
+        ("--lock-wait", "postgres", "lock_wait"),
+        overrides.lock_wait.clone(),
+        file.postgres.lock_wait.clone(),
+        crate::duration::parse,
+        || Duration::from_secs(60),
+    );
+    let connect_timeout = sources.value(
+        ("--connect-timeout", "postgres", "connect_timeout"),
+        overrides.connect_timeout.clone(),
+        file.postgres.connect_timeout.clone(),
+        connect_timeout,
+        || Duration::from_secs(10),
+    );
+    let role = sources.value(
+        ("--role", "postgres", "role"),
+        overrides.role.clone(),
+        file.postgres.role.clone(),
+        |role| Identifier::parse(role).map(Some),
+        || None,
+    );
+    let lint_severities = lint_severities(&mut sources, &file);
+    let (column_order, volatile_literal, ignore, exclude) =
+        verify_policies(&mut sources, &overrides, &file);
+    let mongodb_lock_ttl =
+        crate::duration::parse(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
+            .map_err(|m| sources.bad("mongodb.lock_ttl", m));
+    let mongodb_lock_ttl = sources.keep(mongodb_lock_ttl, || Duration::from_secs(600));
+    let read = read_options(&mut sources, &overrides, &file);
+    let mut problems = std::mem::take(&mut sources.problems);
+    match problems.len() {
+        0 => {}
+        1 => return Err(problems.remove(0)),
+        _ => return Err(Error::ConfigProblems(problems)),
+    }
+    let given = |flagged: Option<String>, filed: Option<String>| {
+        flagged.or(filed).filter(|u| !u.trim().is_empty())
+    };
+    Ok(Settings {
+        migrations_dir: without_dot(migrations_dir),
+        schemas_dir: without_dot(schemas_dir),
+        project_dir,
+        read,
+        // Set whenever no problem was found above.
+        history: history.ok_or_else(|| sources.bad("history_table", "cannot be read".into()))?,
+        execution,
+        lock_wait,
+        database_url_source: match (&overrides.database_url, overrides.database_url_source) {
+            (Some(_), Some(source)) => source,
+            (Some(_), None) => "--database-url".into(),
+            (None, _) => format!("{} ([postgres] url)", sources.config_label.display()),
+        },
+        database_url: given(overrides.database_url, file.postgres.url),
+        lint_severities,
+        config_file: sources.config_label,
+        lint_deny_warnings: file.lint.deny_warnings.unwrap_or(false),
+        dev_url: given(overrides.dev_url, file.verify.dev_url),
+        column_order,
+        volatile_literal,
+        ignore,
+        exclude,
+        mongodb_uri: given(overrides.mongodb_uri, file.mongodb.uri),
+        mongodb_dev_uri: given(overrides.mongodb_dev_uri, file.verify.mongodb_dev_uri),
+        mongodb_lock_ttl,
+        role,
+        connect_timeout,
+        dev_server: overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false),
+        tenant_schema: None,
+        fleet: file.fleet,
+    })
+}
+
+/// A path without a leading `./`, so that messages stay short.
+fn without_dot(path: PathBuf) -> PathBuf {
+    path.strip_prefix("./")
+        .map(Path::to_path_buf)
+        .unwrap_or(path)
+}
+
+/// A connect timeout: a duration, never 0 (which would wait forever).
+fn connect_timeout(text: &str) -> Result<Duration, String> {
+    match crate::duration::parse(text)? {
+        d if d.is_zero() => {
+            Err("a connect timeout of 0 would wait forever; give one, for example `10s`".into())
+        }
+        d => Ok(d),
+    }
+}
+
+/// The history table (`--history-schema`, `--history-table`).
+fn history(
+    sources: &mut Sources,
+    overrides: &Overrides,
+    file: &FileConfig,
+) -> Option<HistoryTable> {
+    let pg = &file.postgres;
+    let schema_error = sources.error_for(
+        "--history-schema",
+        "postgres",
+        "history_schema",
+        overrides.history_schema.is_some(),
+    );
+    let table_error = sources.error_for(
+        "--history-table",
+        "postgres",
+        "history_table",
+        overrides.history_table.is_some(),
+    );
+    let schema = (overrides.history_schema.clone())
+        .or(pg.history_schema.clone())
+        .unwrap_or_else(|| "public".into());
+    let table = (overrides.history_table.clone())
+        .or(pg.history_table.clone())
+        .unwrap_or_else(|| "schema_versions".into());
+    let history = Identifier::parse(&schema)
+        .map_err(schema_error)
+        .and_then(|schema| match Identifier::parse(&table) {
+            Ok(table) => HistoryTable::new(schema, table).map_err(table_error),
+            Err(message) => Err(table_error(message)),
+        });
+    history
+        .map_err(|problem| sources.problems.push(problem))
+        .ok()
+}
+
+/// How each migration runs: timeouts, retries, the lock.
+fn execution(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) -> ExecutionSettings {
+    let pg = &file.postgres;
+    let defaults = ExecutionSettings::default();
+    ExecutionSettings {
+        lock_timeout: sources.value(
+            ("--lock-timeout", "postgres", "lock_timeout"),
+            overrides.lock_timeout.clone(),
+            pg.lock_timeout.clone(),
+            str::parse::<ServerTimeout>,
+            || defaults.lock_timeout.clone(),
+        ),
+        statement_timeout: sources.value(
+            ("--statement-timeout", "postgres", "statement_timeout"),
+            overrides.statement_timeout.clone(),
+            pg.statement_timeout.clone(),
+            str::parse::<ServerTimeout>,
+            || defaults.statement_timeout.clone(),
+        ),
+        lock_retries: overrides
+            .lock_retries
+            .or(pg.lock_retries)
+            .unwrap_or(defaults.lock_retries),
+        lock_retry_budget: sources.value(
+            ("--lock-retry-budget", "postgres", "lock_retry_budget"),
+            overrides.lock_retry_budget.clone(),
+            pg.lock_retry_budget.clone(),
+            crate::duration::parse,
+            || defaults.lock_retry_budget,
+        ),
+        lock_mode: sources.value(
+            ("--lock-mode", "postgres", "lock_mode"),
+            overrides.lock_mode.clone(),
+            pg.lock_mode.clone(),
+            str::parse,
+            || defaults.lock_mode,
+        ),
+        lock_ttl: sources.value(
+            ("--lock-ttl", "postgres", "lock_ttl"),
+            overrides.lock_ttl.clone(),
+            pg.lock_ttl.clone(),
+            crate::duration::parse,
+            || defaults.lock_ttl,
+        ),
+        allow_non_empty: pg.allow_non_empty.unwrap_or(false),
+    }
+}
+
+/// `[lint.rules]`: a severity (or `off`) per rule.
+fn lint_severities(sources: &mut Sources, file: &FileConfig) -> BTreeMap<String, Option<Severity>> {
+    let mut severities = BTreeMap::new();
+    for (rule, severity) in &file.lint.rules {
+        let severity = match severity.as_str() {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "off" => None,
+            other => {
+                let problem = sources.bad(
+                    "lint.rules",
+                    format!("`{other}` for {rule} is not error, warning or off"),
+                );
+                sources.problems.push(problem);
+                continue;
+            }
+        };
+        severities.insert(rule.clone(), severity);
+    }
+    severities
+}
+
+/// What `verify` and `diff` compare, and how they judge differences.
+fn verify_policies(
+    sources: &mut Sources,
+    overrides: &Overrides,
+    file: &FileConfig,
+) -> (
+    DifferencePolicy,
+    DifferencePolicy,
+    std::collections::BTreeSet<Ignored>,
+    Vec<ObjectPattern>,
+) {
+    let column_order = sources.value(
+        ("--column-order", "verify", "column_order"),
+        overrides.column_order.clone(),
+        file.verify.column_order.clone(),
+        str::parse,
+        DifferencePolicy::default,
+    );
+    let volatile_literal = sources.value(
+        ("--volatile-literal", "verify", "volatile_literal"),
+        overrides.volatile_literal.clone(),
+        file.verify.volatile_literal.clone(),
+        str::parse,
+        DifferencePolicy::default,
+    );
+    let ignore = sources.list(
+        ("--ignore", "verify", "ignore"),
+        overrides.ignore.clone(),
+        file.verify.ignore.clone(),
+        str::parse::<Ignored>,
+    );
+    let exclude = sources.list(
+        ("--exclude", "verify", "exclude"),
+        overrides.exclude.clone(),
+        file.verify.exclude.clone(),
+        ObjectPattern::parse,
+    );
+    (
+        column_order,
+        volatile_literal,
+        ignore.into_iter().collect(),
+        exclude,
+    )
+}
+
+/// How the migrations directory is read: its layout (or naming pattern)
+/// and what it may hold.
+fn read_options(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) -> ReadOptions {
+    let (layout, pattern) = match overrides.layout.clone().or(file.layout.clone()) {
+        Some(text) if NamePattern::looks_like_one(&text) => match NamePattern::parse(&text) {
+            Ok(pattern) => (Some(Layout::Custom), Some(pattern)),
+            Err(message) => {
+                let problem = sources.bad("layout", message);
+                sources.problems.push(problem);
+                (None, None)
+            }
+        },
+        Some(name) => match name.parse::<Layout>() {
+            Ok(layout) => (Some(layout), None),
+            Err(message) => {
+                let problem = sources.bad("layout", message);
+                sources.problems.push(problem);
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+    ReadOptions {
+        layout,
+        pattern,
+        strict: overrides.strict || file.strict.unwrap_or(false),
+        allow_empty: overrides.allow_empty || file.allow_empty.unwrap_or(false),
+        multi_statement: file.multi_statement.unwrap_or(false),
+    }
+}
