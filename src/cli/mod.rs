@@ -202,22 +202,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             dry_run,
             format,
         } => {
-            let table = match table {
-                Some(name) => Some(
-                    schemactl::identifier::Identifier::parse(&name)
-                        .map_err(Error::InvalidArgument)?,
-                ),
-                None => None,
-            };
-            let tool = match (from.as_deref(), from_refinery) {
-                (_, true) => Some(Tool::Refinery),
-                (Some("auto"), _) | (None, false) => None,
-                (Some(name), _) => Some(name.parse::<Tool>().map_err(Error::InvalidArgument)?),
-            };
-            let source = match version {
-                Some(version) => BaselineSource::UpTo { version, force },
-                None => BaselineSource::Foreign { tool, table },
-            };
+            let source = baseline_source(version, force, from, from_refinery, table)?;
             verbs::baseline(settings, &source, dry_run, format, notify).await
         }
         Command::Repair {
@@ -229,18 +214,10 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             yes: _,
             format,
         } => {
-            let repair = match (remove_failed, mark_applied, accept_checksum, forget) {
-                (Some(v), ..) => Repair::RemoveFailed(v),
-                (_, Some(v), ..) => Repair::MarkApplied(v),
-                (_, _, Some(v), _) => Repair::AcceptChecksum(v),
-                (.., Some(v)) => Repair::Forget(v),
-                _ if forget_all => Repair::ForgetAll,
-                _ => {
-                    return Err(Error::InvalidArgument(
-                        "say what to repair; see `schemactl repair --help`".into(),
-                    ))
-                }
-            };
+            let repair = repair_of(
+                [remove_failed, mark_applied, accept_checksum, forget],
+                forget_all,
+            )?;
             verbs::repair(settings, repair, format, notify).await
         }
         Command::Lint {
@@ -295,6 +272,54 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         Command::New { name, format } => verbs::new_migration(settings, &name, format),
         Command::Dev { action, format } => verbs::dev(settings, action, format),
     }
+}
+
+/// What `baseline` records: up to a version, or another tool's history.
+fn baseline_source(
+    version: Option<schemactl::migration::Version>,
+    force: bool,
+    from: Option<String>,
+    from_refinery: bool,
+    table: Option<String>,
+) -> Result<BaselineSource, Error> {
+    let table = match table {
+        Some(name) => {
+            Some(schemactl::identifier::Identifier::parse(&name).map_err(Error::InvalidArgument)?)
+        }
+        None => None,
+    };
+    let tool = match (from.as_deref(), from_refinery) {
+        (_, true) => Some(Tool::Refinery),
+        (Some("auto"), _) | (None, false) => None,
+        (Some(name), _) => Some(name.parse::<Tool>().map_err(Error::InvalidArgument)?),
+    };
+    Ok(match version {
+        Some(version) => BaselineSource::UpTo { version, force },
+        None => BaselineSource::Foreign { tool, table },
+    })
+}
+
+/// The one repair asked for (`remove_failed`, `mark_applied`,
+/// `accept_checksum`, `forget`, in that order, else `forget_all`).
+fn repair_of(
+    [remove_failed, mark_applied, accept_checksum, forget]: [Option<schemactl::migration::Version>;
+        4],
+    forget_all: bool,
+) -> Result<Repair, Error> {
+    Ok(
+        match (remove_failed, mark_applied, accept_checksum, forget) {
+            (Some(v), ..) => Repair::RemoveFailed(v),
+            (_, Some(v), ..) => Repair::MarkApplied(v),
+            (_, _, Some(v), _) => Repair::AcceptChecksum(v),
+            (.., Some(v)) => Repair::Forget(v),
+            _ if forget_all => Repair::ForgetAll,
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "say what to repair; see `schemactl repair --help`".into(),
+                ))
+            }
+        },
+    )
 }
 
 /// A person at a terminal, not a CI job: the only case in which the
