@@ -65,18 +65,18 @@ async fn mongodb_migrate(
     options: MongoOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Option<MongoReport>, Error> {
-    let Some((target, client)) = commands::mongo::connect(settings).await? else {
+    let Some((target, client)) = crate::mongo::runner::connect(settings).await? else {
         return Ok(None);
     };
-    commands::mongo::migrate(settings, &client, target.display(), options, notify)
+    crate::mongo::runner::migrate(settings, &client, target.display(), options, notify)
         .await
         .map(Some)
 }
 
 #[cfg(feature = "mongodb")]
 async fn mongodb_status(settings: &Settings) -> Result<Option<Vec<CollectionStatus>>, Error> {
-    match commands::mongo::connect(settings).await? {
-        Some((_, client)) => Ok(Some(commands::mongo::status(settings, &client).await?)),
+    match crate::mongo::runner::connect(settings).await? {
+        Some((_, client)) => Ok(Some(crate::mongo::runner::status(settings, &client).await?)),
         None => Ok(None),
     }
 }
@@ -90,12 +90,13 @@ pub async fn rollback_mongodb(
     options: MongoOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<MongoReport, Error> {
-    let Some((server, client)) = commands::mongo::connect(settings).await? else {
+    let Some((server, client)) = crate::mongo::runner::connect(settings).await? else {
         return Err(Error::InvalidArgument(
             "MongoDB is not configured: set MONGODB_URI or --mongodb-uri".into(),
         ));
     };
-    commands::mongo::rollback(settings, &client, server.display(), target, options, notify).await
+    crate::mongo::runner::rollback(settings, &client, server.display(), target, options, notify)
+        .await
 }
 
 /// Verifies each MongoDB spec on scratch databases of the development
@@ -104,11 +105,11 @@ pub async fn rollback_mongodb(
 pub async fn verify_mongodb(
     settings: &Settings,
 ) -> Result<Option<Vec<CollectionVerification>>, Error> {
-    let Some(dev) = commands::mongo::connect_dev(settings).await? else {
+    let Some(dev) = crate::mongo::runner::connect_dev(settings).await? else {
         return Ok(None);
     };
-    let deployed = commands::mongo::connect(settings).await?;
-    commands::mongo::verify(settings, &dev, deployed.as_ref().map(|(_, c)| c))
+    let deployed = crate::mongo::runner::connect(settings).await?;
+    crate::mongo::runner::verify(settings, &dev, deployed.as_ref().map(|(_, c)| c))
         .await
         .map(Some)
 }

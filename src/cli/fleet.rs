@@ -4,9 +4,9 @@
 
 use super::opt::{FleetAction, FleetArgs, Format};
 use super::{emit, output, render};
-use schemactl::commands::fleet::{FleetRequest, FleetVerb};
 use schemactl::commands::Notice;
 use schemactl::config::Settings;
+use schemactl::fleet::run::{FleetRequest, FleetVerb};
 use schemactl::fleet::{
     DatabaseList, ListRules, SchemaList, Shard, TargetSpec, TargetState, Waves,
 };
@@ -46,7 +46,7 @@ pub async fn fleet(
             }
         }
     };
-    let report = schemactl::commands::fleet::fleet(
+    let report = schemactl::fleet::run::fleet(
         settings,
         &request,
         &verb,

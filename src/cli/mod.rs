@@ -258,7 +258,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             verbose,
             format,
         } => {
-            let options = schemactl::commands::verify::VerifyOptions {
+            let options = schemactl::verify::round_trips::VerifyOptions {
                 from,
                 data,
                 locks: locks || format == Format::Json,

@@ -2,7 +2,6 @@
 
 use schemactl::commands::diff::DiffReport;
 use schemactl::commands::status::{StatusReport, Validation};
-use schemactl::commands::verify::{Outcome, VerifyReport};
 use schemactl::commands::RunReport;
 use schemactl::mongo::report::{
     CollectionState, CollectionStatus, CollectionVerification, MongoReport,
@@ -11,6 +10,7 @@ use schemactl::plan::State;
 use schemactl::postgres::lock_trace::blocks_writes;
 use schemactl::postgres::InvalidIndex;
 use schemactl::schema::{DataClass, DifferenceKind};
+use schemactl::verify::round_trips::{Outcome, VerifyReport};
 use std::fmt::Write;
 
 /// The text of a `migrate` or `rollback` report.

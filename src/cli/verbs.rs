@@ -372,20 +372,21 @@ pub async fn dump(
 /// `verify`: PostgreSQL round trips, then MongoDB's on its dev server.
 pub async fn verify(
     settings: &Settings,
-    options: &commands::verify::VerifyOptions,
+    options: &schemactl::verify::round_trips::VerifyOptions,
     verbose: bool,
     format: Format,
     terminal: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let bar = progress_bar(terminal && format == Format::Text);
-    let mut progress = |p: commands::verify::Progress| {
+    let mut progress = |p: schemactl::verify::round_trips::Progress| {
         if let Some(bar) = &bar {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
         }
     };
-    let report = commands::verify::verify(settings, options, notify, &mut progress).await?;
+    let report =
+        schemactl::verify::round_trips::verify(settings, options, notify, &mut progress).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

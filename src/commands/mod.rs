@@ -5,16 +5,12 @@
 pub mod baseline;
 pub mod diff;
 pub mod dump;
-pub mod fleet;
 pub mod lint;
 pub mod migrate;
-#[cfg(feature = "mongodb")]
-pub mod mongo;
 pub mod new_migration;
 pub mod repair;
 pub mod rollback;
 pub mod status;
-pub mod verify;
 
 pub use crate::migrator::report::{Executed, PlannedScript, RunReport};
 pub(crate) use crate::session::{connect, dev_target};

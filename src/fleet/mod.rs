@@ -11,6 +11,7 @@
 
 pub mod ledger;
 pub mod report;
+pub mod run;
 pub mod shard;
 pub mod target;
 pub mod targets;

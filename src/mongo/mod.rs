@@ -22,6 +22,9 @@ pub(crate) mod live;
 #[cfg(feature = "mongodb")]
 pub mod plan;
 pub mod report;
+/// Applying, verifying and rolling back the specs under the MongoDB lock.
+#[cfg(feature = "mongodb")]
+pub mod runner;
 pub mod spec;
 pub mod validator_checks;
 

@@ -2,7 +2,7 @@
 //! spec file, what was last recorded for its collection, and what the
 //! server has, either the commands to run or the refusals that stop the
 //! run (every refusal and every flag that would lift them, at once). The
-//! executor ([`crate::commands::mongo`]) gathers the inputs under the lock,
+//! executor ([`crate::mongo::runner`]) gathers the inputs under the lock,
 //! calls these functions, and runs what they return.
 
 use super::live;

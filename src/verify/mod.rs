@@ -2,14 +2,16 @@
 //! database of a development server, the schema compared catalog to
 //! catalog after each step. The database being migrated is never touched.
 
-use crate::commands::verify::verify_migrations;
+pub mod round_trips;
+
 use crate::config::Settings;
 use crate::migration::Version;
 use crate::notice::Notice;
 use crate::source::MigrationSource;
 use crate::Error;
+use round_trips::verify_migrations;
 
-pub use crate::commands::verify::{Outcome, Progress, Step, Stopped, VerifyOptions, VerifyReport};
+pub use round_trips::{Outcome, Progress, Step, Stopped, VerifyOptions, VerifyReport};
 
 /// Verifies the migrations of one source on the development server of
 /// `settings` (`dev_url`, else the embedded development server when allowed).

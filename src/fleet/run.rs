@@ -4,9 +4,8 @@
 //! added is the target list, the waves, the ledger and the split into
 //! shards.
 
-use super::diff::{replay_of, replay_onto, report as drift_report};
-use super::dump::history_tables;
-use super::{dev_target, Notice};
+use crate::commands::diff::{replay_of, replay_onto, report as drift_report};
+use crate::commands::dump::history_tables;
 use crate::config::Settings;
 use crate::fleet::ledger::{LedgerEntry, TargetState};
 use crate::fleet::report::Summary;
@@ -16,9 +15,11 @@ use crate::fleet::{
 };
 use crate::identifier::Identifier;
 use crate::migration::Version;
+use crate::notice::Notice;
 use crate::plan::{MigrateOptions, RollbackTarget, State};
 use crate::postgres::scratch::ScratchDatabase;
 use crate::schema::{catalog, Snapshot, Tolerance};
+use crate::session::dev_target;
 use crate::source::{Directory, Preloaded};
 use crate::{Error, Migrator};
 use std::collections::HashMap;
@@ -557,7 +558,7 @@ async fn drift(
     target: &Target,
     expected: &ExpectedSchemas,
 ) -> Result<Outcome, Error> {
-    let live = super::connect(settings, &mut |_| {}).await?;
+    let live = crate::session::connect(settings, &mut |_| {}).await?;
     let applied = settings.history.read(&live.client).await?;
     let replay = replay_of(local, &applied)?;
     let excluded = history_tables(settings);

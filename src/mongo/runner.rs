@@ -3,12 +3,12 @@
 //! the pure planner ([`crate::mongo::plan`]) needs, and runs what it
 //! returns; nothing runs unless the whole plan is accepted.
 
-use super::Notice;
 use crate::config::Settings;
 use crate::mongo::live::{self, Step};
 use crate::mongo::plan::{self, Observed, Recorded};
 use crate::mongo::spec::{self, canonical, checksum, CollectionSpec};
 use crate::mongo::{history, MongoTarget};
+use crate::notice::Notice;
 use crate::Error;
 use mongodb::{Client, Database};
 use serde_json::Value;

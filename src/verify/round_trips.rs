@@ -14,12 +14,12 @@
 //! up, and the rows of the tables that existed before it are compared after
 //! its down (`schema::table_data`).
 
-use super::dump::history_tables;
-use super::{dev_target, Notice};
+use crate::commands::dump::history_tables;
 use crate::config::Settings;
 use crate::migration::Direction;
 use crate::migration::Migration;
 use crate::migration::Version;
+use crate::notice::Notice;
 use crate::postgres::executor::{self, Trace};
 use crate::postgres::history_table::HistoryWriter;
 use crate::postgres::lock_trace::{self, LockTracer, StatementTrace, TableLockSummary};
@@ -28,6 +28,7 @@ use crate::postgres::DatabaseTarget;
 use crate::schema::compare::unified_diff;
 use crate::schema::table_data::{self, DataVerdict, TableRows, UnfillableTable};
 use crate::schema::{catalog, compare, Difference, Snapshot, Tolerance};
+use crate::session::dev_target;
 use crate::source::MigrationSource;
 use crate::{Error, MigrationFailure};
 use std::collections::BTreeMap;
