@@ -194,67 +194,10 @@ pub async fn fleet(
                 }
                 _ => None,
             };
-            let outcome = match verb {
-                FleetVerb::Migrate { options, dry_run } => migrator
-                    .run(options.clone(), *dry_run, &mut |_| {})
-                    .await
-                    .map(|report| Outcome {
-                        applied: if *dry_run {
-                            report.planned.len()
-                        } else {
-                            report.executed.len()
-                        },
-                        version: report.current_version.as_ref().map(ToString::to_string),
-                        details: pending_labels(&report),
-                        ..Outcome::default()
-                    }),
-                // A target with a problem `status` would report fails, so
-                // that the run's exit code says so.
-                FleetVerb::Status { allow_out_of_order } => migrator
-                    .status(*allow_out_of_order, &mut |_| {})
-                    .await
-                    .map(|report| {
-                        let mut outcome = status_outcome(&report);
-                        if !report.problems.is_empty() {
-                            outcome.failed = true;
-                            outcome.error = Some(disagreement(&report, false));
-                            outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
-                        }
-                        outcome
-                    }),
-                FleetVerb::Validate {
-                    fail_on_pending,
-                    allow_out_of_order,
-                } => migrator
-                    .validate(*fail_on_pending, *allow_out_of_order, &mut |_| {})
-                    .await
-                    .map(|validation| {
-                        let mut outcome = status_outcome(&validation.report);
-                        if !validation.ok {
-                            outcome.failed = true;
-                            outcome.error =
-                                Some(disagreement(&validation.report, *fail_on_pending));
-                            outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
-                        }
-                        outcome
-                    }),
-                FleetVerb::Rollback {
-                    target: how_far,
-                    accept_changed_down,
-                    dry_run,
-                } => {
-                    let how = Undo {
-                        how_far,
-                        accept_changed_down: *accept_changed_down,
-                        dry_run: *dry_run,
-                    };
-                    rollback(&migrator, &how, before, ledger, target.name()).await
-                }
-                FleetVerb::Diff => match crate::source::MigrationSource::load(&source) {
-                    Ok(local) => drift(&settings, &local, &target, expected).await,
-                    Err(e) => Err(e),
-                },
-            };
+            let outcome = run_verb(
+                verb, &migrator, &settings, &source, &target, before, ledger, expected,
+            )
+            .await;
             let outcome = match outcome {
                 Ok(outcome) => outcome,
                 // The history is read again only where the target was
@@ -293,6 +236,80 @@ pub async fn fleet(
         targets: results,
         total_ms: crate::duration::elapsed_ms(begun),
     })
+}
+
+/// What one verb does on one target, as the target's outcome.
+#[allow(clippy::too_many_arguments)]
+async fn run_verb(
+    verb: &FleetVerb,
+    migrator: &Migrator<'_>,
+    settings: &Settings,
+    source: &Preloaded,
+    target: &Target,
+    before: Option<LedgerEntry>,
+    ledger: &Ledger,
+    expected: &ExpectedSchemas,
+) -> Result<Outcome, Error> {
+    match verb {
+        FleetVerb::Migrate { options, dry_run } => migrator
+            .run(options.clone(), *dry_run, &mut |_| {})
+            .await
+            .map(|report| Outcome {
+                applied: if *dry_run {
+                    report.planned.len()
+                } else {
+                    report.executed.len()
+                },
+                version: report.current_version.as_ref().map(ToString::to_string),
+                details: pending_labels(&report),
+                ..Outcome::default()
+            }),
+        // A target with a problem `status` would report fails, so
+        // that the run's exit code says so.
+        FleetVerb::Status { allow_out_of_order } => migrator
+            .status(*allow_out_of_order, &mut |_| {})
+            .await
+            .map(|report| {
+                let mut outcome = status_outcome(&report);
+                if !report.problems.is_empty() {
+                    outcome.failed = true;
+                    outcome.error = Some(disagreement(&report, false));
+                    outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
+                }
+                outcome
+            }),
+        FleetVerb::Validate {
+            fail_on_pending,
+            allow_out_of_order,
+        } => migrator
+            .validate(*fail_on_pending, *allow_out_of_order, &mut |_| {})
+            .await
+            .map(|validation| {
+                let mut outcome = status_outcome(&validation.report);
+                if !validation.ok {
+                    outcome.failed = true;
+                    outcome.error = Some(disagreement(&validation.report, *fail_on_pending));
+                    outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
+                }
+                outcome
+            }),
+        FleetVerb::Rollback {
+            target: how_far,
+            accept_changed_down,
+            dry_run,
+        } => {
+            let how = Undo {
+                how_far,
+                accept_changed_down: *accept_changed_down,
+                dry_run: *dry_run,
+            };
+            rollback(migrator, &how, before, ledger, target.name()).await
+        }
+        FleetVerb::Diff => match crate::source::MigrationSource::load(source) {
+            Ok(local) => drift(settings, &local, target, expected).await,
+            Err(e) => Err(e),
+        },
+    }
 }
 
 /// A target's failure; a migration that failed after others of the same
