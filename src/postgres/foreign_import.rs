@@ -148,6 +148,131 @@ pub struct ForeignRow {
     pub checksum: Option<String>,
 }
 
+/// golang-migrate keeps one row: `SetVersion` (database/postgres/
+/// postgres.go) empties the table and inserts the version it is at,
+/// and with `-1` (`database.NilVersion`, nothing applied) inserts a
+/// row only when dirty.
+fn golang_migrate_rows(
+    table: &Identifier,
+    rows: &[tokio_postgres::Row],
+) -> Result<Recorded, Error> {
+    let tool = Tool::GolangMigrate;
+    if rows.len() > 1 {
+        return Err(refused(
+            tool,
+            table,
+            format!(
+                "it has {} rows, and golang-migrate keeps exactly one (it empties the table each time it records a version), \
+                 so another program wrote them. Keep only the row of the version the database really is at \
+                 (`migrate version` with golang-migrate tells it), then import again",
+                rows.len()
+            ),
+        ));
+    }
+    let Some(row) = rows.first() else {
+        return Ok(Recorded::Versions(Vec::new()));
+    };
+    let written = text(row, 0).unwrap_or_default();
+    if !flag(row, 4) {
+        return Err(refused(
+            tool,
+            table,
+            format!(
+                "it is dirty at version {written}: its last run failed halfway. Finish or undo that migration by hand, \
+                 then `migrate force <version>` with golang-migrate, and import again"
+            ),
+        ));
+    }
+    if written.trim() == "-1" {
+        // Nothing applied: golang-migrate's "no version".
+        return Ok(Recorded::Versions(Vec::new()));
+    }
+    let current = version(tool, table, &written)?;
+    Ok(Recorded::UpTo(current, Vec::new()))
+}
+
+/// Flyway's rows in the order it ran them: a `BASELINE` row imports
+/// everything up to it, an undo removes its version, a repeatable's latest
+/// run counts.
+fn flyway_rows(table: &Identifier, rows: &[tokio_postgres::Row]) -> Result<Recorded, Error> {
+    let tool = Tool::Flyway;
+    let mut applied: Vec<ForeignRow> = Vec::new();
+    let mut baseline = None;
+    for row in rows {
+        let kind = text(row, 5).unwrap_or_default();
+        let Some(written) = text(row, 0) else {
+            // A repeatable migration: no version; its latest run
+            // is what Flyway compares the file with.
+            if let Some(repeatable) = flyway_repeatable(tool, table, row)? {
+                applied.retain(|r| r.version != repeatable.version);
+                applied.push(repeatable);
+            }
+            continue;
+        };
+        let v = version(tool, table, &written)?;
+        if !flag(row, 4) {
+            return Err(refused(
+                tool,
+                table,
+                format!("Flyway recorded version {written} as failed; repair it with `flyway repair` (or finish it by hand), then import again"),
+            ));
+        }
+        match kind.as_str() {
+            "BASELINE" => baseline = Some(v),
+            k if k.starts_with("UNDO") => applied.retain(|r| r.version != v),
+            _ => applied.push(ForeignRow {
+                version: v,
+                name: text(row, 1),
+                applied_at: text(row, 2),
+                checksum: text(row, 3),
+            }),
+        }
+    }
+    Ok(match baseline {
+        Some(v) => Recorded::UpTo(v, applied),
+        None => Recorded::Versions(applied),
+    })
+}
+
+/// The other tools' rows: one per applied version (goose's latest row per
+/// version says whether it is applied).
+fn rows_of(
+    tool: Tool,
+    table: &Identifier,
+    rows: &[tokio_postgres::Row],
+) -> Result<Recorded, Error> {
+    let mut applied = Vec::new();
+    for row in rows {
+        let written = text(row, 0).unwrap_or_default();
+        let v = version(tool, table, &written)?;
+        if row.try_get::<_, Option<bool>>(4).ok().flatten().is_none() {
+            return Err(refused(
+                tool,
+                table,
+                format!("its row for version {written} has no applied/success flag (NULL), which {tool} never writes; \
+                         set it by hand to what happened (true when the migration is in the schema), then import again"),
+            ));
+        }
+        if !flag(row, 4) {
+            if tool == Tool::Goose {
+                continue; // rolled back: its latest row says not applied
+            }
+            return Err(refused(
+                tool,
+                table,
+                format!("{tool} recorded version {written} as failed; resolve it with {tool} first, then import again"),
+            ));
+        }
+        applied.push(ForeignRow {
+            version: v,
+            name: text(row, 1),
+            applied_at: text(row, 2),
+            checksum: text(row, 3),
+        });
+    }
+    Ok(Recorded::Versions(applied))
+}
+
 /// A text column; NULL (or unreadable) is `None`.
 fn text(row: &tokio_postgres::Row, i: usize) -> Option<String> {
     row.try_get::<_, Option<String>>(i).ok().flatten()
@@ -299,113 +424,8 @@ pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Rec
         }
     })?;
     match tool {
-        // golang-migrate keeps one row: `SetVersion` (database/postgres/
-        // postgres.go) empties the table and inserts the version it is at,
-        // and with `-1` (`database.NilVersion`, nothing applied) inserts a
-        // row only when dirty.
-        Tool::GolangMigrate => {
-            if rows.len() > 1 {
-                return Err(refused(
-                    tool,
-                    table,
-                    format!(
-                        "it has {} rows, and golang-migrate keeps exactly one (it empties the table each time it records a version), \
-                         so another program wrote them. Keep only the row of the version the database really is at \
-                         (`migrate version` with golang-migrate tells it), then import again",
-                        rows.len()
-                    ),
-                ));
-            }
-            let Some(row) = rows.first() else {
-                return Ok(Recorded::Versions(Vec::new()));
-            };
-            let written = text(row, 0).unwrap_or_default();
-            if !flag(row, 4) {
-                return Err(refused(
-                    tool,
-                    table,
-                    format!(
-                        "it is dirty at version {written}: its last run failed halfway. Finish or undo that migration by hand, \
-                         then `migrate force <version>` with golang-migrate, and import again"
-                    ),
-                ));
-            }
-            if written.trim() == "-1" {
-                // Nothing applied: golang-migrate's "no version".
-                return Ok(Recorded::Versions(Vec::new()));
-            }
-            let current = version(tool, table, &written)?;
-            Ok(Recorded::UpTo(current, Vec::new()))
-        }
-        Tool::Flyway => {
-            let mut applied: Vec<ForeignRow> = Vec::new();
-            let mut baseline = None;
-            for row in &rows {
-                let kind = text(row, 5).unwrap_or_default();
-                let Some(written) = text(row, 0) else {
-                    // A repeatable migration: no version; its latest run
-                    // is what Flyway compares the file with.
-                    if let Some(repeatable) = flyway_repeatable(tool, table, row)? {
-                        applied.retain(|r| r.version != repeatable.version);
-                        applied.push(repeatable);
-                    }
-                    continue;
-                };
-                let v = version(tool, table, &written)?;
-                if !flag(row, 4) {
-                    return Err(refused(
-                        tool,
-                        table,
-                        format!("Flyway recorded version {written} as failed; repair it with `flyway repair` (or finish it by hand), then import again"),
-                    ));
-                }
-                match kind.as_str() {
-                    "BASELINE" => baseline = Some(v),
-                    k if k.starts_with("UNDO") => applied.retain(|r| r.version != v),
-                    _ => applied.push(ForeignRow {
-                        version: v,
-                        name: text(row, 1),
-                        applied_at: text(row, 2),
-                        checksum: text(row, 3),
-                    }),
-                }
-            }
-            Ok(match baseline {
-                Some(v) => Recorded::UpTo(v, applied),
-                None => Recorded::Versions(applied),
-            })
-        }
-        _ => {
-            let mut applied = Vec::new();
-            for row in &rows {
-                let written = text(row, 0).unwrap_or_default();
-                let v = version(tool, table, &written)?;
-                if row.try_get::<_, Option<bool>>(4).ok().flatten().is_none() {
-                    return Err(refused(
-                        tool,
-                        table,
-                        format!("its row for version {written} has no applied/success flag (NULL), which {tool} never writes; \
-                                 set it by hand to what happened (true when the migration is in the schema), then import again"),
-                    ));
-                }
-                if !flag(row, 4) {
-                    if tool == Tool::Goose {
-                        continue; // rolled back: its latest row says not applied
-                    }
-                    return Err(refused(
-                        tool,
-                        table,
-                        format!("{tool} recorded version {written} as failed; resolve it with {tool} first, then import again"),
-                    ));
-                }
-                applied.push(ForeignRow {
-                    version: v,
-                    name: text(row, 1),
-                    applied_at: text(row, 2),
-                    checksum: text(row, 3),
-                });
-            }
-            Ok(Recorded::Versions(applied))
-        }
+        Tool::GolangMigrate => golang_migrate_rows(table, &rows),
+        Tool::Flyway => flyway_rows(table, &rows),
+        _ => rows_of(tool, table, &rows),
     }
 }
