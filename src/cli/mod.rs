@@ -152,31 +152,16 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             allow_destructive,
             format,
         } => {
-            if collection.is_some() || mongodb_last_run {
-                let which = match collection {
-                    Some(label) => MongoRollbackTarget::Collection(label),
-                    None => MongoRollbackTarget::LastRun,
-                };
-                let options = MongoOptions {
-                    dry_run,
-                    allow_destructive,
-                    ..Default::default()
-                };
-                return verbs::rollback_mongodb(settings, &which, options, format, notify).await;
-            }
-            let target = match to {
-                Some(version) => RollbackTarget::To(version),
-                None => RollbackTarget::Steps(steps.unwrap_or(1)),
-            };
-            verbs::rollback(
-                settings,
-                target,
-                accept_changed_down,
+            let request = RollbackRequest {
+                steps,
+                to,
                 dry_run,
-                format,
-                notify,
-            )
-            .await
+                accept_changed_down,
+                collection,
+                mongodb_last_run,
+                allow_destructive,
+            };
+            rollback(settings, request, format, notify).await
         }
         Command::Status { format } => verbs::status(settings, format, notify).await,
         Command::Validate {
@@ -272,6 +257,61 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         Command::New { name, format } => verbs::new_migration(settings, &name, format),
         Command::Dev { action, format } => verbs::dev(settings, action, format),
     }
+}
+
+/// `rollback`'s arguments, as given.
+struct RollbackRequest {
+    steps: Option<u32>,
+    to: Option<schemactl::migration::Version>,
+    dry_run: bool,
+    accept_changed_down: bool,
+    collection: Option<String>,
+    mongodb_last_run: bool,
+    allow_destructive: bool,
+}
+
+/// `rollback` of PostgreSQL migrations, or of MongoDB collections when one
+/// (or the last run) is named.
+async fn rollback(
+    settings: &Settings,
+    request: RollbackRequest,
+    format: Format,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<i32, Error> {
+    let RollbackRequest {
+        steps,
+        to,
+        dry_run,
+        accept_changed_down,
+        collection,
+        mongodb_last_run,
+        allow_destructive,
+    } = request;
+    if collection.is_some() || mongodb_last_run {
+        let which = match collection {
+            Some(label) => MongoRollbackTarget::Collection(label),
+            None => MongoRollbackTarget::LastRun,
+        };
+        let options = MongoOptions {
+            dry_run,
+            allow_destructive,
+            ..Default::default()
+        };
+        return verbs::rollback_mongodb(settings, &which, options, format, notify).await;
+    }
+    let target = match to {
+        Some(version) => RollbackTarget::To(version),
+        None => RollbackTarget::Steps(steps.unwrap_or(1)),
+    };
+    verbs::rollback(
+        settings,
+        target,
+        accept_changed_down,
+        dry_run,
+        format,
+        notify,
+    )
+    .await
 }
 
 /// What `baseline` records: up to a version, or another tool's history.
