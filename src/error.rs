@@ -44,9 +44,10 @@ pub enum Error {
         /// Each bad row and its fix.
         problems: Vec<String>,
     },
-    /// A command refused to start because doing so would be unsafe; nothing was changed.
+    /// A command refused to start because doing so would be unsafe;
+    /// nothing was changed. Its kind is for programs to match on.
     #[error("{0}")]
-    Refused(String),
+    Refused(crate::refusal::Refusal),
     /// A migration failed while it ran.
     #[error("{0}")]
     MigrationFailed(Box<MigrationFailure>),
@@ -123,6 +124,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// A refusal of `kind`, explained by `message`.
+    pub fn refused(kind: crate::refusal::RefusalKind, message: String) -> Self {
+        Error::Refused(crate::refusal::Refusal::new(kind, message))
+    }
+
     /// The process exit code for this error (see [`crate::exit_code`]).
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -48,6 +48,7 @@ pub mod mongo;
 pub mod notice;
 pub mod plan;
 pub mod postgres;
+pub mod refusal;
 pub mod schema;
 pub(crate) mod session;
 pub(crate) mod severity;

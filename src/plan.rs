@@ -224,7 +224,7 @@ pub fn plan_migrate<'a>(
             .filter(|v| v > target)
             .max()
         {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(crate::refusal::RefusalKind::Plan, format!(
                 "--to {target} is below the applied version {highest}; `migrate` only applies, use `schemactl rollback --to {target}` to go back"
             )));
         }
@@ -318,7 +318,7 @@ pub fn plan_rollback<'a>(
             message.push_str("\n  - ");
             message.push_str(&refusal);
         }
-        return Err(Error::Refused(message));
+        return Err(Error::refused(crate::refusal::RefusalKind::Plan, message));
     }
     check_runnable(plan.iter().filter_map(|m| m.down.as_ref()))?;
     Ok(plan)

@@ -76,7 +76,7 @@ pub async fn dev_target(
             let deploy = settings.database_url.as_deref().map(DatabaseTarget::parse);
             if let Some(Ok(deploy)) = deploy {
                 if dev.same_database(&deploy) {
-                    return Err(Error::Refused(format!(
+                    return Err(Error::refused(crate::refusal::RefusalKind::ScratchServer, format!(
                         "--dev-url names the database being migrated ({}); verify and diff never touch it: give a development server",
                         deploy.display()
                     )));

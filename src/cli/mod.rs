@@ -462,6 +462,7 @@ fn error_details(error: &Error) -> serde_json::Value {
                 .collect::<Vec<_>>()
         })),
         Error::Connect { target, .. } => Ok(json!({ "target": target })),
+        Error::Refused(refusal) => Ok(json!({ "refusal": refusal.kind })),
         Error::Database {
             context, sqlstate, ..
         } => Ok(json!({ "context": context, "sqlstate": sqlstate })),

@@ -85,7 +85,7 @@ pub(crate) fn replay_of<'a>(
         .map(|record| format!("{} ({})", record.version, record.name))
         .collect();
     if !missing.is_empty() {
-        return Err(Error::Refused(format!(
+        return Err(Error::refused(crate::refusal::RefusalKind::Plan, format!(
             "cannot replay the live history: applied versions without files: {}; restore them first (`schemactl validate` lists every disagreement)",
             missing.join(", ")
         )));

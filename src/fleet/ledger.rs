@@ -155,7 +155,7 @@ impl RunHeader {
         };
         match changed {
             None => Ok(()),
-            Some(what) => Err(Error::Refused(format!(
+            Some(what) => Err(Error::refused(crate::refusal::RefusalKind::Fleet, format!(
                 "the target list changed since run {} started ({what}): a resume covers the run's own targets; restore the list, or start a new run (without --resume), which skips nothing",
                 self.run
             ))),
@@ -322,17 +322,20 @@ impl Ledger {
             }
         };
         if header.verb != verb {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(crate::refusal::RefusalKind::Fleet, format!(
                 "run {run} was `fleet {}`, not `fleet {verb}`: resume it with the same verb, or start a new run",
                 header.verb
             )));
         }
         if header.shard != shard {
-            return Err(Error::Refused(format!(
-                "run {run} covered shard {}, not {}: resume it with the same --shard",
-                header.shard.as_deref().unwrap_or("(all)"),
-                shard.as_deref().unwrap_or("(all)")
-            )));
+            return Err(Error::refused(
+                crate::refusal::RefusalKind::Fleet,
+                format!(
+                    "run {run} covered shard {}, not {}: resume it with the same --shard",
+                    header.shard.as_deref().unwrap_or("(all)"),
+                    shard.as_deref().unwrap_or("(all)")
+                ),
+            ));
         }
         header.check_same_targets(targets)?;
         Ok((

@@ -68,7 +68,7 @@ impl Migrator<'_> {
                     BaselineSource::UpTo { version, force } => {
                         refuse_recorded(&applied, &history, None)?;
                         if !force && adoption::check(client, &self.settings.history).await?.is_none() {
-                            return Err(Error::Refused(format!(
+                            return Err(Error::refused(crate::refusal::RefusalKind::Baseline, format!(
                                 "this database has no tables yet: recording migrations up to {version} as applied would make them never run here. \
                                  Run `schemactl migrate` instead, or pass --force if the schema lives where schemactl does not look \
                                  (outside the search path's first schema)"
@@ -132,7 +132,7 @@ fn refuse_recorded(
         return Ok(());
     }
     let reset = "`schemactl repair --forget-all --yes` empties it (the schema is not touched) when it is wrong";
-    Err(Error::Refused(format!(
+    Err(Error::refused(crate::refusal::RefusalKind::Baseline, format!(
         "{history} already records {} migration(s); baseline only adopts a database that schemactl has never migrated \
          (or whose history only holds migrations the imported one also records); {reset}",
         applied.len()
@@ -151,7 +151,7 @@ fn up_to<'a>(
         .max()
     {
         if version > *newest {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(crate::refusal::RefusalKind::Baseline, format!(
                 "version {version} is beyond the newest migration in {} ({newest}); name the newest migration the database already has",
                 location.display()
             )));
@@ -167,10 +167,13 @@ fn up_to<'a>(
         })
         .collect();
     if chosen.is_empty() {
-        return Err(Error::Refused(format!(
-            "there is no migration at or below version {version} in {}; nothing to baseline",
-            location.display()
-        )));
+        return Err(Error::refused(
+            crate::refusal::RefusalKind::Baseline,
+            format!(
+                "there is no migration at or below version {version} in {}; nothing to baseline",
+                location.display()
+            ),
+        ));
     }
     Ok(chosen)
 }
@@ -226,13 +229,13 @@ async fn from_foreign<'a>(
         None => match foreign_import::detect(client).await?.as_slice() {
             [one] => *one,
             [] => {
-                return Err(Error::Refused(format!(
+                return Err(Error::refused(crate::refusal::RefusalKind::ForeignHistory, format!(
                     "no other tool's history table is here ({}); name the tool and its table with --from <tool> --table <name>",
                     Tool::ALL.map(Tool::default_table).join(", ")
                 )))
             }
             several => {
-                return Err(Error::Refused(format!(
+                return Err(Error::refused(crate::refusal::RefusalKind::ForeignHistory, format!(
                     "the history tables of {} are all here; say which to import with --from <tool>",
                     several.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
                 )))
@@ -305,15 +308,19 @@ async fn from_foreign<'a>(
         }
     }
     if !problems.is_empty() {
-        return Err(Error::Refused(format!(
-            "cannot import {table}; nothing was changed:\n  - {}",
-            problems.join("\n  - ")
-        )));
+        return Err(Error::refused(
+            crate::refusal::RefusalKind::ForeignHistory,
+            format!(
+                "cannot import {table}; nothing was changed:\n  - {}",
+                problems.join("\n  - ")
+            ),
+        ));
     }
     if chosen.is_empty() {
-        return Err(Error::Refused(format!(
-            "{table} records no migration; nothing to import"
-        )));
+        return Err(Error::refused(
+            crate::refusal::RefusalKind::ForeignHistory,
+            format!("{table} records no migration; nothing to import"),
+        ));
     }
     chosen.sort_by_key(|e| e.migration.version.clone());
     Ok(chosen)

@@ -335,10 +335,10 @@ impl<'c> Migrator<'c> {
                 )));
                 Ok(())
             }
-            Some(found) => Err(Error::Refused(format!(
-                "nothing was changed: {}",
-                found.advice()
-            ))),
+            Some(found) => Err(Error::refused(
+                crate::refusal::RefusalKind::NotAdopted,
+                format!("nothing was changed: {}", found.advice()),
+            )),
         }
     }
 

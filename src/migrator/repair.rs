@@ -59,10 +59,10 @@ impl Migrator<'_> {
         let result = async {
             let applied = super::in_layout(layout, driver.read_history().await?);
             let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
-                return Err(Error::Refused(format!("version {version} is not recorded in {history}; nothing to repair")));
+                return Err(Error::refused(crate::refusal::RefusalKind::Repair, format!("version {version} is not recorded in {history}; nothing to repair")));
             };
             let file = crate::plan::file_of(&local, &version);
-            let refuse = |why: &str| Err(Error::Refused(format!("version {version} ({}) {why}", row.name)));
+            let refuse = |why: &str| Err(Error::refused(crate::refusal::RefusalKind::Repair, format!("version {version} ({}) {why}", row.name)));
             let (kind, detail, done) = match repair {
                 Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),
                 Repair::MarkApplied(_) if row.success => return refuse("is already marked applied"),
@@ -152,7 +152,7 @@ impl Migrator<'_> {
         let result = async {
             let applied = super::in_layout(layout, driver.read_history().await?);
             if applied.is_empty() {
-                return Err(Error::Refused(format!("{history} is already empty; nothing to forget")));
+                return Err(Error::refused(crate::refusal::RefusalKind::Repair, format!("{history} is already empty; nothing to forget")));
             }
             forget_rows(driver, &applied, "record removed: the whole history was forgotten (repair --forget-all)").await?;
             Ok(format!(

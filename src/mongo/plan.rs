@@ -167,7 +167,7 @@ pub fn plan_apply<'a>(
     if !refusals.is_empty() {
         flags.sort_unstable();
         flags.dedup();
-        return Err(Error::Refused(format!(
+        return Err(Error::refused(crate::refusal::RefusalKind::MongoPlan, format!(
             "MongoDB migration refused; nothing was changed:\n  - {}\nTo apply all of it anyway: schemactl migrate {}",
             refusals.join("\n  - "),
             flags.join(" ")
@@ -287,7 +287,10 @@ mod tests {
             count: 3,
             sample_id: "1".into(),
         });
-        let Err(Error::Refused(message)) = plan_apply(vec![seen.clone()], MongoOptions::default())
+        let Err(Error::Refused(crate::refusal::Refusal {
+            kind: crate::refusal::RefusalKind::MongoPlan,
+            message,
+        })) = plan_apply(vec![seen.clone()], MongoOptions::default())
         else {
             panic!("drift and violations must be refused");
         };
@@ -323,7 +326,10 @@ mod tests {
         };
         let live = live_of(&with_index);
         let seen = observed(&without, Some(recorded), Some(live));
-        let Err(Error::Refused(message)) = plan_apply(vec![seen.clone()], MongoOptions::default())
+        let Err(Error::Refused(crate::refusal::Refusal {
+            kind: crate::refusal::RefusalKind::MongoPlan,
+            message,
+        })) = plan_apply(vec![seen.clone()], MongoOptions::default())
         else {
             panic!("dropping an index must be refused");
         };

@@ -355,7 +355,10 @@ pub async fn rollback(
             }
         }
         if !refusals.is_empty() {
-            return Err(Error::Refused(refusals.join("\n")));
+            return Err(Error::refused(
+                crate::refusal::RefusalKind::MongoPlan,
+                refusals.join("\n"),
+            ));
         }
         let mut changes = Vec::new();
         for (db, label, record, steps) in planned {
@@ -423,9 +426,10 @@ async fn choose_records(
             let record = history::latest(&client.database(db), collection)
                 .await?
                 .ok_or_else(|| {
-                    Error::Refused(format!(
-                        "{label} has no recorded spec; nothing to roll back"
-                    ))
+                    Error::refused(
+                        crate::refusal::RefusalKind::MongoPlan,
+                        format!("{label} has no recorded spec; nothing to roll back"),
+                    )
                 })?;
             chosen.push((db.to_string(), record));
         }
@@ -439,7 +443,8 @@ async fn choose_records(
                 }
             }
             let Some((run, _)) = latest else {
-                return Err(Error::Refused(
+                return Err(Error::refused(
+                    crate::refusal::RefusalKind::MongoPlan,
                     "no MongoDB run is recorded; nothing to roll back".into(),
                 ));
             };
@@ -513,7 +518,7 @@ pub async fn verify(
 pub async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
     let Some(uri) = &settings.mongodb_dev_uri else {
         if settings.mongodb_uri.is_some() {
-            return Err(Error::Refused(
+            return Err(Error::refused(crate::refusal::RefusalKind::ScratchServer,
                 "MongoDB verify creates and drops scratch databases, so it runs on a development server only, never on MONGODB_URI: \
                  give one with --mongodb-dev-uri (or `[verify] mongodb_dev_uri` in schemactl.toml)"
                     .into(),
@@ -525,7 +530,7 @@ pub async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
     if let Some(deploy) = &settings.mongodb_uri {
         let deploy = MongoTarget::parse(deploy)?;
         if dev.same_servers(&deploy) {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(crate::refusal::RefusalKind::ScratchServer, format!(
                 "--mongodb-dev-uri names the deploy target ({}); verify never creates scratch databases there: give a development server",
                 deploy.display()
             )));

@@ -99,7 +99,7 @@ impl Driver for PostgresDriver<'_> {
         for _ in 0..2 {
             if !self.lock.held_here(self.client).await? {
                 let _ = self.lock.release(self.client).await;
-                return Err(Error::Refused(
+                return Err(Error::refused(crate::refusal::RefusalKind::TransactionPooler,
                     "the migration lock (a session advisory lock) is not held by the session that runs the next statement: \
                      this connection goes through a transaction-pooling proxy (PgBouncer with pool_mode = transaction, say), \
                      where session locks and settings do not hold; nothing was changed. Point DATABASE_URL at PostgreSQL itself \

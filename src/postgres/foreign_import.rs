@@ -320,9 +320,10 @@ fn flyway_repeatable(
 }
 
 fn refused(tool: Tool, table: &Identifier, what: String) -> Error {
-    Error::Refused(format!(
-        "cannot import {tool}'s history {table}; nothing was changed: {what}"
-    ))
+    Error::refused(
+        crate::refusal::RefusalKind::ForeignHistory,
+        format!("cannot import {tool}'s history {table}; nothing was changed: {what}"),
+    )
 }
 
 /// A tool's version as schemactl compares it: diesel's without dashes,
@@ -389,9 +390,12 @@ pub async fn detect(client: &Client) -> Result<Vec<Tool>, Error> {
 /// Reads what `tool` recorded in `table`.
 pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Recorded, Error> {
     if !exists(client, table).await? {
-        return Err(Error::Refused(format!(
+        return Err(Error::refused(
+            crate::refusal::RefusalKind::ForeignHistory,
+            format!(
             "there is no table {table} to import {tool}'s history from; name the table with --table"
-        )));
+        ),
+        ));
     }
     let t = table.quoted();
     let sql = match tool {

@@ -220,7 +220,7 @@ impl HistoryTable {
             .and_then(format_of)
             .filter(|f| *f > FORMAT)
         {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(crate::refusal::RefusalKind::NewerHistoryFormat, format!(
                 "{} was made by a newer schemactl (history format {newer}; this one writes format {FORMAT}); \
                  upgrade schemactl before running it against this database",
                 self.display()

@@ -28,7 +28,7 @@ impl LeaseLock {
     /// The lease row of `history`, held for `ttl` at a time.
     pub fn for_history(history: &HistoryTable, ttl: Duration) -> Result<Self, Error> {
         let name = Identifier::parse(&format!("{}_lock", history.table().as_str()))
-            .map_err(Error::Refused)?;
+            .map_err(|message| Error::refused(crate::refusal::RefusalKind::Other, message))?;
         let owner = format!(
             "{}:{}:{:08x}",
             hostname(),
@@ -152,7 +152,7 @@ impl LeaseLock {
             .await
             .map_err(|e| database("cannot renew the migration lock", &e))?;
         if renewed == 0 {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(crate::refusal::RefusalKind::LeaseTakenOver, format!(
                 "the migration lock in {} was taken over by another run: this run's lease expired (it could not be renewed during a migration longer than --lock-ttl {} s: \
                  no second connection for the renewals, or it was lost); nothing more was applied by this run. Raise --lock-ttl above the longest migration",
                 self.table,

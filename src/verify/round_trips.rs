@@ -403,7 +403,7 @@ impl Run<'_> {
     ) -> Result<Verdicts, Error> {
         let empty = self.snapshot().await?;
         if !empty.is_empty() {
-            return Err(Error::Refused(format!(
+            return Err(Error::refused(crate::refusal::RefusalKind::ScratchServer, format!(
                 "the scratch database {} is not empty (its template has objects); point --dev-url at another server",
                 self.space.scratch.target().display()
             )));
