@@ -136,6 +136,28 @@ async fn a_database_with_tables_but_no_history_is_refused_until_adopted() {
         refused.stderr
     );
     assert!(!db.exists("schema_versions").await, "nothing was changed");
+    // Programs match the refusal's kind: in JSON, and from the library.
+    let json = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    json.expect_code(1);
+    assert_eq!(
+        json.json()["error"]["details"]["refusal"],
+        "not-adopted",
+        "{}",
+        json.stdout
+    );
+    let mut settings = schemactl::config::Settings::defaults().unwrap();
+    settings.database_url = Some(db.url.clone());
+    let error = schemactl::Migrator::new(
+        schemactl::source::Directory::new(project.migrations()),
+        settings,
+    )
+    .run(Default::default(), false, &mut |_| {})
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&error, schemactl::Error::Refused(r) if r.kind == schemactl::refusal::RefusalKind::NotAdopted),
+        "{error:?}"
+    );
     let status = schemactl(&project, &db, &["status"]);
     status.expect_code(0);
     assert!(

@@ -22,15 +22,21 @@ fn embedded_migrations_are_read_as_the_cli_reads_the_directory() {
     }
 }
 
-#[tokio::test]
-async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
-    let db = server().database().await;
-    let example = std::env::current_exe()
+/// An example program, built by `cargo test` beside the test binary.
+fn example(name: &str) -> std::path::PathBuf {
+    std::env::current_exe()
         .unwrap()
         .parent()
         .and_then(|deps| deps.parent())
         .unwrap()
-        .join("examples/embedded_migrations");
+        .join("examples")
+        .join(name)
+}
+
+#[tokio::test]
+async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
+    let db = server().database().await;
+    let example = example("embedded_migrations");
     assert!(
         example.is_file(),
         "{} is built by `cargo test`",
@@ -81,12 +87,7 @@ async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
 async fn an_application_migrates_on_a_spawned_task() {
     // The example compiles only while the migration's future is `Send`.
     let db = server().database().await;
-    let example = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .join("examples/spawned_migrator");
+    let example = example("spawned_migrator");
     let output = std::process::Command::new(&example)
         .env("DATABASE_URL", &db.url)
         .output()

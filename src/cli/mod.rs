@@ -278,40 +278,25 @@ async fn rollback(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let RollbackRequest {
-        steps,
-        to,
-        dry_run,
-        accept_changed_down,
-        collection,
-        mongodb_last_run,
-        allow_destructive,
-    } = request;
-    if collection.is_some() || mongodb_last_run {
-        let which = match collection {
+    let dry_run = request.dry_run;
+    if request.collection.is_some() || request.mongodb_last_run {
+        let which = match request.collection {
             Some(label) => MongoRollbackTarget::Collection(label),
             None => MongoRollbackTarget::LastRun,
         };
         let options = MongoOptions {
             dry_run,
-            allow_destructive,
+            allow_destructive: request.allow_destructive,
             ..Default::default()
         };
         return verbs::rollback_mongodb(settings, &which, options, format, notify).await;
     }
-    let target = match to {
+    let target = match request.to {
         Some(version) => RollbackTarget::To(version),
-        None => RollbackTarget::Steps(steps.unwrap_or(1)),
+        None => RollbackTarget::Steps(request.steps.unwrap_or(1)),
     };
-    verbs::rollback(
-        settings,
-        target,
-        accept_changed_down,
-        dry_run,
-        format,
-        notify,
-    )
-    .await
+    let accept = request.accept_changed_down;
+    verbs::rollback(settings, target, accept, dry_run, format, notify).await
 }
 
 /// What `baseline` records: up to a version, or another tool's history.

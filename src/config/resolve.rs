@@ -379,25 +379,18 @@ fn verify_policies(
 /// How the migrations directory is read: its layout (or naming pattern)
 /// and what it may hold.
 fn read_options(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) -> ReadOptions {
-    let (layout, pattern) = match overrides.layout.clone().or(file.layout.clone()) {
-        Some(text) if NamePattern::looks_like_one(&text) => match NamePattern::parse(&text) {
-            Ok(pattern) => (Some(Layout::Custom), Some(pattern)),
-            Err(message) => {
-                let problem = sources.bad("layout", message);
-                sources.problems.push(problem);
-                (None, None)
-            }
-        },
-        Some(name) => match name.parse::<Layout>() {
-            Ok(layout) => (Some(layout), None),
-            Err(message) => {
-                let problem = sources.bad("layout", message);
-                sources.problems.push(problem);
-                (None, None)
-            }
-        },
-        None => (None, None),
+    let parsed = match overrides.layout.clone().or(file.layout.clone()) {
+        Some(text) if NamePattern::looks_like_one(&text) => {
+            NamePattern::parse(&text).map(|pattern| (Some(Layout::Custom), Some(pattern)))
+        }
+        Some(name) => name.parse::<Layout>().map(|layout| (Some(layout), None)),
+        None => Ok((None, None)),
     };
+    let (layout, pattern) = parsed.unwrap_or_else(|message| {
+        let problem = sources.bad("layout", message);
+        sources.problems.push(problem);
+        (None, None)
+    });
     ReadOptions {
         layout,
         pattern,

@@ -360,15 +360,14 @@ impl Run<'_> {
         migration: &Migration,
         direction: Direction,
     ) -> Result<(Result<i64, Box<MigrationFailure>>, Vec<StatementTrace>), Error> {
-        if self.space.observer.is_none() {
-            self.space.observer = Some(self.space.scratch.target().connect().await?);
-        }
-        let space = &self.space;
-        let Some(observer) = space.observer.as_ref() else {
-            return Err(Error::InvalidArgument(
-                "the lock observer's connection is missing".into(),
-            ));
+        let observer = match self.space.observer.take() {
+            Some(observer) => observer,
+            None => self.space.scratch.target().connect().await?,
         };
+        // Field by field: the observer is borrowed from its slot while the
+        // client and the writer are read beside it.
+        let observer = &*self.space.observer.insert(observer);
+        let (client, writer) = (&self.space.client, &self.space.writer);
         let script = match direction {
             Direction::Up => &migration.up.sql,
             Direction::Down => migration
@@ -376,13 +375,12 @@ impl Run<'_> {
                 .as_ref()
                 .map_or(&migration.up.sql, |d| &d.sql),
         };
-        let tracer = LockTracer::start(&space.client, script).await?;
+        let tracer = LockTracer::start(client, script).await?;
         let trace = Some(Trace {
             tracer: &tracer,
             observer,
         });
         let execution = &self.settings.execution;
-        let (client, writer) = (&space.client, &space.writer);
         let result = match direction {
             Direction::Up => {
                 executor::apply_traced(client, writer, migration, execution, trace).await
