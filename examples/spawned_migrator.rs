@@ -7,7 +7,7 @@
 //! DATABASE_URL='host=127.0.0.1 user=app password=… dbname=app' cargo run --example spawned_migrator
 //! ```
 
-use schemactl::notice::Notice;
+use schemactl::runner::notice::Notice;
 use std::sync::{Arc, Mutex};
 use tokio_postgres::NoTls;
 

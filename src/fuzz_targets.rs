@@ -6,8 +6,8 @@
 //! `tests/fuzz.rs` (a short pass in CI) and `cargo xtask fuzz` (long runs).
 
 use crate::lint::{self, LintOptions};
-use crate::migration::file_name::{classify, Classified};
-use crate::migration::{directives, statements, Checksum, Migration, Script};
+use crate::model::file_name::{classify, Classified};
+use crate::model::{directives, statements, Checksum, Migration, Script};
 use std::path::PathBuf;
 
 /// A file name: classified without panicking; a migration has a positive
@@ -15,7 +15,7 @@ use std::path::PathBuf;
 pub fn file_name(name: &str) {
     if let Classified::Migration(parsed) = classify(name) {
         assert!(
-            parsed.version > crate::migration::Version::integer(0) && !parsed.name.is_empty(),
+            parsed.version > crate::model::Version::integer(0) && !parsed.name.is_empty(),
             "{name:?} -> {parsed:?}"
         );
     }
@@ -73,7 +73,7 @@ pub fn lint_sql(up: &str, down: &str) {
         )
     };
     let migration = Migration {
-        version: crate::migration::Version::integer(1),
+        version: crate::model::Version::integer(1),
         version_text: "0001".into(),
         name: "fuzz".into(),
         up: script("0001_fuzz.up.sql", up),

@@ -16,53 +16,46 @@
 //!   `schemactl.toml`, or from code ([`config::Settings::defaults`]).
 //! - [`Error`] and the documented [`exit_code`]s.
 //!
-//! Underneath, [`plan`] is the pure policy (what to run, what to refuse),
-//! [`driver::Driver`] the seam to a database, implemented by
-//! [`postgres::PostgresDriver`], and [`commands`] what each CLI verb does.
-//! The `schemactl` binary only parses arguments, calls these, prints and
-//! maps [`Error`] to the exit codes.
+//! The library is one folder per subsystem: [`model`] (migrations,
+//! versions, history rows and the pure [`model::plan`]: what to run, what
+//! to refuse; no I/O), [`source`] (where migrations come from, every
+//! layout), [`runner`] (the [`Migrator`], the [`runner::driver::Driver`]
+//! seam, implemented by [`postgres::PostgresDriver`], and each runner verb
+//! over [`config::Settings`]), [`postgres`] and [`mongo`] (the databases),
+//! [`lint`], [`catalog`] (schema snapshots, comparison, table data, dump),
+//! [`verify`] (round trips, drift), [`fleet`], [`config`] and
+//! [`devserver`]. The `schemactl` binary only parses arguments, calls
+//! these, prints and maps [`Error`] to the exit codes.
 
 #![warn(missing_docs)]
 
-pub mod build;
-pub mod commands;
+pub mod catalog;
 pub mod config;
-pub mod contention;
-pub mod deploy;
-pub mod driver;
-pub(crate) mod duration;
-pub mod embed;
-pub mod embedded;
+pub mod devserver;
 mod error;
-pub mod exit_code;
 pub mod fleet;
 #[cfg(feature = "harness")]
 #[doc(hidden)]
 pub mod fuzz_targets;
-pub mod history;
-pub mod identifier;
 pub mod lint;
-pub mod migration;
-pub mod migrator;
+pub mod model;
 pub mod mongo;
-pub mod notice;
-pub mod plan;
 pub mod postgres;
-pub mod refusal;
-pub mod schema;
-pub(crate) mod session;
-pub(crate) mod severity;
+pub mod runner;
 pub mod source;
 pub mod verify;
 
+pub use error::{exit_code, refusal};
 pub use error::{
     Error, FailureOutcome, LockContention, LockHolder, MigrationFailure, Problem, TransactionFate,
 };
-pub use migrator::{Migrator, RunReport};
+pub use runner::deploy;
+pub use runner::{Migrator, RunReport};
+pub use source::build;
 
 /// Compiles a migrations directory (relative to the calling crate's
 /// `Cargo.toml`; default `migrations`) into the binary, as an
-/// [`embed::EmbeddedMigrations`]; `.run(&client)` applies what is pending at
+/// [`source::EmbeddedMigrations`]; `.run(&client)` applies what is pending at
 /// start-up, under the same lock and into the same history as the CLI.
 ///
 /// ```no_run

@@ -7,8 +7,8 @@ use schemactl::postgres::MigrationLock;
 
 fn default_lock() -> MigrationLock {
     let history = HistoryTable::new(
-        schemactl::identifier::Identifier::parse("public").unwrap(),
-        schemactl::identifier::Identifier::parse("schema_versions").unwrap(),
+        schemactl::model::identifier::Identifier::parse("public").unwrap(),
+        schemactl::model::identifier::Identifier::parse("schema_versions").unwrap(),
     )
     .unwrap();
     MigrationLock::for_history(&history)

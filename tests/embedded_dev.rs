@@ -114,7 +114,7 @@ fn without_a_url_or_dev_nothing_is_started_and_the_run_fails() {
     })
     .unwrap();
     let error = runtime
-        .block_on(schemactl::commands::migrate::migrate(
+        .block_on(schemactl::runner::verbs::migrate::migrate(
             &settings,
             Default::default(),
             false,

@@ -105,7 +105,7 @@ async fn an_application_migrates_on_a_spawned_task() {
 #[tokio::test]
 async fn a_migrator_runs_any_source_on_the_applications_connection() {
     use schemactl::config::Settings;
-    use schemactl::plan::{MigrateOptions, RollbackTarget, State};
+    use schemactl::model::plan::{MigrateOptions, RollbackTarget, State};
     use schemactl::source::InMemory;
     use schemactl::Migrator;
     let db = server().database().await;
@@ -158,7 +158,7 @@ async fn a_migrator_runs_any_source_on_the_applications_connection() {
 #[tokio::test]
 async fn an_application_sets_timeouts_as_checked_values_never_as_text_read_as_zero() {
     use schemactl::config::{ServerTimeout, Settings};
-    use schemactl::plan::MigrateOptions;
+    use schemactl::runner::MigrateOptions;
     use schemactl::source::InMemory;
     use schemactl::Migrator;
     // "30" (no unit) was once kept as text and run as no limit at all.
@@ -232,18 +232,18 @@ async fn embedded_migrations_connect_by_url_and_a_broken_source_changes_nothing(
 fn the_facades_futures_are_send(
     migrator: &schemactl::Migrator<'_>,
     verifier: &schemactl::verify::Verifier,
-    embedded: schemactl::embed::EmbeddedMigrations,
+    embedded: schemactl::source::embedded::EmbeddedMigrations,
     client: &tokio_postgres::Client,
     settings: &schemactl::config::Settings,
-    baseline: &schemactl::migrator::BaselineSource,
-    repair: schemactl::migrator::Repair,
+    baseline: &schemactl::runner::BaselineSource,
+    repair: schemactl::runner::Repair,
     mongodb: schemactl::mongo::report::MongoOptions,
 ) {
     fn send<T: Send>(_: T) {}
-    let notify = &mut |_: schemactl::notice::Notice| {};
+    let notify = &mut |_: schemactl::runner::notice::Notice| {};
     send(migrator.run(Default::default(), false, notify));
     send(migrator.undo(
-        schemactl::plan::RollbackTarget::Steps(1),
+        schemactl::runner::RollbackTarget::Steps(1),
         false,
         false,
         notify,

@@ -1,7 +1,7 @@
 //! `migrate`, `rollback`, `status`, `baseline`, `new` against a real server.
 
 use crate::support::{schemactl, server, stable, Project};
-use schemactl::migration::Checksum;
+use schemactl::model::Checksum;
 
 #[tokio::test]
 async fn migrate_applies_every_migration_once_and_records_it() {

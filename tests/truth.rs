@@ -1015,8 +1015,8 @@ async fn a_run_whose_lock_was_released_by_a_script_stops_once_another_run_takes_
     );
     project.write("0002_next.up.sql", "CREATE TABLE two (id int);\n");
     let history = schemactl::postgres::HistoryTable::new(
-        schemactl::identifier::Identifier::parse("public").unwrap(),
-        schemactl::identifier::Identifier::parse("schema_versions").unwrap(),
+        schemactl::model::identifier::Identifier::parse("public").unwrap(),
+        schemactl::model::identifier::Identifier::parse("schema_versions").unwrap(),
     )
     .unwrap();
     let key = schemactl::postgres::MigrationLock::for_history(&history).key();

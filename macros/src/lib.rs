@@ -73,7 +73,8 @@ fn expand(input: TokenStream) -> Result<TokenStream, String> {
             "({name:?}, ::core::include_bytes!({path:?}) as &[u8]),"
         ));
     }
-    let embedded = format!("::schemactl::embed::EmbeddedMigrations::new({directory:?}, &[{list}])");
+    let embedded =
+        format!("::schemactl::source::EmbeddedMigrations::new({directory:?}, &[{list}])");
     // Cargo rebuilds when an embedded file changes, not when one is added:
     // only a build script (`cargo:rerun-if-changed=<dir>`) makes it. A
     // crate compiled without one (cargo sets OUT_DIR only with one) gets a

@@ -4,13 +4,13 @@
 
 use super::opt::{FleetAction, FleetArgs, Format};
 use super::{emit, output, render};
-use schemactl::commands::Notice;
 use schemactl::config::Settings;
 use schemactl::fleet::run::{FleetRequest, FleetVerb};
 use schemactl::fleet::{
     DatabaseList, ListRules, SchemaList, Shard, TargetSpec, TargetState, Waves,
 };
-use schemactl::plan::{MigrateOptions, RollbackTarget};
+use schemactl::runner::Notice;
+use schemactl::runner::{MigrateOptions, RollbackTarget};
 use schemactl::{exit_code, Error};
 
 /// Runs the fleet verb; exit 1 when any target failed or was not run.

@@ -9,13 +9,13 @@ mod verbs;
 
 use anyhow::Context;
 use opt::{Command, Format, LintFormat, Opt};
-use schemactl::commands::Notice;
 use schemactl::config::{Overrides, Settings};
-use schemactl::migrator::{BaselineSource, Repair};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
-use schemactl::plan::{MigrateOptions, RollbackTarget};
 use schemactl::postgres::foreign_import::Tool;
-use schemactl::{embedded, exit_code, Error};
+use schemactl::runner::Notice;
+use schemactl::runner::{BaselineSource, Repair};
+use schemactl::runner::{MigrateOptions, RollbackTarget};
+use schemactl::{devserver, exit_code, Error};
 use std::io::IsTerminal;
 
 /// Runs the command and returns the exit code.
@@ -262,7 +262,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
 /// `rollback`'s arguments, as given.
 struct RollbackRequest {
     steps: Option<u32>,
-    to: Option<schemactl::migration::Version>,
+    to: Option<schemactl::model::Version>,
     dry_run: bool,
     accept_changed_down: bool,
     collection: Option<String>,
@@ -301,16 +301,17 @@ async fn rollback(
 
 /// What `baseline` records: up to a version, or another tool's history.
 fn baseline_source(
-    version: Option<schemactl::migration::Version>,
+    version: Option<schemactl::model::Version>,
     force: bool,
     from: Option<String>,
     from_refinery: bool,
     table: Option<String>,
 ) -> Result<BaselineSource, Error> {
     let table = match table {
-        Some(name) => {
-            Some(schemactl::identifier::Identifier::parse(&name).map_err(Error::InvalidArgument)?)
-        }
+        Some(name) => Some(
+            schemactl::model::identifier::Identifier::parse(&name)
+                .map_err(Error::InvalidArgument)?,
+        ),
         None => None,
     };
     let tool = match (from.as_deref(), from_refinery) {
@@ -327,8 +328,7 @@ fn baseline_source(
 /// The one repair asked for (`remove_failed`, `mark_applied`,
 /// `accept_checksum`, `forget`, in that order, else `forget_all`).
 fn repair_of(
-    [remove_failed, mark_applied, accept_checksum, forget]: [Option<schemactl::migration::Version>;
-        4],
+    [remove_failed, mark_applied, accept_checksum, forget]: [Option<schemactl::model::Version>; 4],
     forget_all: bool,
 ) -> Result<Repair, Error> {
     Ok(
@@ -357,8 +357,8 @@ fn interactive_outside_ci() -> bool {
 /// Stops the development server when this process started it and the
 /// command failed: a failed command leaves no server running behind it.
 pub fn stop_dev_server_started_here(opt_project_dir: &std::path::Path) {
-    if embedded::dev_server::started_here() {
-        let _ = embedded::dev_server::stop(opt_project_dir);
+    if devserver::dev_server::started_here() {
+        let _ = devserver::dev_server::stop(opt_project_dir);
     }
 }
 

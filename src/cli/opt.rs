@@ -2,7 +2,7 @@
 //! `--help` text.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use schemactl::migration::Version;
+use schemactl::model::Version;
 use std::path::PathBuf;
 
 /// Migrations and schema governance for PostgreSQL (and MongoDB validators).

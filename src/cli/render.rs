@@ -1,15 +1,15 @@
 //! What the commands print: short text for people, JSON for programs.
 
-use schemactl::commands::diff::DiffReport;
-use schemactl::commands::status::{StatusReport, Validation};
-use schemactl::commands::RunReport;
+use schemactl::catalog::{DataClass, DifferenceKind};
+use schemactl::model::plan::State;
 use schemactl::mongo::report::{
     CollectionState, CollectionStatus, CollectionVerification, MongoReport,
 };
-use schemactl::plan::State;
 use schemactl::postgres::lock_trace::blocks_writes;
 use schemactl::postgres::InvalidIndex;
-use schemactl::schema::{DataClass, DifferenceKind};
+use schemactl::runner::verbs::status::{StatusReport, Validation};
+use schemactl::runner::RunReport;
+use schemactl::verify::diff::DiffReport;
 use schemactl::verify::round_trips::{Outcome, VerifyReport};
 use std::fmt::Write;
 
@@ -473,7 +473,7 @@ fn data_class(class: DataClass) -> &'static str {
     }
 }
 
-fn list(differences: &[schemactl::schema::Difference]) -> String {
+fn list(differences: &[schemactl::catalog::Difference]) -> String {
     differences
         .iter()
         .map(|d| format!("  - {d}"))
@@ -483,7 +483,7 @@ fn list(differences: &[schemactl::schema::Difference]) -> String {
 
 fn diff_text(diff: &str, colour: bool) -> String {
     if colour {
-        schemactl::schema::colour_diff(diff)
+        schemactl::catalog::colour_diff(diff)
     } else {
         diff.to_string()
     }

@@ -4,12 +4,12 @@
 
 use super::opt::{DevAction, Format, LintFormat};
 use super::{emit, output, progress_bar, render, with_mongodb};
-use schemactl::commands::{self, Notice};
 use schemactl::config::Settings;
-use schemactl::migrator::{BaselineSource, Repair};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
-use schemactl::plan::{MigrateOptions, RollbackTarget};
-use schemactl::{deploy, embedded, exit_code, lint, Error};
+use schemactl::runner::Notice;
+use schemactl::runner::{BaselineSource, Repair};
+use schemactl::runner::{MigrateOptions, RollbackTarget};
+use schemactl::{deploy, devserver, exit_code, lint, Error};
 use std::path::Path;
 
 fn exit(problems: bool) -> i32 {
@@ -70,9 +70,14 @@ pub async fn rollback(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let report =
-        commands::rollback::rollback(settings, target, accept_changed_down, dry_run, notify)
-            .await?;
+    let report = schemactl::runner::verbs::rollback::rollback(
+        settings,
+        target,
+        accept_changed_down,
+        dry_run,
+        notify,
+    )
+    .await?;
     emit(format, &report, || {
         let mut text = render::run_report(&report, "Rolled back", "Nothing to roll back");
         // A hotfix rollback leaves the files in place: the next deploy
@@ -112,8 +117,13 @@ pub async fn validate(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let validation =
-        commands::status::validate(settings, fail_on_pending, allow_out_of_order, notify).await?;
+    let validation = schemactl::runner::verbs::status::validate(
+        settings,
+        fail_on_pending,
+        allow_out_of_order,
+        notify,
+    )
+    .await?;
     emit(format, &validation, || {
         render::validate(&validation, fail_on_pending)
     });
@@ -128,7 +138,8 @@ pub async fn baseline(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let report = commands::baseline::baseline(settings, source, dry_run, notify).await?;
+    let report =
+        schemactl::runner::verbs::baseline::baseline(settings, source, dry_run, notify).await?;
     emit(format, &report, || {
         if dry_run {
             let mut text = format!(
@@ -158,7 +169,7 @@ pub async fn repair(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let done = commands::repair::repair(settings, repair, notify).await?;
+    let done = schemactl::runner::verbs::repair::repair(settings, repair, notify).await?;
     emit(
         format,
         &serde_json::json!({ "repaired": done.to_string() }),
@@ -197,7 +208,7 @@ pub async fn lint(
     request: LintRequest<'_>,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let mut outcome = commands::lint::lint(settings, request.since)?;
+    let mut outcome = schemactl::lint::project::lint(settings, request.since)?;
     if request.fix {
         if !request.dry_run && request.since.is_none() {
             return Err(Error::InvalidArgument(
@@ -229,7 +240,7 @@ pub async fn lint(
             "fixed {count} finding(s) in {} file(s); what remains:",
             fixed.len()
         ));
-        outcome = commands::lint::lint(settings, request.since)?;
+        outcome = schemactl::lint::project::lint(settings, request.since)?;
     }
     for problem in &outcome.warnings {
         // Under GitHub Actions, an annotation on the file like the findings.
@@ -281,7 +292,7 @@ pub async fn lint(
     let explicit_url =
         settings.database_url.is_some() && settings.database_url_source == "--database-url";
     let sized = if request.table_sizes || explicit_url {
-        let sizes = commands::lint::table_sizes(settings, notify).await?;
+        let sizes = schemactl::lint::table_sizes::of_configured_database(settings, notify).await?;
         Some(lint::table_sizes::annotate(
             &mut findings,
             &sizes,
@@ -295,7 +306,7 @@ pub async fn lint(
         None
     };
     if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
-        commands::lint::relative_to_repository(&mut findings);
+        schemactl::lint::project::relative_to_repository(&mut findings);
     }
     let text = match request.format {
         LintFormat::Text => {
@@ -364,7 +375,7 @@ pub async fn dump(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let (_, snapshot) = commands::dump::dump(settings, notify).await?;
+    let (_, snapshot) = schemactl::catalog::dump::dump(settings, notify).await?;
     emit(format, &snapshot, || snapshot.to_text());
     Ok(exit_code::OK)
 }
@@ -407,8 +418,8 @@ pub async fn diff(
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let report = match urls {
-        [] => commands::diff::drift(settings, notify).await?,
-        [a, b] => commands::diff::between(settings, a, b).await?,
+        [] => schemactl::verify::diff::drift(settings, notify).await?,
+        [a, b] => schemactl::verify::diff::between(settings, a, b).await?,
         _ => {
             return Err(Error::InvalidArgument(
                 "diff takes two database URLs, or none".into(),
@@ -422,8 +433,11 @@ pub async fn diff(
 
 /// `new`.
 pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<i32, Error> {
-    let files =
-        commands::new_migration::new_migration(&settings.migrations_dir, name, &settings.read)?;
+    let files = schemactl::source::new_migration::new_migration(
+        &settings.migrations_dir,
+        name,
+        &settings.read,
+    )?;
     emit(format, &files, || {
         let mut text = format!("Created {} ({} layout)\n", files.up.display(), files.layout);
         if let Some(down) = files.down.as_ref().filter(|d| !d.starts_with(&files.up)) {
@@ -439,7 +453,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
     let dir = &settings.project_dir;
     let (state, text) = match action {
         DevAction::Status => {
-            let (root, url) = embedded::dev_server::status(dir)?;
+            let (root, url) = devserver::dev_server::status(dir)?;
             let shown = match url.as_deref() {
                 Some(url) => Some(
                     schemactl::postgres::DatabaseTarget::parse(url)?
@@ -458,7 +472,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
             (state, text)
         }
         DevAction::Start | DevAction::Url { .. } => {
-            let url = embedded::dev_server::ensure_running(dir, &mut |message| {
+            let url = devserver::dev_server::ensure_running(dir, &mut |message| {
                 output::stderr_line(&format!("schemactl: {message}"))
             })?;
             let target = schemactl::postgres::DatabaseTarget::parse(&url)?;
@@ -475,7 +489,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
             (serde_json::json!({ "running": true, "url": shown }), text)
         }
         DevAction::Stop => {
-            let stopped = embedded::dev_server::stop(dir)?;
+            let stopped = devserver::dev_server::stop(dir)?;
             let text = if stopped {
                 "stopped"
             } else {
@@ -484,10 +498,10 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
             (serde_json::json!({ "stopped": stopped }), text.to_string())
         }
         DevAction::Reset => {
-            embedded::dev_server::reset(dir)?;
+            devserver::dev_server::reset(dir)?;
             (
                 serde_json::json!({ "reset": true }),
-                "stopped and deleted the embedded development PostgreSQL".to_string(),
+                "stopped and deleted the devserver development PostgreSQL".to_string(),
             )
         }
     };

@@ -3,7 +3,7 @@
 //! reading stops there).
 
 use super::FileConfig;
-use crate::migration::text_position::LineIndex;
+use crate::model::text_position::LineIndex;
 use crate::Error;
 use std::path::{Path, PathBuf};
 

@@ -6,10 +6,11 @@ use super::{
     discover, read, DifferencePolicy, ExecutionSettings, FileConfig, Ignored, ObjectPattern,
     Overrides, ServerTimeout, Settings, FILE_NAME,
 };
-use crate::history::HistoryTable;
-use crate::identifier::Identifier;
-use crate::migration::{Layout, NamePattern, ReadOptions};
-use crate::severity::Severity;
+use crate::model::history::HistoryTable;
+use crate::model::identifier::Identifier;
+use crate::model::severity::Severity;
+use crate::model::ReadOptions;
+use crate::model::{Layout, NamePattern};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -140,7 +141,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
         ("--lock-wait", "postgres", "lock_wait"),
         overrides.lock_wait.clone(),
         file.postgres.lock_wait.clone(),
-        crate::duration::parse,
+        crate::model::duration::parse,
         || Duration::from_secs(60),
     );
     let connect_timeout = sources.value(
@@ -161,7 +162,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
     let (column_order, volatile_literal, ignore, exclude) =
         verify_policies(&mut sources, &overrides, &file);
     let mongodb_lock_ttl =
-        crate::duration::parse(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
+        crate::model::duration::parse(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
             .map_err(|m| sources.bad("mongodb.lock_ttl", m));
     let mongodb_lock_ttl = sources.keep(mongodb_lock_ttl, || Duration::from_secs(600));
     let read = read_options(&mut sources, &overrides, &file);
@@ -217,7 +218,7 @@ fn without_dot(path: PathBuf) -> PathBuf {
 
 /// A connect timeout: a duration, never 0 (which would wait forever).
 fn connect_timeout(text: &str) -> Result<Duration, String> {
-    match crate::duration::parse(text)? {
+    match crate::model::duration::parse(text)? {
         d if d.is_zero() => {
             Err("a connect timeout of 0 would wait forever; give one, for example `10s`".into())
         }
@@ -288,7 +289,7 @@ fn execution(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) ->
             ("--lock-retry-budget", "postgres", "lock_retry_budget"),
             overrides.lock_retry_budget.clone(),
             pg.lock_retry_budget.clone(),
-            crate::duration::parse,
+            crate::model::duration::parse,
             || defaults.lock_retry_budget,
         ),
         lock_mode: sources.value(
@@ -302,7 +303,7 @@ fn execution(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) ->
             ("--lock-ttl", "postgres", "lock_ttl"),
             overrides.lock_ttl.clone(),
             pg.lock_ttl.clone(),
-            crate::duration::parse,
+            crate::model::duration::parse,
             || defaults.lock_ttl,
         ),
         allow_non_empty: pg.allow_non_empty.unwrap_or(false),

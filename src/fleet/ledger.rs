@@ -155,7 +155,7 @@ impl RunHeader {
         };
         match changed {
             None => Ok(()),
-            Some(what) => Err(Error::refused(crate::refusal::RefusalKind::Fleet, format!(
+            Some(what) => Err(Error::refused(crate::error::refusal::RefusalKind::Fleet, format!(
                 "the target list changed since run {} started ({what}): a resume covers the run's own targets; restore the list, or start a new run (without --resume), which skips nothing",
                 self.run
             ))),
@@ -260,7 +260,7 @@ impl Ledger {
         };
         let sink = match store {
             LedgerStore::Directory(dir) => {
-                crate::embedded::state_dir::create(dir)?;
+                crate::devserver::state_dir::create(dir)?;
                 let path = dir.join(format!("{}.jsonl", header.run));
                 let sink = Sink::open(path, |path| {
                     std::fs::OpenOptions::new()
@@ -322,14 +322,14 @@ impl Ledger {
             }
         };
         if header.verb != verb {
-            return Err(Error::refused(crate::refusal::RefusalKind::Fleet, format!(
+            return Err(Error::refused(crate::error::refusal::RefusalKind::Fleet, format!(
                 "run {run} was `fleet {}`, not `fleet {verb}`: resume it with the same verb, or start a new run",
                 header.verb
             )));
         }
         if header.shard != shard {
             return Err(Error::refused(
-                crate::refusal::RefusalKind::Fleet,
+                crate::error::refusal::RefusalKind::Fleet,
                 format!(
                     "run {run} covered shard {}, not {}: resume it with the same --shard",
                     header.shard.as_deref().unwrap_or("(all)"),

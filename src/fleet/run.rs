@@ -4,8 +4,8 @@
 //! added is the target list, the waves, the ledger and the split into
 //! shards.
 
-use crate::commands::diff::{replay_of, replay_onto, report as drift_report};
-use crate::commands::dump::history_tables;
+use crate::catalog::dump::history_tables;
+use crate::catalog::{reading, Snapshot, Tolerance};
 use crate::config::Settings;
 use crate::fleet::ledger::{LedgerEntry, TargetState};
 use crate::fleet::report::Summary;
@@ -13,14 +13,14 @@ use crate::fleet::{
     targets, FleetReport, Ledger, LedgerStore, ListRules, Outcome, Shard, Target, TargetResult,
     TargetSpec, Waves,
 };
-use crate::identifier::Identifier;
-use crate::migration::Version;
-use crate::notice::Notice;
-use crate::plan::{MigrateOptions, RollbackTarget, State};
+use crate::model::identifier::Identifier;
+use crate::model::plan::{MigrateOptions, RollbackTarget, State};
+use crate::model::Version;
 use crate::postgres::scratch::ScratchDatabase;
-use crate::schema::{catalog, Snapshot, Tolerance};
-use crate::session::dev_target;
+use crate::runner::notice::Notice;
+use crate::runner::session::dev_target;
 use crate::source::{Directory, Preloaded};
+use crate::verify::diff::{replay_of, replay_onto, report as drift_report};
 use crate::{Error, Migrator};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -234,7 +234,7 @@ pub async fn fleet(
         summary: Summary::of(&results),
         versions: FleetReport::count_versions(&results),
         targets: results,
-        total_ms: crate::duration::elapsed_ms(begun),
+        total_ms: crate::model::duration::elapsed_ms(begun),
     })
 }
 
@@ -274,7 +274,7 @@ async fn run_verb(
                 if !report.problems.is_empty() {
                     outcome.failed = true;
                     outcome.error = Some(disagreement(&report, false));
-                    outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
+                    outcome.exit_code = Some(crate::error::exit_code::PROBLEMS_FOUND);
                 }
                 outcome
             }),
@@ -289,7 +289,7 @@ async fn run_verb(
                 if !validation.ok {
                     outcome.failed = true;
                     outcome.error = Some(disagreement(&validation.report, *fail_on_pending));
-                    outcome.exit_code = Some(crate::exit_code::PROBLEMS_FOUND);
+                    outcome.exit_code = Some(crate::error::exit_code::PROBLEMS_FOUND);
                 }
                 outcome
             }),
@@ -337,7 +337,7 @@ fn failure(error: &Error) -> Outcome {
     }
 }
 
-fn pending_labels(report: &crate::commands::RunReport) -> serde_json::Value {
+fn pending_labels(report: &crate::runner::RunReport) -> serde_json::Value {
     let labels: Vec<&str> = if report.dry_run {
         report.planned.iter().map(|p| p.label.as_str()).collect()
     } else {
@@ -348,7 +348,7 @@ fn pending_labels(report: &crate::commands::RunReport) -> serde_json::Value {
 
 /// The versioned migrations a target's history records as done (whatever
 /// their files say now).
-fn recorded_versions(report: &crate::commands::status::StatusReport) -> Vec<&Version> {
+fn recorded_versions(report: &crate::runner::verbs::status::StatusReport) -> Vec<&Version> {
     report
         .migrations
         .iter()
@@ -390,7 +390,7 @@ async fn recorded_version(migrator: &Migrator<'_>) -> Option<String> {
     })
 }
 
-fn status_outcome(report: &crate::commands::status::StatusReport) -> Outcome {
+fn status_outcome(report: &crate::runner::verbs::status::StatusReport) -> Outcome {
     let version = recorded_versions(report).into_iter().max();
     Outcome {
         version: version.map(ToString::to_string),
@@ -403,7 +403,10 @@ fn status_outcome(report: &crate::commands::status::StatusReport) -> Outcome {
     }
 }
 
-fn disagreement(report: &crate::commands::status::StatusReport, fail_on_pending: bool) -> String {
+fn disagreement(
+    report: &crate::runner::verbs::status::StatusReport,
+    fail_on_pending: bool,
+) -> String {
     let mut parts: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     if !report.invalid_indexes.is_empty() {
         parts.push(format!(
@@ -528,7 +531,7 @@ impl Replay {
         &mut self,
         settings: &Settings,
         target: &Target,
-        replay: &[&crate::migration::Migration],
+        replay: &[&crate::model::Migration],
         excluded: &[String],
     ) -> Result<(), Error> {
         let dev = dev_target(settings, &mut |_| {}).await?;
@@ -543,7 +546,7 @@ impl Replay {
         self.schema = target.tenant_schema().cloned();
         if target.tenant_schema().is_none() {
             self.snapshot = Some(
-                catalog::snapshot(&client, excluded)
+                reading::snapshot(&client, excluded)
                     .await?
                     .without(&settings.ignore, &settings.exclude),
             );
@@ -571,17 +574,17 @@ impl ExpectedSchemas {
 /// migrations (in schema-per-tenant mode, only its schema).
 async fn drift(
     settings: &Settings,
-    local: &[crate::migration::Migration],
+    local: &[crate::model::Migration],
     target: &Target,
     expected: &ExpectedSchemas,
 ) -> Result<Outcome, Error> {
-    let live = crate::session::connect(settings, &mut |_| {}).await?;
+    let live = crate::runner::session::connect(settings, &mut |_| {}).await?;
     let applied = settings.history.read(&live.client).await?;
     let replay = replay_of(local, &applied)?;
     let excluded = history_tables(settings);
     let actual = match target.tenant_schema() {
-        Some(schema) => catalog::schema_snapshot(&live.client, &excluded, schema).await?,
-        None => catalog::snapshot(&live.client, &excluded).await?,
+        Some(schema) => reading::schema_snapshot(&live.client, &excluded, schema).await?,
+        None => reading::snapshot(&live.client, &excluded).await?,
     }
     .without(&settings.ignore, &settings.exclude);
     let key: String = replay
@@ -645,7 +648,7 @@ async fn drift(
                     })?;
                 *current = Some(schema.clone());
             }
-            catalog::schema_snapshot(client, &excluded, schema)
+            reading::schema_snapshot(client, &excluded, schema)
                 .await?
                 .without(&settings.ignore, &settings.exclude)
         }
@@ -679,7 +682,7 @@ async fn drift(
                 names.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
             )
         }),
-        exit_code: (!names.is_empty()).then_some(crate::exit_code::PROBLEMS_FOUND),
+        exit_code: (!names.is_empty()).then_some(crate::error::exit_code::PROBLEMS_FOUND),
         details: serde_json::to_value(&report).unwrap_or_default(),
         ..Outcome::default()
     })

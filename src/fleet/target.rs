@@ -3,8 +3,8 @@
 //! shows: the connection string with its password removed, or the schema.
 
 use crate::config::Settings;
-use crate::history::HistoryTable;
-use crate::identifier::Identifier;
+use crate::model::history::HistoryTable;
+use crate::model::identifier::Identifier;
 use crate::postgres::DatabaseTarget;
 use crate::Error;
 

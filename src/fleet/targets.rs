@@ -6,7 +6,7 @@
 //! line.
 
 use super::target::Target;
-use crate::identifier::Identifier;
+use crate::model::identifier::Identifier;
 use crate::postgres::DatabaseTarget;
 use crate::Error;
 use std::collections::HashMap;

@@ -5,7 +5,7 @@
 
 use super::ledger::{now, Ledger, LedgerEntry, TargetState};
 use super::target::Target;
-use crate::duration::elapsed_ms;
+use crate::model::duration::elapsed_ms;
 use crate::Error;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::collections::HashMap;

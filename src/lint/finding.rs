@@ -1,9 +1,9 @@
 //! What the linter reports: a finding of one rule at one place.
 
-use crate::migration::text_position::TextPosition;
+use crate::model::text_position::TextPosition;
 use std::path::PathBuf;
 
-pub use crate::severity::Severity;
+pub use crate::model::severity::Severity;
 
 /// One problem found in one file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -66,7 +66,7 @@ pub fn fixes(
         if !may_edit(&finding.path) {
             continue;
         }
-        let offset = crate::migration::text_position::LineIndex::new(text).offset(
+        let offset = crate::model::text_position::LineIndex::new(text).offset(
             text,
             finding.position.line,
             finding.position.column,
@@ -112,7 +112,7 @@ fn tokens_from(text: &str, from: usize, limit: usize) -> Vec<(Token, usize, usiz
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, rest).tokenize_with_location() else {
         return Vec::new();
     };
-    let index = crate::migration::text_position::LineIndex::new(rest);
+    let index = crate::model::text_position::LineIndex::new(rest);
     tokens
         .into_iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
@@ -189,7 +189,7 @@ fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
     let named_without_if = tokens
         .get(1)
         .is_some_and(|(t, _, _)| !is_word(t, "IF") && !is_word(t, "ON"));
-    let directive = crate::migration::directives::parse(text).ok()?;
+    let directive = crate::model::directives::parse(text).ok()?;
     let mut edits = vec![Edit {
         start: *end,
         end: *end,
@@ -201,19 +201,16 @@ fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
         fixes_finding: true,
     }];
     if !directive.no_transaction {
-        let only_indexes = crate::migration::statements::split(text)
-            .ok()?
-            .iter()
-            .all(|s| {
-                let words: Vec<String> = s
-                    .text(text)
-                    .split_whitespace()
-                    .take(3)
-                    .map(str::to_ascii_uppercase)
-                    .collect();
-                matches!(words.first().map(String::as_str), Some("CREATE" | "DROP"))
-                    && words[1..].iter().any(|w| w == "INDEX")
-            });
+        let only_indexes = crate::model::statements::split(text).ok()?.iter().all(|s| {
+            let words: Vec<String> = s
+                .text(text)
+                .split_whitespace()
+                .take(3)
+                .map(str::to_ascii_uppercase)
+                .collect();
+            matches!(words.first().map(String::as_str), Some("CREATE" | "DROP"))
+                && words[1..].iter().any(|w| w == "INDEX")
+        });
         if !only_indexes {
             return None;
         }

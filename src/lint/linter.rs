@@ -3,7 +3,7 @@
 
 use super::{lint, Finding, LintOptions};
 use crate::config::Settings;
-use crate::migration::Migration;
+use crate::model::Migration;
 use crate::source::MigrationSource;
 use crate::Error;
 

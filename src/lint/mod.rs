@@ -8,6 +8,8 @@
 //! rest of the file is still linted. Rules are one file each under
 //! `rules/`, listed once in `rules::RULES`.
 
+pub mod project;
+
 pub mod baseline;
 mod ddl;
 pub mod finding;
@@ -28,8 +30,8 @@ pub use linter::Linter;
 use rules::{Rule, RULES};
 pub use schema_model::SchemaModel;
 
-use crate::migration::text_position::{LineIndex, TextPosition};
-use crate::migration::{Direction, Migration, Script, Statement};
+use crate::model::text_position::{LineIndex, TextPosition};
+use crate::model::{Direction, Migration, Script, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@
 
 use super::rules::{find, Rule};
 use super::{Finding, LintOptions};
-use crate::migration::text_position::{LineIndex, TextPosition};
+use crate::model::text_position::{LineIndex, TextPosition};
 use crate::mongo::validator_checks::check_file;
 use std::path::{Path, PathBuf};
 
@@ -77,7 +77,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn collect_below(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-    use crate::migration::dir_entry::{classify, EntryKind};
+    use crate::model::dir_entry::{classify, EntryKind};
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

@@ -16,7 +16,7 @@
 
 use super::names::{ident, object};
 use super::ParsedStatement;
-use crate::migration::text_position::TextPosition;
+use crate::model::text_position::TextPosition;
 use sqlparser::ast::{
     AlterIndexOperation, AlterTableOperation, AlterTypeOperation, ObjectType, RenameTableNameKind,
     Statement, TableConstraint,

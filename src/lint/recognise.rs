@@ -18,7 +18,7 @@
 //! `CREATE TABLE` must not be recognised away.
 
 use super::names;
-use crate::migration::text_position::LineIndex;
+use crate::model::text_position::LineIndex;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};

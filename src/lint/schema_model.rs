@@ -5,8 +5,8 @@
 //! the migration?").
 
 use super::names::{ident, object};
-use crate::migration::text_position::TextPosition;
-use crate::migration::Version;
+use crate::model::text_position::TextPosition;
+use crate::model::Version;
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, Expr, IndexColumn, ObjectType, Statement,
     TableConstraint,

@@ -3,7 +3,7 @@
 //! An ignore must give a reason; one that suppresses nothing is itself
 //! reported (`unused-ignore`), so stale ignores do not pile up.
 
-use crate::migration::text_position::{LineIndex, TextPosition};
+use crate::model::text_position::{LineIndex, TextPosition};
 
 /// One ignore comment.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -52,9 +52,18 @@ fn bytes(n: f64) -> String {
     }
 }
 
-/// Every table, partitioned table and materialized view outside the system
-/// schemas, by the name lint uses (`orders`, or `app.orders` outside
-/// `public`).
+/// Every table, partitioned table and materialized view of the configured
+/// database outside the system schemas, by the name lint uses (`orders`,
+/// or `app.orders` outside `public`).
+pub async fn of_configured_database(
+    settings: &crate::config::Settings,
+    notify: &mut (dyn FnMut(crate::runner::Notice) + Send),
+) -> Result<HashMap<String, TableSize>, Error> {
+    let session = crate::runner::session::connect(settings, notify).await?;
+    read(&session.client).await
+}
+
+/// The size of every table the connection's database holds.
 pub async fn read(client: &tokio_postgres::Client) -> Result<HashMap<String, TableSize>, Error> {
     let rows = client
         .query(

@@ -167,7 +167,7 @@ pub fn plan_apply<'a>(
     if !refusals.is_empty() {
         flags.sort_unstable();
         flags.dedup();
-        return Err(Error::refused(crate::refusal::RefusalKind::MongoPlan, format!(
+        return Err(Error::refused(crate::error::refusal::RefusalKind::MongoPlan, format!(
             "MongoDB migration refused; nothing was changed:\n  - {}\nTo apply all of it anyway: schemactl migrate {}",
             refusals.join("\n  - "),
             flags.join(" ")
@@ -287,8 +287,8 @@ mod tests {
             count: 3,
             sample_id: "1".into(),
         });
-        let Err(Error::Refused(crate::refusal::Refusal {
-            kind: crate::refusal::RefusalKind::MongoPlan,
+        let Err(Error::Refused(crate::error::refusal::Refusal {
+            kind: crate::error::refusal::RefusalKind::MongoPlan,
             message,
         })) = plan_apply(vec![seen.clone()], MongoOptions::default())
         else {
@@ -326,8 +326,8 @@ mod tests {
         };
         let live = live_of(&with_index);
         let seen = observed(&without, Some(recorded), Some(live));
-        let Err(Error::Refused(crate::refusal::Refusal {
-            kind: crate::refusal::RefusalKind::MongoPlan,
+        let Err(Error::Refused(crate::error::refusal::Refusal {
+            kind: crate::error::refusal::RefusalKind::MongoPlan,
             message,
         })) = plan_apply(vec![seen.clone()], MongoOptions::default())
         else {

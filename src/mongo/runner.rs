@@ -8,7 +8,7 @@ use crate::mongo::live::{self, Step};
 use crate::mongo::plan::{self, Observed, Recorded};
 use crate::mongo::spec::{self, canonical, checksum, CollectionSpec};
 use crate::mongo::{history, MongoTarget};
-use crate::notice::Notice;
+use crate::runner::notice::Notice;
 use crate::Error;
 use mongodb::{Client, Database};
 use serde_json::Value;
@@ -205,7 +205,7 @@ async fn apply_change(
             .await
             .map_err(|e| rejected(&plan.spec.path, step, &e))?;
     }
-    change.execution_ms = crate::duration::elapsed_ms(started);
+    change.execution_ms = crate::model::duration::elapsed_ms(started);
     change.version = Some(
         history::append(
             &database,
@@ -356,7 +356,7 @@ pub async fn rollback(
         }
         if !refusals.is_empty() {
             return Err(Error::refused(
-                crate::refusal::RefusalKind::MongoPlan,
+                crate::error::refusal::RefusalKind::MongoPlan,
                 refusals.join("\n"),
             ));
         }
@@ -378,7 +378,7 @@ pub async fn rollback(
                         .await
                         .map_err(mongo_error(format!("{label}: {} failed", step.description)))?;
                 }
-                change.execution_ms = crate::duration::elapsed_ms(started);
+                change.execution_ms = crate::model::duration::elapsed_ms(started);
                 let restored = record.previous.clone().unwrap_or(Value::Null);
                 change.version = Some(
                     history::append(
@@ -427,7 +427,7 @@ async fn choose_records(
                 .await?
                 .ok_or_else(|| {
                     Error::refused(
-                        crate::refusal::RefusalKind::MongoPlan,
+                        crate::error::refusal::RefusalKind::MongoPlan,
                         format!("{label} has no recorded spec; nothing to roll back"),
                     )
                 })?;
@@ -444,7 +444,7 @@ async fn choose_records(
             }
             let Some((run, _)) = latest else {
                 return Err(Error::refused(
-                    crate::refusal::RefusalKind::MongoPlan,
+                    crate::error::refusal::RefusalKind::MongoPlan,
                     "no MongoDB run is recorded; nothing to roll back".into(),
                 ));
             };
@@ -518,7 +518,7 @@ pub async fn verify(
 pub async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
     let Some(uri) = &settings.mongodb_dev_uri else {
         if settings.mongodb_uri.is_some() {
-            return Err(Error::refused(crate::refusal::RefusalKind::ScratchServer,
+            return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer,
                 "MongoDB verify creates and drops scratch databases, so it runs on a development server only, never on MONGODB_URI: \
                  give one with --mongodb-dev-uri (or `[verify] mongodb_dev_uri` in schemactl.toml)"
                     .into(),
@@ -530,7 +530,7 @@ pub async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
     if let Some(deploy) = &settings.mongodb_uri {
         let deploy = MongoTarget::parse(deploy)?;
         if dev.same_servers(&deploy) {
-            return Err(Error::refused(crate::refusal::RefusalKind::ScratchServer, format!(
+            return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer, format!(
                 "--mongodb-dev-uri names the deploy target ({}); verify never creates scratch databases there: give a development server",
                 deploy.display()
             )));

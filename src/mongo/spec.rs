@@ -17,8 +17,8 @@
 //! The checksum is the SHA-256 of a canonical form (keys sorted, no
 //! whitespace, numbers as written), so formatting and key order do not count.
 
-use crate::migration::source::SourceProblem;
-use crate::migration::text_position::{LineIndex, TextPosition};
+use crate::model::text_position::{LineIndex, TextPosition};
+use crate::model::SourceProblem;
 use crate::mongo::validator_checks;
 use crate::Error;
 use serde_json::{Map, Value};
@@ -65,8 +65,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<CollectionSpec>, Error> {
     let mut specs = Vec::new();
     let mut problems = Vec::new();
     let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let kind = |path: &Path| crate::migration::dir_entry::classify(&root, path).ok();
-    use crate::migration::dir_entry::EntryKind;
+    let kind = |path: &Path| crate::model::dir_entry::classify(&root, path).ok();
+    use crate::model::dir_entry::EntryKind;
     for database in databases
         .flatten()
         .filter(|e| kind(&e.path()) == Some(EntryKind::Directory))

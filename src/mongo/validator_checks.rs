@@ -8,7 +8,7 @@
 //! several keywords; a validator that uses them is rejected by the server
 //! (or, for `format`, silently ignored by older servers).
 
-use crate::migration::text_position::LineIndex;
+use crate::model::text_position::LineIndex;
 use serde_json::Value;
 
 /// Keywords MongoDB's `$jsonSchema` accepts.

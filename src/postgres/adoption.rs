@@ -7,7 +7,7 @@
 
 use super::foreign_history::{self, ForeignHistory};
 use super::history_table::database;
-use crate::history::HistoryTable;
+use crate::model::history::HistoryTable;
 use crate::Error;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;

@@ -16,7 +16,7 @@ pub fn column<'a, T: FromSql<'a>>(
     fix: &str,
 ) -> Result<T, Error> {
     row.try_get(column).map_err(|e| {
-        Error::refused(crate::refusal::RefusalKind::UnexpectedTableShape, format!(
+        Error::refused(crate::error::refusal::RefusalKind::UnexpectedTableShape, format!(
             "cannot read column `{column}` of {table} ({e}): the table does not have the shape schemactl expects; {fix}"
         ))
     })

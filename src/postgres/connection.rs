@@ -192,7 +192,7 @@ impl DatabaseTarget {
     /// Every session runs as `role` (`SET ROLE` for the whole session, also
     /// across the `RESET ALL` before each migration): the login user needs
     /// only membership in the role that owns the schema.
-    pub fn with_role(&self, role: &crate::identifier::Identifier) -> Self {
+    pub fn with_role(&self, role: &crate::model::identifier::Identifier) -> Self {
         let mut other = self.clone();
         let options = match self.config.get_options() {
             Some(existing) => format!("{existing} -c role={role}"),
@@ -205,7 +205,7 @@ impl DatabaseTarget {
     /// The same target with `schema` first on every session's
     /// `search_path` (then `public`), set at connection start-up so that a
     /// migration's own `RESET search_path` comes back to it.
-    pub fn with_search_path(&self, schema: &crate::identifier::Identifier) -> Self {
+    pub fn with_search_path(&self, schema: &crate::model::identifier::Identifier) -> Self {
         let mut other = self.clone();
         let setting = format!("-c search_path={},public", schema.quoted());
         let options = match self.config.get_options() {

@@ -9,12 +9,12 @@ use super::lease_lock::{Heartbeat, LeaseLock};
 use super::DatabaseTarget;
 use super::{invalid_indexes, lock_blockers};
 use crate::config::{ExecutionSettings, LockMode};
-use crate::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
-use crate::duration::elapsed_ms;
-use crate::history::{AppliedMigration, EventKind, HistoryTable};
-use crate::migration::Version;
-use crate::migration::{Direction, Migration};
-use crate::notice::Notice;
+use crate::model::duration::elapsed_ms;
+use crate::model::history::{AppliedMigration, EventKind, HistoryTable};
+use crate::model::Version;
+use crate::model::{Direction, Migration};
+use crate::runner::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
+use crate::runner::notice::Notice;
 use crate::{Error, LockContention, LockHolder};
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
@@ -99,7 +99,7 @@ impl Driver for PostgresDriver<'_> {
         for _ in 0..2 {
             if !self.lock.held_here(self.client).await? {
                 let _ = self.lock.release(self.client).await;
-                return Err(Error::refused(crate::refusal::RefusalKind::TransactionPooler,
+                return Err(Error::refused(crate::error::refusal::RefusalKind::TransactionPooler,
                     "the migration lock (a session advisory lock) is not held by the session that runs the next statement: \
                      this connection goes through a transaction-pooling proxy (PgBouncer with pool_mode = transaction, say), \
                      where session locks and settings do not hold; nothing was changed. Point DATABASE_URL at PostgreSQL itself \
@@ -154,7 +154,7 @@ impl Driver for PostgresDriver<'_> {
             Direction::Down => migration.down.as_ref(),
         };
         let outside_transaction =
-            script.is_some_and(|s| s.execution() != crate::migration::Execution::Transaction);
+            script.is_some_and(|s| s.execution() != crate::model::Execution::Transaction);
         if outside_transaction {
             // A CREATE INDEX … IF NOT EXISTS would skip an INVALID index
             // left by an earlier interrupted build: say so before it runs.

@@ -27,8 +27,8 @@
 //!   row per migration (Ory's projects use it, with 20-digit versions).
 
 use super::history_table::database;
-use crate::identifier::Identifier;
-use crate::migration::Version;
+use crate::model::identifier::Identifier;
+use crate::model::Version;
 use crate::Error;
 use std::fmt;
 use std::str::FromStr;
@@ -321,7 +321,7 @@ fn flyway_repeatable(
 
 fn refused(tool: Tool, table: &Identifier, what: String) -> Error {
     Error::refused(
-        crate::refusal::RefusalKind::ForeignHistory,
+        crate::error::refusal::RefusalKind::ForeignHistory,
         format!("cannot import {tool}'s history {table}; nothing was changed: {what}"),
     )
 }
@@ -337,9 +337,9 @@ fn version(tool: Tool, table: &Identifier, text: &str) -> Result<Version, Error>
         _ => text.to_string(),
     };
     let kind = match tool {
-        Tool::Diesel => crate::migration::VersionKind::Lexical,
-        Tool::Flyway => crate::migration::VersionKind::Dotted,
-        _ => crate::migration::VersionKind::Integer,
+        Tool::Diesel => crate::model::VersionKind::Lexical,
+        Tool::Flyway => crate::model::VersionKind::Dotted,
+        _ => crate::model::VersionKind::Integer,
     };
     Version::of_kind(&digits, kind).ok_or_else(|| {
         refused(
@@ -391,7 +391,7 @@ pub async fn detect(client: &Client) -> Result<Vec<Tool>, Error> {
 pub async fn read(client: &Client, tool: Tool, table: &Identifier) -> Result<Recorded, Error> {
     if !exists(client, table).await? {
         return Err(Error::refused(
-            crate::refusal::RefusalKind::ForeignHistory,
+            crate::error::refusal::RefusalKind::ForeignHistory,
             format!(
             "there is no table {table} to import {tool}'s history from; name the table with --table"
         ),

@@ -7,9 +7,9 @@
 //! missing table as an empty history and never create it.
 
 use super::describe;
-use crate::history::{AppliedMigration, EventKind};
-use crate::migration::Checksum;
-use crate::migration::Version;
+use crate::model::history::{AppliedMigration, EventKind};
+use crate::model::Checksum;
+use crate::model::Version;
 use crate::Error;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Statement};
@@ -69,7 +69,7 @@ fn transaction_guard(param: usize) -> String {
 /// server (the row is sent in the same pipeline as the migration).
 const ELAPSED: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
 
-pub use crate::history::HistoryTable;
+pub use crate::model::history::HistoryTable;
 
 impl HistoryTable {
     fn qualified(&self) -> String {
@@ -220,7 +220,7 @@ impl HistoryTable {
             .and_then(format_of)
             .filter(|f| *f > FORMAT)
         {
-            return Err(Error::refused(crate::refusal::RefusalKind::NewerHistoryFormat, format!(
+            return Err(Error::refused(crate::error::refusal::RefusalKind::NewerHistoryFormat, format!(
                 "{} was made by a newer schemactl (history format {newer}; this one writes format {FORMAT}); \
                  upgrade schemactl before running it against this database",
                 self.display()

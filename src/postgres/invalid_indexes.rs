@@ -8,7 +8,7 @@ use super::history_table::database;
 use crate::Error;
 use tokio_postgres::Client;
 
-pub use crate::contention::InvalidIndex;
+pub use crate::runner::contention::InvalidIndex;
 
 /// Every invalid index outside the system schemas.
 pub async fn find(client: &Client) -> Result<Vec<InvalidIndex>, Error> {

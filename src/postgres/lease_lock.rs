@@ -11,7 +11,7 @@
 
 use super::history_table::database;
 use super::{DatabaseTarget, HistoryTable};
-use crate::identifier::Identifier;
+use crate::model::identifier::Identifier;
 use crate::{Error, LockHolder};
 use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
@@ -27,8 +27,9 @@ pub struct LeaseLock {
 impl LeaseLock {
     /// The lease row of `history`, held for `ttl` at a time.
     pub fn for_history(history: &HistoryTable, ttl: Duration) -> Result<Self, Error> {
-        let name = Identifier::parse(&format!("{}_lock", history.table().as_str()))
-            .map_err(|message| Error::refused(crate::refusal::RefusalKind::Other, message))?;
+        let name = Identifier::parse(&format!("{}_lock", history.table().as_str())).map_err(
+            |message| Error::refused(crate::error::refusal::RefusalKind::Other, message),
+        )?;
         let owner = format!(
             "{}:{}:{:08x}",
             hostname(),
@@ -152,7 +153,7 @@ impl LeaseLock {
             .await
             .map_err(|e| database("cannot renew the migration lock", &e))?;
         if renewed == 0 {
-            return Err(Error::refused(crate::refusal::RefusalKind::LeaseTakenOver, format!(
+            return Err(Error::refused(crate::error::refusal::RefusalKind::LeaseTakenOver, format!(
                 "the migration lock in {} was taken over by another run: this run's lease expired (it could not be renewed during a migration longer than --lock-ttl {} s: \
                  no second connection for the renewals, or it was lost); nothing more was applied by this run. Raise --lock-ttl above the longest migration",
                 self.table,

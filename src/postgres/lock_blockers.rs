@@ -8,7 +8,7 @@
 use crate::Error;
 use tokio_postgres::Client;
 
-pub use crate::contention::Blocker;
+pub use crate::runner::contention::Blocker;
 
 /// The sessions holding locks on the tables `statement` names, else on any
 /// table of the database.

@@ -1,6 +1,6 @@
 //! The PostgreSQL driver: how to reach a server, where the history lives,
 //! the lock that serialises concurrent deploys, and how one migration script
-//! runs. The policy (what to run, what to refuse) is in [`crate::plan`].
+//! runs. The policy (what to run, what to refuse) is in [`crate::model::plan`].
 
 pub mod adoption;
 pub(crate) mod advisory_lock;

@@ -2,11 +2,13 @@
 //! database of a development server, the schema compared catalog to
 //! catalog after each step. The database being migrated is never touched.
 
+pub mod diff;
+
 pub mod round_trips;
 
 use crate::config::Settings;
-use crate::migration::Version;
-use crate::notice::Notice;
+use crate::model::Version;
+use crate::runner::notice::Notice;
 use crate::source::MigrationSource;
 use crate::Error;
 use round_trips::verify_migrations;

@@ -14,21 +14,21 @@
 //! up, and the rows of the tables that existed before it are compared after
 //! its down (`schema::table_data`).
 
-use crate::commands::dump::history_tables;
+use crate::catalog::compare::unified_diff;
+use crate::catalog::dump::history_tables;
+use crate::catalog::table_data::{self, DataVerdict, TableRows, UnfillableTable};
+use crate::catalog::{compare, reading, Difference, Snapshot, Tolerance};
 use crate::config::Settings;
-use crate::migration::Direction;
-use crate::migration::Migration;
-use crate::migration::Version;
-use crate::notice::Notice;
+use crate::model::Direction;
+use crate::model::Migration;
+use crate::model::Version;
 use crate::postgres::executor::{self, Trace};
 use crate::postgres::history_table::HistoryWriter;
 use crate::postgres::lock_trace::{self, LockTracer, StatementTrace, TableLockSummary};
 use crate::postgres::scratch::ScratchDatabase;
 use crate::postgres::DatabaseTarget;
-use crate::schema::compare::unified_diff;
-use crate::schema::table_data::{self, DataVerdict, TableRows, UnfillableTable};
-use crate::schema::{catalog, compare, Difference, Snapshot, Tolerance};
-use crate::session::dev_target;
+use crate::runner::notice::Notice;
+use crate::runner::session::dev_target;
 use crate::source::MigrationSource;
 use crate::{Error, MigrationFailure};
 use std::collections::BTreeMap;
@@ -291,7 +291,7 @@ pub(crate) async fn verify_migrations(
         stopped,
         data: options.data,
         unfillable,
-        total_ms: crate::duration::elapsed_ms(started),
+        total_ms: crate::model::duration::elapsed_ms(started),
     })
 }
 
@@ -314,7 +314,7 @@ struct Run<'a> {
     locks: bool,
     unfillable: BTreeMap<String, UnfillableTable>,
     /// The snapshot queries, prepared on the workspace's connection.
-    reader: Option<catalog::Reader>,
+    reader: Option<reading::Reader>,
 }
 
 type Verdicts = (usize, Vec<MigrationResult>, Option<Stopped>);
@@ -323,7 +323,7 @@ impl Run<'_> {
     async fn snapshot(&mut self) -> Result<Snapshot, Error> {
         let reader = match self.reader.take() {
             Some(reader) => reader,
-            None => catalog::Reader::prepare(&self.space.client, self.excluded).await?,
+            None => reading::Reader::prepare(&self.space.client, self.excluded).await?,
         };
         let reader = self.reader.insert(reader);
         Ok(reader
@@ -401,7 +401,7 @@ impl Run<'_> {
     ) -> Result<Verdicts, Error> {
         let empty = self.snapshot().await?;
         if !empty.is_empty() {
-            return Err(Error::refused(crate::refusal::RefusalKind::ScratchServer, format!(
+            return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer, format!(
                 "the scratch database {} is not empty (its template has objects); point --dev-url at another server",
                 self.space.scratch.target().display()
             )));

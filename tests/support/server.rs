@@ -1,12 +1,12 @@
 //! One PostgreSQL per test binary, built with schemactl's own
-//! [`schemactl::embedded::cluster::Cluster`], and one database per test.
+//! [`schemactl::devserver::cluster::Cluster`], and one database per test.
 //!
 //! A static cannot run a destructor, so a small watchdog shell process
 //! waits for the test process to exit and then stops the server and removes
 //! its directory, even when the tests are killed.
 
 use super::certificates;
-use schemactl::embedded::cluster::{free_port, Cluster, ClusterOptions, TlsFiles};
+use schemactl::devserver::cluster::{free_port, Cluster, ClusterOptions, TlsFiles};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,7 +47,7 @@ pub fn server() -> &'static TestServer {
 /// Whether the server programs were built with TLS (the PostgreSQL 18 leg's
 /// build is not: its run skips the `tls` tests, which the other leg runs).
 fn serves_tls() -> bool {
-    let Ok(binaries) = schemactl::embedded::binaries::PgBinaries::locate() else {
+    let Ok(binaries) = schemactl::devserver::binaries::PgBinaries::locate() else {
         return true;
     };
     match Command::new(binaries.program("pg_config"))

@@ -15,8 +15,8 @@
 
 use crate::corpus;
 use anyhow::{bail, Context, Result};
-use schemactl::embedded::binaries::PgBinaries;
-use schemactl::embedded::cluster::{free_port, Cluster, ClusterOptions};
+use schemactl::devserver::binaries::PgBinaries;
+use schemactl::devserver::cluster::{free_port, Cluster, ClusterOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

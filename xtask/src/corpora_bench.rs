@@ -64,7 +64,7 @@ pub fn run(args: &[String]) -> Result<()> {
 /// runs outside a transaction.
 fn up_scripts(dir: &Path, to: Option<&str>) -> Result<Vec<(PathBuf, bool)>> {
     let loaded = Directory::new(dir).read()?;
-    let to = to.and_then(schemactl::migration::Version::whole);
+    let to = to.and_then(schemactl::model::Version::whole);
     Ok(loaded
         .migrations
         .iter()

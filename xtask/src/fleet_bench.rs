@@ -9,7 +9,7 @@
 use crate::bench::{build_schemactl, run_quiet, start_cluster, time};
 use crate::corpus;
 use anyhow::{bail, Context, Result};
-use schemactl::embedded::cluster::Cluster;
+use schemactl::devserver::cluster::Cluster;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -143,7 +143,7 @@ fn measure(
 /// A tiny synchronous SQL runner for the set-up (one statement per call).
 fn postgres_client(url: &str) -> Result<impl Fn(&str) -> Result<()>> {
     let url = url.to_string();
-    let psql = schemactl::embedded::binaries::PgBinaries::locate()?.program("psql");
+    let psql = schemactl::devserver::binaries::PgBinaries::locate()?.program("psql");
     let psql = if psql.is_file() {
         psql
     } else {

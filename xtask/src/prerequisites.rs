@@ -1,7 +1,7 @@
 //! Installing what the tests and benchmarks need on a fresh machine.
 
 use anyhow::{bail, Context, Result};
-use schemactl::embedded::binaries::PgBinaries;
+use schemactl::devserver::binaries::PgBinaries;
 use std::process::Command;
 
 /// Makes sure `initdb` and `pg_ctl` can be found; installs Debian's

@@ -25,7 +25,7 @@ pub fn render(findings: &[Finding]) -> String {
 
 /// A problem of the migrations directory that does not stop the run (a
 /// file the layout cannot place) as a `::warning` annotation.
-pub fn source_warning(problem: &crate::migration::SourceProblem) -> String {
+pub fn source_warning(problem: &crate::model::SourceProblem) -> String {
     let line = problem
         .position
         .map(|p| format!(",line={},col={}", p.line, p.column))

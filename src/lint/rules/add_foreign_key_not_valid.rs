@@ -49,7 +49,7 @@ impl Rule for AddForeignKeyNotValid {
                         self,
                         Some("VALIDATE CONSTRAINT"),
                         format!("{name} is validated in the same transaction that added it NOT VALID: the scan runs while the ADD's lock on {table} is still held, so NOT VALID gains nothing"),
-                        if context.script.execution() == crate::migration::Execution::Transaction {
+                        if context.script.execution() == crate::model::Execution::Transaction {
                             "move VALIDATE CONSTRAINT to a later migration (or this file to `-- schemactl:no-transaction`)"
                         } else {
                             "end the transaction between them (a COMMIT before the VALIDATE, and a new BEGIN), or move VALIDATE CONSTRAINT to a later migration"

@@ -5,7 +5,7 @@
 
 use super::Rule;
 use crate::lint::{RawFinding, Severity, StatementContext};
-use crate::migration::Direction;
+use crate::model::Direction;
 use sqlparser::ast::{ObjectType, Statement};
 
 /// See the module header.

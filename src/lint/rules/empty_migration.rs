@@ -5,7 +5,7 @@
 
 use super::Rule;
 use crate::lint::{MigrationContext, RawFinding, Severity};
-use crate::migration::Script;
+use crate::model::Script;
 
 /// See the module header.
 pub struct EmptyMigration;

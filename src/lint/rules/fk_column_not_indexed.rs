@@ -5,7 +5,7 @@
 
 use super::Rule;
 use crate::lint::{MigrationContext, RawFinding, Severity};
-use crate::migration::text_position::LineIndex;
+use crate::model::text_position::LineIndex;
 
 /// See the module header.
 pub struct FkColumnNotIndexed;

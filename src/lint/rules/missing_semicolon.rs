@@ -8,7 +8,7 @@
 
 use super::Rule;
 use crate::lint::Severity;
-use crate::migration::text_position::TextPosition;
+use crate::model::text_position::TextPosition;
 
 /// The rule id, used by the driver.
 pub const ID: &str = "missing-semicolon";

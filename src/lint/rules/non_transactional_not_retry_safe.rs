@@ -62,7 +62,7 @@ impl Rule for NonTransactionalNotRetrySafe {
         };
         let message = if context.stays_done_if_a_later_statement_fails() {
             match context.script.execution() {
-                crate::migration::Execution::OneMessage => format!("this file commits in parts (its own COMMIT ends a transaction before the end), so when a later part fails this one stays done, and running the migration again fails here: it needs {missing}"),
+                crate::model::Execution::OneMessage => format!("this file commits in parts (its own COMMIT ends a transaction before the end), so when a later part fails this one stays done, and running the migration again fails here: it needs {missing}"),
                 _ => format!("this file runs outside a transaction, so when a later statement fails this one stays done, and running the migration again fails here: it needs {missing}"),
             }
         } else if concurrent_index && !context.transactional() {

@@ -2,7 +2,7 @@
 //! findings as users see them, for the rules' tests.
 
 use crate::lint::{lint, report, Finding, LintOptions};
-use crate::migration::source;
+use crate::source::reader;
 
 /// Lints `files` (name, SQL) written to a temporary migrations directory.
 pub fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
@@ -16,7 +16,7 @@ pub fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
     for (name, sql) in files {
         std::fs::write(migrations.join(name), sql).unwrap();
     }
-    let loaded = source::load(&migrations).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = reader::load(&migrations).unwrap_or_else(|e| panic!("{e}"));
     let mut findings = lint(&loaded, &LintOptions::default()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     for finding in &mut findings {

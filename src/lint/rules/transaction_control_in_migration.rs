@@ -4,7 +4,7 @@
 
 use super::Rule;
 use crate::lint::{RawFinding, Severity, StatementContext};
-use crate::migration::statements::is_transaction_control;
+use crate::model::statements::is_transaction_control;
 
 /// See the module header.
 pub struct TransactionControlInMigration;
@@ -20,7 +20,7 @@ impl Rule for TransactionControlInMigration {
         "BEGIN/COMMIT/ROLLBACK inside a transactional migration"
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
-        if context.script.execution() == crate::migration::Execution::Transaction
+        if context.script.execution() == crate::model::Execution::Transaction
             && is_transaction_control(&context.statement.keyword, context.text())
         {
             findings.push(context.finding(

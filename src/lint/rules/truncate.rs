@@ -2,7 +2,7 @@
 
 use super::Rule;
 use crate::lint::{RawFinding, Severity, StatementContext};
-use crate::migration::Direction;
+use crate::model::Direction;
 
 /// See the module header.
 pub struct Truncate;

@@ -30,8 +30,7 @@ impl Rule for UncommittedTransaction {
         "BEGIN without COMMIT in a no-transaction file"
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
-        let runs_own_blocks =
-            context.script.execution() != crate::migration::Execution::Transaction;
+        let runs_own_blocks = context.script.execution() != crate::model::Execution::Transaction;
         if !runs_own_blocks || !opens(&context.statement.keyword, context.text()) {
             return;
         }

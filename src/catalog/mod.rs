@@ -1,0 +1,21 @@
+//! Schema snapshots: what a PostgreSQL database's schema is, read from the
+//! system catalogs on an open connection, in a deterministic,
+//! normalised form ([`Snapshot`]) that can be printed, diffed and compared
+//! object by object ([`compare()`]). `dump`, `verify` and `diff` are built on it.
+
+pub mod dump;
+
+mod access;
+pub(crate) mod compare;
+mod exclusion;
+pub(crate) mod normalise;
+pub(crate) mod reading;
+mod scope;
+pub(crate) mod snapshot;
+pub(crate) mod table_data;
+
+pub use compare::{
+    colour_diff, compare, unified_diff, Difference, DifferenceKind, Sorted, Tolerance,
+};
+pub use snapshot::{SchemaObject, Snapshot};
+pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

@@ -1,0 +1,640 @@
+//! The pure policy of the runner: from the migration files and the recorded
+//! history, the state of every migration, the problems that must stop a
+//! deploy, and what `migrate` and `rollback` would run. No database here, so
+//! every rule is unit-tested on plain data.
+
+use crate::model::history::AppliedMigration;
+use crate::model::SourceProblem;
+use crate::model::{Checksum, Version};
+use crate::model::{Execution, Migration, Script};
+use crate::{Error, Problem};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// The state of one migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Applied and unchanged since.
+    Applied,
+    /// Recorded by `baseline` without running.
+    Baselined,
+    /// Not applied yet.
+    Pending,
+    /// Applied, but its file was edited since.
+    Modified,
+    /// Applied, but its file is gone.
+    Missing,
+    /// Failed or interrupted outside a transaction.
+    Failed,
+}
+
+impl State {
+    /// The word shown in `status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Baselined => "baselined",
+            State::Pending => "pending",
+            State::Modified => "modified",
+            State::Missing => "missing",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusRow {
+    /// The version.
+    pub version: Version,
+    /// The version as written in the file name, or the number when the file is gone.
+    pub version_text: String,
+    /// The name.
+    pub name: String,
+    /// Its state.
+    pub state: State,
+    /// When it was applied.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub applied_at: Option<OffsetDateTime>,
+    /// Who applied it.
+    pub applied_by: Option<String>,
+    /// How long it ran, in milliseconds.
+    pub execution_ms: Option<i64>,
+    /// Whether a down script exists.
+    pub has_down: bool,
+}
+
+/// The migration of `version` among `local`: a binary search, as sources
+/// yield migrations ordered by version; a slice in another order is still
+/// searched whole before `None` is answered.
+pub fn file_of<'a>(local: &'a [Migration], version: &Version) -> Option<&'a Migration> {
+    match local.binary_search_by(|m| m.version.cmp(version)) {
+        Ok(i) => Some(&local[i]),
+        Err(_) => local.iter().find(|m| &m.version == version),
+    }
+}
+
+/// Every migration known from the files or the history, in version order.
+pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRow> {
+    let mut rows: BTreeMap<Version, StatusRow> = BTreeMap::new();
+    for migration in local {
+        rows.insert(
+            migration.version.clone(),
+            StatusRow {
+                version: migration.version.clone(),
+                version_text: migration.version_text.clone(),
+                name: migration.name.clone(),
+                state: State::Pending,
+                applied_at: None,
+                applied_by: None,
+                execution_ms: None,
+                has_down: migration.down.is_some(),
+            },
+        );
+    }
+    for record in applied {
+        let file = file_of(local, &record.version);
+        let state = match file {
+            _ if !record.success => State::Failed,
+            None => State::Missing,
+            // A changed repeatable migration is applied again, as Flyway does.
+            Some(m) if m.up.checksum != record.checksum && m.version.is_repeatable() => {
+                State::Pending
+            }
+            Some(m) if m.up.checksum != record.checksum => State::Modified,
+            Some(_) if record.baselined => State::Baselined,
+            Some(_) => State::Applied,
+        };
+        let row = rows
+            .entry(record.version.clone())
+            .or_insert_with(|| StatusRow {
+                version: record.version.clone(),
+                version_text: record.version.to_string(),
+                name: record.name.clone(),
+                state,
+                applied_at: None,
+                applied_by: None,
+                execution_ms: None,
+                has_down: false,
+            });
+        row.state = state;
+        row.applied_at = Some(record.applied_at);
+        row.applied_by = Some(record.applied_by.clone());
+        row.execution_ms = Some(record.execution_ms);
+    }
+    rows.into_values().collect()
+}
+
+/// The disagreements between files and history that stop a deploy:
+/// modified, missing and failed migrations, and (unless allowed) pending
+/// migrations older than the newest applied one.
+pub fn problems(
+    local: &[Migration],
+    applied: &[AppliedMigration],
+    allow_out_of_order: bool,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for record in applied {
+        let file = file_of(local, &record.version);
+        if !record.success {
+            problems.push(Problem::Failed {
+                version: record.version.clone(),
+                name: record.name.clone(),
+                error: record.error.clone(),
+            });
+            continue;
+        }
+        match file {
+            None => problems.push(Problem::Missing {
+                version: record.version.clone(),
+                name: record.name.clone(),
+            }),
+            Some(m) if m.up.checksum != record.checksum && !m.version.is_repeatable() => problems
+                .push(Problem::Modified {
+                    version: record.version.clone(),
+                    path: m.up.path.clone(),
+                    recorded: record.checksum.to_string(),
+                    current: m.up.checksum.to_string(),
+                }),
+            Some(_) => {}
+        }
+    }
+    if !allow_out_of_order {
+        let versioned = applied.iter().filter(|r| !r.version.is_repeatable());
+        if let Some(highest) = versioned.map(|r| r.version.clone()).max() {
+            for m in pending(local, applied).filter(|m| !m.version.is_repeatable()) {
+                if m.version < highest {
+                    problems.push(Problem::OutOfOrder {
+                        version: m.version.clone(),
+                        path: m.up.path.clone(),
+                        highest_applied: highest.clone(),
+                    });
+                }
+            }
+        }
+    }
+    problems.sort_by(|a, b| a.version().cmp(b.version()));
+    problems
+}
+
+fn pending<'a>(
+    local: &'a [Migration],
+    applied: &[AppliedMigration],
+) -> impl Iterator<Item = &'a Migration> + 'a {
+    let recorded: BTreeMap<Version, Checksum> = applied
+        .iter()
+        .map(|r| (r.version.clone(), r.checksum.clone()))
+        .collect();
+    // Not applied yet; or a repeatable migration whose file changed.
+    local
+        .iter()
+        .filter(move |m| match recorded.get(&m.version) {
+            None => true,
+            Some(checksum) => m.version.is_repeatable() && *checksum != m.up.checksum,
+        })
+}
+
+/// What `migrate` should do.
+#[derive(Debug, Clone, Default)]
+pub struct MigrateOptions {
+    /// Apply only up to and including this version.
+    pub target: Option<Version>,
+    /// Apply pending migrations older than the newest applied one.
+    pub allow_out_of_order: bool,
+    /// Start on a database that has tables (or another tool's history) but
+    /// no schemactl history, instead of refusing and naming `baseline`.
+    pub allow_non_empty: bool,
+}
+
+/// The migrations `migrate` applies, in order, or the reason it must not run.
+pub fn plan_migrate<'a>(
+    local: &'a [Migration],
+    applied: &[AppliedMigration],
+    options: MigrateOptions,
+) -> Result<Vec<&'a Migration>, Error> {
+    let problems = problems(local, applied, options.allow_out_of_order);
+    if !problems.is_empty() {
+        return Err(Error::HistoryMismatch(problems));
+    }
+    if let Some(target) = &options.target {
+        if let Some(highest) = applied
+            .iter()
+            .map(|r| r.version.clone())
+            .filter(|v| v > target)
+            .max()
+        {
+            return Err(Error::refused(crate::error::refusal::RefusalKind::Plan, format!(
+                "--to {target} is below the applied version {highest}; `migrate` only applies, use `schemactl rollback --to {target}` to go back"
+            )));
+        }
+    }
+    let plan: Vec<&Migration> = pending(local, applied)
+        .filter(|m| {
+            options
+                .target
+                .as_ref()
+                .is_none_or(|target| &m.version <= target)
+        })
+        .collect();
+    check_runnable(plan.iter().map(|m| &m.up))?;
+    Ok(plan)
+}
+
+/// How far `rollback` goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackTarget {
+    /// Undo the newest N applied migrations.
+    Steps(u32),
+    /// Undo every applied migration newer than this version.
+    To(Version),
+}
+
+/// The applied migrations `rollback` undoes, newest first, or the reason it must not run.
+pub fn plan_rollback<'a>(
+    local: &'a [Migration],
+    applied: &[AppliedMigration],
+    target: RollbackTarget,
+    accept_changed_down: bool,
+) -> Result<Vec<&'a Migration>, Error> {
+    let failed: Vec<Problem> = problems(local, applied, true)
+        .into_iter()
+        .filter(|p| matches!(p, Problem::Failed { .. }))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Error::HistoryMismatch(failed));
+    }
+    // Repeatable migrations have no down; rolling back passes them by.
+    let mut newest_first: Vec<&AppliedMigration> = applied
+        .iter()
+        .filter(|r| !r.version.is_repeatable())
+        .collect();
+    newest_first.sort_by_key(|r| std::cmp::Reverse(r.version.clone()));
+    let chosen: Vec<&AppliedMigration> = match target {
+        RollbackTarget::Steps(n) => newest_first.into_iter().take(n as usize).collect(),
+        RollbackTarget::To(version) => newest_first
+            .into_iter()
+            .take_while(|r| r.version > version)
+            .collect(),
+    };
+    let mut refusals = Vec::new();
+    let mut plan = Vec::new();
+    for record in chosen {
+        let Some(migration) = file_of(local, &record.version) else {
+            refusals.push(format!(
+                "version {} ({}) has no files in the migrations directory; restore them to roll it back",
+                record.version, record.name
+            ));
+            continue;
+        };
+        let Some(down) = &migration.down else {
+            refusals.push(format!(
+                "{} has no down script; write {} to undo it, or roll back to a later version",
+                migration.label(),
+                migration
+                    .up
+                    .path
+                    .with_file_name(format!("{}.down.sql", migration.label()))
+                    .display()
+            ));
+            continue;
+        };
+        if let Some(recorded) = &record.down_checksum {
+            if *recorded != down.checksum && !accept_changed_down {
+                refusals.push(format!(
+                    "{} changed since the migration was applied (sha256 then {}, now {}); check that it still undoes what was applied, then pass --accept-changed-down",
+                    down.path.display(),
+                    recorded.short(),
+                    down.checksum.short()
+                ));
+                continue;
+            }
+        }
+        plan.push(migration);
+    }
+    if !refusals.is_empty() {
+        let mut message = String::from("rollback refused; nothing was changed:");
+        for refusal in refusals {
+            message.push_str("\n  - ");
+            message.push_str(&refusal);
+        }
+        return Err(Error::refused(
+            crate::error::refusal::RefusalKind::Plan,
+            message,
+        ));
+    }
+    check_runnable(plan.iter().filter_map(|m| m.down.as_ref()))?;
+    Ok(plan)
+}
+
+/// Checks the scripts that are about to run, before any of them runs: their
+/// SQL must split into statements, and a transactional script must not end
+/// or open transactions itself (its history row would then no longer commit
+/// together with its changes).
+fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    for script in scripts {
+        let statements = match script.statements() {
+            Ok(statements) => statements,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        for statement in statements {
+            let text = statement.text(&script.sql);
+            if let Some(why) =
+                crate::model::statements::breaks_session(statement.keyword.as_str(), text)
+            {
+                problems.push(SourceProblem {
+                    path: script.path.clone(),
+                    position: Some(statement.position),
+                    message: format!("{why}; remove it (a migration cannot need it)"),
+                });
+                continue;
+            }
+            let execution = script.execution();
+            if let Some(problem) = cannot_run_as(script, execution, statement) {
+                problems.push(problem);
+                continue;
+            }
+            if execution != Execution::Transaction {
+                continue;
+            }
+            if crate::model::statements::changes_lexing(statement.keyword.as_str(), text) {
+                problems.push(SourceProblem {
+                    path: script.path.clone(),
+                    position: Some(statement.position),
+                    message: "this statement changes `standard_conforming_strings`, which changes how PostgreSQL reads the rest of the script, \
+                              so schemactl can no longer be sure where its statements (and its transaction) end; remove it and write \
+                              backslash escapes as E'...' strings, or add `-- schemactl:no-transaction` at the top"
+                        .into(),
+                });
+                continue;
+            }
+            if crate::model::statements::is_transaction_control(statement.keyword.as_str(), text) {
+                problems.push(SourceProblem {
+                    path: script.path.clone(),
+                    position: Some(statement.position),
+                    message: format!(
+                        "`{}` controls the transaction, but schemactl already runs this file in one transaction together with its history row; remove it, or add `-- schemactl:no-transaction` at the top to run the file without one",
+                        statement.keyword
+                    ),
+                });
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidMigrations(problems))
+    }
+}
+
+/// A statement PostgreSQL refuses inside a transaction block, in a script
+/// that runs in one or is sent as one message of several statements: it
+/// would fail at run time (SQLSTATE 25001), after the migrations before it.
+fn cannot_run_as(
+    script: &Script,
+    execution: Execution,
+    statement: &crate::model::Statement,
+) -> Option<SourceProblem> {
+    let text = statement.text(&script.sql);
+    let command =
+        crate::model::statements::outside_transaction_only(statement.keyword.as_str(), text)?;
+    let message = match execution {
+        Execution::NoTransaction => return None,
+        _ if script.sent_whole() => format!(
+            "{command} cannot run in a message of several statements, and golang-migrate sends this file as one \
+             (PostgreSQL would refuse it with SQLSTATE 25001); move the statement to a migration file of its own"
+        ),
+        _ => format!(
+            "{command} cannot run inside a transaction block, and schemactl runs this file in one \
+             (PostgreSQL would refuse it with SQLSTATE 25001); add `-- schemactl:no-transaction` at the top, \
+             and keep the statement in a file of its own"
+        ),
+    };
+    Some(SourceProblem {
+        path: script.path.clone(),
+        position: Some(statement.position),
+        message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Checksum, Directives, Script};
+    use std::path::PathBuf;
+
+    fn script(path: &str, sql: &str) -> Script {
+        Script::new(
+            PathBuf::from(path),
+            sql.into(),
+            Checksum::of(sql.as_bytes()),
+            crate::model::directives::parse(sql).unwrap_or_else(|_| Directives::default()),
+        )
+    }
+
+    fn migration(version: Version, up: &str, down: Option<&str>) -> Migration {
+        let number = version.as_integer().expect("integer test versions");
+        Migration {
+            version: version.clone(),
+            version_text: format!("{number:04}"),
+            name: format!("m{version}"),
+            up: script(&format!("migrations/{number:04}_m{version}.up.sql"), up),
+            down: down
+                .map(|sql| script(&format!("migrations/{number:04}_m{version}.down.sql"), sql)),
+        }
+    }
+
+    fn record(m: &Migration) -> AppliedMigration {
+        AppliedMigration {
+            version: m.version.clone(),
+            name: m.name.clone(),
+            checksum: m.up.checksum.clone(),
+            down_checksum: m.down.as_ref().map(|d| d.checksum.clone()),
+            applied_at: OffsetDateTime::UNIX_EPOCH,
+            applied_by: "app@local".into(),
+            execution_ms: 3,
+            success: true,
+            baselined: false,
+            schemactl_version: "test".into(),
+            error: None,
+        }
+    }
+
+    fn three() -> Vec<Migration> {
+        vec![
+            migration(1.into(), "CREATE TABLE a (id int);", Some("DROP TABLE a;")),
+            migration(2.into(), "CREATE TABLE b (id int);", Some("DROP TABLE b;")),
+            migration(3.into(), "CREATE TABLE c (id int);", None),
+        ]
+    }
+
+    #[test]
+    fn migrate_applies_pending_in_order_up_to_the_target() {
+        let local = three();
+        let applied = vec![record(&local[0])];
+        let plan = plan_migrate(&local, &applied, MigrateOptions::default()).unwrap();
+        assert_eq!(
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        let plan = plan_migrate(
+            &local,
+            &applied,
+            MigrateOptions {
+                target: Some(2.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
+            vec![2]
+        );
+        assert!(matches!(
+            plan_migrate(
+                &local,
+                &[record(&local[1])],
+                MigrateOptions {
+                    target: Some(1.into()),
+                    ..Default::default()
+                }
+            ),
+            Err(Error::HistoryMismatch(_))
+        ));
+    }
+
+    #[test]
+    fn edited_missing_failed_and_out_of_order_migrations_stop_migrate() {
+        let local = three();
+        let mut edited = record(&local[0]);
+        edited.checksum = Checksum::of(b"something else");
+        let missing = AppliedMigration {
+            version: 9.into(),
+            name: "gone".into(),
+            ..record(&local[0])
+        };
+        let failed = AppliedMigration {
+            success: false,
+            error: Some("boom".into()),
+            ..record(&local[1])
+        };
+        let Err(Error::HistoryMismatch(found)) = plan_migrate(
+            &local,
+            &[edited, failed, missing],
+            MigrateOptions::default(),
+        ) else {
+            panic!("migrate was not refused");
+        };
+        let kinds: Vec<&str> = found
+            .iter()
+            .map(|p| match p {
+                Problem::Modified { .. } => "modified",
+                Problem::Failed { .. } => "failed",
+                Problem::Missing { .. } => "missing",
+                Problem::OutOfOrder { .. } => "out-of-order",
+            })
+            .collect();
+        assert_eq!(kinds, vec!["modified", "failed", "out-of-order", "missing"]);
+    }
+
+    #[test]
+    fn out_of_order_is_refused_unless_allowed() {
+        let local = three();
+        let applied = vec![record(&local[0]), record(&local[2])];
+        assert!(matches!(
+            plan_migrate(&local, &applied, MigrateOptions::default()),
+            Err(Error::HistoryMismatch(p)) if matches!(&p[..], [Problem::OutOfOrder { version, highest_applied, .. }] if *version == 2 && *highest_applied == 3)
+        ));
+        let options = MigrateOptions {
+            allow_out_of_order: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_migrate(&local, &applied, options).unwrap()[0].version,
+            2
+        );
+    }
+
+    #[test]
+    fn status_reports_every_state() {
+        let local = three();
+        let mut edited = record(&local[1]);
+        edited.checksum = Checksum::of(b"x");
+        let gone = AppliedMigration {
+            version: 7.into(),
+            name: "gone".into(),
+            ..record(&local[0])
+        };
+        let rows = status(&local, &[record(&local[0]), edited, gone]);
+        let states: Vec<(i64, State)> = rows
+            .iter()
+            .map(|r| (r.version.as_integer().unwrap_or_default(), r.state))
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                (1, State::Applied),
+                (2, State::Modified),
+                (3, State::Pending),
+                (7, State::Missing)
+            ]
+        );
+    }
+
+    #[test]
+    fn rollback_goes_newest_first_and_refuses_missing_or_changed_downs() {
+        let local = three();
+        let applied: Vec<AppliedMigration> = local[..2].iter().map(record).collect();
+        let plan = plan_rollback(&local, &applied, RollbackTarget::Steps(2), false).unwrap();
+        assert_eq!(
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+        let plan = plan_rollback(&local, &applied, RollbackTarget::To(1.into()), false).unwrap();
+        assert_eq!(
+            plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
+            vec![2]
+        );
+
+        let all: Vec<AppliedMigration> = local.iter().map(record).collect();
+        let err = plan_rollback(&local, &all, RollbackTarget::Steps(1), false).unwrap_err();
+        assert!(
+            err.to_string().contains("0003_m3 has no down script"),
+            "{err}"
+        );
+
+        let mut changed = record(&local[1]);
+        changed.down_checksum = Some(Checksum::of(b"old down"));
+        let err =
+            plan_rollback(&local, &[changed.clone()], RollbackTarget::Steps(1), false).unwrap_err();
+        assert!(err.to_string().contains("--accept-changed-down"), "{err}");
+        assert!(plan_rollback(&local, &[changed], RollbackTarget::Steps(1), true).is_ok());
+    }
+
+    #[test]
+    fn transaction_control_in_a_transactional_script_is_refused_with_its_line() {
+        let local = vec![migration(
+            1.into(),
+            "CREATE TABLE a (id int);\nCOMMIT;\n",
+            None,
+        )];
+        let err = plan_migrate(&local, &[], MigrateOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("0001_m1.up.sql:2:1"), "{err}");
+        let savepoints = vec![migration(
+            1.into(),
+            "SAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n",
+            None,
+        )];
+        assert!(plan_migrate(&savepoints, &[], MigrateOptions::default()).is_ok());
+        let no_tx = vec![migration(
+            1.into(),
+            "-- schemactl:no-transaction\nCOMMIT;\n",
+            None,
+        )];
+        assert!(plan_migrate(&no_tx, &[], MigrateOptions::default()).is_ok());
+    }
+}

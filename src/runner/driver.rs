@@ -1,0 +1,107 @@
+//! The seam between the [`crate::Migrator`] (what to run, in which order,
+//! what to refuse) and a database (how to lock it, where its history is,
+//! how a script runs). Transactions are the driver's business: each method
+//! either completes or changes nothing, except a migration whose script
+//! ends its own transaction, which [`crate::MigrationFailure`] reports as such.
+//!
+//! [`crate::postgres::PostgresDriver`] implements it.
+
+use crate::model::history::{AppliedMigration, EventKind};
+use crate::model::Version;
+use crate::model::{Checksum, Direction, Migration};
+use crate::runner::notice::Notice;
+use crate::{Error, LockHolder};
+use std::time::Duration;
+
+/// One migration `baseline` records as applied without running it.
+#[derive(Debug, Clone)]
+pub struct BaselineEntry<'a> {
+    /// The migration.
+    pub migration: &'a Migration,
+    /// What its audit event says (where the record comes from).
+    pub detail: String,
+    /// When another tool applied it, as that tool recorded it; `None`: now.
+    pub applied_at: Option<String>,
+}
+
+/// A change to one history row, made by `repair`.
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryEdit<'a> {
+    /// Delete the row.
+    Delete,
+    /// Mark a failed row applied.
+    MarkApplied {
+        /// The duration recorded when it failed.
+        execution_ms: i64,
+    },
+    /// Record new checksums for the row.
+    AcceptChecksum {
+        /// The up script's.
+        up: &'a Checksum,
+        /// The down script's, when it has one.
+        down: Option<&'a Checksum>,
+    },
+}
+
+/// The audit event written with a history change.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    /// What happened.
+    pub kind: EventKind,
+    /// The migration's version.
+    pub version: Version,
+    /// The migration's name.
+    pub name: &'a str,
+    /// The up script's checksum, when there is a file.
+    pub checksum: Option<&'a Checksum>,
+    /// What was done, in words.
+    pub detail: &'a str,
+}
+
+/// What the runner needs from a database. Used through generics (never as
+/// a trait object), so its `async fn`s need no boxing.
+#[allow(async_fn_in_trait)]
+pub trait Driver {
+    /// Takes the migration lock, waiting up to `wait`; `on_wait` hears who
+    /// holds it when it is not free at once.
+    async fn lock(
+        &mut self,
+        wait: Duration,
+        on_wait: &mut (dyn FnMut(&[LockHolder]) + Send),
+    ) -> Result<(), Error>;
+
+    /// Releases the migration lock; `false` when the run no longer held it
+    /// (a script released it, or a lease was taken over).
+    async fn unlock(&mut self) -> Result<bool, Error>;
+
+    /// The recorded history; empty when there is none yet (nothing is created).
+    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>, Error>;
+
+    /// Creates the history where it is missing, before the first write.
+    async fn ensure_history(&mut self) -> Result<(), Error>;
+
+    /// Runs one script of `migration` and records it, atomically where the
+    /// script allows. Returns its duration in milliseconds; a script that
+    /// fails is an [`Error::MigrationFailed`] saying what of it remains.
+    /// `notify` hears what the run does meanwhile (a retry after a lock
+    /// timeout, say).
+    async fn apply(
+        &mut self,
+        migration: &Migration,
+        direction: Direction,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<i64, Error>;
+
+    /// Records `chosen` as applied without running them, all or nothing;
+    /// each with the detail its audit event carries and, when another tool
+    /// applied it, that tool's time.
+    async fn record_baseline(&mut self, chosen: &[BaselineEntry<'_>]) -> Result<(), Error>;
+
+    /// Changes one history row and writes its audit event, both or neither.
+    async fn repair(
+        &mut self,
+        version: Version,
+        edit: HistoryEdit<'_>,
+        event: AuditEvent<'_>,
+    ) -> Result<(), Error>;
+}

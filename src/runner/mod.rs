@@ -1,0 +1,448 @@
+//! [`Migrator`]: the one place that runs migrations. It reads a
+//! [`MigrationSource`] while connecting, takes the migration lock, reads
+//! the history, asks the pure planner ([`crate::model::plan`]) what to do, has the
+//! [`Driver`] apply each step, and reports; the lock is released whatever
+//! happens. `schemactl migrate`, `rollback`, `status`, `validate`,
+//! `baseline` and `repair` are calls to it, and so is an application's
+//! start-up ([`crate::source::embedded::EmbeddedMigrations::run`]).
+
+pub mod contention;
+pub mod deploy;
+pub mod driver;
+pub mod notice;
+pub(crate) mod session;
+pub mod verbs;
+
+pub use notice::Notice;
+
+mod baseline;
+mod foreign_checksum;
+mod repair;
+pub mod report;
+
+pub use crate::model::plan::{MigrateOptions, RollbackTarget};
+pub use baseline::BaselineSource;
+pub use repair::Repair;
+pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
+
+use crate::config::Settings;
+use crate::model::duration::elapsed_ms;
+use crate::model::history::AppliedMigration;
+use crate::model::plan;
+use crate::model::{Direction, Layout, Migration, Version};
+use crate::postgres::{adoption, invalid_indexes, DatabaseTarget, PostgresDriver, Unadopted};
+use crate::runner::driver::Driver;
+use crate::runner::session::{load_and_connect, Session};
+use crate::source::MigrationSource;
+use crate::Error;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_postgres::Client;
+
+/// Runs the migrations of one source against one PostgreSQL database.
+///
+/// ```no_run
+/// # async fn deploy() -> Result<(), schemactl::Error> {
+/// use schemactl::{config::Settings, runner::MigrateOptions, source::Directory, Migrator};
+/// let mut settings = Settings::defaults()?;
+/// settings.database_url = Some("postgres://app@db/app".into());
+/// let migrator = Migrator::new(Directory::new("migrations"), settings);
+/// let report = migrator.run(MigrateOptions::default(), false, &mut |_| {}).await?;
+/// println!("applied {}", report.executed.len());
+/// # Ok(()) }
+/// ```
+pub struct Migrator<'c> {
+    source: Arc<dyn MigrationSource>,
+    settings: Settings,
+    client: Option<&'c Client>,
+}
+
+/// The connection a call works on: the caller's, or one it opened.
+enum Connection<'c> {
+    Borrowed(&'c Client),
+    Opened(Box<Session>),
+}
+
+impl Connection<'_> {
+    fn client(&self) -> &Client {
+        match self {
+            Connection::Borrowed(client) => client,
+            Connection::Opened(session) => &session.client,
+        }
+    }
+
+    /// Where a second connection goes, when schemactl opened this one.
+    fn reach(&self) -> Option<&DatabaseTarget> {
+        match self {
+            Connection::Borrowed(_) => None,
+            Connection::Opened(session) => Some(&session.reach),
+        }
+    }
+
+    fn target(&self) -> String {
+        match self {
+            Connection::Borrowed(_) => "the application's connection".to_string(),
+            Connection::Opened(session) => session.target.clone(),
+        }
+    }
+}
+
+/// The newest versioned migration recorded (repeatables have no place in
+/// the version sequence).
+fn newest(applied: &[AppliedMigration]) -> Option<Version> {
+    applied
+        .iter()
+        .map(|r| &r.version)
+        .filter(|v| !v.is_repeatable())
+        .max()
+        .cloned()
+}
+
+/// The recorded history with its versions ordered as the source's
+/// layout orders them (text as diesel, dotted as Flyway), by version.
+fn in_layout(layout: Layout, applied: Vec<AppliedMigration>) -> Vec<AppliedMigration> {
+    let kind = layout.version_kind();
+    let mut applied: Vec<AppliedMigration> = applied
+        .into_iter()
+        .map(|mut row| {
+            row.version = row.version.with_kind(kind);
+            row
+        })
+        .collect();
+    applied.sort_by(|a, b| a.version.cmp(&b.version));
+    applied
+}
+
+/// Told when the lock was no longer held at the end of a run.
+const LOCK_LOST_DURING_RUN: &str = "this run no longer held the migration lock at its end: a migration released it \
+     (`pg_advisory_unlock_all()` or `DISCARD ALL`, perhaps inside a function) or its lease was taken over. \
+     Each transactional migration still ran under its own transaction-level lock, but between migrations another \
+     run could have started; check `schemactl status`, and remove the release from the migration";
+
+impl<'c> Migrator<'c> {
+    /// A migrator for `source`; it connects as `settings` say (URL, libpq
+    /// variables, or the development server when allowed) unless given a
+    /// connection with [`Migrator::on`].
+    pub fn new(source: impl MigrationSource + 'static, settings: Settings) -> Self {
+        Self {
+            source: Arc::new(source),
+            settings,
+            client: None,
+        }
+    }
+
+    /// Works on `client` (an application's own connection) instead of
+    /// connecting.
+    pub fn on(mut self, client: &'c Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The settings it runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The migrations, read and checked.
+    pub fn migrations(&self) -> Result<Vec<Migration>, Error> {
+        self.source.load()
+    }
+
+    /// Reads the source and connects, both at once when a connection is
+    /// opened.
+    async fn open(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
+        let (loaded, connection) = match self.client {
+            Some(client) => (self.source.read()?, Connection::Borrowed(client)),
+            None => {
+                let (loaded, session) =
+                    load_and_connect(&self.source, &self.settings, notify).await?;
+                (loaded, Connection::Opened(Box::new(session)))
+            }
+        };
+        for problem in &loaded.warnings {
+            notify(Notice::Warning(&problem.to_string()));
+        }
+        Ok((loaded.migrations, loaded.layout, connection))
+    }
+
+    fn driver<'a>(&'a self, connection: &'a Connection<'_>) -> PostgresDriver<'a> {
+        PostgresDriver::new(
+            connection.client(),
+            &self.settings.history,
+            &self.settings.execution,
+        )
+        .with_heartbeat_target(connection.reach())
+    }
+
+    /// Takes the migration lock before a run's body (which creates the
+    /// history tables, under the lock, only once it has something to write,
+    /// so that a refused run changes nothing at all).
+    async fn take_lock(
+        &self,
+        driver: &mut PostgresDriver<'_>,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(), Error> {
+        driver
+            .lock(self.settings.lock_wait, &mut |holders| {
+                notify(Notice::WaitingForLock(holders))
+            })
+            .await
+    }
+
+    /// Releases the lock after the body, whatever it returned, telling when
+    /// the run no longer held it. (A helper taking the body as an async
+    /// closure would be shorter, but its future is not `Send`.)
+    async fn release_lock<T>(
+        &self,
+        driver: &mut PostgresDriver<'_>,
+        result: Result<T, Error>,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<T, Error> {
+        let released = driver.unlock().await;
+        if matches!(released, Ok(false)) {
+            notify(Notice::Warning(LOCK_LOST_DURING_RUN));
+        }
+        let value = result?;
+        released.map(|_| value)
+    }
+
+    fn report(&self, database: String, dry_run: bool) -> RunReport {
+        RunReport {
+            database,
+            history: self.settings.history.display(),
+            dry_run,
+            planned: Vec::new(),
+            executed: Vec::new(),
+            current_version: None,
+            total_ms: 0,
+        }
+    }
+
+    /// Every migration with its state, and what would stop `migrate`
+    /// (`allow_out_of_order`: a pending migration older than the newest
+    /// applied one is not a problem). Reads only.
+    pub async fn status(
+        &self,
+        allow_out_of_order: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<StatusReport, Error> {
+        let (local, layout, connection) = self.open(notify).await?;
+        let client = connection.client();
+        let (applied, invalid) = tokio::join!(
+            self.settings.history.read(client),
+            invalid_indexes::find(client)
+        );
+        let applied = in_layout(layout, applied?);
+        let unadopted = if applied.is_empty() {
+            adoption::check(client, &self.settings.history).await?
+        } else {
+            None
+        };
+        let foreign_history = match &unadopted {
+            Some(Unadopted::ForeignHistory(foreign)) => Some(foreign.clone()),
+            _ => None,
+        };
+        Ok(StatusReport {
+            layout,
+            database: connection.target(),
+            history: self.settings.history.display(),
+            migrations: plan::status(&local, &applied),
+            problems: plan::problems(&local, &applied, allow_out_of_order),
+            invalid_indexes: invalid?,
+            foreign_history,
+            unadopted,
+        })
+    }
+
+    /// Whether files and history agree: no problem, no INVALID index, and
+    /// (with `fail_on_pending`) nothing pending. Reads only.
+    pub async fn validate(
+        &self,
+        fail_on_pending: bool,
+        allow_out_of_order: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<Validation, Error> {
+        let report = self.status(allow_out_of_order, notify).await?;
+        let ok = report.problems.is_empty()
+            && report.invalid_indexes.is_empty()
+            && (report.unadopted.is_none() || report.pending().is_empty())
+            && (!fail_on_pending || report.pending().is_empty());
+        Ok(Validation { ok, report })
+    }
+
+    /// Applies what is pending, in order, under the lock (or, with
+    /// `dry_run`, reports what would be applied and changes nothing, not
+    /// even the history table). On failure the error says what this run
+    /// applied before it and what it did not reach.
+    pub async fn run(
+        &self,
+        options: MigrateOptions,
+        dry_run: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let (local, layout, connection) = self.open(notify).await?;
+        let client = connection.client();
+        let mut report = self.report(connection.target(), dry_run);
+        let mut driver = self.driver(&connection);
+        let allow_non_empty = options.allow_non_empty || self.settings.execution.allow_non_empty;
+        if dry_run {
+            let applied = in_layout(layout, driver.read_history().await?);
+            let plan = plan::plan_migrate(&local, &applied, options)?;
+            self.check_adopted(client, &applied, &plan, allow_non_empty, notify)
+                .await?;
+            report.planned = plan
+                .iter()
+                .map(|m| PlannedScript::new(m, &m.up, &self.settings))
+                .collect();
+            report.current_version = newest(&applied);
+        } else {
+            let driver = &mut driver;
+            self.take_lock(driver, notify).await?;
+            let result = async {
+                let applied = in_layout(layout, driver.read_history().await?);
+                report.current_version = newest(&applied);
+                let plan = plan::plan_migrate(&local, &applied, options)?;
+                if plan.is_empty() {
+                    return Ok(());
+                }
+                self.check_adopted(client, &applied, &plan, allow_non_empty, notify)
+                    .await?;
+                self.apply_plan(driver, &plan, Direction::Up, &mut report, notify)
+                    .await
+            }
+            .await;
+            self.release_lock(driver, result, notify).await?;
+        }
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// Refuses the first run on a database that is not new (another tool's
+    /// history, or tables where the migrations create theirs) unless
+    /// `allow_non_empty`, which turns the refusal into a note.
+    async fn check_adopted(
+        &self,
+        client: &Client,
+        applied: &[AppliedMigration],
+        plan: &[&Migration],
+        allow_non_empty: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(), Error> {
+        if !applied.is_empty() || plan.is_empty() {
+            return Ok(());
+        }
+        match adoption::check(client, &self.settings.history).await? {
+            None => Ok(()),
+            Some(found) if allow_non_empty => {
+                notify(Notice::Info(&format!(
+                    "{} (going on: non-empty databases are allowed)",
+                    found.advice()
+                )));
+                Ok(())
+            }
+            Some(found) => Err(Error::refused(
+                crate::error::refusal::RefusalKind::NotAdopted,
+                format!("nothing was changed: {}", found.advice()),
+            )),
+        }
+    }
+
+    /// Runs down scripts newest first, down to `target`, under the lock (or,
+    /// with `dry_run`, reports what would run). A down script whose file
+    /// changed since it was applied is refused unless `accept_changed_down`.
+    pub async fn undo(
+        &self,
+        target: RollbackTarget,
+        accept_changed_down: bool,
+        dry_run: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let (local, layout, connection) = self.open(notify).await?;
+        let mut report = self.report(connection.target(), dry_run);
+        let mut driver = self.driver(&connection);
+        if dry_run {
+            let applied = in_layout(layout, driver.read_history().await?);
+            report.planned = plan::plan_rollback(&local, &applied, target, accept_changed_down)?
+                .iter()
+                .filter_map(|m| {
+                    let down = m.down.as_ref()?;
+                    Some(PlannedScript::new(m, down, &self.settings))
+                })
+                .collect();
+            report.current_version = newest(&applied);
+        } else {
+            let driver = &mut driver;
+            self.take_lock(driver, notify).await?;
+            let result = async {
+                let applied = in_layout(layout, driver.read_history().await?);
+                let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
+                self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
+                    .await?;
+                report.current_version = newest(&in_layout(layout, driver.read_history().await?));
+                Ok(())
+            }
+            .await;
+            self.release_lock(driver, result, notify).await?;
+        }
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// Applies each migration of `plan` in `direction`, stopping at the
+    /// first failure, which is told what ran before it and what did not.
+    async fn apply_plan(
+        &self,
+        driver: &mut impl Driver,
+        plan: &[&Migration],
+        direction: Direction,
+        report: &mut RunReport,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(), Error> {
+        driver.ensure_history().await?;
+        let action = match direction {
+            Direction::Up => "applied",
+            Direction::Down => "rolled back",
+        };
+        for (step, migration) in plan.iter().enumerate() {
+            let label = migration.label();
+            notify(Notice::Running { label: &label });
+            match driver.apply(migration, direction, notify).await {
+                Ok(execution_ms) => {
+                    notify(Notice::Done {
+                        action,
+                        label: &label,
+                        execution_ms,
+                    });
+                    if direction == Direction::Up && !migration.version.is_repeatable() {
+                        let newest = match report.current_version.take() {
+                            Some(v) => v.max(migration.version.clone()),
+                            None => migration.version.clone(),
+                        };
+                        report.current_version = Some(newest);
+                    }
+                    report.executed.push(Executed {
+                        version: migration.version.clone(),
+                        label,
+                        execution_ms,
+                    });
+                }
+                Err(Error::MigrationFailed(mut failure)) => {
+                    let done = report.executed.iter().map(|e| e.label.clone()).collect();
+                    match direction {
+                        Direction::Up => failure.applied_before = done,
+                        Direction::Down => failure.rolled_back_before = done,
+                    }
+                    failure.not_reached = plan[step + 1..].iter().map(|m| m.label()).collect();
+                    return Err(Error::MigrationFailed(failure));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+}
