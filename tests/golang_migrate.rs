@@ -372,7 +372,7 @@ async fn multi_statement_is_refused_outside_the_golang_migrate_layout_and_in_the
         "{}?x-multi-statement=true",
         db.url.split('?').next().unwrap()
     );
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_schemactl"));
+    let mut command = std::process::Command::new(crate::support::schemactl_binary());
     command
         .current_dir(golang.path())
         .env("DATABASE_URL", &url)

@@ -1,7 +1,7 @@
 //! schemactl as a library: migrations compiled into an application with
 //! `embed_migrations!` and applied at start-up, agreeing with the CLI.
 
-use crate::support::{schemactl, server, Project};
+use crate::support::{example, schemactl, server, Project};
 
 #[test]
 fn embedded_migrations_are_read_as_the_cli_reads_the_directory() {
@@ -20,17 +20,6 @@ fn embedded_migrations_are_read_as_the_cli_reads_the_directory() {
             b.down.as_ref().map(|d| &d.checksum)
         );
     }
-}
-
-/// An example program, built by `cargo test` beside the test binary.
-fn example(name: &str) -> std::path::PathBuf {
-    std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .join("examples")
-        .join(name)
 }
 
 #[tokio::test]

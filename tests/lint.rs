@@ -230,7 +230,7 @@ fn annotations_name_paths_from_the_repository_root_in_a_monorepo() {
         .unwrap();
     assert!(git.success());
     for format in ["github", "sarif"] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemactl"));
+        let mut cmd = Command::new(crate::support::schemactl_binary());
         cmd.current_dir(&service)
             .env_remove("DATABASE_URL")
             .args(["lint", "--format", format]);
@@ -264,7 +264,7 @@ fn mongodb_validators_are_linted() {
 #[test]
 fn the_shipped_migrations_pass_lint_without_errors() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemactl"));
+    let mut cmd = Command::new(crate::support::schemactl_binary());
     cmd.current_dir(root)
         .env_remove("DATABASE_URL")
         .args(["lint", "--format", "json"]);

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn spawn(project: &Project, db: &TestDb, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_schemactl"))
+    Command::new(crate::support::schemactl_binary())
         .current_dir(project.path())
         .env("DATABASE_URL", &db.url)
         .args(args)

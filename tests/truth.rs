@@ -799,7 +799,7 @@ async fn a_closed_stdout_ends_the_run_quietly_with_its_own_exit_code() {
     schemactl(&project, &db, &["migrate"]).expect_code(0);
     for args in [&["dump"][..], &["lint"], &["status"]] {
         let code = schemactl(&project, &db, args).code;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_schemactl"))
+        let mut child = Command::new(crate::support::schemactl_binary())
             .current_dir(project.path())
             .env("DATABASE_URL", &db.url)
             .args(args)

@@ -40,7 +40,7 @@ impl Run {
 
 /// Runs `schemactl` in `project` against `db` with `args`.
 pub fn schemactl(project: &Project, db: &TestDb, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_schemactl"));
+    let mut command = Command::new(crate::support::schemactl_binary());
     command
         .current_dir(project.path())
         .env("DATABASE_URL", &db.url)
@@ -75,7 +75,7 @@ pub fn run(mut command: Command) -> Run {
 
 /// A `schemactl` command with no database configured, in `project`.
 pub fn command(project: &Project) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_schemactl"));
+    let mut command = Command::new(crate::support::schemactl_binary());
     command
         .current_dir(project.path())
         .env_remove("DATABASE_URL");

