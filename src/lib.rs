@@ -17,7 +17,7 @@
 //! - [`Error`] and the documented [`exit_code`]s.
 //!
 //! The library is one folder per subsystem: [`model`] (migrations,
-//! versions, history rows and the pure [`model::plan`]: what to run, what
+//! versions, history rows and the pure plan: what to run, what
 //! to refuse; no I/O), [`source`] (where migrations come from, every
 //! layout), [`runner`] (the [`Migrator`], the [`runner::driver::Driver`]
 //! seam, implemented by [`postgres::PostgresDriver`], and each runner verb

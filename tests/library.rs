@@ -94,7 +94,7 @@ async fn an_application_migrates_on_a_spawned_task() {
 #[tokio::test]
 async fn a_migrator_runs_any_source_on_the_applications_connection() {
     use schemactl::config::Settings;
-    use schemactl::model::plan::{MigrateOptions, RollbackTarget, State};
+    use schemactl::runner::{MigrateOptions, RollbackTarget, State};
     use schemactl::source::InMemory;
     use schemactl::Migrator;
     let db = server().database().await;

@@ -153,7 +153,7 @@ fn index(snapshot: &Snapshot) -> HashMap<(&str, &str), &SchemaObject> {
 }
 
 /// A unified diff of the text forms, `expected` as the old side.
-pub fn unified_diff(
+pub(crate) fn unified_diff(
     expected: &Snapshot,
     actual: &Snapshot,
     expected_label: &str,

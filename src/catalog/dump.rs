@@ -7,7 +7,7 @@ use crate::runner::Notice;
 use crate::Error;
 
 /// The history tables of `settings`, which snapshots leave out.
-pub fn history_tables(settings: &Settings) -> Vec<String> {
+pub(crate) fn history_tables(settings: &Settings) -> Vec<String> {
     let schema = settings.history.schema().as_str();
     let table = settings.history.table().as_str();
     let mut tables = vec![

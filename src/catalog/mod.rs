@@ -14,8 +14,7 @@ mod scope;
 pub(crate) mod snapshot;
 pub(crate) mod table_data;
 
-pub use compare::{
-    colour_diff, compare, unified_diff, Difference, DifferenceKind, Sorted, Tolerance,
-};
+pub use compare::Sorted;
+pub use compare::{colour_diff, compare, Difference, DifferenceKind, Tolerance};
 pub use snapshot::{SchemaObject, Snapshot};
 pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

@@ -11,7 +11,7 @@ use anyhow::Context;
 use opt::{Command, Format, LintFormat, Opt};
 use schemactl::config::{Overrides, Settings};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
-use schemactl::postgres::foreign_import::Tool;
+use schemactl::postgres::Tool;
 use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};

@@ -1,14 +1,13 @@
 //! What the commands print: short text for people, JSON for programs.
 
 use schemactl::catalog::{DataClass, DifferenceKind};
-use schemactl::model::plan::State;
 use schemactl::mongo::report::{
     CollectionState, CollectionStatus, CollectionVerification, MongoReport,
 };
-use schemactl::postgres::lock_trace::blocks_writes;
 use schemactl::postgres::InvalidIndex;
 use schemactl::runner::verbs::status::{StatusReport, Validation};
 use schemactl::runner::RunReport;
+use schemactl::runner::State;
 use schemactl::verify::diff::DiffReport;
 use schemactl::verify::round_trips::{Outcome, VerifyReport};
 use std::fmt::Write;
@@ -407,7 +406,7 @@ fn verify_result(
             (false, true) => " (scanned the whole table under it)",
             (false, false) => "",
         };
-        let (tag, code) = if blocks_writes(&table.mode) {
+        let (tag, code) = if table.blocks_writes() {
             ("warning: lock", "\x1b[33m")
         } else {
             ("lock", "")

@@ -4,18 +4,18 @@
 //!
 //! A fleet run is a single-database run per target, with the same lock,
 //! history and checks ([`crate::Migrator`]), driven by a pool of workers
-//! ([`waves`]): canaries first, a stop after too many failures, a ledger
-//! written as it goes ([`ledger`]) so that a killed run resumes where it
-//! stood, and a stable split of the targets across processes ([`shard`])
+//! (`waves`): canaries first, a stop after too many failures, a ledger
+//! written as it goes (`ledger`) so that a killed run resumes where it
+//! stood, and a stable split of the targets across processes (`shard`)
 //! for a Kubernetes Indexed Job.
 
-pub mod ledger;
+pub(crate) mod ledger;
 pub mod report;
 pub mod run;
-pub mod shard;
-pub mod target;
-pub mod targets;
-pub mod waves;
+pub(crate) mod shard;
+pub(crate) mod target;
+pub(crate) mod targets;
+pub(crate) mod waves;
 
 pub use ledger::{Ledger, LedgerStore, TargetState};
 pub use report::FleetReport;

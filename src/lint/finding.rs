@@ -38,7 +38,7 @@ pub struct Finding {
 /// The fingerprint of a finding of `rule` in `place` (a migration and
 /// direction, or a file name) about a statement of text `statement`
 /// (whitespace and comments do not count).
-pub fn fingerprint(rule: &str, place: &str, statement: &str) -> String {
+pub(crate) fn fingerprint(rule: &str, place: &str, statement: &str) -> String {
     use sha2::{Digest, Sha256};
     use sqlparser::dialect::PostgreSqlDialect;
     use sqlparser::tokenizer::{Token, Tokenizer};

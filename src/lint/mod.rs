@@ -1,7 +1,7 @@
 //! `schemactl lint`: static checks of a migrations directory, for CI before
 //! merge. No database is needed.
 //!
-//! The directory is replayed in version order into a [`SchemaModel`], so
+//! The directory is replayed in version order into a `SchemaModel`, so
 //! that rules can ask what existed before a statement and what exists after
 //! a migration. Each statement is parsed on its own with `sqlparser`: one
 //! that does not parse is reported once (`unparseable-statement`) and the
@@ -17,8 +17,8 @@ pub mod fix;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
-pub mod object_replay;
-pub mod recognise;
+pub(crate) mod object_replay;
+pub(crate) mod recognise;
 pub mod report;
 pub(crate) mod rules;
 pub(crate) mod schema_model;
@@ -28,7 +28,7 @@ pub mod table_sizes;
 pub use finding::{Finding, Severity};
 pub use linter::Linter;
 use rules::{Rule, RULES};
-pub use schema_model::SchemaModel;
+pub(crate) use schema_model::SchemaModel;
 
 use crate::model::text_position::{LineIndex, TextPosition};
 use crate::model::{Direction, Migration, Script, Statement};
@@ -75,7 +75,7 @@ impl LintOptions {
 
 /// One statement of a script with its parse result.
 #[derive(Debug)]
-pub struct ParsedStatement<'a> {
+pub(crate) struct ParsedStatement<'a> {
     /// The statement's text and position.
     pub statement: &'a Statement,
     /// The syntax tree, when sqlparser could parse it (perhaps after
@@ -89,7 +89,7 @@ pub struct ParsedStatement<'a> {
 }
 
 /// What a statement rule sees.
-pub struct StatementContext<'a> {
+pub(crate) struct StatementContext<'a> {
     /// The migration.
     pub migration: &'a Migration,
     /// The script the statement is in.
@@ -112,7 +112,7 @@ pub struct StatementContext<'a> {
 }
 
 /// What a migration rule sees.
-pub struct MigrationContext<'a> {
+pub(crate) struct MigrationContext<'a> {
     /// The migration.
     pub migration: &'a Migration,
     /// The tables its up script creates.
@@ -128,7 +128,7 @@ pub struct MigrationContext<'a> {
 
 /// A finding before configuration and suppression are applied.
 #[derive(Debug, Clone)]
-pub struct RawFinding {
+pub(crate) struct RawFinding {
     /// The rule.
     pub rule: &'static str,
     /// The file.
@@ -322,8 +322,46 @@ pub(crate) fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
     })
 }
 
+/// How lint read one statement (see [`reading_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementReading {
+    /// sqlparser parsed it as written.
+    Whole,
+    /// sqlparser parsed it after clauses it lacks were blanked.
+    Blanked,
+    /// Recognised by its leading words only (`command`: what they name).
+    Recognised {
+        /// The command, as `CREATE AGGREGATE`.
+        command: String,
+    },
+    /// Not read: the statement's line and the parser's reason.
+    Unread {
+        /// The statement's first line.
+        line: usize,
+        /// Why sqlparser could not parse it.
+        reason: String,
+    },
+}
+
+/// How lint reads each statement of a script (what `cargo xtask
+/// parse-coverage` counts).
+pub fn reading_of(script: &Script) -> Vec<StatementReading> {
+    parse(script)
+        .into_iter()
+        .map(|item| match (item.ast, item.recognised) {
+            (Some(_), None) => StatementReading::Whole,
+            (Some(_), Some(_)) => StatementReading::Blanked,
+            (None, Some(r)) => StatementReading::Recognised { command: r.command },
+            (None, None) => StatementReading::Unread {
+                line: item.statement.position.line,
+                reason: item.error.map(|(_, e)| e).unwrap_or_default(),
+            },
+        })
+        .collect()
+}
+
 /// Parses every statement of a script on its own.
-pub fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
+pub(crate) fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
     let Ok(statements) = script.statements() else {
         return Vec::new();
     };
@@ -576,7 +614,7 @@ impl Driver {
 /// A table an up script creates, for the rules that judge it by the end of
 /// the migration.
 #[derive(Debug, Clone)]
-pub struct CreatedTable {
+pub(crate) struct CreatedTable {
     /// Its name.
     pub name: String,
     /// Where its `CREATE TABLE` starts in the up script.

@@ -37,8 +37,6 @@ pub struct Table {
     /// Whether it is partitioned (`PARTITION BY`): its indexes cannot be
     /// built `CONCURRENTLY`.
     pub partitioned: bool,
-    /// A materialized view (it has indexes, and locks, like a table).
-    pub materialized_view: bool,
     /// `CHECK (column IS NOT NULL)` constraints (PostgreSQL 12+ sets NOT
     /// NULL on the column without scanning the table once one is validated).
     pub not_null_checks: Vec<NotNullCheck>,
@@ -61,8 +59,6 @@ pub struct NotNullCheck {
 pub struct Column {
     /// Normalised name.
     pub name: String,
-    /// The type as written.
-    pub data_type: String,
 }
 
 /// One index (or the index behind a key constraint).
@@ -138,10 +134,7 @@ impl Table {
             }
         }
         let _ = table;
-        self.columns.push(Column {
-            name,
-            data_type: column.data_type.to_string(),
-        });
+        self.columns.push(Column { name });
     }
 
     fn add_constraint(&mut self, constraint: &TableConstraint, not_valid: bool, origin: &Origin) {
@@ -301,6 +294,7 @@ impl SchemaModel {
                     }
                 }
             }
+            // A materialized view has indexes, and locks, like a table.
             Statement::CreateView(view) if view.materialized => {
                 let name = object(&view.name);
                 if view.if_not_exists && self.tables.contains_key(&name) {
@@ -310,7 +304,6 @@ impl SchemaModel {
                     name,
                     Table {
                         created_in: origin.version.clone(),
-                        materialized_view: true,
                         ..Table::default()
                     },
                 );

@@ -6,10 +6,10 @@
 //! directory that would make a deploy ambiguous (duplicate versions, a down
 //! without its up, unparseable names, non-UTF-8, NUL bytes).
 
-pub mod duration;
+pub(crate) mod duration;
 pub mod history;
 pub mod identifier;
-pub mod plan;
+pub(crate) mod plan;
 pub(crate) mod read_options;
 pub mod severity;
 
@@ -18,7 +18,7 @@ pub(crate) mod dir_entry;
 pub(crate) mod directives;
 pub mod execution;
 pub(crate) mod file_name;
-pub mod layout;
+pub(crate) mod layout;
 pub mod name_pattern;
 pub mod source_problem;
 pub(crate) mod statements;
@@ -152,7 +152,7 @@ impl Script {
 /// What `schemactl new` writes into a new script: a comment only. A script
 /// that still holds exactly this was never written, and is refused (other
 /// empty or comment-only scripts run as no-ops).
-pub fn template(label: &str, direction: Direction) -> String {
+pub(crate) fn template(label: &str, direction: Direction) -> String {
     match direction {
         Direction::Up => format!("-- {label}: what this migration changes, and why.\n"),
         Direction::Down => {

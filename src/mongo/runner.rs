@@ -1,6 +1,6 @@
 //! The MongoDB side of `migrate`, `status`, `rollback` and `verify`: the
 //! executor. It takes the lock of every database a run touches, reads what
-//! the pure planner ([`crate::mongo::plan`]) needs, and runs what it
+//! the pure planner (`crate::mongo::plan`) needs, and runs what it
 //! returns; nothing runs unless the whole plan is accepted.
 
 use crate::config::Settings;
@@ -515,7 +515,7 @@ pub async fn verify(
 /// The development server MongoDB `verify` creates scratch databases on:
 /// `--mongodb-dev-uri` (or `[verify] mongodb_dev_uri`), never the deploy
 /// target. `None` when neither MongoDB URI is configured.
-pub async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
+pub(crate) async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
     let Some(uri) = &settings.mongodb_dev_uri else {
         if settings.mongodb_uri.is_some() {
             return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer,

@@ -408,6 +408,14 @@ pub struct TableLockSummary {
     pub scanned: bool,
 }
 
+impl TableLockSummary {
+    /// Whether its mode blocks writes (ShareLock and up) on a table others
+    /// use.
+    pub fn blocks_writes(&self) -> bool {
+        blocks_writes(&self.mode)
+    }
+}
+
 /// The per-table summary of a script's trace (`path`: the script's file).
 pub fn summarise(path: &str, trace: &[StatementTrace]) -> Vec<TableLockSummary> {
     let mut tables: BTreeMap<String, TableLockSummary> = BTreeMap::new();

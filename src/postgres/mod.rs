@@ -1,8 +1,8 @@
 //! The PostgreSQL driver: how to reach a server, where the history lives,
 //! the lock that serialises concurrent deploys, and how one migration script
-//! runs. The policy (what to run, what to refuse) is in [`crate::model::plan`].
+//! runs. The policy (what to run, what to refuse) is in `crate::model::plan`.
 
-pub mod adoption;
+pub(crate) mod adoption;
 pub(crate) mod advisory_lock;
 pub(crate) mod checked_row;
 pub(crate) mod connection;
@@ -10,13 +10,13 @@ mod db_error;
 mod driver;
 pub(crate) mod executor;
 pub(crate) mod foreign_history;
-pub mod foreign_import;
+pub(crate) mod foreign_import;
 pub(crate) mod history_table;
 pub(crate) mod invalid_indexes;
 pub(crate) mod lease_lock;
 pub(crate) mod libpq_env;
 pub(crate) mod lock_blockers;
-pub mod lock_trace;
+pub(crate) mod lock_trace;
 pub(crate) mod scratch;
 pub(crate) mod text_rows;
 pub(crate) mod tls;
@@ -27,6 +27,7 @@ pub use connection::{DatabaseTarget, SslMode};
 pub(crate) use db_error::describe;
 pub use driver::PostgresDriver;
 pub use foreign_history::ForeignHistory;
+pub use foreign_import::Tool;
 pub use history_table::HistoryTable;
 pub use invalid_indexes::InvalidIndex;
 pub use lock_blockers::Blocker;

@@ -1,6 +1,6 @@
 //! [`Migrator`]: the one place that runs migrations. It reads a
 //! [`MigrationSource`] while connecting, takes the migration lock, reads
-//! the history, asks the pure planner ([`crate::model::plan`]) what to do, has the
+//! the history, asks the pure planner (`crate::model::plan`) what to do, has the
 //! [`Driver`] apply each step, and reports; the lock is released whatever
 //! happens. `schemactl migrate`, `rollback`, `status`, `validate`,
 //! `baseline` and `repair` are calls to it, and so is an application's
@@ -20,7 +20,7 @@ mod foreign_checksum;
 mod repair;
 pub mod report;
 
-pub use crate::model::plan::{MigrateOptions, RollbackTarget};
+pub use crate::model::plan::{MigrateOptions, RollbackTarget, State, StatusRow};
 pub use baseline::BaselineSource;
 pub use repair::Repair;
 pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};

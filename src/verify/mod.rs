@@ -13,7 +13,10 @@ use crate::source::MigrationSource;
 use crate::Error;
 use round_trips::verify_migrations;
 
-pub use round_trips::{Outcome, Progress, Step, Stopped, VerifyOptions, VerifyReport};
+pub use crate::postgres::lock_trace::{StatementTrace, TableLock, TableLockSummary};
+pub use round_trips::{
+    MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyOptions, VerifyReport,
+};
 
 /// Verifies the migrations of one source on the development server of
 /// `settings` (`dev_url`, else the embedded development server when allowed).

@@ -5,7 +5,7 @@
 //! figure of a corpus assembled outside the repository.
 
 use anyhow::Result;
-use schemactl::lint::parse;
+use schemactl::lint::{reading_of, StatementReading};
 use schemactl::source::{Directory, MigrationSource};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,21 +19,18 @@ pub fn run(dirs: &[String]) -> Result<()> {
         let migrations = Directory::new(Path::new(dir)).load()?;
         for migration in &migrations {
             for script in std::iter::once(&migration.up).chain(migration.down.as_ref()) {
-                for item in parse(script) {
+                for reading in reading_of(script) {
                     total += 1;
-                    match (&item.ast, &item.recognised) {
-                        (Some(_), None) => whole += 1,
-                        (Some(_), Some(_)) => blanked += 1,
-                        (None, Some(r)) => {
+                    match reading {
+                        StatementReading::Whole => whole += 1,
+                        StatementReading::Blanked => blanked += 1,
+                        StatementReading::Recognised { command } => {
                             recognised += 1;
-                            *by_command.entry(r.command.clone()).or_default() += 1;
+                            *by_command.entry(command).or_default() += 1;
                         }
-                        (None, None) => unread.push(format!(
-                            "{}:{}: {}",
-                            script.path.display(),
-                            item.statement.position.line,
-                            item.error.map(|(_, e)| e).unwrap_or_default()
-                        )),
+                        StatementReading::Unread { line, reason } => {
+                            unread.push(format!("{}:{line}: {reason}", script.path.display()))
+                        }
                     }
                 }
             }
