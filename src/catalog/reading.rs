@@ -113,6 +113,14 @@ fn queries(excluded: &[String]) -> Vec<String> {
     } else {
         excluded_sql
     };
+    let mut all = types_and_sequences(&excluded_sql);
+    all.extend(tables(&excluded_sql));
+    all.extend(other_objects(&excluded_sql));
+    all
+}
+
+/// Schemas, extensions, types, domains and sequences.
+fn types_and_sequences(excluded_sql: &str) -> Vec<String> {
     let not_excluded = |alias: &str| {
         format!("(quote_ident(n.nspname) || '.' || quote_ident({alias}.relname)) NOT IN ({excluded_sql}) AND (n.nspname || '.' || {alias}.relname) NOT IN ({excluded_sql})")
     };
@@ -161,6 +169,15 @@ fn queries(excluded: &[String]) -> Vec<String> {
             not_extension_member("pg_class", "c.oid"),
             not_excluded("t")
         ),
+    ]
+}
+
+/// Tables: columns, properties, constraints, indexes, views.
+fn tables(excluded_sql: &str) -> Vec<String> {
+    let not_excluded = |alias: &str| {
+        format!("(quote_ident(n.nspname) || '.' || quote_ident({alias}.relname)) NOT IN ({excluded_sql}) AND (n.nspname || '.' || {alias}.relname) NOT IN ({excluded_sql})")
+    };
+    vec![
         // table columns, one row per column (kind 'column' is folded into its table below)
         format!(
             "SELECT 'column', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
@@ -236,6 +253,16 @@ fn queries(excluded: &[String]) -> Vec<String> {
              WHERE {USER_NAMESPACE} AND c.relkind IN ('v', 'm') AND {}",
             not_extension_member("pg_class", "c.oid")
         ),
+    ]
+}
+
+/// Routines, triggers, policies, statistics, rules, collations,
+/// publications, event triggers, owners, privileges and comments.
+fn other_objects(excluded_sql: &str) -> Vec<String> {
+    let not_excluded = |alias: &str| {
+        format!("(quote_ident(n.nspname) || '.' || quote_ident({alias}.relname)) NOT IN ({excluded_sql}) AND (n.nspname || '.' || {alias}.relname) NOT IN ({excluded_sql})")
+    };
+    vec![
         // functions and procedures (aggregates by signature only)
         format!(
             "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,

@@ -2,6 +2,7 @@
 //! reports, and maps errors to exit codes.
 
 mod fleet;
+mod lint;
 pub mod opt;
 pub mod output;
 mod render;
@@ -217,9 +218,9 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             fix,
             dry_run,
         } => {
-            verbs::lint(
+            lint::lint(
                 settings,
-                verbs::LintRequest {
+                lint::LintRequest {
                     since: since.as_deref(),
                     deny_warnings,
                     format,

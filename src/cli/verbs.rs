@@ -2,17 +2,16 @@
 //! or JSON, and return the exit code. Argument parsing is in `opt`,
 //! rendering in `render`.
 
-use super::opt::{DevAction, Format, LintFormat};
+use super::opt::{DevAction, Format};
 use super::{emit, output, progress_bar, render, with_mongodb};
 use schemactl::config::Settings;
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};
-use schemactl::{deploy, devserver, exit_code, lint, Error};
-use std::path::Path;
+use schemactl::{deploy, devserver, exit_code, Error};
 
-fn exit(problems: bool) -> i32 {
+pub(super) fn exit(problems: bool) -> i32 {
     if problems {
         exit_code::PROBLEMS_FOUND
     } else {
@@ -20,7 +19,7 @@ fn exit(problems: bool) -> i32 {
     }
 }
 
-fn colour() -> bool {
+pub(super) fn colour() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
@@ -176,197 +175,6 @@ pub async fn repair(
         || format!("Repaired {done}.\n"),
     );
     Ok(exit_code::OK)
-}
-
-/// What `lint` was asked for.
-pub struct LintRequest<'a> {
-    /// `--since`.
-    pub since: Option<&'a str>,
-    /// `--deny-warnings`.
-    pub deny_warnings: bool,
-    /// `--format`.
-    pub format: LintFormat,
-    /// `--write-baseline [FILE]`.
-    pub write_baseline: Option<&'a Path>,
-    /// `--baseline FILE`.
-    pub baseline: Option<&'a Path>,
-    /// `--no-baseline`.
-    pub no_baseline: bool,
-    /// `--table-sizes`.
-    pub table_sizes: bool,
-    /// `--min-table-rows`.
-    pub min_table_rows: Option<i64>,
-    /// `--fix`.
-    pub fix: bool,
-    /// `--dry-run` (with `--fix`).
-    pub dry_run: bool,
-}
-
-/// `lint`: exit 1 on errors, or on warnings with `--deny-warnings`.
-pub async fn lint(
-    settings: &Settings,
-    request: LintRequest<'_>,
-    notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
-    let mut outcome = schemactl::lint::project::lint(settings, request.since)?;
-    if request.fix {
-        if !request.dry_run && request.since.is_none() {
-            return Err(Error::InvalidArgument(
-                "--fix edits only migrations added on this branch, never ones that may have been applied: give --since <rev> (or add --dry-run to see the fixes)".into(),
-            ));
-        }
-        // With --since, only what --since added; a dry run without it shows all.
-        let may_edit =
-            |path: &Path| outcome.may_fix(path) || (request.dry_run && request.since.is_none());
-        let fixed = lint::fix::fixes(&outcome.findings, &outcome.sources, &may_edit);
-        let count: usize = fixed.iter().map(|f| f.fixed).sum();
-        if request.dry_run {
-            for file in &fixed {
-                output::stdout(&file.diff());
-            }
-            output::stdout(&format!(
-                "{count} finding(s) fixable in {} file(s); nothing was changed (apply with `schemactl lint --fix --since <rev>`, which edits only migrations added since <rev>)\n",
-                fixed.len()
-            ));
-            return Ok(exit_code::OK);
-        }
-        for file in &fixed {
-            std::fs::write(&file.path, &file.after).map_err(|source| Error::Io {
-                path: file.path.clone(),
-                source,
-            })?;
-        }
-        output::stderr_line(&format!(
-            "fixed {count} finding(s) in {} file(s); what remains:",
-            fixed.len()
-        ));
-        outcome = schemactl::lint::project::lint(settings, request.since)?;
-    }
-    for problem in &outcome.warnings {
-        // Under GitHub Actions, an annotation on the file like the findings.
-        match request.format {
-            LintFormat::Github => output::stdout(&lint::report::github::source_warning(problem)),
-            _ => output::stderr_line(&format!("warning: {problem}")),
-        }
-    }
-    let mut findings = outcome.findings.clone();
-    if let Some(path) = request.write_baseline {
-        let baseline = lint::baseline::Baseline::of(&findings);
-        baseline.write(path)?;
-        let message = format!(
-            "Wrote {} finding(s) to {} as the accepted baseline: later runs report only new findings. Commit the file.",
-            findings.len(),
-            path.display()
-        );
-        match request.format {
-            LintFormat::Json => output::stdout(
-                &(serde_json::to_string_pretty(&serde_json::json!({
-                    "baseline": path.display().to_string(),
-                    "baselined": findings.len(),
-                }))
-                .unwrap_or_default()
-                    + "\n"),
-            ),
-            _ => output::stdout(&(message + "\n")),
-        }
-        return Ok(exit_code::OK);
-    }
-    let baseline_path = request
-        .baseline
-        .unwrap_or(Path::new(lint::baseline::DEFAULT_FILE));
-    let applied = match request.no_baseline {
-        true => None,
-        false => match lint::baseline::Baseline::read(baseline_path)? {
-            Some(baseline) => Some(baseline.apply(&mut findings)),
-            None if request.baseline.is_some() => {
-                return Err(Error::InvalidArgument(format!(
-                    "--baseline {}: no such file (write one with `schemactl lint --write-baseline {0}`)",
-                    baseline_path.display()
-                )))
-            }
-            None => None,
-        },
-    };
-    // Sizes from a database: asked for, or implied by a URL given on the
-    // command line (never by DATABASE_URL alone, which CI jobs often set).
-    let explicit_url =
-        settings.database_url.is_some() && settings.database_url_source == "--database-url";
-    let sized = if request.table_sizes || explicit_url {
-        let sizes = schemactl::lint::table_sizes::of_configured_database(settings, notify).await?;
-        Some(lint::table_sizes::annotate(
-            &mut findings,
-            &sizes,
-            request.min_table_rows,
-        ))
-    } else if request.min_table_rows.is_some() {
-        return Err(Error::InvalidArgument(
-            "--min-table-rows needs table sizes: add --table-sizes (with DATABASE_URL) or --database-url".into(),
-        ));
-    } else {
-        None
-    };
-    if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
-        schemactl::lint::project::relative_to_repository(&mut findings);
-    }
-    let text = match request.format {
-        LintFormat::Text => {
-            let source = |path: &std::path::Path| outcome.sources.get(path).cloned();
-            let mut text = lint::report::text::render(&findings, &source, colour());
-            if let Some(applied) = &applied {
-                text.push_str(&baseline_summary(applied, baseline_path));
-            }
-            if let Some(sized) = sized.filter(|s| s.below_threshold > 0) {
-                text.push_str(&format!(
-                    "{} finding(s) on tables under {} rows not shown (--min-table-rows)\n",
-                    sized.below_threshold,
-                    request.min_table_rows.unwrap_or_default()
-                ));
-            }
-            text
-        }
-        LintFormat::Json => {
-            lint::report::json::render(&findings, applied.as_ref(), sized.as_ref()) + "\n"
-        }
-        LintFormat::Sarif => lint::report::sarif::render(&findings) + "\n",
-        LintFormat::Github => lint::report::github::render(&findings),
-    };
-    output::stdout(&text);
-    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
-    let errors = count(lint::Severity::Error);
-    let warnings = count(lint::Severity::Warning);
-    Ok(exit(
-        errors > 0 || ((request.deny_warnings || settings.lint_deny_warnings) && warnings > 0),
-    ))
-}
-
-/// The lines text output adds under a baseline.
-fn baseline_summary(applied: &lint::baseline::Applied, path: &Path) -> String {
-    let mut out = String::new();
-    if applied.baselined > 0 {
-        out.push_str(&format!(
-            "{} accepted finding(s) not shown (baseline {})\n",
-            applied.baselined,
-            path.display()
-        ));
-    }
-    if !applied.stale.is_empty() {
-        let stale: usize = applied.stale.iter().map(|e| e.count).sum();
-        out.push_str(&format!(
-            "{stale} baseline entr{} no longer match a finding (fixed, or the statement changed): run `schemactl lint --write-baseline {}` to drop {}\n",
-            if stale == 1 { "y" } else { "ies" },
-            path.display(),
-            if stale == 1 { "it" } else { "them" }
-        ));
-        for entry in &applied.stale {
-            out.push_str(&format!(
-                "  {} {}: {}\n",
-                entry.rule,
-                entry.path.display(),
-                entry.message
-            ));
-        }
-    }
-    out
 }
 
 /// `dump`.
