@@ -508,35 +508,16 @@ impl Run<'_> {
         locks: &mut Option<MigrationLocks>,
     ) -> Result<(MigrationResult, Next), Error> {
         let rows_before = self.rows().await?;
-        let data = rows_before.is_some();
-        let result =
-            |outcome, warnings, formatting, verdict: Option<DataVerdict>| MigrationResult {
-                version: migration.version.clone(),
-                label: migration.label(),
-                outcome,
-                warnings,
-                formatting,
-                rebuilt: false,
-                data: verdict.filter(|_| data),
-                locks: None,
-            };
-        let irreversible = |why: &str| Some(DataVerdict::irreversible(why));
-        let applied = if self.locks {
-            let (result, trace) = self.traced(migration, Direction::Up).await?;
-            if let Some(locks) = locks.as_mut() {
-                locks.tables =
-                    lock_trace::summarise(&migration.up.path.display().to_string(), &trace);
-                locks.up = trace;
-            }
-            result
-        } else {
-            self.apply(migration).await
+        let result = Results {
+            migration,
+            data: rows_before.is_some(),
         };
-        if let Err(failure) = applied {
+        let irreversible = |why: &str| Some(DataVerdict::irreversible(why));
+        if let Err(failure) = self.run_up(migration, locks).await? {
             let error = brief(&failure);
             let verdict = irreversible("the up script fails");
             return Ok((
-                result(Outcome::UpFailed { failure }, vec![], vec![], verdict),
+                result.of(Outcome::UpFailed { failure }, vec![], vec![], verdict),
                 Next::Stop(Step::Up, error),
             ));
         }
@@ -544,20 +525,11 @@ impl Run<'_> {
         if migration.down.is_none() {
             let verdict = irreversible("no down script");
             return Ok((
-                result(Outcome::NoDown, vec![], vec![], verdict),
+                result.of(Outcome::NoDown, vec![], vec![], verdict),
                 Next::Clean(after),
             ));
         }
-        let reverted = if self.locks {
-            let (result, trace) = self.traced(migration, Direction::Down).await?;
-            if let Some(locks) = locks.as_mut() {
-                locks.down = trace;
-            }
-            result
-        } else {
-            self.revert(migration).await
-        };
-        if let Err(failure) = reverted {
+        if let Err(failure) = self.run_down(migration, locks).await? {
             // A transactional down left the schema as the up made it.
             let next = if failure.transactional {
                 Next::Clean(after)
@@ -566,7 +538,7 @@ impl Run<'_> {
             };
             let verdict = irreversible("the down script fails");
             return Ok((
-                result(Outcome::DownFailed { failure }, vec![], vec![], verdict),
+                result.of(Outcome::DownFailed { failure }, vec![], vec![], verdict),
                 next,
             ));
         }
@@ -580,7 +552,7 @@ impl Run<'_> {
         };
         let tolerance = Tolerance::of(self.settings);
         let sorted = tolerance.sort(compare(&before, &restored));
-        let (mut warnings, mut formatting) = (sorted.warnings, sorted.notes);
+        let (warnings, formatting) = (sorted.warnings, sorted.notes);
         if !sorted.errors.is_empty() {
             let diff = unified_diff(
                 &before,
@@ -592,21 +564,9 @@ impl Run<'_> {
                 differences: sorted.errors,
                 diff,
             };
-            // Go on from here when the up applies again and gives what it
-            // gave the first time; otherwise rebuild.
-            let next = match self.apply(migration).await {
-                Ok(_) => {
-                    let again = self.snapshot().await?;
-                    if tolerance.sort(compare(&after, &again)).errors.is_empty() {
-                        Next::Clean(again)
-                    } else {
-                        Next::Dirty
-                    }
-                }
-                Err(_) => Next::Dirty,
-            };
+            let next = self.go_on_after_a_wrong_down(migration, &after).await?;
             let verdict = irreversible("the down script does not restore the schema");
-            return Ok((result(outcome, warnings, formatting, verdict), next));
+            return Ok((result.of(outcome, warnings, formatting, verdict), next));
         }
         let no_op_down = migration
             .down
@@ -616,13 +576,90 @@ impl Run<'_> {
             // A no-op down after a data-only up is right, and the schema
             // says so; running the up again would only repeat its data.
             return Ok((
-                result(Outcome::Ok, warnings, formatting, verdict),
+                result.of(Outcome::Ok, warnings, formatting, verdict),
                 Next::Clean(restored),
             ));
         }
+        let restored = Restored {
+            warnings,
+            formatting,
+            verdict,
+        };
+        self.reapply(migration, &after, restored, &result).await
+    }
+
+    /// The up script, traced with `--locks`.
+    async fn run_up(
+        &mut self,
+        migration: &Migration,
+        locks: &mut Option<MigrationLocks>,
+    ) -> Result<Result<i64, Box<MigrationFailure>>, Error> {
+        if !self.locks {
+            return Ok(self.apply(migration).await);
+        }
+        let (result, trace) = self.traced(migration, Direction::Up).await?;
+        if let Some(locks) = locks.as_mut() {
+            locks.tables = lock_trace::summarise(&migration.up.path.display().to_string(), &trace);
+            locks.up = trace;
+        }
+        Ok(result)
+    }
+
+    /// The down script, traced with `--locks`.
+    async fn run_down(
+        &mut self,
+        migration: &Migration,
+        locks: &mut Option<MigrationLocks>,
+    ) -> Result<Result<i64, Box<MigrationFailure>>, Error> {
+        if !self.locks {
+            return Ok(self.revert(migration).await);
+        }
+        let (result, trace) = self.traced(migration, Direction::Down).await?;
+        if let Some(locks) = locks.as_mut() {
+            locks.down = trace;
+        }
+        Ok(result)
+    }
+
+    /// After a down that did not restore the schema: go on from here when
+    /// the up applies again and gives what it gave the first time;
+    /// otherwise rebuild.
+    async fn go_on_after_a_wrong_down(
+        &mut self,
+        migration: &Migration,
+        after: &Snapshot,
+    ) -> Result<Next, Error> {
+        if self.apply(migration).await.is_err() {
+            return Ok(Next::Dirty);
+        }
+        let again = self.snapshot().await?;
+        let tolerance = Tolerance::of(self.settings);
+        Ok(
+            if tolerance.sort(compare(after, &again)).errors.is_empty() {
+                Next::Clean(again)
+            } else {
+                Next::Dirty
+            },
+        )
+    }
+
+    /// The up once more after a down that restored the schema: it must
+    /// apply and give what it gave the first time (`after`).
+    async fn reapply(
+        &mut self,
+        migration: &Migration,
+        after: &Snapshot,
+        restored: Restored,
+        result: &Results<'_>,
+    ) -> Result<(MigrationResult, Next), Error> {
+        let Restored {
+            mut warnings,
+            mut formatting,
+            verdict,
+        } = restored;
         if let Err(failure) = self.apply(migration).await {
             return Ok((
-                result(
+                result.of(
                     Outcome::ReapplyFailed { failure },
                     warnings,
                     formatting,
@@ -632,18 +669,18 @@ impl Run<'_> {
             ));
         }
         let again = self.snapshot().await?;
-        let sorted = tolerance.sort(compare(&after, &again));
+        let sorted = Tolerance::of(self.settings).sort(compare(after, &again));
         warnings.extend(sorted.warnings);
         formatting.extend(sorted.notes);
         if !sorted.errors.is_empty() {
             let diff = unified_diff(
-                &after,
+                after,
                 &again,
                 "after the first up",
                 "after down and up again",
             );
             return Ok((
-                result(
+                result.of(
                     Outcome::ReapplyDiffers {
                         differences: sorted.errors,
                         diff,
@@ -656,9 +693,44 @@ impl Run<'_> {
             ));
         }
         Ok((
-            result(Outcome::Ok, warnings, formatting, verdict),
+            result.of(Outcome::Ok, warnings, formatting, verdict),
             Next::Clean(again),
         ))
+    }
+}
+
+/// What a down that restored the schema leaves for the verdict.
+struct Restored {
+    warnings: Vec<Difference>,
+    formatting: Vec<Difference>,
+    verdict: Option<DataVerdict>,
+}
+
+/// Builds one migration's [`MigrationResult`].
+struct Results<'m> {
+    migration: &'m Migration,
+    /// Whether data was compared (`--data`): the verdict is kept only then.
+    data: bool,
+}
+
+impl Results<'_> {
+    fn of(
+        &self,
+        outcome: Outcome,
+        warnings: Vec<Difference>,
+        formatting: Vec<Difference>,
+        verdict: Option<DataVerdict>,
+    ) -> MigrationResult {
+        MigrationResult {
+            version: self.migration.version.clone(),
+            label: self.migration.label(),
+            outcome,
+            warnings,
+            formatting,
+            rebuilt: false,
+            data: verdict.filter(|_| self.data),
+            locks: None,
+        }
     }
 }
 
