@@ -165,43 +165,14 @@ where
             let Some((index, outcome, duration_ms)) = running.next().await else {
                 break;
             };
-            let state = if outcome.failed {
-                TargetState::Failed
-            } else {
-                TargetState::Done
-            };
-            let rechecked = state == TargetState::Done
-                && outcome.applied == 0
-                && finished_before(targets[index].name());
-            let result = TargetResult {
-                target: targets[index].name().to_string(),
-                state: if rechecked {
-                    TargetState::Skipped
-                } else {
-                    state
-                },
-                applied: outcome.applied,
-                version: outcome.version.clone(),
-                duration_ms,
-                error: outcome.error.clone(),
-                exit_code: outcome.exit_code,
-                details: outcome.details,
-                note: outcome.note,
-            };
-            let entry = LedgerEntry {
-                target: result.target.clone(),
-                state,
-                at: now(),
-                version: outcome.version,
-                applied: outcome.applied,
-                error: outcome.error,
-                rollback_to: outcome.rollback_to,
-            };
+            let failed = outcome.failed;
+            let name = targets[index].name();
+            let (result, entry) = finish(name, outcome, duration_ms, finished_before(name));
             if let Err(e) = ledger.record(&entry).await {
                 ledger_error.get_or_insert(e);
                 stopped = true;
             }
-            if outcome.failed {
+            if failed {
                 failures += 1;
                 if waves.max_failures > 0 && failures >= waves.max_failures {
                     stopped = true;
@@ -223,14 +194,8 @@ where
         let result = match result {
             Some(result) => result,
             None => {
-                let result = TargetResult::untouched(&targets[index], TargetState::NotRun, None);
-                ledger
-                    .record(&LedgerEntry::now(
-                        &result.target,
-                        TargetState::NotRun,
-                        fixed_rollback(&result.target),
-                    ))
-                    .await?;
+                let target = &targets[index];
+                let result = not_run(target, ledger, fixed_rollback(target.name())).await?;
                 finished(&result);
                 result
             }
@@ -238,4 +203,62 @@ where
         out.push(result);
     }
     Ok(out)
+}
+
+/// A finished target's result, and its ledger entry (`Skipped` when it had
+/// finished before and this run changed nothing).
+fn finish(
+    name: &str,
+    outcome: Outcome,
+    duration_ms: i64,
+    finished_before: bool,
+) -> (TargetResult, LedgerEntry) {
+    let state = if outcome.failed {
+        TargetState::Failed
+    } else {
+        TargetState::Done
+    };
+    let rechecked = state == TargetState::Done && outcome.applied == 0 && finished_before;
+    let result = TargetResult {
+        target: name.to_string(),
+        state: if rechecked {
+            TargetState::Skipped
+        } else {
+            state
+        },
+        applied: outcome.applied,
+        version: outcome.version.clone(),
+        duration_ms,
+        error: outcome.error.clone(),
+        exit_code: outcome.exit_code,
+        details: outcome.details,
+        note: outcome.note,
+    };
+    let entry = LedgerEntry {
+        target: result.target.clone(),
+        state,
+        at: now(),
+        version: outcome.version,
+        applied: outcome.applied,
+        error: outcome.error,
+        rollback_to: outcome.rollback_to,
+    };
+    (result, entry)
+}
+
+/// A target the run never started, recorded so.
+async fn not_run(
+    target: &Target,
+    ledger: &Ledger,
+    rollback_to: Option<String>,
+) -> Result<TargetResult, Error> {
+    let result = TargetResult::untouched(target, TargetState::NotRun, None);
+    ledger
+        .record(&LedgerEntry::now(
+            &result.target,
+            TargetState::NotRun,
+            rollback_to,
+        ))
+        .await?;
+    Ok(result)
 }
