@@ -540,9 +540,23 @@ impl<'a> Run<'a> {
             failure.outcome = FailureOutcome::RolledBack;
             return Err(failure);
         };
+        Err(self
+            .failed_in_transaction(started, stage, error, tail.transaction.as_deref())
+            .await)
+    }
+
+    /// After a failure inside the transaction: rolls it back, asks the
+    /// server what became of it (`pg_xact_status`), logs, and says so.
+    async fn failed_in_transaction(
+        &self,
+        started: Instant,
+        stage: Stage,
+        error: tokio_postgres::Error,
+        transaction: Option<&str>,
+    ) -> Box<MigrationFailure> {
         let connection_lost = error.is_closed();
         let _ = self.client.batch_execute("ROLLBACK").await;
-        let server = match &tail.transaction {
+        let server = match transaction {
             _ if connection_lost => ServerOutcome::Unknown,
             Some(transaction) => server_outcome(self.client, transaction).await,
             // The transaction's id was never read: the setup itself failed.
@@ -579,7 +593,7 @@ impl<'a> Run<'a> {
                  Decide: `ROLLBACK PREPARED '{gid}'` (then the migration can run again) or `COMMIT PREPARED '{gid}'` (then `schemactl repair`)"
             );
         }
-        Err(failure)
+        failure
     }
 
     /// Each statement of a transactional script as a step, with the
