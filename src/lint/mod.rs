@@ -794,43 +794,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
             if used || ignore.rule == rules::unparseable_statement::ID {
                 continue;
             }
-            let offset = index.offset(&script.sql, ignore.position.line, ignore.position.column);
-            let (message, help) = if !RULES.iter().any(|r| r.id() == ignore.rule) {
-                (
-                    format!("`{}` is not a rule id", ignore.rule),
-                    "use one of the ids listed by the README's rule table".to_string(),
-                )
-            } else if ignore.reason.is_empty() {
-                (
-                    format!(
-                        "this ignore of `{}` gives no reason, so it silences nothing",
-                        ignore.rule
-                    ),
-                    format!("write why: `-- schemactl:ignore {} <reason>`", ignore.rule),
-                )
-            } else {
-                (
-                    format!("this ignore of `{}` silences nothing", ignore.rule),
-                    "remove it, or move it just above the statement it is for".to_string(),
-                )
-            };
-            let finding = RawFinding {
-                rule: rules::unused_ignore::ID,
-                path: script.path.clone(),
-                offset,
-                length: 2,
-                message,
-                help,
-                at_most: None,
-                table: None,
-            };
-            let position = index.position(&script.sql, finding.offset);
-            let fingerprint = finding::fingerprint(
-                finding.rule,
-                place,
-                &format!("{} {}", ignore.rule, ignore.reason),
-            );
-            findings.push((finding, position, fingerprint));
+            findings.push(unused_ignore(ignore, script, &index, place));
         }
     }
     let mut out: Vec<Finding> = findings
@@ -861,4 +825,51 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
         ))
     });
     out
+}
+
+/// The `unused-ignore` finding of an ignore comment that silenced nothing,
+/// with its position and fingerprint.
+fn unused_ignore(
+    ignore: &suppression::Ignore,
+    script: &Script,
+    index: &LineIndex,
+    place: &str,
+) -> (RawFinding, TextPosition, String) {
+    let offset = index.offset(&script.sql, ignore.position.line, ignore.position.column);
+    let (message, help) = if !RULES.iter().any(|r| r.id() == ignore.rule) {
+        (
+            format!("`{}` is not a rule id", ignore.rule),
+            "use one of the ids listed by the README's rule table".to_string(),
+        )
+    } else if ignore.reason.is_empty() {
+        (
+            format!(
+                "this ignore of `{}` gives no reason, so it silences nothing",
+                ignore.rule
+            ),
+            format!("write why: `-- schemactl:ignore {} <reason>`", ignore.rule),
+        )
+    } else {
+        (
+            format!("this ignore of `{}` silences nothing", ignore.rule),
+            "remove it, or move it just above the statement it is for".to_string(),
+        )
+    };
+    let finding = RawFinding {
+        rule: rules::unused_ignore::ID,
+        path: script.path.clone(),
+        offset,
+        length: 2,
+        message,
+        help,
+        at_most: None,
+        table: None,
+    };
+    let position = index.position(&script.sql, finding.offset);
+    let fingerprint = finding::fingerprint(
+        finding.rule,
+        place,
+        &format!("{} {}", ignore.rule, ignore.reason),
+    );
+    (finding, position, fingerprint)
 }
