@@ -513,7 +513,7 @@ impl Run<'_> {
             data: rows_before.is_some(),
         };
         let irreversible = |why: &str| Some(DataVerdict::irreversible(why));
-        if let Err(failure) = self.run_up(migration, locks).await? {
+        if let Err(failure) = self.run_script(migration, Direction::Up, locks).await? {
             let error = brief(&failure);
             let verdict = irreversible("the up script fails");
             return Ok((
@@ -529,7 +529,7 @@ impl Run<'_> {
                 Next::Clean(after),
             ));
         }
-        if let Err(failure) = self.run_down(migration, locks).await? {
+        if let Err(failure) = self.run_script(migration, Direction::Down, locks).await? {
             // A transactional down left the schema as the up made it.
             let next = if failure.transactional {
                 Next::Clean(after)
@@ -588,35 +588,29 @@ impl Run<'_> {
         self.reapply(migration, &after, restored, &result).await
     }
 
-    /// The up script, traced with `--locks`.
-    async fn run_up(
+    /// The up or down script, traced with `--locks`.
+    async fn run_script(
         &mut self,
         migration: &Migration,
+        direction: Direction,
         locks: &mut Option<MigrationLocks>,
     ) -> Result<Result<i64, Box<MigrationFailure>>, Error> {
         if !self.locks {
-            return Ok(self.apply(migration).await);
+            return Ok(match direction {
+                Direction::Up => self.apply(migration).await,
+                Direction::Down => self.revert(migration).await,
+            });
         }
-        let (result, trace) = self.traced(migration, Direction::Up).await?;
+        let (result, trace) = self.traced(migration, direction).await?;
         if let Some(locks) = locks.as_mut() {
-            locks.tables = lock_trace::summarise(&migration.up.path.display().to_string(), &trace);
-            locks.up = trace;
-        }
-        Ok(result)
-    }
-
-    /// The down script, traced with `--locks`.
-    async fn run_down(
-        &mut self,
-        migration: &Migration,
-        locks: &mut Option<MigrationLocks>,
-    ) -> Result<Result<i64, Box<MigrationFailure>>, Error> {
-        if !self.locks {
-            return Ok(self.revert(migration).await);
-        }
-        let (result, trace) = self.traced(migration, Direction::Down).await?;
-        if let Some(locks) = locks.as_mut() {
-            locks.down = trace;
+            match direction {
+                Direction::Up => {
+                    let path = migration.up.path.display().to_string();
+                    locks.tables = lock_trace::summarise(&path, &trace);
+                    locks.up = trace;
+                }
+                Direction::Down => locks.down = trace,
+            }
         }
         Ok(result)
     }
