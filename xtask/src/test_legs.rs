@@ -181,16 +181,9 @@ pub fn run(secantusd: Option<PathBuf>, pg18_bindir: &Path) -> Result<()> {
         .context("workspace root")?
         .to_path_buf();
     let started = Instant::now();
-    let postgres_only = build(&[
-        "--package",
-        "schemactl",
-        "--no-default-features",
-        "--lib",
-        "--bins",
-        "--examples",
-        "--test",
-        "integration",
-    ])?;
+    // No target selection: `cargo test` then builds the examples as the
+    // programs the library tests run (`--examples` would build them as tests).
+    let postgres_only = build(&["--package", "schemactl", "--no-default-features"])?;
     let kept = keep_postgres_only_programs(&root)?;
     let workspace = build(&["--workspace"])?;
     doc_tests(&["--package", "schemactl", "--no-default-features"])?;
