@@ -29,11 +29,11 @@ async fn start() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(connection);
     let heard = Arc::new(Mutex::new(Vec::new()));
     let progress = Arc::clone(&heard);
-    let settings = schemactl::config::Settings::defaults()?;
+    let options = schemactl::config::RunOptions::default();
     // The migration runs on its own task; the client moves into it.
     let migration = tokio::spawn(async move {
         schemactl::embed_migrations!("migrations")
-            .run_with(&client, &settings, &mut move |notice| {
+            .run_with(&client, &options, &mut move |notice| {
                 if let Notice::Done { label, .. } = notice {
                     progress.lock().unwrap().push(label.to_string());
                 }

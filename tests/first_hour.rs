@@ -145,12 +145,11 @@ async fn a_database_with_tables_but_no_history_is_refused_until_adopted() {
         "{}",
         json.stdout
     );
-    let mut settings = schemactl::config::Settings::defaults().unwrap();
-    settings.database_url = Some(db.url.clone());
     let error = schemactl::Migrator::new(
         schemactl::source::Directory::new(project.migrations()),
-        settings,
+        schemactl::config::RunOptions::default(),
     )
+    .connect_with(schemactl::config::ConnectOptions::url(&db.url))
     .run(Default::default(), false, &mut |_| {})
     .await
     .unwrap_err();

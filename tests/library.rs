@@ -93,7 +93,7 @@ async fn an_application_migrates_on_a_spawned_task() {
 
 #[tokio::test]
 async fn a_migrator_runs_any_source_on_the_applications_connection() {
-    use schemactl::config::Settings;
+    use schemactl::config::RunOptions;
     use schemactl::runner::{MigrateOptions, RollbackTarget, State};
     use schemactl::source::InMemory;
     use schemactl::Migrator;
@@ -113,7 +113,7 @@ async fn a_migrator_runs_any_source_on_the_applications_connection() {
             "0002_tenant_name.down.sql",
             "ALTER TABLE tenant DROP COLUMN name;",
         );
-    let migrator = Migrator::new(source, Settings::defaults().unwrap()).on(&client);
+    let migrator = Migrator::new(source, RunOptions::default()).on(&client);
     let before = migrator.status(false, &mut |_| {}).await.unwrap();
     assert_eq!(before.count(State::Pending), 2);
     assert!(!db.exists("schema_versions").await, "status only reads");
@@ -146,7 +146,7 @@ async fn a_migrator_runs_any_source_on_the_applications_connection() {
 
 #[tokio::test]
 async fn an_application_sets_timeouts_as_checked_values_never_as_text_read_as_zero() {
-    use schemactl::config::{ServerTimeout, Settings};
+    use schemactl::config::{RunOptions, ServerTimeout};
     use schemactl::runner::MigrateOptions;
     use schemactl::source::InMemory;
     use schemactl::Migrator;
@@ -159,16 +159,16 @@ async fn an_application_sets_timeouts_as_checked_values_never_as_text_read_as_ze
     );
     let db = server().database().await;
     let client = db.client().await;
-    let mut settings = Settings::defaults().unwrap();
-    settings.execution.lock_timeout =
+    let mut options = RunOptions::default();
+    options.execution.lock_timeout =
         ServerTimeout::from_duration(std::time::Duration::from_secs(30)).unwrap();
-    settings.execution.statement_timeout = "2min".parse().unwrap();
+    options.execution.statement_timeout = "2min".parse().unwrap();
     let source = InMemory::new("generated").with_file(
         "0001_seen.up.sql",
         "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lock_timeout, \
          current_setting('statement_timeout') AS statement_timeout;",
     );
-    Migrator::new(source, settings)
+    Migrator::new(source, options)
         .on(&client)
         .run(MigrateOptions::default(), false, &mut |_| {})
         .await
@@ -202,9 +202,8 @@ async fn embedded_migrations_connect_by_url_and_a_broken_source_changes_nothing(
     let broken = schemactl::source::InMemory::new("broken")
         .with_file("0001_ok.up.sql", "CREATE TABLE ok (id int);")
         .with_file("0001_again.up.sql", "CREATE TABLE again (id int);");
-    let mut settings = schemactl::config::Settings::defaults().unwrap();
-    settings.database_url = Some(fresh.url.clone());
-    let error = schemactl::Migrator::new(broken, settings)
+    let error = schemactl::Migrator::new(broken, schemactl::config::RunOptions::default())
+        .connect_with(schemactl::config::ConnectOptions::url(&fresh.url))
         .run(Default::default(), false, &mut |_| {})
         .await
         .unwrap_err();
@@ -224,6 +223,7 @@ fn the_facades_futures_are_send(
     embedded: schemactl::source::embedded::EmbeddedMigrations,
     client: &tokio_postgres::Client,
     settings: &schemactl::config::Settings,
+    options: &schemactl::config::RunOptions,
     baseline: &schemactl::runner::BaselineSource,
     repair: schemactl::runner::Repair,
     mongodb: schemactl::mongo::report::MongoOptions,
@@ -242,7 +242,7 @@ fn the_facades_futures_are_send(
     send(migrator.baseline(baseline, false, notify));
     send(migrator.repair(repair, notify));
     send(embedded.run(client));
-    send(embedded.run_with(client, settings, notify));
+    send(embedded.run_with(client, options, notify));
     send(embedded.run_url(""));
     send(verifier.verify(None, notify, &mut |_| {}));
     send(schemactl::deploy::deploy(

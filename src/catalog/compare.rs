@@ -113,11 +113,11 @@ pub struct Sorted {
 }
 
 impl Tolerance {
-    /// The policies `settings` sets.
-    pub fn of(settings: &crate::config::Settings) -> Self {
+    /// The policies `options` set.
+    pub fn of(options: &crate::config::VerifyOptions) -> Self {
         Self {
-            column_order: settings.column_order,
-            volatile_literal: settings.volatile_literal,
+            column_order: options.column_order,
+            volatile_literal: options.volatile_literal,
         }
     }
 

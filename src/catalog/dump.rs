@@ -8,8 +8,8 @@ use crate::Error;
 
 /// The history tables of `settings`, which snapshots leave out.
 pub(crate) fn history_tables(settings: &Settings) -> Vec<String> {
-    let schema = settings.history.schema().as_str();
-    let table = settings.history.table().as_str();
+    let schema = settings.run.history.schema().as_str();
+    let table = settings.run.history.table().as_str();
     let mut tables = vec![
         format!("{schema}.{table}"),
         format!("{schema}.{table}_events"),
@@ -28,9 +28,9 @@ pub async fn dump(
     settings: &Settings,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<(String, Snapshot), Error> {
-    let session = connect(settings, notify).await?;
+    let session = connect(&settings.connection, notify).await?;
     let snapshot = reading::snapshot(&session.client, &history_tables(settings))
         .await?
-        .without(&settings.ignore, &settings.exclude);
+        .without(&settings.verify.ignore, &settings.verify.exclude);
     Ok((session.target, snapshot))
 }

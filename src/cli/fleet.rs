@@ -144,7 +144,7 @@ fn verb(action: FleetAction) -> FleetVerb {
 /// target list comes from the flags when any names one, else from the file.
 fn request(settings: &Settings, args: FleetArgs) -> Result<FleetRequest, Error> {
     let file = &settings.fleet;
-    let project = |path: &std::path::Path| settings.project_dir.join(path);
+    let project = |path: &std::path::Path| settings.project.dir.join(path);
     let from_flags = lists(
         args.targets,
         args.targets_query,
@@ -174,7 +174,7 @@ fn request(settings: &Settings, args: FleetArgs) -> Result<FleetRequest, Error> 
     let spec = match list {
         List::Databases(list) => TargetSpec::Databases(list),
         List::Schemas(list) => TargetSpec::Schemas {
-            url: settings.database_url.clone().ok_or_else(|| {
+            url: settings.connection.url.clone().ok_or_else(|| {
                 Error::InvalidArgument(
                     "schema-per-tenant mode needs the tenants' database: give --database-url (or DATABASE_URL)".into(),
                 )
@@ -218,7 +218,7 @@ fn request(settings: &Settings, args: FleetArgs) -> Result<FleetRequest, Error> 
         stop: std::sync::Arc::default(),
         ledger_dir: args.ledger_dir.unwrap_or_else(|| match &file.ledger_dir {
             Some(dir) => project(dir),
-            None => settings.project_dir.join(".schemactl").join("fleet"),
+            None => settings.project.dir.join(".schemactl").join("fleet"),
         }),
     })
 }

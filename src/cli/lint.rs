@@ -80,7 +80,7 @@ pub async fn lint(
     let errors = count(lint::Severity::Error);
     let warnings = count(lint::Severity::Warning);
     Ok(exit(
-        errors > 0 || ((request.deny_warnings || settings.lint_deny_warnings) && warnings > 0),
+        errors > 0 || ((request.deny_warnings || settings.lint.deny_warnings) && warnings > 0),
     ))
 }
 
@@ -174,9 +174,9 @@ async fn annotate_sizes(
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Option<Annotated>, Error> {
     let explicit_url =
-        settings.database_url.is_some() && settings.database_url_source == "--database-url";
+        settings.connection.url.is_some() && settings.connection.url_source == "--database-url";
     if request.table_sizes || explicit_url {
-        let sizes = lint::table_sizes::of_configured_database(settings, notify).await?;
+        let sizes = lint::table_sizes::of_configured_database(&settings.connection, notify).await?;
         return Ok(Some(lint::table_sizes::annotate(
             findings,
             &sizes,

@@ -107,7 +107,7 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
     let scratch_only = matches!(opt.command, Command::Verify { .. } | Command::Diff { .. });
     let result = dispatch(opt.command, &settings).await;
     if scratch_only || !matches!(result, Ok(exit_code::OK)) {
-        stop_dev_server_started_here(&settings.project_dir);
+        stop_dev_server_started_here(&settings.project.dir);
     }
     result
 }

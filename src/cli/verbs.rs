@@ -242,9 +242,9 @@ pub async fn diff(
 /// `new`.
 pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<i32, Error> {
     let files = schemactl::source::new_migration::new_migration(
-        &settings.migrations_dir,
+        &settings.project.migrations_dir,
         name,
-        &settings.read,
+        &settings.project.read,
     )?;
     emit(format, &files, || {
         let mut text = format!("Created {} ({} layout)\n", files.up.display(), files.layout);
@@ -258,7 +258,7 @@ pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<
 
 /// `dev status | stop | reset`.
 pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32, Error> {
-    let dir = &settings.project_dir;
+    let dir = &settings.project.dir;
     let (state, text) = match action {
         DevAction::Status => {
             let (root, url) = devserver::dev_server::status(dir)?;

@@ -3,8 +3,9 @@
 //! flag or key it came from, so that all of them are reported at once.
 
 use super::{
-    discover, read, DifferencePolicy, ExecutionSettings, FileConfig, Ignored, ObjectPattern,
-    Overrides, ServerTimeout, Settings, FILE_NAME,
+    discover, read, ConnectOptions, DifferencePolicy, ExecutionSettings, FileConfig, Ignored,
+    LintSettings, MongoConnectOptions, ObjectPattern, Overrides, ProjectOptions, RunOptions,
+    ServerTimeout, Settings, VerifyOptions, FILE_NAME,
 };
 use crate::model::history::HistoryTable;
 use crate::model::identifier::Identifier;
@@ -175,36 +176,51 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
     let given = |flagged: Option<String>, filed: Option<String>| {
         flagged.or(filed).filter(|u| !u.trim().is_empty())
     };
+    let url_source = match (&overrides.database_url, overrides.database_url_source) {
+        (Some(_), Some(source)) => source,
+        (Some(_), None) => "--database-url".into(),
+        (None, _) => format!("{} ([postgres] url)", sources.config_label.display()),
+    };
+    let dev_server = overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false);
     Ok(Settings {
-        migrations_dir: without_dot(migrations_dir),
-        schemas_dir: without_dot(schemas_dir),
-        project_dir,
-        read,
-        // Set whenever no problem was found above.
-        history: history.ok_or_else(|| sources.bad("history_table", "cannot be read".into()))?,
-        execution,
-        lock_wait,
-        database_url_source: match (&overrides.database_url, overrides.database_url_source) {
-            (Some(_), Some(source)) => source,
-            (Some(_), None) => "--database-url".into(),
-            (None, _) => format!("{} ([postgres] url)", sources.config_label.display()),
+        connection: ConnectOptions {
+            url: given(overrides.database_url, file.postgres.url),
+            url_source,
+            role,
+            connect_timeout,
+            dev_server: dev_server.then(|| project_dir.clone()),
+            tenant_schema: None,
         },
-        database_url: given(overrides.database_url, file.postgres.url),
-        lint_severities,
-        config_file: sources.config_label,
-        lint_deny_warnings: file.lint.deny_warnings.unwrap_or(false),
-        dev_url: given(overrides.dev_url, file.verify.dev_url),
-        column_order,
-        volatile_literal,
-        ignore,
-        exclude,
-        mongodb_uri: given(overrides.mongodb_uri, file.mongodb.uri),
-        mongodb_dev_uri: given(overrides.mongodb_dev_uri, file.verify.mongodb_dev_uri),
-        mongodb_lock_ttl,
-        role,
-        connect_timeout,
-        dev_server: overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false),
-        tenant_schema: None,
+        project: ProjectOptions {
+            migrations_dir: without_dot(migrations_dir),
+            schemas_dir: without_dot(schemas_dir),
+            dir: project_dir,
+            read,
+            config_file: sources.config_label.clone(),
+        },
+        run: RunOptions {
+            // Set whenever no problem was found above.
+            history: history
+                .ok_or_else(|| sources.bad("history_table", "cannot be read".into()))?,
+            execution,
+            lock_wait,
+        },
+        lint: LintSettings {
+            severities: lint_severities,
+            deny_warnings: file.lint.deny_warnings.unwrap_or(false),
+        },
+        verify: VerifyOptions {
+            dev_url: given(overrides.dev_url, file.verify.dev_url),
+            column_order,
+            volatile_literal,
+            ignore,
+            exclude,
+            mongodb_dev_uri: given(overrides.mongodb_dev_uri, file.verify.mongodb_dev_uri),
+        },
+        mongodb: MongoConnectOptions {
+            uri: given(overrides.mongodb_uri, file.mongodb.uri),
+            lock_ttl: mongodb_lock_ttl,
+        },
         fleet: file.fleet,
     })
 }

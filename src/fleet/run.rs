@@ -135,7 +135,7 @@ pub async fn fleet(
         &request.spec,
         &request.rules,
         request.control_url.as_deref(),
-        settings.connect_timeout,
+        settings.connection.connect_timeout,
     )
     .await?;
     if let Some(shard) = request.shard {
@@ -155,7 +155,7 @@ pub async fn fleet(
                 verb.name(),
                 shard.clone(),
                 &names,
-                settings.connect_timeout,
+                settings.connection.connect_timeout,
             )
             .await?
         }
@@ -165,7 +165,7 @@ pub async fn fleet(
                 verb.name(),
                 shard.clone(),
                 &names,
-                settings.connect_timeout,
+                settings.connection.connect_timeout,
             )
             .await?,
             HashMap::new(),
@@ -187,7 +187,7 @@ pub async fn fleet(
                 Ok(settings) => settings,
                 Err(e) => return failure(&e),
             };
-            let migrator = Migrator::new(source.clone(), settings.clone());
+            let migrator = Migrator::configured(source.clone(), &settings);
             let note = match &before {
                 Some(entry) if entry.state == TargetState::Done && verb.changes_targets() => {
                     ledger_disagreement(&migrator, entry).await
@@ -534,7 +534,7 @@ impl Replay {
         replay: &[&crate::model::Migration],
         excluded: &[String],
     ) -> Result<(), Error> {
-        let dev = dev_target(settings, &mut |_| {}).await?;
+        let dev = dev_target(&settings.verify, &settings.connection, &mut |_| {}).await?;
         let scratch = ScratchDatabase::create(&dev).await?;
         let mut connect_to = scratch.target().clone();
         if let Some(schema) = target.tenant_schema() {
@@ -548,7 +548,7 @@ impl Replay {
             self.snapshot = Some(
                 reading::snapshot(&client, excluded)
                     .await?
-                    .without(&settings.ignore, &settings.exclude),
+                    .without(&settings.verify.ignore, &settings.verify.exclude),
             );
         }
         self.client = Some(client);
@@ -578,15 +578,15 @@ async fn drift(
     target: &Target,
     expected: &ExpectedSchemas,
 ) -> Result<Outcome, Error> {
-    let live = crate::runner::session::connect(settings, &mut |_| {}).await?;
-    let applied = settings.history.read(&live.client).await?;
+    let live = crate::runner::session::connect(&settings.connection, &mut |_| {}).await?;
+    let applied = settings.run.history.read(&live.client).await?;
     let replay = replay_of(local, &applied)?;
     let excluded = history_tables(settings);
     let actual = match target.tenant_schema() {
         Some(schema) => reading::schema_snapshot(&live.client, &excluded, schema).await?,
         None => reading::snapshot(&live.client, &excluded).await?,
     }
-    .without(&settings.ignore, &settings.exclude);
+    .without(&settings.verify.ignore, &settings.verify.exclude);
     let key: String = replay
         .iter()
         .map(|m| format!("{}:{};", m.version, m.up.checksum))
@@ -650,13 +650,13 @@ async fn drift(
             }
             reading::schema_snapshot(client, &excluded, schema)
                 .await?
-                .without(&settings.ignore, &settings.exclude)
+                .without(&settings.verify.ignore, &settings.verify.exclude)
         }
         (None, None) => return Err(Error::InvalidArgument("the replay has no snapshot".into())),
     };
     drop(guard);
     let report = drift_report(
-        Tolerance::of(settings),
+        Tolerance::of(&settings.verify),
         format!("{} migrations replayed", replay.len()),
         live.target,
         &expected_snapshot,

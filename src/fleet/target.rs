@@ -59,13 +59,14 @@ impl Target {
     /// history table inside it.
     pub fn settings(&self, base: &Settings) -> Result<Settings, Error> {
         let mut settings = base.clone();
-        settings.database_url = Some(self.url.clone());
-        settings.database_url_source = format!("fleet target {}", self.name);
-        settings.dev_server = false;
+        settings.connection.url = Some(self.url.clone());
+        settings.connection.url_source = format!("fleet target {}", self.name);
+        settings.connection.dev_server = None;
         if let Some(schema) = &self.schema {
-            settings.history = HistoryTable::new(schema.clone(), base.history.table().clone())
-                .map_err(Error::InvalidArgument)?;
-            settings.tenant_schema = Some(schema.clone());
+            settings.run.history =
+                HistoryTable::new(schema.clone(), base.run.history.table().clone())
+                    .map_err(Error::InvalidArgument)?;
+            settings.connection.tenant_schema = Some(schema.clone());
         }
         Ok(settings)
     }

@@ -32,7 +32,8 @@ impl Linter {
     /// A linter with the severities of `[lint.rules]`; an unknown rule id
     /// is an error naming the configuration file.
     pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
-        LintOptions::configured(&settings.lint_severities, &settings.config_file).map(Self::new)
+        LintOptions::configured(&settings.lint.severities, &settings.project.config_file)
+            .map(Self::new)
     }
 
     /// The options it runs with.

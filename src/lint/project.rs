@@ -54,11 +54,18 @@ impl LintOutcome {
 pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
     let loaded = Directory::from_settings(settings).read()?;
     let migrations = loaded.migrations;
-    let options = LintOptions::configured(&settings.lint_severities, &settings.config_file)?;
+    let options =
+        LintOptions::configured(&settings.lint.severities, &settings.project.config_file)?;
     let mut only: Option<HashSet<PathBuf>> = None;
     let mut extra = Vec::new();
     if let Some(revision) = since {
-        let changes = git_changes(revision, &[&settings.migrations_dir, &settings.schemas_dir])?;
+        let changes = git_changes(
+            revision,
+            &[
+                &settings.project.migrations_dir,
+                &settings.project.schemas_dir,
+            ],
+        )?;
         for (path, status) in changes.iter().filter(|(_, status)| *status != 'A') {
             let Some(severity) = options.severity(changed_existing_migration::ID) else {
                 continue;
@@ -107,7 +114,7 @@ pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Err
         findings.retain(|f| only.contains(&canonical(&f.path)));
     }
     let (schema_findings, schema_sources) =
-        lint::mongo_schema::lint_dir(&settings.schemas_dir, &options);
+        lint::mongo_schema::lint_dir(&settings.project.schemas_dir, &options);
     findings.extend(schema_findings.into_iter().filter(|f| {
         only.as_ref()
             .is_none_or(|only| only.contains(&canonical(&f.path)))

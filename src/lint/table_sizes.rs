@@ -56,10 +56,10 @@ fn bytes(n: f64) -> String {
 /// database outside the system schemas, by the name lint uses (`orders`,
 /// or `app.orders` outside `public`).
 pub async fn of_configured_database(
-    settings: &crate::config::Settings,
+    connection: &crate::config::ConnectOptions,
     notify: &mut (dyn FnMut(crate::runner::Notice) + Send),
 ) -> Result<HashMap<String, TableSize>, Error> {
-    let session = crate::runner::session::connect(settings, notify).await?;
+    let session = crate::runner::session::connect(connection, notify).await?;
     read(&session.client).await
 }
 

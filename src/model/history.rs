@@ -88,6 +88,18 @@ pub struct HistoryTable {
     pub(crate) events: Identifier,
 }
 
+impl Default for HistoryTable {
+    /// `public.schema_versions`, with its events in
+    /// `public.schema_versions_events`.
+    fn default() -> Self {
+        Self {
+            schema: Identifier::trusted("public"),
+            table: Identifier::trusted("schema_versions"),
+            events: Identifier::trusted("schema_versions_events"),
+        }
+    }
+}
+
 impl HistoryTable {
     /// The history in `schema.table`, with its events in `schema.table_events`.
     pub fn new(schema: Identifier, table: Identifier) -> Result<Self, String> {

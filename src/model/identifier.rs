@@ -30,6 +30,12 @@ impl Identifier {
         Ok(Self(name.to_string()))
     }
 
+    /// A name written in schemactl's own source, known to be valid.
+    pub(crate) fn trusted(name: &'static str) -> Self {
+        debug_assert!(Self::parse(name).is_ok(), "{name}");
+        Self(name.to_string())
+    }
+
     /// The name as written.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -23,11 +23,13 @@ pub use crate::mongo::report::{
 
 /// Connects to the configured server; `None` when MongoDB is not configured.
 pub async fn connect(settings: &Settings) -> Result<Option<(MongoTarget, Client)>, Error> {
-    let Some(uri) = &settings.mongodb_uri else {
+    let Some(uri) = &settings.mongodb.uri else {
         return Ok(None);
     };
     let target = MongoTarget::parse(uri)?;
-    let client = target.connect_within(settings.connect_timeout).await?;
+    let client = target
+        .connect_within(settings.connection.connect_timeout)
+        .await?;
     Ok(Some((target, client)))
 }
 
@@ -95,8 +97,8 @@ async fn take_locks(
         };
         match history::acquire(
             &database,
-            settings.lock_wait,
-            settings.mongodb_lock_ttl,
+            settings.run.lock_wait,
+            settings.mongodb.lock_ttl,
             &mut told,
         )
         .await
@@ -135,7 +137,7 @@ pub async fn migrate(
     options: MongoOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<MongoReport, Error> {
-    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let specs = spec::load_dir(&settings.project.schemas_dir)?;
     let databases = by_database(&specs);
     let names: Vec<&str> = databases.keys().copied().collect();
     let held = take_locks(client, &names, settings, options.dry_run, notify).await?;
@@ -261,7 +263,7 @@ async fn count_violations(
 
 /// The state of every collection with a spec.
 pub async fn status(settings: &Settings, client: &Client) -> Result<Vec<CollectionStatus>, Error> {
-    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let specs = spec::load_dir(&settings.project.schemas_dir)?;
     let mut out = Vec::new();
     for spec in &specs {
         let database = client.database(&spec.database);
@@ -320,7 +322,7 @@ pub async fn rollback(
     options: MongoOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<MongoReport, Error> {
-    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let specs = spec::load_dir(&settings.project.schemas_dir)?;
     let mut databases: Vec<String> = match target {
         RollbackTarget::Collection(label) => vec![label
             .split_once('.')
@@ -474,7 +476,7 @@ pub async fn verify(
     dev: &Client,
     deployed: Option<&Client>,
 ) -> Result<Vec<CollectionVerification>, Error> {
-    let specs = spec::load_dir(&settings.schemas_dir)?;
+    let specs = spec::load_dir(&settings.project.schemas_dir)?;
     let mut out = Vec::new();
     for spec in &specs {
         let recorded = match deployed {
@@ -516,8 +518,8 @@ pub async fn verify(
 /// `--mongodb-dev-uri` (or `[verify] mongodb_dev_uri`), never the deploy
 /// target. `None` when neither MongoDB URI is configured.
 pub(crate) async fn connect_dev(settings: &Settings) -> Result<Option<Client>, Error> {
-    let Some(uri) = &settings.mongodb_dev_uri else {
-        if settings.mongodb_uri.is_some() {
+    let Some(uri) = &settings.verify.mongodb_dev_uri else {
+        if settings.mongodb.uri.is_some() {
             return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer,
                 "MongoDB verify creates and drops scratch databases, so it runs on a development server only, never on MONGODB_URI: \
                  give one with --mongodb-dev-uri (or `[verify] mongodb_dev_uri` in schemactl.toml)"
@@ -527,7 +529,7 @@ pub(crate) async fn connect_dev(settings: &Settings) -> Result<Option<Client>, E
         return Ok(None);
     };
     let dev = MongoTarget::parse(uri)?;
-    if let Some(deploy) = &settings.mongodb_uri {
+    if let Some(deploy) = &settings.mongodb.uri {
         let deploy = MongoTarget::parse(deploy)?;
         if dev.same_servers(&deploy) {
             return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer, format!(
@@ -536,12 +538,15 @@ pub(crate) async fn connect_dev(settings: &Settings) -> Result<Option<Client>, E
             )));
         }
     }
-    Ok(Some(dev.connect_within(settings.connect_timeout).await?))
+    Ok(Some(
+        dev.connect_within(settings.connection.connect_timeout)
+            .await?,
+    ))
 }
 
 fn scrub_error(error: &mongodb::error::Error, settings: &Settings) -> String {
     let mut message = error.to_string();
-    for uri in [&settings.mongodb_uri, &settings.mongodb_dev_uri]
+    for uri in [&settings.mongodb.uri, &settings.verify.mongodb_dev_uri]
         .into_iter()
         .flatten()
     {

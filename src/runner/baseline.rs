@@ -58,7 +58,7 @@ impl Migrator<'_> {
         let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
-        let history = self.settings.history.display();
+        let history = self.options.history.display();
         let location = self.source.location();
         let driver = &mut driver;
         self.take_lock(driver, notify).await?;
@@ -67,7 +67,7 @@ impl Migrator<'_> {
                 let chosen = match source {
                     BaselineSource::UpTo { version, force } => {
                         refuse_recorded(&applied, &history, None)?;
-                        if !force && adoption::check(client, &self.settings.history).await?.is_none() {
+                        if !force && adoption::check(client, &self.options.history).await?.is_none() {
                             return Err(Error::refused(crate::error::refusal::RefusalKind::Baseline, format!(
                                 "this database has no tables yet: recording migrations up to {version} as applied would make them never run here. \
                                  Run `schemactl migrate` instead, or pass --force if the schema lives where schemactl does not look \
@@ -102,7 +102,7 @@ impl Migrator<'_> {
         if dry_run {
             report.planned = chosen
                 .iter()
-                .map(|e| PlannedScript::new(e.migration, &e.migration.up, &self.settings))
+                .map(|e| PlannedScript::new(e.migration, &e.migration.up, &self.options.execution))
                 .collect();
         } else {
             report.executed = entries.collect();

@@ -118,7 +118,7 @@ pub async fn verify_mongodb(
 /// The error of a MongoDB setting given to a build without MongoDB.
 #[cfg(not(feature = "mongodb"))]
 fn without_mongodb(settings: &Settings) -> Result<(), Error> {
-    if settings.mongodb_uri.is_some() || settings.mongodb_dev_uri.is_some() {
+    if settings.mongodb.uri.is_some() || settings.verify.mongodb_dev_uri.is_some() {
         return Err(Error::InvalidArgument(
             "this schemactl was built without MongoDB support (cargo feature `mongodb`), but a MongoDB URI is configured: \
              use a build with the feature (the default), or unset MONGODB_URI / --mongodb-uri / [mongodb] uri"

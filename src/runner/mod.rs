@@ -25,7 +25,7 @@ pub use baseline::BaselineSource;
 pub use repair::Repair;
 pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 
-use crate::config::Settings;
+use crate::config::{ConnectOptions, RunOptions, Settings};
 use crate::model::duration::elapsed_ms;
 use crate::model::history::AppliedMigration;
 use crate::model::plan;
@@ -45,7 +45,7 @@ use tokio_postgres::Client;
 /// # async fn deploy() -> Result<(), schemactl::Error> {
 /// use schemactl::{config::Settings, runner::MigrateOptions, source::Directory, Migrator};
 /// let mut settings = Settings::defaults()?;
-/// settings.database_url = Some("postgres://app@db/app".into());
+/// settings.connection.url = Some("postgres://app@db/app".into());
 /// let migrator = Migrator::new(Directory::new("migrations"), settings);
 /// let report = migrator.run(MigrateOptions::default(), false, &mut |_| {}).await?;
 /// println!("applied {}", report.executed.len());
@@ -53,7 +53,8 @@ use tokio_postgres::Client;
 /// ```
 pub struct Migrator<'c> {
     source: Arc<dyn MigrationSource>,
-    settings: Settings,
+    options: RunOptions,
+    connection: ConnectOptions,
     client: Option<&'c Client>,
 }
 
@@ -120,15 +121,29 @@ const LOCK_LOST_DURING_RUN: &str = "this run no longer held the migration lock a
      run could have started; check `schemactl status`, and remove the release from the migration";
 
 impl<'c> Migrator<'c> {
-    /// A migrator for `source`; it connects as `settings` say (URL, libpq
-    /// variables, or the development server when allowed) unless given a
-    /// connection with [`Migrator::on`].
-    pub fn new(source: impl MigrationSource + 'static, settings: Settings) -> Self {
+    /// A migrator for `source` that runs with `options`. It connects
+    /// through libpq's variables (`PGHOST`, …) unless told where with
+    /// [`Migrator::connect_with`] or given a connection with [`Migrator::on`].
+    pub fn new(source: impl MigrationSource + 'static, options: RunOptions) -> Self {
         Self {
             source: Arc::new(source),
-            settings,
+            options,
+            connection: ConnectOptions::default(),
             client: None,
         }
+    }
+
+    /// A migrator for `source` with a whole configuration's run and
+    /// connection options (what the CLI's verbs use).
+    pub fn configured(source: impl MigrationSource + 'static, settings: &Settings) -> Self {
+        Self::new(source, settings.run.clone()).connect_with(settings.connection.clone())
+    }
+
+    /// Connects as `connection` says (URL, role, timeout, the development
+    /// server when allowed).
+    pub fn connect_with(mut self, connection: ConnectOptions) -> Self {
+        self.connection = connection;
+        self
     }
 
     /// Works on `client` (an application's own connection) instead of
@@ -138,9 +153,9 @@ impl<'c> Migrator<'c> {
         self
     }
 
-    /// The settings it runs with.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
+    /// The options it runs with.
+    pub fn options(&self) -> &RunOptions {
+        &self.options
     }
 
     /// The migrations, read and checked.
@@ -158,7 +173,7 @@ impl<'c> Migrator<'c> {
             Some(client) => (self.source.read()?, Connection::Borrowed(client)),
             None => {
                 let (loaded, session) =
-                    load_and_connect(&self.source, &self.settings, notify).await?;
+                    load_and_connect(&self.source, &self.connection, notify).await?;
                 (loaded, Connection::Opened(Box::new(session)))
             }
         };
@@ -171,8 +186,8 @@ impl<'c> Migrator<'c> {
     fn driver<'a>(&'a self, connection: &'a Connection<'_>) -> PostgresDriver<'a> {
         PostgresDriver::new(
             connection.client(),
-            &self.settings.history,
-            &self.settings.execution,
+            &self.options.history,
+            &self.options.execution,
         )
         .with_heartbeat_target(connection.reach())
     }
@@ -186,7 +201,7 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(), Error> {
         driver
-            .lock(self.settings.lock_wait, &mut |holders| {
+            .lock(self.options.lock_wait, &mut |holders| {
                 notify(Notice::WaitingForLock(holders))
             })
             .await
@@ -212,7 +227,7 @@ impl<'c> Migrator<'c> {
     fn report(&self, database: String, dry_run: bool) -> RunReport {
         RunReport {
             database,
-            history: self.settings.history.display(),
+            history: self.options.history.display(),
             dry_run,
             planned: Vec::new(),
             executed: Vec::new(),
@@ -232,12 +247,12 @@ impl<'c> Migrator<'c> {
         let (local, layout, connection) = self.open(notify).await?;
         let client = connection.client();
         let (applied, invalid) = tokio::join!(
-            self.settings.history.read(client),
+            self.options.history.read(client),
             invalid_indexes::find(client)
         );
         let applied = in_layout(layout, applied?);
         let unadopted = if applied.is_empty() {
-            adoption::check(client, &self.settings.history).await?
+            adoption::check(client, &self.options.history).await?
         } else {
             None
         };
@@ -248,7 +263,7 @@ impl<'c> Migrator<'c> {
         Ok(StatusReport {
             layout,
             database: connection.target(),
-            history: self.settings.history.display(),
+            history: self.options.history.display(),
             migrations: plan::status(&local, &applied),
             problems: plan::problems(&local, &applied, allow_out_of_order),
             invalid_indexes: invalid?,
@@ -288,7 +303,7 @@ impl<'c> Migrator<'c> {
         let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
-        let allow_non_empty = options.allow_non_empty || self.settings.execution.allow_non_empty;
+        let allow_non_empty = options.allow_non_empty || self.options.execution.allow_non_empty;
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
             let plan = plan::plan_migrate(&local, &applied, options)?;
@@ -296,7 +311,7 @@ impl<'c> Migrator<'c> {
                 .await?;
             report.planned = plan
                 .iter()
-                .map(|m| PlannedScript::new(m, &m.up, &self.settings))
+                .map(|m| PlannedScript::new(m, &m.up, &self.options.execution))
                 .collect();
             report.current_version = newest(&applied);
         } else {
@@ -335,7 +350,7 @@ impl<'c> Migrator<'c> {
         if !applied.is_empty() || plan.is_empty() {
             return Ok(());
         }
-        match adoption::check(client, &self.settings.history).await? {
+        match adoption::check(client, &self.options.history).await? {
             None => Ok(()),
             Some(found) if allow_non_empty => {
                 notify(Notice::Info(&format!(
@@ -371,7 +386,7 @@ impl<'c> Migrator<'c> {
                 .iter()
                 .filter_map(|m| {
                     let down = m.down.as_ref()?;
-                    Some(PlannedScript::new(m, down, &self.settings))
+                    Some(PlannedScript::new(m, down, &self.options.execution))
                 })
                 .collect();
             report.current_version = newest(&applied);

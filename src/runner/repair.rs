@@ -53,7 +53,7 @@ impl Migrator<'_> {
         let Some(version) = repair.version() else {
             return self.forget_all(notify).await;
         };
-        let history = self.settings.history.display();
+        let history = self.options.history.display();
         let driver = &mut driver;
         self.take_lock(driver, notify).await?;
         let result = async {
@@ -146,7 +146,7 @@ impl Migrator<'_> {
     async fn forget_all(&self, notify: &mut (dyn FnMut(Notice) + Send)) -> Result<String, Error> {
         let (_, layout, connection) = self.open(notify).await?;
         let mut driver = self.driver(&connection);
-        let history = self.settings.history.display();
+        let history = self.options.history.display();
         let driver = &mut driver;
         self.take_lock(driver, notify).await?;
         let result = async {

@@ -1,7 +1,7 @@
 //! What a run reports: the scripts it ran (or, dry, would run), and the
 //! state of every migration for `status` and `validate`.
 
-use crate::config::Settings;
+use crate::config::ExecutionSettings;
 use crate::model::plan::{State, StatusRow};
 use crate::model::Version;
 use crate::model::{Layout, Migration, Script};
@@ -33,7 +33,11 @@ pub struct PlannedScript {
 }
 
 impl PlannedScript {
-    pub(crate) fn new(migration: &Migration, script: &Script, settings: &Settings) -> Self {
+    pub(crate) fn new(
+        migration: &Migration,
+        script: &Script,
+        execution: &ExecutionSettings,
+    ) -> Self {
         Self {
             version: migration.version.clone(),
             label: migration.label(),
@@ -44,13 +48,13 @@ impl PlannedScript {
                 .directives
                 .lock_timeout
                 .as_ref()
-                .unwrap_or(&settings.execution.lock_timeout)
+                .unwrap_or(&execution.lock_timeout)
                 .to_string(),
             statement_timeout: script
                 .directives
                 .statement_timeout
                 .as_ref()
-                .unwrap_or(&settings.execution.statement_timeout)
+                .unwrap_or(&execution.statement_timeout)
                 .to_string(),
             sql: script.sql.clone(),
         }

@@ -3,7 +3,7 @@
 //! that is allowed; and the server `verify` and `diff` make scratch
 //! databases on.
 
-use crate::config::Settings;
+use crate::config::{ConnectOptions, VerifyOptions};
 use crate::postgres::DatabaseTarget;
 use crate::runner::notice::Notice;
 use crate::source::Loaded;
@@ -24,35 +24,35 @@ pub struct Session {
 /// Connects to the configured database, or to the embedded development
 /// server (started if needed) when none is configured.
 pub async fn connect(
-    settings: &Settings,
+    options: &ConnectOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Session, Error> {
-    let url = match &settings.database_url {
+    let url = match &options.url {
         Some(url) => url.clone(),
         // libpq's variables name a server by themselves (`PGHOST`, …).
         None if crate::postgres::libpq_env::Environment::from_process().names_a_target() => {
             String::new()
         }
-        None if settings.dev_server => {
-            devserver::dev_server::ensure_running(&settings.project_dir, &mut |m| {
-                notify(Notice::Info(m))
-            })?
-        }
-        None => return Err(Error::NoDatabase),
+        None => match &options.dev_server {
+            Some(project) => {
+                devserver::dev_server::ensure_running(project, &mut |m| notify(Notice::Info(m)))?
+            }
+            None => return Err(Error::NoDatabase),
+        },
     };
     let mut target = DatabaseTarget::parse(&url)
         .map_err(|e| match e {
-            Error::Config { message, .. } if settings.database_url.is_some() => Error::Config {
-                path: settings.database_url_source.clone().into(),
+            Error::Config { message, .. } if options.url.is_some() => Error::Config {
+                path: options.url_source.clone().into(),
                 message,
             },
             other => other,
         })?
-        .with_connect_timeout(settings.connect_timeout);
-    if let Some(role) = &settings.role {
+        .with_connect_timeout(options.connect_timeout);
+    if let Some(role) = &options.role {
         target = target.with_role(role);
     }
-    if let Some(schema) = &settings.tenant_schema {
+    if let Some(schema) = &options.tenant_schema {
         target = target.with_search_path(schema);
     }
     let client = target.connect().await?;
@@ -67,13 +67,14 @@ pub async fn connect(
 /// configured dev URL, else the embedded development server. It must not be
 /// the database being migrated.
 pub async fn dev_target(
-    settings: &Settings,
+    verify: &VerifyOptions,
+    connection: &ConnectOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DatabaseTarget, Error> {
-    let dev = match &settings.dev_url {
+    let dev = match &verify.dev_url {
         Some(url) => {
             let dev = DatabaseTarget::parse(url)?;
-            let deploy = settings.database_url.as_deref().map(DatabaseTarget::parse);
+            let deploy = connection.url.as_deref().map(DatabaseTarget::parse);
             if let Some(Ok(deploy)) = deploy {
                 if dev.same_database(&deploy) {
                     return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer, format!(
@@ -84,43 +85,44 @@ pub async fn dev_target(
             }
             dev
         }
-        None if settings.dev_server => DatabaseTarget::parse(
-            &devserver::dev_server::ensure_running(&settings.project_dir, &mut |m| {
-                notify(Notice::Info(m))
-            })?,
-        )?,
+        None => match &connection.dev_server {
+            Some(project) => DatabaseTarget::parse(&devserver::dev_server::ensure_running(
+                project,
+                &mut |m| notify(Notice::Info(m)),
+            )?)?,
         // The same rule as for the database itself: schemactl's own server
         // only when asked for (a CI job without --dev-url fails instead of
         // starting one in the checkout).
-        None => {
-            return Err(Error::InvalidArgument(
-                "verify and diff need a development server for their scratch databases: give one with --dev-url \
-                 (or `[verify] dev_url` in schemactl.toml), or pass --dev to use schemactl's own"
-                    .into(),
-            ))
-        }
+            None => {
+                return Err(Error::InvalidArgument(
+                    "verify and diff need a development server for their scratch databases: give one with --dev-url \
+                     (or `[verify] dev_url` in schemactl.toml), or pass --dev to use schemactl's own"
+                        .into(),
+                ))
+            }
+        },
     };
-    Ok(dev.with_connect_timeout(settings.connect_timeout))
+    Ok(dev.with_connect_timeout(connection.connect_timeout))
 }
 
 /// Reads the migrations while the connection is being opened
 /// (both take milliseconds, and a no-op deploy is little else).
 pub(crate) async fn load_and_connect(
     source: &std::sync::Arc<dyn MigrationSource>,
-    settings: &Settings,
+    options: &ConnectOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<(Loaded, Session), Error> {
-    if settings.database_url.is_none() {
+    if options.url.is_none() {
         // Check the input before starting anything: the development server
         // is not started for a directory that cannot be used.
         let local = source.read()?;
-        return Ok((local, connect(settings, notify).await?));
+        return Ok((local, connect(options, notify).await?));
     }
     // With a URL, nothing is started: the files are read while the
     // connection is opened (a no-op deploy is little else).
     let source = std::sync::Arc::clone(source);
     let loading = std::thread::spawn(move || source.read());
-    let session = connect(settings, notify).await;
+    let session = connect(options, notify).await;
     let local = loading.join().unwrap_or_else(|_| {
         Err(Error::InvalidArgument(
             "reading the migrations failed unexpectedly".into(),

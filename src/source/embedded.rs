@@ -8,7 +8,7 @@
 //! the `schemactl` CLI agree on what is applied and either can continue the
 //! other's history.
 
-use crate::config::Settings;
+use crate::config::{ConnectOptions, RunOptions};
 use crate::model::plan::MigrateOptions;
 use crate::model::Migration;
 use crate::runner::notice::Notice;
@@ -52,19 +52,19 @@ impl EmbeddedMigrations {
     /// # Ok(()) }
     /// ```
     pub async fn run(&self, client: &Client) -> Result<RunReport, Error> {
-        self.run_with(client, &Settings::defaults()?, &mut |_| {})
+        self.run_with(client, &RunOptions::default(), &mut |_| {})
             .await
     }
 
-    /// [`EmbeddedMigrations::run`] with explicit settings (history table,
+    /// [`EmbeddedMigrations::run`] with explicit options (history table,
     /// timeouts, lock wait) and a callback that hears the progress.
     pub async fn run_with(
         &self,
         client: &Client,
-        settings: &Settings,
+        options: &RunOptions,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<RunReport, Error> {
-        Migrator::new(*self, settings.clone())
+        Migrator::new(*self, options.clone())
             .on(client)
             .run(MigrateOptions::default(), false, notify)
             .await
@@ -74,9 +74,8 @@ impl EmbeddedMigrations {
     /// or key/value connection string; TLS as its `sslmode` says), with
     /// schemactl's defaults.
     pub async fn run_url(&self, url: &str) -> Result<RunReport, Error> {
-        let mut settings = Settings::defaults()?;
-        settings.database_url = Some(url.to_string());
-        Migrator::new(*self, settings)
+        Migrator::new(*self, RunOptions::default())
+            .connect_with(ConnectOptions::url(url))
             .run(MigrateOptions::default(), false, &mut |_| {})
             .await
     }

@@ -72,11 +72,11 @@ impl Directory {
     /// (a MongoDB URI, or specs under `schemas/`) may have no SQL migration
     /// yet: its directory may be empty.
     pub fn from_settings(settings: &Settings) -> Self {
-        let mut options = settings.read.clone();
-        let has_specs = std::fs::read_dir(&settings.schemas_dir)
+        let mut options = settings.project.read.clone();
+        let has_specs = std::fs::read_dir(&settings.project.schemas_dir)
             .is_ok_and(|mut entries| entries.next().is_some());
-        options.allow_empty |= settings.mongodb_uri.is_some() || has_specs;
-        Self::with_options(&settings.migrations_dir, options)
+        options.allow_empty |= settings.mongodb.uri.is_some() || has_specs;
+        Self::with_options(&settings.project.migrations_dir, options)
     }
 }
 

@@ -41,21 +41,21 @@ pub async fn drift(
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DiffReport, Error> {
     let local = Directory::from_settings(settings).load()?;
-    let live = connect(settings, notify).await?;
-    let applied = settings.history.read(&live.client).await?;
+    let live = connect(&settings.connection, notify).await?;
+    let applied = settings.run.history.read(&live.client).await?;
     let replay = replay_of(&local, &applied)?;
     let excluded = history_tables(settings);
     let actual = reading::snapshot(&live.client, &excluded)
         .await?
-        .without(&settings.ignore, &settings.exclude);
-    let dev = dev_target(settings, notify).await?;
+        .without(&settings.verify.ignore, &settings.verify.exclude);
+    let dev = dev_target(&settings.verify, &settings.connection, notify).await?;
     let scratch = ScratchDatabase::create(&dev).await?;
     let expected = async {
         let client = scratch.target().connect().await?;
         replay_onto(&client, settings, &replay).await?;
         Ok(reading::snapshot(&client, &excluded)
             .await?
-            .without(&settings.ignore, &settings.exclude))
+            .without(&settings.verify.ignore, &settings.verify.exclude))
     }
     .await;
     let dropped = scratch.drop_database().await;
@@ -63,7 +63,7 @@ pub async fn drift(
     dropped?;
     let label = format!("{} migrations replayed", replay.len());
     Ok(report(
-        Tolerance::of(settings),
+        Tolerance::of(&settings.verify),
         label,
         live.target,
         &expected,
@@ -104,10 +104,10 @@ pub(crate) async fn replay_onto(
     settings: &Settings,
     replay: &[&Migration],
 ) -> Result<(), Error> {
-    settings.history.ensure(client).await?;
-    let writer = settings.history.writer(client, None).await?;
+    settings.run.history.ensure(client).await?;
+    let writer = settings.run.history.writer(client, None).await?;
     for migration in replay {
-        executor::apply(client, &writer, migration, &settings.execution)
+        executor::apply(client, &writer, migration, &settings.run.execution)
             .await
             .map_err(Error::ReplayFailed)?;
     }
@@ -117,19 +117,19 @@ pub(crate) async fn replay_onto(
 /// Compares two databases.
 pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport, Error> {
     let (a, b) = (
-        DatabaseTarget::parse(a)?.with_connect_timeout(settings.connect_timeout),
-        DatabaseTarget::parse(b)?.with_connect_timeout(settings.connect_timeout),
+        DatabaseTarget::parse(a)?.with_connect_timeout(settings.connection.connect_timeout),
+        DatabaseTarget::parse(b)?.with_connect_timeout(settings.connection.connect_timeout),
     );
     let excluded = history_tables(settings);
     let (client_a, client_b) = (a.connect().await?, b.connect().await?);
     let expected = reading::snapshot(&client_a, &excluded)
         .await?
-        .without(&settings.ignore, &settings.exclude);
+        .without(&settings.verify.ignore, &settings.verify.exclude);
     let actual = reading::snapshot(&client_b, &excluded)
         .await?
-        .without(&settings.ignore, &settings.exclude);
+        .without(&settings.verify.ignore, &settings.verify.exclude);
     Ok(report(
-        Tolerance::of(settings),
+        Tolerance::of(&settings.verify),
         a.display().to_string(),
         b.display().to_string(),
         &expected,

@@ -231,8 +231,8 @@ impl Workspace {
         let scratch = ScratchDatabase::create(dev).await?;
         let ready = async {
             let client = scratch.target().connect().await?;
-            settings.history.ensure(&client).await?;
-            let writer = settings.history.writer(&client, None).await?;
+            settings.run.history.ensure(&client).await?;
+            let writer = settings.run.history.writer(&client, None).await?;
             Ok::<_, Error>((client, writer))
         }
         .await;
@@ -266,7 +266,7 @@ pub(crate) async fn verify_migrations(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<VerifyReport, Error> {
     let started = Instant::now();
-    let dev = dev_target(settings, notify).await?;
+    let dev = dev_target(&settings.verify, &settings.connection, notify).await?;
     let excluded = history_tables(settings);
     let mut run = Run {
         space: Workspace::create(&dev, settings).await?,
@@ -329,7 +329,7 @@ impl Run<'_> {
         Ok(reader
             .read(&self.space.client)
             .await?
-            .without(&self.settings.ignore, &self.settings.exclude))
+            .without(&self.settings.verify.ignore, &self.settings.verify.exclude))
     }
 
     async fn apply(&self, migration: &Migration) -> Result<i64, Box<MigrationFailure>> {
@@ -338,7 +338,7 @@ impl Run<'_> {
             &space.client,
             &space.writer,
             migration,
-            &self.settings.execution,
+            &self.settings.run.execution,
         )
         .await
     }
@@ -349,7 +349,7 @@ impl Run<'_> {
             &space.client,
             &space.writer,
             migration,
-            &self.settings.execution,
+            &self.settings.run.execution,
         )
         .await
     }
@@ -380,7 +380,7 @@ impl Run<'_> {
             tracer: &tracer,
             observer,
         });
-        let execution = &self.settings.execution;
+        let execution = &self.settings.run.execution;
         let result = match direction {
             Direction::Up => {
                 executor::apply_traced(client, writer, migration, execution, trace).await
@@ -550,7 +550,7 @@ impl Run<'_> {
             }
             None => None,
         };
-        let tolerance = Tolerance::of(self.settings);
+        let tolerance = Tolerance::of(&self.settings.verify);
         let sorted = tolerance.sort(compare(&before, &restored));
         let (warnings, formatting) = (sorted.warnings, sorted.notes);
         if !sorted.errors.is_empty() {
@@ -627,7 +627,7 @@ impl Run<'_> {
             return Ok(Next::Dirty);
         }
         let again = self.snapshot().await?;
-        let tolerance = Tolerance::of(self.settings);
+        let tolerance = Tolerance::of(&self.settings.verify);
         Ok(
             if tolerance.sort(compare(after, &again)).errors.is_empty() {
                 Next::Clean(again)
@@ -663,7 +663,7 @@ impl Run<'_> {
             ));
         }
         let again = self.snapshot().await?;
-        let sorted = Tolerance::of(self.settings).sort(compare(after, &again));
+        let sorted = Tolerance::of(&self.settings.verify).sort(compare(after, &again));
         warnings.extend(sorted.warnings);
         formatting.extend(sorted.notes);
         if !sorted.errors.is_empty() {

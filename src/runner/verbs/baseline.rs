@@ -15,7 +15,7 @@ pub async fn baseline(
     dry_run: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<RunReport, Error> {
-    Migrator::new(Directory::from_settings(settings), settings.clone())
+    Migrator::configured(Directory::from_settings(settings), settings)
         .baseline(source, dry_run, notify)
         .await
 }

@@ -14,7 +14,7 @@ pub async fn migrate(
     dry_run: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<RunReport, Error> {
-    Migrator::new(Directory::from_settings(settings), settings.clone())
+    Migrator::configured(Directory::from_settings(settings), settings)
         .run(options, dry_run, notify)
         .await
 }

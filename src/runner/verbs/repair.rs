@@ -14,7 +14,7 @@ pub async fn repair(
     repair: Repair,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<String, Error> {
-    Migrator::new(Directory::from_settings(settings), settings.clone())
+    Migrator::configured(Directory::from_settings(settings), settings)
         .repair(repair, notify)
         .await
 }

@@ -15,7 +15,7 @@ pub async fn rollback(
     dry_run: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<RunReport, Error> {
-    Migrator::new(Directory::from_settings(settings), settings.clone())
+    Migrator::configured(Directory::from_settings(settings), settings)
         .undo(target, accept_changed_down, dry_run, notify)
         .await
 }

@@ -14,7 +14,7 @@ pub async fn status(
     allow_out_of_order: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<StatusReport, Error> {
-    Migrator::new(Directory::from_settings(settings), settings.clone())
+    Migrator::configured(Directory::from_settings(settings), settings)
         .status(allow_out_of_order, notify)
         .await
 }
@@ -26,7 +26,7 @@ pub async fn validate(
     allow_out_of_order: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Validation, Error> {
-    Migrator::new(Directory::from_settings(settings), settings.clone())
+    Migrator::configured(Directory::from_settings(settings), settings)
         .validate(fail_on_pending, allow_out_of_order, notify)
         .await
 }
