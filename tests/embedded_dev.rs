@@ -114,8 +114,7 @@ fn without_a_url_or_dev_nothing_is_started_and_the_run_fails() {
     })
     .unwrap();
     let error = runtime
-        .block_on(schemactl::runner::verbs::migrate::migrate(
-            &settings,
+        .block_on(schemactl::Migrator::of_project(&settings).run(
             Default::default(),
             false,
             &mut |_| {},

@@ -114,7 +114,7 @@ pub struct Sorted {
 
 impl Tolerance {
     /// The policies `options` set.
-    pub fn of(options: &crate::config::VerifyOptions) -> Self {
+    pub fn of(options: &crate::config::VerifySettings) -> Self {
         Self {
             column_order: options.column_order,
             volatile_literal: options.volatile_literal,

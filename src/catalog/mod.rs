@@ -1,7 +1,7 @@
 //! Schema snapshots: what a PostgreSQL database's schema is, read from the
 //! system catalogs on an open connection, in a deterministic,
 //! normalised form ([`Snapshot`]) that can be printed, diffed and compared
-//! object by object ([`compare()`]). `dump`, `verify` and `diff` are built on it.
+//! object by object (`compare`). `dump`, `verify` and `diff` are built on it.
 
 pub mod dump;
 
@@ -14,7 +14,7 @@ mod scope;
 pub(crate) mod snapshot;
 pub(crate) mod table_data;
 
-pub use compare::Sorted;
-pub use compare::{colour_diff, compare, Difference, DifferenceKind, Tolerance};
+pub use compare::{colour_diff, Difference, DifferenceKind};
+pub(crate) use compare::{compare, Tolerance};
 pub use snapshot::{SchemaObject, Snapshot};
 pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

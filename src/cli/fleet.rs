@@ -5,10 +5,10 @@
 use super::opt::{FleetAction, FleetArgs, Format};
 use super::{emit, output, render};
 use schemactl::config::Settings;
-use schemactl::fleet::run::{FleetRequest, FleetVerb};
 use schemactl::fleet::{
     DatabaseList, ListRules, SchemaList, Shard, TargetSpec, TargetState, Waves,
 };
+use schemactl::fleet::{FleetRequest, FleetVerb};
 use schemactl::runner::Notice;
 use schemactl::runner::{MigrateOptions, RollbackTarget};
 use schemactl::{exit_code, Error};
@@ -46,15 +46,9 @@ pub async fn fleet(
             }
         }
     };
-    let report = schemactl::fleet::run::fleet(
-        settings,
-        &request,
-        &verb,
-        notify,
-        &mut started,
-        &mut finished,
-    )
-    .await;
+    let report = request
+        .run(settings, &verb, notify, &mut started, &mut finished)
+        .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

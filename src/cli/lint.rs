@@ -6,8 +6,8 @@ use super::output;
 use super::verbs::{colour, exit};
 use schemactl::config::Settings;
 use schemactl::lint::baseline::{Applied, Baseline};
-use schemactl::lint::project::LintOutcome;
 use schemactl::lint::table_sizes::Annotated;
+use schemactl::lint::LintOutcome;
 use schemactl::runner::Notice;
 use schemactl::{exit_code, lint, Error};
 use std::path::Path;
@@ -42,12 +42,12 @@ pub async fn lint(
     request: LintRequest<'_>,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let mut outcome = schemactl::lint::project::lint(settings, request.since)?;
+    let mut outcome = schemactl::lint::Linter::lint_project(settings, request.since)?;
     if request.fix {
         if let Some(code) = fix(&request, &outcome)? {
             return Ok(code);
         }
-        outcome = schemactl::lint::project::lint(settings, request.since)?;
+        outcome = schemactl::lint::Linter::lint_project(settings, request.since)?;
     }
     for problem in &outcome.warnings {
         // Under GitHub Actions, an annotation on the file like the findings.
@@ -66,7 +66,7 @@ pub async fn lint(
     let applied = apply_baseline(&request, baseline_path, &mut findings)?;
     let sized = annotate_sizes(settings, &request, &mut findings, notify).await?;
     if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
-        schemactl::lint::project::relative_to_repository(&mut findings);
+        schemactl::lint::relative_to_repository(&mut findings);
     }
     let rendered = Rendered {
         findings: &findings,
@@ -95,7 +95,7 @@ fn fix(request: &LintRequest<'_>, outcome: &LintOutcome) -> Result<Option<i32>, 
     // With --since, only what --since added; a dry run without it shows all.
     let may_edit =
         |path: &Path| outcome.may_fix(path) || (request.dry_run && request.since.is_none());
-    let fixed = lint::fix::fixes(&outcome.findings, &outcome.sources, &may_edit);
+    let fixed = outcome.fixes(&may_edit);
     let count: usize = fixed.iter().map(|f| f.fixed).sum();
     if request.dry_run {
         for file in &fixed {
@@ -176,12 +176,14 @@ async fn annotate_sizes(
     let explicit_url =
         settings.connection.url.is_some() && settings.connection.url_source == "--database-url";
     if request.table_sizes || explicit_url {
-        let sizes = lint::table_sizes::of_configured_database(&settings.connection, notify).await?;
-        return Ok(Some(lint::table_sizes::annotate(
+        let annotated = Annotated::from_database(
             findings,
-            &sizes,
+            &settings.connection,
             request.min_table_rows,
-        )));
+            notify,
+        )
+        .await?;
+        return Ok(Some(annotated));
     }
     if request.min_table_rows.is_some() {
         return Err(Error::InvalidArgument(

@@ -16,6 +16,8 @@ use schemactl::postgres::Tool;
 use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};
+use schemactl::source::Directory;
+use schemactl::verify::Verifier;
 use schemactl::{devserver, exit_code, Error};
 use std::io::IsTerminal;
 
@@ -244,12 +246,10 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             verbose,
             format,
         } => {
-            let options = schemactl::verify::round_trips::VerifyOptions {
-                from,
-                data,
-                locks: locks || format == Format::Json,
-            };
-            verbs::verify(settings, &options, verbose, format, terminal, notify).await
+            let verifier = Verifier::new(Directory::from_settings(settings), settings.clone())
+                .with_data(data)
+                .with_locks(locks || format == Format::Json);
+            verbs::verify(settings, &verifier, from, verbose, format, terminal, notify).await
         }
         Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,
         Command::Fleet { args, action } => {
@@ -358,8 +358,8 @@ fn interactive_outside_ci() -> bool {
 /// Stops the development server when this process started it and the
 /// command failed: a failed command leaves no server running behind it.
 pub fn stop_dev_server_started_here(opt_project_dir: &std::path::Path) {
-    if devserver::dev_server::started_here() {
-        let _ = devserver::dev_server::stop(opt_project_dir);
+    if devserver::DevServer::started_here() {
+        let _ = devserver::DevServer::of(opt_project_dir).stop();
     }
 }
 

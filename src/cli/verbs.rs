@@ -9,7 +9,9 @@ use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarg
 use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};
-use schemactl::{deploy, devserver, exit_code, Error};
+use schemactl::source::Directory;
+use schemactl::verify::Verifier;
+use schemactl::{deploy, devserver, exit_code, Error, Migrator};
 
 pub(super) fn exit(problems: bool) -> i32 {
     if problems {
@@ -69,14 +71,9 @@ pub async fn rollback(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let report = schemactl::runner::verbs::rollback::rollback(
-        settings,
-        target,
-        accept_changed_down,
-        dry_run,
-        notify,
-    )
-    .await?;
+    let report = Migrator::of_project(settings)
+        .undo(target, accept_changed_down, dry_run, notify)
+        .await?;
     emit(format, &report, || {
         let mut text = render::run_report(&report, "Rolled back", "Nothing to roll back");
         // A hotfix rollback leaves the files in place: the next deploy
@@ -116,13 +113,9 @@ pub async fn validate(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let validation = schemactl::runner::verbs::status::validate(
-        settings,
-        fail_on_pending,
-        allow_out_of_order,
-        notify,
-    )
-    .await?;
+    let validation = Migrator::of_project(settings)
+        .validate(fail_on_pending, allow_out_of_order, notify)
+        .await?;
     emit(format, &validation, || {
         render::validate(&validation, fail_on_pending)
     });
@@ -137,8 +130,9 @@ pub async fn baseline(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let report =
-        schemactl::runner::verbs::baseline::baseline(settings, source, dry_run, notify).await?;
+    let report = Migrator::of_project(settings)
+        .baseline(source, dry_run, notify)
+        .await?;
     emit(format, &report, || {
         if dry_run {
             let mut text = format!(
@@ -168,7 +162,9 @@ pub async fn repair(
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let done = schemactl::runner::verbs::repair::repair(settings, repair, notify).await?;
+    let done = Migrator::of_project(settings)
+        .repair(repair, notify)
+        .await?;
     emit(
         format,
         &serde_json::json!({ "repaired": done.to_string() }),
@@ -191,21 +187,21 @@ pub async fn dump(
 /// `verify`: PostgreSQL round trips, then MongoDB's on its dev server.
 pub async fn verify(
     settings: &Settings,
-    options: &schemactl::verify::round_trips::VerifyOptions,
+    verifier: &Verifier,
+    from: Option<schemactl::model::Version>,
     verbose: bool,
     format: Format,
     terminal: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let bar = progress_bar(terminal && format == Format::Text);
-    let mut progress = |p: schemactl::verify::round_trips::Progress| {
+    let mut progress = |p: schemactl::verify::Progress| {
         if let Some(bar) = &bar {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
         }
     };
-    let report =
-        schemactl::verify::round_trips::verify(settings, options, notify, &mut progress).await?;
+    let report = verifier.verify(from, notify, &mut progress).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -226,8 +222,12 @@ pub async fn diff(
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let report = match urls {
-        [] => schemactl::verify::diff::drift(settings, notify).await?,
-        [a, b] => schemactl::verify::diff::between(settings, a, b).await?,
+        [] => {
+            Verifier::new(Directory::from_settings(settings), settings.clone())
+                .drift(notify)
+                .await?
+        }
+        [a, b] => schemactl::verify::between(settings, a, b).await?,
         _ => {
             return Err(Error::InvalidArgument(
                 "diff takes two database URLs, or none".into(),
@@ -261,7 +261,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
     let dir = &settings.project.dir;
     let (state, text) = match action {
         DevAction::Status => {
-            let (root, url) = devserver::dev_server::status(dir)?;
+            let (root, url) = devserver::DevServer::of(dir).status()?;
             let shown = match url.as_deref() {
                 Some(url) => Some(
                     schemactl::postgres::DatabaseTarget::parse(url)?
@@ -280,7 +280,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
             (state, text)
         }
         DevAction::Start | DevAction::Url { .. } => {
-            let url = devserver::dev_server::ensure_running(dir, &mut |message| {
+            let url = devserver::DevServer::of(dir).ensure_running(&mut |message| {
                 output::stderr_line(&format!("schemactl: {message}"))
             })?;
             let target = schemactl::postgres::DatabaseTarget::parse(&url)?;
@@ -297,7 +297,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
             (serde_json::json!({ "running": true, "url": shown }), text)
         }
         DevAction::Stop => {
-            let stopped = devserver::dev_server::stop(dir)?;
+            let stopped = devserver::DevServer::of(dir).stop()?;
             let text = if stopped {
                 "stopped"
             } else {
@@ -306,7 +306,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
             (serde_json::json!({ "stopped": stopped }), text.to_string())
         }
         DevAction::Reset => {
-            devserver::dev_server::reset(dir)?;
+            devserver::DevServer::of(dir).reset()?;
             (
                 serde_json::json!({ "reset": true }),
                 "stopped and deleted the devserver development PostgreSQL".to_string(),

@@ -45,7 +45,7 @@
 //!
 //! [`Settings`] is what a command runs with: one typed group per subsystem
 //! ([`ProjectOptions`], [`ConnectOptions`], [`RunOptions`], [`LintSettings`],
-//! [`VerifyOptions`], [`MongoConnectOptions`], the `[fleet]` table). Library
+//! [`VerifySettings`], [`MongoConnectOptions`], the `[fleet]` table). Library
 //! entry points take the group they need; nothing past `resolve` sees text.
 
 mod connect_options;
@@ -58,7 +58,7 @@ mod overrides;
 mod project_options;
 mod resolve;
 mod run_options;
-mod verify_options;
+mod verify_settings;
 
 pub use connect_options::ConnectOptions;
 pub(crate) use file_config::FileConfig;
@@ -69,7 +69,7 @@ pub use object_pattern::ObjectPattern;
 pub use overrides::Overrides;
 pub use project_options::ProjectOptions;
 pub use run_options::{ExecutionSettings, LockMode, RunOptions};
-pub use verify_options::{ColumnOrderPolicy, DifferencePolicy, Ignored, VerifyOptions};
+pub use verify_settings::{DifferencePolicy, Ignored, VerifySettings};
 
 pub use crate::model::duration::ServerTimeout;
 use crate::Error;
@@ -77,7 +77,7 @@ use file_reading::read;
 use std::path::PathBuf;
 
 /// The name of the configuration file looked for in the working directory.
-pub const FILE_NAME: &str = "schemactl.toml";
+pub(crate) const FILE_NAME: &str = "schemactl.toml";
 
 /// The settings a command runs with: one typed group per subsystem.
 /// `Settings::default()` is schemactl's defaults, read from no file or
@@ -93,7 +93,7 @@ pub struct Settings {
     /// How `lint` judges.
     pub lint: LintSettings,
     /// Where `verify` and `diff` make scratch databases, and how they judge.
-    pub verify: VerifyOptions,
+    pub verify: VerifySettings,
     /// The MongoDB side.
     pub mongodb: MongoConnectOptions,
     /// The `[fleet]` table as written (paths relative to `project.dir`).

@@ -5,7 +5,7 @@
 use super::{
     discover, read, ConnectOptions, DifferencePolicy, ExecutionSettings, FileConfig, Ignored,
     LintSettings, MongoConnectOptions, ObjectPattern, Overrides, ProjectOptions, RunOptions,
-    ServerTimeout, Settings, VerifyOptions, FILE_NAME,
+    ServerTimeout, Settings, VerifySettings, FILE_NAME,
 };
 use crate::model::history::HistoryTable;
 use crate::model::identifier::Identifier;
@@ -209,7 +209,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
             severities: lint_severities,
             deny_warnings: file.lint.deny_warnings.unwrap_or(false),
         },
-        verify: VerifyOptions {
+        verify: VerifySettings {
             dev_url: given(overrides.dev_url, file.verify.dev_url),
             column_order,
             volatile_literal,

@@ -10,7 +10,48 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The database the development server's URL points at.
-pub const DATABASE: &str = "postgres";
+pub(crate) const DATABASE: &str = "postgres";
+
+/// A project's development server (its data under
+/// `<project>/.schemactl/postgres/`): the one entry point to it.
+#[derive(Debug, Clone, Copy)]
+pub struct DevServer<'p> {
+    project_dir: &'p Path,
+}
+
+impl<'p> DevServer<'p> {
+    /// The development server of the project in `project_dir`.
+    pub fn of(project_dir: &'p Path) -> Self {
+        Self { project_dir }
+    }
+
+    /// Makes sure it runs, creating it on first use, and returns its URL.
+    /// `notify` hears what is being done (it can take seconds).
+    pub fn ensure_running(&self, notify: &mut dyn FnMut(&str)) -> Result<String, Error> {
+        ensure_running(self.project_dir, notify)
+    }
+
+    /// Stops it; false when it was not running.
+    pub fn stop(&self) -> Result<bool, Error> {
+        stop(self.project_dir)
+    }
+
+    /// Stops it and deletes its data.
+    pub fn reset(&self) -> Result<(), Error> {
+        reset(self.project_dir)
+    }
+
+    /// Where it keeps its data, and its URL when it runs.
+    pub fn status(&self) -> Result<(PathBuf, Option<String>), Error> {
+        status(self.project_dir)
+    }
+
+    /// Whether this process started a development server (so that a
+    /// command that then fails can stop it again).
+    pub fn started_here() -> bool {
+        started_here()
+    }
+}
 
 /// What is remembered between runs (in `.schemactl/dev-postgres.json`, mode 0600).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,13 +98,13 @@ fn ignore_in_git(project_dir: &Path) -> Result<(), Error> {
 static STARTED_HERE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether [`ensure_running`] started the server in this process.
-pub fn started_here() -> bool {
+fn started_here() -> bool {
     STARTED_HERE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Makes sure the development server runs, creating it on first use, and
 /// returns its URL. `notify` hears what is being done (it can take seconds).
-pub fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Result<String, Error> {
+fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Result<String, Error> {
     ignore_in_git(project_dir)?;
     let root = root(project_dir);
     let state = match read_state(project_dir).filter(|_| Cluster::exists(&root)) {
@@ -120,7 +161,7 @@ pub fn ensure_running(project_dir: &Path, notify: &mut dyn FnMut(&str)) -> Resul
 }
 
 /// Stops the development server; false when it was not running.
-pub fn stop(project_dir: &Path) -> Result<bool, Error> {
+fn stop(project_dir: &Path) -> Result<bool, Error> {
     let root = root(project_dir);
     let Some(state) = read_state(project_dir).filter(|_| Cluster::exists(&root)) else {
         return Ok(false);
@@ -134,7 +175,7 @@ pub fn stop(project_dir: &Path) -> Result<bool, Error> {
 }
 
 /// Stops the development server and deletes its data.
-pub fn reset(project_dir: &Path) -> Result<(), Error> {
+fn reset(project_dir: &Path) -> Result<(), Error> {
     stop(project_dir)?;
     for path in [root(project_dir), state_file(project_dir)] {
         let removed = if path.is_dir() {
@@ -153,7 +194,7 @@ pub fn reset(project_dir: &Path) -> Result<(), Error> {
 }
 
 /// Where the development server keeps its data, and its URL when it runs.
-pub fn status(project_dir: &Path) -> Result<(PathBuf, Option<String>), Error> {
+fn status(project_dir: &Path) -> Result<(PathBuf, Option<String>), Error> {
     let root = root(project_dir);
     let Some(state) = read_state(project_dir).filter(|_| Cluster::exists(&root)) else {
         return Ok((root, None));

@@ -1,6 +1,6 @@
 //! A PostgreSQL server that schemactl starts itself from the binaries on the
 //! machine: the development default when no database URL is given
-//! ([`dev_server`]), and the server of the test harness and benchmarks
+//! ([`DevServer`]), and the server of the test harness and benchmarks
 //! (`cluster`, public only with the `harness` cargo feature, which
 //! schemactl's own tests and `xtask` turn on).
 
@@ -12,6 +12,8 @@ pub(crate) mod binaries;
 pub mod cluster;
 #[cfg(not(feature = "harness"))]
 pub(crate) mod cluster;
-pub mod dev_server;
+mod dev_server;
+
+pub use dev_server::DevServer;
 pub(crate) mod state_dir;
 mod system_user;

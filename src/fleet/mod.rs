@@ -11,14 +11,16 @@
 
 pub(crate) mod ledger;
 pub mod report;
-pub mod run;
+pub(crate) mod run;
 pub(crate) mod shard;
 pub(crate) mod target;
 pub(crate) mod targets;
 pub(crate) mod waves;
 
-pub use ledger::{Ledger, LedgerStore, TargetState};
+pub(crate) use ledger::Ledger;
+pub use ledger::{LedgerStore, TargetState};
 pub use report::FleetReport;
+pub use run::{FleetRequest, FleetVerb};
 pub use shard::Shard;
 pub use target::Target;
 pub use targets::{DatabaseList, ListRules, SchemaList, TargetSpec};

@@ -113,12 +113,26 @@ impl FleetVerb {
     }
 }
 
-/// Runs `verb` over the fleet. `started` is told how many targets this
-/// process covers once they are known; `finished` about each target as it
-/// ends. An error is returned only for what stops the whole run (the
-/// target list, the migrations, the ledger); a target's failure is in its
-/// line of the report.
-pub async fn fleet(
+impl FleetRequest {
+    /// Runs `verb` over the fleet. `started` is told how many targets this
+    /// process covers once they are known; `finished` about each target as
+    /// it ends. An error is returned only for what stops the whole run (the
+    /// target list, the migrations, the ledger); a target's failure is in
+    /// its line of the report.
+    pub async fn run(
+        &self,
+        settings: &Settings,
+        verb: &FleetVerb,
+        notify: &mut (dyn FnMut(Notice) + Send),
+        started: &mut dyn FnMut(usize, &str),
+        finished: &mut (dyn FnMut(&TargetResult) + Send),
+    ) -> Result<FleetReport, Error> {
+        fleet(settings, self, verb, notify, started, finished).await
+    }
+}
+
+/// [`FleetRequest::run`].
+async fn fleet(
     settings: &Settings,
     request: &FleetRequest,
     verb: &FleetVerb,
@@ -348,7 +362,7 @@ fn pending_labels(report: &crate::runner::RunReport) -> serde_json::Value {
 
 /// The versioned migrations a target's history records as done (whatever
 /// their files say now).
-fn recorded_versions(report: &crate::runner::verbs::status::StatusReport) -> Vec<&Version> {
+fn recorded_versions(report: &crate::runner::StatusReport) -> Vec<&Version> {
     report
         .migrations
         .iter()
@@ -390,7 +404,7 @@ async fn recorded_version(migrator: &Migrator<'_>) -> Option<String> {
     })
 }
 
-fn status_outcome(report: &crate::runner::verbs::status::StatusReport) -> Outcome {
+fn status_outcome(report: &crate::runner::StatusReport) -> Outcome {
     let version = recorded_versions(report).into_iter().max();
     Outcome {
         version: version.map(ToString::to_string),
@@ -403,10 +417,7 @@ fn status_outcome(report: &crate::runner::verbs::status::StatusReport) -> Outcom
     }
 }
 
-fn disagreement(
-    report: &crate::runner::verbs::status::StatusReport,
-    fail_on_pending: bool,
-) -> String {
+fn disagreement(report: &crate::runner::StatusReport, fail_on_pending: bool) -> String {
     let mut parts: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     if !report.invalid_indexes.is_empty() {
         parts.push(format!(

@@ -53,7 +53,7 @@ struct Edit {
 
 /// The fixes of `findings` in the files of `sources` (path → text), for the
 /// files `may_edit` accepts.
-pub fn fixes(
+pub(crate) fn fixes(
     findings: &[Finding],
     sources: &BTreeMap<PathBuf, String>,
     may_edit: &dyn Fn(&Path) -> bool,

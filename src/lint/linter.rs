@@ -3,6 +3,7 @@
 
 use super::{lint, Finding, LintOptions};
 use crate::config::Settings;
+use crate::lint::LintOutcome;
 use crate::model::Migration;
 use crate::source::MigrationSource;
 use crate::Error;
@@ -44,6 +45,14 @@ impl Linter {
     /// Lints the migrations of `source`.
     pub fn lint(&self, source: &dyn MigrationSource) -> Result<Vec<Finding>, Error> {
         self.lint_migrations(&source.load()?)
+    }
+
+    /// Lints the project `settings` describe (its migrations and, when
+    /// present, its MongoDB validators), as `schemactl lint` does: with
+    /// `since`, only what changed since that git revision, and edits to
+    /// migrations that already existed there are findings.
+    pub fn lint_project(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
+        super::project::lint(settings, since)
     }
 
     /// Lints migrations already read.

@@ -8,12 +8,12 @@
 //! rest of the file is still linted. Rules are one file each under
 //! `rules/`, listed once in `rules::RULES`.
 
-pub mod project;
+pub(crate) mod project;
 
 pub mod baseline;
 mod ddl;
 pub mod finding;
-pub mod fix;
+pub(crate) mod fix;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
@@ -26,7 +26,9 @@ pub(crate) mod suppression;
 pub mod table_sizes;
 
 pub use finding::{Finding, Severity};
+pub use fix::FixedFile;
 pub use linter::Linter;
+pub use project::{relative_to_repository, LintOutcome};
 use rules::{Rule, RULES};
 pub(crate) use schema_model::SchemaModel;
 
@@ -462,7 +464,10 @@ fn error_position(statement: &Statement, message: &str) -> TextPosition {
 ///
 /// Fails only when the linter itself broke (a parser thread panicked): the
 /// findings would otherwise be silently shifted onto the wrong migrations.
-pub fn lint(migrations: &[Migration], options: &LintOptions) -> Result<Vec<Finding>, crate::Error> {
+pub(crate) fn lint(
+    migrations: &[Migration],
+    options: &LintOptions,
+) -> Result<Vec<Finding>, crate::Error> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);

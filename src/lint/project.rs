@@ -41,6 +41,11 @@ impl LintOutcome {
 }
 
 impl LintOutcome {
+    /// The fixes of its findings, in the files `may_edit` accepts.
+    pub fn fixes(&self, may_edit: &dyn Fn(&Path) -> bool) -> Vec<crate::lint::FixedFile> {
+        crate::lint::fix::fixes(&self.findings, &self.sources, may_edit)
+    }
+
     /// How many findings have `severity`.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
@@ -51,7 +56,7 @@ impl LintOutcome {
 }
 
 /// Lints the configured directories.
-pub fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
+pub(crate) fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutcome, Error> {
     let loaded = Directory::from_settings(settings).read()?;
     let migrations = loaded.migrations;
     let options =

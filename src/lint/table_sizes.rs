@@ -55,7 +55,7 @@ fn bytes(n: f64) -> String {
 /// Every table, partitioned table and materialized view of the configured
 /// database outside the system schemas, by the name lint uses (`orders`,
 /// or `app.orders` outside `public`).
-pub async fn of_configured_database(
+pub(crate) async fn of_configured_database(
     connection: &crate::config::ConnectOptions,
     notify: &mut (dyn FnMut(crate::runner::Notice) + Send),
 ) -> Result<HashMap<String, TableSize>, Error> {
@@ -63,8 +63,26 @@ pub async fn of_configured_database(
     read(&session.client).await
 }
 
+impl Annotated {
+    /// Reads the table sizes of the database `connection` reaches and
+    /// annotates `findings` with them: each gets its table size, those on
+    /// tables with fewer than `min_rows` rows are dropped, the biggest
+    /// tables come first.
+    pub async fn from_database(
+        findings: &mut Vec<Finding>,
+        connection: &crate::config::ConnectOptions,
+        min_rows: Option<i64>,
+        notify: &mut (dyn FnMut(crate::runner::Notice) + Send),
+    ) -> Result<Self, Error> {
+        let sizes = of_configured_database(connection, notify).await?;
+        Ok(annotate(findings, &sizes, min_rows))
+    }
+}
+
 /// The size of every table the connection's database holds.
-pub async fn read(client: &tokio_postgres::Client) -> Result<HashMap<String, TableSize>, Error> {
+pub(crate) async fn read(
+    client: &tokio_postgres::Client,
+) -> Result<HashMap<String, TableSize>, Error> {
     let rows = client
         .query(
             "SELECT n.nspname, c.relname, c.reltuples::float8, pg_total_relation_size(c.oid)
@@ -99,7 +117,7 @@ pub async fn read(client: &tokio_postgres::Client) -> Result<HashMap<String, Tab
         .collect())
 }
 
-/// What [`annotate`] did.
+/// What annotating findings with table sizes did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Annotated {
     /// Findings given a size.
@@ -111,7 +129,7 @@ pub struct Annotated {
 /// Puts each finding's table size in it (field and message), drops those on
 /// tables with fewer than `min_rows` rows, and ranks the rest: the biggest
 /// tables first, then the findings without a size in file order.
-pub fn annotate(
+pub(crate) fn annotate(
     findings: &mut Vec<Finding>,
     sizes: &HashMap<String, TableSize>,
     min_rows: Option<i64>,

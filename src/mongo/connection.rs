@@ -60,11 +60,6 @@ impl MongoTarget {
         hosts(&self.uri) == hosts(&other.uri)
     }
 
-    /// [`MongoTarget::connect_within`] the default 10 s.
-    pub async fn connect(&self) -> Result<Client, Error> {
-        self.connect_within(Duration::from_secs(10)).await
-    }
-
     /// Connects and checks that the server answers (the driver connects
     /// lazily), waiting at most `timeout` for a server to be selected unless
     /// the URI says otherwise (`serverSelectionTimeoutMS`).

@@ -24,12 +24,11 @@ pub(crate) mod plan;
 pub mod report;
 /// Applying, verifying and rolling back the specs under the MongoDB lock.
 #[cfg(feature = "mongodb")]
-pub mod runner;
+pub(crate) mod runner;
 // Without the driver only lint reads the spec files (their validators).
 #[cfg_attr(not(feature = "mongodb"), allow(dead_code))]
 pub(crate) mod spec;
 pub(crate) mod validator_checks;
 
 #[cfg(feature = "mongodb")]
-pub use connection::MongoTarget;
-pub use spec::CollectionSpec;
+pub(crate) use connection::MongoTarget;

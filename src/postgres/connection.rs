@@ -217,7 +217,8 @@ impl DatabaseTarget {
     }
 
     /// The TLS mode.
-    pub fn ssl_mode(&self) -> SslMode {
+    #[cfg(test)]
+    pub(crate) fn ssl_mode(&self) -> SslMode {
         self.ssl_mode
     }
 

@@ -23,10 +23,10 @@ pub(crate) mod tls;
 
 pub use adoption::Unadopted;
 pub use advisory_lock::MigrationLock;
-pub use connection::{DatabaseTarget, SslMode};
+pub use connection::DatabaseTarget;
+pub(crate) use connection::SslMode;
 pub(crate) use db_error::describe;
 pub use driver::PostgresDriver;
-pub use foreign_history::ForeignHistory;
 pub use foreign_import::Tool;
 pub use history_table::HistoryTable;
 pub use invalid_indexes::InvalidIndex;

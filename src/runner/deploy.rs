@@ -41,8 +41,9 @@ pub async fn deploy(
     mongodb: MongoOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DeployReport, Error> {
-    let report =
-        crate::runner::verbs::migrate::migrate(settings, postgres, mongodb.dry_run, notify).await?;
+    let report = crate::Migrator::of_project(settings)
+        .run(postgres, mongodb.dry_run, notify)
+        .await?;
     let mongodb = mongodb_migrate(settings, mongodb, notify).await?;
     Ok(DeployReport {
         postgres: report,
@@ -55,7 +56,9 @@ pub async fn status(
     settings: &Settings,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DeployStatus, Error> {
-    let postgres = crate::runner::verbs::status::status(settings, false, notify).await?;
+    let postgres = crate::Migrator::of_project(settings)
+        .status(false, notify)
+        .await?;
     let mongodb = mongodb_status(settings).await?;
     Ok(DeployStatus { postgres, mongodb })
 }

@@ -11,7 +11,6 @@ pub mod deploy;
 pub mod driver;
 pub mod notice;
 pub(crate) mod session;
-pub mod verbs;
 
 pub use notice::Notice;
 
@@ -137,6 +136,13 @@ impl<'c> Migrator<'c> {
     /// connection options (what the CLI's verbs use).
     pub fn configured(source: impl MigrationSource + 'static, settings: &Settings) -> Self {
         Self::new(source, settings.run.clone()).connect_with(settings.connection.clone())
+    }
+
+    /// The project's own migrations directory (as `settings.project` says
+    /// how to read it) with the configuration's run and connection options:
+    /// what each CLI verb runs.
+    pub fn of_project(settings: &Settings) -> Migrator<'static> {
+        Migrator::configured(crate::source::Directory::from_settings(settings), settings)
     }
 
     /// Connects as `connection` says (URL, role, timeout, the development

@@ -3,7 +3,7 @@
 //! that is allowed; and the server `verify` and `diff` make scratch
 //! databases on.
 
-use crate::config::{ConnectOptions, VerifyOptions};
+use crate::config::{ConnectOptions, VerifySettings};
 use crate::postgres::DatabaseTarget;
 use crate::runner::notice::Notice;
 use crate::source::Loaded;
@@ -34,9 +34,8 @@ pub async fn connect(
             String::new()
         }
         None => match &options.dev_server {
-            Some(project) => {
-                devserver::dev_server::ensure_running(project, &mut |m| notify(Notice::Info(m)))?
-            }
+            Some(project) => devserver::DevServer::of(project)
+                .ensure_running(&mut |m| notify(Notice::Info(m)))?,
             None => return Err(Error::NoDatabase),
         },
     };
@@ -67,7 +66,7 @@ pub async fn connect(
 /// configured dev URL, else the embedded development server. It must not be
 /// the database being migrated.
 pub async fn dev_target(
-    verify: &VerifyOptions,
+    verify: &VerifySettings,
     connection: &ConnectOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DatabaseTarget, Error> {
@@ -86,8 +85,7 @@ pub async fn dev_target(
             dev
         }
         None => match &connection.dev_server {
-            Some(project) => DatabaseTarget::parse(&devserver::dev_server::ensure_running(
-                project,
+            Some(project) => DatabaseTarget::parse(&devserver::DevServer::of(project).ensure_running(
                 &mut |m| notify(Notice::Info(m)),
             )?)?,
         // The same rule as for the database itself: schemactl's own server

@@ -146,7 +146,7 @@ impl MigrationSource for InMemory {
 /// Migrations read once and handed out again: a fleet run reads the
 /// directory once, not once per target.
 #[derive(Debug, Clone)]
-pub struct Preloaded {
+pub(crate) struct Preloaded {
     location: PathBuf,
     loaded: std::sync::Arc<Loaded>,
 }
@@ -154,7 +154,7 @@ pub struct Preloaded {
 impl Preloaded {
     /// Reads `source` now (warnings about unplaced files are kept with the
     /// first read and not repeated).
-    pub fn read(source: &dyn MigrationSource) -> Result<(Self, Vec<String>), Error> {
+    pub(crate) fn read(source: &dyn MigrationSource) -> Result<(Self, Vec<String>), Error> {
         let mut loaded = source.read()?;
         let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
         loaded.warnings.clear();

@@ -14,7 +14,6 @@ use crate::postgres::scratch::ScratchDatabase;
 use crate::postgres::DatabaseTarget;
 use crate::runner::session::{connect, dev_target};
 use crate::runner::Notice;
-use crate::source::{Directory, MigrationSource};
 use crate::Error;
 
 /// The drift found.
@@ -36,11 +35,11 @@ pub struct DiffReport {
 }
 
 /// Compares the live database with a replay of its applied migrations.
-pub async fn drift(
+pub(crate) async fn drift(
     settings: &Settings,
+    local: Vec<crate::model::Migration>,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DiffReport, Error> {
-    let local = Directory::from_settings(settings).load()?;
     let live = connect(&settings.connection, notify).await?;
     let applied = settings.run.history.read(&live.client).await?;
     let replay = replay_of(&local, &applied)?;

@@ -2,20 +2,21 @@
 //! database of a development server, the schema compared catalog to
 //! catalog after each step. The database being migrated is never touched.
 
-pub mod diff;
-
-pub mod round_trips;
+pub(crate) mod diff;
+pub(crate) mod round_trips;
 
 use crate::config::Settings;
 use crate::model::Version;
 use crate::runner::notice::Notice;
 use crate::source::MigrationSource;
 use crate::Error;
-use round_trips::verify_migrations;
+use round_trips::{verify_migrations, VerifyOptions};
+
+pub use diff::{between, DiffReport};
 
 pub use crate::postgres::lock_trace::{StatementTrace, TableLock, TableLockSummary};
 pub use round_trips::{
-    MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyOptions, VerifyReport,
+    MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyReport,
 };
 
 /// Verifies the migrations of one source on the development server of
@@ -66,5 +67,14 @@ impl Verifier {
             locks: self.locks,
         };
         verify_migrations(&self.settings, local, &options, notify, progress).await
+    }
+
+    /// Compares the live database with a replay of its applied migrations
+    /// on a scratch database (`schemactl diff`).
+    pub async fn drift(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<DiffReport, Error> {
+        diff::drift(&self.settings, self.source.load()?, notify).await
     }
 }

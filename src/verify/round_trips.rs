@@ -29,7 +29,6 @@ use crate::postgres::scratch::ScratchDatabase;
 use crate::postgres::DatabaseTarget;
 use crate::runner::notice::Notice;
 use crate::runner::session::dev_target;
-use crate::source::MigrationSource;
 use crate::{Error, MigrationFailure};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -187,7 +186,7 @@ impl VerifyReport {
 
 /// What to verify.
 #[derive(Debug, Clone, Default)]
-pub struct VerifyOptions {
+pub(crate) struct VerifyOptions {
     /// Apply older migrations plainly and verify from this version on.
     pub from: Option<Version>,
     /// Check rows too: generated rows must survive each up → down.
@@ -203,18 +202,6 @@ pub struct Progress {
     pub done: usize,
     /// Migrations to verify.
     pub total: usize,
-}
-
-/// Verifies the configured directory's migrations;
-/// [`crate::verify::Verifier`] verifies any source.
-pub async fn verify(
-    settings: &Settings,
-    options: &VerifyOptions,
-    notify: &mut (dyn FnMut(Notice) + Send),
-    progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<VerifyReport, Error> {
-    let local = crate::source::Directory::from_settings(settings).load()?;
-    verify_migrations(settings, local, options, notify, progress).await
 }
 
 /// A scratch database with a session and a history writer on it, and a

@@ -1,7 +1,7 @@
 //! The `diff` report: drift between two schemas.
 
 use schemactl::catalog::DataClass;
-use schemactl::verify::diff::DiffReport;
+use schemactl::verify::DiffReport;
 use std::fmt::Write;
 
 /// The `diff` report.

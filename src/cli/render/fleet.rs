@@ -1,7 +1,7 @@
 //! The `fleet` report: one line per target, then the totals.
 
-use std::fmt::Write;
 use super::{duration, wrap};
+use std::fmt::Write;
 
 /// The `fleet` report: one line per target, then the totals.
 pub fn fleet(report: &schemactl::fleet::FleetReport) -> String {

@@ -1,8 +1,8 @@
 //! The `status` table, and the INVALID indexes `status` and `validate` name.
 
 use schemactl::postgres::InvalidIndex;
-use schemactl::runner::verbs::status::StatusReport;
 use schemactl::runner::State;
+use schemactl::runner::StatusReport;
 use std::fmt::Write;
 
 /// The `status` table.

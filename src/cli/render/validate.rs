@@ -1,9 +1,9 @@
 //! The verdict of `validate`.
 
-use schemactl::runner::verbs::status::Validation;
-use schemactl::runner::State;
-use std::fmt::Write;
 use super::status::invalid_indexes;
+use schemactl::runner::State;
+use schemactl::runner::Validation;
+use std::fmt::Write;
 
 /// The verdict of `validate`.
 pub fn validate(validation: &Validation, fail_on_pending: bool) -> String {

@@ -1,10 +1,10 @@
 //! The `verify` report: one verdict per migration, with what differed.
 
-use schemactl::catalog::{DataClass, DifferenceKind};
-use schemactl::verify::round_trips::{Outcome, VerifyReport};
-use std::fmt::Write;
 use super::diff::{data_class, diff_text, list};
 use super::duration;
+use schemactl::catalog::{DataClass, DifferenceKind};
+use schemactl::verify::{Outcome, VerifyReport};
+use std::fmt::Write;
 
 /// The `verify` report.
 pub fn verify(report: &VerifyReport, verbose: bool, colour: bool) -> String {
@@ -133,7 +133,7 @@ fn verify_outcome(outcome: &Outcome, colour: bool) -> (&'static str, String) {
 /// One migration's lines of the `verify` report.
 fn verify_result(
     out: &mut String,
-    result: &schemactl::verify::round_trips::MigrationResult,
+    result: &schemactl::verify::MigrationResult,
     verbose: bool,
     colour: bool,
 ) {

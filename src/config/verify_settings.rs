@@ -1,4 +1,4 @@
-//! [`VerifyOptions`]: where `verify` and `diff` make scratch databases, and
+//! [`VerifySettings`]: where `verify` and `diff` make scratch databases, and
 //! how they judge the differences they find.
 
 use super::ObjectPattern;
@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 
 /// What `verify`, `diff` and `dump` need besides the runner's options.
 #[derive(Debug, Clone, Default)]
-pub struct VerifyOptions {
+pub struct VerifySettings {
     /// The server for scratch databases; `None`: the embedded one (when
     /// the connection options allow it).
     pub dev_url: Option<String>,
     /// How reordered columns are treated.
-    pub column_order: ColumnOrderPolicy,
+    pub column_order: DifferencePolicy,
     /// How definitions that differ only in timestamp literals are treated.
     pub volatile_literal: DifferencePolicy,
     /// What is left out of the comparison.
@@ -37,9 +37,6 @@ pub enum DifferencePolicy {
     /// Not reported.
     Ignore,
 }
-
-/// The policy for reordered columns (the name it had first).
-pub type ColumnOrderPolicy = DifferencePolicy;
 
 /// A part of the schema that `verify` and `diff` can leave out, for teams
 /// that do not manage it in their migrations.
