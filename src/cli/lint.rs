@@ -1,7 +1,7 @@
 //! `schemactl lint`: findings of the configured project, fixed, baselined,
 //! sized from a database and rendered as asked.
 
-use super::opt::LintFormat;
+use super::opt::{LintArgs, LintFormat};
 use super::output;
 use super::verbs::{colour, exit};
 use schemactl::config::Settings;
@@ -12,42 +12,18 @@ use schemactl::runner::Notice;
 use schemactl::{exit_code, lint, Error};
 use std::path::Path;
 
-/// What `lint` was asked for.
-pub struct LintRequest<'a> {
-    /// `--since`.
-    pub since: Option<&'a str>,
-    /// `--deny-warnings`.
-    pub deny_warnings: bool,
-    /// `--format`.
-    pub format: LintFormat,
-    /// `--write-baseline [FILE]`.
-    pub write_baseline: Option<&'a Path>,
-    /// `--baseline FILE`.
-    pub baseline: Option<&'a Path>,
-    /// `--no-baseline`.
-    pub no_baseline: bool,
-    /// `--table-sizes`.
-    pub table_sizes: bool,
-    /// `--min-table-rows`.
-    pub min_table_rows: Option<i64>,
-    /// `--fix`.
-    pub fix: bool,
-    /// `--dry-run` (with `--fix`).
-    pub dry_run: bool,
-}
-
 /// `lint`: exit 1 on errors, or on warnings with `--deny-warnings`.
 pub async fn lint(
     settings: &Settings,
-    request: LintRequest<'_>,
+    request: &LintArgs,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let mut outcome = schemactl::lint::Linter::lint_project(settings, request.since)?;
+    let mut outcome = schemactl::lint::Linter::lint_project(settings, request.since.as_deref())?;
     if request.fix {
-        if let Some(code) = fix(&request, &outcome)? {
+        if let Some(code) = fix(request, &outcome)? {
             return Ok(code);
         }
-        outcome = schemactl::lint::Linter::lint_project(settings, request.since)?;
+        outcome = schemactl::lint::Linter::lint_project(settings, request.since.as_deref())?;
     }
     for problem in &outcome.warnings {
         // Under GitHub Actions, an annotation on the file like the findings.
@@ -57,14 +33,15 @@ pub async fn lint(
         }
     }
     let mut findings = outcome.findings.clone();
-    if let Some(path) = request.write_baseline {
+    if let Some(path) = request.write_baseline.as_deref() {
         return write_baseline(path, &findings, request.format);
     }
     let baseline_path = request
         .baseline
+        .as_deref()
         .unwrap_or(Path::new(lint::baseline::DEFAULT_FILE));
-    let applied = apply_baseline(&request, baseline_path, &mut findings)?;
-    let sized = annotate_sizes(settings, &request, &mut findings, notify).await?;
+    let applied = apply_baseline(request, baseline_path, &mut findings)?;
+    let sized = annotate_sizes(settings, request, &mut findings, notify).await?;
     if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
         schemactl::lint::relative_to_repository(&mut findings);
     }
@@ -75,7 +52,7 @@ pub async fn lint(
         baseline_path,
         sized: sized.as_ref(),
     };
-    output::stdout(&rendered.text(&request));
+    output::stdout(&rendered.text(request));
     let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
     let errors = count(lint::Severity::Error);
     let warnings = count(lint::Severity::Warning);
@@ -86,7 +63,7 @@ pub async fn lint(
 
 /// `--fix`: writes the fixes (or, with `--dry-run`, shows them and returns
 /// the exit code, since nothing else runs).
-fn fix(request: &LintRequest<'_>, outcome: &LintOutcome) -> Result<Option<i32>, Error> {
+fn fix(request: &LintArgs, outcome: &LintOutcome) -> Result<Option<i32>, Error> {
     if !request.dry_run && request.since.is_none() {
         return Err(Error::InvalidArgument(
             "--fix edits only migrations added on this branch, never ones that may have been applied: give --since <rev> (or add --dry-run to see the fixes)".into(),
@@ -148,7 +125,7 @@ fn write_baseline(
 
 /// Leaves out the findings the baseline accepts (none with `--no-baseline`).
 fn apply_baseline(
-    request: &LintRequest<'_>,
+    request: &LintArgs,
     path: &Path,
     findings: &mut Vec<lint::Finding>,
 ) -> Result<Option<Applied>, Error> {
@@ -169,7 +146,7 @@ fn apply_baseline(
 /// command line (never by DATABASE_URL alone, which CI jobs often set).
 async fn annotate_sizes(
     settings: &Settings,
-    request: &LintRequest<'_>,
+    request: &LintArgs,
     findings: &mut Vec<lint::Finding>,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<Option<Annotated>, Error> {
@@ -204,7 +181,7 @@ struct Rendered<'a> {
 
 impl Rendered<'_> {
     /// The report in the requested format.
-    fn text(&self, request: &LintRequest<'_>) -> String {
+    fn text(&self, request: &LintArgs) -> String {
         match request.format {
             LintFormat::Text => {
                 let source = |path: &Path| self.outcome.sources.get(path).cloned();

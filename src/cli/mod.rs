@@ -9,7 +9,10 @@ mod render;
 mod verbs;
 
 use anyhow::Context;
-use opt::{Command, Format, LintFormat, Opt};
+use opt::{
+    BaselineArgs, Command, Format, LintArgs, LintFormat, MigrateArgs, Opt, RepairArgs,
+    RollbackArgs, ValidateArgs, VerifyArgs,
+};
 use schemactl::config::{Overrides, Settings};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::postgres::Tool;
@@ -122,56 +125,28 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     match command {
         // Printed by `run` before any setting is read.
         Command::Completions { .. } | Command::Man { .. } => Ok(exit_code::OK),
-        Command::Migrate {
-            to,
-            dry_run,
-            allow_out_of_order,
-            allow_non_empty,
-            allow_destructive,
-            allow_violations,
-            overwrite_drift,
-            format,
-        } => {
+        Command::Migrate(args) => {
             let postgres = MigrateOptions {
-                target: to,
-                allow_out_of_order,
-                allow_non_empty,
+                target: args.to,
+                allow_out_of_order: args.allow_out_of_order,
+                allow_non_empty: args.allow_non_empty,
             };
             let mongodb = MongoOptions {
-                dry_run,
-                allow_destructive,
-                allow_violations,
-                overwrite_drift,
+                dry_run: args.dry_run,
+                allow_destructive: args.allow_destructive,
+                allow_violations: args.allow_violations,
+                overwrite_drift: args.overwrite_drift,
             };
-            verbs::migrate(settings, postgres, mongodb, format, notify).await
+            verbs::migrate(settings, postgres, mongodb, args.format, notify).await
         }
-        Command::Rollback {
-            steps,
-            to,
-            dry_run,
-            accept_changed_down,
-            collection,
-            mongodb_last_run,
-            allow_destructive,
-            format,
-        } => {
-            let request = RollbackRequest {
-                steps,
-                to,
-                dry_run,
-                accept_changed_down,
-                collection,
-                mongodb_last_run,
-                allow_destructive,
-            };
-            rollback(settings, request, format, notify).await
-        }
+        Command::Rollback(args) => rollback(settings, args, notify).await,
         Command::Status { format } => verbs::status(settings, format, notify).await,
-        Command::Validate {
-            fail_on_pending,
-            allow_out_of_order,
-            format,
-        } => {
+        Command::Validate(args) => {
+            let ValidateArgs {
+                fail_on_pending,
+                allow_out_of_order,
+                format,
+            } = args;
             verbs::validate(
                 settings,
                 fail_on_pending,
@@ -181,74 +156,21 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             )
             .await
         }
-        Command::Baseline {
-            version,
-            force,
-            from,
-            from_refinery,
-            table,
-            dry_run,
-            format,
-        } => {
-            let source = baseline_source(version, force, from, from_refinery, table)?;
-            verbs::baseline(settings, &source, dry_run, format, notify).await
+        Command::Baseline(args) => {
+            let source = baseline_source(&args)?;
+            verbs::baseline(settings, &source, args.dry_run, args.format, notify).await
         }
-        Command::Repair {
-            remove_failed,
-            mark_applied,
-            accept_checksum,
-            forget,
-            forget_all,
-            yes: _,
-            format,
-        } => {
-            let repair = repair_of(
-                [remove_failed, mark_applied, accept_checksum, forget],
-                forget_all,
-            )?;
-            verbs::repair(settings, repair, format, notify).await
+        Command::Repair(args) => {
+            let repair = repair_of(&args)?;
+            verbs::repair(settings, repair, args.format, notify).await
         }
-        Command::Lint {
-            since,
-            deny_warnings,
-            format,
-            write_baseline,
-            baseline,
-            no_baseline,
-            table_sizes,
-            min_table_rows,
-            fix,
-            dry_run,
-        } => {
-            lint::lint(
-                settings,
-                lint::LintRequest {
-                    since: since.as_deref(),
-                    deny_warnings,
-                    format,
-                    write_baseline: write_baseline.as_deref(),
-                    baseline: baseline.as_deref(),
-                    no_baseline,
-                    table_sizes,
-                    min_table_rows,
-                    fix,
-                    dry_run,
-                },
-                notify,
-            )
-            .await
-        }
+        Command::Lint(args) => lint::lint(settings, &args, notify).await,
         Command::Dump { format } => verbs::dump(settings, format, notify).await,
-        Command::Verify {
-            from,
-            data,
-            locks,
-            verbose,
-            format,
-        } => {
+        Command::Verify(args) => {
             let verifier = Verifier::new(Directory::from_settings(settings), settings.clone())
-                .with_data(data)
-                .with_locks(locks || format == Format::Json);
+                .with_data(args.data)
+                .with_locks(args.locks || args.format == Format::Json);
+            let (from, verbose, format) = (args.from, args.verbose, args.format);
             verbs::verify(settings, &verifier, from, verbose, format, terminal, notify).await
         }
         Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,
@@ -260,92 +182,78 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     }
 }
 
-/// `rollback`'s arguments, as given.
-struct RollbackRequest {
-    steps: Option<u32>,
-    to: Option<schemactl::model::Version>,
-    dry_run: bool,
-    accept_changed_down: bool,
-    collection: Option<String>,
-    mongodb_last_run: bool,
-    allow_destructive: bool,
-}
-
 /// `rollback` of PostgreSQL migrations, or of MongoDB collections when one
 /// (or the last run) is named.
 async fn rollback(
     settings: &Settings,
-    request: RollbackRequest,
-    format: Format,
+    args: RollbackArgs,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let dry_run = request.dry_run;
-    if request.collection.is_some() || request.mongodb_last_run {
-        let which = match request.collection {
+    let (dry_run, format) = (args.dry_run, args.format);
+    if args.collection.is_some() || args.mongodb_last_run {
+        let which = match args.collection {
             Some(label) => MongoRollbackTarget::Collection(label),
             None => MongoRollbackTarget::LastRun,
         };
         let options = MongoOptions {
             dry_run,
-            allow_destructive: request.allow_destructive,
+            allow_destructive: args.allow_destructive,
             ..Default::default()
         };
         return verbs::rollback_mongodb(settings, &which, options, format, notify).await;
     }
-    let target = match request.to {
+    let target = match args.to {
         Some(version) => RollbackTarget::To(version),
-        None => RollbackTarget::Steps(request.steps.unwrap_or(1)),
+        None => RollbackTarget::Steps(args.steps.unwrap_or(1)),
     };
-    let accept = request.accept_changed_down;
+    let accept = args.accept_changed_down;
     verbs::rollback(settings, target, accept, dry_run, format, notify).await
 }
 
 /// What `baseline` records: up to a version, or another tool's history.
-fn baseline_source(
-    version: Option<schemactl::model::Version>,
-    force: bool,
-    from: Option<String>,
-    from_refinery: bool,
-    table: Option<String>,
-) -> Result<BaselineSource, Error> {
-    let table = match table {
+fn baseline_source(args: &BaselineArgs) -> Result<BaselineSource, Error> {
+    let table = match &args.table {
         Some(name) => Some(
-            schemactl::model::identifier::Identifier::parse(&name)
+            schemactl::model::identifier::Identifier::parse(name)
                 .map_err(Error::InvalidArgument)?,
         ),
         None => None,
     };
-    let tool = match (from.as_deref(), from_refinery) {
+    let tool = match (args.from.as_deref(), args.from_refinery) {
         (_, true) => Some(Tool::Refinery),
         (Some("auto"), _) | (None, false) => None,
         (Some(name), _) => Some(name.parse::<Tool>().map_err(Error::InvalidArgument)?),
     };
-    Ok(match version {
-        Some(version) => BaselineSource::UpTo { version, force },
+    Ok(match &args.version {
+        Some(version) => BaselineSource::UpTo {
+            version: version.clone(),
+            force: args.force,
+        },
         None => BaselineSource::Foreign { tool, table },
     })
 }
 
 /// The one repair asked for (`remove_failed`, `mark_applied`,
 /// `accept_checksum`, `forget`, in that order, else `forget_all`).
-fn repair_of(
-    [remove_failed, mark_applied, accept_checksum, forget]: [Option<schemactl::model::Version>; 4],
-    forget_all: bool,
-) -> Result<Repair, Error> {
-    Ok(
-        match (remove_failed, mark_applied, accept_checksum, forget) {
-            (Some(v), ..) => Repair::RemoveFailed(v),
-            (_, Some(v), ..) => Repair::MarkApplied(v),
-            (_, _, Some(v), _) => Repair::AcceptChecksum(v),
-            (.., Some(v)) => Repair::Forget(v),
-            _ if forget_all => Repair::ForgetAll,
-            _ => {
-                return Err(Error::InvalidArgument(
-                    "say what to repair; see `schemactl repair --help`".into(),
-                ))
-            }
-        },
-    )
+fn repair_of(args: &RepairArgs) -> Result<Repair, Error> {
+    let versions = (
+        &args.remove_failed,
+        &args.mark_applied,
+        &args.accept_checksum,
+        &args.forget,
+    );
+    Ok(match versions {
+        (Some(v), ..) => Repair::RemoveFailed(v.clone()),
+        (_, Some(v), ..) => Repair::MarkApplied(v.clone()),
+        (_, _, Some(v), _) => Repair::AcceptChecksum(v.clone()),
+        (.., Some(v)) => Repair::Forget(v.clone()),
+        _ if args.forget_all => Repair::ForgetAll,
+        _ => {
+            return Err(Error::InvalidArgument(
+                "say what to repair; see `schemactl repair --help`".into(),
+            ))
+        }
+    })
 }
 
 /// A person at a terminal, not a CI job: the only case in which the
@@ -366,19 +274,19 @@ pub fn stop_dev_server_started_here(opt_project_dir: &std::path::Path) {
 /// Whether the command asked for JSON (errors are then JSON too).
 pub fn wants_json(opt: &Opt) -> bool {
     let format = match &opt.command {
-        Command::Migrate { format, .. }
-        | Command::Rollback { format, .. }
+        Command::Migrate(MigrateArgs { format, .. })
+        | Command::Rollback(RollbackArgs { format, .. })
         | Command::Status { format, .. }
-        | Command::Validate { format, .. }
-        | Command::Baseline { format, .. }
-        | Command::Repair { format, .. }
+        | Command::Validate(ValidateArgs { format, .. })
+        | Command::Baseline(BaselineArgs { format, .. })
+        | Command::Repair(RepairArgs { format, .. })
         | Command::Dump { format, .. }
-        | Command::Verify { format, .. }
+        | Command::Verify(VerifyArgs { format, .. })
         | Command::Diff { format, .. }
         | Command::New { format, .. }
         | Command::Dev { format, .. } => *format,
         Command::Fleet { args, .. } => args.format,
-        Command::Lint { format, .. } => {
+        Command::Lint(LintArgs { format, .. }) => {
             return matches!(format, LintFormat::Json | LintFormat::Sarif)
         }
         Command::Completions { .. } | Command::Man { .. } => return false,

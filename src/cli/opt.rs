@@ -228,63 +228,12 @@ pub enum Command {
     /// files (edited, missing, failed or out-of-order migrations), then runs
     /// each pending migration in its own transaction together with its
     /// history row.
-    Migrate {
-        /// Apply only up to and including this version.
-        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
-        to: Option<Version>,
-        /// Print the plan and the SQL, change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Apply pending migrations older than the newest applied one.
-        #[arg(long)]
-        allow_out_of_order: bool,
-        /// Start on a database that has tables (or another tool's history) but no
-        /// schemactl history, instead of refusing and naming `baseline`.
-        #[arg(long)]
-        allow_non_empty: bool,
-        /// MongoDB: allow dropping or rebuilding indexes that changed or left the files.
-        #[arg(long)]
-        allow_destructive: bool,
-        /// MongoDB: apply a validator even though existing documents break it.
-        #[arg(long)]
-        allow_violations: bool,
-        /// MongoDB: apply the files over collections somebody changed by hand.
-        #[arg(long)]
-        overwrite_drift: bool,
-        /// Output: text for people, json for programs (errors are JSON too).
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
+    Migrate(MigrateArgs),
     /// Undo applied migrations with their down scripts, newest first.
     ///
     /// Refuses up front, changing nothing, when a needed down script is
     /// missing or changed since its migration was applied.
-    Rollback {
-        /// Undo this many migrations [default: 1].
-        #[arg(long, value_name = "N", conflicts_with = "to", value_parser = clap::value_parser!(u32).range(1..))]
-        steps: Option<u32>,
-        /// Undo every migration newer than this version (0 undoes all).
-        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
-        to: Option<Version>,
-        /// Print the plan and the SQL, change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Run down scripts even if they changed since their migration was applied.
-        #[arg(long)]
-        accept_changed_down: bool,
-        /// MongoDB instead: restore the previously recorded spec of this collection (database.collection).
-        #[arg(long, value_name = "DB.COLLECTION", conflicts_with_all = ["steps", "to", "mongodb_last_run"])]
-        collection: Option<String>,
-        /// MongoDB instead: restore every collection the latest run changed.
-        #[arg(long, conflicts_with_all = ["steps", "to"])]
-        mongodb_last_run: bool,
-        /// MongoDB: allow dropping a collection that did not exist before the rolled-back run.
-        #[arg(long)]
-        allow_destructive: bool,
-        /// Output: text for people, json for programs (errors are JSON too).
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
+    Rollback(RollbackArgs),
     /// Show every migration: applied, pending, modified, missing or failed.
     Status {
         /// Output: text for people, json for programs (errors are JSON too).
@@ -295,17 +244,7 @@ pub enum Command {
     ///
     /// Changes nothing. Use it as a deploy gate before `migrate`, or after it
     /// with --fail-on-pending.
-    Validate {
-        /// Pending migrations are a failure too.
-        #[arg(long)]
-        fail_on_pending: bool,
-        /// Do not count pending migrations older than the newest applied one.
-        #[arg(long)]
-        allow_out_of_order: bool,
-        /// Output: text for people, json for programs (errors are JSON too).
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
+    Validate(ValidateArgs),
     /// Record migrations as applied without running them, to adopt an existing database.
     ///
     /// Either every migration up to --version, or exactly those another tool
@@ -314,125 +253,15 @@ pub enum Command {
     /// and its checksum; its table is only read. Every imported version needs
     /// its file. Refused when the history is not empty.
     #[command(group = clap::ArgGroup::new("source").required(true))]
-    Baseline {
-        /// The newest migration the database already has.
-        #[arg(long, value_name = "VERSION", group = "source", value_parser = version_arg)]
-        version: Option<Version>,
-        /// With --version: baseline even a database that has no tables.
-        #[arg(long, requires = "version")]
-        force: bool,
-        /// Import what another tool recorded as applied: sqlx, diesel, golang-migrate,
-        /// dbmate, goose, flyway, refinery, or auto (the one whose table is here).
-        #[arg(long, value_name = "TOOL", group = "source")]
-        from: Option<String>,
-        /// Same as `--from refinery`.
-        #[arg(long, group = "source")]
-        from_refinery: bool,
-        /// The other tool's history table [default: the tool's own name for it].
-        #[arg(long, value_name = "NAME", alias = "refinery-table")]
-        table: Option<String>,
-        /// Show what would be recorded; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Output: text for people, json for programs (errors are JSON too).
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
+    Baseline(BaselineArgs),
     /// Fix the history after a failure or a cosmetic edit; every repair is logged.
     #[command(group = clap::ArgGroup::new("action").required(true))]
-    Repair {
-        /// Delete the failed row of VERSION after undoing its partial changes by hand;
-        /// the next `migrate` runs it again.
-        #[arg(
-            long,
-            value_name = "VERSION",
-            group = "action",
-            allow_negative_numbers = true,
-            value_parser = history_version_arg
-        )]
-        remove_failed: Option<Version>,
-        /// Mark the failed VERSION applied after completing its statements by hand.
-        #[arg(
-            long,
-            value_name = "VERSION",
-            group = "action",
-            allow_negative_numbers = true,
-            value_parser = history_version_arg
-        )]
-        mark_applied: Option<Version>,
-        /// Record the current checksums of VERSION after a cosmetic edit of its files.
-        #[arg(
-            long,
-            value_name = "VERSION",
-            group = "action",
-            allow_negative_numbers = true,
-            value_parser = history_version_arg
-        )]
-        accept_checksum: Option<Version>,
-        /// Remove the record of VERSION whose file was deleted on purpose.
-        #[arg(
-            long,
-            value_name = "VERSION",
-            group = "action",
-            allow_negative_numbers = true,
-            value_parser = history_version_arg
-        )]
-        forget: Option<Version>,
-        /// Empty schemactl's history (every row; the schema is untouched), to adopt the
-        /// database again with `baseline`. Needs --yes.
-        #[arg(long, group = "action", requires = "yes")]
-        forget_all: bool,
-        /// Confirm --forget-all.
-        #[arg(long)]
-        yes: bool,
-        /// Output: text for people, json for programs (errors are JSON too).
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
+    Repair(RepairArgs),
     /// Check the migrations for dangerous, destructive or incomplete changes (no database needed).
     ///
     /// Exit 0 when no finding fails the run (warnings pass unless
     /// --deny-warnings), 1 when findings fail it, 2 on usage or I/O errors.
-    Lint {
-        /// Lint only migrations added since this git revision, and report any
-        /// edit to a migration that existed there (the pre-merge use).
-        #[arg(long, value_name = "GIT_REV")]
-        since: Option<String>,
-        /// Warnings fail the run too.
-        #[arg(long)]
-        deny_warnings: bool,
-        /// text (with source excerpts; colour on a terminal unless NO_COLOR), json, sarif, github.
-        #[arg(long, value_enum, default_value_t)]
-        format: LintFormat,
-        /// Record today's findings as accepted in FILE (default
-        /// schemactl-lint-baseline.json), so that later runs report only new
-        /// ones: the way to switch lint on for a project with history.
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = schemactl::lint::baseline::DEFAULT_FILE, conflicts_with = "no_baseline")]
-        write_baseline: Option<PathBuf>,
-        /// The baseline to read [default: schemactl-lint-baseline.json, when it exists].
-        #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
-        baseline: Option<PathBuf>,
-        /// Report every finding, whatever the baseline accepted.
-        #[arg(long)]
-        no_baseline: bool,
-        /// Read each table's size and row estimate from the database (the
-        /// catalog's statistics, no data) into the findings about it, and
-        /// rank findings by table size. Implied by an explicit --database-url.
-        #[arg(long)]
-        table_sizes: bool,
-        /// With table sizes: let findings on tables with fewer rows than this
-        /// pass.
-        #[arg(long, value_name = "ROWS")]
-        min_table_rows: Option<i64>,
-        /// Fix the mechanical findings (timestamp → timestamptz; CONCURRENTLY
-        /// and the no-transaction directive for a file of index builds) in
-        /// the migrations added since --since, never in older ones.
-        #[arg(long)]
-        fix: bool,
-        /// With --fix: print the fixes as a diff and change nothing.
-        #[arg(long, requires = "fix")]
-        dry_run: bool,
-    },
+    Lint(LintArgs),
     /// Print the database's schema, normalised and stable (for diffs and reviews).
     Dump {
         /// Output: text for people, json for programs (errors are JSON too).
@@ -444,30 +273,7 @@ pub enum Command {
     /// For each migration: apply up, apply down, compare the schema with the one
     /// before (catalog to catalog), apply up again, compare with the first up.
     /// Exit 1 when any migration fails. DATABASE_URL is never touched.
-    Verify {
-        /// Apply older migrations plainly and verify from this version on
-        /// (the CI use: verify what a branch adds).
-        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
-        from: Option<Version>,
-        /// Check rows too: before each up, give every empty table a few
-        /// generated rows; after its down, compare the rows of the tables
-        /// that existed before it. Each migration is then reversible, lossy
-        /// (schema restored, rows lost) or irreversible.
-        #[arg(long)]
-        data: bool,
-        /// Trace the locks each statement takes on the scratch database
-        /// (always on with --format json): the strongest lock of each up on
-        /// each table that existed before it, rewrites and full-table scans.
-        #[arg(long)]
-        locks: bool,
-        /// Also list definitions that came back formatted differently (not
-        /// failures).
-        #[arg(long, short)]
-        verbose: bool,
-        /// Output: text for people, json for programs.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
+    Verify(VerifyArgs),
     /// Show schema drift; exit 1 when there is any.
     ///
     /// Without URLs: the live database against the schema its applied
@@ -528,6 +334,228 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t, global = true)]
         format: Format,
     },
+}
+
+/// The arguments of `schemactl migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Apply only up to and including this version.
+    #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+    pub to: Option<Version>,
+    /// Print the plan and the SQL, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply pending migrations older than the newest applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Start on a database that has tables (or another tool's history) but no
+    /// schemactl history, instead of refusing and naming `baseline`.
+    #[arg(long)]
+    pub allow_non_empty: bool,
+    /// MongoDB: allow dropping or rebuilding indexes that changed or left the files.
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// MongoDB: apply a validator even though existing documents break it.
+    #[arg(long)]
+    pub allow_violations: bool,
+    /// MongoDB: apply the files over collections somebody changed by hand.
+    #[arg(long)]
+    pub overwrite_drift: bool,
+    /// Output: text for people, json for programs (errors are JSON too).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The arguments of `schemactl rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Undo this many migrations [default: 1].
+    #[arg(long, value_name = "N", conflicts_with = "to", value_parser = clap::value_parser!(u32).range(1..))]
+    pub steps: Option<u32>,
+    /// Undo every migration newer than this version (0 undoes all).
+    #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+    pub to: Option<Version>,
+    /// Print the plan and the SQL, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run down scripts even if they changed since their migration was applied.
+    #[arg(long)]
+    pub accept_changed_down: bool,
+    /// MongoDB instead: restore the previously recorded spec of this collection (database.collection).
+    #[arg(long, value_name = "DB.COLLECTION", conflicts_with_all = ["steps", "to", "mongodb_last_run"])]
+    pub collection: Option<String>,
+    /// MongoDB instead: restore every collection the latest run changed.
+    #[arg(long, conflicts_with_all = ["steps", "to"])]
+    pub mongodb_last_run: bool,
+    /// MongoDB: allow dropping a collection that did not exist before the rolled-back run.
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Output: text for people, json for programs (errors are JSON too).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The arguments of `schemactl validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Pending migrations are a failure too.
+    #[arg(long)]
+    pub fail_on_pending: bool,
+    /// Do not count pending migrations older than the newest applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Output: text for people, json for programs (errors are JSON too).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The arguments of `schemactl baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The newest migration the database already has.
+    #[arg(long, value_name = "VERSION", group = "source", value_parser = version_arg)]
+    pub version: Option<Version>,
+    /// With --version: baseline even a database that has no tables.
+    #[arg(long, requires = "version")]
+    pub force: bool,
+    /// Import what another tool recorded as applied: sqlx, diesel, golang-migrate,
+    /// dbmate, goose, flyway, refinery, or auto (the one whose table is here).
+    #[arg(long, value_name = "TOOL", group = "source")]
+    pub from: Option<String>,
+    /// Same as `--from refinery`.
+    #[arg(long, group = "source")]
+    pub from_refinery: bool,
+    /// The other tool's history table [default: the tool's own name for it].
+    #[arg(long, value_name = "NAME", alias = "refinery-table")]
+    pub table: Option<String>,
+    /// Show what would be recorded; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output: text for people, json for programs (errors are JSON too).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The arguments of `schemactl repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Delete the failed row of VERSION after undoing its partial changes by hand;
+    /// the next `migrate` runs it again.
+    #[arg(
+        long,
+        value_name = "VERSION",
+        group = "action",
+        allow_negative_numbers = true,
+        value_parser = history_version_arg
+    )]
+    pub remove_failed: Option<Version>,
+    /// Mark the failed VERSION applied after completing its statements by hand.
+    #[arg(
+        long,
+        value_name = "VERSION",
+        group = "action",
+        allow_negative_numbers = true,
+        value_parser = history_version_arg
+    )]
+    pub mark_applied: Option<Version>,
+    /// Record the current checksums of VERSION after a cosmetic edit of its files.
+    #[arg(
+        long,
+        value_name = "VERSION",
+        group = "action",
+        allow_negative_numbers = true,
+        value_parser = history_version_arg
+    )]
+    pub accept_checksum: Option<Version>,
+    /// Remove the record of VERSION whose file was deleted on purpose.
+    #[arg(
+        long,
+        value_name = "VERSION",
+        group = "action",
+        allow_negative_numbers = true,
+        value_parser = history_version_arg
+    )]
+    pub forget: Option<Version>,
+    /// Empty schemactl's history (every row; the schema is untouched), to adopt the
+    /// database again with `baseline`. Needs --yes.
+    #[arg(long, group = "action", requires = "yes")]
+    pub forget_all: bool,
+    /// Confirm --forget-all.
+    #[arg(long)]
+    pub yes: bool,
+    /// Output: text for people, json for programs (errors are JSON too).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The arguments of `schemactl lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Lint only migrations added since this git revision, and report any
+    /// edit to a migration that existed there (the pre-merge use).
+    #[arg(long, value_name = "GIT_REV")]
+    pub since: Option<String>,
+    /// Warnings fail the run too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// text (with source excerpts; colour on a terminal unless NO_COLOR), json, sarif, github.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: LintFormat,
+    /// Record today's findings as accepted in FILE (default
+    /// schemactl-lint-baseline.json), so that later runs report only new
+    /// ones: the way to switch lint on for a project with history.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = schemactl::lint::baseline::DEFAULT_FILE, conflicts_with = "no_baseline")]
+    pub write_baseline: Option<PathBuf>,
+    /// The baseline to read [default: schemactl-lint-baseline.json, when it exists].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Report every finding, whatever the baseline accepted.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Read each table's size and row estimate from the database (the
+    /// catalog's statistics, no data) into the findings about it, and
+    /// rank findings by table size. Implied by an explicit --database-url.
+    #[arg(long)]
+    pub table_sizes: bool,
+    /// With table sizes: let findings on tables with fewer rows than this
+    /// pass.
+    #[arg(long, value_name = "ROWS")]
+    pub min_table_rows: Option<i64>,
+    /// Fix the mechanical findings (timestamp → timestamptz; CONCURRENTLY
+    /// and the no-transaction directive for a file of index builds) in
+    /// the migrations added since --since, never in older ones.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the fixes as a diff and change nothing.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+}
+
+/// The arguments of `schemactl verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Apply older migrations plainly and verify from this version on
+    /// (the CI use: verify what a branch adds).
+    #[arg(long, value_name = "VERSION", value_parser = version_arg)]
+    pub from: Option<Version>,
+    /// Check rows too: before each up, give every empty table a few
+    /// generated rows; after its down, compare the rows of the tables
+    /// that existed before it. Each migration is then reversible, lossy
+    /// (schema restored, rows lost) or irreversible.
+    #[arg(long)]
+    pub data: bool,
+    /// Trace the locks each statement takes on the scratch database
+    /// (always on with --format json): the strongest lock of each up on
+    /// each table that existed before it, rewrites and full-table scans.
+    #[arg(long)]
+    pub locks: bool,
+    /// Also list definitions that came back formatted differently (not
+    /// failures).
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Output: text for people, json for programs.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Options of every `fleet` verb.
