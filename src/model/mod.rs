@@ -13,6 +13,7 @@ pub(crate) mod plan;
 pub(crate) mod read_options;
 pub mod severity;
 
+pub(crate) mod adoption;
 pub(crate) mod checksum;
 pub(crate) mod dir_entry;
 pub(crate) mod directives;

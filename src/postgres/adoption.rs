@@ -5,7 +5,7 @@
 //! succeed on the always-working ones and record them. Like Flyway, the
 //! first `migrate` refuses such a database and names `baseline`.
 
-use super::foreign_history::{self, ForeignHistory};
+use super::foreign_history;
 use super::history_table::database;
 use crate::model::history::HistoryTable;
 use crate::Error;
@@ -15,44 +15,7 @@ use tokio_postgres::Client;
 /// How many of the tables found are named in messages.
 const NAMED: i64 = 5;
 
-/// What makes a database without schemactl history not new.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Unadopted {
-    /// Another tool's history table is here.
-    ForeignHistory(ForeignHistory),
-    /// Tables (or views) exist where the migrations would create theirs.
-    NonEmpty {
-        /// A few of them (schema-qualified where not on the search path).
-        tables: Vec<String>,
-        /// How many there are.
-        count: i64,
-    },
-}
-
-impl Unadopted {
-    /// What to tell the user: what was found, and the commands that adopt it.
-    pub fn advice(&self) -> String {
-        match self {
-            Unadopted::ForeignHistory(foreign) => foreign.advice(),
-            Unadopted::NonEmpty { tables, count } => {
-                let more = if *count > tables.len() as i64 {
-                    format!(" and {} more", *count - tables.len() as i64)
-                } else {
-                    String::new()
-                };
-                format!(
-                    "this database has no schemactl history but already has tables ({}{more}): its schema was made some other way. \
-                     Record the migrations it already has with `schemactl baseline --version <V>` (the newest one its schema matches; \
-                     `--dry-run` shows what it records), or, if the migrations are meant to run on top of these tables, \
-                     pass --allow-non-empty (or set `[postgres] allow_non_empty = true`)",
-                    tables.join(", ")
-                )
-            }
-        }
-    }
-}
+pub use crate::model::adoption::Unadopted;
 
 /// Why a database without schemactl history is not new, or `None` when
 /// it is: another tool's history table, or tables in the schemas of the

@@ -11,8 +11,11 @@ use super::{invalid_indexes, lock_blockers};
 use crate::config::{ExecutionSettings, LockMode};
 use crate::model::duration::elapsed_ms;
 use crate::model::history::{AppliedMigration, EventKind, HistoryTable};
+use crate::model::identifier::Identifier;
 use crate::model::Version;
 use crate::model::{Direction, Migration};
+use crate::postgres::foreign_import::{Recorded, Tool};
+use crate::postgres::{InvalidIndex, Unadopted};
 use crate::runner::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use crate::runner::notice::Notice;
 use crate::{Error, LockContention, LockHolder};
@@ -119,8 +122,24 @@ impl Driver for PostgresDriver<'_> {
         }
     }
 
-    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>, Error> {
+    async fn read_history(&self) -> Result<Vec<AppliedMigration>, Error> {
         self.history.read(self.client).await
+    }
+
+    async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error> {
+        invalid_indexes::find(self.client).await
+    }
+
+    async fn unadopted(&self) -> Result<Option<Unadopted>, Error> {
+        super::adoption::check(self.client, self.history).await
+    }
+
+    async fn other_tools(&self) -> Result<Vec<Tool>, Error> {
+        super::foreign_import::detect(self.client).await
+    }
+
+    async fn other_tool_history(&self, tool: Tool, table: &Identifier) -> Result<Recorded, Error> {
+        super::foreign_import::read(self.client, tool, table).await
     }
 
     async fn ensure_history(&mut self) -> Result<(), Error> {

@@ -20,27 +20,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("pop", "schema_migration"),
 ];
 
-/// Another tool's history table found in the database.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ForeignHistory {
-    /// The tool.
-    pub tool: &'static str,
-    /// The table, as found on the search path.
-    pub table: &'static str,
-}
-
-impl ForeignHistory {
-    /// What to tell the user.
-    pub fn advice(&self) -> String {
-        let adopt =
-            "`schemactl baseline --from auto` (add `--dry-run` to see what it records first)";
-        format!(
-            "this database has {}'s history table {} but no schemactl history: its migrations are probably applied already. \
-             Adopt them with {adopt}, then run `schemactl migrate`",
-            self.tool, self.table
-        )
-    }
-}
+pub use crate::model::adoption::ForeignHistory;
 
 /// The first known foreign history table on the search path, if any.
 pub async fn detect(client: &Client) -> Result<Option<ForeignHistory>, Error> {

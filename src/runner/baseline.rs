@@ -11,15 +11,13 @@ use crate::model::history::AppliedMigration;
 use crate::model::identifier::Identifier;
 use crate::model::Migration;
 use crate::model::Version;
-use crate::postgres::adoption;
-use crate::postgres::foreign_import::{self, ForeignRow, Recorded, Tool};
+use crate::postgres::foreign_import::{ForeignRow, Recorded, Tool};
 use crate::runner::driver::BaselineEntry;
 use crate::runner::driver::Driver;
 use crate::runner::notice::Notice;
 use crate::{Error, RunReport};
 use std::path::Path;
 use std::time::Instant;
-use tokio_postgres::Client;
 
 /// What to record as applied.
 #[derive(Debug, Clone)]
@@ -55,7 +53,6 @@ impl Migrator<'_> {
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
         let (local, layout, connection) = self.open(notify).await?;
-        let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
         let history = self.options.history.display();
@@ -67,7 +64,7 @@ impl Migrator<'_> {
                 let chosen = match source {
                     BaselineSource::UpTo { version, force } => {
                         refuse_recorded(&applied, &history, None)?;
-                        if !force && adoption::check(client, &self.options.history).await?.is_none() {
+                        if !force && driver.unadopted().await?.is_none() {
                             return Err(Error::refused(crate::error::refusal::RefusalKind::Baseline, format!(
                                 "this database has no tables yet: recording migrations up to {version} as applied would make them never run here. \
                                  Run `schemactl migrate` instead, or pass --force if the schema lives where schemactl does not look \
@@ -77,7 +74,7 @@ impl Migrator<'_> {
                         up_to(&local, version.clone(), location)?
                     }
                     BaselineSource::Foreign { tool, table } => {
-                        let chosen = from_foreign(client, &local, *tool, table.as_ref()).await?;
+                        let chosen = from_foreign(&*driver, &local, *tool, table.as_ref()).await?;
                         refuse_recorded(&applied, &history, Some(&chosen))?;
                         if !applied.is_empty() && !dry_run {
                             let detail = "record removed: replaced by the import of another tool's history (baseline --from)";
@@ -219,14 +216,14 @@ fn same_name(recorded: &str, file: &str) -> bool {
 /// checksum and time are kept in the event details, the time also as the
 /// row's `applied_at`; schemactl's sha256 of the file is recorded.
 async fn from_foreign<'a>(
-    client: &Client,
+    driver: &impl Driver,
     local: &'a [Migration],
     tool: Option<Tool>,
     table: Option<&Identifier>,
 ) -> Result<Vec<BaselineEntry<'a>>, Error> {
     let tool = match tool {
         Some(tool) => tool,
-        None => match foreign_import::detect(client).await?.as_slice() {
+        None => match driver.other_tools().await?.as_slice() {
             [one] => *one,
             [] => {
                 return Err(Error::refused(crate::error::refusal::RefusalKind::ForeignHistory, format!(
@@ -246,7 +243,7 @@ async fn from_foreign<'a>(
         Some(table) => table.clone(),
         None => Identifier::parse(tool.default_table()).map_err(Error::InvalidArgument)?,
     };
-    let recorded = foreign_import::read(client, tool, &table).await?;
+    let recorded = driver.other_tool_history(tool, &table).await?;
     let (up_to, rows) = match recorded {
         Recorded::Versions(rows) => (None, rows),
         Recorded::UpTo(version, rows) => (Some(version), rows),

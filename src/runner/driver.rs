@@ -6,9 +6,12 @@
 //!
 //! [`crate::postgres::PostgresDriver`] implements it.
 
+use crate::model::adoption::{Recorded, Tool, Unadopted};
 use crate::model::history::{AppliedMigration, EventKind};
+use crate::model::identifier::Identifier;
 use crate::model::Version;
 use crate::model::{Checksum, Direction, Migration};
+use crate::runner::contention::InvalidIndex;
 use crate::runner::notice::Notice;
 use crate::{Error, LockHolder};
 use std::time::Duration;
@@ -75,7 +78,23 @@ pub trait Driver {
     async fn unlock(&mut self) -> Result<bool, Error>;
 
     /// The recorded history; empty when there is none yet (nothing is created).
-    async fn read_history(&mut self) -> Result<Vec<AppliedMigration>, Error>;
+    async fn read_history(&self) -> Result<Vec<AppliedMigration>, Error>;
+
+    /// The indexes a failed concurrent build left INVALID (`status` and
+    /// `validate` name them; `repair --mark-applied` refuses while any is).
+    async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error>;
+
+    /// What makes a database without schemactl's history not new (another
+    /// tool's history, tables where the migrations create theirs), if
+    /// anything: the first `migrate` refuses it, `baseline` needs it.
+    async fn unadopted(&self) -> Result<Option<Unadopted>, Error>;
+
+    /// The other tools whose history tables are here (`baseline --from`
+    /// without a tool).
+    async fn other_tools(&self) -> Result<Vec<Tool>, Error>;
+
+    /// What `tool` recorded in its history table `table`.
+    async fn other_tool_history(&self, tool: Tool, table: &Identifier) -> Result<Recorded, Error>;
 
     /// Creates the history where it is missing, before the first write.
     async fn ensure_history(&mut self) -> Result<(), Error>;

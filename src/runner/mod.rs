@@ -29,7 +29,7 @@ use crate::model::duration::elapsed_ms;
 use crate::model::history::AppliedMigration;
 use crate::model::plan;
 use crate::model::{Direction, Layout, Migration, Version};
-use crate::postgres::{adoption, invalid_indexes, DatabaseTarget, PostgresDriver, Unadopted};
+use crate::postgres::{DatabaseTarget, PostgresDriver, Unadopted};
 use crate::runner::driver::Driver;
 use crate::runner::session::{load_and_connect, Session};
 use crate::source::MigrationSource;
@@ -251,14 +251,11 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<StatusReport, Error> {
         let (local, layout, connection) = self.open(notify).await?;
-        let client = connection.client();
-        let (applied, invalid) = tokio::join!(
-            self.options.history.read(client),
-            invalid_indexes::find(client)
-        );
+        let driver = self.driver(&connection);
+        let (applied, invalid) = tokio::join!(driver.read_history(), driver.invalid_indexes());
         let applied = in_layout(layout, applied?);
         let unadopted = if applied.is_empty() {
-            adoption::check(client, &self.options.history).await?
+            driver.unadopted().await?
         } else {
             None
         };
@@ -306,15 +303,13 @@ impl<'c> Migrator<'c> {
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
         let (local, layout, connection) = self.open(notify).await?;
-        let client = connection.client();
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
         let allow_non_empty = options.allow_non_empty || self.options.execution.allow_non_empty;
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
             let plan = plan::plan_migrate(&local, &applied, options)?;
-            self.check_adopted(client, &applied, &plan, allow_non_empty, notify)
-                .await?;
+            check_adopted(&driver, &applied, &plan, allow_non_empty, notify).await?;
             report.planned = plan
                 .iter()
                 .map(|m| PlannedScript::new(m, &m.up, &self.options.execution))
@@ -330,8 +325,7 @@ impl<'c> Migrator<'c> {
                 if plan.is_empty() {
                     return Ok(());
                 }
-                self.check_adopted(client, &applied, &plan, allow_non_empty, notify)
-                    .await?;
+                check_adopted(driver, &applied, &plan, allow_non_empty, notify).await?;
                 self.apply_plan(driver, &plan, Direction::Up, &mut report, notify)
                     .await
             }
@@ -340,36 +334,6 @@ impl<'c> Migrator<'c> {
         }
         report.total_ms = elapsed_ms(started);
         Ok(report)
-    }
-
-    /// Refuses the first run on a database that is not new (another tool's
-    /// history, or tables where the migrations create theirs) unless
-    /// `allow_non_empty`, which turns the refusal into a note.
-    async fn check_adopted(
-        &self,
-        client: &Client,
-        applied: &[AppliedMigration],
-        plan: &[&Migration],
-        allow_non_empty: bool,
-        notify: &mut (dyn FnMut(Notice) + Send),
-    ) -> Result<(), Error> {
-        if !applied.is_empty() || plan.is_empty() {
-            return Ok(());
-        }
-        match adoption::check(client, &self.options.history).await? {
-            None => Ok(()),
-            Some(found) if allow_non_empty => {
-                notify(Notice::Info(&format!(
-                    "{} (going on: non-empty databases are allowed)",
-                    found.advice()
-                )));
-                Ok(())
-            }
-            Some(found) => Err(Error::refused(
-                crate::error::refusal::RefusalKind::NotAdopted,
-                format!("nothing was changed: {}", found.advice()),
-            )),
-        }
     }
 
     /// Runs down scripts newest first, down to `target`, under the lock (or,
@@ -465,5 +429,34 @@ impl<'c> Migrator<'c> {
             }
         }
         Ok(())
+    }
+}
+
+/// Refuses the first run on a database that is not new (another tool's
+/// history, or tables where the migrations create theirs) unless
+/// `allow_non_empty`, which turns the refusal into a note.
+async fn check_adopted(
+    driver: &impl Driver,
+    applied: &[AppliedMigration],
+    plan: &[&Migration],
+    allow_non_empty: bool,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<(), Error> {
+    if !applied.is_empty() || plan.is_empty() {
+        return Ok(());
+    }
+    match driver.unadopted().await? {
+        None => Ok(()),
+        Some(found) if allow_non_empty => {
+            notify(Notice::Info(&format!(
+                "{} (going on: non-empty databases are allowed)",
+                found.advice()
+            )));
+            Ok(())
+        }
+        Some(found) => Err(Error::refused(
+            crate::error::refusal::RefusalKind::NotAdopted,
+            format!("nothing was changed: {}", found.advice()),
+        )),
     }
 }

@@ -48,7 +48,6 @@ impl Migrator<'_> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<String, Error> {
         let (local, layout, connection) = self.open(notify).await?;
-        let client = connection.client();
         let mut driver = self.driver(&connection);
         let Some(version) = repair.version() else {
             return self.forget_all(notify).await;
@@ -67,7 +66,7 @@ impl Migrator<'_> {
                 Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),
                 Repair::MarkApplied(_) if row.success => return refuse("is already marked applied"),
                 Repair::MarkApplied(_) => {
-                    let invalid = crate::postgres::invalid_indexes::find(client).await?;
+                    let invalid = driver.invalid_indexes().await?;
                     if !invalid.is_empty() {
                         let drops: Vec<String> = invalid.iter().map(|i| i.drop_statement()).collect();
                         return refuse(&format!(
