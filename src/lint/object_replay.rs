@@ -371,38 +371,7 @@ impl<'h> Replay<'h> {
 
     fn statement(&mut self, ast: &Statement, at: TextPosition) {
         match ast {
-            Statement::CreateTable(create) => {
-                let table = object(&create.name);
-                let replace = create.if_not_exists || create.or_replace;
-                for column in &create.columns {
-                    let detail = Detail::Column {
-                        type_name: column.data_type.to_string().to_lowercase(),
-                    };
-                    self.create(
-                        Object::Column(table.clone(), ident(&column.name)),
-                        replace,
-                        at,
-                        detail,
-                    );
-                }
-                for constraint in &create.constraints {
-                    if let Some(name) = constraint_name(constraint) {
-                        self.create(
-                            Object::Constraint(table.clone(), name),
-                            replace,
-                            at,
-                            Detail::None,
-                        );
-                    }
-                }
-                let detail = match &create.partition_of {
-                    Some(parent) => Detail::Partition {
-                        parent: object(parent),
-                    },
-                    None => Detail::None,
-                };
-                self.create(Object::Relation(table), replace, at, detail);
-            }
+            Statement::CreateTable(create) => self.create_table(create, at),
             Statement::CreateView(view) => {
                 let name = object(&view.name);
                 let query = view.query.to_string().to_lowercase();
@@ -505,6 +474,51 @@ impl<'h> Replay<'h> {
                     );
                 }
             }
+            Statement::Call(_) | Statement::Execute { .. } => {
+                self.opaque.get_or_insert(at);
+            }
+            _ => self.drop_statement(ast, at),
+        }
+    }
+
+    /// `CREATE TABLE`: the table, its columns and its named constraints.
+    fn create_table(&mut self, create: &sqlparser::ast::CreateTable, at: TextPosition) {
+        let table = object(&create.name);
+        let replace = create.if_not_exists || create.or_replace;
+        for column in &create.columns {
+            let detail = Detail::Column {
+                type_name: column.data_type.to_string().to_lowercase(),
+            };
+            self.create(
+                Object::Column(table.clone(), ident(&column.name)),
+                replace,
+                at,
+                detail,
+            );
+        }
+        for constraint in &create.constraints {
+            if let Some(name) = constraint_name(constraint) {
+                self.create(
+                    Object::Constraint(table.clone(), name),
+                    replace,
+                    at,
+                    Detail::None,
+                );
+            }
+        }
+        let detail = match &create.partition_of {
+            Some(parent) => Detail::Partition {
+                parent: object(parent),
+            },
+            None => Detail::None,
+        };
+        self.create(Object::Relation(table), replace, at, detail);
+    }
+
+    /// The `DROP` statements (of tables, views, indexes, types, sequences,
+    /// schemas, triggers, functions, domains, extensions).
+    fn drop_statement(&mut self, ast: &Statement, at: TextPosition) {
+        match ast {
             Statement::Drop {
                 object_type,
                 names,
@@ -570,9 +584,6 @@ impl<'h> Replay<'h> {
                 for name in &drop.names {
                     self.drop(Object::Extension(ident(name)), drop.if_exists, false, at);
                 }
-            }
-            Statement::Call(_) | Statement::Execute { .. } => {
-                self.opaque.get_or_insert(at);
             }
             _ => {}
         }

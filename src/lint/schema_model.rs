@@ -220,80 +220,7 @@ impl SchemaModel {
                 }
                 self.tables.insert(name, table);
             }
-            Statement::AlterTable(alter) => {
-                let mut name = object(&alter.name);
-                for operation in &alter.operations {
-                    if let AlterTableOperation::RenameTable { table_name } = operation {
-                        let new_name = match table_name {
-                            sqlparser::ast::RenameTableNameKind::As(n)
-                            | sqlparser::ast::RenameTableNameKind::To(n) => object(n),
-                        };
-                        if let Some(table) = self.tables.remove(&name) {
-                            self.tables.insert(new_name.clone(), table);
-                        }
-                        name = new_name;
-                        continue;
-                    }
-                    let Some(table) = self.tables.get_mut(&name) else {
-                        continue;
-                    };
-                    match operation {
-                        AlterTableOperation::AddColumn { column_def, .. } => {
-                            table.add_column(column_def, &name, origin)
-                        }
-                        AlterTableOperation::AddConstraint {
-                            constraint,
-                            not_valid,
-                        } => table.add_constraint(constraint, *not_valid, origin),
-                        AlterTableOperation::ValidateConstraint { name: constraint } => {
-                            let constraint = ident(constraint);
-                            for check in &mut table.not_null_checks {
-                                if check.name.as_deref() == Some(constraint.as_str()) {
-                                    check.validated = true;
-                                }
-                            }
-                        }
-                        AlterTableOperation::DropColumn { column_names, .. } => {
-                            let dropped: Vec<String> = column_names.iter().map(ident).collect();
-                            table.columns.retain(|c| !dropped.contains(&c.name));
-                            table.indexes.retain(|i| {
-                                !i.columns.iter().flatten().any(|c| dropped.contains(c))
-                            });
-                            table
-                                .foreign_keys
-                                .retain(|fk| !fk.columns.iter().any(|c| dropped.contains(c)));
-                        }
-                        AlterTableOperation::RenameColumn {
-                            old_column_name,
-                            new_column_name,
-                        } => {
-                            let (old, new) = (ident(old_column_name), ident(new_column_name));
-                            for column in table.columns.iter_mut().filter(|c| c.name == old) {
-                                column.name = new.clone();
-                            }
-                            for index in &mut table.indexes {
-                                for column in
-                                    index.columns.iter_mut().flatten().filter(|c| **c == old)
-                                {
-                                    *column = new.clone();
-                                }
-                            }
-                        }
-                        AlterTableOperation::DropConstraint {
-                            name: constraint, ..
-                        } => {
-                            let constraint = ident(constraint);
-                            table
-                                .indexes
-                                .retain(|i| i.name.as_deref() != Some(constraint.as_str()));
-                            table
-                                .not_null_checks
-                                .retain(|c| c.name.as_deref() != Some(constraint.as_str()));
-                        }
-                        _ => {}
-                    }
-                }
-            }
+            Statement::AlterTable(alter) => self.alter_table(alter, origin),
             // A materialized view has indexes, and locks, like a table.
             Statement::CreateView(view) if view.materialized => {
                 let name = object(&view.name);
@@ -335,6 +262,81 @@ impl SchemaModel {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `ALTER TABLE`: renames, columns and constraints added, validated or
+    /// dropped, in order (a rename moves the later operations to the new name).
+    fn alter_table(&mut self, alter: &sqlparser::ast::AlterTable, origin: &Origin) {
+        let mut name = object(&alter.name);
+        for operation in &alter.operations {
+            if let AlterTableOperation::RenameTable { table_name } = operation {
+                let new_name = match table_name {
+                    sqlparser::ast::RenameTableNameKind::As(n)
+                    | sqlparser::ast::RenameTableNameKind::To(n) => object(n),
+                };
+                if let Some(table) = self.tables.remove(&name) {
+                    self.tables.insert(new_name.clone(), table);
+                }
+                name = new_name;
+                continue;
+            }
+            let Some(table) = self.tables.get_mut(&name) else {
+                continue;
+            };
+            match operation {
+                AlterTableOperation::AddColumn { column_def, .. } => {
+                    table.add_column(column_def, &name, origin)
+                }
+                AlterTableOperation::AddConstraint {
+                    constraint,
+                    not_valid,
+                } => table.add_constraint(constraint, *not_valid, origin),
+                AlterTableOperation::ValidateConstraint { name: constraint } => {
+                    let constraint = ident(constraint);
+                    for check in &mut table.not_null_checks {
+                        if check.name.as_deref() == Some(constraint.as_str()) {
+                            check.validated = true;
+                        }
+                    }
+                }
+                AlterTableOperation::DropColumn { column_names, .. } => {
+                    let dropped: Vec<String> = column_names.iter().map(ident).collect();
+                    table.columns.retain(|c| !dropped.contains(&c.name));
+                    table
+                        .indexes
+                        .retain(|i| !i.columns.iter().flatten().any(|c| dropped.contains(c)));
+                    table
+                        .foreign_keys
+                        .retain(|fk| !fk.columns.iter().any(|c| dropped.contains(c)));
+                }
+                AlterTableOperation::RenameColumn {
+                    old_column_name,
+                    new_column_name,
+                } => {
+                    let (old, new) = (ident(old_column_name), ident(new_column_name));
+                    for column in table.columns.iter_mut().filter(|c| c.name == old) {
+                        column.name = new.clone();
+                    }
+                    for index in &mut table.indexes {
+                        for column in index.columns.iter_mut().flatten().filter(|c| **c == old) {
+                            *column = new.clone();
+                        }
+                    }
+                }
+                AlterTableOperation::DropConstraint {
+                    name: constraint, ..
+                } => {
+                    let constraint = ident(constraint);
+                    table
+                        .indexes
+                        .retain(|i| i.name.as_deref() != Some(constraint.as_str()));
+                    table
+                        .not_null_checks
+                        .retain(|c| c.name.as_deref() != Some(constraint.as_str()));
+                }
+                _ => {}
+            }
         }
     }
 }
