@@ -12,6 +12,8 @@
 //! - `pg18`: install the PostgreSQL 18 leg's server (see `test`) and print
 //!   its programs' directory, for `SCHEMACTL_PG_BINDIR`.
 //! - `bench`: the runner's performance figures against a local server, then `fleet-bench`.
+//! - `ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]`: two
+//!   schemactl binaries alternating on apply, no-op, status, rollback, lint.
 //! - `corpora-bench [--runs N]`: migrate, status and lint on real projects'
 //!   migrations (`../shared/corpora`) against psql and Squawk on the same files.
 //! - `fleet-bench`: `schemactl fleet migrate` over 1,000 tenant schemas against a shell loop.
@@ -26,6 +28,7 @@
 //! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
+mod ab_bench;
 mod bench;
 mod corpora_bench;
 mod corpus;
@@ -172,6 +175,10 @@ fn main() -> Result<()> {
             corpora_bench::run(&[])?;
             fleet_bench::run(&[])
         }
+        Some("ab-bench") => {
+            prerequisites::ensure_postgres()?;
+            ab_bench::run(&args[1..])
+        }
         Some("fleet-bench") => {
             prerequisites::ensure_postgres()?;
             fleet_bench::run(&args[1..])
@@ -252,7 +259,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }
