@@ -42,10 +42,10 @@ use tokio_postgres::Client;
 ///
 /// ```no_run
 /// # async fn deploy() -> Result<(), schemactl::Error> {
-/// use schemactl::{config::Settings, runner::MigrateOptions, source::Directory, Migrator};
-/// let mut settings = Settings::defaults()?;
-/// settings.connection.url = Some("postgres://app@db/app".into());
-/// let migrator = Migrator::new(Directory::new("migrations"), settings);
+/// use schemactl::config::{ConnectOptions, RunOptions};
+/// use schemactl::{runner::MigrateOptions, source::Directory, Migrator};
+/// let migrator = Migrator::new(Directory::new("migrations"), RunOptions::default())
+///     .connect_with(ConnectOptions::url("postgres://app@db/app"));
 /// let report = migrator.run(MigrateOptions::default(), false, &mut |_| {}).await?;
 /// println!("applied {}", report.executed.len());
 /// # Ok(()) }
