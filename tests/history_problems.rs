@@ -26,6 +26,21 @@ async fn an_edited_migration_stops_migrate_until_it_is_restored_or_accepted() {
     );
     schemactl(&project, &db, &["validate"]).expect_code(1);
 
+    // A refusal names the versions it is about for programs too.
+    let unknown = schemactl(
+        &project,
+        &db,
+        &["repair", "--accept-checksum", "9", "--format", "json"],
+    );
+    unknown.expect_code(1);
+    let details = &unknown.json()["error"]["details"];
+    assert_eq!(details["refusal"], "repair", "{}", unknown.stdout);
+    assert_eq!(
+        details["versions"],
+        serde_json::json!([9]),
+        "{}",
+        unknown.stdout
+    );
     schemactl(&project, &db, &["repair", "--accept-checksum", "1"]).expect_code(0);
     schemactl(&project, &db, &["validate"]).expect_code(0);
     let detail: String = db

@@ -356,7 +356,9 @@ fn error_details(error: &Error) -> serde_json::Value {
                 .collect::<Vec<_>>()
         })),
         Error::Connect { target, .. } => Ok(json!({ "target": target })),
-        Error::Refused(refusal) => Ok(json!({ "refusal": refusal.kind })),
+        Error::Refused(refusal) => {
+            Ok(json!({ "refusal": refusal.kind, "versions": refusal.versions }))
+        }
         Error::Database {
             context, sqlstate, ..
         } => Ok(json!({ "context": context, "sqlstate": sqlstate })),

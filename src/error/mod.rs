@@ -131,6 +131,16 @@ impl Error {
         Error::Refused(crate::error::refusal::Refusal::new(kind, message))
     }
 
+    /// A refusal of `kind` about the migrations `versions`, explained by
+    /// `message`.
+    pub fn refused_about(
+        kind: crate::error::refusal::RefusalKind,
+        versions: impl IntoIterator<Item = Version>,
+        message: String,
+    ) -> Self {
+        Error::Refused(crate::error::refusal::Refusal::new(kind, message).about(versions))
+    }
+
     /// The process exit code for this error (see [`crate::error::exit_code`]).
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -2,6 +2,7 @@
 //! [`RefusalKind`] to match on (`"refusal"` in a JSON error's details) and
 //! the message people read, unchanged.
 
+use crate::model::Version;
 use std::fmt;
 
 /// What kind of refusal it is. New kinds may be added; match with a
@@ -45,11 +46,16 @@ pub enum RefusalKind {
 
 /// A command's refusal; nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Refusal {
     /// What kind of refusal it is.
     pub kind: RefusalKind,
     /// What was refused, why, and how to go on.
     pub message: String,
+    /// The migration versions it is about (`"versions"` in a JSON error's
+    /// details), in the order the message names them; empty when it is
+    /// about none.
+    pub versions: Vec<Version>,
 }
 
 impl Refusal {
@@ -58,7 +64,14 @@ impl Refusal {
         Self {
             kind,
             message: message.into(),
+            versions: Vec::new(),
         }
+    }
+
+    /// The same refusal, about `versions`.
+    pub fn about(mut self, versions: impl IntoIterator<Item = Version>) -> Self {
+        self.versions = versions.into_iter().collect();
+        self
     }
 }
 

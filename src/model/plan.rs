@@ -224,7 +224,7 @@ pub fn plan_migrate<'a>(
             .filter(|v| v > target)
             .max()
         {
-            return Err(Error::refused(crate::error::refusal::RefusalKind::Plan, format!(
+            return Err(Error::refused_about(crate::error::refusal::RefusalKind::Plan, [target.clone(), highest.clone()], format!(
                 "--to {target} is below the applied version {highest}; `migrate` only applies, use `schemactl rollback --to {target}` to go back"
             )));
         }
@@ -278,9 +278,11 @@ pub fn plan_rollback<'a>(
             .collect(),
     };
     let mut refusals = Vec::new();
+    let mut refused = Vec::new();
     let mut plan = Vec::new();
     for record in chosen {
         let Some(migration) = file_of(local, &record.version) else {
+            refused.push(record.version.clone());
             refusals.push(format!(
                 "version {} ({}) has no files in the migrations directory; restore them to roll it back",
                 record.version, record.name
@@ -288,6 +290,7 @@ pub fn plan_rollback<'a>(
             continue;
         };
         let Some(down) = &migration.down else {
+            refused.push(record.version.clone());
             refusals.push(format!(
                 "{} has no down script; write {} to undo it, or roll back to a later version",
                 migration.label(),
@@ -301,6 +304,7 @@ pub fn plan_rollback<'a>(
         };
         if let Some(recorded) = &record.down_checksum {
             if *recorded != down.checksum && !accept_changed_down {
+                refused.push(record.version.clone());
                 refusals.push(format!(
                     "{} changed since the migration was applied (sha256 then {}, now {}); check that it still undoes what was applied, then pass --accept-changed-down",
                     down.path.display(),
@@ -318,8 +322,9 @@ pub fn plan_rollback<'a>(
             message.push_str("\n  - ");
             message.push_str(&refusal);
         }
-        return Err(Error::refused(
+        return Err(Error::refused_about(
             crate::error::refusal::RefusalKind::Plan,
+            refused,
             message,
         ));
     }
@@ -605,6 +610,14 @@ mod tests {
         assert!(
             err.to_string().contains("0003_m3 has no down script"),
             "{err}"
+        );
+        let Error::Refused(refusal) = &err else {
+            panic!("not a refusal: {err:?}");
+        };
+        assert_eq!(
+            refusal.versions,
+            vec![Version::from(3)],
+            "a program reads which migration"
         );
 
         let mut changed = record(&local[1]);

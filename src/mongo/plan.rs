@@ -290,6 +290,7 @@ mod tests {
         let Err(Error::Refused(crate::error::refusal::Refusal {
             kind: crate::error::refusal::RefusalKind::MongoPlan,
             message,
+            ..
         })) = plan_apply(vec![seen.clone()], MongoOptions::default())
         else {
             panic!("drift and violations must be refused");
@@ -329,6 +330,7 @@ mod tests {
         let Err(Error::Refused(crate::error::refusal::Refusal {
             kind: crate::error::refusal::RefusalKind::MongoPlan,
             message,
+            ..
         })) = plan_apply(vec![seen.clone()], MongoOptions::default())
         else {
             panic!("dropping an index must be refused");

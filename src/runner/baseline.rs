@@ -65,7 +65,7 @@ impl Migrator<'_> {
                     BaselineSource::UpTo { version, force } => {
                         refuse_recorded(&applied, &history, None)?;
                         if !force && driver.unadopted().await?.is_none() {
-                            return Err(Error::refused(crate::error::refusal::RefusalKind::Baseline, format!(
+                            return Err(Error::refused_about(crate::error::refusal::RefusalKind::Baseline, [version.clone()], format!(
                                 "this database has no tables yet: recording migrations up to {version} as applied would make them never run here. \
                                  Run `schemactl migrate` instead, or pass --force if the schema lives where schemactl does not look \
                                  (outside the search path's first schema)"
@@ -148,7 +148,7 @@ fn up_to<'a>(
         .max()
     {
         if version > *newest {
-            return Err(Error::refused(crate::error::refusal::RefusalKind::Baseline, format!(
+            return Err(Error::refused_about(crate::error::refusal::RefusalKind::Baseline, [version.clone(), newest.clone()], format!(
                 "version {version} is beyond the newest migration in {} ({newest}); name the newest migration the database already has",
                 location.display()
             )));
@@ -164,8 +164,9 @@ fn up_to<'a>(
         })
         .collect();
     if chosen.is_empty() {
-        return Err(Error::refused(
+        return Err(Error::refused_about(
             crate::error::refusal::RefusalKind::Baseline,
+            [version.clone()],
             format!(
                 "there is no migration at or below version {version} in {}; nothing to baseline",
                 location.display()

@@ -58,10 +58,10 @@ impl Migrator<'_> {
         let result = async {
             let applied = super::in_layout(layout, driver.read_history().await?);
             let Some(row): Option<&AppliedMigration> = applied.iter().find(|r| r.version == version) else {
-                return Err(Error::refused(crate::error::refusal::RefusalKind::Repair, format!("version {version} is not recorded in {history}; nothing to repair")));
+                return Err(Error::refused_about(crate::error::refusal::RefusalKind::Repair, [version.clone()], format!("version {version} is not recorded in {history}; nothing to repair")));
             };
             let file = crate::model::plan::file_of(&local, &version);
-            let refuse = |why: &str| Err(Error::refused(crate::error::refusal::RefusalKind::Repair, format!("version {version} ({}) {why}", row.name)));
+            let refuse = |why: &str| Err(Error::refused_about(crate::error::refusal::RefusalKind::Repair, [version.clone()], format!("version {version} ({}) {why}", row.name)));
             let (kind, detail, done) = match repair {
                 Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),
                 Repair::MarkApplied(_) if row.success => return refuse("is already marked applied"),
