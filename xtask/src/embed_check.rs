@@ -10,10 +10,8 @@
 //!
 //! The two applications are written under `target/embed-check/` (never
 //! committed), depend on this checkout's schemactl by path with the
-//! workspace's `Cargo.lock`, and build into the workspace's own target
-//! directory, so that their dependency tree is the one the tests already
-//! compiled (only schemactl itself, without the test harness feature, and
-//! the two applications are compiled here).
+//! workspace's `Cargo.lock`, and share one target directory. The first
+//! run compiles their dependency tree (a few minutes on 2 cores).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -124,19 +122,13 @@ fn add_migration(app: &Path, n: u32) -> Result<()> {
     Ok(())
 }
 
-/// The workspace's target directory (`root` is `target/embed-check`).
-fn target_dir(root: &Path) -> PathBuf {
-    root.parent()
-        .map_or_else(|| root.join("target"), Path::to_path_buf)
-}
-
 /// `cargo build` of `app`; its stderr.
 fn cargo_build(root: &Path, app: &Path) -> Result<String> {
     let output = Command::new(env!("CARGO"))
         .arg("build")
         .arg("--manifest-path")
         .arg(app.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target_dir(root))
+        .env("CARGO_TARGET_DIR", root.join("target"))
         .env_remove("CARGO_TERM_COLOR")
         .output()?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -160,7 +152,7 @@ fn expect_build(root: &Path, app: &Path, warned: bool) -> Result<()> {
 
 fn expect_applied(root: &Path, app: &Path, url: &str, count: usize) -> Result<()> {
     let name = app.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let output = Command::new(target_dir(root).join("debug").join(name))
+    let output = Command::new(root.join("target/debug").join(name))
         .current_dir(app)
         .env("DATABASE_URL", url)
         .output()?;
