@@ -113,7 +113,34 @@ fn postgres_only_leg(args: &[String]) -> Result<()> {
     cargo(&integration)
 }
 
+/// `cargo xtask` runs this program through `cargo run`, which puts xtask's
+/// own package variables (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, …) in its
+/// environment. Build scripts such as ring's rerun when those change
+/// (`rerun-if-env-changed`), so every cargo started from here rebuilt them
+/// and everything above them (rustls, mongodb, schemactl), and the next
+/// cargo started from a shell rebuilt them again: about two minutes of a
+/// warm CI run. They are removed before anything is started.
+fn forget_cargo_run_environment() {
+    let inherited: Vec<std::ffi::OsString> = std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            let name = name.to_string_lossy();
+            name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || matches!(
+                    name.as_ref(),
+                    "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "OUT_DIR"
+                )
+        })
+        .collect();
+    for name in inherited {
+        // Nothing else runs yet: no thread reads the environment meanwhile.
+        std::env::remove_var(name);
+    }
+}
+
 fn main() -> Result<()> {
+    forget_cargo_run_environment();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") if args.len() == 1 => {
