@@ -309,7 +309,7 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
             devserver::DevServer::of(dir).reset()?;
             (
                 serde_json::json!({ "reset": true }),
-                "stopped and deleted the devserver development PostgreSQL".to_string(),
+                "stopped and deleted the embedded development PostgreSQL".to_string(),
             )
         }
     };
