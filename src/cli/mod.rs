@@ -19,7 +19,6 @@ use schemactl::postgres::Tool;
 use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};
-use schemactl::source::Directory;
 use schemactl::verify::Verifier;
 use schemactl::{devserver, exit_code, Error};
 use std::io::IsTerminal;
@@ -167,7 +166,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         Command::Lint(args) => lint::lint(settings, &args, notify).await,
         Command::Dump { format } => verbs::dump(settings, format, notify).await,
         Command::Verify(args) => {
-            let verifier = Verifier::new(Directory::from_settings(settings), settings.clone())
+            let verifier = Verifier::of_project(settings)
                 .with_data(args.data)
                 .with_locks(args.locks || args.format == Format::Json);
             let (from, verbose, format) = (args.from, args.verbose, args.format);

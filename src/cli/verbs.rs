@@ -9,7 +9,6 @@ use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarg
 use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};
-use schemactl::source::Directory;
 use schemactl::verify::Verifier;
 use schemactl::{deploy, devserver, exit_code, Error, Migrator};
 
@@ -222,11 +221,7 @@ pub async fn diff(
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let report = match urls {
-        [] => {
-            Verifier::new(Directory::from_settings(settings), settings.clone())
-                .drift(notify)
-                .await?
-        }
+        [] => Verifier::of_project(settings).drift(notify).await?,
         [a, b] => schemactl::verify::between(settings, a, b).await?,
         _ => {
             return Err(Error::InvalidArgument(

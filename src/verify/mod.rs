@@ -39,6 +39,15 @@ impl Verifier {
         }
     }
 
+    /// A verifier of the project's own migrations directory (as
+    /// `settings.project` says how to read it), with the whole configuration.
+    pub fn of_project(settings: &Settings) -> Self {
+        Self::new(
+            crate::source::Directory::from_settings(settings),
+            settings.clone(),
+        )
+    }
+
     /// Traces the locks each statement takes (`verify --locks`).
     pub fn with_locks(mut self, locks: bool) -> Self {
         self.locks = locks;

@@ -12,7 +12,7 @@
 
 use crate::bench::{build_schemactl, median, ms, psql, run_quiet, start_cluster, time};
 use crate::corpus;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -31,10 +31,8 @@ fn parse(args: &[String]) -> Result<Options> {
         rounds: 9,
         migrations: 500,
     };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let value = iter.next().context("a value is missing")?;
-        match arg.as_str() {
+    for (flag, value) in crate::bench::flag_values(args)? {
+        match flag {
             "--baseline" => options.baseline = PathBuf::from(value),
             "--candidate" => options.candidate = Some(PathBuf::from(value)),
             "--rounds" => options.rounds = value.parse()?,

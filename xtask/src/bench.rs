@@ -31,16 +31,27 @@ fn parse(args: &[String]) -> Result<Options> {
         migrations: 500,
         runs: 5,
     };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let value = iter.next().context("a value is missing")?;
-        match arg.as_str() {
+    for (flag, value) in flag_values(args)? {
+        match flag {
             "--migrations" => options.migrations = value.parse()?,
             "--runs" => options.runs = value.parse()?,
             other => bail!("unknown option {other}"),
         }
     }
     Ok(options)
+}
+
+/// `--flag value` pairs, in order; a flag without its value is an error.
+pub(crate) fn flag_values(args: &[String]) -> Result<Vec<(&str, &str)>> {
+    let mut pairs = Vec::new();
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let value = iter
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        pairs.push((flag.as_str(), value.as_str()));
+    }
+    Ok(pairs)
 }
 
 /// Runs the benchmark and prints its figures.

@@ -8,7 +8,7 @@
 
 use crate::bench::{build_schemactl, run_quiet, start_cluster, time};
 use crate::corpus;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use schemactl::devserver::cluster::Cluster;
 use std::path::Path;
 use std::process::Command;
@@ -29,10 +29,8 @@ fn parse(args: &[String]) -> Result<Options> {
         concurrency: vec![1, 2, 4, cpus * 4, 16],
         loop_schemas: 1000,
     };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let value = iter.next().context("a value is missing")?;
-        match arg.as_str() {
+    for (flag, value) in crate::bench::flag_values(args)? {
+        match flag {
             "--schemas" => options.schemas = value.parse()?,
             "--migrations" => options.migrations = value.parse()?,
             "--loop-schemas" => options.loop_schemas = value.parse()?,
