@@ -195,3 +195,25 @@ fn lint_reaches_a_database_only_through_its_table_sizes() {
         "lint modules that reach a database: {offenders:?}"
     );
 }
+
+#[test]
+fn the_runner_names_postgresql_only_where_it_connects() {
+    // Planning, locking, applying, baseline and repair go through the
+    // `Driver` seam; only the connection (runner::session) and the choice of
+    // driver for it (runner's mod.rs) know the database is PostgreSQL.
+    let outside: Vec<_> = imports_of("runner")
+        .into_iter()
+        .filter(|(_, target)| target.starts_with("postgres"))
+        .filter(|(module, _)| module != "runner" && module != "runner::session")
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "runner modules importing postgres: {outside:#?}"
+    );
+    assert!(
+        imports_of("runner")
+            .iter()
+            .any(|(module, target)| module == "runner" && target.starts_with("postgres")),
+        "the checker no longer sees the one import that is allowed"
+    );
+}

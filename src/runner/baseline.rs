@@ -7,11 +7,11 @@
 use super::foreign_checksum;
 use super::{elapsed_ms, Migrator};
 use super::{Executed, PlannedScript};
+use crate::model::adoption::{ForeignRow, Recorded, Tool};
 use crate::model::history::AppliedMigration;
 use crate::model::identifier::Identifier;
 use crate::model::Migration;
 use crate::model::Version;
-use crate::postgres::foreign_import::{ForeignRow, Recorded, Tool};
 use crate::runner::driver::BaselineEntry;
 use crate::runner::driver::Driver;
 use crate::runner::notice::Notice;

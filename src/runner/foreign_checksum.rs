@@ -9,9 +9,9 @@
 //! | Flyway | CRC-32 of the file's lines without their line ends, a leading byte-order mark removed, as a signed 32-bit integer (`ChecksumCalculator`) |
 //! | refinery | SipHash-1-3 with zero keys of the name, the version (`i32`, `i64` with its `int8-versions` feature) and the SQL, in that order, as `Hash` feeds them (`refinery_core::runner::Migration::checksum`) |
 
+use crate::model::adoption::Tool;
 use crate::model::checksum::to_hex;
 use crate::model::Migration;
-use crate::postgres::foreign_import::Tool;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 

@@ -25,11 +25,12 @@ pub use repair::Repair;
 pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 
 use crate::config::{ConnectOptions, RunOptions, Settings};
+use crate::model::adoption::Unadopted;
 use crate::model::duration::elapsed_ms;
 use crate::model::history::AppliedMigration;
 use crate::model::plan;
 use crate::model::{Direction, Layout, Migration, Version};
-use crate::postgres::{DatabaseTarget, PostgresDriver, Unadopted};
+use crate::postgres::{DatabaseTarget, PostgresDriver};
 use crate::runner::driver::Driver;
 use crate::runner::session::{load_and_connect, Session};
 use crate::source::MigrationSource;
@@ -203,7 +204,7 @@ impl<'c> Migrator<'c> {
     /// so that a refused run changes nothing at all).
     async fn take_lock(
         &self,
-        driver: &mut PostgresDriver<'_>,
+        driver: &mut impl Driver,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(), Error> {
         driver
@@ -218,7 +219,7 @@ impl<'c> Migrator<'c> {
     /// closure would be shorter, but its future is not `Send`.)
     async fn release_lock<T>(
         &self,
-        driver: &mut PostgresDriver<'_>,
+        driver: &mut impl Driver,
         result: Result<T, Error>,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<T, Error> {

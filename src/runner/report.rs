@@ -2,11 +2,11 @@
 //! state of every migration for `status` and `validate`.
 
 use crate::config::ExecutionSettings;
+use crate::model::adoption::ForeignHistory;
 use crate::model::plan::{State, StatusRow};
 use crate::model::Version;
 use crate::model::{Layout, Migration, Script};
-use crate::postgres::foreign_history::ForeignHistory;
-use crate::postgres::invalid_indexes::InvalidIndex;
+use crate::runner::contention::InvalidIndex;
 use crate::Problem;
 
 /// A script as a dry run shows it.
@@ -112,7 +112,7 @@ pub struct StatusReport {
     /// Why the database is not new although schemactl has no history for
     /// it (another tool's history, or tables of its own): the first
     /// `migrate` refuses it, and `validate` fails while anything is pending.
-    pub unadopted: Option<crate::postgres::Unadopted>,
+    pub unadopted: Option<crate::model::adoption::Unadopted>,
 }
 
 impl StatusReport {
