@@ -12,6 +12,7 @@ pub(crate) mod project;
 
 pub mod baseline;
 mod ddl;
+pub(crate) mod default_names;
 pub mod finding;
 pub(crate) mod fix;
 mod linter;

@@ -3,13 +3,25 @@
 
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
 
-/// An identifier as PostgreSQL folds it: unquoted names are lower-cased.
+/// An identifier as PostgreSQL reads it: unquoted names are lower-cased,
+/// and every name is cut to 63 bytes (never inside a character).
 pub fn ident(ident: &Ident) -> String {
-    match ident.quote_style {
+    let mut name = match ident.quote_style {
         Some(_) => ident.value.clone(),
         None => ident.value.to_lowercase(),
+    };
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        let mut end = MAX_IDENTIFIER_BYTES;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
     }
+    name
 }
+
+/// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1`).
+const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// A possibly qualified name, with the default `public.` schema dropped.
 pub fn object(name: &ObjectName) -> String {

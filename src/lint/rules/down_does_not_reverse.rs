@@ -13,6 +13,7 @@
 //! [`object_replay`]: crate::lint::object_replay
 
 use super::Rule;
+use crate::lint::object_replay::{Object, Tracked};
 use crate::lint::{MigrationContext, RawFinding, Severity};
 
 /// See the module header.
@@ -59,11 +60,28 @@ impl Rule for DownDoesNotReverse {
         } else {
             ""
         };
-        for (object, tracked) in &down.objects {
-            let (Some(before), Some(up)) = (tracked.before, after_up.get(object)) else {
-                continue;
-            };
-            if tracked.present == before || up.present == before {
+        let unreversed: Vec<(&Object, &Tracked, bool)> = down
+            .objects
+            .iter()
+            .filter_map(|(object, tracked)| {
+                let (before, up) = (tracked.before?, after_up.get(object)?);
+                (tracked.present != before && up.present != before).then_some((object, up, before))
+            })
+            .collect();
+        // A table's columns, constraints, indexes and triggers go with it:
+        // one finding for the table says all.
+        let tables: std::collections::HashSet<(&str, bool)> = unreversed
+            .iter()
+            .filter_map(|(object, _, before)| match object {
+                Object::Relation(name) => Some((name.as_str(), *before)),
+                _ => None,
+            })
+            .collect();
+        for (object, up, before) in unreversed {
+            if up
+                .owner(object)
+                .is_some_and(|owner| tables.contains(&(owner, before)))
+            {
                 continue;
             }
             let (message, help) = if before {
@@ -194,6 +212,170 @@ mod tests {
             finding.help.contains("schemactl verify"),
             "{}",
             finding.help
+        );
+    }
+
+    /// The down-check findings of `files`, as `path: message` lines.
+    fn down_findings(files: &[(&str, &str)]) -> Vec<String> {
+        crate::lint::rules::test_support::lint_files(files)
+            .into_iter()
+            .filter(|f| f.rule == "down-does-not-reverse")
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn unnamed_constraints_go_by_postgresqls_default_names() {
+        // The up drops constraints an earlier migration made without names;
+        // the down makes them again without names: PostgreSQL gives them
+        // the same names (t_pkey, t_a_key, t_b_fkey, t_n_check, t_b_idx).
+        quiet(
+            "down-does-not-reverse",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE u (id int PRIMARY KEY);\nCREATE TABLE t (id int PRIMARY KEY, a int UNIQUE, b int REFERENCES u, n int CHECK (n > 0));\nCREATE INDEX ON t (b);\n"),
+                ("0001_t.down.sql", "DROP TABLE t;\nDROP TABLE u;\n"),
+                ("0002_loosen.up.sql", "ALTER TABLE t DROP CONSTRAINT t_pkey, DROP CONSTRAINT t_a_key, DROP CONSTRAINT t_b_fkey, DROP CONSTRAINT t_n_check;\nDROP INDEX t_b_idx;\n"),
+                ("0002_loosen.down.sql", "ALTER TABLE t ADD PRIMARY KEY (id), ADD UNIQUE (a), ADD FOREIGN KEY (b) REFERENCES u, ADD CHECK (n > 0);\nCREATE INDEX ON t (b);\n"),
+                // A second one over the same column is numbered.
+                ("0003_more.up.sql", "ALTER TABLE t ADD UNIQUE (a);\nALTER TABLE t ADD UNIQUE (a);\nALTER TABLE t ADD CONSTRAINT t_both CHECK (a > n);\n"),
+                ("0003_more.down.sql", "ALTER TABLE t DROP CONSTRAINT t_a_key1;\nALTER TABLE t DROP CONSTRAINT t_a_key;\nALTER TABLE t DROP CONSTRAINT t_both;\n"),
+            ],
+        );
+        // A down that does not bring one back is told its name.
+        let findings = down_findings(&[
+            (
+                "0001_t.up.sql",
+                "CREATE TABLE t (id int, a int, UNIQUE (a));\n",
+            ),
+            ("0001_t.down.sql", "DROP TABLE t;\n"),
+            (
+                "0002_drop.up.sql",
+                "ALTER TABLE t DROP CONSTRAINT t_a_key;\n",
+            ),
+            ("0002_drop.down.sql", "SELECT 1;\n"),
+        ]);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(
+            findings[0].contains("constraint t_a_key of t"),
+            "{findings:#?}"
+        );
+    }
+
+    #[test]
+    fn a_named_column_constraint_brings_back_what_add_constraint_made() {
+        quiet(
+            "down-does-not-reverse",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE crates (id int PRIMARY KEY);\nCREATE TABLE badges (crate_id int NOT NULL);\nALTER TABLE badges ADD CONSTRAINT fk_badges_crate_id FOREIGN KEY (crate_id) REFERENCES crates;\n"),
+                ("0001_t.down.sql", "DROP TABLE badges;\nDROP TABLE crates;\n"),
+                ("0002_drop.up.sql", "DROP TABLE badges;\n"),
+                ("0002_drop.down.sql", "CREATE TABLE badges (crate_id integer NOT NULL CONSTRAINT fk_badges_crate_id REFERENCES crates ON DELETE CASCADE);\n"),
+            ],
+        );
+    }
+
+    #[test]
+    fn dropping_a_column_drops_the_constraints_over_it() {
+        quiet(
+            "down-does-not-reverse",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE u (id int PRIMARY KEY);\nCREATE TABLE t (id int PRIMARY KEY, a int CONSTRAINT t_a_positive CHECK (a > 0));\n"),
+                ("0001_t.down.sql", "DROP TABLE t;\nDROP TABLE u;\n"),
+                ("0002_q.up.sql", "ALTER TABLE t ADD COLUMN q int REFERENCES u;\nALTER TABLE t ADD CONSTRAINT t_q_named FOREIGN KEY (q) REFERENCES u;\n"),
+                ("0002_q.down.sql", "ALTER TABLE t DROP COLUMN q;\n"),
+                // The column and its check go; the down brings both back.
+                ("0003_a.up.sql", "ALTER TABLE t DROP COLUMN a;\n"),
+                ("0003_a.down.sql", "ALTER TABLE t ADD COLUMN a int CONSTRAINT t_a_positive CHECK (a > 0);\n"),
+                // Renamed and renamed back: nothing changed (Ory Kratos).
+                ("0004_back.up.sql", "ALTER TABLE t RENAME COLUMN a TO c;"),
+                ("0004_back.down.sql", "ALTER TABLE t RENAME COLUMN c TO a;"),
+                // A renamed column's constraints follow it.
+                ("0005_r.up.sql", "ALTER TABLE t RENAME COLUMN a TO b;\nALTER TABLE t DROP COLUMN b;\n"),
+                ("0005_r.down.sql", "ALTER TABLE t ADD COLUMN a int CONSTRAINT t_a_positive CHECK (a > 0);\n"),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_table_is_one_finding_not_one_per_column() {
+        // Ory Kratos: a down that renames another table than its up.
+        let findings = down_findings(&[
+            ("0001_t.up.sql", "CREATE TABLE a (id int PRIMARY KEY, x int UNIQUE, y int);\nCREATE INDEX a_y ON a (y);\nCREATE TABLE c (id int);\n"),
+            ("0001_t.down.sql", "DROP TABLE c;\nDROP TABLE a;\n"),
+            ("0002_r.up.sql", "ALTER TABLE a RENAME TO b;\n"),
+            ("0002_r.down.sql", "ALTER TABLE c RENAME TO d;\n"),
+        ]);
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        for table in ["creates table b", "drops table a"] {
+            assert!(
+                findings.iter().any(|f| f.contains(table)),
+                "{table}: {findings:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_table_renamed_then_dropped_takes_its_indexes() {
+        quiet(
+            "down-does-not-reverse",
+            &[
+                ("0001_w.up.sql", "CREATE TABLE w (id int PRIMARY KEY, a int);\nCREATE INDEX w_a ON w (a);\nCREATE INDEX ON w (id, a);\n"),
+                ("0001_w.down.sql", "ALTER TABLE w RENAME TO w_bkp;\nDROP TABLE w_bkp;\n"),
+            ],
+        );
+    }
+
+    #[test]
+    fn drop_view_cascade_takes_the_materialized_views_over_it() {
+        quiet(
+            "down-does-not-reverse",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"),
+                ("0001_t.down.sql", "DROP TABLE t;\n"),
+                ("0002_v.up.sql", "CREATE VIEW v AS SELECT id FROM t;\nCREATE MATERIALIZED VIEW mv AS SELECT id FROM v;\nCREATE UNIQUE INDEX mv_id ON mv (id);\n"),
+                ("0002_v.down.sql", "DROP VIEW v CASCADE;\n"),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_function_the_up_creates_and_the_down_leaves_is_found() {
+        let findings = down_findings(&[
+            ("0001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"),
+            ("0001_t.down.sql", "DROP TABLE t;\n"),
+            ("0002_f.up.sql", "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nCREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\n"),
+            ("0002_f.down.sql", "DROP TRIGGER t_touch ON t;\n"),
+        ]);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].contains("function touch"), "{findings:#?}");
+        // Replaced by the down (an older body), or dropped: nothing to say.
+        for down in [
+            "DROP TRIGGER t_touch ON t;\nDROP FUNCTION touch();\n",
+            "DROP TRIGGER t_touch ON t;\nCREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;\n",
+        ] {
+            let findings = down_findings(&[
+                ("0001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"),
+                ("0001_t.down.sql", "DROP TABLE t;\n"),
+                ("0002_f.up.sql", "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nCREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\n"),
+                ("0002_f.down.sql", down),
+            ]);
+            assert!(findings.is_empty(), "{down}: {findings:#?}");
+        }
+        // One an earlier migration made: replacing it is not creating it.
+        quiet(
+            "down-does-not-reverse",
+            &[
+                (
+                    "0001_f.up.sql",
+                    "CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';\n",
+                ),
+                ("0001_f.down.sql", "DROP FUNCTION one();\n"),
+                (
+                    "0002_f.up.sql",
+                    "CREATE OR REPLACE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 2';\n",
+                ),
+                ("0002_f.down.sql", "SELECT 1;\n"),
+            ],
         );
     }
 

@@ -14,12 +14,14 @@
 //! `DO` blocks, `CALL`, `SELECT` of a function) make the replay
 //! [`Replay::opaque`]: its result is then a guess.
 
+mod constraints;
+
 use super::names::{ident, object};
 use super::ParsedStatement;
 use crate::model::text_position::TextPosition;
 use sqlparser::ast::{
     AlterIndexOperation, AlterTableOperation, AlterTypeOperation, ObjectType, RenameTableNameKind,
-    Statement, TableConstraint,
+    Statement,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -78,6 +80,14 @@ impl Object {
     }
 }
 
+impl Tracked {
+    /// The relation `object` (whose state this is) belongs to: a column's,
+    /// constraint's or trigger's table, an index's, a partition's parent.
+    pub fn owner<'a>(&'a self, object: &'a Object) -> Option<&'a str> {
+        object.relation().or_else(|| self.detail.owner(object))
+    }
+}
+
 /// What the replay knows of one object.
 #[derive(Debug, Clone)]
 pub struct Tracked {
@@ -87,6 +97,9 @@ pub struct Tracked {
     pub before: Option<bool>,
     /// Whether it exists now.
     pub present: bool,
+    /// Whether `before` is the replay's guess (`CREATE OR REPLACE` of a
+    /// function no earlier migration made), undone if it is replaced again.
+    guessed: bool,
     /// The statement that last changed it.
     pub at: TextPosition,
     /// For an index: its table and the columns it covers; for a column: its
@@ -116,6 +129,31 @@ enum Detail {
     View {
         query: String,
     },
+    /// A constraint: the columns it is over (dropping one drops it).
+    Constraint {
+        columns: Vec<String>,
+    },
+}
+
+impl Detail {
+    /// The relation it belongs to, for what goes when a relation is
+    /// dropped or renamed.
+    fn owner<'a>(&'a self, object: &'a Object) -> Option<&'a str> {
+        match (self, object) {
+            (Detail::Index { table, .. }, _) => Some(table),
+            (Detail::Partition { parent }, _) => Some(parent),
+            (Detail::Constraint { .. }, Object::Constraint(table, _)) => Some(table),
+            _ => None,
+        }
+    }
+
+    /// The columns an index or constraint is over, to rename one of them.
+    fn columns_mut(&mut self) -> Option<&mut Vec<String>> {
+        match self {
+            Detail::Index { columns, .. } | Detail::Constraint { columns } => Some(columns),
+            _ => None,
+        }
+    }
 }
 
 /// What a replay knew at one point (after an up script, after its down).
@@ -146,6 +184,11 @@ pub struct Replay<'h> {
     by_table: HashMap<String, Vec<Object>>,
     /// The same, of the history.
     history_by_table: Option<&'h HashMap<String, Vec<Object>>>,
+    /// Whether an earlier migration had a statement that may change objects
+    /// unseen (then what no earlier migration made may still exist).
+    history_opaque: bool,
+    /// Whether any script absorbed so far had such a statement.
+    ever_opaque: bool,
 }
 
 impl<'h> Replay<'h> {
@@ -154,6 +197,7 @@ impl<'h> Replay<'h> {
         Self {
             history: Some(&history.objects),
             history_by_table: Some(&history.by_table),
+            history_opaque: history.ever_opaque,
             ..Self::default()
         }
     }
@@ -201,6 +245,7 @@ impl<'h> Replay<'h> {
     /// Takes in what one more migration's up script did (the history of
     /// the migrations after it).
     pub fn absorb(&mut self, state: ReplayState) {
+        self.ever_opaque |= state.opaque.is_some();
         self.objects.extend(state.objects);
         for (table, objects) in state.by_table {
             self.by_table.entry(table).or_default().extend(objects);
@@ -208,23 +253,55 @@ impl<'h> Replay<'h> {
     }
 
     fn create(&mut self, object: Object, replace: bool, at: TextPosition, detail: Detail) {
-        let object_key = object.clone();
-        let entry = self.objects.entry(object).or_insert(Tracked {
-            before: (!replace).then_some(false),
+        let known = self.objects.contains_key(&object);
+        let before = match (replace, known) {
+            (false, _) => Some(false),
+            (true, true) => None,
+            (true, false) => self.guess_before(&object),
+        };
+        let entry = self.objects.entry(object.clone()).or_insert(Tracked {
+            before,
             present: false,
+            guessed: replace && before.is_some(),
             at,
             detail: Detail::None,
         });
+        if replace && known && entry.guessed {
+            // Created again, `OR REPLACE`: the scripts bring back an
+            // earlier version, so it may well have existed before.
+            entry.before = None;
+            entry.guessed = false;
+        }
         entry.present = true;
         entry.at = at;
-        let owner = match &detail {
-            Detail::Index { table, .. } => Some(table.clone()),
-            Detail::Partition { parent } => Some(parent.clone()),
-            _ => None,
-        };
         entry.detail = detail;
+        self.register_owner(&object);
+    }
+
+    /// Whether a function, procedure or trigger that `CREATE OR REPLACE`
+    /// makes existed before: not when no earlier migration made it and
+    /// every earlier migration was read whole (then it is new, and a down
+    /// that leaves it behind is found); unknown otherwise.
+    fn guess_before(&self, object: &Object) -> Option<bool> {
+        if !matches!(object, Object::Function(_) | Object::Trigger(..)) || self.history_opaque {
+            return None;
+        }
+        match self.history.and_then(|h| h.get(object)) {
+            Some(tracked) => Some(tracked.present),
+            None => Some(false),
+        }
+    }
+
+    /// Files `object` under the relation it belongs to, if any (what a drop
+    /// or rename of that relation, or of one of its columns, takes).
+    fn register_owner(&mut self, object: &Object) {
+        let owner = self
+            .objects
+            .get(object)
+            .and_then(|t| t.detail.owner(object))
+            .map(str::to_string);
         if let Some(owner) = owner {
-            self.by_table.entry(owner).or_default().push(object_key);
+            self.by_table.entry(owner).or_default().push(object.clone());
         }
     }
 
@@ -248,7 +325,7 @@ impl<'h> Replay<'h> {
         let mut candidates: Vec<Object> = Vec::new();
         let maps = std::iter::once(&self.objects).chain(self.history);
         match dropped {
-            Object::Relation(r) | Object::Column(r, _) => {
+            Object::Relation(r) | Object::Column(r, _) | Object::View(r) => {
                 for map in maps {
                     if matches!(dropped, Object::Relation(_)) {
                         for start in [
@@ -272,7 +349,7 @@ impl<'h> Replay<'h> {
                             candidates.extend(indexes.iter().cloned());
                         }
                     }
-                    if cascade && matches!(dropped, Object::Relation(_)) {
+                    if cascade && matches!(dropped, Object::Relation(_) | Object::View(_)) {
                         candidates.extend(
                             map.iter()
                                 .filter(|(_, t)| matches!(t.detail, Detail::View { .. }))
@@ -304,6 +381,7 @@ impl<'h> Replay<'h> {
         let entry = self.objects.entry(object.clone()).or_insert(Tracked {
             before: (!unsure).then_some(true),
             present: true,
+            guessed: false,
             at,
             detail: Detail::None,
         });
@@ -357,15 +435,53 @@ impl<'h> Replay<'h> {
                 },
                 (d, _, _) => d.clone(),
             };
-            let entry = self.objects.entry(new).or_insert(Tracked {
+            let entry = self.objects.entry(new.clone()).or_insert(Tracked {
                 before: Some(false),
                 present: false,
+                guessed: false,
                 at,
                 detail: Detail::None,
             });
             entry.present = true;
             entry.at = at;
             entry.detail = detail;
+            self.register_owner(&new);
+        }
+        if let (Object::Column(table, old), Object::Column(_, new)) = (&from, &to) {
+            self.rename_column_in_details(table, old, new);
+        }
+    }
+
+    /// After `table.old` is renamed to `new`: the indexes and constraints
+    /// over it are over `new` (so that dropping `new` takes them).
+    fn rename_column_in_details(&mut self, table: &str, old: &str, new: &str) {
+        let owned: Vec<Object> = self
+            .by_table
+            .get(table)
+            .into_iter()
+            .chain(self.history_by_table.and_then(|h| h.get(table)))
+            .flatten()
+            .cloned()
+            .collect();
+        for object in owned {
+            let Some(mut tracked) = self.present(&object).cloned() else {
+                continue;
+            };
+            let Some(columns) = tracked.detail.columns_mut() else {
+                continue;
+            };
+            if !columns.iter().any(|c| c == old) {
+                continue;
+            }
+            for column in columns.iter_mut().filter(|c| *c == old) {
+                *column = new.to_string();
+            }
+            if !self.objects.contains_key(&object) {
+                // The history's: to these scripts, it was there before.
+                tracked.before = Some(true);
+                tracked.guessed = false;
+            }
+            self.objects.insert(object, tracked);
         }
     }
 
@@ -387,21 +503,7 @@ impl<'h> Replay<'h> {
                     Detail::View { query },
                 );
             }
-            Statement::CreateIndex(index) => {
-                if let Some(name) = &index.name {
-                    let table = object(&index.table_name);
-                    let columns = super::schema_model::index_columns(&index.columns)
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                    self.create(
-                        Object::Index(index_in_schema_of(&object(name), &table)),
-                        index.if_not_exists,
-                        at,
-                        Detail::Index { table, columns },
-                    );
-                }
-            }
+            Statement::CreateIndex(index) => self.create_index(index, at),
             Statement::CreateType { name, .. } => {
                 self.create(Object::Type(object(name)), false, at, Detail::None)
             }
@@ -485,6 +587,9 @@ impl<'h> Replay<'h> {
     fn create_table(&mut self, create: &sqlparser::ast::CreateTable, at: TextPosition) {
         let table = object(&create.name);
         let replace = create.if_not_exists || create.or_replace;
+        if replace && self.present(&Object::Relation(table.clone())).is_some() {
+            return;
+        }
         for column in &create.columns {
             let detail = Detail::Column {
                 type_name: column.data_type.to_string().to_lowercase(),
@@ -496,15 +601,11 @@ impl<'h> Replay<'h> {
                 detail,
             );
         }
+        for column in &create.columns {
+            self.column_constraints(&table, column, replace, at);
+        }
         for constraint in &create.constraints {
-            if let Some(name) = constraint_name(constraint) {
-                self.create(
-                    Object::Constraint(table.clone(), name),
-                    replace,
-                    at,
-                    Detail::None,
-                );
-            }
+            self.table_constraint(&table, constraint, replace, at);
         }
         let detail = match &create.partition_of {
             Some(parent) => Detail::Partition {
@@ -597,14 +698,21 @@ impl<'h> Replay<'h> {
                     column_def,
                     if_not_exists,
                     ..
-                } => self.create(
-                    Object::Column(table.clone(), ident(&column_def.name)),
-                    *if_not_exists,
-                    at,
-                    Detail::Column {
-                        type_name: column_def.data_type.to_string().to_lowercase(),
-                    },
-                ),
+                } => {
+                    let column = Object::Column(table.clone(), ident(&column_def.name));
+                    if *if_not_exists && self.present(&column).is_some() {
+                        continue;
+                    }
+                    self.create(
+                        column,
+                        *if_not_exists,
+                        at,
+                        Detail::Column {
+                            type_name: column_def.data_type.to_string().to_lowercase(),
+                        },
+                    );
+                    self.column_constraints(&table, column_def, *if_not_exists, at);
+                }
                 AlterTableOperation::DropColumn {
                     column_names,
                     if_exists,
@@ -623,14 +731,7 @@ impl<'h> Replay<'h> {
                     }
                 }
                 AlterTableOperation::AddConstraint { constraint, .. } => {
-                    if let Some(name) = constraint_name(constraint) {
-                        self.create(
-                            Object::Constraint(table.clone(), name),
-                            false,
-                            at,
-                            Detail::None,
-                        );
-                    }
+                    self.table_constraint(&table, constraint, false, at)
                 }
                 AlterTableOperation::DropConstraint {
                     name, if_exists, ..
@@ -725,6 +826,9 @@ fn depends_on(object: &Object, tracked: &Tracked, dropped: &Object, cascade: boo
         (Object::Column(t, c), Object::Index(_), Detail::Index { table, columns }) => {
             table == t && columns.contains(c)
         }
+        (Object::Column(t, c), Object::Constraint(table, _), Detail::Constraint { columns }) => {
+            table == t && columns.contains(c)
+        }
         (Object::Type(ty), Object::Column(..), Detail::Column { type_name }) => {
             cascade && type_name == ty
         }
@@ -783,17 +887,6 @@ fn schema_of(object: &Object) -> Option<&str> {
         Object::Schema(_) | Object::Extension(_) => return None,
     };
     name.rsplit_once('.').map(|(schema, _)| schema)
-}
-
-fn constraint_name(constraint: &TableConstraint) -> Option<String> {
-    let name = match constraint {
-        TableConstraint::PrimaryKey(c) => c.name.as_ref(),
-        TableConstraint::Unique(c) => c.name.as_ref(),
-        TableConstraint::ForeignKey(c) => c.name.as_ref(),
-        TableConstraint::Check(c) => c.name.as_ref(),
-        _ => None,
-    };
-    name.map(ident)
 }
 
 /// An index lives in its table's schema: `CREATE INDEX t_n ON app.t` is
