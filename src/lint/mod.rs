@@ -147,6 +147,9 @@ pub(crate) struct RawFinding {
     /// The most severe this finding may be, whatever the rule's severity:
     /// `Some(Warning)` for a finding the rule cannot be sure of.
     pub at_most: Option<Severity>,
+    /// At least this severity (unless the rule is off): a statement
+    /// PostgreSQL rejects is an error even where unparsed ones warn.
+    pub at_least: Option<Severity>,
     /// The table whose locks or rows the finding is about, for
     /// [`table_sizes`].
     pub table: Option<String>,
@@ -282,6 +285,7 @@ impl StatementContext<'_> {
             message,
             help,
             at_most: None,
+            at_least: None,
             table: None,
         }
     }
@@ -666,6 +670,7 @@ fn check_script<'a>(
             message: problem.message,
             help: "fix the SQL so that it can be split into statements".into(),
             at_most: None,
+            at_least: None,
             table: None,
         });
     }
@@ -689,21 +694,17 @@ fn check_script<'a>(
                     ),
                     help: "end the previous statement with `;`".into(),
                     at_most: None,
+                    at_least: None,
                     table: None,
                 });
             } else {
-                raw.push(RawFinding {
-                rule: rules::unparseable_statement::ID,
-                path: script.path.clone(),
-                offset: index.offset(&script.sql, position.line, position.column),
-                length: 1,
-                message: format!(
-                    "sqlparser cannot parse this statement, so no rule checked it ({reason})"
-                ),
-                help: "check it by hand; if PostgreSQL accepts it, silence this with `-- schemactl:ignore unparseable-statement <reason>`".into(),
-                at_most: None,
-                table: None,
-            });
+                raw.push(unparseable(
+                    script,
+                    &index,
+                    item.statement,
+                    *position,
+                    reason,
+                ));
             }
         }
         let context = StatementContext {
@@ -735,6 +736,45 @@ fn check_script<'a>(
         seen(&item);
     }
     Ok(())
+}
+
+/// `unparseable-statement` for a statement sqlparser could not read: an
+/// error when PostgreSQL's grammar rejects it too (the script cannot run),
+/// else a warning that no rule checked it.
+fn unparseable(
+    script: &Script,
+    index: &LineIndex,
+    statement: &Statement,
+    position: TextPosition,
+    reason: &str,
+) -> RawFinding {
+    let offset = index.offset(&script.sql, position.line, position.column);
+    match recognise::rejection(statement.text(&script.sql)) {
+        Some(rejection) => RawFinding {
+            rule: rules::unparseable_statement::ID,
+            path: script.path.clone(),
+            offset: statement.start,
+            length: 1,
+            message: format!("PostgreSQL rejects this statement: {rejection}, so this script cannot run"),
+            help: "fix the statement".into(),
+            at_most: None,
+            at_least: Some(Severity::Error),
+            table: None,
+        },
+        None => RawFinding {
+            rule: rules::unparseable_statement::ID,
+            path: script.path.clone(),
+            offset,
+            length: 1,
+            message: format!(
+                "sqlparser cannot parse this statement, so no rule checked it ({reason})"
+            ),
+            help: "check it by hand; if PostgreSQL accepts it, silence this with `-- schemactl:ignore unparseable-statement <reason>`".into(),
+            at_most: None,
+            at_least: None,
+            table: None,
+        },
+    }
 }
 
 /// Applies ignores, severities and the file filter; adds `unused-ignore`.
@@ -808,6 +848,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
         .filter_map(|(raw, position, fingerprint)| {
             let severity = options.severity(raw.rule)?;
             let severity = raw.at_most.map_or(severity, |cap| severity.min(cap));
+            let severity = raw.at_least.map_or(severity, |floor| severity.max(floor));
             Some(Finding {
                 rule: raw.rule,
                 severity,
@@ -869,6 +910,7 @@ fn unused_ignore(
         message,
         help,
         at_most: None,
+        at_least: None,
         table: None,
     };
     let position = index.position(&script.sql, finding.offset);

@@ -114,6 +114,7 @@ impl Rule for DownDoesNotReverse {
                 },
                 help: format!("{help}{help_suffix}"),
                 at_most: unsure.as_ref().map(|_| Severity::Warning),
+                at_least: None,
                 table: None,
             });
         }

@@ -26,6 +26,7 @@ impl EmptyMigration {
                 _ => "write the migration's SQL, or delete the migration".into(),
             },
             at_most: None,
+            at_least: None,
             table: None,
         });
     }

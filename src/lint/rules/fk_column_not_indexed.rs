@@ -44,6 +44,7 @@ impl Rule for FkColumnNotIndexed {
                     ),
                     help: format!("add `CREATE INDEX {name}_{} ON {name} ({columns});` in this migration", fk.columns.join("_")),
                     at_most: None,
+                    at_least: None,
                     table: None,
                 });
             }

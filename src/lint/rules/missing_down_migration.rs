@@ -31,6 +31,7 @@ impl Rule for MissingDownMigration {
             message: format!("{} has no down script, so `schemactl rollback` cannot undo it", migration.label()),
             help: format!("write {}.down.sql; if it truly cannot be undone, say so with `-- schemactl:ignore-file missing-down-migration <reason>`", migration.label()),
             at_most: None,
+            at_least: None,
             table: None,
         });
     }

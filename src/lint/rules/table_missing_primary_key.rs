@@ -35,6 +35,7 @@ impl Rule for TableMissingPrimaryKey {
                 message: format!("table {name} has no primary key: logical replication cannot send its updates and deletes, and duplicate rows cannot be told apart"),
                 help: "add `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`, or a PRIMARY KEY over the natural key".into(),
                 at_most: None,
+                at_least: None,
                 table: None,
             });
         }

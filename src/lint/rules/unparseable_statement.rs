@@ -52,6 +52,110 @@ mod tests {
     }
 
     #[test]
+    fn a_statement_postgresql_rejects_is_an_error() {
+        for (statement, reason) in [
+            ("DROP INDEX IF NOT EXISTS t_a", "DROP takes IF EXISTS"),
+            (
+                "DROP INDEX CONCURRENTLY IF NOT EXISTS t_a",
+                "DROP takes IF EXISTS",
+            ),
+            (
+                "DROP MATERIALIZED VIEW IF NOT EXISTS v",
+                "DROP takes IF EXISTS",
+            ),
+            (
+                "CREATE TABLE IF EXISTS t (id int)",
+                "CREATE takes IF NOT EXISTS",
+            ),
+            (
+                "CREATE UNIQUE INDEX CONCURRENTLY IF EXISTS t_a ON t (a)",
+                "CREATE takes IF NOT EXISTS",
+            ),
+        ] {
+            let sql = format!("-- schemactl:no-transaction\n{statement};\n");
+            let findings = lint_files(&[
+                (
+                    "0001_t.up.sql",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, a int);\n",
+                ),
+                ("0001_t.down.sql", &sql),
+            ]);
+            let finding = findings
+                .iter()
+                .find(|f| f.rule == "unparseable-statement")
+                .unwrap_or_else(|| panic!("{statement}: {findings:#?}"));
+            assert_eq!(
+                finding.severity,
+                crate::lint::Severity::Error,
+                "{statement}"
+            );
+            assert!(
+                finding.message.contains(reason),
+                "{statement}: {}",
+                finding.message
+            );
+            assert_eq!(finding.position.line, 2, "{statement}");
+        }
+        // Valid PostgreSQL the parser does not know stays a warning (or is
+        // recognised), and an IF inside a body is not the command's.
+        for statement in [
+            "DROP INDEX IF EXISTS t_a",
+            "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1) THEN RETURN 1; END IF; RETURN 0; END $$",
+        ] {
+            let findings = lint_files(&[("0001_t.up.sql", &format!("{statement};\n"))]);
+            assert!(
+                findings
+                    .iter()
+                    .all(|f| f.rule != "unparseable-statement" || f.severity == crate::lint::Severity::Warning),
+                "{statement}: {findings:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn postgresql_18_syntax_is_read_whole() {
+        let sql = include_str!("../../../tests/fixtures/lint/postgres18_syntax.sql");
+        quiet("unparseable-statement", &[("0001_pg18.up.sql", sql)]);
+    }
+
+    #[test]
+    fn postgresql_18_syntax_means_what_it_means_to_the_rules() {
+        let existing = (
+            "0001_t.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\n",
+        );
+        // A named NOT NULL constraint scans the table as SET NOT NULL does.
+        let findings = lint_files(&[
+            existing,
+            (
+                "0002_nn.up.sql",
+                "ALTER TABLE t ADD CONSTRAINT t_b_nn NOT NULL b;\n",
+            ),
+        ]);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == "set-not-null-existing-table"
+                    && f.path.ends_with("0002_nn.up.sql")),
+            "{findings:#?}"
+        );
+        // A virtual generated column rewrites nothing; a stored one does.
+        let findings = lint_files(&[
+            existing,
+            (
+                "0002_g.up.sql",
+                "ALTER TABLE t ADD COLUMN v int GENERATED ALWAYS AS (a * 2) VIRTUAL;\nALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (a * 2) STORED;\n",
+            ),
+        ]);
+        let rewrites: Vec<usize> = findings
+            .iter()
+            .filter(|f| f.rule == "add-column-volatile-default")
+            .map(|f| f.position.line)
+            .collect();
+        assert_eq!(rewrites, [2], "{findings:#?}");
+    }
+
+    #[test]
     fn every_postgres_construct_of_the_coverage_fixture_is_read() {
         let sql = include_str!("../../../tests/fixtures/lint/postgres_constructs.sql");
         quiet("unparseable-statement", &[("0001_constructs.up.sql", sql)]);

@@ -17,6 +17,8 @@
 //! Anything else stays unparsed (`unparseable-statement`): a typo in a
 //! `CREATE TABLE` must not be recognised away.
 
+mod newer_syntax;
+
 use super::names;
 use crate::model::text_position::LineIndex;
 use sqlparser::dialect::PostgreSqlDialect;
@@ -49,38 +51,101 @@ pub type Recovered = (Option<sqlparser::ast::Statement>, Recognised);
 /// PostgreSQL statement this module knows.
 pub fn recover(text: &str) -> Option<Recovered> {
     let tokens = significant_tokens(text)?;
-    let words: Vec<String> = tokens
+    if rejected(&tokens).is_some() {
+        return None;
+    }
+    let Some(rewritten) = newer_syntax::rewrite(text, &tokens) else {
+        return recover_older(text, &tokens);
+    };
+    let tokens = significant_tokens(&rewritten.text)?;
+    let (ast, mut recognised) = match parse_one(&rewritten.text) {
+        Some(ast) => {
+            let command = statement_command(&tokens);
+            let skip = command.split(' ').count();
+            (Some(ast), recognised(&command, &tokens, skip))
+        }
+        None => recover_older(&rewritten.text, &tokens)?,
+    };
+    let ast = ast.map(|mut ast| {
+        rewritten.restore(&mut ast);
+        ast
+    });
+    recognised.blanked.splice(0..0, rewritten.clauses);
+    Some((ast, recognised))
+}
+
+/// The command a statement's leading words spell (its first two words
+/// when it is none of [`COMMANDS`]).
+fn statement_command(tokens: &[Located]) -> String {
+    let words = leading_words(tokens);
+    command_of(&words)
+        .map(str::to_string)
+        .unwrap_or_else(|| words.iter().take(2).cloned().collect::<Vec<_>>().join(" "))
+}
+
+fn leading_words(tokens: &[Located]) -> Vec<String> {
+    tokens
         .iter()
         .take(6)
         .map_while(|t| match &t.token {
             Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// [`recover`] of a statement without newer syntax.
+fn recover_older(text: &str, tokens: &[Located]) -> Option<Recovered> {
+    let words = leading_words(tokens);
     let starts = |prefix: &[&str]| {
         words.len() >= prefix.len() && words.iter().zip(prefix).all(|(w, p)| w == p)
     };
     if starts(&["ALTER", "TABLE"]) {
-        return alter_table(text, &tokens);
+        return alter_table(text, tokens);
     }
-    if let Some(blanked) = blank_optional_clauses(text, &tokens) {
+    if let Some(blanked) = blank_optional_clauses(text, tokens) {
         if let Some(ast) = parse_one(&blanked.0) {
-            let command = command_of(&words)
-                .map(str::to_string)
-                .unwrap_or_else(|| words.iter().take(2).cloned().collect::<Vec<_>>().join(" "));
-            let mut recognised = recognised(&command, &tokens, command.split(' ').count());
+            let command = statement_command(tokens);
+            let mut recognised = recognised(&command, tokens, command.split(' ').count());
             recognised.blanked = blanked.1;
             return Some((Some(ast), recognised));
         }
     }
     let command = command_of(&words)?;
-    if !balanced(&tokens) {
+    if !balanced(tokens) {
         return None;
     }
     Some((
         None,
-        recognised(command, &tokens, command.split(' ').count()),
+        recognised(command, tokens, command.split(' ').count()),
     ))
+}
+
+/// Why PostgreSQL's grammar rejects `text` whatever the schema, when it
+/// certainly does: `DROP … IF NOT EXISTS`, `CREATE … IF EXISTS` (the
+/// clause of the other command). Such a statement is never recognised
+/// away: a down script with one cannot run.
+pub fn rejection(text: &str) -> Option<&'static str> {
+    rejected(&significant_tokens(text)?)
+}
+
+fn rejected(tokens: &[Located]) -> Option<&'static str> {
+    let command = tokens.first()?;
+    // The IF of the command's own clause comes right after the object's
+    // kind (`DROP MATERIALIZED VIEW IF`, `CREATE UNIQUE INDEX CONCURRENTLY
+    // IF`); what follows the object's name is the statement's body.
+    let at = tokens
+        .iter()
+        .take(7)
+        .position(|t| is_word(&t.token, "IF"))?;
+    let next = &tokens.get(at + 1)?.token;
+    if is_word(&command.token, "DROP") && is_word(next, "NOT") {
+        return Some("DROP takes IF EXISTS, not IF NOT EXISTS");
+    }
+    if is_word(&command.token, "CREATE") && is_word(next, "EXISTS") {
+        return Some("CREATE takes IF NOT EXISTS, not IF EXISTS");
+    }
+    None
 }
 
 /// A token with its byte range in the statement.
@@ -361,6 +426,7 @@ const COLUMN_ACTIONS: &[&[&str]] = &[
     &["SET", "("],
     &["RESET", "("],
     &["DROP", "EXPRESSION"],
+    &["SET", "EXPRESSION"],
     &["DROP", "IDENTITY"],
     &["ADD", "GENERATED"],
     &["SET", "GENERATED"],

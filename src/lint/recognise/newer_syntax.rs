@@ -1,0 +1,215 @@
+//! PostgreSQL 17–18 syntax `sqlparser` 0.64 does not read, rewritten in
+//! place (same length, so every position stays the file's) into what it
+//! does read and means the same to the rules:
+//! - `ADD CONSTRAINT name NOT NULL col` (18) is `ALTER COLUMN col SET NOT
+//!   NULL`: both scan the table under an `ACCESS EXCLUSIVE` lock;
+//! - a table's `[CONSTRAINT name] NOT NULL col` element (18) is blanked
+//!   with its comma (the column's own definition stays);
+//! - `GENERATED ALWAYS AS (…) VIRTUAL` (18) is parsed as `STORED` and set
+//!   back to virtual in the syntax tree (a virtual column rewrites nothing);
+//! - `WITHOUT OVERLAPS` and `PERIOD` of temporal keys (18) are blanked.
+
+use super::{blank, is_word, Located};
+use sqlparser::ast::{
+    AlterTableOperation, ColumnDef, ColumnOption, GeneratedExpressionMode, Statement,
+};
+use sqlparser::tokenizer::Token;
+
+/// A statement's text with the newer syntax rewritten.
+pub(super) struct Rewritten {
+    /// The text to parse.
+    pub text: String,
+    /// What was rewritten, by its words.
+    pub clauses: Vec<String>,
+    /// Which generated columns (in order of appearance) were `VIRTUAL`.
+    virtual_columns: Vec<usize>,
+}
+
+impl Rewritten {
+    /// Sets the generated columns that were `VIRTUAL` back to virtual.
+    pub fn restore(&self, statement: &mut Statement) {
+        if self.virtual_columns.is_empty() {
+            return;
+        }
+        let columns: Vec<&mut ColumnDef> = match statement {
+            Statement::CreateTable(create) => create.columns.iter_mut().collect(),
+            Statement::AlterTable(alter) => alter
+                .operations
+                .iter_mut()
+                .filter_map(|operation| match operation {
+                    AlterTableOperation::AddColumn { column_def, .. } => Some(column_def),
+                    _ => None,
+                })
+                .collect(),
+            _ => return,
+        };
+        let generated = columns
+            .into_iter()
+            .flat_map(|column| column.options.iter_mut())
+            .filter_map(|option| match &mut option.option {
+                ColumnOption::Generated {
+                    generation_expr_mode,
+                    generation_expr: Some(_),
+                    ..
+                } => Some(generation_expr_mode),
+                _ => None,
+            });
+        for (n, mode) in generated.enumerate() {
+            if self.virtual_columns.contains(&n) {
+                *mode = Some(GeneratedExpressionMode::Virtual);
+            }
+        }
+    }
+}
+
+/// `text` with the newer syntax rewritten, or `None` when it has none.
+pub(super) fn rewrite(text: &str, tokens: &[Located]) -> Option<Rewritten> {
+    let mut out = Rewritten {
+        text: text.to_string(),
+        clauses: Vec::new(),
+        virtual_columns: Vec::new(),
+    };
+    let starts_with = |words: &[&str]| {
+        tokens.len() >= words.len() && tokens.iter().zip(words).all(|(t, w)| is_word(&t.token, w))
+    };
+    if starts_with(&["ALTER", "TABLE"]) {
+        add_constraint_not_null(text, tokens, &mut out);
+    }
+    if starts_with(&["CREATE"]) {
+        not_null_elements(tokens, &mut out);
+    }
+    temporal_keys_and_virtual_columns(tokens, &mut out);
+    (!out.clauses.is_empty()).then_some(out)
+}
+
+/// Where the element or action starting at `from` ends: before the next
+/// comma at its own depth, or its closing parenthesis.
+fn element_end(tokens: &[Located], from: usize) -> usize {
+    let mut depth = 0i32;
+    for (i, t) in tokens.iter().enumerate().skip(from) {
+        match t.token {
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket if depth == 0 => return i,
+            Token::RParen | Token::RBracket => depth -= 1,
+            Token::Comma if depth == 0 => return i,
+            _ => {}
+        }
+    }
+    tokens.len()
+}
+
+/// `ADD CONSTRAINT name NOT NULL col [NO INHERIT]` of `ALTER TABLE`.
+fn add_constraint_not_null(text: &str, tokens: &[Located], out: &mut Rewritten) {
+    let mut depth = 0i32;
+    for (i, t) in tokens.iter().enumerate() {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        let shaped = depth == 0
+            && is_word(&t.token, "ADD")
+            && tokens
+                .get(i + 1)
+                .is_some_and(|t| is_word(&t.token, "CONSTRAINT"))
+            && tokens.get(i + 3).is_some_and(|t| is_word(&t.token, "NOT"))
+            && tokens.get(i + 4).is_some_and(|t| is_word(&t.token, "NULL"))
+            && tokens
+                .get(i + 5)
+                .is_some_and(|t| matches!(t.token, Token::Word(_)));
+        if !shaped {
+            continue;
+        }
+        let column = &tokens[i + 5];
+        let end = element_end(tokens, i + 6);
+        let tail = &tokens[i + 6..end];
+        let no_inherit =
+            tail.len() == 2 && is_word(&tail[0].token, "NO") && is_word(&tail[1].token, "INHERIT");
+        if !(tail.is_empty() || no_inherit) {
+            continue;
+        }
+        let (start, stop) = (t.start, tokens[end - 1].end);
+        let replacement = format!(
+            "ALTER COLUMN {} SET NOT NULL",
+            &text[column.start..column.end]
+        );
+        if replacement.len() > stop - start {
+            continue;
+        }
+        let padded = format!("{replacement:<width$}", width = stop - start);
+        out.text.replace_range(start..stop, &padded);
+        out.clauses.push("ADD CONSTRAINT NOT NULL".into());
+    }
+}
+
+/// A table element `[CONSTRAINT name] NOT NULL col [NO INHERIT]` of
+/// `CREATE TABLE`, blanked with the comma before it.
+fn not_null_elements(tokens: &[Located], out: &mut Rewritten) {
+    let mut depth = 0i32;
+    for (i, t) in tokens.iter().enumerate() {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 1 => {
+                let mut at = i + 1;
+                if tokens
+                    .get(at)
+                    .is_some_and(|t| is_word(&t.token, "CONSTRAINT"))
+                {
+                    at += 2;
+                }
+                let shaped = tokens.get(at).is_some_and(|t| is_word(&t.token, "NOT"))
+                    && tokens
+                        .get(at + 1)
+                        .is_some_and(|t| is_word(&t.token, "NULL"))
+                    && tokens
+                        .get(at + 2)
+                        .is_some_and(|t| matches!(t.token, Token::Word(_)));
+                if shaped {
+                    let end = element_end(tokens, at + 3);
+                    let stop = tokens[end - 1].end;
+                    blank(&mut out.text, t.start, stop);
+                    out.clauses.push("CONSTRAINT NOT NULL".into());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `WITHOUT OVERLAPS` and `PERIOD col` of temporal keys; `VIRTUAL` after a
+/// generated column's expression.
+fn temporal_keys_and_virtual_columns(tokens: &[Located], out: &mut Rewritten) {
+    let mut generated = 0usize;
+    for (i, t) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1).map(|t| &t.token);
+        if is_word(&t.token, "WITHOUT") && next.is_some_and(|n| is_word(n, "OVERLAPS")) {
+            blank(&mut out.text, t.start, tokens[i + 1].end);
+            out.clauses.push("WITHOUT OVERLAPS".into());
+        }
+        let in_list = i > 0 && matches!(tokens[i - 1].token, Token::LParen | Token::Comma);
+        if is_word(&t.token, "PERIOD") && in_list && matches!(next, Some(Token::Word(_))) {
+            blank(&mut out.text, t.start, t.end);
+            out.clauses.push("PERIOD".into());
+        }
+        if is_word(&t.token, "GENERATED") {
+            let expression = tokens[i..].iter().take(4).any(|t| is_word(&t.token, "AS"))
+                && !tokens[i..]
+                    .iter()
+                    .take(5)
+                    .any(|t| is_word(&t.token, "IDENTITY"));
+            if expression {
+                generated += 1;
+            }
+        }
+        if is_word(&t.token, "VIRTUAL")
+            && i > 0
+            && matches!(tokens[i - 1].token, Token::RParen)
+            && generated > 0
+        {
+            out.text.replace_range(t.start..t.end, "STORED ");
+            out.virtual_columns.push(generated - 1);
+            out.clauses.push("VIRTUAL".into());
+        }
+    }
+}
