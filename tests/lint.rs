@@ -214,6 +214,62 @@ fn since_lints_only_new_migrations_and_refuses_edits_to_existing_ones() {
 }
 
 #[test]
+fn since_keeps_a_baseline_of_the_files_it_did_not_lint() {
+    // A project with accepted findings in its old migrations lints a
+    // branch: entries of files the run did not look at are neither stale
+    // nor dropped by --write-baseline.
+    let project = Project::new();
+    project
+        .write(
+            "0001_t.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY, code char(2), at timestamp);\n",
+        )
+        .write("0001_t.down.sql", "DROP TABLE t;\n");
+    lint(&project, &["--write-baseline"]).expect_code(0);
+    commit_everything(&project);
+    project
+        .write(
+            "0002_u.up.sql",
+            "CREATE TABLE u (id bigint PRIMARY KEY, c char(3));\n",
+        )
+        .write("0002_u.down.sql", "DROP TABLE u;\n");
+    let run = lint(&project, &["--since", "HEAD"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("warning[char-type]") && !run.stdout.contains("no longer match"),
+        "{}",
+        run.stdout
+    );
+    let written = lint(
+        &project,
+        &["--since", "HEAD", "--write-baseline", "--format", "json"],
+    );
+    written.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&written.stdout).unwrap();
+    assert_eq!(
+        (report["baselined"].as_u64(), report["kept"].as_u64()),
+        (Some(1), Some(2)),
+        "{report}"
+    );
+    // Every finding of both files is accepted now: the whole project is quiet.
+    let all = lint(&project, &[]);
+    all.expect_code(0);
+    assert_eq!(
+        all.stdout.lines().next(),
+        Some("no findings"),
+        "{}",
+        all.stdout
+    );
+    // Without --since, a stale entry is still reported.
+    project.write(
+        "0001_t.up.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY, code text, at timestamp);\n",
+    );
+    let stale = lint(&project, &[]);
+    assert!(stale.stdout.contains("no longer match"), "{}", stale.stdout);
+}
+
+#[test]
 fn annotations_name_paths_from_the_repository_root_in_a_monorepo() {
     let repo = tempfile::tempdir().unwrap();
     let service = repo.path().join("services/billing");

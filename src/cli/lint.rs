@@ -34,13 +34,13 @@ pub async fn lint(
     }
     let mut findings = outcome.findings.clone();
     if let Some(path) = request.write_baseline.as_deref() {
-        return write_baseline(path, &findings, request.format);
+        return write_baseline(path, &findings, &outcome, request.format);
     }
     let baseline_path = request
         .baseline
         .as_deref()
         .unwrap_or(Path::new(lint::baseline::DEFAULT_FILE));
-    let applied = apply_baseline(request, baseline_path, &mut findings)?;
+    let applied = apply_baseline(request, baseline_path, &mut findings, &outcome)?;
     let sized = annotate_sizes(settings, request, &mut findings, notify).await?;
     if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
         schemactl::lint::relative_to_repository(&mut findings);
@@ -97,15 +97,28 @@ fn fix(request: &LintArgs, outcome: &LintOutcome) -> Result<Option<i32>, Error> 
     Ok(None)
 }
 
-/// `--write-baseline`: accepts every current finding.
+/// `--write-baseline`: accepts every current finding. With `--since`, the
+/// entries of files the run did not lint are kept from the existing file.
 fn write_baseline(
     path: &Path,
     findings: &[lint::Finding],
+    outcome: &LintOutcome,
     format: LintFormat,
 ) -> Result<i32, Error> {
-    Baseline::of(findings).write(path)?;
+    let (baseline, kept) = match (&outcome.added, Baseline::read(path)?) {
+        (Some(_), Some(existing)) => existing.merged(findings, &|p| outcome.in_scope(p)),
+        _ => (Baseline::of(findings), 0),
+    };
+    baseline.write(path)?;
+    let kept_note = match kept {
+        0 => String::new(),
+        n => format!(
+            " ({n} entr{} of files outside --since kept)",
+            if n == 1 { "y" } else { "ies" }
+        ),
+    };
     let message = format!(
-        "Wrote {} finding(s) to {} as the accepted baseline: later runs report only new findings. Commit the file.",
+        "Wrote {} finding(s) to {} as the accepted baseline{kept_note}: later runs report only new findings. Commit the file.",
         findings.len(),
         path.display()
     );
@@ -114,6 +127,7 @@ fn write_baseline(
             &(serde_json::to_string_pretty(&serde_json::json!({
                 "baseline": path.display().to_string(),
                 "baselined": findings.len(),
+                "kept": kept,
             }))
             .unwrap_or_default()
                 + "\n"),
@@ -128,12 +142,13 @@ fn apply_baseline(
     request: &LintArgs,
     path: &Path,
     findings: &mut Vec<lint::Finding>,
+    outcome: &LintOutcome,
 ) -> Result<Option<Applied>, Error> {
     if request.no_baseline {
         return Ok(None);
     }
     match Baseline::read(path)? {
-        Some(baseline) => Ok(Some(baseline.apply(findings))),
+        Some(baseline) => Ok(Some(baseline.apply(findings, &|p| outcome.in_scope(p)))),
         None if request.baseline.is_some() => Err(Error::InvalidArgument(format!(
             "--baseline {}: no such file (write one with `schemactl lint --write-baseline {0}`)",
             path.display()

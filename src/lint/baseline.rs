@@ -115,8 +115,29 @@ impl Baseline {
         })
     }
 
-    /// Removes the findings the baseline accepts from `findings`.
-    pub fn apply(&self, findings: &mut Vec<Finding>) -> Applied {
+    /// This baseline with the entries of the files `in_scope` says a run
+    /// linted replaced by that run's `findings`: what `--write-baseline`
+    /// with `--since` writes, so that the entries of files the run did not
+    /// look at are kept, not dropped.
+    pub fn merged(self, findings: &[Finding], in_scope: &dyn Fn(&Path) -> bool) -> (Self, usize) {
+        let kept: Vec<Entry> = self
+            .findings
+            .into_iter()
+            .filter(|e| !in_scope(&e.path))
+            .collect();
+        let kept_count = kept.len();
+        let mut merged = Self::of(findings);
+        merged.findings.extend(kept);
+        merged.findings.sort_by(|a, b| {
+            (&a.path, &a.rule, &a.fingerprint).cmp(&(&b.path, &b.rule, &b.fingerprint))
+        });
+        (merged, kept_count)
+    }
+
+    /// Removes the findings the baseline accepts from `findings`. Entries
+    /// that match nothing are stale only in files `in_scope` says the run
+    /// linted (with `--since`, the added ones): the others were not looked at.
+    pub fn apply(&self, findings: &mut Vec<Finding>, in_scope: &dyn Fn(&Path) -> bool) -> Applied {
         // By rule and fingerprint, not path: the fingerprint names the
         // migration, and a run from another directory spells paths
         // differently.
@@ -144,7 +165,7 @@ impl Baseline {
             .iter()
             .filter_map(|e| {
                 let unmatched = left[&key(&e.path, &e.rule, &e.fingerprint)];
-                (unmatched > 0).then(|| Entry {
+                (unmatched > 0 && in_scope(&e.path)).then(|| Entry {
                     count: unmatched,
                     ..e.clone()
                 })
@@ -186,7 +207,7 @@ mod tests {
             ("0001_t.down.sql", "DROP TABLE v;\nDROP TABLE u;\nDROP TABLE t;\n"),
         ];
         let mut findings = lint_files(&after);
-        let applied = baseline.apply(&mut findings);
+        let applied = baseline.apply(&mut findings, &|_| true);
         assert_eq!(applied.baselined, 2);
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(findings[0].message.contains("v.d"), "{findings:#?}");

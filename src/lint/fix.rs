@@ -4,15 +4,20 @@
 //!   time zone]` becomes `timestamptz[(p)]`;
 //! - `create-index-not-concurrently`: `CONCURRENTLY` (and `IF NOT EXISTS`,
 //!   so that a retry outside a transaction passes) after `INDEX`, and the
-//!   `-- schemactl:no-transaction` directive at the top of the file, but only
-//!   when every statement of the file is an index build or drop (the
-//!   directive would otherwise take the other statements out of the
-//!   transaction too); else the finding is left for a person.
+//!   project's own tool's mark of a file that runs outside a transaction
+//!   (schemactl's `-- schemactl:no-transaction`, sqlx's `-- no-transaction`
+//!   first line, goose's `-- +goose NO TRANSACTION`, dbmate's
+//!   `transaction:false`, diesel's `run_in_transaction = false` in
+//!   `metadata.toml`), but only when every statement it takes out of the
+//!   transaction is an index build or drop; else, and for layouts whose tool
+//!   has no such mark in the file (golang-migrate, Flyway, pop), the finding
+//!   is left for a person.
 //!
 //! Splitting a constraint into `NOT VALID` and a later `VALIDATE CONSTRAINT`
 //! needs a new migration, which is a decision about versions: not done here.
 
 use super::Finding;
+use crate::model::Layout;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 use std::collections::BTreeMap;
@@ -56,9 +61,11 @@ struct Edit {
 pub(crate) fn fixes(
     findings: &[Finding],
     sources: &BTreeMap<PathBuf, String>,
+    layout: Layout,
     may_edit: &dyn Fn(&Path) -> bool,
 ) -> Vec<FixedFile> {
     let mut edits: BTreeMap<&Path, Vec<Edit>> = BTreeMap::new();
+    let mut metadata: Vec<FixedFile> = Vec::new();
     for finding in findings {
         let Some(text) = sources.get(&finding.path) else {
             continue;
@@ -74,7 +81,16 @@ pub(crate) fn fixes(
         let found = match finding.rule {
             "timestamp-without-time-zone" => timestamptz(text, offset),
             "create-index-not-concurrently" if !finding.message.contains("partition") => {
-                concurrently(text, offset)
+                match concurrently(text, offset, &finding.path, layout, sources) {
+                    Some((found, Some(file))) => {
+                        if !metadata.iter().any(|m| m.path == file.path) {
+                            metadata.push(file);
+                        }
+                        Some(found)
+                    }
+                    Some((found, None)) => Some(found),
+                    None => None,
+                }
             }
             _ => None,
         };
@@ -85,7 +101,7 @@ pub(crate) fn fixes(
                 .append(&mut found);
         }
     }
-    edits
+    let mut fixed: Vec<FixedFile> = edits
         .into_iter()
         .filter_map(|(path, mut edits)| {
             let before = sources.get(path)?.clone();
@@ -103,7 +119,9 @@ pub(crate) fn fixes(
                 fixed,
             })
         })
-        .collect()
+        .collect();
+    fixed.extend(metadata);
+    fixed
 }
 
 /// Significant tokens of `text[from..]` with their byte ranges in `text`.
@@ -176,9 +194,16 @@ fn timestamptz(text: &str, offset: usize) -> Option<Vec<Edit>> {
     }])
 }
 
-/// `CONCURRENTLY` after the `INDEX` at `offset`, and the no-transaction
-/// directive when the whole file builds or drops indexes.
-fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
+/// `CONCURRENTLY` after the `INDEX` at `offset`, and the mark that runs
+/// the file outside a transaction when it has none: in the file, or (diesel)
+/// the `metadata.toml` beside it, returned as a file of its own.
+fn concurrently(
+    text: &str,
+    offset: usize,
+    path: &Path,
+    layout: Layout,
+    sources: &BTreeMap<PathBuf, String>,
+) -> Option<(Vec<Edit>, Option<FixedFile>)> {
     let tokens = tokens_from(text, offset, 2);
     let (token, _, end) = tokens.first()?;
     if !is_word(token, "INDEX") {
@@ -189,7 +214,6 @@ fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
     let named_without_if = tokens
         .get(1)
         .is_some_and(|(t, _, _)| !is_word(t, "IF") && !is_word(t, "ON"));
-    let directive = crate::model::directives::parse(text).ok()?;
     let mut edits = vec![Edit {
         start: *end,
         end: *end,
@@ -200,8 +224,35 @@ fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
         },
         fixes_finding: true,
     }];
-    if !directive.no_transaction {
-        let only_indexes = crate::model::statements::split(text).ok()?.iter().all(|s| {
+    if crate::model::directives::parse(text).ok()?.no_transaction {
+        return Some((edits, None));
+    }
+    match layout {
+        Layout::Diesel => {
+            // diesel's mark covers up.sql and down.sql alike.
+            let folder = path.parent()?;
+            let down = sources.get(&folder.join("down.sql"));
+            if !only_indexes(text) || down.is_some_and(|d| !only_indexes(d)) {
+                return None;
+            }
+            let file = diesel_metadata(&folder.join("metadata.toml"))?;
+            Some((edits, Some(file)))
+        }
+        _ => {
+            if !only_indexes(text) {
+                return None;
+            }
+            edits.push(in_file_mark(text, layout)?);
+            Some((edits, None))
+        }
+    }
+}
+
+/// Whether every statement of `text` builds or drops an index (so that
+/// taking them out of the transaction takes nothing else out with them).
+fn only_indexes(text: &str) -> bool {
+    crate::model::statements::split(text).is_ok_and(|statements| {
+        statements.iter().all(|s| {
             let words: Vec<String> = s
                 .text(text)
                 .split_whitespace()
@@ -210,24 +261,68 @@ fn concurrently(text: &str, offset: usize) -> Option<Vec<Edit>> {
                 .collect();
             matches!(words.first().map(String::as_str), Some("CREATE" | "DROP"))
                 && words[1..].iter().any(|w| w == "INDEX")
-        });
-        if !only_indexes {
-            return None;
+        })
+    })
+}
+
+/// The layout's own no-transaction mark, as an edit of the file; `None`
+/// for the tools that have none in the file.
+fn in_file_mark(text: &str, layout: Layout) -> Option<Edit> {
+    let at_top = |mark: &str| Edit {
+        start: 0,
+        end: 0,
+        text: format!("{mark}\n"),
+        fixes_finding: false,
+    };
+    match layout {
+        Layout::Schemactl | Layout::Custom => Some(at_top("-- schemactl:no-transaction")),
+        Layout::Sqlx => Some(at_top("-- no-transaction")),
+        Layout::Goose => Some(at_top("-- +goose NO TRANSACTION")),
+        Layout::Dbmate => {
+            let line = text
+                .lines()
+                .scan(0usize, |offset, line| {
+                    let start = *offset;
+                    *offset += line.len() + 1;
+                    Some((start, line))
+                })
+                .find(|(_, line)| line.trim_end() == "-- migrate:up")?;
+            let end = line.0 + line.1.trim_end().len();
+            Some(Edit {
+                start: end,
+                end,
+                text: " transaction:false".into(),
+                fixes_finding: false,
+            })
         }
-        edits.push(Edit {
-            start: 0,
-            end: 0,
-            text: "-- schemactl:no-transaction\n".into(),
-            fixes_finding: false,
-        });
+        Layout::GolangMigrate | Layout::Flyway | Layout::Pop | Layout::Diesel => None,
     }
-    Some(edits)
+}
+
+/// `metadata.toml` with `run_in_transaction = false` (created, or the key
+/// set in the existing file).
+fn diesel_metadata(path: &Path) -> Option<FixedFile> {
+    let before = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(_) => return None,
+    };
+    let mut table: toml::Table = before.parse().ok()?;
+    table.insert("run_in_transaction".into(), toml::Value::Boolean(false));
+    let after = toml::to_string(&table).ok()?;
+    Some(FixedFile {
+        path: path.to_path_buf(),
+        before,
+        after,
+        fixed: 0,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::fixes;
     use crate::lint::rules::test_support::lint_files;
+    use crate::model::Layout;
     use std::collections::BTreeMap;
     use std::path::PathBuf;
 
@@ -237,7 +332,7 @@ mod tests {
             .iter()
             .map(|(n, s)| (PathBuf::from(format!("migrations/{n}")), s.to_string()))
             .collect();
-        fixes(&findings, &sources, &|_| true)
+        fixes(&findings, &sources, Layout::Schemactl, &|_| true)
             .into_iter()
             .map(|f| (f.path.display().to_string(), f.after))
             .collect()
@@ -253,6 +348,55 @@ mod tests {
             out["migrations/0001_t.up.sql"],
             "CREATE TABLE t (id bigint PRIMARY KEY, a timestamptz, b timestamptz(3), c timestamptz);\nALTER TABLE t ALTER COLUMN c TYPE timestamptz;\n"
         );
+    }
+
+    #[test]
+    fn each_layout_gets_its_own_tools_no_transaction_mark() {
+        let files = [
+            (
+                "0001_t/up.sql",
+                "CREATE TABLE t (id bigint PRIMARY KEY, n int);\n",
+            ),
+            ("0001_t/down.sql", "DROP TABLE t;\n"),
+            ("0002_i/up.sql", "CREATE INDEX t_n ON t (n);\n"),
+            ("0002_i/down.sql", "DROP INDEX t_n;\n"),
+        ];
+        let findings = lint_files(&files);
+        let sources: BTreeMap<PathBuf, String> = files
+            .iter()
+            .map(|(n, s)| (PathBuf::from(format!("migrations/{n}")), s.to_string()))
+            .collect();
+        let out = |layout| -> BTreeMap<String, String> {
+            fixes(&findings, &sources, layout, &|_| true)
+                .into_iter()
+                .map(|f| (f.path.display().to_string(), f.after))
+                .collect()
+        };
+        // diesel: metadata.toml, and up.sql without a schemactl directive
+        // (diesel itself would run it in a transaction otherwise).
+        let diesel = out(Layout::Diesel);
+        assert_eq!(
+            diesel["migrations/0002_i/metadata.toml"],
+            "run_in_transaction = false\n"
+        );
+        assert_eq!(
+            diesel["migrations/0002_i/up.sql"],
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_n ON t (n);\n"
+        );
+        let sqlx = out(Layout::Sqlx);
+        assert_eq!(
+            sqlx["migrations/0002_i/up.sql"],
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_n ON t (n);\n"
+        );
+        // golang-migrate has no mark in the file: left for a person.
+        assert!(out(Layout::GolangMigrate).is_empty());
+        // A diesel down that does more than drop indexes keeps its transaction.
+        let mut mixed = sources.clone();
+        mixed.insert(
+            PathBuf::from("migrations/0002_i/down.sql"),
+            "DROP INDEX t_n;\nUPDATE t SET n = 0;\n".into(),
+        );
+        assert!(fixes(&findings, &mixed, Layout::Diesel, &|_| true).is_empty());
     }
 
     #[test]

@@ -721,6 +721,9 @@ fn check_script<'a>(
                 .unwrap_or(usize::MAX),
         };
         for rule in RULES {
+            if direction == Direction::Down && rule.judges_design() {
+                continue;
+            }
             rule.check_statement(&context, raw);
         }
         if let (true, Some(ast)) = (replay, &item.ast) {

@@ -21,6 +21,9 @@ pub struct LintOutcome {
     pub sources: BTreeMap<PathBuf, String>,
     /// `.sql` files the layout could not place (warnings).
     pub warnings: Vec<crate::model::SourceProblem>,
+    /// The layout the files were read as (how `--fix` marks a file to run
+    /// outside a transaction).
+    pub layout: crate::model::Layout,
     /// With `--since`: the files added since the revision (canonical
     /// paths), the only ones `--fix` may edit.
     pub added: Option<HashSet<PathBuf>>,
@@ -41,9 +44,17 @@ impl LintOutcome {
 }
 
 impl LintOutcome {
+    /// Whether the run linted `path`: every file, or with `--since` the
+    /// migrations added since the revision.
+    pub fn in_scope(&self, path: &Path) -> bool {
+        self.added
+            .as_ref()
+            .is_none_or(|added| added.contains(&canonical(path)))
+    }
+
     /// The fixes of its findings, in the files `may_edit` accepts.
     pub fn fixes(&self, may_edit: &dyn Fn(&Path) -> bool) -> Vec<crate::lint::FixedFile> {
-        crate::lint::fix::fixes(&self.findings, &self.sources, may_edit)
+        crate::lint::fix::fixes(&self.findings, &self.sources, self.layout, may_edit)
     }
 
     /// How many findings have `severity`.
@@ -143,6 +154,7 @@ pub(crate) fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutco
         sources,
         warnings: loaded.warnings,
         added: only,
+        layout: loaded.layout,
     })
 }
 

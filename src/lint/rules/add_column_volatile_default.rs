@@ -19,6 +19,8 @@ pub struct AddColumnVolatileDefault;
 /// call: a default of these alone is evaluated once, not per row. Any other
 /// function may be volatile (user functions are, unless declared otherwise).
 const NOT_VOLATILE: &[&str] = &[
+    // `cast(x AS t)` is syntax, not a call (what it casts is still read).
+    "cast",
     "now",
     "current_timestamp",
     "current_date",
@@ -179,9 +181,26 @@ mod tests {
                 TABLE,
                 (
                     "0002_c.up.sql",
-                    "ALTER TABLE t ADD COLUMN state text NOT NULL DEFAULT 'new';\nALTER TABLE t ADD COLUMN at timestamptz DEFAULT now();\nALTER TABLE t ADD COLUMN meta jsonb DEFAULT '{}'::jsonb;\nALTER TABLE t ADD COLUMN tags text[] DEFAULT ARRAY[]::text[];\nCREATE TABLE u (id bigint PRIMARY KEY);\nALTER TABLE u ADD COLUMN token uuid DEFAULT gen_random_uuid();\n",
+                    "ALTER TABLE t ADD COLUMN state text NOT NULL DEFAULT 'new';\nALTER TABLE t ADD COLUMN at timestamptz DEFAULT now();\nALTER TABLE t ADD COLUMN meta jsonb DEFAULT '{}'::jsonb;\nALTER TABLE t ADD COLUMN tags text[] DEFAULT ARRAY[]::text[];\nCREATE TABLE u (id bigint PRIMARY KEY);\nALTER TABLE u ADD COLUMN token uuid DEFAULT gen_random_uuid();\nALTER TABLE t ADD COLUMN level int DEFAULT cast('1' AS int);\n",
                 ),
             ],
+        );
+    }
+
+    #[test]
+    fn a_cast_is_read_through() {
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            TABLE,
+            (
+                "0002_c.up.sql",
+                "ALTER TABLE t ADD COLUMN n int DEFAULT cast(random() * 10 AS int);\n",
+            ),
+        ]);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == "add-column-volatile-default" && f.message.contains("random")),
+            "{findings:#?}"
         );
     }
 }

@@ -15,6 +15,9 @@ impl Rule for FkMissingOnDelete {
     fn default_severity(&self) -> Severity {
         Severity::Error
     }
+    fn judges_design(&self) -> bool {
+        true
+    }
     fn summary(&self) -> &'static str {
         "a foreign key without an explicit ON DELETE action"
     }

@@ -57,6 +57,14 @@ pub trait Rule: Sync {
     fn rejected_by_postgres(&self) -> bool {
         false
     }
+    /// Whether the rule judges the schema's design (a type, a key, an
+    /// `ON DELETE`) rather than what running the statement does. Such rules
+    /// do not check down scripts: a down restores the shape its up changed,
+    /// which was judged when it was written; locking and data-loss rules
+    /// still do.
+    fn judges_design(&self) -> bool {
+        false
+    }
     /// Checks one statement (the schema in the context is the one before it).
     fn check_statement(&self, _context: &StatementContext, _findings: &mut Vec<RawFinding>) {}
     /// Checks a whole migration (after its up script).

@@ -29,6 +29,9 @@ impl Rule for PreferBigintOrIdentityKey {
     fn default_severity(&self) -> Severity {
         Severity::Warning
     }
+    fn judges_design(&self) -> bool {
+        true
+    }
     fn summary(&self) -> &'static str {
         "an int or serial primary key"
     }

@@ -14,7 +14,11 @@ pub fn lint_files(files: &[(&str, &str)]) -> Vec<Finding> {
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).unwrap();
     for (name, sql) in files {
-        std::fs::write(migrations.join(name), sql).unwrap();
+        let path = migrations.join(name);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(path, sql).unwrap();
     }
     let loaded = reader::load(&migrations).unwrap_or_else(|e| panic!("{e}"));
     let mut findings = lint(&loaded, &LintOptions::default()).unwrap();

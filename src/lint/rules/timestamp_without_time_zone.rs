@@ -16,6 +16,9 @@ impl Rule for TimestampWithoutTimeZone {
     fn default_severity(&self) -> Severity {
         Severity::Warning
     }
+    fn judges_design(&self) -> bool {
+        true
+    }
     fn summary(&self) -> &'static str {
         "a column of type timestamp (without time zone)"
     }
