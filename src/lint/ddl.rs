@@ -4,8 +4,9 @@
 use super::names::{ident, object};
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, DataType,
-    ForeignKeyConstraint, Ident, ReferentialAction, Statement, TableConstraint,
+    ForeignKeyConstraint, Ident, ReferentialAction, Spanned, Statement, TableConstraint,
 };
+use sqlparser::tokenizer::Span;
 
 /// A foreign key declared by a statement.
 pub struct DeclaredForeignKey<'a> {
@@ -15,6 +16,9 @@ pub struct DeclaredForeignKey<'a> {
     pub columns: Vec<String>,
     /// The constraint as parsed.
     pub constraint: &'a ForeignKeyConstraint,
+    /// Where findings about it point: the constraint (its name, columns
+    /// and what it references).
+    pub span: Span,
 }
 
 impl DeclaredForeignKey<'_> {
@@ -35,11 +39,7 @@ pub fn foreign_keys(statement: &Statement) -> Vec<DeclaredForeignKey<'_>> {
             }
             for constraint in &create.constraints {
                 if let TableConstraint::ForeignKey(fk) = constraint {
-                    out.push(DeclaredForeignKey {
-                        table: table.clone(),
-                        columns: fk.columns.iter().map(ident).collect(),
-                        constraint: fk,
-                    });
+                    out.push(table_key(&table, fk));
                 }
             }
         }
@@ -53,11 +53,7 @@ pub fn foreign_keys(statement: &Statement) -> Vec<DeclaredForeignKey<'_>> {
                     AlterTableOperation::AddConstraint {
                         constraint: TableConstraint::ForeignKey(fk),
                         ..
-                    } => out.push(DeclaredForeignKey {
-                        table: table.clone(),
-                        columns: fk.columns.iter().map(ident).collect(),
-                        constraint: fk,
-                    }),
+                    } => out.push(table_key(&table, fk)),
                     _ => {}
                 }
             }
@@ -67,6 +63,16 @@ pub fn foreign_keys(statement: &Statement) -> Vec<DeclaredForeignKey<'_>> {
     out
 }
 
+/// A table constraint's foreign key.
+fn table_key<'a>(table: &str, fk: &'a ForeignKeyConstraint) -> DeclaredForeignKey<'a> {
+    DeclaredForeignKey {
+        table: table.to_string(),
+        columns: fk.columns.iter().map(ident).collect(),
+        constraint: fk,
+        span: fk.span(),
+    }
+}
+
 fn push_column_keys<'a>(table: &str, column: &'a ColumnDef, out: &mut Vec<DeclaredForeignKey<'a>>) {
     for option in &column.options {
         if let ColumnOption::ForeignKey(fk) = &option.option {
@@ -74,6 +80,7 @@ fn push_column_keys<'a>(table: &str, column: &'a ColumnDef, out: &mut Vec<Declar
                 table: table.to_string(),
                 columns: vec![ident(&column.name)],
                 constraint: fk,
+                span: option.span(),
             });
         }
     }
@@ -114,8 +121,9 @@ pub fn alter_operations(statement: &Statement) -> Option<(String, &[AlterTableOp
     }
 }
 
-/// `ALTER COLUMN` operations of an `ALTER TABLE`.
-pub fn column_alterations(statement: &Statement) -> Vec<(String, String, &AlterColumnOperation)> {
+/// `ALTER COLUMN` operations of an `ALTER TABLE`: the table, the column
+/// (its identifier, where findings point) and the operation.
+pub fn column_alterations(statement: &Statement) -> Vec<(String, &Ident, &AlterColumnOperation)> {
     let Some((table, operations)) = alter_operations(statement) else {
         return Vec::new();
     };
@@ -123,7 +131,7 @@ pub fn column_alterations(statement: &Statement) -> Vec<(String, String, &AlterC
         .iter()
         .filter_map(|operation| match operation {
             AlterTableOperation::AlterColumn { column_name, op } => {
-                Some((table.clone(), ident(column_name), op))
+                Some((table.clone(), column_name, op))
             }
             _ => None,
         })

@@ -257,15 +257,31 @@ impl StatementContext<'_> {
         message: String,
         help: impl Into<String>,
     ) -> RawFinding {
-        let text = self.text();
-        let span = ident.span;
-        if span.start.line == 0 {
+        if ident.span.start.line == 0 {
             return self.finding(rule, Some(&ident.value), message, help);
         }
+        self.finding_over(rule, ident.span, message, help)
+    }
+
+    /// A finding pointing at a node of the statement's syntax tree by its
+    /// span (underlined to the end of its first line), or at the statement's
+    /// first word when the parser gave the node no span.
+    pub fn finding_over(
+        &self,
+        rule: &dyn Rule,
+        span: sqlparser::tokenizer::Span,
+        message: String,
+        help: impl Into<String>,
+    ) -> RawFinding {
+        if span.start.line == 0 {
+            return self.finding(rule, None, message, help);
+        }
+        let text = self.text();
         let index = LineIndex::new(text);
         let start = index.offset(text, span.start.line as usize, span.start.column as usize);
         let end = index.offset(text, span.end.line as usize, span.end.column as usize);
-        let length = text[start..end.max(start)].chars().count().max(1);
+        let underlined = text[start..end.max(start)].lines().next().unwrap_or("");
+        let length = underlined.chars().count().max(1);
         self.raw(rule, start, length, message, help.into())
     }
 

@@ -6,9 +6,9 @@
 //! still held, which is also reported.
 
 use super::Rule;
-use crate::lint::ddl::{added_columns, alter_operations, has_option};
+use crate::lint::ddl::{added_columns, alter_operations};
 use crate::lint::{RawFinding, Severity, StatementContext};
-use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
+use sqlparser::ast::{AlterTableOperation, ColumnOption, Spanned, TableConstraint};
 
 /// See the module header.
 pub struct AddForeignKeyNotValid;
@@ -32,10 +32,14 @@ impl Rule for AddForeignKeyNotValid {
         }
         if let Some(ast) = context.ast {
             for (_, column) in added_columns(ast) {
-                if has_option(column, |o| matches!(o, ColumnOption::ForeignKey(_))) {
-                    findings.push(context.finding(
+                let references = column
+                    .options
+                    .iter()
+                    .find(|o| matches!(o.option, ColumnOption::ForeignKey(_)));
+                if let Some(references) = references {
+                    findings.push(context.finding_over(
                         self,
-                        Some("REFERENCES"),
+                        references.span(),
                         format!("adding a column with REFERENCES to {table} checks every row while holding a lock that blocks writes"),
                         "add the column without REFERENCES, then the foreign key with NOT VALID, then VALIDATE CONSTRAINT in a later migration",
                     ).on_table(&table));
@@ -45,9 +49,9 @@ impl Rule for AddForeignKeyNotValid {
         for operation in operations {
             if let AlterTableOperation::ValidateConstraint { name } = operation {
                 if added_earlier_in_its_transaction(context, &name.value) {
-                    findings.push(context.finding(
+                    findings.push(context.finding_at(
                         self,
-                        Some("VALIDATE CONSTRAINT"),
+                        name,
                         format!("{name} is validated in the same transaction that added it NOT VALID: the scan runs while the ADD's lock on {table} is still held, so NOT VALID gains nothing"),
                         if context.script.execution() == crate::model::Execution::Transaction {
                             "move VALIDATE CONSTRAINT to a later migration (or this file to `-- schemactl:no-transaction`)"
@@ -70,9 +74,9 @@ impl Rule for AddForeignKeyNotValid {
                 TableConstraint::Check(_) => "CHECK",
                 _ => continue,
             };
-            findings.push(context.finding(
+            findings.push(context.finding_over(
                 self,
-                Some(kind),
+                constraint.span(),
                 format!("adding this {kind} checks every row of {table} while holding a lock that blocks writes"),
                 "add it with NOT VALID, then `ALTER TABLE … VALIDATE CONSTRAINT …` in a later statement or migration",
             ).on_table(&table));

@@ -22,13 +22,14 @@ impl Rule for ChangeColumnType {
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
         let Some(ast) = context.ast else { return };
-        for (table, column, operation) in column_alterations(ast) {
+        for (table, column_ident, operation) in column_alterations(ast) {
+            let column = crate::lint::names::ident(column_ident);
             if matches!(operation, AlterColumnOperation::SetDataType { .. })
                 && !context.table_is_new(&table)
             {
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some("TYPE"),
+                    column_ident,
                     format!("changing the type of {table}.{column} can rewrite the table and its indexes while no one can read or write it"),
                     "add a new column, backfill it in batches, switch readers, then drop the old column (varchar(n) -> text and widening varchar are exceptions that do not rewrite)",
                 ).on_table(&table));

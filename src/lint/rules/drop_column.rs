@@ -29,10 +29,13 @@ impl Rule for DropColumn {
         }
         for operation in operations {
             if let AlterTableOperation::DropColumn { column_names, .. } = operation {
+                let Some(first) = column_names.first() else {
+                    continue;
+                };
                 let columns: Vec<String> = column_names.iter().map(ident).collect();
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some("DROP"),
+                    first,
                     format!("dropping {table}.{} deletes its data and breaks code that still selects it", columns.join(", ")),
                     "deploy code that no longer uses the column first, then drop it with `-- schemactl:ignore drop-column <reason>`",
                 ).on_table(&table));
@@ -57,6 +60,28 @@ mod tests {
                 ("0002_d.up.sql", "ALTER TABLE t DROP COLUMN x;\n")
             ]
         ));
+    }
+
+    #[test]
+    fn each_finding_points_at_its_own_column() {
+        // One statement dropping several columns: one caret per column, not
+        // every finding at the first DROP.
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            (
+                "0001_t.up.sql",
+                "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int, c int);\n",
+            ),
+            (
+                "0002_d.up.sql",
+                "ALTER TABLE t\n  DROP COLUMN a,\n  DROP COLUMN b,\n  DROP COLUMN IF EXISTS c;\n",
+            ),
+        ]);
+        let places: Vec<(usize, usize)> = findings
+            .iter()
+            .filter(|f| f.rule == "drop-column")
+            .map(|f| (f.position.line, f.position.column))
+            .collect();
+        assert_eq!(places, [(2, 15), (3, 15), (4, 25)], "{findings:#?}");
     }
 
     #[test]

@@ -22,13 +22,14 @@ impl Rule for DropNotNull {
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
         let Some(ast) = context.ast else { return };
-        for (table, column, operation) in column_alterations(ast) {
+        for (table, column_ident, operation) in column_alterations(ast) {
+            let column = crate::lint::names::ident(column_ident);
             if matches!(operation, AlterColumnOperation::DropNotNull)
                 && context.changes_existing_table(&table)
             {
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some("DROP NOT NULL"),
+                    column_ident,
                     format!("{table}.{column} may hold NULL from now on: code written when it could not (readers that map it to a non-optional value, sums, joins) breaks on the first NULL"),
                     "deploy code that handles NULL first, then say so with `-- schemactl:ignore drop-not-null <reason>`",
                 ));

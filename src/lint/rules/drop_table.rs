@@ -28,17 +28,21 @@ impl Rule for DropTable {
         else {
             return;
         };
-        for table in names
+        for (name, table) in names
             .iter()
-            .map(object)
-            .filter(|t| context.changes_existing_table(t))
+            .map(|name| (name, object(name)))
+            .filter(|(_, t)| context.changes_existing_table(t))
         {
-            findings.push(context.finding(
-                self,
-                Some("DROP"),
-                format!("dropping table {table} deletes its data and breaks code that still uses it"),
-                "stop using the table first, keep a backup, and say why with `-- schemactl:ignore drop-table <reason>`",
-            ));
+            let message = format!(
+                "dropping table {table} deletes its data and breaks code that still uses it"
+            );
+            let help = "stop using the table first, keep a backup, and say why with `-- schemactl:ignore drop-table <reason>`";
+            // At the table's name (each of `DROP TABLE a, b` at its own).
+            let finding = match name.0.last().and_then(|part| part.as_ident()) {
+                Some(ident) => context.finding_at(self, ident, message, help),
+                None => context.finding(self, Some("DROP"), message, help),
+            };
+            findings.push(finding);
         }
     }
 }

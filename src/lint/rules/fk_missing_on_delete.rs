@@ -27,9 +27,9 @@ impl Rule for FkMissingOnDelete {
             .iter()
             .filter(|fk| fk.on_delete().is_none())
         {
-            findings.push(context.finding(
+            findings.push(context.finding_over(
                 self,
-                Some("REFERENCES"),
+                fk.span,
                 format!(
                     "foreign key {}({}) has no ON DELETE action: deleting a referenced row fails (NO ACTION), which is rarely what was decided",
                     fk.table,

@@ -33,9 +33,9 @@ impl Rule for RenameColumn {
                 new_column_name,
             } = operation
             {
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some("RENAME"),
+                    old_column_name,
                     format!("renaming {table}.{} to {} breaks running code that uses the old name", ident(old_column_name), ident(new_column_name)),
                     "add the new column, write to both, move readers, then drop the old one; or deploy code that reads both names first",
                 ));

@@ -21,7 +21,8 @@ impl Rule for SetNotNullExistingTable {
     }
     fn check_statement(&self, context: &StatementContext, findings: &mut Vec<RawFinding>) {
         let Some(ast) = context.ast else { return };
-        for (table, column, operation) in column_alterations(ast) {
+        for (table, column_ident, operation) in column_alterations(ast) {
+            let column = crate::lint::names::ident(column_ident);
             if matches!(operation, AlterColumnOperation::SetNotNull)
                 && !context.table_is_new(&table)
                 && !context
@@ -29,9 +30,9 @@ impl Rule for SetNotNullExistingTable {
                     .table(&table)
                     .is_some_and(|t| t.has_validated_not_null_check(&column))
             {
-                findings.push(context.finding(
+                findings.push(context.finding_at(
                     self,
-                    Some("SET NOT NULL"),
+                    column_ident,
                     format!("SET NOT NULL on {table}.{column} scans the whole table while holding an ACCESS EXCLUSIVE lock (no reads or writes)"),
                     format!("first add `CHECK ({column} IS NOT NULL) NOT VALID` and VALIDATE it; PostgreSQL 12+ then sets NOT NULL without the scan"),
                 ).on_table(&table));
