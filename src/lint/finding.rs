@@ -39,21 +39,45 @@ pub struct Finding {
 /// direction, or a file name) about a statement of text `statement`
 /// (whitespace and comments do not count).
 pub(crate) fn fingerprint(rule: &str, place: &str, statement: &str) -> String {
-    use sha2::{Digest, Sha256};
+    fingerprint_of_normalised(rule, place, &normalised(statement))
+}
+
+/// A statement's tokens, words folded, joined by one space: what a
+/// fingerprint hashes (whitespace and comments do not count). Findings on
+/// one statement compute it once.
+pub(crate) fn normalised(statement: &str) -> String {
     use sqlparser::dialect::PostgreSqlDialect;
     use sqlparser::tokenizer::{Token, Tokenizer};
-    let normalised = match Tokenizer::new(&PostgreSqlDialect {}, statement).tokenize() {
-        Ok(tokens) => tokens
-            .iter()
-            .filter(|t| !matches!(t, Token::Whitespace(_)))
-            .map(|t| match t {
-                Token::Word(w) if w.quote_style.is_none() => w.value.to_lowercase(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+    use std::fmt::Write;
+    match Tokenizer::new(&PostgreSqlDialect {}, statement).tokenize() {
+        Ok(tokens) => {
+            let mut out = String::with_capacity(statement.len());
+            for token in tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))) {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                match token {
+                    Token::Word(w) if w.quote_style.is_none() => {
+                        out.push_str(&w.value.to_lowercase())
+                    }
+                    other => {
+                        let _ = write!(out, "{other}");
+                    }
+                }
+            }
+            out
+        }
         Err(_) => statement.split_whitespace().collect::<Vec<_>>().join(" "),
-    };
-    let digest = Sha256::digest(format!("{rule}\0{place}\0{normalised}").as_bytes());
+    }
+}
+
+/// [`fingerprint`] of a statement already [`normalised`].
+pub(crate) fn fingerprint_of_normalised(rule: &str, place: &str, normalised: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in [rule, "\0", place, "\0", normalised] {
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -37,7 +37,7 @@ use crate::model::text_position::{LineIndex, TextPosition};
 use crate::model::{Direction, Migration, Script, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// How to lint.
@@ -835,6 +835,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
         };
         let mut used = vec![false; ignores.len()];
         let index = LineIndex::new(&script.sql);
+        let mut normalised: HashMap<Option<usize>, String> = HashMap::new();
         for finding in raw {
             let statement = statement_of(finding.offset, false);
             let silenced = ignores.iter().enumerate().find(|(_, ignore)| {
@@ -847,8 +848,10 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 continue;
             }
             let position = index.position(&script.sql, finding.offset);
-            let text = statement.map_or("", |i| statements[i].text(&script.sql));
-            let fingerprint = finding::fingerprint(finding.rule, place, text);
+            let text = normalised.entry(statement).or_insert_with(|| {
+                finding::normalised(statement.map_or("", |i| statements[i].text(&script.sql)))
+            });
+            let fingerprint = finding::fingerprint_of_normalised(finding.rule, place, text);
             findings.push((finding, position, fingerprint));
         }
         for (ignore, used) in ignores.iter().zip(used) {

@@ -305,10 +305,42 @@ pub(crate) fn squawk_on_files(files: &[PathBuf], runs: usize) -> Result<Option<D
     let Some(squawk) = squawk_program() else {
         return Ok(None);
     };
+    // Its JSON reporter, as schemactl's side writes JSON too.
     let samples: Vec<Duration> = (0..runs)
-        .map(|_| time_allowing_findings(Command::new(&squawk).args(files)))
+        .map(|_| {
+            time_allowing_findings(
+                Command::new(&squawk)
+                    .args(["--reporter", "json"])
+                    .args(files),
+            )
+        })
         .collect::<Result<_>>()?;
     Ok(Some(median(samples)))
+}
+
+/// Squawk's peak resident memory (KiB) on `files`, with its JSON reporter.
+pub(crate) fn squawk_peak_memory(files: &[PathBuf]) -> Option<u64> {
+    let squawk = squawk_program()?;
+    let mut command = Command::new(&squawk);
+    command.args(["--reporter", "json"]).args(files);
+    peak_memory_kib(&command)
+}
+
+/// The peak resident memory (KiB) of `command`, measured by GNU time
+/// (`/usr/bin/time -f %M`); `None` where it is not installed.
+pub(crate) fn peak_memory_kib(command: &Command) -> Option<u64> {
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "peak-kib %M"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .find_map(|line| line.strip_prefix("peak-kib ")?.trim().parse().ok())
 }
 
 /// Squawk's own binary: `SQUAWK`, else the one pyenv's shim would run (the

@@ -149,6 +149,9 @@ fn figures(
     );
     let files: Vec<PathBuf> = scripts.iter().map(|(p, _)| p.clone()).collect();
     let squawk = bench::squawk_on_files(&files, repeat)?;
+    let lint_memory =
+        bench::peak_memory_kib(&cli(&url, &["lint", "--format", "json", "--no-baseline"]));
+    let squawk_memory = bench::squawk_peak_memory(&files);
     let (ours, theirs) = (median(ours), median(theirs));
     println!("  {name}: {} migrations", scripts.len());
     println!("    migrate from empty                {:>9.1} ms", ms(ours));
@@ -172,6 +175,14 @@ fn figures(
         None => {
             println!("    squawk                            not installed (pip install squawk-cli)")
         }
+    }
+    if let (Some(ours), Some(theirs)) = (lint_memory, squawk_memory) {
+        println!(
+            "    peak memory, lint / squawk        {:>6} / {} KiB   schemactl/squawk {:.2}",
+            ours,
+            theirs,
+            ours as f64 / theirs as f64
+        );
     }
     Ok(())
 }
