@@ -757,6 +757,10 @@ fn check_script<'a>(
     Ok(())
 }
 
+/// How deep `sqlparser` 0.64 reads nested expressions and queries (its
+/// recursion limit); deeper statements are refused quickly, not parsed.
+const PARSER_DEPTH: usize = 50;
+
 /// `unparseable-statement` for a statement sqlparser could not read: an
 /// error when PostgreSQL's grammar rejects it too (the script cannot run),
 /// else a warning that no rule checked it.
@@ -778,6 +782,19 @@ fn unparseable(
             help: "fix the statement".into(),
             at_most: None,
             at_least: Some(Severity::Error),
+            table: None,
+        },
+        None if reason.contains("recursion limit exceeded") => RawFinding {
+            rule: rules::unparseable_statement::ID,
+            path: script.path.clone(),
+            offset: statement.start,
+            length: 1,
+            message: format!(
+                "this statement nests deeper than the linter reads (more than {PARSER_DEPTH} levels of parentheses, brackets, CASE or sub-queries), so no rule checked it"
+            ),
+            help: "check it by hand (`schemactl verify` runs it on a scratch database); if that is accepted, say so with `-- schemactl:ignore unparseable-statement <reason>`".into(),
+            at_most: None,
+            at_least: None,
             table: None,
         },
         None => RawFinding {

@@ -5,7 +5,10 @@
 //!   generated project shaped like a long-lived real one (about 1 MB in 340
 //!   migrations); the target is schemactl at most 0.6× Squawk's time;
 //! - the whole directory (up and down scripts), which Squawk does not read;
-//! - the peak memory of linting one 50 MB migration (with `/usr/bin/time`).
+//! - the peak memory of linting one 50 MB migration (with `/usr/bin/time`);
+//! - deep nesting: one 100 KB statement of each nested shape (parentheses,
+//!   `ARRAY[`, `CASE`, sub-selects) on one line; the target is well under
+//!   1 s per 100 KB.
 
 use crate::bench::ms;
 use crate::{bench, corpus, large_project};
@@ -47,6 +50,37 @@ pub fn run(args: &[String]) -> Result<()> {
             elapsed.as_secs_f64()
         ),
         None => println!("  peak memory: not measured (/usr/bin/time is not installed)"),
+    }
+    deep_nesting(&schemactl, work.path(), runs)
+}
+
+/// One 100 KB statement of each deeply nested shape, each in a directory of
+/// its own, timed.
+fn deep_nesting(schemactl: &Path, work: &Path, runs: usize) -> Result<()> {
+    let shapes: [(&str, &str, &str); 4] = [
+        ("parentheses", "(", ")"),
+        ("ARRAY[", "ARRAY[", "]"),
+        ("CASE", "CASE WHEN true THEN ", " END"),
+        ("sub-selects", "(SELECT ", ")"),
+    ];
+    for (label, open, close) in shapes {
+        let depth = 100_000 / (open.len() + close.len());
+        let dir = work.join(format!("deep-{}", label.replace(['(', '['], "")));
+        std::fs::create_dir_all(&dir)?;
+        let sql = format!("SELECT {}1{};\n", open.repeat(depth), close.repeat(depth));
+        std::fs::write(dir.join("0001_deep.up.sql"), &sql)?;
+        let elapsed = sample(runs.min(5), || {
+            bench::time_allowing_findings(
+                Command::new(schemactl)
+                    .args(["lint", "--format", "json", "--migrations-dir"])
+                    .arg(&dir),
+            )
+        })?;
+        println!(
+            "  deep nesting, {label} ×{depth} ({} KB on one line): {:.1} ms",
+            sql.len() / 1000,
+            ms(elapsed)
+        );
     }
     Ok(())
 }

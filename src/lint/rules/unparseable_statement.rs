@@ -113,6 +113,24 @@ mod tests {
     }
 
     #[test]
+    fn a_statement_nested_past_the_parsers_depth_is_named_as_such() {
+        let deep = format!("SELECT {}1{};\n", "(".repeat(5000), ")".repeat(5000));
+        let findings = lint_files(&[("0001_deep.up.sql", &deep)]);
+        let finding = findings
+            .iter()
+            .find(|f| f.rule == "unparseable-statement")
+            .expect("reported");
+        assert!(
+            finding
+                .message
+                .contains("nests deeper than the linter reads (more than 50 levels"),
+            "{}",
+            finding.message
+        );
+        assert_eq!((finding.position.line, finding.position.column), (1, 1));
+    }
+
+    #[test]
     fn postgresql_18_syntax_is_read_whole() {
         let sql = include_str!("../../../tests/fixtures/lint/postgres18_syntax.sql");
         quiet("unparseable-statement", &[("0001_pg18.up.sql", sql)]);
