@@ -583,3 +583,33 @@ fn fix_never_writes_through_a_link_to_a_migration_that_existed_at_the_revision()
         "the applied migration was changed through the link"
     );
 }
+
+#[tokio::test]
+async fn each_version_fixture_runs_on_the_servers_it_is_for() {
+    // The parse-coverage fixtures are PostgreSQL, not guesses: each runs,
+    // statement by statement, on every test server of its version or newer
+    // (PostgreSQL 15 runs 13–15, PostgreSQL 18 all of them).
+    let probe = crate::support::server::server().database().await;
+    let number: String = probe.scalar("SHOW server_version_num").await;
+    let major: u32 = number.parse::<u32>().unwrap() / 10000;
+    let fixtures = [
+        (13, include_str!("fixtures/lint/postgres13_syntax.sql")),
+        (14, include_str!("fixtures/lint/postgres14_syntax.sql")),
+        (15, include_str!("fixtures/lint/postgres15_syntax.sql")),
+        (16, include_str!("fixtures/lint/postgres16_syntax.sql")),
+        (17, include_str!("fixtures/lint/postgres17_syntax.sql")),
+        (18, include_str!("fixtures/lint/postgres18_syntax.sql")),
+    ];
+    let mut ran = 0;
+    for (version, sql) in fixtures.into_iter().filter(|(v, _)| *v <= major) {
+        let db = crate::support::server::server().database().await;
+        let client = db.client().await;
+        for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+            client.simple_query(statement).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL {major} rejects the {version} fixture's {statement}: {e}")
+            });
+        }
+        ran += 1;
+    }
+    assert!(ran >= 3, "no fixture ran on PostgreSQL {major}");
+}

@@ -7,7 +7,10 @@
 //!   with its comma (the column's own definition stays);
 //! - `GENERATED ALWAYS AS (…) VIRTUAL` (18) is parsed as `STORED` and set
 //!   back to virtual in the syntax tree (a virtual column rewrites nothing);
-//! - `WITHOUT OVERLAPS` and `PERIOD` of temporal keys (18) are blanked.
+//! - `WITHOUT OVERLAPS` and `PERIOD` of temporal keys (18) are blanked;
+//! - `ON DELETE SET NULL (col, …)` / `SET DEFAULT (…)` (15): the column
+//!   list is blanked (the action stays);
+//! - `DROP DATABASE … WITH (FORCE)` (13): the option is blanked.
 
 use super::{blank, is_word, Located};
 use sqlparser::ast::{
@@ -79,6 +82,10 @@ pub(super) fn rewrite(text: &str, tokens: &[Located]) -> Option<Rewritten> {
         not_null_elements(tokens, &mut out);
     }
     temporal_keys_and_virtual_columns(tokens, &mut out);
+    referential_action_columns(tokens, &mut out);
+    if starts_with(&["DROP", "DATABASE"]) {
+        drop_database_force(tokens, &mut out);
+    }
     (!out.clauses.is_empty()).then_some(out)
 }
 
@@ -212,4 +219,54 @@ fn temporal_keys_and_virtual_columns(tokens: &[Located], out: &mut Rewritten) {
             out.clauses.push("VIRTUAL".into());
         }
     }
+}
+
+/// The column list of `ON DELETE SET NULL (a, b)` / `SET DEFAULT (a)`.
+fn referential_action_columns(tokens: &[Located], out: &mut Rewritten) {
+    for (i, t) in tokens.iter().enumerate() {
+        let shaped = i >= 3
+            && is_word(&tokens[i - 3].token, "DELETE")
+            && is_word(&tokens[i - 2].token, "SET")
+            && (is_word(&tokens[i - 1].token, "NULL") || is_word(&tokens[i - 1].token, "DEFAULT"))
+            && matches!(t.token, Token::LParen);
+        if !shaped {
+            continue;
+        }
+        let Some(close) = tokens[i..]
+            .iter()
+            .position(|t| matches!(t.token, Token::RParen))
+        else {
+            continue;
+        };
+        blank(&mut out.text, t.start, tokens[i + close].end);
+        out.clauses.push("ON DELETE SET … (columns)".into());
+    }
+}
+
+/// `WITH (FORCE)` (or `(FORCE)`) at the end of `DROP DATABASE`.
+fn drop_database_force(tokens: &[Located], out: &mut Rewritten) {
+    let n = tokens.len();
+    if n < 4 || !matches!(tokens[n - 1].token, Token::RParen) {
+        return;
+    }
+    let Some(open) = tokens
+        .iter()
+        .rposition(|t| matches!(t.token, Token::LParen))
+    else {
+        return;
+    };
+    let options = &tokens[open + 1..n - 1];
+    if options.is_empty()
+        || !options
+            .iter()
+            .all(|t| is_word(&t.token, "FORCE") || matches!(t.token, Token::Comma))
+    {
+        return;
+    }
+    let start = match open.checked_sub(1) {
+        Some(with) if is_word(&tokens[with].token, "WITH") => tokens[with].start,
+        _ => tokens[open].start,
+    };
+    blank(&mut out.text, start, tokens[n - 1].end);
+    out.clauses.push("WITH (FORCE)".into());
 }
