@@ -136,16 +136,74 @@ fn add_constraint_not_null(text: &str, tokens: &[Located], out: &mut Rewritten) 
             continue;
         }
         let (start, stop) = (t.start, tokens[end - 1].end);
-        let replacement = format!(
-            "ALTER COLUMN {} SET NOT NULL",
-            &text[column.start..column.end]
-        );
-        if replacement.len() > stop - start {
+        let column = &text[column.start..column.end];
+        let words = ["ALTER", "COLUMN", column, "SET", "NOT", "NULL"];
+        let Some(laid_out) = lay_out(&out.text[start..stop], &words) else {
             continue;
-        }
-        let padded = format!("{replacement:<width$}", width = stop - start);
-        out.text.replace_range(start..stop, &padded);
+        };
+        out.text.replace_range(start..stop, &laid_out);
         out.clauses.push("ADD CONSTRAINT NOT NULL".into());
+    }
+}
+
+/// `words`, separated by spaces, in a text of exactly `original`'s length
+/// in bytes that keeps its line breaks where they were (a word never
+/// straddles one), padded with spaces; `None` when they do not fit.
+fn lay_out(original: &str, words: &[&str]) -> Option<String> {
+    let bytes = original.as_bytes();
+    let mut out: Vec<u8> = bytes
+        .iter()
+        .map(|&b| if b == b'\n' || b == b'\r' { b } else { b' ' })
+        .collect();
+    let mut at = 0;
+    for word in words {
+        loop {
+            let end = at + word.len();
+            if end > bytes.len() {
+                return None;
+            }
+            match out[at..end].iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(offset) => at += offset + 1,
+                None => break,
+            }
+        }
+        out[at..at + word.len()].copy_from_slice(word.as_bytes());
+        at += word.len() + 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lay_out;
+
+    #[test]
+    fn a_rewrite_keeps_line_breaks_and_byte_length() {
+        let original = "ADD CONSTRAINT t_b_nn\n  NOT NULL \"né\"";
+        let laid = lay_out(
+            original,
+            &["ALTER", "COLUMN", "\"né\"", "SET", "NOT", "NULL"],
+        )
+        .unwrap();
+        assert_eq!(laid.len(), original.len());
+        assert_eq!(laid.find('\n'), original.find('\n'));
+        assert_eq!(
+            laid.split_whitespace().collect::<Vec<_>>(),
+            ["ALTER", "COLUMN", "\"né\"", "SET", "NOT", "NULL"]
+        );
+        assert!(lay_out("ADD x", &["ALTER", "COLUMN"]).is_none());
+    }
+
+    #[test]
+    fn positions_after_a_multi_line_rewrite_stay_the_files() {
+        let sql = "ALTER TABLE t ADD CONSTRAINT t_b_nn\n  NOT NULL b,\n  ADD COLUMN c char(2)";
+        let (ast, recognised) = super::super::recover(sql).expect("recovered");
+        assert_eq!(recognised.blanked, ["ADD CONSTRAINT NOT NULL"]);
+        let ast = ast.expect("parsed").to_string();
+        assert!(
+            ast.contains("SET NOT NULL") && ast.contains("ADD COLUMN c CHAR(2)"),
+            "{ast}"
+        );
     }
 }
 
