@@ -173,40 +173,6 @@ fn lay_out(original: &str, words: &[&str]) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::lay_out;
-
-    #[test]
-    fn a_rewrite_keeps_line_breaks_and_byte_length() {
-        let original = "ADD CONSTRAINT t_b_nn\n  NOT NULL \"né\"";
-        let laid = lay_out(
-            original,
-            &["ALTER", "COLUMN", "\"né\"", "SET", "NOT", "NULL"],
-        )
-        .unwrap();
-        assert_eq!(laid.len(), original.len());
-        assert_eq!(laid.find('\n'), original.find('\n'));
-        assert_eq!(
-            laid.split_whitespace().collect::<Vec<_>>(),
-            ["ALTER", "COLUMN", "\"né\"", "SET", "NOT", "NULL"]
-        );
-        assert!(lay_out("ADD x", &["ALTER", "COLUMN"]).is_none());
-    }
-
-    #[test]
-    fn positions_after_a_multi_line_rewrite_stay_the_files() {
-        let sql = "ALTER TABLE t ADD CONSTRAINT t_b_nn\n  NOT NULL b,\n  ADD COLUMN c char(2)";
-        let (ast, recognised) = super::super::recover(sql).expect("recovered");
-        assert_eq!(recognised.blanked, ["ADD CONSTRAINT NOT NULL"]);
-        let ast = ast.expect("parsed").to_string();
-        assert!(
-            ast.contains("SET NOT NULL") && ast.contains("ADD COLUMN c CHAR(2)"),
-            "{ast}"
-        );
-    }
-}
-
 /// A table element `[CONSTRAINT name] NOT NULL col [NO INHERIT]` of
 /// `CREATE TABLE`, blanked with the comma before it.
 fn not_null_elements(tokens: &[Located], out: &mut Rewritten) {
@@ -327,4 +293,38 @@ fn drop_database_force(tokens: &[Located], out: &mut Rewritten) {
     };
     blank(&mut out.text, start, tokens[n - 1].end);
     out.clauses.push("WITH (FORCE)".into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lay_out;
+
+    #[test]
+    fn a_rewrite_keeps_line_breaks_and_byte_length() {
+        let original = "ADD CONSTRAINT t_b_nn\n  NOT NULL \"né\"";
+        let laid = lay_out(
+            original,
+            &["ALTER", "COLUMN", "\"né\"", "SET", "NOT", "NULL"],
+        )
+        .unwrap();
+        assert_eq!(laid.len(), original.len());
+        assert_eq!(laid.find('\n'), original.find('\n'));
+        assert_eq!(
+            laid.split_whitespace().collect::<Vec<_>>(),
+            ["ALTER", "COLUMN", "\"né\"", "SET", "NOT", "NULL"]
+        );
+        assert!(lay_out("ADD x", &["ALTER", "COLUMN"]).is_none());
+    }
+
+    #[test]
+    fn positions_after_a_multi_line_rewrite_stay_the_files() {
+        let sql = "ALTER TABLE t ADD CONSTRAINT t_b_nn\n  NOT NULL b,\n  ADD COLUMN c char(2)";
+        let (ast, recognised) = super::super::recover(sql).expect("recovered");
+        assert_eq!(recognised.blanked, ["ADD CONSTRAINT NOT NULL"]);
+        let ast = ast.expect("parsed").to_string();
+        assert!(
+            ast.contains("SET NOT NULL") && ast.contains("ADD COLUMN c CHAR(2)"),
+            "{ast}"
+        );
+    }
 }
