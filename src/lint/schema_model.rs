@@ -4,6 +4,7 @@
 //! exist before this migration?", "is this foreign key indexed by the end of
 //! the migration?").
 
+use super::default_names::{choose, index_column_names, joined_columns, Label};
 use super::names::{ident, object};
 use crate::model::text_position::TextPosition;
 use crate::model::Version;
@@ -108,21 +109,50 @@ impl Table {
         })
     }
 
+    /// The name of a key's index: the constraint's own, else PostgreSQL's
+    /// default (`t_pkey`, `t_a_key`, numbered when taken), so that a later
+    /// `DROP CONSTRAINT t_a_key` or `DROP INDEX` finds it.
+    fn key_name(
+        &self,
+        given: Option<&sqlparser::ast::Ident>,
+        table: &str,
+        columns: &[Option<String>],
+        label: Label,
+    ) -> String {
+        if let Some(given) = given {
+            return ident(given);
+        }
+        let named: Vec<&str> = columns
+            .iter()
+            .map(|c| c.as_deref().unwrap_or("expr"))
+            .collect();
+        let joined = joined_columns(&named);
+        choose(table, Some(&joined), label, |name| {
+            self.indexes.iter().any(|i| i.name.as_deref() == Some(name))
+        })
+    }
+
     fn add_column(&mut self, column: &ColumnDef, table: &str, origin: &Origin) {
         let name = ident(&column.name);
         for option in &column.options {
             match &option.option {
-                ColumnOption::PrimaryKey(_) => {
+                ColumnOption::PrimaryKey(pk) => {
                     self.primary_key = Some(vec![name.clone()]);
+                    let columns = vec![Some(name.clone())];
+                    let given = option.name.as_ref().or(pk.name.as_ref());
                     self.indexes.push(Index {
-                        name: None,
-                        columns: vec![Some(name.clone())],
+                        name: Some(self.key_name(given, table, &columns, Label::PrimaryKey)),
+                        columns,
                     });
                 }
-                ColumnOption::Unique(_) => self.indexes.push(Index {
-                    name: None,
-                    columns: vec![Some(name.clone())],
-                }),
+                ColumnOption::Unique(unique) => {
+                    let columns = vec![Some(name.clone())];
+                    let given = option.name.as_ref().or(unique.name.as_ref());
+                    self.indexes.push(Index {
+                        name: Some(self.key_name(given, table, &columns, Label::Unique)),
+                        columns,
+                    });
+                }
                 ColumnOption::ForeignKey(fk) => self.foreign_keys.push(ForeignKey {
                     columns: vec![name.clone()],
                     foreign_table: object(&fk.foreign_table),
@@ -133,24 +163,34 @@ impl Table {
                 _ => {}
             }
         }
-        let _ = table;
         self.columns.push(Column { name });
     }
 
-    fn add_constraint(&mut self, constraint: &TableConstraint, not_valid: bool, origin: &Origin) {
+    fn add_constraint(
+        &mut self,
+        constraint: &TableConstraint,
+        table: &str,
+        not_valid: bool,
+        origin: &Origin,
+    ) {
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
                 let columns = index_columns(&pk.columns);
                 self.primary_key = Some(columns.iter().flatten().cloned().collect());
+                let name = self.key_name(pk.name.as_ref(), table, &columns, Label::PrimaryKey);
                 self.indexes.push(Index {
-                    name: pk.name.as_ref().map(ident),
+                    name: Some(name),
                     columns,
                 });
             }
-            TableConstraint::Unique(unique) => self.indexes.push(Index {
-                name: unique.name.as_ref().map(ident),
-                columns: index_columns(&unique.columns),
-            }),
+            TableConstraint::Unique(unique) => {
+                let columns = index_columns(&unique.columns);
+                let name = self.key_name(unique.name.as_ref(), table, &columns, Label::Unique);
+                self.indexes.push(Index {
+                    name: Some(name),
+                    columns,
+                });
+            }
             TableConstraint::ForeignKey(fk) => self.foreign_keys.push(ForeignKey {
                 columns: fk.columns.iter().map(ident).collect(),
                 foreign_table: object(&fk.foreign_table),
@@ -216,7 +256,7 @@ impl SchemaModel {
                     table.add_column(column, &name, origin);
                 }
                 for constraint in &create.constraints {
-                    table.add_constraint(constraint, false, origin);
+                    table.add_constraint(constraint, &name, false, origin);
                 }
                 self.tables.insert(name, table);
             }
@@ -236,10 +276,25 @@ impl SchemaModel {
                 );
             }
             Statement::CreateIndex(index) => {
-                if let Some(table) = self.tables.get_mut(&object(&index.table_name)) {
+                let table_name = object(&index.table_name);
+                if let Some(table) = self.tables.get_mut(&table_name) {
+                    let columns = index_columns(&index.columns);
+                    let name = match &index.name {
+                        Some(name) => object(name),
+                        None => {
+                            let named =
+                                index_column_names(index.columns.iter().map(|c| &c.column.expr));
+                            choose(
+                                &table_name,
+                                Some(&joined_columns(&named)),
+                                Label::Index,
+                                |n| table.indexes.iter().any(|i| i.name.as_deref() == Some(n)),
+                            )
+                        }
+                    };
                     table.indexes.push(Index {
-                        name: index.name.as_ref().map(object),
-                        columns: index_columns(&index.columns),
+                        name: Some(name),
+                        columns,
                     });
                 }
             }
@@ -291,7 +346,7 @@ impl SchemaModel {
                 AlterTableOperation::AddConstraint {
                     constraint,
                     not_valid,
-                } => table.add_constraint(constraint, *not_valid, origin),
+                } => table.add_constraint(constraint, &name, *not_valid, origin),
                 AlterTableOperation::ValidateConstraint { name: constraint } => {
                     let constraint = ident(constraint);
                     for check in &mut table.not_null_checks {

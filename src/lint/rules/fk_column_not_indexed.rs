@@ -80,4 +80,21 @@ mod tests {
             ],
         );
     }
+
+    #[test]
+    fn an_index_dropped_by_its_default_name_no_longer_covers_it() {
+        // The unnamed UNIQUE and CREATE INDEX get PostgreSQL's names
+        // (c_a_id_key, c_a_id_idx), so dropping them by those names leaves
+        // the key unindexed.
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            ("0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE c (id bigint PRIMARY KEY, a_id bigint UNIQUE, b_id bigint);\nCREATE INDEX ON c (b_id);\n"),
+            ("0002_k.up.sql", "ALTER TABLE c DROP CONSTRAINT c_a_id_key;\nDROP INDEX c_b_id_idx;\nALTER TABLE c ADD CONSTRAINT c_a FOREIGN KEY (a_id) REFERENCES a ON DELETE CASCADE, ADD CONSTRAINT c_b FOREIGN KEY (b_id) REFERENCES a ON DELETE CASCADE;\n"),
+        ]);
+        let unindexed: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.rule == "fk-column-not-indexed")
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(unindexed.len(), 2, "{unindexed:#?}");
+    }
 }
