@@ -784,7 +784,7 @@ fn unparseable(
             at_least: Some(Severity::Error),
             table: None,
         },
-        None if reason.contains("recursion limit exceeded") => RawFinding {
+        None if reason == sqlparser::parser::ParserError::RecursionLimitExceeded.to_string() => RawFinding {
             rule: rules::unparseable_statement::ID,
             path: script.path.clone(),
             offset: statement.start,

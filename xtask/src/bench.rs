@@ -327,7 +327,8 @@ pub(crate) fn squawk_peak_memory(files: &[PathBuf]) -> Option<u64> {
 }
 
 /// The peak resident memory (KiB) of `command`, measured by GNU time
-/// (`/usr/bin/time -f %M`); `None` where it is not installed.
+/// (`/usr/bin/time -f %M`); `None` where it is not installed or gives no
+/// figure.
 pub(crate) fn peak_memory_kib(command: &Command) -> Option<u64> {
     let output = Command::new("/usr/bin/time")
         .args(["-f", "peak-kib %M"])

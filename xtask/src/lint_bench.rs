@@ -13,7 +13,7 @@
 use crate::bench::ms;
 use crate::{bench, corpus, large_project};
 use anyhow::{Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -49,7 +49,9 @@ pub fn run(args: &[String]) -> Result<()> {
             kib as f64 / 1024.0,
             elapsed.as_secs_f64()
         ),
-        None => println!("  peak memory: not measured (/usr/bin/time is not installed)"),
+        None => println!(
+            "  peak memory: not measured (/usr/bin/time is not installed, or gave no figure)"
+        ),
     }
     deep_nesting(&schemactl, work.path(), runs)
 }
@@ -127,29 +129,16 @@ fn figures(label: &str, schemactl: &Path, dir: &Path, work: &Path, runs: usize) 
     Ok(())
 }
 
-/// The peak resident memory (KiB) and time of linting `dir`, by `/usr/bin/time`.
+/// The peak resident memory (KiB) and time of linting `dir`, by
+/// `/usr/bin/time`; `None` where it is not installed.
 fn peak_memory(schemactl: &Path, dir: &Path) -> Result<Option<(u64, Duration)>> {
-    let time = PathBuf::from("/usr/bin/time");
-    if !time.is_file() {
-        return Ok(None);
-    }
-    let started = std::time::Instant::now();
-    let output = Command::new(time)
-        .args(["-f", "%M"])
-        .arg(schemactl)
-        .arg("--migrations-dir")
+    let mut lint = Command::new(schemactl);
+    lint.arg("--migrations-dir")
         .arg(dir)
-        .args(["lint", "--format", "json", "--no-baseline"])
-        .stdout(std::process::Stdio::null())
-        .output()?;
-    let elapsed = started.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let kib = stderr
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .with_context(|| format!("no peak memory in /usr/bin/time's output: {stderr}"))?;
-    Ok(Some((kib, elapsed)))
+        .args(["lint", "--format", "json", "--no-baseline"]);
+    let started = std::time::Instant::now();
+    let kib = bench::peak_memory_kib(&lint);
+    Ok(kib.map(|kib| (kib, started.elapsed())))
 }
 
 fn sample(runs: usize, mut one: impl FnMut() -> Result<Duration>) -> Result<Duration> {

@@ -341,12 +341,16 @@ mod tests {
 
     #[test]
     fn a_function_the_up_creates_and_the_down_leaves_is_found() {
-        let findings = down_findings(&[
-            ("0001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"),
-            ("0001_t.down.sql", "DROP TABLE t;\n"),
-            ("0002_f.up.sql", "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nCREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\n"),
-            ("0002_f.down.sql", "DROP TRIGGER t_touch ON t;\n"),
-        ]);
+        // The up makes a trigger function; each down below drops the trigger.
+        let with_down = |down: &str| {
+            down_findings(&[
+                ("0001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"),
+                ("0001_t.down.sql", "DROP TABLE t;\n"),
+                ("0002_f.up.sql", "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nCREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\n"),
+                ("0002_f.down.sql", down),
+            ])
+        };
+        let findings = with_down("DROP TRIGGER t_touch ON t;\n");
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(findings[0].contains("function touch"), "{findings:#?}");
         // Replaced by the down (an older body), or dropped: nothing to say.
@@ -354,12 +358,7 @@ mod tests {
             "DROP TRIGGER t_touch ON t;\nDROP FUNCTION touch();\n",
             "DROP TRIGGER t_touch ON t;\nCREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;\n",
         ] {
-            let findings = down_findings(&[
-                ("0001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"),
-                ("0001_t.down.sql", "DROP TABLE t;\n"),
-                ("0002_f.up.sql", "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nCREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\n"),
-                ("0002_f.down.sql", down),
-            ]);
+            let findings = with_down(down);
             assert!(findings.is_empty(), "{down}: {findings:#?}");
         }
         // One an earlier migration made: replacing it is not creating it.
