@@ -217,3 +217,47 @@ fn the_runner_names_postgresql_only_where_it_connects() {
         "the checker no longer sees the one import that is allowed"
     );
 }
+
+/// The signatures of the functions in `text` that change their receiver
+/// from a statement (`&mut self` and a parameter typed as a statement or
+/// one of its DDL nodes): what a replay of DDL into a model looks like.
+fn replays_statements(text: &str) -> Vec<String> {
+    const NODES: [&str; 6] = [
+        "Statement",
+        "CreateTable",
+        "AlterTable",
+        "CreateIndex",
+        "TableConstraint",
+        "ColumnDef",
+    ];
+    text.split("fn ")
+        .skip(1)
+        .filter_map(|rest| {
+            let signature = &rest[..rest.find(['{', ';']).unwrap_or(rest.len())];
+            (signature.contains("&mut self") && NODES.iter().any(|n| signature.contains(n)))
+                .then(|| signature.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .collect()
+}
+
+#[test]
+fn lint_has_one_schema_model() {
+    let modules = modules();
+    let in_model = |module: &Module| module.len() >= 2 && module[..2] == ["lint", "schema_model"];
+    assert!(
+        modules
+            .iter()
+            .any(|(module, text)| in_model(module) && !replays_statements(text).is_empty()),
+        "the checker finds no replay in lint::schema_model"
+    );
+    let elsewhere: Vec<(String, Vec<String>)> = modules
+        .iter()
+        .filter(|(module, _)| module.first().is_some_and(|m| m == "lint") && !in_model(module))
+        .map(|(module, text)| (module.join("::"), replays_statements(text)))
+        .filter(|(_, signatures)| !signatures.is_empty())
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "lint modules that keep a model of their own (every rule reads lint::schema_model): {elsewhere:#?}"
+    );
+}

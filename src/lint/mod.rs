@@ -1,9 +1,9 @@
 //! `schemactl lint`: static checks of a migrations directory, for CI before
 //! merge. No database is needed.
 //!
-//! The directory is replayed in version order into a `SchemaModel`, so
-//! that rules can ask what existed before a statement and what exists after
-//! a migration. Each statement is parsed on its own with `sqlparser`: one
+//! The directory is replayed in version order into one model of the
+//! schema (`schema_model`), so that rules can ask what existed before a
+//! statement and what exists after a migration. Each statement is parsed on its own with `sqlparser`: one
 //! that does not parse is reported once (`unparseable-statement`) and the
 //! rest of the file is still linted. Rules are one file each under
 //! `rules/`, listed once in `rules::RULES`.
@@ -18,7 +18,6 @@ pub(crate) mod fix;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
-pub(crate) mod object_replay;
 pub(crate) mod recognise;
 pub mod report;
 pub(crate) mod rules;
@@ -31,7 +30,7 @@ pub use fix::FixedFile;
 pub use linter::Linter;
 pub use project::{relative_to_repository, LintOutcome};
 use rules::{Rule, RULES};
-pub(crate) use schema_model::SchemaModel;
+pub(crate) use schema_model::Schema;
 
 use crate::model::text_position::{LineIndex, TextPosition};
 use crate::model::{Direction, Migration, Script, Statement};
@@ -93,8 +92,6 @@ pub(crate) struct ParsedStatement<'a> {
 
 /// What a statement rule sees.
 pub(crate) struct StatementContext<'a> {
-    /// The migration.
-    pub migration: &'a Migration,
     /// The script the statement is in.
     pub script: &'a Script,
     /// Up or down.
@@ -106,7 +103,7 @@ pub(crate) struct StatementContext<'a> {
     /// What was recovered of a statement sqlparser does not read whole.
     pub recognised: Option<&'a recognise::Recognised>,
     /// The schema just before the statement.
-    pub schema: &'a SchemaModel,
+    pub schema: Schema<'a>,
     /// The transaction each statement of the script runs in
     /// ([`Script::transaction_units`]); empty when it cannot be split.
     pub units: &'a [Option<usize>],
@@ -121,12 +118,12 @@ pub(crate) struct MigrationContext<'a> {
     /// The tables its up script creates.
     pub created_tables: &'a [CreatedTable],
     /// The objects its up script named, replayed over the earlier
-    /// migrations' (see [`object_replay`]).
-    pub up_replay: &'a object_replay::ReplayState,
+    /// migrations' (see [`schema_model`]).
+    pub up_replay: &'a schema_model::ReplayState,
     /// The same after its down script too, when it has one.
-    pub down_replay: Option<&'a object_replay::ReplayState>,
+    pub down_replay: Option<&'a schema_model::ReplayState>,
     /// The schema after the up script.
-    pub schema_after: &'a SchemaModel,
+    pub schema_after: Schema<'a>,
 }
 
 /// A finding before configuration and suppression are applied.
@@ -215,9 +212,7 @@ impl StatementContext<'_> {
     /// Whether `table` was created by this migration (earlier in it), so that
     /// locking it harms nobody. Unknown tables count as existing.
     pub fn table_is_new(&self, table: &str) -> bool {
-        self.schema
-            .table(table)
-            .is_some_and(|t| t.created_in == self.migration.version)
+        self.schema.table_is_new(table)
     }
 
     /// Whether this is an up script changing a table that already existed:
@@ -555,8 +550,7 @@ fn parse_ahead<'a>(
 /// The state carried from migration to migration.
 #[derive(Default)]
 struct Driver {
-    model: SchemaModel,
-    history: object_replay::Replay<'static>,
+    history: schema_model::Replay<'static>,
     raw: Vec<RawFinding>,
 }
 
@@ -572,7 +566,7 @@ impl Driver {
                 migration.label()
             ))
         };
-        let mut replay = object_replay::Replay::on_top_of(&self.history);
+        let mut replay = schema_model::Replay::on_top_of(&self.history);
         let mut created_tables = Vec::new();
         let mut next = || match parsed.recv() {
             Ok(Parsed::Statement(item)) => Ok(Some(*item)),
@@ -580,14 +574,11 @@ impl Driver {
             Err(_) => Err(broken()),
         };
         check_script(
-            migration,
             &migration.up,
             Direction::Up,
             &mut next,
-            &mut self.model,
-            true,
+            &mut replay,
             &mut |item| {
-                replay.step(item);
                 if let Some(sqlparser::ast::Statement::CreateTable(create)) = &item.ast {
                     created_tables.push(CreatedTable {
                         name: names::object(&create.name),
@@ -602,21 +593,15 @@ impl Driver {
         let mut down_replay = None;
         if let Some(script) = &migration.down {
             // A down script is checked against the schema after its up
-            // script. What it creates is replayed into a copy, so that a
-            // table it re-creates is new to its later statements; the next
-            // migration builds on the up, so the model itself is untouched.
-            let mut scratch = creates_relations(&script.sql).then(|| self.model.clone());
-            let replays = scratch.is_some();
-            let model = scratch.as_mut().unwrap_or(&mut self.model);
+            // script, and replayed on from there; the next migration builds
+            // on the up (`after_up`).
             replay.forget_opaque();
             check_script(
-                migration,
                 script,
                 Direction::Down,
                 &mut next,
-                model,
-                replays,
-                &mut |item| replay.step(item),
+                &mut replay,
+                &mut |_| {},
                 &mut self.raw,
             )?;
             down_replay = Some(replay.state());
@@ -627,7 +612,7 @@ impl Driver {
             created_tables: &created_tables,
             up_replay: &after_up,
             down_replay: down_replay.as_ref(),
-            schema_after: &self.model,
+            schema_after: after_up.over(&self.history),
         };
         for rule in RULES {
             rule.check_migration(&context, &mut self.raw);
@@ -649,28 +634,17 @@ pub(crate) struct CreatedTable {
     pub exempt: bool,
 }
 
-/// Whether a script may create a table or materialized view (by its words;
-/// a false alarm only costs a copy of the model).
-fn creates_relations(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
-    lower.contains("create table")
-        || lower.contains("create unlogged table")
-        || lower.contains("create materialized view")
-}
-
 /// Checks one script as its statements arrive from `next` (`Ok(None)` at
-/// the end of the script), replaying each into `model` when `replay`, and
-/// handing each to `seen` before its syntax tree is dropped. The parser
+/// the end of the script), replaying each into the schema model after the
+/// rules saw the schema before it, and handing each to `seen` before its
+/// syntax tree is dropped. The parser
 /// thread always sends the end of the script, even for SQL that cannot be
 /// split, so that the stream stays in step.
-#[allow(clippy::too_many_arguments)]
 fn check_script<'a>(
-    migration: &'a Migration,
     script: &'a Script,
     direction: Direction,
     next: &mut dyn FnMut() -> Result<Option<ParsedStatement<'a>>, crate::Error>,
-    model: &mut SchemaModel,
-    replay: bool,
+    replay: &mut schema_model::Replay,
     seen: &mut dyn FnMut(&ParsedStatement<'a>),
     raw: &mut Vec<RawFinding>,
 ) -> Result<(), crate::Error> {
@@ -724,13 +698,12 @@ fn check_script<'a>(
             }
         }
         let context = StatementContext {
-            migration,
             script,
             direction,
             statement: item.statement,
             ast: item.ast.as_ref(),
             recognised: item.recognised.as_ref(),
-            schema: model,
+            schema: replay.schema(),
             units: &units,
             index: starts
                 .binary_search(&item.statement.start)
@@ -742,16 +715,7 @@ fn check_script<'a>(
             }
             rule.check_statement(&context, raw);
         }
-        if let (true, Some(ast)) = (replay, &item.ast) {
-            model.apply(
-                ast,
-                &schema_model::Origin {
-                    version: migration.version.clone(),
-                    path: &script.path,
-                    position: item.statement.position,
-                },
-            );
-        }
+        replay.step(&item);
         seen(&item);
     }
     Ok(())

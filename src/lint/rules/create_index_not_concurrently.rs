@@ -27,7 +27,7 @@ impl Rule for CreateIndexNotConcurrently {
         if index.concurrently || context.table_is_new(&table) {
             return;
         }
-        if context.schema.table(&table).is_some_and(|t| t.partitioned) {
+        if context.schema.is_partitioned(&table) {
             // PostgreSQL refuses CONCURRENTLY on a partitioned table.
             findings.push(context.finding(
                 self,
@@ -91,6 +91,21 @@ mod tests {
                 (
                     "0002_i.up.sql",
                     "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY t_id_x ON t (id, x);\n",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_table_the_down_recreates_is_new_to_the_rest_of_the_down() {
+        quiet(
+            "create-index-not-concurrently",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, n int);\n"),
+                ("0002_d.up.sql", "DROP TABLE t;\n"),
+                (
+                    "0002_d.down.sql",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, n int);\nCREATE INDEX t_n ON t (n);\n",
                 ),
             ],
         );

@@ -1,5 +1,5 @@
 //! `down-does-not-reverse`: replays the up script, then the down script,
-//! over the objects they name (see [`object_replay`]) and reports what the
+//! over the objects they name (see [`schema_model`]) and reports what the
 //! pair leaves different: an object the up creates that is still there
 //! after the down, or one the up drops that the down does not bring back.
 //! Drops take their dependants with them as PostgreSQL's do (a table its
@@ -10,10 +10,10 @@
 //! that does not parse, a `DO` block, a `CALL`), it is a warning that points
 //! to `schemactl verify`, the complete, dynamic check.
 //!
-//! [`object_replay`]: crate::lint::object_replay
+//! [`schema_model`]: crate::lint::schema_model
 
 use super::Rule;
-use crate::lint::object_replay::{Object, Tracked};
+use crate::lint::schema_model::{Object, Tracked};
 use crate::lint::{MigrationContext, RawFinding, Severity};
 
 /// See the module header.

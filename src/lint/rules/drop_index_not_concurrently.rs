@@ -41,12 +41,10 @@ impl Rule for DropIndexNotConcurrently {
         }
         // An index of a table created in this migration harms nobody.
         let on_new_table = names.iter().all(|name| {
-            context.schema.tables.iter().any(|(table, t)| {
-                t.indexes
-                    .iter()
-                    .any(|i| i.name.as_deref() == Some(name.as_str()))
-                    && context.table_is_new(table)
-            })
+            context
+                .schema
+                .table_of_index(name)
+                .is_some_and(|table| context.table_is_new(table))
         });
         if on_new_table {
             return;
@@ -89,5 +87,32 @@ mod tests {
                 ("0003_u.down.sql", "DROP TABLE u;\nDROP INDEX IF EXISTS t_other;\n"),
             ],
         );
+    }
+
+    #[test]
+    fn an_index_of_a_new_table_in_another_schema_is_found_by_its_qualified_name() {
+        quiet(
+            "drop-index-not-concurrently",
+            &[(
+                "0001_t.up.sql",
+                "CREATE SCHEMA app;
+CREATE TABLE app.t (id bigint PRIMARY KEY, n int);
+CREATE INDEX t_n ON app.t (n);
+DROP INDEX app.t_n;
+",
+            )],
+        );
+    }
+
+    #[test]
+    fn an_unnamed_index_of_an_old_table_goes_by_its_default_name() {
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, n int);
+CREATE INDEX ON t (n);
+"),
+            ("0002_d.up.sql", "DROP INDEX t_n_idx;
+"),
+        ]);
+        assert!(findings.iter().any(|f| f.rule == "drop-index-not-concurrently"));
     }
 }

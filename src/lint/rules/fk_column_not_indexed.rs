@@ -23,31 +23,27 @@ impl Rule for FkColumnNotIndexed {
     fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
         let script = &context.migration.up;
         let index = LineIndex::new(&script.sql);
-        for (name, table) in &context.schema_after.tables {
-            for fk in table
-                .foreign_keys
-                .iter()
-                .filter(|fk| fk.added_in == context.migration.version)
-            {
-                if fk.path != script.path || table.has_index_leading_with(&fk.columns) {
-                    continue;
-                }
-                let columns = fk.columns.join(", ");
-                findings.push(RawFinding {
+        let schema = &context.schema_after;
+        for fk in schema.foreign_keys_added() {
+            let name = fk.table;
+            if schema.has_index_leading_with(name, fk.columns) {
+                continue;
+            }
+            let columns = fk.columns.join(", ");
+            findings.push(RawFinding {
                     rule: self.id(),
                     path: script.path.clone(),
-                    offset: index.offset(&script.sql, fk.position.line, fk.position.column),
+                    offset: index.offset(&script.sql, fk.declared_at.line, fk.declared_at.column),
                     length: 6,
                     message: format!(
                         "foreign key {name}({columns}) -> {} has no index on ({columns}): deletes and key updates on {} will scan {name}",
-                        fk.foreign_table, fk.foreign_table
+                        fk.references, fk.references
                     ),
                     help: format!("add `CREATE INDEX {name}_{} ON {name} ({columns});` in this migration", fk.columns.join("_")),
                     at_most: None,
                     at_least: None,
                     table: None,
                 });
-            }
         }
     }
 }
@@ -96,5 +92,43 @@ mod tests {
             .map(|f| f.message.as_str())
             .collect();
         assert_eq!(unindexed.len(), 2, "{unindexed:#?}");
+    }
+
+    #[test]
+    fn an_index_led_by_an_expression_does_not_cover_the_key() {
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            PARENT,
+            (
+                "0002_b.up.sql",
+                "CREATE TABLE b (id bigint PRIMARY KEY, x text, a_id bigint REFERENCES a (id) ON DELETE CASCADE);\nCREATE INDEX b_lower_x_a ON b (lower(x), a_id);\n",
+            ),
+        ]);
+        assert!(findings.iter().any(|f| f.rule == "fk-column-not-indexed"));
+    }
+
+    #[test]
+    fn the_key_follows_its_table_through_a_rename_and_an_index_made_later_in_the_migration() {
+        quiet(
+            "fk-column-not-indexed",
+            &[
+                PARENT,
+                (
+                    "0002_b.up.sql",
+                    "CREATE TABLE b (id bigint PRIMARY KEY, a_id bigint REFERENCES a (id) ON DELETE CASCADE);\nALTER TABLE b RENAME TO c;\nCREATE INDEX ON c (a_id);\n",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_key_added_to_an_earlier_table_is_covered_by_that_tables_index() {
+        quiet(
+            "fk-column-not-indexed",
+            &[
+                PARENT,
+                ("0002_b.up.sql", "CREATE TABLE b (id bigint PRIMARY KEY, a_id bigint);\nCREATE INDEX ON b (a_id);\n"),
+                ("0003_fk.up.sql", "ALTER TABLE b ADD FOREIGN KEY (a_id) REFERENCES a (id) ON DELETE CASCADE;\n"),
+            ],
+        );
     }
 }

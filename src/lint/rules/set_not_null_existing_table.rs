@@ -25,10 +25,7 @@ impl Rule for SetNotNullExistingTable {
             let column = crate::lint::names::ident(column_ident);
             if matches!(operation, AlterColumnOperation::SetNotNull)
                 && !context.table_is_new(&table)
-                && !context
-                    .schema
-                    .table(&table)
-                    .is_some_and(|t| t.has_validated_not_null_check(&column))
+                && !context.schema.has_validated_not_null_check(&table, &column)
             {
                 findings.push(context.finding_at(
                     self,
@@ -99,6 +96,48 @@ mod tests {
             (
                 "0002_c.up.sql",
                 "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL) NOT VALID;\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\n",
+            ),
+        ]);
+        assert!(findings
+            .iter()
+            .any(|f| f.rule == "set-not-null-existing-table"));
+    }
+
+    #[test]
+    fn quiet_when_the_check_goes_with_a_renamed_column() {
+        // The one schema model carries the check through the rename.
+        quiet(
+            "set-not-null-existing-table",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, x int);
+"),
+                (
+                    "0002_c.up.sql",
+                    "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);
+ALTER TABLE t RENAME COLUMN x TO y;
+",
+                ),
+                ("0003_n.up.sql", "ALTER TABLE t ALTER COLUMN y SET NOT NULL;
+"),
+            ],
+        );
+    }
+
+    #[test]
+    fn fires_once_the_check_is_dropped() {
+        let findings = crate::lint::rules::test_support::lint_files(&[
+            ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, x int);
+"),
+            (
+                "0002_c.up.sql",
+                "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);
+",
+            ),
+            (
+                "0003_n.up.sql",
+                "ALTER TABLE t DROP CONSTRAINT t_x_not_null;
+ALTER TABLE t ALTER COLUMN x SET NOT NULL;
+",
             ),
         ]);
         assert!(findings

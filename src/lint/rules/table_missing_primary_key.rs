@@ -21,10 +21,10 @@ impl Rule for TableMissingPrimaryKey {
     fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
         for created in context.created_tables {
             let name = &created.name;
-            let Some(table) = context.schema_after.table(name) else {
-                continue;
-            };
-            if table.primary_key.is_some() || created.exempt {
+            if !context.schema_after.has_table(name)
+                || context.schema_after.has_primary_key(name)
+                || created.exempt
+            {
                 continue;
             }
             findings.push(RawFinding {
@@ -63,5 +63,30 @@ mod tests {
             "table-missing-primary-key",
             &[("0001_log.up.sql", "CREATE TABLE log (id bigint NOT NULL, line text);\nALTER TABLE log ADD PRIMARY KEY (id);\n")],
         );
+    }
+
+    #[test]
+    fn a_primary_key_made_from_an_index_counts() {
+        quiet(
+            "table-missing-primary-key",
+            &[(
+                "0001_t.up.sql",
+                "CREATE TABLE t (id bigint NOT NULL);
+CREATE UNIQUE INDEX t_id ON t (id);
+ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id;
+",
+            )],
+        );
+    }
+
+    #[test]
+    fn a_primary_key_dropped_in_the_same_migration_does_not_count() {
+        let findings = crate::lint::rules::test_support::lint_files(&[(
+            "0001_t.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY);
+ALTER TABLE t DROP CONSTRAINT t_pkey;
+",
+        )]);
+        assert!(findings.iter().any(|f| f.rule == "table-missing-primary-key"));
     }
 }

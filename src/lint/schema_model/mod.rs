@@ -1,5 +1,8 @@
-//! What a script does to the objects it names, replayed statement by
-//! statement with PostgreSQL's dependency rules, for `down-does-not-reverse`.
+//! The linter's one model of the schema: what the migrations do to the
+//! objects they name, replayed statement by statement with PostgreSQL's
+//! dependency and naming rules. Every rule reads it through [`Schema`]
+//! (what exists before a statement, after an up script), and
+//! `down-does-not-reverse` compares its states after an up and its down.
 //!
 //! Only the objects the scripts name are tracked (tables, partitions,
 //! columns, indexes, named constraints, views, materialized views, types and
@@ -15,6 +18,10 @@
 //! [`Replay::opaque`]: its result is then a guess.
 
 mod constraints;
+mod questions;
+
+pub(crate) use constraints::ConstraintKind;
+pub(crate) use questions::Schema;
 
 use super::names::{ident, object};
 use super::ParsedStatement;
@@ -100,6 +107,9 @@ pub struct Tracked {
     /// Whether `before` is the replay's guess (`CREATE OR REPLACE` of a
     /// function no earlier migration made), undone if it is replaced again.
     guessed: bool,
+    /// Whether the migration being replayed made it (created it, or renamed
+    /// something it made): locking it harms nobody.
+    made_here: bool,
     /// The statement that last changed it.
     pub at: TextPosition,
     /// For an index: its table and the columns it covers; for a column: its
@@ -111,9 +121,11 @@ pub struct Tracked {
 enum Detail {
     #[default]
     None,
+    /// An index: its table and key columns in order (`None` for an
+    /// expression).
     Index {
         table: String,
-        columns: Vec<String>,
+        columns: Vec<Option<String>>,
     },
     Column {
         type_name: String,
@@ -121,17 +133,21 @@ enum Detail {
     Trigger {
         function: String,
     },
-    /// A partition: its parent table.
-    Partition {
-        parent: String,
+    /// A table: its parent when it is a partition, and whether it is
+    /// partitioned itself (`PARTITION BY`).
+    Relation {
+        parent: Option<String>,
+        partitioned: bool,
     },
     /// A view's query, lower case, to tell which relations it reads.
     View {
         query: String,
     },
-    /// A constraint: the columns it is over (dropping one drops it).
+    /// A constraint: the columns it is over (dropping one drops it) and
+    /// what kind it is.
     Constraint {
         columns: Vec<String>,
+        kind: ConstraintKind,
     },
 }
 
@@ -141,18 +157,43 @@ impl Detail {
     fn owner<'a>(&'a self, object: &'a Object) -> Option<&'a str> {
         match (self, object) {
             (Detail::Index { table, .. }, _) => Some(table),
-            (Detail::Partition { parent }, _) => Some(parent),
+            (
+                Detail::Relation {
+                    parent: Some(parent),
+                    ..
+                },
+                _,
+            ) => Some(parent),
             (Detail::Constraint { .. }, Object::Constraint(table, _)) => Some(table),
             _ => None,
         }
     }
 
-    /// The columns an index or constraint is over, to rename one of them.
-    fn columns_mut(&mut self) -> Option<&mut Vec<String>> {
+    /// Renames column `old` to `new` in what an index or constraint is
+    /// over; whether it was there.
+    fn rename_column(&mut self, old: &str, new: &str) -> bool {
+        let mut found = false;
+        let mut rename = |column: &mut String| {
+            if column == old {
+                *column = new.to_string();
+                found = true;
+            }
+        };
         match self {
-            Detail::Index { columns, .. } | Detail::Constraint { columns } => Some(columns),
-            _ => None,
+            Detail::Index { columns, .. } => columns.iter_mut().flatten().for_each(&mut rename),
+            Detail::Constraint { columns, kind } => {
+                columns.iter_mut().for_each(&mut rename);
+                if let ConstraintKind::Check {
+                    not_null_of: Some(column),
+                    ..
+                } = kind
+                {
+                    rename(column);
+                }
+            }
+            _ => {}
         }
+        found
     }
 }
 
@@ -205,13 +246,7 @@ impl<'h> Replay<'h> {
     /// The object, when it is present: as these scripts left it, else as
     /// the history did.
     fn present(&self, object: &Object) -> Option<&Tracked> {
-        match self.objects.get(object) {
-            Some(t) => t.present.then_some(t),
-            None => self
-                .history
-                .and_then(|h| h.get(object))
-                .filter(|t| t.present),
-        }
+        self.schema().present(object)
     }
 
     /// Replays one statement.
@@ -246,7 +281,11 @@ impl<'h> Replay<'h> {
     /// the migrations after it).
     pub fn absorb(&mut self, state: ReplayState) {
         self.ever_opaque |= state.opaque.is_some();
-        self.objects.extend(state.objects);
+        self.objects
+            .extend(state.objects.into_iter().map(|(object, mut tracked)| {
+                tracked.made_here = false;
+                (object, tracked)
+            }));
         for (table, objects) in state.by_table {
             self.by_table.entry(table).or_default().extend(objects);
         }
@@ -263,6 +302,7 @@ impl<'h> Replay<'h> {
             before,
             present: false,
             guessed: replace && before.is_some(),
+            made_here: false,
             at,
             detail: Detail::None,
         });
@@ -273,6 +313,7 @@ impl<'h> Replay<'h> {
             entry.guessed = false;
         }
         entry.present = true;
+        entry.made_here = true;
         entry.at = at;
         entry.detail = detail;
         self.register_owner(&object);
@@ -382,6 +423,7 @@ impl<'h> Replay<'h> {
             before: (!unsure).then_some(true),
             present: true,
             guessed: false,
+            made_here: false,
             at,
             detail: Detail::None,
         });
@@ -407,6 +449,7 @@ impl<'h> Replay<'h> {
             self.create(to.clone(), false, at, Detail::None);
             if let Some(t) = self.objects.get_mut(&to) {
                 t.before = Some(false);
+                t.made_here = false;
             }
             return;
         }
@@ -430,7 +473,10 @@ impl<'h> Replay<'h> {
                     table: table.clone(),
                     columns: columns
                         .iter()
-                        .map(|c| if c == fc { tc.clone() } else { c.clone() })
+                        .map(|c| match c {
+                            Some(c) if c == fc => Some(tc.clone()),
+                            c => c.clone(),
+                        })
                         .collect(),
                 },
                 (d, _, _) => d.clone(),
@@ -439,10 +485,12 @@ impl<'h> Replay<'h> {
                 before: Some(false),
                 present: false,
                 guessed: false,
+                made_here: false,
                 at,
                 detail: Detail::None,
             });
             entry.present = true;
+            entry.made_here = tracked.made_here;
             entry.at = at;
             entry.detail = detail;
             self.register_owner(&new);
@@ -467,14 +515,8 @@ impl<'h> Replay<'h> {
             let Some(mut tracked) = self.present(&object).cloned() else {
                 continue;
             };
-            let Some(columns) = tracked.detail.columns_mut() else {
+            if !tracked.detail.rename_column(old, new) {
                 continue;
-            };
-            if !columns.iter().any(|c| c == old) {
-                continue;
-            }
-            for column in columns.iter_mut().filter(|c| *c == old) {
-                *column = new.to_string();
             }
             if !self.objects.contains_key(&object) {
                 // The history's: to these scripts, it was there before.
@@ -605,13 +647,11 @@ impl<'h> Replay<'h> {
             self.column_constraints(&table, column, replace, at);
         }
         for constraint in &create.constraints {
-            self.table_constraint(&table, constraint, replace, at);
+            self.table_constraint(&table, constraint, replace, false, at);
         }
-        let detail = match &create.partition_of {
-            Some(parent) => Detail::Partition {
-                parent: object(parent),
-            },
-            None => Detail::None,
+        let detail = Detail::Relation {
+            parent: create.partition_of.as_ref().map(object),
+            partitioned: create.partition_by.is_some(),
         };
         self.create(Object::Relation(table), replace, at, detail);
     }
@@ -730,8 +770,12 @@ impl<'h> Replay<'h> {
                         );
                     }
                 }
-                AlterTableOperation::AddConstraint { constraint, .. } => {
-                    self.table_constraint(&table, constraint, false, at)
+                AlterTableOperation::AddConstraint {
+                    constraint,
+                    not_valid,
+                } => self.table_constraint(&table, constraint, false, *not_valid, at),
+                AlterTableOperation::ValidateConstraint { name } => {
+                    self.validate_constraint(&table, &ident(name))
                 }
                 AlterTableOperation::DropConstraint {
                     name, if_exists, ..
@@ -821,14 +865,23 @@ fn depends_on(object: &Object, tracked: &Tracked, dropped: &Object, cascade: boo
             Detail::View { query },
         ) => cascade && mentions(query, r),
         (Object::Relation(r), _, Detail::Index { table, .. }) => table == r,
-        (Object::Relation(r), _, Detail::Partition { parent }) => parent == r,
+        (
+            Object::Relation(r),
+            _,
+            Detail::Relation {
+                parent: Some(parent),
+                ..
+            },
+        ) => parent == r,
         (Object::Relation(r), o, _) => o.relation() == Some(r.as_str()),
         (Object::Column(t, c), Object::Index(_), Detail::Index { table, columns }) => {
-            table == t && columns.contains(c)
+            table == t && columns.iter().flatten().any(|column| column == c)
         }
-        (Object::Column(t, c), Object::Constraint(table, _), Detail::Constraint { columns }) => {
-            table == t && columns.contains(c)
-        }
+        (
+            Object::Column(t, c),
+            Object::Constraint(table, _),
+            Detail::Constraint { columns, .. },
+        ) => table == t && columns.contains(c),
         (Object::Type(ty), Object::Column(..), Detail::Column { type_name }) => {
             cascade && type_name == ty
         }

@@ -12,11 +12,60 @@ use crate::lint::names::{ident, object};
 use crate::model::text_position::TextPosition;
 use sqlparser::ast::{ColumnDef, ColumnOption, CreateIndex, Expr, IndexColumn, TableConstraint};
 
+/// What kind of constraint it is, for the rules that ask (is there a
+/// primary key, which foreign keys did this migration add, is a `CHECK (c
+/// IS NOT NULL)` validated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ConstraintKind {
+    /// `PRIMARY KEY` (with its index).
+    PrimaryKey,
+    /// `UNIQUE` (with its index).
+    Unique,
+    /// `EXCLUDE` (with its index).
+    Exclusion,
+    /// `REFERENCES`: the referenced table, and where it was declared.
+    ForeignKey {
+        /// The referenced table.
+        references: String,
+        /// The statement that declared it.
+        declared_at: TextPosition,
+    },
+    /// `CHECK`: the column when it is `CHECK (column IS NOT NULL)`, and
+    /// whether every row has been checked (not `NOT VALID`, or validated).
+    Check {
+        /// The column of a `CHECK (column IS NOT NULL)`.
+        not_null_of: Option<String>,
+        /// Whether it is validated.
+        validated: bool,
+    },
+}
+
+impl ConstraintKind {
+    /// The suffix of PostgreSQL's default name for it.
+    fn label(&self) -> Label {
+        match self {
+            ConstraintKind::PrimaryKey => Label::PrimaryKey,
+            ConstraintKind::Unique => Label::Unique,
+            ConstraintKind::Exclusion => Label::Exclusion,
+            ConstraintKind::ForeignKey { .. } => Label::ForeignKey,
+            ConstraintKind::Check { .. } => Label::Check,
+        }
+    }
+
+    /// Whether an index enforces it.
+    pub(crate) fn has_index(&self) -> bool {
+        matches!(
+            self,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
+        )
+    }
+}
+
 /// What a constraint is, for its default name.
 struct Implicit {
     /// Its name when the statement gives one.
     name: Option<String>,
-    label: Label,
+    kind: ConstraintKind,
     /// The columns it is over.
     columns: Vec<String>,
     /// The columns its default name is made of (a check's one column).
@@ -36,23 +85,34 @@ impl Replay<'_> {
         let name = ident(&column.name);
         for option in &column.options {
             let given = option.name.as_ref().map(ident);
-            let (label, inner_name, columns) = match &option.option {
-                ColumnOption::PrimaryKey(c) => (Label::PrimaryKey, &c.name, vec![name.clone()]),
-                ColumnOption::Unique(c) => (Label::Unique, &c.name, vec![name.clone()]),
-                ColumnOption::ForeignKey(c) => (Label::ForeignKey, &c.name, vec![name.clone()]),
+            let (kind, inner_name, columns) = match &option.option {
+                ColumnOption::PrimaryKey(c) => {
+                    (ConstraintKind::PrimaryKey, &c.name, vec![name.clone()])
+                }
+                ColumnOption::Unique(c) => (ConstraintKind::Unique, &c.name, vec![name.clone()]),
+                ColumnOption::ForeignKey(c) => (
+                    ConstraintKind::ForeignKey {
+                        references: object(&c.foreign_table),
+                        declared_at: at,
+                    },
+                    &c.name,
+                    vec![name.clone()],
+                ),
                 ColumnOption::Check(c) => {
                     let read = self.columns_read_by(table, &c.expr);
-                    (Label::Check, &c.name, read)
+                    (check(&c.expr, true), &c.name, read)
                 }
                 _ => continue,
             };
             let implicit = Implicit {
                 name: given.or_else(|| inner_name.as_ref().map(ident)),
-                named_after: match label {
-                    Label::Check => (columns.len() == 1).then(|| columns[0].clone()),
+                named_after: match kind {
+                    ConstraintKind::Check { .. } => {
+                        (columns.len() == 1).then(|| columns[0].clone())
+                    }
                     _ => Some(name.clone()),
                 },
-                label,
+                kind,
                 columns,
             };
             self.add_constraint(table, implicit, replace, at);
@@ -65,25 +125,31 @@ impl Replay<'_> {
         table: &str,
         constraint: &TableConstraint,
         replace: bool,
+        not_valid: bool,
         at: TextPosition,
     ) {
-        let keyed = |name: &Option<sqlparser::ast::Ident>, label, columns: &[IndexColumn]| {
+        let keyed = |name: &Option<sqlparser::ast::Ident>, kind, columns: &[IndexColumn]| {
             let columns: Vec<String> = index_column_names(columns.iter().map(|c| &c.column.expr));
             Implicit {
                 name: name.as_ref().map(ident),
-                label,
+                kind,
                 named_after: Some(joined_columns(&columns)),
                 columns,
             }
         };
         let implicit = match constraint {
-            TableConstraint::PrimaryKey(c) => keyed(&c.name, Label::PrimaryKey, &c.columns),
-            TableConstraint::Unique(c) => keyed(&c.name, Label::Unique, &c.columns),
+            TableConstraint::PrimaryKey(c) => {
+                keyed(&c.name, ConstraintKind::PrimaryKey, &c.columns)
+            }
+            TableConstraint::Unique(c) => keyed(&c.name, ConstraintKind::Unique, &c.columns),
             TableConstraint::ForeignKey(c) => {
                 let columns: Vec<String> = c.columns.iter().map(ident).collect();
                 Implicit {
                     name: c.name.as_ref().map(ident),
-                    label: Label::ForeignKey,
+                    kind: ConstraintKind::ForeignKey {
+                        references: object(&c.foreign_table),
+                        declared_at: at,
+                    },
                     named_after: Some(joined_columns(&columns)),
                     columns,
                 }
@@ -92,7 +158,7 @@ impl Replay<'_> {
                 let columns = self.columns_read_by(table, &c.expr);
                 Implicit {
                     name: c.name.as_ref().map(ident),
-                    label: Label::Check,
+                    kind: check(&c.expr, !not_valid),
                     named_after: (columns.len() == 1).then(|| columns[0].clone()),
                     columns,
                 }
@@ -101,12 +167,16 @@ impl Replay<'_> {
                 let columns = index_column_names(c.elements.iter().map(|e| &e.column.column.expr));
                 Implicit {
                     name: c.name.as_ref().map(ident),
-                    label: Label::Exclusion,
+                    kind: ConstraintKind::Exclusion,
                     named_after: Some(joined_columns(&columns)),
                     columns,
                 }
             }
             TableConstraint::PrimaryKeyUsingIndex(c) | TableConstraint::UniqueUsingIndex(c) => {
+                let kind = match constraint {
+                    TableConstraint::PrimaryKeyUsingIndex(_) => ConstraintKind::PrimaryKey,
+                    _ => ConstraintKind::Unique,
+                };
                 // The index becomes the constraint's, under its name.
                 let index = object(&sqlparser::ast::ObjectName::from(vec![c
                     .index_name
@@ -114,7 +184,9 @@ impl Replay<'_> {
                 let index = index_in_schema_of(&index, table);
                 let columns = match self.present(&Object::Index(index.clone())) {
                     Some(tracked) => match &tracked.detail {
-                        Detail::Index { columns, .. } => columns.clone(),
+                        Detail::Index { columns, .. } => {
+                            columns.iter().flatten().cloned().collect()
+                        }
                         _ => Vec::new(),
                     },
                     None => Vec::new(),
@@ -122,7 +194,7 @@ impl Replay<'_> {
                 self.mark_absent(&Object::Index(index), false, at);
                 Implicit {
                     name: Some(c.name.as_ref().map_or_else(|| ident(&c.index_name), ident)),
-                    label: Label::Unique,
+                    kind,
                     named_after: None,
                     columns,
                 }
@@ -136,14 +208,11 @@ impl Replay<'_> {
         let name = match implicit.name {
             Some(name) => name,
             None => {
-                let index_backed = matches!(
-                    implicit.label,
-                    Label::PrimaryKey | Label::Unique | Label::Exclusion
-                );
+                let index_backed = implicit.kind.has_index();
                 choose(
                     table,
                     implicit.named_after.as_deref(),
-                    implicit.label,
+                    implicit.kind.label(),
                     |name| self.constraint_name_taken(table, name, index_backed),
                 )
             }
@@ -154,8 +223,31 @@ impl Replay<'_> {
             at,
             Detail::Constraint {
                 columns: implicit.columns,
+                kind: implicit.kind,
             },
         );
+    }
+
+    /// `VALIDATE CONSTRAINT`: a `NOT VALID` check now holds for every row.
+    pub(super) fn validate_constraint(&mut self, table: &str, name: &str) {
+        let object = Object::Constraint(table.to_string(), name.to_string());
+        let Some(mut tracked) = self.present(&object).cloned() else {
+            return;
+        };
+        let Detail::Constraint {
+            kind: ConstraintKind::Check { validated, .. },
+            ..
+        } = &mut tracked.detail
+        else {
+            return;
+        };
+        *validated = true;
+        if !self.objects.contains_key(&object) {
+            // The history's: to these scripts, it was there before.
+            tracked.before = Some(true);
+            tracked.guessed = false;
+        }
+        self.objects.insert(object, tracked);
     }
 
     /// Whether a default name is in use: by a constraint of the table, or,
@@ -192,8 +284,7 @@ impl Replay<'_> {
             .columns
             .iter()
             .zip(names)
-            .filter(|(c, _)| matches!(c.column.expr, Expr::Identifier(_)))
-            .map(|(_, name)| name)
+            .map(|(c, name)| matches!(c.column.expr, Expr::Identifier(_)).then_some(name))
             .collect();
         self.create(
             Object::Index(name),
@@ -222,5 +313,21 @@ impl Replay<'_> {
             }
         }
         read
+    }
+}
+
+/// The kind of a `CHECK (expr)`: which column it keeps from being NULL
+/// when it is `CHECK (column IS NOT NULL)`.
+fn check(expr: &Expr, validated: bool) -> ConstraintKind {
+    let not_null_of = match expr {
+        Expr::IsNotNull(inner) => match inner.as_ref() {
+            Expr::Identifier(column) => Some(ident(column)),
+            _ => None,
+        },
+        _ => None,
+    };
+    ConstraintKind::Check {
+        not_null_of,
+        validated,
     }
 }
