@@ -101,7 +101,10 @@ mod tests {
         quiet(
             "create-index-not-concurrently",
             &[
-                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, n int);\n"),
+                (
+                    "0001_t.up.sql",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, n int);\n",
+                ),
                 ("0002_d.up.sql", "DROP TABLE t;\n"),
                 (
                     "0002_d.down.sql",

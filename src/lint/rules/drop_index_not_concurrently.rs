@@ -107,12 +107,20 @@ DROP INDEX app.t_n;
     #[test]
     fn an_unnamed_index_of_an_old_table_goes_by_its_default_name() {
         let findings = crate::lint::rules::test_support::lint_files(&[
-            ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, n int);
+            (
+                "0001_t.up.sql",
+                "CREATE TABLE t (id bigint PRIMARY KEY, n int);
 CREATE INDEX ON t (n);
-"),
-            ("0002_d.up.sql", "DROP INDEX t_n_idx;
-"),
+",
+            ),
+            (
+                "0002_d.up.sql",
+                "DROP INDEX t_n_idx;
+",
+            ),
         ]);
-        assert!(findings.iter().any(|f| f.rule == "drop-index-not-concurrently"));
+        assert!(findings
+            .iter()
+            .any(|f| f.rule == "drop-index-not-concurrently"));
     }
 }

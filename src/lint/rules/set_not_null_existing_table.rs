@@ -109,16 +109,22 @@ mod tests {
         quiet(
             "set-not-null-existing-table",
             &[
-                ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, x int);
-"),
+                (
+                    "0001_t.up.sql",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, x int);
+",
+                ),
                 (
                     "0002_c.up.sql",
                     "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);
 ALTER TABLE t RENAME COLUMN x TO y;
 ",
                 ),
-                ("0003_n.up.sql", "ALTER TABLE t ALTER COLUMN y SET NOT NULL;
-"),
+                (
+                    "0003_n.up.sql",
+                    "ALTER TABLE t ALTER COLUMN y SET NOT NULL;
+",
+                ),
             ],
         );
     }
@@ -126,8 +132,11 @@ ALTER TABLE t RENAME COLUMN x TO y;
     #[test]
     fn fires_once_the_check_is_dropped() {
         let findings = crate::lint::rules::test_support::lint_files(&[
-            ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY, x int);
-"),
+            (
+                "0001_t.up.sql",
+                "CREATE TABLE t (id bigint PRIMARY KEY, x int);
+",
+            ),
             (
                 "0002_c.up.sql",
                 "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);

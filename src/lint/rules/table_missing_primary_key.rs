@@ -87,6 +87,8 @@ ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id;
 ALTER TABLE t DROP CONSTRAINT t_pkey;
 ",
         )]);
-        assert!(findings.iter().any(|f| f.rule == "table-missing-primary-key"));
+        assert!(findings
+            .iter()
+            .any(|f| f.rule == "table-missing-primary-key"));
     }
 }
