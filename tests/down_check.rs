@@ -19,6 +19,24 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a serial or identity column's sequence goes with the column",
+        up: "ALTER TABLE t ADD COLUMN s bigserial;\nALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS IDENTITY;\n",
+        down: "ALTER TABLE t DROP COLUMN g;\nALTER TABLE t DROP COLUMN s;\n",
+        reversible: true,
+    },
+    Case {
+        name: "a serial column added and dropped by the up leaves nothing to reverse",
+        up: "ALTER TABLE t ADD COLUMN s serial;\nALTER TABLE t DROP COLUMN s;\n",
+        down: "SELECT 1;\n",
+        reversible: true,
+    },
+    Case {
+        name: "a sequence made by a serial table left by the down is found",
+        up: "CREATE TABLE q (id serial PRIMARY KEY);\n",
+        down: "DROP SEQUENCE q_id_seq CASCADE;\n",
+        reversible: false,
+    },
+    Case {
         name: "dropping a table takes its indexes, constraints and triggers",
         up: "CREATE TABLE c (id bigint PRIMARY KEY, t_id bigint CONSTRAINT c_t REFERENCES t (id) ON DELETE CASCADE, n int CONSTRAINT c_n CHECK (n > 0));\nCREATE INDEX c_t_id ON c (t_id);\nCREATE TRIGGER c_touch BEFORE UPDATE ON c FOR EACH ROW EXECUTE FUNCTION touch();\n",
         down: "DROP TABLE c;\n",

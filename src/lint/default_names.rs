@@ -29,6 +29,8 @@ pub(crate) enum Label {
     Exclusion,
     /// An index `CREATE INDEX` was not given a name for: `<table>_<columns>_idx`.
     Index,
+    /// The sequence of a `serial` or identity column: `<table>_<column>_seq`.
+    Sequence,
 }
 
 impl Label {
@@ -40,6 +42,7 @@ impl Label {
             Label::Check => "check",
             Label::Exclusion => "excl",
             Label::Index => "idx",
+            Label::Sequence => "seq",
         }
     }
 }
@@ -175,6 +178,18 @@ mod tests {
 
     fn free(_: &str) -> bool {
         false
+    }
+
+    #[test]
+    fn a_serial_or_identity_columns_sequence_is_named_like_a_relation() {
+        assert_eq!(
+            choose("app.t", Some("id"), Label::Sequence, free),
+            "t_id_seq"
+        );
+        assert_eq!(
+            choose("t", Some("id"), Label::Sequence, |n| n == "t_id_seq"),
+            "t_id_seq1"
+        );
     }
 
     #[test]

@@ -77,10 +77,21 @@ impl Rule for DownDoesNotReverse {
                 _ => None,
             })
             .collect();
+        // So does a serial column's sequence with its column.
+        let columns: std::collections::HashSet<(&str, &str, bool)> = unreversed
+            .iter()
+            .filter_map(|(object, _, before)| match object {
+                Object::Column(table, column) => Some((table.as_str(), column.as_str(), *before)),
+                _ => None,
+            })
+            .collect();
         for (object, up, before) in unreversed {
             if up
                 .owner(object)
                 .is_some_and(|owner| tables.contains(&(owner, before)))
+                || up
+                    .owning_column()
+                    .is_some_and(|(table, column)| columns.contains(&(table, column, before)))
             {
                 continue;
             }
@@ -390,5 +401,36 @@ mod tests {
                 ("0002_r.down.sql", "ALTER TABLE u RENAME TO t;\n"),
             ],
         );
+    }
+
+    #[test]
+    fn the_sequence_of_a_serial_or_identity_column_goes_with_it() {
+        quiet(
+            "down-does-not-reverse",
+            &[
+                ("0001_t.up.sql", "CREATE TABLE t (id serial PRIMARY KEY);\n"),
+                ("0001_t.down.sql", "DROP TABLE t;\n"),
+                ("0002_n.up.sql", "ALTER TABLE t ADD COLUMN n bigserial;\nALTER TABLE t ADD COLUMN m int GENERATED ALWAYS AS IDENTITY;\n"),
+                ("0002_n.down.sql", "ALTER TABLE t DROP COLUMN m;\nALTER TABLE t DROP COLUMN n;\n"),
+                // Dropped with its column, made again with it.
+                ("0003_d.up.sql", "ALTER TABLE t DROP COLUMN n;\n"),
+                ("0003_d.down.sql", "ALTER TABLE t ADD COLUMN n bigserial;\n"),
+                // A renamed table keeps its sequence's name.
+                ("0004_r.up.sql", "ALTER TABLE t RENAME TO u;\n"),
+                ("0004_r.down.sql", "ALTER TABLE u RENAME TO t;\n"),
+                // Dropped by its default name.
+                ("0005_s.up.sql", "CREATE TABLE s (id serial);\n"),
+                ("0005_s.down.sql", "DROP SEQUENCE s_id_seq CASCADE;\nDROP TABLE s;\n"),
+            ],
+        );
+        // A down that leaves the column: one finding names it.
+        let findings = down_findings(&[
+            ("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n"),
+            ("0001_t.down.sql", "DROP TABLE t;\n"),
+            ("0002_n.up.sql", "ALTER TABLE t ADD COLUMN n serial;\n"),
+            ("0002_n.down.sql", "SELECT 1;\n"),
+        ]);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].contains("column t.n"), "{findings:#?}");
     }
 }

@@ -261,6 +261,50 @@ impl Replay<'_> {
                     || self.present(&Object::Relation(qualified)).is_some()))
     }
 
+    /// The sequence a `serial` or identity column makes, under PostgreSQL's
+    /// default name (`t_id_seq`, numbered when a relation of the schema has
+    /// that name).
+    pub(super) fn owned_sequence(
+        &mut self,
+        table: &str,
+        column: &ColumnDef,
+        replace: bool,
+        at: TextPosition,
+    ) {
+        let serial = matches!(
+            column.data_type.to_string().to_ascii_lowercase().as_str(),
+            "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+        );
+        let identity = column.options.iter().any(|option| {
+            matches!(
+                &option.option,
+                ColumnOption::Generated {
+                    generation_expr: None,
+                    ..
+                }
+            )
+        });
+        if !serial && !identity {
+            return;
+        }
+        let name = ident(&column.name);
+        let chosen = choose(table, Some(&name), Label::Sequence, |candidate| {
+            let qualified = index_in_schema_of(candidate, table);
+            self.present(&Object::Sequence(qualified.clone())).is_some()
+                || self.present(&Object::Index(qualified.clone())).is_some()
+                || self.present(&Object::Relation(qualified)).is_some()
+        });
+        self.create(
+            Object::Sequence(index_in_schema_of(&chosen, table)),
+            replace,
+            at,
+            Detail::Sequence {
+                table: table.to_string(),
+                column: name,
+            },
+        );
+    }
+
     /// `CREATE INDEX`, under its name or PostgreSQL's default one.
     pub(super) fn create_index(&mut self, index: &CreateIndex, at: TextPosition) {
         let table = object(&index.table_name);

@@ -18,7 +18,12 @@ pub(super) fn depends_on(
             Object::View(_) | Object::Relation(_),
             Detail::View { query },
         ) => cascade && mentions(query, r),
-        (Object::Relation(r), _, Detail::Index { table, .. }) => table == r,
+        (Object::Relation(r), _, Detail::Index { table, .. } | Detail::Sequence { table, .. }) => {
+            table == r
+        }
+        (Object::Column(t, c), Object::Sequence(_), Detail::Sequence { table, column }) => {
+            table == t && column == c
+        }
         (
             Object::Relation(r),
             _,
@@ -52,7 +57,7 @@ pub(super) fn hangs_off(object: &Object, tracked: &Tracked, owner: &Object) -> b
     match owner {
         Object::Relation(r) => {
             object.relation() == Some(r.as_str())
-                || matches!(&tracked.detail, Detail::Index { table, .. } if table == r)
+                || matches!(&tracked.detail, Detail::Index { table, .. } | Detail::Sequence { table, .. } if table == r)
         }
         _ => false,
     }

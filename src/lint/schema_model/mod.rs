@@ -301,6 +301,14 @@ impl<'h> Replay<'h> {
                         columns: columns.clone(),
                     }
                 }
+                (Detail::Sequence { table, column }, Object::Relation(f), Object::Relation(t))
+                    if table == f =>
+                {
+                    Detail::Sequence {
+                        table: t.clone(),
+                        column: column.clone(),
+                    }
+                }
                 (
                     Detail::Index { table, columns },
                     Object::Column(ft, fc),

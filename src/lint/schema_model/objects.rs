@@ -60,6 +60,15 @@ impl Object {
 }
 
 impl Tracked {
+    /// The column that owns it, for a `serial` or identity column's
+    /// sequence: `(table, column)`.
+    pub fn owning_column(&self) -> Option<(&str, &str)> {
+        match &self.detail {
+            Detail::Sequence { table, column } => Some((table, column)),
+            _ => None,
+        }
+    }
+
     /// The relation `object` (whose state this is) belongs to: a column's,
     /// constraint's or trigger's table, an index's, a partition's parent.
     pub fn owner<'a>(&'a self, object: &'a Object) -> Option<&'a str> {
@@ -115,6 +124,12 @@ pub(super) enum Detail {
     View {
         query: String,
     },
+    /// The sequence a `serial` or identity column owns: it goes with the
+    /// column (and its table), keeping its name when they are renamed.
+    Sequence {
+        table: String,
+        column: String,
+    },
     /// A constraint: the columns it is over (dropping one drops it) and
     /// what kind it is.
     Constraint {
@@ -137,6 +152,7 @@ impl Detail {
                 _,
             ) => Some(parent),
             (Detail::Constraint { .. }, Object::Constraint(table, _)) => Some(table),
+            (Detail::Sequence { table, .. }, _) => Some(table),
             _ => None,
         }
     }
@@ -153,6 +169,7 @@ impl Detail {
         };
         match self {
             Detail::Index { columns, .. } => columns.iter_mut().flatten().for_each(&mut rename),
+            Detail::Sequence { column, .. } => rename(column),
             Detail::Constraint { columns, kind } => {
                 columns.iter_mut().for_each(&mut rename);
                 if let ConstraintKind::Check {

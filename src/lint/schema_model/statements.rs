@@ -129,6 +129,7 @@ impl Replay<'_> {
         }
         for column in &create.columns {
             self.column_constraints(&table, column, replace, at);
+            self.owned_sequence(&table, column, replace, at);
         }
         for constraint in &create.constraints {
             self.table_constraint(&table, constraint, replace, false, at);
@@ -236,6 +237,7 @@ impl Replay<'_> {
                         },
                     );
                     self.column_constraints(&table, column_def, *if_not_exists, at);
+                    self.owned_sequence(&table, column_def, *if_not_exists, at);
                 }
                 AlterTableOperation::DropColumn {
                     column_names,
