@@ -217,3 +217,98 @@ async fn a_lease_shorter_than_a_migration_is_kept_while_it_runs() {
         second.stderr
     );
 }
+
+/// Holds the default migration lock on a connection of its own, as a
+/// concurrent deploy would.
+async fn hold_the_lock(db: &crate::support::TestDb) -> tokio_postgres::Client {
+    let holder = db.client().await;
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&default_lock().key()])
+        .await
+        .unwrap();
+    holder
+}
+
+#[tokio::test]
+async fn an_up_to_date_database_needs_no_lock() {
+    // The no-op deploy reads the history in one round trip without the
+    // lock: a long deploy elsewhere does not hold it up.
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let _holder = hold_the_lock(&db).await;
+    let run = schemactl(&project, &db, &["migrate", "--lock-wait", "1s"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("Nothing to migrate"), "{}", run.stdout);
+    schemactl(&project, &db, &["status", "--lock-wait", "1s"]).expect_code(0);
+    schemactl(&project, &db, &["validate"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn what_the_one_trip_read_cannot_settle_takes_the_lock() {
+    // Each case must wait for the lock another deploy holds (exit 4):
+    // deciding it without the lock could skip or misreport work.
+    let cases: [(&str, &str); 4] = [
+        ("a pending migration", ""),
+        (
+            "a failed row",
+            "UPDATE schema_versions SET success = false, error = 'boom' WHERE version = '3'",
+        ),
+        (
+            "a history of an older format",
+            "ALTER TABLE schema_versions DROP COLUMN error",
+        ),
+        (
+            "no history yet",
+            "DROP TABLE schema_versions, schema_versions_events",
+        ),
+    ];
+    for (case, change) in cases {
+        let db = server().database().await;
+        let project = Project::fixture("shop");
+        schemactl(&project, &db, &["migrate"]).expect_code(0);
+        if change.is_empty() {
+            project.write("0004_more.up.sql", "CREATE TABLE more (id int);\n");
+        } else {
+            db.client().await.batch_execute(change).await.unwrap();
+        }
+        let _holder = hold_the_lock(&db).await;
+        let run = schemactl(&project, &db, &["migrate", "--lock-wait", "500ms"]);
+        assert_eq!(run.code, 4, "{case}: {}{}", run.stdout, run.stderr);
+    }
+}
+
+#[tokio::test]
+async fn a_run_in_progress_is_seen_and_waited_for() {
+    // A no-transaction migration records its row as in progress before
+    // it runs; a second deploy with the same files waits for the lock.
+    let db = server().database().await;
+    let project = std::sync::Arc::new(Project::new());
+    project.write("0001_t.up.sql", "CREATE TABLE t (id int);\n");
+    project.write(
+        "0002_slow.up.sql",
+        "-- schemactl:no-transaction\nSELECT pg_sleep(3);\n",
+    );
+    schemactl(&project, &db, &["migrate", "--to", "1"]).expect_code(0);
+    let first = {
+        let (project, db) = (project.clone(), db.clone());
+        std::thread::spawn(move || schemactl(&project, &db, &["migrate"]))
+    };
+    let client = db.client().await;
+    for _ in 0..100 {
+        let rows = client
+            .query(
+                "SELECT 1 FROM schema_versions WHERE version = '2' AND NOT success",
+                &[],
+            )
+            .await
+            .unwrap();
+        if !rows.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let second = schemactl(&project, &db, &["migrate", "--lock-wait", "500ms"]);
+    assert_eq!(second.code, 4, "{}{}", second.stdout, second.stderr);
+    first.join().unwrap().expect_code(0);
+}

@@ -109,15 +109,16 @@ impl MigrationLock {
     pub async fn held_here(&self, client: &Client) -> Result<bool, Error> {
         let class_id = (self.key >> 32) & 0xffff_ffff;
         let object_id = self.key & 0xffff_ffff;
-        let row = client
-            .query_one(
+        // Unnamed (query_typed): no separate prepare round trip.
+        let rows = client
+            .query_typed(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
                                 AND pid = pg_backend_pid() AND classid::bigint = $1 AND objid::bigint = $2)",
-                &[&class_id, &object_id],
+                &[(&class_id, Type::INT8), (&object_id, Type::INT8)],
             )
             .await
             .map_err(|e| database("cannot check the migration lock", &e))?;
-        Ok(row.get(0))
+        Ok(rows.first().is_some_and(|row| row.get(0)))
     }
 
     /// Releases the lock; `false` when this session no longer held it.

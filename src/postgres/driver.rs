@@ -123,7 +123,16 @@ impl Driver for PostgresDriver<'_> {
     }
 
     async fn read_history(&self) -> Result<Vec<AppliedMigration>, Error> {
-        self.history.read(self.client).await
+        // One message when the history reads as it is; else the careful
+        // read, which says what is wrong with it.
+        match self.history.peek(self.client).await? {
+            Some(applied) => Ok(applied),
+            None => self.history.read(self.client).await,
+        }
+    }
+
+    async fn peek_history(&self) -> Result<Option<Vec<AppliedMigration>>, Error> {
+        self.history.peek(self.client).await
     }
 
     async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error> {

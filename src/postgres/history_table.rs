@@ -72,11 +72,11 @@ const ELAPSED: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::b
 pub use crate::model::history::HistoryTable;
 
 impl HistoryTable {
-    fn qualified(&self) -> String {
+    pub(super) fn qualified(&self) -> String {
         format!("{}.{}", self.schema.quoted(), self.table.quoted())
     }
 
-    fn qualified_events(&self) -> String {
+    pub(super) fn qualified_events(&self) -> String {
         format!("{}.{}", self.schema.quoted(), self.events.quoted())
     }
 
@@ -299,11 +299,31 @@ impl HistoryTable {
             client.query_typed(&rows_sql, &[]),
         );
         let shape = shape.map_err(|e| database(&format!("cannot read {}", self.display()), &e))?;
+        let shape: Vec<ShapeColumn> = shape
+            .iter()
+            .filter_map(|row| {
+                Some(ShapeColumn {
+                    of_main: row.try_get::<_, Option<bool>>(0).ok()??,
+                    name: row.try_get::<_, Option<String>>(1).ok()??,
+                    kind: row.try_get::<_, Option<String>>(2).ok()??,
+                })
+            })
+            .collect();
         self.check_shape(&shape)?;
         let rows = rows.map_err(|e| database(&format!("cannot read {}", self.display()), &e))?;
+        self.applied_from(&rows)
+    }
+
+    /// The applied migrations of the history's rows, in version order, or
+    /// every problem that makes the history unreadable.
+    pub(super) fn applied_from<R: HistoryValues>(
+        &self,
+        rows: &[R],
+    ) -> Result<Vec<AppliedMigration>, Error> {
+        let table = self.qualified();
         let mut problems = Vec::new();
         let mut applied: Vec<AppliedMigration> = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for row in rows {
             match history_row(row) {
                 Ok(migration) => {
                     if let Some(previous) =
@@ -334,7 +354,7 @@ impl HistoryTable {
 
     /// Checks that the history tables have the columns and types schemactl
     /// reads and writes (extra columns are allowed).
-    fn check_shape(&self, columns: &[tokio_postgres::Row]) -> Result<(), Error> {
+    pub(super) fn check_shape(&self, columns: &[ShapeColumn]) -> Result<(), Error> {
         const TEXT: &[&str] = &["text", "character varying"];
         const EXPECTED: &[(&str, &[&str])] = &[
             ("version", &["text", "bigint"]),
@@ -361,18 +381,12 @@ impl HistoryTable {
         ];
         let mut main = Vec::new();
         let mut events = Vec::new();
-        for row in columns {
-            let (Ok(Some(is_main)), Ok(Some(name)), Ok(Some(kind))) = (
-                row.try_get::<_, Option<bool>>(0),
-                row.try_get::<_, Option<String>>(1),
-                row.try_get::<_, Option<String>>(2),
-            ) else {
-                continue;
-            };
-            if is_main {
-                main.push((name, kind));
+        for column in columns {
+            let pair = (column.name.clone(), column.kind.clone());
+            if column.of_main {
+                main.push(pair);
             } else {
-                events.push((name, kind));
+                events.push(pair);
             }
         }
         let mut wrong = Vec::new();
@@ -772,8 +786,8 @@ impl HistoryWriter {
 }
 
 /// One history row, every value checked.
-fn history_row(row: &tokio_postgres::Row) -> Result<AppliedMigration, String> {
-    let version: Option<String> = row.try_get(0).map_err(|e| e.to_string())?;
+fn history_row(row: &impl HistoryValues) -> Result<AppliedMigration, String> {
+    let version: Option<String> = row.text(0)?;
     let Some(version) = version.as_deref().map(Version::parse) else {
         return Err("a row has no version (NULL): delete it by hand (`DELETE FROM <history table> WHERE version IS NULL`)".into());
     };
@@ -784,31 +798,66 @@ fn history_row(row: &tokio_postgres::Row) -> Result<AppliedMigration, String> {
         )
     };
     macro_rules! required {
-        ($index:expr, $column:expr, $type:ty) => {
-            row.try_get::<_, Option<$type>>($index)
+        ($index:expr, $column:expr, $read:ident) => {
+            row.$read($index)
                 .map_err(|e| format!("version {version}: column {}: {e}", $column))?
                 .ok_or_else(|| field($column))?
         };
     }
     macro_rules! optional {
-        ($index:expr, $column:expr, $type:ty) => {
-            row.try_get::<_, Option<$type>>($index)
+        ($index:expr, $column:expr, $read:ident) => {
+            row.$read($index)
                 .map_err(|e| format!("version {version}: column {}: {e}", $column))?
         };
     }
     Ok(AppliedMigration {
         version: version.clone(),
-        name: required!(1, "name", String),
-        checksum: Checksum::from_recorded(required!(2, "checksum", String)),
-        down_checksum: optional!(3, "down_checksum", String).map(Checksum::from_recorded),
-        applied_at: required!(4, "applied_at", time::OffsetDateTime),
-        applied_by: optional!(5, "applied_by", String).unwrap_or_default(),
-        execution_ms: optional!(6, "execution_ms", i64).unwrap_or_default(),
-        success: required!(7, "success", bool),
-        baselined: optional!(8, "baselined", bool).unwrap_or_default(),
-        schemactl_version: optional!(9, "schemactl_version", String).unwrap_or_default(),
-        error: optional!(10, "error", String),
+        name: required!(1, "name", text),
+        checksum: Checksum::from_recorded(required!(2, "checksum", text)),
+        down_checksum: optional!(3, "down_checksum", text).map(Checksum::from_recorded),
+        applied_at: required!(4, "applied_at", instant),
+        applied_by: optional!(5, "applied_by", text).unwrap_or_default(),
+        execution_ms: optional!(6, "execution_ms", integer).unwrap_or_default(),
+        success: required!(7, "success", flag),
+        baselined: optional!(8, "baselined", flag).unwrap_or_default(),
+        schemactl_version: optional!(9, "schemactl_version", text).unwrap_or_default(),
+        error: optional!(10, "error", text),
     })
+}
+
+/// One column of a history table, as the catalog describes it.
+#[derive(Debug, Clone)]
+pub(super) struct ShapeColumn {
+    /// Of the history table (else of its events table).
+    pub of_main: bool,
+    /// Its name.
+    pub name: String,
+    /// `format_type` of its type.
+    pub kind: String,
+}
+
+/// The values of one history row, read in binary (a prepared query) or as
+/// text (the one-message peek), by position; `None` for NULL.
+pub(super) trait HistoryValues {
+    fn text(&self, index: usize) -> Result<Option<String>, String>;
+    fn integer(&self, index: usize) -> Result<Option<i64>, String>;
+    fn flag(&self, index: usize) -> Result<Option<bool>, String>;
+    fn instant(&self, index: usize) -> Result<Option<time::OffsetDateTime>, String>;
+}
+
+impl HistoryValues for tokio_postgres::Row {
+    fn text(&self, index: usize) -> Result<Option<String>, String> {
+        self.try_get(index).map_err(|e| e.to_string())
+    }
+    fn integer(&self, index: usize) -> Result<Option<i64>, String> {
+        self.try_get(index).map_err(|e| e.to_string())
+    }
+    fn flag(&self, index: usize) -> Result<Option<bool>, String> {
+        self.try_get(index).map_err(|e| e.to_string())
+    }
+    fn instant(&self, index: usize) -> Result<Option<time::OffsetDateTime>, String> {
+        self.try_get(index).map_err(|e| e.to_string())
+    }
 }
 
 pub(crate) fn database(context: &str, error: &tokio_postgres::Error) -> Error {

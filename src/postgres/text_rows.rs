@@ -6,6 +6,13 @@ use super::history_table::database;
 use crate::Error;
 use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryRow};
 
+/// `text` as an SQL string literal for a simple-protocol query: an
+/// `E'…'` string with backslashes and quotes doubled, which means the same
+/// whatever `standard_conforming_strings` is.
+pub fn literal(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
 /// The values of one row as text (NULL as "").
 pub fn texts(row: &SimpleQueryRow) -> Vec<String> {
     (0..row.len())

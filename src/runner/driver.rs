@@ -77,8 +77,15 @@ pub trait Driver {
     /// (a script released it, or a lease was taken over).
     async fn unlock(&mut self) -> Result<bool, Error>;
 
-    /// The recorded history; empty when there is none yet (nothing is created).
+    /// The recorded history; empty when there is none yet (nothing is
+    /// created). Read in one round trip when it reads as it is.
     async fn read_history(&self) -> Result<Vec<AppliedMigration>, Error>;
+
+    /// The recorded history as it reads in one round trip, without the
+    /// lock; `None` when it cannot be read as it is (missing, of an older
+    /// format, not schemactl's, corrupt): then only a read under the lock
+    /// may decide. For telling that there is nothing to do.
+    async fn peek_history(&self) -> Result<Option<Vec<AppliedMigration>>, Error>;
 
     /// The indexes a failed concurrent build left INVALID (`status` and
     /// `validate` name them; `repair --mark-applied` refuses while any is).

@@ -88,6 +88,30 @@ impl Connection<'_> {
     }
 }
 
+/// `Some(current version)` when the history, read in one round trip
+/// without the lock, shows that `migrate` has nothing to do: every local
+/// migration applied, none failed or in progress, nothing refused. Anything
+/// else (a pending migration, a history that is missing, older or
+/// unreadable, a problem to report, an error) is `None`: the locked path
+/// reads the history again under the lock and decides, as it always did. A
+/// concurrent run is never missed: its migrations commit with their rows,
+/// so they are either seen applied or seen pending.
+async fn up_to_date(
+    driver: &impl Driver,
+    layout: Layout,
+    local: &[Migration],
+    options: &MigrateOptions,
+) -> Option<Option<Version>> {
+    let Ok(Some(applied)) = driver.peek_history().await else {
+        return None;
+    };
+    let applied = in_layout(layout, applied);
+    match plan::plan_migrate(local, &applied, options.clone()) {
+        Ok(plan) if plan.is_empty() => Some(newest(&applied)),
+        _ => None,
+    }
+}
+
 /// The newest versioned migration recorded (repeatables have no place in
 /// the version sequence).
 fn newest(applied: &[AppliedMigration]) -> Option<Version> {
@@ -253,6 +277,7 @@ impl<'c> Migrator<'c> {
     ) -> Result<StatusReport, Error> {
         let (local, layout, connection) = self.open(notify).await?;
         let driver = self.driver(&connection);
+        // Both in one round trip when the history reads as it is.
         let (applied, invalid) = tokio::join!(driver.read_history(), driver.invalid_indexes());
         let applied = in_layout(layout, applied?);
         let unadopted = if applied.is_empty() {
@@ -316,6 +341,9 @@ impl<'c> Migrator<'c> {
                 .map(|m| PlannedScript::new(m, &m.up, &self.options.execution))
                 .collect();
             report.current_version = newest(&applied);
+        } else if let Some(version) = up_to_date(&driver, layout, &local, &options).await {
+            // Nothing to do, seen in one round trip without the lock.
+            report.current_version = version;
         } else {
             let driver = &mut driver;
             self.take_lock(driver, notify).await?;
