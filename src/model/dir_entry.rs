@@ -41,6 +41,17 @@ impl EntryKind {
     }
 }
 
+/// Classifies a directory entry of `root` (already canonical) by the type
+/// the directory listing gives (no system call on most file systems),
+/// resolving only symbolic links with [`classify`].
+pub fn classify_entry(root: &Path, entry: &std::fs::DirEntry) -> std::io::Result<EntryKind> {
+    let kind = entry.file_type()?;
+    if kind.is_symlink() {
+        return classify(root, &entry.path());
+    }
+    Ok(of_type(kind))
+}
+
 /// Classifies `path`, an entry of `root` (already canonical), without
 /// opening it.
 pub fn classify(root: &Path, path: &Path) -> std::io::Result<EntryKind> {

@@ -271,7 +271,7 @@ fn list(dir: &Path) -> Result<Listing, Error> {
             source,
         })?;
         let path = entry.path();
-        let kind = dir_entry::classify(&root, &path).map_err(|source| Error::Io {
+        let kind = dir_entry::classify_entry(&root, &entry).map_err(|source| Error::Io {
             path: path.clone(),
             source,
         })?;
@@ -1046,11 +1046,19 @@ fn read_all(paths: &[PathBuf]) -> Vec<Result<Script, SourceProblem>> {
 
 /// Reads and checks one script file.
 pub fn read_script(path: &Path) -> Result<Script, SourceProblem> {
-    let bytes = std::fs::read(path).map_err(|e| SourceProblem {
-        path: path.to_path_buf(),
-        position: None,
-        message: format!("cannot read the file: {e}"),
-    })?;
+    // Read without asking the file's size first (`std::fs::read` does):
+    // migrations are small, and a no-op deploy reads every one of them.
+    let mut bytes = Vec::with_capacity(4 * 1024);
+    std::fs::File::open(path)
+        // (`Take` reads to the end without the size lookup `File` does.)
+        .and_then(|file| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, u64::MAX), &mut bytes)
+        })
+        .map_err(|e| SourceProblem {
+            path: path.to_path_buf(),
+            position: None,
+            message: format!("cannot read the file: {e}"),
+        })?;
     script_from_bytes(path, &bytes)
 }
 

@@ -11,7 +11,8 @@
 //! - `rollback --steps 50`;
 //! - `lint` of the whole directory, and Squawk on the same up files when
 //!   it is installed (`pip install squawk-cli`);
-//! - `migrate --dry-run` of a migration that is one 1 MB line.
+//! - `migrate --dry-run` of a migration that is one 1 MB line;
+//! - then sqlx-cli and refinery_cli side by side ([`crate::peers`]).
 
 use crate::corpus;
 use anyhow::{bail, Context, Result};
@@ -61,7 +62,16 @@ pub fn run(args: &[String]) -> Result<()> {
     let (work, cluster, port) = start_cluster("schemactl-bench-")?;
     let migrations = work.path().join("migrations");
     corpus::generate(&migrations, options.migrations)?;
-    let result = measure(&options, &schemactl, &cluster, port, &migrations);
+    let result = measure(&options, &schemactl, &cluster, port, &migrations).and_then(|()| {
+        crate::peers::compare(
+            options.migrations,
+            options.runs,
+            &schemactl,
+            &cluster.url(port, "postgres"),
+            &|name| cluster.url(port, name),
+            &migrations,
+        )
+    });
     let _ = cluster.stop(false);
     result
 }
@@ -472,12 +482,15 @@ pub(crate) fn build_schemactl() -> Result<PathBuf> {
     if !status.success() {
         bail!("building schemactl failed");
     }
+    Ok(target_dir()?.join("release").join("schemactl"))
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR`, else `target/`).
+pub(crate) fn target_dir() -> Result<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("workspace root")?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    Ok(target.join("release").join("schemactl"))
+    Ok(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from))
 }
 
 pub(crate) fn time(command: &mut Command) -> Result<Duration> {

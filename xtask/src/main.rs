@@ -11,7 +11,10 @@
 //!   the legs run one after another through cargo with those arguments.
 //! - `pg18`: install the PostgreSQL 18 leg's server (see `test`) and print
 //!   its programs' directory, for `SCHEMACTL_PG_BINDIR`.
-//! - `bench`: the runner's performance figures against a local server, then `fleet-bench`.
+//! - `bench`: the runner's performance figures against a local server,
+//!   then sqlx-cli and refinery_cli side by side (`peers`), then `fleet-bench`.
+//! - `peers [--migrations N] [--rounds N]`: only the side-by-side figures
+//!   (installing the pinned peers into `target/peers` once).
 //! - `ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]`: two
 //!   schemactl binaries alternating on apply, no-op, status, rollback, lint.
 //! - `corpora-bench [--runs N]`: migrate, status and lint on real projects'
@@ -38,6 +41,7 @@ mod fuzz;
 mod large_project;
 mod lint_bench;
 mod parse_coverage;
+mod peers;
 mod prerequisites;
 mod test_legs;
 
@@ -274,6 +278,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("lint-bench") => lint_bench::run(&args[1..]),
+        Some("peers") => peers::run(&args[1..]),
         Some("parse-coverage") => parse_coverage::run(&args[1..]),
         Some("large-project") => {
             let dir = args.get(1).map_or("large-project", String::as_str);
@@ -286,7 +291,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }
