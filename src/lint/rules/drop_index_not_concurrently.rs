@@ -6,7 +6,7 @@
 use super::Rule;
 use crate::lint::{RawFinding, Severity, StatementContext};
 use crate::model::Direction;
-use sqlparser::ast::{ObjectType, Statement};
+use sqlparser::ast::{ObjectType, Spanned, Statement};
 
 /// See the module header.
 pub struct DropIndexNotConcurrently;
@@ -25,7 +25,7 @@ impl Rule for DropIndexNotConcurrently {
         if context.direction == Direction::Down {
             return;
         }
-        let names: Vec<String> = match (context.ast, context.recognised) {
+        let (names, first_span) = match (context.ast, context.recognised) {
             (
                 Some(Statement::Drop {
                     object_type: ObjectType::Index,
@@ -33,7 +33,13 @@ impl Rule for DropIndexNotConcurrently {
                     ..
                 }),
                 _,
-            ) => names.iter().map(crate::lint::names::object).collect(),
+            ) => (
+                names
+                    .iter()
+                    .map(crate::lint::names::object)
+                    .collect::<Vec<String>>(),
+                names.first().map(Spanned::span),
+            ),
             _ => return, // `DROP INDEX CONCURRENTLY …` is what sqlparser leaves to the recogniser.
         };
         if crate::lint::find_tokens(context.text(), "CONCURRENTLY").is_some() {
@@ -49,12 +55,12 @@ impl Rule for DropIndexNotConcurrently {
         if on_new_table {
             return;
         }
-        findings.push(context.finding(
-            self,
-            Some("DROP INDEX"),
-            "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table: it waits behind every running query on it, and every later query waits behind it".into(),
-            "use DROP INDEX CONCURRENTLY IF EXISTS in a file of its own with `-- schemactl:no-transaction` at the top",
-        ));
+        let message = "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table: it waits behind every running query on it, and every later query waits behind it".to_string();
+        let help = "use DROP INDEX CONCURRENTLY IF EXISTS in a file of its own with `-- schemactl:no-transaction` at the top";
+        findings.push(match first_span {
+            Some(span) => context.finding_over(self, span, message, help),
+            None => context.finding(self, Some("DROP INDEX"), message, help),
+        });
     }
 }
 

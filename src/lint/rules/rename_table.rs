@@ -4,7 +4,7 @@
 use super::Rule;
 use crate::lint::ddl::alter_operations;
 use crate::lint::{RawFinding, Severity, StatementContext};
-use sqlparser::ast::AlterTableOperation;
+use sqlparser::ast::{AlterTableOperation, Spanned, Statement};
 
 /// See the module header.
 pub struct RenameTable;
@@ -30,12 +30,17 @@ impl Rule for RenameTable {
             .iter()
             .any(|o| matches!(o, AlterTableOperation::RenameTable { .. }))
         {
-            findings.push(context.finding(
-                self,
-                Some("RENAME"),
-                format!("renaming table {table} breaks running code that uses the old name"),
-                "rename it and leave a view with the old name for the transition (`CREATE VIEW old AS SELECT * FROM new`), or deploy code that uses the new name first",
-            ));
+            let message =
+                format!("renaming table {table} breaks running code that uses the old name");
+            let help = "rename it and leave a view with the old name for the transition (`CREATE VIEW old AS SELECT * FROM new`), or deploy code that uses the new name first";
+            // At the name that stops working.
+            let finding = match context.ast {
+                Some(Statement::AlterTable(alter)) => {
+                    context.finding_over(self, alter.name.span(), message, help)
+                }
+                _ => context.finding(self, Some("RENAME"), message, help),
+            };
+            findings.push(finding);
         }
     }
 }
