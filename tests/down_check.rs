@@ -19,6 +19,18 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a NOT NULL the up sets and the down takes back",
+        up: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n",
+        down: "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;\n",
+        reversible: true,
+    },
+    Case {
+        name: "a NOT NULL the up sets and the down leaves",
+        up: "ALTER TABLE t ALTER COLUMN b SET NOT NULL;\n",
+        down: "SELECT 1;\n",
+        reversible: false,
+    },
+    Case {
         name: "a serial or identity column's sequence goes with the column",
         up: "ALTER TABLE t ADD COLUMN s bigserial;\nALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS IDENTITY;\n",
         down: "ALTER TABLE t DROP COLUMN g;\nALTER TABLE t DROP COLUMN s;\n",

@@ -85,6 +85,7 @@ impl Rule for DownDoesNotReverse {
                 _ => None,
             })
             .collect();
+        let mut reports: Vec<(String, String)> = Vec::new();
         for (object, up, before) in unreversed {
             if up
                 .owner(object)
@@ -114,6 +115,10 @@ impl Rule for DownDoesNotReverse {
                     "drop it here, so that rolling back restores the schema as it was",
                 )
             };
+            reports.push((message, help.to_string()));
+        }
+        reports.extend(not_null_not_restored(&down.objects, after_up, &up_file));
+        for (message, help) in reports {
             findings.push(RawFinding {
                 rule: self.id(),
                 path: down_script.path.clone(),
@@ -130,6 +135,39 @@ impl Rule for DownDoesNotReverse {
             });
         }
     }
+}
+
+/// The columns of earlier migrations whose `NOT NULL` the up script changed
+/// and the down does not give back, as (message, help).
+fn not_null_not_restored(
+    after_down: &std::collections::BTreeMap<Object, Tracked>,
+    after_up: &std::collections::BTreeMap<Object, Tracked>,
+    up_file: &str,
+) -> Vec<(String, String)> {
+    let word = |not_null: bool| if not_null { "NOT NULL" } else { "nullable" };
+    after_down
+        .iter()
+        .filter_map(|(object, down)| {
+            let Object::Column(table, column) = object else {
+                return None;
+            };
+            let before = down.not_null_before()?;
+            let up = after_up.get(object).filter(|up| up.present && down.present)?;
+            let (after_up, after_down) = (up.not_null()?, down.not_null()?);
+            (after_up != before && after_down != before).then(|| {
+                let action = if before { "SET" } else { "DROP" };
+                (
+                    format!(
+                        "the up script makes column {table}.{column} {} ({up_file}:{}) but this down script does not make it {} again",
+                        word(after_up),
+                        up.at.line,
+                        word(before)
+                    ),
+                    format!("add `ALTER TABLE {table} ALTER COLUMN {column} {action} NOT NULL;` here"),
+                )
+            })
+        })
+        .collect()
 }
 
 fn file_name(path: &std::path::Path) -> String {
@@ -432,5 +470,64 @@ mod tests {
         ]);
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert!(findings[0].contains("column t.n"), "{findings:#?}");
+    }
+
+    #[test]
+    fn a_not_null_the_up_changes_must_come_back() {
+        let base = [
+            (
+                "0001_t.up.sql",
+                "CREATE TABLE t (id bigint PRIMARY KEY, a int NOT NULL, b int);\n",
+            ),
+            ("0001_t.down.sql", "DROP TABLE t;\n"),
+        ];
+        let with = |up: &'static str, down: &'static str| {
+            let mut files = base.to_vec();
+            files.push(("0002_n.up.sql", up));
+            files.push(("0002_n.down.sql", down));
+            down_findings(&files)
+        };
+        // Given back: quiet.
+        assert!(with(
+            "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;\n",
+            "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n"
+        )
+        .is_empty());
+        assert!(with(
+            "ALTER TABLE t ALTER COLUMN b SET NOT NULL;\n",
+            "ALTER TABLE t ALTER COLUMN b DROP NOT NULL;\n"
+        )
+        .is_empty());
+        // Not given back: one finding each, naming the fix.
+        let dropped = with(
+            "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;\n",
+            "SELECT 1;\n",
+        );
+        assert_eq!(dropped.len(), 1, "{dropped:#?}");
+        assert!(
+            dropped[0].contains("column t.a nullable (0002_n.up.sql:1)"),
+            "{dropped:#?}"
+        );
+        let set = with(
+            "ALTER TABLE t ALTER COLUMN b SET NOT NULL;\n",
+            "SELECT 1;\n",
+        );
+        assert_eq!(set.len(), 1, "{set:#?}");
+        assert!(
+            set[0].contains("does not make it nullable again"),
+            "{set:#?}"
+        );
+        // Through a rename and back, and on a column made in the same
+        // migration (nothing to give back), quiet.
+        assert!(with(
+            "ALTER TABLE t RENAME COLUMN a TO c;\nALTER TABLE t ALTER COLUMN c DROP NOT NULL;\n",
+            "ALTER TABLE t ALTER COLUMN c SET NOT NULL;\nALTER TABLE t RENAME COLUMN c TO a;\n"
+        )
+        .is_empty());
+        assert!(with(
+            "ALTER TABLE t ADD COLUMN d int NOT NULL DEFAULT 0;\nALTER TABLE t ALTER COLUMN d DROP NOT NULL;\n",
+            "ALTER TABLE t DROP COLUMN d;\n"
+        )
+        .is_empty());
     }
 }

@@ -41,7 +41,7 @@ pub(super) fn depends_on(
             Object::Constraint(table, _),
             Detail::Constraint { columns, .. },
         ) => table == t && columns.contains(c),
-        (Object::Type(ty), Object::Column(..), Detail::Column { type_name }) => {
+        (Object::Type(ty), Object::Column(..), Detail::Column { type_name, .. }) => {
             cascade && type_name == ty
         }
         (Object::Function(f), Object::Trigger(..), Detail::Trigger { function }) => {

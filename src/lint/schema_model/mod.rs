@@ -17,6 +17,7 @@
 //! `DO` blocks, `CALL`, `SELECT` of a function) make the replay
 //! [`Replay::opaque`]: its result is then a guess.
 
+mod attributes;
 mod constraints;
 mod dependencies;
 mod objects;
@@ -141,6 +142,7 @@ impl<'h> Replay<'h> {
             made_here: false,
             at,
             detail: Detail::None,
+            not_null_before: None,
         });
         if replace && known && entry.guessed {
             // Created again, `OR REPLACE`: the scripts bring back an
@@ -262,6 +264,7 @@ impl<'h> Replay<'h> {
             made_here: false,
             at,
             detail: Detail::None,
+            not_null_before: None,
         });
         entry.present = false;
         entry.at = at;
@@ -332,6 +335,7 @@ impl<'h> Replay<'h> {
                 made_here: false,
                 at,
                 detail: Detail::None,
+                not_null_before: None,
             });
             entry.present = true;
             entry.made_here = tracked.made_here;

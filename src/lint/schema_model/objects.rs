@@ -60,6 +60,20 @@ impl Object {
 }
 
 impl Tracked {
+    /// For a column: whether it is `NOT NULL` now, when known.
+    pub fn not_null(&self) -> Option<bool> {
+        match &self.detail {
+            Detail::Column { not_null, .. } => *not_null,
+            _ => None,
+        }
+    }
+
+    /// For a column an earlier migration made, whose `NOT NULL` these
+    /// scripts changed: whether it was `NOT NULL` before them.
+    pub fn not_null_before(&self) -> Option<bool> {
+        self.not_null_before
+    }
+
     /// The column that owns it, for a `serial` or identity column's
     /// sequence: `(table, column)`.
     pub fn owning_column(&self) -> Option<(&str, &str)> {
@@ -96,6 +110,9 @@ pub struct Tracked {
     /// For an index: its table and the columns it covers; for a column: its
     /// type's name (so that dropping the type with CASCADE takes it).
     pub(super) detail: Detail,
+    /// For a column an earlier migration made whose `NOT NULL` these
+    /// scripts changed: whether it was `NOT NULL` before them.
+    pub(super) not_null_before: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -108,8 +125,11 @@ pub(super) enum Detail {
         table: String,
         columns: Vec<Option<String>>,
     },
+    /// A column: its type's name, and whether it is `NOT NULL` (`None`:
+    /// not known).
     Column {
         type_name: String,
+        not_null: Option<bool>,
     },
     Trigger {
         function: String,

@@ -2,12 +2,13 @@
 //! `ALTER INDEX`/`TYPE` renames, and what the recogniser recovered of
 //! statements sqlparser does not read whole.
 
+use super::attributes::declared_not_null;
 use super::{Detail, Object, Replay};
 use crate::lint::names::{ident, object};
 use crate::model::text_position::TextPosition;
 use sqlparser::ast::{
-    AlterIndexOperation, AlterTableOperation, AlterTypeOperation, ObjectType, RenameTableNameKind,
-    Statement,
+    AlterColumnOperation, AlterIndexOperation, AlterTableOperation, AlterTypeOperation, ObjectType,
+    RenameTableNameKind, Statement,
 };
 
 impl Replay<'_> {
@@ -119,6 +120,7 @@ impl Replay<'_> {
         for column in &create.columns {
             let detail = Detail::Column {
                 type_name: column.data_type.to_string().to_lowercase(),
+                not_null: Some(declared_not_null(column)),
             };
             self.create(
                 Object::Column(table.clone(), ident(&column.name)),
@@ -234,6 +236,7 @@ impl Replay<'_> {
                         at,
                         Detail::Column {
                             type_name: column_def.data_type.to_string().to_lowercase(),
+                            not_null: Some(declared_not_null(column_def)),
                         },
                     );
                     self.column_constraints(&table, column_def, *if_not_exists, at);
@@ -279,6 +282,15 @@ impl Replay<'_> {
                     Object::Column(table.clone(), ident(new_column_name)),
                     at,
                 ),
+                AlterTableOperation::AlterColumn { column_name, op } => match op {
+                    AlterColumnOperation::SetNotNull => {
+                        self.set_not_null(&table, &ident(column_name), true, at)
+                    }
+                    AlterColumnOperation::DropNotNull => {
+                        self.set_not_null(&table, &ident(column_name), false, at)
+                    }
+                    _ => {}
+                },
                 AlterTableOperation::RenameConstraint { old_name, new_name } => self.rename(
                     Object::Constraint(table.clone(), ident(old_name)),
                     Object::Constraint(table.clone(), ident(new_name)),
