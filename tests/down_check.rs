@@ -19,6 +19,18 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a type the up widens and the down narrows back, spelled differently",
+        up: "ALTER TABLE t ALTER COLUMN a TYPE bigint;\n",
+        down: "ALTER TABLE t ALTER COLUMN a TYPE int4;\n",
+        reversible: true,
+    },
+    Case {
+        name: "a type the up changes and the down leaves",
+        up: "ALTER TABLE t ALTER COLUMN b TYPE text;\n",
+        down: "SELECT 1;\n",
+        reversible: false,
+    },
+    Case {
         name: "a NOT NULL the up sets and the down takes back",
         up: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n",
         down: "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;\n",

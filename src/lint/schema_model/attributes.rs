@@ -1,17 +1,15 @@
 //! The attributes of a column the model follows besides its existence:
-//! whether it is `NOT NULL`, as written where it is made (`NOT NULL`,
-//! `PRIMARY KEY`, identity and `serial` columns) and as `ALTER COLUMN … SET
-//! / DROP NOT NULL` changes it, so that a down script that does not give a
-//! column back the `NOT NULL` its up took away (or the reverse) is found.
+//! its type and whether it is `NOT NULL`, as written where it is made
+//! (`NOT NULL`, `PRIMARY KEY`, identity and `serial` columns) and as `ALTER
+//! COLUMN … TYPE` and `SET / DROP NOT NULL` change them, so that a down
+//! script that does not give a column back what its up changed is found.
 
 use super::{Detail, Object, Replay};
 use crate::model::text_position::TextPosition;
 use sqlparser::ast::{ColumnDef, ColumnOption};
 
 impl Replay<'_> {
-    /// From here on `table.column` is (`true`) or is not `NOT NULL`. A
-    /// column an earlier migration made keeps what it was before, for the
-    /// down check; a column the model does not know is left unknown.
+    /// From here on `table.column` is (`true`) or is not `NOT NULL`.
     pub(super) fn set_not_null(
         &mut self,
         table: &str,
@@ -19,23 +17,51 @@ impl Replay<'_> {
         not_null: bool,
         at: TextPosition,
     ) {
+        self.change_column(table, column, at, |current, _| {
+            *current = Some(not_null);
+        });
+    }
+
+    /// From here on `table.column` is of type `type_name` (as written).
+    pub(super) fn set_type(
+        &mut self,
+        table: &str,
+        column: &str,
+        type_name: String,
+        at: TextPosition,
+    ) {
+        self.change_column(table, column, at, |_, current| *current = type_name);
+    }
+
+    /// Changes a column's `NOT NULL` or type with `change`. A column an
+    /// earlier migration made keeps what it was before, for the down
+    /// check; a column the model does not know is left unknown.
+    fn change_column(
+        &mut self,
+        table: &str,
+        column: &str,
+        at: TextPosition,
+        change: impl FnOnce(&mut Option<bool>, &mut String),
+    ) {
         let object = Object::Column(table.to_string(), column.to_string());
         let Some(mut tracked) = self.present(&object).cloned() else {
             return;
         };
+        let was = tracked.column_state();
         let Detail::Column {
-            not_null: current, ..
+            not_null,
+            type_name,
         } = &mut tracked.detail
         else {
             return;
         };
-        let was = current.replace(not_null);
+        change(not_null, type_name);
         tracked.at = at;
         if !self.objects.contains_key(&object) {
             // The history's: to these scripts, it was there before.
             tracked.before = Some(true);
             tracked.guessed = false;
-            tracked.not_null_before = was;
+            tracked.column_before = was;
         }
         self.objects.insert(object, tracked);
     }

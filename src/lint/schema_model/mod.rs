@@ -23,6 +23,7 @@ mod dependencies;
 mod objects;
 mod questions;
 mod statements;
+mod type_names;
 
 pub(crate) use constraints::ConstraintKind;
 pub(crate) use objects::{Object, Tracked};
@@ -142,7 +143,7 @@ impl<'h> Replay<'h> {
             made_here: false,
             at,
             detail: Detail::None,
-            not_null_before: None,
+            column_before: None,
         });
         if replace && known && entry.guessed {
             // Created again, `OR REPLACE`: the scripts bring back an
@@ -264,7 +265,7 @@ impl<'h> Replay<'h> {
             made_here: false,
             at,
             detail: Detail::None,
-            not_null_before: None,
+            column_before: None,
         });
         entry.present = false;
         entry.at = at;
@@ -335,7 +336,7 @@ impl<'h> Replay<'h> {
                 made_here: false,
                 at,
                 detail: Detail::None,
-                not_null_before: None,
+                column_before: None,
             });
             entry.present = true;
             entry.made_here = tracked.made_here;

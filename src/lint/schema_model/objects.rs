@@ -60,18 +60,24 @@ impl Object {
 }
 
 impl Tracked {
-    /// For a column: whether it is `NOT NULL` now, when known.
-    pub fn not_null(&self) -> Option<bool> {
+    /// For a column: its type and `NOT NULL` now, as far as known.
+    pub fn column_state(&self) -> Option<ColumnState> {
         match &self.detail {
-            Detail::Column { not_null, .. } => *not_null,
+            Detail::Column {
+                type_name,
+                not_null,
+            } => Some(ColumnState {
+                type_name: super::type_names::canonical(type_name),
+                not_null: *not_null,
+            }),
             _ => None,
         }
     }
 
-    /// For a column an earlier migration made, whose `NOT NULL` these
-    /// scripts changed: whether it was `NOT NULL` before them.
-    pub fn not_null_before(&self) -> Option<bool> {
-        self.not_null_before
+    /// For a column an earlier migration made whose type or `NOT NULL`
+    /// these scripts changed: what they were before them.
+    pub fn column_before(&self) -> Option<&ColumnState> {
+        self.column_before.as_ref()
     }
 
     /// The column that owns it, for a `serial` or identity column's
@@ -110,9 +116,18 @@ pub struct Tracked {
     /// For an index: its table and the columns it covers; for a column: its
     /// type's name (so that dropping the type with CASCADE takes it).
     pub(super) detail: Detail,
-    /// For a column an earlier migration made whose `NOT NULL` these
-    /// scripts changed: whether it was `NOT NULL` before them.
-    pub(super) not_null_before: Option<bool>,
+    /// For a column an earlier migration made whose type or `NOT NULL`
+    /// these scripts changed: what they were before them.
+    pub(super) column_before: Option<ColumnState>,
+}
+
+/// What the down check compares of a column besides its existence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnState {
+    /// Its type as PostgreSQL names it, when the model can tell.
+    pub type_name: Option<String>,
+    /// Whether it is `NOT NULL`, when known.
+    pub not_null: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -289,6 +289,12 @@ impl Replay<'_> {
                     AlterColumnOperation::DropNotNull => {
                         self.set_not_null(&table, &ident(column_name), false, at)
                     }
+                    AlterColumnOperation::SetDataType { data_type, .. } => self.set_type(
+                        &table,
+                        &ident(column_name),
+                        data_type.to_string().to_lowercase(),
+                        at,
+                    ),
                     _ => {}
                 },
                 AlterTableOperation::RenameConstraint { old_name, new_name } => self.rename(
