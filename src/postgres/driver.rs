@@ -32,6 +32,10 @@ pub struct PostgresDriver<'a> {
     heartbeat_target: Option<&'a DatabaseTarget>,
     heartbeat: Option<Heartbeat>,
     writer: Option<HistoryWriter>,
+    /// Set once a one-message read found the history unreadable as it is
+    /// (missing, older): later reads go the careful way at once, rather
+    /// than fail the same way (and log the same server error) again.
+    peek_unreadable: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> PostgresDriver<'a> {
@@ -50,6 +54,7 @@ impl<'a> PostgresDriver<'a> {
             heartbeat_target: None,
             heartbeat: None,
             writer: None,
+            peek_unreadable: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -125,14 +130,22 @@ impl Driver for PostgresDriver<'_> {
     async fn read_history(&self) -> Result<Vec<AppliedMigration>, Error> {
         // One message when the history reads as it is; else the careful
         // read, which says what is wrong with it.
-        match self.history.peek(self.client).await? {
+        match self.peek_history().await? {
             Some(applied) => Ok(applied),
             None => self.history.read(self.client).await,
         }
     }
 
     async fn peek_history(&self) -> Result<Option<Vec<AppliedMigration>>, Error> {
-        self.history.peek(self.client).await
+        use std::sync::atomic::Ordering;
+        if self.peek_unreadable.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let peeked = self.history.peek(self.client).await?;
+        if peeked.is_none() {
+            self.peek_unreadable.store(true, Ordering::Relaxed);
+        }
+        Ok(peeked)
     }
 
     async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error> {

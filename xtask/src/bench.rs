@@ -85,17 +85,8 @@ fn measure(
 ) -> Result<()> {
     let psql = psql();
     let admin = cluster.url(port, "postgres");
-    let mut database = 0;
-    let mut fresh = || -> Result<String> {
-        database += 1;
-        let name = format!("bench{database}");
-        run_quiet(
-            Command::new(&psql)
-                .arg(&admin)
-                .args(["-qc", &format!("CREATE DATABASE {name}")]),
-        )?;
-        Ok(cluster.url(port, &name))
-    };
+    let url_of = |name: &str| cluster.url(port, name);
+    let mut fresh = fresh_databases(&psql, &admin, "bench", &url_of);
     let cli = |url: &str, args: &[&str]| {
         let mut command = Command::new(schemactl);
         command
@@ -108,7 +99,7 @@ fn measure(
 
     let mut apply = Vec::new();
     let mut psql_apply = Vec::new();
-    let script = psql_script(migrations)?;
+    let script = psql_script(migrations, false)?;
     for run in 0..options.runs {
         // Both get a fresh database each time; who goes first alternates, so
         // that the state a CREATE DATABASE leaves behind favours neither.
@@ -429,13 +420,23 @@ pub(crate) fn time_allowing_findings(command: &mut Command) -> Result<Duration> 
     Ok(started.elapsed())
 }
 
-fn psql_script(migrations: &Path) -> Result<PathBuf> {
-    let files = up_files(migrations)?;
-    let mut script = String::new();
-    for file in files {
-        script.push_str(&format!("BEGIN;\n\\i {}\nCOMMIT;\n", file.display()));
-    }
-    let path = migrations.with_file_name("psql-apply.sql");
+/// A psql script applying the up files of `migrations`, each in its own
+/// transaction, or all in one (`one_transaction`: the floor of applying).
+pub(crate) fn psql_script(migrations: &Path, one_transaction: bool) -> Result<PathBuf> {
+    let includes = up_files(migrations)?
+        .into_iter()
+        .map(|file| format!("\\i {}\n", file.display()));
+    let (script, name) = if one_transaction {
+        let body: String = includes.collect();
+        (
+            format!("BEGIN;\n{body}COMMIT;\n"),
+            "psql-one-transaction.sql",
+        )
+    } else {
+        let body = includes.map(|include| format!("BEGIN;\n{include}COMMIT;\n"));
+        (body.collect(), "psql-apply.sql")
+    };
+    let path = migrations.with_file_name(name);
     std::fs::write(&path, script)?;
     Ok(path)
 }
@@ -491,6 +492,27 @@ pub(crate) fn target_dir() -> Result<PathBuf> {
         .parent()
         .context("workspace root")?;
     Ok(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from))
+}
+
+/// Makes fresh databases on the server `admin` reaches, named `prefix1`,
+/// `prefix2`…, each time it is called; gives the URL `url_of` its name.
+pub(crate) fn fresh_databases<'a>(
+    psql: &'a Path,
+    admin: &'a str,
+    prefix: &'a str,
+    url_of: &'a dyn Fn(&str) -> String,
+) -> impl FnMut() -> Result<String> + 'a {
+    let mut made = 0;
+    move || {
+        made += 1;
+        let name = format!("{prefix}{made}");
+        run_quiet(
+            Command::new(psql)
+                .arg(admin)
+                .args(["-qc", &format!("CREATE DATABASE {name}")]),
+        )?;
+        Ok(url_of(&name))
+    }
 }
 
 pub(crate) fn time(command: &mut Command) -> Result<Duration> {

@@ -10,7 +10,7 @@
 //! install --locked`), as the tests install their servers; without the
 //! network they are skipped with a message.
 
-use crate::bench::{build_schemactl, median, ms, psql, run_quiet, start_cluster, time, verdict};
+use crate::bench::{build_schemactl, median, ms, psql, start_cluster, time, verdict};
 use crate::corpus;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -109,24 +109,8 @@ pub(crate) fn compare(
     let (refinery, sqlx) = (peer(REFINERY), peer(SQLX));
     let refinery_dir = refinery_copy(migrations)?;
     let psql = psql();
-    let one_transaction = migrations.with_file_name("one-transaction.sql");
-    let mut script = String::from("BEGIN;\n");
-    for file in crate::bench::up_files(migrations)? {
-        script.push_str(&format!("\\i {}\n", file.display()));
-    }
-    script.push_str("COMMIT;\n");
-    std::fs::write(&one_transaction, script)?;
-    let mut created = 0;
-    let mut fresh = || -> Result<String> {
-        created += 1;
-        let name = format!("peers{created}");
-        run_quiet(
-            Command::new(&psql)
-                .arg(admin)
-                .args(["-qc", &format!("CREATE DATABASE {name}")]),
-        )?;
-        Ok(database(&name))
-    };
+    let one_transaction = crate::bench::psql_script(migrations, true)?;
+    let mut fresh = crate::bench::fresh_databases(&psql, admin, "peers", database);
     let target = count.saturating_sub(50).to_string();
     let (mut ours, mut theirs_refinery, mut theirs_sqlx) =
         (Samples::default(), Samples::default(), Samples::default());

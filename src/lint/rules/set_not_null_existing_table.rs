@@ -111,19 +111,15 @@ mod tests {
             &[
                 (
                     "0001_t.up.sql",
-                    "CREATE TABLE t (id bigint PRIMARY KEY, x int);
-",
+                    "CREATE TABLE t (id bigint PRIMARY KEY, x int);\n",
                 ),
                 (
                     "0002_c.up.sql",
-                    "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);
-ALTER TABLE t RENAME COLUMN x TO y;
-",
+                    "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);\nALTER TABLE t RENAME COLUMN x TO y;\n",
                 ),
                 (
                     "0003_n.up.sql",
-                    "ALTER TABLE t ALTER COLUMN y SET NOT NULL;
-",
+                    "ALTER TABLE t ALTER COLUMN y SET NOT NULL;\n",
                 ),
             ],
         );
@@ -134,19 +130,15 @@ ALTER TABLE t RENAME COLUMN x TO y;
         let findings = crate::lint::rules::test_support::lint_files(&[
             (
                 "0001_t.up.sql",
-                "CREATE TABLE t (id bigint PRIMARY KEY, x int);
-",
+                "CREATE TABLE t (id bigint PRIMARY KEY, x int);\n",
             ),
             (
                 "0002_c.up.sql",
-                "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);
-",
+                "ALTER TABLE t ADD CONSTRAINT t_x_not_null CHECK (x IS NOT NULL);\n",
             ),
             (
                 "0003_n.up.sql",
-                "ALTER TABLE t DROP CONSTRAINT t_x_not_null;
-ALTER TABLE t ALTER COLUMN x SET NOT NULL;
-",
+                "ALTER TABLE t DROP CONSTRAINT t_x_not_null;\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\n",
             ),
         ]);
         assert!(findings

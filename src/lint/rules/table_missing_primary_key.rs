@@ -71,10 +71,7 @@ mod tests {
             "table-missing-primary-key",
             &[(
                 "0001_t.up.sql",
-                "CREATE TABLE t (id bigint NOT NULL);
-CREATE UNIQUE INDEX t_id ON t (id);
-ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id;
-",
+                "CREATE TABLE t (id bigint NOT NULL);\nCREATE UNIQUE INDEX t_id ON t (id);\nALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id;\n",
             )],
         );
     }
@@ -83,9 +80,7 @@ ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id;
     fn a_primary_key_dropped_in_the_same_migration_does_not_count() {
         let findings = crate::lint::rules::test_support::lint_files(&[(
             "0001_t.up.sql",
-            "CREATE TABLE t (id bigint PRIMARY KEY);
-ALTER TABLE t DROP CONSTRAINT t_pkey;
-",
+            "CREATE TABLE t (id bigint PRIMARY KEY);\nALTER TABLE t DROP CONSTRAINT t_pkey;\n",
         )]);
         assert!(findings
             .iter()

@@ -173,15 +173,11 @@ impl Replay<'_> {
                 }
             }
             Statement::DropFunction(drop) => {
-                let cascade = matches!(
-                    drop.drop_behavior,
-                    Some(sqlparser::ast::DropBehavior::Cascade)
-                );
                 for function in &drop.func_desc {
                     self.drop(
                         Object::Function(object(&function.name)),
                         drop.if_exists,
-                        cascade,
+                        cascades(&drop.drop_behavior),
                         at,
                     );
                 }
@@ -196,18 +192,12 @@ impl Replay<'_> {
                     );
                 }
             }
-            Statement::DropDomain(drop) => {
-                let cascade = matches!(
-                    drop.drop_behavior,
-                    Some(sqlparser::ast::DropBehavior::Cascade)
-                );
-                self.drop(
-                    Object::Type(object(&drop.name)),
-                    drop.if_exists,
-                    cascade,
-                    at,
-                );
-            }
+            Statement::DropDomain(drop) => self.drop(
+                Object::Type(object(&drop.name)),
+                drop.if_exists,
+                cascades(&drop.drop_behavior),
+                at,
+            ),
             Statement::DropExtension(drop) => {
                 for name in &drop.names {
                     self.drop(Object::Extension(ident(name)), drop.if_exists, false, at);
@@ -248,8 +238,7 @@ impl Replay<'_> {
                     drop_behavior,
                     ..
                 } => {
-                    let cascade =
-                        matches!(drop_behavior, Some(sqlparser::ast::DropBehavior::Cascade));
+                    let cascade = cascades(drop_behavior);
                     for column in column_names {
                         self.drop(
                             Object::Column(table.clone(), ident(column)),
@@ -362,4 +351,9 @@ impl Replay<'_> {
             _ => {}
         }
     }
+}
+
+/// Whether a drop says `CASCADE`.
+fn cascades(behavior: &Option<sqlparser::ast::DropBehavior>) -> bool {
+    matches!(behavior, Some(sqlparser::ast::DropBehavior::Cascade))
 }
