@@ -29,4 +29,5 @@ mod schema;
 mod tls;
 mod truth;
 mod verify_coverage;
+mod verify_jobs;
 mod walkthrough;

@@ -168,7 +168,11 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         Command::Verify(args) => {
             let verifier = Verifier::of_project(settings)
                 .with_data(args.data)
-                .with_locks(args.locks || args.format == Format::Json);
+                .with_locks(args.locks || args.format == Format::Json)
+                .with_jobs(
+                    args.jobs
+                        .map_or_else(schemactl::verify::default_jobs, usize::from),
+                );
             let (from, verbose, format) = (args.from, args.verbose, args.format);
             verbs::verify(settings, &verifier, from, verbose, format, terminal, notify).await
         }

@@ -549,6 +549,11 @@ pub struct VerifyArgs {
     /// each table that existed before it, rewrites and full-table scans.
     #[arg(long)]
     pub locks: bool,
+    /// Workers, each on its own scratch database (default: one per CPU, at
+    /// most 8). The report is the same with any number; projects whose
+    /// scripts change roles, tablespaces or databases use one.
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Also list definitions that came back formatted differently (not
     /// failures).
     #[arg(long, short)]

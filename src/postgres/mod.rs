@@ -19,6 +19,7 @@ pub(crate) mod libpq_env;
 pub(crate) mod lock_blockers;
 pub(crate) mod lock_trace;
 pub(crate) mod scratch;
+pub(crate) mod scratch_reset;
 pub(crate) mod text_rows;
 pub(crate) mod tls;
 

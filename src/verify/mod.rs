@@ -2,8 +2,12 @@
 //! database of a development server, the schema compared catalog to
 //! catalog after each step. The database being migrated is never touched.
 
+mod cluster_objects;
 pub(crate) mod diff;
+mod report;
 pub(crate) mod round_trips;
+mod schedule;
+mod worker;
 
 use crate::config::Settings;
 use crate::model::Version;
@@ -15,9 +19,7 @@ use round_trips::{verify_migrations, VerifyOptions};
 pub use diff::{between, DiffReport};
 
 pub use crate::postgres::lock_trace::{StatementTrace, TableLock, TableLockSummary};
-pub use round_trips::{
-    MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyReport,
-};
+pub use report::{MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyReport};
 
 /// Verifies the migrations of one source on the development server of
 /// `settings` (`dev_url`, else the embedded development server when allowed).
@@ -26,6 +28,13 @@ pub struct Verifier {
     settings: Settings,
     data: bool,
     locks: bool,
+    jobs: usize,
+}
+
+/// The workers `verify` uses when not told: one per CPU, at most 8 (each
+/// holds two or three connections to the development server).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 impl Verifier {
@@ -36,6 +45,7 @@ impl Verifier {
             settings,
             data: false,
             locks: false,
+            jobs: default_jobs(),
         }
     }
 
@@ -51,6 +61,13 @@ impl Verifier {
     /// Traces the locks each statement takes (`verify --locks`).
     pub fn with_locks(mut self, locks: bool) -> Self {
         self.locks = locks;
+        self
+    }
+
+    /// Verifies with `jobs` workers at most, each on its own scratch
+    /// database (`verify --jobs`); the report is the same as with one.
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
         self
     }
 
@@ -74,6 +91,7 @@ impl Verifier {
             from,
             data: self.data,
             locks: self.locks,
+            jobs: self.jobs,
         };
         verify_migrations(&self.settings, local, &options, notify, progress).await
     }

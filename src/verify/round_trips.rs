@@ -14,6 +14,9 @@
 //! up, and the rows of the tables that existed before it are compared after
 //! its down (`schema::table_data`).
 
+use super::cluster_objects;
+use super::report::{MigrationLocks, MigrationResult, Outcome, Progress, Step, VerifyReport};
+use super::schedule::{self, Board};
 use crate::catalog::compare::unified_diff;
 use crate::catalog::dump::history_tables;
 use crate::catalog::table_data::{self, DataVerdict, TableRows, UnfillableTable};
@@ -24,8 +27,9 @@ use crate::model::Migration;
 use crate::model::Version;
 use crate::postgres::executor::{self, Trace};
 use crate::postgres::history_table::HistoryWriter;
-use crate::postgres::lock_trace::{self, LockTracer, StatementTrace, TableLockSummary};
+use crate::postgres::lock_trace::{self, LockTracer, StatementTrace};
 use crate::postgres::scratch::ScratchDatabase;
+use crate::postgres::scratch_reset::{self, FreshState};
 use crate::postgres::DatabaseTarget;
 use crate::runner::notice::Notice;
 use crate::runner::session::dev_target;
@@ -34,158 +38,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use tokio_postgres::Client;
 
-/// What verification found for one migration.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum Outcome {
-    /// Down restored the schema and up re-applied cleanly.
-    Ok,
-    /// No down script: the up was applied and checking went on.
-    NoDown,
-    /// The up script failed (verification stops here).
-    UpFailed {
-        /// The failure.
-        failure: Box<MigrationFailure>,
-    },
-    /// The down script failed.
-    DownFailed {
-        /// The failure.
-        failure: Box<MigrationFailure>,
-    },
-    /// After the down script, the schema differs from before the up script.
-    DownDoesNotRestore {
-        /// The objects that differ.
-        differences: Vec<Difference>,
-        /// Before the up (-) against after the down (+).
-        diff: String,
-    },
-    /// The up script failed when applied again after its down.
-    ReapplyFailed {
-        /// The failure.
-        failure: Box<MigrationFailure>,
-    },
-    /// Applied again after its down, the up gives another schema than the first time.
-    ReapplyDiffers {
-        /// The objects that differ.
-        differences: Vec<Difference>,
-        /// After the first up (-) against after the second (+).
-        diff: String,
-    },
-}
-
-/// One migration's verification.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MigrationResult {
-    /// The version.
-    pub version: Version,
-    /// `0003_add_orders`.
-    pub label: String,
-    /// What happened.
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    /// Differences reported but tolerated (columns in another order and
-    /// timestamp literals frozen at creation, by default).
-    pub warnings: Vec<Difference>,
-    /// Definitions that came back formatted differently but the same
-    /// token by token: not failures, listed for `--verbose`.
-    pub formatting: Vec<Difference>,
-    /// Whether the scratch database was rebuilt from the up scripts after
-    /// this migration, so that the next one starts from a clean state.
-    pub rebuilt: bool,
-    /// With `--data`: whether the rows survived the round trip.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<DataVerdict>,
-    /// With `--locks` (and in JSON): the locks its scripts took.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub locks: Option<MigrationLocks>,
-}
-
-/// The locks a migration's scripts took on the scratch database.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct MigrationLocks {
-    /// Each statement of the up script (its first run).
-    pub up: Vec<StatementTrace>,
-    /// Each statement of the down script.
-    pub down: Vec<StatementTrace>,
-    /// The strongest lock the up took on each table that existed before
-    /// it, with the statement, and whether it rewrote or scanned the table.
-    pub tables: Vec<TableLockSummary>,
-}
-
-impl MigrationResult {
-    /// Whether this migration fails verification.
-    pub fn failed(&self) -> bool {
-        !matches!(self.outcome, Outcome::Ok | Outcome::NoDown)
-    }
-}
-
-/// Where a run that could not go on stopped.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Stopped {
-    /// The migration it stopped at.
-    pub version: Version,
-    /// `0003_add_orders`.
-    pub migration: String,
-    /// What was being done.
-    pub step: Step,
-    /// Why it could not go on.
-    pub error: String,
-    /// The migrations after it, which got no verdict.
-    pub not_verified: Vec<String>,
-}
-
-/// The step a run stopped at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Step {
-    /// Applying a migration older than `--from` (not verified).
-    Apply,
-    /// The up script: later migrations depend on what it should have made.
-    Up,
-    /// Rebuilding the scratch database from the up scripts after a dirty
-    /// round trip.
-    Rebuild,
-}
-
-impl std::fmt::Display for Step {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Step::Apply => "applying it before --from",
-            Step::Up => "its up script",
-            Step::Rebuild => "rebuilding the scratch database from the up scripts after it",
-        })
-    }
-}
-
-/// The whole run.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct VerifyReport {
-    /// The scratch database (password removed).
-    pub scratch: String,
-    /// Migrations applied without verification (`--from`).
-    pub applied_plainly: usize,
-    /// One result per verified migration.
-    pub results: Vec<MigrationResult>,
-    /// Where and why the run could not go on; `None` when every migration
-    /// got a verdict.
-    pub stopped: Option<Stopped>,
-    /// Whether rows were checked too (`--data`).
-    pub data: bool,
-    /// With `--data`: tables that could not be given rows, and why.
-    pub unfillable: Vec<UnfillableTable>,
-    /// Wall time.
-    pub total_ms: i64,
-}
-
-impl VerifyReport {
-    /// Whether any migration failed or the run stopped early.
-    pub fn failed(&self) -> bool {
-        self.stopped.is_some() || self.results.iter().any(MigrationResult::failed)
-    }
-}
-
 /// What to verify.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct VerifyOptions {
     /// Apply older migrations plainly and verify from this version on.
     pub from: Option<Version>,
@@ -193,42 +47,40 @@ pub(crate) struct VerifyOptions {
     pub data: bool,
     /// Trace the locks each statement takes.
     pub locks: bool,
-}
-
-/// Progress of a run, for progress bars.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress {
-    /// Migrations done.
-    pub done: usize,
-    /// Migrations to verify.
-    pub total: usize,
+    /// Workers, each on its own scratch database (`--jobs`).
+    pub jobs: usize,
 }
 
 /// A scratch database with a session and a history writer on it, and a
 /// second session that watches the first one's locks (`--locks`).
-struct Workspace {
-    scratch: ScratchDatabase,
+pub(super) struct Workspace {
+    pub(super) scratch: ScratchDatabase,
     client: Client,
     writer: HistoryWriter,
     observer: Option<Client>,
+    /// The database as created, to tell whether emptying it in place gave
+    /// it back.
+    fresh: FreshState,
 }
 
 impl Workspace {
-    async fn create(dev: &DatabaseTarget, settings: &Settings) -> Result<Self, Error> {
+    pub(super) async fn create(dev: &DatabaseTarget, settings: &Settings) -> Result<Self, Error> {
         let scratch = ScratchDatabase::create(dev).await?;
         let ready = async {
             let client = scratch.target().connect().await?;
+            let fresh = FreshState::read(&client).await?;
             settings.run.history.ensure(&client).await?;
             let writer = settings.run.history.writer(&client, None).await?;
-            Ok::<_, Error>((client, writer))
+            Ok::<_, Error>((client, writer, fresh))
         }
         .await;
         match ready {
-            Ok((client, writer)) => Ok(Self {
+            Ok((client, writer, fresh)) => Ok(Self {
                 scratch,
                 client,
                 writer,
                 observer: None,
+                fresh,
             }),
             Err(error) => {
                 let _ = scratch.drop_database().await;
@@ -237,14 +89,26 @@ impl Workspace {
         }
     }
 
-    async fn drop_database(self) -> Result<(), Error> {
+    /// Empties the database in place and makes the history table again;
+    /// `false` when the catalogs say it is not as created (create another).
+    pub(super) async fn empty_in_place(&mut self, settings: &Settings) -> Result<bool, Error> {
+        if !scratch_reset::empty_in_place(&self.client, &self.fresh).await? {
+            return Ok(false);
+        }
+        settings.run.history.ensure(&self.client).await?;
+        self.writer = settings.run.history.writer(&self.client, None).await?;
+        Ok(true)
+    }
+
+    pub(super) async fn drop_database(self) -> Result<(), Error> {
         drop(self.client);
         drop(self.observer);
         self.scratch.drop_database().await
     }
 }
 
-/// Verifies `local` (read from a source) on a scratch database.
+/// Verifies `local` (read from a source) on scratch databases, with
+/// `options.jobs` workers at most.
 pub(crate) async fn verify_migrations(
     settings: &Settings,
     local: Vec<Migration>,
@@ -255,35 +119,77 @@ pub(crate) async fn verify_migrations(
     let started = Instant::now();
     let dev = dev_target(&settings.verify, &settings.connection, notify).await?;
     let excluded = history_tables(settings);
-    let mut run = Run {
-        space: Workspace::create(&dev, settings).await?,
-        dev: &dev,
-        settings,
-        excluded: &excluded,
-        data: options.data,
-        locks: options.locks,
-        unfillable: BTreeMap::new(),
-        reader: None,
+    let plain = local
+        .iter()
+        .take_while(|m| options.from.as_ref().is_some_and(|f| &m.version < f))
+        .count();
+    let jobs = workers_for(&local, options.jobs, notify);
+    let board = Board::new(schedule::chunks(plain, local.len(), jobs), progress);
+    let workers = jobs.min(board.chunk_count());
+    let spaces =
+        futures_util::future::join_all((0..workers).map(|_| Workspace::create(&dev, settings)))
+            .await;
+    let mut runs = Vec::with_capacity(workers);
+    let mut failed = None;
+    for space in spaces {
+        match space {
+            Ok(space) => runs.push(Run::new(space, &dev, settings, &excluded, options)),
+            Err(error) => failed = failed.or(Some(error)),
+        }
+    }
+    let scratch = runs
+        .first()
+        .map(|run| run.space.scratch.target().display().to_string())
+        .unwrap_or_default();
+    let worked = match failed {
+        Some(error) => Err(error),
+        None => {
+            let work = runs.iter_mut().map(|run| run.work(&local, plain, &board));
+            futures_util::future::join_all(work)
+                .await
+                .into_iter()
+                .collect::<Result<(), Error>>()
+        }
     };
-    let scratch = run.space.scratch.target().display().to_string();
-    let result = run.all(&local, options.from.as_ref(), progress).await;
-    let unfillable = std::mem::take(&mut run.unfillable).into_values().collect();
-    let dropped = run.space.drop_database().await;
-    let (applied_plainly, results, stopped) = result?;
-    dropped?;
+    let dropped = futures_util::future::join_all(runs.into_iter().map(|mut run| {
+        board.unfillable(std::mem::take(&mut run.unfillable));
+        run.close()
+    }))
+    .await;
+    worked?;
+    dropped.into_iter().collect::<Result<(), Error>>()?;
+    let verdicts = board.verdicts(&local, plain);
     Ok(VerifyReport {
         scratch,
-        applied_plainly,
-        results,
-        stopped,
+        applied_plainly: verdicts.applied_plainly,
+        results: verdicts.results,
+        stopped: verdicts.stopped,
         data: options.data,
-        unfillable,
+        unfillable: verdicts.unfillable,
         total_ms: crate::model::duration::elapsed_ms(started),
     })
 }
 
+/// How many workers verify `local`: `jobs`, or one when a script changes
+/// objects every database of the server shares (said in a notice).
+fn workers_for(local: &[Migration], jobs: usize, notify: &mut (dyn FnMut(Notice) + Send)) -> usize {
+    if jobs <= 1 {
+        return 1;
+    }
+    match cluster_objects::first_touching_shared_objects(local) {
+        Some(migration) => {
+            notify(Notice::Info(&format!(
+                "verifying with one worker: {} changes roles, tablespaces, databases or server settings, which every scratch database on the server shares",
+                migration.label()
+            )));
+            1
+        }
+        None => jobs,
+    }
+}
+
 /// What a round trip leaves the scratch database as.
-enum Next {
+pub(super) enum Next {
     /// The schema a clean up of this migration gives.
     Clean(Snapshot),
     /// Something else: rebuild before the next migration.
@@ -292,22 +198,45 @@ enum Next {
     Stop(Step, String),
 }
 
-struct Run<'a> {
-    space: Workspace,
-    dev: &'a DatabaseTarget,
-    settings: &'a Settings,
+/// One worker: its scratch database and what it found there.
+pub(super) struct Run<'a> {
+    pub(super) space: Workspace,
+    pub(super) dev: &'a DatabaseTarget,
+    pub(super) settings: &'a Settings,
     excluded: &'a [String],
     data: bool,
     locks: bool,
-    unfillable: BTreeMap<String, UnfillableTable>,
+    pub(super) unfillable: BTreeMap<String, UnfillableTable>,
     /// The snapshot queries, prepared on the workspace's connection.
-    reader: Option<reading::Reader>,
+    pub(super) reader: Option<reading::Reader>,
 }
 
-type Verdicts = (usize, Vec<MigrationResult>, Option<Stopped>);
+impl<'a> Run<'a> {
+    fn new(
+        space: Workspace,
+        dev: &'a DatabaseTarget,
+        settings: &'a Settings,
+        excluded: &'a [String],
+        options: &VerifyOptions,
+    ) -> Self {
+        Self {
+            space,
+            dev,
+            settings,
+            excluded,
+            data: options.data,
+            locks: options.locks,
+            unfillable: BTreeMap::new(),
+            reader: None,
+        }
+    }
 
-impl Run<'_> {
-    async fn snapshot(&mut self) -> Result<Snapshot, Error> {
+    /// Drops its scratch database.
+    async fn close(self) -> Result<(), Error> {
+        self.space.drop_database().await
+    }
+
+    pub(super) async fn snapshot(&mut self) -> Result<Snapshot, Error> {
         let reader = match self.reader.take() {
             Some(reader) => reader,
             None => reading::Reader::prepare(&self.space.client, self.excluded).await?,
@@ -319,7 +248,7 @@ impl Run<'_> {
             .without(&self.settings.verify.ignore, &self.settings.verify.exclude))
     }
 
-    async fn apply(&self, migration: &Migration) -> Result<i64, Box<MigrationFailure>> {
+    pub(super) async fn apply(&self, migration: &Migration) -> Result<i64, Box<MigrationFailure>> {
         let space = &self.space;
         executor::apply(
             &space.client,
@@ -379,89 +308,6 @@ impl Run<'_> {
         Ok((result, tracer.finish()))
     }
 
-    /// Every migration of `local`, those before `from` only applied.
-    async fn all(
-        &mut self,
-        local: &[Migration],
-        from: Option<&Version>,
-        progress: &mut (dyn FnMut(Progress) + Send),
-    ) -> Result<Verdicts, Error> {
-        let empty = self.snapshot().await?;
-        if !empty.is_empty() {
-            return Err(Error::refused(crate::error::refusal::RefusalKind::ScratchServer, format!(
-                "the scratch database {} is not empty (its template has objects); point --dev-url at another server",
-                self.space.scratch.target().display()
-            )));
-        }
-        let plain = local
-            .iter()
-            .take_while(|m| from.is_some_and(|f| &m.version < f))
-            .count();
-        let stop = |index: usize, step: Step, error: String| {
-            let migration = &local[index];
-            Some(Stopped {
-                version: migration.version.clone(),
-                migration: migration.label(),
-                step,
-                error,
-                // Those after it, and never one `--from` left out.
-                not_verified: local[(index + 1).max(plain)..]
-                    .iter()
-                    .map(Migration::label)
-                    .collect(),
-            })
-        };
-        for (index, migration) in local[..plain].iter().enumerate() {
-            if let Err(failure) = self.apply(migration).await {
-                return Ok((index, Vec::new(), stop(index, Step::Apply, brief(&failure))));
-            }
-        }
-        let mut before = if plain == 0 {
-            empty
-        } else {
-            self.snapshot().await?
-        };
-        let mut results = Vec::new();
-        let total = local.len() - plain;
-        for index in plain..local.len() {
-            let (result, next) = self.check(&local[index], before).await?;
-            results.push(result);
-            progress(Progress {
-                done: index - plain + 1,
-                total,
-            });
-            before = match next {
-                Next::Clean(snapshot) => snapshot,
-                Next::Stop(step, error) => return Ok((plain, results, stop(index, step, error))),
-                Next::Dirty if index + 1 == local.len() => break,
-                Next::Dirty => match self.rebuild(&local[..=index]).await {
-                    Ok(snapshot) => {
-                        if let Some(last) = results.last_mut() {
-                            last.rebuilt = true;
-                        }
-                        snapshot
-                    }
-                    Err(error) => return Ok((plain, results, stop(index, Step::Rebuild, error))),
-                },
-            };
-        }
-        Ok((plain, results, None))
-    }
-
-    /// A new scratch database with the up scripts of `migrations` applied.
-    async fn rebuild(&mut self, migrations: &[Migration]) -> Result<Snapshot, String> {
-        let fresh = Workspace::create(self.dev, self.settings)
-            .await
-            .map_err(|e| e.to_string())?;
-        let old = std::mem::replace(&mut self.space, fresh);
-        self.reader = None;
-        old.drop_database().await.map_err(|e| e.to_string())?;
-        for migration in migrations {
-            self.apply(migration).await.map_err(|f| brief(&f))?;
-        }
-        self.snapshot().await.map_err(|e| e.to_string())
-    }
-
     /// Gives every empty table rows and reads the rows of every table
     /// (with `--data`).
     async fn rows(&mut self) -> Result<Option<TableRows>, Error> {
@@ -476,7 +322,7 @@ impl Run<'_> {
     }
 
     /// Checks one migration from the schema `before` it.
-    async fn check(
+    pub(super) async fn check(
         &mut self,
         migration: &Migration,
         before: Snapshot,
@@ -716,7 +562,7 @@ impl Results<'_> {
 }
 
 /// A failure in one line: the file, the line and PostgreSQL's message.
-fn brief(failure: &MigrationFailure) -> String {
+pub(super) fn brief(failure: &MigrationFailure) -> String {
     let line = failure
         .position
         .or(failure.statement_position)

@@ -1,4 +1,4 @@
-//! `cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]`:
+//! `cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N] [--verify]`:
 //! two schemactl binaries on the same machine in the same run, alternating
 //! which goes first in every round, so that a refactoring can show "no
 //! measurable change" (or a change) without the drift of a shared 2-core
@@ -6,7 +6,9 @@
 //!
 //! Each round gives each binary the same work on its own fresh database:
 //! apply the generated corpus from empty, a no-op `migrate`, `status`,
-//! `rollback --steps 50`, and `lint` of the directory. The figures are
+//! `rollback --steps 50`, and `lint` of the directory; with `--verify`,
+//! `verify` of the corpus on the same server too (each binary with its
+//! default number of workers: what a user who upgrades gets). The figures are
 //! medians per binary and the ratio candidate / baseline; a ratio inside
 //! the spread of the two binaries' own rounds is noise.
 
@@ -22,6 +24,8 @@ struct Options {
     candidate: Option<PathBuf>,
     rounds: usize,
     migrations: usize,
+    /// Also `verify` (each binary with its default number of workers).
+    verify: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -30,8 +34,18 @@ fn parse(args: &[String]) -> Result<Options> {
         candidate: None,
         rounds: 9,
         migrations: 500,
+        verify: false,
     };
-    for (flag, value) in crate::bench::flag_values(args)? {
+    let args: Vec<String> = args
+        .iter()
+        .filter(|arg| {
+            let verify = *arg == "--verify";
+            options.verify |= verify;
+            !verify
+        })
+        .cloned()
+        .collect();
+    for (flag, value) in crate::bench::flag_values(&args)? {
         match flag {
             "--baseline" => options.baseline = PathBuf::from(value),
             "--candidate" => options.candidate = Some(PathBuf::from(value)),
@@ -46,13 +60,15 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(options)
 }
 
-/// The cases, in the order each round runs them.
-const CASES: [&str; 5] = [
+/// The cases, in the order each round runs them (`verify` last, with
+/// `--verify`).
+const CASES: [&str; 6] = [
     "apply from empty",
     "migrate, nothing pending",
     "status",
     "rollback --steps 50",
     "lint",
+    "verify (default workers)",
 ];
 
 /// Runs the comparison and prints one line per case.
@@ -67,7 +83,12 @@ pub fn run(args: &[String]) -> Result<()> {
     let migrations = work.path().join("migrations");
     corpus::generate(&migrations, options.migrations)?;
     let admin = cluster.url(port, "postgres");
-    let mut samples = vec![vec![Vec::new(); CASES.len()]; 2];
+    let cases = if options.verify {
+        CASES.len()
+    } else {
+        CASES.len() - 1
+    };
+    let mut samples = vec![vec![Vec::new(); cases]; 2];
     let mut database = 0;
     let result = (|| -> Result<()> {
         for round in 0..options.rounds {
@@ -82,7 +103,8 @@ pub fn run(args: &[String]) -> Result<()> {
                         .args(["-qc", &format!("CREATE DATABASE {name}")]),
                 )?;
                 let url = cluster.url(port, &name);
-                let figures = one_round(&binaries[which], &migrations, &url)?;
+                let verify_on = options.verify.then_some(admin.as_str());
+                let figures = one_round(&binaries[which], &migrations, &url, verify_on)?;
                 for (case, figure) in figures.into_iter().enumerate() {
                     samples[which][case].push(figure);
                 }
@@ -97,7 +119,12 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 /// One binary's figures of one round, in the order of [`CASES`].
-fn one_round(schemactl: &Path, migrations: &Path, url: &str) -> Result<Vec<Duration>> {
+fn one_round(
+    schemactl: &Path,
+    migrations: &Path,
+    url: &str,
+    verify_on: Option<&str>,
+) -> Result<Vec<Duration>> {
     let cli = |args: &[&str]| {
         let mut command = Command::new(schemactl);
         command
@@ -112,7 +139,11 @@ fn one_round(schemactl: &Path, migrations: &Path, url: &str) -> Result<Vec<Durat
     let status = time(&mut cli(&["status"]))?;
     let rollback = time(&mut cli(&["rollback", "--steps", "50"]))?;
     let lint = crate::bench::time_allowing_findings(&mut cli(&["lint", "--format", "json"]))?;
-    Ok(vec![apply, noop, status, rollback, lint])
+    let mut figures = vec![apply, noop, status, rollback, lint];
+    if let Some(dev) = verify_on {
+        figures.push(time(&mut cli(&["verify", "--dev-url", dev]))?);
+    }
+    Ok(figures)
 }
 
 fn print(options: &Options, binaries: &[PathBuf; 2], samples: Vec<Vec<Vec<Duration>>>) {
@@ -126,7 +157,7 @@ fn print(options: &Options, binaries: &[PathBuf; 2], samples: Vec<Vec<Vec<Durati
         "  {:<26} {:>12} {:>12} {:>7}",
         "case", "baseline", "candidate", "ratio"
     );
-    for (case, name) in CASES.iter().enumerate() {
+    for (case, name) in CASES.iter().enumerate().take(samples[0].len()) {
         let baseline = ms(median(samples[0][case].clone()));
         let candidate = ms(median(samples[1][case].clone()));
         println!(
