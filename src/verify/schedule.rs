@@ -19,7 +19,7 @@ const SMALLEST_CHUNK: usize = 8;
 /// Chunks per worker: enough that one slow chunk does not leave the other
 /// workers idle for long, few enough that the snapshot each chunk starts
 /// with stays a small share of the work.
-const CHUNKS_PER_WORKER: usize = 4;
+const CHUNKS_PER_WORKER: usize = 8;
 
 /// The chunks of the migrations from `first` to `last` (exclusive) for
 /// `jobs` workers: one chunk for one worker.
