@@ -340,14 +340,7 @@ async fn every_migration_gets_a_verdict_after_dirty_ones() {
     project.write("0002_dirty.up.sql", "CREATE INDEX t_a ON t (a);\n");
     project.write("0002_dirty.down.sql", "SELECT 1;\n");
     for k in 3..=12 {
-        project.write(
-            &format!("{k:04}_add_c{k}.up.sql"),
-            format!("ALTER TABLE t ADD COLUMN c{k} int;\n"),
-        );
-        project.write(
-            &format!("{k:04}_add_c{k}.down.sql"),
-            format!("ALTER TABLE t DROP COLUMN c{k};\n"),
-        );
+        crate::verify_jobs::add_column(&project, k);
     }
     project.write(
         "0013_concurrent.up.sql",

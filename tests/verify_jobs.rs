@@ -9,7 +9,7 @@ use crate::support::{schemactl, server, Project, TestDb};
 use serde_json::Value;
 
 /// A migration adding column `c{k}` to `t`, with its down.
-fn add_column(project: &Project, k: usize) {
+pub(crate) fn add_column(project: &Project, k: usize) {
     project.write(
         &format!("{k:04}_add_c{k}.up.sql"),
         format!("ALTER TABLE t ADD COLUMN c{k} int;\n"),
@@ -201,13 +201,9 @@ async fn a_stop_in_a_later_chunk_is_reported_as_one_worker_reports_it() {
     assert_eq!(from["applied_plainly"], 4, "{from:#}");
 }
 
-#[test]
-fn a_project_that_changes_roles_is_verified_with_one_worker() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = runtime.block_on(server().database());
+#[tokio::test]
+async fn a_project_that_changes_roles_is_verified_with_one_worker() {
+    let db = server().database().await;
     let project = Project::new();
     project.write(
         "0001_base.up.sql",

@@ -23,8 +23,6 @@ pub async fn snapshot(client: &Client, excluded: &[String]) -> Result<Snapshot, 
 /// plans them once.
 pub struct Reader {
     statements: Vec<(String, tokio_postgres::Statement)>,
-    /// Whether the server has JIT compilation, turned off for each read.
-    has_jit: bool,
 }
 
 /// The snapshot of one schema only (a tenant's, in schema-per-tenant
@@ -59,11 +57,9 @@ pub async fn schema_snapshot(
     Ok(snapshot.in_schema(schema.as_str()))
 }
 
-/// Turns JIT compilation off for the session (PostgreSQL 11 on has it).
+/// Turns JIT compilation off for the session (every server the queries
+/// can read has `jit`: they need PostgreSQL 12's `attgenerated`).
 const NO_JIT: &str = "SET jit = off";
-
-/// Whether the server has JIT compilation (`jit`, PostgreSQL 11 on).
-const HAS_JIT: &str = "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'jit')";
 
 impl Reader {
     /// Prepares the queries on `client`, leaving out the tables in `excluded`.
@@ -79,15 +75,7 @@ impl Reader {
             let statement = result.map_err(|e| unreadable(&sql, &e))?;
             statements.push((sql, statement));
         }
-        let has_jit = client
-            .query_one(HAS_JIT, &[])
-            .await
-            .map_err(|e| unreadable(HAS_JIT, &e))?
-            .get(0);
-        Ok(Self {
-            statements,
-            has_jit,
-        })
+        Ok(Self { statements })
     }
 
     /// Reads the snapshot (on the connection the queries were prepared on).
@@ -96,12 +84,10 @@ impl Reader {
     /// a query that reads a handful of rows from 1 ms to 200 (the next
     /// migration's `RESET ALL` gives its session the server's setting).
     pub async fn read(&self, client: &Client) -> Result<Snapshot, Error> {
-        if self.has_jit {
-            client
-                .batch_execute(NO_JIT)
-                .await
-                .map_err(|e| unreadable(NO_JIT, &e))?;
-        }
+        client
+            .batch_execute(NO_JIT)
+            .await
+            .map_err(|e| unreadable(NO_JIT, &e))?;
         let results = futures_util::future::join_all(
             self.statements
                 .iter()

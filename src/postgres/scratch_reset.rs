@@ -148,6 +148,10 @@ async fn signature(client: &Client, query: &str) -> Result<String, Error> {
 /// now as `fresh` was (`Ok(false)`: the caller must create a new one).
 /// The session's own temporary objects and settings go too.
 pub async fn empty_in_place(client: &Client, fresh: &FreshState) -> Result<bool, Error> {
+    if fresh.public_schema.is_empty() {
+        // The template had no `public` schema to give back.
+        return Ok(false);
+    }
     let failed = |e: &tokio_postgres::Error| database("cannot empty the scratch database", e);
     client
         .batch_execute("DISCARD TEMP; SET SESSION AUTHORIZATION DEFAULT; RESET ALL")
@@ -160,9 +164,6 @@ pub async fn empty_in_place(client: &Client, fresh: &FreshState) -> Result<bool,
         .iter()
         .map(|row| row.get(0))
         .collect();
-    if fresh.public_schema.is_empty() {
-        return Ok(false);
-    }
     let script = format!(
         "BEGIN; {} {} COMMIT",
         drops.iter().map(|d| format!("{d};")).collect::<String>(),

@@ -69,8 +69,7 @@ impl Workspace {
         let ready = async {
             let client = scratch.target().connect().await?;
             let fresh = FreshState::read(&client).await?;
-            settings.run.history.ensure(&client).await?;
-            let writer = settings.run.history.writer(&client, None).await?;
+            let writer = history_writer(&client, settings).await?;
             Ok::<_, Error>((client, writer, fresh))
         }
         .await;
@@ -95,8 +94,7 @@ impl Workspace {
         if !scratch_reset::empty_in_place(&self.client, &self.fresh).await? {
             return Ok(false);
         }
-        settings.run.history.ensure(&self.client).await?;
-        self.writer = settings.run.history.writer(&self.client, None).await?;
+        self.writer = history_writer(&self.client, settings).await?;
         Ok(true)
     }
 
@@ -105,6 +103,12 @@ impl Workspace {
         drop(self.observer);
         self.scratch.drop_database().await
     }
+}
+
+/// Makes the history table on a scratch database and a writer of its rows.
+async fn history_writer(client: &Client, settings: &Settings) -> Result<HistoryWriter, Error> {
+    settings.run.history.ensure(client).await?;
+    settings.run.history.writer(client, None).await
 }
 
 /// Verifies `local` (read from a source) on scratch databases, with
@@ -153,7 +157,7 @@ pub(crate) async fn verify_migrations(
     };
     let dropped = futures_util::future::join_all(runs.into_iter().map(|mut run| {
         board.unfillable(std::mem::take(&mut run.unfillable));
-        run.close()
+        run.space.drop_database()
     }))
     .await;
     worked?;
@@ -229,11 +233,6 @@ impl<'a> Run<'a> {
             unfillable: BTreeMap::new(),
             reader: None,
         }
-    }
-
-    /// Drops its scratch database.
-    async fn close(self) -> Result<(), Error> {
-        self.space.drop_database().await
     }
 
     pub(super) async fn snapshot(&mut self) -> Result<Snapshot, Error> {
