@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 async fn migrated() -> (TestDb, Client) {
     let db = server().database().await;
     let project = Project::new();
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let migrations = crate::support::repository().join("migrations");
     schemactl(
         &project,
         &db,

@@ -1,6 +1,6 @@
 //! The library's module structure, checked from its sources: no import
-//! cycle between modules, and `config` imports neither the driver nor the
-//! linter. A child using its ancestors' items is structure, not a
+//! cycle between modules, `config` imports neither the driver nor the
+//! linter, and the library depends on no command-line crate. A child using its ancestors' items is structure, not a
 //! dependency; everything else (`crate::…`, `super::…`, a child's path)
 //! counts, comments and unit tests excepted.
 
@@ -21,7 +21,7 @@ fn modules() -> BTreeMap<Module, String> {
             if path.extension().is_none_or(|e| e != "rs") {
                 continue;
             }
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+            let root = crate::support::repository().join("src");
             let mut module: Module = path
                 .strip_prefix(&root)
                 .unwrap()
@@ -32,16 +32,12 @@ fn modules() -> BTreeMap<Module, String> {
             if module.last().is_some_and(|m| m == "mod" || m == "lib") {
                 module.pop();
             }
-            // The binary is not the library.
-            if module.first().is_some_and(|m| m == "main" || m == "cli") {
-                continue;
-            }
             let text = std::fs::read_to_string(&path).unwrap();
             out.insert(module, text);
         }
     }
     let mut out = BTreeMap::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+    walk(&crate::support::repository().join("src"), &mut out);
     out
 }
 
@@ -260,4 +256,35 @@ fn lint_has_one_schema_model() {
         elsewhere.is_empty(),
         "lint modules that keep a model of their own (every rule reads lint::schema_model): {elsewhere:#?}"
     );
+}
+
+/// The command-line crates belong to the `schemactl-cli` package: a
+/// library user builds none of them.
+#[test]
+fn the_library_depends_on_no_command_line_crate() {
+    let manifest =
+        std::fs::read_to_string(crate::support::repository().join("Cargo.toml")).unwrap();
+    let dependencies = manifest
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("the library's [dependencies] table");
+    let crate_names: Vec<&str> = dependencies
+        .lines()
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim()))
+        .collect();
+    assert!(crate_names.contains(&"tokio-postgres"), "{crate_names:?}");
+    for cli_crate in [
+        "clap",
+        "clap_complete",
+        "clap_mangen",
+        "anyhow",
+        "indicatif",
+        "anstream",
+    ] {
+        assert!(
+            !crate_names.contains(&cli_crate),
+            "the library depends on {cli_crate}, a command-line crate: move it to cli/Cargo.toml"
+        );
+    }
 }

@@ -61,7 +61,7 @@ bad_cases!(
 );
 
 fn corpus() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad")
+    crate::support::repository().join("tests/fixtures/bad")
 }
 
 #[test]

@@ -407,7 +407,7 @@ async fn fleet_reports_keep_the_reason_and_the_version_of_failed_targets() {
 }
 
 fn corpus(name: &str) -> Option<Project> {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let source = crate::support::repository()
         .join("../shared/corpora")
         .join(name);
     if !source.is_dir() {

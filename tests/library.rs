@@ -5,10 +5,10 @@ use crate::support::{example, schemactl, server, Project};
 
 #[test]
 fn embedded_migrations_are_read_as_the_cli_reads_the_directory() {
-    let embedded = schemactl::embed_migrations!("tests/fixtures/shop")
+    let embedded = schemactl::embed_migrations!("../tests/fixtures/shop")
         .migrations()
         .unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop");
+    let dir = crate::support::repository().join("tests/fixtures/shop");
     let read =
         schemactl::source::MigrationSource::load(&schemactl::source::Directory::new(&dir)).unwrap();
     assert_eq!(embedded.len(), read.len());
@@ -53,7 +53,7 @@ async fn an_application_applies_its_embedded_migrations_and_the_cli_agrees() {
     // history with the same checksums, and nothing pending.
     let project = Project::new();
     std::fs::remove_dir(project.migrations()).unwrap();
-    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let shipped = crate::support::repository().join("migrations");
     let dir = shipped.to_str().unwrap();
     schemactl(
         &project,
@@ -182,7 +182,7 @@ async fn an_application_sets_timeouts_as_checked_values_never_as_text_read_as_ze
 #[tokio::test]
 async fn embedded_migrations_connect_by_url_and_a_broken_source_changes_nothing() {
     let db = server().database().await;
-    let report = schemactl::embed_migrations!("tests/fixtures/shop")
+    let report = schemactl::embed_migrations!("../tests/fixtures/shop")
         .run_url(&db.url)
         .await
         .unwrap();
@@ -192,7 +192,7 @@ async fn embedded_migrations_connect_by_url_and_a_broken_source_changes_nothing(
         "the password is never shown: {}",
         report.database
     );
-    let again = schemactl::embed_migrations!("tests/fixtures/shop")
+    let again = schemactl::embed_migrations!("../tests/fixtures/shop")
         .run_url(&db.url)
         .await
         .unwrap();

@@ -3,7 +3,6 @@
 
 use crate::support::cli::{command, run};
 use crate::support::Project;
-use std::path::Path;
 use std::process::Command;
 
 /// Makes the project a git repository whose one commit holds every file.
@@ -89,8 +88,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let sarif = lint(&project, &["--format", "sarif"]);
     sarif.expect_code(1);
     let log: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF JSON");
-    let schema_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif-schema-2.1.0.json");
+    let schema_path = crate::support::repository().join("tests/fixtures/sarif-schema-2.1.0.json");
     // The published schema has a stray `]` in its `language` patterns, which
     // the regex engine (rightly) rejects; use the pattern it means.
     let text = std::fs::read_to_string(schema_path).unwrap().replace(
@@ -319,7 +317,7 @@ fn mongodb_validators_are_linted() {
 
 #[test]
 fn the_shipped_migrations_pass_lint_without_errors() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::support::repository();
     let mut cmd = Command::new(crate::support::schemactl_binary());
     cmd.current_dir(root)
         .env_remove("DATABASE_URL")

@@ -272,7 +272,7 @@ async fn diff_between_two_databases() {
 
 #[test]
 fn the_shipped_migrations_verify() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::support::repository();
     let mut command = std::process::Command::new(crate::support::schemactl_binary());
     command.current_dir(root).env_remove("DATABASE_URL").args([
         "verify",

@@ -7,7 +7,6 @@
 
 use crate::support::cli::{self, Run};
 use crate::support::{copy_tree, schemactl, server, Project, TestDb};
-use std::path::Path;
 
 #[track_caller]
 fn says(run: &Run, code: i32, text: &str) {
@@ -35,7 +34,7 @@ async fn readme_quick_start_then_the_next_steps() {
     let db = server().database().await;
     let project = Project::new();
     copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+        &crate::support::repository().join("migrations"),
         &project.migrations(),
     );
     says(

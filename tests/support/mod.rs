@@ -21,6 +21,13 @@ pub fn schemactl_binary() -> PathBuf {
         .map_or_else(|| env!("CARGO_BIN_EXE_schemactl").into(), PathBuf::from)
 }
 
+/// The repository's root (the integration suite belongs to the `cli`
+/// package, one folder below it).
+pub fn repository() -> &'static Path {
+    let cli_package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    cli_package.parent().unwrap_or(cli_package)
+}
+
 /// An example program: built by `cargo test` beside the test binary, or in
 /// `SCHEMACTL_TEST_EXAMPLES` (as [`schemactl_binary`]).
 pub fn example(name: &str) -> PathBuf {
@@ -55,9 +62,7 @@ impl Project {
     /// A project holding a copy of `tests/fixtures/<name>/migrations`.
     pub fn fixture(name: &str) -> Self {
         let project = Self::new();
-        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name);
+        let source = repository().join("tests/fixtures").join(name);
         copy_tree(&source, &project.migrations());
         project
     }

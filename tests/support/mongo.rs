@@ -38,8 +38,7 @@ fn secantusd() -> PathBuf {
     if let Some(path) = std::env::var_os("SCHEMACTL_TEST_SECANTUSD") {
         return PathBuf::from(path);
     }
-    let venv =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/secantus-venv/bin/secantusd-py");
+    let venv = super::repository().join("target/secantus-venv/bin/secantusd-py");
     if venv.is_file() {
         return venv;
     }

@@ -475,7 +475,7 @@ pub(crate) fn build_schemactl() -> Result<PathBuf> {
             "--release",
             "--quiet",
             "--package",
-            "schemactl",
+            "schemactl-cli",
             "--bin",
             "schemactl",
         ])

@@ -61,7 +61,7 @@ fn cargo_with_mongodb() -> Result<std::process::Command> {
 }
 
 /// Whether `binary` exists and is newer than every file under `src/`,
-/// `macros/src/`, `Cargo.toml` and `build.rs`.
+/// `macros/src/`, `cli/src/` and the manifests and build script.
 fn binary_is_fresh(binary: &str) -> Result<bool> {
     fn newest(path: &std::path::Path) -> std::io::Result<std::time::SystemTime> {
         let metadata = std::fs::metadata(path)?;
@@ -76,7 +76,14 @@ fn binary_is_fresh(binary: &str) -> Result<bool> {
     let Ok(built) = std::fs::metadata(binary).and_then(|m| m.modified()) else {
         return Ok(false);
     };
-    for source in ["src", "macros/src", "Cargo.toml", "build.rs"] {
+    for source in [
+        "src",
+        "macros/src",
+        "cli/src",
+        "Cargo.toml",
+        "cli/Cargo.toml",
+        "cli/build.rs",
+    ] {
         if newest(std::path::Path::new(source))? > built {
             return Ok(false);
         }
@@ -93,6 +100,8 @@ fn postgres_only_leg(args: &[String]) -> Result<()> {
                 "test",
                 "--package",
                 "schemactl",
+                "--package",
+                "schemactl-cli",
                 "--no-default-features",
                 "--locked",
             ])
@@ -111,7 +120,13 @@ fn postgres_only_leg(args: &[String]) -> Result<()> {
         return cargo(&[]);
     }
     cargo(&["--lib", "--bins"])?;
-    cargo(&["--doc"])?;
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["test", "--package", "schemactl", "--no-default-features"])
+        .args(["--locked", "--doc"])
+        .status()?;
+    if !status.success() {
+        bail!("the doc tests failed without the mongodb feature");
+    }
     let mut integration = vec!["--test", "integration", "--"];
     integration.extend_from_slice(test_legs::POSTGRES_ONLY_MODULES);
     cargo(&integration)
@@ -180,7 +195,7 @@ fn main() -> Result<()> {
                 .args([
                     "test",
                     "--package",
-                    "schemactl",
+                    "schemactl-cli",
                     "--test",
                     "integration",
                     "--locked",
@@ -226,6 +241,8 @@ fn main() -> Result<()> {
             let status = command
                 .args([
                     "test",
+                    "--package",
+                    "schemactl-cli",
                     "--test",
                     "integration",
                     "reliability::",
@@ -258,7 +275,7 @@ fn main() -> Result<()> {
                         "build",
                         "--quiet",
                         "--package",
-                        "schemactl",
+                        "schemactl-cli",
                         "--bin",
                         "schemactl",
                     ])

@@ -183,7 +183,13 @@ pub fn run(secantusd: Option<PathBuf>, pg18_bindir: &Path) -> Result<()> {
     let started = Instant::now();
     // No target selection: `cargo test` then builds the examples as the
     // programs the library tests run (`--examples` would build them as tests).
-    let postgres_only = build(&["--package", "schemactl", "--no-default-features"])?;
+    let postgres_only = build(&[
+        "--package",
+        "schemactl",
+        "--package",
+        "schemactl-cli",
+        "--no-default-features",
+    ])?;
     let kept = keep_postgres_only_programs(&root)?;
     let workspace = build(&["--workspace"])?;
     doc_tests(&["--package", "schemactl", "--no-default-features"])?;

@@ -1,18 +1,12 @@
-//! The command-line edge: turns arguments into library calls, prints the
-//! reports, and maps errors to exit codes.
+//! The command dispatch: turns parsed arguments into library calls, prints
+//! the reports, and maps errors to exit codes.
 
-mod fleet;
-mod lint;
-pub mod opt;
-pub mod output;
-mod render;
-mod verbs;
-
-use anyhow::Context;
-use opt::{
+use crate::opt::{
     BaselineArgs, Command, Format, LintArgs, LintFormat, MigrateArgs, Opt, RepairArgs,
     RollbackArgs, ValidateArgs, VerifyArgs,
 };
+use crate::{fleet, lint, output, render, verbs};
+use anyhow::Context;
 use schemactl::config::{Overrides, Settings};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::postgres::Tool;
@@ -33,9 +27,9 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         args.allow_empty_list = global.allow_empty;
     }
     let choice = match global.color {
-        opt::ColorWhen::Auto => anstream::ColorChoice::Auto,
-        opt::ColorWhen::Always => anstream::ColorChoice::Always,
-        opt::ColorWhen::Never => anstream::ColorChoice::Never,
+        crate::opt::ColorWhen::Auto => anstream::ColorChoice::Auto,
+        crate::opt::ColorWhen::Always => anstream::ColorChoice::Always,
+        crate::opt::ColorWhen::Never => anstream::ColorChoice::Never,
     };
     choice.write_global();
     match &opt.command {

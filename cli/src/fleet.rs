@@ -2,8 +2,9 @@
 //! schemactl.toml) turned into a request, a progress bar while it runs,
 //! and the per-target table or JSON at the end.
 
-use super::opt::{FleetAction, FleetArgs, Format};
-use super::{emit, output, render};
+use crate::dispatch::emit;
+use crate::opt::{FleetAction, FleetArgs, Format};
+use crate::{output, render};
 use schemactl::config::Settings;
 use schemactl::fleet::{
     DatabaseList, ListRules, SchemaList, Shard, TargetSpec, TargetState, Waves,

@@ -1,9 +1,9 @@
 //! `schemactl lint`: findings of the configured project, fixed, baselined,
 //! sized from a database and rendered as asked.
 
-use super::opt::{LintArgs, LintFormat};
-use super::output;
-use super::verbs::{colour, exit};
+use crate::opt::{LintArgs, LintFormat};
+use crate::output;
+use crate::verbs::{colour, exit};
 use schemactl::config::Settings;
 use schemactl::lint::baseline::{Applied, Baseline};
 use schemactl::lint::table_sizes::Annotated;

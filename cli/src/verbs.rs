@@ -2,8 +2,9 @@
 //! or JSON, and return the exit code. Argument parsing is in `opt`,
 //! rendering in `render`.
 
-use super::opt::{DevAction, Format};
-use super::{emit, output, progress_bar, render, with_mongodb};
+use crate::dispatch::{emit, progress_bar, with_mongodb};
+use crate::opt::{DevAction, Format};
+use crate::{output, render};
 use schemactl::config::Settings;
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::runner::Notice;

@@ -1,25 +1,29 @@
 //! The `schemactl` binary: parse arguments, run, print errors once, exit
 //! with the documented code (see `schemactl::exit_code`).
 
-mod cli;
+mod dispatch;
+mod fleet;
+mod lint;
+mod opt;
+mod output;
+mod render;
+mod verbs;
 
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() {
-    let parsed = cli::opt::Opt::command()
-        .try_get_matches()
-        .and_then(|matches| {
-            let opt = cli::opt::Opt::from_arg_matches(&matches)?;
-            // Errors about the database URL name where it came from.
-            let url_from_env = matches.value_source("database_url")
-                == Some(clap::parser::ValueSource::EnvVariable);
-            Ok((opt, url_from_env))
-        });
+    let parsed = opt::Opt::command().try_get_matches().and_then(|matches| {
+        let opt = opt::Opt::from_arg_matches(&matches)?;
+        // Errors about the database URL name where it came from.
+        let url_from_env =
+            matches.value_source("database_url") == Some(clap::parser::ValueSource::EnvVariable);
+        Ok((opt, url_from_env))
+    });
     let (opt, url_from_env) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => exit_on_usage_error(error),
     };
-    let json = cli::wants_json(&opt);
+    let json = dispatch::wants_json(&opt);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -28,14 +32,14 @@ fn main() {
         Err(e) => {
             let error =
                 schemactl::Error::InvalidArgument(format!("cannot start the async runtime: {e}"));
-            cli::report_error(&error, json);
+            dispatch::report_error(&error, json);
             std::process::exit(schemactl::exit_code::ERROR);
         }
     };
-    let code = match runtime.block_on(cli::run(opt, url_from_env)) {
+    let code = match runtime.block_on(dispatch::run(opt, url_from_env)) {
         Ok(code) => code,
         Err(error) => {
-            cli::report_error(&error, json);
+            dispatch::report_error(&error, json);
             error.exit_code()
         }
     };
@@ -59,9 +63,9 @@ fn exit_on_usage_error(error: clap::Error) -> ! {
         };
         let rendered = error.render().to_string();
         if error.use_stderr() {
-            cli::output::stderr(&rendered);
+            output::stderr(&rendered);
         } else {
-            cli::output::stdout(&rendered);
+            output::stdout(&rendered);
         }
         std::process::exit(code);
     }
@@ -73,12 +77,12 @@ fn exit_on_usage_error(error: clap::Error) -> ! {
         .next()
         .unwrap_or_default()
         .to_string();
-    let document = cli::error_json(
+    let document = dispatch::error_json(
         &message,
         schemactl::exit_code::ERROR,
         serde_json::Value::Null,
     );
-    cli::output::stdout_line(&serde_json::to_string_pretty(&document).unwrap_or_default());
+    output::stdout_line(&serde_json::to_string_pretty(&document).unwrap_or_default());
     std::process::exit(schemactl::exit_code::ERROR);
 }
 
