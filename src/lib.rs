@@ -29,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod catalog;
 pub mod config;
 pub mod devserver;

@@ -5,6 +5,7 @@ mod support;
 
 mod agentic_schema;
 mod architecture;
+mod backup;
 mod bad_corpus;
 mod bad_input;
 mod concurrency;

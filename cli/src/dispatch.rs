@@ -2,10 +2,10 @@
 //! the reports, and maps errors to exit codes.
 
 use crate::opt::{
-    BaselineArgs, Command, Format, LintArgs, LintFormat, MigrateArgs, Opt, RepairArgs,
-    RollbackArgs, ValidateArgs, VerifyArgs,
+    BackupAction, BaselineArgs, Command, Format, LintArgs, LintFormat, MigrateArgs, Opt,
+    RepairArgs, RollbackArgs, ValidateArgs, VerifyArgs,
 };
-use crate::{fleet, lint, output, render, verbs};
+use crate::{backup, fleet, lint, output, render, verbs};
 use anyhow::Context;
 use schemactl::config::{Overrides, Settings};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
@@ -63,7 +63,7 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         }
         _ => {}
     }
-    let overrides = Overrides {
+    let mut overrides = Overrides {
         database_url_source: Some(
             if url_from_env {
                 "DATABASE_URL"
@@ -98,11 +98,27 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         mongodb_dev_uri: global.mongodb_dev_uri,
         dev_server: Some(global.dev || interactive_outside_ci()),
         discover_config_file: true,
+        backup_store: None,
+        backup_recipients: Vec::new(),
     };
+    if let Command::Backup { store, action, .. } = &opt.command {
+        overrides.backup_store = store.clone();
+        if let BackupAction::Create { recipient, .. } = action {
+            overrides.backup_recipients = recipient.clone();
+        }
+    }
     let settings = Settings::resolve(overrides)?;
     // verify and diff only need the server for scratch databases: one they
     // started is stopped again, as is one a failed command started.
-    let scratch_only = matches!(opt.command, Command::Verify { .. } | Command::Diff { .. });
+    let scratch_only = matches!(
+        opt.command,
+        Command::Verify { .. }
+            | Command::Diff { .. }
+            | Command::Backup {
+                action: BackupAction::Verify { .. },
+                ..
+            }
+    );
     let result = dispatch(opt.command, &settings).await;
     if scratch_only || !matches!(result, Ok(exit_code::OK)) {
         stop_dev_server_started_here(&settings.project.dir);
@@ -176,6 +192,9 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         }
         Command::New { name, format } => verbs::new_migration(settings, &name, format),
         Command::Dev { action, format } => verbs::dev(settings, action, format),
+        Command::Backup { action, format, .. } => {
+            backup::backup(settings, action, format, notify).await
+        }
     }
 }
 
@@ -281,7 +300,8 @@ pub fn wants_json(opt: &Opt) -> bool {
         | Command::Verify(VerifyArgs { format, .. })
         | Command::Diff { format, .. }
         | Command::New { format, .. }
-        | Command::Dev { format, .. } => *format,
+        | Command::Dev { format, .. }
+        | Command::Backup { format, .. } => *format,
         Command::Fleet { args, .. } => args.format,
         Command::Lint(LintArgs { format, .. }) => {
             return matches!(format, LintFormat::Json | LintFormat::Sarif)
@@ -343,6 +363,7 @@ fn error_details(error: &Error) -> serde_json::Value {
             Ok(json!({ "waited_ms": waited.as_millis() as u64, "holders": holders }))
         }
         Error::Config { path, .. } => Ok(json!({ "source": path })),
+        Error::Backup(problem) => Ok(json!({ "backup_problem": problem.kind() })),
         Error::ConfigProblems(problems) => Ok(json!({
             "problems": problems
                 .iter()

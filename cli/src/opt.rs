@@ -326,6 +326,22 @@ pub enum Command {
         /// Write every page into this directory instead.
         dir: Option<PathBuf>,
     },
+    /// Backups of the database: create, list, verify (restore-tested),
+    /// restore and prune; encrypted with age, checked by sha256.
+    ///
+    /// The store is a directory (--store, or `[backup] store`); backups are
+    /// encrypted to `[backup] recipients` (or --recipient); reading one
+    /// takes --identity FILE (or SCHEMACTL_BACKUP_IDENTITY).
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+        /// The backup store: a directory or file:///path [default: `[backup] store`].
+        #[arg(long, global = true, value_name = "DIR")]
+        store: Option<String>,
+        /// Output: text for people, json for programs (errors are JSON too).
+        #[arg(long, value_enum, default_value_t, global = true)]
+        format: Format,
+    },
     /// Manage the embedded development PostgreSQL.
     Dev {
         #[command(subcommand)]
@@ -747,4 +763,83 @@ fn history_version_arg(text: &str) -> Result<Version, String> {
         }
         _ => version_arg(text),
     }
+}
+
+/// What `schemactl backup` does.
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Write a new age identity (private key, mode 0600) to FILE and print
+    /// its public key, the recipient to encrypt backups to.
+    Keygen {
+        /// Where to write the identity; an existing file is never replaced.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Back up the PostgreSQL database (`pg_dump`, one snapshot), compressed
+    /// and encrypted, into the store; the manifest is written last.
+    Create {
+        /// Encrypt to this age recipient (age1…); repeat for several
+        /// [default: `[backup] recipients`].
+        #[arg(long, value_name = "RECIPIENT")]
+        recipient: Vec<String>,
+        /// Write the backup unencrypted (never the default).
+        #[arg(long)]
+        no_encrypt: bool,
+    },
+    /// The store's backups, oldest first.
+    List,
+    /// Restore a backup into a scratch database on the dev server (--dev-url
+    /// or --dev) and compare files, schema and every table's rows with its
+    /// manifest; prints the restore time. Exit 1 on any difference.
+    Verify {
+        /// The backup's id, or `latest`.
+        backup: String,
+        #[command(flatten)]
+        key: IdentityArg,
+    },
+    /// Restore a backup into the database named by --database-url, which
+    /// must be empty (or --clean).
+    Restore {
+        /// The backup's id, or `latest`.
+        backup: String,
+        #[command(flatten)]
+        key: IdentityArg,
+        /// Drop the backup's objects in the target first (pg_restore --clean --if-exists).
+        #[arg(long)]
+        clean: bool,
+        /// Leave owners and privileges out, for a server without the source's roles.
+        #[arg(long)]
+        no_owner: bool,
+        /// Allow the target to be the deploy database (DATABASE_URL or
+        /// `[postgres] url`), which is otherwise refused.
+        #[arg(long)]
+        overwrite_deploy_database: bool,
+    },
+    /// Delete the backups the retention policy does not keep
+    /// (grandfather-father-son; `[backup] keep_*` or the flags).
+    Prune {
+        /// Keep the newest N backups.
+        #[arg(long, value_name = "N")]
+        keep_last: Option<u32>,
+        /// Keep the newest backup of each of the last N days.
+        #[arg(long, value_name = "N")]
+        keep_daily: Option<u32>,
+        /// Keep the newest backup of each of the last N ISO weeks.
+        #[arg(long, value_name = "N")]
+        keep_weekly: Option<u32>,
+        /// Keep the newest backup of each of the last N months.
+        #[arg(long, value_name = "N")]
+        keep_monthly: Option<u32>,
+        /// Say what would be kept and deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The key that reads an encrypted backup.
+#[derive(Debug, Args)]
+pub struct IdentityArg {
+    /// The age identity file (from `backup keygen` or age-keygen).
+    #[arg(long, env = "SCHEMACTL_BACKUP_IDENTITY", value_name = "FILE")]
+    pub identity: Option<PathBuf>,
 }

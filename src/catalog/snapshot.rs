@@ -6,7 +6,7 @@ use std::fmt::Write;
 /// One object of a schema: its kind, its qualified name, and the lines that
 /// define it (already normalised: deterministic order, canonical syntax from
 /// PostgreSQL's own `pg_get_*def` functions).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct SchemaObject {
     /// `table`, `index`, `function`, …
     pub kind: String,
@@ -17,12 +17,12 @@ pub struct SchemaObject {
     /// For tables: the column names in their physical order. Kept apart from
     /// `lines` (which list columns by name) so that a column that only moved
     /// is told apart from one that changed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub column_order: Vec<String>,
 }
 
 /// A whole schema, objects sorted by kind and name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// The objects.
     pub objects: Vec<SchemaObject>,

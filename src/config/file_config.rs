@@ -40,6 +40,26 @@ pub struct FileConfig {
     /// `schemactl fleet`: which targets, how many at once.
     #[serde(default)]
     pub fleet: FleetConfig,
+    /// `schemactl backup`: where, encrypted to whom, how many kept.
+    #[serde(default)]
+    pub backup: BackupConfig,
+}
+
+/// The `[backup]` table.
+#[derive(Debug, Default, Deserialize)]
+pub struct BackupConfig {
+    /// The store: a directory (relative to the file) or `file:///path`.
+    pub store: Option<String>,
+    /// The age recipients (`age1…`) backups are encrypted to.
+    pub recipients: Option<Vec<String>>,
+    /// `backup prune`: the newest N backups.
+    pub keep_last: Option<u32>,
+    /// `backup prune`: the newest of each of the last N days.
+    pub keep_daily: Option<u32>,
+    /// `backup prune`: the newest of each of the last N ISO weeks.
+    pub keep_weekly: Option<u32>,
+    /// `backup prune`: the newest of each of the last N months.
+    pub keep_monthly: Option<u32>,
 }
 
 /// The `[fleet]` table: where `schemactl fleet` finds its targets and how it

@@ -34,6 +34,11 @@
 //! uri = "mongodb://db:27017/"        # prefer MONGODB_URI for anything with a password
 //! lock_ttl = "10min"                 # a dead run's lock frees itself after this
 //!
+//! [backup]
+//! store = "/var/backups/schemactl"   # a directory (relative to this file) or file:///path
+//! recipients = ["age1…"]             # backups are encrypted to these keys (`backup keygen`)
+//! keep_daily = 7                     # backup prune: also keep_last, keep_weekly, keep_monthly
+//!
 //! [lint]
 //! deny_warnings = false
 //! [lint.rules]
@@ -48,6 +53,7 @@
 //! [`VerifySettings`], [`MongoConnectOptions`], the `[fleet]` table). Library
 //! entry points take the group they need; nothing past `resolve` sees text.
 
+mod backup_settings;
 mod connect_options;
 mod file_config;
 mod file_reading;
@@ -60,6 +66,7 @@ mod resolve;
 mod run_options;
 mod verify_settings;
 
+pub use backup_settings::BackupSettings;
 pub use connect_options::ConnectOptions;
 pub(crate) use file_config::FileConfig;
 pub use file_config::FleetConfig;
@@ -98,6 +105,8 @@ pub struct Settings {
     pub mongodb: MongoConnectOptions,
     /// The `[fleet]` table as written (paths relative to `project.dir`).
     pub fleet: FleetConfig,
+    /// Where backups go and what `backup prune` keeps.
+    pub backup: BackupSettings,
 }
 
 /// The `schemactl.toml` that applies in the working directory: there, or

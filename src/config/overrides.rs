@@ -57,6 +57,10 @@ pub struct Overrides {
     pub role: Option<String>,
     /// `--connect-timeout`.
     pub connect_timeout: Option<String>,
+    /// `backup … --store`.
+    pub backup_store: Option<String>,
+    /// `backup create --recipient` (repeatable).
+    pub backup_recipients: Vec<String>,
     /// Look for `./schemactl.toml` in the working directory when no
     /// `config_file` is given (what the CLI does). Off by default: the
     /// library reads no file it was not asked to.

@@ -3,12 +3,13 @@
 //! flag or key it came from, so that all of them are reported at once.
 
 use super::{
-    discover, read, ConnectOptions, DifferencePolicy, ExecutionSettings, FileConfig, Ignored,
-    LintSettings, MongoConnectOptions, ObjectPattern, Overrides, ProjectOptions, RunOptions,
-    ServerTimeout, Settings, VerifySettings, FILE_NAME,
+    discover, read, BackupSettings, ConnectOptions, DifferencePolicy, ExecutionSettings,
+    FileConfig, Ignored, LintSettings, MongoConnectOptions, ObjectPattern, Overrides,
+    ProjectOptions, RunOptions, ServerTimeout, Settings, VerifySettings, FILE_NAME,
 };
 use crate::model::history::HistoryTable;
 use crate::model::identifier::Identifier;
+use crate::model::retention_policy::RetentionPolicy;
 use crate::model::severity::Severity;
 use crate::model::ReadOptions;
 use crate::model::{Layout, NamePattern};
@@ -167,6 +168,12 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
             .map_err(|m| sources.bad("mongodb.lock_ttl", m));
     let mongodb_lock_ttl = sources.keep(mongodb_lock_ttl, || Duration::from_secs(600));
     let read = read_options(&mut sources, &overrides, &file);
+    let recipients = sources.list(
+        ("--recipient", "backup", "recipients"),
+        overrides.backup_recipients.clone(),
+        file.backup.recipients.clone(),
+        str::parse,
+    );
     let mut problems = std::mem::take(&mut sources.problems);
     match problems.len() {
         0 => {}
@@ -182,6 +189,16 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
         (None, _) => format!("{} ([postgres] url)", sources.config_label.display()),
     };
     let dev_server = overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false);
+    let backup_store = overrides.backup_store.or_else(|| {
+        let filed = file.backup.store?;
+        Some(
+            if filed.contains("://") || Path::new(&filed).is_absolute() {
+                filed
+            } else {
+                project_dir.join(filed).display().to_string()
+            },
+        )
+    });
     Ok(Settings {
         connection: ConnectOptions {
             url: given(overrides.database_url, file.postgres.url),
@@ -222,6 +239,16 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
             lock_ttl: mongodb_lock_ttl,
         },
         fleet: file.fleet,
+        backup: BackupSettings {
+            store: backup_store,
+            recipients,
+            retention: RetentionPolicy {
+                keep_last: file.backup.keep_last.unwrap_or(0),
+                keep_daily: file.backup.keep_daily.unwrap_or(0),
+                keep_weekly: file.backup.keep_weekly.unwrap_or(0),
+                keep_monthly: file.backup.keep_monthly.unwrap_or(0),
+            },
+        },
     })
 }
 

@@ -14,30 +14,7 @@ impl PgBinaries {
     /// locations (Debian/Ubuntu, RHEL, Homebrew, source builds); the newest
     /// version wins where several are installed.
     pub fn locate() -> Result<Self, Error> {
-        let mut candidates: Vec<PathBuf> = Vec::new();
-        if let Some(dir) = std::env::var_os("SCHEMACTL_PG_BINDIR") {
-            candidates.push(PathBuf::from(dir));
-        }
-        if let Some(path) = std::env::var_os("PATH") {
-            candidates.extend(std::env::split_paths(&path));
-        }
-        for pattern in [
-            "/usr/lib/postgresql",
-            "/usr/local/opt",
-            "/opt/homebrew/opt",
-            "/usr",
-        ] {
-            candidates.extend(versioned_dirs(Path::new(pattern)));
-        }
-        candidates.extend(
-            [
-                "/usr/local/pgsql/bin",
-                "/opt/homebrew/bin",
-                "/usr/local/bin",
-            ]
-            .map(PathBuf::from),
-        );
-        candidates
+        candidate_dirs()
             .into_iter()
             .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
             .map(|dir| Self { dir })
@@ -56,6 +33,36 @@ impl PgBinaries {
     pub fn program(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
+}
+
+/// Where PostgreSQL's programs may be, in the order they are looked for:
+/// `SCHEMACTL_PG_BINDIR`, then `PATH`, then the usual install locations
+/// (Debian/Ubuntu, RHEL, Homebrew, source builds), newest version first.
+pub(crate) fn candidate_dirs() -> Vec<PathBuf> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("SCHEMACTL_PG_BINDIR") {
+        candidates.push(PathBuf::from(dir));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path));
+    }
+    for pattern in [
+        "/usr/lib/postgresql",
+        "/usr/local/opt",
+        "/opt/homebrew/opt",
+        "/usr",
+    ] {
+        candidates.extend(versioned_dirs(Path::new(pattern)));
+    }
+    candidates.extend(
+        [
+            "/usr/local/pgsql/bin",
+            "/opt/homebrew/bin",
+            "/usr/local/bin",
+        ]
+        .map(PathBuf::from),
+    );
+    candidates
 }
 
 /// `<root>/<version>/bin` (Debian), `<root>/postgresql@<version>/bin`

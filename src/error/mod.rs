@@ -2,6 +2,7 @@
 //! act on, carries what they need to act, and maps to one documented exit
 //! code.
 
+pub mod backup_problem;
 pub mod exit_code;
 pub mod refusal;
 
@@ -120,6 +121,9 @@ pub enum Error {
     /// An argument is wrong.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A backup cannot be made, read or trusted.
+    #[error("{0}")]
+    Backup(Box<backup_problem::BackupProblem>),
     /// The embedded development PostgreSQL could not be set up or started.
     #[error("embedded PostgreSQL: {0}")]
     EmbeddedServer(String),
@@ -152,6 +156,7 @@ impl Error {
             }
             Error::MigrationFailed(_) => exit_code::MIGRATION_FAILED,
             Error::ReplayFailed(_) => exit_code::REPLAY_FAILED,
+            Error::Backup(problem) if problem.is_finding() => exit_code::PROBLEMS_FOUND,
             Error::LockTimeout { .. } | Error::MongoLockTimeout { .. } => exit_code::LOCK_TIMEOUT,
             _ => exit_code::ERROR,
         }

@@ -40,6 +40,9 @@ pub enum RefusalKind {
     /// The development server named for scratch databases cannot be used
     /// (it is the deploy target, or its template is not empty).
     ScratchServer,
+    /// A backup cannot be restored where asked (the database is not
+    /// empty, or it is the deploy database).
+    Backup,
     /// Another reason (see the message).
     Other,
 }

@@ -11,6 +11,8 @@ pub mod history;
 pub mod identifier;
 pub(crate) mod plan;
 pub(crate) mod read_options;
+pub mod recipient;
+pub mod retention_policy;
 pub mod severity;
 
 pub(crate) mod adoption;

@@ -216,6 +216,50 @@ impl DatabaseTarget {
         other
     }
 
+    /// The libpq variables that name this target, for PostgreSQL's own
+    /// programs (`pg_dump`, `pg_restore`): the password travels in the
+    /// child's `PGPASSWORD`, never on its command line, where `ps` shows it.
+    pub(crate) fn libpq_environment(&self) -> Vec<(&'static str, String)> {
+        use tokio_postgres::config::Host;
+        let mut variables = Vec::new();
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|host| match host {
+                Host::Tcp(name) => name.clone(),
+                Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        if !hosts.is_empty() {
+            variables.push(("PGHOST", hosts.join(",")));
+        }
+        let ports: Vec<String> = self.config.get_ports().iter().map(u16::to_string).collect();
+        if !ports.is_empty() {
+            variables.push(("PGPORT", ports.join(",")));
+        }
+        if let Some(user) = self.config.get_user() {
+            variables.push(("PGUSER", user.to_string()));
+        }
+        if let Some(database) = self.config.get_dbname() {
+            variables.push(("PGDATABASE", database.to_string()));
+        }
+        if let Some(password) = self.config.get_password() {
+            variables.push(("PGPASSWORD", String::from_utf8_lossy(password).into_owned()));
+        }
+        if let Some(options) = self.config.get_options() {
+            variables.push(("PGOPTIONS", options.to_string()));
+        }
+        if let Some(timeout) = self.config.get_connect_timeout() {
+            variables.push(("PGCONNECT_TIMEOUT", timeout.as_secs().max(1).to_string()));
+        }
+        variables.push(("PGSSLMODE", self.ssl_mode.as_str().to_string()));
+        if let Some(root_cert) = &self.root_cert {
+            variables.push(("PGSSLROOTCERT", root_cert.display().to_string()));
+        }
+        variables
+    }
+
     /// The TLS mode.
     #[cfg(test)]
     pub(crate) fn ssl_mode(&self) -> SslMode {

@@ -1,6 +1,7 @@
 //! What the commands print for people (JSON is the report types' own
 //! `Serialize`): one file per report, the shared helpers here.
 
+mod backup;
 mod diff;
 mod fleet;
 mod mongo;
@@ -9,6 +10,7 @@ mod status;
 mod validate;
 mod verify;
 
+pub use backup::{backup_created, backup_list, backup_restored, prune};
 pub use diff::diff;
 pub use fleet::fleet;
 pub use mongo::{mongo_changes, mongo_status, mongo_verify};

@@ -1,0 +1,198 @@
+//! `backup create`: one repeatable-read snapshot of the database, exported
+//! to `pg_dump` (`--snapshot`), so that the archive, the schema and every
+//! table's row count and fingerprint in the manifest are of the same
+//! instant even while the application writes. The archive streams from
+//! `pg_dump` through zstd and age into the store, never whole in memory
+//! or in plain text on disk.
+
+use super::encryption::{seal, Encryption};
+use super::manifest::{
+    BackupId, BackupKind, FileContent, Manifest, PostgresPart, StoredFile, FORMAT,
+};
+use super::pg_tools::{server_major, PgProgram};
+use super::report::{BackupCreated, BackupSummary};
+use super::store::{Pending, Store};
+use super::{fingerprint, BackupOptions, DUMP_FILE, SCHEMA_FILE};
+use crate::error::backup_problem::BackupProblem;
+use crate::model::history::HistoryTable;
+use crate::postgres::history_table::database;
+use crate::runner::driver::Driver;
+use crate::runner::Notice;
+use crate::Error;
+use std::process::Stdio;
+use std::time::Instant;
+use time::OffsetDateTime;
+use tokio_postgres::Client;
+
+/// Makes a backup of the database `options.connection` names.
+pub(crate) async fn create(
+    store: &Store,
+    options: &BackupOptions,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<BackupCreated, Error> {
+    let started = Instant::now();
+    let session = crate::runner::session::connect(&options.connection, notify).await?;
+    let client = &session.client;
+    let (major, server_version) = server_major(client).await?;
+    let pg_dump = PgProgram::locate("pg_dump", major)?;
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await
+        .map_err(|e| database("cannot start the backup's snapshot", &e))?;
+    let snapshot: String = client
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .await
+        .map_err(|e| database("cannot export the backup's snapshot", &e))?
+        .get(0);
+    let created_at = OffsetDateTime::now_utc();
+    let id = BackupId::new(created_at);
+    let pending = store.begin(&id)?;
+    let history_version = history_version(client, &options.history).await?;
+    let schema = crate::catalog::reading::snapshot(client, &[]).await?;
+    notify(Notice::Info(&format!(
+        "backing up {} with {} into {}",
+        session.target,
+        pg_dump.version,
+        store.label()
+    )));
+    let mut command = pg_dump.against(&session.reach);
+    command
+        .args(["--format=custom", "-Z0", "--snapshot", &snapshot])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let dump_file = pending.create(DUMP_FILE)?;
+    let encryption = options.encryption.clone();
+    let program = pg_dump.clone();
+    let dumping =
+        tokio::task::spawn_blocking(move || dump(&program, command, dump_file, &encryption));
+    // The rows are read in the same snapshot while pg_dump streams.
+    let tables = fingerprint::read(client).await;
+    let dumped = dumping.await.map_err(|e| {
+        Error::Backup(Box::new(BackupProblem::Tool {
+            program: "pg_dump".into(),
+            message: format!("the copy of its output stopped: {e}"),
+        }))
+    })??;
+    let _ = client.batch_execute("COMMIT").await;
+    let tables = tables?;
+    let schema_json =
+        serde_json::to_vec(&schema).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    let schema_file = stored(&pending, SCHEMA_FILE, &schema_json, &options.encryption)?;
+    let manifest = Manifest {
+        format: FORMAT,
+        id,
+        created_at,
+        kind: BackupKind::Full,
+        schemactl_version: crate::VERSION.into(),
+        encrypted: matches!(options.encryption, Encryption::To(_)),
+        recipients: options.encryption.recipients(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        postgres: PostgresPart {
+            database: session.target.clone(),
+            server_version,
+            pg_dump_version: pg_dump.version.clone(),
+            history_version,
+            tables,
+        },
+        files: vec![
+            StoredFile {
+                name: DUMP_FILE.into(),
+                content: FileContent::PostgresDump,
+                size_bytes: dumped.0,
+                sha256: dumped.1,
+            },
+            schema_file,
+        ],
+    };
+    pending.finish(&manifest)?;
+    Ok(BackupCreated {
+        store: store.label().into(),
+        backup: BackupSummary::of(&manifest),
+        duration_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// The newest migration the history records, read in the snapshot.
+async fn history_version(client: &Client, history: &HistoryTable) -> Result<Option<String>, Error> {
+    // Reading a missing table would abort the snapshot's transaction.
+    let qualified = format!("{}.{}", history.schema().quoted(), history.table().quoted());
+    let exists: Option<String> = client
+        .query_one("SELECT to_regclass($1)::text", &[&qualified])
+        .await
+        .map_err(|e| database("cannot look for the history table", &e))?
+        .get(0);
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let execution = crate::config::ExecutionSettings::default();
+    let driver = crate::postgres::PostgresDriver::new(client, history, &execution);
+    let applied = driver.read_history().await?;
+    Ok(applied
+        .iter()
+        .filter(|row| row.success && !row.version.is_repeatable())
+        .map(|row| &row.version)
+        .max()
+        .map(ToString::to_string))
+}
+
+/// Runs `pg_dump` and seals its output into `file`: `(size, sha256)`.
+fn dump(
+    program: &PgProgram,
+    mut command: std::process::Command,
+    file: std::fs::File,
+    encryption: &Encryption,
+) -> Result<(u64, String), Error> {
+    let failed_to_start = |e: std::io::Error| {
+        Error::Backup(Box::new(BackupProblem::Tool {
+            program: program.name.into(),
+            message: format!("cannot be started from {}: {e}", program.path.display()),
+        }))
+    };
+    let mut child = command.spawn().map_err(failed_to_start)?;
+    let stderr = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        })
+    });
+    let Some(mut stdout) = child.stdout.take() else {
+        let _ = child.kill();
+        return Err(failed_to_start(std::io::Error::other("no output pipe")));
+    };
+    let sealed = seal(&mut stdout, file, encryption);
+    if sealed.is_err() {
+        let _ = child.kill();
+    }
+    let status = child.wait().map_err(failed_to_start)?;
+    let said = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    if !status.success() {
+        return Err(program.failed(status, &said));
+    }
+    sealed.map_err(|source| Error::Io {
+        path: DUMP_FILE.into(),
+        source,
+    })
+}
+
+/// Seals `bytes` into a new file of the backup.
+fn stored(
+    pending: &Pending,
+    name: &str,
+    bytes: &[u8],
+    encryption: &Encryption,
+) -> Result<StoredFile, Error> {
+    let file = pending.create(name)?;
+    let (size_bytes, sha256) =
+        seal(&mut &bytes[..], file, encryption).map_err(|source| Error::Io {
+            path: name.into(),
+            source,
+        })?;
+    Ok(StoredFile {
+        name: name.into(),
+        content: FileContent::Schema,
+        size_bytes,
+        sha256,
+    })
+}

@@ -1,0 +1,264 @@
+//! Encryption at rest with age (X25519 keys): the recipients a backup is
+//! encrypted to, the identities that read it back, a new identity for
+//! `backup keygen`, and the streams every backup file goes through
+//! (zstd, then age, then the file, hashed as it is written).
+
+pub use crate::model::recipient::Recipient;
+use crate::Error;
+use age::secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// How a backup's files are written: encrypted to recipients, or (only
+/// when asked for explicitly) in plain text.
+#[derive(Debug, Clone)]
+pub enum Encryption {
+    /// Encrypted with age to each of these recipients (at least one).
+    To(Vec<Recipient>),
+    /// Not encrypted (`--no-encrypt`).
+    None,
+}
+
+impl Encryption {
+    /// Encryption to `recipients`; an error naming the fix when there are
+    /// none and plain text was not asked for.
+    pub fn of(recipients: Vec<Recipient>, plain_text: bool) -> Result<Self, Error> {
+        match (plain_text, recipients.is_empty()) {
+            (true, true) => Ok(Self::None),
+            (true, false) => Err(Error::InvalidArgument(
+                "--no-encrypt and recipients were both given: a backup is either encrypted or not".into(),
+            )),
+            (false, true) => Err(Error::InvalidArgument(
+                "a backup is encrypted, and no recipient was given: create a key with `schemactl backup keygen --output backup.key`, \
+                 then give its public key with --recipient age1… (or `[backup] recipients` in schemactl.toml); \
+                 --no-encrypt writes the backup in plain text"
+                    .into(),
+            )),
+            (false, false) => Ok(Self::To(recipients)),
+        }
+    }
+
+    /// The recipients, as text, for the manifest.
+    pub fn recipients(&self) -> Vec<String> {
+        match self {
+            Self::To(recipients) => recipients.iter().map(ToString::to_string).collect(),
+            Self::None => Vec::new(),
+        }
+    }
+}
+
+/// The private keys of an identity file (`backup keygen`'s, or
+/// `age-keygen`'s), for reading backups.
+pub struct Identities {
+    path: PathBuf,
+    keys: Vec<age::x25519::Identity>,
+}
+
+impl Identities {
+    /// Reads `path`: one `AGE-SECRET-KEY-1…` per line, `#` comments. A
+    /// line that is not a key is named by its number, never echoed.
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut keys = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let key = line.parse::<age::x25519::Identity>().map_err(|_| Error::Config {
+                path: path.to_path_buf(),
+                message: format!(
+                    "line {}: not an age identity (AGE-SECRET-KEY-1…); the line is not shown, as it may be a secret",
+                    index + 1
+                ),
+            })?;
+            keys.push(key);
+        }
+        if keys.is_empty() {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: "holds no age identity (AGE-SECRET-KEY-1…)".into(),
+            });
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            keys,
+        })
+    }
+
+    /// The identity file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A new identity: the identity file's text and its public recipient.
+pub fn new_identity(created: &str) -> (String, Recipient) {
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public();
+    let text = format!(
+        "# created: {created}\n# public key: {recipient}\n{}\n",
+        identity.to_string().expose_secret()
+    );
+    (text, Recipient::from(recipient))
+}
+
+/// A writer that counts and hashes what goes through it.
+pub(crate) struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The writer, the bytes written and their sha256.
+    pub(crate) fn finish(self) -> (W, u64, String) {
+        let digest = self.hasher.finalize();
+        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (self.inner, self.bytes, hex)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The zstd level: fast, and still a third of a dump's size or less.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Writes everything `source` gives to `file`, compressed and (unless
+/// `encryption` is `None`) encrypted; returns the stored size and sha256.
+pub(crate) fn seal(
+    source: &mut dyn Read,
+    file: std::fs::File,
+    encryption: &Encryption,
+) -> io::Result<(u64, String)> {
+    let hashing = Hashing::new(io::BufWriter::with_capacity(1 << 20, file));
+    let hashing = match encryption {
+        Encryption::To(recipients) => {
+            let encryptor = age::Encryptor::with_recipients(
+                recipients.iter().map(|r| r.key() as &dyn age::Recipient),
+            )
+            .map_err(io::Error::other)?;
+            let mut compressed = zstd::Encoder::new(encryptor.wrap_output(hashing)?, ZSTD_LEVEL)?;
+            io::copy(source, &mut compressed)?;
+            compressed.finish()?.finish()?
+        }
+        Encryption::None => {
+            let mut compressed = zstd::Encoder::new(hashing, ZSTD_LEVEL)?;
+            io::copy(source, &mut compressed)?;
+            compressed.finish()?
+        }
+    };
+    let (buffered, bytes, sha256) = hashing.finish();
+    let file = buffered.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok((bytes, sha256))
+}
+
+/// Why a stored file cannot be opened for reading.
+#[derive(Debug)]
+pub(crate) enum OpenFailure {
+    /// No identity was given for an encrypted backup.
+    NoIdentity,
+    /// The identities given are not among its recipients.
+    WrongKey,
+    /// The file is not an age file, or is damaged.
+    Damaged(String),
+}
+
+/// `file` decrypted (with `identities`, when the backup is encrypted) and
+/// decompressed.
+pub(crate) fn unseal(
+    file: std::fs::File,
+    encrypted: bool,
+    identities: Option<&Identities>,
+) -> Result<Box<dyn Read + Send>, OpenFailure> {
+    let buffered = BufReader::with_capacity(1 << 20, file);
+    if !encrypted {
+        return zstd::Decoder::with_buffer(buffered)
+            .map(|d| Box::new(d) as Box<dyn Read + Send>)
+            .map_err(|e| OpenFailure::Damaged(e.to_string()));
+    }
+    let identities = identities.ok_or(OpenFailure::NoIdentity)?;
+    let decryptor =
+        age::Decryptor::new_buffered(buffered).map_err(|e| OpenFailure::Damaged(e.to_string()))?;
+    let plain = decryptor
+        .decrypt(identities.keys.iter().map(|k| k as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => OpenFailure::WrongKey,
+            other => OpenFailure::Damaged(other.to_string()),
+        })?;
+    zstd::Decoder::new(plain)
+        .map(|d| Box::new(d) as Box<dyn Read + Send>)
+        .map_err(|e| OpenFailure::Damaged(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_sealed_unseals_with_the_key_and_not_without_it() {
+        let (text, recipient) = new_identity("now");
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, text).unwrap();
+        let identities = Identities::read(&key).unwrap();
+        let path = dir.path().join("file");
+        let secret = b"the row 4242 secret-value".repeat(100);
+        let (bytes, sha256) = seal(
+            &mut &secret[..],
+            std::fs::File::create(&path).unwrap(),
+            &Encryption::To(vec![recipient]),
+        )
+        .unwrap();
+        let stored = std::fs::read(&path).unwrap();
+        assert_eq!(bytes, stored.len() as u64);
+        assert_eq!(sha256.len(), 64);
+        assert!(!stored.windows(12).any(|w| w == b"secret-value"));
+        let mut plain = Vec::new();
+        unseal(std::fs::File::open(&path).unwrap(), true, Some(&identities))
+            .ok()
+            .unwrap()
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, secret);
+        let (other, _) = new_identity("now");
+        std::fs::write(&key, other).unwrap();
+        let wrong = Identities::read(&key).unwrap();
+        let failure = unseal(std::fs::File::open(&path).unwrap(), true, Some(&wrong));
+        assert!(matches!(failure, Err(OpenFailure::WrongKey)));
+    }
+
+    #[test]
+    fn a_bad_identity_line_is_named_and_not_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "# c\nAGE-SECRET-KEY-NOT-A-KEY-hunter2\n").unwrap();
+        let message = Identities::read(&key).err().unwrap().to_string();
+        assert!(message.contains("line 2"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}

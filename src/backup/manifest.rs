@@ -1,0 +1,157 @@
+//! A backup's manifest (`manifest.json`, written last, in plain text so
+//! that `backup list` needs no key): what was backed up, from which
+//! server, at which history version, every table's row count and
+//! fingerprint, and every stored file's size and sha256.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The manifest's format; a reader refuses a newer one.
+pub const FORMAT: u32 = 1;
+
+/// A backup's id: its UTC creation time and a random suffix
+/// (`20261205T004512Z-3f9a`), so that ids sort by time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BackupId(String);
+
+impl BackupId {
+    /// A new id for a backup made at `at`.
+    pub fn new(at: OffsetDateTime) -> Self {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        let format =
+            time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        let stamp = at.format(&format).unwrap_or_else(|_| "backup".into());
+        Self(format!("{stamp}-{:04x}", rand::random::<u16>()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for BackupId {
+    type Error = String;
+
+    /// Only letters, digits and `-` (an id names a folder: `../x` is not one).
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let valid = !text.is_empty()
+            && text.len() <= 64
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if valid {
+            Ok(Self(text))
+        } else {
+            Err(format!(
+                "`{text}` is not a backup id (as `backup list` shows them, e.g. 20261205T004512Z-3f9a, or `latest`)"
+            ))
+        }
+    }
+}
+
+impl From<BackupId> for String {
+    fn from(id: BackupId) -> Self {
+        id.0
+    }
+}
+
+impl std::fmt::Display for BackupId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a backup holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackupKind {
+    /// The whole PostgreSQL database (`pg_dump`).
+    Full,
+}
+
+/// What a stored file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileContent {
+    /// `pg_dump`'s custom-format archive.
+    PostgresDump,
+    /// The schema snapshot (the catalog as `verify` reads it), JSON.
+    Schema,
+}
+
+/// One stored file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Its name in the backup's folder.
+    pub name: String,
+    /// What it holds.
+    pub content: FileContent,
+    /// Its size as stored (compressed, encrypted).
+    pub size_bytes: u64,
+    /// The sha256 of the stored bytes.
+    pub sha256: String,
+}
+
+/// One table's rows at backup time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRows {
+    /// The table, schema-qualified.
+    pub table: String,
+    /// How many rows.
+    pub rows: i64,
+    /// An order-independent hash of the rows (the sum of each row's hash).
+    pub fingerprint: String,
+}
+
+/// The PostgreSQL part of a backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostgresPart {
+    /// The database, as messages show it (no password).
+    pub database: String,
+    /// The server's version (`server_version`).
+    pub server_version: String,
+    /// The `pg_dump` that made the archive.
+    pub pg_dump_version: String,
+    /// The newest migration applied at backup time, when there is a history.
+    pub history_version: Option<String>,
+    /// Every table's rows, in the dump's snapshot.
+    pub tables: Vec<TableRows>,
+}
+
+/// A backup's manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The manifest's format (1; a reader refuses a newer one).
+    pub format: u32,
+    /// The backup's id.
+    pub id: BackupId,
+    /// When the backup's snapshot was taken.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// What it holds.
+    pub kind: BackupKind,
+    /// The schemactl that made it.
+    pub schemactl_version: String,
+    /// Whether its files are encrypted, and to whom.
+    pub encrypted: bool,
+    /// The age recipients it is encrypted to.
+    pub recipients: Vec<String>,
+    /// How long making it took.
+    pub duration_ms: u64,
+    /// The PostgreSQL database.
+    pub postgres: PostgresPart,
+    /// Every stored file but the manifest.
+    pub files: Vec<StoredFile>,
+}
+
+impl Manifest {
+    /// The stored size of all its files.
+    pub fn size_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size_bytes).sum()
+    }
+
+    /// The file holding `content`.
+    pub fn file(&self, content: FileContent) -> Option<&StoredFile> {
+        self.files.iter().find(|f| f.content == content)
+    }
+}

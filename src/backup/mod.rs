@@ -1,0 +1,265 @@
+//! Backups: [`Backups`] makes, lists, verifies, restores and prunes the
+//! backups of one [`Store`]. A backup is `pg_dump`'s custom-format archive
+//! of the whole database and its schema snapshot, each compressed (zstd)
+//! and encrypted (age), with a plain-text manifest written last: the
+//! history version, every table's row count and fingerprint, and every
+//! file's sha256. `verify` restores it into a scratch database and
+//! compares; `restore` refuses a database that is not empty unless asked
+//! to clean it.
+
+mod create;
+mod encryption;
+mod fingerprint;
+mod manifest;
+mod pg_tools;
+mod report;
+mod restoring;
+mod retention;
+mod store;
+
+pub use crate::error::backup_problem::BackupProblem;
+pub use encryption::{new_identity, Encryption, Identities, Recipient};
+pub use manifest::{
+    BackupId, BackupKind, FileContent, Manifest, PostgresPart, StoredFile, TableRows,
+};
+pub use report::{BackupCreated, BackupList, BackupRestored, BackupSummary, PruneReport};
+pub use retention::{decide, Decision, RetentionPolicy};
+pub use store::Store;
+
+use crate::config::ConnectOptions;
+use crate::model::history::HistoryTable;
+use crate::postgres::DatabaseTarget;
+use crate::runner::Notice;
+use crate::Error;
+
+/// The archive's file name in a backup's folder.
+pub const DUMP_FILE: &str = "postgres.dump.zst.age";
+/// The schema snapshot's file name.
+pub const SCHEMA_FILE: &str = "schema.json.zst.age";
+
+/// What `backup create` backs up and how.
+#[derive(Debug, Clone)]
+pub struct BackupOptions {
+    /// The database.
+    pub connection: ConnectOptions,
+    /// Its history table (the manifest records the newest version applied).
+    pub history: HistoryTable,
+    /// How the files are encrypted.
+    pub encryption: Encryption,
+}
+
+/// How `backup restore` restores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestoreOptions {
+    /// Drop the archive's objects first when the database is not empty
+    /// (`pg_restore --clean --if-exists`); without it a database that is
+    /// not empty is refused.
+    pub clean: bool,
+    /// Leave owners and privileges out (`--no-owner --no-acl`), for a
+    /// server without the source's roles.
+    pub no_owner: bool,
+}
+
+/// The server `backup verify` makes its scratch database on: `--dev-url`
+/// (`[verify] dev_url`), else the embedded development server when
+/// allowed; never the database being backed up.
+pub async fn scratch_server(
+    settings: &crate::config::Settings,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<DatabaseTarget, Error> {
+    crate::runner::session::dev_target(&settings.verify, &settings.connection, notify).await
+}
+
+/// The backups of one store.
+#[derive(Debug, Clone)]
+pub struct Backups {
+    store: Store,
+}
+
+impl Backups {
+    /// The backups kept in `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Makes a backup of the database `options` names.
+    pub async fn create(
+        &self,
+        options: &BackupOptions,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<BackupCreated, Error> {
+        create::create(&self.store, options, notify).await
+    }
+
+    /// The whole backups, oldest first.
+    pub fn list(&self) -> Result<BackupList, Error> {
+        let mut backups: Vec<BackupSummary> = self
+            .store
+            .ids()?
+            .iter()
+            .map(|id| self.store.manifest(id).map(|m| BackupSummary::of(&m)))
+            .collect::<Result<_, _>>()?;
+        backups.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(BackupList {
+            store: self.store.label().into(),
+            backups,
+        })
+    }
+
+    /// Restores backup `which` (an id or `latest`) into a new scratch
+    /// database on `scratch_server` and compares it with its manifest:
+    /// every file's sha256, every table's rows, the schema (owners and
+    /// privileges aside: it is restored without them, so the scratch
+    /// server needs none of the source's roles). The scratch database is
+    /// dropped afterwards.
+    pub async fn verify(
+        &self,
+        which: &str,
+        identities: Option<&Identities>,
+        scratch_server: &DatabaseTarget,
+    ) -> Result<BackupRestored, Error> {
+        let (manifest, schema) = self.checked(which, identities)?;
+        let scratch = crate::postgres::scratch::ScratchDatabase::create(scratch_server).await?;
+        let target = scratch.target().clone();
+        let result = async {
+            let restore_ms = restoring::pg_restore(
+                &self.store,
+                &manifest,
+                identities,
+                &target,
+                &["--no-owner", "--no-acl"],
+            )
+            .await?;
+            let compared = restoring::compare(&manifest, Some(schema), &target, true).await?;
+            Ok::<_, Error>((restore_ms, compared))
+        }
+        .await;
+        let dropped = scratch.drop_database().await;
+        let (restore_ms, (differences, schema_diff, rows)) = result?;
+        dropped?;
+        Ok(self.restored(
+            &manifest,
+            target.display(),
+            restore_ms,
+            differences,
+            schema_diff,
+            rows,
+        ))
+    }
+
+    /// Restores backup `which` into `target`, which must be empty unless
+    /// `options.clean`; then compares its rows with the manifest.
+    pub async fn restore(
+        &self,
+        which: &str,
+        identities: Option<&Identities>,
+        target: &DatabaseTarget,
+        options: RestoreOptions,
+    ) -> Result<BackupRestored, Error> {
+        let (manifest, _) = self.checked(which, identities)?;
+        let client = target.connect().await?;
+        let empty = crate::catalog::reading::snapshot(&client, &[])
+            .await?
+            .is_empty();
+        drop(client);
+        if !empty && !options.clean {
+            return Err(Error::refused(
+                crate::error::refusal::RefusalKind::Backup,
+                format!(
+                    "{} is not empty: nothing was restored; restore into an empty database, or pass --clean to drop \
+                     the backup's objects there first (objects the backup does not have are left as they are)",
+                    target.display()
+                ),
+            ));
+        }
+        let mut extra = Vec::new();
+        if options.clean {
+            extra.extend(["--clean", "--if-exists"]);
+        }
+        if options.no_owner {
+            extra.extend(["--no-owner", "--no-acl"]);
+        }
+        let restore_ms =
+            restoring::pg_restore(&self.store, &manifest, identities, target, &extra).await?;
+        let (differences, _, rows) = restoring::compare(&manifest, None, target, false).await?;
+        Ok(self.restored(
+            &manifest,
+            target.display(),
+            restore_ms,
+            differences,
+            String::new(),
+            rows,
+        ))
+    }
+
+    /// The backup's manifest and schema, its files checked first.
+    fn checked(
+        &self,
+        which: &str,
+        identities: Option<&Identities>,
+    ) -> Result<(Manifest, crate::catalog::Snapshot), Error> {
+        let id = self.store.find(which)?;
+        let manifest = self.store.manifest(&id)?;
+        restoring::check_files(&self.store, &manifest)?;
+        let schema = restoring::schema(&self.store, &manifest, identities)?;
+        Ok((manifest, schema))
+    }
+
+    fn restored(
+        &self,
+        manifest: &Manifest,
+        database: &str,
+        restore_ms: u64,
+        differences: Vec<String>,
+        schema_diff: String,
+        rows: i64,
+    ) -> BackupRestored {
+        BackupRestored {
+            store: self.store.label().into(),
+            id: manifest.id.clone(),
+            database: database.into(),
+            ok: differences.is_empty() && schema_diff.is_empty(),
+            restore_ms,
+            tables: manifest.postgres.tables.len(),
+            rows,
+            differences,
+            schema_diff,
+        }
+    }
+
+    /// Deletes the backups `policy` does not keep (with `dry_run`, only
+    /// says which). A policy that keeps nothing is refused.
+    pub fn prune(&self, policy: &RetentionPolicy, dry_run: bool) -> Result<PruneReport, Error> {
+        if policy.keeps_nothing() {
+            return Err(Error::InvalidArgument(
+                "prune needs a policy that keeps something: --keep-last, --keep-daily, --keep-weekly or --keep-monthly \
+                 (or `[backup] keep_*` in schemactl.toml); nothing was deleted"
+                    .into(),
+            ));
+        }
+        let mut backups = Vec::new();
+        for id in self.store.ids()? {
+            let manifest = self.store.manifest(&id)?;
+            backups.push((id, manifest.created_at));
+        }
+        let (kept, deleted): (Vec<Decision>, Vec<Decision>) = decide(policy, &backups)
+            .into_iter()
+            .partition(Decision::keep);
+        if !dry_run {
+            for decision in &deleted {
+                self.store.delete(&decision.id)?;
+            }
+        }
+        Ok(PruneReport {
+            store: self.store.label().into(),
+            dry_run,
+            kept,
+            deleted,
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! What `backup verify` and `backup restore` share: every stored file
+//! checked against the manifest's sha256 before anything is restored, the
+//! archive decrypted and decompressed straight into `pg_restore`'s input
+//! (one transaction: a restore that fails leaves nothing), and the result
+//! compared with the manifest, table by table and schema by schema.
+
+use super::encryption::{unseal, Identities, OpenFailure};
+use super::manifest::{FileContent, Manifest, StoredFile};
+use super::pg_tools::{server_major, PgProgram};
+use super::store::Store;
+use super::{fingerprint, DUMP_FILE};
+use crate::catalog::Snapshot;
+use crate::config::Ignored;
+use crate::error::backup_problem::BackupProblem;
+use crate::postgres::DatabaseTarget;
+use crate::Error;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::process::Stdio;
+use std::time::Instant;
+
+/// Checks every file of the backup: present, and with the sha256 written.
+pub(crate) fn check_files(store: &Store, manifest: &Manifest) -> Result<(), Error> {
+    for file in &manifest.files {
+        let path = store.file(&manifest.id, &file.name);
+        let problem = match sha256_of(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BackupProblem::MissingFile {
+                backup: manifest.id.to_string(),
+                file: file.name.clone(),
+                store: store.label().into(),
+            },
+            Err(source) => return Err(Error::Io { path, source }),
+            Ok(found) if found != file.sha256 => BackupProblem::Tampered {
+                backup: manifest.id.to_string(),
+                file: file.name.clone(),
+                expected: file.sha256.clone(),
+                found,
+            },
+            Ok(_) => continue,
+        };
+        return Err(Error::Backup(Box::new(problem)));
+    }
+    Ok(())
+}
+
+fn sha256_of(path: &std::path::Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// A stored file, decrypted and decompressed.
+pub(crate) fn open(
+    store: &Store,
+    manifest: &Manifest,
+    file: &StoredFile,
+    identities: Option<&Identities>,
+) -> Result<Box<dyn Read + Send>, Error> {
+    let path = store.file(&manifest.id, &file.name);
+    let handle = std::fs::File::open(&path).map_err(|source| Error::Io { path, source })?;
+    let backup = manifest.id.to_string();
+    unseal(handle, manifest.encrypted, identities).map_err(|failure| {
+        Error::Backup(Box::new(match failure {
+            OpenFailure::NoIdentity => BackupProblem::NoIdentity { backup },
+            OpenFailure::WrongKey => BackupProblem::WrongKey {
+                backup,
+                identity: identities
+                    .map(|i| i.path().to_path_buf())
+                    .unwrap_or_default(),
+                recipients: manifest.recipients.clone(),
+            },
+            OpenFailure::Damaged(reason) => BackupProblem::Unreadable {
+                backup,
+                file: file.name.clone(),
+                reason,
+            },
+        }))
+    })
+}
+
+/// The schema as it was at backup time.
+pub(crate) fn schema(
+    store: &Store,
+    manifest: &Manifest,
+    identities: Option<&Identities>,
+) -> Result<Snapshot, Error> {
+    let file = stored(manifest, FileContent::Schema)?;
+    let mut text = Vec::new();
+    open(store, manifest, file, identities)?
+        .read_to_end(&mut text)
+        .map_err(|e| unreadable(manifest, file, e.to_string()))?;
+    serde_json::from_slice(&text).map_err(|e| unreadable(manifest, file, e.to_string()))
+}
+
+fn stored(manifest: &Manifest, content: FileContent) -> Result<&StoredFile, Error> {
+    manifest.file(content).ok_or_else(|| {
+        Error::Backup(Box::new(BackupProblem::Manifest {
+            backup: manifest.id.to_string(),
+            reason: format!("its manifest lists no {content:?} file"),
+        }))
+    })
+}
+
+fn unreadable(manifest: &Manifest, file: &StoredFile, reason: String) -> Error {
+    Error::Backup(Box::new(BackupProblem::Unreadable {
+        backup: manifest.id.to_string(),
+        file: file.name.clone(),
+        reason,
+    }))
+}
+
+/// Restores the archive into `target` with `pg_restore` (in one
+/// transaction, stopping at the first error) and `extra` options;
+/// returns how long it took in milliseconds.
+pub(crate) async fn pg_restore(
+    store: &Store,
+    manifest: &Manifest,
+    identities: Option<&Identities>,
+    target: &DatabaseTarget,
+    extra: &[&str],
+) -> Result<u64, Error> {
+    let started = Instant::now();
+    let client = target.connect().await?;
+    let (server, _) = server_major(&client).await?;
+    drop(client);
+    let archive_major = major_of(&manifest.postgres.pg_dump_version).unwrap_or(server);
+    let program = PgProgram::locate("pg_restore", server.max(archive_major))?;
+    let file = stored(manifest, FileContent::PostgresDump)?;
+    let mut input = open(store, manifest, file, identities)?;
+    let database = target
+        .database()
+        .unwrap_or("postgres")
+        .replace('\\', "\\\\")
+        .replace('\'', "\\'");
+    let mut command = program.against(target);
+    command
+        .args(["--exit-on-error", "--single-transaction"])
+        .args(extra)
+        .arg(format!("--dbname=dbname='{database}'"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let backup = manifest.id.to_string();
+    let restoring = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().map_err(|e| {
+            Error::Backup(Box::new(BackupProblem::Tool {
+                program: "pg_restore".into(),
+                message: format!("cannot be started from {}: {e}", program.path.display()),
+            }))
+        })?;
+        let copied = child
+            .stdin
+            .take()
+            .map(|mut stdin| std::io::copy(&mut input, &mut stdin));
+        let output = child.wait_with_output().map_err(|source| Error::Io {
+            path: program.path.clone(),
+            source,
+        })?;
+        if !output.status.success() {
+            return Err(program.failed(output.status, &String::from_utf8_lossy(&output.stderr)));
+        }
+        match copied {
+            Some(Err(e)) => Err(Error::Backup(Box::new(BackupProblem::Unreadable {
+                backup,
+                file: DUMP_FILE.into(),
+                reason: e.to_string(),
+            }))),
+            _ => Ok(()),
+        }
+    });
+    restoring.await.map_err(|e| {
+        Error::Backup(Box::new(BackupProblem::Tool {
+            program: "pg_restore".into(),
+            message: format!("the copy of its input stopped: {e}"),
+        }))
+    })??;
+    Ok(started.elapsed().as_millis() as u64)
+}
+
+/// The major version in a program's `--version` line.
+fn major_of(version: &str) -> Option<u32> {
+    let number = version
+        .split_whitespace()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
+    number.split('.').next()?.parse().ok()
+}
+
+/// Compares what `target` holds with the manifest: the differences of
+/// rows, and the schema's as a unified diff (owners and privileges left
+/// out when `without_owners`, as `pg_restore --no-owner --no-acl` drops them).
+pub(crate) async fn compare(
+    manifest: &Manifest,
+    expected_schema: Option<Snapshot>,
+    target: &DatabaseTarget,
+    without_owners: bool,
+) -> Result<(Vec<String>, String, i64), Error> {
+    let client = target.connect().await?;
+    let tables = fingerprint::read(&client).await?;
+    let rows = tables.iter().map(|t| t.rows).sum();
+    let differences = fingerprint::differences(&manifest.postgres.tables, &tables);
+    let Some(expected) = expected_schema else {
+        return Ok((differences, String::new(), rows));
+    };
+    let actual = crate::catalog::reading::snapshot(&client, &[]).await?;
+    let ignored = if without_owners {
+        [Ignored::Ownership, Ignored::Privileges]
+            .into_iter()
+            .collect()
+    } else {
+        Default::default()
+    };
+    let expected = expected.without(&ignored, &[]).to_text();
+    let actual = actual.without(&ignored, &[]).to_text();
+    let diff = if expected == actual {
+        String::new()
+    } else {
+        similar::TextDiff::from_lines(&expected, &actual)
+            .unified_diff()
+            .header("backup", "restored")
+            .to_string()
+    };
+    Ok((differences, diff, rows))
+}

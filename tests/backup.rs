@@ -1,0 +1,459 @@
+//! `schemactl backup` against the real server: a backup restores (into a
+//! scratch database with `verify`, into a fresh one with `restore`) with
+//! the same rows, checked here by an independent hash; a tampered file, a
+//! missing file and a wrong key each fail; no backup file holds a known
+//! value in plain text; restore refuses a database that is not empty and
+//! the deploy database; prune keeps what its policy says.
+
+use crate::support::{schemactl, server, Project, Run, TestDb};
+use std::path::{Path, PathBuf};
+
+/// A marker value no encrypted file may contain.
+const MARKER: &str = "marker-d41d8cd98f00b204";
+
+/// Tables of several kinds and types, 20,000 rows in all, one of them
+/// holding [`MARKER`].
+async fn seed(db: &TestDb) {
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE, \
+                                    balance numeric(12,2), tags text[], profile jsonb, avatar bytea, seen timestamptz);
+             INSERT INTO accounts (email, balance, tags, profile, avatar, seen)
+             SELECT 'user' || g || '@example.org', g * 1.5, ARRAY['a', NULL, 'ü'], jsonb_build_object('n', g),
+                    decode(md5(g::text), 'hex'), '2026-01-01'::timestamptz + g * interval '1 minute'
+             FROM generate_series(1, 10000) g;
+             INSERT INTO accounts (email) VALUES ('{MARKER}@example.org');
+             CREATE TABLE events (at date NOT NULL, account bigint REFERENCES accounts ON DELETE CASCADE, kind text)
+                 PARTITION BY RANGE (at);
+             CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+             CREATE INDEX ON events (account);
+             INSERT INTO events SELECT '2026-01-01'::date + (g % 300), g % 10000 + 1, NULL FROM generate_series(1, 9999) g;
+             CREATE VIEW rich AS SELECT email FROM accounts WHERE balance > 100;
+             CREATE SEQUENCE invoice_numbers START 1000;
+             SELECT nextval('invoice_numbers');"
+        ))
+        .await
+        .expect("seed");
+}
+
+/// An independent hash of every table's rows, in row order.
+async fn rows_of(db: &TestDb) -> Vec<(String, String)> {
+    let client = db.client().await;
+    let tables = client
+        .query(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables \
+             WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("tables");
+    let mut out = Vec::new();
+    for row in tables {
+        let table: String = row.get(0);
+        let hash: String = client
+            .query_one(
+                &format!("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {table} t"),
+                &[],
+            )
+            .await
+            .expect("hash")
+            .get(0);
+        out.push((table, hash));
+    }
+    out
+}
+
+/// A project with an identity in `key.txt`; its recipient.
+fn with_key(project: &Project, db: &TestDb) -> String {
+    let run = schemactl(
+        project,
+        db,
+        &[
+            "backup", "keygen", "--output", "key.txt", "--format", "json",
+        ],
+    );
+    run.expect_code(0);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(project.path().join("key.txt"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    run.json()["recipient"].as_str().unwrap().to_string()
+}
+
+fn create(project: &Project, db: &TestDb, recipient: &str) -> String {
+    let run = schemactl(
+        project,
+        db,
+        &[
+            "backup",
+            "create",
+            "--store",
+            "store",
+            "--recipient",
+            recipient,
+            "--format",
+            "json",
+        ],
+    );
+    run.expect_code(0);
+    run.json()["backup"]["id"].as_str().unwrap().to_string()
+}
+
+fn verify(project: &Project, db: &TestDb, which: &str, key: &str) -> Run {
+    let admin = server().admin_url();
+    schemactl(
+        project,
+        db,
+        &[
+            "backup",
+            "verify",
+            which,
+            "--store",
+            "store",
+            "--identity",
+            key,
+            "--dev-url",
+            &admin,
+            "--format",
+            "json",
+        ],
+    )
+}
+
+fn backup_dir(project: &Project, id: &str) -> PathBuf {
+    project.path().join("store").join(id)
+}
+
+fn files_of(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_backup_verifies_and_restores_with_the_same_rows() {
+    let db = server().database().await;
+    seed(&db).await;
+    let project = Project::new();
+    let recipient = with_key(&project, &db);
+    let id = create(&project, &db, &recipient);
+    let listed = schemactl(
+        &project,
+        &db,
+        &["backup", "list", "--store", "store", "--format", "json"],
+    );
+    let backups = listed.expect_code(0).json()["backups"].clone();
+    assert_eq!(backups.as_array().unwrap().len(), 1);
+    assert_eq!(backups[0]["id"], id.as_str());
+    assert_eq!(backups[0]["encrypted"], true);
+    assert_eq!(backups[0]["rows"], 20000);
+    // No stored file shows the marker, nor any email.
+    for file in files_of(&backup_dir(&project, &id)) {
+        let bytes = std::fs::read(&file).unwrap();
+        for needle in [MARKER.as_bytes(), b"@example.org"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds plain text",
+                file.display()
+            );
+        }
+        let mode = std::os::unix::fs::PermissionsExt::mode(&file.metadata().unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+
+    let verified = verify(&project, &db, "latest", "key.txt");
+    let report = verified.expect_code(0).json();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["rows"], 20000);
+    assert!(report["restore_ms"].as_u64().is_some());
+
+    let fresh = server().database().await;
+    let restored = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "restore",
+            &id,
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+            "--database-url",
+            &fresh.url,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(restored.expect_code(0).json()["ok"], true);
+    assert_eq!(rows_of(&fresh).await, rows_of(&db).await);
+    let next: i64 = fresh.scalar("SELECT nextval('invoice_numbers')").await;
+    assert_eq!(next, 1001, "sequences come back where they were");
+}
+
+#[tokio::test]
+async fn a_tampered_file_a_missing_file_and_a_wrong_key_fail() {
+    let db = server().database().await;
+    seed(&db).await;
+    let project = Project::new();
+    let recipient = with_key(&project, &db);
+    let id = create(&project, &db, &recipient);
+    let dir = backup_dir(&project, &id);
+
+    // A key it was not encrypted to; no key at all.
+    schemactl(
+        &project,
+        &db,
+        &["backup", "keygen", "--output", "other.txt"],
+    )
+    .expect_code(0);
+    let wrong = verify(&project, &db, &id, "other.txt");
+    assert!(
+        wrong
+            .expect_code(2)
+            .output()
+            .contains("not one it was encrypted to"),
+        "{}",
+        wrong.stderr
+    );
+    let admin = server().admin_url();
+    let keyless = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "verify",
+            &id,
+            "--store",
+            "store",
+            "--dev-url",
+            &admin,
+        ],
+    );
+    assert!(
+        keyless.expect_code(2).output().contains("--identity"),
+        "{}",
+        keyless.stderr
+    );
+
+    // One byte changed in the archive.
+    let archive = dir.join("postgres.dump.zst.age");
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&archive, &bytes).unwrap();
+    let tampered = verify(&project, &db, &id, "key.txt");
+    let message = tampered.expect_code(1).output();
+    assert_eq!(
+        tampered.json()["error"]["details"]["backup_problem"],
+        "tampered"
+    );
+    assert!(
+        message.contains("postgres.dump.zst.age was changed after"),
+        "{message}"
+    );
+    let fresh = server().database().await;
+    let refused = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "restore",
+            &id,
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+            "--database-url",
+            &fresh.url,
+        ],
+    );
+    refused.expect_code(1);
+    assert_eq!(
+        fresh
+            .scalar::<i64>("SELECT count(*) FROM pg_class WHERE relname = 'accounts'")
+            .await,
+        0
+    );
+
+    // A file gone (the archive given back as it was).
+    bytes[middle] ^= 0x01;
+    std::fs::write(&archive, &bytes).unwrap();
+    verify(&project, &db, &id, "key.txt").expect_code(0);
+    std::fs::remove_file(dir.join("schema.json.zst.age")).unwrap();
+    let missing = verify(&project, &db, &id, "key.txt");
+    assert!(
+        missing
+            .expect_code(1)
+            .output()
+            .contains("schema.json.zst.age is missing"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
+async fn restore_refuses_a_database_that_is_not_empty_and_the_deploy_database() {
+    let db = server().database().await;
+    seed(&db).await;
+    let project = Project::new();
+    let recipient = with_key(&project, &db);
+    let id = create(&project, &db, &recipient);
+    let restore = |url: Option<&str>, extra: &[&str]| {
+        let mut args = vec![
+            "backup",
+            "restore",
+            id.as_str(),
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+        ];
+        if let Some(url) = url {
+            args.extend(["--database-url", url]);
+        }
+        args.extend(extra);
+        schemactl(&project, &db, &args)
+    };
+    // The deploy database: DATABASE_URL, or the same database named again.
+    let deploy = restore(None, &[]);
+    assert!(
+        deploy
+            .expect_code(1)
+            .stderr
+            .contains("is the deploy database"),
+        "{}",
+        deploy.stderr
+    );
+    restore(Some(&db.url), &[]).expect_code(1);
+    // A database with tables.
+    let busy = server().database().await;
+    busy.client()
+        .await
+        .batch_execute("CREATE TABLE accounts (id int)")
+        .await
+        .unwrap();
+    let not_empty = restore(Some(&busy.url), &[]);
+    assert!(
+        not_empty.expect_code(1).stderr.contains("is not empty"),
+        "{}",
+        not_empty.stderr
+    );
+    restore(Some(&busy.url), &["--clean"]).expect_code(0);
+    assert_eq!(rows_of(&busy).await, rows_of(&db).await);
+}
+
+#[tokio::test]
+async fn create_needs_a_recipient_unless_told_not_to_encrypt_and_prune_keeps_the_newest() {
+    let db = server().database().await;
+    seed(&db).await;
+    let project = Project::new();
+    let unkeyed = schemactl(&project, &db, &["backup", "create", "--store", "store"]);
+    assert!(
+        unkeyed.expect_code(2).stderr.contains("backup keygen"),
+        "{}",
+        unkeyed.stderr
+    );
+    assert!(
+        !project.path().join("store").exists()
+            || std::fs::read_dir(project.path().join("store"))
+                .unwrap()
+                .count()
+                == 0
+    );
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let run = schemactl(
+            &project,
+            &db,
+            &[
+                "backup",
+                "create",
+                "--store",
+                "store",
+                "--no-encrypt",
+                "--format",
+                "json",
+            ],
+        );
+        ids.push(
+            run.expect_code(0).json()["backup"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let plain = schemactl(
+        &project,
+        &db,
+        &["backup", "list", "--store", "store", "--format", "json"],
+    );
+    assert_eq!(
+        plain.expect_code(0).json()["backups"][0]["encrypted"],
+        false
+    );
+    // Without a key: a plain backup verifies.
+    let admin = server().admin_url();
+    schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "verify",
+            "latest",
+            "--store",
+            "store",
+            "--dev-url",
+            &admin,
+        ],
+    )
+    .expect_code(0);
+
+    let nothing = schemactl(&project, &db, &["backup", "prune", "--store", "store"]);
+    assert!(
+        nothing.expect_code(2).stderr.contains("keeps something"),
+        "{}",
+        nothing.stderr
+    );
+    let dry = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "prune",
+            "--store",
+            "store",
+            "--keep-last",
+            "1",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    let dry = dry.expect_code(0).json();
+    assert_eq!(dry["deleted"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        std::fs::read_dir(project.path().join("store"))
+            .unwrap()
+            .count(),
+        3
+    );
+    schemactl(
+        &project,
+        &db,
+        &["backup", "prune", "--store", "store", "--keep-last", "1"],
+    )
+    .expect_code(0);
+    let left = schemactl(
+        &project,
+        &db,
+        &["backup", "list", "--store", "store", "--format", "json"],
+    );
+    let left = left.expect_code(0).json();
+    assert_eq!(left["backups"].as_array().unwrap().len(), 1);
+    assert_eq!(left["backups"][0]["id"], ids[2].as_str());
+}
