@@ -457,3 +457,67 @@ async fn create_needs_a_recipient_unless_told_not_to_encrypt_and_prune_keeps_the
     assert_eq!(left["backups"].as_array().unwrap().len(), 1);
     assert_eq!(left["backups"][0]["id"], ids[2].as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_rows_are_written_describes_exactly_what_it_holds() {
+    let db = server().database().await;
+    seed(&db).await;
+    let project = Project::new();
+    let recipient = with_key(&project, &db);
+    // A writer inserting and updating rows for as long as the backup runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let client = db.client().await;
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut written = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                client
+                    .batch_execute(&format!(
+                        "INSERT INTO accounts (email) VALUES ('w{written}@example.org');
+                         UPDATE accounts SET balance = balance + 1 WHERE id = {};",
+                        written % 10000 + 1
+                    ))
+                    .await
+                    .expect("write");
+                written += 1;
+            }
+            written
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let id = {
+        let (project_dir, url) = (project.path().to_path_buf(), db.url.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut command = std::process::Command::new(crate::support::schemactl_binary());
+            command
+                .current_dir(project_dir)
+                .env("DATABASE_URL", url)
+                .args([
+                    "backup",
+                    "create",
+                    "--store",
+                    "store",
+                    "--recipient",
+                    &recipient,
+                    "--format",
+                    "json",
+                ]);
+            let run = crate::support::cli::run(command);
+            run.expect_code(0);
+            run.json()["backup"]["id"].as_str().unwrap().to_string()
+        })
+        .await
+        .unwrap()
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    assert!(written > 10, "the writer wrote {written} times");
+    let verified = verify(&project, &db, &id, "key.txt");
+    let report = verified.expect_code(0).json();
+    assert_eq!(report["ok"], true, "{report}");
+    // The database moved on; the backup did not.
+    let now: i64 = db.scalar("SELECT count(*) FROM accounts").await;
+    assert!(report["rows"].as_i64().unwrap() < now + 9999);
+}
