@@ -521,3 +521,72 @@ async fn a_backup_taken_while_rows_are_written_describes_exactly_what_it_holds()
     let now: i64 = db.scalar("SELECT count(*) FROM accounts").await;
     assert!(report["rows"].as_i64().unwrap() < now + 9999);
 }
+
+/// docs/disaster-recovery.md, "Lost database", step by step.
+#[tokio::test]
+async fn the_disaster_recovery_drill() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    db.client()
+        .await
+        .batch_execute("INSERT INTO customers (email) SELECT 'c' || g || '@example.org' FROM generate_series(1, 500) g")
+        .await
+        .expect("rows");
+    let recipient = with_key(&project, &db);
+    create(&project, &db, &recipient);
+    // The database is lost.
+    let before = rows_of(&db).await;
+    let admin = crate::support::server::connect(&server().admin_url()).await;
+    admin
+        .batch_execute(&format!("DROP DATABASE \"{}\" WITH (FORCE)", db.name))
+        .await
+        .expect("drop");
+    // 1–3: an empty database, the latest backup restored into it.
+    let new = server().database().await;
+    let listed = schemactl(
+        &project,
+        &new,
+        &["backup", "list", "--store", "store", "--format", "json"],
+    );
+    let history_version = listed.expect_code(0).json()["backups"][0]["history_version"].clone();
+    let restored = schemactl(
+        &project,
+        &new,
+        &[
+            "backup",
+            "restore",
+            "latest",
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+            "--database-url",
+            &new.url,
+            "--overwrite-deploy-database",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(restored.expect_code(0).json()["ok"], true);
+    assert_eq!(rows_of(&new).await, before);
+    // 4: the history is the backup's; nothing is left to migrate.
+    let status = schemactl(&project, &new, &["status", "--format", "json"]);
+    let status = status.expect_code(0).json();
+    let migrations = status["migrations"].as_array().unwrap();
+    assert_eq!(migrations.len(), 3);
+    assert!(
+        migrations.iter().all(|m| m["state"] == "applied"),
+        "{status}"
+    );
+    assert_eq!(
+        migrations[2]["version"].to_string(),
+        history_version.as_str().unwrap()
+    );
+    let again = schemactl(&project, &new, &["migrate"]);
+    assert!(
+        again.expect_code(0).output().contains("Nothing to migrate"),
+        "{}",
+        again.output()
+    );
+}
