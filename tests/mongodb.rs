@@ -571,3 +571,122 @@ async fn one_refusal_names_every_flag_the_run_needs() {
         refused.stderr
     );
 }
+
+/// `backup create` with MongoDB configured holds the collections `schemas/`
+/// manages; `backup verify` restores them on the MongoDB development
+/// server (documents, validator, indexes) and finds them equal, and finds
+/// a tampered documents file.
+#[tokio::test]
+async fn a_backup_holds_the_managed_collections_and_verify_restores_them() {
+    let p = MongoProject::new().await;
+    p.spec(
+        "agents",
+        r#"{"validator": {"$jsonSchema": {"bsonType": "object", "required": ["name"], "properties": {"name": {"bsonType": "string"}}}},
+            "indexes": [{"key": {"name": 1}, "name": "name_1", "unique": true}]}"#,
+    );
+    p.run(&["migrate"]).expect_code(0);
+    let agents = p.client().await.collection::<Document>("agents");
+    let documents: Vec<Document> = (0..2500)
+        .map(|n| doc! { "name": format!("agent-{n}"), "n": n, "tags": ["a", "ü"], "nested": { "x": n * 2 } })
+        .collect();
+    agents.insert_many(documents).await.unwrap();
+    let keygen = p.run(&[
+        "backup", "keygen", "--output", "key.txt", "--format", "json",
+    ]);
+    let recipient = keygen.expect_code(0).json()["recipient"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let created = p.run(&[
+        "backup",
+        "create",
+        "--store",
+        "store",
+        "--recipient",
+        &recipient,
+        "--format",
+        "json",
+    ]);
+    let id = created.expect_code(0).json()["backup"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            p.project
+                .path()
+                .join("store")
+                .join(&id)
+                .join("manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let database = &manifest["mongodb"]["databases"][0];
+    assert_eq!(database["name"], p.database.as_str());
+    let collection = database["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "agents")
+        .expect("agents backed up");
+    assert_eq!(collection["documents"], 2500);
+    let admin = server().admin_url();
+    let verify = |p: &MongoProject| {
+        p.run(&[
+            "backup",
+            "verify",
+            "latest",
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+            "--dev-url",
+            &admin,
+            "--mongodb-dev-uri",
+            mongo::dev_uri(),
+            "--format",
+            "json",
+        ])
+    };
+    let verified = verify(&p);
+    assert_eq!(
+        verified.expect_code(0).json()["ok"],
+        true,
+        "{}",
+        verified.output()
+    );
+    // Without a MongoDB development server, verify says which flag it needs.
+    let no_dev = p.run(&[
+        "backup",
+        "verify",
+        "latest",
+        "--store",
+        "store",
+        "--identity",
+        "key.txt",
+        "--dev-url",
+        &admin,
+    ]);
+    assert!(
+        no_dev.expect_code(2).stderr.contains("--mongodb-dev-uri"),
+        "{}",
+        no_dev.stderr
+    );
+    // A documents file changed on disk is found.
+    let file = p
+        .project
+        .path()
+        .join("store")
+        .join(&id)
+        .join(collection["documents_file"].as_str().unwrap());
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&file, &bytes).unwrap();
+    let tampered = verify(&p);
+    assert_eq!(
+        tampered.expect_code(1).json()["error"]["details"]["backup_problem"],
+        "tampered"
+    );
+}

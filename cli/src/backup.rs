@@ -27,11 +27,8 @@ pub async fn backup(
     match action {
         BackupAction::Keygen { .. } => Ok(exit_code::OK),
         BackupAction::Create { no_encrypt, .. } => {
-            let options = BackupOptions {
-                connection: settings.connection.clone(),
-                history: settings.run.history.clone(),
-                encryption: Encryption::of(settings.backup.recipients.clone(), no_encrypt)?,
-            };
+            let encryption = Encryption::of(settings.backup.recipients.clone(), no_encrypt)?;
+            let options = BackupOptions::of(settings, encryption)?;
             let report = backups.create(&options, notify).await?;
             emit(format, &report, || render::backup_created(&report));
             Ok(exit_code::OK)
@@ -43,9 +40,9 @@ pub async fn backup(
         }
         BackupAction::Verify { backup, key } => {
             let identities = identities(&key)?;
-            let server = backup::scratch_server(settings, notify).await?;
+            let servers = backup::scratch_servers(settings, notify).await?;
             let report = backups
-                .verify(&backup, identities.as_ref(), &server)
+                .verify(&backup, identities.as_ref(), &servers)
                 .await?;
             emit(format, &report, || {
                 render::backup_restored(&report, "Verified")

@@ -79,6 +79,16 @@ pub(crate) async fn create(
     let schema_json =
         serde_json::to_vec(&schema).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     let schema_file = stored(&pending, SCHEMA_FILE, &schema_json, &options.encryption)?;
+    let mut files = vec![
+        StoredFile {
+            name: DUMP_FILE.into(),
+            content: FileContent::PostgresDump,
+            size_bytes: dumped.0,
+            sha256: dumped.1,
+        },
+        schema_file,
+    ];
+    let mongodb = mongodb_part(options, &pending, &mut files).await?;
     let manifest = Manifest {
         format: FORMAT,
         id,
@@ -95,15 +105,8 @@ pub(crate) async fn create(
             history_version,
             tables,
         },
-        files: vec![
-            StoredFile {
-                name: DUMP_FILE.into(),
-                content: FileContent::PostgresDump,
-                size_bytes: dumped.0,
-                sha256: dumped.1,
-            },
-            schema_file,
-        ],
+        mongodb,
+        files,
     };
     pending.finish(&manifest)?;
     Ok(BackupCreated {
@@ -111,6 +114,42 @@ pub(crate) async fn create(
         backup: BackupSummary::of(&manifest),
         duration_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The MongoDB databases, when the options name them.
+async fn mongodb_part(
+    options: &BackupOptions,
+    pending: &Pending,
+    files: &mut Vec<StoredFile>,
+) -> Result<Option<super::MongoPart>, Error> {
+    let Some(source) = &options.mongodb else {
+        return Ok(None);
+    };
+    #[cfg(feature = "mongodb")]
+    {
+        let target = crate::mongo::MongoTarget::parse(&source.uri)?;
+        let client = target
+            .connect_within(options.connection.connect_timeout)
+            .await?;
+        let part = super::mongodb::dump(
+            &client,
+            target.display(),
+            &source.databases,
+            pending,
+            &options.encryption,
+            files,
+        )
+        .await?;
+        Ok(Some(part))
+    }
+    #[cfg(not(feature = "mongodb"))]
+    {
+        let _ = (pending, files);
+        Err(Error::InvalidArgument(format!(
+            "this schemactl is built without MongoDB support, and the backup names MongoDB databases ({})",
+            source.databases.join(", ")
+        )))
+    }
 }
 
 /// The newest migration the history records, read in the snapshot.

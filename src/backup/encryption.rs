@@ -147,34 +147,75 @@ impl<W: Write> Write for Hashing<W> {
 /// The zstd level: fast, and still a third of a dump's size or less.
 const ZSTD_LEVEL: i32 = 3;
 
-/// Writes everything `source` gives to `file`, compressed and (unless
-/// `encryption` is `None`) encrypted; returns the stored size and sha256.
+/// A writer into a new backup file: zstd, then age (unless the backup is
+/// not encrypted), then the file, hashed as it is written.
+pub(crate) enum Sealer {
+    /// Compressed and encrypted.
+    Encrypted(
+        zstd::Encoder<'static, age::stream::StreamWriter<Hashing<io::BufWriter<std::fs::File>>>>,
+    ),
+    /// Compressed only (`--no-encrypt`).
+    Plain(zstd::Encoder<'static, Hashing<io::BufWriter<std::fs::File>>>),
+}
+
+impl Sealer {
+    /// Starts writing `file` as `encryption` says.
+    pub(crate) fn new(file: std::fs::File, encryption: &Encryption) -> io::Result<Self> {
+        let hashing = Hashing::new(io::BufWriter::with_capacity(1 << 20, file));
+        Ok(match encryption {
+            Encryption::To(recipients) => {
+                let encryptor = age::Encryptor::with_recipients(
+                    recipients.iter().map(|r| r.key() as &dyn age::Recipient),
+                )
+                .map_err(io::Error::other)?;
+                Self::Encrypted(zstd::Encoder::new(
+                    encryptor.wrap_output(hashing)?,
+                    ZSTD_LEVEL,
+                )?)
+            }
+            Encryption::None => Self::Plain(zstd::Encoder::new(hashing, ZSTD_LEVEL)?),
+        })
+    }
+
+    /// Ends the file (synced to disk): its stored size and sha256.
+    pub(crate) fn finish(self) -> io::Result<(u64, String)> {
+        let hashing = match self {
+            Self::Encrypted(compressed) => compressed.finish()?.finish()?,
+            Self::Plain(compressed) => compressed.finish()?,
+        };
+        let (buffered, bytes, sha256) = hashing.finish();
+        let file = buffered.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok((bytes, sha256))
+    }
+}
+
+impl Write for Sealer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Encrypted(w) => w.write(buf),
+            Self::Plain(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Encrypted(w) => w.flush(),
+            Self::Plain(w) => w.flush(),
+        }
+    }
+}
+
+/// Writes everything `source` gives to `file`, sealed; returns the stored
+/// size and sha256.
 pub(crate) fn seal(
     source: &mut dyn Read,
     file: std::fs::File,
     encryption: &Encryption,
 ) -> io::Result<(u64, String)> {
-    let hashing = Hashing::new(io::BufWriter::with_capacity(1 << 20, file));
-    let hashing = match encryption {
-        Encryption::To(recipients) => {
-            let encryptor = age::Encryptor::with_recipients(
-                recipients.iter().map(|r| r.key() as &dyn age::Recipient),
-            )
-            .map_err(io::Error::other)?;
-            let mut compressed = zstd::Encoder::new(encryptor.wrap_output(hashing)?, ZSTD_LEVEL)?;
-            io::copy(source, &mut compressed)?;
-            compressed.finish()?.finish()?
-        }
-        Encryption::None => {
-            let mut compressed = zstd::Encoder::new(hashing, ZSTD_LEVEL)?;
-            io::copy(source, &mut compressed)?;
-            compressed.finish()?
-        }
-    };
-    let (buffered, bytes, sha256) = hashing.finish();
-    let file = buffered.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    Ok((bytes, sha256))
+    let mut sealer = Sealer::new(file, encryption)?;
+    io::copy(source, &mut sealer)?;
+    sealer.finish()
 }
 
 /// Why a stored file cannot be opened for reading.

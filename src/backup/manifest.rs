@@ -77,6 +77,12 @@ pub enum FileContent {
     PostgresDump,
     /// The schema snapshot (the catalog as `verify` reads it), JSON.
     Schema,
+    /// A MongoDB collection's documents, BSON one after another
+    /// (mongodump's `<collection>.bson`).
+    MongoDocuments,
+    /// A MongoDB collection's options and indexes (mongodump's
+    /// `<collection>.metadata.json`).
+    MongoMetadata,
 }
 
 /// One stored file.
@@ -118,6 +124,40 @@ pub struct PostgresPart {
     pub tables: Vec<TableRows>,
 }
 
+/// One MongoDB collection at backup time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MongoCollection {
+    /// Its name.
+    pub name: String,
+    /// How many documents.
+    pub documents: u64,
+    /// An order-independent hash of the documents' BSON.
+    pub fingerprint: String,
+    /// The file of its documents.
+    pub documents_file: String,
+    /// The file of its options and indexes.
+    pub metadata_file: String,
+}
+
+/// One MongoDB database at backup time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MongoDatabase {
+    /// Its name.
+    pub name: String,
+    /// Its collections (views and `system.*` left out).
+    pub collections: Vec<MongoCollection>,
+}
+
+/// The MongoDB part of a backup: the databases the project's `schemas/`
+/// manages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MongoPart {
+    /// The server, as messages show it (no password).
+    pub server: String,
+    /// The databases.
+    pub databases: Vec<MongoDatabase>,
+}
+
 /// A backup's manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -140,6 +180,9 @@ pub struct Manifest {
     pub duration_ms: u64,
     /// The PostgreSQL database.
     pub postgres: PostgresPart,
+    /// The MongoDB databases, when MongoDB is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mongodb: Option<MongoPart>,
     /// Every stored file but the manifest.
     pub files: Vec<StoredFile>,
 }

@@ -11,6 +11,8 @@ mod create;
 mod encryption;
 mod fingerprint;
 mod manifest;
+#[cfg(feature = "mongodb")]
+mod mongodb;
 mod pg_tools;
 mod report;
 mod restoring;
@@ -20,7 +22,8 @@ mod store;
 pub use crate::error::backup_problem::BackupProblem;
 pub use encryption::{new_identity, Encryption, Identities, Recipient};
 pub use manifest::{
-    BackupId, BackupKind, FileContent, Manifest, PostgresPart, StoredFile, TableRows,
+    BackupId, BackupKind, FileContent, Manifest, MongoCollection, MongoDatabase, MongoPart,
+    PostgresPart, StoredFile, TableRows,
 };
 pub use report::{BackupCreated, BackupList, BackupRestored, BackupSummary, PruneReport};
 pub use retention::{decide, Decision, RetentionPolicy};
@@ -46,6 +49,46 @@ pub struct BackupOptions {
     pub history: HistoryTable,
     /// How the files are encrypted.
     pub encryption: Encryption,
+    /// The MongoDB databases to back up too.
+    pub mongodb: Option<MongoSource>,
+}
+
+/// The MongoDB server and databases a backup includes.
+#[derive(Debug, Clone)]
+pub struct MongoSource {
+    /// The server's URI.
+    pub uri: String,
+    /// The databases (those the project's `schemas/` manages).
+    pub databases: Vec<String>,
+}
+
+impl BackupOptions {
+    /// What a project's configuration backs up: its PostgreSQL database
+    /// and, when MongoDB is configured, the databases its `schemas/` manages.
+    pub fn of(settings: &crate::config::Settings, encryption: Encryption) -> Result<Self, Error> {
+        let mongodb = match &settings.mongodb.uri {
+            Some(uri) => {
+                let mut databases: Vec<String> =
+                    crate::mongo::spec::load_dir(&settings.project.schemas_dir)?
+                        .into_iter()
+                        .map(|spec| spec.database)
+                        .collect();
+                databases.sort();
+                databases.dedup();
+                (!databases.is_empty()).then(|| MongoSource {
+                    uri: uri.clone(),
+                    databases,
+                })
+            }
+            None => None,
+        };
+        Ok(Self {
+            connection: settings.connection.clone(),
+            history: settings.run.history.clone(),
+            encryption,
+            mongodb,
+        })
+    }
 }
 
 /// How `backup restore` restores.
@@ -63,11 +106,32 @@ pub struct RestoreOptions {
 /// The server `backup verify` makes its scratch database on: `--dev-url`
 /// (`[verify] dev_url`), else the embedded development server when
 /// allowed; never the database being backed up.
-pub async fn scratch_server(
+pub async fn scratch_servers(
     settings: &crate::config::Settings,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<DatabaseTarget, Error> {
-    crate::runner::session::dev_target(&settings.verify, &settings.connection, notify).await
+) -> Result<ScratchServers, Error> {
+    Ok(ScratchServers {
+        postgres: crate::runner::session::dev_target(
+            &settings.verify,
+            &settings.connection,
+            notify,
+        )
+        .await?,
+        mongodb_uri: settings.verify.mongodb_dev_uri.clone(),
+        connect_timeout: settings.connection.connect_timeout,
+    })
+}
+
+/// Where `backup verify` restores a backup: a PostgreSQL server and, for a
+/// backup with MongoDB databases, a MongoDB server (never the deploy ones).
+#[derive(Debug, Clone)]
+pub struct ScratchServers {
+    /// The PostgreSQL server.
+    pub postgres: DatabaseTarget,
+    /// The MongoDB server's URI (`--mongodb-dev-uri`).
+    pub mongodb_uri: Option<String>,
+    /// How long connecting may take.
+    pub connect_timeout: std::time::Duration,
 }
 
 /// The backups of one store.
@@ -121,10 +185,11 @@ impl Backups {
         &self,
         which: &str,
         identities: Option<&Identities>,
-        scratch_server: &DatabaseTarget,
+        scratch: &ScratchServers,
     ) -> Result<BackupRestored, Error> {
         let (manifest, schema) = self.checked(which, identities)?;
-        let scratch = crate::postgres::scratch::ScratchDatabase::create(scratch_server).await?;
+        let mongodb_differences = self.verify_mongodb(&manifest, identities, scratch).await?;
+        let scratch = crate::postgres::scratch::ScratchDatabase::create(&scratch.postgres).await?;
         let target = scratch.target().clone();
         let result = async {
             let restore_ms = restoring::pg_restore(
@@ -140,8 +205,9 @@ impl Backups {
         }
         .await;
         let dropped = scratch.drop_database().await;
-        let (restore_ms, (differences, schema_diff, rows)) = result?;
+        let (restore_ms, (mut differences, schema_diff, rows)) = result?;
         dropped?;
+        differences.extend(mongodb_differences);
         Ok(self.restored(
             &manifest,
             target.display(),
@@ -195,6 +261,62 @@ impl Backups {
             String::new(),
             rows,
         ))
+    }
+
+    /// Restores the backup's MongoDB databases into scratch databases on
+    /// the MongoDB development server, compares them, and drops them.
+    async fn verify_mongodb(
+        &self,
+        manifest: &Manifest,
+        identities: Option<&Identities>,
+        scratch: &ScratchServers,
+    ) -> Result<Vec<String>, Error> {
+        let Some(part) = &manifest.mongodb else {
+            return Ok(Vec::new());
+        };
+        let Some(uri) = &scratch.mongodb_uri else {
+            return Err(Error::InvalidArgument(format!(
+                "backup {} holds MongoDB databases ({}): verify restores them on a development server, never the deploy one; \
+                 give one with --mongodb-dev-uri (or `[verify] mongodb_dev_uri`)",
+                manifest.id,
+                part.databases.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        };
+        #[cfg(feature = "mongodb")]
+        {
+            let client = crate::mongo::MongoTarget::parse(uri)?
+                .connect_within(scratch.connect_timeout)
+                .await?;
+            let mut differences = Vec::new();
+            for (n, database) in part.databases.iter().enumerate() {
+                let into = format!("schemactl_scratch_{}_{n}", std::process::id());
+                let _ = client.database(&into).drop().await;
+                let result = async {
+                    let metadata = mongodb::restore_into(
+                        &self.store,
+                        manifest,
+                        identities,
+                        &client,
+                        database,
+                        &into,
+                    )
+                    .await?;
+                    mongodb::compare(&client, database, &metadata, &into).await
+                }
+                .await;
+                let _ = client.database(&into).drop().await;
+                differences.extend(result?);
+            }
+            Ok(differences)
+        }
+        #[cfg(not(feature = "mongodb"))]
+        {
+            let _ = (uri, identities);
+            Err(Error::InvalidArgument(format!(
+                "backup {} holds MongoDB databases, and this schemactl is built without MongoDB support",
+                manifest.id
+            )))
+        }
     }
 
     /// The backup's manifest and schema, its files checked first.

@@ -175,6 +175,13 @@ impl Pending {
     /// A new file of the backup (mode 0600).
     pub(crate) fn create(&self, name: &str) -> Result<File, Error> {
         let path = self.dir.join(name);
+        if let Some(parent) = path.parent().filter(|p| *p != self.dir) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(Store::io(parent))?;
+        }
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
