@@ -171,6 +171,64 @@ async fn a_backup_verifies_and_restores_with_the_same_rows() {
     assert_eq!(report["rows"], 20000);
     assert!(report["restore_ms"].as_u64().is_some());
 
+    // Exported, the archive is one pg_restore reads.
+    schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "export",
+            &id,
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+            "--output",
+            "plain",
+        ],
+    )
+    .expect_code(0);
+    let initdb = schemactl::devserver::binaries::PgBinaries::locate()
+        .unwrap()
+        .program("initdb");
+    let pg_restore = initdb
+        .canonicalize()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("pg_restore");
+    let listed = std::process::Command::new(pg_restore)
+        .arg("--list")
+        .arg(project.path().join("plain/postgres.dump"))
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("TABLE DATA public accounts"));
+    let again = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "export",
+            &id,
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+            "--output",
+            "plain",
+        ],
+    );
+    assert!(
+        again.expect_code(2).stderr.contains("is not empty"),
+        "{}",
+        again.stderr
+    );
+
     let fresh = server().database().await;
     let restored = schemactl(
         &project,

@@ -673,6 +673,92 @@ async fn a_backup_holds_the_managed_collections_and_verify_restores_them() {
         "{}",
         no_dev.stderr
     );
+    // Exported: mongodump's layout, which mongorestore reads.
+    p.run(&[
+        "backup",
+        "export",
+        "latest",
+        "--store",
+        "store",
+        "--identity",
+        "key.txt",
+        "--output",
+        "plain",
+    ])
+    .expect_code(0);
+    let dir = p.project.path().join("plain/mongodb").join(&p.database);
+    let bson = std::fs::read(dir.join("agents.bson")).unwrap();
+    let (mut at, mut count) = (0, 0);
+    while at < bson.len() {
+        let length = i32::from_le_bytes(bson[at..at + 4].try_into().unwrap()) as usize;
+        mongodb::bson::Document::from_reader(&bson[at..at + length]).unwrap();
+        at += length;
+        count += 1;
+    }
+    assert_eq!(count, 2500);
+    let metadata = std::fs::read_to_string(dir.join("agents.metadata.json")).unwrap();
+    assert!(
+        metadata.contains("name_1") && metadata.contains("$jsonSchema"),
+        "{metadata}"
+    );
+    // Restored: into a fresh PostgreSQL database and another MongoDB server
+    // (the deploy one, MONGODB_URI, is refused without the flag).
+    let fresh = server().database().await;
+    let restore = |p: &MongoProject, url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "backup",
+            "restore",
+            "latest",
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+        ];
+        args.extend(["--database-url", url]);
+        args.extend(extra);
+        p.run(&args)
+    };
+    let deploy = restore(&p, &fresh.url, &[]);
+    assert!(
+        deploy.expect_code(1).stderr.contains("deploy server"),
+        "{}",
+        deploy.stderr
+    );
+    let restored = restore(
+        &p,
+        &fresh.url,
+        &["--mongodb-uri", mongo::dev_uri(), "--format", "json"],
+    );
+    assert_eq!(
+        restored.expect_code(0).json()["ok"],
+        true,
+        "{}",
+        restored.output()
+    );
+    let copy = mongodb::Client::with_uri_str(mongo::dev_uri())
+        .await
+        .unwrap()
+        .database(&p.database);
+    let count = copy
+        .collection::<Document>("agents")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    assert_eq!(count, 2500);
+    let other = server().database().await;
+    let again = restore(&p, &other.url, &["--mongodb-uri", mongo::dev_uri()]);
+    assert!(
+        again.expect_code(1).stderr.contains("exists"),
+        "{}",
+        again.stderr
+    );
+    restore(
+        &p,
+        &other.url,
+        &["--mongodb-uri", mongo::dev_uri(), "--clean"],
+    )
+    .expect_code(0);
+    let _ = copy.drop().await;
     // A documents file changed on disk is found.
     let file = p
         .project

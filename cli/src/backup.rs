@@ -58,7 +58,20 @@ pub async fn backup(
         } => {
             let target = restore_target(settings, overwrite_deploy_database)?;
             let identities = identities(&key)?;
-            let options = RestoreOptions { clean, no_owner };
+            let has_mongodb = backups
+                .store()
+                .manifest(&backups.store().find(&backup)?)?
+                .mongodb
+                .is_some();
+            let mongodb_uri = match has_mongodb {
+                true => mongodb_restore_target(settings, overwrite_deploy_database)?,
+                false => None,
+            };
+            let options = RestoreOptions {
+                clean,
+                no_owner,
+                mongodb_uri,
+            };
             let report = backups
                 .restore(&backup, identities.as_ref(), &target, options)
                 .await?;
@@ -66,6 +79,25 @@ pub async fn backup(
                 render::backup_restored(&report, "Restored")
             });
             Ok(crate::verbs::exit(!report.ok))
+        }
+        BackupAction::Export {
+            backup,
+            key,
+            output,
+        } => {
+            let written = backups.export(&backup, identities(&key)?.as_ref(), &output)?;
+            let report = serde_json::json!({
+                "output": output.display().to_string(),
+                "files": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            });
+            emit(format, &report, || {
+                format!(
+                    "Wrote {} files to {} (pg_restore reads postgres.dump; mongorestore reads mongodb/)\n",
+                    written.len(),
+                    output.display()
+                )
+            });
+            Ok(exit_code::OK)
         }
         BackupAction::Prune {
             keep_last,
@@ -154,4 +186,26 @@ fn restore_target(settings: &Settings, overwrite_deploy: bool) -> Result<Databas
         )));
     }
     Ok(target)
+}
+
+/// The MongoDB server `restore` writes the backup's collections to: the
+/// `--mongodb-uri` given, unless it is the deploy server (`MONGODB_URI`)
+/// and `--overwrite-deploy-database` was not passed.
+fn mongodb_restore_target(
+    settings: &Settings,
+    overwrite_deploy: bool,
+) -> Result<Option<String>, Error> {
+    let Some(uri) = &settings.mongodb.uri else {
+        return Ok(None);
+    };
+    let deploy = std::env::var("MONGODB_URI").ok();
+    if deploy.as_deref() == Some(uri.as_str()) && !overwrite_deploy {
+        return Err(Error::refused(
+            schemactl::refusal::RefusalKind::Backup,
+            "the MongoDB server to restore into is the deploy server (MONGODB_URI): nothing was restored. \
+             Name another with --mongodb-uri, or pass --overwrite-deploy-database to restore into it"
+                .into(),
+        ));
+    }
+    Ok(Some(uri.clone()))
 }

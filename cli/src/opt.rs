@@ -815,6 +815,18 @@ pub enum BackupAction {
         #[arg(long)]
         overwrite_deploy_database: bool,
     },
+    /// Write a backup's files decrypted into DIR: postgres.dump (for
+    /// pg_restore), schema.json, and mongodb/<db>/<collection>.bson and
+    /// .metadata.json (mongodump's layout, for mongorestore).
+    Export {
+        /// The backup's id, or `latest`.
+        backup: String,
+        #[command(flatten)]
+        key: IdentityArg,
+        /// A new or empty directory.
+        #[arg(long, value_name = "DIR")]
+        output: PathBuf,
+    },
     /// Delete the backups the retention policy does not keep
     /// (grandfather-father-son; `[backup] keep_*` or the flags).
     Prune {

@@ -92,7 +92,7 @@ impl BackupOptions {
 }
 
 /// How `backup restore` restores.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RestoreOptions {
     /// Drop the archive's objects first when the database is not empty
     /// (`pg_restore --clean --if-exists`); without it a database that is
@@ -101,6 +101,9 @@ pub struct RestoreOptions {
     /// Leave owners and privileges out (`--no-owner --no-acl`), for a
     /// server without the source's roles.
     pub no_owner: bool,
+    /// Where the backup's MongoDB databases go (same names); `None`: they
+    /// are not restored (the report says so).
+    pub mongodb_uri: Option<String>,
 }
 
 /// The server `backup verify` makes its scratch database on: `--dev-url`
@@ -228,6 +231,7 @@ impl Backups {
         options: RestoreOptions,
     ) -> Result<BackupRestored, Error> {
         let (manifest, _) = self.checked(which, identities)?;
+        let mongodb = self.mongodb_target(&manifest, &options).await?;
         let client = target.connect().await?;
         let empty = crate::catalog::reading::snapshot(&client, &[])
             .await?
@@ -252,15 +256,106 @@ impl Backups {
         }
         let restore_ms =
             restoring::pg_restore(&self.store, &manifest, identities, target, &extra).await?;
-        let (differences, _, rows) = restoring::compare(&manifest, None, target, false).await?;
-        Ok(self.restored(
+        #[cfg_attr(not(feature = "mongodb"), allow(unused_mut))]
+        let (mut differences, _, rows) = restoring::compare(&manifest, None, target, false).await?;
+        let mut notes = Vec::new();
+        match (&manifest.mongodb, mongodb) {
+            (Some(part), None) => notes.push(format!(
+                "the backup's MongoDB databases ({}) were not restored: name their server with --mongodb-uri",
+                part.databases.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+            #[cfg(feature = "mongodb")]
+            (Some(part), Some(client)) => {
+                for database in &part.databases {
+                    let metadata = mongodb::restore_into(
+                        &self.store,
+                        &manifest,
+                        identities,
+                        &client,
+                        database,
+                        &database.name,
+                    )
+                    .await?;
+                    differences.extend(
+                        mongodb::compare(&client, database, &metadata, &database.name).await?,
+                    );
+                }
+            }
+            _ => {}
+        }
+        let mut report = self.restored(
             &manifest,
             target.display(),
             restore_ms,
             differences,
             String::new(),
             rows,
-        ))
+        );
+        report.notes = notes;
+        Ok(report)
+    }
+
+    /// The MongoDB server a restore writes to, checked before anything is
+    /// restored: none of the backup's collections may be there (with
+    /// `clean`, they are dropped).
+    #[cfg(feature = "mongodb")]
+    async fn mongodb_target(
+        &self,
+        manifest: &Manifest,
+        options: &RestoreOptions,
+    ) -> Result<Option<::mongodb::Client>, Error> {
+        let (Some(part), Some(uri)) = (&manifest.mongodb, &options.mongodb_uri) else {
+            return Ok(None);
+        };
+        let client = crate::mongo::MongoTarget::parse(uri)?
+            .connect_within(std::time::Duration::from_secs(10))
+            .await?;
+        for database in &part.databases {
+            let names = client
+                .database(&database.name)
+                .list_collection_names()
+                .await
+                .map_err(|e| Error::Database {
+                    context: format!("cannot list the collections of {}", database.name),
+                    message: crate::mongo::live::server_message(&e),
+                    sqlstate: None,
+                })?;
+            for collection in &database.collections {
+                if !names.contains(&collection.name) {
+                    continue;
+                }
+                if !options.clean {
+                    return Err(Error::refused(
+                        crate::error::refusal::RefusalKind::Backup,
+                        format!(
+                            "MongoDB collection {}.{} exists: nothing was restored; pass --clean to drop the backup's \
+                             collections there first",
+                            database.name, collection.name
+                        ),
+                    ));
+                }
+                let _ = client
+                    .database(&database.name)
+                    .collection::<::mongodb::bson::Document>(&collection.name)
+                    .drop()
+                    .await;
+            }
+        }
+        Ok(Some(client))
+    }
+
+    #[cfg(not(feature = "mongodb"))]
+    async fn mongodb_target(
+        &self,
+        manifest: &Manifest,
+        options: &RestoreOptions,
+    ) -> Result<Option<()>, Error> {
+        match (&manifest.mongodb, &options.mongodb_uri) {
+            (Some(_), Some(_)) => Err(Error::InvalidArgument(
+                "this schemactl is built without MongoDB support: it cannot restore the backup's MongoDB databases".into(),
+            )),
+            _ => Ok(None),
+        }
     }
 
     /// Restores the backup's MongoDB databases into scratch databases on
@@ -319,6 +414,55 @@ impl Backups {
         }
     }
 
+    /// Writes backup `which` into `output` (a new or empty directory) as
+    /// plain files, its files checked first: `postgres.dump` (for
+    /// `pg_restore`), `schema.json`, and `mongodb/<db>/<collection>.bson`
+    /// with `.metadata.json` (for `mongorestore`), each 0600. Returns the
+    /// paths written.
+    pub fn export(
+        &self,
+        which: &str,
+        identities: Option<&Identities>,
+        output: &std::path::Path,
+    ) -> Result<Vec<std::path::PathBuf>, Error> {
+        let id = self.store.find(which)?;
+        let manifest = self.store.manifest(&id)?;
+        restoring::check_files(&self.store, &manifest)?;
+        let io = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        if std::fs::read_dir(output).is_ok_and(|mut entries| entries.next().is_some()) {
+            return Err(Error::InvalidArgument(format!(
+                "{} is not empty: export writes into a new or empty directory",
+                output.display()
+            )));
+        }
+        let mut written = Vec::new();
+        for file in &manifest.files {
+            let plain = file.name.strip_suffix(".zst.age").unwrap_or(&file.name);
+            let path = output.join(plain);
+            if let Some(parent) = path.parent() {
+                std::os::unix::fs::DirBuilderExt::mode(
+                    std::fs::DirBuilder::new().recursive(true),
+                    0o700,
+                )
+                .create(parent)
+                .map_err(io(parent))?;
+            }
+            let mut target = std::os::unix::fs::OpenOptionsExt::mode(
+                std::fs::OpenOptions::new().write(true).create_new(true),
+                0o600,
+            )
+            .open(&path)
+            .map_err(io(&path))?;
+            let mut source = restoring::open(&self.store, &manifest, file, identities)?;
+            std::io::copy(&mut source, &mut target).map_err(io(&path))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
     /// The backup's manifest and schema, its files checked first.
     fn checked(
         &self,
@@ -351,6 +495,7 @@ impl Backups {
             rows,
             differences,
             schema_diff,
+            notes: Vec::new(),
         }
     }
 

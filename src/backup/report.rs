@@ -29,6 +29,10 @@ pub struct BackupSummary {
     pub tables: usize,
     /// How many rows, all tables together.
     pub rows: i64,
+    /// How many MongoDB collections it holds.
+    pub mongodb_collections: usize,
+    /// How many MongoDB documents, all collections together.
+    pub mongodb_documents: u64,
 }
 
 impl BackupSummary {
@@ -45,8 +49,18 @@ impl BackupSummary {
             history_version: manifest.postgres.history_version.clone(),
             tables: manifest.postgres.tables.len(),
             rows: manifest.postgres.tables.iter().map(|t| t.rows).sum(),
+            mongodb_collections: mongodb_collections(manifest).count(),
+            mongodb_documents: mongodb_collections(manifest).map(|c| c.documents).sum(),
         }
     }
+}
+
+fn mongodb_collections(manifest: &Manifest) -> impl Iterator<Item = &super::MongoCollection> {
+    manifest
+        .mongodb
+        .iter()
+        .flat_map(|part| &part.databases)
+        .flat_map(|database| &database.collections)
 }
 
 /// `backup list`.
@@ -91,6 +105,8 @@ pub struct BackupRestored {
     pub differences: Vec<String>,
     /// The schema's differences, as a unified diff (empty when none).
     pub schema_diff: String,
+    /// What was not restored, and why.
+    pub notes: Vec<String>,
 }
 
 /// `backup prune`.

@@ -15,8 +15,15 @@ fn size(bytes: u64) -> String {
 }
 
 fn summary(backup: &BackupSummary) -> String {
+    let mongodb = match backup.mongodb_collections {
+        0 => String::new(),
+        n => format!(
+            ", MongoDB {n} collections, {} documents",
+            backup.mongodb_documents
+        ),
+    };
     format!(
-        "{}  {}  {:>9}  {}  {} tables, {} rows  history {}{}",
+        "{}  {}  {:>9}  {}  {} tables, {} rows{mongodb}  history {}{}",
         backup.id,
         backup.created_at.date(),
         size(backup.size_bytes),
@@ -64,6 +71,9 @@ pub fn backup_restored(report: &BackupRestored, verb: &str) -> String {
         report.tables,
         report.rows
     );
+    for note in &report.notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
     if report.ok {
         out.push_str(if verb == "Verified" {
             "Every file, every table's rows and the schema match the manifest.\n"
