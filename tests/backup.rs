@@ -648,3 +648,68 @@ async fn the_disaster_recovery_drill() {
         again.output()
     );
 }
+
+/// On a server that archives WAL, each migration gets a named restore
+/// point just before it runs, recorded as an event of the migration.
+#[tokio::test]
+async fn a_restore_point_is_recorded_before_each_migration_when_the_server_archives_wal() {
+    use schemactl::devserver::cluster::{free_port, Cluster, ClusterOptions};
+    let root = tempfile::Builder::new()
+        .prefix("schemactl-archive-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(
+        root.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let cluster = Cluster::init(
+        &root.path().join("cluster"),
+        "archive-test-pw",
+        &ClusterOptions::default(),
+    )
+    .expect("initdb");
+    let conf = cluster.data_dir().join("postgresql.conf");
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str("\narchive_mode = on\narchive_command = '/bin/true'\nwal_level = replica\n");
+    std::fs::write(&conf, text).unwrap();
+    let port = free_port().unwrap();
+    cluster.start(port).expect("start");
+    let url = cluster.url(port, "postgres");
+    let project = Project::fixture("shop");
+    let mut command = crate::support::cli::command(&project);
+    command.env("DATABASE_URL", &url).arg("migrate");
+    let run = crate::support::cli::run(command);
+    // A fast stop (an immediate one may lose the last asynchronous
+    // commits of this test server), then started again to read the events.
+    let _ = cluster.stop(false);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("restore point schemactl_1 at"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("recovery_target_name = 'schemactl_3'"),
+        "{}",
+        run.stderr
+    );
+    cluster.start(port).expect("start again");
+    let client = crate::support::server::connect(&url).await;
+    let points: Vec<String> = client
+        .query(
+            "SELECT version::text || ' ' || detail FROM schema_versions_events WHERE event = 'restore-point' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let _ = cluster.stop(true);
+    assert_eq!(points.len(), 3, "{points:?}\n{}", run.stderr);
+    assert!(
+        points[0].starts_with("1 restore point schemactl_1 at "),
+        "{points:?}"
+    );
+}

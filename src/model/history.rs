@@ -59,6 +59,10 @@ pub enum EventKind {
     /// back; the detail says which attempt, the wait before the next and who
     /// held the locks.
     LockTimeout,
+    /// A named restore point (`pg_create_restore_point`) was created just
+    /// before the migration, on a server that archives WAL; the detail
+    /// names it and its LSN.
+    RestorePoint,
 }
 
 impl EventKind {
@@ -75,6 +79,7 @@ impl EventKind {
             EventKind::RepairAcceptedChecksum => "repair-accept-checksum",
             EventKind::RepairForgot => "repair-forget",
             EventKind::LockTimeout => "lock-timeout",
+            EventKind::RestorePoint => "restore-point",
         }
     }
 }

@@ -32,6 +32,10 @@ pub struct PostgresDriver<'a> {
     heartbeat_target: Option<&'a DatabaseTarget>,
     heartbeat: Option<Heartbeat>,
     writer: Option<HistoryWriter>,
+    /// Whether the server archives WAL, so that a named restore point
+    /// before each migration lets a point-in-time recovery stop there
+    /// (`None`: not asked yet; `false` also once creating one failed).
+    restore_points: Option<bool>,
     /// Set once a one-message read found the history unreadable as it is
     /// (missing, older): later reads go the careful way at once, rather
     /// than fail the same way (and log the same server error) again.
@@ -54,6 +58,7 @@ impl<'a> PostgresDriver<'a> {
             heartbeat_target: None,
             heartbeat: None,
             writer: None,
+            restore_points: None,
             peek_unreadable: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -72,6 +77,67 @@ impl<'a> PostgresDriver<'a> {
     }
 
     /// The history statements; [`Driver::ensure_history`] first.
+    /// On a server that archives WAL, creates the restore point
+    /// `schemactl_<version>` just before `migration` runs up, and records
+    /// it as an event of the migration. Without the privilege (superuser,
+    /// or EXECUTE on `pg_create_restore_point`) it says so once and goes on.
+    async fn restore_point(
+        &mut self,
+        migration: &Migration,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) {
+        let client = self.client;
+        if self.restore_points.is_none() {
+            let archives = client
+                .query_one(
+                    "SELECT current_setting('archive_mode') <> 'off' AND current_setting('wal_level') <> 'minimal' \
+                     AND NOT pg_is_in_recovery()",
+                    &[],
+                )
+                .await
+                .map(|row| row.get::<_, bool>(0));
+            self.restore_points = Some(archives.unwrap_or(false));
+        }
+        if self.restore_points != Some(true) {
+            return;
+        }
+        // Restore point names are at most 63 bytes.
+        let mut name = format!("schemactl_{}", migration.version);
+        while name.len() > 63 {
+            name.pop();
+        }
+        let lsn = client
+            .query_one("SELECT pg_create_restore_point($1)::text", &[&name])
+            .await
+            .map(|row| row.get::<_, String>(0));
+        let detail = match lsn {
+            Ok(lsn) => format!(
+                "restore point {name} at {lsn}: a point-in-time recovery with recovery_target_name = '{name}' stops just before this migration"
+            ),
+            Err(error) => {
+                self.restore_points = Some(false);
+                notify(Notice::Warning(&format!(
+                    "the server archives WAL, but no restore point could be created before each migration \
+                     (it needs superuser or EXECUTE on pg_create_restore_point): {}",
+                    super::describe(&error)
+                )));
+                return;
+            }
+        };
+        let event = NewEvent {
+            kind: EventKind::RestorePoint,
+            version: migration.version.clone(),
+            name: &migration.name,
+            checksum: Some(&migration.up.checksum),
+            execution_ms: None,
+            detail: Some(&detail),
+        };
+        if let Ok(writer) = self.writer().await {
+            let _ = writer.event(client, &event).await;
+        }
+        notify(Notice::Info(&format!("{}: {detail}", migration.label())));
+    }
+
     async fn writer(&mut self) -> Result<&HistoryWriter, Error> {
         // Under the advisory lock, the writes that end a migration check
         // that the session still holds it.
@@ -188,6 +254,9 @@ impl Driver for PostgresDriver<'_> {
         let (client, execution) = (self.client, self.execution);
         if let Some(lease) = &self.lease {
             lease.renew(client).await?;
+        }
+        if direction == Direction::Up {
+            self.restore_point(migration, notify).await;
         }
         let writer = self.writer().await?;
         let script = match direction {
