@@ -249,6 +249,7 @@ fn the_facades_futures_are_send(
         settings,
         Default::default(),
         mongodb,
+        None,
         notify,
     ));
     send(schemactl::deploy::status(settings, notify));

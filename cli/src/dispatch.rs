@@ -101,6 +101,11 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         backup_store: None,
         backup_recipients: Vec::new(),
     };
+    if let Command::Migrate(MigrateArgs { store, .. })
+    | Command::Rollback(RollbackArgs { store, .. }) = &opt.command
+    {
+        overrides.backup_store = store.clone();
+    }
     if let Command::Backup { store, action, .. } = &opt.command {
         overrides.backup_store = store.clone();
         if let BackupAction::Create { recipient, .. } = action {
@@ -146,7 +151,9 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 allow_violations: args.allow_violations,
                 overwrite_drift: args.overwrite_drift,
             };
-            verbs::migrate(settings, postgres, mongodb, args.format, notify).await
+            let mode = args.backup.parse().map_err(Error::InvalidArgument)?;
+            let guard = schemactl::backup::DataGuard::configured(settings, mode)?;
+            verbs::migrate(settings, postgres, mongodb, guard, args.format, notify).await
         }
         Command::Rollback(args) => rollback(settings, args, notify).await,
         Command::Status { format } => verbs::status(settings, format, notify).await,
@@ -223,7 +230,27 @@ async fn rollback(
         None => RollbackTarget::Steps(args.steps.unwrap_or(1)),
     };
     let accept = args.accept_changed_down;
-    verbs::rollback(settings, target, accept, dry_run, format, notify).await
+    let guard = match args.restore_data {
+        false => None,
+        true => {
+            let Some(store) = settings.backup.store.as_deref() else {
+                return Err(Error::InvalidArgument(
+                    "--restore-data reads the backups `migrate --backup auto` kept: name their store with --store DIR or `[backup] store`".into(),
+                ));
+            };
+            let identities = args
+                .key
+                .identity
+                .as_deref()
+                .map(schemactl::backup::Identities::read)
+                .transpose()?;
+            Some(schemactl::backup::DataGuard::for_rollback(
+                schemactl::backup::Store::parse(store)?,
+                identities,
+            ))
+        }
+    };
+    verbs::rollback(settings, target, accept, dry_run, guard, format, notify).await
 }
 
 /// What `baseline` records: up to a version, or another tool's history.

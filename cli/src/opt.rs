@@ -377,6 +377,15 @@ pub struct MigrateArgs {
     /// MongoDB: apply the files over collections somebody changed by hand.
     #[arg(long)]
     pub overwrite_drift: bool,
+    /// Backups around the migrations, into the backup store (--store or
+    /// `[backup] store`): auto keeps the rows and columns each migration
+    /// destroys (for `rollback --restore-data`); always also takes a full
+    /// backup first; never takes none. Without a store, auto takes none.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub backup: String,
+    /// The backup store [default: `[backup] store`].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<String>,
     /// Output: text for people, json for programs (errors are JSON too).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -406,6 +415,15 @@ pub struct RollbackArgs {
     /// MongoDB: allow dropping a collection that did not exist before the rolled-back run.
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Put back the data each rolled-back migration destroyed, from the
+    /// backup `migrate --backup auto` kept, in the down script's transaction.
+    #[arg(long)]
+    pub restore_data: bool,
+    /// The backup store [default: `[backup] store`].
+    #[arg(long, value_name = "DIR", requires = "restore_data")]
+    pub store: Option<String>,
+    #[command(flatten)]
+    pub key: IdentityArg,
     /// Output: text for people, json for programs (errors are JSON too).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -30,11 +30,12 @@ pub async fn migrate(
     settings: &Settings,
     postgres: MigrateOptions,
     mongodb: MongoOptions,
+    guard: Option<schemactl::backup::DataGuard>,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
     let dry_run = mongodb.dry_run;
-    let report = deploy::deploy(settings, postgres, mongodb, notify).await?;
+    let report = deploy::deploy(settings, postgres, mongodb, guard, notify).await?;
     let text = || {
         render::run_report(&report.postgres, "Applied", "Nothing to migrate")
             + &render::mongo_changes(report.mongodb.as_ref(), dry_run)
@@ -68,10 +69,15 @@ pub async fn rollback(
     target: RollbackTarget,
     accept_changed_down: bool,
     dry_run: bool,
+    guard: Option<schemactl::backup::DataGuard>,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let report = Migrator::of_project(settings)
+    let mut migrator = Migrator::of_project(settings);
+    if let Some(guard) = guard {
+        migrator = migrator.with_data_guard(guard);
+    }
+    let report = migrator
         .undo(target, accept_changed_down, dry_run, notify)
         .await?;
     emit(format, &report, || {

@@ -106,6 +106,7 @@ pub(crate) async fn create(
             tables,
         },
         mongodb,
+        captured: None,
         files,
     };
     pending.finish(&manifest)?;

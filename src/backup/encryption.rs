@@ -55,6 +55,15 @@ pub struct Identities {
     keys: Vec<age::x25519::Identity>,
 }
 
+impl std::fmt::Debug for Identities {
+    /// The file, never the keys.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identities")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Identities {
     /// Reads `path`: one `AGE-SECRET-KEY-1…` per line, `#` comments. A
     /// line that is not a key is named by its number, never echoed.

@@ -67,6 +67,9 @@ impl std::fmt::Display for BackupId {
 pub enum BackupKind {
     /// The whole PostgreSQL database (`pg_dump`).
     Full,
+    /// The rows and columns one migration destroys, kept just before it
+    /// ran (`migrate --backup auto`), for `rollback --restore-data`.
+    PreMigration,
 }
 
 /// What a stored file holds.
@@ -83,6 +86,8 @@ pub enum FileContent {
     /// A MongoDB collection's options and indexes (mongodump's
     /// `<collection>.metadata.json`).
     MongoMetadata,
+    /// One table's rows as `COPY … TO STDOUT` writes them (text format).
+    TableData,
 }
 
 /// One stored file.
@@ -183,8 +188,57 @@ pub struct Manifest {
     /// The MongoDB databases, when MongoDB is configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mongodb: Option<MongoPart>,
+    /// A pre-migration backup's migration and tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<CapturedData>,
     /// Every stored file but the manifest.
     pub files: Vec<StoredFile>,
+}
+
+/// What a pre-migration backup holds: the data one migration destroys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedData {
+    /// The migration's version, as its history records it.
+    pub version: String,
+    /// Its name.
+    pub migration: String,
+    /// Each table it destroys data of.
+    pub tables: Vec<CapturedTable>,
+}
+
+/// One table's destroyed data, as it was just before the migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedTable {
+    /// The table, quoted and qualified as the server resolved it.
+    pub table: String,
+    /// How the migration destroys it.
+    pub loss: crate::lint::DataLoss,
+    /// The primary key's columns (a lost column's values are put back by
+    /// key); empty when the table has none.
+    pub key: Vec<String>,
+    /// The columns lost; empty when the whole table is.
+    pub lost_columns: Vec<String>,
+    /// The columns kept, in the file's order (key, then lost columns; or
+    /// every stored column of a table lost whole).
+    pub columns: Vec<CapturedColumn>,
+    /// Rows kept.
+    pub rows: i64,
+    /// Their fingerprint (as a full backup computes it).
+    pub fingerprint: String,
+    /// The file holding them.
+    pub file: String,
+}
+
+/// One column of a [`CapturedTable`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedColumn {
+    /// Its name.
+    pub name: String,
+    /// Its type as `format_type` prints it.
+    pub data_type: String,
+    /// It takes values from a sequence (serial or identity): set past the
+    /// largest value restored.
+    pub sequence: bool,
 }
 
 impl Manifest {

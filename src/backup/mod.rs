@@ -7,9 +7,12 @@
 //! compares; `restore` refuses a database that is not empty unless asked
 //! to clean it.
 
+pub(crate) mod capture;
 mod create;
+pub(crate) mod data_restore;
 mod encryption;
 mod fingerprint;
+mod guard;
 mod manifest;
 #[cfg(feature = "mongodb")]
 mod mongodb;
@@ -20,12 +23,16 @@ mod retention;
 mod store;
 
 pub use crate::error::backup_problem::BackupProblem;
+pub use data_restore::RestoredTable;
 pub use encryption::{new_identity, Encryption, Identities, Recipient};
+pub use guard::{BackupMode, DataGuard, RestoreKeys};
 pub use manifest::{
-    BackupId, BackupKind, FileContent, Manifest, MongoCollection, MongoDatabase, MongoPart,
-    PostgresPart, StoredFile, TableRows,
+    BackupId, BackupKind, CapturedColumn, CapturedData, CapturedTable, FileContent, Manifest,
+    MongoCollection, MongoDatabase, MongoPart, PostgresPart, StoredFile, TableRows,
 };
-pub use report::{BackupCreated, BackupList, BackupRestored, BackupSummary, PruneReport};
+pub use report::{
+    BackupCreated, BackupList, BackupRestored, BackupSummary, DataBackupTaken, PruneReport,
+};
 pub use retention::{decide, Decision, RetentionPolicy};
 pub use store::Store;
 

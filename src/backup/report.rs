@@ -121,3 +121,15 @@ pub struct PruneReport {
     /// The backups deleted (or, with `--dry-run`, that would be).
     pub deleted: Vec<Decision>,
 }
+
+/// A pre-migration backup `migrate --backup` took: the data one migration
+/// destroys, kept in its transaction just before its script.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DataBackupTaken {
+    /// The backup.
+    pub backup: BackupId,
+    /// The migration's version.
+    pub version: String,
+    /// Each table: `table (N rows: columns a, b)` or `table (N rows)`.
+    pub tables: Vec<String>,
+}

@@ -113,7 +113,7 @@ fn stored(manifest: &Manifest, content: FileContent) -> Result<&StoredFile, Erro
     })
 }
 
-fn unreadable(manifest: &Manifest, file: &StoredFile, reason: String) -> Error {
+pub(crate) fn unreadable(manifest: &Manifest, file: &StoredFile, reason: String) -> Error {
     Error::Backup(Box::new(BackupProblem::Unreadable {
         backup: manifest.id.to_string(),
         file: file.name.clone(),

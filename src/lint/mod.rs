@@ -13,6 +13,7 @@ pub(crate) mod project;
 pub mod baseline;
 mod ddl;
 pub(crate) mod default_names;
+pub mod destroyed;
 pub mod finding;
 pub(crate) mod fix;
 mod linter;
@@ -25,6 +26,7 @@ pub(crate) mod schema_model;
 pub(crate) mod suppression;
 pub mod table_sizes;
 
+pub use destroyed::{destroyed_data, DataLoss, DestroyedData};
 pub use finding::{Finding, Severity};
 pub use fix::FixedFile;
 pub use linter::Linter;

@@ -63,6 +63,13 @@ pub enum EventKind {
     /// before the migration, on a server that archives WAL; the detail
     /// names it and its LSN.
     RestorePoint,
+    /// The data the migration destroys was kept, in its transaction,
+    /// before it ran (`migrate --backup`); the detail starts with
+    /// `backup <id>:` and names the tables.
+    DataBackup,
+    /// `rollback --restore-data` put the destroyed data back; the detail
+    /// names the backup, tables and rows.
+    DataRestored,
 }
 
 impl EventKind {
@@ -80,6 +87,8 @@ impl EventKind {
             EventKind::RepairForgot => "repair-forget",
             EventKind::LockTimeout => "lock-timeout",
             EventKind::RestorePoint => "restore-point",
+            EventKind::DataBackup => "data-backup",
+            EventKind::DataRestored => "data-restored",
         }
     }
 }

@@ -4,10 +4,12 @@
 
 use super::advisory_lock::MigrationLock;
 use super::executor;
+use super::guarded::GuardOutcome;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow, UpgradeLimits};
 use super::lease_lock::{Heartbeat, LeaseLock};
 use super::DatabaseTarget;
 use super::{invalid_indexes, lock_blockers};
+use crate::backup::DataGuard;
 use crate::config::{ExecutionSettings, LockMode};
 use crate::model::duration::elapsed_ms;
 use crate::model::history::{AppliedMigration, EventKind, HistoryTable};
@@ -40,6 +42,10 @@ pub struct PostgresDriver<'a> {
     /// (missing, older): later reads go the careful way at once, rather
     /// than fail the same way (and log the same server error) again.
     peek_unreadable: std::sync::atomic::AtomicBool,
+    /// Backups around migrations (`migrate --backup`, `rollback --restore-data`).
+    guard: Option<&'a DataGuard>,
+    /// What the guard did.
+    pub(super) outcome: GuardOutcome,
 }
 
 impl<'a> PostgresDriver<'a> {
@@ -60,7 +66,31 @@ impl<'a> PostgresDriver<'a> {
             writer: None,
             restore_points: None,
             peek_unreadable: std::sync::atomic::AtomicBool::new(false),
+            guard: None,
+            outcome: GuardOutcome::default(),
         }
+    }
+
+    /// With backups around migrations: `migrate --backup` keeps the data
+    /// each migration destroys, `rollback --restore-data` puts it back.
+    pub fn with_data_guard(mut self, guard: Option<&'a DataGuard>) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// What the data guard did so far (taken out).
+    pub fn take_guard_outcome(&mut self) -> GuardOutcome {
+        std::mem::take(&mut self.outcome)
+    }
+
+    /// The history tables.
+    pub(super) fn history(&self) -> &'a HistoryTable {
+        self.history
+    }
+
+    /// The history statements, prepared once.
+    pub(super) async fn history_writer(&mut self) -> Result<&HistoryWriter, Error> {
+        self.writer().await
     }
 
     /// Where the lease lock (`--lock-mode table`) opens the connection that
@@ -147,6 +177,128 @@ impl<'a> PostgresDriver<'a> {
             None => self.history.writer(self.client, lock).await?,
         };
         Ok(self.writer.insert(writer))
+    }
+}
+
+impl PostgresDriver<'_> {
+    /// Runs `migration`'s script in `direction` with what `guarded` puts
+    /// around it, trying again after a lock timeout while the budget lasts.
+    async fn apply_script(
+        &mut self,
+        migration: &Migration,
+        direction: Direction,
+        guarded: &super::guarded::Guarded,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<i64, Error> {
+        let (client, execution) = (self.client, self.execution);
+        let writer = self.writer().await?;
+        let script = match direction {
+            Direction::Up => Some(&migration.up),
+            Direction::Down => migration.down.as_ref(),
+        };
+        let outside_transaction =
+            script.is_some_and(|s| s.execution() != crate::model::Execution::Transaction);
+        if outside_transaction {
+            // A CREATE INDEX … IF NOT EXISTS would skip an INVALID index
+            // left by an earlier interrupted build: say so before it runs.
+            for index in invalid_indexes::find(client).await.unwrap_or_default() {
+                notify(Notice::Warning(&format!(
+                    "{}: index {} on {} is INVALID (an interrupted CREATE INDEX CONCURRENTLY); remove it with {} before building it again",
+                    migration.label(),
+                    index.index,
+                    index.table,
+                    index.drop_statement()
+                )));
+            }
+        }
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let result = match direction {
+                Direction::Up => {
+                    executor::apply_surrounded(
+                        client,
+                        writer,
+                        migration,
+                        execution,
+                        None,
+                        guarded.surrounding(),
+                    )
+                    .await
+                }
+                Direction::Down => {
+                    executor::revert_surrounded(
+                        client,
+                        writer,
+                        migration,
+                        execution,
+                        None,
+                        guarded.surrounding(),
+                    )
+                    .await
+                }
+            };
+            let mut failure = match result {
+                Ok(ms) => return Ok(ms),
+                Err(failure) if failure.is_retryable_lock_timeout() => failure,
+                // The script deallocated the history statements, and its
+                // transaction was rolled back (the server says so): run it
+                // again, with the history written by unnamed statements.
+                Err(failure) if failure.lost_history_statements() && writer.use_unnamed() => {
+                    continue
+                }
+                Err(mut failure) => {
+                    if outside_transaction {
+                        failure.invalid_indexes =
+                            invalid_indexes::find(client).await.unwrap_or_default();
+                    }
+                    // A syntax error may be newer syntax on an older server.
+                    if failure.code.is_some() {
+                        failure.server_version = server_version(client).await;
+                    }
+                    return Err(Error::MigrationFailed(failure));
+                }
+            };
+            let blockers = lock_blockers::find(client, &failure.statement)
+                .await
+                .unwrap_or_default();
+            // 1 s, 2 s, 4 s, … while the budget lasts.
+            let pause = Duration::from_secs(1 << (attempt - 1).min(5));
+            let retry = attempt <= execution.lock_retries
+                && started.elapsed() + pause < execution.lock_retry_budget;
+            let detail = format!(
+                "attempt {attempt}: timed out waiting for a lock ({}){}{}",
+                failure.statement.lines().next().unwrap_or_default(),
+                if retry {
+                    format!("; trying again in {} s", pause.as_secs())
+                } else {
+                    "; giving up".to_string()
+                },
+                blockers
+                    .iter()
+                    .map(|b| format!("; blocked by {b}"))
+                    .collect::<String>()
+            );
+            let event = NewEvent {
+                kind: EventKind::LockTimeout,
+                version: migration.version.clone(),
+                name: &migration.name,
+                checksum: script.map(|s| &s.checksum),
+                execution_ms: Some(elapsed_ms(started)),
+                detail: Some(&detail),
+            };
+            let _ = writer.event(client, &event).await;
+            if !retry {
+                failure.lock_contention = Some(LockContention {
+                    attempts: attempt,
+                    blockers,
+                });
+                return Err(Error::MigrationFailed(failure));
+            }
+            notify(Notice::Warning(&format!("{}: {detail}", migration.label())));
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        }
     }
 }
 
@@ -251,101 +403,34 @@ impl Driver for PostgresDriver<'_> {
         direction: Direction,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<i64, Error> {
-        let (client, execution) = (self.client, self.execution);
+        let client = self.client;
         if let Some(lease) = &self.lease {
             lease.renew(client).await?;
         }
         if direction == Direction::Up {
             self.restore_point(migration, notify).await;
         }
-        let writer = self.writer().await?;
         let script = match direction {
             Direction::Up => Some(&migration.up),
             Direction::Down => migration.down.as_ref(),
         };
         let outside_transaction =
             script.is_some_and(|s| s.execution() != crate::model::Execution::Transaction);
-        if outside_transaction {
-            // A CREATE INDEX … IF NOT EXISTS would skip an INVALID index
-            // left by an earlier interrupted build: say so before it runs.
-            for index in invalid_indexes::find(client).await.unwrap_or_default() {
-                notify(Notice::Warning(&format!(
-                    "{}: index {} on {} is INVALID (an interrupted CREATE INDEX CONCURRENTLY); remove it with {} before building it again",
-                    migration.label(),
-                    index.index,
-                    index.table,
-                    index.drop_statement()
-                )));
+        let guard = self.guard;
+        let guarded = self
+            .guard(guard, migration, direction, !outside_transaction, notify)
+            .await?;
+        let result = self
+            .apply_script(migration, direction, &guarded, notify)
+            .await;
+        match (&result, guarded) {
+            (Ok(_), guarded) => self.guarded(guard, guarded, migration, notify).await,
+            (Err(_), super::guarded::Guarded::Restore(prepared)) => {
+                prepared.discard(self.client).await
             }
+            (Err(_), _) => {}
         }
-        let started = Instant::now();
-        let mut attempt: u32 = 1;
-        loop {
-            let result = match direction {
-                Direction::Up => executor::apply(client, writer, migration, execution).await,
-                Direction::Down => executor::revert(client, writer, migration, execution).await,
-            };
-            let mut failure = match result {
-                Ok(ms) => return Ok(ms),
-                Err(failure) if failure.is_retryable_lock_timeout() => failure,
-                // The script deallocated the history statements, and its
-                // transaction was rolled back (the server says so): run it
-                // again, with the history written by unnamed statements.
-                Err(failure) if failure.lost_history_statements() && writer.use_unnamed() => {
-                    continue
-                }
-                Err(mut failure) => {
-                    if outside_transaction {
-                        failure.invalid_indexes =
-                            invalid_indexes::find(client).await.unwrap_or_default();
-                    }
-                    // A syntax error may be newer syntax on an older server.
-                    if failure.code.is_some() {
-                        failure.server_version = server_version(client).await;
-                    }
-                    return Err(Error::MigrationFailed(failure));
-                }
-            };
-            let blockers = lock_blockers::find(client, &failure.statement)
-                .await
-                .unwrap_or_default();
-            // 1 s, 2 s, 4 s, … while the budget lasts.
-            let pause = Duration::from_secs(1 << (attempt - 1).min(5));
-            let retry = attempt <= execution.lock_retries
-                && started.elapsed() + pause < execution.lock_retry_budget;
-            let detail = format!(
-                "attempt {attempt}: timed out waiting for a lock ({}){}{}",
-                failure.statement.lines().next().unwrap_or_default(),
-                if retry {
-                    format!("; trying again in {} s", pause.as_secs())
-                } else {
-                    "; giving up".to_string()
-                },
-                blockers
-                    .iter()
-                    .map(|b| format!("; blocked by {b}"))
-                    .collect::<String>()
-            );
-            let event = NewEvent {
-                kind: EventKind::LockTimeout,
-                version: migration.version.clone(),
-                name: &migration.name,
-                checksum: script.map(|s| &s.checksum),
-                execution_ms: Some(elapsed_ms(started)),
-                detail: Some(&detail),
-            };
-            let _ = writer.event(client, &event).await;
-            if !retry {
-                failure.lock_contention = Some(LockContention {
-                    attempts: attempt,
-                    blockers,
-                });
-                return Err(Error::MigrationFailed(failure));
-            }
-            notify(Notice::Warning(&format!("{}: {detail}", migration.label())));
-            tokio::time::sleep(pause).await;
-            attempt += 1;
-        }
+        result
     }
 
     async fn record_baseline(&mut self, chosen: &[BaselineEntry<'_>]) -> Result<(), Error> {

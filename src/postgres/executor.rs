@@ -245,6 +245,19 @@ pub async fn apply_traced(
     settings: &ExecutionSettings,
     trace: Option<Trace<'_>>,
 ) -> Result<i64, Box<MigrationFailure>> {
+    apply_surrounded(client, history, migration, settings, trace, None).await
+}
+
+/// [`apply_traced`], with `surrounding` statements in the migration's
+/// own transaction (a transactional script only).
+pub async fn apply_surrounded(
+    client: &Client,
+    history: &HistoryWriter,
+    migration: &Migration,
+    settings: &ExecutionSettings,
+    trace: Option<Trace<'_>>,
+    surrounding: Option<&Surrounding>,
+) -> Result<i64, Box<MigrationFailure>> {
     let run = Run {
         client,
         history,
@@ -252,6 +265,7 @@ pub async fn apply_traced(
         direction: Direction::Up,
         settings,
         trace,
+        surrounding,
     };
     let script = &migration.up;
     let row = |execution_ms, success, error| NewRow {
@@ -336,6 +350,19 @@ pub async fn revert_traced(
     settings: &ExecutionSettings,
     trace: Option<Trace<'_>>,
 ) -> Result<i64, Box<MigrationFailure>> {
+    revert_surrounded(client, history, migration, settings, trace, None).await
+}
+
+/// [`revert_traced`], with `surrounding` statements in the rollback's
+/// own transaction (a transactional down script only).
+pub async fn revert_surrounded(
+    client: &Client,
+    history: &HistoryWriter,
+    migration: &Migration,
+    settings: &ExecutionSettings,
+    trace: Option<Trace<'_>>,
+    surrounding: Option<&Surrounding>,
+) -> Result<i64, Box<MigrationFailure>> {
     let run = Run {
         client,
         history,
@@ -343,6 +370,7 @@ pub async fn revert_traced(
         direction: Direction::Down,
         settings,
         trace,
+        surrounding,
     };
     let Some(script) = &migration.down else {
         return Ok(0);
@@ -398,6 +426,36 @@ pub async fn revert_traced(
     Ok(elapsed_ms(started))
 }
 
+/// Statements schemactl runs in a migration's own transaction around its
+/// script (the data backup before a destructive migration, the data
+/// restored after a down script): `before` right after the transaction
+/// starts, `after` right behind the script, so that they commit or roll
+/// back with it.
+#[derive(Debug, Default)]
+pub struct Surrounding {
+    /// Run before the script.
+    pub before: Vec<String>,
+    /// Run after the script; the rows each one touched are kept.
+    pub after: Vec<String>,
+    touched: std::sync::Mutex<Vec<u64>>,
+}
+
+impl Surrounding {
+    /// `before` and `after` statements.
+    pub fn new(before: Vec<String>, after: Vec<String>) -> Self {
+        Self {
+            before,
+            after,
+            touched: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The rows each `after` statement touched, in order (after a run).
+    pub fn touched(&self) -> Vec<u64> {
+        self.touched.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+}
+
 /// One script being run.
 struct Run<'a> {
     client: &'a Client,
@@ -406,6 +464,7 @@ struct Run<'a> {
     direction: Direction,
     settings: &'a ExecutionSettings,
     trace: Option<Trace<'a>>,
+    surrounding: Option<&'a Surrounding>,
 }
 
 type Pending<'a> = BoxFuture<'a, Result<(), tokio_postgres::Error>>;
@@ -479,7 +538,9 @@ impl<'a> Run<'a> {
             }
             .boxed(),
         ));
+        self.surrounding_steps(true, &mut steps);
         self.statement_steps(statements, &mut steps);
+        self.surrounding_steps(false, &mut steps);
         let stopped = std::sync::atomic::AtomicBool::new(false);
         let tail = async {
             let Ok(transaction) = id.await else {
@@ -594,6 +655,38 @@ impl<'a> Run<'a> {
             );
         }
         failure
+    }
+
+    /// The [`Surrounding`] statements before (or after) the script, as steps.
+    fn surrounding_steps(&self, before: bool, steps: &mut Vec<(Stage, Pending<'a>)>) {
+        let Some(surrounding) = self.surrounding else {
+            return;
+        };
+        let client = self.client;
+        if before {
+            // A new attempt (after a lock timeout) counts anew.
+            if let Ok(mut touched) = surrounding.touched.lock() {
+                touched.clear();
+            }
+            for sql in &surrounding.before {
+                steps.push((Stage::Before, client.batch_execute(sql).boxed()));
+            }
+            return;
+        }
+        for sql in &surrounding.after {
+            let touched = &surrounding.touched;
+            steps.push((
+                Stage::After,
+                async move {
+                    let rows = client.execute(sql.as_str(), &[]).await?;
+                    if let Ok(mut touched) = touched.lock() {
+                        touched.push(rows);
+                    }
+                    Ok(())
+                }
+                .boxed(),
+            ));
+        }
     }
 
     /// Each statement of a transactional script as a step, with the
@@ -957,7 +1050,11 @@ impl<'a> Run<'a> {
 #[derive(Debug, Clone, Copy)]
 enum Stage {
     Setup,
+    /// A [`Surrounding`] statement before the script.
+    Before,
     Statement(usize),
+    /// A [`Surrounding`] statement after the script.
+    After,
     /// The whole script, sent as one message.
     Message,
     Record,
@@ -968,7 +1065,9 @@ impl Stage {
     fn describe(self) -> &'static str {
         match self {
             Stage::Setup => "(starting the transaction and setting the timeouts)",
+            Stage::Before => "(keeping the data the migration destroys: migrate --backup)",
             Stage::Statement(_) => "(a statement)",
+            Stage::After => "(restoring the data the migration destroyed: rollback --restore-data)",
             Stage::Message => "(the file, sent as one message)",
             Stage::Record => "(recording the migration in the history)",
             Stage::Commit => "COMMIT (deferred constraints and triggers run here)",

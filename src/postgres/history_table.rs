@@ -76,7 +76,7 @@ impl HistoryTable {
         format!("{}.{}", self.schema.quoted(), self.table.quoted())
     }
 
-    pub(super) fn qualified_events(&self) -> String {
+    pub(crate) fn qualified_events(&self) -> String {
         format!("{}.{}", self.schema.quoted(), self.events.quoted())
     }
 

@@ -11,6 +11,7 @@ mod driver;
 pub(crate) mod executor;
 pub(crate) mod foreign_history;
 pub(crate) mod foreign_import;
+mod guarded;
 mod history_peek;
 pub(crate) mod history_table;
 pub(crate) mod invalid_indexes;

@@ -34,16 +34,20 @@ pub struct DeployStatus {
 }
 
 /// Applies the pending PostgreSQL migrations, then the changed MongoDB
-/// specs (`mongodb.dry_run` makes both a dry run).
+/// specs (`mongodb.dry_run` makes both a dry run), with backups around
+/// the migrations as `guard` says.
 pub async fn deploy(
     settings: &Settings,
     postgres: MigrateOptions,
     mongodb: MongoOptions,
+    guard: Option<crate::backup::DataGuard>,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<DeployReport, Error> {
-    let report = crate::Migrator::of_project(settings)
-        .run(postgres, mongodb.dry_run, notify)
-        .await?;
+    let mut migrator = crate::Migrator::of_project(settings);
+    if let Some(guard) = guard {
+        migrator = migrator.with_data_guard(guard);
+    }
+    let report = migrator.run(postgres, mongodb.dry_run, notify).await?;
     let mongodb = mongodb_migrate(settings, mongodb, notify).await?;
     Ok(DeployReport {
         postgres: report,

@@ -24,6 +24,7 @@ pub use baseline::BaselineSource;
 pub use repair::Repair;
 pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 
+use crate::backup::DataGuard;
 use crate::config::{ConnectOptions, RunOptions, Settings};
 use crate::model::adoption::Unadopted;
 use crate::model::duration::elapsed_ms;
@@ -56,6 +57,7 @@ pub struct Migrator<'c> {
     options: RunOptions,
     connection: ConnectOptions,
     client: Option<&'c Client>,
+    guard: Option<DataGuard>,
 }
 
 /// The connection a call works on: the caller's, or one it opened.
@@ -154,7 +156,19 @@ impl<'c> Migrator<'c> {
             options,
             connection: ConnectOptions::default(),
             client: None,
+            guard: None,
         }
+    }
+
+    /// With backups around migrations: [`Migrator::run`] keeps the data
+    /// each migration destroys (and, with [`BackupMode::Always`], takes a
+    /// full backup first); [`Migrator::undo`] puts it back when the guard
+    /// has keys to read it ([`DataGuard::for_rollback`]).
+    ///
+    /// [`BackupMode::Always`]: crate::backup::BackupMode::Always
+    pub fn with_data_guard(mut self, guard: DataGuard) -> Self {
+        self.guard = Some(guard);
+        self
     }
 
     /// A migrator for `source` with a whole configuration's run and
@@ -221,6 +235,7 @@ impl<'c> Migrator<'c> {
             &self.options.execution,
         )
         .with_heartbeat_target(connection.reach())
+        .with_data_guard(self.guard.as_ref())
     }
 
     /// Takes the migration lock before a run's body (which creates the
@@ -264,6 +279,9 @@ impl<'c> Migrator<'c> {
             executed: Vec::new(),
             current_version: None,
             total_ms: 0,
+            data_backups: Vec::new(),
+            full_backup: None,
+            restored_data: Vec::new(),
         }
     }
 
@@ -355,10 +373,12 @@ impl<'c> Migrator<'c> {
                     return Ok(());
                 }
                 check_adopted(driver, &applied, &plan, allow_non_empty, notify).await?;
+                report.full_backup = self.before_run(driver, notify).await?;
                 self.apply_plan(driver, &plan, Direction::Up, &mut report, notify)
                     .await
             }
             .await;
+            report.data_backups = driver.take_guard_outcome().backups;
             self.release_lock(driver, result, notify).await?;
         }
         report.total_ms = elapsed_ms(started);
@@ -395,8 +415,11 @@ impl<'c> Migrator<'c> {
             let result = async {
                 let applied = in_layout(layout, driver.read_history().await?);
                 let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
-                self.apply_plan(driver, &plan, Direction::Down, &mut report, notify)
-                    .await?;
+                let applied = self
+                    .apply_plan(driver, &plan, Direction::Down, &mut report, notify)
+                    .await;
+                report.restored_data = driver.take_guard_outcome().restored;
+                applied?;
                 report.current_version = newest(&in_layout(layout, driver.read_history().await?));
                 Ok(())
             }
@@ -405,6 +428,37 @@ impl<'c> Migrator<'c> {
         }
         report.total_ms = elapsed_ms(started);
         Ok(report)
+    }
+
+    /// Under the lock, before `migrate` applies anything with a data
+    /// guard: the data an earlier run kept and could not write to the
+    /// store is written now, and `always` takes a full backup (its id).
+    async fn before_run(
+        &self,
+        driver: &mut PostgresDriver<'_>,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<Option<crate::backup::BackupId>, Error> {
+        let Some(guard) = &self.guard else {
+            return Ok(None);
+        };
+        if guard.keeps_destroyed_data() {
+            driver.export_staged(guard, notify).await;
+        }
+        let Some(full) = guard
+            .full
+            .as_ref()
+            .filter(|_| guard.mode == crate::backup::BackupMode::Always)
+        else {
+            return Ok(None);
+        };
+        let created = crate::backup::Backups::new(guard.store.clone())
+            .create(full, notify)
+            .await?;
+        notify(Notice::Info(&format!(
+            "full backup {} taken before migrating ({} bytes)",
+            created.backup.id, created.backup.size_bytes
+        )));
+        Ok(Some(created.backup.id))
     }
 
     /// Applies each migration of `plan` in `direction`, stopping at the
