@@ -952,3 +952,156 @@ async fn a_failed_migration_keeps_nothing_and_a_wrong_key_stops_the_rollback() {
         .get(0);
     assert_eq!(applied, 1, "a refused rollback changes nothing");
 }
+
+/// When the store cannot be written after the migration committed, the
+/// kept data stays staged on the server (and is said to), and the next
+/// `migrate` that applies something writes it; the pre-migration backup
+/// verifies, `backup restore` refuses it, `prune` keeps it unless forced.
+#[tokio::test]
+async fn data_kept_while_the_store_is_unwritable_reaches_it_on_the_next_run() {
+    let db = server().database().await;
+    let project = Project::new();
+    project
+        .write(
+            "0001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, gone text);\n",
+        )
+        .write("0001_t.down.sql", "DROP TABLE t;\n")
+        .write("0002_drop.up.sql", "ALTER TABLE t DROP COLUMN gone;\n")
+        .write(
+            "0002_drop.down.sql",
+            "ALTER TABLE t ADD COLUMN gone text;\n",
+        );
+    let recipient = with_key(&project, &db);
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        format!("[backup]\nstore = \"store\"\nrecipients = [\"{recipient}\"]\n"),
+    )
+    .unwrap();
+    schemactl(&project, &db, &["migrate", "--to", "1"]).expect_code(0);
+    let client = db.client().await;
+    client
+        .batch_execute("INSERT INTO t SELECT g, 'gone ' || g FROM generate_series(1, 40) g")
+        .await
+        .unwrap();
+    // The store is a file: nothing can be written there.
+    std::fs::write(project.path().join("store"), "not a directory").unwrap();
+    let migrated = schemactl(&project, &db, &["migrate"]);
+    assert!(
+        migrated.expect_code(0).output().contains("staging tables"),
+        "{}",
+        migrated.output()
+    );
+    let staged: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'schemactl_data_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(staged, 1);
+    std::fs::remove_file(project.path().join("store")).unwrap();
+    project.write("0003_more.up.sql", "CREATE TABLE u (id int PRIMARY KEY);\n");
+    project.write("0003_more.down.sql", "DROP TABLE u;\n");
+    let next = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    let report = next.expect_code(0).json();
+    assert_eq!(report["data_backups"][0]["version"], "2", "{report}");
+    let id = report["data_backups"][0]["backup"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A pre-migration backup verifies by loading its rows again.
+    let verified = verify(&project, &db, &id, "key.txt");
+    let verified = verified.expect_code(0).json();
+    assert_eq!(verified["ok"], true, "{verified}");
+    assert_eq!(verified["rows"], 40, "{verified}");
+    // It is not a database to restore, and `latest` is never one.
+    let other = server().database().await;
+    let refused = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "restore",
+            &id,
+            "--identity",
+            "key.txt",
+            "--database-url",
+            &other.url,
+        ],
+    );
+    assert!(
+        refused.output().contains("rollback --restore-data"),
+        "{}",
+        refused.output()
+    );
+    assert_ne!(refused.code, 0);
+    let latest = schemactl(
+        &project,
+        &db,
+        &["backup", "verify", "latest", "--identity", "key.txt"],
+    );
+    assert_ne!(latest.code, 0, "{}", latest.output());
+    // Prune keeps it unless forced.
+    let kept = schemactl(
+        &project,
+        &db,
+        &["backup", "prune", "--keep-last", "1", "--format", "json"],
+    );
+    assert_eq!(
+        kept.expect_code(0).json()["deleted"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Both rolled back; the column's values come back.
+    let rolled = schemactl(
+        &project,
+        &db,
+        &[
+            "rollback",
+            "--steps",
+            "2",
+            "--restore-data",
+            "--identity",
+            "key.txt",
+        ],
+    );
+    assert!(
+        rolled
+            .expect_code(0)
+            .output()
+            .contains("40 rows of public.t put back"),
+        "{}",
+        rolled.output()
+    );
+    let back: i64 = client
+        .query_one("SELECT count(*) FROM t WHERE gone = 'gone ' || id", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(back, 40);
+    let forced = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "prune",
+            "--keep-last",
+            "1",
+            "--force",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        forced.expect_code(0).json()["kept"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -105,6 +105,7 @@ pub async fn backup(
             keep_weekly,
             keep_monthly,
             dry_run,
+            force,
         } => {
             let filed = settings.backup.retention;
             let policy = RetentionPolicy {
@@ -113,7 +114,7 @@ pub async fn backup(
                 keep_weekly: keep_weekly.unwrap_or(filed.keep_weekly),
                 keep_monthly: keep_monthly.unwrap_or(filed.keep_monthly),
             };
-            let report = backups.prune(&policy, dry_run)?;
+            let report = backups.prune(&policy, dry_run, force)?;
             emit(format, &report, || render::prune(&report));
             Ok(exit_code::OK)
         }

@@ -863,6 +863,10 @@ pub enum BackupAction {
         /// Say what would be kept and deleted; delete nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Prune pre-migration backups (what `rollback --restore-data`
+        /// reads) by the same policy too; without it they are all kept.
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -234,3 +234,39 @@ impl PreparedRestore {
         }
     }
 }
+
+/// A pre-migration backup's tables loaded into temporary tables on
+/// `client` (a scratch database) and counted and fingerprinted again:
+/// what differs from the manifest, and the rows loaded.
+pub(crate) async fn compare(
+    client: &Client,
+    store: &Store,
+    manifest: &Manifest,
+    identities: Option<&Identities>,
+) -> Result<(Vec<String>, i64), Error> {
+    let mut differences = Vec::new();
+    let mut rows = 0;
+    let tables = manifest.captured.as_ref().map(|c| c.tables.as_slice());
+    for (index, table) in tables.unwrap_or_default().iter().enumerate() {
+        let temporary = format!("schemactl_restore_{index}");
+        load(client, store, manifest, identities, table, &temporary).await?;
+        let counted = client
+            .query_one(
+                &format!(
+                    "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM pg_temp.{temporary} t"
+                ),
+                &[],
+            )
+            .await
+            .map_err(|e| database("cannot count the restored rows", &e))?;
+        let (count, fingerprint): (i64, String) = (counted.get(0), counted.get(1));
+        rows += count;
+        if count != table.rows || fingerprint != table.fingerprint {
+            differences.push(format!(
+                "table {}: {count} rows (fingerprint {fingerprint}), the backup recorded {} (fingerprint {})",
+                table.table, table.rows, table.fingerprint
+            ));
+        }
+    }
+    Ok((differences, rows))
+}

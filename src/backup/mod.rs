@@ -197,7 +197,11 @@ impl Backups {
         identities: Option<&Identities>,
         scratch: &ScratchServers,
     ) -> Result<BackupRestored, Error> {
-        let (manifest, schema) = self.checked(which, identities)?;
+        let manifest = self.checked_manifest(which)?;
+        if manifest.captured.is_some() {
+            return self.verify_captured(&manifest, identities, scratch).await;
+        }
+        let schema = restoring::schema(&self.store, &manifest, identities)?;
         let mongodb_differences = self.verify_mongodb(&manifest, identities, scratch).await?;
         let scratch = crate::postgres::scratch::ScratchDatabase::create(&scratch.postgres).await?;
         let target = scratch.target().clone();
@@ -237,7 +241,14 @@ impl Backups {
         target: &DatabaseTarget,
         options: RestoreOptions,
     ) -> Result<BackupRestored, Error> {
-        let (manifest, _) = self.checked(which, identities)?;
+        let manifest = self.checked_manifest(which)?;
+        if let Some(captured) = &manifest.captured {
+            return Err(Error::InvalidArgument(format!(
+                "backup {} holds only the data migration {} ({}) destroyed: `schemactl rollback --restore-data` puts it back \
+                 after the down script, and `schemactl backup export {}` writes it as COPY files",
+                manifest.id, captured.version, captured.migration, manifest.id
+            )));
+        }
         let mongodb = self.mongodb_target(&manifest, &options).await?;
         let client = target.connect().await?;
         let empty = crate::catalog::reading::snapshot(&client, &[])
@@ -470,17 +481,42 @@ impl Backups {
         Ok(written)
     }
 
-    /// The backup's manifest and schema, its files checked first.
-    fn checked(
-        &self,
-        which: &str,
-        identities: Option<&Identities>,
-    ) -> Result<(Manifest, crate::catalog::Snapshot), Error> {
+    /// The backup's manifest, its files checked first.
+    fn checked_manifest(&self, which: &str) -> Result<Manifest, Error> {
         let id = self.store.find(which)?;
         let manifest = self.store.manifest(&id)?;
         restoring::check_files(&self.store, &manifest)?;
-        let schema = restoring::schema(&self.store, &manifest, identities)?;
-        Ok((manifest, schema))
+        Ok(manifest)
+    }
+
+    /// A pre-migration backup verified: each table's rows loaded into a
+    /// scratch database and counted and fingerprinted again.
+    async fn verify_captured(
+        &self,
+        manifest: &Manifest,
+        identities: Option<&Identities>,
+        scratch: &ScratchServers,
+    ) -> Result<BackupRestored, Error> {
+        let scratch = crate::postgres::scratch::ScratchDatabase::create(&scratch.postgres).await?;
+        let target = scratch.target().clone();
+        let started = std::time::Instant::now();
+        let result = async {
+            let client = target.connect().await?;
+            data_restore::compare(&client, &self.store, manifest, identities).await
+        }
+        .await;
+        let restore_ms = started.elapsed().as_millis() as u64;
+        let dropped = scratch.drop_database().await;
+        let (differences, rows) = result?;
+        dropped?;
+        Ok(self.restored(
+            manifest,
+            target.display(),
+            restore_ms,
+            differences,
+            String::new(),
+            rows,
+        ))
     }
 
     fn restored(
@@ -508,7 +544,16 @@ impl Backups {
 
     /// Deletes the backups `policy` does not keep (with `dry_run`, only
     /// says which). A policy that keeps nothing is refused.
-    pub fn prune(&self, policy: &RetentionPolicy, dry_run: bool) -> Result<PruneReport, Error> {
+    ///
+    /// Pre-migration backups (what `rollback --restore-data` reads) are
+    /// kept whatever the policy says, unless `force`: then they are pruned
+    /// by the same policy as full backups, each kind on its own.
+    pub fn prune(
+        &self,
+        policy: &RetentionPolicy,
+        dry_run: bool,
+        force: bool,
+    ) -> Result<PruneReport, Error> {
         if policy.keeps_nothing() {
             return Err(Error::InvalidArgument(
                 "prune needs a policy that keeps something: --keep-last, --keep-daily, --keep-weekly or --keep-monthly \
@@ -516,14 +561,27 @@ impl Backups {
                     .into(),
             ));
         }
-        let mut backups = Vec::new();
+        let (mut full, mut pre_migration) = (Vec::new(), Vec::new());
         for id in self.store.ids()? {
             let manifest = self.store.manifest(&id)?;
-            backups.push((id, manifest.created_at));
+            match manifest.kind {
+                BackupKind::Full => full.push((id, manifest.created_at)),
+                BackupKind::PreMigration => pre_migration.push((id, manifest.created_at)),
+            }
         }
-        let (kept, deleted): (Vec<Decision>, Vec<Decision>) = decide(policy, &backups)
-            .into_iter()
-            .partition(Decision::keep);
+        let mut decisions = decide(policy, &full);
+        if force {
+            decisions.extend(decide(policy, &pre_migration));
+        } else {
+            decisions.extend(pre_migration.into_iter().map(|(id, created_at)| Decision {
+                id,
+                created_at,
+                kept_by: vec!["pre-migration"],
+            }));
+        }
+        decisions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let (kept, deleted): (Vec<Decision>, Vec<Decision>) =
+            decisions.into_iter().partition(Decision::keep);
         if !dry_run {
             for decision in &deleted {
                 self.store.delete(&decision.id)?;

@@ -4,7 +4,7 @@
 //! shows only whole backups, and a killed run leaves only a partial
 //! folder, which the next `backup create` removes. Folders 0700, files 0600.
 
-use super::manifest::{BackupId, Manifest, FORMAT};
+use super::manifest::{BackupId, BackupKind, Manifest, FORMAT};
 use crate::error::backup_problem::BackupProblem;
 use crate::Error;
 use std::fs::File;
@@ -88,7 +88,11 @@ impl Store {
         if which == "latest" {
             let mut newest: Option<(time::OffsetDateTime, BackupId)> = None;
             for id in self.ids()? {
-                let at = self.manifest(&id)?.created_at;
+                let manifest = self.manifest(&id)?;
+                if manifest.kind != BackupKind::Full {
+                    continue;
+                }
+                let at = manifest.created_at;
                 if newest.as_ref().is_none_or(|(time, _)| at >= *time) {
                     newest = Some((at, id));
                 }
