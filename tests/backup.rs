@@ -706,8 +706,29 @@ async fn a_restore_point_is_recorded_before_each_migration_when_the_server_archi
         .iter()
         .map(|row| row.get(0))
         .collect();
+    let mut command = crate::support::cli::command(&project);
+    command
+        .env("DATABASE_URL", &url)
+        .args(["status", "--format", "json"]);
+    let status = crate::support::cli::run(command);
+    let text = {
+        let mut command = crate::support::cli::command(&project);
+        command.env("DATABASE_URL", &url).arg("status");
+        crate::support::cli::run(command)
+    };
     let _ = cluster.stop(true);
     assert_eq!(points.len(), 3, "{points:?}\n{}", run.stderr);
+    let status = status.expect_code(0).json();
+    assert_eq!(
+        status["migrations"][2]["restore_point"], "schemactl_3",
+        "{status}"
+    );
+    assert!(
+        text.stdout.contains("Recovery points:")
+            && text.stdout.contains("restore point schemactl_2"),
+        "{}",
+        text.stdout
+    );
     assert!(
         points[0].starts_with("1 restore point schemactl_1 at "),
         "{points:?}"
@@ -816,6 +837,11 @@ async fn a_destructive_migration_is_backed_up_and_its_data_restored_by_rollback(
     assert_eq!(
         listed.expect_code(0).json()["backups"][0]["kind"],
         "pre-migration"
+    );
+    let status = schemactl(&project, &db, &["status", "--format", "json"]);
+    assert_eq!(
+        status.expect_code(0).json()["migrations"][1]["data_backup"],
+        id
     );
     // Without --restore-data only the structure comes back.
     let structure = schemactl(&project, &db, &["rollback", "--dry-run"]);

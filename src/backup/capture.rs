@@ -48,8 +48,8 @@ pub(crate) async fn statements(
     client: &Client,
     history: &HistoryTable,
     migration: &Migration,
+    destroyed: &[DestroyedData],
 ) -> Result<Vec<String>, Error> {
-    let destroyed = crate::lint::destroyed_data(&migration.up);
     let created_at = OffsetDateTime::now_utc();
     let backup = BackupId::new(created_at);
     let mut statements = Vec::new();

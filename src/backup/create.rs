@@ -17,7 +17,7 @@ use crate::error::backup_problem::BackupProblem;
 use crate::model::history::HistoryTable;
 use crate::postgres::history_table::database;
 use crate::runner::driver::Driver;
-use crate::runner::Notice;
+use crate::runner::notice::Notice;
 use crate::Error;
 use std::process::Stdio;
 use std::time::Instant;

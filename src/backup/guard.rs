@@ -49,6 +49,17 @@ pub struct DataGuard {
     /// The keys that read them (`rollback --restore-data`); `None` when
     /// data is not restored.
     pub restore_with: Option<RestoreKeys>,
+    /// What it did so far.
+    pub(crate) outcome: std::sync::Mutex<GuardOutcome>,
+}
+
+/// What a [`DataGuard`] did in a run.
+#[derive(Debug, Default)]
+pub struct GuardOutcome {
+    /// Pre-migration backups taken.
+    pub backups: Vec<super::DataBackupTaken>,
+    /// Data put back by `rollback --restore-data`.
+    pub restored: Vec<super::RestoredTable>,
 }
 
 /// `rollback --restore-data`: the identities that decrypt the backups
@@ -90,6 +101,7 @@ impl DataGuard {
             encryption,
             full: None,
             restore_with: None,
+            outcome: Default::default(),
         }
     }
 
@@ -101,6 +113,7 @@ impl DataGuard {
             encryption: Encryption::None,
             full: None,
             restore_with: Some(RestoreKeys(identities)),
+            outcome: Default::default(),
         }
     }
 
@@ -108,6 +121,14 @@ impl DataGuard {
     pub fn with_full_backup(mut self, options: BackupOptions) -> Self {
         self.full = Some(options);
         self
+    }
+
+    /// What it did so far (taken out).
+    pub fn take_outcome(&self) -> GuardOutcome {
+        self.outcome
+            .lock()
+            .map(|mut o| std::mem::take(&mut *o))
+            .unwrap_or_default()
     }
 
     /// Whether migrations' destroyed data is kept.

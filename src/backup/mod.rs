@@ -12,12 +12,13 @@ mod create;
 pub(crate) mod data_restore;
 mod encryption;
 mod fingerprint;
-mod guard;
+pub(crate) mod guard;
+mod guard_hooks;
 mod manifest;
 #[cfg(feature = "mongodb")]
 mod mongodb;
 mod pg_tools;
-mod report;
+pub(crate) mod report;
 mod restoring;
 mod retention;
 mod store;
@@ -25,7 +26,7 @@ mod store;
 pub use crate::error::backup_problem::BackupProblem;
 pub use data_restore::RestoredTable;
 pub use encryption::{new_identity, Encryption, Identities, Recipient};
-pub use guard::{BackupMode, DataGuard, RestoreKeys};
+pub use guard::{BackupMode, DataGuard, GuardOutcome, RestoreKeys};
 pub use manifest::{
     BackupId, BackupKind, CapturedColumn, CapturedData, CapturedTable, FileContent, Manifest,
     MongoCollection, MongoDatabase, MongoPart, PostgresPart, StoredFile, TableRows,
@@ -39,7 +40,7 @@ pub use store::Store;
 use crate::config::ConnectOptions;
 use crate::model::history::HistoryTable;
 use crate::postgres::DatabaseTarget;
-use crate::runner::Notice;
+use crate::runner::notice::Notice;
 use crate::Error;
 
 /// The archive's file name in a backup's folder.

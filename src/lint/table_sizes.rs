@@ -57,7 +57,7 @@ fn bytes(n: f64) -> String {
 /// or `app.orders` outside `public`).
 pub(crate) async fn of_configured_database(
     connection: &crate::config::ConnectOptions,
-    notify: &mut (dyn FnMut(crate::runner::Notice) + Send),
+    notify: &mut (dyn FnMut(crate::runner::notice::Notice) + Send),
 ) -> Result<HashMap<String, TableSize>, Error> {
     let session = crate::runner::session::connect(connection, notify).await?;
     read(&session.client).await
@@ -72,7 +72,7 @@ impl Annotated {
         findings: &mut Vec<Finding>,
         connection: &crate::config::ConnectOptions,
         min_rows: Option<i64>,
-        notify: &mut (dyn FnMut(crate::runner::Notice) + Send),
+        notify: &mut (dyn FnMut(crate::runner::notice::Notice) + Send),
     ) -> Result<Self, Error> {
         let sizes = of_configured_database(connection, notify).await?;
         Ok(annotate(findings, &sizes, min_rows))

@@ -63,6 +63,14 @@ pub struct StatusRow {
     pub execution_ms: Option<i64>,
     /// Whether a down script exists.
     pub has_down: bool,
+    /// The named restore point created just before it ran (a server that
+    /// archives WAL): `recovery_target_name` for a point-in-time recovery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_point: Option<String>,
+    /// The pre-migration backup of the data it destroyed (`migrate
+    /// --backup auto`), which `rollback --restore-data` reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_backup: Option<String>,
 }
 
 /// The migration of `version` among `local`: a binary search, as sources
@@ -90,6 +98,8 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
                 applied_by: None,
                 execution_ms: None,
                 has_down: migration.down.is_some(),
+                restore_point: None,
+                data_backup: None,
             },
         );
     }
@@ -117,6 +127,8 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
                 applied_by: None,
                 execution_ms: None,
                 has_down: false,
+                restore_point: None,
+                data_backup: None,
             });
         row.state = state;
         row.applied_at = Some(record.applied_at);

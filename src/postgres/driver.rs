@@ -4,12 +4,11 @@
 
 use super::advisory_lock::MigrationLock;
 use super::executor;
-use super::guarded::GuardOutcome;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow, UpgradeLimits};
+use super::hooks::{HookEvent, ScriptHooks};
 use super::lease_lock::{Heartbeat, LeaseLock};
 use super::DatabaseTarget;
 use super::{invalid_indexes, lock_blockers};
-use crate::backup::DataGuard;
 use crate::config::{ExecutionSettings, LockMode};
 use crate::model::duration::elapsed_ms;
 use crate::model::history::{AppliedMigration, EventKind, HistoryTable};
@@ -42,10 +41,8 @@ pub struct PostgresDriver<'a> {
     /// (missing, older): later reads go the careful way at once, rather
     /// than fail the same way (and log the same server error) again.
     peek_unreadable: std::sync::atomic::AtomicBool,
-    /// Backups around migrations (`migrate --backup`, `rollback --restore-data`).
-    guard: Option<&'a DataGuard>,
-    /// What the guard did.
-    pub(super) outcome: GuardOutcome,
+    /// What runs around each script (`migrate --backup`, `rollback --restore-data`).
+    hooks: Option<&'a dyn ScriptHooks>,
 }
 
 impl<'a> PostgresDriver<'a> {
@@ -66,31 +63,39 @@ impl<'a> PostgresDriver<'a> {
             writer: None,
             restore_points: None,
             peek_unreadable: std::sync::atomic::AtomicBool::new(false),
-            guard: None,
-            outcome: GuardOutcome::default(),
+            hooks: None,
         }
     }
 
-    /// With backups around migrations: `migrate --backup` keeps the data
-    /// each migration destroys, `rollback --restore-data` puts it back.
-    pub fn with_data_guard(mut self, guard: Option<&'a DataGuard>) -> Self {
-        self.guard = guard;
+    /// With `hooks` choosing what runs around each script.
+    pub fn with_hooks(mut self, hooks: Option<&'a dyn ScriptHooks>) -> Self {
+        self.hooks = hooks;
         self
     }
 
-    /// What the data guard did so far (taken out).
-    pub fn take_guard_outcome(&mut self) -> GuardOutcome {
-        std::mem::take(&mut self.outcome)
+    /// Records events the hooks handed back (a failure to record one is
+    /// not the migration's: it is left out).
+    pub(crate) async fn record_events(&mut self, events: &[HookEvent]) {
+        let client = self.client;
+        let Ok(writer) = self.writer().await else {
+            return;
+        };
+        for event in events {
+            let event = NewEvent {
+                kind: event.kind,
+                version: event.version.clone(),
+                name: &event.name,
+                checksum: None,
+                execution_ms: None,
+                detail: Some(&event.detail),
+            };
+            let _ = writer.event(client, &event).await;
+        }
     }
 
     /// The history tables.
-    pub(super) fn history(&self) -> &'a HistoryTable {
+    pub fn history(&self) -> &'a HistoryTable {
         self.history
-    }
-
-    /// The history statements, prepared once.
-    pub(super) async fn history_writer(&mut self) -> Result<&HistoryWriter, Error> {
-        self.writer().await
     }
 
     /// Where the lease lock (`--lock-mode table`) opens the connection that
@@ -187,7 +192,7 @@ impl PostgresDriver<'_> {
         &mut self,
         migration: &Migration,
         direction: Direction,
-        guarded: &super::guarded::Guarded,
+        surrounding: Option<&super::executor::Surrounding>,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<i64, Error> {
         let (client, execution) = (self.client, self.execution);
@@ -222,7 +227,7 @@ impl PostgresDriver<'_> {
                         migration,
                         execution,
                         None,
-                        guarded.surrounding(),
+                        surrounding,
                     )
                     .await
                 }
@@ -233,7 +238,7 @@ impl PostgresDriver<'_> {
                         migration,
                         execution,
                         None,
-                        guarded.surrounding(),
+                        surrounding,
                     )
                     .await
                 }
@@ -416,19 +421,32 @@ impl Driver for PostgresDriver<'_> {
         };
         let outside_transaction =
             script.is_some_and(|s| s.execution() != crate::model::Execution::Transaction);
-        let guard = self.guard;
-        let guarded = self
-            .guard(guard, migration, direction, !outside_transaction, notify)
-            .await?;
-        let result = self
-            .apply_script(migration, direction, &guarded, notify)
-            .await;
-        match (&result, guarded) {
-            (Ok(_), guarded) => self.guarded(guard, guarded, migration, notify).await,
-            (Err(_), super::guarded::Guarded::Restore(prepared)) => {
-                prepared.discard(self.client).await
+        let around = match self.hooks {
+            Some(hooks) => {
+                hooks
+                    .around(
+                        client,
+                        self.history,
+                        migration,
+                        direction,
+                        !outside_transaction,
+                        notify,
+                    )
+                    .await?
             }
-            (Err(_), _) => {}
+            None => None,
+        };
+        let surrounding = around.as_ref().map(|a| a.surrounding());
+        let result = self
+            .apply_script(migration, direction, surrounding, notify)
+            .await;
+        match (&result, around) {
+            (Ok(_), Some(around)) => {
+                let events = around.committed(client, self.history, notify).await;
+                self.record_events(&events).await;
+            }
+            (Err(_), Some(around)) => around.failed(client).await,
+            (_, None) => {}
         }
         result
     }

@@ -24,7 +24,7 @@ pub use baseline::BaselineSource;
 pub use repair::Repair;
 pub use report::{Executed, PlannedScript, RunReport, StatusReport, Validation};
 
-use crate::backup::DataGuard;
+use crate::backup::guard::DataGuard;
 use crate::config::{ConnectOptions, RunOptions, Settings};
 use crate::model::adoption::Unadopted;
 use crate::model::duration::elapsed_ms;
@@ -235,7 +235,11 @@ impl<'c> Migrator<'c> {
             &self.options.execution,
         )
         .with_heartbeat_target(connection.reach())
-        .with_data_guard(self.guard.as_ref())
+        .with_hooks(
+            self.guard
+                .as_ref()
+                .map(|g| g as &dyn crate::postgres::hooks::ScriptHooks),
+        )
     }
 
     /// Takes the migration lock before a run's body (which creates the
@@ -307,11 +311,26 @@ impl<'c> Migrator<'c> {
             Some(Unadopted::ForeignHistory(foreign)) => Some(foreign.clone()),
             _ => None,
         };
+        let mut migrations = plan::status(&local, &applied);
+        if !applied.is_empty() {
+            let points =
+                crate::postgres::recovery_points::read(connection.client(), &self.options.history)
+                    .await;
+            for row in migrations
+                .iter_mut()
+                .filter(|r| matches!(r.state, State::Applied | State::Modified | State::Missing))
+            {
+                if let Some(found) = points.get(&row.version) {
+                    row.restore_point.clone_from(&found.restore_point);
+                    row.data_backup.clone_from(&found.data_backup);
+                }
+            }
+        }
         Ok(StatusReport {
             layout,
             database: connection.target(),
             history: self.options.history.display(),
-            migrations: plan::status(&local, &applied),
+            migrations,
             problems: plan::problems(&local, &applied, allow_out_of_order),
             invalid_indexes: invalid?,
             foreign_history,
@@ -378,7 +397,7 @@ impl<'c> Migrator<'c> {
                     .await
             }
             .await;
-            report.data_backups = driver.take_guard_outcome().backups;
+            report.data_backups = self.guard_outcome().backups;
             self.release_lock(driver, result, notify).await?;
         }
         report.total_ms = elapsed_ms(started);
@@ -418,7 +437,7 @@ impl<'c> Migrator<'c> {
                 let applied = self
                     .apply_plan(driver, &plan, Direction::Down, &mut report, notify)
                     .await;
-                report.restored_data = driver.take_guard_outcome().restored;
+                report.restored_data = self.guard_outcome().restored;
                 applied?;
                 report.current_version = newest(&in_layout(layout, driver.read_history().await?));
                 Ok(())
@@ -428,6 +447,14 @@ impl<'c> Migrator<'c> {
         }
         report.total_ms = elapsed_ms(started);
         Ok(report)
+    }
+
+    /// What the data guard did (taken out).
+    fn guard_outcome(&self) -> crate::backup::GuardOutcome {
+        self.guard
+            .as_ref()
+            .map(DataGuard::take_outcome)
+            .unwrap_or_default()
     }
 
     /// Under the lock, before `migrate` applies anything with a data
@@ -442,7 +469,10 @@ impl<'c> Migrator<'c> {
             return Ok(None);
         };
         if guard.keeps_destroyed_data() {
-            driver.export_staged(guard, notify).await;
+            let events = guard
+                .export_staged(driver.client(), driver.history(), notify)
+                .await;
+            driver.record_events(&events).await;
         }
         let Some(full) = guard
             .full

@@ -87,6 +87,7 @@ pub fn status(report: &StatusReport) -> String {
     })
     .collect();
     let _ = writeln!(out, "\n{}.", counts.join(", "));
+    out.push_str(&recovery_points(report));
     if !report.problems.is_empty() {
         let _ = writeln!(out, "\n`schemactl migrate` would refuse to run:");
         for problem in &report.problems {
@@ -119,6 +120,34 @@ pub(super) fn invalid_indexes(indexes: &[InvalidIndex], bullet: &str) -> String 
             index.table,
             index.drop_statement()
         );
+    }
+    out
+}
+
+/// The migrations a point-in-time recovery can stop before (their restore
+/// points) and whose destroyed data `rollback --restore-data` puts back.
+fn recovery_points(report: &StatusReport) -> String {
+    let mut out = String::new();
+    for row in &report.migrations {
+        let mut points = Vec::new();
+        if let Some(name) = &row.restore_point {
+            points.push(format!("restore point {name}"));
+        }
+        if let Some(id) = &row.data_backup {
+            points.push(format!("data backup {id}"));
+        }
+        if !points.is_empty() {
+            if out.is_empty() {
+                out.push_str("\nRecovery points:\n");
+            }
+            let _ = writeln!(
+                out,
+                "  {}_{}  {}",
+                row.version_text,
+                row.name,
+                points.join(", ")
+            );
+        }
     }
     out
 }
