@@ -52,11 +52,22 @@ pub(crate) async fn statements(
 ) -> Result<Vec<String>, Error> {
     let created_at = OffsetDateTime::now_utc();
     let backup = BackupId::new(created_at);
+    let mut tables: Vec<CapturedTable> = Vec::new();
+    for lost in destroyed {
+        let mut found = Vec::from_iter(resolve(client, lost).await?);
+        if lost.cascade && !found.is_empty() {
+            for referencing in referencing_tables(client, lost).await? {
+                found.extend(resolve(client, &referencing).await?);
+            }
+        }
+        for table in found {
+            if !tables.iter().any(|t| t.table == table.table) {
+                tables.push(table);
+            }
+        }
+    }
     let mut statements = Vec::new();
-    for (index, lost) in destroyed.iter().enumerate() {
-        let Some(table) = resolve(client, lost).await? else {
-            continue;
-        };
+    for (index, table) in tables.into_iter().enumerate() {
         let staging = format!(
             "{}.\"{STAGING_PREFIX}{}_{index}\"",
             history.schema().quoted(),
@@ -92,6 +103,36 @@ pub(crate) async fn statements(
         ));
     }
     Ok(statements)
+}
+
+/// The tables that reference `lost` through foreign keys, and those that
+/// reference them in turn (what `TRUNCATE … CASCADE` empties), each after
+/// every table it references.
+async fn referencing_tables(
+    client: &Client,
+    lost: &DestroyedData,
+) -> Result<Vec<DestroyedData>, Error> {
+    const REFERENCING: &str = "WITH RECURSIVE r(oid, depth, path) AS ( \
+             SELECT to_regclass($1)::oid, 0, ARRAY[to_regclass($1)::oid] \
+             UNION ALL \
+             SELECT c.conrelid, r.depth + 1, r.path || c.conrelid FROM pg_constraint c JOIN r ON c.confrelid = r.oid \
+             WHERE c.contype = 'f' AND NOT c.conrelid = ANY (r.path)) \
+         SELECT n.nspname::text, k.relname::text FROM r JOIN pg_class k ON k.oid = r.oid \
+         JOIN pg_namespace n ON n.oid = k.relnamespace \
+         WHERE r.depth > 0 GROUP BY n.nspname, k.relname ORDER BY max(r.depth), 1, 2";
+    let rows = client
+        .query(REFERENCING, &[&lost.quoted_table()])
+        .await
+        .map_err(|e| database("cannot read the tables a TRUNCATE … CASCADE empties", &e))?;
+    Ok(rows
+        .iter()
+        .map(|row| DestroyedData {
+            table: vec![row.get(0), row.get(1)],
+            columns: Vec::new(),
+            loss: crate::lint::DataLoss::Truncate,
+            cascade: false,
+        })
+        .collect())
 }
 
 /// The table as the server has it now, with the columns to keep; `None`

@@ -7,7 +7,7 @@
 use super::names::ident;
 use crate::model::Script;
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, ObjectName, ObjectNamePart};
-use sqlparser::ast::{ObjectType, Statement};
+use sqlparser::ast::{CascadeOption, ObjectType, Statement};
 
 /// How a statement destroys data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,6 +41,9 @@ pub struct DestroyedData {
     pub columns: Vec<String>,
     /// The first statement that destroys it.
     pub loss: DataLoss,
+    /// `TRUNCATE … CASCADE`: the tables that reference it (through
+    /// foreign keys, and theirs in turn) lose every row too.
+    pub cascade: bool,
 }
 
 impl DestroyedData {
@@ -67,12 +70,13 @@ pub fn destroyed_data(script: &Script) -> Vec<DestroyedData> {
     let mut destroyed: Vec<DestroyedData> = Vec::new();
     for parsed in super::parse(script) {
         let Some(ast) = &parsed.ast else { continue };
-        for (table, columns, loss) in losses(ast) {
+        for (table, columns, loss, cascade) in losses(ast) {
             match destroyed.iter_mut().find(|d| d.table == table) {
-                Some(known) if known.whole_table() => {}
+                Some(known) if known.whole_table() => known.cascade |= cascade,
                 Some(known) if loss.whole_table() => {
                     known.columns.clear();
                     known.loss = loss;
+                    known.cascade = cascade;
                 }
                 Some(known) => {
                     for column in columns {
@@ -89,6 +93,7 @@ pub fn destroyed_data(script: &Script) -> Vec<DestroyedData> {
                         columns
                     },
                     loss,
+                    cascade,
                 }),
             }
         }
@@ -96,8 +101,9 @@ pub fn destroyed_data(script: &Script) -> Vec<DestroyedData> {
     destroyed
 }
 
-/// What one statement destroys: table, columns, how.
-fn losses(statement: &Statement) -> Vec<(Vec<String>, Vec<String>, DataLoss)> {
+/// What one statement destroys: table, columns, how, and whether a
+/// truncation cascades.
+fn losses(statement: &Statement) -> Vec<(Vec<String>, Vec<String>, DataLoss, bool)> {
     match statement {
         Statement::Drop {
             object_type: ObjectType::Table,
@@ -105,13 +111,16 @@ fn losses(statement: &Statement) -> Vec<(Vec<String>, Vec<String>, DataLoss)> {
             ..
         } => names
             .iter()
-            .map(|name| (parts(name), Vec::new(), DataLoss::DropTable))
+            .map(|name| (parts(name), Vec::new(), DataLoss::DropTable, false))
             .collect(),
-        Statement::Truncate(truncate) => truncate
-            .table_names
-            .iter()
-            .map(|target| (parts(&target.name), Vec::new(), DataLoss::Truncate))
-            .collect(),
+        Statement::Truncate(truncate) => {
+            let cascade = matches!(truncate.cascade, Some(CascadeOption::Cascade));
+            truncate
+                .table_names
+                .iter()
+                .map(|target| (parts(&target.name), Vec::new(), DataLoss::Truncate, cascade))
+                .collect()
+        }
         Statement::AlterTable(alter) => {
             let table = parts(&alter.name);
             let mut out = Vec::new();
@@ -121,6 +130,7 @@ fn losses(statement: &Statement) -> Vec<(Vec<String>, Vec<String>, DataLoss)> {
                         table.clone(),
                         column_names.iter().map(ident).collect(),
                         DataLoss::DropColumn,
+                        false,
                     )),
                     AlterTableOperation::AlterColumn {
                         column_name,
@@ -129,6 +139,7 @@ fn losses(statement: &Statement) -> Vec<(Vec<String>, Vec<String>, DataLoss)> {
                         table.clone(),
                         vec![ident(column_name)],
                         DataLoss::ChangeColumnType,
+                        false,
                     )),
                     _ => {}
                 }
@@ -172,7 +183,7 @@ mod tests {
              CREATE TABLE x (id int);\n\
              ALTER TABLE app.orders DROP COLUMN \"Legacy\";\n\
              DROP TABLE sessions, \"Audit\";\n\
-             TRUNCATE events;\n",
+             TRUNCATE events CASCADE;\n",
         );
         let summary: Vec<(String, Vec<String>, DataLoss)> = found
             .iter()
@@ -191,13 +202,14 @@ mod tests {
                 ("\"events\"".to_string(), vec![], DataLoss::Truncate),
             ]
         );
+        assert!(found[3].cascade && !found[2].cascade);
     }
 
     #[test]
     fn a_table_dropped_later_is_lost_whole() {
         let found = destroyed("ALTER TABLE t DROP COLUMN a;\nDROP TABLE t;\n");
         assert_eq!(found.len(), 1);
-        assert!(found[0].whole_table());
+        assert!(found[0].whole_table() && !found[0].cascade);
         assert_eq!(found[0].loss, DataLoss::DropTable);
     }
 
