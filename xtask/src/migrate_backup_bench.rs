@@ -129,8 +129,8 @@ fn destructive_tail(dir: &Path, after: usize, rows: usize) -> Result<usize> {
             )
         } else {
             (
-                format!("ALTER TABLE t{t} DROP COLUMN amount;\n"),
-                format!("ALTER TABLE t{t} ADD COLUMN amount numeric(12, 2) NOT NULL DEFAULT 0;\n"),
+                format!("ALTER TABLE t{t} DROP COLUMN payload;\n"),
+                format!("ALTER TABLE t{t} ADD COLUMN payload jsonb NOT NULL DEFAULT '{{}}';\n"),
             )
         };
         std::fs::write(dir.join(format!("{version:04}_destroy_t{t}.up.sql")), up)?;
