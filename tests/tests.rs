@@ -6,6 +6,8 @@ mod support;
 mod agentic_schema;
 mod architecture;
 mod backup;
+#[cfg(feature = "s3")]
+mod backup_s3;
 mod bad_corpus;
 mod bad_input;
 mod concurrency;

@@ -335,8 +335,9 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         action: BackupAction,
-        /// The backup store: a directory or file:///path [default: `[backup] store`].
-        #[arg(long, global = true, value_name = "DIR")]
+        /// The backup store: a directory, file:///path, or s3://bucket/prefix
+        /// (credentials from the AWS_* environment) [default: `[backup] store`].
+        #[arg(long, global = true, value_name = "STORE")]
         store: Option<String>,
         /// Output: text for people, json for programs (errors are JSON too).
         #[arg(long, value_enum, default_value_t, global = true)]
@@ -383,8 +384,8 @@ pub struct MigrateArgs {
     /// backup first; never takes none. Without a store, auto takes none.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub backup: String,
-    /// The backup store [default: `[backup] store`].
-    #[arg(long, value_name = "DIR")]
+    /// The backup store: a directory or s3://bucket/prefix [default: `[backup] store`].
+    #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
     /// Output: text for people, json for programs (errors are JSON too).
     #[arg(long, value_enum, default_value_t)]
@@ -419,8 +420,8 @@ pub struct RollbackArgs {
     /// backup `migrate --backup auto` kept, in the down script's transaction.
     #[arg(long)]
     pub restore_data: bool,
-    /// The backup store [default: `[backup] store`].
-    #[arg(long, value_name = "DIR", requires = "restore_data")]
+    /// The backup store: a directory or s3://bucket/prefix [default: `[backup] store`].
+    #[arg(long, value_name = "STORE", requires = "restore_data")]
     pub store: Option<String>,
     #[command(flatten)]
     pub key: IdentityArg,

@@ -306,7 +306,7 @@ async fn export_one(
         let mut sealer =
             Sealer::new(pending.create(&item.table.file)?, encryption).map_err(|source| {
                 Error::Io {
-                    path: store.file(&backup, &item.table.file),
+                    path: store.location(&backup, &item.table.file),
                     source,
                 }
             })?;
@@ -318,12 +318,12 @@ async fn export_one(
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(failed)?;
             sealer.write_all(&chunk).map_err(|source| Error::Io {
-                path: store.file(&backup, &item.table.file),
+                path: store.location(&backup, &item.table.file),
                 source,
             })?;
         }
         let (size_bytes, sha256) = sealer.finish().map_err(|source| Error::Io {
-            path: store.file(&backup, &item.table.file),
+            path: store.location(&backup, &item.table.file),
             source,
         })?;
         files.push(StoredFile {

@@ -180,7 +180,7 @@ async fn history_version(client: &Client, history: &HistoryTable) -> Result<Opti
 fn dump(
     program: &PgProgram,
     mut command: std::process::Command,
-    file: std::fs::File,
+    file: Box<dyn crate::backup::store::Sink>,
     encryption: &Encryption,
 ) -> Result<(u64, String), Error> {
     let failed_to_start = |e: std::io::Error| {

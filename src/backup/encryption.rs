@@ -3,6 +3,7 @@
 //! `backup keygen`, and the streams every backup file goes through
 //! (zstd, then age, then the file, hashed as it is written).
 
+use super::store::Sink;
 pub use crate::model::recipient::Recipient;
 use crate::Error;
 use age::secrecy::ExposeSecret;
@@ -156,20 +157,21 @@ impl<W: Write> Write for Hashing<W> {
 /// The zstd level: fast, and still a third of a dump's size or less.
 const ZSTD_LEVEL: i32 = 3;
 
+/// The end of every backup file's stream: hashed, buffered, stored.
+type Stored = Hashing<io::BufWriter<Box<dyn Sink>>>;
+
 /// A writer into a new backup file: zstd, then age (unless the backup is
 /// not encrypted), then the file, hashed as it is written.
 pub(crate) enum Sealer {
     /// Compressed and encrypted.
-    Encrypted(
-        zstd::Encoder<'static, age::stream::StreamWriter<Hashing<io::BufWriter<std::fs::File>>>>,
-    ),
+    Encrypted(zstd::Encoder<'static, age::stream::StreamWriter<Stored>>),
     /// Compressed only (`--no-encrypt`).
-    Plain(zstd::Encoder<'static, Hashing<io::BufWriter<std::fs::File>>>),
+    Plain(zstd::Encoder<'static, Stored>),
 }
 
 impl Sealer {
     /// Starts writing `file` as `encryption` says.
-    pub(crate) fn new(file: std::fs::File, encryption: &Encryption) -> io::Result<Self> {
+    pub(crate) fn new(file: Box<dyn Sink>, encryption: &Encryption) -> io::Result<Self> {
         let hashing = Hashing::new(io::BufWriter::with_capacity(1 << 20, file));
         Ok(match encryption {
             Encryption::To(recipients) => {
@@ -186,7 +188,8 @@ impl Sealer {
         })
     }
 
-    /// Ends the file (synced to disk): its stored size and sha256.
+    /// Ends the file (synced to disk, or its upload completed): its stored
+    /// size and sha256.
     pub(crate) fn finish(self) -> io::Result<(u64, String)> {
         let hashing = match self {
             Self::Encrypted(compressed) => compressed.finish()?.finish()?,
@@ -194,7 +197,7 @@ impl Sealer {
         };
         let (buffered, bytes, sha256) = hashing.finish();
         let file = buffered.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        file.commit()?;
         Ok((bytes, sha256))
     }
 }
@@ -219,7 +222,7 @@ impl Write for Sealer {
 /// size and sha256.
 pub(crate) fn seal(
     source: &mut dyn Read,
-    file: std::fs::File,
+    file: Box<dyn Sink>,
     encryption: &Encryption,
 ) -> io::Result<(u64, String)> {
     let mut sealer = Sealer::new(file, encryption)?;
@@ -241,7 +244,7 @@ pub(crate) enum OpenFailure {
 /// `file` decrypted (with `identities`, when the backup is encrypted) and
 /// decompressed.
 pub(crate) fn unseal(
-    file: std::fs::File,
+    file: Box<dyn Read + Send>,
     encrypted: bool,
     identities: Option<&Identities>,
 ) -> Result<Box<dyn Read + Send>, OpenFailure> {
@@ -280,7 +283,7 @@ mod tests {
         let secret = b"the row 4242 secret-value".repeat(100);
         let (bytes, sha256) = seal(
             &mut &secret[..],
-            std::fs::File::create(&path).unwrap(),
+            Box::new(std::fs::File::create(&path).unwrap()),
             &Encryption::To(vec![recipient]),
         )
         .unwrap();
@@ -289,16 +292,24 @@ mod tests {
         assert_eq!(sha256.len(), 64);
         assert!(!stored.windows(12).any(|w| w == b"secret-value"));
         let mut plain = Vec::new();
-        unseal(std::fs::File::open(&path).unwrap(), true, Some(&identities))
-            .ok()
-            .unwrap()
-            .read_to_end(&mut plain)
-            .unwrap();
+        unseal(
+            Box::new(std::fs::File::open(&path).unwrap()),
+            true,
+            Some(&identities),
+        )
+        .ok()
+        .unwrap()
+        .read_to_end(&mut plain)
+        .unwrap();
         assert_eq!(plain, secret);
         let (other, _) = new_identity("now");
         std::fs::write(&key, other).unwrap();
         let wrong = Identities::read(&key).unwrap();
-        let failure = unseal(std::fs::File::open(&path).unwrap(), true, Some(&wrong));
+        let failure = unseal(
+            Box::new(std::fs::File::open(&path).unwrap()),
+            true,
+            Some(&wrong),
+        );
         assert!(matches!(failure, Err(OpenFailure::WrongKey)));
     }
 

@@ -22,8 +22,8 @@ use std::time::Instant;
 /// Checks every file of the backup: present, and with the sha256 written.
 pub(crate) fn check_files(store: &Store, manifest: &Manifest) -> Result<(), Error> {
     for file in &manifest.files {
-        let path = store.file(&manifest.id, &file.name);
-        let problem = match sha256_of(&path) {
+        let path = store.location(&manifest.id, &file.name);
+        let problem = match store.read(&manifest.id, &file.name).and_then(sha256_of) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BackupProblem::MissingFile {
                 backup: manifest.id.to_string(),
                 file: file.name.clone(),
@@ -43,8 +43,7 @@ pub(crate) fn check_files(store: &Store, manifest: &Manifest) -> Result<(), Erro
     Ok(())
 }
 
-fn sha256_of(path: &std::path::Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+fn sha256_of(mut file: Box<dyn Read + Send>) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; 1 << 20];
     loop {
@@ -68,8 +67,9 @@ pub(crate) fn open(
     file: &StoredFile,
     identities: Option<&Identities>,
 ) -> Result<Box<dyn Read + Send>, Error> {
-    let path = store.file(&manifest.id, &file.name);
-    let handle = std::fs::File::open(&path).map_err(|source| Error::Io { path, source })?;
+    let handle = store
+        .read(&manifest.id, &file.name)
+        .map_err(|source| store.failed(Some((&manifest.id, &file.name)), source))?;
     let backup = manifest.id.to_string();
     unseal(handle, manifest.encrypted, identities).map_err(|failure| {
         Error::Backup(Box::new(match failure {

@@ -6,6 +6,8 @@ pub mod certificates;
 pub mod cli;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod server;
 
 pub use cli::{schemactl, Run};

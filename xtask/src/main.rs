@@ -53,6 +53,7 @@ use anyhow::{bail, Result};
 /// `SCHEMACTL_TEST_MONGODB_URI`, else the pinned SecantusDB.
 fn cargo_with_mongodb() -> Result<std::process::Command> {
     let mut command = std::process::Command::new(env!("CARGO"));
+    command.env("SCHEMACTL_TEST_MOTO", prerequisites::ensure_moto()?);
     if std::env::var_os("SCHEMACTL_TEST_MONGODB_URI").is_none() {
         command.env(
             "SCHEMACTL_TEST_SECANTUSD",
@@ -171,6 +172,8 @@ fn main() -> Result<()> {
                 None => Some(prerequisites::ensure_secantus()?),
             };
             let bindir = prerequisites::ensure_postgres_18()?;
+            // The object-store tests' server, found by the test binaries.
+            std::env::set_var("SCHEMACTL_TEST_MOTO", prerequisites::ensure_moto()?);
             test_legs::run(secantusd, &bindir)
         }
         // With arguments (a filter, say): each leg in turn, through cargo.

