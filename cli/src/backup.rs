@@ -42,7 +42,7 @@ pub async fn backup(
             let identities = identities(&key)?;
             let servers = backup::scratch_servers(settings, notify).await?;
             let report = backups
-                .verify(&backup, identities.as_ref(), &servers)
+                .verify(&backup, identities.as_ref(), &servers, notify)
                 .await?;
             emit(format, &report, || {
                 render::backup_restored(&report, "Verified")
@@ -73,7 +73,7 @@ pub async fn backup(
                 mongodb_uri,
             };
             let report = backups
-                .restore(&backup, identities.as_ref(), &target, options)
+                .restore(&backup, identities.as_ref(), &target, options, notify)
                 .await?;
             emit(format, &report, || {
                 render::backup_restored(&report, "Restored")

@@ -454,6 +454,31 @@ pub(crate) fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// The bar of the transfer going on (a backup written, restored), shown
+/// on a terminal only; cleared once it is done.
+fn progress(task: &str, done: u64, total: Option<u64>) {
+    static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+    let Ok(mut bar) = BAR.lock() else { return };
+    let shown = bar.get_or_insert_with(|| {
+        let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
+        let style = indicatif::ProgressStyle::with_template(
+            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    });
+    shown.set_message(task.to_string());
+    if let Some(total) = total {
+        shown.set_length(total.max(done));
+    }
+    shown.set_position(done);
+    if total == Some(done) {
+        shown.finish_and_clear();
+        *bar = None;
+    }
+}
+
 fn print_notice(notice: &Notice, terminal: bool) {
     match notice {
         Notice::Info(message) => output::stderr_line(&format!("schemactl: {message}")),
@@ -476,6 +501,8 @@ fn print_notice(notice: &Notice, terminal: bool) {
         }
         Notice::Running { label } if terminal => output::stderr(&format!("  applying {label} …\r")),
         Notice::Running { .. } => {}
+        Notice::Progress { task, done, total } if terminal => progress(task, *done, *total),
+        Notice::Progress { .. } => {}
         Notice::Done {
             action,
             label,

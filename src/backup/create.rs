@@ -64,11 +64,22 @@ pub(crate) async fn create(
     let dump_file = pending.create(DUMP_FILE)?;
     let encryption = options.encryption.clone();
     let program = pg_dump.clone();
-    let dumping =
-        tokio::task::spawn_blocking(move || dump(&program, command, dump_file, &encryption));
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = count.clone();
+    let dumping = tokio::task::spawn_blocking(move || {
+        dump(&program, command, dump_file, &encryption, counted)
+    });
+    let on_disk: Option<i64> = client
+        .query_one("SELECT pg_database_size(current_database())", &[])
+        .await
+        .ok()
+        .map(|row| row.get(0));
     // The rows are read in the same snapshot while pg_dump streams.
-    let tables = fingerprint::read(client).await;
-    let dumped = dumping.await.map_err(|e| {
+    let both = async { (fingerprint::read(client).await, dumping.await) };
+    let total = on_disk.and_then(|b| u64::try_from(b).ok());
+    let (tables, dumped) =
+        super::progress::reporting(both, "backing up", &count, total, notify).await;
+    let dumped = dumped.map_err(|e| {
         Error::Backup(Box::new(BackupProblem::Tool {
             program: "pg_dump".into(),
             message: format!("the copy of its output stopped: {e}"),
@@ -182,6 +193,7 @@ fn dump(
     mut command: std::process::Command,
     file: Box<dyn crate::backup::store::Sink>,
     encryption: &Encryption,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> Result<(u64, String), Error> {
     let failed_to_start = |e: std::io::Error| {
         Error::Backup(Box::new(BackupProblem::Tool {
@@ -197,10 +209,11 @@ fn dump(
             text
         })
     });
-    let Some(mut stdout) = child.stdout.take() else {
+    let Some(stdout) = child.stdout.take() else {
         let _ = child.kill();
         return Err(failed_to_start(std::io::Error::other("no output pipe")));
     };
+    let mut stdout = super::progress::Counting::new(stdout, count);
     let sealed = seal(&mut stdout, file, encryption);
     if sealed.is_err() {
         let _ = child.kill();

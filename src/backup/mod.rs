@@ -18,6 +18,7 @@ mod manifest;
 #[cfg(feature = "mongodb")]
 mod mongodb;
 mod pg_tools;
+mod progress;
 pub(crate) mod report;
 mod restoring;
 mod retention;
@@ -197,6 +198,7 @@ impl Backups {
         which: &str,
         identities: Option<&Identities>,
         scratch: &ScratchServers,
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<BackupRestored, Error> {
         let manifest = self.checked_manifest(which)?;
         if manifest.captured.is_some() {
@@ -213,6 +215,7 @@ impl Backups {
                 identities,
                 &target,
                 &["--no-owner", "--no-acl"],
+                notify,
             )
             .await?;
             let compared = restoring::compare(&manifest, Some(schema), &target, true).await?;
@@ -241,6 +244,7 @@ impl Backups {
         identities: Option<&Identities>,
         target: &DatabaseTarget,
         options: RestoreOptions,
+        notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<BackupRestored, Error> {
         let manifest = self.checked_manifest(which)?;
         if let Some(captured) = &manifest.captured {
@@ -274,7 +278,8 @@ impl Backups {
             extra.extend(["--no-owner", "--no-acl"]);
         }
         let restore_ms =
-            restoring::pg_restore(&self.store, &manifest, identities, target, &extra).await?;
+            restoring::pg_restore(&self.store, &manifest, identities, target, &extra, notify)
+                .await?;
         #[cfg_attr(not(feature = "mongodb"), allow(unused_mut))]
         let (mut differences, _, rows) = restoring::compare(&manifest, None, target, false).await?;
         let mut notes = Vec::new();

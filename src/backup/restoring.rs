@@ -67,9 +67,23 @@ pub(crate) fn open(
     file: &StoredFile,
     identities: Option<&Identities>,
 ) -> Result<Box<dyn Read + Send>, Error> {
-    let handle = store
+    open_counted(store, manifest, file, identities, None)
+}
+
+/// [`open`], the stored (sealed) bytes read added to `count`.
+fn open_counted(
+    store: &Store,
+    manifest: &Manifest,
+    file: &StoredFile,
+    identities: Option<&Identities>,
+    count: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+) -> Result<Box<dyn Read + Send>, Error> {
+    let mut handle = store
         .read(&manifest.id, &file.name)
         .map_err(|source| store.failed(Some((&manifest.id, &file.name)), source))?;
+    if let Some(count) = count {
+        handle = Box::new(super::progress::Counting::new(handle, count));
+    }
     let backup = manifest.id.to_string();
     unseal(handle, manifest.encrypted, identities).map_err(|failure| {
         Error::Backup(Box::new(match failure {
@@ -130,6 +144,7 @@ pub(crate) async fn pg_restore(
     identities: Option<&Identities>,
     target: &DatabaseTarget,
     extra: &[&str],
+    notify: &mut (dyn FnMut(crate::runner::notice::Notice) + Send),
 ) -> Result<u64, Error> {
     let started = Instant::now();
     let client = target.connect().await?;
@@ -138,7 +153,8 @@ pub(crate) async fn pg_restore(
     let archive_major = major_of(&manifest.postgres.pg_dump_version).unwrap_or(server);
     let program = PgProgram::locate("pg_restore", server.max(archive_major))?;
     let file = stored(manifest, FileContent::PostgresDump)?;
-    let mut input = open(store, manifest, file, identities)?;
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut input = open_counted(store, manifest, file, identities, Some(count.clone()))?;
     let database = target
         .database()
         .unwrap_or("postgres")
@@ -180,6 +196,8 @@ pub(crate) async fn pg_restore(
             _ => Ok(()),
         }
     });
+    let total = Some(file.size_bytes);
+    let restoring = super::progress::reporting(restoring, "restoring", &count, total, notify);
     restoring.await.map_err(|e| {
         Error::Backup(Box::new(BackupProblem::Tool {
             program: "pg_restore".into(),

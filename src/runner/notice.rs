@@ -27,4 +27,14 @@ pub enum Notice<'a> {
         /// Its duration.
         execution_ms: i64,
     },
+    /// A long transfer goes on (a backup written, restored): bytes so far.
+    Progress {
+        /// What is being done: `backing up`, `restoring`.
+        task: &'a str,
+        /// Bytes so far.
+        done: u64,
+        /// Bytes in all, when known (an estimate for a backup: the
+        /// database's size on disk).
+        total: Option<u64>,
+    },
 }
