@@ -735,6 +735,27 @@ async fn a_restore_point_is_recorded_before_each_migration_when_the_server_archi
     );
 }
 
+/// How many staging tables of kept data are on the server.
+async fn staged_tables(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'schemactl\\_data\\_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// `[backup]` in the project's schemactl.toml: the `store` folder, `recipient`.
+fn configure_store(project: &Project, recipient: &str) {
+    std::fs::write(
+        project.path().join("schemactl.toml"),
+        format!("[backup]\nstore = \"store\"\nrecipients = [\"{recipient}\"]\n"),
+    )
+    .unwrap();
+}
+
 /// The rows of the tables the destructive migration below changes, column
 /// by column (a column added again by a down script comes last).
 async fn kept_rows(db: &TestDb) -> Vec<String> {
@@ -801,8 +822,7 @@ async fn a_destructive_migration_is_backed_up_and_its_data_restored_by_rollback(
         .await
         .expect("rows");
     let before = kept_rows(&db).await;
-    let toml = format!("[backup]\nstore = \"store\"\nrecipients = [\"{recipient}\"]\n");
-    std::fs::write(project.path().join("schemactl.toml"), toml).unwrap();
+    configure_store(&project, &recipient);
     let migrated = schemactl(&project, &db, &["migrate", "--format", "json"]);
     let report = migrated.expect_code(0).json();
     let taken = report["data_backups"]
@@ -831,15 +851,7 @@ async fn a_destructive_migration_is_backed_up_and_its_data_restored_by_rollback(
         );
     }
     let client = db.client().await;
-    let staged: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_class WHERE relname LIKE 'schemactl_data_%'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(staged, 0);
+    assert_eq!(staged_tables(&client).await, 0);
     let listed = schemactl(&project, &db, &["backup", "list", "--format", "json"]);
     assert_eq!(
         listed.expect_code(0).json()["backups"][0]["kind"],
@@ -921,22 +933,10 @@ async fn a_failed_migration_keeps_nothing_and_a_wrong_key_stops_the_rollback() {
             "ALTER TABLE t ADD COLUMN gone text;\n",
         );
     let recipient = with_key(&project, &db);
-    std::fs::write(
-        project.path().join("schemactl.toml"),
-        format!("[backup]\nstore = \"store\"\nrecipients = [\"{recipient}\"]\n"),
-    )
-    .unwrap();
+    configure_store(&project, &recipient);
     schemactl(&project, &db, &["migrate"]).expect_code(3);
     let client = db.client().await;
-    let staged: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_class WHERE relname LIKE 'schemactl_data_%'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(staged, 0);
+    assert_eq!(staged_tables(&client).await, 0);
     assert!(
         !project.path().join("store").exists()
             || files_of(&project.path().join("store")).is_empty()
@@ -1006,11 +1006,7 @@ async fn data_kept_while_the_store_is_unwritable_reaches_it_on_the_next_run() {
             "ALTER TABLE t ADD COLUMN gone text;\n",
         );
     let recipient = with_key(&project, &db);
-    std::fs::write(
-        project.path().join("schemactl.toml"),
-        format!("[backup]\nstore = \"store\"\nrecipients = [\"{recipient}\"]\n"),
-    )
-    .unwrap();
+    configure_store(&project, &recipient);
     schemactl(&project, &db, &["migrate", "--to", "1"]).expect_code(0);
     let client = db.client().await;
     client
@@ -1025,15 +1021,7 @@ async fn data_kept_while_the_store_is_unwritable_reaches_it_on_the_next_run() {
         "{}",
         migrated.output()
     );
-    let staged: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_class WHERE relname LIKE 'schemactl_data_%'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(staged, 1);
+    assert_eq!(staged_tables(&client).await, 1);
     std::fs::remove_file(project.path().join("store")).unwrap();
     project.write("0003_more.up.sql", "CREATE TABLE u (id int PRIMARY KEY);\n");
     project.write("0003_more.down.sql", "DROP TABLE u;\n");

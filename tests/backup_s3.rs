@@ -8,6 +8,21 @@
 use crate::support::cli::{command, run};
 use crate::support::{s3, server, Project, Run, TestDb};
 
+/// A new identity in `key.txt`: its recipient.
+fn keygen(project: &Project, db: &TestDb) -> String {
+    let keygen = schemactl_s3(
+        project,
+        db,
+        &[
+            "backup", "keygen", "--output", "key.txt", "--format", "json",
+        ],
+    );
+    keygen.expect_code(0).json()["recipient"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// Runs `schemactl` against `db` with the S3 environment.
 fn schemactl_s3(project: &Project, db: &TestDb, args: &[&str]) -> Run {
     let mut cli = command(project);
@@ -33,17 +48,7 @@ async fn a_backup_in_object_storage_is_streamed_up_verified_restored_and_pruned(
         )
         .await
         .unwrap();
-    let keygen = schemactl_s3(
-        &project,
-        &db,
-        &[
-            "backup", "keygen", "--output", "key.txt", "--format", "json",
-        ],
-    );
-    let recipient = keygen.expect_code(0).json()["recipient"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let recipient = keygen(&project, &db);
     let created = schemactl_s3(
         &project,
         &db,
@@ -205,17 +210,7 @@ async fn destroyed_data_goes_to_the_bucket_and_comes_back() {
         .write("0001_t.down.sql", "DROP TABLE t;\n")
         .write("0002_drop.up.sql", "ALTER TABLE t DROP COLUMN gone;\n")
         .write("0002_drop.down.sql", "ALTER TABLE t ADD COLUMN gone text;\n");
-    let keygen = schemactl_s3(
-        &project,
-        &db,
-        &[
-            "backup", "keygen", "--output", "key.txt", "--format", "json",
-        ],
-    );
-    let recipient = keygen.expect_code(0).json()["recipient"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let recipient = keygen(&project, &db);
     std::fs::write(
         project.path().join("schemactl.toml"),
         format!("[backup]\nstore = \"s3://{bucket}/pre\"\nrecipients = [\"{recipient}\"]\n"),

@@ -4,10 +4,9 @@
 //! databases of its own.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 static SERVER: OnceLock<String> = OnceLock::new();
 static DEV_SERVER: OnceLock<String> = OnceLock::new();
@@ -46,46 +45,25 @@ fn secantusd() -> PathBuf {
 }
 
 fn start() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = std::env::temp_dir().join(format!("schemactl-secantus-{}.log", std::process::id()));
-    // Started from a shell in the background, so that this process holds no
-    // child handle; the watchdog below ends the server with the tests.
-    let launched = Command::new("sh")
-        .args(["-c", "\"$0\" --host 127.0.0.1 --port \"$1\" --storage-path :memory: > \"$2\" 2>&1 < /dev/null & echo $!"])
-        .arg(secantusd())
-        .arg(port.to_string())
-        .arg(&log)
-        .output()
-        .expect("start SecantusDB");
-    let pid = String::from_utf8_lossy(&launched.stdout).trim().to_string();
-    assert!(
-        !pid.is_empty(),
-        "cannot start SecantusDB; run `cargo xtask test`, which installs it, or set SCHEMACTL_TEST_MONGODB_URI"
+    let port = super::background::free_port();
+    let log = std::env::temp_dir().join(format!(
+        "schemactl-secantus-{}-{port}.log",
+        std::process::id()
+    ));
+    let args = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--storage-path",
+        ":memory:",
+    ];
+    super::background::serve(
+        &secantusd(),
+        &args.map(String::from),
+        port,
+        &log,
+        "run `cargo xtask test`, which installs SecantusDB, or set SCHEMACTL_TEST_MONGODB_URI",
     );
-    let watchdog = format!(
-        "( while kill -0 {} 2>/dev/null; do sleep 1; done; kill {pid} 2>/dev/null; rm -f '{}' ) &",
-        std::process::id(),
-        log.display()
-    );
-    Command::new("sh")
-        .args(["-c", &watchdog])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("watchdog");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "SecantusDB did not listen within 30 s (log: {})",
-            log.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     format!("mongodb://127.0.0.1:{port}/?directConnection=true")
 }

@@ -5,10 +5,9 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 static SERVER: OnceLock<u16> = OnceLock::new();
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -77,50 +76,15 @@ fn moto_server() -> PathBuf {
 }
 
 fn start() -> u16 {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = super::background::free_port();
     let log = std::env::temp_dir().join(format!("schemactl-moto-{}.log", std::process::id()));
-    // Started from a shell in the background, so that this process holds no
-    // child handle; the watchdog below ends the server with the tests.
-    let launched = Command::new("sh")
-        .args([
-            "-c",
-            "\"$0\" -H 127.0.0.1 -p \"$1\" > \"$2\" 2>&1 < /dev/null & echo $!",
-        ])
-        .arg(moto_server())
-        .arg(port.to_string())
-        .arg(&log)
-        .output()
-        .expect("start moto_server");
-    let pid = String::from_utf8_lossy(&launched.stdout).trim().to_string();
-    assert!(
-        !pid.is_empty(),
-        "cannot start moto_server; run `cargo xtask test`, which installs it, or set SCHEMACTL_TEST_MOTO"
+    let args = ["-H", "127.0.0.1", "-p", &port.to_string()];
+    super::background::serve(
+        &moto_server(),
+        &args.map(String::from),
+        port,
+        &log,
+        "run `cargo xtask test`, which installs moto's server, or set SCHEMACTL_TEST_MOTO",
     );
-    let watchdog = format!(
-        "( while kill -0 {} 2>/dev/null; do sleep 1; done; kill {pid} 2>/dev/null; rm -f '{}' ) &",
-        std::process::id(),
-        log.display()
-    );
-    Command::new("sh")
-        .args(["-c", &watchdog])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("watchdog");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "moto_server did not listen within 60 s (log: {}): {}",
-            log.display(),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     port
 }

@@ -53,15 +53,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let dir = work.path();
     let store = dir.join("store");
     let key = dir.join("key.txt");
-    let keygen = Command::new(&schemactl)
-        .args(["backup", "keygen", "--format", "json", "--output"])
-        .arg(&key)
-        .output()?;
-    let recipient: serde_json::Value = serde_json::from_slice(&keygen.stdout)?;
-    let recipient = recipient["recipient"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let recipient = bench::new_backup_key(&schemactl, &key)?;
     let mut made = 0;
     let mut fresh = || -> Result<String> {
         made += 1;

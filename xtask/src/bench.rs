@@ -515,6 +515,16 @@ pub(crate) fn fresh_databases<'a>(
     }
 }
 
+/// A new backup identity in `key` (`backup keygen`): its recipient.
+pub(crate) fn new_backup_key(schemactl: &Path, key: &Path) -> Result<String> {
+    let keygen = Command::new(schemactl)
+        .args(["backup", "keygen", "--format", "json", "--output"])
+        .arg(key)
+        .output()?;
+    let made: serde_json::Value = serde_json::from_slice(&keygen.stdout)?;
+    Ok(made["recipient"].as_str().unwrap_or_default().to_string())
+}
+
 pub(crate) fn time(command: &mut Command) -> Result<Duration> {
     let started = Instant::now();
     run_quiet(command)?;

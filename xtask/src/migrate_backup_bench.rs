@@ -33,17 +33,10 @@ pub fn run(args: &[String]) -> Result<()> {
     crate::corpus::generate(&migrations_dir, migrations)?;
     let destructive = destructive_tail(&migrations_dir, migrations, rows)?;
     let key = dir.join("key.txt");
-    let keygen = Command::new(&schemactl)
-        .args(["backup", "keygen", "--format", "json", "--output"])
-        .arg(&key)
-        .output()?;
-    let recipient: serde_json::Value = serde_json::from_slice(&keygen.stdout)?;
+    let recipient = bench::new_backup_key(&schemactl, &key)?;
     std::fs::write(
         dir.join("schemactl.toml"),
-        format!(
-            "[backup]\nstore = \"store\"\nrecipients = [\"{}\"]\n",
-            recipient["recipient"].as_str().unwrap_or_default()
-        ),
+        format!("[backup]\nstore = \"store\"\nrecipients = [\"{recipient}\"]\n"),
     )?;
     let admin = cluster.url(port, "postgres");
     let url_of = |name: &str| cluster.url(port, name);
