@@ -1,6 +1,7 @@
 //! Entry points for fuzzing the parsers that read untrusted input: migration
 //! file names, file contents (checksums, directives, statement splitting),
-//! the linter on arbitrary SQL, and validator specs on arbitrary JSON. Each
+//! the linter on arbitrary SQL, validator specs on arbitrary JSON, and
+//! `pg_dump` archives read back from a backup store. Each
 //! must return without panicking on any input; the assertions check the
 //! invariants that must hold for every input. Driven by property tests in
 //! `tests/fuzz.rs` (a short pass in CI) and `cargo xtask fuzz` (long runs).
@@ -155,5 +156,14 @@ pub fn connection_secret(password: &str, host: &str) {
             ),
             Err(error) => assert!(!leaks(&error.to_string()), "{form:?}: {error}"),
         }
+    }
+}
+
+/// Bytes read as a `pg_dump` custom-format archive (what `backup restore`
+/// reads back from a store): an error or rows, never a panic; rows are
+/// never negative.
+pub fn backup_archive(bytes: &[u8]) {
+    if let Ok(tables) = crate::backup::archive_rows::read_archive(bytes) {
+        assert!(tables.iter().all(|t| t.rows >= 0), "{tables:?}");
     }
 }

@@ -1126,3 +1126,99 @@ async fn data_kept_while_the_store_is_unwritable_reaches_it_on_the_next_run() {
         1
     );
 }
+
+/// Rows read from the archive as it streams: awkward rows (a line break,
+/// a row reading `\.`, empty strings, a one-column table of them, a quoted
+/// name, a large object) are counted as the server counts them; a manifest
+/// whose rows are not the archive's stops `restore` before `pg_restore`
+/// can commit, and the target is left empty.
+#[tokio::test]
+async fn rows_read_from_the_archive_match_the_server_and_a_manifest_that_differs_restores_nothing()
+{
+    let db = server().database().await;
+    seed(&db).await;
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE TABLE \"Odd Name\" (v text, w text);
+             INSERT INTO \"Odd Name\" VALUES (E'two\\nlines', 'x'), ('\\.', ''), ('', NULL), (E'back\\\\slash', E'tab\\there');
+             CREATE TABLE only_empty (v text);
+             INSERT INTO only_empty VALUES (''), (''), ('\\.');
+             CREATE TABLE no_rows (v int);
+             SELECT lo_from_bytea(0, '\\x0a5c2e0a'::bytea);",
+        )
+        .await
+        .expect("awkward rows");
+    let project = Project::new();
+    let recipient = with_key(&project, &db);
+    let id = create(&project, &db, &recipient);
+    let manifest_path = backup_dir(&project, &id).join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let recorded = |name: &str| {
+        manifest["postgres"]["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == name)
+            .unwrap_or_else(|| panic!("{name} in {manifest}"))
+            .clone()
+    };
+    for (table, sql) in [
+        ("public.\"Odd Name\"", "SELECT count(*) FROM \"Odd Name\""),
+        ("public.only_empty", "SELECT count(*) FROM only_empty"),
+        ("public.no_rows", "SELECT count(*) FROM no_rows"),
+        ("public.accounts", "SELECT count(*) FROM accounts"),
+        ("public.events_2026", "SELECT count(*) FROM events_2026"),
+    ] {
+        let counted: i64 = db.scalar(sql).await;
+        let entry = recorded(table);
+        assert_eq!(entry["rows"], counted, "{table}: {entry}");
+        assert!(
+            entry["fingerprint"].as_str().unwrap().starts_with("xxh3:"),
+            "{entry}"
+        );
+    }
+    assert_eq!(recorded("public.\"Odd Name\"")["rows"], 4);
+    assert_eq!(recorded("public.only_empty")["rows"], 3);
+    verify(&project, &db, &id, "key.txt").expect_code(0);
+
+    // The manifest now says accounts held one row more than the archive.
+    let tables = manifest["postgres"]["tables"].as_array_mut().unwrap();
+    let accounts = tables
+        .iter_mut()
+        .find(|t| t["table"] == "public.accounts")
+        .unwrap();
+    accounts["rows"] = serde_json::json!(accounts["rows"].as_i64().unwrap() + 1);
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    let fresh = server().database().await;
+    let restored = schemactl(
+        &project,
+        &db,
+        &[
+            "backup",
+            "restore",
+            &id,
+            "--store",
+            "store",
+            "--identity",
+            "key.txt",
+            "--database-url",
+            &fresh.url,
+        ],
+    );
+    let output = restored.expect_code(1).output();
+    assert!(
+        output.contains("its rows are not those its manifest records")
+            && output.contains("public.accounts"),
+        "{output}"
+    );
+    let tables: i64 = fresh
+        .scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+        .await;
+    assert_eq!(tables, 0, "nothing of the refused archive was committed");
+}

@@ -135,4 +135,18 @@ proptest! {
     fn validator_specs(text in json()) {
         fuzz_targets::spec_json(&text);
     }
+
+    #[test]
+    fn backup_archives(
+        // A real header (format 1.14, 4-byte integers, 8-byte offsets,
+        // custom, uncompressed) and then anything.
+        tail in prop::collection::vec(prop_oneof![Just(0u8), Just(1u8), Just(b'\n'), any::<u8>()], 0..300),
+        cut in 0usize..24,
+    ) {
+        let mut bytes = b"PGDMP\x01\x0e\x00\x04\x08\x01".to_vec();
+        bytes.extend_from_slice(&[0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&tail);
+        bytes.truncate(bytes.len().saturating_sub(cut));
+        fuzz_targets::backup_archive(&bytes);
+    }
 }

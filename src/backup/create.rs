@@ -1,13 +1,14 @@
 //! `backup create`: one repeatable-read snapshot of the database, exported
-//! to `pg_dump` (`--snapshot`), so that the archive, the schema and every
-//! table's row count and fingerprint in the manifest are of the same
-//! instant even while the application writes. The archive streams from
-//! `pg_dump` through zstd and age into the store, never whole in memory
-//! or in plain text on disk.
+//! to `pg_dump` (`--snapshot`), so that the archive and the schema in the
+//! manifest are of the same instant even while the application writes.
+//! The archive streams from `pg_dump` through zstd and age into the store,
+//! never whole in memory or in plain text on disk; every table's row count
+//! and fingerprint are read from it on the way (`archive_rows`).
 
+use super::archive_rows::ArchiveRows;
 use super::encryption::{seal, Encryption};
 use super::manifest::{
-    BackupId, BackupKind, FileContent, Manifest, PostgresPart, StoredFile, FORMAT,
+    BackupId, BackupKind, FileContent, Manifest, PostgresPart, StoredFile, TableRows, FORMAT,
 };
 use super::pg_tools::{server_major, PgProgram};
 use super::report::{BackupCreated, BackupSummary};
@@ -74,19 +75,26 @@ pub(crate) async fn create(
         .await
         .ok()
         .map(|row| row.get(0));
-    // The rows are read in the same snapshot while pg_dump streams.
-    let both = async { (fingerprint::read(client).await, dumping.await) };
     let total = on_disk.and_then(|b| u64::try_from(b).ok());
-    let (tables, dumped) =
-        super::progress::reporting(both, "backing up", &count, total, notify).await;
-    let dumped = dumped.map_err(|e| {
+    let dumped = super::progress::reporting(dumping, "backing up", &count, total, notify).await;
+    let (size_bytes, sha256, rows) = dumped.map_err(|e| {
         Error::Backup(Box::new(BackupProblem::Tool {
             program: "pg_dump".into(),
             message: format!("the copy of its output stopped: {e}"),
         }))
     })??;
+    // The rows as the archive holds them; when it cannot be read (a newer
+    // pg_dump's format), as the server counts them in the same snapshot.
+    let tables = match rows {
+        Ok(tables) => tables,
+        Err(reason) => {
+            notify(Notice::Info(&format!(
+                "the archive's rows were not read ({reason}): counting them on the server"
+            )));
+            fingerprint::read(client).await?
+        }
+    };
     let _ = client.batch_execute("COMMIT").await;
-    let tables = tables?;
     let schema_json =
         serde_json::to_vec(&schema).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     let schema_file = stored(&pending, SCHEMA_FILE, &schema_json, &options.encryption)?;
@@ -94,8 +102,8 @@ pub(crate) async fn create(
         StoredFile {
             name: DUMP_FILE.into(),
             content: FileContent::PostgresDump,
-            size_bytes: dumped.0,
-            sha256: dumped.1,
+            size_bytes,
+            sha256,
         },
         schema_file,
     ];
@@ -187,14 +195,19 @@ async fn history_version(client: &Client, history: &HistoryTable) -> Result<Opti
         .map(ToString::to_string))
 }
 
-/// Runs `pg_dump` and seals its output into `file`: `(size, sha256)`.
+/// What [`dump`] gives: the sealed file's size and sha256, and the rows
+/// read from the archive on the way (or why they could not be).
+type Dumped = (u64, String, Result<Vec<TableRows>, String>);
+
+/// Runs `pg_dump` and seals its output into `file`, reading its tables'
+/// rows as it passes.
 fn dump(
     program: &PgProgram,
     mut command: std::process::Command,
     file: Box<dyn crate::backup::store::Sink>,
     encryption: &Encryption,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
-) -> Result<(u64, String), Error> {
+) -> Result<Dumped, Error> {
     let failed_to_start = |e: std::io::Error| {
         Error::Backup(Box::new(BackupProblem::Tool {
             program: program.name.into(),
@@ -213,8 +226,10 @@ fn dump(
         let _ = child.kill();
         return Err(failed_to_start(std::io::Error::other("no output pipe")));
     };
-    let mut stdout = super::progress::Counting::new(stdout, count);
+    let (mut stdout, rows) = ArchiveRows::tee(super::progress::Counting::new(stdout, count));
     let sealed = seal(&mut stdout, file, encryption);
+    stdout.close();
+    let rows = rows.finish();
     if sealed.is_err() {
         let _ = child.kill();
     }
@@ -223,10 +238,11 @@ fn dump(
     if !status.success() {
         return Err(program.failed(status, &said));
     }
-    sealed.map_err(|source| Error::Io {
+    let (size, sha256) = sealed.map_err(|source| Error::Io {
         path: DUMP_FILE.into(),
         source,
-    })
+    })?;
+    Ok((size, sha256, rows))
 }
 
 /// Seals `bytes` into a new file of the backup.

@@ -7,7 +7,9 @@
 //! compares; `restore` refuses a database that is not empty unless asked
 //! to clean it.
 
+pub(crate) mod archive_rows;
 pub(crate) mod capture;
+mod checked_archive;
 mod create;
 pub(crate) mod data_restore;
 mod encryption;
@@ -487,11 +489,16 @@ impl Backups {
         Ok(written)
     }
 
-    /// The backup's manifest, its files checked first.
+    /// The backup's manifest, its files checked first (the archive as it
+    /// streams into `pg_restore`).
     fn checked_manifest(&self, which: &str) -> Result<Manifest, Error> {
         let id = self.store.find(which)?;
         let manifest = self.store.manifest(&id)?;
-        restoring::check_files(&self.store, &manifest)?;
+        let streamed = manifest
+            .captured
+            .is_none()
+            .then_some(FileContent::PostgresDump);
+        restoring::check_files_but(&self.store, &manifest, streamed)?;
         Ok(manifest)
     }
 

@@ -4,6 +4,7 @@
 //! (one transaction: a restore that fails leaves nothing), and the result
 //! compared with the manifest, table by table and schema by schema.
 
+use super::checked_archive::{rows_from_archive, CheckedArchive, Hashing};
 use super::encryption::{unseal, Identities, OpenFailure};
 use super::manifest::{FileContent, Manifest, StoredFile};
 use super::pg_tools::{server_major, PgProgram};
@@ -15,13 +16,37 @@ use crate::error::backup_problem::BackupProblem;
 use crate::postgres::DatabaseTarget;
 use crate::Error;
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::Instant;
 
 /// Checks every file of the backup: present, and with the sha256 written.
 pub(crate) fn check_files(store: &Store, manifest: &Manifest) -> Result<(), Error> {
+    check_files_but(store, manifest, None)
+}
+
+/// [`check_files`] but for the files of `skipped` content (the archive,
+/// which [`pg_restore`] checks as it streams), whose presence is checked.
+pub(crate) fn check_files_but(
+    store: &Store,
+    manifest: &Manifest,
+    skipped: Option<FileContent>,
+) -> Result<(), Error> {
     for file in &manifest.files {
+        if Some(file.content) == skipped {
+            let path = store.location(&manifest.id, &file.name);
+            match store.read(&manifest.id, &file.name) {
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::Backup(Box::new(BackupProblem::MissingFile {
+                        backup: manifest.id.to_string(),
+                        file: file.name.clone(),
+                        store: store.label().into(),
+                    })))
+                }
+                Err(source) => return Err(Error::Io { path, source }),
+            }
+        }
         let path = store.location(&manifest.id, &file.name);
         let problem = match store.read(&manifest.id, &file.name).and_then(sha256_of) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BackupProblem::MissingFile {
@@ -84,6 +109,16 @@ fn open_counted(
     if let Some(count) = count {
         handle = Box::new(super::progress::Counting::new(handle, count));
     }
+    unsealed(handle, manifest, file, identities)
+}
+
+/// The stored bytes `handle` reads, decrypted and decompressed.
+fn unsealed(
+    handle: Box<dyn Read + Send>,
+    manifest: &Manifest,
+    file: &StoredFile,
+    identities: Option<&Identities>,
+) -> Result<Box<dyn Read + Send>, Error> {
     let backup = manifest.id.to_string();
     unseal(handle, manifest.encrypted, identities).map_err(|failure| {
         Error::Backup(Box::new(match failure {
@@ -154,7 +189,13 @@ pub(crate) async fn pg_restore(
     let program = PgProgram::locate("pg_restore", server.max(archive_major))?;
     let file = stored(manifest, FileContent::PostgresDump)?;
     let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut input = open_counted(store, manifest, file, identities, Some(count.clone()))?;
+    let raw = store
+        .read(&manifest.id, &file.name)
+        .map_err(|source| store.failed(Some((&manifest.id, &file.name)), source))?;
+    let (hashing, stored) = Hashing::new(raw);
+    let counted = super::progress::Counting::new(hashing, count.clone());
+    let plain = unsealed(Box::new(counted), manifest, file, identities)?;
+    let (mut input, problem) = CheckedArchive::new(plain, stored, manifest, file);
     let database = target
         .database()
         .unwrap_or("postgres")
@@ -169,6 +210,7 @@ pub(crate) async fn pg_restore(
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let backup = manifest.id.to_string();
+    let stored_name = file.name.clone();
     let restoring = tokio::task::spawn_blocking(move || {
         let mut child = command.spawn().map_err(|e| {
             Error::Backup(Box::new(BackupProblem::Tool {
@@ -179,7 +221,24 @@ pub(crate) async fn pg_restore(
         let copied = child
             .stdin
             .take()
-            .map(|mut stdin| std::io::copy(&mut input, &mut stdin));
+            .map(|mut stdin| copy_in_large_writes(&mut input, &mut stdin));
+        // An archive that does not match its manifest, or that cannot be
+        // read to its end, never reaches its end in pg_restore: stopped
+        // before it could commit.
+        if let Some(problem) = problem.lock().ok().and_then(|mut slot| slot.take()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::Backup(Box::new(problem)));
+        }
+        if let Some(Err(CopyFailure::Read(e))) = &copied {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::Backup(Box::new(BackupProblem::Unreadable {
+                backup,
+                file: stored_name,
+                reason: e.to_string(),
+            })));
+        }
         let output = child.wait_with_output().map_err(|source| Error::Io {
             path: program.path.clone(),
             source,
@@ -188,23 +247,58 @@ pub(crate) async fn pg_restore(
             return Err(program.failed(output.status, &String::from_utf8_lossy(&output.stderr)));
         }
         match copied {
-            Some(Err(e)) => Err(Error::Backup(Box::new(BackupProblem::Unreadable {
-                backup,
-                file: DUMP_FILE.into(),
-                reason: e.to_string(),
-            }))),
+            Some(Err(CopyFailure::Read(e) | CopyFailure::Write(e))) => {
+                Err(Error::Backup(Box::new(BackupProblem::Unreadable {
+                    backup,
+                    file: DUMP_FILE.into(),
+                    reason: e.to_string(),
+                })))
+            }
             _ => Ok(()),
         }
     });
     let total = Some(file.size_bytes);
     let restoring = super::progress::reporting(restoring, "restoring", &count, total, notify);
-    restoring.await.map_err(|e| {
+    let restored = restoring.await.map_err(|e| {
         Error::Backup(Box::new(BackupProblem::Tool {
             program: "pg_restore".into(),
             message: format!("the copy of its input stopped: {e}"),
         }))
-    })??;
+    })?;
+    if let Err(Error::Backup(problem)) = &restored {
+        if matches!(**problem, BackupProblem::Unreadable { .. }) {
+            // Undecryptable because changed since? Then say that.
+            check_files(store, manifest)?;
+        }
+    }
+    restored?;
     Ok(started.elapsed().as_millis() as u64)
+}
+
+/// Copies `input` into `output` a mebibyte at a time (`std::io::copy`
+/// writes 8 KiB at a time: a pipe wakes `pg_restore` for each).
+fn copy_in_large_writes(
+    input: &mut impl Read,
+    output: &mut impl Write,
+) -> Result<u64, CopyFailure> {
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut copied = 0;
+    loop {
+        let n = match input.read(&mut buffer) {
+            Ok(0) => return Ok(copied),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyFailure::Read(e)),
+        };
+        output.write_all(&buffer[..n]).map_err(CopyFailure::Write)?;
+        copied += n as u64;
+    }
+}
+
+/// Which side of a copy failed: the archive, or `pg_restore`'s input.
+enum CopyFailure {
+    Read(std::io::Error),
+    Write(std::io::Error),
 }
 
 /// The major version in a program's `--version` line.
@@ -225,9 +319,15 @@ pub(crate) async fn compare(
     without_owners: bool,
 ) -> Result<(Vec<String>, String, i64), Error> {
     let client = target.connect().await?;
-    let tables = fingerprint::read(&client).await?;
+    // Rows read from the archive were checked on their way in; the server
+    // now counts what it holds. Older backups' rows are fingerprinted again.
+    let from_archive = rows_from_archive(manifest);
+    let tables = match from_archive {
+        true => fingerprint::count(&client, &manifest.postgres.tables).await?,
+        false => fingerprint::read(&client).await?,
+    };
     let rows = tables.iter().map(|t| t.rows).sum();
-    let differences = fingerprint::differences(&manifest.postgres.tables, &tables);
+    let differences = fingerprint::differences(&manifest.postgres.tables, &tables, !from_archive);
     let Some(expected) = expected_schema else {
         return Ok((differences, String::new(), rows));
     };
