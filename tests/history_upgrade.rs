@@ -36,6 +36,36 @@ const FORMAT_1: &str = "
         detail text
     );";
 
+/// The history tables exactly as the release before stored down scripts
+/// created them (history format 2, commit e29ad9f).
+const FORMAT_2: &str = "
+    CREATE TABLE schema_versions (
+        version text PRIMARY KEY,
+        name text NOT NULL,
+        checksum text NOT NULL,
+        down_checksum text,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        applied_by text NOT NULL,
+        execution_ms bigint NOT NULL DEFAULT 0,
+        success boolean NOT NULL,
+        baselined boolean NOT NULL DEFAULT false,
+        schemactl_version text NOT NULL,
+        error text
+    );
+    CREATE TABLE schema_versions_events (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        event text NOT NULL,
+        version text,
+        name text,
+        checksum text,
+        actor text NOT NULL,
+        schemactl_version text NOT NULL,
+        execution_ms bigint,
+        detail text
+    );
+    COMMENT ON TABLE schema_versions IS 'schemactl history, format 2';";
+
 const ROWS: &str =
     "SELECT version::text, name, checksum, down_checksum, applied_at::text, applied_by, \
                     execution_ms, success, baselined, schemactl_version, coalesce(error, '') \
@@ -115,7 +145,7 @@ async fn a_history_of_a_newer_format_is_never_touched() {
     schemactl(&project, &db, &["migrate", "--to", "1"]).expect_code(0);
     db.client()
         .await
-        .batch_execute("COMMENT ON TABLE schema_versions IS 'schemactl history, format 3'")
+        .batch_execute("COMMENT ON TABLE schema_versions IS 'schemactl history, format 4'")
         .await
         .unwrap();
     let refused = schemactl(&project, &db, &["migrate"]);
@@ -161,4 +191,63 @@ async fn the_upgrade_behind_a_reader_gives_up_within_the_lock_timeout() {
     // Once the reader is done, the upgrade and the run go through.
     reader.batch_execute("COMMIT").await.unwrap();
     schemactl(&project, &db, &["migrate"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn a_format_2_history_gains_stored_down_scripts_and_keeps_every_row() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(
+        &project,
+        &db,
+        &["migrate", "--to", "2", "--history-table", "staging"],
+    )
+    .expect_code(0);
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "{FORMAT_2}
+             INSERT INTO schema_versions SELECT version, name, checksum, down_checksum, applied_at,
+                 applied_by, execution_ms, success, baselined, '0.1.0', error FROM staging;
+             INSERT INTO schema_versions_events (at, event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
+                 SELECT at, event, version, name, checksum, actor, '0.1.0', execution_ms, detail FROM staging_events ORDER BY id;
+             DROP TABLE staging, staging_events;"
+        ))
+        .await
+        .unwrap();
+    let before = rows(&db).await;
+    schemactl(&project, &db, &["status"]).expect_code(0);
+    let column: i64 = db
+        .scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = 'schema_versions'::regclass AND attname = 'down_script'")
+        .await;
+    assert_eq!(column, 0, "a read-only command upgraded the table");
+
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let after = rows(&db).await;
+    assert_eq!(&after[..2], &before[..], "old rows changed in the upgrade");
+    let detail: String = db
+        .scalar("SELECT detail FROM schema_versions_events WHERE event = 'upgraded'")
+        .await;
+    assert_eq!(
+        detail,
+        "history format 2 -> 3: down scripts stored when applied"
+    );
+    let comment: String = db
+        .scalar("SELECT obj_description('schema_versions'::regclass, 'pg_class')")
+        .await;
+    assert_eq!(comment, "schemactl history, format 3");
+    // Rows from before hold no down script; the one applied since does.
+    let stored: Vec<bool> = db
+        .client()
+        .await
+        .query(
+            "SELECT down_script IS NOT NULL FROM schema_versions ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(stored, vec![false, false, true]);
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod agentic_schema;
+mod app_rollback;
 mod architecture;
 mod backup;
 #[cfg(feature = "s3")]

@@ -404,8 +404,9 @@ pub struct RollbackArgs {
     /// Print the plan and the SQL, change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Run down scripts even if they changed since their migration was applied.
-    #[arg(long)]
+    /// Run the down files even where they differ from the down scripts
+    /// applied with their migrations (stored in the history).
+    #[arg(long, visible_alias = "use-file-down")]
     pub accept_changed_down: bool,
     /// MongoDB instead: restore the previously recorded spec of this collection (database.collection).
     #[arg(long, value_name = "DB.COLLECTION", conflicts_with_all = ["steps", "to", "mongodb_last_run"])]
@@ -717,8 +718,9 @@ pub enum FleetAction {
         /// Report what would run on each target; change nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Run down scripts even if they changed since their migration was applied.
-        #[arg(long)]
+        /// Run the down files even where they differ from the down scripts
+        /// applied with their migrations (stored in the history).
+        #[arg(long, visible_alias = "use-file-down")]
         accept_changed_down: bool,
     },
     /// Each target's drift from the schema its applied migrations give

@@ -342,7 +342,11 @@ impl<R: Read> Archive<R> {
         for i in 0..self.int_size {
             value |= i64::from(self.byte()?) << (8 * i);
         }
-        Ok(if negative { value.wrapping_neg() } else { value })
+        Ok(if negative {
+            value.wrapping_neg()
+        } else {
+            value
+        })
     }
 
     /// A string: its length (negative for none), then its bytes.

@@ -19,6 +19,7 @@ pub(crate) mod adoption;
 pub(crate) mod checksum;
 pub(crate) mod dir_entry;
 pub(crate) mod directives;
+pub(crate) mod down_difference;
 pub mod execution;
 pub(crate) mod file_name;
 pub(crate) mod layout;

@@ -8,7 +8,9 @@ use crate::model::SourceProblem;
 use crate::model::{Checksum, Version};
 use crate::model::{Execution, Migration, Script};
 use crate::{Error, Problem};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use time::OffsetDateTime;
 
 /// The state of one migration.
@@ -262,13 +264,43 @@ pub enum RollbackTarget {
     To(Version),
 }
 
-/// The applied migrations `rollback` undoes, newest first, or the reason it must not run.
+/// The applied migrations `rollback` would undo to reach `target`, newest
+/// first (repeatable migrations have no down: rolling back passes them by).
+pub fn rollback_candidates<'h>(
+    applied: &'h [AppliedMigration],
+    target: &RollbackTarget,
+) -> Vec<&'h AppliedMigration> {
+    let mut newest_first: Vec<&AppliedMigration> = applied
+        .iter()
+        .filter(|r| !r.version.is_repeatable())
+        .collect();
+    newest_first.sort_by_key(|r| std::cmp::Reverse(r.version.clone()));
+    match target {
+        RollbackTarget::Steps(n) => newest_first.into_iter().take(*n as usize).collect(),
+        RollbackTarget::To(version) => newest_first
+            .into_iter()
+            .take_while(|r| r.version > *version)
+            .collect(),
+    }
+}
+
+/// The down scripts the history stored when their migrations were applied
+/// (history format 3), by version.
+pub type StoredDowns = BTreeMap<Version, String>;
+
+/// The migrations `rollback` undoes, newest first, or the reason it must
+/// not run. A migration's down script is its file's; when the migrations
+/// directory no longer has it (an application rolled back to an older
+/// release ships older files), the one the history stored when it was
+/// applied, from `stored`. A down file that differs from the one applied is
+/// refused, with the difference, unless `use_file_down`.
 pub fn plan_rollback<'a>(
     local: &'a [Migration],
     applied: &[AppliedMigration],
     target: RollbackTarget,
-    accept_changed_down: bool,
-) -> Result<Vec<&'a Migration>, Error> {
+    stored: &StoredDowns,
+    use_file_down: bool,
+) -> Result<Vec<Cow<'a, Migration>>, Error> {
     let failed: Vec<Problem> = problems(local, applied, true)
         .into_iter()
         .filter(|p| matches!(p, Problem::Failed { .. }))
@@ -276,57 +308,17 @@ pub fn plan_rollback<'a>(
     if !failed.is_empty() {
         return Err(Error::HistoryMismatch(failed));
     }
-    // Repeatable migrations have no down; rolling back passes them by.
-    let mut newest_first: Vec<&AppliedMigration> = applied
-        .iter()
-        .filter(|r| !r.version.is_repeatable())
-        .collect();
-    newest_first.sort_by_key(|r| std::cmp::Reverse(r.version.clone()));
-    let chosen: Vec<&AppliedMigration> = match target {
-        RollbackTarget::Steps(n) => newest_first.into_iter().take(n as usize).collect(),
-        RollbackTarget::To(version) => newest_first
-            .into_iter()
-            .take_while(|r| r.version > version)
-            .collect(),
-    };
     let mut refusals = Vec::new();
     let mut refused = Vec::new();
     let mut plan = Vec::new();
-    for record in chosen {
-        let Some(migration) = file_of(local, &record.version) else {
-            refused.push(record.version.clone());
-            refusals.push(format!(
-                "version {} ({}) has no files in the migrations directory; restore them to roll it back",
-                record.version, record.name
-            ));
-            continue;
-        };
-        let Some(down) = &migration.down else {
-            refused.push(record.version.clone());
-            refusals.push(format!(
-                "{} has no down script; write {} to undo it, or roll back to a later version",
-                migration.label(),
-                migration
-                    .up
-                    .path
-                    .with_file_name(format!("{}.down.sql", migration.label()))
-                    .display()
-            ));
-            continue;
-        };
-        if let Some(recorded) = &record.down_checksum {
-            if *recorded != down.checksum && !accept_changed_down {
+    for record in rollback_candidates(applied, &target) {
+        match down_for(local, record, stored.get(&record.version), use_file_down) {
+            Ok(migration) => plan.push(migration),
+            Err(refusal) => {
                 refused.push(record.version.clone());
-                refusals.push(format!(
-                    "{} changed since the migration was applied (sha256 then {}, now {}); check that it still undoes what was applied, then pass --accept-changed-down",
-                    down.path.display(),
-                    recorded.short(),
-                    down.checksum.short()
-                ));
-                continue;
+                refusals.push(refusal);
             }
         }
-        plan.push(migration);
     }
     if !refusals.is_empty() {
         let mut message = String::from("rollback refused; nothing was changed:");
@@ -342,6 +334,89 @@ pub fn plan_rollback<'a>(
     }
     check_runnable(plan.iter().filter_map(|m| m.down.as_ref()))?;
     Ok(plan)
+}
+
+/// The migration whose down script undoes `record`, or why there is none
+/// that may run.
+fn down_for<'a>(
+    local: &'a [Migration],
+    record: &AppliedMigration,
+    stored: Option<&String>,
+    use_file_down: bool,
+) -> Result<Cow<'a, Migration>, String> {
+    let file = file_of(local, &record.version);
+    match (file, file.and_then(|m| m.down.as_ref()), stored) {
+        (Some(migration), Some(down), stored) => {
+            let changed = record
+                .down_checksum
+                .as_ref()
+                .is_some_and(|recorded| *recorded != down.checksum);
+            if changed && !use_file_down {
+                let recorded = record.down_checksum.as_ref().map_or("", |c| c.short());
+                let mut refusal = format!(
+                    "{} changed since the migration was applied (sha256 then {recorded}, now {}); check that it still \
+                     undoes what was applied, then pass --use-file-down to run the file (or roll back with the \
+                     applied one: restore the file as it was)",
+                    down.path.display(),
+                    down.checksum.short()
+                );
+                if let Some(applied_text) = stored {
+                    refusal.push_str(&super::down_difference::down_difference(applied_text, &down.sql));
+                }
+                return Err(refusal);
+            }
+            Ok(Cow::Borrowed(migration))
+        }
+        (file, _, Some(text)) => Ok(Cow::Owned(from_history(record, file, text)?)),
+        (None, _, None) => Err(format!(
+            "version {} ({}) has no files in the migrations directory, and its history row holds no down script \
+             (it was applied by a schemactl that did not store them); restore its files to roll it back",
+            record.version, record.name
+        )),
+        (Some(migration), None, None) => Err(format!(
+            "{} has no down script; write {} to undo it, or roll back to a later version",
+            migration.label(),
+            migration
+                .up
+                .path
+                .with_file_name(format!("{}.down.sql", migration.label()))
+                .display()
+        )),
+    }
+}
+
+/// A migration undone with the down script its history row stored.
+fn from_history(
+    record: &AppliedMigration,
+    file: Option<&Migration>,
+    text: &str,
+) -> Result<Migration, String> {
+    let label = format!("{}_{}", record.version, record.name);
+    let directives = crate::model::directives::parse(text).map_err(|e| {
+        format!(
+            "the down script stored for {label} cannot be read (line {}: {})",
+            e.line, e.message
+        )
+    })?;
+    let placeholder =
+        |what: &str| PathBuf::from(format!("{label}.{what}.sql (stored in the history)"));
+    Ok(Migration {
+        version: record.version.clone(),
+        version_text: file.map_or_else(|| record.version.to_string(), |m| m.version_text.clone()),
+        name: record.name.clone(),
+        up: Script::new(
+            placeholder("up"),
+            String::new(),
+            record.checksum.clone(),
+            Default::default(),
+        ),
+        down: Some(Script::new(
+            placeholder("down"),
+            text.to_string(),
+            Checksum::of(text.as_bytes()),
+            directives,
+        )),
+    })
 }
 
 /// Checks the scripts that are about to run, before any of them runs: their
@@ -606,19 +681,40 @@ mod tests {
     fn rollback_goes_newest_first_and_refuses_missing_or_changed_downs() {
         let local = three();
         let applied: Vec<AppliedMigration> = local[..2].iter().map(record).collect();
-        let plan = plan_rollback(&local, &applied, RollbackTarget::Steps(2), false).unwrap();
+        let plan = plan_rollback(
+            &local,
+            &applied,
+            RollbackTarget::Steps(2),
+            &StoredDowns::new(),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
             vec![2, 1]
         );
-        let plan = plan_rollback(&local, &applied, RollbackTarget::To(1.into()), false).unwrap();
+        let plan = plan_rollback(
+            &local,
+            &applied,
+            RollbackTarget::To(1.into()),
+            &StoredDowns::new(),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             plan.iter().map(|m| m.version.clone()).collect::<Vec<_>>(),
             vec![2]
         );
 
         let all: Vec<AppliedMigration> = local.iter().map(record).collect();
-        let err = plan_rollback(&local, &all, RollbackTarget::Steps(1), false).unwrap_err();
+        let err = plan_rollback(
+            &local,
+            &all,
+            RollbackTarget::Steps(1),
+            &StoredDowns::new(),
+            false,
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("0003_m3 has no down script"),
             "{err}"
@@ -634,10 +730,83 @@ mod tests {
 
         let mut changed = record(&local[1]);
         changed.down_checksum = Some(Checksum::of(b"old down"));
-        let err =
-            plan_rollback(&local, &[changed.clone()], RollbackTarget::Steps(1), false).unwrap_err();
-        assert!(err.to_string().contains("--accept-changed-down"), "{err}");
-        assert!(plan_rollback(&local, &[changed], RollbackTarget::Steps(1), true).is_ok());
+        let err = plan_rollback(
+            &local,
+            &[changed.clone()],
+            RollbackTarget::Steps(1),
+            &StoredDowns::new(),
+            false,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--use-file-down"), "{err}");
+        assert!(plan_rollback(
+            &local,
+            &[changed],
+            RollbackTarget::Steps(1),
+            &StoredDowns::new(),
+            true
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_migration_without_files_is_undone_with_its_stored_down_and_a_changed_file_shows_the_difference(
+    ) {
+        let local = three();
+        let applied: Vec<AppliedMigration> = local[..2].iter().map(record).collect();
+        // The application was rolled back: its directory stops at 1.
+        let older = &local[..1];
+        let none = plan_rollback(
+            older,
+            &applied,
+            RollbackTarget::To(1.into()),
+            &StoredDowns::new(),
+            false,
+        )
+        .unwrap_err();
+        assert!(none.to_string().contains("holds no down script"), "{none}");
+        let stored: StoredDowns = [(Version::from(2), "DROP TABLE b;".to_string())].into();
+        let plan = plan_rollback(
+            older,
+            &applied,
+            RollbackTarget::To(1.into()),
+            &stored,
+            false,
+        )
+        .unwrap();
+        assert_eq!(plan.len(), 1);
+        assert_eq!(plan[0].down.as_ref().unwrap().sql, "DROP TABLE b;");
+        assert!(plan[0]
+            .down
+            .as_ref()
+            .unwrap()
+            .path
+            .to_string_lossy()
+            .contains("stored in the history"));
+
+        // The file's down differs from the one applied: refused, with both.
+        let mut changed = record(&local[1]);
+        changed.down_checksum = Some(Checksum::of(b"DROP TABLE b CASCADE;"));
+        let stored: StoredDowns = [(Version::from(2), "DROP TABLE b CASCADE;".to_string())].into();
+        let err = plan_rollback(
+            &local,
+            &[changed.clone()],
+            RollbackTarget::Steps(1),
+            &stored,
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("-DROP TABLE b CASCADE;") && err.contains("--use-file-down"),
+            "{err}"
+        );
+        let plan =
+            plan_rollback(&local, &[changed], RollbackTarget::Steps(1), &stored, true).unwrap();
+        assert_eq!(
+            plan[0].down.as_ref().unwrap().sql,
+            local[1].down.as_ref().unwrap().sql
+        );
     }
 
     #[test]

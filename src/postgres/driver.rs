@@ -359,6 +359,10 @@ impl Driver for PostgresDriver<'_> {
         }
     }
 
+    async fn stored_downs(&self, versions: &[Version]) -> Result<Vec<(String, String)>, Error> {
+        self.history.stored_downs(self.client, versions).await
+    }
+
     async fn peek_history(&self) -> Result<Option<Vec<AppliedMigration>>, Error> {
         use std::sync::atomic::Ordering;
         if self.peek_unreadable.load(Ordering::Relaxed) {
@@ -462,6 +466,7 @@ impl Driver for PostgresDriver<'_> {
                     name: &m.name,
                     checksum: &m.up.checksum,
                     down_checksum: m.down.as_ref().map(|d| &d.checksum),
+                    down_script: m.down.as_ref().map(|d| d.sql.as_str()),
                     execution_ms: Some(0),
                     success: true,
                     baselined: true,
@@ -501,8 +506,14 @@ impl Driver for PostgresDriver<'_> {
                         .finish(client, version, true, execution_ms, None)
                         .await?
                 }
-                HistoryEdit::AcceptChecksum { up, down } => {
-                    writer.accept_checksum(client, version, up, down).await?
+                HistoryEdit::AcceptChecksum {
+                    up,
+                    down,
+                    down_script,
+                } => {
+                    writer
+                        .accept_checksum(client, version, up, down, down_script)
+                        .await?
                 }
             }
             let event = NewEvent {

@@ -273,6 +273,7 @@ pub async fn apply_surrounded(
         name: &migration.name,
         checksum: &script.checksum,
         down_checksum: migration.down.as_ref().map(|d| &d.checksum),
+        down_script: migration.down.as_ref().map(|d| d.sql.as_str()),
         execution_ms,
         success,
         baselined: false,

@@ -15,9 +15,9 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Statement};
 
 /// The shape of the history tables this release writes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// The table comment that records it.
-const FORMAT_COMMENT: &str = "schemactl history, format 2";
+const FORMAT_COMMENT: &str = "schemactl history, format 3";
 
 /// The format a history table's comment names.
 fn format_of(comment: &str) -> Option<u32> {
@@ -134,7 +134,9 @@ impl HistoryTable {
                 "SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL,
                         (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
                           WHERE a.attrelid = to_regclass($2) AND a.attname = 'version' AND NOT a.attisdropped),
-                        obj_description(to_regclass($2), 'pg_class')",
+                        obj_description(to_regclass($2), 'pg_class'),
+                        EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass($2)
+                                AND a.attname = 'down_script' AND NOT a.attisdropped)",
                 &[(&schema, Type::TEXT), (&table, Type::TEXT), (&events, Type::TEXT)],
             )
             .await
@@ -149,9 +151,12 @@ impl HistoryTable {
         let (schema, table, events): (bool, bool, bool) =
             (present.get(0), present.get(1), present.get(2));
         if schema && table && events {
-            return self
-                .upgrade(client, present.get(3), present.get(4), limits)
-                .await;
+            let shape = Shape {
+                version_kind: present.get(3),
+                comment: present.get(4),
+                has_down_script: present.get(5),
+            };
+            return self.upgrade(client, shape, limits).await;
         }
         let mut ddl = String::new();
         if !schema {
@@ -166,6 +171,7 @@ impl HistoryTable {
                 name text NOT NULL,
                 checksum text NOT NULL,
                 down_checksum text,
+                down_script text,
                 applied_at timestamptz NOT NULL DEFAULT now(),
                 applied_by text NOT NULL,
                 execution_ms bigint NOT NULL DEFAULT 0,
@@ -199,23 +205,24 @@ impl HistoryTable {
         })
     }
 
-    /// Brings a history table of an earlier schemactl (its `version`
-    /// column's type is `kind`, its comment `comment`) to this release's
-    /// shape, in one transaction (the caller holds the migration lock), and
-    /// records that it did; refuses a table of a newer schemactl.
+    /// Brings a history table of an earlier schemactl (of `shape`) to this
+    /// release's, in one transaction (the caller holds the migration lock),
+    /// and records that it did; refuses a table of a newer schemactl.
     ///
     /// Format 1 (schemactl 0.1 before text versions) kept versions as
     /// `bigint`; format 2 keeps them as text, so that dotted (Flyway) and
-    /// diesel versions are stored as written. Every value survives: an
-    /// integer's text is the integer.
+    /// diesel versions are stored as written (an integer's text is the
+    /// integer). Format 3 adds `down_script`: each migration's down script
+    /// as it was when applied, so that `rollback` can undo a migration whose
+    /// files a rolled-back application no longer ships. Every row survives.
     async fn upgrade(
         &self,
         client: &Client,
-        kind: Option<String>,
-        comment: Option<String>,
+        shape: Shape,
         limits: &UpgradeLimits,
     ) -> Result<(), Error> {
-        if let Some(newer) = comment
+        if let Some(newer) = shape
+            .comment
             .as_deref()
             .and_then(format_of)
             .filter(|f| *f > FORMAT)
@@ -226,24 +233,45 @@ impl HistoryTable {
                 self.display()
             )));
         }
-        if kind.as_deref() != Some("bigint") {
+        let text_versions = shape.version_kind.as_deref() != Some("bigint");
+        if text_versions && shape.has_down_script {
             return Ok(());
         }
         let (versions, events) = (self.qualified(), self.qualified_events());
+        let mut changes = String::new();
+        let mut said = Vec::new();
+        if !text_versions {
+            changes.push_str(&format!(
+                "ALTER TABLE {versions} ALTER COLUMN version TYPE text USING version::text;
+                 ALTER TABLE {events} ALTER COLUMN version TYPE text USING version::text;"
+            ));
+            said.push("versions stored as text");
+        }
+        if !shape.has_down_script {
+            changes.push_str(&format!(
+                "ALTER TABLE {versions} ADD COLUMN IF NOT EXISTS down_script text;"
+            ));
+            said.push("down scripts stored when applied");
+        }
+        let from = match (text_versions, shape.comment.as_deref().and_then(format_of)) {
+            (false, _) => 1,
+            (true, Some(format)) => format,
+            (true, None) => 2,
+        };
         // The ALTERs take ACCESS EXCLUSIVE locks: queued behind a reader
         // without a timeout, they would stop every other reader of the
         // history, and a session idle in a transaction would hang the run.
         let sql = format!(
             "BEGIN;
              SET LOCAL lock_timeout = {};
-             ALTER TABLE {versions} ALTER COLUMN version TYPE text USING version::text;
-             ALTER TABLE {events} ALTER COLUMN version TYPE text USING version::text;
+             {changes}
              COMMENT ON TABLE {versions} IS '{FORMAT_COMMENT}';
              INSERT INTO {events} (event, actor, schemactl_version, detail)
-                 VALUES ('upgraded', {ACTOR}, '{}', 'history format 1 -> {FORMAT}: versions stored as text');
+                 VALUES ('upgraded', {ACTOR}, '{}', 'history format {from} -> {FORMAT}: {}');
              COMMIT;",
             limits.lock_timeout_ms.max(1),
-            crate::VERSION
+            crate::VERSION,
+            said.join(", ")
         );
         let mut attempt = 0;
         loop {
@@ -445,9 +473,12 @@ impl HistoryTable {
         let lock = lock
             .map(|lock| format!(" || left('', {})", lock.held_guard()))
             .unwrap_or_default();
+        // The down script is always the last parameter: $10 here, $13 in
+        // the statements below (after the event's kind, its detail and the
+        // transaction guard).
         let insert_sql = format!(
-            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
-             VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)"
+            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error, down_script)
+             VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9, $10)"
         );
         let event_sql = format!(
             "INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
@@ -456,8 +487,8 @@ impl HistoryTable {
         // The row and its event in one statement: the hot path of `migrate`.
         // It commits only inside the transaction the run opened (the guard).
         let guarded_insert_sql = format!(
-            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error)
-             VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9)",
+            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error, down_script)
+             VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9, $13)",
             guard = transaction_guard(12)
         );
         let insert_with_event_sql = format!(
@@ -469,7 +500,8 @@ impl HistoryTable {
         let upsert_with_event_sql = format!(
             "WITH new_row AS ({guarded_insert_sql}
                  ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum,
-                     down_checksum = EXCLUDED.down_checksum, applied_at = now(), applied_by = EXCLUDED.applied_by,
+                     down_checksum = EXCLUDED.down_checksum, down_script = EXCLUDED.down_script,
+                     applied_at = now(), applied_by = EXCLUDED.applied_by,
                      execution_ms = EXCLUDED.execution_ms, success = EXCLUDED.success, baselined = false,
                      schemactl_version = EXCLUDED.schemactl_version, error = EXCLUDED.error
                  RETURNING version, name, checksum, execution_ms)
@@ -504,7 +536,7 @@ impl HistoryTable {
             finish: format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1::text{lock}"),
             delete: format!("DELETE FROM {versions} WHERE version = $1::text{lock}"),
             event: event_sql,
-            accept_checksum: format!("UPDATE {versions} SET checksum = $2, down_checksum = $3 WHERE version = $1"),
+            accept_checksum: format!("UPDATE {versions} SET checksum = $2, down_checksum = $3, down_script = $4 WHERE version = $1"),
             insert_with_event: insert_with_event_sql,
             upsert_with_event: upsert_with_event_sql,
             delete_with_event: delete_with_event_sql,
@@ -535,6 +567,16 @@ pub struct HistoryWriter {
     versions: String,
 }
 
+/// What [`HistoryTable::upgrade`] needs to know of an existing table.
+struct Shape {
+    /// The `version` column's type.
+    version_kind: Option<String>,
+    /// The table's comment (it names the format).
+    comment: Option<String>,
+    /// Whether it has the `down_script` column (format 3).
+    has_down_script: bool,
+}
+
 /// The values of a new history row.
 #[derive(Debug, Clone)]
 pub struct NewRow<'a> {
@@ -546,6 +588,8 @@ pub struct NewRow<'a> {
     pub checksum: &'a Checksum,
     /// Checksum of the down script, when there is one.
     pub down_checksum: Option<&'a Checksum>,
+    /// The down script's text, kept for a rollback without its file.
+    pub down_script: Option<&'a str>,
     /// How long it ran; `None`: since the transaction began.
     pub execution_ms: Option<i64>,
     /// Whether it completed.
@@ -661,6 +705,7 @@ impl HistoryWriter {
             (&row.error, Type::TEXT),
         ];
         params.extend_from_slice(extra);
+        params.push((&row.down_script, Type::TEXT));
         match statement {
             Some(statement) => self.run(client, statement, sql, &params).await,
             None => client.query_typed(sql, &params).await.map(drop),
@@ -750,6 +795,7 @@ impl HistoryWriter {
         version: Version,
         checksum: &Checksum,
         down_checksum: Option<&Checksum>,
+        down_script: Option<&str>,
     ) -> Result<(), tokio_postgres::Error> {
         let down = down_checksum.map(Checksum::as_str);
         client
@@ -759,6 +805,7 @@ impl HistoryWriter {
                     (&version, Type::TEXT),
                     (&checksum.as_str(), Type::TEXT),
                     (&down, Type::TEXT),
+                    (&down_script, Type::TEXT),
                 ],
             )
             .await

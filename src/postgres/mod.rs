@@ -22,6 +22,7 @@ pub(crate) mod lock_trace;
 pub(crate) mod recovery_points;
 pub(crate) mod scratch;
 pub(crate) mod scratch_reset;
+mod stored_downs;
 pub(crate) mod text_rows;
 pub(crate) mod tls;
 

@@ -43,6 +43,8 @@ pub enum HistoryEdit<'a> {
         up: &'a Checksum,
         /// The down script's, when it has one.
         down: Option<&'a Checksum>,
+        /// The down script's text, stored for a rollback without its file.
+        down_script: Option<&'a str>,
     },
 }
 
@@ -86,6 +88,10 @@ pub trait Driver {
     /// format, not schemactl's, corrupt): then only a read under the lock
     /// may decide. For telling that there is nothing to do.
     async fn peek_history(&self) -> Result<Option<Vec<AppliedMigration>>, Error>;
+
+    /// The down scripts the history stored when `versions` were applied,
+    /// as `(version as recorded, script)`; for `rollback` without files.
+    async fn stored_downs(&self, versions: &[Version]) -> Result<Vec<(String, String)>, Error>;
 
     /// The indexes a failed concurrent build left INVALID (`status` and
     /// `validate` name them; `repair --mark-applied` refuses while any is).

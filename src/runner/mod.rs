@@ -140,6 +140,54 @@ fn in_layout(layout: Layout, applied: Vec<AppliedMigration>) -> Vec<AppliedMigra
     applied
 }
 
+/// The down scripts stored for the migrations a rollback to `target` would
+/// undo, by version in `layout`'s kind.
+async fn stored_downs(
+    driver: &impl Driver,
+    layout: Layout,
+    applied: &[AppliedMigration],
+    target: &RollbackTarget,
+) -> Result<plan::StoredDowns, Error> {
+    let versions: Vec<Version> = plan::rollback_candidates(applied, target)
+        .into_iter()
+        .map(|row| row.version.clone())
+        .collect();
+    let kind = layout.version_kind();
+    Ok(driver
+        .stored_downs(&versions)
+        .await?
+        .into_iter()
+        .filter_map(|(version, script)| {
+            let version = versions.iter().find(|v| v.to_string() == version)?;
+            Some((version.clone().with_kind(kind), script))
+        })
+        .collect())
+}
+
+/// The planned migrations, those undone with a stored down script said so
+/// and sent as their layout's tool sends a file.
+fn in_layout_downs<'a>(
+    plan: Vec<std::borrow::Cow<'a, Migration>>,
+    layout: Layout,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Vec<std::borrow::Cow<'a, Migration>> {
+    plan.into_iter()
+        .map(|migration| match migration {
+            std::borrow::Cow::Owned(mut stored) => {
+                notify(Notice::Info(&format!(
+                    "{}: its files are not in the migrations directory; undoing it with the down script stored when it was applied",
+                    stored.label()
+                )));
+                if let Some(down) = stored.down.as_mut() {
+                    down.sent_whole = layout == Layout::GolangMigrate;
+                }
+                std::borrow::Cow::Owned(stored)
+            }
+            borrowed => borrowed,
+        })
+        .collect()
+}
+
 /// Told when the lock was no longer held at the end of a run.
 const LOCK_LOST_DURING_RUN: &str = "this run no longer held the migration lock at its end: a migration released it \
      (`pg_advisory_unlock_all()` or `DISCARD ALL`, perhaps inside a function) or its lease was taken over. \
@@ -405,12 +453,14 @@ impl<'c> Migrator<'c> {
     }
 
     /// Runs down scripts newest first, down to `target`, under the lock (or,
-    /// with `dry_run`, reports what would run). A down script whose file
-    /// changed since it was applied is refused unless `accept_changed_down`.
+    /// with `dry_run`, reports what would run). A migration whose files are
+    /// gone is undone with the down script its history row stored; a down
+    /// file that changed since it was applied is refused unless
+    /// `use_file_down`.
     pub async fn undo(
         &self,
         target: RollbackTarget,
-        accept_changed_down: bool,
+        use_file_down: bool,
         dry_run: bool,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<RunReport, Error> {
@@ -420,7 +470,8 @@ impl<'c> Migrator<'c> {
         let mut driver = self.driver(&connection);
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
-            report.planned = plan::plan_rollback(&local, &applied, target, accept_changed_down)?
+            let stored = stored_downs(&driver, layout, &applied, &target).await?;
+            report.planned = plan::plan_rollback(&local, &applied, target, &stored, use_file_down)?
                 .iter()
                 .filter_map(|m| {
                     let down = m.down.as_ref()?;
@@ -433,7 +484,10 @@ impl<'c> Migrator<'c> {
             self.take_lock(driver, notify).await?;
             let result = async {
                 let applied = in_layout(layout, driver.read_history().await?);
-                let plan = plan::plan_rollback(&local, &applied, target, accept_changed_down)?;
+                let stored = stored_downs(driver, layout, &applied, &target).await?;
+                let plan = plan::plan_rollback(&local, &applied, target, &stored, use_file_down)?;
+                let plan = in_layout_downs(plan, layout, notify);
+                let plan: Vec<&Migration> = plan.iter().map(AsRef::as_ref).collect();
                 let applied = self
                     .apply_plan(driver, &plan, Direction::Down, &mut report, notify)
                     .await;

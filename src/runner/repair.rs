@@ -119,6 +119,7 @@ impl Migrator<'_> {
                     Some(file) => HistoryEdit::AcceptChecksum {
                         up: &file.up.checksum,
                         down: file.down.as_ref().map(|d| &d.checksum),
+                        down_script: file.down.as_ref().map(|d| d.sql.as_str()),
                     },
                     None => return refuse("has no file; restore it or use --forget"),
                 },

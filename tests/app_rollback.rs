@@ -1,0 +1,126 @@
+//! Deploys that survive an application rollback: the down scripts stored
+//! with their history rows (history format 3) undo migrations whose files
+//! an older release of the application no longer ships; a down file that
+//! differs from the one applied is refused with the difference unless
+//! `--use-file-down`.
+
+use crate::support::{schemactl, server, Project, TestDb};
+
+/// The tables, columns and indexes of `public`, as one comparable text.
+async fn schema_of(db: &TestDb) -> String {
+    db.scalar(
+        "SELECT coalesce(string_agg(c.relname || ':' || c.relkind::text || ':' ||
+                    (SELECT coalesce(string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum), '')
+                       FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                  ';' ORDER BY c.relname), '')
+         FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_older_directory_rolls_back_newer_migrations_with_their_stored_downs() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate", "--to", "1"]).expect_code(0);
+    let before = schema_of(&db).await;
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    assert_ne!(schema_of(&db).await, before);
+    let stored: i64 = db
+        .scalar("SELECT count(down_script) FROM schema_versions")
+        .await;
+    assert_eq!(stored, 3, "every applied migration keeps its down script");
+
+    // The application goes back to the release that shipped only 0001.
+    for file in [
+        "0002_create_orders.up.sql",
+        "0002_create_orders.down.sql",
+        "0003_index_order_details.up.sql",
+        "0003_index_order_details.down.sql",
+    ] {
+        project.remove(file);
+    }
+    let dry = schemactl(
+        &project,
+        &db,
+        &["rollback", "--to", "1", "--dry-run", "--format", "json"],
+    );
+    let planned = dry.expect_code(0).json()["planned"].clone();
+    assert_eq!(planned.as_array().map(Vec::len), Some(2), "{planned}");
+    let rolled = schemactl(&project, &db, &["rollback", "--to", "1"]);
+    rolled.expect_code(0);
+    assert!(
+        rolled
+            .stderr
+            .contains("3_index_order_details: its files are not in the migrations directory")
+            && rolled.stderr.contains("stored when it was applied"),
+        "{}",
+        rolled.stderr
+    );
+    assert_eq!(
+        schema_of(&db).await,
+        before,
+        "the stored downs undo what was applied"
+    );
+    let left: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(left, 1);
+}
+
+#[tokio::test]
+async fn without_files_or_a_stored_down_the_rollback_is_refused_and_changes_nothing() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    // As a release that did not store down scripts left them.
+    db.client()
+        .await
+        .batch_execute("UPDATE schema_versions SET down_script = NULL")
+        .await
+        .unwrap();
+    project.remove("0003_index_order_details.up.sql");
+    project.remove("0003_index_order_details.down.sql");
+    let refused = schemactl(&project, &db, &["rollback", "--steps", "1"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("holds no down script")
+            && refused.stderr.contains("restore its files"),
+        "{}",
+        refused.stderr
+    );
+    let left: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(left, 3);
+}
+
+#[tokio::test]
+async fn a_down_file_that_differs_from_the_applied_one_is_refused_with_the_difference() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write(
+        "0003_index_order_details.down.sql",
+        "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS orders_details;\n",
+    );
+    let refused = schemactl(&project, &db, &["rollback", "--steps", "1"]);
+    refused.expect_code(1);
+    for expected in [
+        "-DROP INDEX CONCURRENTLY orders_details;",
+        "+DROP INDEX CONCURRENTLY IF EXISTS orders_details;",
+        "--use-file-down",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}: {}",
+            refused.stderr
+        );
+    }
+    let left: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(left, 3, "nothing ran");
+    schemactl(
+        &project,
+        &db,
+        &["rollback", "--steps", "1", "--use-file-down"],
+    )
+    .expect_code(0);
+    let left: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(left, 2);
+}
