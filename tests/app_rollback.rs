@@ -124,3 +124,60 @@ async fn a_down_file_that_differs_from_the_applied_one_is_refused_with_the_diffe
     let left: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
     assert_eq!(left, 2);
 }
+
+/// An application rolled back to an older release runs `migrate` (an init
+/// container, say) with its older files: told the database is ahead, exit
+/// 7, nothing changed; `check` answers the same for a readiness probe, and
+/// `current` once the newer migration is rolled back with its stored down.
+#[tokio::test]
+async fn an_older_directory_is_told_the_database_is_ahead_and_changes_nothing() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let newer = Project::fixture("shop");
+    project.remove("0003_index_order_details.up.sql");
+    project.remove("0003_index_order_details.down.sql");
+
+    let migrate = schemactl(&project, &db, &["migrate"]);
+    migrate.expect_code(7);
+    assert!(
+        migrate.stderr.contains(
+            "the database is ahead of these migration files: 3_index_order_details is applied"
+        ) && migrate.stderr.contains("`schemactl rollback --to 2`"),
+        "{}",
+        migrate.stderr
+    );
+    let json = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    let error = json.expect_code(7).json()["error"].clone();
+    assert_eq!(error["exit_code"], 7);
+    assert_eq!(
+        error["details"]["newer"][0]["name"], "index_order_details",
+        "{error}"
+    );
+    let rows: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(rows, 3, "nothing changed");
+
+    let check = schemactl(&project, &db, &["check", "--format", "json"]);
+    let answer = check.expect_code(7).json();
+    assert_eq!(answer["standing"], "ahead", "{answer}");
+    assert_eq!(answer["compatible"], false);
+    assert_eq!(answer["fix"], "schemactl rollback --to 2");
+    // The newer release's files, given as the application's: current.
+    let newer_dir = newer.migrations();
+    let newer_dir = newer_dir.to_str().unwrap();
+    let current = schemactl(&project, &db, &["check", "--app-migrations", newer_dir]);
+    current.expect_code(0);
+    assert!(current.stdout.contains("is current"), "{}", current.stdout);
+
+    schemactl(&project, &db, &["rollback", "--to", "2"]).expect_code(0);
+    schemactl(&project, &db, &["check"]).expect_code(0);
+    // The newer release again: behind until it migrates.
+    let behind = schemactl(
+        &project,
+        &db,
+        &["check", "--app-migrations", newer_dir, "--format", "json"],
+    );
+    let answer = behind.expect_code(1).json();
+    assert_eq!(answer["standing"], "behind", "{answer}");
+    assert_eq!(answer["fix"], "schemactl migrate");
+}

@@ -157,6 +157,10 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         }
         Command::Rollback(args) => rollback(settings, args, notify).await,
         Command::Status { format } => verbs::status(settings, format, notify).await,
+        Command::Check {
+            app_migrations,
+            format,
+        } => verbs::check(settings, app_migrations, format, notify).await,
         Command::Validate(args) => {
             let ValidateArgs {
                 fail_on_pending,
@@ -320,6 +324,7 @@ pub fn wants_json(opt: &Opt) -> bool {
         Command::Migrate(MigrateArgs { format, .. })
         | Command::Rollback(RollbackArgs { format, .. })
         | Command::Status { format, .. }
+        | Command::Check { format, .. }
         | Command::Validate(ValidateArgs { format, .. })
         | Command::Baseline(BaselineArgs { format, .. })
         | Command::Repair(RepairArgs { format, .. })
@@ -363,6 +368,7 @@ fn error_details(error: &Error) -> serde_json::Value {
     use serde_json::json;
     let value = match error {
         Error::HistoryMismatch(problems) => serde_json::to_value(problems),
+        Error::DatabaseAhead(ahead) => serde_json::to_value(ahead),
         // `outcome` says what became of the script's transaction; `status`
         // says, without reading it, that the command failed.
         Error::MigrationFailed(failure) | Error::ReplayFailed(failure) => {

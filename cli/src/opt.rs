@@ -240,6 +240,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Whether the database suits the application that ships these
+    /// migrations: exit 0 when current, 7 when ahead, 1 when behind.
+    ///
+    /// Changes nothing. For an init container or a readiness probe: an
+    /// application rolled back to an older release sees "ahead" and the
+    /// `rollback --to` that brings the database back.
+    Check {
+        /// The application's migrations directory (default: the configured one).
+        #[arg(long, value_name = "DIR")]
+        app_migrations: Option<PathBuf>,
+        /// Output: text for people, json for programs (errors are JSON too).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Check that the files match the history; exit 1 on any disagreement.
     ///
     /// Changes nothing. Use it as a deploy gate before `migrate`, or after it

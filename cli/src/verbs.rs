@@ -111,6 +111,22 @@ pub async fn status(
     Ok(exit_code::OK)
 }
 
+/// `check`: the database against the application's migrations.
+pub async fn check(
+    settings: &Settings,
+    app_migrations: Option<std::path::PathBuf>,
+    format: Format,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<i32, Error> {
+    let mut settings = settings.clone();
+    if let Some(dir) = app_migrations {
+        settings.project.migrations_dir = dir;
+    }
+    let answer = Migrator::of_project(&settings).check(notify).await?;
+    emit(format, &answer, || format!("{answer}\n"));
+    Ok(answer.exit_code())
+}
+
 /// `validate`.
 pub async fn validate(
     settings: &Settings,

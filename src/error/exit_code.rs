@@ -23,3 +23,7 @@ pub const BLOCKED_BY_LOCKS: i32 = 5;
 /// `diff` or `fleet diff` could not replay the applied migrations on its
 /// scratch database; nothing ran on the live database.
 pub const REPLAY_FAILED: i32 = 6;
+/// The database is ahead of the migrations directory: migrations newer than
+/// every file are applied (an application rolled back to an older release).
+/// Nothing was changed; `schemactl rollback --to V` brings it back.
+pub const DATABASE_AHEAD: i32 = 7;

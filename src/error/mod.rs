@@ -38,6 +38,10 @@ pub enum Error {
     /// The recorded history disagrees with the files.
     #[error("{}", list("the database history does not match the migration files:", .0))]
     HistoryMismatch(Vec<Problem>),
+    /// Migrations newer than every file of the directory are applied (an
+    /// application rolled back to an older release); nothing was changed.
+    #[error("{0}")]
+    DatabaseAhead(Box<crate::model::ahead::Ahead>),
     /// The history table has rows schemactl cannot trust (NULLs, versions
     /// recorded twice); nothing was changed.
     #[error("{}", list(&format!("the history in {table} cannot be trusted as it is; nothing was changed:"), problems))]
@@ -156,6 +160,7 @@ impl Error {
             }
             Error::MigrationFailed(_) => exit_code::MIGRATION_FAILED,
             Error::ReplayFailed(_) => exit_code::REPLAY_FAILED,
+            Error::DatabaseAhead(_) => exit_code::DATABASE_AHEAD,
             Error::Backup(problem) if problem.is_finding() => exit_code::PROBLEMS_FOUND,
             Error::LockTimeout { .. } | Error::MongoLockTimeout { .. } => exit_code::LOCK_TIMEOUT,
             _ => exit_code::ERROR,

@@ -228,6 +228,9 @@ pub fn plan_migrate<'a>(
     options: MigrateOptions,
 ) -> Result<Vec<&'a Migration>, Error> {
     let problems = problems(local, applied, options.allow_out_of_order);
+    if let Some(ahead) = crate::model::ahead::Ahead::of(local, &problems) {
+        return Err(Error::DatabaseAhead(Box::new(ahead)));
+    }
     if !problems.is_empty() {
         return Err(Error::HistoryMismatch(problems));
     }

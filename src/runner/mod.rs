@@ -6,6 +6,7 @@
 //! `baseline` and `repair` are calls to it, and so is an application's
 //! start-up ([`crate::source::embedded::EmbeddedMigrations::run`]).
 
+pub mod compatibility;
 pub mod contention;
 pub mod deploy;
 pub mod driver;
@@ -400,6 +401,17 @@ impl<'c> Migrator<'c> {
             && (report.unadopted.is_none() || report.pending().is_empty())
             && (!fail_on_pending || report.pending().is_empty());
         Ok(Validation { ok, report })
+    }
+
+    /// Whether the database suits the application that ships these
+    /// migrations (`check`): current, behind, ahead (an older release of
+    /// the application) or diverged. Changes nothing.
+    pub async fn check(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<compatibility::Compatibility, Error> {
+        let report = self.status(false, notify).await?;
+        Ok(compatibility::Compatibility::of(&report))
     }
 
     /// Applies what is pending, in order, under the lock (or, with
