@@ -2,6 +2,7 @@
 //! act on, carries what they need to act, and maps to one documented exit
 //! code.
 
+pub mod ahead;
 pub mod backup_problem;
 pub mod exit_code;
 pub mod refusal;
@@ -41,7 +42,7 @@ pub enum Error {
     /// Migrations newer than every file of the directory are applied (an
     /// application rolled back to an older release); nothing was changed.
     #[error("{0}")]
-    DatabaseAhead(Box<crate::model::ahead::Ahead>),
+    DatabaseAhead(Box<ahead::Ahead>),
     /// The history table has rows schemactl cannot trust (NULLs, versions
     /// recorded twice); nothing was changed.
     #[error("{}", list(&format!("the history in {table} cannot be trusted as it is; nothing was changed:"), problems))]

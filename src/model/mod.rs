@@ -6,7 +6,6 @@
 //! directory that would make a deploy ambiguous (duplicate versions, a down
 //! without its up, unparseable names, non-UTF-8, NUL bytes).
 
-pub mod ahead;
 pub(crate) mod duration;
 pub mod history;
 pub mod identifier;

@@ -3,6 +3,7 @@
 //! deploy, and what `migrate` and `rollback` would run. No database here, so
 //! every rule is unit-tested on plain data.
 
+use crate::error::ahead::{Ahead, AppliedBeyond};
 use crate::model::history::AppliedMigration;
 use crate::model::SourceProblem;
 use crate::model::{Checksum, Version};
@@ -209,6 +210,35 @@ fn pending<'a>(
         })
 }
 
+/// The migrations the database has beyond `local`, when every problem is an
+/// applied migration whose file is gone, each newer than every file.
+pub(crate) fn database_ahead(local: &[Migration], problems: &[Problem]) -> Option<Ahead> {
+    let newest_file = local
+        .iter()
+        .filter(|m| !m.version.is_repeatable())
+        .map(|m| m.version.clone())
+        .max();
+    ahead_of(newest_file, problems)
+}
+
+/// [`database_ahead`], given the directory's newest version.
+pub(crate) fn ahead_of(newest_file: Option<Version>, problems: &[Problem]) -> Option<Ahead> {
+    let mut newer = Vec::new();
+    for problem in problems {
+        let Problem::Missing { version, name } = problem else {
+            return None;
+        };
+        if newest_file.as_ref().is_some_and(|newest| version <= newest) {
+            return None;
+        }
+        newer.push(AppliedBeyond {
+            version: version.clone(),
+            name: name.clone(),
+        });
+    }
+    (!newer.is_empty()).then_some(Ahead { newer, newest_file })
+}
+
 /// What `migrate` should do.
 #[derive(Debug, Clone, Default)]
 pub struct MigrateOptions {
@@ -228,7 +258,7 @@ pub fn plan_migrate<'a>(
     options: MigrateOptions,
 ) -> Result<Vec<&'a Migration>, Error> {
     let problems = problems(local, applied, options.allow_out_of_order);
-    if let Some(ahead) = crate::model::ahead::Ahead::of(local, &problems) {
+    if let Some(ahead) = database_ahead(local, &problems) {
         return Err(Error::DatabaseAhead(Box::new(ahead)));
     }
     if !problems.is_empty() {
@@ -833,5 +863,36 @@ mod tests {
             None,
         )];
         assert!(plan_migrate(&no_tx, &[], MigrateOptions::default()).is_ok());
+    }
+
+    fn missing(version: i64) -> Problem {
+        Problem::Missing {
+            version: Version::integer(version),
+            name: format!("m{version}"),
+        }
+    }
+
+    #[test]
+    fn only_missing_migrations_newer_than_every_file_make_the_database_ahead() {
+        let ahead = ahead_of(Some(Version::integer(2)), &[missing(3), missing(4)]).unwrap();
+        assert_eq!(ahead.newer.len(), 2);
+        assert_eq!(ahead.rollback_command(), "schemactl rollback --to 2");
+        assert!(
+            ahead.to_string().contains("3_m3, 4_m4 are applied"),
+            "{ahead}"
+        );
+        // A file missing in the middle is not an older release.
+        assert!(ahead_of(Some(Version::integer(3)), &[missing(2)]).is_none());
+        // Nor is anything else wrong alongside.
+        let failed = Problem::Failed {
+            version: Version::integer(1),
+            name: "m1".into(),
+            error: None,
+        };
+        assert!(ahead_of(Some(Version::integer(2)), &[failed, missing(3)]).is_none());
+        assert!(ahead_of(Some(Version::integer(2)), &[]).is_none());
+        // No files at all: everything applied is ahead, back to 0.
+        let all = ahead_of(None, &[missing(1)]).unwrap();
+        assert_eq!(all.rollback_command(), "schemactl rollback --to 0");
     }
 }

@@ -3,8 +3,8 @@
 //! Read-only; one answer, one exit code.
 
 use super::report::StatusReport;
+use crate::error::ahead::Ahead;
 use crate::error::Problem;
-use crate::model::ahead::Ahead;
 use crate::model::plan::State;
 use crate::model::Version;
 
@@ -52,7 +52,7 @@ impl Compatibility {
             .filter(|row| row.state != State::Missing && !row.version.is_repeatable())
             .map(|row| row.version.clone())
             .max();
-        let ahead = Ahead::beyond(newest_file, &report.problems);
+        let ahead = crate::model::plan::ahead_of(newest_file, &report.problems);
         let pending: Vec<Version> = report
             .migrations
             .iter()

@@ -2,10 +2,10 @@
 //! files are not there, all newer than every file there is. That is what
 //! an application rolled back to an older release sees (its image ships
 //! the older files); `migrate` then changes nothing and says how to bring
-//! the database back, and `check` answers it for a readiness probe.
+//! the database back, and `check` answers it for a readiness probe. Which
+//! histories are ahead is decided in `model::plan`.
 
-use crate::error::Problem;
-use crate::model::{Migration, Version};
+use crate::model::version::Version;
 
 /// The migrations the database has beyond the directory.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -27,35 +27,6 @@ pub struct AppliedBeyond {
 }
 
 impl Ahead {
-    /// The database is ahead when every problem is an applied migration
-    /// whose file is gone, each newer than every file of `local`.
-    pub(crate) fn of(local: &[Migration], problems: &[Problem]) -> Option<Ahead> {
-        let newest_file = local
-            .iter()
-            .filter(|m| !m.version.is_repeatable())
-            .map(|m| m.version.clone())
-            .max();
-        Self::beyond(newest_file, problems)
-    }
-
-    /// [`Ahead::of`], given the directory's newest version.
-    pub(crate) fn beyond(newest_file: Option<Version>, problems: &[Problem]) -> Option<Ahead> {
-        let mut newer = Vec::new();
-        for problem in problems {
-            let Problem::Missing { version, name } = problem else {
-                return None;
-            };
-            if newest_file.as_ref().is_some_and(|newest| version <= newest) {
-                return None;
-            }
-            newer.push(AppliedBeyond {
-                version: version.clone(),
-                name: name.clone(),
-            });
-        }
-        (!newer.is_empty()).then_some(Ahead { newer, newest_file })
-    }
-
     /// The command that brings the database back to the directory.
     pub fn rollback_command(&self) -> String {
         let to = self
