@@ -181,3 +181,62 @@ async fn an_older_directory_is_told_the_database_is_ahead_and_changes_nothing() 
     assert_eq!(answer["standing"], "behind", "{answer}");
     assert_eq!(answer["fix"], "schemactl migrate");
 }
+
+/// Migrations that declare themselves compatible with the previous release
+/// (`phase expand`, `compatible-with-previous`) do not stop it: its
+/// `migrate` has nothing to do and `check` says it may run; one unmarked
+/// migration beyond it does.
+#[tokio::test]
+async fn newer_migrations_marked_compatible_let_the_previous_release_run() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    let older = Project::fixture("shop");
+    project.write(
+        "0004_add_note.up.sql",
+        "-- schemactl:phase expand\nALTER TABLE orders ADD COLUMN note text;\n",
+    );
+    project.write(
+        "0004_add_note.down.sql",
+        "ALTER TABLE orders DROP COLUMN note;\n",
+    );
+    project.write(
+        "0005_add_flag.up.sql",
+        "-- schemactl:compatible-with-previous\nALTER TABLE orders ADD COLUMN flag boolean;\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let phases: Vec<Option<String>> = db
+        .client()
+        .await
+        .query("SELECT phase FROM schema_versions ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        phases[3..],
+        [Some("expand".to_string()), Some("expand".to_string())]
+    );
+
+    let migrate = schemactl(&older, &db, &["migrate"]);
+    migrate.expect_code(0);
+    assert!(
+        migrate
+            .stderr
+            .contains("marked compatible with the previous release"),
+        "{}",
+        migrate.stderr
+    );
+    let check = schemactl(&older, &db, &["check", "--format", "json"]);
+    let answer = check.expect_code(0).json();
+    assert_eq!(answer["standing"], "ahead-compatible", "{answer}");
+    assert_eq!(answer["compatible"], true);
+
+    project.write(
+        "0006_drop_note.up.sql",
+        "ALTER TABLE orders DROP COLUMN note;\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    schemactl(&older, &db, &["migrate"]).expect_code(7);
+    schemactl(&older, &db, &["check"]).expect_code(7);
+}

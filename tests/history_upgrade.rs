@@ -230,7 +230,7 @@ async fn a_format_2_history_gains_stored_down_scripts_and_keeps_every_row() {
         .await;
     assert_eq!(
         detail,
-        "history format 2 -> 3: down scripts stored when applied"
+        "history format 2 -> 3: down scripts and phases stored when applied"
     );
     let comment: String = db
         .scalar("SELECT obj_description('schema_versions'::regclass, 'pg_class')")

@@ -13,6 +13,7 @@
 //! otherwise change how a migration runs without anyone noticing.
 
 use crate::model::duration::ServerTimeout;
+use crate::model::phase::Phase;
 
 /// The directives of one script.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +24,9 @@ pub struct Directives {
     pub lock_timeout: Option<ServerTimeout>,
     /// Overrides the configured `statement_timeout` for this script.
     pub statement_timeout: Option<ServerTimeout>,
+    /// Its expand/contract phase (`phase expand|contract`;
+    /// `compatible-with-previous` is `expand`).
+    pub phase: Option<Phase>,
 }
 
 /// A directive that cannot be used, with its 1-based line.
@@ -84,14 +88,30 @@ pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
             "statement-timeout" => {
                 directives.statement_timeout = Some(duration(word, argument).map_err(error)?)
             }
+            "phase" => directives.phase = Some(phase(argument).map_err(error)?),
+            "compatible-with-previous" if argument.is_empty() => directives.phase = Some(Phase::Expand),
+            "compatible-with-previous" => {
+                return Err(error("`-- schemactl:compatible-with-previous` takes no argument".into()))
+            }
             _ => {
                 return Err(error(format!(
-                    "unknown directive `schemactl:{word}`; known: no-transaction, lock-timeout <duration>, statement-timeout <duration>"
+                    "unknown directive `schemactl:{word}`; known: no-transaction, lock-timeout <duration>, statement-timeout <duration>, \
+                     phase expand|contract, compatible-with-previous"
                 )))
             }
         }
     }
     Ok(directives)
+}
+
+fn phase(argument: &str) -> Result<Phase, String> {
+    match argument {
+        "expand" => Ok(Phase::Expand),
+        "contract" => Ok(Phase::Contract),
+        _ => Err(format!(
+            "`-- schemactl:phase` takes `expand` or `contract`, not `{argument}`"
+        )),
+    }
 }
 
 fn duration(word: &str, argument: &str) -> Result<ServerTimeout, String> {
@@ -137,6 +157,18 @@ mod tests {
         assert!(parse("-- schemactl:lock-timeout\n").is_err());
         assert!(parse("-- schemactl:lock-timeout five seconds\n").is_err());
         assert!(parse("-- schemactl:lock-timeout 5s'; DROP TABLE x; --\n").is_err());
+        assert!(parse("-- schemactl:phase later\n").is_err());
+        assert!(parse("-- schemactl:compatible-with-previous yes\n").is_err());
+        assert_eq!(
+            parse("-- schemactl:phase contract\n").unwrap().phase,
+            Some(Phase::Contract)
+        );
+        assert_eq!(
+            parse("-- schemactl:compatible-with-previous\nALTER TABLE t ADD COLUMN c int;\n")
+                .unwrap()
+                .phase,
+            Some(Phase::Expand)
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub(crate) mod duration;
 pub mod history;
 pub mod identifier;
+pub mod phase;
 pub(crate) mod plan;
 pub(crate) mod read_options;
 pub mod recipient;

@@ -13,6 +13,7 @@ use crate::config::{ExecutionSettings, LockMode};
 use crate::model::duration::elapsed_ms;
 use crate::model::history::{AppliedMigration, EventKind, HistoryTable};
 use crate::model::identifier::Identifier;
+use crate::model::phase::Phase;
 use crate::model::Version;
 use crate::model::{Direction, Migration};
 use crate::postgres::foreign_import::{Recorded, Tool};
@@ -363,6 +364,10 @@ impl Driver for PostgresDriver<'_> {
         self.history.stored_downs(self.client, versions).await
     }
 
+    async fn recorded_phases(&self, versions: &[Version]) -> Result<Vec<(String, String)>, Error> {
+        self.history.recorded_phases(self.client, versions).await
+    }
+
     async fn peek_history(&self) -> Result<Option<Vec<AppliedMigration>>, Error> {
         use std::sync::atomic::Ordering;
         if self.peek_unreadable.load(Ordering::Relaxed) {
@@ -467,6 +472,7 @@ impl Driver for PostgresDriver<'_> {
                     checksum: &m.up.checksum,
                     down_checksum: m.down.as_ref().map(|d| &d.checksum),
                     down_script: m.down.as_ref().map(|d| d.sql.as_str()),
+                    phase: m.up.directives.phase.map(Phase::as_str),
                     execution_ms: Some(0),
                     success: true,
                     baselined: true,

@@ -274,6 +274,10 @@ pub async fn apply_surrounded(
         checksum: &script.checksum,
         down_checksum: migration.down.as_ref().map(|d| &d.checksum),
         down_script: migration.down.as_ref().map(|d| d.sql.as_str()),
+        phase: script
+            .directives
+            .phase
+            .map(crate::model::phase::Phase::as_str),
         execution_ms,
         success,
         baselined: false,

@@ -135,8 +135,8 @@ impl HistoryTable {
                         (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
                           WHERE a.attrelid = to_regclass($2) AND a.attname = 'version' AND NOT a.attisdropped),
                         obj_description(to_regclass($2), 'pg_class'),
-                        EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass($2)
-                                AND a.attname = 'down_script' AND NOT a.attisdropped)",
+                        (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = to_regclass($2)
+                                AND a.attname IN ('down_script', 'phase') AND NOT a.attisdropped) = 2",
                 &[(&schema, Type::TEXT), (&table, Type::TEXT), (&events, Type::TEXT)],
             )
             .await
@@ -172,6 +172,7 @@ impl HistoryTable {
                 checksum text NOT NULL,
                 down_checksum text,
                 down_script text,
+                phase text,
                 applied_at timestamptz NOT NULL DEFAULT now(),
                 applied_by text NOT NULL,
                 execution_ms bigint NOT NULL DEFAULT 0,
@@ -249,9 +250,9 @@ impl HistoryTable {
         }
         if !shape.has_down_script {
             changes.push_str(&format!(
-                "ALTER TABLE {versions} ADD COLUMN IF NOT EXISTS down_script text;"
+                "ALTER TABLE {versions} ADD COLUMN IF NOT EXISTS down_script text, ADD COLUMN IF NOT EXISTS phase text;"
             ));
-            said.push("down scripts stored when applied");
+            said.push("down scripts and phases stored when applied");
         }
         let from = match (text_versions, shape.comment.as_deref().and_then(format_of)) {
             (false, _) => 1,
@@ -473,12 +474,12 @@ impl HistoryTable {
         let lock = lock
             .map(|lock| format!(" || left('', {})", lock.held_guard()))
             .unwrap_or_default();
-        // The down script is always the last parameter: $10 here, $13 in
-        // the statements below (after the event's kind, its detail and the
-        // transaction guard).
+        // The down script and the phase are always the last parameters:
+        // $10 and $11 here, $13 and $14 in the statements below (after the
+        // event's kind, its detail and the transaction guard).
         let insert_sql = format!(
-            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error, down_script)
-             VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9, $10)"
+            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error, down_script, phase)
+             VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9, $10, $11)"
         );
         let event_sql = format!(
             "INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
@@ -487,8 +488,8 @@ impl HistoryTable {
         // The row and its event in one statement: the hot path of `migrate`.
         // It commits only inside the transaction the run opened (the guard).
         let guarded_insert_sql = format!(
-            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error, down_script)
-             VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9, $13)",
+            "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error, down_script, phase)
+             VALUES ($1::text || left('', {guard}), $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9, $13, $14)",
             guard = transaction_guard(12)
         );
         let insert_with_event_sql = format!(
@@ -500,7 +501,7 @@ impl HistoryTable {
         let upsert_with_event_sql = format!(
             "WITH new_row AS ({guarded_insert_sql}
                  ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum,
-                     down_checksum = EXCLUDED.down_checksum, down_script = EXCLUDED.down_script,
+                     down_checksum = EXCLUDED.down_checksum, down_script = EXCLUDED.down_script, phase = EXCLUDED.phase,
                      applied_at = now(), applied_by = EXCLUDED.applied_by,
                      execution_ms = EXCLUDED.execution_ms, success = EXCLUDED.success, baselined = false,
                      schemactl_version = EXCLUDED.schemactl_version, error = EXCLUDED.error
@@ -573,7 +574,7 @@ struct Shape {
     version_kind: Option<String>,
     /// The table's comment (it names the format).
     comment: Option<String>,
-    /// Whether it has the `down_script` column (format 3).
+    /// Whether it has the `down_script` and `phase` columns (format 3).
     has_down_script: bool,
 }
 
@@ -590,6 +591,8 @@ pub struct NewRow<'a> {
     pub down_checksum: Option<&'a Checksum>,
     /// The down script's text, kept for a rollback without its file.
     pub down_script: Option<&'a str>,
+    /// The phase its up script declares (`expand`, `contract`).
+    pub phase: Option<&'a str>,
     /// How long it ran; `None`: since the transaction began.
     pub execution_ms: Option<i64>,
     /// Whether it completed.
@@ -706,6 +709,7 @@ impl HistoryWriter {
         ];
         params.extend_from_slice(extra);
         params.push((&row.down_script, Type::TEXT));
+        params.push((&row.phase, Type::TEXT));
         match statement {
             Some(statement) => self.run(client, statement, sql, &params).await,
             None => client.query_typed(sql, &params).await.map(drop),

@@ -1,6 +1,7 @@
-//! The down scripts the history stored when their migrations were applied
-//! (history format 3), read for `rollback` only: a no-op deploy never
-//! carries their text.
+//! What the history stored of each migration when it was applied (history
+//! format 3): its down script, read for `rollback` only (a no-op deploy
+//! never carries their text), and its phase, read when the database is
+//! ahead of the directory.
 
 use super::history_table::database;
 use crate::model::history::HistoryTable;
@@ -17,12 +18,33 @@ impl HistoryTable {
         client: &Client,
         versions: &[Version],
     ) -> Result<Vec<(String, String)>, Error> {
+        self.stored_column(client, versions, "down_script").await
+    }
+
+    /// The phases recorded for `versions` (`expand`, `contract`), where
+    /// their migrations declared one.
+    pub(crate) async fn recorded_phases(
+        &self,
+        client: &Client,
+        versions: &[Version],
+    ) -> Result<Vec<(String, String)>, Error> {
+        self.stored_column(client, versions, "phase").await
+    }
+
+    /// `column` (one of format 3's) of the rows of `versions` where it is
+    /// set.
+    async fn stored_column(
+        &self,
+        client: &Client,
+        versions: &[Version],
+        column: &str,
+    ) -> Result<Vec<(String, String)>, Error> {
         if versions.is_empty() {
             return Ok(Vec::new());
         }
         let texts: Vec<String> = versions.iter().map(ToString::to_string).collect();
         let sql = format!(
-            "SELECT version::text, down_script FROM {} WHERE version::text = ANY($1) AND down_script IS NOT NULL",
+            "SELECT version::text, {column} FROM {} WHERE version::text = ANY($1) AND {column} IS NOT NULL",
             self.qualified()
         );
         match client
@@ -34,7 +56,7 @@ impl HistoryTable {
                 Ok(Vec::new())
             }
             Err(e) => Err(database(
-                &format!("cannot read the stored down scripts of {}", self.display()),
+                &format!("cannot read the {column} column of {}", self.display()),
                 &e,
             )),
         }

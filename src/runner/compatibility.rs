@@ -19,6 +19,9 @@ pub enum Standing {
     /// Migrations newer than every file are applied (an older release of
     /// the application): `rollback --to` the newest file brings it back.
     Ahead,
+    /// Ahead only by migrations that declared themselves compatible with
+    /// the previous release (`phase expand`): the application may run.
+    AheadCompatible,
     /// The files and the history disagree otherwise (edited, failed,
     /// missing in the middle): `validate` says how.
     Diverged,
@@ -79,11 +82,19 @@ impl Compatibility {
         }
     }
 
-    /// The exit code `schemactl check` ends with: 0 when current, 7 when
-    /// ahead, 1 otherwise.
+    /// Ahead, but only by migrations marked compatible with the previous
+    /// release: the application may run.
+    pub(crate) fn mark_compatible_ahead(&mut self) {
+        self.standing = Standing::AheadCompatible;
+        self.compatible = true;
+        self.fix = None;
+    }
+
+    /// The exit code `schemactl check` ends with: 0 when current (or ahead
+    /// only by compatible migrations), 7 when ahead, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self.standing {
-            Standing::Current => crate::error::exit_code::OK,
+            Standing::Current | Standing::AheadCompatible => crate::error::exit_code::OK,
             Standing::Ahead => crate::error::exit_code::DATABASE_AHEAD,
             Standing::Behind | Standing::Diverged => crate::error::exit_code::PROBLEMS_FOUND,
         }
@@ -94,6 +105,12 @@ impl std::fmt::Display for Compatibility {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.standing, &self.ahead) {
             (Standing::Ahead, Some(ahead)) => write!(f, "{ahead}"),
+            (Standing::AheadCompatible, _) => write!(
+                f,
+                "{} is ahead of these files only by migrations marked compatible with the previous release (expand): \
+                 the application can run",
+                self.database
+            ),
             (Standing::Current, _) => write!(
                 f,
                 "{} is current: every migration of the directory is applied, and nothing newer",

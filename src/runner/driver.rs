@@ -93,6 +93,10 @@ pub trait Driver {
     /// as `(version as recorded, script)`; for `rollback` without files.
     async fn stored_downs(&self, versions: &[Version]) -> Result<Vec<(String, String)>, Error>;
 
+    /// The phases the history recorded for `versions`, as `(version as
+    /// recorded, phase)`; for a database ahead of the directory.
+    async fn recorded_phases(&self, versions: &[Version]) -> Result<Vec<(String, String)>, Error>;
+
     /// The indexes a failed concurrent build left INVALID (`status` and
     /// `validate` name them; `repair --mark-applied` refuses while any is).
     async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error>;

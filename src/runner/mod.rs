@@ -115,6 +115,47 @@ async fn up_to_date(
     }
 }
 
+/// A database ahead of the directory only by migrations that declared
+/// themselves compatible with the previous release (`phase expand`,
+/// `compatible-with-previous`) suits this one: told, and nothing to do.
+/// Otherwise the refusal stands.
+async fn ahead_but_compatible(
+    driver: &impl Driver,
+    ahead: Box<crate::error::ahead::Ahead>,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<(), Error> {
+    if !all_expand(driver, &ahead).await? {
+        return Err(Error::DatabaseAhead(ahead));
+    }
+    let names: Vec<String> = ahead
+        .newer
+        .iter()
+        .map(|m| format!("{}_{}", m.version, m.name))
+        .collect();
+    notify(Notice::Info(&format!(
+        "the database is ahead of these files by {}, marked compatible with the previous release (expand); nothing to apply",
+        names.join(", ")
+    )));
+    Ok(())
+}
+
+/// Whether every migration the database has beyond the directory recorded
+/// the `expand` phase.
+async fn all_expand(
+    driver: &impl Driver,
+    ahead: &crate::error::ahead::Ahead,
+) -> Result<bool, Error> {
+    let versions: Vec<Version> = ahead.newer.iter().map(|m| m.version.clone()).collect();
+    let phases = driver.recorded_phases(&versions).await?;
+    Ok(versions.iter().all(|version| {
+        phases.iter().any(|(recorded, phase)| {
+            *recorded == version.to_string()
+                && crate::model::phase::Phase::recorded(phase)
+                    == Some(crate::model::phase::Phase::Expand)
+        })
+    }))
+}
+
 /// The newest versioned migration recorded (repeatables have no place in
 /// the version sequence).
 fn newest(applied: &[AppliedMigration]) -> Option<Version> {
@@ -411,7 +452,14 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<compatibility::Compatibility, Error> {
         let report = self.status(false, notify).await?;
-        Ok(compatibility::Compatibility::of(&report))
+        let mut answer = compatibility::Compatibility::of(&report);
+        if let Some(ahead) = &answer.ahead {
+            let (_, _, connection) = self.open(notify).await?;
+            if all_expand(&self.driver(&connection), ahead).await? {
+                answer.mark_compatible_ahead();
+            }
+        }
+        Ok(answer)
     }
 
     /// Applies what is pending, in order, under the lock (or, with
@@ -431,7 +479,13 @@ impl<'c> Migrator<'c> {
         let allow_non_empty = options.allow_non_empty || self.options.execution.allow_non_empty;
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
-            let plan = plan::plan_migrate(&local, &applied, options)?;
+            let plan = match plan::plan_migrate(&local, &applied, options) {
+                Err(Error::DatabaseAhead(ahead)) => {
+                    ahead_but_compatible(&driver, ahead, notify).await?;
+                    Vec::new()
+                }
+                planned => planned?,
+            };
             check_adopted(&driver, &applied, &plan, allow_non_empty, notify).await?;
             report.planned = plan
                 .iter()
@@ -447,7 +501,12 @@ impl<'c> Migrator<'c> {
             let result = async {
                 let applied = in_layout(layout, driver.read_history().await?);
                 report.current_version = newest(&applied);
-                let plan = plan::plan_migrate(&local, &applied, options)?;
+                let plan = match plan::plan_migrate(&local, &applied, options) {
+                    Err(Error::DatabaseAhead(ahead)) => {
+                        return ahead_but_compatible(&*driver, ahead, notify).await;
+                    }
+                    planned => planned?,
+                };
                 if plan.is_empty() {
                     return Ok(());
                 }
