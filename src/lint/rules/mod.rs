@@ -12,6 +12,7 @@ pub mod change_column_type;
 pub mod changed_existing_migration;
 pub mod char_type;
 pub mod concurrently_in_transaction;
+pub mod contract_in_expand_migration;
 pub mod create_index_not_concurrently;
 pub mod down_does_not_reverse;
 pub mod drop_column;
@@ -94,6 +95,7 @@ pub const RULES: &[&dyn Rule] = &[
     &truncate::Truncate,
     &truncate_cascade::TruncateCascade,
     &drop_database::DropDatabase,
+    &contract_in_expand_migration::ContractInExpandMigration,
     &timestamp_without_time_zone::TimestampWithoutTimeZone,
     &prefer_bigint_or_identity_key::PreferBigintOrIdentityKey,
     &char_type::CharType,
