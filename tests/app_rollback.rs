@@ -240,3 +240,70 @@ async fn newer_migrations_marked_compatible_let_the_previous_release_run() {
     schemactl(&older, &db, &["migrate"]).expect_code(7);
     schemactl(&older, &db, &["check"]).expect_code(7);
 }
+
+/// Expand and contract: `--phase expand` stops before the first contract
+/// migration; contract migrations wait while a release other than the one
+/// deploying is declared live, and run once it is retired.
+#[tokio::test]
+async fn contract_migrations_wait_until_the_previous_release_is_retired() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    project.write(
+        "0004_add_amount.up.sql",
+        "-- schemactl:phase expand\nALTER TABLE orders ADD COLUMN amount bigint;\n",
+    );
+    project.write(
+        "0005_drop_details.up.sql",
+        "-- schemactl:phase contract\nALTER TABLE orders DROP COLUMN details;\n",
+    );
+    project.write("0006_later.up.sql", "CREATE TABLE later (id int);\n");
+    let expand = schemactl(
+        &project,
+        &db,
+        &["migrate", "--phase", "expand", "--format", "json"],
+    );
+    let executed = expand.expect_code(0).json()["executed"].clone();
+    assert_eq!(executed.as_array().map(Vec::len), Some(4), "{executed}");
+    assert!(
+        db.exists("orders_details").await,
+        "the contract migration did not run"
+    );
+
+    schemactl(&project, &db, &["release", "mark-live", "v1"]).expect_code(0);
+    schemactl(&project, &db, &["release", "mark-live", "v2"]).expect_code(0);
+    let refused = schemactl(
+        &project,
+        &db,
+        &["migrate", "--phase", "contract", "--release", "v2"],
+    );
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("5_drop_details") || refused.stderr.contains("0005_drop_details"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("release(s) v1 are still marked live"),
+        "{}",
+        refused.stderr
+    );
+    let rows: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(rows, 4, "nothing changed");
+
+    schemactl(&project, &db, &["release", "mark-retired", "v1"]).expect_code(0);
+    let listed = schemactl(&project, &db, &["release", "list", "--format", "json"]);
+    let releases = listed.expect_code(0).json()["releases"].clone();
+    assert_eq!(releases[0]["label"], "v1");
+    assert_eq!(releases[0]["live"], false);
+    assert_eq!(releases[1]["live"], true);
+    schemactl(
+        &project,
+        &db,
+        &["migrate", "--phase", "contract", "--release", "v2"],
+    )
+    .expect_code(0);
+    let rows: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(rows, 6);
+}

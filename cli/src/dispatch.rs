@@ -144,6 +144,12 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 target: args.to,
                 allow_out_of_order: args.allow_out_of_order,
                 allow_non_empty: args.allow_non_empty,
+                phase: match args.phase.as_deref() {
+                    Some("expand") => Some(schemactl::model::phase::Phase::Expand),
+                    Some("contract") => Some(schemactl::model::phase::Phase::Contract),
+                    _ => None,
+                },
+                release: args.release.clone(),
             };
             let mongodb = MongoOptions {
                 dry_run: args.dry_run,
@@ -161,6 +167,9 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             app_migrations,
             format,
         } => verbs::check(settings, app_migrations, format, notify).await,
+        Command::Release { action, format } => {
+            verbs::release(settings, action, format, notify).await
+        }
         Command::Validate(args) => {
             let ValidateArgs {
                 fail_on_pending,
@@ -325,6 +334,7 @@ pub fn wants_json(opt: &Opt) -> bool {
         | Command::Rollback(RollbackArgs { format, .. })
         | Command::Status { format, .. }
         | Command::Check { format, .. }
+        | Command::Release { format, .. }
         | Command::Validate(ValidateArgs { format, .. })
         | Command::Baseline(BaselineArgs { format, .. })
         | Command::Repair(RepairArgs { format, .. })

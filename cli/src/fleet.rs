@@ -107,6 +107,7 @@ fn verb(action: FleetAction) -> FleetVerb {
                 target: to,
                 allow_out_of_order,
                 allow_non_empty,
+                ..Default::default()
             },
             dry_run,
         },

@@ -254,6 +254,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Declare a release of the application live or retired (contract
+    /// migrations wait while another release is live), or list them.
+    Release {
+        /// What to do.
+        #[command(subcommand)]
+        action: ReleaseAction,
+        /// Output: text for people, json for programs (errors are JSON too).
+        #[arg(long, value_enum, default_value_t, global = true)]
+        format: Format,
+    },
     /// Check that the files match the history; exit 1 on any disagreement.
     ///
     /// Changes nothing. Use it as a deploy gate before `migrate`, or after it
@@ -398,6 +408,15 @@ pub struct MigrateArgs {
     /// backup first; never takes none. Without a store, auto takes none.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub backup: String,
+    /// `expand`: apply up to the first `-- schemactl:phase contract`
+    /// migration; `contract`: apply everything (contract migrations wait
+    /// while a release other than --release is marked live).
+    #[arg(long, value_name = "PHASE", value_parser = ["expand", "contract"])]
+    pub phase: Option<String>,
+    /// The release deploying: marked live, it does not hold back its own
+    /// contract migrations.
+    #[arg(long, value_name = "LABEL")]
+    pub release: Option<String>,
     /// The backup store: a directory or s3://bucket/prefix [default: `[backup] store`].
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
@@ -443,6 +462,23 @@ pub struct RollbackArgs {
     /// Output: text for people, json for programs (errors are JSON too).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// What `schemactl release` does.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseAction {
+    /// Instances of this release may be running.
+    MarkLive {
+        /// The release's label (an image tag, a version).
+        label: String,
+    },
+    /// No instance of this release runs any more.
+    MarkRetired {
+        /// The release's label.
+        label: String,
+    },
+    /// Every release declared, live or retired.
+    List,
 }
 
 /// The arguments of `schemactl validate`.

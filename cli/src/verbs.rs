@@ -127,6 +127,39 @@ pub async fn check(
     Ok(answer.exit_code())
 }
 
+/// `release mark-live|mark-retired|list`.
+pub async fn release(
+    settings: &Settings,
+    action: crate::opt::ReleaseAction,
+    format: Format,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<i32, Error> {
+    use crate::opt::ReleaseAction;
+    let migrator = Migrator::of_project(settings);
+    let releases = match &action {
+        ReleaseAction::MarkLive { label } => migrator.mark_release(label, true, notify).await?,
+        ReleaseAction::MarkRetired { label } => migrator.mark_release(label, false, notify).await?,
+        ReleaseAction::List => migrator.releases(notify).await?,
+    };
+    let document = serde_json::json!({ "releases": releases });
+    emit(format, &document, || {
+        if releases.is_empty() {
+            return "No release is declared.\n".to_string();
+        }
+        releases
+            .iter()
+            .map(|r| {
+                let state = if r.live { "live" } else { "retired" };
+                format!(
+                    "{:<24} {state:<8} since {} by {}\n",
+                    r.label, r.marked_at, r.marked_by
+                )
+            })
+            .collect()
+    });
+    Ok(exit_code::OK)
+}
+
 /// `validate`.
 pub async fn validate(
     settings: &Settings,

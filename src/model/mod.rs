@@ -13,6 +13,7 @@ pub mod phase;
 pub(crate) mod plan;
 pub(crate) mod read_options;
 pub mod recipient;
+pub mod release;
 pub mod retention_policy;
 pub mod severity;
 

@@ -5,6 +5,7 @@
 
 use crate::error::ahead::{Ahead, AppliedBeyond};
 use crate::model::history::AppliedMigration;
+use crate::model::phase::Phase;
 use crate::model::SourceProblem;
 use crate::model::{Checksum, Version};
 use crate::model::{Execution, Migration, Script};
@@ -249,6 +250,13 @@ pub struct MigrateOptions {
     /// Start on a database that has tables (or another tool's history) but
     /// no schemactl history, instead of refusing and naming `baseline`.
     pub allow_non_empty: bool,
+    /// `expand`: stop before the first `contract` migration; `contract`
+    /// (or none): apply everything, `contract` migrations only while no
+    /// release but [`MigrateOptions::release`] is marked live.
+    pub phase: Option<Phase>,
+    /// The release deploying (`--release`): marked live, it does not hold
+    /// back its own `contract` migrations.
+    pub release: Option<String>,
 }
 
 /// The migrations `migrate` applies, in order, or the reason it must not run.
@@ -282,6 +290,10 @@ pub fn plan_migrate<'a>(
                 .target
                 .as_ref()
                 .is_none_or(|target| &m.version <= target)
+        })
+        // The expand phase ends before the first contract migration.
+        .take_while(|m| {
+            options.phase != Some(Phase::Expand) || m.up.directives.phase != Some(Phase::Contract)
         })
         .collect();
     check_runnable(plan.iter().map(|m| &m.up))?;

@@ -364,6 +364,14 @@ impl Driver for PostgresDriver<'_> {
         self.history.stored_downs(self.client, versions).await
     }
 
+    async fn releases(&self) -> Result<Vec<crate::model::release::Release>, Error> {
+        self.history.releases(self.client).await
+    }
+
+    async fn mark_release(&mut self, label: &str, live: bool) -> Result<(), Error> {
+        self.history.mark_release(self.client, label, live).await
+    }
+
     async fn recorded_phases(&self, versions: &[Version]) -> Result<Vec<(String, String)>, Error> {
         self.history.recorded_phases(self.client, versions).await
     }

@@ -20,6 +20,7 @@ pub(crate) mod libpq_env;
 pub(crate) mod lock_blockers;
 pub(crate) mod lock_trace;
 pub(crate) mod recovery_points;
+pub(crate) mod releases;
 pub(crate) mod scratch;
 pub(crate) mod scratch_reset;
 mod stored_downs;

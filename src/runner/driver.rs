@@ -97,6 +97,12 @@ pub trait Driver {
     /// recorded, phase)`; for a database ahead of the directory.
     async fn recorded_phases(&self, versions: &[Version]) -> Result<Vec<(String, String)>, Error>;
 
+    /// The releases the team declared live or retired; none when none was.
+    async fn releases(&self) -> Result<Vec<crate::model::release::Release>, Error>;
+
+    /// Declares release `label` live or retired.
+    async fn mark_release(&mut self, label: &str, live: bool) -> Result<(), Error>;
+
     /// The indexes a failed concurrent build left INVALID (`status` and
     /// `validate` name them; `repair --mark-applied` refuses while any is).
     async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error>;

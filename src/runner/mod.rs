@@ -139,6 +139,45 @@ async fn ahead_but_compatible(
     Ok(())
 }
 
+/// `contract` migrations break the previous release of the application:
+/// refused while a release other than the one deploying is marked live.
+async fn contract_allowed(
+    driver: &impl Driver,
+    plan: &[&Migration],
+    options: &MigrateOptions,
+) -> Result<(), Error> {
+    let contracts: Vec<&&Migration> = plan
+        .iter()
+        .filter(|m| m.up.directives.phase == Some(crate::model::phase::Phase::Contract))
+        .collect();
+    if contracts.is_empty() {
+        return Ok(());
+    }
+    let live: Vec<String> = driver
+        .releases()
+        .await?
+        .into_iter()
+        .filter(|r| r.live && Some(&r.label) != options.release.as_ref())
+        .map(|r| r.label)
+        .collect();
+    if live.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = contracts.iter().map(|m| m.label()).collect();
+    Err(Error::refused_about(
+        crate::error::refusal::RefusalKind::Plan,
+        contracts.iter().map(|m| m.version.clone()),
+        format!(
+            "{} {} marked `phase contract`, and release(s) {} are still marked live; nothing was changed. \
+             Deploy with `migrate --phase expand` until they are gone, then `schemactl release mark-retired <label>` \
+             (or pass `--release <label>` when the live one is the release deploying)",
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" },
+            live.join(", ")
+        ),
+    ))
+}
+
 /// Whether every migration the database has beyond the directory recorded
 /// the `expand` phase.
 async fn all_expand(
@@ -444,6 +483,29 @@ impl<'c> Migrator<'c> {
         Ok(Validation { ok, report })
     }
 
+    /// Declares release `label` of the application live or retired;
+    /// returns every release declared.
+    pub async fn mark_release(
+        &self,
+        label: &str,
+        live: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<Vec<crate::model::release::Release>, Error> {
+        let (_, _, connection) = self.open(notify).await?;
+        let mut driver = self.driver(&connection);
+        driver.mark_release(label, live).await?;
+        driver.releases().await
+    }
+
+    /// Every release of the application declared live or retired.
+    pub async fn releases(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<Vec<crate::model::release::Release>, Error> {
+        let (_, _, connection) = self.open(notify).await?;
+        self.driver(&connection).releases().await
+    }
+
     /// Whether the database suits the application that ships these
     /// migrations (`check`): current, behind, ahead (an older release of
     /// the application) or diverged. Changes nothing.
@@ -479,7 +541,7 @@ impl<'c> Migrator<'c> {
         let allow_non_empty = options.allow_non_empty || self.options.execution.allow_non_empty;
         if dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
-            let plan = match plan::plan_migrate(&local, &applied, options) {
+            let plan = match plan::plan_migrate(&local, &applied, options.clone()) {
                 Err(Error::DatabaseAhead(ahead)) => {
                     ahead_but_compatible(&driver, ahead, notify).await?;
                     Vec::new()
@@ -487,6 +549,7 @@ impl<'c> Migrator<'c> {
                 planned => planned?,
             };
             check_adopted(&driver, &applied, &plan, allow_non_empty, notify).await?;
+            contract_allowed(&driver, &plan, &options).await?;
             report.planned = plan
                 .iter()
                 .map(|m| PlannedScript::new(m, &m.up, &self.options.execution))
@@ -501,12 +564,13 @@ impl<'c> Migrator<'c> {
             let result = async {
                 let applied = in_layout(layout, driver.read_history().await?);
                 report.current_version = newest(&applied);
-                let plan = match plan::plan_migrate(&local, &applied, options) {
+                let plan = match plan::plan_migrate(&local, &applied, options.clone()) {
                     Err(Error::DatabaseAhead(ahead)) => {
                         return ahead_but_compatible(&*driver, ahead, notify).await;
                     }
                     planned => planned?,
                 };
+                contract_allowed(&*driver, &plan, &options).await?;
                 if plan.is_empty() {
                     return Ok(());
                 }
