@@ -307,3 +307,125 @@ async fn contract_migrations_wait_until_the_previous_release_is_retired() {
     let rows: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
     assert_eq!(rows, 6);
 }
+
+/// The previous release's queries, in a loop on their own connection until
+/// told to stop: `(queries run, errors seen)`.
+fn old_release_workload(
+    url: String,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tokio::task::JoinHandle<(u64, Vec<String>)>,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = stop.clone();
+    let task = tokio::spawn(async move {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("the workload connects");
+        tokio::spawn(connection);
+        let (mut queries, mut errors) = (0u64, Vec::new());
+        while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            for sql in [
+                "SELECT email FROM customers WHERE id = 1",
+                "INSERT INTO customers (email) VALUES ('old@example.org')",
+                "UPDATE customers SET email = email WHERE id = 2",
+            ] {
+                queries += 1;
+                if let Err(e) = client.batch_execute(sql).await {
+                    errors.push(
+                        e.as_db_error()
+                            .map_or_else(|| e.to_string(), |d| d.message().to_string()),
+                    );
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        (queries, errors)
+    });
+    (stop, task)
+}
+
+const CUSTOMERS: &str = "CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);\n\
+     INSERT INTO customers (email) SELECT 'c' || g || '@example.org' FROM generate_series(1, 100) g;\n";
+
+/// Renaming a column as expand (a new column kept in step by a trigger) →
+/// backfill → contract: the previous release's queries, running
+/// throughout expand and backfill, never fail; the contract runs once it
+/// is retired. The same rename done plainly breaks that workload (so the
+/// workload can fail).
+#[tokio::test]
+async fn a_rename_done_as_expand_backfill_contract_never_breaks_the_previous_release() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_customers.up.sql", CUSTOMERS);
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let (stop, workload) = old_release_workload(db.url.clone());
+    project.write(
+        "0002_email_address.up.sql",
+        "-- schemactl:phase expand\n\
+         ALTER TABLE customers ADD COLUMN email_address text;\n\
+         CREATE FUNCTION customers_email_sync() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+         BEGIN\n  NEW.email_address := coalesce(NEW.email_address, NEW.email);\n  NEW.email := coalesce(NEW.email, NEW.email_address);\n  RETURN NEW;\nEND $$;\n\
+         CREATE TRIGGER customers_email_sync BEFORE INSERT OR UPDATE ON customers\n  FOR EACH ROW EXECUTE FUNCTION customers_email_sync();\n",
+    );
+    project.write(
+        "0003_backfill_email_address.up.sql",
+        "-- schemactl:phase expand\nUPDATE customers SET email_address = email WHERE email_address IS NULL;\n",
+    );
+    project.write(
+        "0004_drop_email.up.sql",
+        "-- schemactl:phase contract\n\
+         DROP TRIGGER customers_email_sync ON customers;\nDROP FUNCTION customers_email_sync();\n\
+         ALTER TABLE customers DROP COLUMN email;\n",
+    );
+    schemactl(&project, &db, &["release", "mark-live", "v1"]).expect_code(0);
+    schemactl(&project, &db, &["release", "mark-live", "v2"]).expect_code(0);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let expand = schemactl(
+        &project,
+        &db,
+        &["migrate", "--phase", "expand", "--release", "v2"],
+    );
+    expand.expect_code(0);
+    // The contract waits for v1, whose queries are still running.
+    schemactl(&project, &db, &["migrate", "--release", "v2"]).expect_code(1);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (queries, errors) = workload.await.unwrap();
+    assert!(queries > 30, "the workload ran ({queries} queries)");
+    assert!(errors.is_empty(), "the previous release failed: {errors:?}");
+    let missing: i64 = db
+        .scalar("SELECT count(*) FROM customers WHERE email_address IS NULL")
+        .await;
+    assert_eq!(
+        missing, 0,
+        "every row, old and written meanwhile, has the new column"
+    );
+
+    schemactl(&project, &db, &["release", "mark-retired", "v1"]).expect_code(0);
+    schemactl(&project, &db, &["migrate", "--release", "v2"]).expect_code(0);
+    let old_column: i64 = db
+        .scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'email'")
+        .await;
+    assert_eq!(old_column, 0, "the contract dropped the old column");
+
+    // The same change as one plain rename: the previous release breaks.
+    let plain_db = server().database().await;
+    let plain = Project::new();
+    plain.write("0001_customers.up.sql", CUSTOMERS);
+    schemactl(&plain, &plain_db, &["migrate"]).expect_code(0);
+    let (stop, workload) = old_release_workload(plain_db.url.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    plain.write(
+        "0002_rename.up.sql",
+        "ALTER TABLE customers RENAME COLUMN email TO email_address;\n",
+    );
+    schemactl(&plain, &plain_db, &["migrate"]).expect_code(0);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (_, errors) = workload.await.unwrap();
+    assert!(
+        errors.iter().any(|e| e.contains("email")),
+        "a plain rename breaks the previous release: {errors:?}"
+    );
+}
