@@ -205,14 +205,8 @@ async fn newer_migrations_marked_compatible_let_the_previous_release_run() {
     );
     schemactl(&project, &db, &["migrate"]).expect_code(0);
     let phases: Vec<Option<String>> = db
-        .client()
-        .await
-        .query("SELECT phase FROM schema_versions ORDER BY version", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .column("SELECT phase FROM schema_versions ORDER BY version")
+        .await;
     assert_eq!(
         phases[3..],
         [Some("expand".to_string()), Some("expand".to_string())]

@@ -123,6 +123,23 @@ fn verify(project: &Project, db: &TestDb, which: &str, key: &str) -> Run {
     )
 }
 
+/// `backup restore <which>` with key.txt into `url`, with `extra` flags.
+fn restore_into(project: &Project, db: &TestDb, which: &str, url: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "backup",
+        "restore",
+        which,
+        "--store",
+        "store",
+        "--identity",
+        "key.txt",
+        "--database-url",
+        url,
+    ];
+    args.extend(extra);
+    schemactl(project, db, &args)
+}
+
 fn backup_dir(project: &Project, id: &str) -> PathBuf {
     project.path().join("store").join(id)
 }
@@ -230,23 +247,7 @@ async fn a_backup_verifies_and_restores_with_the_same_rows() {
     );
 
     let fresh = server().database().await;
-    let restored = schemactl(
-        &project,
-        &db,
-        &[
-            "backup",
-            "restore",
-            &id,
-            "--store",
-            "store",
-            "--identity",
-            "key.txt",
-            "--database-url",
-            &fresh.url,
-            "--format",
-            "json",
-        ],
-    );
+    let restored = restore_into(&project, &db, &id, &fresh.url, &["--format", "json"]);
     assert_eq!(restored.expect_code(0).json()["ok"], true);
     assert_eq!(rows_of(&fresh).await, rows_of(&db).await);
     let next: i64 = fresh.scalar("SELECT nextval('invoice_numbers')").await;
@@ -315,21 +316,7 @@ async fn a_tampered_file_a_missing_file_and_a_wrong_key_fail() {
         "{message}"
     );
     let fresh = server().database().await;
-    let refused = schemactl(
-        &project,
-        &db,
-        &[
-            "backup",
-            "restore",
-            &id,
-            "--store",
-            "store",
-            "--identity",
-            "key.txt",
-            "--database-url",
-            &fresh.url,
-        ],
-    );
+    let refused = restore_into(&project, &db, &id, &fresh.url, &[]);
     refused.expect_code(1);
     assert_eq!(
         fresh
@@ -1196,21 +1183,7 @@ async fn rows_read_from_the_archive_match_the_server_and_a_manifest_that_differs
     )
     .unwrap();
     let fresh = server().database().await;
-    let restored = schemactl(
-        &project,
-        &db,
-        &[
-            "backup",
-            "restore",
-            &id,
-            "--store",
-            "store",
-            "--identity",
-            "key.txt",
-            "--database-url",
-            &fresh.url,
-        ],
-    );
+    let restored = restore_into(&project, &db, &id, &fresh.url, &[]);
     let output = restored.expect_code(1).output();
     assert!(
         output.contains("its rows are not those its manifest records")
@@ -1221,4 +1194,16 @@ async fn rows_read_from_the_archive_match_the_server_and_a_manifest_that_differs
         .scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
         .await;
     assert_eq!(tables, 0, "nothing of the refused archive was committed");
+
+    // The archive gone: said before anything is restored.
+    std::fs::remove_file(backup_dir(&project, &id).join("postgres.dump.zst.age")).unwrap();
+    let missing = verify(&project, &db, &id, "key.txt");
+    assert!(
+        missing
+            .expect_code(1)
+            .output()
+            .contains("postgres.dump.zst.age is missing"),
+        "{}",
+        missing.stderr
+    );
 }

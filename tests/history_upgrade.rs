@@ -238,16 +238,7 @@ async fn a_format_2_history_gains_stored_down_scripts_and_keeps_every_row() {
     assert_eq!(comment, "schemactl history, format 3");
     // Rows from before hold no down script; the one applied since does.
     let stored: Vec<bool> = db
-        .client()
-        .await
-        .query(
-            "SELECT down_script IS NOT NULL FROM schema_versions ORDER BY version",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .column("SELECT down_script IS NOT NULL FROM schema_versions ORDER BY version")
+        .await;
     assert_eq!(stored, vec![false, false, true]);
 }

@@ -107,7 +107,7 @@ impl CheckedArchive {
             Ok(state) => (state.0.clone().finalize(), state.1),
             Err(_) => return Some(self.unreadable("its checksum state was lost".into())),
         };
-        let found: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let found = super::encryption::hex(&digest);
         if found != self.file.sha256 || !at_end {
             return Some(BackupProblem::Tampered {
                 backup: self.backup.clone(),
@@ -227,10 +227,7 @@ mod tests {
     }
 
     fn sha256(bytes: &[u8]) -> String {
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::backup::encryption::hex(&Sha256::digest(bytes))
     }
 
     #[test]

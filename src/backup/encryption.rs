@@ -136,8 +136,7 @@ impl<W: Write> Hashing<W> {
     /// The writer, the bytes written and their sha256.
     pub(crate) fn finish(self) -> (W, u64, String) {
         let digest = self.hasher.finalize();
-        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-        (self.inner, self.bytes, hex)
+        (self.inner, self.bytes, hex(&digest))
     }
 }
 
@@ -266,6 +265,11 @@ pub(crate) fn unseal(
     zstd::Decoder::new(plain)
         .map(|d| Box::new(d) as Box<dyn Read + Send>)
         .map_err(|e| OpenFailure::Damaged(e.to_string()))
+}
+
+/// A digest as lower-case hex, as manifests record sha256s.
+pub(crate) fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

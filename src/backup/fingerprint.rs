@@ -72,9 +72,9 @@ pub(crate) async fn count(
                 (row.get(0), row.get(1), row.get(2));
             let display = super::archive_rows::qualified(&schema, &table);
             let quoted = format!(
-                "\"{}\".\"{}\"",
-                schema.replace('"', "\"\""),
-                table.replace('"', "\"\"")
+                "{}.{}",
+                super::capture::quote(&schema),
+                super::capture::quote(&table)
             );
             (display, quoted, extension)
         })

@@ -26,35 +26,15 @@ pub(crate) fn check_files(store: &Store, manifest: &Manifest) -> Result<(), Erro
 }
 
 /// [`check_files`] but for the files of `skipped` content (the archive,
-/// which [`pg_restore`] checks as it streams), whose presence is checked.
+/// which [`pg_restore`] checks as it streams, and says when it is missing).
 pub(crate) fn check_files_but(
     store: &Store,
     manifest: &Manifest,
     skipped: Option<FileContent>,
 ) -> Result<(), Error> {
-    for file in &manifest.files {
-        if Some(file.content) == skipped {
-            let path = store.location(&manifest.id, &file.name);
-            match store.read(&manifest.id, &file.name) {
-                Ok(_) => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(Error::Backup(Box::new(BackupProblem::MissingFile {
-                        backup: manifest.id.to_string(),
-                        file: file.name.clone(),
-                        store: store.label().into(),
-                    })))
-                }
-                Err(source) => return Err(Error::Io { path, source }),
-            }
-        }
-        let path = store.location(&manifest.id, &file.name);
+    for file in manifest.files.iter().filter(|f| Some(f.content) != skipped) {
         let problem = match store.read(&manifest.id, &file.name).and_then(sha256_of) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BackupProblem::MissingFile {
-                backup: manifest.id.to_string(),
-                file: file.name.clone(),
-                store: store.label().into(),
-            },
-            Err(source) => return Err(Error::Io { path, source }),
+            Err(e) => return Err(unopened(store, manifest, file, e)),
             Ok(found) if found != file.sha256 => BackupProblem::Tampered {
                 backup: manifest.id.to_string(),
                 file: file.name.clone(),
@@ -78,11 +58,20 @@ fn sha256_of(mut file: Box<dyn Read + Send>) -> std::io::Result<String> {
         }
         hasher.update(&buffer[..read]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(super::encryption::hex(&hasher.finalize()))
+}
+
+/// Why a stored file could not be opened or read: gone, or the store's
+/// error.
+fn unopened(store: &Store, manifest: &Manifest, file: &StoredFile, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        return Error::Backup(Box::new(BackupProblem::MissingFile {
+            backup: manifest.id.to_string(),
+            file: file.name.clone(),
+            store: store.label().into(),
+        }));
+    }
+    store.failed(Some((&manifest.id, &file.name)), e)
 }
 
 /// A stored file, decrypted and decompressed.
@@ -191,7 +180,7 @@ pub(crate) async fn pg_restore(
     let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let raw = store
         .read(&manifest.id, &file.name)
-        .map_err(|source| store.failed(Some((&manifest.id, &file.name)), source))?;
+        .map_err(|e| unopened(store, manifest, file, e))?;
     let (hashing, stored) = Hashing::new(raw);
     let counted = super::progress::Counting::new(hashing, count.clone());
     let plain = unsealed(Box::new(counted), manifest, file, identities)?;

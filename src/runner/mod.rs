@@ -357,6 +357,17 @@ impl<'c> Migrator<'c> {
         Ok((loaded.migrations, loaded.layout, connection))
     }
 
+    /// Connects without reading the source (for what needs no migrations).
+    async fn connect_only(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<Connection<'c>, Error> {
+        Ok(match self.client {
+            Some(client) => Connection::Borrowed(client),
+            None => Connection::Opened(Box::new(session::connect(&self.connection, notify).await?)),
+        })
+    }
+
     fn driver<'a>(&'a self, connection: &'a Connection<'_>) -> PostgresDriver<'a> {
         PostgresDriver::new(
             connection.client(),
@@ -427,7 +438,19 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<StatusReport, Error> {
         let (local, layout, connection) = self.open(notify).await?;
-        let driver = self.driver(&connection);
+        self.status_on(&local, layout, &connection, allow_out_of_order)
+            .await
+    }
+
+    /// [`Migrator::status`] of `local` on an open `connection`.
+    async fn status_on(
+        &self,
+        local: &[Migration],
+        layout: Layout,
+        connection: &Connection<'_>,
+        allow_out_of_order: bool,
+    ) -> Result<StatusReport, Error> {
+        let driver = self.driver(connection);
         // Both in one round trip when the history reads as it is.
         let (applied, invalid) = tokio::join!(driver.read_history(), driver.invalid_indexes());
         let applied = in_layout(layout, applied?);
@@ -440,7 +463,7 @@ impl<'c> Migrator<'c> {
             Some(Unadopted::ForeignHistory(foreign)) => Some(foreign.clone()),
             _ => None,
         };
-        let mut migrations = plan::status(&local, &applied);
+        let mut migrations = plan::status(local, &applied);
         if !applied.is_empty() {
             let points =
                 crate::postgres::recovery_points::read(connection.client(), &self.options.history)
@@ -460,7 +483,7 @@ impl<'c> Migrator<'c> {
             database: connection.target(),
             history: self.options.history.display(),
             migrations,
-            problems: plan::problems(&local, &applied, allow_out_of_order),
+            problems: plan::problems(local, &applied, allow_out_of_order),
             invalid_indexes: invalid?,
             foreign_history,
             unadopted,
@@ -491,7 +514,7 @@ impl<'c> Migrator<'c> {
         live: bool,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Vec<crate::model::release::Release>, Error> {
-        let (_, _, connection) = self.open(notify).await?;
+        let connection = self.connect_only(notify).await?;
         let mut driver = self.driver(&connection);
         driver.mark_release(label, live).await?;
         driver.releases().await
@@ -502,7 +525,7 @@ impl<'c> Migrator<'c> {
         &self,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Vec<crate::model::release::Release>, Error> {
-        let (_, _, connection) = self.open(notify).await?;
+        let connection = self.connect_only(notify).await?;
         self.driver(&connection).releases().await
     }
 
@@ -513,10 +536,10 @@ impl<'c> Migrator<'c> {
         &self,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<compatibility::Compatibility, Error> {
-        let report = self.status(false, notify).await?;
+        let (local, layout, connection) = self.open(notify).await?;
+        let report = self.status_on(&local, layout, &connection, false).await?;
         let mut answer = compatibility::Compatibility::of(&report);
         if let Some(ahead) = &answer.ahead {
-            let (_, _, connection) = self.open(notify).await?;
             if all_expand(&self.driver(&connection), ahead).await? {
                 answer.mark_compatible_ahead();
             }
