@@ -6,6 +6,7 @@ mod support;
 mod agentic_schema;
 mod app_rollback;
 mod architecture;
+mod backfill;
 mod backup;
 #[cfg(feature = "s3")]
 mod backup_s3;

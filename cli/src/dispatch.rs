@@ -5,7 +5,7 @@ use crate::opt::{
     BackupAction, BaselineArgs, Command, Format, LintArgs, LintFormat, MigrateArgs, Opt,
     RepairArgs, RollbackArgs, ValidateArgs, VerifyArgs,
 };
-use crate::{backup, fleet, lint, output, render, verbs};
+use crate::{backfill_progress, backup, fleet, lint, output, render, verbs};
 use anyhow::Context;
 use schemactl::config::{Overrides, Settings};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
@@ -112,7 +112,12 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
             overrides.backup_recipients = recipient.clone();
         }
     }
-    let settings = Settings::resolve(overrides)?;
+    let mut settings = Settings::resolve(overrides)?;
+    if let Command::Migrate(MigrateArgs { backfill, .. })
+    | Command::Rollback(RollbackArgs { backfill, .. }) = &opt.command
+    {
+        apply_backfill_args(&mut settings.run.execution.backfill, backfill)?;
+    }
     // verify and diff only need the server for scratch databases: one they
     // started is stopped again, as is one a failed command started.
     let scratch_only = matches!(
@@ -131,10 +136,48 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
     result
 }
 
+/// `--batch-size`, `--batch-sleep`, `--replica-url` (checked here, so that
+/// a typo fails before any migration runs), `--max-replication-lag`.
+fn apply_backfill_args(
+    backfill: &mut schemactl::config::BackfillSettings,
+    args: &crate::opt::BackfillArgs,
+) -> Result<(), Error> {
+    if let Some(size) = args.batch_size {
+        backfill.batch_size = size;
+    }
+    if let Some(pause) = args.batch_sleep {
+        backfill.batch_sleep = pause;
+    }
+    if let Some(url) = &args.replica_url {
+        schemactl::postgres::DatabaseTarget::parse(url)?;
+        backfill.replica = Some(url.clone());
+    }
+    if let Some(lag) = args.max_replication_lag {
+        backfill.max_replication_lag = lag;
+    }
+    Ok(())
+}
+
 /// Runs one command with resolved settings: one function per verb.
 async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     let terminal = std::io::stderr().is_terminal();
-    let mut notify = move |notice: Notice| print_notice(&notice, terminal);
+    // With --format json, a backfill's progress is a JSON line per batch.
+    let json = matches!(
+        &command,
+        Command::Migrate(MigrateArgs {
+            format: Format::Json,
+            ..
+        }) | Command::Rollback(RollbackArgs {
+            format: Format::Json,
+            ..
+        })
+    );
+    let mut notify = move |notice: Notice| match notice {
+        Notice::Backfill(status) if json => {
+            backfill_progress::show(status, backfill_progress::Shown::Json)
+        }
+        notice => print_notice(&notice, terminal),
+    };
     let notify: &mut (dyn FnMut(Notice) + Send) = &mut notify;
     match command {
         // Printed by `run` before any setting is read.
@@ -519,6 +562,14 @@ fn print_notice(notice: &Notice, terminal: bool) {
         Notice::Running { .. } => {}
         Notice::Progress { task, done, total } if terminal => progress(task, *done, *total),
         Notice::Progress { .. } => {}
+        Notice::Backfill(status) => {
+            let shown = if terminal {
+                backfill_progress::Shown::Terminal
+            } else {
+                backfill_progress::Shown::Log
+            };
+            backfill_progress::show(status, shown)
+        }
         Notice::Done {
             action,
             label,

@@ -1,6 +1,7 @@
 //! The `schemactl` binary: parse arguments, run, print errors once, exit
 //! with the documented code (see `schemactl::exit_code`).
 
+mod backfill_progress;
 mod backup;
 mod dispatch;
 mod fleet;

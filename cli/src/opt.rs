@@ -420,9 +420,32 @@ pub struct MigrateArgs {
     /// The backup store: a directory or s3://bucket/prefix [default: `[backup] store`].
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
+    #[command(flatten)]
+    pub backfill: BackfillArgs,
     /// Output: text for people, json for programs (errors are JSON too).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// How `-- schemactl:backfill` migrations run their batches.
+#[derive(Debug, Args, Default)]
+pub struct BackfillArgs {
+    /// Keys per batch of a backfill whose directive names no batch-size
+    /// [default: 10000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: Option<u64>,
+    /// A pause after each batch of a backfill, leaving the server room
+    /// [default: none].
+    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
+    pub batch_sleep: Option<std::time::Duration>,
+    /// A streaming replica: before each batch, a backfill waits while it
+    /// lags more than --max-replication-lag.
+    #[arg(long, value_name = "URL")]
+    pub replica_url: Option<String>,
+    /// How far the replica may lag behind before a backfill waits
+    /// [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = duration_arg, requires = "replica_url")]
+    pub max_replication_lag: Option<std::time::Duration>,
 }
 
 /// The arguments of `schemactl rollback`.
@@ -459,6 +482,8 @@ pub struct RollbackArgs {
     pub store: Option<String>,
     #[command(flatten)]
     pub key: IdentityArg,
+    #[command(flatten)]
+    pub backfill: BackfillArgs,
     /// Output: text for people, json for programs (errors are JSON too).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -813,6 +838,12 @@ pub enum DevAction {
 /// A version given on the command line: an integer (`7`), a dotted Flyway
 /// version (`1.2.10`), or a diesel version (`2017-09-23-182408` or
 /// `20170923182408`).
+/// `250ms`, `5s`, `2min`.
+fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write it as 250ms, 5s or 2min"))
+}
+
 fn version_arg(text: &str) -> Result<Version, String> {
     let text = text.trim();
     if text.is_empty() || text.chars().any(char::is_whitespace) {

@@ -75,7 +75,7 @@ pub use mongo_connect_options::MongoConnectOptions;
 pub use object_pattern::ObjectPattern;
 pub use overrides::Overrides;
 pub use project_options::ProjectOptions;
-pub use run_options::{ExecutionSettings, LockMode, RunOptions};
+pub use run_options::{BackfillSettings, ExecutionSettings, LockMode, RunOptions};
 pub use verify_settings::{DifferencePolicy, Ignored, VerifySettings};
 
 pub use crate::model::duration::ServerTimeout;

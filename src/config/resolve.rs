@@ -350,6 +350,8 @@ fn execution(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) ->
             || defaults.lock_ttl,
         ),
         allow_non_empty: pg.allow_non_empty.unwrap_or(false),
+        // Set per run by `migrate --batch-size …`.
+        backfill: defaults.backfill,
     }
 }
 

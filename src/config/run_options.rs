@@ -53,6 +53,35 @@ pub struct ExecutionSettings {
     /// another tool's history) but no schemactl history (`[postgres]
     /// allow_non_empty`); otherwise it refuses and names `baseline`.
     pub allow_non_empty: bool,
+    /// How `-- schemactl:backfill` migrations run their batches.
+    pub backfill: BackfillSettings,
+}
+
+/// How backfills run (`migrate --batch-size`, `--batch-sleep`,
+/// `--replica-url`, `--max-replication-lag`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackfillSettings {
+    /// Keys per batch when the directive names none (default 10,000).
+    pub batch_size: u64,
+    /// A pause after each batch (default none), leaving the server room.
+    pub batch_sleep: Duration,
+    /// A streaming replica (its connection string, checked where it was
+    /// given): before each batch, the backfill waits while it lags further
+    /// behind than `max_replication_lag`.
+    pub replica: Option<String>,
+    /// How far behind the replica may be (default 10 s).
+    pub max_replication_lag: Duration,
+}
+
+impl Default for BackfillSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 10_000,
+            batch_sleep: Duration::ZERO,
+            replica: None,
+            max_replication_lag: Duration::from_secs(10),
+        }
+    }
 }
 
 /// What the migration lock is.
@@ -91,6 +120,7 @@ impl Default for ExecutionSettings {
             lock_mode: LockMode::Advisory,
             lock_ttl: Duration::from_secs(600),
             allow_non_empty: false,
+            backfill: BackfillSettings::default(),
         }
     }
 }

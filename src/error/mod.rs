@@ -337,6 +337,10 @@ pub enum FailureOutcome {
     /// The connection broke while it was being committed: whether it was
     /// applied is unknown until `status` is run.
     Unknown,
+    /// A backfill stopped at a batch: the batches before it are committed
+    /// with their progress, that one was rolled back, and the migration is
+    /// not recorded; the next run resumes after the last committed batch.
+    BackfillInterrupted,
 }
 
 /// What PostgreSQL says became of the transaction schemactl opened for a
@@ -589,6 +593,10 @@ impl fmt::Display for MigrationFailure {
             }
             FailureOutcome::Unknown => {
                 "the connection broke while it was being committed: run `schemactl status` to see whether it was applied"
+            }
+            FailureOutcome::BackfillInterrupted => {
+                "it runs in batches: the batches before the failing one are committed and recorded as progress, the failing one was rolled back, \
+                 and the migration is not recorded as done; fix the cause and run the same command again: it resumes after the last committed batch"
             }
         };
         writeln!(f, "{verb} {} failed; {outcome}", self.label)?;

@@ -12,6 +12,7 @@
 //! an error rather than being ignored: a misspelt `no-transaction` would
 //! otherwise change how a migration runs without anyone noticing.
 
+use crate::model::backfill::BackfillSpec;
 use crate::model::duration::ServerTimeout;
 use crate::model::phase::Phase;
 
@@ -27,6 +28,9 @@ pub struct Directives {
     /// Its expand/contract phase (`phase expand|contract`;
     /// `compatible-with-previous` is `expand`).
     pub phase: Option<Phase>,
+    /// Run the script's one `UPDATE`/`DELETE` in batches of key ranges
+    /// (`-- schemactl:backfill [batch-size N] [key COLUMN]`).
+    pub backfill: Option<BackfillSpec>,
 }
 
 /// A directive that cannot be used, with its 1-based line.
@@ -93,10 +97,11 @@ pub fn parse(sql: &str) -> Result<Directives, DirectiveError> {
             "compatible-with-previous" => {
                 return Err(error("`-- schemactl:compatible-with-previous` takes no argument".into()))
             }
+            "backfill" => directives.backfill = Some(BackfillSpec::parse(argument).map_err(error)?),
             _ => {
                 return Err(error(format!(
                     "unknown directive `schemactl:{word}`; known: no-transaction, lock-timeout <duration>, statement-timeout <duration>, \
-                     phase expand|contract, compatible-with-previous"
+                     phase expand|contract, compatible-with-previous, backfill [batch-size N] [key COLUMN]"
                 )))
             }
         }

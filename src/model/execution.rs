@@ -19,6 +19,10 @@ pub enum Execution {
     /// it: the file's own `BEGIN … COMMIT` blocks are its transactions, and
     /// what stands outside them runs in the message's implicit transaction.
     OneMessage,
+    /// One `UPDATE`/`DELETE` in batches of key ranges, each batch its own
+    /// transaction with its progress (`-- schemactl:backfill`); recorded as
+    /// applied after the last batch.
+    Backfill,
 }
 
 impl Execution {
@@ -30,6 +34,7 @@ impl Execution {
             Execution::OneMessage => {
                 "as one message with its own transaction blocks, as golang-migrate sends it"
             }
+            Execution::Backfill => "in batches, each batch in its own transaction",
         }
     }
 }
@@ -42,6 +47,9 @@ impl Script {
     /// INDEX CONCURRENTLY`) runs outside one, as a one-statement message
     /// does; any other file is atomic there, as in schemactl's transaction.
     pub fn execution(&self) -> Execution {
+        if self.directives.backfill.is_some() {
+            return Execution::Backfill;
+        }
         if self.directives.no_transaction {
             return Execution::NoTransaction;
         }
@@ -101,7 +109,7 @@ impl Script {
                 Execution::Transaction => Some(0),
                 Execution::OneMessage => Some(unit),
                 Execution::NoTransaction if in_block || opens => Some(unit),
-                Execution::NoTransaction => None,
+                Execution::NoTransaction | Execution::Backfill => None,
             };
             units.push(this);
             if opens {

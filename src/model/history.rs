@@ -70,6 +70,9 @@ pub enum EventKind {
     /// `rollback --restore-data` put the destroyed data back; the detail
     /// names the backup, tables and rows.
     DataRestored,
+    /// One batch of a backfill committed, with this event in its
+    /// transaction; the detail (JSON) says where the next batch starts.
+    BackfillBatch,
 }
 
 impl EventKind {
@@ -89,6 +92,7 @@ impl EventKind {
             EventKind::RestorePoint => "restore-point",
             EventKind::DataBackup => "data-backup",
             EventKind::DataRestored => "data-restored",
+            EventKind::BackfillBatch => "backfill-batch",
         }
     }
 }

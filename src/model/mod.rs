@@ -18,6 +18,7 @@ pub mod retention_policy;
 pub mod severity;
 
 pub(crate) mod adoption;
+pub mod backfill;
 pub(crate) mod checksum;
 pub(crate) mod dir_entry;
 pub(crate) mod directives;

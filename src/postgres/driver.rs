@@ -202,6 +202,22 @@ impl PostgresDriver<'_> {
             Direction::Up => Some(&migration.up),
             Direction::Down => migration.down.as_ref(),
         };
+        if script.is_some_and(|s| s.execution() == crate::model::Execution::Backfill) {
+            // Each batch retries its own lock timeouts.
+            let mut progress = |status: &crate::model::backfill::BackfillProgress| {
+                notify(Notice::Backfill(status))
+            };
+            return executor::backfill(
+                client,
+                writer,
+                migration,
+                direction,
+                execution,
+                &mut progress,
+            )
+            .await
+            .map_err(Error::MigrationFailed);
+        }
         let outside_transaction =
             script.is_some_and(|s| s.execution() != crate::model::Execution::Transaction);
         if outside_transaction {

@@ -538,6 +538,14 @@ impl HistoryTable {
             delete: format!("DELETE FROM {versions} WHERE version = $1::text{lock}"),
             event: event_sql,
             accept_checksum: format!("UPDATE {versions} SET checksum = $2, down_checksum = $3, down_script = $4 WHERE version = $1"),
+            // The newest batch of a backfill of this version since it was
+            // last applied, rolled back or repaired.
+            backfill_progress: format!(
+                "SELECT checksum, detail FROM {events} WHERE version = $1::text AND event = 'backfill-batch'
+                   AND id > coalesce((SELECT max(id) FROM {events} WHERE version = $1::text
+                       AND event IN ('applied', 'rolled-back', 'baselined', 'repair-remove-failed', 'repair-mark-applied', 'repair-forget')), 0)
+                 ORDER BY id DESC LIMIT 1"
+            ),
             insert_with_event: insert_with_event_sql,
             upsert_with_event: upsert_with_event_sql,
             delete_with_event: delete_with_event_sql,
@@ -564,6 +572,7 @@ pub struct HistoryWriter {
     delete: String,
     event: String,
     accept_checksum: String,
+    backfill_progress: String,
     /// The quoted, qualified history table.
     versions: String,
 }
@@ -814,6 +823,19 @@ impl HistoryWriter {
             )
             .await
             .map(drop)
+    }
+
+    /// The checksum and detail of the newest `backfill-batch` event of
+    /// `version` since it was last applied, rolled back or repaired.
+    pub async fn backfill_progress(
+        &self,
+        client: &Client,
+        version: &Version,
+    ) -> Result<Option<(Option<String>, Option<String>)>, tokio_postgres::Error> {
+        let rows = client
+            .query_typed(&self.backfill_progress, &[(version, Type::TEXT)])
+            .await?;
+        Ok(rows.first().map(|row| (row.get(0), row.get(1))))
     }
 
     /// Appends an event.

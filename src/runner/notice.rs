@@ -27,6 +27,8 @@ pub enum Notice<'a> {
         /// Its duration.
         execution_ms: i64,
     },
+    /// A backfill committed a batch (`-- schemactl:backfill`).
+    Backfill(&'a crate::model::backfill::BackfillProgress),
     /// A long transfer goes on (a backup written, restored): bytes so far.
     Progress {
         /// What is being done: `backing up`, `restoring`.

@@ -15,6 +15,10 @@
 //! crash in between leaves a visible failed row that `migrate` refuses to
 //! pass until someone looks (`schemactl repair`).
 
+mod backfill;
+
+pub use backfill::ProgressSink;
+
 use super::describe;
 use super::history_table::{HistoryWriter, NewEvent, NewRow};
 use super::lock_trace::LockTracer;
@@ -268,6 +272,17 @@ pub async fn apply_surrounded(
         surrounding,
     };
     let script = &migration.up;
+    if script.execution() == Execution::Backfill {
+        return backfill(
+            client,
+            history,
+            migration,
+            Direction::Up,
+            settings,
+            &mut |_| {},
+        )
+        .await;
+    }
     let row = |execution_ms, success, error| NewRow {
         version: migration.version.clone(),
         name: &migration.name,
@@ -336,6 +351,32 @@ pub async fn apply_surrounded(
     Ok(elapsed_ms(started))
 }
 
+/// Runs `migration`'s `-- schemactl:backfill` script in `direction` in
+/// batches, each its own transaction, telling `progress` after each; the
+/// last batch records the migration (applied, or rolled back). Returns the
+/// time this run took in ms.
+pub async fn backfill(
+    client: &Client,
+    history: &HistoryWriter,
+    migration: &Migration,
+    direction: Direction,
+    settings: &ExecutionSettings,
+    progress: ProgressSink<'_>,
+) -> Result<i64, Box<MigrationFailure>> {
+    let run = Run {
+        client,
+        history,
+        migration,
+        direction,
+        settings,
+        trace: None,
+        surrounding: None,
+    };
+    let started = Instant::now();
+    run.backfill(started, progress).await?;
+    Ok(elapsed_ms(started))
+}
+
 /// Runs `migration`'s down script and removes its history row. Returns its
 /// duration in ms. The planner has checked that the down script exists.
 pub async fn revert(
@@ -380,6 +421,17 @@ pub async fn revert_surrounded(
     let Some(script) = &migration.down else {
         return Ok(0);
     };
+    if script.execution() == Execution::Backfill {
+        return backfill(
+            client,
+            history,
+            migration,
+            Direction::Down,
+            settings,
+            &mut |_| {},
+        )
+        .await;
+    }
     let started = Instant::now();
     if script.execution() != Execution::Transaction {
         let note = "rollback started and not finished: the run was interrupted or is still going";
@@ -971,6 +1023,8 @@ impl<'a> Run<'a> {
                 });
                 (statement, offset)
             }
+            // The batch's text is not the file's: only the statement is known.
+            Stage::Batch => (statements.and_then(|s| s.first()), None),
             Stage::Message => {
                 let offset = pointed.map(|p| char_to_byte(&script.sql, p));
                 let statement = offset
@@ -1062,6 +1116,8 @@ enum Stage {
     After,
     /// The whole script, sent as one message.
     Message,
+    /// A batch of a backfill (its range of the one statement).
+    Batch,
     Record,
     Commit,
 }
@@ -1074,6 +1130,7 @@ impl Stage {
             Stage::Statement(_) => "(a statement)",
             Stage::After => "(restoring the data the migration destroyed: rollback --restore-data)",
             Stage::Message => "(the file, sent as one message)",
+            Stage::Batch => "(a batch of the backfill)",
             Stage::Record => "(recording the migration in the history)",
             Stage::Commit => "COMMIT (deferred constraints and triggers run here)",
         }
