@@ -358,3 +358,152 @@ async fn a_million_row_backfill_killed_mid_way_resumes_and_holds_no_lock_longer_
         "a lock was held {longest_hold:.3} s (longest batch {longest_batch:.3} s, run {total:.2} s)"
     );
 }
+
+/// A streaming standby of the test server, stopped when dropped.
+struct Standby {
+    cluster: schemactl::devserver::cluster::Cluster,
+    port: u16,
+    _root: tempfile::TempDir,
+}
+
+impl Standby {
+    fn start() -> Self {
+        let primary = server();
+        let root = tempfile::Builder::new()
+            .prefix("schemactl-standby-")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::set_permissions(
+            root.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod");
+        let cluster = schemactl::devserver::cluster::Cluster::standby_of(
+            primary.port,
+            &root.path().join("standby"),
+            &primary.password,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let port = schemactl::devserver::cluster::free_port().expect("port");
+        cluster.start(port).unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            cluster,
+            port,
+            _root: root,
+        }
+    }
+
+    fn url(&self, database: &str) -> String {
+        self.cluster.url(self.port, database)
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        let _ = self.cluster.stop(true);
+    }
+}
+
+#[tokio::test]
+async fn a_backfill_waits_while_the_replica_lags_and_goes_on_once_it_catches_up() {
+    let db = server().database().await;
+    let standby = Standby::start();
+    let project = Project::new();
+    project.write(
+        "0001_items.up.sql",
+        "CREATE TABLE items (id bigint PRIMARY KEY, a int NOT NULL, b int);\n\
+         INSERT INTO items SELECT g, g, NULL FROM generate_series(1, 100) g;\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write(
+        "0002_fill_b.up.sql",
+        "-- schemactl:backfill batch-size 40\nUPDATE items SET b = a;\n",
+    );
+    let replica_url = standby.url(&db.name);
+    // The standby has the database once it has replayed its creation.
+    let replica = {
+        let started = Instant::now();
+        loop {
+            if let Ok((client, connection)) =
+                tokio_postgres::connect(&replica_url, tokio_postgres::NoTls).await
+            {
+                tokio::spawn(connection);
+                break client;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the standby never caught up"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    replica
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .await
+        .unwrap();
+    // WAL the standby receives and does not replay: it lags.
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE lag_marker (id int)")
+        .await
+        .unwrap();
+    // Its lag is the time since the last transaction it replayed.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    let child = Command::new(crate::support::schemactl_binary())
+        .current_dir(project.path())
+        .env("DATABASE_URL", &db.url)
+        .args([
+            "migrate",
+            "--format",
+            "json",
+            "--replica-url",
+            &replica_url,
+            "--max-replication-lag",
+            "1s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn schemactl");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        events(&db, "backfill-batch").await,
+        0,
+        "no batch while the replica lags"
+    );
+    let unchanged: i64 = db
+        .scalar("SELECT count(*) FROM items WHERE b IS NOT NULL")
+        .await;
+    assert_eq!(unchanged, 0);
+    replica
+        .batch_execute("SELECT pg_wal_replay_resume()")
+        .await
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines = progress_lines(&stderr);
+    let last = lines.last().unwrap();
+    assert_eq!(last["done"], true);
+    assert!(last["replica_wait_ms"].as_u64().unwrap() >= 2_000, "{last}");
+    let filled: i64 = db.scalar("SELECT count(*) FROM items WHERE b = a").await;
+    assert_eq!(filled, 100);
+
+    // A primary given as the replica is refused: it would never hold anything back.
+    project.write(
+        "0003_clear_b.up.sql",
+        "-- schemactl:backfill\nUPDATE items SET b = NULL;\n",
+    );
+    let refused = schemactl(&project, &db, &["migrate", "--replica-url", &db.url]);
+    refused.expect_code(3);
+    assert!(
+        refused.stderr.contains("is not a replica"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains(&db.password),
+        "no password in the message"
+    );
+}

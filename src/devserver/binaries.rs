@@ -29,9 +29,20 @@ impl PgBinaries {
             })
     }
 
-    /// The path of one program.
+    /// The path of one program: in the directory `initdb` was found in,
+    /// or, when that holds only links to the server programs (a
+    /// `/usr/local/bin` with `initdb` and `pg_ctl` linked), beside the
+    /// real `initdb`.
     pub fn program(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        let here = self.dir.join(name);
+        if here.is_file() {
+            return here;
+        }
+        std::fs::canonicalize(self.dir.join("initdb"))
+            .ok()
+            .and_then(|initdb| Some(initdb.parent()?.join(name)))
+            .filter(|beside| beside.is_file())
+            .unwrap_or(here)
     }
 }
 

@@ -96,6 +96,49 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// A streaming standby of the server on 127.0.0.1:`primary_port` (whose
+    /// superuser `postgres` has `password`), copied into `root` with
+    /// `pg_basebackup` and following it once started: for tests of what
+    /// waits on a replica.
+    pub fn standby_of(primary_port: u16, root: &Path, password: &str) -> Result<Self, Error> {
+        std::fs::create_dir_all(root).map_err(|e| io(root, e))?;
+        let root = &std::fs::canonicalize(root).map_err(|e| io(root, e))?;
+        let cluster = Self {
+            root: root.clone(),
+            binaries: PgBinaries::locate()?,
+            user: server_user(),
+            password: password.into(),
+        };
+        give_to(cluster.user, root).map_err(|e| io(root, e))?;
+        let output = cluster
+            .command("pg_basebackup")
+            .env("PGPASSWORD", password)
+            .arg("--pgdata")
+            .arg(cluster.data_dir())
+            .args(["--host", "127.0.0.1", "--port"])
+            .arg(primary_port.to_string())
+            .args([
+                "--username",
+                SUPERUSER,
+                "--wal-method",
+                "stream",
+                "--write-recovery-conf",
+                "--no-sync",
+                "--checkpoint",
+                "fast",
+            ])
+            .output();
+        check("pg_basebackup", output)?;
+        let auto_conf = cluster.data_dir().join("postgresql.auto.conf");
+        let mut conf = std::fs::read_to_string(&auto_conf).map_err(|e| io(&auto_conf, e))?;
+        conf.push_str(&format!(
+            "\nprimary_conninfo = 'host=127.0.0.1 port={primary_port} user={SUPERUSER} password={password}'\n"
+        ));
+        write_private(&auto_conf, &conf)?;
+        give_to(cluster.user, &cluster.data_dir()).map_err(|e| io(root, e))?;
+        Ok(cluster)
+    }
+
     /// A cluster created earlier in `root`.
     pub fn open(root: &Path, password: &str) -> Result<Self, Error> {
         let root = std::fs::canonicalize(root).map_err(|e| io(root, e))?;

@@ -480,11 +480,12 @@ impl<'a> Run<'a> {
 
     /// Waits while the replica lags further behind than
     /// `--max-replication-lag` (the time since the last transaction it
-    /// replayed, while it has received WAL it has not replayed); returns the
-    /// ms waited.
+    /// replayed, while it has received WAL it has not replayed; unknown,
+    /// so waited out, when it has replayed none since it started); returns
+    /// the ms waited.
     async fn wait_for_replica(&self, replica: Option<&tokio_postgres::Client>) -> u64 {
         const LAG: &str = "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
-                  ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8";
+                  ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 'Infinity') END::float8";
         let Some(replica) = replica else {
             return 0;
         };
@@ -492,7 +493,8 @@ impl<'a> Run<'a> {
         let waiting = Instant::now();
         loop {
             let lag = match replica.query_one(LAG, &[]).await {
-                Ok(row) => Duration::from_secs_f64(row.get::<_, f64>(0).max(0.0)),
+                Ok(row) => Duration::try_from_secs_f64(row.get::<_, f64>(0).max(0.0))
+                    .unwrap_or(Duration::MAX),
                 Err(_) => Duration::ZERO,
             };
             if lag <= limit {
