@@ -364,7 +364,7 @@ async fn a_rename_done_as_expand_backfill_contract_never_breaks_the_previous_rel
     );
     project.write(
         "0003_backfill_email_address.up.sql",
-        "-- schemactl:phase expand\nUPDATE customers SET email_address = email WHERE email_address IS NULL;\n",
+        "-- schemactl:phase expand\n-- schemactl:backfill batch-size 2\nUPDATE customers SET email_address = email WHERE email_address IS NULL;\n",
     );
     project.write(
         "0004_drop_email.up.sql",

@@ -12,6 +12,7 @@
 //! `WHERE (<its condition>) AND id > $after AND id <= $upto`.
 
 use crate::model::identifier::Identifier;
+use crate::model::{Script, SourceProblem, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
@@ -264,6 +265,37 @@ pub struct BackfillProgress {
     pub done: bool,
     /// Time spent waiting for replicas to catch up, this run.
     pub replica_wait_ms: u64,
+}
+
+/// What keeps a `-- schemactl:backfill` script from running in batches:
+/// it must be one `UPDATE` or `DELETE` whose table and condition can be read.
+pub(crate) fn problem(script: &Script, statements: &[Statement]) -> Option<SourceProblem> {
+    let problem = |position, message: String| {
+        Some(SourceProblem {
+            path: script.path.clone(),
+            position,
+            message,
+        })
+    };
+    if script.directives.no_transaction {
+        return problem(None, "`-- schemactl:backfill` runs each batch in its own transaction; remove `-- schemactl:no-transaction`".into());
+    }
+    let [statement] = statements else {
+        return problem(
+            statements.get(1).map(|s| s.position),
+            format!(
+                "a backfill is one UPDATE or DELETE statement, and this file has {}; move the other statements to migrations of their own",
+                statements.len()
+            ),
+        );
+    };
+    match BatchedStatement::read(statement.text(&script.sql)) {
+        Ok(_) => None,
+        Err(why) => problem(
+            Some(statement.position),
+            format!("{why}; a backfill is `UPDATE <table> SET … [WHERE …]` or `DELETE FROM <table> [WHERE …]`, run in batches of the table's key"),
+        ),
+    }
 }
 
 /// Words that end a table reference instead of naming its alias.

@@ -479,7 +479,7 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
             }
         };
         if script.execution() == Execution::Backfill {
-            problems.extend(backfill_problem(script, statements));
+            problems.extend(crate::model::backfill::problem(script, statements));
             continue;
         }
         for statement in statements {
@@ -529,40 +529,6 @@ fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), E
         Ok(())
     } else {
         Err(Error::InvalidMigrations(problems))
-    }
-}
-
-/// What keeps a `-- schemactl:backfill` script from running in batches:
-/// it must be one `UPDATE` or `DELETE` whose table and condition can be read.
-fn backfill_problem(
-    script: &Script,
-    statements: &[crate::model::Statement],
-) -> Option<SourceProblem> {
-    let problem = |position, message: String| {
-        Some(SourceProblem {
-            path: script.path.clone(),
-            position,
-            message,
-        })
-    };
-    if script.directives.no_transaction {
-        return problem(None, "`-- schemactl:backfill` runs each batch in its own transaction; remove `-- schemactl:no-transaction`".into());
-    }
-    let [statement] = statements else {
-        return problem(
-            statements.get(1).map(|s| s.position),
-            format!(
-                "a backfill is one UPDATE or DELETE statement, and this file has {}; move the other statements to migrations of their own",
-                statements.len()
-            ),
-        );
-    };
-    match crate::model::backfill::BatchedStatement::read(statement.text(&script.sql)) {
-        Ok(_) => None,
-        Err(why) => problem(
-            Some(statement.position),
-            format!("{why}; a backfill is `UPDATE <table> SET … [WHERE …]` or `DELETE FROM <table> [WHERE …]`, run in batches of the table's key"),
-        ),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod add_column_not_null_without_default;
 pub mod add_column_volatile_default;
 pub mod add_foreign_key_not_valid;
 pub mod alter_domain_add_constraint;
+pub mod backfill_not_batchable;
 pub mod change_column_type;
 pub mod changed_existing_migration;
 pub mod char_type;
@@ -103,6 +104,7 @@ pub const RULES: &[&dyn Rule] = &[
     &empty_migration::EmptyMigration,
     &down_does_not_reverse::DownDoesNotReverse,
     &transaction_control_in_migration::TransactionControlInMigration,
+    &backfill_not_batchable::BackfillNotBatchable,
     &uncommitted_transaction::UncommittedTransaction,
     &non_transactional_not_retry_safe::NonTransactionalNotRetrySafe,
     &missing_semicolon::MissingSemicolon,
