@@ -339,6 +339,48 @@ fn old_release_workload(
     (stop, task)
 }
 
+#[tokio::test]
+async fn contract_migrations_wait_until_the_previous_release_ships_them() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    project.write(
+        "0004_drop_details.up.sql",
+        "-- schemactl:phase contract\nALTER TABLE orders DROP COLUMN details;\n",
+    );
+    // The previous release ships 0001–0003 only.
+    let previous = Project::fixture("shop");
+    let previous_dir = previous.path().join("migrations");
+    let previous_dir = previous_dir.to_str().unwrap();
+    let refused = schemactl(
+        &project,
+        &db,
+        &["migrate", "--previous-app-migrations", previous_dir],
+    );
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("0004_drop_details is marked `phase contract`")
+            && refused.stderr.contains("does not ship it"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!db.exists("orders").await, "nothing changed");
+    // Once the oldest release still running ships it, it runs.
+    previous.write(
+        "0004_drop_details.up.sql",
+        "-- schemactl:phase contract\nALTER TABLE orders DROP COLUMN details;\n",
+    );
+    schemactl(
+        &project,
+        &db,
+        &["migrate", "--previous-app-migrations", previous_dir],
+    )
+    .expect_code(0);
+    let rows: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(rows, 4);
+}
+
 const CUSTOMERS: &str = "CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);\n\
      INSERT INTO customers (email) SELECT 'c' || g || '@example.org' FROM generate_series(1, 100) g;\n";
 

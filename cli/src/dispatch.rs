@@ -193,6 +193,11 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                     _ => None,
                 },
                 release: args.release.clone(),
+                previous_app: args
+                    .previous_app_migrations
+                    .as_deref()
+                    .map(|dir| verbs::versions_in(settings, dir))
+                    .transpose()?,
             };
             let mongodb = MongoOptions {
                 dry_run: args.dry_run,

@@ -417,6 +417,11 @@ pub struct MigrateArgs {
     /// contract migrations.
     #[arg(long, value_name = "LABEL")]
     pub release: Option<String>,
+    /// The migrations directory of the previous release of the
+    /// application (the oldest one that may still run): contract
+    /// migrations it does not ship wait.
+    #[arg(long, value_name = "DIR")]
+    pub previous_app_migrations: Option<PathBuf>,
     /// The backup store: a directory or s3://bucket/prefix [default: `[backup] store`].
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,

@@ -111,6 +111,17 @@ pub async fn status(
     Ok(exit_code::OK)
 }
 
+/// The versions of the migrations in `dir`, read as the project's own.
+pub fn versions_in(
+    settings: &Settings,
+    dir: &std::path::Path,
+) -> Result<Vec<schemactl::model::Version>, Error> {
+    let mut settings = settings.clone();
+    settings.project.migrations_dir = dir.to_path_buf();
+    let migrations = Migrator::of_project(&settings).migrations()?;
+    Ok(migrations.into_iter().map(|m| m.version).collect())
+}
+
 /// `check`: the database against the application's migrations.
 pub async fn check(
     settings: &Settings,

@@ -257,6 +257,10 @@ pub struct MigrateOptions {
     /// The release deploying (`--release`): marked live, it does not hold
     /// back its own `contract` migrations.
     pub release: Option<String>,
+    /// The versions the previous release of the application ships
+    /// (`--previous-app-migrations DIR`): a `contract` migration it does
+    /// not ship waits, since its instances may still use what it removes.
+    pub previous_app: Option<Vec<Version>>,
 }
 
 /// The migrations `migrate` applies, in order, or the reason it must not run.

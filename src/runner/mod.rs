@@ -140,7 +140,8 @@ async fn ahead_but_compatible(
 }
 
 /// `contract` migrations break the previous release of the application:
-/// refused while a release other than the one deploying is marked live.
+/// refused while the previous release's directory (when given) does not
+/// ship them, or while a release other than the one deploying is marked live.
 async fn contract_allowed(
     driver: &impl Driver,
     plan: &[&Migration],
@@ -152,6 +153,29 @@ async fn contract_allowed(
         .collect();
     if contracts.is_empty() {
         return Ok(());
+    }
+    if let Some(previous) = &options.previous_app {
+        let unshipped: Vec<String> = contracts
+            .iter()
+            .filter(|m| !previous.contains(&m.version))
+            .map(|m| m.label())
+            .collect();
+        if !unshipped.is_empty() {
+            return Err(Error::refused_about(
+                crate::error::refusal::RefusalKind::Plan,
+                contracts.iter().map(|m| m.version.clone()),
+                format!(
+                    "{} {} marked `phase contract`, and the previous release (--previous-app-migrations) does not ship {}: \
+                     its instances may still use what {} removes; nothing was changed. Deploy with `migrate --phase expand` \
+                     until the oldest release still running ships {}",
+                    unshipped.join(", "),
+                    if unshipped.len() == 1 { "is" } else { "are" },
+                    if unshipped.len() == 1 { "it" } else { "them" },
+                    if unshipped.len() == 1 { "it" } else { "they" },
+                    if unshipped.len() == 1 { "it" } else { "them" },
+                ),
+            ));
+        }
     }
     let live: Vec<String> = driver
         .releases()
