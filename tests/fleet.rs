@@ -1251,3 +1251,76 @@ async fn a_resume_re_checks_finished_targets_against_the_files_and_the_list() {
         .await;
     assert!(!created, "a refused resume created a tenant");
 }
+
+#[tokio::test]
+async fn fleet_migrate_takes_phases_and_runs_backfills_in_batches_on_every_target() {
+    let project = project(0);
+    project
+        .write(
+            "0004_fill_email.up.sql",
+            "-- schemactl:phase expand\n-- schemactl:backfill\nUPDATE accounts SET email = lower(email);\n",
+        )
+        .write(
+            "0005_drop_orders.up.sql",
+            "-- schemactl:phase contract\nDROP TABLE orders;\n",
+        );
+    let databases = [server().database().await, server().database().await];
+    let urls: Vec<&str> = databases.iter().map(|db| db.url.as_str()).collect();
+    let file = list_file(&project, "targets.txt", &urls.join("\n"));
+    // Rows for the backfill: the first three migrations, then data.
+    fleet(
+        &project,
+        None,
+        &["migrate", "--targets", &file, "--to", "3"],
+    )
+    .expect_code(0);
+    for db in &databases {
+        db.client()
+            .await
+            .batch_execute(
+                "INSERT INTO accounts SELECT g, 'A' || g || '@X' FROM generate_series(1, 7) g",
+            )
+            .await
+            .unwrap();
+    }
+    let expand = fleet(
+        &project,
+        None,
+        &[
+            "migrate",
+            "--targets",
+            &file,
+            "--phase",
+            "expand",
+            "--batch-size",
+            "3",
+        ],
+    );
+    expand.expect_code(0);
+    for db in &databases {
+        let lowered: i64 = db
+            .scalar("SELECT count(*) FROM accounts WHERE email = lower(email)")
+            .await;
+        assert_eq!(lowered, 7);
+        let batches: i64 = db
+            .scalar("SELECT count(*) FROM schema_versions_events WHERE event = 'backfill-batch'")
+            .await;
+        assert_eq!(
+            batches, 2,
+            "7 rows in batches of 3: two recorded, the third records the migration"
+        );
+        assert!(
+            db.exists("orders").await,
+            "the contract waits for --phase contract"
+        );
+    }
+    fleet(
+        &project,
+        None,
+        &["migrate", "--targets", &file, "--phase", "contract"],
+    )
+    .expect_code(0);
+    for db in &databases {
+        assert!(!db.exists("orders").await);
+    }
+}

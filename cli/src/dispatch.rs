@@ -114,7 +114,11 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
     }
     let mut settings = Settings::resolve(overrides)?;
     if let Command::Migrate(MigrateArgs { backfill, .. })
-    | Command::Rollback(RollbackArgs { backfill, .. }) = &opt.command
+    | Command::Rollback(RollbackArgs { backfill, .. })
+    | Command::Fleet {
+        action: crate::opt::FleetAction::Migrate { backfill, .. },
+        ..
+    } = &opt.command
     {
         apply_backfill_args(&mut settings.run.execution.backfill, backfill)?;
     }
@@ -134,6 +138,15 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         stop_dev_server_started_here(&settings.project.dir);
     }
     result
+}
+
+/// `--phase expand|contract` (clap has checked the word).
+pub(crate) fn phase_of(word: Option<&str>) -> Option<schemactl::model::phase::Phase> {
+    match word {
+        Some("expand") => Some(schemactl::model::phase::Phase::Expand),
+        Some("contract") => Some(schemactl::model::phase::Phase::Contract),
+        _ => None,
+    }
 }
 
 /// `--batch-size`, `--batch-sleep`, `--replica-url` (checked here, so that
@@ -187,11 +200,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 target: args.to,
                 allow_out_of_order: args.allow_out_of_order,
                 allow_non_empty: args.allow_non_empty,
-                phase: match args.phase.as_deref() {
-                    Some("expand") => Some(schemactl::model::phase::Phase::Expand),
-                    Some("contract") => Some(schemactl::model::phase::Phase::Contract),
-                    _ => None,
-                },
+                phase: phase_of(args.phase.as_deref()),
                 release: args.release.clone(),
                 previous_app: args
                     .previous_app_migrations

@@ -102,12 +102,17 @@ fn verb(action: FleetAction) -> FleetVerb {
             dry_run,
             allow_out_of_order,
             allow_non_empty,
+            phase,
+            release,
+            backfill: _,
         } => FleetVerb::Migrate {
             options: MigrateOptions {
                 target: to,
                 allow_out_of_order,
                 allow_non_empty,
-                ..Default::default()
+                phase: crate::dispatch::phase_of(phase.as_deref()),
+                release,
+                previous_app: None,
             },
             dry_run,
         },

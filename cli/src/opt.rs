@@ -770,6 +770,17 @@ pub enum FleetAction {
         /// schemactl history, instead of failing them and naming `baseline`.
         #[arg(long)]
         allow_non_empty: bool,
+        /// `expand`: apply up to the first `-- schemactl:phase contract`
+        /// migration; `contract`: apply everything (contract migrations
+        /// wait while a release other than --release is marked live).
+        #[arg(long, value_name = "PHASE", value_parser = ["expand", "contract"])]
+        phase: Option<String>,
+        /// The release deploying: marked live, it does not hold back its
+        /// own contract migrations.
+        #[arg(long, value_name = "LABEL")]
+        release: Option<String>,
+        #[command(flatten)]
+        backfill: BackfillArgs,
     },
     /// Each target's version, pending migrations and problems.
     Status {
