@@ -119,6 +119,19 @@ async fn a_failed_batch_keeps_the_committed_ones_and_the_next_run_resumes_after_
         .scalar("SELECT count(*) FROM schema_versions WHERE version = '2'")
         .await;
     assert_eq!(recorded, 0, "not recorded before its last batch");
+    let status = schemactl(&project, &db, &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("0002_fill_q  2 batches committed, 20 rows changed; resumes after key 20"),
+        "{}",
+        status.stdout
+    );
+    let standing = schemactl(&project, &db, &["status", "--format", "json"]).json();
+    assert_eq!(
+        standing["migrations"][1]["backfill_progress"]["batch"], 2,
+        "{standing}"
+    );
 
     db.client()
         .await

@@ -75,6 +75,10 @@ pub struct StatusRow {
     /// --backup auto`), which `rollback --restore-data` reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_backup: Option<String>,
+    /// A pending backfill an earlier run left part-way: its committed
+    /// batches, where the next run resumes (`"backfill_progress"` in JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfill_progress: Option<crate::model::backfill::BatchMark>,
 }
 
 /// The migration of `version` among `local`: a binary search, as sources
@@ -104,6 +108,7 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
                 has_down: migration.down.is_some(),
                 restore_point: None,
                 data_backup: None,
+                backfill_progress: None,
             },
         );
     }
@@ -133,6 +138,7 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
                 has_down: false,
                 restore_point: None,
                 data_backup: None,
+                backfill_progress: None,
             });
         row.state = state;
         row.applied_at = Some(record.applied_at);

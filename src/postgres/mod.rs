@@ -4,6 +4,7 @@
 
 pub(crate) mod adoption;
 pub(crate) mod advisory_lock;
+pub(crate) mod backfill_standing;
 pub(crate) mod checked_row;
 pub(crate) mod connection;
 mod db_error;

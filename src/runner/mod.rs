@@ -466,6 +466,33 @@ impl<'c> Migrator<'c> {
             .await
     }
 
+    /// Marks the pending backfills an earlier run left part-way (with the
+    /// same script: a changed one starts again).
+    async fn backfill_standing(
+        &self,
+        local: &[Migration],
+        connection: &Connection<'_>,
+        migrations: &mut [StatusRow],
+    ) {
+        let has_backfill = local.iter().any(|m| m.up.directives.backfill.is_some());
+        if !has_backfill {
+            return;
+        }
+        let standing =
+            crate::postgres::backfill_standing::read(connection.client(), &self.options.history)
+                .await;
+        for row in migrations.iter_mut().filter(|r| r.state == State::Pending) {
+            let Some((checksum, mark)) = standing.get(&row.version) else {
+                continue;
+            };
+            let same = plan::file_of(local, &row.version)
+                .is_some_and(|m| m.up.checksum.as_str() == checksum && mark.direction == "up");
+            if same {
+                row.backfill_progress = Some(mark.clone());
+            }
+        }
+    }
+
     /// [`Migrator::status`] of `local` on an open `connection`.
     async fn status_on(
         &self,
@@ -488,6 +515,8 @@ impl<'c> Migrator<'c> {
             _ => None,
         };
         let mut migrations = plan::status(local, &applied);
+        self.backfill_standing(local, connection, &mut migrations)
+            .await;
         if !applied.is_empty() {
             let points =
                 crate::postgres::recovery_points::read(connection.client(), &self.options.history)

@@ -88,6 +88,7 @@ pub fn status(report: &StatusReport) -> String {
     .collect();
     let _ = writeln!(out, "\n{}.", counts.join(", "));
     out.push_str(&recovery_points(report));
+    out.push_str(&backfills_part_way(report));
     if !report.problems.is_empty() {
         let _ = writeln!(out, "\n`schemactl migrate` would refuse to run:");
         for problem in &report.problems {
@@ -119,6 +120,26 @@ pub(super) fn invalid_indexes(indexes: &[InvalidIndex], bullet: &str) -> String 
             index.index,
             index.table,
             index.drop_statement()
+        );
+    }
+    out
+}
+
+/// Pending backfills an earlier run left part-way, and where the next
+/// `migrate` resumes.
+fn backfills_part_way(report: &StatusReport) -> String {
+    let mut out = String::new();
+    for row in &report.migrations {
+        let Some(mark) = &row.backfill_progress else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str("\nBackfills part-way (`schemactl migrate` resumes them):\n");
+        }
+        let _ = writeln!(
+            out,
+            "  {}_{}  {} batches committed, {} rows changed; resumes after key {}",
+            row.version_text, row.name, mark.batch, mark.rows, mark.after
         );
     }
     out
