@@ -100,6 +100,7 @@ impl Cluster {
     /// superuser `postgres` has `password`), copied into `root` with
     /// `pg_basebackup` and following it once started: for tests of what
     /// waits on a replica.
+    #[cfg(feature = "harness")]
     pub fn standby_of(primary_port: u16, root: &Path, password: &str) -> Result<Self, Error> {
         std::fs::create_dir_all(root).map_err(|e| io(root, e))?;
         let root = &std::fs::canonicalize(root).map_err(|e| io(root, e))?;

@@ -32,6 +32,7 @@
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
 mod ab_bench;
+mod backfill_bench;
 mod backup_bench;
 mod bench;
 mod corpora_bench;
@@ -230,6 +231,10 @@ fn main() -> Result<()> {
             prerequisites::ensure_postgres()?;
             backup_bench::run(&args[1..])
         }
+        Some("backfill-bench") => {
+            prerequisites::ensure_postgres()?;
+            backfill_bench::run(&args[1..])
+        }
         Some("migrate-backup-bench") => {
             prerequisites::ensure_postgres()?;
             migrate_backup_bench::run(&args[1..])
@@ -321,7 +326,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask backfill-bench [--rows 1000000] [--batch-size 10000] [--runs 3]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }
