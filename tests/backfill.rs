@@ -241,6 +241,17 @@ async fn verify_runs_backfills_and_catches_a_down_backfill_that_does_not_undo_it
         "{}",
         good.stdout
     );
+    // The locks of a batch, traced inside it: its range query's and its
+    // rows', nothing that blocks the application's reads or writes.
+    let locks = good.json()["results"][1]["locks"]["up"].clone();
+    let modes: Vec<String> = locks[0]["locks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{locks}"))
+        .iter()
+        .filter(|l| l["table"] == "public.items")
+        .map(|l| l["mode"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(modes, ["AccessShareLock", "RowExclusiveLock"], "{locks}");
     // A down that leaves the column filled: only running the batches shows it.
     project.write(
         "0002_fill_b.down.sql",

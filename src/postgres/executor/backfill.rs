@@ -64,6 +64,16 @@ struct BatchDone {
 }
 
 impl<'a> Run<'a> {
+    /// [`Run::backfill`], timed: the ms this run took.
+    pub(super) async fn backfill_timed(
+        &self,
+        progress: ProgressSink<'_>,
+    ) -> Result<i64, Box<MigrationFailure>> {
+        let started = Instant::now();
+        self.backfill(started, progress).await?;
+        Ok(elapsed_ms(started))
+    }
+
     /// Runs the script as a backfill, reporting to `progress` after each
     /// batch; records the migration (applied, or rolled back) in the last
     /// batch's transaction.
@@ -273,6 +283,19 @@ impl<'a> Run<'a> {
             parameters.push(upto);
         }
         let rows = client.execute(&sql, &parameters).await?;
+        if let Some(trace) = self.trace.filter(|_| status.batch == 0) {
+            // `verify --locks`: the locks one batch holds, read inside it.
+            let script = self.script();
+            let statement = script.statements().ok().and_then(|s| s.first());
+            if let Some(statement) = statement {
+                let messages = client.simple_query(trace.tracer.probe_sql()).await?;
+                trace.tracer.record(
+                    statement.position.line,
+                    statement.text(&script.sql),
+                    messages,
+                );
+            }
+        }
         let ms = elapsed_ms(*started);
         match &upto {
             Some(upto) => {

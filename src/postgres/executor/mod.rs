@@ -273,15 +273,7 @@ pub async fn apply_surrounded(
     };
     let script = &migration.up;
     if script.execution() == Execution::Backfill {
-        return backfill(
-            client,
-            history,
-            migration,
-            Direction::Up,
-            settings,
-            &mut |_| {},
-        )
-        .await;
+        return run.backfill_timed(&mut |_| {}).await;
     }
     let row = |execution_ms, success, error| NewRow {
         version: migration.version.clone(),
@@ -372,9 +364,7 @@ pub async fn backfill(
         trace: None,
         surrounding: None,
     };
-    let started = Instant::now();
-    run.backfill(started, progress).await?;
-    Ok(elapsed_ms(started))
+    run.backfill_timed(progress).await
 }
 
 /// Runs `migration`'s down script and removes its history row. Returns its
@@ -422,15 +412,7 @@ pub async fn revert_surrounded(
         return Ok(0);
     };
     if script.execution() == Execution::Backfill {
-        return backfill(
-            client,
-            history,
-            migration,
-            Direction::Down,
-            settings,
-            &mut |_| {},
-        )
-        .await;
+        return run.backfill_timed(&mut |_| {}).await;
     }
     let started = Instant::now();
     if script.execution() != Execution::Transaction {
