@@ -39,6 +39,7 @@ pub mod fleet;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod lint;
+pub mod metrics;
 pub mod model;
 pub mod mongo;
 pub mod postgres;

@@ -1294,9 +1294,19 @@ async fn fleet_migrate_takes_phases_and_runs_backfills_in_batches_on_every_targe
             "expand",
             "--batch-size",
             "3",
+            "--metrics-file",
+            "fleet.prom",
         ],
     );
     expand.expect_code(0);
+    let metrics = std::fs::read_to_string(project.path().join("fleet.prom")).unwrap();
+    let exposition = openmetrics_parser::prometheus::parse_prometheus(&metrics)
+        .unwrap_or_else(|e| panic!("{e:?}: {metrics}"));
+    let done = exposition.families["schemactl_fleet_targets"]
+        .iter_samples()
+        .find(|s| s.get_labelset().unwrap().get_label_value("state") == Some("done"))
+        .map(|s| format!("{:?}", s.value));
+    assert_eq!(done.as_deref(), Some("Gauge(Int(2))"), "{metrics}");
     for db in &databases {
         let lowered: i64 = db
             .scalar("SELECT count(*) FROM accounts WHERE email = lower(email)")

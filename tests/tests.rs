@@ -26,6 +26,7 @@ mod layouts;
 mod library;
 mod lint;
 mod locks;
+mod metrics;
 #[cfg(feature = "mongodb")]
 mod mongodb;
 mod reliability;

@@ -30,6 +30,7 @@ pub async fn backup(
             let encryption = Encryption::of(settings.backup.recipients.clone(), no_encrypt)?;
             let options = BackupOptions::of(settings, encryption)?;
             let report = backups.create(&options, notify).await?;
+            crate::metrics_file::note(schemactl::metrics::of_backup_created(&report));
             emit(format, &report, || render::backup_created(&report));
             Ok(exit_code::OK)
         }
@@ -44,6 +45,7 @@ pub async fn backup(
             let report = backups
                 .verify(&backup, identities.as_ref(), &servers, notify)
                 .await?;
+            crate::metrics_file::note(schemactl::metrics::of_backup_verified(&report));
             emit(format, &report, || {
                 render::backup_restored(&report, "Verified")
             });

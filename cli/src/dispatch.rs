@@ -5,7 +5,7 @@ use crate::opt::{
     BackupAction, BaselineArgs, Command, Format, LintArgs, LintFormat, MigrateArgs, Opt,
     RepairArgs, RollbackArgs, ValidateArgs, VerifyArgs,
 };
-use crate::{backfill_progress, backup, fleet, lint, output, render, verbs};
+use crate::{backfill_progress, backup, fleet, lint, metrics_file, output, render, verbs};
 use anyhow::Context;
 use schemactl::config::{Overrides, Settings};
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
@@ -21,6 +21,7 @@ use std::io::IsTerminal;
 /// `url_from_env`: the database URL came from `DATABASE_URL`, not the flag.
 pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
     let global = opt.global;
+    let metrics_file = global.metrics_file.clone();
     // For a fleet, the flag (never the file's `allow_empty`, which is about
     // the migrations directory) also accepts an empty target list.
     if let Command::Fleet { args, .. } = &mut opt.command {
@@ -133,7 +134,20 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
                 ..
             }
     );
+    let metered = metrics_file.zip(metrics_file::command_label(&opt.command));
+    let started = std::time::Instant::now();
     let result = dispatch(opt.command, &settings).await;
+    if let Some((path, command)) = metered {
+        let database = settings
+            .connection
+            .url
+            .as_deref()
+            .and_then(|url| schemactl::postgres::DatabaseTarget::parse(url).ok())
+            .map(|target| target.display().to_string())
+            .unwrap_or_default();
+        let success = matches!(result, Ok(exit_code::OK));
+        metrics_file::write(&path, &command, &database, started.elapsed(), success);
+    }
     if scratch_only || !matches!(result, Ok(exit_code::OK)) {
         stop_dev_server_started_here(&settings.project.dir);
     }

@@ -51,6 +51,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
 
+    /// After migrate, rollback, fleet and backup: write the run's metrics to
+    /// this file in Prometheus text format, for node_exporter's textfile
+    /// collector (updated in place, replaced atomically).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "SCHEMACTL_METRICS_FILE"
+    )]
+    pub metrics_file: Option<PathBuf>,
+
     /// PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/db?sslmode=verify-full&sslrootcert=ca.crt.
     /// Default: the DATABASE_URL variable, then `[postgres] url` in schemactl.toml, then the
     /// embedded development server.

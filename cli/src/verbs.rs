@@ -36,6 +36,7 @@ pub async fn migrate(
 ) -> Result<i32, Error> {
     let dry_run = mongodb.dry_run;
     let report = deploy::deploy(settings, postgres, mongodb, guard, notify).await?;
+    crate::metrics_file::note(schemactl::metrics::of_run("migrate", &report.postgres));
     let text = || {
         render::run_report(&report.postgres, "Applied", "Nothing to migrate")
             + &render::mongo_changes(report.mongodb.as_ref(), dry_run)
@@ -80,6 +81,7 @@ pub async fn rollback(
     let report = migrator
         .undo(target, accept_changed_down, dry_run, notify)
         .await?;
+    crate::metrics_file::note(schemactl::metrics::of_run("rollback", &report));
     emit(format, &report, || {
         let mut text = render::run_report(&report, "Rolled back", "Nothing to roll back");
         // A hotfix rollback leaves the files in place: the next deploy

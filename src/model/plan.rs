@@ -200,7 +200,9 @@ pub fn problems(
     problems
 }
 
-fn pending<'a>(
+/// The migrations of `local` not applied yet (and repeatable ones whose
+/// file changed).
+pub(crate) fn pending<'a>(
     local: &'a [Migration],
     applied: &[AppliedMigration],
 ) -> impl Iterator<Item = &'a Migration> + 'a {

@@ -104,13 +104,15 @@ async fn up_to_date(
     layout: Layout,
     local: &[Migration],
     options: &MigrateOptions,
-) -> Option<Option<Version>> {
+) -> Option<(Option<Version>, usize)> {
     let Ok(Some(applied)) = driver.peek_history().await else {
         return None;
     };
     let applied = in_layout(layout, applied);
     match plan::plan_migrate(local, &applied, options.clone()) {
-        Ok(plan) if plan.is_empty() => Some(newest(&applied)),
+        Ok(plan) if plan.is_empty() => {
+            Some((newest(&applied), plan::pending(local, &applied).count()))
+        }
         _ => None,
     }
 }
@@ -447,6 +449,7 @@ impl<'c> Migrator<'c> {
             executed: Vec::new(),
             current_version: None,
             total_ms: 0,
+            pending: None,
             data_backups: Vec::new(),
             full_backup: None,
             restored_data: Vec::new(),
@@ -631,9 +634,12 @@ impl<'c> Migrator<'c> {
                 .map(|m| PlannedScript::new(m, &m.up, &self.options.execution))
                 .collect();
             report.current_version = newest(&applied);
-        } else if let Some(version) = up_to_date(&driver, layout, &local, &options).await {
+            report.pending = Some(plan::pending(&local, &applied).count());
+        } else if let Some((version, pending)) = up_to_date(&driver, layout, &local, &options).await
+        {
             // Nothing to do, seen in one round trip without the lock.
             report.current_version = version;
+            report.pending = Some(pending);
         } else {
             let driver = &mut driver;
             self.take_lock(driver, notify).await?;
@@ -652,8 +658,12 @@ impl<'c> Migrator<'c> {
                 }
                 check_adopted(driver, &applied, &plan, allow_non_empty, notify).await?;
                 report.full_backup = self.before_run(driver, notify).await?;
-                self.apply_plan(driver, &plan, Direction::Up, &mut report, notify)
-                    .await
+                let pending_before = plan::pending(&local, &applied).count();
+                let applied_now = self
+                    .apply_plan(driver, &plan, Direction::Up, &mut report, notify)
+                    .await;
+                report.pending = Some(pending_before.saturating_sub(report.executed.len()));
+                applied_now
             }
             .await;
             report.data_backups = self.guard_outcome().backups;

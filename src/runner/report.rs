@@ -89,6 +89,10 @@ pub struct RunReport {
     pub current_version: Option<Version>,
     /// Wall time of the whole run.
     pub total_ms: i64,
+    /// `migrate`: the directory's migrations still not applied afterwards
+    /// (held back by `--to` or `--phase expand`), or, dry, before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<usize>,
     /// The pre-migration backups `migrate --backup` took.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub data_backups: Vec<crate::backup::DataBackupTaken>,
