@@ -119,6 +119,43 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
 }
 
 #[test]
+fn gitlab_output_is_a_code_quality_report() {
+    let project = Project::fixture("lint_bad");
+    let run = lint(&project, &["--format", "gitlab"]);
+    run.expect_code(1);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("Code Quality JSON");
+    let schema_path =
+        crate::support::repository().join("tests/fixtures/gitlab-code-quality-schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("Code Quality schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let issues = report.as_array().unwrap();
+    assert_eq!(issues.len(), 6, "the findings of the SARIF test");
+    assert_eq!(
+        issues[0]["location"]["path"],
+        "migrations/0001_accounts.up.sql"
+    );
+    let fingerprints: std::collections::BTreeSet<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fingerprints.len(),
+        issues.len(),
+        "each issue has its own fingerprint"
+    );
+    // A report that breaks the format is caught, so the check above can fail.
+    let mut broken = report.clone();
+    broken[0]["severity"] = "fatal".into();
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
 fn warnings_pass_unless_denied_and_severities_are_configurable() {
     let project = Project::new();
     project
@@ -610,4 +647,65 @@ async fn each_version_fixture_runs_on_the_servers_it_is_for() {
         ran += 1;
     }
     assert!(ran >= 3, "no fixture ran on PostgreSQL {major}");
+}
+
+/// The `entry` commands of `.pre-commit-hooks.yaml`.
+fn pre_commit_entries() -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(crate::support::repository().join(".pre-commit-hooks.yaml"))
+        .unwrap();
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("entry: "))
+        .map(|entry| entry.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn the_github_action_and_the_pre_commit_hooks_run_lint_as_they_say() {
+    let bad = Project::fixture("lint_bad");
+    let action = |project: &Project, fail_on_findings: &str| {
+        let mut command =
+            std::process::Command::new(crate::support::repository().join("ci/action-lint.sh"));
+        command
+            .current_dir(project.path())
+            .env("SCHEMACTL", crate::support::schemactl_binary())
+            .env("INPUT_SARIF_FILE", "out.sarif")
+            .env("INPUT_FAIL_ON_FINDINGS", fail_on_findings)
+            .env_remove("DATABASE_URL");
+        crate::support::cli::run(command)
+    };
+    let failed = action(&bad, "true");
+    failed.expect_code(1);
+    assert!(
+        failed
+            .stdout
+            .contains("::error file=migrations/0002_payments.up.sql,line=2,col=1,title=fk-column-not-indexed::"),
+        "annotations on the diff:\n{}",
+        failed.stdout
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bad.path().join("out.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(6)
+    );
+    action(&bad, "false").expect_code(0);
+    let clean = Project::new();
+    clean.write("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n");
+    clean.write("0001_t.down.sql", "DROP TABLE t;\n");
+    action(&clean, "true").expect_code(0);
+
+    // Each hook's entry, as pre-commit runs it (no file names): findings fail.
+    let entries = pre_commit_entries();
+    assert_eq!(entries.len(), 2);
+    for entry in &entries {
+        assert_eq!(entry[0], "schemactl");
+        let run_in = |project: &Project| {
+            let mut command = crate::support::cli::command(project);
+            command.args(&entry[1..]);
+            crate::support::cli::run(command)
+        };
+        run_in(&bad).expect_code(1);
+        run_in(&clean).expect_code(0);
+    }
 }

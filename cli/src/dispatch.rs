@@ -417,7 +417,10 @@ pub fn wants_json(opt: &Opt) -> bool {
         | Command::Backup { format, .. } => *format,
         Command::Fleet { args, .. } => args.format,
         Command::Lint(LintArgs { format, .. }) => {
-            return matches!(format, LintFormat::Json | LintFormat::Sarif)
+            return matches!(
+                format,
+                LintFormat::Json | LintFormat::Sarif | LintFormat::Gitlab
+            )
         }
         Command::Completions { .. } | Command::Man { .. } => return false,
     };

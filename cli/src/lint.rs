@@ -42,7 +42,10 @@ pub async fn lint(
         .unwrap_or(Path::new(lint::baseline::DEFAULT_FILE));
     let applied = apply_baseline(request, baseline_path, &mut findings, &outcome)?;
     let sized = annotate_sizes(settings, request, &mut findings, notify).await?;
-    if matches!(request.format, LintFormat::Sarif | LintFormat::Github) {
+    if matches!(
+        request.format,
+        LintFormat::Sarif | LintFormat::Github | LintFormat::Gitlab
+    ) {
         schemactl::lint::relative_to_repository(&mut findings);
     }
     let rendered = Rendered {
@@ -218,6 +221,7 @@ impl Rendered<'_> {
             }
             LintFormat::Sarif => lint::report::sarif::render(self.findings) + "\n",
             LintFormat::Github => lint::report::github::render(self.findings),
+            LintFormat::Gitlab => lint::report::gitlab::render(self.findings) + "\n",
         }
     }
 }

@@ -842,6 +842,8 @@ pub enum LintFormat {
     Sarif,
     /// GitHub Actions workflow annotations.
     Github,
+    /// A GitLab Code Quality report (`artifacts: reports: codequality:`).
+    Gitlab,
 }
 
 #[derive(Debug, Subcommand)]
