@@ -283,3 +283,50 @@ fn the_shipped_migrations_verify() {
     run.expect_code(0);
     assert!(run.stdout.contains(", 0 failed."), "{}", run.stdout);
 }
+
+#[tokio::test]
+async fn dump_draws_the_schema_as_mermaid_and_dot_without_schemactl_s_own_tables() {
+    let db = crate::support::server().database().await;
+    let project = crate::support::Project::fixture("shop");
+    crate::support::schemactl(&project, &db, &["migrate"]).expect_code(0);
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE SCHEMA app; CREATE TABLE app.notes (id bigint PRIMARY KEY, order_id bigint REFERENCES orders ON DELETE SET NULL, body text);",
+        )
+        .await
+        .unwrap();
+    let mermaid = crate::support::schemactl(&project, &db, &["dump", "--format", "mermaid"]);
+    mermaid.expect_code(0);
+    let text = &mermaid.stdout;
+    assert!(text.starts_with("erDiagram\n"), "{text}");
+    for entity in ["    customers {", "    orders {", "    app__notes {"] {
+        assert!(text.contains(entity), "{entity} in\n{text}");
+    }
+    assert!(
+        !text.contains("schema_versions"),
+        "schemactl's own tables are left out:\n{text}"
+    );
+    // A nullable reference: zero or one parent; the fixture's orders.customer_id is NOT NULL.
+    assert!(
+        text.contains("    orders |o--o{ app__notes : \"order_id ON DELETE SET NULL\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("    customers ||--o{ orders : \"customer_id ON DELETE"),
+        "{text}"
+    );
+    assert!(text.contains("        bigint id PK\n"), "{text}");
+    let entities = text.lines().filter(|l| l.ends_with(" {")).count();
+    let closed = text.lines().filter(|l| l.trim() == "}").count();
+    assert_eq!((entities, closed), (3, 3), "{text}");
+
+    let dot = crate::support::schemactl(&project, &db, &["dump", "--format", "dot"]);
+    dot.expect_code(0);
+    assert!(dot.stdout.starts_with("digraph schema {") && dot.stdout.trim_end().ends_with('}'));
+    assert!(
+        dot.stdout.contains("\"app.notes\" -> \"orders\""),
+        "{}",
+        dot.stdout
+    );
+}

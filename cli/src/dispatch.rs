@@ -409,13 +409,13 @@ pub fn wants_json(opt: &Opt) -> bool {
         | Command::Validate(ValidateArgs { format, .. })
         | Command::Baseline(BaselineArgs { format, .. })
         | Command::Repair(RepairArgs { format, .. })
-        | Command::Dump { format, .. }
         | Command::Verify(VerifyArgs { format, .. })
         | Command::Diff { format, .. }
         | Command::New { format, .. }
         | Command::Dev { format, .. }
         | Command::Backup { format, .. } => *format,
         Command::Fleet { args, .. } => args.format,
+        Command::Dump { format } => return *format == crate::opt::DumpFormat::Json,
         Command::Lint(LintArgs { format, .. }) => {
             return matches!(
                 format,

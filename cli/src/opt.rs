@@ -297,11 +297,13 @@ pub enum Command {
     /// Exit 0 when no finding fails the run (warnings pass unless
     /// --deny-warnings), 1 when findings fail it, 2 on usage or I/O errors.
     Lint(LintArgs),
-    /// Print the database's schema, normalised and stable (for diffs and reviews).
+    /// Print the database's schema, normalised and stable (for diffs and reviews),
+    /// or as an entity-relationship diagram (mermaid, dot).
     Dump {
-        /// Output: text for people, json for programs (errors are JSON too).
+        /// Output: text for people, json for programs (errors are JSON too),
+        /// mermaid (an erDiagram for Markdown) or dot (Graphviz).
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: DumpFormat,
     },
     /// Prove on a scratch database that every down script undoes its up script.
     ///
@@ -386,6 +388,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t, global = true)]
         format: Format,
     },
+}
+
+/// What `dump` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DumpFormat {
+    /// The normalised schema, one object per block.
+    #[default]
+    Text,
+    /// The normalised schema as JSON.
+    Json,
+    /// An entity-relationship diagram in Mermaid (`erDiagram`).
+    Mermaid,
+    /// An entity-relationship diagram in Graphviz's DOT.
+    Dot,
 }
 
 /// The arguments of `schemactl migrate`.

@@ -244,11 +244,29 @@ pub async fn repair(
 /// `dump`.
 pub async fn dump(
     settings: &Settings,
-    format: Format,
+    format: crate::opt::DumpFormat,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
-    let (_, snapshot) = schemactl::catalog::dump::dump(settings, notify).await?;
-    emit(format, &snapshot, || snapshot.to_text());
+    use crate::opt::DumpFormat;
+    let diagram = match format {
+        DumpFormat::Text | DumpFormat::Json => {
+            let (_, snapshot) = schemactl::catalog::dump::dump(settings, notify).await?;
+            let format = if format == DumpFormat::Json {
+                Format::Json
+            } else {
+                Format::Text
+            };
+            emit(format, &snapshot, || snapshot.to_text());
+            return Ok(exit_code::OK);
+        }
+        DumpFormat::Mermaid | DumpFormat::Dot => {
+            schemactl::catalog::dump::er_diagram(settings, notify).await?
+        }
+    };
+    crate::output::stdout(&match format {
+        DumpFormat::Mermaid => diagram.to_mermaid(),
+        _ => diagram.to_dot(),
+    });
     Ok(exit_code::OK)
 }
 

@@ -14,6 +14,7 @@ pub(crate) fn history_tables(settings: &Settings) -> Vec<String> {
         format!("{schema}.{table}"),
         format!("{schema}.{table}_events"),
         format!("{schema}.{table}_lock"),
+        format!("{schema}.{table}_releases"),
     ];
     // Other tools' history tables are bookkeeping too, not schema: after
     // adopting a diesel project, `__diesel_schema_migrations` is no drift.
@@ -33,4 +34,14 @@ pub async fn dump(
         .await?
         .without(&settings.verify.ignore, &settings.verify.exclude);
     Ok((session.target, snapshot))
+}
+
+/// The database's schema as an entity-relationship diagram (`dump
+/// --format mermaid|dot`), schemactl's own tables left out.
+pub async fn er_diagram(
+    settings: &Settings,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<super::er_diagram::ErDiagram, Error> {
+    let session = connect(&settings.connection, notify).await?;
+    super::er_diagram::read(&session.client, &history_tables(settings)).await
 }

@@ -4,6 +4,7 @@
 //! object by object (`compare`). `dump`, `verify` and `diff` are built on it.
 
 pub mod dump;
+pub mod er_diagram;
 
 mod access;
 pub(crate) mod compare;
