@@ -153,7 +153,7 @@ async fn backfills_that_cannot_run_in_batches_are_refused_before_anything_runs()
     let project = Project::new();
     project.write(
         "0001_tables.up.sql",
-        "CREATE TABLE keyless (a int, b int);\nCREATE TABLE unindexed (id int PRIMARY KEY, code int, b int);\n",
+        "CREATE TABLE keyless (a int, b int);\nCREATE TABLE unindexed (id int PRIMARY KEY, code int NOT NULL, b int);\n",
     );
     project.write(
         "0002_two.up.sql",
@@ -182,6 +182,21 @@ async fn backfills_that_cannot_run_in_batches_are_refused_before_anything_runs()
                 .contains("-- schemactl:backfill key <column>"),
         "{}",
         keyless.stderr
+    );
+    project.write(
+        "0002_two.up.sql",
+        "-- schemactl:backfill key code\nUPDATE unindexed SET b = 1;\n",
+    );
+    project.write(
+        "0002_two.up.sql",
+        "-- schemactl:backfill key b\nUPDATE unindexed SET code = 1;\n",
+    );
+    let nullable = schemactl(&project, &db, &["migrate"]);
+    nullable.expect_code(3);
+    assert!(
+        nullable.stderr.contains("unindexed.b may be NULL"),
+        "{}",
+        nullable.stderr
     );
     project.write(
         "0002_two.up.sql",

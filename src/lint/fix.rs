@@ -18,8 +18,7 @@
 
 use super::Finding;
 use crate::model::Layout;
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::Token;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -126,24 +125,11 @@ pub(crate) fn fixes(
 
 /// Significant tokens of `text[from..]` with their byte ranges in `text`.
 fn tokens_from(text: &str, from: usize, limit: usize) -> Vec<(Token, usize, usize)> {
-    let rest = &text[from..];
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, rest).tokenize_with_location() else {
-        return Vec::new();
-    };
-    let index = crate::model::text_position::LineIndex::new(rest);
-    tokens
+    crate::model::statements::located_tokens(&text[from..])
+        .unwrap_or_default()
         .into_iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
         .take(limit)
-        .map(|t| {
-            let start = index.offset(
-                rest,
-                t.span.start.line as usize,
-                t.span.start.column as usize,
-            );
-            let end = index.offset(rest, t.span.end.line as usize, t.span.end.column as usize);
-            (t.token, from + start, from + end)
-        })
+        .map(|(token, start, end)| (token, from + start, from + end))
         .collect()
 }
 

@@ -13,8 +13,7 @@
 
 use crate::model::identifier::Identifier;
 use crate::model::{Script, SourceProblem, Statement};
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::Token;
 
 /// What `-- schemactl:backfill` says: the batch size and the key column
 /// (default: the table's one-column primary key).
@@ -309,26 +308,11 @@ fn is_word(token: &Token, word: &str) -> bool {
     matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
 }
 
-/// The tokens of `text` that are not whitespace or comments, with their
-/// byte ranges.
+/// The significant tokens of `text` with their byte ranges.
 fn significant_tokens(text: &str) -> Result<Vec<(Token, usize, usize)>, String> {
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
-        .tokenize_with_location()
-        .map_err(|e| format!("the statement cannot be read: {e}"))?;
-    let index = crate::model::text_position::LineIndex::new(text);
-    Ok(tokens
-        .into_iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
-        .map(|t| {
-            let start = index.offset(
-                text,
-                t.span.start.line as usize,
-                t.span.start.column as usize,
-            );
-            let end = index.offset(text, t.span.end.line as usize, t.span.end.column as usize);
-            (t.token, start, end)
-        })
-        .collect())
+    crate::model::statements::located_tokens(text).ok_or_else(|| {
+        "the statement cannot be read (an unterminated string or comment?)".to_string()
+    })
 }
 
 #[cfg(test)]

@@ -412,6 +412,29 @@ impl<'a> Splitter<'a> {
 /// not `ROLLBACK TO SAVEPOINT`.
 /// Words are read as PostgreSQL reads them: comments between them
 /// (`PREPARE/**/TRANSACTION`, `ROLLBACK /* TO */`) do not count.
+/// The tokens of `text` that are not whitespace or comments, with their
+/// byte ranges in `text`; `None` when it cannot be tokenised.
+pub(crate) fn located_tokens(text: &str) -> Option<Vec<(Token, usize, usize)>> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
+        .tokenize_with_location()
+        .ok()?;
+    let index = LineIndex::new(text);
+    Some(
+        tokens
+            .into_iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .map(|t| {
+                let at = |l: u64, c: u64| index.offset(text, l as usize, c as usize);
+                let (start, end) = (
+                    at(t.span.start.line, t.span.start.column),
+                    at(t.span.end.line, t.span.end.column),
+                );
+                (t.token, start, end)
+            })
+            .collect(),
+    )
+}
+
 pub fn is_transaction_control(keyword: &str, text: &str) -> bool {
     if !matches!(
         keyword,

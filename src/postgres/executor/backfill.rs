@@ -342,22 +342,7 @@ impl<'a> Run<'a> {
         );
         match self.direction {
             Direction::Up => {
-                let script = &migration.up;
-                let row = super::NewRow {
-                    version: migration.version.clone(),
-                    name: &migration.name,
-                    checksum: &script.checksum,
-                    down_checksum: migration.down.as_ref().map(|d| &d.checksum),
-                    down_script: migration.down.as_ref().map(|d| d.sql.as_str()),
-                    phase: script
-                        .directives
-                        .phase
-                        .map(crate::model::phase::Phase::as_str),
-                    execution_ms: Some(total_ms as i64),
-                    success: true,
-                    baselined: false,
-                    error: None,
-                };
+                let row = super::history_row(migration, Some(total_ms as i64), true, None);
                 self.history.insert(client, &row).await?;
                 let event = self.event(EventKind::Applied, Some(total_ms as i64), Some(&detail));
                 self.history.event(client, &event).await
@@ -373,15 +358,17 @@ impl<'a> Run<'a> {
     }
 
     /// The key: the directive's column, or the table's one-column primary
-    /// key; it must have an index that starts with it (each batch looks up
-    /// its range by it).
+    /// key; it must be `NOT NULL` (a NULL key is in no range) and have an
+    /// index that starts with it (each batch looks up its range by it). It
+    /// need not be unique: a batch takes every row of its last key.
     async fn backfill_key(
         &self,
         batched: &BatchedStatement,
         named: Option<Identifier>,
     ) -> Result<Key, Box<MigrationFailure>> {
         const KEY: &str = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
-                EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indkey[0] = a.attnum)
+                EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indkey[0] = a.attnum),
+                a.attnotnull
              FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
              WHERE c.oid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
                AND CASE WHEN $2::text IS NULL
@@ -426,6 +413,14 @@ impl<'a> Run<'a> {
         };
         let column: String = row.get(0);
         let indexed: bool = row.get(2);
+        let not_null: bool = row.get(3);
+        if !not_null {
+            return Err(refuse(format!(
+                "{}.{column} may be NULL, and rows whose key is NULL fall in no batch's range, so they would be skipped; \
+                 name a NOT NULL column with `key` (the primary key is one)",
+                batched.table
+            )));
+        }
         if !indexed {
             return Err(refuse(format!(
                 "{}.{column} has no index that starts with it, so every batch would scan the table to find its range; \

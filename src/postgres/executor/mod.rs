@@ -231,6 +231,31 @@ pub struct Trace<'a> {
     pub observer: &'a Client,
 }
 
+/// The history row of `migration`, applied with its up script.
+fn history_row<'m>(
+    migration: &'m Migration,
+    execution_ms: Option<i64>,
+    success: bool,
+    error: Option<&'m str>,
+) -> NewRow<'m> {
+    let script = &migration.up;
+    NewRow {
+        version: migration.version.clone(),
+        name: &migration.name,
+        checksum: &script.checksum,
+        down_checksum: migration.down.as_ref().map(|d| &d.checksum),
+        down_script: migration.down.as_ref().map(|d| d.sql.as_str()),
+        phase: script
+            .directives
+            .phase
+            .map(crate::model::phase::Phase::as_str),
+        execution_ms,
+        success,
+        baselined: false,
+        error,
+    }
+}
+
 /// Applies `migration`'s up script and records it. Returns its duration in ms.
 pub async fn apply(
     client: &Client,
@@ -275,21 +300,7 @@ pub async fn apply_surrounded(
     if script.execution() == Execution::Backfill {
         return run.backfill_timed(&mut |_| {}).await;
     }
-    let row = |execution_ms, success, error| NewRow {
-        version: migration.version.clone(),
-        name: &migration.name,
-        checksum: &script.checksum,
-        down_checksum: migration.down.as_ref().map(|d| &d.checksum),
-        down_script: migration.down.as_ref().map(|d| d.sql.as_str()),
-        phase: script
-            .directives
-            .phase
-            .map(crate::model::phase::Phase::as_str),
-        execution_ms,
-        success,
-        baselined: false,
-        error,
-    };
+    let row = |execution_ms, success, error| history_row(migration, execution_ms, success, error);
     let started = Instant::now();
     if script.execution() != Execution::Transaction {
         let note = "started and not finished: the run was interrupted or is still going";
