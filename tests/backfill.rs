@@ -546,3 +546,53 @@ async fn a_backfill_waits_while_the_replica_lags_and_goes_on_once_it_catches_up(
         "no password in the message"
     );
 }
+
+#[tokio::test]
+async fn a_batch_that_waits_too_long_for_a_row_lock_is_tried_again() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_items.up.sql",
+        "CREATE TABLE items (id bigint PRIMARY KEY, a int NOT NULL, b int);\n\
+         INSERT INTO items SELECT g, g, NULL FROM generate_series(1, 30) g;\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write(
+        "0002_fill_b.up.sql",
+        "-- schemactl:backfill batch-size 10\nUPDATE items SET b = a;\n",
+    );
+    // The application holds row 15 for a while.
+    let holder = db.client().await;
+    holder
+        .batch_execute("BEGIN; SELECT * FROM items WHERE id = 15 FOR UPDATE")
+        .await
+        .unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        holder.batch_execute("COMMIT").await.unwrap();
+    });
+    // The run blocks its thread: off the runtime, so that the release runs.
+    let (dir, url) = (project.path().to_path_buf(), db.url.clone());
+    let run = tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(crate::support::schemactl_binary());
+        command.current_dir(dir).env("DATABASE_URL", url).args([
+            "migrate",
+            "--lock-timeout",
+            "200ms",
+        ]);
+        crate::support::cli::run(command)
+    })
+    .await
+    .unwrap();
+    release.await.unwrap();
+    run.expect_code(0);
+    let filled: i64 = db.scalar("SELECT count(*) FROM items WHERE b = a").await;
+    assert_eq!(filled, 30);
+    let waits: String = db
+        .scalar("SELECT string_agg(detail, ' | ') FROM schema_versions_events WHERE event = 'lock-timeout'")
+        .await;
+    assert!(
+        waits.starts_with("batch 2, attempt 1: timed out waiting for a lock"),
+        "{waits}"
+    );
+}

@@ -61,6 +61,8 @@ struct BatchDone {
     /// The batch's last key (`None`: it was the last batch).
     upto: Option<String>,
     rows: u64,
+    /// From `BEGIN` to `COMMIT`: the longest any of its locks was held.
+    held_ms: u64,
 }
 
 impl<'a> Run<'a> {
@@ -133,11 +135,9 @@ impl<'a> Run<'a> {
         let earlier_ms = batching.earlier_ms;
         loop {
             status.replica_wait_ms += self.wait_for_replica(replica.as_ref()).await;
-            let batch_started = Instant::now();
             let after = mark.as_ref().map(|m| m.after.clone());
             let done = self.batch_with_retries(&batching, after, &status).await?;
-            let batch_ms = elapsed_ms(batch_started).max(0) as u64;
-            status.longest_batch_ms = status.longest_batch_ms.max(batch_ms);
+            status.longest_batch_ms = status.longest_batch_ms.max(done.held_ms);
             status.batch += 1;
             status.rows += done.rows;
             status.elapsed_ms = elapsed_ms(started).max(0) as u64;
@@ -255,6 +255,7 @@ impl<'a> Run<'a> {
         } = batching;
         let (size, earlier_ms) = (*size, *earlier_ms);
         let client = self.client;
+        let began = Instant::now();
         let begin = match &self.history.lock_check {
             Some(check) => format!("BEGIN; {check}"),
             None => "BEGIN".to_string(),
@@ -317,7 +318,11 @@ impl<'a> Run<'a> {
             None => self.record_done(status, rows, ms, earlier_ms).await?,
         }
         client.batch_execute("COMMIT").await?;
-        Ok(BatchDone { upto, rows })
+        Ok(BatchDone {
+            upto,
+            rows,
+            held_ms: elapsed_ms(began).max(0) as u64,
+        })
     }
 
     /// In the last batch's transaction: the history row written (up) or
