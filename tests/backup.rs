@@ -1207,3 +1207,30 @@ async fn rows_read_from_the_archive_match_the_server_and_a_manifest_that_differs
         missing.stderr
     );
 }
+
+#[tokio::test]
+async fn backup_auto_without_a_store_says_what_it_did_not_keep() {
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    project.write(
+        "0004_drop_details.up.sql",
+        "ALTER TABLE orders DROP COLUMN details;\n",
+    );
+    let run = schemactl(&project, &db, &["migrate", "--to", "3"]);
+    run.expect_code(0);
+    assert!(!run.stderr.contains("not kept"), "{}", run.stderr);
+    let destroying = schemactl(&project, &db, &["migrate"]);
+    destroying.expect_code(0);
+    assert!(
+        destroying
+            .stderr
+            .contains("0004_drop_details destroyed data (dropped or emptied tables or columns) and no backup store is configured"),
+        "{}",
+        destroying.stderr
+    );
+    // Said only when nobody decided: --backup never is a decision.
+    let db = server().database().await;
+    let never = schemactl(&project, &db, &["migrate", "--backup", "never"]);
+    never.expect_code(0);
+    assert!(!never.stderr.contains("not kept"), "{}", never.stderr);
+}

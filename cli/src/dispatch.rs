@@ -230,7 +230,15 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
             };
             let mode = args.backup.parse().map_err(Error::InvalidArgument)?;
             let guard = schemactl::backup::DataGuard::configured(settings, mode)?;
-            verbs::migrate(settings, postgres, mongodb, guard, args.format, notify).await
+            // `auto` without a store keeps nothing: said after the run.
+            let unkept_said = mode == schemactl::backup::BackupMode::Auto && guard.is_none();
+            let options = verbs::DeployOptions {
+                postgres,
+                mongodb,
+                guard,
+                unkept_said,
+            };
+            verbs::migrate(settings, options, args.format, notify).await
         }
         Command::Rollback(args) => rollback(settings, args, notify).await,
         Command::Status { format } => verbs::status(settings, format, notify).await,

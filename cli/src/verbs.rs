@@ -28,14 +28,21 @@ pub(super) fn colour() -> bool {
 /// `migrate`: PostgreSQL, then MongoDB.
 pub async fn migrate(
     settings: &Settings,
-    postgres: MigrateOptions,
-    mongodb: MongoOptions,
-    guard: Option<schemactl::backup::DataGuard>,
+    options: DeployOptions,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<i32, Error> {
+    let DeployOptions {
+        postgres,
+        mongodb,
+        guard,
+        unkept_said,
+    } = options;
     let dry_run = mongodb.dry_run;
     let report = deploy::deploy(settings, postgres, mongodb, guard, notify).await?;
+    if unkept_said && !report.postgres.dry_run {
+        note_unkept_data(settings, &report.postgres, notify);
+    }
     crate::metrics_file::note(schemactl::metrics::of_run("migrate", &report.postgres));
     let text = || {
         render::run_report(&report.postgres, "Applied", "Nothing to migrate")
@@ -47,6 +54,45 @@ pub async fn migrate(
         text,
     );
     Ok(exit_code::OK)
+}
+
+/// What `migrate` deploys, and how.
+pub struct DeployOptions {
+    /// PostgreSQL's options.
+    pub postgres: MigrateOptions,
+    /// MongoDB's options.
+    pub mongodb: MongoOptions,
+    /// The backups around the run, when a store is configured.
+    pub guard: Option<schemactl::backup::DataGuard>,
+    /// `--backup auto` without a store: say afterwards what was not kept.
+    pub unkept_said: bool,
+}
+
+/// After a `migrate --backup auto` without a backup store: the data the
+/// applied migrations destroyed was not kept, said once, with how to keep it.
+fn note_unkept_data(
+    settings: &Settings,
+    report: &schemactl::RunReport,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) {
+    let Ok(migrations) = Migrator::of_project(settings).migrations() else {
+        return;
+    };
+    let destroying: Vec<String> = report
+        .executed
+        .iter()
+        .filter_map(|done| migrations.iter().find(|m| m.version == done.version))
+        .filter(|m| !schemactl::lint::destroyed_data(&m.up).is_empty())
+        .map(|m| m.label())
+        .collect();
+    if destroying.is_empty() {
+        return;
+    }
+    notify(Notice::Info(&format!(
+        "{} destroyed data (dropped or emptied tables or columns) and no backup store is configured, so it was not kept; \
+         with `[backup] store` in schemactl.toml (or --store), `migrate` keeps it for `rollback --restore-data`",
+        destroying.join(", ")
+    )));
 }
 
 /// `rollback --collection` / `--mongodb-last-run`.
