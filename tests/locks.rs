@@ -328,18 +328,19 @@ async fn an_interrupted_concurrent_index_build_is_named_with_the_cleanup_that_wo
     assert_eq!(left, 0, "the named cleanup removes it");
 }
 
-/// The tables the README's lint examples are written against (as in the
-/// linter's own README test).
+/// The tables the rule pages' lint examples are written against (as in the
+/// linter's own rule page test).
 const EXAMPLE_TABLES: &str = "CREATE TABLE customers (id bigint PRIMARY KEY);\n\
     CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, status text, total bigint, notes text);\n";
 
-/// The ```sql blocks of `label` (`Bad:`, `Good:`) in the README section of `rule`.
-fn readme_examples(rule: &str, label: &str) -> Vec<String> {
-    let readme = include_str!("../README.md");
-    let heading = format!("#### `{rule}`");
-    let start = readme.find(&heading).expect("the rule's README section");
-    let section = &readme[start..];
-    let section = &section[..section[1..].find("#### ").map_or(section.len(), |i| i + 1)];
+/// The ```sql blocks of `label` (`Bad:`, `Good:`) in the book's page of `rule`.
+fn rule_page_examples(rule: &str, label: &str) -> Vec<String> {
+    let path = format!(
+        "{}/../docs/lint/rules/{rule}.md",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let page = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let section = page.as_str();
     let from = section.find(label).expect("the label");
     let rest = &section[from + label.len()..];
     let end = ["\nBad:", "\nGood:"]
@@ -355,7 +356,7 @@ fn readme_examples(rule: &str, label: &str) -> Vec<String> {
         .collect()
 }
 
-/// What a README example does to the tables that existed before it, as
+/// What a rule page example does to the tables that existed before it, as
 /// `verify --locks` measures it: for each of its migrations (a transaction,
 /// whose locks are held to its end), (table, mode, rewritten, scanned) per
 /// statement.
@@ -466,7 +467,7 @@ async fn the_locking_lint_rules_bad_examples_hold_writes_long_and_their_good_one
         "change-column-type",
     ] {
         for (label, expected) in [("Bad:", true), ("Good:", false)] {
-            for block in readme_examples(rule, label) {
+            for block in rule_page_examples(rule, label) {
                 let trace = traced_example(&block, &db);
                 assert_eq!(
                     trace.iter().any(|migration| holds_writes_long(migration)),

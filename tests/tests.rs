@@ -13,6 +13,7 @@ mod backup_s3;
 mod bad_corpus;
 mod bad_input;
 mod concurrency;
+mod docs;
 mod down_check;
 mod embedded_dev;
 mod first_hour;

@@ -62,6 +62,12 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
             }
             return Ok(exit_code::OK);
         }
+        Command::Reference { dir } => {
+            crate::reference::write_pages(dir).map_err(|e| {
+                Error::InvalidArgument(format!("cannot write the reference pages: {e}"))
+            })?;
+            return Ok(exit_code::OK);
+        }
         _ => {}
     }
     let mut overrides = Overrides {
@@ -208,7 +214,9 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     let notify: &mut (dyn FnMut(Notice) + Send) = &mut notify;
     match command {
         // Printed by `run` before any setting is read.
-        Command::Completions { .. } | Command::Man { .. } => Ok(exit_code::OK),
+        Command::Completions { .. } | Command::Man { .. } | Command::Reference { .. } => {
+            Ok(exit_code::OK)
+        }
         Command::Migrate(args) => {
             let postgres = MigrateOptions {
                 target: args.to,
@@ -430,7 +438,9 @@ pub fn wants_json(opt: &Opt) -> bool {
                 LintFormat::Json | LintFormat::Sarif | LintFormat::Gitlab
             )
         }
-        Command::Completions { .. } | Command::Man { .. } => return false,
+        Command::Completions { .. } | Command::Man { .. } | Command::Reference { .. } => {
+            return false
+        }
     };
     format == Format::Json
 }

@@ -9,6 +9,7 @@ mod lint;
 mod metrics_file;
 mod opt;
 mod output;
+mod reference;
 mod render;
 mod verbs;
 

@@ -363,6 +363,14 @@ pub enum Command {
         /// Write every page into this directory instead.
         dir: Option<PathBuf>,
     },
+    /// Write the book's generated pages into DIR (the book's source, `docs/`):
+    /// the CLI reference, the configuration reference and its JSON Schema,
+    /// and the lint rule index; `cargo xtask docs` runs it.
+    #[command(hide = true)]
+    Reference {
+        /// The book's source directory.
+        dir: PathBuf,
+    },
     /// Backups of the database: create, list, verify (restore-tested),
     /// restore and prune; encrypted with age, checked by sha256.
     ///

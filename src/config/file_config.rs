@@ -2,12 +2,21 @@
 //! unknown keys refused by `file_reading`. Values stay text here; `resolve`
 //! parses them into the typed options, naming the key of every wrong one.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// The JSON Schema of `schemactl.toml`, from these types and their docs:
+/// for editors (taplo and the TOML extensions that read JSON Schema) and the
+/// generated configuration reference.
+pub fn file_schema() -> serde_json::Value {
+    schemars::schema_for!(FileConfig).to_value()
+}
+
 /// `schemactl.toml` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FileConfig {
     /// The migrations directory, relative to the file.
     pub migrations_dir: Option<PathBuf>,
@@ -46,7 +55,8 @@ pub struct FileConfig {
 }
 
 /// The `[backup]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct BackupConfig {
     /// The store: a directory (relative to the file) or `file:///path`.
     pub store: Option<String>,
@@ -64,7 +74,8 @@ pub struct BackupConfig {
 
 /// The `[fleet]` table: where `schemactl fleet` finds its targets and how it
 /// runs them. Flags win over each key.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FleetConfig {
     /// A file of connection strings, one per line (`#` comments), relative
     /// to the configuration file.
@@ -93,14 +104,16 @@ pub struct FleetConfig {
 }
 
 /// The `[dev]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DevConfig {
     /// Use the embedded development PostgreSQL when no database URL is given.
     pub enabled: Option<bool>,
 }
 
 /// The `[mongodb]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct MongoConfig {
     /// The connection URI (prefer MONGODB_URI for anything with a password).
     pub uri: Option<String>,
@@ -109,7 +122,8 @@ pub struct MongoConfig {
 }
 
 /// The `[verify]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct VerifyConfig {
     /// A server where scratch databases may be created and dropped.
     pub dev_url: Option<String>,
@@ -128,7 +142,8 @@ pub struct VerifyConfig {
 }
 
 /// The `[lint]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LintConfig {
     /// Fail on warnings too.
     pub deny_warnings: Option<bool>,
@@ -138,7 +153,8 @@ pub struct LintConfig {
 }
 
 /// The `[postgres]` table.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PostgresConfig {
     /// The connection URL.
     pub url: Option<String>,

@@ -36,7 +36,7 @@ pub(super) fn read(path: &Path) -> Result<(FileConfig, Vec<Error>), Error> {
         .map(|key| Error::Config {
             path: at(key_line(&text, key).map(|line| (line, 1))),
             message: format!(
-                "unknown key `{key}`; the keys are listed in the README's Configuration section"
+                "unknown key `{key}`; the keys are listed in the configuration reference (docs/reference/config.md)"
             ),
         })
         .collect();

@@ -21,6 +21,7 @@ pub(crate) mod mongo_schema;
 mod names;
 pub(crate) mod recognise;
 pub mod report;
+mod rule_catalogue;
 pub(crate) mod rules;
 pub(crate) mod schema_model;
 pub(crate) mod suppression;
@@ -31,6 +32,7 @@ pub use finding::{Finding, Severity};
 pub use fix::FixedFile;
 pub use linter::Linter;
 pub use project::{relative_to_repository, LintOutcome};
+pub use rule_catalogue::{rule_catalogue, RuleDescription};
 use rules::{Rule, RULES};
 pub(crate) use schema_model::Schema;
 
@@ -59,7 +61,7 @@ impl LintOptions {
             return Err(crate::Error::Config {
                 path: config_file.to_path_buf(),
                 message: format!(
-                    "lint.rules: `{unknown}` is not a rule id (see the README's rule table)"
+                    "lint.rules: `{unknown}` is not a rule id (see the book's rule index, docs/lint/rules.md)"
                 ),
             });
         }
@@ -891,7 +893,7 @@ fn unused_ignore(
     let (message, help) = if !RULES.iter().any(|r| r.id() == ignore.rule) {
         (
             format!("`{}` is not a rule id", ignore.rule),
-            "use one of the ids listed by the README's rule table".to_string(),
+            "use one of the ids listed in the book's rule index (docs/lint/rules.md)".to_string(),
         )
     } else if ignore.reason.is_empty() {
         (

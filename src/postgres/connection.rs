@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres::{Client, NoTls};
 
-/// libpq's `sslmode` values (the README's TLS section says what each checks).
+/// libpq's `sslmode` values (the book's Configuration page says what each checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
     /// Plain text only.

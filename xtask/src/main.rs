@@ -28,6 +28,8 @@
 //!   migration, rebuild, and check it is applied (and that an application
 //!   without a build script is warned at compile time).
 //! - `man`: write the man page to `target/man/schemactl.1`.
+//! - `docs`: write the book's generated pages into `docs/` (see `book`).
+//! - `book`: build the book (mdBook) into `target/book` and check its links.
 //! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
@@ -35,6 +37,7 @@ mod ab_bench;
 mod backfill_bench;
 mod backup_bench;
 mod bench;
+mod book;
 mod corpora_bench;
 mod corpus;
 mod embed_check;
@@ -287,22 +290,7 @@ fn main() -> Result<()> {
             // every source file: a cargo run from here resolves other
             // features than the test build and rebuilds much of the
             // dependency tree (7-13 min on 2 cores) for a few pages.
-            if !binary_is_fresh("target/debug/schemactl")? {
-                let built = std::process::Command::new(env!("CARGO"))
-                    .args([
-                        "build",
-                        "--quiet",
-                        "--package",
-                        "schemactl-cli",
-                        "--bin",
-                        "schemactl",
-                    ])
-                    .status()?;
-                if !built.success() {
-                    bail!("cargo build failed");
-                }
-            }
-            let status = std::process::Command::new("target/debug/schemactl")
+            let status = std::process::Command::new(book::fresh_binary()?)
                 .args(["man", "target/man"])
                 .status()?;
             if !status.success() {
@@ -312,6 +300,8 @@ fn main() -> Result<()> {
             println!("wrote {pages} pages to target/man (read one with `man target/man/schemactl-migrate.1`)");
             Ok(())
         }
+        Some("docs") => book::write_generated_pages(),
+        Some("book") => book::build_and_check(),
         Some("lint-bench") => lint_bench::run(&args[1..]),
         Some("peers") => peers::run(&args[1..]),
         Some("parse-coverage") => parse_coverage::run(&args[1..]),
@@ -326,7 +316,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask backfill-bench [--rows 1000000] [--batch-size 10000] [--runs 3]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask backfill-bench [--rows 1000000] [--batch-size 10000] [--runs 3]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask docs\n       cargo xtask book\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }

@@ -1,6 +1,6 @@
 //! The lint rules, one file each. [`RULES`] is the one list every part of
 //! schemactl reads (the runner of the rules, the configuration check, the
-//! SARIF rule table, the README table test).
+//! SARIF rule table, the book's rule pages and their tests).
 
 use super::{MigrationContext, RawFinding, Severity, StatementContext};
 
@@ -73,7 +73,7 @@ pub trait Rule: Sync {
     fn check_migration(&self, _context: &MigrationContext, _findings: &mut Vec<RawFinding>) {}
 }
 
-/// Every rule, in the order the README documents them.
+/// Every rule, in the order the book lists them.
 pub const RULES: &[&dyn Rule] = &[
     &fk_missing_on_delete::FkMissingOnDelete,
     &fk_column_not_indexed::FkColumnNotIndexed,
@@ -148,16 +148,27 @@ mod tests {
         assert_eq!(ids.len(), count, "duplicate rule ids");
     }
 
+    /// The book's page of a rule, `docs/lint/rules/<id>.md`.
+    fn rule_page(id: &str) -> String {
+        let path = format!("{}/docs/lint/rules/{id}.md", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
     #[test]
-    fn the_readme_documents_every_rule_with_a_bad_and_a_good_example() {
-        let readme = include_str!("../../../README.md");
+    fn every_rule_has_a_page_with_a_bad_and_a_good_example_and_every_page_a_rule() {
+        let dir = format!("{}/docs/lint/rules", env!("CARGO_MANIFEST_DIR"));
+        let mut pages: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        pages.sort();
+        let mut expected: Vec<String> = RULES.iter().map(|r| format!("{}.md", r.id())).collect();
+        expected.sort();
+        assert_eq!(pages, expected, "docs/lint/rules/ has one page per rule");
         for rule in RULES {
-            let heading = format!("#### `{}`", rule.id());
-            let start = readme
-                .find(&heading)
-                .unwrap_or_else(|| panic!("README lacks {heading}"));
-            let section = &readme[start..];
-            let section = &section[..section[1..].find("#### ").map_or(section.len(), |i| i + 1)];
+            let section = rule_page(rule.id());
+            let heading = format!("# `{}`", rule.id());
+            assert!(section.starts_with(&heading), "{heading}");
             if !matches!(
                 rule.id(),
                 "unparseable-statement"
@@ -173,13 +184,13 @@ mod tests {
         }
     }
 
-    /// The schema the README's examples are written against.
+    /// The schema the rule pages' examples are written against.
     const EXAMPLE_TABLES: &str = "CREATE TABLE customers (id bigint PRIMARY KEY);\n\
         CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, status text, total bigint, notes text);\n\
         CREATE TABLE legacy_orders (id bigint PRIMARY KEY);\n\
         CREATE TABLE sessions (id bigint PRIMARY KEY, ended_at timestamptz);\n";
 
-    /// The ```sql blocks after `label` in a rule's README section.
+    /// The ```sql blocks after `label` in a rule's page.
     fn blocks<'a>(section: &'a str, label: &str) -> Vec<&'a str> {
         let Some(start) = section.find(label) else {
             return Vec::new();
@@ -222,16 +233,11 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_examples_bad_fires_and_good_is_quiet() {
-        let readme = include_str!("../../../README.md");
+    fn the_rule_pages_examples_bad_fires_and_good_is_quiet() {
         let mut checked = 0;
         for rule in RULES {
-            let heading = format!("#### `{}`", rule.id());
-            let Some(start) = readme.find(&heading) else {
-                continue;
-            };
-            let section = &readme[start..];
-            let section = &section[..section[1..].find("#### ").map_or(section.len(), |i| i + 1)];
+            let page = rule_page(rule.id());
+            let section = page.as_str();
             for (label, should_fire) in [("Bad:", true), ("Good:", false)] {
                 for block in blocks(section, label) {
                     let files = example_files(block);
@@ -246,7 +252,7 @@ mod tests {
                     assert_eq!(
                         !fired.is_empty(),
                         should_fire,
-                        "README {} {label} example {}:\n{block}\n{fired:#?}",
+                        "docs/lint/rules/{}.md {label} example {}:\n{block}\n{fired:#?}",
                         rule.id(),
                         if should_fire {
                             "does not fire"
@@ -258,17 +264,17 @@ mod tests {
                 }
             }
         }
-        assert!(checked >= 30, "only {checked} README examples were checked");
+        assert!(
+            checked >= 30,
+            "only {checked} rule page examples were checked"
+        );
     }
 
     #[test]
     fn the_squawk_mapping_names_real_rules() {
-        let readme = include_str!("../../../README.md");
-        let start = readme
-            .find("#### Coming from Squawk")
-            .expect("mapping table");
-        let section = &readme[start..];
-        let section = &section[..section[1..].find("#### ").map_or(section.len(), |i| i + 1)];
+        let path = format!("{}/docs/lint/squawk.md", env!("CARGO_MANIFEST_DIR"));
+        let page = std::fs::read_to_string(path).unwrap();
+        let section = page.as_str();
         let mut mapped = 0;
         for row in section.lines().filter(|l| l.starts_with("| `")) {
             let cell = row.split('|').nth(2).unwrap_or("").trim();

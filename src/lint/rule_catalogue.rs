@@ -1,0 +1,29 @@
+//! The rules as data, for programs that list them (the book's rule index,
+//! editors): id, default severity and one-line summary, in the documented
+//! order.
+
+use super::rules::RULES;
+use super::Severity;
+
+/// One lint rule, described.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleDescription {
+    /// The id used in `schemactl.toml`, ignores and reports.
+    pub id: &'static str,
+    /// The severity when `schemactl.toml` does not set one.
+    pub default_severity: Severity,
+    /// What the rule catches, in one sentence.
+    pub summary: &'static str,
+}
+
+/// Every rule, in the order the documentation lists them.
+pub fn rule_catalogue() -> Vec<RuleDescription> {
+    RULES
+        .iter()
+        .map(|rule| RuleDescription {
+            id: rule.id(),
+            default_severity: rule.default_severity(),
+            summary: rule.summary(),
+        })
+        .collect()
+}

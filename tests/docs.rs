@@ -1,0 +1,122 @@
+//! The book (`docs/`): its generated pages are what the code generates
+//! now, every page is in its table of contents, every TOML example is a
+//! valid `schemactl.toml`, and the README stays short.
+
+use crate::support::{repository, schemactl_binary};
+use std::path::{Path, PathBuf};
+
+/// The pages `schemactl reference` writes, relative to `docs/`.
+const GENERATED: &[&str] = &[
+    "reference/cli.md",
+    "reference/config.md",
+    "reference/schemactl.toml.schema.json",
+    "lint/rules.md",
+];
+
+fn docs() -> PathBuf {
+    repository().join("docs")
+}
+
+/// Every Markdown page under `dir`, relative to `docs/`.
+fn pages(dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            pages(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            let relative = path.strip_prefix(docs()).unwrap();
+            out.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+#[test]
+fn the_generated_pages_are_what_the_code_generates() {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(schemactl_binary())
+        .arg("reference")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for page in GENERATED {
+        let fresh = std::fs::read_to_string(out.path().join(page)).unwrap();
+        let committed = std::fs::read_to_string(docs().join(page)).unwrap_or_default();
+        assert!(
+            fresh == committed,
+            "docs/{page} is stale: run `cargo xtask docs` and commit the result"
+        );
+    }
+}
+
+#[test]
+fn every_page_is_in_the_table_of_contents() {
+    let summary = std::fs::read_to_string(docs().join("SUMMARY.md")).unwrap();
+    let mut all = Vec::new();
+    pages(&docs(), &mut all);
+    assert!(all.len() > 60, "{} pages", all.len());
+    for page in all.iter().filter(|p| *p != "SUMMARY.md") {
+        assert!(
+            summary.contains(&format!("]({page})")),
+            "docs/{page} is not listed in docs/SUMMARY.md (mdBook would not build it)"
+        );
+    }
+}
+
+#[test]
+fn every_toml_example_in_the_book_is_a_valid_configuration() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(docs().join("reference/schemactl.toml.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut all = Vec::new();
+    pages(&docs(), &mut all);
+    let mut checked = 0;
+    for page in &all {
+        let text = std::fs::read_to_string(docs().join(page)).unwrap();
+        for block in text.split("```toml\n").skip(1) {
+            let block = block.split("```").next().unwrap();
+            let value: toml::Value =
+                toml::from_str(block).unwrap_or_else(|e| panic!("docs/{page}: {e}\n{block}"));
+            let json = serde_json::to_value(value).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&json)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "docs/{page}:\n{block}\n{errors:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} TOML examples");
+    // The schema refuses what schemactl refuses: an unknown key.
+    let wrong = serde_json::json!({"postgres": {"lock_timout": "5s"}});
+    assert!(!validator.is_valid(&wrong));
+}
+
+#[test]
+fn the_readme_is_short_and_its_links_lead_somewhere() {
+    let readme = std::fs::read_to_string(repository().join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 300,
+        "README.md has {lines} lines; the detail belongs in docs/"
+    );
+    let mut links = 0;
+    for target in readme
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+    {
+        if target.starts_with("http") {
+            continue;
+        }
+        let file = target.split('#').next().unwrap();
+        assert!(
+            repository().join(file).exists(),
+            "README.md links to {target}, which does not exist"
+        );
+        links += 1;
+    }
+    assert!(links > 20, "{links} links");
+}
