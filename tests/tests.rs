@@ -31,6 +31,7 @@ mod metrics;
 #[cfg(feature = "mongodb")]
 mod mongodb;
 mod reliability;
+mod report;
 mod runner;
 mod schema;
 mod tls;

@@ -282,6 +282,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
         }
         Command::Lint(args) => lint::lint(settings, &args, notify).await,
         Command::Dump { format } => verbs::dump(settings, format, notify).await,
+        Command::Report(args) => crate::report::report(settings, &args, notify).await,
         Command::Verify(args) => {
             let verifier = Verifier::of_project(settings)
                 .with_data(args.data)
@@ -438,9 +439,10 @@ pub fn wants_json(opt: &Opt) -> bool {
                 LintFormat::Json | LintFormat::Sarif | LintFormat::Gitlab
             )
         }
-        Command::Completions { .. } | Command::Man { .. } | Command::Reference { .. } => {
-            return false
-        }
+        Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Reference { .. }
+        | Command::Report(_) => return false,
     };
     format == Format::Json
 }

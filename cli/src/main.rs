@@ -11,6 +11,7 @@ mod opt;
 mod output;
 mod reference;
 mod render;
+mod report;
 mod verbs;
 
 use clap::{CommandFactory, FromArgMatches};

@@ -305,6 +305,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: DumpFormat,
     },
+    /// Write one self-contained HTML page about the migrations: the ER
+    /// diagram and migration timeline of the database (when one is given),
+    /// lint findings per migration, and with --verify each migration's
+    /// round trip and lock timeline.
+    Report(ReportArgs),
     /// Prove on a scratch database that every down script undoes its up script.
     ///
     /// For each migration: apply up, apply down, compare the schema with the one
@@ -396,6 +401,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t, global = true)]
         format: Format,
     },
+}
+
+/// `schemactl report`'s options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The page to write (replaced whole when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Also verify every migration on a scratch database (--dev-url, or the
+    /// development server) and show its verdict and the locks it took.
+    #[arg(long)]
+    pub verify: bool,
+    /// Where a finding's rule page is; `{rule}` is replaced by the rule id.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = schemactl::lint::RULE_PAGE_URL
+    )]
+    pub rule_url: String,
 }
 
 /// What `dump` prints.

@@ -32,7 +32,7 @@ pub use finding::{Finding, Severity};
 pub use fix::FixedFile;
 pub use linter::Linter;
 pub use project::{relative_to_repository, LintOutcome};
-pub use rule_catalogue::{rule_catalogue, RuleDescription};
+pub use rule_catalogue::{rule_catalogue, RuleDescription, RULE_PAGE_URL};
 use rules::{Rule, RULES};
 pub(crate) use schema_model::Schema;
 

@@ -5,6 +5,11 @@
 use super::rules::RULES;
 use super::Severity;
 
+/// Where each rule's page of the book is published; `{rule}` stands for
+/// the rule id (SARIF's `helpUri`, the HTML report's links).
+pub const RULE_PAGE_URL: &str =
+    "https://github.com/schemactl/schemactl/blob/main/docs/lint/rules/{rule}.md";
+
 /// One lint rule, described.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleDescription {

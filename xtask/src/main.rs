@@ -30,6 +30,8 @@
 //! - `man`: write the man page to `target/man/schemactl.1`.
 //! - `docs`: write the book's generated pages into `docs/` (see `book`).
 //! - `book`: build the book (mdBook) into `target/book` and check its links.
+//! - `docker-check`: lint the Dockerfile, and build it (or run its build
+//!   command here when no container engine answers).
 //! - `fuzz [--seconds N]`: the property-based fuzz targets for N seconds.
 //! - `soak [TRIALS]`: the reliability tests with TRIALS kill trials (60).
 
@@ -40,6 +42,7 @@ mod bench;
 mod book;
 mod corpora_bench;
 mod corpus;
+mod docker_check;
 mod embed_check;
 mod fleet_bench;
 mod fuzz;
@@ -165,6 +168,14 @@ fn forget_cargo_run_environment() {
     }
 }
 
+/// The browser and the mermaid bundle of the `report::` tests, named to
+/// the test binaries through the environment.
+fn browser_test_prerequisites() -> Result<()> {
+    std::env::set_var("SCHEMACTL_TEST_CHROMIUM", prerequisites::ensure_chromium()?);
+    std::env::set_var("SCHEMACTL_TEST_MERMAID", prerequisites::ensure_mermaid()?);
+    Ok(())
+}
+
 fn main() -> Result<()> {
     forget_cargo_run_environment();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -178,11 +189,13 @@ fn main() -> Result<()> {
             let bindir = prerequisites::ensure_postgres_18()?;
             // The object-store tests' server, found by the test binaries.
             std::env::set_var("SCHEMACTL_TEST_MOTO", prerequisites::ensure_moto()?);
+            browser_test_prerequisites()?;
             test_legs::run(secantusd, &bindir)
         }
         // With arguments (a filter, say): each leg in turn, through cargo.
         Some("test") => {
             prerequisites::ensure_postgres()?;
+            browser_test_prerequisites()?;
             let mut command = cargo_with_mongodb()?;
             let status = command
                 .args(["test", "--workspace", "--locked"])
@@ -302,6 +315,7 @@ fn main() -> Result<()> {
         }
         Some("docs") => book::write_generated_pages(),
         Some("book") => book::build_and_check(),
+        Some("docker-check") => docker_check::run(),
         Some("lint-bench") => lint_bench::run(&args[1..]),
         Some("peers") => peers::run(&args[1..]),
         Some("parse-coverage") => parse_coverage::run(&args[1..]),
@@ -316,7 +330,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask backfill-bench [--rows 1000000] [--batch-size 10000] [--runs 3]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask docs\n       cargo xtask book\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask backfill-bench [--rows 1000000] [--batch-size 10000] [--runs 3]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask docs\n       cargo xtask book\n       cargo xtask docker-check\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }

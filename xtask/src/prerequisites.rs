@@ -256,3 +256,75 @@ fn rebuild_pgvector(
     }
     Ok(())
 }
+
+/// Debian's Chromium, for the browser tests of `report --html`: installed
+/// with apt-get (as root) when `/usr/bin/chromium` is missing.
+pub fn ensure_chromium() -> Result<std::path::PathBuf> {
+    let browser = std::path::PathBuf::from("/usr/bin/chromium");
+    if browser.exists() {
+        return Ok(browser);
+    }
+    eprintln!("xtask: installing Chromium (apt-get install chromium)");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+    };
+    if !install().context("run apt-get")?.success() {
+        Command::new("apt-get")
+            .arg("update")
+            .status()
+            .context("run apt-get update")?;
+        if !install().context("run apt-get")?.success() {
+            bail!("apt-get install chromium failed (the browser tests need it)");
+        }
+    }
+    Ok(browser)
+}
+
+/// The pinned mermaid release, whose browser bundle draws
+/// `dump --format mermaid` in the browser test.
+const MERMAID: &str = "mermaid@12.4.0";
+
+/// Unpacks the mermaid package from the npm registry into
+/// `target/mermaid` when it is not there; returns its bundle.
+pub fn ensure_mermaid() -> Result<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("the repository")?
+        .join("target/mermaid");
+    let bundle = root.join("package/dist/mermaid.min.js");
+    if bundle.is_file() {
+        return Ok(bundle);
+    }
+    eprintln!(
+        "xtask: fetching {MERMAID} from the npm registry into {}",
+        root.display()
+    );
+    std::fs::create_dir_all(&root)?;
+    let packed = Command::new("npm")
+        .args(["pack", "--silent", MERMAID, "--pack-destination"])
+        .arg(&root)
+        .output()
+        .context("run npm (the mermaid check needs Node.js's npm)")?;
+    if !packed.status.success() {
+        bail!(
+            "npm pack {MERMAID} failed: {}",
+            String::from_utf8_lossy(&packed.stderr)
+        );
+    }
+    let tarball = root.join(String::from_utf8_lossy(&packed.stdout).trim());
+    let unpacked = Command::new("tar")
+        .arg("xzf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&root)
+        .arg("package/dist/mermaid.min.js")
+        .status()?;
+    if !unpacked.success() || !bundle.is_file() {
+        bail!("cannot unpack {}", tarball.display());
+    }
+    std::fs::remove_file(tarball)?;
+    Ok(bundle)
+}
