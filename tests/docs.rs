@@ -2,7 +2,7 @@
 //! now, every page is in its table of contents, every TOML example is a
 //! valid `schemactl.toml`, and the README stays short.
 
-use crate::support::{repository, schemactl_binary};
+use crate::support::{repository, schemactl, schemactl_binary, server, Project};
 use std::path::{Path, PathBuf};
 
 /// The pages `schemactl reference` writes, relative to `docs/`.
@@ -11,7 +11,93 @@ const GENERATED: &[&str] = &[
     "reference/config.md",
     "reference/schemactl.toml.schema.json",
     "lint/rules.md",
+    "reference/json/migrate.schema.json",
+    "reference/json/rollback.schema.json",
+    "reference/json/status.schema.json",
+    "reference/json/validate.schema.json",
+    "reference/json/verify.schema.json",
+    "reference/json/diff.schema.json",
+    "reference/json/dump.schema.json",
+    "reference/json/lint.schema.json",
+    "reference/json/fleet.schema.json",
+    "reference/json/backup-list.schema.json",
+    "reference/json/backup-create.schema.json",
+    "reference/json/error.schema.json",
 ];
+
+/// `stdout` must be valid against `docs/reference/json/<name>.schema.json`.
+#[track_caller]
+fn conforms(name: &str, stdout: &str) {
+    let path = docs().join(format!("reference/json/{name}.schema.json"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let document: serde_json::Value = serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("{name}: not JSON ({e}):\n{stdout}"));
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{stdout}");
+}
+
+#[tokio::test]
+async fn every_json_document_conforms_to_its_published_schema() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_orders.up.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES orders (id));\n",
+    );
+    project.write("0001_orders.down.sql", "DROP TABLE orders;\n");
+    project.write(
+        "0002_notes.up.sql",
+        "ALTER TABLE orders ADD COLUMN notes text;\n",
+    );
+    project.write(
+        "0002_notes.down.sql",
+        "ALTER TABLE orders DROP COLUMN notes;\n",
+    );
+    let json = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        schemactl(&project, &db, &all)
+    };
+    conforms("validate", &json(&["validate"]).stdout);
+    conforms("migrate", &json(&["migrate", "--dry-run"]).stdout);
+    conforms("migrate", &json(&["migrate"]).expect_code(0).stdout);
+    conforms("status", &json(&["status"]).expect_code(0).stdout);
+    conforms("validate", &json(&["validate"]).expect_code(0).stdout);
+    conforms("dump", &json(&["dump"]).expect_code(0).stdout);
+    let lint = json(&["lint"]);
+    assert!(
+        lint.stdout.contains("fk-column-not-indexed"),
+        "{}",
+        lint.stdout
+    );
+    conforms("lint", &lint.stdout);
+    let admin = server().admin_url();
+    conforms(
+        "diff",
+        &json(&["diff", "--dev-url", &admin]).expect_code(0).stdout,
+    );
+    conforms("verify", &json(&["verify", "--dev-url", &admin]).stdout);
+    conforms(
+        "rollback",
+        &json(&["rollback", "--steps", "1"]).expect_code(0).stdout,
+    );
+    let refused = json(&["repair", "--forget", "99"]);
+    assert_ne!(refused.code, 0);
+    conforms("error", &refused.stdout);
+    let store = tempfile::tempdir().unwrap();
+    let store = store.path().to_str().unwrap();
+    conforms(
+        "backup-list",
+        &json(&["backup", "list", "--store", store])
+            .expect_code(0)
+            .stdout,
+    );
+}
 
 fn docs() -> PathBuf {
     repository().join("docs")

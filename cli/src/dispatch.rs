@@ -461,11 +461,37 @@ pub fn report_error(error: &Error, json: bool) {
     ));
 }
 
+/// The JSON document of an error: `{"error": {message, exit_code, details}}`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorDocument {
+    /// What went wrong.
+    pub error: ErrorBody,
+}
+
+/// The error itself.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// The message, as the text output prints it.
+    pub message: String,
+    /// The exit code (see the exit codes page).
+    pub exit_code: i32,
+    /// What a program needs, by kind of error: `context` and `sqlstate` for
+    /// a failed query, `refusal` and `versions` for a refusal, `status`,
+    /// `direction`, `outcome`, `blocked_by_locks` and `server_version` for a
+    /// failed migration, `backup_problem` for a backup; null when there is
+    /// nothing more.
+    pub details: serde_json::Value,
+}
+
 /// The JSON document of an error.
-pub fn error_json(message: &str, exit_code: i32, details: serde_json::Value) -> serde_json::Value {
-    serde_json::json!({
-        "error": { "message": message, "exit_code": exit_code, "details": details }
-    })
+pub fn error_json(message: &str, exit_code: i32, details: serde_json::Value) -> ErrorDocument {
+    ErrorDocument {
+        error: ErrorBody {
+            message: message.to_string(),
+            exit_code,
+            details,
+        },
+    }
 }
 
 fn error_details(error: &Error) -> serde_json::Value {

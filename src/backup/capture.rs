@@ -31,9 +31,10 @@ use tokio_postgres::Client;
 const STAGING_PREFIX: &str = "schemactl_data_";
 
 /// What a staging table's comment says of it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 struct Staged {
     backup: BackupId,
+    #[schemars(with = "String")]
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     version: String,

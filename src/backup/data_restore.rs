@@ -21,7 +21,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 /// One table's data put back by `rollback --restore-data`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct RestoredTable {
     /// The pre-migration backup it came from.
     pub backup: BackupId,

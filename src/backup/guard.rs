@@ -6,7 +6,7 @@ use super::store::Store;
 use super::BackupOptions;
 
 /// `migrate --backup`: which backups are taken before migrations run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackupMode {
     /// Before each migration that destroys data (drops or truncates a

@@ -11,7 +11,9 @@ pub const FORMAT: u32 = 1;
 
 /// A backup's id: its UTC creation time and a random suffix
 /// (`20261205T004512Z-3f9a`), so that ids sort by time.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct BackupId(String);
 
@@ -62,7 +64,7 @@ impl std::fmt::Display for BackupId {
 }
 
 /// What a backup holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackupKind {
     /// The whole PostgreSQL database (`pg_dump`).
@@ -73,7 +75,7 @@ pub enum BackupKind {
 }
 
 /// What a stored file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileContent {
     /// `pg_dump`'s custom-format archive.
@@ -91,7 +93,7 @@ pub enum FileContent {
 }
 
 /// One stored file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoredFile {
     /// Its name in the backup's folder.
     pub name: String,
@@ -104,7 +106,7 @@ pub struct StoredFile {
 }
 
 /// One table's rows at backup time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TableRows {
     /// The table, schema-qualified.
     pub table: String,
@@ -115,7 +117,7 @@ pub struct TableRows {
 }
 
 /// The PostgreSQL part of a backup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PostgresPart {
     /// The database, as messages show it (no password).
     pub database: String,
@@ -130,7 +132,7 @@ pub struct PostgresPart {
 }
 
 /// One MongoDB collection at backup time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MongoCollection {
     /// Its name.
     pub name: String,
@@ -145,7 +147,7 @@ pub struct MongoCollection {
 }
 
 /// One MongoDB database at backup time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MongoDatabase {
     /// Its name.
     pub name: String,
@@ -155,7 +157,7 @@ pub struct MongoDatabase {
 
 /// The MongoDB part of a backup: the databases the project's `schemas/`
 /// manages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MongoPart {
     /// The server, as messages show it (no password).
     pub server: String,
@@ -164,13 +166,14 @@ pub struct MongoPart {
 }
 
 /// A backup's manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// The manifest's format (1; a reader refuses a newer one).
     pub format: u32,
     /// The backup's id.
     pub id: BackupId,
     /// When the backup's snapshot was taken.
+    #[schemars(with = "String")]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// What it holds.
@@ -196,7 +199,7 @@ pub struct Manifest {
 }
 
 /// What a pre-migration backup holds: the data one migration destroys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CapturedData {
     /// The migration's version, as its history records it.
     pub version: String,
@@ -207,7 +210,7 @@ pub struct CapturedData {
 }
 
 /// One table's destroyed data, as it was just before the migration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CapturedTable {
     /// The table, quoted and qualified as the server resolved it.
     pub table: String,
@@ -230,7 +233,7 @@ pub struct CapturedTable {
 }
 
 /// One column of a [`CapturedTable`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CapturedColumn {
     /// Its name.
     pub name: String,

@@ -6,11 +6,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 /// One backup, as `backup list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BackupSummary {
     /// Its id.
     pub id: BackupId,
     /// When its snapshot was taken.
+    #[schemars(with = "String")]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// What it holds.
@@ -64,7 +65,7 @@ fn mongodb_collections(manifest: &Manifest) -> impl Iterator<Item = &super::Mong
 }
 
 /// `backup list`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BackupList {
     /// The store.
     pub store: String,
@@ -73,7 +74,7 @@ pub struct BackupList {
 }
 
 /// `backup create`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BackupCreated {
     /// The store.
     pub store: String,
@@ -85,7 +86,7 @@ pub struct BackupCreated {
 
 /// `backup verify` and `backup restore`: what was restored, how long it
 /// took (the measured recovery time), and what differs from the manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BackupRestored {
     /// The store.
     pub store: String,
@@ -110,7 +111,7 @@ pub struct BackupRestored {
 }
 
 /// `backup prune`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PruneReport {
     /// The store.
     pub store: String,
@@ -124,7 +125,7 @@ pub struct PruneReport {
 
 /// A pre-migration backup `migrate --backup` took: the data one migration
 /// destroys, kept in its transaction just before its script.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct DataBackupTaken {
     /// The backup.
     pub backup: BackupId,

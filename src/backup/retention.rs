@@ -8,11 +8,12 @@ pub use crate::model::retention_policy::RetentionPolicy;
 use time::OffsetDateTime;
 
 /// What the policy decides for one backup.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Decision {
     /// The backup.
     pub id: BackupId,
     /// When it was made.
+    #[schemars(with = "String")]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The rules that keep it (`last`, `daily`, `weekly`, `monthly`);

@@ -8,7 +8,7 @@ use similar::TextDiff;
 use std::collections::HashMap;
 
 /// How an object differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DifferenceKind {
     /// Expected but absent.
@@ -31,7 +31,7 @@ pub enum DifferenceKind {
 }
 
 /// One object that differs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Difference {
     /// How.
     pub kind: DifferenceKind,

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use tokio_postgres::Client;
 
 /// One table.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Entity {
     /// `orders`, or `app.orders` outside `public`.
     pub name: String,
@@ -18,7 +18,7 @@ pub struct Entity {
 }
 
 /// One column.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Attribute {
     /// The column's name.
     pub name: String,
@@ -33,7 +33,7 @@ pub struct Attribute {
 }
 
 /// One foreign key.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Relation {
     /// Its name.
     pub name: String,
@@ -52,7 +52,7 @@ pub struct Relation {
 }
 
 /// The diagram.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct ErDiagram {
     /// The tables, by name.
     pub entities: Vec<Entity>,

@@ -6,7 +6,17 @@ use std::fmt::Write;
 /// One object of a schema: its kind, its qualified name, and the lines that
 /// define it (already normalised: deterministic order, canonical syntax from
 /// PostgreSQL's own `pg_get_*def` functions).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct SchemaObject {
     /// `table`, `index`, `function`, …
     pub kind: String,
@@ -22,7 +32,9 @@ pub struct SchemaObject {
 }
 
 /// A whole schema, objects sorted by kind and name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Snapshot {
     /// The objects.
     pub objects: Vec<SchemaObject>,

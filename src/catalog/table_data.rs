@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tokio_postgres::Client;
 
 /// A table `verify --data` could not give rows, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct UnfillableTable {
     /// `public.orders`.
     pub table: String,
@@ -32,7 +32,7 @@ pub struct UnfillableTable {
 }
 
 /// Whether a migration's rows survive its up and down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataClass {
     /// Schema and rows restored.
@@ -45,7 +45,7 @@ pub enum DataClass {
 }
 
 /// The data verdict of one migration.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct DataVerdict {
     /// The class.
     pub class: DataClass,
@@ -68,7 +68,7 @@ impl DataVerdict {
 }
 
 /// How one table's rows differ after a round trip.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TableChange {
     /// `public.orders`.
     pub table: String,

@@ -85,7 +85,7 @@ impl Default for BackfillSettings {
 }
 
 /// What the migration lock is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LockMode {
     /// A session advisory lock: released by the server when the session

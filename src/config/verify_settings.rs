@@ -26,7 +26,7 @@ pub struct VerifySettings {
 /// How `verify` and `diff` treat a tolerable class of difference: a table
 /// whose columns only changed order, a definition that differs only in a
 /// timestamp literal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DifferencePolicy {
     /// A failure.
@@ -40,7 +40,9 @@ pub enum DifferencePolicy {
 
 /// A part of the schema that `verify` and `diff` can leave out, for teams
 /// that do not manage it in their migrations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Ignored {
     /// Grants, revokes and default privileges.

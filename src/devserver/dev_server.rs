@@ -54,7 +54,7 @@ impl<'p> DevServer<'p> {
 }
 
 /// What is remembered between runs (in `.schemactl/dev-postgres.json`, mode 0600).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 struct State {
     port: u16,
     password: String,

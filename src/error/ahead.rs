@@ -8,7 +8,7 @@
 use crate::model::version::Version;
 
 /// The migrations the database has beyond the directory.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Ahead {
     /// The applied migrations newer than every file, oldest first.
     pub newer: Vec<AppliedBeyond>,
@@ -18,7 +18,7 @@ pub struct Ahead {
 }
 
 /// One applied migration the directory does not have.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct AppliedBeyond {
     /// Its version.
     pub version: Version,

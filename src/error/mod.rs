@@ -224,7 +224,7 @@ fn list<T: fmt::Display>(title: &str, items: &[T]) -> String {
 }
 
 /// A disagreement between the migration files and the recorded history.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Problem {
@@ -320,7 +320,7 @@ impl fmt::Display for Problem {
 }
 
 /// What a failed script left behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum FailureOutcome {
@@ -345,7 +345,7 @@ pub enum FailureOutcome {
 
 /// What PostgreSQL says became of the transaction schemactl opened for a
 /// script that ended it itself (`pg_xact_status` of its id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TransactionFate {
     /// The script committed it: what ran before that point is there.
@@ -355,7 +355,7 @@ pub enum TransactionFate {
 }
 
 /// Everything known about a migration that failed while it ran.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct MigrationFailure {
     /// The version.
     pub version: Version,
@@ -419,7 +419,7 @@ pub struct MigrationFailure {
 }
 
 /// A migration that could not get its locks.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct LockContention {
     /// Attempts made (the first and the retries).
     pub attempts: u32,
@@ -676,7 +676,7 @@ pub(crate) fn version_flag(flag: &str, version: &Version) -> String {
 }
 
 /// A session that holds the migration lock.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct LockHolder {
     /// Its backend process id.
     pub pid: i32,

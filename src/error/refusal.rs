@@ -7,7 +7,7 @@ use std::fmt;
 
 /// What kind of refusal it is. New kinds may be added; match with a
 /// wildcard arm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum RefusalKind {

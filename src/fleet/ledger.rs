@@ -20,7 +20,9 @@ use std::sync::Mutex;
 use tokio_postgres::Client;
 
 /// Where a target stands in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetState {
     /// Started, not finished (or the process died while it ran).
@@ -61,7 +63,7 @@ impl TargetState {
 }
 
 /// One change of one target's state.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct LedgerEntry {
     /// The target's name (no password).
     pub target: String,
@@ -98,7 +100,7 @@ impl LedgerEntry {
 }
 
 /// What a run was.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RunHeader {
     /// The run id.
     pub run: String,

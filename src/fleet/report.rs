@@ -5,7 +5,7 @@ use super::waves::TargetResult;
 use std::collections::BTreeMap;
 
 /// The result of a fleet run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct FleetReport {
     /// The run id (give it to `--resume`).
     pub run: String,
@@ -35,7 +35,7 @@ pub struct FleetReport {
 }
 
 /// The totals of a fleet run.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Targets covered.
     pub total: usize,

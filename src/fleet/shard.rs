@@ -8,7 +8,7 @@
 use sha2::{Digest, Sha256};
 
 /// One share of a fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Shard {
     /// This process's share, from 0.
     pub index: u32,

@@ -60,7 +60,7 @@ pub struct Outcome {
 }
 
 /// One target's line of the final report.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct TargetResult {
     /// The target (no password).
     pub target: String,

@@ -20,7 +20,9 @@ pub const DEFAULT_FILE: &str = "schemactl-lint-baseline.json";
 const FORMAT: u32 = 1;
 
 /// One accepted finding (or several sharing a fingerprint).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Entry {
     /// The rule.
     pub rule: String,
@@ -36,7 +38,9 @@ pub struct Entry {
 }
 
 /// The baseline file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Baseline {
     /// The format of the file (1).
     pub schemactl_lint_baseline: u32,
@@ -45,7 +49,7 @@ pub struct Baseline {
 }
 
 /// What applying a baseline left.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Applied {
     /// How many findings the baseline hid.
     pub baselined: usize,

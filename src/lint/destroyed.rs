@@ -10,7 +10,9 @@ use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, ObjectName, Obje
 use sqlparser::ast::{CascadeOption, ObjectType, Statement};
 
 /// How a statement destroys data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataLoss {
     /// `DROP TABLE`: every row and column.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub use crate::model::severity::Severity;
 
 /// One problem found in one file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// The stable rule id (`fk-missing-on-delete`).
     pub rule: &'static str,

@@ -9,7 +9,7 @@ use crate::Error;
 use std::collections::HashMap;
 
 /// A table's size as the catalog knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TableSize {
     /// The planner's row estimate; `None` when the table was never analysed.
     pub rows: Option<i64>,
@@ -118,7 +118,7 @@ pub(crate) async fn read(
 }
 
 /// What annotating findings with table sizes did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Annotated {
     /// Findings given a size.
     pub sized: usize,

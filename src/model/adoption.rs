@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// What makes a database without schemactl history not new.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Unadopted {
@@ -47,7 +47,7 @@ impl Unadopted {
 }
 
 /// Another tool's history table found in the database.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ForeignHistory {
     /// The tool.
     pub tool: &'static str,
@@ -69,7 +69,7 @@ impl ForeignHistory {
 }
 
 /// A tool whose history schemactl imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tool {
     /// sqlx-cli / `sqlx::migrate!`.

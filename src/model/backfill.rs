@@ -224,7 +224,9 @@ impl BatchedStatement {
 
 /// Where a backfill stands, recorded (as JSON) in the detail of each
 /// batch's `backfill-batch` event, in the batch's own transaction.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct BatchMark {
     /// `up` or `down`.
     pub direction: String,
@@ -241,7 +243,7 @@ pub struct BatchMark {
 }
 
 /// Where a running backfill is, for a progress display.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct BackfillProgress {
     /// `0004_backfill_totals`.
     pub label: String,

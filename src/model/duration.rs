@@ -127,6 +127,18 @@ impl std::fmt::Display for ServerTimeout {
     }
 }
 
+impl schemars::JsonSchema for ServerTimeout {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ServerTimeout".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A PostgreSQL timeout as the server reads it, e.g. `5s`, `0`",
+            "type": "string"
+        })
+    }
+}
+
 impl serde::Serialize for ServerTimeout {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

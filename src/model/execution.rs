@@ -6,7 +6,7 @@ use super::statements::{is_transaction_control, outside_transaction_only};
 use super::{Script, Statement};
 
 /// How a script runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Execution {
     /// In a transaction schemactl opens, together with its history row.

@@ -15,7 +15,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A migrations directory layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     /// schemactl's own: `<v>_<name>.up.sql` / `.down.sql`.

@@ -169,7 +169,7 @@ pub(crate) fn template(label: &str, direction: Direction) -> String {
 }
 
 /// Which way a script runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// Applies the migration.

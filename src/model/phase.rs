@@ -5,7 +5,7 @@
 
 /// The phase a migration declares (`-- schemactl:phase expand|contract`;
 /// `-- schemactl:compatible-with-previous` is `expand`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     /// Compatible with the previous release of the application.

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 
 /// The state of one migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
     /// Applied and unchanged since.
@@ -48,7 +48,7 @@ impl State {
 }
 
 /// One line of `status`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct StatusRow {
     /// The version.
     pub version: Version,
@@ -59,6 +59,7 @@ pub struct StatusRow {
     /// Its state.
     pub state: State,
     /// When it was applied.
+    #[schemars(with = "Option<String>")]
     #[serde(with = "time::serde::rfc3339::option")]
     pub applied_at: Option<OffsetDateTime>,
     /// Who applied it.

@@ -3,7 +3,7 @@
 //! wait while a release other than the one deploying is live.
 
 /// One release as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Release {
     /// The label the team gave it (an image tag, a version).
     pub label: String,

@@ -12,7 +12,7 @@ pub struct LineIndex {
 }
 
 /// A position in a file: 1-based line and 1-based column counted in characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TextPosition {
     /// Line number, from 1.
     pub line: usize,

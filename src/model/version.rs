@@ -239,6 +239,20 @@ impl fmt::Display for Version {
 
 /// Integer versions are JSON numbers (as they always were); others are
 /// strings.
+/// A version is written as an integer when it is one (`3`), else as its
+/// text (`"2.1"`, `"20240101120000"` stays an integer).
+impl schemars::JsonSchema for Version {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Version".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A migration version: an integer, or the file's version text when it is not one",
+            "type": ["integer", "string"]
+        })
+    }
+}
+
 impl serde::Serialize for Version {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.key {

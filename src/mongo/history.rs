@@ -17,7 +17,7 @@ pub const HISTORY: &str = "schema_versions";
 pub const LOCK: &str = "schema_versions_lock";
 
 /// One recorded change of a collection.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Record {
     /// The collection.
     pub collection: String,

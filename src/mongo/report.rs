@@ -18,7 +18,7 @@ pub struct MongoOptions {
 }
 
 /// Documents the new validator would reject.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Violations {
     /// How many.
     pub count: u64,
@@ -27,7 +27,7 @@ pub struct Violations {
 }
 
 /// The state of one collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CollectionState {
     /// The file, the record and the server agree.
@@ -39,7 +39,7 @@ pub enum CollectionState {
 }
 
 /// One command that changes a collection.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Step {
     /// What it does, for people.
     pub description: String,
@@ -53,7 +53,7 @@ pub struct Step {
 }
 
 /// What happened (or would happen) to one collection.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CollectionChange {
     /// `database.collection`.
     pub collection: String,
@@ -68,7 +68,7 @@ pub struct CollectionChange {
 }
 
 /// The MongoDB part of a run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct MongoReport {
     /// The server, password removed.
     pub server: String,
@@ -77,7 +77,7 @@ pub struct MongoReport {
 }
 
 /// One line of the MongoDB status.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CollectionStatus {
     /// `database.collection`.
     pub collection: String,
@@ -101,7 +101,7 @@ pub enum RollbackTarget {
 }
 
 /// One collection's round trip on a scratch database.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CollectionVerification {
     /// `database.collection`.
     pub collection: String,

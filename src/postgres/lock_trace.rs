@@ -43,7 +43,7 @@ pub fn blocks_writes(mode: &str) -> bool {
 }
 
 /// One table lock a statement took.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TableLock {
     /// `public.orders`.
     pub table: String,
@@ -54,7 +54,7 @@ pub struct TableLock {
 }
 
 /// What one statement did to the tables.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct StatementTrace {
     /// Line of the statement in its file.
     pub line: usize,
@@ -394,7 +394,7 @@ async fn tables(client: &Client, oids: &[&String]) -> Result<Tables, Error> {
 
 /// The strongest lock a migration's up script took on each table that
 /// existed before it, with the statement that took it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TableLockSummary {
     /// `public.orders`.
     pub table: String,

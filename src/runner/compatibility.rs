@@ -9,7 +9,7 @@ use crate::model::plan::State;
 use crate::model::Version;
 
 /// How the database stands against the directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Standing {
     /// Every migration of the directory is applied, and nothing else.
@@ -28,7 +28,7 @@ pub enum Standing {
 }
 
 /// The answer of `check`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Compatibility {
     /// The database, password removed.
     pub database: String,

@@ -4,7 +4,7 @@
 //! ([`InvalidIndex`]). Plain data: the PostgreSQL driver finds them.
 
 /// An index marked invalid.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct InvalidIndex {
     /// `schema.index`, quoted where needed.
     pub index: String,
@@ -20,7 +20,7 @@ impl InvalidIndex {
 }
 
 /// A session holding a lock a migration waited for.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Blocker {
     /// Its backend's process id.
     pub pid: i32,

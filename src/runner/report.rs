@@ -10,7 +10,7 @@ use crate::runner::contention::InvalidIndex;
 use crate::Problem;
 
 /// A script as a dry run shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct PlannedScript {
     /// The version.
     pub version: Version,
@@ -62,7 +62,7 @@ impl PlannedScript {
 }
 
 /// A script that ran.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Executed {
     /// The version.
     pub version: Version,
@@ -73,7 +73,7 @@ pub struct Executed {
 }
 
 /// What `migrate` or `rollback` did (or, in a dry run, would do).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct RunReport {
     /// The database, password removed.
     pub database: String,
@@ -105,7 +105,7 @@ pub struct RunReport {
 }
 
 /// Every migration with its state, and the problems that would stop `migrate`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct StatusReport {
     /// The layout the migrations directory was read in.
     pub layout: Layout,
@@ -149,7 +149,7 @@ impl StatusReport {
 
 /// What `validate` concluded: `ok` when files and history agree, no index
 /// is INVALID and (with `fail_on_pending`) nothing is pending.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Validation {
     /// Whether validation passed.
     pub ok: bool,

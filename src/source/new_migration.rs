@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// The files `new` created: the up script, and the down script where the
 /// layout keeps it apart (for dbmate and goose both are sections of `up`).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct NewFiles {
     /// The layout they follow.
     pub layout: Layout,

@@ -17,7 +17,7 @@ use crate::runner::Notice;
 use crate::Error;
 
 /// The drift found.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct DiffReport {
     /// What the expected side is.
     pub expected: String,

@@ -8,7 +8,7 @@ use crate::postgres::lock_trace::{StatementTrace, TableLockSummary};
 use crate::MigrationFailure;
 
 /// What verification found for one migration.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Outcome {
     /// Down restored the schema and up re-applied cleanly.
@@ -47,7 +47,7 @@ pub enum Outcome {
 }
 
 /// One migration's verification.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct MigrationResult {
     /// The version.
     pub version: Version,
@@ -75,7 +75,7 @@ pub struct MigrationResult {
 }
 
 /// The locks a migration's scripts took on the scratch database.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct MigrationLocks {
     /// Each statement of the up script (its first run).
     pub up: Vec<StatementTrace>,
@@ -94,7 +94,7 @@ impl MigrationResult {
 }
 
 /// Where a run that could not go on stopped.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Stopped {
     /// The migration it stopped at.
     pub version: Version,
@@ -109,7 +109,7 @@ pub struct Stopped {
 }
 
 /// The step a run stopped at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Step {
     /// Applying a migration older than `--from` (not verified).
@@ -137,7 +137,7 @@ impl std::fmt::Display for Step {
 }
 
 /// The whole run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     /// The scratch database (password removed).
     pub scratch: String,

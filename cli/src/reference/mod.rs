@@ -1,11 +1,13 @@
 //! The book's generated pages: the CLI reference from the clap definitions,
 //! the configuration reference and JSON Schema from the `schemactl.toml`
-//! types, and the lint rule index from the rules. Written by the hidden
+//! types, the JSON Schemas of the `--format json` documents from the
+//! report types, and the lint rule index from the rules. Written by the hidden
 //! `schemactl reference DIR` (`cargo xtask docs`); a test fails when the
 //! committed pages differ from what this writes.
 
 mod cli_page;
 mod config_page;
+mod json_schemas;
 mod markdown;
 mod rules_page;
 
@@ -26,5 +28,11 @@ pub fn write_pages(dir: &Path) -> std::io::Result<()> {
     std::fs::write(reference.join("config.md"), config_page::page(&schema))?;
     std::fs::write(reference.join("schemactl.toml.schema.json"), pretty + "\n")?;
     std::fs::write(dir.join("lint").join("rules.md"), rules_page::page())?;
+    let json = reference.join("json");
+    std::fs::create_dir_all(&json)?;
+    for (name, schema) in json_schemas::schemas() {
+        let text = serde_json::to_string_pretty(&schema).map_err(std::io::Error::other)?;
+        std::fs::write(json.join(format!("{name}.schema.json")), text + "\n")?;
+    }
     Ok(())
 }
