@@ -694,6 +694,7 @@ fn the_github_action_and_the_pre_commit_hooks_run_lint_as_they_say() {
     clean.write("0001_t.up.sql", "CREATE TABLE t (id bigint PRIMARY KEY);\n");
     clean.write("0001_t.down.sql", "DROP TABLE t;\n");
     action(&clean, "true").expect_code(0);
+    verify_step(&clean);
 
     // Each hook's entry, as pre-commit runs it (no file names): findings fail.
     let entries = pre_commit_entries();
@@ -708,4 +709,33 @@ fn the_github_action_and_the_pre_commit_hooks_run_lint_as_they_say() {
         run_in(&bad).expect_code(1);
         run_in(&clean).expect_code(0);
     }
+}
+
+/// The action's optional verify step, against the test server as its
+/// service container: a clean project passes, a down that does not undo
+/// its up fails with verify's code, and a missing URL is an error.
+fn verify_step(clean: &Project) {
+    let verify = |project: &Project, url: &str| {
+        let mut command =
+            std::process::Command::new(crate::support::repository().join("ci/action-verify.sh"));
+        command
+            .current_dir(project.path())
+            .env("SCHEMACTL", crate::support::schemactl_binary())
+            .env("INPUT_VERIFY_DEV_URL", url)
+            .env_remove("DATABASE_URL");
+        crate::support::cli::run(command)
+    };
+    let admin = crate::support::server().admin_url();
+    let passed = verify(clean, &admin);
+    passed.expect_code(0);
+    let lossy = Project::new();
+    lossy.write(
+        "0001_t.up.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY);\nCREATE TABLE u (id bigint PRIMARY KEY);\n",
+    );
+    lossy.write("0001_t.down.sql", "DROP TABLE t;\n");
+    let failed = verify(&lossy, &admin);
+    failed.expect_code(1);
+    assert!(failed.stdout.contains("0001_t"), "{}", failed.stdout);
+    verify(clean, "").expect_code(2);
 }
