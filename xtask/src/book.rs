@@ -77,7 +77,8 @@ pub fn build_and_check() -> Result<()> {
     Ok(())
 }
 
-fn run(command: &mut Command, what: &str) -> Result<()> {
+/// Runs `command`; an error naming `what` when it fails.
+pub fn run(command: &mut Command, what: &str) -> Result<()> {
     let status = command
         .status()
         .with_context(|| format!("cannot start {what}"))?;
@@ -127,10 +128,23 @@ fn ensure_linkchecker() -> Result<PathBuf> {
     let program = venv.join("bin/linkchecker");
     if !program.exists() {
         eprintln!("xtask: installing {LINKCHECKER} into {}", venv.display());
-        run(
-            Command::new("python3").args(["-m", "venv"]).arg(venv),
-            "python3 -m venv",
-        )?;
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(venv)
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("xtask: installing python3-venv");
+            run(
+                Command::new("apt-get")
+                    .args(["install", "-y", "python3-venv"])
+                    .env("DEBIAN_FRONTEND", "noninteractive"),
+                "apt-get install python3-venv",
+            )?;
+            run(
+                Command::new("python3").args(["-m", "venv"]).arg(venv),
+                "python3 -m venv",
+            )?;
+        }
         run(
             Command::new(venv.join("bin/pip")).args(["install", "--quiet", LINKCHECKER]),
             "pip install linkchecker",

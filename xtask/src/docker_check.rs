@@ -5,6 +5,7 @@
 //! here as written, and the binary it leaves where the final stage copies
 //! it from is run.
 
+use crate::book::run as check;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -103,15 +104,5 @@ fn run_build_stage(dockerfile: &str) -> Result<()> {
     }
     check(Command::new(copied).arg("--version"), copied)?;
     println!("docker-check: `cargo {command}` builds {copied}, which runs");
-    Ok(())
-}
-
-fn check(command: &mut Command, what: &str) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {what}"))?;
-    if !status.success() {
-        bail!("{what} failed ({status})");
-    }
     Ok(())
 }

@@ -18,16 +18,23 @@ pub fn ensure_postgres() -> Result<()> {
     if !is_root || Command::new("apt-get").arg("--version").output().is_err() {
         bail!("the tests need the PostgreSQL server programs (initdb, pg_ctl): install them (e.g. `apt-get install postgresql`) or set SCHEMACTL_PG_BINDIR");
     }
-    eprintln!("xtask: installing PostgreSQL (apt-get install postgresql)");
+    apt_install(&["postgresql", "postgresql-client"])?;
+    PgBinaries::locate()
+        .map(drop)
+        .context("PostgreSQL was installed but initdb/pg_ctl are still not found")
+}
+
+/// `apt-get install` of Debian packages, once more after `apt-get update`
+/// when the package lists are stale.
+fn apt_install(packages: &[&str]) -> Result<()> {
+    eprintln!(
+        "xtask: installing {} (apt-get install)",
+        packages.join(", ")
+    );
     let install = || {
         Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "postgresql",
-                "postgresql-client",
-            ])
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
     };
@@ -37,12 +44,10 @@ pub fn ensure_postgres() -> Result<()> {
             .status()
             .context("run apt-get update")?;
         if !install().context("run apt-get")?.success() {
-            bail!("apt-get install postgresql failed");
+            bail!("apt-get install {} failed", packages.join(" "));
         }
     }
-    PgBinaries::locate()
-        .map(drop)
-        .context("PostgreSQL was installed but initdb/pg_ctl are still not found")
+    Ok(())
 }
 
 /// The pinned SecantusDB (a MongoDB-wire server) the MongoDB tests run against.
@@ -264,22 +269,7 @@ pub fn ensure_chromium() -> Result<std::path::PathBuf> {
     if browser.exists() {
         return Ok(browser);
     }
-    eprintln!("xtask: installing Chromium (apt-get install chromium)");
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "chromium"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-    };
-    if !install().context("run apt-get")?.success() {
-        Command::new("apt-get")
-            .arg("update")
-            .status()
-            .context("run apt-get update")?;
-        if !install().context("run apt-get")?.success() {
-            bail!("apt-get install chromium failed (the browser tests need it)");
-        }
-    }
+    apt_install(&["chromium"])?;
     Ok(browser)
 }
 
@@ -303,6 +293,9 @@ pub fn ensure_mermaid() -> Result<std::path::PathBuf> {
         root.display()
     );
     std::fs::create_dir_all(&root)?;
+    if Command::new("npm").arg("--version").output().is_err() {
+        apt_install(&["npm"])?;
+    }
     let packed = Command::new("npm")
         .args(["pack", "--silent", MERMAID, "--pack-destination"])
         .arg(&root)
