@@ -596,3 +596,80 @@ async fn a_batch_that_waits_too_long_for_a_row_lock_is_tried_again() {
         "{waits}"
     );
 }
+
+#[tokio::test]
+async fn a_replica_that_goes_away_stops_the_backfill_instead_of_counting_as_no_lag() {
+    let db = server().database().await;
+    let standby = Standby::start();
+    let project = Project::new();
+    project.write(
+        "0001_items.up.sql",
+        "CREATE TABLE items (id bigint PRIMARY KEY, a int NOT NULL, b int);\n\
+         INSERT INTO items SELECT g, g, NULL FROM generate_series(1, 100) g;\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write(
+        "0002_fill_b.up.sql",
+        "-- schemactl:backfill batch-size 40\nUPDATE items SET b = a;\n",
+    );
+    let replica_url = standby.url(&db.name);
+    let replica = {
+        let started = Instant::now();
+        loop {
+            if let Ok((client, connection)) =
+                tokio_postgres::connect(&replica_url, tokio_postgres::NoTls).await
+            {
+                tokio::spawn(connection);
+                break client;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the standby never caught up"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    replica
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .await
+        .unwrap();
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE lag_marker (id int)")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let child = Command::new(crate::support::schemactl_binary())
+        .current_dir(project.path())
+        .env("DATABASE_URL", &db.url)
+        .args([
+            "migrate",
+            "--replica-url",
+            &replica_url,
+            "--max-replication-lag",
+            "1s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn schemactl");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The replica goes away while the backfill waits for it.
+    drop(replica);
+    drop(standby);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the replica's lag could not be read before batch 1"),
+        "{stderr}"
+    );
+    let filled: i64 = db
+        .scalar("SELECT count(*) FROM items WHERE b IS NOT NULL")
+        .await;
+    assert_eq!(filled, 0, "no batch ran without knowing the replica's lag");
+    // Nothing was recorded as applied; without the replica it runs whole.
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let filled: i64 = db.scalar("SELECT count(*) FROM items WHERE b = a").await;
+    assert_eq!(filled, 100);
+}

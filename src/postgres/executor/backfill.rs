@@ -134,7 +134,9 @@ impl<'a> Run<'a> {
         };
         let earlier_ms = batching.earlier_ms;
         loop {
-            status.replica_wait_ms += self.wait_for_replica(replica.as_ref()).await;
+            status.replica_wait_ms += self
+                .wait_for_replica(replica.as_ref(), started, &status)
+                .await?;
             let after = mark.as_ref().map(|m| m.after.clone());
             let done = self.batch_with_retries(&batching, after, &status).await?;
             status.longest_batch_ms = status.longest_batch_ms.max(done.held_ms);
@@ -203,20 +205,10 @@ impl<'a> Run<'a> {
                 }
                 Err(BatchError::LockTimeout(error) | BatchError::Other(error)) => {
                     let _ = self.client.batch_execute("ROLLBACK").await;
-                    let failure = Failure {
-                        stage: Stage::Batch,
-                        error,
-                        outcome: if status.batch == 0 {
-                            FailureOutcome::RolledBack
-                        } else {
-                            FailureOutcome::BackfillInterrupted
-                        },
-                    };
-                    self.log_failure(started, &failure).await;
-                    let mut failure = self.failure(failure);
-                    failure.message =
-                        format!("batch {} failed: {}", status.batch + 1, failure.message);
-                    return Err(failure);
+                    let what = format!("batch {} failed", status.batch + 1);
+                    return Err(self
+                        .stopped_between_batches(started, status, error, &what)
+                        .await);
                 }
             };
             let _ = self.client.batch_execute("ROLLBACK").await;
@@ -501,27 +493,72 @@ impl<'a> Run<'a> {
         Ok(Some(replica))
     }
 
+    /// The backfill stops before its next batch: what committed stays
+    /// (resumable, exit 3), or with no batch yet, nothing was applied.
+    async fn stopped_between_batches(
+        &self,
+        started: Instant,
+        status: &BackfillProgress,
+        error: tokio_postgres::Error,
+        what: &str,
+    ) -> Box<MigrationFailure> {
+        let failure = Failure {
+            stage: Stage::Batch,
+            error,
+            outcome: if status.batch == 0 {
+                FailureOutcome::RolledBack
+            } else {
+                FailureOutcome::BackfillInterrupted
+            },
+        };
+        self.log_failure(started, &failure).await;
+        let mut failure = self.failure(failure);
+        failure.message = format!("{what}: {}", failure.message);
+        failure
+    }
+
     /// Waits while the replica lags further behind than
     /// `--max-replication-lag` (the time since the last transaction it
     /// replayed, while it has received WAL it has not replayed; unknown,
     /// so waited out, when it has replayed none since it started); returns
-    /// the ms waited.
-    async fn wait_for_replica(&self, replica: Option<&tokio_postgres::Client>) -> u64 {
+    /// the ms waited. A lag that cannot be read (the replica went away) is
+    /// not taken for none: after three tries a second apart, the backfill
+    /// stops before its next batch.
+    async fn wait_for_replica(
+        &self,
+        replica: Option<&tokio_postgres::Client>,
+        started: Instant,
+        status: &BackfillProgress,
+    ) -> Result<u64, Box<MigrationFailure>> {
         const LAG: &str = "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
                   ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 'Infinity') END::float8";
         let Some(replica) = replica else {
-            return 0;
+            return Ok(0);
         };
         let limit = self.settings.backfill.max_replication_lag;
         let waiting = Instant::now();
+        let mut failed_reads = 0;
         loop {
             let lag = match replica.query_one(LAG, &[]).await {
                 Ok(row) => Duration::try_from_secs_f64(row.get::<_, f64>(0).max(0.0))
                     .unwrap_or(Duration::MAX),
-                Err(_) => Duration::ZERO,
+                Err(error) if failed_reads >= 2 => {
+                    let what = format!(
+                        "--replica-url: the replica's lag could not be read before batch {}",
+                        status.batch + 1
+                    );
+                    return Err(self
+                        .stopped_between_batches(started, status, error, &what)
+                        .await);
+                }
+                Err(_) => {
+                    failed_reads += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
             };
             if lag <= limit {
-                return elapsed_ms(waiting).max(0) as u64;
+                return Ok(elapsed_ms(waiting).max(0) as u64);
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
