@@ -91,12 +91,14 @@ async fn every_json_document_conforms_to_its_published_schema() {
     conforms("error", &refused.stdout);
     let store = tempfile::tempdir().unwrap();
     let store = store.path().to_str().unwrap();
-    conforms(
-        "backup-list",
-        &json(&["backup", "list", "--store", store])
-            .expect_code(0)
-            .stdout,
-    );
+    let created = json(&["backup", "create", "--store", store, "--no-encrypt"]);
+    conforms("backup-create", &created.expect_code(0).stdout);
+    let listed = json(&["backup", "list", "--store", store]);
+    conforms("backup-list", &listed.expect_code(0).stdout);
+    let targets = project.path().join("targets.txt");
+    std::fs::write(&targets, &db.url).unwrap();
+    let fleet = json(&["fleet", "status", "--targets", targets.to_str().unwrap()]);
+    conforms("fleet", &fleet.expect_code(0).stdout);
 }
 
 fn docs() -> PathBuf {
