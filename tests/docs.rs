@@ -13,6 +13,8 @@ const GENERATED: &[&str] = &[
     "lint/rules.md",
     "reference/json/migrate.schema.json",
     "reference/json/rollback.schema.json",
+    "reference/json/baseline.schema.json",
+    "reference/json/check.schema.json",
     "reference/json/status.schema.json",
     "reference/json/validate.schema.json",
     "reference/json/verify.schema.json",
@@ -67,6 +69,7 @@ async fn every_json_document_conforms_to_its_published_schema() {
     conforms("migrate", &json(&["migrate", "--dry-run"]).stdout);
     conforms("migrate", &json(&["migrate"]).expect_code(0).stdout);
     conforms("status", &json(&["status"]).expect_code(0).stdout);
+    conforms("check", &json(&["check"]).expect_code(0).stdout);
     conforms("validate", &json(&["validate"]).expect_code(0).stdout);
     conforms("dump", &json(&["dump"]).expect_code(0).stdout);
     let lint = json(&["lint"]);

@@ -42,6 +42,16 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             schema::<RunReport>("schemactl rollback --format json"),
         ),
         (
+            "baseline",
+            schema::<RunReport>("schemactl baseline --format json"),
+        ),
+        (
+            "check",
+            schema::<schemactl::runner::compatibility::Compatibility>(
+                "schemactl check --format json",
+            ),
+        ),
+        (
             "status",
             schema::<WithMongodb<StatusReport, Vec<schemactl::mongo::report::CollectionStatus>>>(
                 "schemactl status --format json",
