@@ -8,6 +8,8 @@ mod app_rollback;
 mod architecture;
 mod backfill;
 mod backup;
+#[cfg(feature = "azure")]
+mod backup_azure;
 #[cfg(feature = "s3")]
 mod backup_s3;
 mod bad_corpus;

@@ -385,8 +385,9 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         action: BackupAction,
-        /// The backup store: a directory, file:///path, or s3://bucket/prefix
-        /// (credentials from the AWS_* environment) [default: `[backup] store`].
+        /// The backup store: a directory, file:///path, s3://bucket/prefix,
+        /// az://container/prefix or gs://bucket/prefix (credentials from each
+        /// cloud's standard environment) [default: `[backup] store`].
         #[arg(long, global = true, value_name = "STORE")]
         store: Option<String>,
         /// Output: text for people, json for programs (errors are JSON too).
@@ -481,7 +482,7 @@ pub struct MigrateArgs {
     /// migrations it does not ship wait.
     #[arg(long, value_name = "DIR")]
     pub previous_app_migrations: Option<PathBuf>,
-    /// The backup store: a directory or s3://bucket/prefix [default: `[backup] store`].
+    /// The backup store: a directory, s3://bucket/prefix, az://container/prefix or gs://bucket/prefix [default: `[backup] store`].
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
     #[command(flatten)]
@@ -541,7 +542,7 @@ pub struct RollbackArgs {
     /// backup `migrate --backup auto` kept, in the down script's transaction.
     #[arg(long)]
     pub restore_data: bool,
-    /// The backup store: a directory or s3://bucket/prefix [default: `[backup] store`].
+    /// The backup store: a directory, s3://bucket/prefix, az://container/prefix or gs://bucket/prefix [default: `[backup] store`].
     #[arg(long, value_name = "STORE", requires = "restore_data")]
     pub store: Option<String>,
     #[command(flatten)]

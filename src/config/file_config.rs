@@ -58,7 +58,8 @@ pub struct FileConfig {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct BackupConfig {
-    /// The store: a directory (relative to the file) or `file:///path`.
+    /// The store: a directory (relative to the file), `file:///path`,
+    /// `s3://bucket/prefix`, `az://container/prefix` or `gs://bucket/prefix`.
     pub store: Option<String>,
     /// The age recipients (`age1…`) backups are encrypted to.
     pub recipients: Option<Vec<String>>,

@@ -2,6 +2,8 @@
 //! first use in a temporary directory, on a random loopback port, with TLS),
 //! a fresh database per test, and helpers to run the `schemactl` binary.
 
+#[cfg(feature = "azure")]
+pub mod azure;
 #[cfg(any(feature = "mongodb", feature = "s3"))]
 pub mod background;
 pub mod certificates;

@@ -321,3 +321,57 @@ pub fn ensure_mermaid() -> Result<std::path::PathBuf> {
     std::fs::remove_file(tarball)?;
     Ok(bundle)
 }
+
+/// Azurite (the Azure Storage emulator), pinned, from the npm registry.
+const AZURITE: &str = "azurite@3.37.0";
+/// Azure's Python client, to make the test containers.
+const AZURE_BLOB_CLIENT: &str = "azure-storage-blob==12.26.0";
+
+/// Installs Azurite into `target/azurite` and Azure's Python client into
+/// the tests' virtualenv when they are not there; returns Azurite's blob
+/// server and that Python.
+pub fn ensure_azurite() -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("the repository")?
+        .join("target/azurite");
+    let server = root.join("node_modules/.bin/azurite-blob");
+    if !server.is_file() {
+        if Command::new("npm").arg("--version").output().is_err() {
+            apt_install(&["npm"])?;
+        }
+        eprintln!("xtask: installing {AZURITE} into {}", root.display());
+        std::fs::create_dir_all(&root)?;
+        let installed = Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&root)
+            .arg(AZURITE)
+            .status()
+            .context("run npm")?;
+        if !installed.success() || !server.is_file() {
+            bail!("npm install {AZURITE} failed");
+        }
+    }
+    let bin = ensure_secantus()?
+        .parent()
+        .context("the virtualenv's bin directory")?
+        .to_path_buf();
+    let python = bin.join("python");
+    let has_client = Command::new(&python)
+        .args(["-c", "import azure.storage.blob"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_client {
+        eprintln!(
+            "xtask: installing {AZURE_BLOB_CLIENT} into {}",
+            bin.display()
+        );
+        let installed = Command::new(bin.join("pip"))
+            .args(["install", "--quiet", AZURE_BLOB_CLIENT])
+            .status()?;
+        if !installed.success() {
+            bail!("pip install {AZURE_BLOB_CLIENT} failed");
+        }
+    }
+    Ok((server, python))
+}

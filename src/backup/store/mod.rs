@@ -1,6 +1,7 @@
 //! Where backups are kept: a local directory (`file:///…` or a path), or
-//! S3 and S3-compatible object storage (`s3://bucket/prefix`, with the
-//! `s3` feature). Each backup is a folder (a key prefix) named by its id,
+//! object storage: S3 and S3-compatible (`s3://bucket/prefix`, the `s3`
+//! feature), Azure Blob Storage (`az://container/prefix`, `azure`) and
+//! Google Cloud Storage (`gs://bucket/prefix`, `gcs`). Each backup is a folder (a key prefix) named by its id,
 //! holding its files and `manifest.json`, which is written last: `backup
 //! list` shows only backups whose manifest is there, so a killed run never
 //! leaves a backup that looks whole.
@@ -45,15 +46,22 @@ impl Store {
                 "no backup store: give one with --store DIR or s3://bucket/prefix (or `[backup] store` in schemactl.toml)".into(),
             ));
         }
-        if location.starts_with("s3://") || location.starts_with("s3a://") {
+        const OBJECT_STORES: [&str; 7] = [
+            "s3://", "s3a://", "az://", "azure://", "abfs://", "abfss://", "gs://",
+        ];
+        if OBJECT_STORES
+            .iter()
+            .any(|scheme| location.starts_with(scheme))
+        {
             return Self::object(location);
         }
         let root = match location.strip_prefix("file://") {
             Some(path) => PathBuf::from(path),
             None if location.contains("://") => {
                 return Err(Error::InvalidArgument(format!(
-                    "backup store `{location}`: a directory (a path or file:///path) or s3://bucket/prefix \
-                     (S3 and S3-compatible storage, which includes GCS through its S3 interoperability and MinIO)"
+                    "backup store `{location}`: a directory (a path or file:///path), s3://bucket/prefix \
+                     (S3 and S3-compatible storage such as MinIO), az://container/prefix (Azure Blob \
+                     Storage) or gs://bucket/prefix (Google Cloud Storage)"
                 )))
             }
             None => PathBuf::from(location),

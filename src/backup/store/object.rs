@@ -1,9 +1,11 @@
-//! A store in S3 or S3-compatible object storage, through `object_store`.
+//! A store in object storage through `object_store`: S3 and S3-compatible,
+//! Azure Blob Storage, Google Cloud Storage.
 //! Files are streamed up as multipart uploads (8 MiB parts, at most three
 //! in flight: no copy on local disk) and read back as streams; the
 //! manifest is put last, so a backup is listed only once it is whole.
-//! Credentials, region and endpoint come from the standard `AWS_*`
-//! environment (and the instance's role), never from schemactl's output.
+//! Credentials, region and endpoint come from each cloud's standard
+//! environment (`AWS_*`, `AZURE_*`, `GOOGLE_*`) and credential chain
+//! (instance roles, managed identities), never from schemactl's output.
 //!
 //! The object store's I/O runs on a thread of its own with its own
 //! runtime: the backup streams are synchronous readers and writers, and
@@ -35,20 +37,63 @@ pub(super) struct Bucket {
 }
 
 impl Bucket {
-    /// `s3://bucket/prefix`, with the `AWS_*` environment.
+    /// `s3://bucket/prefix` (the `AWS_*` environment),
+    /// `az://container/prefix` (`AZURE_*`), `gs://bucket/prefix`
+    /// (`GOOGLE_*`), each cloud's standard variables and credential chain.
     pub(super) fn parse(location: &str) -> Result<Self, Error> {
         let invalid =
             |reason: String| Error::InvalidArgument(format!("backup store `{location}`: {reason}"));
         let url = url::Url::parse(location).map_err(|e| invalid(e.to_string()))?;
-        let store = object_store::aws::AmazonS3Builder::from_env()
-            .with_url(location)
-            .build()
-            .map_err(|e| invalid(e.to_string()))?;
+        let store = match url.scheme() {
+            "s3" | "s3a" => Self::s3(location),
+            "az" | "azure" | "abfs" | "abfss" => Self::azure(location),
+            "gs" => Self::gcs(location),
+            other => Err(format!(
+                "`{other}://` is not an object store schemactl knows"
+            )),
+        }
+        .map_err(invalid)?;
         Ok(Self {
-            store: Arc::new(store),
+            store,
             prefix: Path::from(url.path().trim_matches('/')),
             io: Arc::new(IoThread::start().map_err(|e| invalid(e.to_string()))?),
         })
+    }
+
+    fn s3(location: &str) -> Result<Arc<dyn ObjectStore>, String> {
+        let store = object_store::aws::AmazonS3Builder::from_env()
+            .with_url(location)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(store))
+    }
+
+    #[cfg(feature = "azure")]
+    fn azure(location: &str) -> Result<Arc<dyn ObjectStore>, String> {
+        let store = object_store::azure::MicrosoftAzureBuilder::from_env()
+            .with_url(location)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(store))
+    }
+
+    #[cfg(not(feature = "azure"))]
+    fn azure(_: &str) -> Result<Arc<dyn ObjectStore>, String> {
+        Err("this schemactl is built without the `azure` feature".into())
+    }
+
+    #[cfg(feature = "gcs")]
+    fn gcs(location: &str) -> Result<Arc<dyn ObjectStore>, String> {
+        let store = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+            .with_url(location)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(store))
+    }
+
+    #[cfg(not(feature = "gcs"))]
+    fn gcs(_: &str) -> Result<Arc<dyn ObjectStore>, String> {
+        Err("this schemactl is built without the `gcs` feature".into())
     }
 
     fn path(&self, id: &BackupId, name: &str) -> Path {
