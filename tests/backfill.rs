@@ -443,51 +443,61 @@ impl Drop for Standby {
     }
 }
 
-#[tokio::test]
-async fn a_backfill_waits_while_the_replica_lags_and_goes_on_once_it_catches_up() {
-    let db = server().database().await;
-    let standby = Standby::start();
+/// Items 1..100 with `b` empty, migrated, and a backfill of `b` in
+/// batches of 40 waiting as `0002_fill_b`.
+fn items_with_a_backfill(db: &TestDb) -> Project {
     let project = Project::new();
     project.write(
         "0001_items.up.sql",
         "CREATE TABLE items (id bigint PRIMARY KEY, a int NOT NULL, b int);\n\
          INSERT INTO items SELECT g, g, NULL FROM generate_series(1, 100) g;\n",
     );
-    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    schemactl(&project, db, &["migrate"]).expect_code(0);
     project.write(
         "0002_fill_b.up.sql",
         "-- schemactl:backfill batch-size 40\nUPDATE items SET b = a;\n",
     );
-    let replica_url = standby.url(&db.name);
-    // The standby has the database once it has replayed its creation.
-    let replica = {
-        let started = Instant::now();
-        loop {
-            if let Ok((client, connection)) =
-                tokio_postgres::connect(&replica_url, tokio_postgres::NoTls).await
-            {
-                tokio::spawn(connection);
-                break client;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the standby never caught up"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+    project
+}
+
+/// Connects to the standby once it has replayed the database's creation,
+/// pauses its replay and gives it WAL it does not replay: it lags (by the
+/// time since the last transaction it replayed, 1.5 s on return).
+async fn lagging(db: &TestDb, replica_url: &str) -> tokio_postgres::Client {
+    let started = Instant::now();
+    let replica = loop {
+        if let Ok((client, connection)) =
+            tokio_postgres::connect(replica_url, tokio_postgres::NoTls).await
+        {
+            tokio::spawn(connection);
+            break client;
         }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the standby never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     replica
         .batch_execute("SELECT pg_wal_replay_pause()")
         .await
         .unwrap();
-    // WAL the standby receives and does not replay: it lags.
     db.client()
         .await
         .batch_execute("CREATE TABLE lag_marker (id int)")
         .await
         .unwrap();
-    // Its lag is the time since the last transaction it replayed.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
+    replica
+}
+
+#[tokio::test]
+async fn a_backfill_waits_while_the_replica_lags_and_goes_on_once_it_catches_up() {
+    let db = server().database().await;
+    let standby = Standby::start();
+    let project = items_with_a_backfill(&db);
+    let replica_url = standby.url(&db.name);
+    let replica = lagging(&db, &replica_url).await;
 
     let child = Command::new(crate::support::schemactl_binary())
         .current_dir(project.path())
@@ -601,44 +611,9 @@ async fn a_batch_that_waits_too_long_for_a_row_lock_is_tried_again() {
 async fn a_replica_that_goes_away_stops_the_backfill_instead_of_counting_as_no_lag() {
     let db = server().database().await;
     let standby = Standby::start();
-    let project = Project::new();
-    project.write(
-        "0001_items.up.sql",
-        "CREATE TABLE items (id bigint PRIMARY KEY, a int NOT NULL, b int);\n\
-         INSERT INTO items SELECT g, g, NULL FROM generate_series(1, 100) g;\n",
-    );
-    schemactl(&project, &db, &["migrate"]).expect_code(0);
-    project.write(
-        "0002_fill_b.up.sql",
-        "-- schemactl:backfill batch-size 40\nUPDATE items SET b = a;\n",
-    );
+    let project = items_with_a_backfill(&db);
     let replica_url = standby.url(&db.name);
-    let replica = {
-        let started = Instant::now();
-        loop {
-            if let Ok((client, connection)) =
-                tokio_postgres::connect(&replica_url, tokio_postgres::NoTls).await
-            {
-                tokio::spawn(connection);
-                break client;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the standby never caught up"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    replica
-        .batch_execute("SELECT pg_wal_replay_pause()")
-        .await
-        .unwrap();
-    db.client()
-        .await
-        .batch_execute("CREATE TABLE lag_marker (id int)")
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let replica = lagging(&db, &replica_url).await;
     let child = Command::new(crate::support::schemactl_binary())
         .current_dir(project.path())
         .env("DATABASE_URL", &db.url)
