@@ -491,6 +491,31 @@ async fn lagging(db: &TestDb, replica_url: &str) -> tokio_postgres::Client {
     replica
 }
 
+/// `migrate` started in the background, throttled by the replica at
+/// `replica_url` (at most 1 s behind), its output piped.
+fn migrating_behind(
+    project: &Project,
+    db: &TestDb,
+    replica_url: &str,
+    extra: &[&str],
+) -> std::process::Child {
+    Command::new(crate::support::schemactl_binary())
+        .current_dir(project.path())
+        .env("DATABASE_URL", &db.url)
+        .args([
+            "migrate",
+            "--replica-url",
+            replica_url,
+            "--max-replication-lag",
+            "1s",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn schemactl")
+}
+
 #[tokio::test]
 async fn a_backfill_waits_while_the_replica_lags_and_goes_on_once_it_catches_up() {
     let db = server().database().await;
@@ -499,22 +524,7 @@ async fn a_backfill_waits_while_the_replica_lags_and_goes_on_once_it_catches_up(
     let replica_url = standby.url(&db.name);
     let replica = lagging(&db, &replica_url).await;
 
-    let child = Command::new(crate::support::schemactl_binary())
-        .current_dir(project.path())
-        .env("DATABASE_URL", &db.url)
-        .args([
-            "migrate",
-            "--format",
-            "json",
-            "--replica-url",
-            &replica_url,
-            "--max-replication-lag",
-            "1s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn schemactl");
+    let child = migrating_behind(&project, &db, &replica_url, &["--format", "json"]);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         events(&db, "backfill-batch").await,
@@ -614,20 +624,7 @@ async fn a_replica_that_goes_away_stops_the_backfill_instead_of_counting_as_no_l
     let project = items_with_a_backfill(&db);
     let replica_url = standby.url(&db.name);
     let replica = lagging(&db, &replica_url).await;
-    let child = Command::new(crate::support::schemactl_binary())
-        .current_dir(project.path())
-        .env("DATABASE_URL", &db.url)
-        .args([
-            "migrate",
-            "--replica-url",
-            &replica_url,
-            "--max-replication-lag",
-            "1s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn schemactl");
+    let child = migrating_behind(&project, &db, &replica_url, &[]);
     tokio::time::sleep(Duration::from_secs(2)).await;
     // The replica goes away while the backfill waits for it.
     drop(replica);

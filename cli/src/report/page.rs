@@ -27,10 +27,11 @@ pub fn render(data: &ReportData) -> String {
          <title>schemactl report: {}</title><style>{STYLE}</style></head><body>\n",
         html(&data.project)
     );
+    let groups = FindingGroups::of(data);
     write_header(&mut out, data);
     write_schema(&mut out, data);
-    write_timeline(&mut out, data);
-    write_findings(&mut out, data);
+    write_timeline(&mut out, data, &groups);
+    write_findings(&mut out, data, &groups);
     write_verify(&mut out, data);
     out.push_str(SCRIPT);
     out.push_str("</body></html>\n");
@@ -96,23 +97,37 @@ fn write_schema(out: &mut String, data: &ReportData) {
     out.push_str("</section>\n");
 }
 
-/// The findings of one migration's files.
-fn findings_of<'a>(data: &'a ReportData, migration: &Migration) -> Vec<&'a Finding> {
-    let files: Vec<&std::path::Path> = std::iter::once(&migration.up)
-        .chain(migration.down.as_ref())
-        .map(|s| s.path.as_path())
-        .collect();
-    data.findings
-        .iter()
-        .filter(|f| {
-            files
-                .iter()
-                .any(|p| *p == f.path.as_path() || p.ends_with(&f.path))
-        })
-        .collect()
+/// The findings grouped once: by migration (in `data.migrations`' order),
+/// and those of files no migration owns (MongoDB validators).
+struct FindingGroups<'a> {
+    by_migration: Vec<Vec<&'a Finding>>,
+    other: Vec<&'a Finding>,
 }
 
-fn write_timeline(out: &mut String, data: &ReportData) {
+impl<'a> FindingGroups<'a> {
+    fn of(data: &'a ReportData) -> Self {
+        let mut groups = Self {
+            by_migration: vec![Vec::new(); data.migrations.len()],
+            other: Vec::new(),
+        };
+        for finding in &data.findings {
+            match data.migrations.iter().position(|m| owns(m, finding)) {
+                Some(index) => groups.by_migration[index].push(finding),
+                None => groups.other.push(finding),
+            }
+        }
+        groups
+    }
+}
+
+/// Whether `finding` is in one of the migration's files.
+fn owns(migration: &Migration, finding: &Finding) -> bool {
+    std::iter::once(&migration.up)
+        .chain(migration.down.as_ref())
+        .any(|script| script.path == finding.path || script.path.ends_with(&finding.path))
+}
+
+fn write_timeline(out: &mut String, data: &ReportData, groups: &FindingGroups) {
     out.push_str("<section id=\"timeline\"><h2>Migrations</h2><table><tr><th>version</th><th>name</th><th>state</th><th>applied</th><th>duration</th><th>findings</th></tr>\n");
     let rows = data.status.as_ref().map(|s| s.migrations.as_slice());
     let longest = rows
@@ -122,7 +137,7 @@ fn write_timeline(out: &mut String, data: &ReportData) {
         .max()
         .unwrap_or(0)
         .max(1);
-    for migration in &data.migrations {
+    for (migration, findings) in data.migrations.iter().zip(&groups.by_migration) {
         let row = rows.and_then(|rows| rows.iter().find(|r| r.version == migration.version));
         let state = row.map_or("not checked", |r| r.state.as_str());
         let applied = row
@@ -140,7 +155,7 @@ fn write_timeline(out: &mut String, data: &ReportData) {
                     (ms as f64 / longest as f64 * 160.0).max(1.0)
                 )
             });
-        let findings = findings_of(data, migration).len();
+        let findings = findings.len();
         let _ = writeln!(
             out,
             "<tr data-migration=\"{label}\"><td>{}</td><td>{}</td><td><span class=\"state state-{state}\">{state}</span></td><td>{}</td><td>{duration}</td><td>{findings}</td></tr>",
@@ -153,18 +168,15 @@ fn write_timeline(out: &mut String, data: &ReportData) {
     out.push_str("</table></section>\n");
 }
 
-fn write_findings(out: &mut String, data: &ReportData) {
+fn write_findings(out: &mut String, data: &ReportData, groups: &FindingGroups) {
     out.push_str("<section id=\"findings\"><h2>Lint findings</h2>");
     if data.findings.is_empty() {
         out.push_str("<p>None.</p>");
     }
-    let mut shown = 0;
-    for migration in &data.migrations {
-        let findings = findings_of(data, migration);
+    for (migration, findings) in data.migrations.iter().zip(&groups.by_migration) {
         if findings.is_empty() {
             continue;
         }
-        shown += findings.len();
         let label = migration.label();
         let _ = write!(
             out,
@@ -172,21 +184,11 @@ fn write_findings(out: &mut String, data: &ReportData) {
             html(&label),
             html(&label)
         );
-        write_finding_list(out, data, &findings);
+        write_finding_list(out, data, findings);
     }
-    if shown < data.findings.len() {
-        let rest: Vec<&Finding> = data
-            .findings
-            .iter()
-            .filter(|f| {
-                !data
-                    .migrations
-                    .iter()
-                    .any(|m| findings_of(data, m).contains(f))
-            })
-            .collect();
+    if !groups.other.is_empty() {
         out.push_str("<h3>Other files</h3>");
-        write_finding_list(out, data, &rest);
+        write_finding_list(out, data, &groups.other);
     }
     out.push_str("</section>\n");
 }
