@@ -10,6 +10,8 @@ mod backfill;
 mod backup;
 #[cfg(feature = "azure")]
 mod backup_azure;
+#[cfg(feature = "gcs")]
+mod backup_gcs;
 #[cfg(feature = "s3")]
 mod backup_s3;
 mod bad_corpus;

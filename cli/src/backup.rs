@@ -60,11 +60,7 @@ pub async fn backup(
         } => {
             let target = restore_target(settings, overwrite_deploy_database)?;
             let identities = identities(&key)?;
-            let has_mongodb = backups
-                .store()
-                .manifest(&backups.store().find(&backup)?)?
-                .mongodb
-                .is_some();
+            let has_mongodb = backups.store().find(&backup)?.mongodb.is_some();
             let mongodb_uri = match has_mongodb {
                 true => mongodb_restore_target(settings, overwrite_deploy_database)?,
                 false => None,

@@ -20,6 +20,7 @@ use crate::model::history::HistoryTable;
 use crate::model::Migration;
 use crate::postgres::history_table::database;
 use crate::Error;
+use futures_util::future::try_join_all;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -54,12 +55,15 @@ pub(crate) async fn statements(
     let created_at = OffsetDateTime::now_utc();
     let backup = BackupId::new(created_at);
     let mut tables: Vec<CapturedTable> = Vec::new();
-    for lost in destroyed {
-        let mut found = Vec::from_iter(resolve(client, lost).await?);
+    // Every table's columns in one pipelined round trip (and the tables a
+    // cascade reaches in one more).
+    let resolved = try_join_all(destroyed.iter().map(|lost| resolve(client, lost))).await?;
+    for (lost, table) in destroyed.iter().zip(resolved) {
+        let mut found = Vec::from_iter(table);
         if lost.cascade && !found.is_empty() {
-            for referencing in referencing_tables(client, lost).await? {
-                found.extend(resolve(client, &referencing).await?);
-            }
+            let referencing = referencing_tables(client, lost).await?;
+            let reached = try_join_all(referencing.iter().map(|r| resolve(client, r))).await?;
+            found.extend(reached.into_iter().flatten());
         }
         for table in found {
             if !tables.iter().any(|t| t.table == table.table) {

@@ -451,8 +451,7 @@ impl Backups {
         identities: Option<&Identities>,
         output: &std::path::Path,
     ) -> Result<Vec<std::path::PathBuf>, Error> {
-        let id = self.store.find(which)?;
-        let manifest = self.store.manifest(&id)?;
+        let manifest = self.store.find(which)?;
         restoring::check_files(&self.store, &manifest)?;
         let io = |path: &std::path::Path| {
             let path = path.to_path_buf();
@@ -492,8 +491,7 @@ impl Backups {
     /// The backup's manifest, its files checked first (the archive as it
     /// streams into `pg_restore`).
     fn checked_manifest(&self, which: &str) -> Result<Manifest, Error> {
-        let id = self.store.find(which)?;
-        let manifest = self.store.manifest(&id)?;
+        let manifest = self.store.find(which)?;
         let streamed = manifest
             .captured
             .is_none()

@@ -8,8 +8,12 @@ pub mod azure;
 pub mod background;
 pub mod certificates;
 pub mod cli;
+#[cfg(feature = "gcs")]
+pub mod gcs;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
+#[cfg(any(feature = "azure", feature = "gcs"))]
+pub mod object_cycle;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod server;

@@ -42,10 +42,14 @@ pub fn environment(command: &mut Command) -> &mut Command {
 
 /// A plain HTTP request to the server: its status and body.
 pub fn http(method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port())).expect("connect to moto");
+    http_on(port(), method, path, body)
+}
+
+/// A plain HTTP request to the server on loopback `port`: its status and body.
+pub fn http_on(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        port(),
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).expect("request");
@@ -64,7 +68,8 @@ pub fn http(method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     (status, response[end..].to_vec())
 }
 
-fn moto_server() -> PathBuf {
+/// moto's server program (its virtualenv's `python` is beside it).
+pub fn moto_server() -> PathBuf {
     if let Some(path) = std::env::var_os("SCHEMACTL_TEST_MOTO") {
         return PathBuf::from(path);
     }

@@ -104,8 +104,9 @@ impl Store {
         Ok(ids)
     }
 
-    /// The backup `which` names: an id, or `latest` (the newest full backup).
-    pub fn find(&self, which: &str) -> Result<BackupId, Error> {
+    /// The manifest of the backup `which` names: an id, or `latest` (the
+    /// newest full backup). Each manifest is read once.
+    pub fn find(&self, which: &str) -> Result<Manifest, Error> {
         let not_found = || {
             Error::Backup(Box::new(BackupProblem::NotFound {
                 store: self.label.clone(),
@@ -113,22 +114,24 @@ impl Store {
             }))
         };
         if which == "latest" {
-            let mut newest: Option<(time::OffsetDateTime, BackupId)> = None;
+            let mut newest: Option<Manifest> = None;
             for id in self.ids()? {
                 let manifest = self.manifest(&id)?;
                 if manifest.kind != BackupKind::Full {
                     continue;
                 }
-                let at = manifest.created_at;
-                if newest.as_ref().is_none_or(|(time, _)| at >= *time) {
-                    newest = Some((at, id));
+                if newest
+                    .as_ref()
+                    .is_none_or(|found| manifest.created_at >= found.created_at)
+                {
+                    newest = Some(manifest);
                 }
             }
-            return newest.map(|(_, id)| id).ok_or_else(not_found);
+            return newest.ok_or_else(not_found);
         }
         let id = BackupId::try_from(which.to_string()).map_err(Error::InvalidArgument)?;
         match self.read(&id, MANIFEST) {
-            Ok(_) => Ok(id),
+            Ok(reader) => self.parse_manifest(&id, reader),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found()),
             Err(source) => Err(self.failed(Some((&id, MANIFEST)), source)),
         }
@@ -136,9 +139,21 @@ impl Store {
 
     /// A backup's manifest.
     pub fn manifest(&self, id: &BackupId) -> Result<Manifest, Error> {
+        let reader = self
+            .read(id, MANIFEST)
+            .map_err(|source| self.failed(Some((id, MANIFEST)), source))?;
+        self.parse_manifest(id, reader)
+    }
+
+    /// Reads and checks the manifest `reader` gives.
+    fn parse_manifest(
+        &self,
+        id: &BackupId,
+        mut reader: Box<dyn Read + Send>,
+    ) -> Result<Manifest, Error> {
         let mut text = String::new();
-        self.read(id, MANIFEST)
-            .and_then(|mut reader| reader.read_to_string(&mut text))
+        reader
+            .read_to_string(&mut text)
             .map_err(|source| self.failed(Some((id, MANIFEST)), source))?;
         let bad = |reason: String| {
             Error::Backup(Box::new(BackupProblem::Manifest {
@@ -211,8 +226,30 @@ impl Store {
             Some((id, name)) => self.location(id, name),
             None => PathBuf::from(&self.label),
         };
+        let source = match credentials_hint(&self.label, &source.to_string()) {
+            Some(hint) => std::io::Error::new(source.kind(), format!("{source}; {hint}")),
+            None => source,
+        };
         Error::Io { path, source }
     }
+}
+
+/// What to set when an object store found no credentials (its error names
+/// the token or metadata request that failed, not the variables).
+fn credentials_hint(store: &str, message: &str) -> Option<&'static str> {
+    let no_credentials = ["token request", "credential", "169.254.169.254"]
+        .iter()
+        .any(|sign| message.contains(sign));
+    if !no_credentials {
+        return None;
+    }
+    let scheme = store.split("://").next().unwrap_or_default();
+    Some(match scheme {
+        "gs" => "no usable Google Cloud credentials: set GOOGLE_SERVICE_ACCOUNT (a service-account key file) or GOOGLE_APPLICATION_CREDENTIALS, or run where the metadata server gives them",
+        "az" | "azure" | "abfs" | "abfss" => "no usable Azure credentials: set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_KEY, or run with a managed or workload identity",
+        "s3" | "s3a" => "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run with an instance or task role",
+        _ => return None,
+    })
 }
 
 /// A backup being written: its files, then its manifest.
@@ -253,5 +290,23 @@ impl Pending {
             PendingIn::Object(upload) => upload.finish(text.into_bytes()),
         }
         .map_err(|source| store.failed(Some((&id, MANIFEST)), source))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credentials_hint;
+
+    #[test]
+    fn a_store_without_credentials_is_told_which_variables_to_set() {
+        let gcs = "Generic GCS error: Error performing token request: Error performing GET http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token";
+        let hint = credentials_hint("gs://bucket/nightly", gcs).unwrap();
+        assert!(hint.contains("GOOGLE_SERVICE_ACCOUNT"), "{hint}");
+        let hint = credentials_hint("az://c/p", "Azure error: credential missing").unwrap();
+        assert!(hint.contains("AZURE_STORAGE_ACCOUNT_NAME"), "{hint}");
+        assert!(credentials_hint("s3://b/p", "failed to load credentials").is_some());
+        // Other failures, and local directories, get no hint.
+        assert_eq!(credentials_hint("gs://bucket/p", "404 Not Found"), None);
+        assert_eq!(credentials_hint("/var/backups", "credential"), None);
     }
 }
