@@ -19,6 +19,7 @@ mod bad_input;
 mod concurrency;
 mod docs;
 mod down_check;
+mod driver;
 mod embedded_dev;
 mod first_hour;
 mod fleet;

@@ -420,6 +420,35 @@ impl Driver for PostgresDriver<'_> {
         super::foreign_import::read(self.client, tool, table).await
     }
 
+    async fn backfill_marks(
+        &self,
+    ) -> std::collections::BTreeMap<Version, (String, crate::model::backfill::BatchMark)> {
+        super::backfill_standing::read(self.client, self.history).await
+    }
+
+    async fn recovery_points(&self, rows: &mut [crate::model::plan::StatusRow]) {
+        use crate::model::plan::State;
+        let points = super::recovery_points::read(self.client, self.history).await;
+        for row in rows
+            .iter_mut()
+            .filter(|r| matches!(r.state, State::Applied | State::Modified | State::Missing))
+        {
+            if let Some(found) = points.get(&row.version) {
+                row.restore_point.clone_from(&found.restore_point);
+                row.data_backup.clone_from(&found.data_backup);
+            }
+        }
+    }
+
+    async fn keep_staged_data(
+        &mut self,
+        guard: &crate::backup::guard::DataGuard,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) {
+        let events = guard.export_staged(self.client, self.history, notify).await;
+        self.record_events(&events).await;
+    }
+
     async fn ensure_history(&mut self) -> Result<(), Error> {
         let configured = self.execution.lock_timeout.millis();
         let limits = UpgradeLimits {
@@ -432,6 +461,9 @@ impl Driver for PostgresDriver<'_> {
             retries: self.execution.lock_retries,
         };
         self.history.ensure_within(self.client, &limits).await?;
+        // The history is there now, as it reads: one-message reads again.
+        self.peek_unreadable
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         self.writer().await.map(drop)
     }
 

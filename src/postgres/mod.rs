@@ -34,7 +34,7 @@ pub use connection::DatabaseTarget;
 pub(crate) use connection::SslMode;
 pub(crate) use db_error::describe;
 pub use driver::PostgresDriver;
-pub use foreign_import::Tool;
+pub use foreign_import::{Recorded, Tool};
 pub use history_table::HistoryTable;
 pub use invalid_indexes::InvalidIndex;
 pub use lock_blockers::Blocker;

@@ -6,14 +6,18 @@
 //!
 //! [`crate::postgres::PostgresDriver`] implements it.
 
+use crate::backup::guard::DataGuard;
 use crate::model::adoption::{Recorded, Tool, Unadopted};
+use crate::model::backfill::BatchMark;
 use crate::model::history::{AppliedMigration, EventKind};
 use crate::model::identifier::Identifier;
+use crate::model::plan::StatusRow;
 use crate::model::Version;
 use crate::model::{Checksum, Direction, Migration};
 use crate::runner::contention::InvalidIndex;
 use crate::runner::notice::Notice;
 use crate::{Error, LockHolder};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// One migration `baseline` records as applied without running it.
@@ -118,6 +122,25 @@ pub trait Driver {
 
     /// What `tool` recorded in its history table `table`.
     async fn other_tool_history(&self, tool: Tool, table: &Identifier) -> Result<Recorded, Error>;
+
+    /// Where each backfill an earlier run left part-way stands, with the
+    /// checksum of the script that made it (by version); empty when there
+    /// is no history yet. For `status`.
+    async fn backfill_marks(&self) -> BTreeMap<Version, (String, BatchMark)>;
+
+    /// Fills in what a point-in-time recovery or `rollback --restore-data`
+    /// can go back to for each of `rows` (its latest restore point and
+    /// pre-migration backup), as the history recorded them. For `status`.
+    async fn recovery_points(&self, rows: &mut [StatusRow]);
+
+    /// Before a run under a data guard applies anything: writes to the
+    /// guard's store the data an earlier run kept in the database and could
+    /// not write out, and records where it went.
+    async fn keep_staged_data(
+        &mut self,
+        guard: &DataGuard,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    );
 
     /// Creates the history where it is missing, before the first write.
     async fn ensure_history(&mut self) -> Result<(), Error>;

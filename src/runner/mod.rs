@@ -295,6 +295,15 @@ fn in_layout_downs<'a>(
         .collect()
 }
 
+/// How reports name the database of a driver given by the caller.
+const GIVEN_DRIVER: &str = "the given driver's database";
+
+/// What a rollback undoes, and whether changed down files may run.
+struct Undo {
+    target: RollbackTarget,
+    use_file_down: bool,
+}
+
 /// Told when the lock was no longer held at the end of a run.
 const LOCK_LOST_DURING_RUN: &str = "this run no longer held the migration lock at its end: a migration released it \
      (`pg_advisory_unlock_all()` or `DISCARD ALL`, perhaps inside a function) or its lease was taken over. \
@@ -383,6 +392,18 @@ impl<'c> Migrator<'c> {
         Ok((loaded.migrations, loaded.layout, connection))
     }
 
+    /// Reads the source alone (a driver was given), telling its warnings.
+    fn read_source(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(Vec<Migration>, Layout), Error> {
+        let loaded = self.source.read()?;
+        for problem in &loaded.warnings {
+            notify(Notice::Warning(&problem.to_string()));
+        }
+        Ok((loaded.migrations, loaded.layout))
+    }
+
     /// Connects without reading the source (for what needs no migrations).
     async fn connect_only(
         &self,
@@ -465,46 +486,45 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<StatusReport, Error> {
         let (local, layout, connection) = self.open(notify).await?;
-        self.status_on(&local, layout, &connection, allow_out_of_order)
-            .await
+        let driver = self.driver(&connection);
+        self.status_on(
+            &local,
+            layout,
+            &driver,
+            connection.target(),
+            allow_out_of_order,
+        )
+        .await
     }
 
-    /// Marks the pending backfills an earlier run left part-way (with the
-    /// same script: a changed one starts again).
-    async fn backfill_standing(
+    /// [`Migrator::status`] through `driver` (any database schemactl can
+    /// drive, or an application's own wrapper around one).
+    pub async fn status_with(
         &self,
-        local: &[Migration],
-        connection: &Connection<'_>,
-        migrations: &mut [StatusRow],
-    ) {
-        let has_backfill = local.iter().any(|m| m.up.directives.backfill.is_some());
-        if !has_backfill {
-            return;
-        }
-        let standing =
-            crate::postgres::backfill_standing::read(connection.client(), &self.options.history)
-                .await;
-        for row in migrations.iter_mut().filter(|r| r.state == State::Pending) {
-            let Some((checksum, mark)) = standing.get(&row.version) else {
-                continue;
-            };
-            let same = plan::file_of(local, &row.version)
-                .is_some_and(|m| m.up.checksum.as_str() == checksum && mark.direction == "up");
-            if same {
-                row.backfill_progress = Some(mark.clone());
-            }
-        }
+        driver: &impl Driver,
+        allow_out_of_order: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<StatusReport, Error> {
+        let (local, layout) = self.read_source(notify)?;
+        self.status_on(
+            &local,
+            layout,
+            driver,
+            GIVEN_DRIVER.into(),
+            allow_out_of_order,
+        )
+        .await
     }
 
-    /// [`Migrator::status`] of `local` on an open `connection`.
+    /// [`Migrator::status`] of `local` through `driver`.
     async fn status_on(
         &self,
         local: &[Migration],
         layout: Layout,
-        connection: &Connection<'_>,
+        driver: &impl Driver,
+        database: String,
         allow_out_of_order: bool,
     ) -> Result<StatusReport, Error> {
-        let driver = self.driver(connection);
         // Both in one round trip when the history reads as it is.
         let (applied, invalid) = tokio::join!(driver.read_history(), driver.invalid_indexes());
         let applied = in_layout(layout, applied?);
@@ -518,25 +538,13 @@ impl<'c> Migrator<'c> {
             _ => None,
         };
         let mut migrations = plan::status(local, &applied);
-        self.backfill_standing(local, connection, &mut migrations)
-            .await;
+        backfill_standing(driver, local, &mut migrations).await;
         if !applied.is_empty() {
-            let points =
-                crate::postgres::recovery_points::read(connection.client(), &self.options.history)
-                    .await;
-            for row in migrations
-                .iter_mut()
-                .filter(|r| matches!(r.state, State::Applied | State::Modified | State::Missing))
-            {
-                if let Some(found) = points.get(&row.version) {
-                    row.restore_point.clone_from(&found.restore_point);
-                    row.data_backup.clone_from(&found.data_backup);
-                }
-            }
+            driver.recovery_points(&mut migrations).await;
         }
         Ok(StatusReport {
             layout,
-            database: connection.target(),
+            database,
             history: self.options.history.display(),
             migrations,
             problems: plan::problems(local, &applied, allow_out_of_order),
@@ -593,10 +601,13 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<compatibility::Compatibility, Error> {
         let (local, layout, connection) = self.open(notify).await?;
-        let report = self.status_on(&local, layout, &connection, false).await?;
+        let driver = self.driver(&connection);
+        let report = self
+            .status_on(&local, layout, &driver, connection.target(), false)
+            .await?;
         let mut answer = compatibility::Compatibility::of(&report);
         if let Some(ahead) = &answer.ahead {
-            if all_expand(&self.driver(&connection), ahead).await? {
+            if all_expand(&driver, ahead).await? {
                 answer.mark_compatible_ahead();
             }
         }
@@ -617,60 +628,92 @@ impl<'c> Migrator<'c> {
         let (local, layout, connection) = self.open(notify).await?;
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
+        self.run_on(&mut driver, &local, layout, options, &mut report, notify)
+            .await?;
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// [`Migrator::run`] through `driver` (any database schemactl can
+    /// drive, or an application's own wrapper around one).
+    pub async fn run_with(
+        &self,
+        driver: &mut impl Driver,
+        options: MigrateOptions,
+        dry_run: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let (local, layout) = self.read_source(notify)?;
+        let mut report = self.report(GIVEN_DRIVER.into(), dry_run);
+        self.run_on(driver, &local, layout, options, &mut report, notify)
+            .await?;
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// [`Migrator::run`] of `local` through `driver`, into `report`.
+    async fn run_on(
+        &self,
+        driver: &mut impl Driver,
+        local: &[Migration],
+        layout: Layout,
+        options: MigrateOptions,
+        report: &mut RunReport,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(), Error> {
         let allow_non_empty = options.allow_non_empty || self.options.execution.allow_non_empty;
-        if dry_run {
+        if report.dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
-            let plan = match plan::plan_migrate(&local, &applied, options.clone()) {
+            let plan = match plan::plan_migrate(local, &applied, options.clone()) {
                 Err(Error::DatabaseAhead(ahead)) => {
-                    ahead_but_compatible(&driver, ahead, notify).await?;
+                    ahead_but_compatible(driver, ahead, notify).await?;
                     Vec::new()
                 }
                 planned => planned?,
             };
-            check_adopted(&driver, &applied, &plan, allow_non_empty, notify).await?;
-            contract_allowed(&driver, &plan, &options).await?;
+            check_adopted(driver, &applied, &plan, allow_non_empty, notify).await?;
+            contract_allowed(driver, &plan, &options).await?;
             report.planned = plan
                 .iter()
                 .map(|m| PlannedScript::new(m, &m.up, &self.options.execution))
                 .collect();
             report.current_version = newest(&applied);
-            report.pending = Some(plan::pending(&local, &applied).count());
-        } else if let Some((version, pending)) = up_to_date(&driver, layout, &local, &options).await
-        {
+            report.pending = Some(plan::pending(local, &applied).count());
+            return Ok(());
+        }
+        if let Some((version, pending)) = up_to_date(driver, layout, local, &options).await {
             // Nothing to do, seen in one round trip without the lock.
             report.current_version = version;
             report.pending = Some(pending);
-        } else {
-            let driver = &mut driver;
-            self.take_lock(driver, notify).await?;
-            let result = async {
-                let applied = in_layout(layout, driver.read_history().await?);
-                report.current_version = newest(&applied);
-                let plan = match plan::plan_migrate(&local, &applied, options.clone()) {
-                    Err(Error::DatabaseAhead(ahead)) => {
-                        return ahead_but_compatible(&*driver, ahead, notify).await;
-                    }
-                    planned => planned?,
-                };
-                contract_allowed(&*driver, &plan, &options).await?;
-                if plan.is_empty() {
-                    return Ok(());
-                }
-                check_adopted(driver, &applied, &plan, allow_non_empty, notify).await?;
-                report.full_backup = self.before_run(driver, notify).await?;
-                let pending_before = plan::pending(&local, &applied).count();
-                let applied_now = self
-                    .apply_plan(driver, &plan, Direction::Up, &mut report, notify)
-                    .await;
-                report.pending = Some(pending_before.saturating_sub(report.executed.len()));
-                applied_now
-            }
-            .await;
-            report.data_backups = self.guard_outcome().backups;
-            self.release_lock(driver, result, notify).await?;
+            return Ok(());
         }
-        report.total_ms = elapsed_ms(started);
-        Ok(report)
+        self.take_lock(driver, notify).await?;
+        let result = async {
+            let applied = in_layout(layout, driver.read_history().await?);
+            report.current_version = newest(&applied);
+            let plan = match plan::plan_migrate(local, &applied, options.clone()) {
+                Err(Error::DatabaseAhead(ahead)) => {
+                    return ahead_but_compatible(&*driver, ahead, notify).await;
+                }
+                planned => planned?,
+            };
+            contract_allowed(&*driver, &plan, &options).await?;
+            if plan.is_empty() {
+                return Ok(());
+            }
+            check_adopted(&*driver, &applied, &plan, allow_non_empty, notify).await?;
+            report.full_backup = self.before_run(driver, notify).await?;
+            let pending_before = plan::pending(local, &applied).count();
+            let applied_now = self
+                .apply_plan(driver, &plan, Direction::Up, report, notify)
+                .await;
+            report.pending = Some(pending_before.saturating_sub(report.executed.len()));
+            applied_now
+        }
+        .await;
+        report.data_backups = self.guard_outcome().backups;
+        self.release_lock(driver, result, notify).await
     }
 
     /// Runs down scripts newest first, down to `target`, under the lock (or,
@@ -689,10 +732,57 @@ impl<'c> Migrator<'c> {
         let (local, layout, connection) = self.open(notify).await?;
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
-        if dry_run {
+        let undo = Undo {
+            target,
+            use_file_down,
+        };
+        self.undo_on(&mut driver, &local, layout, undo, &mut report, notify)
+            .await?;
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// [`Migrator::undo`] through `driver` (any database schemactl can
+    /// drive, or an application's own wrapper around one).
+    pub async fn undo_with(
+        &self,
+        driver: &mut impl Driver,
+        target: RollbackTarget,
+        use_file_down: bool,
+        dry_run: bool,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let (local, layout) = self.read_source(notify)?;
+        let mut report = self.report(GIVEN_DRIVER.into(), dry_run);
+        let undo = Undo {
+            target,
+            use_file_down,
+        };
+        self.undo_on(driver, &local, layout, undo, &mut report, notify)
+            .await?;
+        report.total_ms = elapsed_ms(started);
+        Ok(report)
+    }
+
+    /// [`Migrator::undo`] of `local` through `driver`, into `report`.
+    async fn undo_on(
+        &self,
+        driver: &mut impl Driver,
+        local: &[Migration],
+        layout: Layout,
+        undo: Undo,
+        report: &mut RunReport,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(), Error> {
+        let Undo {
+            target,
+            use_file_down,
+        } = undo;
+        if report.dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
-            let stored = stored_downs(&driver, layout, &applied, &target).await?;
-            report.planned = plan::plan_rollback(&local, &applied, target, &stored, use_file_down)?
+            let stored = stored_downs(driver, layout, &applied, &target).await?;
+            report.planned = plan::plan_rollback(local, &applied, target, &stored, use_file_down)?
                 .iter()
                 .filter_map(|m| {
                     let down = m.down.as_ref()?;
@@ -700,28 +790,25 @@ impl<'c> Migrator<'c> {
                 })
                 .collect();
             report.current_version = newest(&applied);
-        } else {
-            let driver = &mut driver;
-            self.take_lock(driver, notify).await?;
-            let result = async {
-                let applied = in_layout(layout, driver.read_history().await?);
-                let stored = stored_downs(driver, layout, &applied, &target).await?;
-                let plan = plan::plan_rollback(&local, &applied, target, &stored, use_file_down)?;
-                let plan = in_layout_downs(plan, layout, notify);
-                let plan: Vec<&Migration> = plan.iter().map(AsRef::as_ref).collect();
-                let applied = self
-                    .apply_plan(driver, &plan, Direction::Down, &mut report, notify)
-                    .await;
-                report.restored_data = self.guard_outcome().restored;
-                applied?;
-                report.current_version = newest(&in_layout(layout, driver.read_history().await?));
-                Ok(())
-            }
-            .await;
-            self.release_lock(driver, result, notify).await?;
+            return Ok(());
         }
-        report.total_ms = elapsed_ms(started);
-        Ok(report)
+        self.take_lock(driver, notify).await?;
+        let result = async {
+            let applied = in_layout(layout, driver.read_history().await?);
+            let stored = stored_downs(&*driver, layout, &applied, &target).await?;
+            let plan = plan::plan_rollback(local, &applied, target, &stored, use_file_down)?;
+            let plan = in_layout_downs(plan, layout, notify);
+            let plan: Vec<&Migration> = plan.iter().map(AsRef::as_ref).collect();
+            let applied = self
+                .apply_plan(driver, &plan, Direction::Down, report, notify)
+                .await;
+            report.restored_data = self.guard_outcome().restored;
+            applied?;
+            report.current_version = newest(&in_layout(layout, driver.read_history().await?));
+            Ok(())
+        }
+        .await;
+        self.release_lock(driver, result, notify).await
     }
 
     /// What the data guard did (taken out).
@@ -737,17 +824,14 @@ impl<'c> Migrator<'c> {
     /// store is written now, and `always` takes a full backup (its id).
     async fn before_run(
         &self,
-        driver: &mut PostgresDriver<'_>,
+        driver: &mut impl Driver,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Option<crate::backup::BackupId>, Error> {
         let Some(guard) = &self.guard else {
             return Ok(None);
         };
         if guard.keeps_destroyed_data() {
-            let events = guard
-                .export_staged(driver.client(), driver.history(), notify)
-                .await;
-            driver.record_events(&events).await;
+            driver.keep_staged_data(guard, notify).await;
         }
         let Some(full) = guard
             .full
@@ -817,6 +901,29 @@ impl<'c> Migrator<'c> {
             }
         }
         Ok(())
+    }
+}
+
+/// Marks the pending backfills an earlier run left part-way (with the
+/// same script: a changed one starts again).
+async fn backfill_standing(
+    driver: &impl Driver,
+    local: &[Migration],
+    migrations: &mut [StatusRow],
+) {
+    if !local.iter().any(|m| m.up.directives.backfill.is_some()) {
+        return;
+    }
+    let standing = driver.backfill_marks().await;
+    for row in migrations.iter_mut().filter(|r| r.state == State::Pending) {
+        let Some((checksum, mark)) = standing.get(&row.version) else {
+            continue;
+        };
+        let same = plan::file_of(local, &row.version)
+            .is_some_and(|m| m.up.checksum.as_str() == checksum && mark.direction == "up");
+        if same {
+            row.backfill_progress = Some(mark.clone());
+        }
     }
 }
 
