@@ -19,6 +19,30 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a column the down drops that the up never made (Ory Kratos' shifted downs)",
+        up: "SELECT 1;\n",
+        down: "ALTER TABLE t DROP COLUMN b;\n",
+        reversible: false,
+    },
+    Case {
+        name: "a column the down adds that the up never dropped",
+        up: "SELECT 1;\n",
+        down: "ALTER TABLE t ADD COLUMN extra timestamp;\n",
+        reversible: false,
+    },
+    Case {
+        name: "a NOT NULL the down sets that the up never dropped",
+        up: "SELECT 1;\n",
+        down: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n",
+        reversible: false,
+    },
+    Case {
+        name: "a type the down changes that the up left alone",
+        up: "SELECT 1;\n",
+        down: "ALTER TABLE t ALTER COLUMN b TYPE bigint;\n",
+        reversible: false,
+    },
+    Case {
         name: "a type the up widens and the down narrows back, spelled differently",
         up: "ALTER TABLE t ALTER COLUMN a TYPE bigint;\n",
         down: "ALTER TABLE t ALTER COLUMN a TYPE int4;\n",

@@ -128,6 +128,8 @@ pub(crate) struct MigrationContext<'a> {
     pub down_replay: Option<&'a schema_model::ReplayState>,
     /// The schema after the up script.
     pub schema_after: Schema<'a>,
+    /// The objects the earlier migrations' up scripts left, as replayed.
+    pub before: &'a std::collections::BTreeMap<schema_model::Object, schema_model::Tracked>,
 }
 
 /// A finding before configuration and suppression are applied.
@@ -617,6 +619,7 @@ impl Driver {
             up_replay: &after_up,
             down_replay: down_replay.as_ref(),
             schema_after: after_up.over(&self.history),
+            before: &self.history.objects,
         };
         for rule in RULES {
             rule.check_migration(&context, &mut self.raw);

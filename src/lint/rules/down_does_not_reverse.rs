@@ -1,7 +1,9 @@
 //! `down-does-not-reverse`: replays the up script, then the down script,
 //! over the objects they name (see [`schema_model`]) and reports what the
 //! pair leaves different: an object the up creates that is still there
-//! after the down, or one the up drops that the down does not bring back.
+//! after the down, one the up drops that the down does not bring back, or
+//! one the down drops, creates or alters that the up left alone (a down
+//! written for another migration: Ory Kratos' downs are shifted by one).
 //! Drops take their dependants with them as PostgreSQL's do (a table its
 //! columns, indexes, constraints and triggers; a column its indexes), and
 //! renames move objects, so a down that drops a table, or renames back, is
@@ -27,7 +29,7 @@ impl Rule for DownDoesNotReverse {
         Severity::Error
     }
     fn summary(&self) -> &'static str {
-        "a down script that leaves what its up created, or does not restore what it dropped"
+        "a down script that leaves what its up created, does not restore what it dropped, or changes what its up left alone"
     }
     fn check_migration(&self, context: &MigrationContext, findings: &mut Vec<RawFinding>) {
         let (Some(down), Some(down_script)) =
@@ -118,6 +120,12 @@ impl Rule for DownDoesNotReverse {
             reports.push((message, help.to_string()));
         }
         reports.extend(columns_not_restored(&down.objects, after_up, &up_file));
+        reports.extend(changed_by_the_down_alone(
+            &down.objects,
+            after_up,
+            context.before,
+            &down_file,
+        ));
         for (message, help) in reports {
             findings.push(RawFinding {
                 rule: self.id(),
@@ -182,6 +190,108 @@ fn columns_not_restored(
                 reports.push((
                     format!("the up script makes column {table}.{column} {} ({up_file}:{line}) but this down script does not make it {} again", word(made), word(was)),
                     format!("add `ALTER TABLE {table} ALTER COLUMN {column} {action} NOT NULL;` here"),
+                ));
+            }
+        }
+    }
+    reports
+}
+
+/// What the down script changes that the up script left as it was: an
+/// object it drops or creates, a column whose type or `NOT NULL` it
+/// changes, where the up did nothing to it (rolling back would leave the
+/// schema different from before the up). Judged only where the state
+/// before is known and the earlier migrations agree with it (a drop of
+/// what they never made is a down that fails, not one that changes more);
+/// an object whose table the down drops or creates is said with its table.
+fn changed_by_the_down_alone(
+    after_down: &std::collections::BTreeMap<Object, Tracked>,
+    after_up: &std::collections::BTreeMap<Object, Tracked>,
+    earlier: &std::collections::BTreeMap<Object, Tracked>,
+    down_file: &str,
+) -> Vec<(String, String)> {
+    let untouched_by_up = |object: &Object, before: bool| {
+        after_up
+            .get(object)
+            .is_none_or(|up| up.present == before && up.before == Some(before))
+    };
+    let earlier_agree = |object: &Object, before: bool| {
+        let existed = earlier.get(object).is_some_and(|t| t.present);
+        existed == before
+    };
+    let changed: Vec<(&Object, &Tracked, bool)> = after_down
+        .iter()
+        .filter_map(|(object, down)| {
+            let before = down.before?;
+            (down.present != before
+                && untouched_by_up(object, before)
+                && earlier_agree(object, before))
+            .then_some((object, down, before))
+        })
+        .collect();
+    let tables: std::collections::HashSet<&str> = changed
+        .iter()
+        .filter_map(|(object, ..)| match object {
+            Object::Relation(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for (object, down, before) in &changed {
+        if down
+            .owner(object)
+            .is_some_and(|owner| tables.contains(owner))
+        {
+            continue;
+        }
+        let (verb, undo) = if *before {
+            (
+                "drops",
+                "remove the drop from this down script, or drop it in the up script too",
+            )
+        } else {
+            (
+                "creates",
+                "remove it from this down script, or create it in the up script too",
+            )
+        };
+        reports.push((
+            format!(
+                "this down script {verb} {} ({down_file}:{}), which its up script leaves alone: rolling back would not give back the schema as it was before the up",
+                object.describe(),
+                down.at.line
+            ),
+            undo.to_string(),
+        ));
+    }
+    for (object, down) in after_down {
+        let Object::Column(table, column) = object else {
+            continue;
+        };
+        let (Some(before), Some(now)) = (down.column_before(), down.column_state()) else {
+            continue;
+        };
+        let up_changed = after_up
+            .get(object)
+            .is_some_and(|up| !up.present || up.column_state().is_none_or(|made| made != *before));
+        if !down.present || up_changed || !earlier_agree(object, true) {
+            continue;
+        }
+        let line = down.at.line;
+        if let (Some(was), Some(left)) = (before.type_name.as_ref(), now.type_name.as_ref()) {
+            if left != was {
+                reports.push((
+                    format!("this down script changes the type of column {table}.{column} from {was} to {left} ({down_file}:{line}), which its up script leaves alone"),
+                    "remove the change from this down script, or make it in the up script too".to_string(),
+                ));
+            }
+        }
+        if let (Some(was), Some(left)) = (before.not_null, now.not_null) {
+            if left != was {
+                let word = |not_null: bool| if not_null { "NOT NULL" } else { "nullable" };
+                reports.push((
+                    format!("this down script makes column {table}.{column} {} ({down_file}:{line}), which its up script leaves {}", word(left), word(was)),
+                    "remove the change from this down script, or make it in the up script too".to_string(),
                 ));
             }
         }
@@ -345,24 +455,35 @@ mod tests {
 
     #[test]
     fn dropping_a_column_drops_the_constraints_over_it() {
-        quiet(
-            "down-does-not-reverse",
-            &[
-                ("0001_t.up.sql", "CREATE TABLE u (id int PRIMARY KEY);\nCREATE TABLE t (id int PRIMARY KEY, a int CONSTRAINT t_a_positive CHECK (a > 0));\n"),
-                ("0001_t.down.sql", "DROP TABLE t;\nDROP TABLE u;\n"),
+        let base = [
+            ("0001_t.up.sql", "CREATE TABLE u (id int PRIMARY KEY);\nCREATE TABLE t (id int PRIMARY KEY, a int CONSTRAINT t_a_positive CHECK (a > 0));\n"),
+            ("0001_t.down.sql", "DROP TABLE t;\nDROP TABLE u;\n"),
+        ];
+        let cases = [
+            [
                 ("0002_q.up.sql", "ALTER TABLE t ADD COLUMN q int REFERENCES u;\nALTER TABLE t ADD CONSTRAINT t_q_named FOREIGN KEY (q) REFERENCES u;\n"),
                 ("0002_q.down.sql", "ALTER TABLE t DROP COLUMN q;\n"),
-                // The column and its check go; the down brings both back.
-                ("0003_a.up.sql", "ALTER TABLE t DROP COLUMN a;\n"),
-                ("0003_a.down.sql", "ALTER TABLE t ADD COLUMN a int CONSTRAINT t_a_positive CHECK (a > 0);\n"),
-                // Renamed and renamed back: nothing changed (Ory Kratos).
-                ("0004_back.up.sql", "ALTER TABLE t RENAME COLUMN a TO c;"),
-                ("0004_back.down.sql", "ALTER TABLE t RENAME COLUMN c TO a;"),
-                // A renamed column's constraints follow it.
-                ("0005_r.up.sql", "ALTER TABLE t RENAME COLUMN a TO b;\nALTER TABLE t DROP COLUMN b;\n"),
-                ("0005_r.down.sql", "ALTER TABLE t ADD COLUMN a int CONSTRAINT t_a_positive CHECK (a > 0);\n"),
             ],
-        );
+            // The column and its check go; the down brings both back.
+            [
+                ("0002_a.up.sql", "ALTER TABLE t DROP COLUMN a;\n"),
+                ("0002_a.down.sql", "ALTER TABLE t ADD COLUMN a int CONSTRAINT t_a_positive CHECK (a > 0);\n"),
+            ],
+            // Renamed and renamed back: nothing changed (Ory Kratos).
+            [
+                ("0002_back.up.sql", "ALTER TABLE t RENAME COLUMN a TO c;"),
+                ("0002_back.down.sql", "ALTER TABLE t RENAME COLUMN c TO a;"),
+            ],
+            // A renamed column's constraints follow it.
+            [
+                ("0002_r.up.sql", "ALTER TABLE t RENAME COLUMN a TO b;\nALTER TABLE t DROP COLUMN b;\n"),
+                ("0002_r.down.sql", "ALTER TABLE t ADD COLUMN a int CONSTRAINT t_a_positive CHECK (a > 0);\n"),
+            ],
+        ];
+        for case in cases {
+            let files: Vec<(&str, &str)> = base.iter().chain(&case).copied().collect();
+            quiet("down-does-not-reverse", &files);
+        }
     }
 
     #[test]
@@ -374,8 +495,15 @@ mod tests {
             ("0002_r.up.sql", "ALTER TABLE a RENAME TO b;\n"),
             ("0002_r.down.sql", "ALTER TABLE c RENAME TO d;\n"),
         ]);
-        assert_eq!(findings.len(), 2, "{findings:#?}");
-        for table in ["creates table b", "drops table a"] {
+        // The up's rename not undone, and the down's rename of a table
+        // the up left alone: a finding per table, none per column or index.
+        assert_eq!(findings.len(), 4, "{findings:#?}");
+        for table in [
+            "creates table b",
+            "drops table a",
+            "down script drops table c",
+            "down script creates table d",
+        ] {
             assert!(
                 findings.iter().any(|f| f.contains(table)),
                 "{table}: {findings:#?}"
