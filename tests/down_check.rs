@@ -37,6 +37,18 @@ const CASES: &[Case] = &[
         reversible: false,
     },
     Case {
+        name: "a down that drops an index no migration made fails",
+        up: "SELECT 1;\n",
+        down: "DROP INDEX t_b_idx;\n",
+        reversible: false,
+    },
+    Case {
+        name: "a down that adds a column that is already there fails",
+        up: "SELECT 1;\n",
+        down: "ALTER TABLE t ADD COLUMN a int;\n",
+        reversible: false,
+    },
+    Case {
         name: "a type the down changes that the up left alone",
         up: "SELECT 1;\n",
         down: "ALTER TABLE t ALTER COLUMN b TYPE bigint;\n",

@@ -130,6 +130,9 @@ pub(crate) struct MigrationContext<'a> {
     pub schema_after: Schema<'a>,
     /// The objects the earlier migrations' up scripts left, as replayed.
     pub before: &'a std::collections::BTreeMap<schema_model::Object, schema_model::Tracked>,
+    /// Whether an earlier migration had a statement that may change
+    /// objects unseen (then `before` may miss some).
+    pub before_opaque: bool,
 }
 
 /// A finding before configuration and suppression are applied.
@@ -620,6 +623,7 @@ impl Driver {
             down_replay: down_replay.as_ref(),
             schema_after: after_up.over(&self.history),
             before: &self.history.objects,
+            before_opaque: self.history.ever_opaque(),
         };
         for rule in RULES {
             rule.check_migration(&context, &mut self.raw);

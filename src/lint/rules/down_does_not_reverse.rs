@@ -126,6 +126,14 @@ impl Rule for DownDoesNotReverse {
             context.before,
             &down_file,
         ));
+        if unsure.is_none() && !context.before_opaque {
+            reports.extend(fails_in_the_down(
+                &down.objects,
+                after_up,
+                context.before,
+                &down_file,
+            ));
+        }
         for (message, help) in reports {
             findings.push(RawFinding {
                 rule: self.id(),
@@ -295,6 +303,53 @@ fn changed_by_the_down_alone(
                 ));
             }
         }
+    }
+    reports
+}
+
+/// What the down script drops that is not there after the up, or creates
+/// that is: the rollback fails at that statement. Called only when every
+/// migration so far was read whole (nothing can exist unseen).
+fn fails_in_the_down(
+    after_down: &std::collections::BTreeMap<Object, Tracked>,
+    after_up: &std::collections::BTreeMap<Object, Tracked>,
+    earlier: &std::collections::BTreeMap<Object, Tracked>,
+    down_file: &str,
+) -> Vec<(String, String)> {
+    let mut reports = Vec::new();
+    for (object, down) in after_down {
+        let Some(first_seen_as) = down.before else {
+            continue;
+        };
+        // The up did not name it: it stands after the up as the earlier
+        // migrations left it.
+        if after_up.contains_key(object) || down.present == first_seen_as {
+            continue;
+        }
+        let there = earlier.get(object).is_some_and(|t| t.present);
+        if there == first_seen_as {
+            continue;
+        }
+        let (what, help) = if first_seen_as {
+            (
+                "drops",
+                "no earlier migration and not its up script made it: remove the drop (or write `IF EXISTS`), or make it in the up script",
+            )
+        } else {
+            (
+                "creates",
+                "it is there after the up script (an earlier migration made it): remove it from this down script, or drop it in the up script",
+            )
+        };
+        reports.push((
+            format!(
+                "this down script {what} {} ({down_file}:{}), which {} after its up script: rolling back fails there",
+                object.describe(),
+                down.at.line,
+                if first_seen_as { "is not there" } else { "is already there" },
+            ),
+            help.to_string(),
+        ));
     }
     reports
 }

@@ -109,6 +109,12 @@ impl<'h> Replay<'h> {
         }
     }
 
+    /// Whether a script absorbed so far had a statement that may change
+    /// objects unseen (then what the replay says was never made may exist).
+    pub fn ever_opaque(&self) -> bool {
+        self.ever_opaque
+    }
+
     /// Starts a new script: what could not be read so far belongs to the
     /// scripts before.
     pub fn forget_opaque(&mut self) {
