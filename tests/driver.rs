@@ -14,7 +14,7 @@ use schemactl::postgres::{InvalidIndex, PostgresDriver, Recorded, Tool, Unadopte
 use schemactl::runner::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use schemactl::runner::{MigrateOptions, Notice, RollbackTarget, State, StatusRow};
 use schemactl::source::InMemory;
-use schemactl::{backup::DataGuard, Error, LockHolder, Migrator};
+use schemactl::{Error, LockHolder, Migrator};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -73,12 +73,8 @@ impl Driver for Audited<'_> {
     async fn recovery_points(&self, rows: &mut [StatusRow]) {
         self.inner.recovery_points(rows).await
     }
-    async fn keep_staged_data(
-        &mut self,
-        guard: &DataGuard,
-        notify: &mut (dyn FnMut(Notice) + Send),
-    ) {
-        self.inner.keep_staged_data(guard, notify).await
+    async fn before_run(&mut self, notify: &mut (dyn FnMut(Notice) + Send)) {
+        self.inner.before_run(notify).await
     }
     async fn ensure_history(&mut self) -> Result<(), Error> {
         self.inner.ensure_history().await

@@ -18,6 +18,23 @@ use futures_util::FutureExt;
 use tokio_postgres::Client;
 
 impl ScriptHooks for DataGuard {
+    fn before_run<'a, 'f>(
+        &'a self,
+        client: &'f Client,
+        history: &'f HistoryTable,
+        notify: &'f mut (dyn FnMut(Notice) + Send),
+    ) -> BoxFuture<'f, Vec<HookEvent>>
+    where
+        'a: 'f,
+    {
+        Box::pin(async move {
+            if !self.keeps_destroyed_data() {
+                return Vec::new();
+            }
+            self.export_staged(client, history, notify).await
+        })
+    }
+
     fn around<'a, 'f>(
         &'a self,
         client: &'f Client,

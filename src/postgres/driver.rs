@@ -440,12 +440,11 @@ impl Driver for PostgresDriver<'_> {
         }
     }
 
-    async fn keep_staged_data(
-        &mut self,
-        guard: &crate::backup::guard::DataGuard,
-        notify: &mut (dyn FnMut(Notice) + Send),
-    ) {
-        let events = guard.export_staged(self.client, self.history, notify).await;
+    async fn before_run(&mut self, notify: &mut (dyn FnMut(Notice) + Send)) {
+        let Some(hooks) = self.hooks else {
+            return;
+        };
+        let events = hooks.before_run(self.client, self.history, notify).await;
         self.record_events(&events).await;
     }
 

@@ -29,6 +29,23 @@ pub trait ScriptHooks: Send + Sync {
     ) -> BoxFuture<'f, Result<Option<Box<dyn AroundScript + 'a>>, Error>>
     where
         'a: 'f;
+
+    /// Before a run applies its first script, on its connection: what an
+    /// earlier run left to finish (the data guard writes out the data it
+    /// staged and could not store); the events to record. Nothing unless
+    /// the hooks say otherwise.
+    fn before_run<'a, 'f>(
+        &'a self,
+        client: &'f Client,
+        history: &'f HistoryTable,
+        notify: &'f mut (dyn FnMut(Notice) + Send),
+    ) -> BoxFuture<'f, Vec<HookEvent>>
+    where
+        'a: 'f,
+    {
+        let _ = (client, history, notify);
+        Box::pin(async { Vec::new() })
+    }
 }
 
 /// The statements around one script, and what follows its end.

@@ -6,7 +6,6 @@
 //!
 //! [`crate::postgres::PostgresDriver`] implements it.
 
-use crate::backup::guard::DataGuard;
 use crate::model::adoption::{Recorded, Tool, Unadopted};
 use crate::model::backfill::BatchMark;
 use crate::model::history::{AppliedMigration, EventKind};
@@ -133,14 +132,11 @@ pub trait Driver {
     /// pre-migration backup), as the history recorded them. For `status`.
     async fn recovery_points(&self, rows: &mut [StatusRow]);
 
-    /// Before a run under a data guard applies anything: writes to the
-    /// guard's store the data an earlier run kept in the database and could
-    /// not write out, and records where it went.
-    async fn keep_staged_data(
-        &mut self,
-        guard: &DataGuard,
-        notify: &mut (dyn FnMut(Notice) + Send),
-    );
+    /// Before a run applies anything, under the lock: what the driver's
+    /// script hooks left from an earlier run is finished (the data guard
+    /// writes out the data it kept in the database and could not store)
+    /// and recorded.
+    async fn before_run(&mut self, notify: &mut (dyn FnMut(Notice) + Send));
 
     /// Creates the history where it is missing, before the first write.
     async fn ensure_history(&mut self) -> Result<(), Error>;

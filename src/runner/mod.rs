@@ -830,9 +830,7 @@ impl<'c> Migrator<'c> {
         let Some(guard) = &self.guard else {
             return Ok(None);
         };
-        if guard.keeps_destroyed_data() {
-            driver.keep_staged_data(guard, notify).await;
-        }
+        driver.before_run(notify).await;
         let Some(full) = guard
             .full
             .as_ref()
