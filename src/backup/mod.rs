@@ -37,7 +37,8 @@ pub use manifest::{
 pub use report::{
     BackupCreated, BackupList, BackupRestored, BackupSummary, DataBackupTaken, PruneReport,
 };
-pub use retention::{decide, Decision, RetentionPolicy};
+pub(crate) use retention::decide;
+pub use retention::{Decision, RetentionPolicy};
 pub use store::Store;
 
 use crate::config::ConnectOptions;
@@ -47,9 +48,9 @@ use crate::runner::notice::Notice;
 use crate::Error;
 
 /// The archive's file name in a backup's folder.
-pub const DUMP_FILE: &str = "postgres.dump.zst.age";
+pub(crate) const DUMP_FILE: &str = "postgres.dump.zst.age";
 /// The schema snapshot's file name.
-pub const SCHEMA_FILE: &str = "schema.json.zst.age";
+pub(crate) const SCHEMA_FILE: &str = "schema.json.zst.age";
 
 /// What `backup create` backs up and how.
 #[derive(Debug, Clone)]

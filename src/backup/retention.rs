@@ -36,7 +36,10 @@ fn utc(at: OffsetDateTime) -> OffsetDateTime {
 type Bucket = fn(OffsetDateTime) -> (i32, u32);
 
 /// The decision for every backup, newest first.
-pub fn decide(policy: &RetentionPolicy, backups: &[(BackupId, OffsetDateTime)]) -> Vec<Decision> {
+pub(crate) fn decide(
+    policy: &RetentionPolicy,
+    backups: &[(BackupId, OffsetDateTime)],
+) -> Vec<Decision> {
     let mut sorted: Vec<&(BackupId, OffsetDateTime)> = backups.iter().collect();
     sorted.sort_by(|a, b| (b.1, &b.0).cmp(&(a.1, &a.0)));
     let mut decisions: Vec<Decision> = sorted

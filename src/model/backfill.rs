@@ -57,7 +57,7 @@ impl BackfillSpec {
 
 /// A backfill's statement, split where the key range goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchedStatement {
+pub(crate) struct BatchedStatement {
     /// The table as written (`public.orders`, `"Orders"`).
     pub table: String,
     /// How the statement names the table's rows (its alias, or the table).
@@ -73,7 +73,7 @@ pub struct BatchedStatement {
 
 /// The bounds of one batch's key range, as parameters of its statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounds {
+pub(crate) struct Bounds {
     /// Keys above `$1` only (every batch but the first).
     pub after: bool,
     /// Keys up to `$2` only (every batch but the last).
