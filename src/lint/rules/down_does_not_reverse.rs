@@ -62,63 +62,7 @@ impl Rule for DownDoesNotReverse {
         } else {
             ""
         };
-        let unreversed: Vec<(&Object, &Tracked, bool)> = down
-            .objects
-            .iter()
-            .filter_map(|(object, tracked)| {
-                let (before, up) = (tracked.before?, after_up.get(object)?);
-                (tracked.present != before && up.present != before).then_some((object, up, before))
-            })
-            .collect();
-        // A table's columns, constraints, indexes and triggers go with it:
-        // one finding for the table says all.
-        let tables: std::collections::HashSet<(&str, bool)> = unreversed
-            .iter()
-            .filter_map(|(object, _, before)| match object {
-                Object::Relation(name) => Some((name.as_str(), *before)),
-                _ => None,
-            })
-            .collect();
-        // So does a serial column's sequence with its column.
-        let columns: std::collections::HashSet<(&str, &str, bool)> = unreversed
-            .iter()
-            .filter_map(|(object, _, before)| match object {
-                Object::Column(table, column) => Some((table.as_str(), column.as_str(), *before)),
-                _ => None,
-            })
-            .collect();
-        let mut reports: Vec<(String, String)> = Vec::new();
-        for (object, up, before) in unreversed {
-            if up
-                .owner(object)
-                .is_some_and(|owner| tables.contains(&(owner, before)))
-                || up
-                    .owning_column()
-                    .is_some_and(|(table, column)| columns.contains(&(table, column, before)))
-            {
-                continue;
-            }
-            let (message, help) = if before {
-                (
-                    format!(
-                        "the up script drops {} ({up_file}:{}) but this down script does not recreate it",
-                        object.describe(),
-                        up.at.line
-                    ),
-                    "recreate it here (its data cannot come back; say so with `-- schemactl:ignore down-does-not-reverse <reason>` if that is accepted)",
-                )
-            } else {
-                (
-                    format!(
-                        "the up script creates {} ({up_file}:{}) but this down script does not drop it",
-                        object.describe(),
-                        up.at.line
-                    ),
-                    "drop it here, so that rolling back restores the schema as it was",
-                )
-            };
-            reports.push((message, help.to_string()));
-        }
+        let mut reports = not_reversed(&down.objects, after_up, &up_file);
         reports.extend(columns_not_restored(&down.objects, after_up, &up_file));
         reports.extend(changed_by_the_down_alone(
             &down.objects,
@@ -151,6 +95,73 @@ impl Rule for DownDoesNotReverse {
             });
         }
     }
+}
+
+/// What the up created that is still there after the down, and what it
+/// dropped that the down does not bring back, as (message, help); a
+/// table's columns, constraints, indexes and triggers are said with it.
+fn not_reversed(
+    after_down: &std::collections::BTreeMap<Object, Tracked>,
+    after_up: &std::collections::BTreeMap<Object, Tracked>,
+    up_file: &str,
+) -> Vec<(String, String)> {
+    let unreversed: Vec<(&Object, &Tracked, bool)> = after_down
+        .iter()
+        .filter_map(|(object, tracked)| {
+            let (before, up) = (tracked.before?, after_up.get(object)?);
+            (tracked.present != before && up.present != before).then_some((object, up, before))
+        })
+        .collect();
+    // A table's columns, constraints, indexes and triggers go with it:
+    // one finding for the table says all.
+    let tables: std::collections::HashSet<(&str, bool)> = unreversed
+        .iter()
+        .filter_map(|(object, _, before)| match object {
+            Object::Relation(name) => Some((name.as_str(), *before)),
+            _ => None,
+        })
+        .collect();
+    // So does a serial column's sequence with its column.
+    let columns: std::collections::HashSet<(&str, &str, bool)> = unreversed
+        .iter()
+        .filter_map(|(object, _, before)| match object {
+            Object::Column(table, column) => Some((table.as_str(), column.as_str(), *before)),
+            _ => None,
+        })
+        .collect();
+    let mut reports: Vec<(String, String)> = Vec::new();
+    for (object, up, before) in unreversed {
+        if up
+            .owner(object)
+            .is_some_and(|owner| tables.contains(&(owner, before)))
+            || up
+                .owning_column()
+                .is_some_and(|(table, column)| columns.contains(&(table, column, before)))
+        {
+            continue;
+        }
+        let (message, help) = if before {
+            (
+                format!(
+                    "the up script drops {} ({up_file}:{}) but this down script does not recreate it",
+                    object.describe(),
+                    up.at.line
+                ),
+                "recreate it here (its data cannot come back; say so with `-- schemactl:ignore down-does-not-reverse <reason>` if that is accepted)",
+            )
+        } else {
+            (
+                format!(
+                    "the up script creates {} ({up_file}:{}) but this down script does not drop it",
+                    object.describe(),
+                    up.at.line
+                ),
+                "drop it here, so that rolling back restores the schema as it was",
+            )
+        };
+        reports.push((message, help.to_string()));
+    }
+    reports
 }
 
 /// The columns of earlier migrations whose type or `NOT NULL` the up
