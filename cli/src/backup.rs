@@ -60,8 +60,8 @@ pub async fn backup(
         } => {
             let target = restore_target(settings, overwrite_deploy_database)?;
             let identities = identities(&key)?;
-            let has_mongodb = backups.store().find(&backup)?.mongodb.is_some();
-            let mongodb_uri = match has_mongodb {
+            let manifest = backups.manifest(&backup)?;
+            let mongodb_uri = match manifest.mongodb.is_some() {
                 true => mongodb_restore_target(settings, overwrite_deploy_database)?,
                 false => None,
             };
@@ -71,7 +71,7 @@ pub async fn backup(
                 mongodb_uri,
             };
             let report = backups
-                .restore(&backup, identities.as_ref(), &target, options, notify)
+                .restore(&manifest, identities.as_ref(), &target, options, notify)
                 .await?;
             emit(format, &report, || {
                 render::backup_restored(&report, "Restored")

@@ -33,92 +33,10 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         crate::opt::ColorWhen::Never => anstream::ColorChoice::Never,
     };
     choice.write_global();
-    match &opt.command {
-        Command::Completions { shell } => {
-            let mut command = <Opt as clap::CommandFactory>::command();
-            let mut out = Vec::new();
-            clap_complete::generate(*shell, &mut command, "schemactl", &mut out);
-            output::stdout(&String::from_utf8_lossy(&out));
-            return Ok(exit_code::OK);
-        }
-        Command::Man { dir } => {
-            let command = <Opt as clap::CommandFactory>::command();
-            let cannot = |e: std::io::Error| {
-                Error::InvalidArgument(format!("cannot write the man pages: {e}"))
-            };
-            match dir {
-                // One page per command, so that SEE ALSO's names exist.
-                Some(dir) => {
-                    std::fs::create_dir_all(dir).map_err(cannot)?;
-                    clap_mangen::generate_to(command, dir).map_err(cannot)?;
-                }
-                None => {
-                    let mut out = Vec::new();
-                    clap_mangen::Man::new(command)
-                        .render(&mut out)
-                        .map_err(cannot)?;
-                    output::stdout(&String::from_utf8_lossy(&out));
-                }
-            }
-            return Ok(exit_code::OK);
-        }
-        Command::Reference { dir } => {
-            crate::reference::write_pages(dir).map_err(|e| {
-                Error::InvalidArgument(format!("cannot write the reference pages: {e}"))
-            })?;
-            return Ok(exit_code::OK);
-        }
-        _ => {}
+    if let Some(exit) = run_without_settings(&opt.command)? {
+        return Ok(exit);
     }
-    let mut overrides = Overrides {
-        database_url_source: Some(
-            if url_from_env {
-                "DATABASE_URL"
-            } else {
-                "--database-url"
-            }
-            .into(),
-        ),
-        config_file: global.config,
-        database_url: global.database_url,
-        migrations_dir: global.migrations_dir,
-        layout: global.layout,
-        strict: global.strict,
-        allow_empty: global.allow_empty,
-        history_schema: global.history_schema,
-        history_table: global.history_table,
-        lock_timeout: global.lock_timeout,
-        statement_timeout: global.statement_timeout,
-        lock_wait: global.lock_wait,
-        lock_retries: global.lock_retries,
-        lock_mode: global.lock_mode,
-        lock_ttl: global.lock_ttl,
-        lock_retry_budget: global.lock_retry_budget,
-        dev_url: global.dev_url,
-        column_order: global.column_order,
-        volatile_literal: global.volatile_literal,
-        ignore: global.ignore,
-        exclude: global.exclude,
-        mongodb_uri: global.mongodb_uri,
-        role: global.role,
-        connect_timeout: global.connect_timeout,
-        mongodb_dev_uri: global.mongodb_dev_uri,
-        dev_server: Some(global.dev || interactive_outside_ci()),
-        discover_config_file: true,
-        backup_store: None,
-        backup_recipients: Vec::new(),
-    };
-    if let Command::Migrate(MigrateArgs { store, .. })
-    | Command::Rollback(RollbackArgs { store, .. }) = &opt.command
-    {
-        overrides.backup_store = store.clone();
-    }
-    if let Command::Backup { store, action, .. } = &opt.command {
-        overrides.backup_store = store.clone();
-        if let BackupAction::Create { recipient, .. } = action {
-            overrides.backup_recipients = recipient.clone();
-        }
-    }
+    let overrides = overrides_from(global, &opt.command, url_from_env);
     let mut settings = Settings::resolve(overrides)?;
     if let Command::Migrate(MigrateArgs { backfill, .. })
     | Command::Rollback(RollbackArgs { backfill, .. })
@@ -158,6 +76,107 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
         stop_dev_server_started_here(&settings.project.dir);
     }
     result
+}
+
+/// The verbs that need neither settings nor a database (completions, man
+/// pages, the book's reference pages): their exit, else `None`.
+fn run_without_settings(command: &Command) -> Result<Option<i32>, Error> {
+    match command {
+        Command::Completions { shell } => {
+            let mut command = <Opt as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut command, "schemactl", &mut out);
+            output::stdout(&String::from_utf8_lossy(&out));
+            Ok(Some(exit_code::OK))
+        }
+        Command::Man { dir } => {
+            let command = <Opt as clap::CommandFactory>::command();
+            let cannot = |e: std::io::Error| {
+                Error::InvalidArgument(format!("cannot write the man pages: {e}"))
+            };
+            match dir {
+                // One page per command, so that SEE ALSO's names exist.
+                Some(dir) => {
+                    std::fs::create_dir_all(dir).map_err(cannot)?;
+                    clap_mangen::generate_to(command, dir).map_err(cannot)?;
+                }
+                None => {
+                    let mut out = Vec::new();
+                    clap_mangen::Man::new(command)
+                        .render(&mut out)
+                        .map_err(cannot)?;
+                    output::stdout(&String::from_utf8_lossy(&out));
+                }
+            }
+            Ok(Some(exit_code::OK))
+        }
+        Command::Reference { dir } => {
+            crate::reference::write_pages(dir).map_err(|e| {
+                Error::InvalidArgument(format!("cannot write the reference pages: {e}"))
+            })?;
+            Ok(Some(exit_code::OK))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The global flags and the verb's own store and recipient flags, as the
+/// overrides the configuration file's values give way to.
+fn overrides_from(
+    global: crate::opt::GlobalArgs,
+    command: &Command,
+    url_from_env: bool,
+) -> Overrides {
+    let mut overrides = Overrides {
+        database_url_source: Some(
+            if url_from_env {
+                "DATABASE_URL"
+            } else {
+                "--database-url"
+            }
+            .into(),
+        ),
+        config_file: global.config,
+        database_url: global.database_url,
+        migrations_dir: global.migrations_dir,
+        layout: global.layout,
+        strict: global.strict,
+        allow_empty: global.allow_empty,
+        history_schema: global.history_schema,
+        history_table: global.history_table,
+        lock_timeout: global.lock_timeout,
+        statement_timeout: global.statement_timeout,
+        lock_wait: global.lock_wait,
+        lock_retries: global.lock_retries,
+        lock_mode: global.lock_mode,
+        lock_ttl: global.lock_ttl,
+        lock_retry_budget: global.lock_retry_budget,
+        dev_url: global.dev_url,
+        column_order: global.column_order,
+        volatile_literal: global.volatile_literal,
+        ignore: global.ignore,
+        exclude: global.exclude,
+        mongodb_uri: global.mongodb_uri,
+        role: global.role,
+        connect_timeout: global.connect_timeout,
+        mongodb_dev_uri: global.mongodb_dev_uri,
+        dev_server: Some(global.dev || interactive_outside_ci()),
+        discover_config_file: true,
+        backup_store: None,
+        backup_recipients: Vec::new(),
+    };
+    if let Command::Migrate(MigrateArgs { store, .. })
+    | Command::Rollback(RollbackArgs { store, .. }) = command
+    {
+        overrides.backup_store = store.clone();
+    }
+    if let Command::Backup { store, action, .. } = command {
+        overrides.backup_store = store.clone();
+        if let BackupAction::Create { recipient, .. } = action {
+            overrides.backup_recipients = recipient.clone();
+        }
+    }
+    overrides
 }
 
 /// `--phase expand|contract` (clap has checked the word).

@@ -203,7 +203,7 @@ impl Backups {
         scratch: &ScratchServers,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<BackupRestored, Error> {
-        let manifest = self.checked_manifest(which)?;
+        let manifest = self.manifest(which)?;
         if manifest.captured.is_some() {
             return self.verify_captured(&manifest, identities, scratch).await;
         }
@@ -239,17 +239,17 @@ impl Backups {
         ))
     }
 
-    /// Restores backup `which` into `target`, which must be empty unless
-    /// `options.clean`; then compares its rows with the manifest.
+    /// Restores the backup of `manifest` (from [`Backups::manifest`]) into
+    /// `target`, which must be empty unless `options.clean`; then compares
+    /// its rows with the manifest.
     pub async fn restore(
         &self,
-        which: &str,
+        manifest: &Manifest,
         identities: Option<&Identities>,
         target: &DatabaseTarget,
         options: RestoreOptions,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<BackupRestored, Error> {
-        let manifest = self.checked_manifest(which)?;
         if let Some(captured) = &manifest.captured {
             return Err(Error::InvalidArgument(format!(
                 "backup {} holds only the data migration {} ({}) destroyed: `schemactl rollback --restore-data` puts it back \
@@ -257,7 +257,7 @@ impl Backups {
                 manifest.id, captured.version, captured.migration, manifest.id
             )));
         }
-        let mongodb = self.mongodb_target(&manifest, &options).await?;
+        let mongodb = self.mongodb_target(manifest, &options).await?;
         let client = target.connect().await?;
         let empty = crate::catalog::reading::snapshot(&client, &[])
             .await?
@@ -281,10 +281,10 @@ impl Backups {
             extra.extend(["--no-owner", "--no-acl"]);
         }
         let restore_ms =
-            restoring::pg_restore(&self.store, &manifest, identities, target, &extra, notify)
+            restoring::pg_restore(&self.store, manifest, identities, target, &extra, notify)
                 .await?;
         #[cfg_attr(not(feature = "mongodb"), allow(unused_mut))]
-        let (mut differences, _, rows) = restoring::compare(&manifest, None, target, false).await?;
+        let (mut differences, _, rows) = restoring::compare(manifest, None, target, false).await?;
         let mut notes = Vec::new();
         match (&manifest.mongodb, mongodb) {
             (Some(part), None) => notes.push(format!(
@@ -296,7 +296,7 @@ impl Backups {
                 for database in &part.databases {
                     let metadata = mongodb::restore_into(
                         &self.store,
-                        &manifest,
+                        manifest,
                         identities,
                         &client,
                         database,
@@ -311,7 +311,7 @@ impl Backups {
             _ => {}
         }
         let mut report = self.restored(
-            &manifest,
+            manifest,
             target.display(),
             restore_ms,
             differences,
@@ -491,7 +491,10 @@ impl Backups {
 
     /// The backup's manifest, its files checked first (the archive as it
     /// streams into `pg_restore`).
-    fn checked_manifest(&self, which: &str) -> Result<Manifest, Error> {
+    /// Backup `which`'s manifest (an id, `latest` or a prefix), once every
+    /// file it lists but the streamed dump is in the store with the
+    /// checksum it recorded (the dump is checked as it streams).
+    pub fn manifest(&self, which: &str) -> Result<Manifest, Error> {
         let manifest = self.store.find(which)?;
         let streamed = manifest
             .captured

@@ -68,8 +68,8 @@ mod verify_settings;
 
 pub use backup_settings::BackupSettings;
 pub use connect_options::ConnectOptions;
-pub(crate) use file_config::FileConfig;
 pub use file_config::{file_schema, FleetConfig};
+pub(crate) use file_config::{BackupConfig, FileConfig};
 pub use lint_settings::LintSettings;
 pub use mongo_connect_options::MongoConnectOptions;
 pub use object_pattern::ObjectPattern;

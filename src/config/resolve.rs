@@ -3,9 +3,9 @@
 //! flag or key it came from, so that all of them are reported at once.
 
 use super::{
-    discover, read, BackupSettings, ConnectOptions, DifferencePolicy, ExecutionSettings,
-    FileConfig, Ignored, LintSettings, MongoConnectOptions, ObjectPattern, Overrides,
-    ProjectOptions, RunOptions, ServerTimeout, Settings, VerifySettings, FILE_NAME,
+    discover, read, BackupConfig, BackupSettings, ConnectOptions, DifferencePolicy,
+    ExecutionSettings, FileConfig, Ignored, LintSettings, MongoConnectOptions, ObjectPattern,
+    Overrides, ProjectOptions, RunOptions, ServerTimeout, Settings, VerifySettings, FILE_NAME,
 };
 use crate::model::history::HistoryTable;
 use crate::model::identifier::Identifier;
@@ -123,20 +123,8 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
             .unwrap_or_else(|| PathBuf::from(FILE_NAME)),
         problems: unknown_keys,
     };
-    let project_dir = config_path
-        .as_deref()
-        .and_then(Path::parent)
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let migrations_dir = match (overrides.migrations_dir.clone(), &file.migrations_dir) {
-        (Some(dir), _) => dir,
-        (None, Some(dir)) => project_dir.join(dir),
-        (None, None) => project_dir.join("migrations"),
-    };
-    let schemas_dir = file
-        .schemas_dir
-        .as_ref()
-        .map_or_else(|| project_dir.join("schemas"), |d| project_dir.join(d));
+    let (project_dir, migrations_dir, schemas_dir) =
+        project_dirs(&overrides, &file, config_path.as_deref());
     let history = history(&mut sources, &overrides, &file);
     let execution = execution(&mut sources, &overrides, &file);
     let lock_wait = sources.value(
@@ -189,16 +177,12 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
         (None, _) => format!("{} ([postgres] url)", sources.config_label.display()),
     };
     let dev_server = overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false);
-    let backup_store = overrides.backup_store.or_else(|| {
-        let filed = file.backup.store?;
-        Some(
-            if filed.contains("://") || Path::new(&filed).is_absolute() {
-                filed
-            } else {
-                project_dir.join(filed).display().to_string()
-            },
-        )
-    });
+    let backup = backup_settings(
+        overrides.backup_store,
+        file.backup,
+        recipients,
+        &project_dir,
+    );
     Ok(Settings {
         connection: ConnectOptions {
             url: given(overrides.database_url, file.postgres.url),
@@ -239,17 +223,61 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
             lock_ttl: mongodb_lock_ttl,
         },
         fleet: file.fleet,
-        backup: BackupSettings {
-            store: backup_store,
-            recipients,
-            retention: RetentionPolicy {
-                keep_last: file.backup.keep_last.unwrap_or(0),
-                keep_daily: file.backup.keep_daily.unwrap_or(0),
-                keep_weekly: file.backup.keep_weekly.unwrap_or(0),
-                keep_monthly: file.backup.keep_monthly.unwrap_or(0),
-            },
-        },
+        backup,
     })
+}
+
+/// The project's directory (the configuration file's, else the working
+/// directory), its migrations directory and its schemas directory.
+fn project_dirs(
+    overrides: &Overrides,
+    file: &FileConfig,
+    config_path: Option<&Path>,
+) -> (PathBuf, PathBuf, PathBuf) {
+    let project_dir = config_path
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let migrations_dir = match (overrides.migrations_dir.clone(), &file.migrations_dir) {
+        (Some(dir), _) => dir,
+        (None, Some(dir)) => project_dir.join(dir),
+        (None, None) => project_dir.join("migrations"),
+    };
+    let schemas_dir = file
+        .schemas_dir
+        .as_ref()
+        .map_or_else(|| project_dir.join("schemas"), |d| project_dir.join(d));
+    (project_dir, migrations_dir, schemas_dir)
+}
+
+/// Where backups go (a relative directory in the file is the project's),
+/// to whom they are encrypted, and how many are kept.
+fn backup_settings(
+    flagged_store: Option<String>,
+    filed: BackupConfig,
+    recipients: Vec<crate::model::recipient::Recipient>,
+    project_dir: &Path,
+) -> BackupSettings {
+    let store = flagged_store.or_else(|| {
+        let filed = filed.store?;
+        Some(
+            if filed.contains("://") || Path::new(&filed).is_absolute() {
+                filed
+            } else {
+                project_dir.join(filed).display().to_string()
+            },
+        )
+    });
+    BackupSettings {
+        store,
+        recipients,
+        retention: RetentionPolicy {
+            keep_last: filed.keep_last.unwrap_or(0),
+            keep_daily: filed.keep_daily.unwrap_or(0),
+            keep_weekly: filed.keep_weekly.unwrap_or(0),
+            keep_monthly: filed.keep_monthly.unwrap_or(0),
+        },
+    }
 }
 
 /// A path without a leading `./`, so that messages stay short.

@@ -221,45 +221,13 @@ impl PostgresDriver<'_> {
         let outside_transaction =
             script.is_some_and(|s| s.execution() != crate::model::Execution::Transaction);
         if outside_transaction {
-            // A CREATE INDEX … IF NOT EXISTS would skip an INVALID index
-            // left by an earlier interrupted build: say so before it runs.
-            for index in invalid_indexes::find(client).await.unwrap_or_default() {
-                notify(Notice::Warning(&format!(
-                    "{}: index {} on {} is INVALID (an interrupted CREATE INDEX CONCURRENTLY); remove it with {} before building it again",
-                    migration.label(),
-                    index.index,
-                    index.table,
-                    index.drop_statement()
-                )));
-            }
+            warn_of_invalid_indexes(client, migration, notify).await;
         }
         let started = Instant::now();
         let mut attempt: u32 = 1;
         loop {
-            let result = match direction {
-                Direction::Up => {
-                    executor::apply_surrounded(
-                        client,
-                        writer,
-                        migration,
-                        execution,
-                        None,
-                        surrounding,
-                    )
-                    .await
-                }
-                Direction::Down => {
-                    executor::revert_surrounded(
-                        client,
-                        writer,
-                        migration,
-                        execution,
-                        None,
-                        surrounding,
-                    )
-                    .await
-                }
-            };
+            let result =
+                run_once(client, writer, migration, direction, execution, surrounding).await;
             let mut failure = match result {
                 Ok(ms) => return Ok(ms),
                 Err(failure) if failure.is_retryable_lock_timeout() => failure,
@@ -288,18 +256,11 @@ impl PostgresDriver<'_> {
             let pause = Duration::from_secs(1 << (attempt - 1).min(5));
             let retry = attempt <= execution.lock_retries
                 && started.elapsed() + pause < execution.lock_retry_budget;
-            let detail = format!(
-                "attempt {attempt}: timed out waiting for a lock ({}){}{}",
-                failure.statement.lines().next().unwrap_or_default(),
-                if retry {
-                    format!("; trying again in {} s", pause.as_secs())
-                } else {
-                    "; giving up".to_string()
-                },
-                blockers
-                    .iter()
-                    .map(|b| format!("; blocked by {b}"))
-                    .collect::<String>()
+            let detail = lock_timeout_detail(
+                attempt,
+                &failure.statement,
+                retry.then_some(pause),
+                &blockers,
             );
             let event = NewEvent {
                 kind: EventKind::LockTimeout,
@@ -322,6 +283,68 @@ impl PostgresDriver<'_> {
             attempt += 1;
         }
     }
+}
+
+/// Warns of INVALID indexes before a script that runs outside a transaction:
+/// its `CREATE INDEX … IF NOT EXISTS` would skip one an interrupted build
+/// left behind.
+async fn warn_of_invalid_indexes(
+    client: &Client,
+    migration: &Migration,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) {
+    for index in invalid_indexes::find(client).await.unwrap_or_default() {
+        notify(Notice::Warning(&format!(
+            "{}: index {} on {} is INVALID (an interrupted CREATE INDEX CONCURRENTLY); remove it with {} before building it again",
+            migration.label(),
+            index.index,
+            index.table,
+            index.drop_statement()
+        )));
+    }
+}
+
+/// One attempt at `migration`'s script in `direction`, with its history row.
+async fn run_once(
+    client: &Client,
+    writer: &HistoryWriter,
+    migration: &Migration,
+    direction: Direction,
+    execution: &ExecutionSettings,
+    surrounding: Option<&executor::Surrounding>,
+) -> Result<i64, Box<crate::MigrationFailure>> {
+    match direction {
+        Direction::Up => {
+            executor::apply_surrounded(client, writer, migration, execution, None, surrounding)
+                .await
+        }
+        Direction::Down => {
+            executor::revert_surrounded(client, writer, migration, execution, None, surrounding)
+                .await
+        }
+    }
+}
+
+/// What a lock timeout's event and warning say: the attempt, the statement,
+/// the next pause (`None`: giving up) and who held the lock.
+fn lock_timeout_detail(
+    attempt: u32,
+    statement: &str,
+    next_pause: Option<Duration>,
+    blockers: &[lock_blockers::Blocker],
+) -> String {
+    format!(
+        "attempt {attempt}: timed out waiting for a lock ({}){}{}",
+        statement.lines().next().unwrap_or_default(),
+        match next_pause {
+            Some(pause) => format!("; trying again in {} s", pause.as_secs()),
+            None => "; giving up".to_string(),
+        },
+        blockers
+            .iter()
+            .map(|b| format!("; blocked by {b}"))
+            .collect::<String>()
+    )
 }
 
 impl Driver for PostgresDriver<'_> {

@@ -621,38 +621,9 @@ fn place(
             found.extend(problems.into_iter().map(Err));
         }
         Layout::Flyway => {
-            let mut named = Vec::new();
-            let mut problems = Vec::new();
-            for (path, name) in &listing.files {
-                if let Some(rest) = name
-                    .strip_prefix("R__")
-                    .and_then(|n| n.strip_suffix(".sql"))
-                {
-                    if rest.is_empty() {
-                        problems.push(SourceProblem {
-                            message: "a repeatable migration needs a name after `R__`".into(),
-                            ..not_placed(path)
-                        });
-                        continue;
-                    }
-                    named.push(MigrationFile {
-                        path: path.clone(),
-                        name: ParsedName {
-                            version: Version::repeatable(rest),
-                            version_text: "R_".into(),
-                            name: rest.to_string(),
-                            direction: Direction::Up,
-                        },
-                    });
-                } else if flyway_name(name) {
-                    sort_file(path.clone(), name, &mut named, &mut problems);
-                } else if is_sql(name) {
-                    warnings.push(not_placed(path));
-                }
-            }
-            let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
-            found.extend(named.into_iter().zip(read_all(&paths)).map(Ok));
-            found.extend(problems.into_iter().map(Err));
+            let (flyway, not_flyway) = place_flyway(listing, &not_placed);
+            found.extend(flyway);
+            warnings.extend(not_flyway);
         }
         Layout::Dbmate | Layout::Goose => {
             for (path, name) in &listing.files {
@@ -699,6 +670,48 @@ fn place(
             }
         }
     }
+    (found, warnings)
+}
+
+/// Flyway's versioned (`V1__name.sql`) and repeatable (`R__name.sql`)
+/// migrations, and the `.sql` files that are neither.
+fn place_flyway(
+    listing: &Listing,
+    not_placed: impl Fn(&Path) -> SourceProblem,
+) -> (Found, Vec<SourceProblem>) {
+    let mut warnings = Vec::new();
+    let mut named = Vec::new();
+    let mut problems = Vec::new();
+    for (path, name) in &listing.files {
+        if let Some(rest) = name
+            .strip_prefix("R__")
+            .and_then(|n| n.strip_suffix(".sql"))
+        {
+            if rest.is_empty() {
+                problems.push(SourceProblem {
+                    message: "a repeatable migration needs a name after `R__`".into(),
+                    ..not_placed(path)
+                });
+                continue;
+            }
+            named.push(MigrationFile {
+                path: path.clone(),
+                name: ParsedName {
+                    version: Version::repeatable(rest),
+                    version_text: "R_".into(),
+                    name: rest.to_string(),
+                    direction: Direction::Up,
+                },
+            });
+        } else if flyway_name(name) {
+            sort_file(path.clone(), name, &mut named, &mut problems);
+        } else if is_sql_name(name) {
+            warnings.push(not_placed(path));
+        }
+    }
+    let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
+    let mut found: Found = named.into_iter().zip(read_all(&paths)).map(Ok).collect();
+    found.extend(problems.into_iter().map(Err));
     (found, warnings)
 }
 
