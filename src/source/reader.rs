@@ -621,7 +621,7 @@ fn place(
             found.extend(problems.into_iter().map(Err));
         }
         Layout::Flyway => {
-            let (flyway, not_flyway) = place_flyway(listing, &not_placed);
+            let (flyway, not_flyway) = place_flyway(listing, not_placed);
             found.extend(flyway);
             warnings.extend(not_flyway);
         }
