@@ -39,7 +39,6 @@ pub mod fleet;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod lint;
-pub mod metrics;
 pub mod model;
 pub mod mongo;
 pub mod postgres;

@@ -30,7 +30,7 @@ pub async fn backup(
             let encryption = Encryption::of(settings.backup.recipients.clone(), no_encrypt)?;
             let options = BackupOptions::of(settings, encryption)?;
             let report = backups.create(&options, notify).await?;
-            crate::metrics_file::note(schemactl::metrics::of_backup_created(&report));
+            crate::metrics_file::note(crate::metrics::of_backup_created(&report));
             emit(format, &report, || render::backup_created(&report));
             Ok(exit_code::OK)
         }
@@ -45,7 +45,7 @@ pub async fn backup(
             let report = backups
                 .verify(&backup, identities.as_ref(), &servers, notify)
                 .await?;
-            crate::metrics_file::note(schemactl::metrics::of_backup_verified(&report));
+            crate::metrics_file::note(crate::metrics::of_backup_verified(&report));
             emit(format, &report, || {
                 render::backup_restored(&report, "Verified")
             });
@@ -61,7 +61,7 @@ pub async fn backup(
             let target = restore_target(settings, overwrite_deploy_database)?;
             let identities = identities(&key)?;
             let manifest = backups.manifest(&backup)?;
-            let mongodb_uri = match manifest.mongodb.is_some() {
+            let mongodb_uri = match manifest.includes_mongodb() {
                 true => mongodb_restore_target(settings, overwrite_deploy_database)?,
                 false => None,
             };

@@ -55,10 +55,7 @@ pub async fn fleet(
     }
     signals.abort();
     let report = report?;
-    crate::metrics_file::note(schemactl::metrics::of_fleet(
-        &format!("fleet {name}"),
-        &report,
-    ));
+    crate::metrics_file::note(crate::metrics::of_fleet(&format!("fleet {name}"), &report));
     emit(format, &report, || render::fleet(&report));
     Ok(if report.ok() {
         exit_code::OK

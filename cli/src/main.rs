@@ -6,6 +6,7 @@ mod backup;
 mod dispatch;
 mod fleet;
 mod lint;
+mod metrics;
 mod metrics_file;
 mod opt;
 mod output;

@@ -1,11 +1,11 @@
 //! `--metrics-file PATH`: after `migrate`, `rollback`, `fleet …` and
 //! `backup …`, the run's metrics are written to PATH in Prometheus text
-//! format (see [`schemactl::metrics`]). Verbs note what their reports
+//! format (see [`crate::metrics`]). Verbs note what their reports
 //! say; the outcome (time, duration, success) is added once the command
 //! has ended, however it ended.
 
+use crate::metrics::{self, Sample};
 use crate::opt::{BackupAction, Command};
-use schemactl::metrics::{self, Sample};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;

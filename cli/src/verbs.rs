@@ -43,7 +43,7 @@ pub async fn migrate(
     if unkept_said && !report.postgres.dry_run {
         note_unkept_data(settings, &report.postgres, notify);
     }
-    crate::metrics_file::note(schemactl::metrics::of_run("migrate", &report.postgres));
+    crate::metrics_file::note(crate::metrics::of_run("migrate", &report.postgres));
     let text = || {
         render::run_report(&report.postgres, "Applied", "Nothing to migrate")
             + &render::mongo_changes(report.mongodb.as_ref(), dry_run)
@@ -127,7 +127,7 @@ pub async fn rollback(
     let report = migrator
         .undo(target, accept_changed_down, dry_run, notify)
         .await?;
-    crate::metrics_file::note(schemactl::metrics::of_run("rollback", &report));
+    crate::metrics_file::note(crate::metrics::of_run("rollback", &report));
     emit(format, &report, || {
         let mut text = render::run_report(&report, "Rolled back", "Nothing to roll back");
         // A hotfix rollback leaves the files in place: the next deploy

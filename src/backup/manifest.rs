@@ -169,33 +169,33 @@ pub struct MongoPart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// The manifest's format (1; a reader refuses a newer one).
-    pub format: u32,
+    pub(crate) format: u32,
     /// The backup's id.
-    pub id: BackupId,
+    pub(crate) id: BackupId,
     /// When the backup's snapshot was taken.
     #[schemars(with = "String")]
     #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
+    pub(crate) created_at: OffsetDateTime,
     /// What it holds.
-    pub kind: BackupKind,
+    pub(crate) kind: BackupKind,
     /// The schemactl that made it.
-    pub schemactl_version: String,
+    pub(crate) schemactl_version: String,
     /// Whether its files are encrypted, and to whom.
-    pub encrypted: bool,
+    pub(crate) encrypted: bool,
     /// The age recipients it is encrypted to.
-    pub recipients: Vec<String>,
+    pub(crate) recipients: Vec<String>,
     /// How long making it took.
-    pub duration_ms: u64,
+    pub(crate) duration_ms: u64,
     /// The PostgreSQL database.
-    pub postgres: PostgresPart,
+    pub(crate) postgres: PostgresPart,
     /// The MongoDB databases, when MongoDB is configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mongodb: Option<MongoPart>,
+    pub(crate) mongodb: Option<MongoPart>,
     /// A pre-migration backup's migration and tables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub captured: Option<CapturedData>,
+    pub(crate) captured: Option<CapturedData>,
     /// Every stored file but the manifest.
-    pub files: Vec<StoredFile>,
+    pub(crate) files: Vec<StoredFile>,
 }
 
 /// What a pre-migration backup holds: the data one migration destroys.
@@ -245,13 +245,24 @@ pub struct CapturedColumn {
 }
 
 impl Manifest {
+    /// The backup's id.
+    pub fn id(&self) -> &BackupId {
+        &self.id
+    }
+
+    /// Whether the backup holds MongoDB collections besides PostgreSQL's
+    /// dump (restoring it needs a MongoDB target).
+    pub fn includes_mongodb(&self) -> bool {
+        self.mongodb.is_some()
+    }
+
     /// The stored size of all its files.
     pub fn size_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.size_bytes).sum()
     }
 
     /// The file holding `content`.
-    pub fn file(&self, content: FileContent) -> Option<&StoredFile> {
+    pub(crate) fn file(&self, content: FileContent) -> Option<&StoredFile> {
         self.files.iter().find(|f| f.content == content)
     }
 }

@@ -30,10 +30,8 @@ pub use crate::error::backup_problem::BackupProblem;
 pub use data_restore::RestoredTable;
 pub use encryption::{new_identity, Encryption, Identities, Recipient};
 pub use guard::{BackupMode, DataGuard, GuardOutcome, RestoreKeys};
-pub use manifest::{
-    BackupId, BackupKind, CapturedColumn, CapturedData, CapturedTable, FileContent, Manifest,
-    MongoCollection, MongoDatabase, MongoPart, PostgresPart, StoredFile, TableRows,
-};
+pub use manifest::{BackupId, BackupKind, Manifest};
+pub(crate) use manifest::{FileContent, MongoCollection, MongoPart};
 pub use report::{
     BackupCreated, BackupList, BackupRestored, BackupSummary, DataBackupTaken, PruneReport,
 };

@@ -2,7 +2,7 @@
 //! replace or add to it, and the result replaces the file in one rename.
 
 use super::{Kind, Sample, Update};
-use crate::Error;
+use schemactl::Error;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;

@@ -11,8 +11,8 @@ mod of_reports;
 mod sample;
 mod textfile;
 
-pub use of_reports::{
-    database_label, of_backup_created, of_backup_verified, of_fleet, of_outcome, of_run, FAMILIES,
+pub(crate) use of_reports::{
+    database_label, of_backup_created, of_backup_verified, of_fleet, of_outcome, of_run,
 };
-pub use sample::{Kind, Sample, Update};
-pub use textfile::update_file;
+pub(crate) use sample::{Kind, Sample, Update};
+pub(crate) use textfile::update_file;

@@ -4,13 +4,14 @@
 //! the failures counter.
 
 use super::Sample;
-use crate::backup::{BackupCreated, BackupRestored};
-use crate::fleet::FleetReport;
-use crate::RunReport;
+use schemactl::backup::{BackupCreated, BackupRestored};
+use schemactl::fleet::FleetReport;
+use schemactl::RunReport;
 use std::time::{Duration, SystemTime};
 
 /// Every metric family schemactl writes.
-pub const FAMILIES: &[&str] = &[
+#[cfg(test)]
+pub(crate) const FAMILIES: &[&str] = &[
     "schemactl_backup_last_duration_seconds",
     "schemactl_backup_last_restore_seconds",
     "schemactl_backup_last_size_bytes",
@@ -196,4 +197,26 @@ pub fn of_backup_verified(report: &BackupRestored) -> Vec<Sample> {
             report.restore_ms as f64 / 1000.0,
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FAMILIES;
+
+    /// The monitoring page's table lists exactly the families written (the
+    /// integration tests check the written file and the dashboard against it).
+    #[test]
+    fn the_monitoring_page_lists_every_family_and_no_other() {
+        let page = include_str!("../../../docs/monitoring.md");
+        let mut documented: Vec<&str> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `")?.split_once('`'))
+            .map(|(name, _)| name)
+            .filter(|name| name.starts_with("schemactl_"))
+            .collect();
+        documented.sort_unstable();
+        let mut written = FAMILIES.to_vec();
+        written.sort_unstable();
+        assert_eq!(documented, written);
+    }
 }
