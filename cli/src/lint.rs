@@ -6,6 +6,7 @@ use crate::output;
 use crate::verbs::{colour, exit};
 use schemactl::config::Settings;
 use schemactl::lint::baseline::{Applied, Baseline};
+use schemactl::lint::report::ReportFormat;
 use schemactl::lint::table_sizes::Annotated;
 use schemactl::lint::LintOutcome;
 use schemactl::runner::Notice;
@@ -28,7 +29,7 @@ pub async fn lint(
     for problem in &outcome.warnings {
         // Under GitHub Actions, an annotation on the file like the findings.
         match request.format {
-            LintFormat::Github => output::stdout(&lint::report::github::source_warning(problem)),
+            LintFormat::Github => output::stdout(&lint::report::github_source_warning(problem)),
             _ => output::stderr_line(&format!("warning: {problem}")),
         }
     }
@@ -203,7 +204,11 @@ impl Rendered<'_> {
         match request.format {
             LintFormat::Text => {
                 let source = |path: &Path| self.outcome.sources.get(path).cloned();
-                let mut text = lint::report::text::render(self.findings, &source, colour());
+                let format = ReportFormat::Text {
+                    source: &source,
+                    colour: colour(),
+                };
+                let mut text = lint::report::render(self.findings, format);
                 if let Some(applied) = self.applied {
                     text.push_str(&baseline_summary(applied, self.baseline_path));
                 }
@@ -217,11 +222,15 @@ impl Rendered<'_> {
                 text
             }
             LintFormat::Json => {
-                lint::report::json::render(self.findings, self.applied, self.sized) + "\n"
+                let format = ReportFormat::Json {
+                    baseline: self.applied,
+                    sized: self.sized,
+                };
+                lint::report::render(self.findings, format) + "\n"
             }
-            LintFormat::Sarif => lint::report::sarif::render(self.findings) + "\n",
-            LintFormat::Github => lint::report::github::render(self.findings),
-            LintFormat::Gitlab => lint::report::gitlab::render(self.findings) + "\n",
+            LintFormat::Sarif => lint::report::render(self.findings, ReportFormat::Sarif) + "\n",
+            LintFormat::Github => lint::report::render(self.findings, ReportFormat::Github),
+            LintFormat::Gitlab => lint::report::render(self.findings, ReportFormat::Gitlab) + "\n",
         }
     }
 }

@@ -167,20 +167,6 @@ pub(crate) fn unified_diff(
         .to_string()
 }
 
-/// Colours a unified diff for a terminal.
-pub fn colour_diff(diff: &str) -> String {
-    diff.lines()
-        .map(|line| match line.chars().next() {
-            Some('+') if !line.starts_with("+++") => format!("\x1b[32m{line}\x1b[0m"),
-            Some('-') if !line.starts_with("---") => format!("\x1b[31m{line}\x1b[0m"),
-            Some('@') => format!("\x1b[36m{line}\x1b[0m"),
-            _ => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,7 +86,7 @@ const FOREIGN_KEYS: &str = "SELECT k.conname::text, k.conrelid::bigint, k.confre
 
 /// Reads the diagram of the database `client` is connected to, leaving out
 /// the `excluded` tables (`schema.table`).
-pub async fn read(client: &Client, excluded: &[String]) -> Result<ErDiagram, Error> {
+pub(crate) async fn read(client: &Client, excluded: &[String]) -> Result<ErDiagram, Error> {
     let failed = |e: tokio_postgres::Error| {
         crate::postgres::history_table::database("cannot read the schema for its diagram", &e)
     };

@@ -15,7 +15,7 @@ mod scope;
 pub(crate) mod snapshot;
 pub(crate) mod table_data;
 
-pub use compare::{colour_diff, Difference, DifferenceKind};
 pub(crate) use compare::{compare, Tolerance};
+pub use compare::{Difference, DifferenceKind};
 pub use snapshot::{SchemaObject, Snapshot};
 pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

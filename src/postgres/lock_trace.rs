@@ -53,6 +53,19 @@ pub struct TableLock {
     pub pre_existing: bool,
 }
 
+impl TableLock {
+    /// Whether its mode blocks writes (ShareLock and up) on a table others
+    /// use; `AccessExclusiveLock` also blocks reads.
+    pub fn blocks_writes(&self) -> bool {
+        blocks_writes(&self.mode)
+    }
+
+    /// Whether its mode conflicts with more than `other`'s does.
+    pub fn is_stronger_than(&self, other: &TableLock) -> bool {
+        strength(&self.mode) > strength(&other.mode)
+    }
+}
+
 /// What one statement did to the tables.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct StatementTrace {

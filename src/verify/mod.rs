@@ -18,9 +18,7 @@ use round_trips::{verify_migrations, VerifyOptions};
 
 pub use diff::{between, DiffReport};
 
-pub use crate::postgres::lock_trace::{
-    blocks_writes, strength as lock_strength, StatementTrace, TableLock, TableLockSummary,
-};
+pub use crate::postgres::lock_trace::{StatementTrace, TableLock, TableLockSummary};
 pub use report::{MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyReport};
 
 /// Verifies the migrations of one source on the development server of

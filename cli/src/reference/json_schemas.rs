@@ -80,7 +80,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         ),
         (
             "lint",
-            schema::<schemactl::lint::report::json::LintDocument>("schemactl lint --format json"),
+            schema::<schemactl::lint::report::LintDocument>("schemactl lint --format json"),
         ),
         (
             "fleet",

@@ -57,8 +57,22 @@ pub(super) fn list(differences: &[schemactl::catalog::Difference]) -> String {
 
 pub(super) fn diff_text(diff: &str, colour: bool) -> String {
     if colour {
-        schemactl::catalog::colour_diff(diff)
+        colour_diff(diff)
     } else {
         diff.to_string()
     }
+}
+
+/// Colours a unified diff for a terminal.
+fn colour_diff(diff: &str) -> String {
+    diff.lines()
+        .map(|line| match line.chars().next() {
+            Some('+') if !line.starts_with("+++") => format!("\x1b[32m{line}\x1b[0m"),
+            Some('-') if !line.starts_with("---") => format!("\x1b[31m{line}\x1b[0m"),
+            Some('@') => format!("\x1b[36m{line}\x1b[0m"),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }

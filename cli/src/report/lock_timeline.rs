@@ -5,7 +5,7 @@
 //! rewrote or scanned the table.
 
 use super::escape::html;
-use schemactl::verify::{blocks_writes, lock_strength as strength, MigrationLocks};
+use schemactl::verify::{MigrationLocks, TableLock};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -15,10 +15,10 @@ const ROW: f64 = 20.0;
 
 /// Red when the mode blocks writes (`ShareLock` and above), amber for
 /// `ShareUpdateExclusiveLock`, green below.
-fn colour(mode: &str) -> &'static str {
-    if blocks_writes(mode) {
+fn colour(lock: &TableLock) -> &'static str {
+    if lock.blocks_writes() {
         "#d9534f"
-    } else if mode == "ShareUpdateExclusiveLock" {
+    } else if lock.mode == "ShareUpdateExclusiveLock" {
         "#f0ad4e"
     } else {
         "#5cb85c"
@@ -53,19 +53,19 @@ pub fn render(label: &str, locks: &MigrationLocks) -> Option<String> {
             html(&statement.statement),
         );
     }
-    let mut held: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut held: BTreeMap<&str, &TableLock> = BTreeMap::new();
     let mut cells = String::new();
     for (index, statement) in locks.up.iter().enumerate() {
         for lock in &statement.locks {
             let stronger = held
                 .get(lock.table.as_str())
-                .is_none_or(|m| strength(&lock.mode) > strength(m));
+                .is_none_or(|strongest| lock.is_stronger_than(strongest));
             if stronger {
-                held.insert(&lock.table, &lock.mode);
+                held.insert(&lock.table, lock);
             }
         }
         for (row, (table, _)) in tables.iter().enumerate() {
-            let Some(mode) = held.get(table.as_str()) else {
+            let Some(&strongest) = held.get(table.as_str()) else {
                 continue;
             };
             let mark = if statement.rewritten.contains(table) {
@@ -79,11 +79,11 @@ pub fn render(label: &str, locks: &MigrationLocks) -> Option<String> {
             let _ = write!(
                 cells,
                 r##"<g class="lock"><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{}"/><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#fff">{mark}</text><title>{}: {} after statement {}</title></g>"##,
-                colour(mode),
+                colour(strongest),
                 x + CELL / 2.0,
                 y + 13.0,
                 html(table),
-                html(mode),
+                html(&strongest.mode),
                 index + 1,
                 w = CELL - 2.0,
                 h = ROW - 3.0,

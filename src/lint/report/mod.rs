@@ -1,9 +1,56 @@
 //! Rendering lint findings: `text` for people, `json` for programs, `sarif`
 //! for code-scanning upload, `github` for workflow annotations, `gitlab`
-//! for GitLab's Code Quality report.
+//! for GitLab's Code Quality report; one entry, [`render`], picks by
+//! [`ReportFormat`].
 
-pub mod github;
-pub mod gitlab;
-pub mod json;
-pub mod sarif;
-pub mod text;
+mod github;
+mod gitlab;
+mod json;
+mod sarif;
+mod text;
+
+use super::baseline::Applied;
+use super::table_sizes::Annotated;
+use super::Finding;
+use std::path::Path;
+
+pub use github::source_warning as github_source_warning;
+pub use json::LintDocument;
+
+/// How [`render`] writes findings, with what each format needs besides them.
+pub enum ReportFormat<'a> {
+    /// For people: each finding under its source line with a caret, then a
+    /// summary; `source` gives a file's text, `colour` adds ANSI colours.
+    Text {
+        /// A file's text (`None`: the finding is shown without its line).
+        source: &'a dyn Fn(&Path) -> Option<String>,
+        /// Whether to colour the output.
+        colour: bool,
+    },
+    /// For programs: a [`LintDocument`], with what a baseline accepted and
+    /// which findings were on tables under the size threshold.
+    Json {
+        /// The baseline applied, when one was.
+        baseline: Option<&'a Applied>,
+        /// The findings' tables sized, when they were.
+        sized: Option<&'a Annotated>,
+    },
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// GitHub Actions workflow annotations (`::error file=…`).
+    Github,
+    /// GitLab's Code Quality report.
+    Gitlab,
+}
+
+/// `findings` written in `format` (the `json`, `sarif` and `gitlab`
+/// documents without a final newline).
+pub fn render(findings: &[Finding], format: ReportFormat<'_>) -> String {
+    match format {
+        ReportFormat::Text { source, colour } => text::render(findings, source, colour),
+        ReportFormat::Json { baseline, sized } => json::render(findings, baseline, sized),
+        ReportFormat::Sarif => sarif::render(findings),
+        ReportFormat::Github => github::render(findings),
+        ReportFormat::Gitlab => gitlab::render(findings),
+    }
+}

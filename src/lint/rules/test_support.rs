@@ -47,15 +47,18 @@ pub fn fires(rule: &str, files: &[(&str, &str)]) -> String {
         .filter(|f| f.rule == rule)
         .collect();
     assert!(!findings.is_empty(), "{rule} did not fire");
-    report::text::render(
+    let source = |path: &std::path::Path| {
+        sources
+            .iter()
+            .find(|(n, _)| path.ends_with(n))
+            .map(|(_, s)| s.clone())
+    };
+    report::render(
         &findings,
-        &|path| {
-            sources
-                .iter()
-                .find(|(n, _)| path.ends_with(n))
-                .map(|(_, s)| s.clone())
+        report::ReportFormat::Text {
+            source: &source,
+            colour: false,
         },
-        false,
     )
 }
 
