@@ -11,10 +11,10 @@
 //!   into the binary).
 //! - [`lint::Linter`] and [`verify::Verifier`]: the static checks and the
 //!   up/down round trips on a scratch database.
-//! - [`deploy`]: what a deploy pipeline runs, PostgreSQL then MongoDB.
+//! - [`deploy::Deployment`]: what a deploy pipeline runs, PostgreSQL then MongoDB.
 //! - [`config::Settings`]: every option, from flags, variables and
 //!   `schemactl.toml`, or from code ([`config::Settings::defaults`]).
-//! - [`Error`] and the documented [`exit_code`]s.
+//! - [`Error`] and the documented [`ExitCode`]s.
 //!
 //! The library is one folder per subsystem: [`model`] (migrations,
 //! versions, history rows and the pure plan: what to run, what
@@ -46,7 +46,8 @@ pub mod runner;
 pub mod source;
 pub mod verify;
 
-pub use error::{exit_code, refusal};
+pub use error::exit_code::ExitCode;
+pub use error::refusal;
 pub use error::{
     Error, FailureOutcome, LockContention, LockHolder, MigrationFailure, Problem, TransactionFate,
 };

@@ -245,12 +245,8 @@ fn the_facades_futures_are_send(
     send(embedded.run_with(client, options, notify));
     send(embedded.run_url(""));
     send(verifier.verify(None, notify, &mut |_| {}));
-    send(schemactl::deploy::deploy(
-        settings,
-        Default::default(),
-        mongodb,
-        None,
-        notify,
-    ));
-    send(schemactl::deploy::status(settings, notify));
+    let deployment = schemactl::deploy::Deployment::of(settings);
+    send(deployment.migrate(Default::default(), mongodb, None, notify));
+    send(deployment.status(notify));
+    send(deployment.verify_mongodb());
 }

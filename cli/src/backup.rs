@@ -10,7 +10,7 @@ use schemactl::backup::{
 use schemactl::config::Settings;
 use schemactl::postgres::DatabaseTarget;
 use schemactl::runner::Notice;
-use schemactl::{exit_code, Error};
+use schemactl::{Error, ExitCode};
 
 /// Runs one backup action.
 pub async fn backup(
@@ -18,30 +18,30 @@ pub async fn backup(
     action: BackupAction,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     if let BackupAction::Keygen { output } = &action {
         return keygen(output, format);
     }
     let store = Store::parse(settings.backup.store.as_deref().unwrap_or_default())?;
     let backups = Backups::new(store);
     match action {
-        BackupAction::Keygen { .. } => Ok(exit_code::OK),
+        BackupAction::Keygen { .. } => Ok(ExitCode::Ok),
         BackupAction::Create { no_encrypt, .. } => {
             let encryption = Encryption::of(settings.backup.recipients.clone(), no_encrypt)?;
             let options = BackupOptions::of(settings, encryption)?;
             let report = backups.create(&options, notify).await?;
             crate::metrics_file::note(crate::metrics::of_backup_created(&report));
             emit(format, &report, || render::backup_created(&report));
-            Ok(exit_code::OK)
+            Ok(ExitCode::Ok)
         }
         BackupAction::List => {
             let report = backups.list()?;
             emit(format, &report, || render::backup_list(&report));
-            Ok(exit_code::OK)
+            Ok(ExitCode::Ok)
         }
         BackupAction::Verify { backup, key } => {
             let identities = identities(&key)?;
-            let servers = backup::scratch_servers(settings, notify).await?;
+            let servers = backup::ScratchServers::of(settings, notify).await?;
             let report = backups
                 .verify(&backup, identities.as_ref(), &servers, notify)
                 .await?;
@@ -49,7 +49,7 @@ pub async fn backup(
             emit(format, &report, || {
                 render::backup_restored(&report, "Verified")
             });
-            Ok(crate::verbs::exit(!report.ok))
+            Ok(ExitCode::of_check(!report.ok))
         }
         BackupAction::Restore {
             backup,
@@ -76,7 +76,7 @@ pub async fn backup(
             emit(format, &report, || {
                 render::backup_restored(&report, "Restored")
             });
-            Ok(crate::verbs::exit(!report.ok))
+            Ok(ExitCode::of_check(!report.ok))
         }
         BackupAction::Export {
             backup,
@@ -95,7 +95,7 @@ pub async fn backup(
                     output.display()
                 )
             });
-            Ok(exit_code::OK)
+            Ok(ExitCode::Ok)
         }
         BackupAction::Prune {
             keep_last,
@@ -114,20 +114,20 @@ pub async fn backup(
             };
             let report = backups.prune(&policy, dry_run, force)?;
             emit(format, &report, || render::prune(&report));
-            Ok(exit_code::OK)
+            Ok(ExitCode::Ok)
         }
     }
 }
 
 /// `backup keygen --output FILE`: the identity in a new 0600 file, its
 /// recipient on stdout.
-fn keygen(output: &std::path::Path, format: Format) -> Result<i32, Error> {
+fn keygen(output: &std::path::Path, format: Format) -> Result<ExitCode, Error> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let (text, recipient) = backup::new_identity(&now);
+    let (text, recipient) = backup::Identities::generate(&now);
     let io = |source| Error::Io {
         path: output.to_path_buf(),
         source,
@@ -151,7 +151,7 @@ fn keygen(output: &std::path::Path, format: Format) -> Result<i32, Error> {
             output.display()
         )
     });
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 fn identities(key: &IdentityArg) -> Result<Option<Identities>, Error> {

@@ -14,12 +14,12 @@ use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};
 use schemactl::verify::Verifier;
-use schemactl::{devserver, exit_code, Error};
+use schemactl::{devserver, Error, ExitCode};
 use std::io::IsTerminal;
 
 /// Runs the command and returns the exit code.
 /// `url_from_env`: the database URL came from `DATABASE_URL`, not the flag.
-pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
+pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<ExitCode, Error> {
     let global = opt.global;
     let metrics_file = global.metrics_file.clone();
     // For a fleet, the flag (never the file's `allow_empty`, which is about
@@ -69,10 +69,10 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
             .and_then(|url| schemactl::postgres::DatabaseTarget::parse(url).ok())
             .map(|target| target.display().to_string())
             .unwrap_or_default();
-        let success = matches!(result, Ok(exit_code::OK));
+        let success = matches!(result, Ok(ExitCode::Ok));
         metrics_file::write(&path, &command, &database, started.elapsed(), success);
     }
-    if scratch_only || !matches!(result, Ok(exit_code::OK)) {
+    if scratch_only || !matches!(result, Ok(ExitCode::Ok)) {
         stop_dev_server_started_here(&settings.project.dir);
     }
     result
@@ -80,14 +80,14 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<i32, Error> {
 
 /// The verbs that need neither settings nor a database (completions, man
 /// pages, the book's reference pages): their exit, else `None`.
-fn run_without_settings(command: &Command) -> Result<Option<i32>, Error> {
+fn run_without_settings(command: &Command) -> Result<Option<ExitCode>, Error> {
     match command {
         Command::Completions { shell } => {
             let mut command = <Opt as clap::CommandFactory>::command();
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut command, "schemactl", &mut out);
             output::stdout(&String::from_utf8_lossy(&out));
-            Ok(Some(exit_code::OK))
+            Ok(Some(ExitCode::Ok))
         }
         Command::Man { dir } => {
             let command = <Opt as clap::CommandFactory>::command();
@@ -108,13 +108,13 @@ fn run_without_settings(command: &Command) -> Result<Option<i32>, Error> {
                     output::stdout(&String::from_utf8_lossy(&out));
                 }
             }
-            Ok(Some(exit_code::OK))
+            Ok(Some(ExitCode::Ok))
         }
         Command::Reference { dir } => {
             crate::reference::write_pages(dir).map_err(|e| {
                 Error::InvalidArgument(format!("cannot write the reference pages: {e}"))
             })?;
-            Ok(Some(exit_code::OK))
+            Ok(Some(ExitCode::Ok))
         }
         _ => Ok(None),
     }
@@ -211,7 +211,7 @@ fn apply_backfill_args(
 }
 
 /// Runs one command with resolved settings: one function per verb.
-async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
+async fn dispatch(command: Command, settings: &Settings) -> Result<ExitCode, Error> {
     let terminal = std::io::stderr().is_terminal();
     // With --format json, a backfill's progress is a JSON line per batch.
     let json = matches!(
@@ -234,7 +234,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
     match command {
         // Printed by `run` before any setting is read.
         Command::Completions { .. } | Command::Man { .. } | Command::Reference { .. } => {
-            Ok(exit_code::OK)
+            Ok(ExitCode::Ok)
         }
         Command::Migrate(args) => {
             let postgres = MigrateOptions {
@@ -308,7 +308,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<i32, Error> {
                 .with_locks(args.locks || args.format == Format::Json)
                 .with_jobs(
                     args.jobs
-                        .map_or_else(schemactl::verify::default_jobs, usize::from),
+                        .map_or_else(schemactl::verify::Verifier::default_jobs, usize::from),
                 );
             let (from, verbose, format) = (args.from, args.verbose, args.format);
             verbs::verify(settings, &verifier, from, verbose, format, terminal, notify).await
@@ -331,7 +331,7 @@ async fn rollback(
     settings: &Settings,
     args: RollbackArgs,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let (dry_run, format) = (args.dry_run, args.format);
     if args.collection.is_some() || args.mongodb_last_run {
         let which = match args.collection {
@@ -493,7 +493,7 @@ pub struct ErrorBody {
     /// The message, as the text output prints it.
     pub message: String,
     /// The exit code (see the exit codes page).
-    pub exit_code: i32,
+    pub exit_code: ExitCode,
     /// What a program needs, by kind of error: `context` and `sqlstate` for
     /// a failed query, `refusal` and `versions` for a refusal, `status`,
     /// `direction`, `outcome`, `blocked_by_locks` and `server_version` for a
@@ -503,7 +503,7 @@ pub struct ErrorBody {
 }
 
 /// The JSON document of an error.
-pub fn error_json(message: &str, exit_code: i32, details: serde_json::Value) -> ErrorDocument {
+pub fn error_json(message: &str, exit_code: ExitCode, details: serde_json::Value) -> ErrorDocument {
     ErrorDocument {
         error: ErrorBody {
             message: message.to_string(),

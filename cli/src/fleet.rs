@@ -12,7 +12,7 @@ use schemactl::fleet::{
 use schemactl::fleet::{FleetRequest, FleetVerb};
 use schemactl::runner::Notice;
 use schemactl::runner::{MigrateOptions, RollbackTarget};
-use schemactl::{exit_code, Error};
+use schemactl::{Error, ExitCode};
 
 /// Runs the fleet verb; exit 1 when any target failed or was not run.
 pub async fn fleet(
@@ -21,7 +21,7 @@ pub async fn fleet(
     action: FleetAction,
     terminal: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let format = args.format;
     let request = request(settings, args)?;
     let verb = verb(action);
@@ -58,9 +58,9 @@ pub async fn fleet(
     crate::metrics_file::note(crate::metrics::of_fleet(&format!("fleet {name}"), &report));
     emit(format, &report, || render::fleet(&report));
     Ok(if report.ok() {
-        exit_code::OK
+        ExitCode::Ok
     } else {
-        exit_code::PROBLEMS_FOUND
+        ExitCode::ProblemsFound
     })
 }
 

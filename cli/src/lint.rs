@@ -3,14 +3,14 @@
 
 use crate::opt::{LintArgs, LintFormat};
 use crate::output;
-use crate::verbs::{colour, exit};
+use crate::verbs::colour;
 use schemactl::config::Settings;
 use schemactl::lint::baseline::{Applied, Baseline};
 use schemactl::lint::report::ReportFormat;
 use schemactl::lint::table_sizes::Annotated;
 use schemactl::lint::LintOutcome;
 use schemactl::runner::Notice;
-use schemactl::{exit_code, lint, Error};
+use schemactl::{lint, Error, ExitCode};
 use std::path::Path;
 
 /// `lint`: exit 1 on errors, or on warnings with `--deny-warnings`.
@@ -18,7 +18,7 @@ pub async fn lint(
     settings: &Settings,
     request: &LintArgs,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let mut outcome = schemactl::lint::Linter::lint_project(settings, request.since.as_deref())?;
     if request.fix {
         if let Some(code) = fix(request, &outcome)? {
@@ -40,14 +40,14 @@ pub async fn lint(
     let baseline_path = request
         .baseline
         .as_deref()
-        .unwrap_or(Path::new(lint::baseline::DEFAULT_FILE));
+        .unwrap_or(Path::new(Baseline::DEFAULT_FILE));
     let applied = apply_baseline(request, baseline_path, &mut findings, &outcome)?;
     let sized = annotate_sizes(settings, request, &mut findings, notify).await?;
     if matches!(
         request.format,
         LintFormat::Sarif | LintFormat::Github | LintFormat::Gitlab
     ) {
-        schemactl::lint::relative_to_repository(&mut findings);
+        relative_to_repository(&mut findings);
     }
     let rendered = Rendered {
         findings: &findings,
@@ -60,14 +60,14 @@ pub async fn lint(
     let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
     let errors = count(lint::Severity::Error);
     let warnings = count(lint::Severity::Warning);
-    Ok(exit(
+    Ok(ExitCode::of_check(
         errors > 0 || ((request.deny_warnings || settings.lint.deny_warnings) && warnings > 0),
     ))
 }
 
 /// `--fix`: writes the fixes (or, with `--dry-run`, shows them and returns
 /// the exit code, since nothing else runs).
-fn fix(request: &LintArgs, outcome: &LintOutcome) -> Result<Option<i32>, Error> {
+fn fix(request: &LintArgs, outcome: &LintOutcome) -> Result<Option<ExitCode>, Error> {
     if !request.dry_run && request.since.is_none() {
         return Err(Error::InvalidArgument(
             "--fix edits only migrations added on this branch, never ones that may have been applied: give --since <rev> (or add --dry-run to see the fixes)".into(),
@@ -86,7 +86,7 @@ fn fix(request: &LintArgs, outcome: &LintOutcome) -> Result<Option<i32>, Error> 
             "{count} finding(s) fixable in {} file(s); nothing was changed (apply with `schemactl lint --fix --since <rev>`, which edits only migrations added since <rev>)\n",
             fixed.len()
         ));
-        return Ok(Some(exit_code::OK));
+        return Ok(Some(ExitCode::Ok));
     }
     for file in &fixed {
         std::fs::write(&file.path, &file.after).map_err(|source| Error::Io {
@@ -108,7 +108,7 @@ fn write_baseline(
     findings: &[lint::Finding],
     outcome: &LintOutcome,
     format: LintFormat,
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let (baseline, kept) = match (&outcome.added, Baseline::read(path)?) {
         (Some(_), Some(existing)) => existing.merged(findings, &|p| outcome.in_scope(p)),
         _ => (Baseline::of(findings), 0),
@@ -138,7 +138,7 @@ fn write_baseline(
         ),
         _ => output::stdout(&(message + "\n")),
     }
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// Leaves out the findings the baseline accepts (none with `--no-baseline`).
@@ -263,4 +263,30 @@ fn baseline_summary(applied: &Applied, path: &Path) -> String {
         }
     }
     out
+}
+
+/// Rewrites the findings' paths relative to the root of the git repository
+/// (for SARIF and GitHub annotations, which code-scanning resolves from
+/// there, also when schemactl runs in a sub-directory of a monorepo). Paths
+/// stay as they are outside a repository.
+fn relative_to_repository(findings: &mut [lint::Finding]) {
+    let Ok(output) = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+    else {
+        return;
+    };
+    if !output.status.success() {
+        return;
+    }
+    let root = canonical(Path::new(String::from_utf8_lossy(&output.stdout).trim()));
+    for finding in findings {
+        if let Ok(relative) = canonical(&finding.path).strip_prefix(&root) {
+            finding.path = relative.to_path_buf();
+        }
+    }
+}
+
+fn canonical(path: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }

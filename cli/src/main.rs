@@ -1,5 +1,5 @@
 //! The `schemactl` binary: parse arguments, run, print errors once, exit
-//! with the documented code (see `schemactl::exit_code`).
+//! with the documented code (see `schemactl::ExitCode`).
 
 mod backfill_progress;
 mod backup;
@@ -16,6 +16,7 @@ mod report;
 mod verbs;
 
 use clap::{CommandFactory, FromArgMatches};
+use schemactl::ExitCode;
 
 fn main() {
     let parsed = opt::Opt::command().try_get_matches().and_then(|matches| {
@@ -39,7 +40,7 @@ fn main() {
             let error =
                 schemactl::Error::InvalidArgument(format!("cannot start the async runtime: {e}"));
             dispatch::report_error(&error, json);
-            std::process::exit(schemactl::exit_code::ERROR);
+            std::process::exit(ExitCode::Error.code());
         }
     };
     let code = match runtime.block_on(dispatch::run(opt, url_from_env)) {
@@ -49,7 +50,7 @@ fn main() {
             error.exit_code()
         }
     };
-    std::process::exit(code);
+    std::process::exit(code.code());
 }
 
 /// Help and version go to stdout with exit 0; a usage error (which names
@@ -63,9 +64,9 @@ fn exit_on_usage_error(error: clap::Error) -> ! {
     ) || !asked_for_json()
     {
         let code = if error.use_stderr() {
-            schemactl::exit_code::ERROR
+            ExitCode::Error
         } else {
-            schemactl::exit_code::OK
+            ExitCode::Ok
         };
         let rendered = error.render().to_string();
         if error.use_stderr() {
@@ -73,7 +74,7 @@ fn exit_on_usage_error(error: clap::Error) -> ! {
         } else {
             output::stdout(&rendered);
         }
-        std::process::exit(code);
+        std::process::exit(code.code());
     }
     let message = error.render().to_string();
     let message = message
@@ -83,13 +84,9 @@ fn exit_on_usage_error(error: clap::Error) -> ! {
         .next()
         .unwrap_or_default()
         .to_string();
-    let document = dispatch::error_json(
-        &message,
-        schemactl::exit_code::ERROR,
-        serde_json::Value::Null,
-    );
+    let document = dispatch::error_json(&message, ExitCode::Error, serde_json::Value::Null);
     output::stdout_line(&serde_json::to_string_pretty(&document).unwrap_or_default());
-    std::process::exit(schemactl::exit_code::ERROR);
+    std::process::exit(ExitCode::Error.code());
 }
 
 /// Whether the raw arguments ask for JSON (`--format json` or `--format=json`).

@@ -418,7 +418,7 @@ pub struct ReportArgs {
     #[arg(
         long,
         value_name = "URL",
-        default_value = schemactl::lint::RULE_PAGE_URL
+        default_value = schemactl::lint::RuleDescription::PAGE_URL
     )]
     pub rule_url: String,
 }
@@ -680,7 +680,7 @@ pub struct LintArgs {
     /// Record today's findings as accepted in FILE (default
     /// schemactl-lint-baseline.json), so that later runs report only new
     /// ones: the way to switch lint on for a project with history.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = schemactl::lint::baseline::DEFAULT_FILE, conflicts_with = "no_baseline")]
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = schemactl::lint::baseline::Baseline::DEFAULT_FILE, conflicts_with = "no_baseline")]
     pub write_baseline: Option<PathBuf>,
     /// The baseline to read [default: schemactl-lint-baseline.json, when it exists].
     #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]

@@ -11,15 +11,7 @@ use schemactl::runner::Notice;
 use schemactl::runner::{BaselineSource, Repair};
 use schemactl::runner::{MigrateOptions, RollbackTarget};
 use schemactl::verify::Verifier;
-use schemactl::{deploy, devserver, exit_code, Error, Migrator};
-
-pub(super) fn exit(problems: bool) -> i32 {
-    if problems {
-        exit_code::PROBLEMS_FOUND
-    } else {
-        exit_code::OK
-    }
-}
+use schemactl::{deploy, devserver, Error, ExitCode, Migrator};
 
 pub(super) fn colour() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
@@ -31,7 +23,7 @@ pub async fn migrate(
     options: DeployOptions,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let DeployOptions {
         postgres,
         mongodb,
@@ -39,7 +31,9 @@ pub async fn migrate(
         unkept_said,
     } = options;
     let dry_run = mongodb.dry_run;
-    let report = deploy::deploy(settings, postgres, mongodb, guard, notify).await?;
+    let report = deploy::Deployment::of(settings)
+        .migrate(postgres, mongodb, guard, notify)
+        .await?;
     if unkept_said && !report.postgres.dry_run {
         note_unkept_data(settings, &report.postgres, notify);
     }
@@ -53,7 +47,7 @@ pub async fn migrate(
         &with_mongodb(&report.postgres, &report.mongodb),
         text,
     );
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// What `migrate` deploys, and how.
@@ -82,7 +76,7 @@ fn note_unkept_data(
         .executed
         .iter()
         .filter_map(|done| migrations.iter().find(|m| m.version == done.version))
-        .filter(|m| !schemactl::lint::destroyed_data(&m.up).is_empty())
+        .filter(|m| !schemactl::lint::DestroyedData::in_script(&m.up).is_empty())
         .map(|m| m.label())
         .collect();
     if destroying.is_empty() {
@@ -102,12 +96,14 @@ pub async fn rollback_mongodb(
     options: MongoOptions,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
-    let report = deploy::rollback_mongodb(settings, which, options, notify).await?;
+) -> Result<ExitCode, Error> {
+    let report = deploy::Deployment::of(settings)
+        .rollback_mongodb(which, options, notify)
+        .await?;
     emit(format, &report, || {
         render::mongo_changes(Some(&report), options.dry_run)
     });
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// `rollback`.
@@ -119,7 +115,7 @@ pub async fn rollback(
     guard: Option<schemactl::backup::DataGuard>,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let mut migrator = Migrator::of_project(settings);
     if let Some(guard) = guard {
         migrator = migrator.with_data_guard(guard);
@@ -141,7 +137,7 @@ pub async fn rollback(
         }
         text
     });
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// `status`: PostgreSQL, then MongoDB.
@@ -149,14 +145,14 @@ pub async fn status(
     settings: &Settings,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
-    let status = deploy::status(settings, notify).await?;
+) -> Result<ExitCode, Error> {
+    let status = deploy::Deployment::of(settings).status(notify).await?;
     emit(
         format,
         &with_mongodb(&status.postgres, &status.mongodb),
         || render::status(&status.postgres) + &render::mongo_status(status.mongodb.as_deref()),
     );
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// The versions of the migrations in `dir`, read as the project's own.
@@ -176,7 +172,7 @@ pub async fn check(
     app_migrations: Option<std::path::PathBuf>,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let mut settings = settings.clone();
     if let Some(dir) = app_migrations {
         settings.project.migrations_dir = dir;
@@ -192,7 +188,7 @@ pub async fn release(
     action: crate::opt::ReleaseAction,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     use crate::opt::ReleaseAction;
     let migrator = Migrator::of_project(settings);
     let releases = match &action {
@@ -216,7 +212,7 @@ pub async fn release(
             })
             .collect()
     });
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// `validate`.
@@ -226,14 +222,14 @@ pub async fn validate(
     allow_out_of_order: bool,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let validation = Migrator::of_project(settings)
         .validate(fail_on_pending, allow_out_of_order, notify)
         .await?;
     emit(format, &validation, || {
         render::validate(&validation, fail_on_pending)
     });
-    Ok(exit(!validation.ok))
+    Ok(ExitCode::of_check(!validation.ok))
 }
 
 /// `baseline`.
@@ -243,7 +239,7 @@ pub async fn baseline(
     dry_run: bool,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let report = Migrator::of_project(settings)
         .baseline(source, dry_run, notify)
         .await?;
@@ -266,7 +262,7 @@ pub async fn baseline(
             report.current_version.clone().unwrap_or_default()
         )
     });
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// `repair`.
@@ -275,7 +271,7 @@ pub async fn repair(
     repair: Repair,
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let done = Migrator::of_project(settings)
         .repair(repair, notify)
         .await?;
@@ -284,7 +280,7 @@ pub async fn repair(
         &serde_json::json!({ "repaired": done.to_string() }),
         || format!("Repaired {done}.\n"),
     );
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// `dump`.
@@ -292,28 +288,28 @@ pub async fn dump(
     settings: &Settings,
     format: crate::opt::DumpFormat,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     use crate::opt::DumpFormat;
     let diagram = match format {
         DumpFormat::Text | DumpFormat::Json => {
-            let (_, snapshot) = schemactl::catalog::dump::dump(settings, notify).await?;
+            let (_, snapshot) = schemactl::catalog::Snapshot::of_database(settings, notify).await?;
             let format = if format == DumpFormat::Json {
                 Format::Json
             } else {
                 Format::Text
             };
             emit(format, &snapshot, || snapshot.to_text());
-            return Ok(exit_code::OK);
+            return Ok(ExitCode::Ok);
         }
         DumpFormat::Mermaid | DumpFormat::Dot => {
-            schemactl::catalog::dump::er_diagram(settings, notify).await?
+            schemactl::catalog::er_diagram::ErDiagram::of_database(settings, notify).await?
         }
     };
     crate::output::stdout(&match format {
         DumpFormat::Mermaid => diagram.to_mermaid(),
         _ => diagram.to_dot(),
     });
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// `verify`: PostgreSQL round trips, then MongoDB's on its dev server.
@@ -325,7 +321,7 @@ pub async fn verify(
     format: Format,
     terminal: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let bar = progress_bar(terminal && format == Format::Text);
     let mut progress = |p: schemactl::verify::Progress| {
         if let Some(bar) = &bar {
@@ -337,13 +333,13 @@ pub async fn verify(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let mongo = deploy::verify_mongodb(settings).await?;
+    let mongo = deploy::Deployment::of(settings).verify_mongodb().await?;
     let colour = colour();
     let text =
         || render::verify(&report, verbose, colour) + &render::mongo_verify(mongo.as_deref());
     emit(format, &with_mongodb(&report, &mongo), text);
     let mongo_failed = mongo.iter().flatten().any(|c| !c.ok);
-    Ok(exit(report.failed() || mongo_failed))
+    Ok(ExitCode::of_check(report.failed() || mongo_failed))
 }
 
 /// `diff`: the migrations against the live database, or two databases.
@@ -352,10 +348,10 @@ pub async fn diff(
     urls: &[String],
     format: Format,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let report = match urls {
         [] => Verifier::of_project(settings).drift(notify).await?,
-        [a, b] => schemactl::verify::between(settings, a, b).await?,
+        [a, b] => schemactl::verify::DiffReport::between(settings, a, b).await?,
         _ => {
             return Err(Error::InvalidArgument(
                 "diff takes two database URLs, or none".into(),
@@ -364,12 +360,12 @@ pub async fn diff(
     };
     let colour = colour();
     emit(format, &report, || render::diff(&report, colour));
-    Ok(exit(!report.differences.is_empty()))
+    Ok(ExitCode::of_check(!report.differences.is_empty()))
 }
 
 /// `new`.
-pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<i32, Error> {
-    let files = schemactl::source::new_migration::new_migration(
+pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<ExitCode, Error> {
+    let files = schemactl::source::NewFiles::create(
         &settings.project.migrations_dir,
         name,
         &settings.project.read,
@@ -381,11 +377,11 @@ pub fn new_migration(settings: &Settings, name: &str, format: Format) -> Result<
         }
         text
     });
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// `dev status | stop | reset`.
-pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32, Error> {
+pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<ExitCode, Error> {
     let dir = &settings.project.dir;
     let (state, text) = match action {
         DevAction::Status => {
@@ -442,5 +438,5 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<i32
         }
     };
     emit(format, &state, || format!("{text}\n"));
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }

@@ -106,15 +106,18 @@ impl Identities {
     }
 }
 
-/// A new identity: the identity file's text and its public recipient.
-pub fn new_identity(created: &str) -> (String, Recipient) {
-    let identity = age::x25519::Identity::generate();
-    let recipient = identity.to_public();
-    let text = format!(
-        "# created: {created}\n# public key: {recipient}\n{}\n",
-        identity.to_string().expose_secret()
-    );
-    (text, Recipient::from(recipient))
+impl Identities {
+    /// A new identity (`backup keygen`): the identity file's text, headed
+    /// by `created` and the public key, and its public recipient.
+    pub fn generate(created: &str) -> (String, Recipient) {
+        let identity = age::x25519::Identity::generate();
+        let recipient = identity.to_public();
+        let text = format!(
+            "# created: {created}\n# public key: {recipient}\n{}\n",
+            identity.to_string().expose_secret()
+        );
+        (text, Recipient::from(recipient))
+    }
 }
 
 /// A writer that counts and hashes what goes through it.
@@ -278,7 +281,7 @@ mod tests {
 
     #[test]
     fn what_is_sealed_unseals_with_the_key_and_not_without_it() {
-        let (text, recipient) = new_identity("now");
+        let (text, recipient) = Identities::generate("now");
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("key");
         std::fs::write(&key, text).unwrap();
@@ -306,7 +309,7 @@ mod tests {
         .read_to_end(&mut plain)
         .unwrap();
         assert_eq!(plain, secret);
-        let (other, _) = new_identity("now");
+        let (other, _) = Identities::generate("now");
         std::fs::write(&key, other).unwrap();
         let wrong = Identities::read(&key).unwrap();
         let failure = unseal(

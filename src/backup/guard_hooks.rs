@@ -74,7 +74,7 @@ impl DataGuard {
         in_transaction: bool,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Option<Box<dyn AroundScript + 'a>>, Error> {
-        let destroyed = crate::lint::destroyed_data(&migration.up);
+        let destroyed = crate::lint::DestroyedData::in_script(&migration.up);
         let before = capture::statements(client, history, migration, &destroyed).await?;
         if before.is_empty() {
             return Ok(None);

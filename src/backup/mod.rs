@@ -28,7 +28,7 @@ mod store;
 
 pub use crate::error::backup_problem::BackupProblem;
 pub use data_restore::RestoredTable;
-pub use encryption::{new_identity, Encryption, Identities, Recipient};
+pub use encryption::{Encryption, Identities, Recipient};
 pub use guard::{BackupMode, DataGuard, GuardOutcome, RestoreKeys};
 pub use manifest::{BackupId, BackupKind, Manifest};
 pub(crate) use manifest::{FileContent, MongoCollection, MongoPart};
@@ -116,25 +116,6 @@ pub struct RestoreOptions {
     pub mongodb_uri: Option<String>,
 }
 
-/// The server `backup verify` makes its scratch database on: `--dev-url`
-/// (`[verify] dev_url`), else the embedded development server when
-/// allowed; never the database being backed up.
-pub async fn scratch_servers(
-    settings: &crate::config::Settings,
-    notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<ScratchServers, Error> {
-    Ok(ScratchServers {
-        postgres: crate::runner::session::dev_target(
-            &settings.verify,
-            &settings.connection,
-            notify,
-        )
-        .await?,
-        mongodb_uri: settings.verify.mongodb_dev_uri.clone(),
-        connect_timeout: settings.connection.connect_timeout,
-    })
-}
-
 /// Where `backup verify` restores a backup: a PostgreSQL server and, for a
 /// backup with MongoDB databases, a MongoDB server (never the deploy ones).
 #[derive(Debug, Clone)]
@@ -145,6 +126,27 @@ pub struct ScratchServers {
     pub mongodb_uri: Option<String>,
     /// How long connecting may take.
     pub connect_timeout: std::time::Duration,
+}
+
+impl ScratchServers {
+    /// The servers `backup verify` makes its scratch databases on:
+    /// `--dev-url` (`[verify] dev_url`), else the embedded development
+    /// server when allowed; never the database being backed up.
+    pub async fn of(
+        settings: &crate::config::Settings,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<Self, Error> {
+        Ok(ScratchServers {
+            postgres: crate::runner::session::dev_target(
+                &settings.verify,
+                &settings.connection,
+                notify,
+            )
+            .await?,
+            mongodb_uri: settings.verify.mongodb_dev_uri.clone(),
+            connect_timeout: settings.connection.connect_timeout,
+        })
+    }
 }
 
 /// The backups of one store.

@@ -24,24 +24,30 @@ pub(crate) fn history_tables(settings: &Settings) -> Vec<String> {
     tables
 }
 
-/// Reads the configured database's schema.
-pub async fn dump(
-    settings: &Settings,
-    notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<(String, Snapshot), Error> {
-    let session = connect(&settings.connection, notify).await?;
-    let snapshot = reading::snapshot(&session.client, &history_tables(settings))
-        .await?
-        .without(&settings.verify.ignore, &settings.verify.exclude);
-    Ok((session.target, snapshot))
+impl Snapshot {
+    /// Reads the configured database's schema (`schemactl dump`): the
+    /// database's name as shown (no password) and its snapshot,
+    /// schemactl's own tables and `[verify] ignore`/`exclude` left out.
+    pub async fn of_database(
+        settings: &Settings,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(String, Snapshot), Error> {
+        let session = connect(&settings.connection, notify).await?;
+        let snapshot = reading::snapshot(&session.client, &history_tables(settings))
+            .await?
+            .without(&settings.verify.ignore, &settings.verify.exclude);
+        Ok((session.target, snapshot))
+    }
 }
 
-/// The database's schema as an entity-relationship diagram (`dump
-/// --format mermaid|dot`), schemactl's own tables left out.
-pub async fn er_diagram(
-    settings: &Settings,
-    notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<super::er_diagram::ErDiagram, Error> {
-    let session = connect(&settings.connection, notify).await?;
-    super::er_diagram::read(&session.client, &history_tables(settings)).await
+impl super::er_diagram::ErDiagram {
+    /// The configured database's schema as an entity-relationship diagram
+    /// (`dump --format mermaid|dot`), schemactl's own tables left out.
+    pub async fn of_database(
+        settings: &Settings,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<Self, Error> {
+        let session = connect(&settings.connection, notify).await?;
+        super::er_diagram::read(&session.client, &history_tables(settings)).await
+    }
 }

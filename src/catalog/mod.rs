@@ -3,7 +3,7 @@
 //! normalised form ([`Snapshot`]) that can be printed, diffed and compared
 //! object by object (`compare`). `dump`, `verify` and `diff` are built on it.
 
-pub mod dump;
+pub(crate) mod dump;
 pub mod er_diagram;
 
 mod access;

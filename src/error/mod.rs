@@ -4,13 +4,14 @@
 
 pub mod ahead;
 pub mod backup_problem;
-pub mod exit_code;
+pub(crate) mod exit_code;
 pub mod refusal;
 
 use crate::model::text_position::TextPosition;
 use crate::model::SourceProblem;
 use crate::model::Version;
 use crate::model::{Checksum, Direction};
+use exit_code::ExitCode;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -150,21 +151,21 @@ impl Error {
         Error::Refused(crate::error::refusal::Refusal::new(kind, message).about(versions))
     }
 
-    /// The process exit code for this error (see [`crate::error::exit_code`]).
-    pub fn exit_code(&self) -> i32 {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::HistoryMismatch(_) | Error::Refused(_) | Error::CorruptHistory { .. } => {
-                exit_code::PROBLEMS_FOUND
+                ExitCode::ProblemsFound
             }
             Error::MigrationFailed(failure) if failure.is_blocked_by_locks() => {
-                exit_code::BLOCKED_BY_LOCKS
+                ExitCode::BlockedByLocks
             }
-            Error::MigrationFailed(_) => exit_code::MIGRATION_FAILED,
-            Error::ReplayFailed(_) => exit_code::REPLAY_FAILED,
-            Error::DatabaseAhead(_) => exit_code::DATABASE_AHEAD,
-            Error::Backup(problem) if problem.is_finding() => exit_code::PROBLEMS_FOUND,
-            Error::LockTimeout { .. } | Error::MongoLockTimeout { .. } => exit_code::LOCK_TIMEOUT,
-            _ => exit_code::ERROR,
+            Error::MigrationFailed(_) => ExitCode::MigrationFailed,
+            Error::ReplayFailed(_) => ExitCode::ReplayFailed,
+            Error::DatabaseAhead(_) => ExitCode::DatabaseAhead,
+            Error::Backup(problem) if problem.is_finding() => ExitCode::ProblemsFound,
+            Error::LockTimeout { .. } | Error::MongoLockTimeout { .. } => ExitCode::LockTimeout,
+            _ => ExitCode::Error,
         }
     }
 }

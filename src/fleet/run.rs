@@ -288,7 +288,7 @@ async fn run_verb(
                 if !report.problems.is_empty() {
                     outcome.failed = true;
                     outcome.error = Some(disagreement(&report, false));
-                    outcome.exit_code = Some(crate::error::exit_code::PROBLEMS_FOUND);
+                    outcome.exit_code = Some(crate::ExitCode::ProblemsFound);
                 }
                 outcome
             }),
@@ -303,7 +303,7 @@ async fn run_verb(
                 if !validation.ok {
                     outcome.failed = true;
                     outcome.error = Some(disagreement(&validation.report, *fail_on_pending));
-                    outcome.exit_code = Some(crate::error::exit_code::PROBLEMS_FOUND);
+                    outcome.exit_code = Some(crate::ExitCode::ProblemsFound);
                 }
                 outcome
             }),
@@ -693,7 +693,7 @@ async fn drift(
                 names.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
             )
         }),
-        exit_code: (!names.is_empty()).then_some(crate::error::exit_code::PROBLEMS_FOUND),
+        exit_code: (!names.is_empty()).then_some(crate::ExitCode::ProblemsFound),
         details: serde_json::to_value(&report).unwrap_or_default(),
         ..Outcome::default()
     })

@@ -49,7 +49,7 @@ pub struct Outcome {
     /// Why it failed (the whole error message, no password).
     pub error: Option<String>,
     /// The exit code a single-database run would have had.
-    pub exit_code: Option<i32>,
+    pub exit_code: Option<crate::ExitCode>,
     /// What the verb has to say about the target, for `--format json`.
     pub details: serde_json::Value,
     /// For a rollback: the version the target is rolled back to.
@@ -75,7 +75,7 @@ pub struct TargetResult {
     /// Why it failed.
     pub error: Option<String>,
     /// The exit code a single-database run would have had.
-    pub exit_code: Option<i32>,
+    pub exit_code: Option<crate::ExitCode>,
     /// What the verb has to say about it.
     pub details: serde_json::Value,
     /// What else the report says about it (e.g. the ledger disagreed with

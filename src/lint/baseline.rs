@@ -13,9 +13,6 @@ use crate::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The baseline's file name when none is given.
-pub const DEFAULT_FILE: &str = "schemactl-lint-baseline.json";
-
 /// The format version written in the file.
 const FORMAT: u32 = 1;
 
@@ -58,6 +55,9 @@ pub struct Applied {
 }
 
 impl Baseline {
+    /// The baseline's file name when none is given.
+    pub const DEFAULT_FILE: &'static str = "schemactl-lint-baseline.json";
+
     /// The baseline accepting exactly `findings`.
     pub fn of(findings: &[Finding]) -> Self {
         let mut entries: BTreeMap<(PathBuf, &str, &str), Entry> = BTreeMap::new();

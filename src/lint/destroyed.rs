@@ -64,43 +64,45 @@ impl DestroyedData {
     }
 }
 
-/// The tables and columns `script` destroys, one entry per table in the
-/// order the script first touches them; a table dropped or truncated
-/// anywhere in the script is lost whole. Statements that do not parse
-/// are left out (lint reports them as `unparseable-statement`).
-pub fn destroyed_data(script: &Script) -> Vec<DestroyedData> {
-    let mut destroyed: Vec<DestroyedData> = Vec::new();
-    for parsed in super::parse(script) {
-        let Some(ast) = &parsed.ast else { continue };
-        for (table, columns, loss, cascade) in losses(ast) {
-            match destroyed.iter_mut().find(|d| d.table == table) {
-                Some(known) if known.whole_table() => known.cascade |= cascade,
-                Some(known) if loss.whole_table() => {
-                    known.columns.clear();
-                    known.loss = loss;
-                    known.cascade = cascade;
-                }
-                Some(known) => {
-                    for column in columns {
-                        if !known.columns.contains(&column) {
-                            known.columns.push(column);
+impl DestroyedData {
+    /// The tables and columns `script` destroys, one entry per table in the
+    /// order the script first touches them; a table dropped or truncated
+    /// anywhere in the script is lost whole. Statements that do not parse
+    /// are left out (lint reports them as `unparseable-statement`).
+    pub fn in_script(script: &Script) -> Vec<DestroyedData> {
+        let mut destroyed: Vec<DestroyedData> = Vec::new();
+        for parsed in super::parse(script) {
+            let Some(ast) = &parsed.ast else { continue };
+            for (table, columns, loss, cascade) in losses(ast) {
+                match destroyed.iter_mut().find(|d| d.table == table) {
+                    Some(known) if known.whole_table() => known.cascade |= cascade,
+                    Some(known) if loss.whole_table() => {
+                        known.columns.clear();
+                        known.loss = loss;
+                        known.cascade = cascade;
+                    }
+                    Some(known) => {
+                        for column in columns {
+                            if !known.columns.contains(&column) {
+                                known.columns.push(column);
+                            }
                         }
                     }
+                    None => destroyed.push(DestroyedData {
+                        table,
+                        columns: if loss.whole_table() {
+                            Vec::new()
+                        } else {
+                            columns
+                        },
+                        loss,
+                        cascade,
+                    }),
                 }
-                None => destroyed.push(DestroyedData {
-                    table,
-                    columns: if loss.whole_table() {
-                        Vec::new()
-                    } else {
-                        columns
-                    },
-                    loss,
-                    cascade,
-                }),
             }
         }
+        destroyed
     }
-    destroyed
 }
 
 /// What one statement destroys: table, columns, how, and whether a
@@ -175,7 +177,7 @@ mod tests {
             Checksum::of(sql.as_bytes()),
             Directives::default(),
         );
-        destroyed_data(&script)
+        DestroyedData::in_script(&script)
     }
 
     #[test]

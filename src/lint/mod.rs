@@ -27,12 +27,12 @@ pub(crate) mod schema_model;
 pub(crate) mod suppression;
 pub mod table_sizes;
 
-pub use destroyed::{destroyed_data, DataLoss, DestroyedData};
+pub use destroyed::{DataLoss, DestroyedData};
 pub use finding::{Finding, Severity};
 pub use fix::FixedFile;
 pub use linter::Linter;
-pub use project::{relative_to_repository, LintOutcome};
-pub use rule_catalogue::{rule_catalogue, RuleDescription, RULE_PAGE_URL};
+pub use project::LintOutcome;
+pub use rule_catalogue::RuleDescription;
 use rules::{Rule, RULES};
 pub(crate) use schema_model::Schema;
 

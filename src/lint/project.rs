@@ -158,28 +158,6 @@ pub(crate) fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutco
     })
 }
 
-/// Rewrites the findings' paths relative to the root of the git repository
-/// (for SARIF and GitHub annotations, which code-scanning resolves from
-/// there, also when schemactl runs in a sub-directory of a monorepo). Paths
-/// stay as they are outside a repository.
-pub fn relative_to_repository(findings: &mut [crate::lint::Finding]) {
-    let Ok(output) = Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-    else {
-        return;
-    };
-    if !output.status.success() {
-        return;
-    }
-    let root = canonical(Path::new(String::from_utf8_lossy(&output.stdout).trim()));
-    for finding in findings {
-        if let Ok(relative) = canonical(&finding.path).strip_prefix(&root) {
-            finding.path = relative.to_path_buf();
-        }
-    }
-}
-
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }

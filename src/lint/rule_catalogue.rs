@@ -5,11 +5,6 @@
 use super::rules::RULES;
 use super::Severity;
 
-/// Where each rule's page of the book is published; `{rule}` stands for
-/// the rule id (SARIF's `helpUri`, the HTML report's links).
-pub const RULE_PAGE_URL: &str =
-    "https://github.com/schemactl/schemactl/blob/main/docs/lint/rules/{rule}.md";
-
 /// One lint rule, described.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleDescription {
@@ -21,14 +16,23 @@ pub struct RuleDescription {
     pub summary: &'static str,
 }
 
-/// Every rule, in the order the documentation lists them.
-pub fn rule_catalogue() -> Vec<RuleDescription> {
-    RULES
-        .iter()
-        .map(|rule| RuleDescription {
-            id: rule.id(),
-            default_severity: rule.default_severity(),
-            summary: rule.summary(),
-        })
-        .collect()
+impl RuleDescription {
+    /// Where each rule's page of the book is published; `{rule}` stands
+    /// for the rule id (SARIF's `helpUri`, the HTML report's links).
+    pub const PAGE_URL: &'static str =
+        "https://github.com/schemactl/schemactl/blob/main/docs/lint/rules/{rule}.md";
+}
+
+impl super::Linter {
+    /// Every rule, in the order the documentation lists them.
+    pub fn rules() -> Vec<RuleDescription> {
+        RULES
+            .iter()
+            .map(|rule| RuleDescription {
+                id: rule.id(),
+                default_severity: rule.default_severity(),
+                summary: rule.summary(),
+            })
+            .collect()
+    }
 }

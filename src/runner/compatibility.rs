@@ -92,11 +92,11 @@ impl Compatibility {
 
     /// The exit code `schemactl check` ends with: 0 when current (or ahead
     /// only by compatible migrations), 7 when ahead, 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> crate::ExitCode {
         match self.standing {
-            Standing::Current | Standing::AheadCompatible => crate::error::exit_code::OK,
-            Standing::Ahead => crate::error::exit_code::DATABASE_AHEAD,
-            Standing::Behind | Standing::Diverged => crate::error::exit_code::PROBLEMS_FOUND,
+            Standing::Current | Standing::AheadCompatible => crate::ExitCode::Ok,
+            Standing::Ahead => crate::ExitCode::DatabaseAhead,
+            Standing::Behind | Standing::Diverged => crate::ExitCode::ProblemsFound,
         }
     }
 }

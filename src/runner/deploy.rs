@@ -15,6 +15,73 @@ use crate::runner::Notice;
 use crate::runner::{RunReport, StatusReport};
 use crate::Error;
 
+/// The verbs of a deploy over both databases of one configured project,
+/// PostgreSQL first, then MongoDB when it is configured.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployment<'a> {
+    settings: &'a Settings,
+}
+
+impl<'a> Deployment<'a> {
+    /// The deploy of the project `settings` configure.
+    pub fn of(settings: &'a Settings) -> Self {
+        Self { settings }
+    }
+
+    /// Applies the pending PostgreSQL migrations, then the changed MongoDB
+    /// specs (`mongodb.dry_run` makes both a dry run), with backups around
+    /// the migrations as `guard` says.
+    pub async fn migrate(
+        &self,
+        postgres: MigrateOptions,
+        mongodb: MongoOptions,
+        guard: Option<crate::backup::DataGuard>,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<DeployReport, Error> {
+        let mut migrator = crate::Migrator::of_project(self.settings);
+        if let Some(guard) = guard {
+            migrator = migrator.with_data_guard(guard);
+        }
+        let report = migrator.run(postgres, mongodb.dry_run, notify).await?;
+        let mongodb = mongodb_migrate(self.settings, mongodb, notify).await?;
+        Ok(DeployReport {
+            postgres: report,
+            mongodb,
+        })
+    }
+
+    /// The state of every PostgreSQL migration and every MongoDB collection.
+    pub async fn status(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<DeployStatus, Error> {
+        let postgres = crate::Migrator::of_project(self.settings)
+            .status(false, notify)
+            .await?;
+        let mongodb = mongodb_status(self.settings).await?;
+        Ok(DeployStatus { postgres, mongodb })
+    }
+
+    /// Restores the previously recorded MongoDB specs (`rollback
+    /// --collection` or `--mongodb-last-run`); in a build without MongoDB,
+    /// always an error saying so.
+    pub async fn rollback_mongodb(
+        &self,
+        target: &RollbackTarget,
+        options: MongoOptions,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<MongoReport, Error> {
+        rollback_mongodb(self.settings, target, options, notify).await
+    }
+
+    /// Verifies each MongoDB spec on scratch databases of the development
+    /// server; `None` when MongoDB is not configured (in a build without
+    /// MongoDB, an error when a MongoDB URI is).
+    pub async fn verify_mongodb(&self) -> Result<Option<Vec<CollectionVerification>>, Error> {
+        verify_mongodb(self.settings).await
+    }
+}
+
 /// What `migrate` did on each database.
 #[derive(Debug, Clone)]
 pub struct DeployReport {
@@ -31,40 +98,6 @@ pub struct DeployStatus {
     pub postgres: StatusReport,
     /// The MongoDB collections; `None` when MongoDB is not configured.
     pub mongodb: Option<Vec<CollectionStatus>>,
-}
-
-/// Applies the pending PostgreSQL migrations, then the changed MongoDB
-/// specs (`mongodb.dry_run` makes both a dry run), with backups around
-/// the migrations as `guard` says.
-pub async fn deploy(
-    settings: &Settings,
-    postgres: MigrateOptions,
-    mongodb: MongoOptions,
-    guard: Option<crate::backup::DataGuard>,
-    notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<DeployReport, Error> {
-    let mut migrator = crate::Migrator::of_project(settings);
-    if let Some(guard) = guard {
-        migrator = migrator.with_data_guard(guard);
-    }
-    let report = migrator.run(postgres, mongodb.dry_run, notify).await?;
-    let mongodb = mongodb_migrate(settings, mongodb, notify).await?;
-    Ok(DeployReport {
-        postgres: report,
-        mongodb,
-    })
-}
-
-/// The state of every PostgreSQL migration and every MongoDB collection.
-pub async fn status(
-    settings: &Settings,
-    notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<DeployStatus, Error> {
-    let postgres = crate::Migrator::of_project(settings)
-        .status(false, notify)
-        .await?;
-    let mongodb = mongodb_status(settings).await?;
-    Ok(DeployStatus { postgres, mongodb })
 }
 
 #[cfg(feature = "mongodb")]
@@ -92,7 +125,7 @@ async fn mongodb_status(settings: &Settings) -> Result<Option<Vec<CollectionStat
 /// Restores the previously recorded MongoDB specs (`rollback --collection`
 /// or `--mongodb-last-run`).
 #[cfg(feature = "mongodb")]
-pub async fn rollback_mongodb(
+async fn rollback_mongodb(
     settings: &Settings,
     target: &RollbackTarget,
     options: MongoOptions,
@@ -110,9 +143,7 @@ pub async fn rollback_mongodb(
 /// Verifies each MongoDB spec on scratch databases of the development
 /// server; `None` when MongoDB is not configured.
 #[cfg(feature = "mongodb")]
-pub async fn verify_mongodb(
-    settings: &Settings,
-) -> Result<Option<Vec<CollectionVerification>>, Error> {
+async fn verify_mongodb(settings: &Settings) -> Result<Option<Vec<CollectionVerification>>, Error> {
     let Some(dev) = crate::mongo::runner::connect_dev(settings).await? else {
         return Ok(None);
     };
@@ -152,7 +183,7 @@ async fn mongodb_status(settings: &Settings) -> Result<Option<Vec<CollectionStat
 /// Restores the previously recorded MongoDB specs: in a build without
 /// MongoDB, always an error saying so.
 #[cfg(not(feature = "mongodb"))]
-pub async fn rollback_mongodb(
+async fn rollback_mongodb(
     settings: &Settings,
     _: &RollbackTarget,
     _: MongoOptions,
@@ -167,8 +198,6 @@ pub async fn rollback_mongodb(
 /// Verifies each MongoDB spec: in a build without MongoDB, `None` (an error
 /// when a MongoDB URI is configured).
 #[cfg(not(feature = "mongodb"))]
-pub async fn verify_mongodb(
-    settings: &Settings,
-) -> Result<Option<Vec<CollectionVerification>>, Error> {
+async fn verify_mongodb(settings: &Settings) -> Result<Option<Vec<CollectionVerification>>, Error> {
     without_mongodb(settings).map(|()| None)
 }

@@ -10,11 +10,12 @@
 
 pub mod build;
 pub mod embedded;
-pub mod new_migration;
+mod new_migration;
 pub(crate) mod reader;
 
 pub use crate::model::ReadOptions;
 pub use embedded::EmbeddedMigrations;
+pub use new_migration::NewFiles;
 pub use reader::Loaded;
 
 use crate::config::Settings;

@@ -20,112 +20,114 @@ pub struct NewFiles {
     pub down: Option<PathBuf>,
 }
 
-/// Creates the next migration named `name` in `dir` (created when
-/// missing), in the layout `options` name or the directory has (schemactl's
-/// in an empty one). The next version follows the directory's style: a UTC
-/// timestamp after 14-digit timestamps (diesel's dashed form in diesel),
-/// the next dotted number in Flyway (`2.1` → `2.2`), else the highest
-/// version plus one, padded like it.
-pub fn new_migration(dir: &Path, name: &str, options: &ReadOptions) -> Result<NewFiles, Error> {
-    let name = name.trim().replace([' ', '-'], "_").to_lowercase();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(Error::InvalidArgument(format!(
-            "`{name}` cannot be a migration name: use letters, digits, spaces, `-` and `_`"
-        )));
-    }
-    let read = ReadOptions {
-        allow_empty: true,
-        ..options.clone()
-    };
-    let (layout, existing) = if dir.exists() {
-        let loaded = read_directory(dir, &read)?;
-        (loaded.layout, loaded.migrations)
-    } else {
-        (options.layout.unwrap_or(Layout::Schemactl), Vec::new())
-    };
-    create_dir(dir)?;
-    let version = next_version(layout, &existing)?;
-    let label = format!("{version}_{name}");
-    let has_downs = existing.iter().any(|m| m.down.is_some());
-    let up_text = crate::model::template(&label, Direction::Up);
-    let down_text = crate::model::template(&label, Direction::Down);
-    let files = match layout {
-        Layout::Diesel => {
-            let folder = dir.join(&label);
-            create_dir(&folder)?;
-            write_new(&folder.join("up.sql"), &up_text)?;
-            write_new(&folder.join("down.sql"), &down_text)?;
-            NewFiles {
-                layout,
-                up: folder.clone(),
-                down: Some(folder.join("down.sql")),
+impl NewFiles {
+    /// Creates the next migration named `name` in `dir` (created when
+    /// missing), in the layout `options` name or the directory has (schemactl's
+    /// in an empty one). The next version follows the directory's style: a UTC
+    /// timestamp after 14-digit timestamps (diesel's dashed form in diesel),
+    /// the next dotted number in Flyway (`2.1` → `2.2`), else the highest
+    /// version plus one, padded like it.
+    pub fn create(dir: &Path, name: &str, options: &ReadOptions) -> Result<NewFiles, Error> {
+        let name = name.trim().replace([' ', '-'], "_").to_lowercase();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::InvalidArgument(format!(
+                "`{name}` cannot be a migration name: use letters, digits, spaces, `-` and `_`"
+            )));
+        }
+        let read = ReadOptions {
+            allow_empty: true,
+            ..options.clone()
+        };
+        let (layout, existing) = if dir.exists() {
+            let loaded = read_directory(dir, &read)?;
+            (loaded.layout, loaded.migrations)
+        } else {
+            (options.layout.unwrap_or(Layout::Schemactl), Vec::new())
+        };
+        create_dir(dir)?;
+        let version = next_version(layout, &existing)?;
+        let label = format!("{version}_{name}");
+        let has_downs = existing.iter().any(|m| m.down.is_some());
+        let up_text = crate::model::template(&label, Direction::Up);
+        let down_text = crate::model::template(&label, Direction::Down);
+        let files = match layout {
+            Layout::Diesel => {
+                let folder = dir.join(&label);
+                create_dir(&folder)?;
+                write_new(&folder.join("up.sql"), &up_text)?;
+                write_new(&folder.join("down.sql"), &down_text)?;
+                NewFiles {
+                    layout,
+                    up: folder.clone(),
+                    down: Some(folder.join("down.sql")),
+                }
             }
-        }
-        Layout::Flyway => {
-            let up = dir.join(format!("V{version}__{name}.sql"));
-            write_new(&up, &up_text)?;
-            let down = if has_downs {
-                let undo = dir.join(format!("U{version}__{name}.sql"));
-                write_new(&undo, &down_text)?;
-                Some(undo)
-            } else {
-                None
-            };
-            NewFiles { layout, up, down }
-        }
-        Layout::Dbmate | Layout::Goose => {
-            let file = dir.join(format!("{label}.sql"));
-            write_new(&file, &sections(layout, &up_text, &down_text))?;
-            NewFiles {
-                layout,
-                up: file.clone(),
-                down: Some(file),
+            Layout::Flyway => {
+                let up = dir.join(format!("V{version}__{name}.sql"));
+                write_new(&up, &up_text)?;
+                let down = if has_downs {
+                    let undo = dir.join(format!("U{version}__{name}.sql"));
+                    write_new(&undo, &down_text)?;
+                    Some(undo)
+                } else {
+                    None
+                };
+                NewFiles { layout, up, down }
             }
-        }
-        // sqlx's simple (up-only) migrations stay simple.
-        Layout::Sqlx if !existing.is_empty() && !has_downs => {
-            let up = dir.join(format!("{label}.sql"));
-            write_new(&up, &up_text)?;
-            NewFiles {
-                layout,
-                up,
-                down: None,
+            Layout::Dbmate | Layout::Goose => {
+                let file = dir.join(format!("{label}.sql"));
+                write_new(&file, &sections(layout, &up_text, &down_text))?;
+                NewFiles {
+                    layout,
+                    up: file.clone(),
+                    down: Some(file),
+                }
             }
-        }
-        Layout::Custom => {
-            let pattern = options.pattern.as_ref().ok_or_else(|| {
-                Error::InvalidArgument("the custom layout needs its naming pattern".into())
-            })?;
-            let up = dir.join(pattern.file_name(&version, &name, Direction::Up));
-            write_new(&up, &up_text)?;
-            let down = if pattern.has_direction() {
-                let down = dir.join(pattern.file_name(&version, &name, Direction::Down));
+            // sqlx's simple (up-only) migrations stay simple.
+            Layout::Sqlx if !existing.is_empty() && !has_downs => {
+                let up = dir.join(format!("{label}.sql"));
+                write_new(&up, &up_text)?;
+                NewFiles {
+                    layout,
+                    up,
+                    down: None,
+                }
+            }
+            Layout::Custom => {
+                let pattern = options.pattern.as_ref().ok_or_else(|| {
+                    Error::InvalidArgument("the custom layout needs its naming pattern".into())
+                })?;
+                let up = dir.join(pattern.file_name(&version, &name, Direction::Up));
+                write_new(&up, &up_text)?;
+                let down = if pattern.has_direction() {
+                    let down = dir.join(pattern.file_name(&version, &name, Direction::Down));
+                    write_new(&down, &down_text)?;
+                    Some(down)
+                } else {
+                    None
+                };
+                NewFiles { layout, up, down }
+            }
+            // A pair of files: pop's for PostgreSQL, or the `.up.sql` layouts'.
+            Layout::Pop | Layout::Schemactl | Layout::Sqlx | Layout::GolangMigrate => {
+                let dialect = if layout == Layout::Pop {
+                    ".postgres"
+                } else {
+                    ""
+                };
+                let up = dir.join(format!("{label}{dialect}.up.sql"));
+                let down = dir.join(format!("{label}{dialect}.down.sql"));
+                write_new(&up, &up_text)?;
                 write_new(&down, &down_text)?;
-                Some(down)
-            } else {
-                None
-            };
-            NewFiles { layout, up, down }
-        }
-        // A pair of files: pop's for PostgreSQL, or the `.up.sql` layouts'.
-        Layout::Pop | Layout::Schemactl | Layout::Sqlx | Layout::GolangMigrate => {
-            let dialect = if layout == Layout::Pop {
-                ".postgres"
-            } else {
-                ""
-            };
-            let up = dir.join(format!("{label}{dialect}.up.sql"));
-            let down = dir.join(format!("{label}{dialect}.down.sql"));
-            write_new(&up, &up_text)?;
-            write_new(&down, &down_text)?;
-            NewFiles {
-                layout,
-                up,
-                down: Some(down),
+                NewFiles {
+                    layout,
+                    up,
+                    down: Some(down),
+                }
             }
-        }
-    };
-    Ok(files)
+        };
+        Ok(files)
+    }
 }
 
 /// One file with both sections, marked as the layout's tool marks them.
@@ -278,7 +280,7 @@ mod tests {
     use super::*;
 
     fn new(dir: &Path, name: &str) -> NewFiles {
-        new_migration(dir, name, &ReadOptions::default()).unwrap()
+        NewFiles::create(dir, name, &ReadOptions::default()).unwrap()
     }
 
     fn file_name(path: &Path) -> String {
@@ -305,7 +307,7 @@ mod tests {
             name.len() == "20261122000000_next.up.sql".len() && *name > *"20200101000000",
             "{name}"
         );
-        assert!(new_migration(&dir, "bad/name", &ReadOptions::default()).is_err());
+        assert!(NewFiles::create(&dir, "bad/name", &ReadOptions::default()).is_err());
     }
 
     #[test]

@@ -113,27 +113,29 @@ pub(crate) async fn replay_onto(
     Ok(())
 }
 
-/// Compares two databases.
-pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport, Error> {
-    let (a, b) = (
-        DatabaseTarget::parse(a)?.with_connect_timeout(settings.connection.connect_timeout),
-        DatabaseTarget::parse(b)?.with_connect_timeout(settings.connection.connect_timeout),
-    );
-    let excluded = history_tables(settings);
-    let (client_a, client_b) = (a.connect().await?, b.connect().await?);
-    let expected = reading::snapshot(&client_a, &excluded)
-        .await?
-        .without(&settings.verify.ignore, &settings.verify.exclude);
-    let actual = reading::snapshot(&client_b, &excluded)
-        .await?
-        .without(&settings.verify.ignore, &settings.verify.exclude);
-    Ok(report(
-        Tolerance::of(&settings.verify),
-        a.display().to_string(),
-        b.display().to_string(),
-        &expected,
-        &actual,
-    ))
+impl DiffReport {
+    /// Compares two databases.
+    pub async fn between(settings: &Settings, a: &str, b: &str) -> Result<DiffReport, Error> {
+        let (a, b) = (
+            DatabaseTarget::parse(a)?.with_connect_timeout(settings.connection.connect_timeout),
+            DatabaseTarget::parse(b)?.with_connect_timeout(settings.connection.connect_timeout),
+        );
+        let excluded = history_tables(settings);
+        let (client_a, client_b) = (a.connect().await?, b.connect().await?);
+        let expected = reading::snapshot(&client_a, &excluded)
+            .await?
+            .without(&settings.verify.ignore, &settings.verify.exclude);
+        let actual = reading::snapshot(&client_b, &excluded)
+            .await?
+            .without(&settings.verify.ignore, &settings.verify.exclude);
+        Ok(report(
+            Tolerance::of(&settings.verify),
+            a.display().to_string(),
+            b.display().to_string(),
+            &expected,
+            &actual,
+        ))
+    }
 }
 
 pub(crate) fn report(

@@ -16,7 +16,7 @@ use crate::source::MigrationSource;
 use crate::Error;
 use round_trips::{verify_migrations, VerifyOptions};
 
-pub use diff::{between, DiffReport};
+pub use diff::DiffReport;
 
 pub use crate::postgres::lock_trace::{StatementTrace, TableLock, TableLockSummary};
 pub use report::{MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyReport};
@@ -31,13 +31,13 @@ pub struct Verifier {
     jobs: usize,
 }
 
-/// The workers `verify` uses when not told: one per CPU, at most 8 (each
-/// holds two or three connections to the development server).
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-}
-
 impl Verifier {
+    /// The workers `verify` uses when not told: one per CPU, at most 8
+    /// (each holds two or three connections to the development server).
+    pub fn default_jobs() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    }
+
     /// A verifier of `source`'s migrations.
     pub fn new(source: impl MigrationSource + 'static, settings: Settings) -> Self {
         Self {
@@ -45,7 +45,7 @@ impl Verifier {
             settings,
             data: false,
             locks: false,
-            jobs: default_jobs(),
+            jobs: Self::default_jobs(),
         }
     }
 

@@ -18,7 +18,7 @@ pub fn page() -> String {
          loss) judge both. The `schema-…` rules read MongoDB validator files.\n\n\
          | rule | default | catches |\n|---|---|---|\n"
     );
-    for rule in schemactl::lint::rule_catalogue() {
+    for rule in schemactl::lint::Linter::rules() {
         out.push_str(&format!(
             "| [`{id}`](rules/{id}.md) | {severity} | {summary} |\n",
             id = rule.id,

@@ -15,7 +15,7 @@ use schemactl::lint::Finding;
 use schemactl::model::Migration;
 use schemactl::runner::{Notice, StatusReport};
 use schemactl::verify::{Verifier, VerifyReport};
-use schemactl::{exit_code, Error, Migrator};
+use schemactl::{Error, ExitCode, Migrator};
 
 /// What the page shows, gathered from the library.
 pub struct ReportData {
@@ -40,14 +40,16 @@ pub async fn report(
     settings: &Settings,
     args: &ReportArgs,
     notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<i32, Error> {
+) -> Result<ExitCode, Error> {
     let migrations = Migrator::of_project(settings).migrations()?;
     let findings = schemactl::lint::Linter::lint_project(settings, None)?.findings;
     let connection = &settings.connection;
     let database_given = connection.url.is_some() || connection.dev_server.is_some();
     let (status, diagram) = if database_given {
-        let status = schemactl::runner::deploy::status(settings, notify).await?;
-        let diagram = schemactl::catalog::dump::er_diagram(settings, notify).await?;
+        let status = schemactl::deploy::Deployment::of(settings)
+            .status(notify)
+            .await?;
+        let diagram = ErDiagram::of_database(settings, notify).await?;
         (Some(status.postgres), Some(diagram))
     } else {
         (None, None)
@@ -81,7 +83,7 @@ pub async fn report(
             .as_ref()
             .map_or(String::new(), |v| format!(", {} verified", v.results.len())),
     ));
-    Ok(exit_code::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// The page replaces FILE whole, or not at all.

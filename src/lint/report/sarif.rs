@@ -16,7 +16,7 @@ pub fn render(findings: &[Finding]) -> String {
                 "help": {
                     "text": format!("{} (schemactl lint rule `{}`; each result's `properties.help` says what to write instead)", rule.summary(), rule.id()),
                 },
-                "helpUri": crate::lint::RULE_PAGE_URL.replace("{rule}", rule.id()),
+                "helpUri": crate::lint::RuleDescription::PAGE_URL.replace("{rule}", rule.id()),
                 "defaultConfiguration": { "level": level(rule.default_severity()) },
             })
         })
