@@ -211,3 +211,25 @@ fn the_readme_is_short_and_its_links_lead_somewhere() {
     }
     assert!(links > 20, "{links} links");
 }
+
+#[test]
+fn the_exit_codes_page_lists_every_exit_code_once() {
+    let page = std::fs::read_to_string(docs().join("exit-codes.md")).unwrap();
+    let documented: Vec<i32> = page
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|rest| rest.split(" |").next()?.trim().parse().ok())
+        .collect();
+    let codes: Vec<i32> = schemactl::ExitCode::ALL
+        .iter()
+        .map(|code| code.code())
+        .collect();
+    assert_eq!(documented, codes, "docs/exit-codes.md's table");
+    let readme = std::fs::read_to_string(repository().join("README.md")).unwrap();
+    for code in &codes {
+        assert!(
+            readme.contains(&format!("| {code} |")),
+            "the README's exit-code table misses {code}"
+        );
+    }
+}

@@ -29,7 +29,7 @@ pub async fn lint(
     for problem in &outcome.warnings {
         // Under GitHub Actions, an annotation on the file like the findings.
         match request.format {
-            LintFormat::Github => output::stdout(&lint::report::github_source_warning(problem)),
+            LintFormat::Github => output::stdout(&ReportFormat::github_source_warning(problem)),
             _ => output::stderr_line(&format!("warning: {problem}")),
         }
     }
@@ -208,7 +208,7 @@ impl Rendered<'_> {
                     source: &source,
                     colour: colour(),
                 };
-                let mut text = lint::report::render(self.findings, format);
+                let mut text = format.render(self.findings);
                 if let Some(applied) = self.applied {
                     text.push_str(&baseline_summary(applied, self.baseline_path));
                 }
@@ -226,11 +226,11 @@ impl Rendered<'_> {
                     baseline: self.applied,
                     sized: self.sized,
                 };
-                lint::report::render(self.findings, format) + "\n"
+                format.render(self.findings) + "\n"
             }
-            LintFormat::Sarif => lint::report::render(self.findings, ReportFormat::Sarif) + "\n",
-            LintFormat::Github => lint::report::render(self.findings, ReportFormat::Github),
-            LintFormat::Gitlab => lint::report::render(self.findings, ReportFormat::Gitlab) + "\n",
+            LintFormat::Sarif => ReportFormat::Sarif.render(self.findings) + "\n",
+            LintFormat::Github => ReportFormat::Github.render(self.findings),
+            LintFormat::Gitlab => ReportFormat::Gitlab.render(self.findings) + "\n",
         }
     }
 }

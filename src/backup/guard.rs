@@ -39,33 +39,33 @@ impl std::str::FromStr for BackupMode {
 #[derive(Debug)]
 pub struct DataGuard {
     /// Where backups go and come from.
-    pub store: Store,
+    pub(crate) store: Store,
     /// When backups are taken (`migrate`).
-    pub mode: BackupMode,
+    pub(crate) mode: BackupMode,
     /// How they are encrypted (`migrate`).
-    pub encryption: Encryption,
+    pub(crate) encryption: Encryption,
     /// What a full backup (`always`) includes.
-    pub full: Option<BackupOptions>,
+    pub(crate) full: Option<BackupOptions>,
     /// The keys that read them (`rollback --restore-data`); `None` when
     /// data is not restored.
-    pub restore_with: Option<RestoreKeys>,
+    pub(crate) restore_with: Option<RestoreKeys>,
     /// What it did so far.
     pub(crate) outcome: std::sync::Mutex<GuardOutcome>,
 }
 
 /// What a [`DataGuard`] did in a run.
 #[derive(Debug, Default)]
-pub struct GuardOutcome {
+pub(crate) struct GuardOutcome {
     /// Pre-migration backups taken.
-    pub backups: Vec<super::DataBackupTaken>,
+    pub(crate) backups: Vec<super::DataBackupTaken>,
     /// Data put back by `rollback --restore-data`.
-    pub restored: Vec<super::RestoredTable>,
+    pub(crate) restored: Vec<super::RestoredTable>,
 }
 
 /// `rollback --restore-data`: the identities that decrypt the backups
 /// (`None` for backups written with `--no-encrypt`).
 #[derive(Debug)]
-pub struct RestoreKeys(pub Option<Identities>);
+pub(crate) struct RestoreKeys(pub(crate) Option<Identities>);
 
 impl DataGuard {
     /// What `migrate --backup MODE` works with, from the configuration:
@@ -124,7 +124,7 @@ impl DataGuard {
     }
 
     /// What it did so far (taken out).
-    pub fn take_outcome(&self) -> GuardOutcome {
+    pub(crate) fn take_outcome(&self) -> GuardOutcome {
         self.outcome
             .lock()
             .map(|mut o| std::mem::take(&mut *o))
@@ -132,7 +132,7 @@ impl DataGuard {
     }
 
     /// Whether migrations' destroyed data is kept.
-    pub fn keeps_destroyed_data(&self) -> bool {
+    pub(crate) fn keeps_destroyed_data(&self) -> bool {
         self.mode != BackupMode::Never
     }
 }

@@ -29,7 +29,8 @@ mod store;
 pub use crate::error::backup_problem::BackupProblem;
 pub use data_restore::RestoredTable;
 pub use encryption::{Encryption, Identities, Recipient};
-pub use guard::{BackupMode, DataGuard, GuardOutcome, RestoreKeys};
+pub(crate) use guard::GuardOutcome;
+pub use guard::{BackupMode, DataGuard};
 pub use manifest::{BackupId, BackupKind, Manifest};
 pub(crate) use manifest::{FileContent, MongoCollection, MongoPart};
 pub use report::{

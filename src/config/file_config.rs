@@ -7,11 +7,13 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The JSON Schema of `schemactl.toml`, from these types and their docs:
-/// for editors (taplo and the TOML extensions that read JSON Schema) and the
-/// generated configuration reference.
-pub fn file_schema() -> serde_json::Value {
-    schemars::schema_for!(FileConfig).to_value()
+impl super::Settings {
+    /// The JSON Schema of `schemactl.toml`, from the file's types and their
+    /// docs: for editors (taplo and the TOML extensions that read JSON
+    /// Schema) and the generated configuration reference.
+    pub fn file_schema() -> serde_json::Value {
+        schemars::schema_for!(FileConfig).to_value()
+    }
 }
 
 /// `schemactl.toml` as written.

@@ -68,7 +68,7 @@ mod verify_settings;
 
 pub use backup_settings::BackupSettings;
 pub use connect_options::ConnectOptions;
-pub use file_config::{file_schema, FleetConfig};
+pub use file_config::FleetConfig;
 pub(crate) use file_config::{BackupConfig, FileConfig};
 pub use lint_settings::LintSettings;
 pub use mongo_connect_options::MongoConnectOptions;

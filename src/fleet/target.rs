@@ -10,7 +10,7 @@ use crate::Error;
 
 /// A database or tenant schema the fleet verbs run on.
 #[derive(Clone)]
-pub struct Target {
+pub(crate) struct Target {
     name: String,
     url: String,
     schema: Option<Identifier>,

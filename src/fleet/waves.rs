@@ -39,7 +39,7 @@ impl Waves {
 
 /// What the work on one target produced.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Whether the target counts as failed.
     pub failed: bool,
     /// How many migrations were applied (or rolled back).

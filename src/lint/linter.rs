@@ -25,21 +25,22 @@ pub struct Linter {
 }
 
 impl Linter {
-    /// A linter with these options.
-    pub fn new(options: LintOptions) -> Self {
-        Self { options }
+    /// A linter with these severities (`[lint.rules]` as code: by rule
+    /// id, `None` turns a rule off; an id that names no rule changes
+    /// nothing, while [`Linter::from_settings`] rejects it).
+    pub fn new(settings: &crate::config::LintSettings) -> Self {
+        Self {
+            options: LintOptions {
+                severities: settings.severities.clone(),
+            },
+        }
     }
 
     /// A linter with the severities of `[lint.rules]`; an unknown rule id
     /// is an error naming the configuration file.
     pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
         LintOptions::configured(&settings.lint.severities, &settings.project.config_file)
-            .map(Self::new)
-    }
-
-    /// The options it runs with.
-    pub fn options(&self) -> &LintOptions {
-        &self.options
+            .map(|options| Self { options })
     }
 
     /// Lints the migrations of `source`.

@@ -43,17 +43,17 @@ use sqlparser::parser::Parser;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// How to lint.
+/// How to lint: the configured severities, every id checked.
 #[derive(Debug, Clone, Default)]
-pub struct LintOptions {
+pub(crate) struct LintOptions {
     /// Severity overrides by rule id; `None` turns a rule off.
-    pub severities: BTreeMap<String, Option<Severity>>,
+    pub(crate) severities: BTreeMap<String, Option<Severity>>,
 }
 
 impl LintOptions {
     /// Options from `[lint.rules]`; every id must name a rule. `config_file`
     /// is named in the error.
-    pub fn configured(
+    pub(crate) fn configured(
         severities: &BTreeMap<String, Option<Severity>>,
         config_file: &std::path::Path,
     ) -> Result<Self, crate::Error> {
@@ -71,7 +71,7 @@ impl LintOptions {
     }
 
     /// The severity of `rule` after configuration; `None` when it is off.
-    pub fn severity(&self, rule: &str) -> Option<Severity> {
+    pub(crate) fn severity(&self, rule: &str) -> Option<Severity> {
         match self.severities.get(rule) {
             Some(configured) => *configured,
             None => rules::find(rule).map(|r| r.default_severity()),
@@ -349,7 +349,7 @@ pub(crate) fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
     })
 }
 
-/// How lint read one statement (see [`reading_of`]).
+/// How lint read one statement (see [`StatementReading::of`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatementReading {
     /// sqlparser parsed it as written.
@@ -370,21 +370,23 @@ pub enum StatementReading {
     },
 }
 
-/// How lint reads each statement of a script (what `cargo xtask
-/// parse-coverage` counts).
-pub fn reading_of(script: &Script) -> Vec<StatementReading> {
-    parse(script)
-        .into_iter()
-        .map(|item| match (item.ast, item.recognised) {
-            (Some(_), None) => StatementReading::Whole,
-            (Some(_), Some(_)) => StatementReading::Blanked,
-            (None, Some(r)) => StatementReading::Recognised { command: r.command },
-            (None, None) => StatementReading::Unread {
-                line: item.statement.position.line,
-                reason: item.error.map(|(_, e)| e).unwrap_or_default(),
-            },
-        })
-        .collect()
+impl StatementReading {
+    /// How lint reads each statement of a script (what `cargo xtask
+    /// parse-coverage` counts).
+    pub fn of(script: &Script) -> Vec<StatementReading> {
+        parse(script)
+            .into_iter()
+            .map(|item| match (item.ast, item.recognised) {
+                (Some(_), None) => StatementReading::Whole,
+                (Some(_), Some(_)) => StatementReading::Blanked,
+                (None, Some(r)) => StatementReading::Recognised { command: r.command },
+                (None, None) => StatementReading::Unread {
+                    line: item.statement.position.line,
+                    reason: item.error.map(|(_, e)| e).unwrap_or_default(),
+                },
+            })
+            .collect()
+    }
 }
 
 /// Parses every statement of a script on its own.

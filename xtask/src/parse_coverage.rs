@@ -5,7 +5,7 @@
 //! figure of a corpus assembled outside the repository.
 
 use anyhow::Result;
-use schemactl::lint::{reading_of, StatementReading};
+use schemactl::lint::StatementReading;
 use schemactl::source::{Directory, MigrationSource};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,7 +19,7 @@ pub fn run(dirs: &[String]) -> Result<()> {
         let migrations = Directory::new(Path::new(dir)).load()?;
         for migration in &migrations {
             for script in std::iter::once(&migration.up).chain(migration.down.as_ref()) {
-                for reading in reading_of(script) {
+                for reading in StatementReading::of(script) {
                     total += 1;
                     match reading {
                         StatementReading::Whole => whole += 1,

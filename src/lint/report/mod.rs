@@ -1,7 +1,6 @@
 //! Rendering lint findings: `text` for people, `json` for programs, `sarif`
 //! for code-scanning upload, `github` for workflow annotations, `gitlab`
-//! for GitLab's Code Quality report; one entry, [`render`], picks by
-//! [`ReportFormat`].
+//! for GitLab's Code Quality report; one entry, [`ReportFormat::render`].
 
 mod github;
 mod gitlab;
@@ -14,10 +13,9 @@ use super::table_sizes::Annotated;
 use super::Finding;
 use std::path::Path;
 
-pub use github::source_warning as github_source_warning;
 pub use json::LintDocument;
 
-/// How [`render`] writes findings, with what each format needs besides them.
+/// How [`ReportFormat::render`] writes findings, with what each format needs besides them.
 pub enum ReportFormat<'a> {
     /// For people: each finding under its source line with a caret, then a
     /// summary; `source` gives a file's text, `colour` adds ANSI colours.
@@ -43,14 +41,22 @@ pub enum ReportFormat<'a> {
     Gitlab,
 }
 
-/// `findings` written in `format` (the `json`, `sarif` and `gitlab`
-/// documents without a final newline).
-pub fn render(findings: &[Finding], format: ReportFormat<'_>) -> String {
-    match format {
-        ReportFormat::Text { source, colour } => text::render(findings, source, colour),
-        ReportFormat::Json { baseline, sized } => json::render(findings, baseline, sized),
-        ReportFormat::Sarif => sarif::render(findings),
-        ReportFormat::Github => github::render(findings),
-        ReportFormat::Gitlab => gitlab::render(findings),
+impl ReportFormat<'_> {
+    /// `findings` written in this format (the `json`, `sarif` and `gitlab`
+    /// documents without a final newline).
+    pub fn render(self, findings: &[Finding]) -> String {
+        match self {
+            ReportFormat::Text { source, colour } => text::render(findings, source, colour),
+            ReportFormat::Json { baseline, sized } => json::render(findings, baseline, sized),
+            ReportFormat::Sarif => sarif::render(findings),
+            ReportFormat::Github => github::render(findings),
+            ReportFormat::Gitlab => gitlab::render(findings),
+        }
+    }
+
+    /// A source problem (a file the layout cannot place) as a GitHub
+    /// Actions warning annotation on that file, like the findings.
+    pub fn github_source_warning(problem: &crate::model::SourceProblem) -> String {
+        github::source_warning(problem)
     }
 }

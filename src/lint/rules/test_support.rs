@@ -53,13 +53,11 @@ pub fn fires(rule: &str, files: &[(&str, &str)]) -> String {
             .find(|(n, _)| path.ends_with(n))
             .map(|(_, s)| s.clone())
     };
-    report::render(
-        &findings,
-        report::ReportFormat::Text {
-            source: &source,
-            colour: false,
-        },
-    )
+    report::ReportFormat::Text {
+        source: &source,
+        colour: false,
+    }
+    .render(&findings)
 }
 
 /// Panics if `rule` fires on `files`.
