@@ -544,3 +544,62 @@ async fn sqlx_no_transaction_header_runs_the_file_outside_a_transaction() {
     schemactl(&project, &db, &["migrate"]).expect_code(0);
     assert!(db.exists("t_x").await);
 }
+
+#[tokio::test]
+async fn a_deploy_reads_the_down_scripts_only_when_something_is_pending() {
+    // With nothing pending no down script is needed, and none is read (a
+    // broken one is refused by `validate`, `lint` and `rollback`). With
+    // something pending, every script is read and checked before
+    // anything runs, and each applied migration keeps its down's checksum.
+    let db = server().database().await;
+    let project = Project::fixture("shop");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write("0003_index_order_details.down.sql", b"DROP INDEX \xff;\n");
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("Nothing to migrate"), "{}", run.stdout);
+    let validate = schemactl(&project, &db, &["validate"]);
+    assert_eq!(validate.code, 2, "{}{}", validate.stdout, validate.stderr);
+    assert!(
+        validate.stderr.contains("not valid UTF-8"),
+        "{}",
+        validate.stderr
+    );
+
+    project.write("0004_more.up.sql", "CREATE TABLE more (id int);\n");
+    let refused = schemactl(&project, &db, &["migrate"]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("0003_index_order_details.down.sql")
+            && refused.stderr.contains("not valid UTF-8"),
+        "{}",
+        refused.stderr
+    );
+    let client = db.client().await;
+    let more = client
+        .query_one("SELECT to_regclass('more') IS NULL", &[])
+        .await
+        .unwrap();
+    assert!(
+        more.get::<_, bool>(0),
+        "0004 ran although a file was broken"
+    );
+
+    project.write(
+        "0003_index_order_details.down.sql",
+        "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY orders_details;\n",
+    );
+    project.write("0004_more.down.sql", "DROP TABLE more;\n");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    let down = client
+        .query_one(
+            "SELECT down_checksum FROM schema_versions WHERE version = '4'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        down.get::<_, Option<String>>(0).as_deref(),
+        Some(Checksum::of(b"DROP TABLE more;\n").as_str())
+    );
+}

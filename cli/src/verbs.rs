@@ -69,6 +69,9 @@ fn note_unkept_data(
     report: &schemactl::RunReport,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) {
+    if report.executed.is_empty() {
+        return;
+    }
     let Ok(migrations) = Migrator::of_project(settings).migrations() else {
         return;
     };

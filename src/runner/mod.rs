@@ -55,6 +55,9 @@ use tokio_postgres::Client;
 /// ```
 pub struct Migrator<'c> {
     source: Arc<dyn MigrationSource>,
+    /// The source again when it is a directory: `migrate` then reads its
+    /// down scripts only once the database says something is pending.
+    directory: Option<crate::source::Directory>,
     options: RunOptions,
     connection: ConnectOptions,
     client: Option<&'c Client>,
@@ -91,29 +94,33 @@ impl Connection<'_> {
     }
 }
 
-/// `Some(current version)` when the history, read in one round trip
-/// without the lock, shows that `migrate` has nothing to do: every local
-/// migration applied, none failed or in progress, nothing refused. Anything
-/// else (a pending migration, a history that is missing, older or
-/// unreadable, a problem to report, an error) is `None`: the locked path
-/// reads the history again under the lock and decides, as it always did. A
-/// concurrent run is never missed: its migrations commit with their rows,
-/// so they are either seen applied or seen pending.
-async fn up_to_date(
+/// Whether the history, read in one round trip without the lock, shows
+/// that `migrate` has nothing to do: every local migration applied, none
+/// failed or in progress, nothing refused (then `report` has the current
+/// version and what is held back). Anything else (a pending migration, a
+/// history that is missing, older or unreadable, a problem to report, an
+/// error) is `false`: the locked path reads the history again under the
+/// lock and decides, as it always did. A concurrent run is never missed:
+/// its migrations commit with their rows, so they are either seen applied
+/// or seen pending.
+async fn nothing_pending(
     driver: &impl Driver,
     layout: Layout,
     local: &[Migration],
     options: &MigrateOptions,
-) -> Option<(Option<Version>, usize)> {
+    report: &mut RunReport,
+) -> bool {
     let Ok(Some(applied)) = driver.peek_history().await else {
-        return None;
+        return false;
     };
     let applied = in_layout(layout, applied);
     match plan::plan_migrate(local, &applied, options.clone()) {
         Ok(plan) if plan.is_empty() => {
-            Some((newest(&applied), plan::pending(local, &applied).count()))
+            report.current_version = newest(&applied);
+            report.pending = Some(plan::pending(local, &applied).count());
+            true
         }
-        _ => None,
+        _ => false,
     }
 }
 
@@ -315,8 +322,12 @@ impl<'c> Migrator<'c> {
     /// through libpq's variables (`PGHOST`, …) unless told where with
     /// [`Migrator::connect_with`] or given a connection with [`Migrator::on`].
     pub fn new(source: impl MigrationSource + 'static, options: RunOptions) -> Self {
+        let directory = (&source as &dyn std::any::Any)
+            .downcast_ref::<crate::source::Directory>()
+            .cloned();
         Self {
             source: Arc::new(source),
+            directory,
             options,
             connection: ConnectOptions::default(),
             client: None,
@@ -378,11 +389,20 @@ impl<'c> Migrator<'c> {
         &self,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
+        let source = Arc::clone(&self.source);
+        self.open_reading(move || source.read(), notify).await
+    }
+
+    /// [`Migrator::open`], reading the source with `read`.
+    async fn open_reading(
+        &self,
+        read: impl FnOnce() -> Result<crate::source::Loaded, Error> + Send + 'static,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
         let (loaded, connection) = match self.client {
-            Some(client) => (self.source.read()?, Connection::Borrowed(client)),
+            Some(client) => (read()?, Connection::Borrowed(client)),
             None => {
-                let (loaded, session) =
-                    load_and_connect(&self.source, &self.connection, notify).await?;
+                let (loaded, session) = load_and_connect(read, &self.connection, notify).await?;
                 (loaded, Connection::Opened(Box::new(session)))
             }
         };
@@ -625,11 +645,35 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<RunReport, Error> {
         let started = Instant::now();
-        let (local, layout, connection) = self.open(notify).await?;
+        let Some(directory) = self.directory.clone().filter(|_| !dry_run) else {
+            let (local, layout, connection) = self.open(notify).await?;
+            let mut report = self.report(connection.target(), dry_run);
+            let mut driver = self.driver(&connection);
+            self.run_on(&mut driver, &local, layout, options, &mut report, notify)
+                .await?;
+            report.total_ms = elapsed_ms(started);
+            return Ok(report);
+        };
+        // A directory's down scripts are read only when something is
+        // pending: an up-to-date database needs none of them.
+        let (local, layout, connection) = self
+            .open_reading(move || directory.read_without_downs(), notify)
+            .await?;
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
-        self.run_on(&mut driver, &local, layout, options, &mut report, notify)
+        if !nothing_pending(&driver, layout, &local, &options, &mut report).await {
+            // The warnings of this read were told with the first one.
+            let loaded = self.source.read()?;
+            self.run_locked(
+                &mut driver,
+                &loaded.migrations,
+                loaded.layout,
+                options,
+                &mut report,
+                notify,
+            )
             .await?;
+        }
         report.total_ms = elapsed_ms(started);
         Ok(report)
     }
@@ -682,12 +726,25 @@ impl<'c> Migrator<'c> {
             report.pending = Some(plan::pending(local, &applied).count());
             return Ok(());
         }
-        if let Some((version, pending)) = up_to_date(driver, layout, local, &options).await {
-            // Nothing to do, seen in one round trip without the lock.
-            report.current_version = version;
-            report.pending = Some(pending);
+        if nothing_pending(driver, layout, local, &options, report).await {
             return Ok(());
         }
+        self.run_locked(driver, local, layout, options, report, notify)
+            .await
+    }
+
+    /// [`Migrator::run_on`] once the peek did not show the database up to
+    /// date: under the lock, the history read again and the plan applied.
+    async fn run_locked(
+        &self,
+        driver: &mut impl Driver,
+        local: &[Migration],
+        layout: Layout,
+        options: MigrateOptions,
+        report: &mut RunReport,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(), Error> {
+        let allow_non_empty = options.allow_non_empty || self.options.execution.allow_non_empty;
         self.take_lock(driver, notify).await?;
         let result = async {
             let applied = in_layout(layout, driver.read_history().await?);

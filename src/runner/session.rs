@@ -7,7 +7,6 @@ use crate::config::{ConnectOptions, VerifySettings};
 use crate::postgres::DatabaseTarget;
 use crate::runner::notice::Notice;
 use crate::source::Loaded;
-use crate::source::MigrationSource;
 use crate::{devserver, Error};
 use tokio_postgres::Client;
 
@@ -106,20 +105,19 @@ pub async fn dev_target(
 /// Reads the migrations while the connection is being opened
 /// (both take milliseconds, and a no-op deploy is little else).
 pub(crate) async fn load_and_connect(
-    source: &std::sync::Arc<dyn MigrationSource>,
+    read: impl FnOnce() -> Result<Loaded, Error> + Send + 'static,
     options: &ConnectOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<(Loaded, Session), Error> {
     if options.url.is_none() {
         // Check the input before starting anything: the development server
         // is not started for a directory that cannot be used.
-        let local = source.read()?;
+        let local = read()?;
         return Ok((local, connect(options, notify).await?));
     }
     // With a URL, nothing is started: the files are read while the
     // connection is opened (a no-op deploy is little else).
-    let source = std::sync::Arc::clone(source);
-    let loading = std::thread::spawn(move || source.read());
+    let loading = std::thread::spawn(read);
     let session = connect(options, notify).await;
     let local = loading.join().unwrap_or_else(|_| {
         Err(Error::InvalidArgument(

@@ -81,6 +81,15 @@ impl Directory {
     }
 }
 
+impl Directory {
+    /// The migrations with their down scripts named but not read (each
+    /// migration's `down` is `None`): what a deploy needs to tell whether
+    /// anything is pending.
+    pub(crate) fn read_without_downs(&self) -> Result<Loaded, Error> {
+        reader::read_directory_with(&self.path, &self.options, reader::Downs::NamedOnly)
+    }
+}
+
 impl MigrationSource for Directory {
     fn location(&self) -> &Path {
         &self.path

@@ -16,6 +16,20 @@ use crate::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Whether a read takes the down scripts' contents with their ups', or
+/// only their names: a deploy first asks the database whether anything is
+/// pending, and a database that is up to date needs no down script (half
+/// of a no-op deploy's file reads). The names are still checked (a down
+/// without its up, names that differ, duplicates), so such a read refuses
+/// exactly the directories a whole read refuses for their names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Downs {
+    /// Read and checked like the ups.
+    Read,
+    /// Named only: the migrations come without down scripts.
+    NamedOnly,
+}
+
 /// The up and down scripts found for one version (more than one of either is an error).
 type UpsAndDowns = (Vec<(MigrationFile, Script)>, Vec<(MigrationFile, Script)>);
 
@@ -42,6 +56,15 @@ pub struct Loaded {
 /// Reads `dir` as `options` say: detects (or takes) the layout, reads each
 /// migration in it, and refuses a directory it did not understand.
 pub fn read_directory(dir: &Path, options: &ReadOptions) -> Result<Loaded, Error> {
+    read_directory_with(dir, options, Downs::Read)
+}
+
+/// [`read_directory`], with the down scripts read or only named.
+pub(crate) fn read_directory_with(
+    dir: &Path,
+    options: &ReadOptions,
+    downs: Downs,
+) -> Result<Loaded, Error> {
     let listing = match list(dir) {
         Err(Error::MigrationsDirMissing { .. }) if options.allow_empty => {
             return Ok(Loaded {
@@ -58,13 +81,13 @@ pub fn read_directory(dir: &Path, options: &ReadOptions) -> Result<Loaded, Error
         None => detect(dir, &listing, &plain_texts, options.allow_empty)?,
     };
     let (found, mut warnings) = match (layout, &options.pattern) {
-        (Layout::Custom, Some(pattern)) => place_by_pattern(pattern, &listing),
+        (Layout::Custom, Some(pattern)) => place_by_pattern(pattern, &listing, downs),
         (Layout::Custom, None) => {
             return Err(Error::InvalidArgument(
                 "the custom layout needs its naming pattern, e.g. `layout = \"V{version}.{name}.{direction}.sql\"`".into(),
             ))
         }
-        _ => place(layout, &listing, &plain_texts),
+        _ => place(layout, &listing, &plain_texts, downs),
     };
     let mut problems: Vec<SourceProblem> = Vec::new();
     let mut files = Vec::new();
@@ -90,7 +113,7 @@ pub fn read_directory(dir: &Path, options: &ReadOptions) -> Result<Loaded, Error
         problems.sort_by(|a, b| a.path.cmp(&b.path));
         return Err(Error::InvalidMigrations(problems));
     }
-    let migrations = assemble_in(layout, files)?;
+    let migrations = assemble_in(layout, files, downs)?;
     Ok(Loaded {
         layout,
         migrations,
@@ -140,13 +163,14 @@ pub fn from_memory(dir: &Path, files: &[(&str, &[u8])]) -> Result<Vec<Migration>
     if !problems.is_empty() {
         return Err(Error::InvalidMigrations(problems));
     }
-    assemble_in(Layout::Schemactl, found)
+    assemble_in(Layout::Schemactl, found, Downs::Read)
 }
 
 /// Groups read files by version and checks that each version is whole.
 fn assemble_in(
     layout: Layout,
     files: Vec<(MigrationFile, Result<Script, SourceProblem>)>,
+    down_scripts: Downs,
 ) -> Result<Vec<Migration>, Error> {
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<Version, UpsAndDowns> = BTreeMap::new();
@@ -220,7 +244,9 @@ fn assemble_in(
             version_text,
             name,
             up,
-            down: down.map(|(_, script)| script),
+            down: down
+                .filter(|_| down_scripts == Downs::Read)
+                .map(|(_, script)| script),
         });
     }
     if problems.is_empty() {
@@ -580,6 +606,7 @@ fn place(
     layout: Layout,
     listing: &Listing,
     texts: &BTreeMap<PathBuf, Vec<u8>>,
+    downs: Downs,
 ) -> (Found, Vec<SourceProblem>) {
     let mut found: Found = Vec::new();
     let mut warnings = Vec::new();
@@ -608,10 +635,9 @@ fn place(
                 }
                 sort_file(path.clone(), name, &mut named, &mut problems);
             }
-            let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
             // golang-migrate sends each file as one message.
             let sent_whole = layout == Layout::GolangMigrate;
-            let scripts = read_all(&paths).into_iter().map(|script| {
+            let scripts = read_named(&named, downs).into_iter().map(|script| {
                 script.map(|mut script| {
                     script.sent_whole = sent_whole;
                     script
@@ -621,7 +647,7 @@ fn place(
             found.extend(problems.into_iter().map(Err));
         }
         Layout::Flyway => {
-            let (flyway, not_flyway) = place_flyway(listing, not_placed);
+            let (flyway, not_flyway) = place_flyway(listing, not_placed, downs);
             found.extend(flyway);
             warnings.extend(not_flyway);
         }
@@ -645,8 +671,7 @@ fn place(
                 }
             }
             warnings.extend(problems);
-            let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
-            let scripts = read_all(&paths).into_iter().map(|script| {
+            let scripts = read_named(&named, downs).into_iter().map(|script| {
                 script.map(|mut script| {
                     script.directives.no_transaction |= autocommit.contains(&script.path);
                     script
@@ -678,6 +703,7 @@ fn place(
 fn place_flyway(
     listing: &Listing,
     not_placed: impl Fn(&Path) -> SourceProblem,
+    downs: Downs,
 ) -> (Found, Vec<SourceProblem>) {
     let mut warnings = Vec::new();
     let mut named = Vec::new();
@@ -709,8 +735,8 @@ fn place_flyway(
             warnings.push(not_placed(path));
         }
     }
-    let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
-    let mut found: Found = named.into_iter().zip(read_all(&paths)).map(Ok).collect();
+    let scripts = read_named(&named, downs);
+    let mut found: Found = named.into_iter().zip(scripts).map(Ok).collect();
     found.extend(problems.into_iter().map(Err));
     (found, warnings)
 }
@@ -720,6 +746,7 @@ fn place_flyway(
 fn place_by_pattern(
     pattern: &crate::model::NamePattern,
     listing: &Listing,
+    downs: Downs,
 ) -> (Found, Vec<SourceProblem>) {
     let mut named = Vec::new();
     let mut problems = Vec::new();
@@ -745,8 +772,8 @@ fn place_by_pattern(
             None => {}
         }
     }
-    let paths: Vec<PathBuf> = named.iter().map(|f| f.path.clone()).collect();
-    let mut found: Found = named.into_iter().zip(read_all(&paths)).map(Ok).collect();
+    let scripts = read_named(&named, downs);
+    let mut found: Found = named.into_iter().zip(scripts).map(Ok).collect();
     found.extend(problems.into_iter().map(Err));
     (found, warnings)
 }
@@ -1023,6 +1050,41 @@ fn duplicate(version: &Version, scripts: &[(MigrationFile, Script)]) -> Option<S
             first.0.path.display()
         ),
     })
+}
+
+/// The scripts of `named`, in its order: every one read, or, with
+/// [`Downs::NamedOnly`], the ups read and each down an empty stand-in that
+/// [`assemble_in`] leaves out.
+fn read_named(named: &[MigrationFile], downs: Downs) -> Vec<Result<Script, SourceProblem>> {
+    let is_read =
+        |file: &MigrationFile| downs == Downs::Read || file.name.direction == Direction::Up;
+    let paths: Vec<PathBuf> = named
+        .iter()
+        .filter(|file| is_read(file))
+        .map(|file| file.path.clone())
+        .collect();
+    let mut read = read_all(&paths).into_iter();
+    named
+        .iter()
+        .map(|file| {
+            if !is_read(file) {
+                let unread = Script::new(
+                    file.path.clone(),
+                    String::new(),
+                    Checksum::of(b""),
+                    Default::default(),
+                );
+                return Ok(unread);
+            }
+            read.next().unwrap_or_else(|| {
+                Err(SourceProblem {
+                    path: file.path.clone(),
+                    position: None,
+                    message: "reading the migrations failed unexpectedly".into(),
+                })
+            })
+        })
+        .collect()
 }
 
 /// Reads the scripts on a few threads (a deploy reads hundreds of small
