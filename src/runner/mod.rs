@@ -655,10 +655,10 @@ impl<'c> Migrator<'c> {
             return Ok(report);
         };
         // A directory's down scripts are read only when something is
-        // pending: an up-to-date database needs none of them.
-        let (local, layout, connection) = self
-            .open_reading(move || directory.read_without_downs(), notify)
-            .await?;
+        // pending: an up-to-date database needs none of them. A directory
+        // with a problem is read whole, so that every problem is told.
+        let read = move || directory.read_without_downs().or_else(|_| directory.read());
+        let (local, layout, connection) = self.open_reading(read, notify).await?;
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
         if !nothing_pending(&driver, layout, &local, &options, &mut report).await {
