@@ -452,6 +452,16 @@ pub fn is_transaction_control(keyword: &str, text: &str) -> bool {
     }
 }
 
+/// Whether `text` contains one of `words` (lower-case ASCII) in any case:
+/// a word that is not in the text cannot be one of its tokens.
+fn mentions_any(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|word| {
+        text.as_bytes()
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    })
+}
+
 /// The words of `text` (keywords and identifiers, unquoted), leaving out
 /// comments, strings and punctuation.
 fn words_outside_comments(text: &str) -> Vec<String> {
@@ -477,6 +487,16 @@ fn words_outside_comments(text: &str) -> Vec<String> {
 /// TABLESPACE`, `ALTER SYSTEM`. Read by words, comments left out.
 pub fn outside_transaction_only(keyword: &str, text: &str) -> Option<&'static str> {
     if !matches!(keyword, "CREATE" | "DROP" | "REINDEX" | "ALTER" | "VACUUM") {
+        return None;
+    }
+    // Most statements of a deploy are CREATE, ALTER and DROP: tokenised
+    // only when a word that decides it is in the text at all.
+    let deciding: &[&str] = match keyword {
+        "CREATE" | "DROP" => &["concurrently", "database", "tablespace"],
+        "ALTER" => &["system", "concurrently"],
+        _ => &[],
+    };
+    if !deciding.is_empty() && !mentions_any(text, deciding) {
         return None;
     }
     let words: Vec<String> = words_outside_comments(text)
@@ -534,6 +554,11 @@ pub fn outside_transaction_only(keyword: &str, text: &str) -> Option<&'static st
 /// `pg_advisory_unlock_all()` releases the migration lock while the run
 /// goes on. Read by words, comments left out.
 pub fn breaks_session(keyword: &str, text: &str) -> Option<&'static str> {
+    if !matches!(keyword, "DISCARD" | "DEALLOCATE")
+        && !mentions_any(text, &["pg_advisory_unlock_all"])
+    {
+        return None;
+    }
     let words = words_outside_comments(text);
     let word = |i: usize, w: &str| words.get(i).is_some_and(|x| x.eq_ignore_ascii_case(w));
     match keyword {
@@ -649,6 +674,10 @@ mod tests {
         assert_eq!(only("REFRESH MATERIALIZED VIEW CONCURRENTLY v;"), None);
         assert_eq!(only("ALTER TABLE m DETACH PARTITION m_2020;"), None);
         assert_eq!(only("CREATE TABLE database (id int);"), None);
+        assert_eq!(only("Drop TableSpace ts;"), Some("DROP TABLESPACE"));
+        // Without a deciding word in the text, nothing is tokenised.
+        assert_eq!(only("ALTER TABLE t ADD COLUMN x int;"), None);
+        assert_eq!(only("CREATE INDEX i ON t (x);"), None);
     }
 
     #[test]
