@@ -78,9 +78,7 @@ impl DestroyedData {
         // the others are not parsed (a deploy asks this of every script
         // it runs).
         let may_destroy = |text: &str| {
-            ["drop", "truncate", "type"]
-                .iter()
-                .any(|word| super::contains_ignoring_case(text, word))
+            crate::model::statements::mentions_any(text, &["drop", "truncate", "type"])
         };
         for statement in statements {
             let text = statement.text(&script.sql);

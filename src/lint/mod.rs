@@ -311,16 +311,10 @@ impl StatementContext<'_> {
     }
 }
 
-/// Whether `text` contains `word` (lower case ASCII) in any case.
-fn contains_ignoring_case(text: &str, word: &str) -> bool {
-    text.as_bytes()
-        .windows(word.len())
-        .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
-}
-
 /// The byte offset and character length of the first run of tokens of
 /// `text` that spell the words of `needle` (any case).
 pub(crate) fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
+    use crate::model::statements::mentions_any;
     use sqlparser::tokenizer::{Token, Tokenizer};
     let words: Vec<String> = needle
         .split_whitespace()
@@ -328,7 +322,7 @@ pub(crate) fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
         .collect();
     // Each word is somewhere in the text when it is one of its tokens:
     // most statements are ruled out without tokenising them again.
-    if words.is_empty() || !words.iter().all(|word| contains_ignoring_case(text, word)) {
+    if words.is_empty() || !words.iter().all(|word| mentions_any(text, &[word])) {
         return None;
     }
     let dialect = PostgreSqlDialect {};

@@ -454,7 +454,7 @@ pub fn is_transaction_control(keyword: &str, text: &str) -> bool {
 
 /// Whether `text` contains one of `words` (lower-case ASCII) in any case:
 /// a word that is not in the text cannot be one of its tokens.
-fn mentions_any(text: &str, words: &[&str]) -> bool {
+pub(crate) fn mentions_any(text: &str, words: &[&str]) -> bool {
     words.iter().any(|word| {
         text.as_bytes()
             .windows(word.len())
