@@ -3,7 +3,6 @@
 //! ER diagram, the migration timeline, lint findings per migration, and
 //! with `--verify` the verify verdicts and each migration's lock timeline.
 
-mod er_svg;
 mod escape;
 mod lock_timeline;
 mod page;
@@ -78,7 +77,7 @@ pub async fn report(
         data.findings.len(),
         data.diagram
             .as_ref()
-            .map_or(String::new(), |d| format!(", {} tables", d.entities.len())),
+            .map_or(String::new(), |d| format!(", {} tables", d.table_count())),
         data.verify
             .as_ref()
             .map_or(String::new(), |v| format!(", {} verified", v.results.len())),

@@ -85,9 +85,9 @@ fn write_schema(out: &mut String, data: &ReportData) {
             let _ = write!(
                 out,
                 "<p>{} tables, {} foreign keys (dashed: nullable; the label is the ON DELETE action).</p><div class=\"schema\">{}</div>",
-                diagram.entities.len(),
-                diagram.relations.len(),
-                super::er_svg::render(diagram)
+                diagram.table_count(),
+                diagram.foreign_key_count(),
+                diagram.to_svg()
             );
         }
         None => out.push_str(

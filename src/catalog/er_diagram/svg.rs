@@ -2,8 +2,7 @@
 //! first, at most a dozen lines each), foreign keys as arrows from the
 //! referencing table to the referenced one, labelled with `ON DELETE`.
 
-use super::escape::html;
-use schemactl::catalog::er_diagram::{Entity, ErDiagram};
+use super::{markup as html, Entity, ErDiagram, Relation};
 use std::fmt::Write;
 
 const BOX_WIDTH: f64 = 300.0;
@@ -21,8 +20,16 @@ struct Placed {
     height: f64,
 }
 
+impl ErDiagram {
+    /// The diagram as an inline `<svg>` element (what `report` puts on its
+    /// page): names are escaped, so the element is safe in any HTML.
+    pub fn to_svg(&self) -> String {
+        draw(self)
+    }
+}
+
 /// The `<svg>` element.
-pub fn render(diagram: &ErDiagram) -> String {
+fn draw(diagram: &ErDiagram) -> String {
     let per_row = (diagram.entities.len() as f64).sqrt().ceil().max(1.0) as usize;
     let mut placed = Vec::with_capacity(diagram.entities.len());
     let mut y = 10.0;
@@ -117,12 +124,7 @@ fn write_entity(out: &mut String, entity: &Entity, place: &Placed) {
 }
 
 /// The arrow between two boxes, from border to border.
-fn write_relation(
-    out: &mut String,
-    from: &Placed,
-    to: &Placed,
-    relation: &schemactl::catalog::er_diagram::Relation,
-) {
+fn write_relation(out: &mut String, from: &Placed, to: &Placed, relation: &Relation) {
     let centre = |p: &Placed| (p.x + BOX_WIDTH / 2.0, p.y + p.height / 2.0);
     let (a, b) = (centre(from), centre(to));
     let border = |c: (f64, f64), p: &Placed, toward: (f64, f64)| {
@@ -161,4 +163,24 @@ fn write_relation(
         (start.1 + end.1) / 2.0 - 3.0,
         html(&relation.on_delete),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_box_per_table_an_arrow_per_foreign_key_and_names_stay_text() {
+        let mut diagram = super::super::sample();
+        diagram.entities[1].name = "<script>'x'</script>".into();
+        diagram.relations[0].to = diagram.entities[1].name.clone();
+        let svg = diagram.to_svg();
+        assert!(svg.starts_with("<svg id=\"er-diagram\"") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<g class=\"er-table\"").count(), 2, "{svg}");
+        assert_eq!(svg.matches("<g class=\"er-relation\"").count(), 1, "{svg}");
+        assert!(!svg.contains("<script>"), "{svg}");
+        assert!(
+            svg.contains("&lt;script&gt;&#39;x&#39;&lt;/script&gt;"),
+            "{svg}"
+        );
+        assert!(svg.contains("ON DELETE CASCADE"), "{svg}");
+    }
 }
