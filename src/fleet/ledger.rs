@@ -167,7 +167,7 @@ impl RunHeader {
 
 /// Where ledgers are kept.
 #[derive(Debug, Clone)]
-pub enum LedgerStore {
+pub(crate) enum LedgerStore {
     /// Files in this directory.
     Directory(PathBuf),
     /// Tables in the control database at this URL.

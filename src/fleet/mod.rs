@@ -18,7 +18,8 @@ pub(crate) mod targets;
 pub(crate) mod waves;
 
 pub(crate) use ledger::Ledger;
-pub use ledger::{LedgerStore, TargetState};
+pub(crate) use ledger::LedgerStore;
+pub use ledger::TargetState;
 pub use report::FleetReport;
 pub use run::{FleetRequest, FleetVerb};
 pub use shard::Shard;
