@@ -25,7 +25,7 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<ExitCode, Error> {
     // For a fleet, the flag (never the file's `allow_empty`, which is about
     // the migrations directory) also accepts an empty target list.
     if let Command::Fleet { args, .. } = &mut opt.command {
-        args.allow_empty_list = global.allow_empty;
+        args.allow_empty_list = global.overrides.allow_empty;
     }
     let choice = match global.color {
         crate::opt::ColorWhen::Auto => anstream::ColorChoice::Auto,
@@ -136,34 +136,9 @@ fn overrides_from(
             }
             .into(),
         ),
-        config_file: global.config,
-        database_url: global.database_url,
-        migrations_dir: global.migrations_dir,
-        layout: global.layout,
-        strict: global.strict,
-        allow_empty: global.allow_empty,
-        history_schema: global.history_schema,
-        history_table: global.history_table,
-        lock_timeout: global.lock_timeout,
-        statement_timeout: global.statement_timeout,
-        lock_wait: global.lock_wait,
-        lock_retries: global.lock_retries,
-        lock_mode: global.lock_mode,
-        lock_ttl: global.lock_ttl,
-        lock_retry_budget: global.lock_retry_budget,
-        dev_url: global.dev_url,
-        column_order: global.column_order,
-        volatile_literal: global.volatile_literal,
-        ignore: global.ignore,
-        exclude: global.exclude,
-        mongodb_uri: global.mongodb_uri,
-        role: global.role,
-        connect_timeout: global.connect_timeout,
-        mongodb_dev_uri: global.mongodb_dev_uri,
         dev_server: Some(global.dev || interactive_outside_ci()),
         discover_config_file: true,
-        backup_store: None,
-        backup_recipients: Vec::new(),
+        ..global.overrides
     };
     if let Command::Migrate(MigrateArgs { store, .. })
     | Command::Rollback(RollbackArgs { store, .. }) = command

@@ -62,151 +62,16 @@ pub struct GlobalArgs {
     )]
     pub metrics_file: Option<PathBuf>,
 
-    /// PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/db?sslmode=verify-full&sslrootcert=ca.crt.
-    /// Default: the DATABASE_URL variable, then `[postgres] url` in schemactl.toml, then the
-    /// embedded development server.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
-
     /// Without a database URL, use schemactl's own development PostgreSQL (under
     /// .schemactl/, started when needed). Without --dev that happens only on a
     /// terminal and when CI is not set; a deploy without its URL fails instead.
     #[arg(long, global = true)]
     pub dev: bool,
 
-    /// Configuration file [default: ./schemactl.toml when present].
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Directory of migration files [default: migrations, next to schemactl.toml].
-    #[arg(long, global = true, value_name = "DIR")]
-    pub migrations_dir: Option<PathBuf>,
-
-    /// Layout of the migrations directory [default: detected]: schemactl, sqlx,
-    /// golang-migrate, diesel, dbmate, goose, flyway (refinery) or pop; or the
-    /// project's own naming pattern, e.g. `V{version}.{name}.{direction}.sql`.
-    #[arg(long, global = true, value_name = "LAYOUT")]
-    pub layout: Option<String>,
-
-    /// Make a .sql file that the layout cannot place an error, not a warning.
-    #[arg(long, global = true)]
-    pub strict: bool,
-
-    /// Accept an empty (or missing) migrations directory; for `fleet`, also an
-    /// empty target list.
-    #[arg(long, global = true)]
-    pub allow_empty: bool,
-
-    /// Schema of the history tables [default: public].
-    #[arg(long, global = true, value_name = "NAME")]
-    pub history_schema: Option<String>,
-
-    /// Name of the history table; events go to <NAME>_events [default: schema_versions].
-    #[arg(long, global = true, value_name = "NAME")]
-    pub history_table: Option<String>,
-
-    /// lock_timeout for each migration, e.g. 5s; a file can override it with
-    /// `-- schemactl:lock-timeout 30s` [default: 5s].
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub lock_timeout: Option<String>,
-
-    /// statement_timeout for each migration; 0 means no limit [default: 0].
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub statement_timeout: Option<String>,
-
-    /// How long connecting may take, handshake included; for PostgreSQL unless the
-    /// connection string sets connect_timeout, for MongoDB the server selection [default: 10s].
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub connect_timeout: Option<String>,
-
-    /// How long to wait for another run's migration lock [default: 60s].
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub lock_wait: Option<String>,
-
-    /// How many times a transactional migration that timed out waiting for a
-    /// table lock (lock_timeout) is tried again, with a growing wait between
-    /// attempts [default: 3; 0: never].
-    #[arg(long, global = true, value_name = "N")]
-    pub lock_retries: Option<u32>,
-
-    /// The most the lock retries of one migration may take together
-    /// [default: 60s].
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub lock_retry_budget: Option<String>,
-
-    /// The migration lock: `advisory` (a session advisory lock) or `table`
-    /// (a lease row, for connections through a transaction-pooling proxy
-    /// such as PgBouncer) [default: advisory].
-    #[arg(long, global = true, value_name = "MODE", value_parser = ["advisory", "table"])]
-    pub lock_mode: Option<String>,
-
-    /// How long a `--lock-mode table` lease lasts; renewed before each
-    /// migration, so it must exceed the longest one [default: 10min].
-    #[arg(long, global = true, value_name = "DURATION")]
-    pub lock_ttl: Option<String>,
-
-    /// For verify and diff: a PostgreSQL server where schemactl may create and
-    /// drop throwaway databases [default: `[verify] dev_url` in schemactl.toml,
-    /// else the embedded development server]. Never the database being migrated.
-    #[arg(
-        long,
-        env = "SCHEMACTL_DEV_URL",
-        global = true,
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub dev_url: Option<String>,
-
-    /// Run the migrations as this PostgreSQL role (the login user must be a
-    /// member), e.g. the role that owns the schema [default: `[postgres] role`].
-    #[arg(long, global = true, value_name = "ROLE")]
-    pub role: Option<String>,
-
-    /// MongoDB connection URI (TLS and auth options go in it) [default: MONGODB_URI,
-    /// then `[mongodb] uri` in schemactl.toml]. Without one, only PostgreSQL is handled.
-    #[arg(
-        long,
-        env = "MONGODB_URI",
-        global = true,
-        hide_env_values = true,
-        value_name = "URI"
-    )]
-    pub mongodb_uri: Option<String>,
-
-    /// For verify: a MongoDB server where schemactl may create and drop scratch
-    /// databases [default: `[verify] mongodb_dev_uri`]. Never the deploy target.
-    #[arg(
-        long,
-        env = "SCHEMACTL_MONGODB_DEV_URI",
-        global = true,
-        hide_env_values = true,
-        value_name = "URI"
-    )]
-    pub mongodb_dev_uri: Option<String>,
-
-    /// For verify and diff: how a table whose columns only changed order counts
-    /// (error, warning, ignore) [default: warning].
-    #[arg(long, global = true, value_name = "POLICY")]
-    pub column_order: Option<String>,
-
-    /// For verify and diff: how a definition that differs only in timestamp
-    /// literals (a `'now'` frozen when it was created) counts (error,
-    /// warning, ignore) [default: warning].
-    #[arg(long, global = true, value_name = "POLICY")]
-    pub volatile_literal: Option<String>,
-
-    /// For verify and diff: leave privileges (grants, default privileges)
-    /// or ownership out of the comparison; repeatable [default: compare both].
-    #[arg(long, global = true, value_name = "PART", value_parser = ["privileges", "ownership"])]
-    pub ignore: Vec<String>,
-
-    /// For dump, diff and verify: leave out objects whose name matches this
-    /// glob (`audit_*` in any schema, `partman.*` a whole schema,
-    /// `public.audit_log` one table), with what belongs to a matched table;
-    /// repeatable [default: `[verify] exclude`]. Other tools' history tables
-    /// are always left out.
-    #[arg(long, global = true, value_name = "PATTERN")]
-    pub exclude: Vec<String>,
+    /// The flags that override `schemactl.toml` (declared once, in the
+    /// library's `config::Overrides`).
+    #[command(flatten)]
+    pub overrides: schemactl::config::Overrides,
 }
 
 /// When to colour the output.
