@@ -163,21 +163,10 @@ pub(crate) async fn read(client: &Client, excluded: &[String]) -> Result<ErDiagr
     })
 }
 
-/// Text safe in markup (SVG, Graphviz's HTML-like labels): every `&`, `<`,
-/// `>`, `"` and `'` as an entity, so that names can never become markup.
-fn markup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// Text safe in SVG and HTML: every `&`, `<`, `>`, `"` and `'` as an
+/// entity (quick-xml's escaping), so that names can never become markup.
+fn markup(text: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(text)
 }
 
 /// Two tables and the foreign key between them, for the renderers' tests.

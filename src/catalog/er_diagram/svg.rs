@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(svg.matches("<g class=\"er-relation\"").count(), 1, "{svg}");
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(
-            svg.contains("&lt;script&gt;&#39;x&#39;&lt;/script&gt;"),
+            svg.contains("&lt;script&gt;&apos;x&apos;&lt;/script&gt;"),
             "{svg}"
         );
         assert!(svg.contains("ON DELETE CASCADE"), "{svg}");

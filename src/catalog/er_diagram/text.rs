@@ -1,7 +1,8 @@
 //! The diagram as text for other tools: Mermaid's `erDiagram` and
 //! Graphviz's DOT.
 
-use super::{markup as html, ErDiagram};
+use super::ErDiagram;
+use quick_xml::escape::partial_escape as html;
 use std::fmt::Write;
 
 impl ErDiagram {
