@@ -54,7 +54,7 @@ pub struct Overrides {
     #[cfg_attr(feature = "clap", arg(long, global = true, value_name = "NAME"))]
     pub history_schema: Option<String>,
 
-    /// Name of the history table; events go to <NAME>_events [default: schema_versions].
+    /// Name of the history table; events go to `<NAME>_events` [default: schema_versions].
     #[cfg_attr(feature = "clap", arg(long, global = true, value_name = "NAME"))]
     pub history_table: Option<String>,
 
