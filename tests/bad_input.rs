@@ -294,8 +294,8 @@ async fn a_database_error_carries_its_sqlstate_in_json() {
     );
     run.expect_code(2);
     let details = &run.json()["error"]["details"];
-    // 42883: undefined_function (no `text < timestamptz` operator).
-    assert_eq!(details["sqlstate"], "42883", "{}", run.stdout);
+    // 42804: datatype_mismatch (the owner, sent as text, into an integer column).
+    assert_eq!(details["sqlstate"], "42804", "{}", run.stdout);
     assert!(
         details["context"]
             .as_str()

@@ -35,6 +35,7 @@ mod locks;
 mod metrics;
 #[cfg(feature = "mongodb")]
 mod mongodb;
+mod pooler;
 mod reliability;
 mod report;
 mod runner;

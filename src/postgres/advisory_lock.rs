@@ -64,26 +64,45 @@ impl MigrationLock {
         )
     }
 
-    /// Takes the lock, waiting up to `wait`. `on_wait` is told who holds it
-    /// when it is not free at once.
-    pub async fn acquire(
+    /// Takes the lock, waiting up to `wait`, and says whether the session
+    /// that runs the next statements holds it. Through a transaction pooler
+    /// consecutive statements may run in different sessions, where a
+    /// session lock does not hold: four statements, one after the other
+    /// (never pipelined: a pooler keeps a pipeline in one session), must
+    /// all be answered by one session — two before anything is taken, so
+    /// that a pooler is mostly found before a session lock could be left
+    /// behind in one of its server sessions, the take, and a check that
+    /// the lock is held. `false` leaves the lock to be released by the
+    /// caller. `on_wait` is told who holds it when it is not free at once.
+    pub async fn acquire_and_check(
+        &self,
+        client: &Client,
+        wait: Duration,
+        on_wait: &mut (dyn FnMut(&[LockHolder]) + Send),
+    ) -> Result<bool, Error> {
+        let session = backend_pid(client, "SELECT pg_backend_pid()").await?;
+        if backend_pid(client, "SELECT pg_backend_pid()").await? != session {
+            return Ok(false);
+        }
+        let take = format!(
+            "SELECT pg_backend_pid() * pg_try_advisory_lock({})::int",
+            self.key
+        );
+        match backend_pid(client, &take).await? {
+            0 => self.wait_for(client, wait, on_wait).await?,
+            taker if taker != session => return Ok(false),
+            _ => {}
+        }
+        self.held_here(client).await
+    }
+
+    /// Waits up to `wait` for a lock another session holds.
+    async fn wait_for(
         &self,
         client: &Client,
         wait: Duration,
         on_wait: &mut (dyn FnMut(&[LockHolder]) + Send),
     ) -> Result<(), Error> {
-        let free = client
-            .query_typed(
-                "SELECT pg_try_advisory_lock($1)",
-                &[(&self.key, Type::INT8)],
-            )
-            .await
-            .map_err(|e| database("cannot take the migration lock", &e))?
-            .first()
-            .is_some_and(|row| row.get(0));
-        if free {
-            return Ok(());
-        }
         on_wait(&self.holders(client).await?);
         let millis = wait.as_millis().clamp(1, i32::MAX as u128);
         client
@@ -91,7 +110,7 @@ impl MigrationLock {
             .await
             .map_err(|e| database("cannot set lock_timeout", &e))?;
         let waited = client
-            .execute("SELECT pg_advisory_lock($1)", &[&self.key])
+            .query_typed("SELECT pg_advisory_lock($1)", &[(&self.key, Type::INT8)])
             .await;
         let _ = client.batch_execute("RESET lock_timeout").await;
         match waited {
@@ -139,13 +158,13 @@ impl MigrationLock {
         let class_id = (self.key >> 32) & 0xffff_ffff;
         let object_id = self.key & 0xffff_ffff;
         let rows = client
-            .query(
+            .query_typed(
                 "SELECT a.pid, a.usename::text, a.application_name, host(a.client_addr),
                         to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), a.state
                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
                    AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                &[&class_id, &object_id],
+                &[(&class_id, Type::INT8), (&object_id, Type::INT8)],
             )
             .await
             .map_err(|e| database("cannot find who holds the migration lock", &e))?;
@@ -161,4 +180,23 @@ impl MigrationLock {
             })
             .collect())
     }
+}
+
+/// The number `sql` (one row, one column) answers: the server process
+/// that runs it, or 0.
+async fn backend_pid(client: &Client, sql: &str) -> Result<i32, Error> {
+    client
+        .simple_query(sql)
+        .await
+        .map_err(|e| database("cannot take the migration lock", &e))?
+        .iter()
+        .find_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
+            _ => None,
+        })
+        .ok_or_else(|| Error::Database {
+            context: "cannot take the migration lock".into(),
+            message: format!("`{sql}` gave no number"),
+            sqlstate: None,
+        })
 }

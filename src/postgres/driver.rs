@@ -125,13 +125,13 @@ impl<'a> PostgresDriver<'a> {
         let client = self.client;
         if self.restore_points.is_none() {
             let archives = client
-                .query_one(
+                .query_typed(
                     "SELECT current_setting('archive_mode') <> 'off' AND current_setting('wal_level') <> 'minimal' \
                      AND NOT pg_is_in_recovery()",
                     &[],
                 )
                 .await
-                .map(|row| row.get::<_, bool>(0));
+                .map(|rows| rows.first().is_some_and(|row| row.get::<_, bool>(0)));
             self.restore_points = Some(archives.unwrap_or(false));
         }
         if self.restore_points != Some(true) {
@@ -143,9 +143,16 @@ impl<'a> PostgresDriver<'a> {
             name.pop();
         }
         let lsn = client
-            .query_one("SELECT pg_create_restore_point($1)::text", &[&name])
+            .query_typed(
+                "SELECT pg_create_restore_point($1)::text",
+                &[(&name, tokio_postgres::types::Type::TEXT)],
+            )
             .await
-            .map(|row| row.get::<_, String>(0));
+            .map(|rows| {
+                rows.first()
+                    .map(|row| row.get::<_, String>(0))
+                    .unwrap_or_default()
+            });
         let detail = match lsn {
             Ok(lsn) => format!(
                 "restore point {name} at {lsn}: a point-in-time recovery with recovery_target_name = '{name}' stops just before this migration"
@@ -180,7 +187,11 @@ impl<'a> PostgresDriver<'a> {
         let lock = (self.execution.lock_mode != LockMode::Table).then_some(&self.lock);
         let writer = match self.writer.take() {
             Some(writer) => writer,
-            None => self.history.writer(self.client, lock).await?,
+            None => {
+                self.history
+                    .writer(self.client, lock, lock.is_some())
+                    .await?
+            }
         };
         Ok(self.writer.insert(writer))
     }
@@ -364,20 +375,21 @@ impl Driver for PostgresDriver<'_> {
             self.lease = Some(lease);
             return Ok(());
         }
-        self.lock.acquire(self.client, wait, on_wait).await?;
         // Through a transaction pooler the next statement may run in
         // another session, where the lock is not held: look twice.
-        for _ in 0..2 {
-            if !self.lock.held_here(self.client).await? {
-                let _ = self.lock.release(self.client).await;
-                return Err(Error::refused(crate::error::refusal::RefusalKind::TransactionPooler,
-                    "the migration lock (a session advisory lock) is not held by the session that runs the next statement: \
-                     this connection goes through a transaction-pooling proxy (PgBouncer with pool_mode = transaction, say), \
-                     where session locks and settings do not hold; nothing was changed. Point DATABASE_URL at PostgreSQL itself \
-                     (or a session-pooled PgBouncer) for migrations, or use --lock-mode table (a lease row)"
-                        .into(),
-                ));
-            }
+        if !self
+            .lock
+            .acquire_and_check(self.client, wait, on_wait)
+            .await?
+        {
+            let _ = self.lock.release(self.client).await;
+            return Err(Error::refused(crate::error::refusal::RefusalKind::TransactionPooler,
+                "the migration lock (a session advisory lock) is not held by the session that runs the next statement: \
+                 this connection goes through a transaction-pooling proxy (PgBouncer with pool_mode = transaction, say), \
+                 where session locks and settings do not hold; nothing was changed. Point DATABASE_URL at PostgreSQL itself \
+                 (or a session-pooled PgBouncer) for migrations, or use --lock-mode table (a lease row)"
+                    .into(),
+            ));
         }
         Ok(())
     }

@@ -463,11 +463,14 @@ impl HistoryTable {
     ///
     /// `lock` (from [`super::MigrationLock`]) makes each migration's
     /// transaction hold the lock at transaction level too, and the end of a
-    /// `no-transaction` migration fail once the session lost it.
+    /// `no-transaction` migration fail once the session lost it. Without
+    /// `named`, nothing is prepared (through a transaction pooler a prepared
+    /// statement lives in one of its server sessions, not in the client's).
     pub async fn writer(
         &self,
         client: &Client,
         lock: Option<&super::MigrationLock>,
+        named: bool,
     ) -> Result<HistoryWriter, Error> {
         let (versions, events) = (self.qualified(), self.qualified_events());
         let lock_check = lock.map(super::MigrationLock::transaction_check);
@@ -524,15 +527,19 @@ impl HistoryTable {
                     .map_err(|e| database("cannot prepare the history statements", &e))
             }
         };
-        let prepared = tokio::try_join!(
-            prepare(&insert_with_event_sql),
-            prepare(&upsert_with_event_sql),
-            prepare(&delete_with_event_sql),
-        )?;
+        let prepared = if named {
+            Some(tokio::try_join!(
+                prepare(&insert_with_event_sql),
+                prepare(&upsert_with_event_sql),
+                prepare(&delete_with_event_sql),
+            )?)
+        } else {
+            None
+        };
         Ok(HistoryWriter {
             lock_check,
+            unnamed: std::sync::atomic::AtomicBool::new(prepared.is_none()),
             prepared,
-            unnamed: std::sync::atomic::AtomicBool::new(false),
             insert: insert_sql,
             finish: format!("UPDATE {versions} SET success = $2, execution_ms = $3, error = $4 WHERE version = $1::text{lock}"),
             delete: format!("DELETE FROM {versions} WHERE version = $1::text{lock}"),
@@ -560,8 +567,9 @@ pub struct HistoryWriter {
     /// The statement that takes the migration lock at transaction level in
     /// each migration's transaction, when a run holds one.
     pub(crate) lock_check: Option<String>,
-    /// `insert_with_event`, `upsert_with_event`, `delete_with_event`.
-    prepared: (Statement, Statement, Statement),
+    /// `insert_with_event`, `upsert_with_event`, `delete_with_event`
+    /// (`None`: sent unnamed from the start).
+    prepared: Option<(Statement, Statement, Statement)>,
     /// Set once the prepared ones are gone (a script's `DEALLOCATE ALL`).
     unnamed: std::sync::atomic::AtomicBool,
     insert: String,
@@ -637,17 +645,19 @@ impl HistoryWriter {
         !self.unnamed.swap(true, std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Runs `sql` (prepared as `statement`) with typed `params`.
+    /// Runs `sql` (prepared as `statement`, if it is) with typed `params`.
     async fn run(
         &self,
         client: &Client,
-        statement: &Statement,
+        statement: Option<&Statement>,
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<(), tokio_postgres::Error> {
-        if self.unnamed.load(std::sync::atomic::Ordering::SeqCst) {
+        let Some(statement) =
+            statement.filter(|_| !self.unnamed.load(std::sync::atomic::Ordering::SeqCst))
+        else {
             return client.query_typed(sql, params).await.map(drop);
-        }
+        };
         let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(value, _)| *value).collect();
         client.execute(statement, &values).await.map(drop)
     }
@@ -672,14 +682,20 @@ impl HistoryWriter {
         transaction: &str,
     ) -> Result<(), tokio_postgres::Error> {
         let (statement, sql) = if row.version.is_repeatable() {
-            (&self.prepared.1, &self.upsert_with_event)
+            (
+                self.prepared.as_ref().map(|p| &p.1),
+                &self.upsert_with_event,
+            )
         } else {
-            (&self.prepared.0, &self.insert_with_event)
+            (
+                self.prepared.as_ref().map(|p| &p.0),
+                &self.insert_with_event,
+            )
         };
         let kind = kind.as_str();
         self.execute_row(
             client,
-            Some(statement),
+            statement,
             sql,
             row,
             &[
@@ -719,10 +735,7 @@ impl HistoryWriter {
         params.extend_from_slice(extra);
         params.push((&row.down_script, Type::TEXT));
         params.push((&row.phase, Type::TEXT));
-        match statement {
-            Some(statement) => self.run(client, statement, sql, &params).await,
-            None => client.query_typed(sql, &params).await.map(drop),
-        }
+        self.run(client, statement, sql, &params).await
     }
 
     /// Deletes a history row and appends its event in one statement, which
@@ -743,8 +756,13 @@ impl HistoryWriter {
             (&event.detail, Type::TEXT),
             (&transaction, Type::TEXT),
         ];
-        self.run(client, &self.prepared.2, &self.delete_with_event, &params)
-            .await
+        self.run(
+            client,
+            self.prepared.as_ref().map(|p| &p.2),
+            &self.delete_with_event,
+            &params,
+        )
+        .await
     }
 
     /// Sets the outcome of a row inserted before a non-transactional run.

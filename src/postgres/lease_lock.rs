@@ -15,6 +15,7 @@ use crate::model::identifier::Identifier;
 use crate::{Error, LockHolder};
 use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 /// The lease of one history table.
@@ -93,7 +94,10 @@ impl LeaseLock {
         let mut told = false;
         loop {
             let taken = client
-                .query(&take, &[&self.owner, &self.ttl_ms()])
+                .query_typed(
+                    &take,
+                    &[(&self.owner, Type::TEXT), (&self.ttl_ms(), Type::INT8)],
+                )
                 .await
                 .map_err(|e| self.take_failed(&e))?;
             if !taken.is_empty() {
@@ -143,16 +147,16 @@ impl LeaseLock {
     /// took it over (this one's lease had expired).
     pub async fn renew(&self, client: &Client) -> Result<(), Error> {
         let renewed = client
-            .execute(
+            .query_typed(
                 &format!(
-                    "UPDATE {} SET expires_at = now() + $2::bigint * interval '1 millisecond' WHERE id = 1 AND owner = $1",
+                    "UPDATE {} SET expires_at = now() + $2::bigint * interval '1 millisecond' WHERE id = 1 AND owner = $1 RETURNING 1",
                     self.table
                 ),
-                &[&self.owner, &self.ttl_ms()],
+                &[(&self.owner, Type::TEXT), (&self.ttl_ms(), Type::INT8)],
             )
             .await
             .map_err(|e| database("cannot renew the migration lock", &e))?;
-        if renewed == 0 {
+        if renewed.is_empty() {
             return Err(Error::refused(crate::error::refusal::RefusalKind::LeaseTakenOver, format!(
                 "the migration lock in {} was taken over by another run: this run's lease expired (it could not be renewed during a migration longer than --lock-ttl {} s: \
                  no second connection for the renewals, or it was lost); nothing more was applied by this run. Raise --lock-ttl above the longest migration",
@@ -170,7 +174,7 @@ impl LeaseLock {
     pub async fn heartbeat(&self, target: &DatabaseTarget) -> Result<Heartbeat, Error> {
         let client = target.connect().await?;
         let renew = format!(
-            "UPDATE {} SET expires_at = now() + $2::bigint * interval '1 millisecond' WHERE id = 1 AND owner = $1",
+            "UPDATE {} SET expires_at = now() + $2::bigint * interval '1 millisecond' WHERE id = 1 AND owner = $1 RETURNING 1",
             self.table
         );
         let (owner, ttl_ms) = (self.owner.clone(), self.ttl_ms());
@@ -178,7 +182,10 @@ impl LeaseLock {
         let task = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(period).await;
-                match client.execute(&renew, &[&owner, &ttl_ms]).await {
+                let renewed = client
+                    .query_typed(&renew, &[(&owner, Type::TEXT), (&ttl_ms, Type::INT8)])
+                    .await;
+                match renewed.map(|rows| rows.len()) {
                     Ok(1) => {}
                     // Not ours any more, or the connection is gone: the
                     // renewal before the next migration says which.
@@ -192,19 +199,22 @@ impl LeaseLock {
     /// Gives the lease up.
     pub async fn release(&self, client: &Client) -> Result<bool, Error> {
         client
-            .execute(
-                &format!("DELETE FROM {} WHERE id = 1 AND owner = $1", self.table),
-                &[&self.owner],
+            .query_typed(
+                &format!(
+                    "DELETE FROM {} WHERE id = 1 AND owner = $1 RETURNING 1",
+                    self.table
+                ),
+                &[(&self.owner, Type::TEXT)],
             )
             .await
-            .map(|deleted| deleted == 1)
+            .map(|deleted| deleted.len() == 1)
             .map_err(|e| database("cannot release the migration lock", &e))
     }
 
     /// The run holding the lease, as a lock holder.
     async fn holders(&self, client: &Client) -> Result<Vec<LockHolder>, Error> {
         let rows = client
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT owner, to_char(acquired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'),
                             'lease until ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')

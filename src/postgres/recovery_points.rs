@@ -28,7 +28,7 @@ pub(crate) async fn read(
          ORDER BY version, event, id DESC",
         history.qualified_events()
     );
-    let Ok(rows) = client.query(&sql, &[]).await else {
+    let Ok(rows) = client.query_typed(&sql, &[]).await else {
         return BTreeMap::new();
     };
     let mut points: BTreeMap<Version, RecoveryPoints> = BTreeMap::new();

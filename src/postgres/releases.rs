@@ -23,7 +23,7 @@ impl HistoryTable {
              FROM {} ORDER BY label",
             self.qualified_releases()
         );
-        match client.query(&sql, &[]).await {
+        match client.query_typed(&sql, &[]).await {
             Ok(rows) => Ok(rows
                 .iter()
                 .map(|row| Release {

@@ -104,7 +104,7 @@ pub(crate) async fn replay_onto(
     replay: &[&Migration],
 ) -> Result<(), Error> {
     settings.run.history.ensure(client).await?;
-    let writer = settings.run.history.writer(client, None).await?;
+    let writer = settings.run.history.writer(client, None, true).await?;
     for migration in replay {
         executor::apply(client, &writer, migration, &settings.run.execution)
             .await

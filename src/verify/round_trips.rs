@@ -108,7 +108,7 @@ impl Workspace {
 /// Makes the history table on a scratch database and a writer of its rows.
 async fn history_writer(client: &Client, settings: &Settings) -> Result<HistoryWriter, Error> {
     settings.run.history.ensure(client).await?;
-    settings.run.history.writer(client, None).await
+    settings.run.history.writer(client, None, true).await
 }
 
 /// Verifies `local` (read from a source) on scratch databases, with

@@ -14,6 +14,7 @@ pub mod gcs;
 pub mod mongo;
 #[cfg(any(feature = "azure", feature = "gcs"))]
 pub mod object_cycle;
+pub mod pgbouncer;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod server;

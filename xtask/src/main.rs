@@ -168,11 +168,15 @@ fn forget_cargo_run_environment() {
     }
 }
 
-/// The browser and the mermaid bundle of the `report::` tests, and the
-/// Azure Storage emulator of `backup_azure::`, named to the test binaries
-/// through the environment.
+/// The browser and the mermaid bundle of the `report::` tests, the Azure
+/// Storage emulator of `backup_azure::` and the PgBouncer of `pooler::`,
+/// named to the test binaries through the environment.
 fn browser_test_prerequisites() -> Result<()> {
     std::env::set_var("SCHEMACTL_TEST_CHROMIUM", prerequisites::ensure_chromium()?);
+    std::env::set_var(
+        "SCHEMACTL_TEST_PGBOUNCER",
+        prerequisites::ensure_pgbouncer()?,
+    );
     std::env::set_var("SCHEMACTL_TEST_MERMAID", prerequisites::ensure_mermaid()?);
     let (azurite, python) = prerequisites::ensure_azurite()?;
     std::env::set_var("SCHEMACTL_TEST_AZURITE", azurite);

@@ -273,6 +273,16 @@ pub fn ensure_chromium() -> Result<std::path::PathBuf> {
     Ok(browser)
 }
 
+/// Debian's PgBouncer, the transaction pooler of the `pooler::` tests.
+pub fn ensure_pgbouncer() -> Result<std::path::PathBuf> {
+    let pooler = std::path::PathBuf::from("/usr/sbin/pgbouncer");
+    if pooler.exists() {
+        return Ok(pooler);
+    }
+    apt_install(&["pgbouncer"])?;
+    Ok(pooler)
+}
+
 /// The pinned mermaid release, whose browser bundle draws
 /// `dump --format mermaid` in the browser test.
 const MERMAID: &str = "mermaid@12.4.0";
