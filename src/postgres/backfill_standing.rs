@@ -23,7 +23,7 @@ pub(crate) async fn read(
                AND e.event IN ('applied', 'rolled-back', 'baselined', 'repair-remove-failed', 'repair-mark-applied', 'repair-forget')), 0)
          ORDER BY b.version, b.id DESC"
     );
-    let Ok(rows) = client.query(&sql, &[]).await else {
+    let Ok(rows) = client.query_typed(&sql, &[]).await else {
         return BTreeMap::new();
     };
     rows.iter()

@@ -39,7 +39,7 @@ pub fn named_relations(sql: &str) -> std::collections::BTreeSet<String> {
 
 async fn query(client: &Client, names: Option<&[String]>) -> Result<Vec<Blocker>, Error> {
     let filter = if names.is_some() {
-        "AND c.relname = ANY($1)"
+        "AND c.relname::text = ANY($1)"
     } else {
         "AND $1::text[] IS NOT NULL"
     };
@@ -58,7 +58,13 @@ async fn query(client: &Client, names: Option<&[String]>) -> Result<Vec<Blocker>
     );
     let empty = Vec::new();
     let rows = client
-        .query(&sql, &[&names.unwrap_or(&empty)])
+        .query_typed(
+            &sql,
+            &[(
+                &names.unwrap_or(&empty),
+                tokio_postgres::types::Type::TEXT_ARRAY,
+            )],
+        )
         .await
         .map_err(|e| {
             super::history_table::database("cannot look for the sessions holding the locks", &e)
