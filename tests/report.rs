@@ -10,13 +10,12 @@ use std::process::Command;
 
 /// The browser: `SCHEMACTL_TEST_CHROMIUM`, else Debian's.
 fn chromium() -> PathBuf {
-    let path = std::env::var_os("SCHEMACTL_TEST_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    assert!(
-        path.exists(),
-        "the browser tests need chromium: `apt-get install chromium` (cargo xtask test does), or SCHEMACTL_TEST_CHROMIUM"
-    );
-    path
+    crate::support::debian_program(
+        "SCHEMACTL_TEST_CHROMIUM",
+        "/usr/bin/chromium",
+        "chromium",
+        "the browser tests",
+    )
 }
 
 /// Loads `page` headless, lets its scripts run, and returns the final DOM

@@ -32,6 +32,18 @@ pub fn schemactl_binary() -> PathBuf {
         .map_or_else(|| env!("CARGO_BIN_EXE_schemactl").into(), PathBuf::from)
 }
 
+/// A program the tests need: the path in the variable `variable`, else
+/// Debian's `default`; a clear failure (naming `package`, which `cargo
+/// xtask test` installs) when it is not there.
+pub fn debian_program(variable: &str, default: &str, package: &str, for_what: &str) -> PathBuf {
+    let path = std::env::var_os(variable).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    assert!(
+        path.exists(),
+        "{for_what} need {package}: `apt-get install {package}` (cargo xtask test does), or {variable}"
+    );
+    path
+}
+
 /// The repository's root (the integration suite belongs to the `cli`
 /// package, one folder below it).
 pub fn repository() -> &'static Path {

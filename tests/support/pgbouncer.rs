@@ -18,13 +18,12 @@ pub struct PgBouncer {
 
 /// The program: `SCHEMACTL_TEST_PGBOUNCER`, else Debian's.
 fn program() -> PathBuf {
-    let path = std::env::var_os("SCHEMACTL_TEST_PGBOUNCER")
-        .map_or_else(|| PathBuf::from("/usr/sbin/pgbouncer"), PathBuf::from);
-    assert!(
-        path.exists(),
-        "the pooler tests need pgbouncer: `apt-get install pgbouncer` (cargo xtask test does), or SCHEMACTL_TEST_PGBOUNCER"
-    );
-    path
+    super::debian_program(
+        "SCHEMACTL_TEST_PGBOUNCER",
+        "/usr/sbin/pgbouncer",
+        "pgbouncer",
+        "the pooler tests",
+    )
 }
 
 impl PgBouncer {

@@ -265,22 +265,21 @@ fn rebuild_pgvector(
 /// Debian's Chromium, for the browser tests of `report --html`: installed
 /// with apt-get (as root) when `/usr/bin/chromium` is missing.
 pub fn ensure_chromium() -> Result<std::path::PathBuf> {
-    let browser = std::path::PathBuf::from("/usr/bin/chromium");
-    if browser.exists() {
-        return Ok(browser);
-    }
-    apt_install(&["chromium"])?;
-    Ok(browser)
+    debian_program("/usr/bin/chromium", "chromium")
 }
 
 /// Debian's PgBouncer, the transaction pooler of the `pooler::` tests.
 pub fn ensure_pgbouncer() -> Result<std::path::PathBuf> {
-    let pooler = std::path::PathBuf::from("/usr/sbin/pgbouncer");
-    if pooler.exists() {
-        return Ok(pooler);
+    debian_program("/usr/sbin/pgbouncer", "pgbouncer")
+}
+
+/// `path`, installed from Debian's `package` with apt-get when missing.
+fn debian_program(path: &str, package: &str) -> Result<std::path::PathBuf> {
+    let program = std::path::PathBuf::from(path);
+    if !program.exists() {
+        apt_install(&[package])?;
     }
-    apt_install(&["pgbouncer"])?;
-    Ok(pooler)
+    Ok(program)
 }
 
 /// The pinned mermaid release, whose browser bundle draws
