@@ -185,15 +185,12 @@ impl MigrationLock {
 /// The number `sql` (one row, one column) answers: the server process
 /// that runs it, or 0.
 async fn backend_pid(client: &Client, sql: &str) -> Result<i32, Error> {
-    client
+    let messages = client
         .simple_query(sql)
         .await
-        .map_err(|e| database("cannot take the migration lock", &e))?
-        .iter()
-        .find_map(|message| match message {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
-            _ => None,
-        })
+        .map_err(|e| database("cannot take the migration lock", &e))?;
+    super::executor::first_value(&messages)
+        .and_then(|value| value.parse().ok())
         .ok_or_else(|| Error::Database {
             context: "cannot take the migration lock".into(),
             message: format!("`{sql}` gave no number"),

@@ -172,7 +172,7 @@ struct Tail {
 }
 
 /// The first column of the first row of a simple query's answer.
-fn first_value(messages: &[tokio_postgres::SimpleQueryMessage]) -> Option<String> {
+pub(crate) fn first_value(messages: &[tokio_postgres::SimpleQueryMessage]) -> Option<String> {
     messages.iter().find_map(|message| match message {
         tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
         _ => None,
