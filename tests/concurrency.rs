@@ -3,15 +3,15 @@
 
 use crate::support::{cli, schemactl, server, stable, Project};
 use schemactl::postgres::HistoryTable;
-use schemactl::postgres::MigrationLock;
 
-fn default_lock() -> MigrationLock {
+/// The migration lock key of the default history table.
+fn default_lock_key() -> i64 {
     let history = HistoryTable::new(
         schemactl::model::identifier::Identifier::parse("public").unwrap(),
         schemactl::model::identifier::Identifier::parse("schema_versions").unwrap(),
     )
     .unwrap();
-    MigrationLock::for_history(&history)
+    history.lock_key()
 }
 
 #[tokio::test]
@@ -24,7 +24,7 @@ async fn a_held_lock_times_out_naming_its_holder() {
         .await
         .unwrap();
     holder
-        .execute("SELECT pg_advisory_lock($1)", &[&default_lock().key()])
+        .execute("SELECT pg_advisory_lock($1)", &[&default_lock_key()])
         .await
         .unwrap();
     let run = schemactl(&project, &db, &["migrate", "--lock-wait", "1s"]);
@@ -223,7 +223,7 @@ async fn a_lease_shorter_than_a_migration_is_kept_while_it_runs() {
 async fn hold_the_lock(db: &crate::support::TestDb) -> tokio_postgres::Client {
     let holder = db.client().await;
     holder
-        .execute("SELECT pg_advisory_lock($1)", &[&default_lock().key()])
+        .execute("SELECT pg_advisory_lock($1)", &[&default_lock_key()])
         .await
         .unwrap();
     holder

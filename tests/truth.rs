@@ -1019,7 +1019,7 @@ async fn a_run_whose_lock_was_released_by_a_script_stops_once_another_run_takes_
         schemactl::model::identifier::Identifier::parse("schema_versions").unwrap(),
     )
     .unwrap();
-    let key = schemactl::postgres::MigrationLock::for_history(&history).key();
+    let key = history.lock_key();
     let mut command = crate::support::cli::command(&project);
     command
         .env("DATABASE_URL", &db.url)

@@ -352,7 +352,11 @@ pub(crate) fn find_tokens(text: &str, needle: &str) -> Option<(usize, usize)> {
     })
 }
 
-/// How lint read one statement (see [`StatementReading::of`]).
+/// How lint read one statement (see [`StatementReading::of`]): a
+/// measurement hook for `cargo xtask parse-coverage`, built with the
+/// `harness` feature only.
+#[cfg(feature = "harness")]
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatementReading {
     /// sqlparser parsed it as written.
@@ -373,6 +377,7 @@ pub enum StatementReading {
     },
 }
 
+#[cfg(feature = "harness")]
 impl StatementReading {
     /// How lint reads each statement of a script (what `cargo xtask
     /// parse-coverage` counts).

@@ -180,7 +180,7 @@ pub enum Direction {
 
 /// A file that belongs to a migrations directory, before it is paired up.
 #[derive(Debug, Clone)]
-pub struct MigrationFile {
+pub(crate) struct MigrationFile {
     /// Where the file is.
     pub path: PathBuf,
     /// What its name says.

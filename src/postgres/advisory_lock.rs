@@ -12,9 +12,19 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
+impl HistoryTable {
+    /// The key of this history table's migration lock (a session-level
+    /// advisory lock; the first 8 bytes of the SHA-256 of
+    /// `schemactl:<schema>.<table>`): what to look for in `pg_locks`, or to
+    /// take with `pg_advisory_lock` to hold deploys back by hand.
+    pub fn lock_key(&self) -> i64 {
+        MigrationLock::for_history(self).key()
+    }
+}
+
 /// The advisory lock of one history table.
 #[derive(Debug, Clone, Copy)]
-pub struct MigrationLock {
+pub(crate) struct MigrationLock {
     key: i64,
 }
 

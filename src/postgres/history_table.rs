@@ -466,7 +466,7 @@ impl HistoryTable {
     /// `no-transaction` migration fail once the session lost it. Without
     /// `named`, nothing is prepared (through a transaction pooler a prepared
     /// statement lives in one of its server sessions, not in the client's).
-    pub async fn writer(
+    pub(crate) async fn writer(
         &self,
         client: &Client,
         lock: Option<&super::MigrationLock>,

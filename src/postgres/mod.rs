@@ -29,7 +29,7 @@ pub(crate) mod text_rows;
 pub(crate) mod tls;
 
 pub use adoption::Unadopted;
-pub use advisory_lock::MigrationLock;
+pub(crate) use advisory_lock::MigrationLock;
 pub use connection::DatabaseTarget;
 pub(crate) use connection::SslMode;
 pub(crate) use db_error::describe;
