@@ -398,7 +398,8 @@ impl StatementReading {
 }
 
 /// Parses every statement of a script on its own.
-pub(crate) fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
+#[cfg(feature = "harness")]
+fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
     let Ok(statements) = script.statements() else {
         return Vec::new();
     };
