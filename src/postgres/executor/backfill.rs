@@ -255,8 +255,12 @@ impl<'a> Run<'a> {
         client.batch_execute(&begin).await?;
         let end_sql = batched.batch_end(&key.column, &key.sql_type, after.is_some(), size);
         let ends = match after {
-            Some(after) => client.query(&end_sql, &[&after]).await?,
-            None => client.query(&end_sql, &[]).await?,
+            Some(after) => {
+                client
+                    .query_typed(&end_sql, &[(&after, Type::TEXT)])
+                    .await?
+            }
+            None => client.query_typed(&end_sql, &[]).await?,
         };
         // A key past this batch's last: more batches follow.
         let upto: Option<String> = match ends.as_slice() {
@@ -268,14 +272,17 @@ impl<'a> Run<'a> {
             upto: upto.is_some(),
         };
         let sql = batched.batch(&key.column, &key.sql_type, bounds);
-        let mut parameters: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
+        // Unnamed statements, each one message: nothing prepared outlives
+        // the batch's transaction (a transaction pooler may hand the next
+        // one another server session).
+        let mut parameters: Vec<(&(dyn tokio_postgres::types::ToSql + Sync), Type)> = Vec::new();
         if let Some(after) = &after {
-            parameters.push(after);
+            parameters.push((after, Type::TEXT));
         }
         if let Some(upto) = &upto {
-            parameters.push(upto);
+            parameters.push((upto, Type::TEXT));
         }
-        let rows = client.execute(&sql, &parameters).await?;
+        let rows = client.execute_typed(&sql, &parameters).await?;
         if let Some(trace) = self.trace.filter(|_| status.batch == 0) {
             // `verify --locks`: the locks one batch holds, read inside it.
             let script = self.script();
@@ -392,9 +399,9 @@ impl<'a> Run<'a> {
         let Some(row) = rows.first() else {
             let exists = self
                 .client
-                .query_one(
+                .query_typed_one(
                     "SELECT to_regclass($1::text) IS NOT NULL",
-                    &[&batched.table],
+                    &[(&batched.table, Type::TEXT)],
                 )
                 .await
                 .map(|r| r.get::<_, bool>(0))
@@ -453,7 +460,7 @@ impl<'a> Run<'a> {
              WHERE c.oid = to_regclass($1) OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass($1))";
         let row = self
             .client
-            .query_one(ESTIMATE, &[&batched.table])
+            .query_typed_one(ESTIMATE, &[(&batched.table, Type::TEXT)])
             .await
             .ok()?;
         let rows: Option<i64> = row.get(0);
@@ -480,7 +487,7 @@ impl<'a> Run<'a> {
             .await
             .map_err(|e| refuse(format!("--replica-url: {e}")))?;
         let standby: bool = replica
-            .query_one("SELECT pg_is_in_recovery()", &[])
+            .query_typed_one("SELECT pg_is_in_recovery()", &[])
             .await
             .map(|r| r.get(0))
             .map_err(|e| refuse(format!("--replica-url: {}", super::describe(&e))))?;
@@ -539,7 +546,7 @@ impl<'a> Run<'a> {
         let waiting = Instant::now();
         let mut failed_reads = 0;
         loop {
-            let lag = match replica.query_one(LAG, &[]).await {
+            let lag = match replica.query_typed_one(LAG, &[]).await {
                 Ok(row) => Duration::try_from_secs_f64(row.get::<_, f64>(0).max(0.0))
                     .unwrap_or(Duration::MAX),
                 Err(error) if failed_reads >= 2 => {

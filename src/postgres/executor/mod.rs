@@ -728,7 +728,7 @@ impl<'a> Run<'a> {
             steps.push((
                 Stage::After,
                 async move {
-                    let rows = client.execute(sql.as_str(), &[]).await?;
+                    let rows = client.execute_typed(sql.as_str(), &[]).await?;
                     if let Ok(mut touched) = touched.lock() {
                         touched.push(rows);
                     }
