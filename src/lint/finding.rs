@@ -35,6 +35,48 @@ pub struct Finding {
     pub table_size: Option<super::table_sizes::TableSize>,
 }
 
+/// Each path's place in [`Path`]'s order (equal paths share one), each
+/// path's components read once: comparing `Path`s walks both every time,
+/// and sorting hundreds of files that way cost more than linting them.
+///
+/// [`Path`]: std::path::Path
+pub(crate) fn path_ranks<'p>(paths: impl IntoIterator<Item = &'p std::path::Path>) -> Vec<usize> {
+    let keys: Vec<Vec<std::path::Component<'p>>> = paths
+        .into_iter()
+        .map(|path| path.components().collect())
+        .collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let mut ranks = vec![0; keys.len()];
+    let mut rank = 0;
+    for (n, &i) in order.iter().enumerate() {
+        if n > 0 && keys[order[n - 1]] != keys[i] {
+            rank += 1;
+        }
+        ranks[i] = rank;
+    }
+    ranks
+}
+
+/// Sorts `items` stably by their file (in [`Path`]'s order), then by `then`.
+///
+/// [`Path`]: std::path::Path
+pub(crate) fn sort_by_file<T>(
+    items: &mut Vec<T>,
+    path: impl Fn(&T) -> &std::path::Path,
+    then: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    let ranks = path_ranks(items.iter().map(&path));
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| {
+        ranks[a]
+            .cmp(&ranks[b])
+            .then_with(|| then(&items[a], &items[b]))
+    });
+    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    items.extend(order.iter().filter_map(|&i| slots[i].take()));
+}
+
 /// The fingerprint of a finding of `rule` in `place` (a migration and
 /// direction, or a file name) about a statement of text `statement`
 /// (whitespace and comments do not count).
@@ -47,28 +89,38 @@ pub(crate) fn fingerprint(rule: &str, place: &str, statement: &str) -> String {
 /// one statement compute it once.
 pub(crate) fn normalised(statement: &str) -> String {
     use sqlparser::dialect::PostgreSqlDialect;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    use std::fmt::Write;
+    use sqlparser::tokenizer::Tokenizer;
     match Tokenizer::new(&PostgreSqlDialect {}, statement).tokenize() {
-        Ok(tokens) => {
-            let mut out = String::with_capacity(statement.len());
-            for token in tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))) {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                match token {
-                    Token::Word(w) if w.quote_style.is_none() => {
-                        out.push_str(&w.value.to_lowercase())
-                    }
-                    other => {
-                        let _ = write!(out, "{other}");
-                    }
-                }
-            }
-            out
-        }
+        Ok(tokens) => normalised_tokens(&tokens, statement.len()),
         Err(_) => statement.split_whitespace().collect::<Vec<_>>().join(" "),
     }
+}
+
+/// [`normalised`] of a statement from its tokens (as the parser had them:
+/// the same tokens give the same text, so the fingerprint does not depend
+/// on whether the statement was tokenised alone or with its script).
+pub(crate) fn normalised_tokens<'t>(
+    tokens: impl IntoIterator<Item = &'t sqlparser::tokenizer::Token>,
+    capacity: usize,
+) -> String {
+    use sqlparser::tokenizer::Token;
+    use std::fmt::Write;
+    let mut out = String::with_capacity(capacity);
+    for token in tokens
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match token {
+            Token::Word(w) if w.quote_style.is_none() => out.push_str(&w.value.to_lowercase()),
+            other => {
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
+    out
 }
 
 /// [`fingerprint`] of a statement already [`normalised`].
@@ -79,5 +131,10 @@ pub(crate) fn fingerprint_of_normalised(rule: &str, place: &str, normalised: &st
         hasher.update(part.as_bytes());
     }
     let digest = hasher.finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    digest[..8]
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
 }

@@ -41,7 +41,7 @@ use crate::model::{Direction, Migration, Script, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// How to lint: the configured severities, every id checked.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +92,10 @@ pub(crate) struct ParsedStatement<'a> {
     pub recognised: Option<recognise::Recognised>,
     /// The parser's reason, when neither could read it.
     pub error: Option<(TextPosition, String)>,
+    /// Its tokens as a fingerprint hashes them ([`finding::normalised`]),
+    /// made from the parser's tokens; `None` when it could not be
+    /// tokenised.
+    pub normalised: Option<String>,
 }
 
 /// What a statement rule sees.
@@ -411,11 +415,11 @@ fn parse(script: &Script) -> Vec<ParsedStatement<'_>> {
 
 /// Parses one statement: with sqlparser, else with [`recognise`].
 fn parse_statement<'a>(statement: &'a Statement, text: &str) -> ParsedStatement<'a> {
-    parsed(
-        statement,
-        text,
-        Parser::parse_sql(&PostgreSqlDialect {}, text),
-    )
+    let dialect = PostgreSqlDialect {};
+    match sqlparser::tokenizer::Tokenizer::new(&dialect, text).tokenize_with_location() {
+        Ok(tokens) => parse_tokens(statement, text, tokens),
+        Err(_) => parsed(statement, text, Parser::parse_sql(&dialect, text), None),
+    }
 }
 
 /// [`parse_statement`] from the statement's tokens (positions relative to
@@ -426,13 +430,31 @@ fn parse_tokens<'a>(
     tokens: Vec<sqlparser::tokenizer::TokenWithSpan>,
 ) -> ParsedStatement<'a> {
     let dialect = PostgreSqlDialect {};
-    let result = Parser::new(&dialect)
-        .with_tokens_with_locations(tokens)
-        .parse_statements();
-    parsed(statement, text, result)
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    let result = parser.parse_statements();
+    let tokens = parser.into_tokens();
+    // A `COPY … FROM stdin` payload is delimited by the script around it:
+    // its text is tokenised alone when a fingerprint needs it.
+    let normalised = (!tokens
+        .iter()
+        .any(|t| matches!(t.token, sqlparser::tokenizer::Token::CopyData { .. })))
+    .then(|| finding::normalised_tokens(tokens.iter().map(|t| &t.token), text.len()));
+    parsed(statement, text, result, normalised)
 }
 
 fn parsed<'a>(
+    statement: &'a Statement,
+    text: &str,
+    result: Result<Vec<sqlparser::ast::Statement>, sqlparser::parser::ParserError>,
+    normalised: Option<String>,
+) -> ParsedStatement<'a> {
+    let mut parsed = parsed_as(statement, text, result);
+    parsed.normalised = normalised;
+    parsed
+}
+
+/// The statement as sqlparser or [`recognise`] read it.
+fn parsed_as<'a>(
     statement: &'a Statement,
     text: &str,
     result: Result<Vec<sqlparser::ast::Statement>, sqlparser::parser::ParserError>,
@@ -443,12 +465,14 @@ fn parsed<'a>(
             ast: asts.pop(),
             recognised: None,
             error: None,
+            normalised: None,
         },
         Ok(_) => ParsedStatement {
             statement,
             ast: None,
             recognised: None,
             error: None,
+            normalised: None,
         },
         Err(e) => match recognise::recover(text) {
             Some((ast, recognised)) => ParsedStatement {
@@ -456,12 +480,14 @@ fn parsed<'a>(
                 ast,
                 recognised: Some(recognised),
                 error: None,
+                normalised: None,
             },
             None => ParsedStatement {
                 statement,
                 ast: None,
                 recognised: None,
                 error: Some((error_position(statement, &e.to_string()), e.to_string())),
+                normalised: None,
             },
         },
     }
@@ -510,12 +536,12 @@ pub(crate) fn lint(
         .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()))
         .map(|script| script.sql.len())
         .sum();
-    let raw = if size < PARSE_INLINE_BELOW {
+    let checked = if size < PARSE_INLINE_BELOW {
         lint_inline(migrations)?
     } else {
         lint_threaded(migrations)?
     };
-    Ok(finish(migrations, raw, options))
+    Ok(finish(migrations, checked, options))
 }
 
 /// Below this much SQL, statements are parsed on the linting thread: a
@@ -525,23 +551,23 @@ pub(crate) fn lint(
 const PARSE_INLINE_BELOW: usize = 512 * 1024;
 
 /// Parses and checks every migration on this thread.
-fn lint_inline(migrations: &[Migration]) -> Result<Vec<RawFinding>, crate::Error> {
+fn lint_inline(migrations: &[Migration]) -> Result<Checked, crate::Error> {
     let mut driver = Driver::default();
     for migration in migrations {
         let mut parsed = parsed_in_order(migration);
         driver.migration(migration, &mut || parsed.next())?;
     }
-    Ok(driver.raw)
+    Ok(driver.checked)
 }
 
 /// Parser threads read the statements ahead, in order, through bounded
 /// channels; this thread checks them.
-fn lint_threaded(migrations: &[Migration]) -> Result<Vec<RawFinding>, crate::Error> {
+fn lint_threaded(migrations: &[Migration]) -> Result<Checked, crate::Error> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
     let workers = threads.min(migrations.len()).max(1);
-    std::thread::scope(|scope| -> Result<Vec<RawFinding>, crate::Error> {
+    std::thread::scope(|scope| -> Result<Checked, crate::Error> {
         let receivers: Vec<_> = (0..workers)
             .map(|worker| {
                 let (sender, receiver) = std::sync::mpsc::sync_channel::<Parsed>(256);
@@ -554,7 +580,7 @@ fn lint_threaded(migrations: &[Migration]) -> Result<Vec<RawFinding>, crate::Err
             let receiver = &receivers[i % workers];
             driver.migration(migration, &mut || receiver.recv().ok())?;
         }
-        Ok(driver.raw)
+        Ok(driver.checked)
     })
 }
 
@@ -621,7 +647,18 @@ fn parsed_statements(script: &Script) -> Box<dyn Iterator<Item = ParsedStatement
 #[derive(Default)]
 struct Driver {
     history: schema_model::Replay<'static>,
+    checked: Checked,
+}
+
+/// What the checks found, before ignores and severities.
+#[derive(Debug, Default)]
+struct Checked {
+    /// The findings.
     raw: Vec<RawFinding>,
+    /// Each script's statements as fingerprints hash them (by statement
+    /// index), scripts in the order of [`finish`]: up, then down, migration
+    /// by migration.
+    normalised: Vec<Vec<Option<String>>>,
 }
 
 impl Driver {
@@ -659,7 +696,7 @@ impl Driver {
                     });
                 }
             },
-            &mut self.raw,
+            &mut self.checked,
         )?;
         let after_up = replay.state();
         let mut down_replay = None;
@@ -674,7 +711,7 @@ impl Driver {
                 &mut next,
                 &mut replay,
                 &mut |_| {},
-                &mut self.raw,
+                &mut self.checked,
             )?;
             down_replay = Some(replay.state());
         }
@@ -689,7 +726,7 @@ impl Driver {
             before_opaque: self.history.ever_opaque(),
         };
         for rule in RULES {
-            rule.check_migration(&context, &mut self.raw);
+            rule.check_migration(&context, &mut self.checked.raw);
         }
         self.history.absorb(after_up);
         Ok(())
@@ -720,8 +757,9 @@ fn check_script<'a>(
     next: &mut dyn FnMut() -> Result<Option<ParsedStatement<'a>>, crate::Error>,
     replay: &mut schema_model::Replay,
     seen: &mut dyn FnMut(&ParsedStatement<'a>),
-    raw: &mut Vec<RawFinding>,
+    checked: &mut Checked,
 ) -> Result<(), crate::Error> {
+    let raw = &mut checked.raw;
     if let Err(problem) = script.statements() {
         let offset = problem.position.map_or(0, |p| {
             LineIndex::new(&script.sql).offset(&script.sql, p.line, p.column)
@@ -744,7 +782,8 @@ fn check_script<'a>(
         .statements()
         .map(|s| s.iter().map(|s| s.start).collect())
         .unwrap_or_default();
-    while let Some(item) = next()? {
+    let mut normalised = vec![None; starts.len()];
+    while let Some(mut item) = next()? {
         if let Some((position, reason)) = &item.error {
             if rules::missing_semicolon::is_missing(reason, &script.sql, *position) {
                 raw.push(RawFinding {
@@ -771,6 +810,9 @@ fn check_script<'a>(
                 ));
             }
         }
+        let context_index = starts
+            .binary_search(&item.statement.start)
+            .unwrap_or(usize::MAX);
         let context = StatementContext {
             script,
             direction,
@@ -779,9 +821,7 @@ fn check_script<'a>(
             recognised: item.recognised.as_ref(),
             schema: replay.schema(),
             units: &units,
-            index: starts
-                .binary_search(&item.statement.start)
-                .unwrap_or(usize::MAX),
+            index: context_index,
         };
         for rule in RULES {
             if direction == Direction::Down && rule.judges_design() {
@@ -791,7 +831,11 @@ fn check_script<'a>(
         }
         replay.step(&item);
         seen(&item);
+        if let Some(slot) = normalised.get_mut(context_index) {
+            *slot = item.normalised.take();
+        }
     }
+    checked.normalised.push(normalised);
     Ok(())
 }
 
@@ -852,7 +896,7 @@ fn unparseable(
 }
 
 /// Applies ignores, severities and the file filter; adds `unused-ignore`.
-fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions) -> Vec<Finding> {
+fn finish(migrations: &[Migration], checked: Checked, options: &LintOptions) -> Vec<Finding> {
     let scripts: Vec<(&Script, String)> = migrations
         .iter()
         .flat_map(|m| {
@@ -861,20 +905,24 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
         })
         .collect();
     let mut findings = Vec::new();
-    let known: std::collections::HashSet<&Path> =
-        scripts.iter().map(|(s, _)| s.path.as_path()).collect();
-    let mut by_file: std::collections::HashMap<PathBuf, Vec<RawFinding>> =
-        std::collections::HashMap::new();
-    for finding in raw {
-        if known.contains(finding.path.as_path()) {
-            by_file
-                .entry(finding.path.clone())
-                .or_default()
-                .push(finding);
+    // Findings carry their script's path, cloned from it: the same bytes
+    // (hashing those is cheaper than a path's components).
+    let script_of: HashMap<&[u8], usize> = scripts
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| (s.path.as_os_str().as_encoded_bytes(), i))
+        .collect();
+    let mut by_script: Vec<Vec<RawFinding>> = scripts.iter().map(|_| Vec::new()).collect();
+    for finding in checked.raw {
+        if let Some(&i) = script_of.get(finding.path.as_os_str().as_encoded_bytes()) {
+            by_script[i].push(finding);
         }
     }
-    for (script, place) in &scripts {
-        let raw = by_file.remove(&script.path).unwrap_or_default();
+    // Each script's place in path order, so that findings sort by number.
+    let rank = finding::path_ranks(scripts.iter().map(|(s, _)| s.path.as_path()));
+    let mut known_normalised = checked.normalised.into_iter();
+    for (i, ((script, place), raw)) in scripts.iter().zip(by_script).enumerate() {
+        let mut known_normalised = known_normalised.next().unwrap_or_default();
         let ignores = suppression::ignores(&script.sql);
         let statements = script.statements().unwrap_or_default();
         // The statement a finding is in (the first ending at or after it),
@@ -891,6 +939,13 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
         let mut used = vec![false; ignores.len()];
         let index = LineIndex::new(&script.sql);
         let mut normalised: HashMap<Option<usize>, String> = HashMap::new();
+        let mut normalised_of = |statement: Option<usize>| -> String {
+            statement
+                .and_then(|i| known_normalised.get_mut(i)?.take())
+                .unwrap_or_else(|| {
+                    finding::normalised(statement.map_or("", |i| statements[i].text(&script.sql)))
+                })
+        };
         for finding in raw {
             let statement = statement_of(finding.offset, false);
             let silenced = ignores.iter().enumerate().find(|(_, ignore)| {
@@ -903,11 +958,11 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 continue;
             }
             let position = index.position(&script.sql, finding.offset);
-            let text = normalised.entry(statement).or_insert_with(|| {
-                finding::normalised(statement.map_or("", |i| statements[i].text(&script.sql)))
-            });
+            let text = normalised
+                .entry(statement)
+                .or_insert_with(|| normalised_of(statement));
             let fingerprint = finding::fingerprint_of_normalised(finding.rule, place, text);
-            findings.push((finding, position, fingerprint));
+            findings.push((rank[i], (finding, position, fingerprint)));
         }
         for (ignore, used) in ignores.iter().zip(used) {
             // An ignore of `unparseable-statement` that silences nothing was
@@ -917,12 +972,15 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
             if used || ignore.rule == rules::unparseable_statement::ID {
                 continue;
             }
-            findings.push(unused_ignore(ignore, script, &index, place));
+            findings.push((rank[i], unused_ignore(ignore, script, &index, place)));
         }
     }
-    let mut out: Vec<Finding> = findings
+    findings.sort_by(|(a_rank, (a, a_at, _)), (b_rank, (b, b_at, _))| {
+        (a_rank, a_at.line, a_at.column, a.rule).cmp(&(b_rank, b_at.line, b_at.column, b.rule))
+    });
+    findings
         .into_iter()
-        .filter_map(|(raw, position, fingerprint)| {
+        .filter_map(|(_, (raw, position, fingerprint))| {
             let severity = options.severity(raw.rule)?;
             let severity = raw.at_most.map_or(severity, |cap| severity.min(cap));
             let severity = raw.at_least.map_or(severity, |floor| severity.max(floor));
@@ -939,16 +997,7 @@ fn finish(migrations: &[Migration], raw: Vec<RawFinding>, options: &LintOptions)
                 table_size: None,
             })
         })
-        .collect();
-    out.sort_by(|a, b| {
-        (&a.path, a.position.line, a.position.column, a.rule).cmp(&(
-            &b.path,
-            b.position.line,
-            b.position.column,
-            b.rule,
-        ))
-    });
-    out
+        .collect()
 }
 
 /// The `unused-ignore` finding of an ignore comment that silenced nothing,
@@ -1014,8 +1063,54 @@ mod parse_modes {
             let inline = super::lint_inline(&migrations).unwrap();
             let threaded = super::lint_threaded(&migrations).unwrap();
             assert_eq!(format!("{inline:?}"), format!("{threaded:?}"), "{dir}");
-            compared += inline.len();
+            compared += inline.raw.len();
         }
         assert!(compared > 0, "no finding to compare");
+    }
+}
+
+#[cfg(test)]
+mod fingerprint_text {
+    use crate::model::Script;
+
+    /// A statement's fingerprint text is the same whether it is made from
+    /// the tokens the parser had (tokenised with its script) or from the
+    /// statement tokenised alone, as before: baselines keep matching.
+    #[test]
+    fn made_from_the_parsers_tokens_it_is_the_text_tokenised_alone() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("migrations"), root.join("tests/fixtures")];
+        dirs.extend(std::env::var_os("SCHEMACTL_FINGERPRINT_DIRS").map(Into::into));
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "sql") {
+                    files.push(path);
+                }
+            }
+        }
+        files.push("tricky.sql".into());
+        let mut compared = 0;
+        for path in files {
+            let sql = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                "CREATE TABLE \"Odd\" (a numeric DEFAULT 1.5e3, b text DEFAULT E'it''s\\n', c text DEFAULT $x$ a;b $x$);\n\
+                 -- comment\nSELECT a::int <> 2, 'x' || U&'\\0041', \"Quoted\".\"Col\" FROM t /* block */ WHERE a @> '{1}';\n\
+                 CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\nDROP INDEX IF EXISTS ÄÖ_idx"
+                    .into()
+            });
+            let checksum = crate::model::Checksum::of(sql.as_bytes());
+            let script = Script::new(path.clone(), sql, checksum, Default::default());
+            for item in super::parsed_statements(&script) {
+                let alone = super::finding::normalised(item.statement.text(&script.sql));
+                if let Some(from_tokens) = &item.normalised {
+                    assert_eq!(from_tokens, &alone, "{}", path.display());
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100, "only {compared} statements compared");
     }
 }

@@ -8,6 +8,7 @@ use crate::lint::{self, Finding, LintOptions, Severity};
 use crate::model::text_position::TextPosition;
 use crate::source::{Directory, MigrationSource};
 use crate::Error;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -136,19 +137,22 @@ pub(crate) fn lint(settings: &Settings, since: Option<&str>) -> Result<LintOutco
             .is_none_or(|only| only.contains(&canonical(&f.path)))
     }));
     findings.extend(extra);
-    let mut sources: BTreeMap<PathBuf, String> = schema_sources.into_iter().collect();
-    for migration in &migrations {
-        for script in std::iter::once(&migration.up).chain(migration.down.as_ref()) {
-            sources.insert(script.path.clone(), script.sql.clone());
-        }
-    }
-    findings.sort_by(|a, b| {
-        (&a.path, a.position.line, a.position.column).cmp(&(
-            &b.path,
-            b.position.line,
-            b.position.column,
-        ))
-    });
+    // The scripts' texts move into `sources` (they are not needed again),
+    // in path order, so that the map is built without searching it.
+    let mut texts: Vec<(PathBuf, String)> = schema_sources;
+    texts.extend(
+        migrations
+            .into_iter()
+            .flat_map(|m| std::iter::once(m.up).chain(m.down))
+            .map(|script| (script.path, script.sql)),
+    );
+    lint::finding::sort_by_file(&mut texts, |(path, _)| path, |_, _| Ordering::Equal);
+    let sources: BTreeMap<PathBuf, String> = texts.into_iter().collect();
+    lint::finding::sort_by_file(
+        &mut findings,
+        |f| &f.path,
+        |a, b| (a.position.line, a.position.column).cmp(&(b.position.line, b.position.column)),
+    );
     Ok(LintOutcome {
         findings,
         sources,

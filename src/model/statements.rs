@@ -101,6 +101,16 @@ pub fn split_with_tokens(sql: &str) -> Option<Result<StatementsWithTokens, Split
     if splitter.ranges.len() != splitter.statements.len() {
         return None;
     }
+    // Each statement's tokens are moved out of the script's (not cloned:
+    // a word token owns its text), so the ranges must be in order.
+    if splitter
+        .ranges
+        .windows(2)
+        .any(|pair| pair[0].1 >= pair[1].0)
+    {
+        return None;
+    }
+    let mut remaining = tokens.into_iter().enumerate().peekable();
     let per_statement = splitter
         .ranges
         .iter()
@@ -110,27 +120,27 @@ pub fn split_with_tokens(sql: &str) -> Option<Result<StatementsWithTokens, Split
                 statement.position.line as u64,
                 statement.position.column as u64,
             );
-            tokens[first..=last]
-                .iter()
-                .map(|t| {
-                    let relative =
-                        |l: sqlparser::tokenizer::Location| sqlparser::tokenizer::Location {
-                            line: l.line - (line - 1),
-                            column: if l.line == line {
-                                l.column - (column - 1)
-                            } else {
-                                l.column
-                            },
-                        };
-                    TokenWithSpan {
-                        token: t.token.clone(),
+            let relative = |l: sqlparser::tokenizer::Location| sqlparser::tokenizer::Location {
+                line: l.line - (line - 1),
+                column: if l.line == line {
+                    l.column - (column - 1)
+                } else {
+                    l.column
+                },
+            };
+            let mut own = Vec::with_capacity(last + 1 - first);
+            while let Some((i, t)) = remaining.next_if(|(i, _)| *i <= last) {
+                if i >= first {
+                    own.push(TokenWithSpan {
+                        token: t.token,
                         span: sqlparser::tokenizer::Span::new(
                             relative(t.span.start),
                             relative(t.span.end),
                         ),
-                    }
-                })
-                .collect()
+                    });
+                }
+            }
+            own
         })
         .collect();
     Some(Ok((splitter.statements, per_statement)))
