@@ -33,7 +33,7 @@ pub async fn lint(
             _ => output::stderr_line(&format!("warning: {problem}")),
         }
     }
-    let mut findings = outcome.findings.clone();
+    let mut findings = std::mem::take(&mut outcome.findings);
     if let Some(path) = request.write_baseline.as_deref() {
         return write_baseline(path, &findings, &outcome, request.format);
     }
@@ -203,7 +203,7 @@ impl Rendered<'_> {
     fn text(&self, request: &LintArgs) -> String {
         match request.format {
             LintFormat::Text => {
-                let source = |path: &Path| self.outcome.sources.get(path).cloned();
+                let source = |path: &Path| self.outcome.sources.get(path).map(String::as_str);
                 let format = ReportFormat::Text {
                     source: &source,
                     colour: colour(),

@@ -21,7 +21,7 @@ pub enum ReportFormat<'a> {
     /// summary; `source` gives a file's text, `colour` adds ANSI colours.
     Text {
         /// A file's text (`None`: the finding is shown without its line).
-        source: &'a dyn Fn(&Path) -> Option<String>,
+        source: &'a dyn Fn(&Path) -> Option<&'a str>,
         /// Whether to colour the output.
         colour: bool,
     },

@@ -13,9 +13,9 @@ const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
 /// Renders `findings`; `source` gives a file's text for the excerpt.
-pub fn render(
+pub fn render<'s>(
     findings: &[Finding],
-    source: &dyn Fn(&Path) -> Option<String>,
+    source: &dyn Fn(&Path) -> Option<&'s str>,
     colour: bool,
 ) -> String {
     let paint = |code: &'static str| if colour { code } else { "" };
@@ -42,6 +42,9 @@ pub fn render(
         }
         out.push('\n');
     }
+    // The lines of the file the last finding was in: findings come by
+    // file, so each file is split into lines once, not once per finding.
+    let mut lines: Option<(&Path, Vec<&str>)> = None;
     for finding in rejected.into_iter().chain(others) {
         let level = match finding.severity {
             Severity::Error => paint(RED),
@@ -69,9 +72,14 @@ pub fn render(
             p.line,
             p.column
         );
-        if let Some(line) =
-            source(&finding.path).and_then(|text| text.lines().nth(p.line - 1).map(str::to_string))
-        {
+        if lines.as_ref().is_none_or(|(path, _)| *path != finding.path) {
+            let split = source(&finding.path).map_or_else(Vec::new, |text| text.lines().collect());
+            lines = Some((&finding.path, split));
+        }
+        let line = lines
+            .as_ref()
+            .and_then(|(_, lines)| lines.get(p.line.wrapping_sub(1)).copied());
+        if let Some(line) = line {
             let gutter = paint(BLUE);
             let _ = writeln!(out, "{pad} {gutter}|{}", paint(RESET));
             let _ = writeln!(out, "{gutter}{number} |{} {line}", paint(RESET));
@@ -125,4 +133,54 @@ pub fn summary(findings: &[Finding]) -> String {
 
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::lint::{Finding, Severity};
+    use crate::model::text_position::TextPosition;
+    use std::path::{Path, PathBuf};
+
+    fn finding(path: &str, line: usize, rule: &'static str) -> Finding {
+        Finding {
+            rule,
+            severity: Severity::Warning,
+            path: PathBuf::from(path),
+            position: TextPosition { line, column: 1 },
+            length: 4,
+            message: "m".into(),
+            help: "h".into(),
+            fingerprint: String::new(),
+            table: None,
+            table_size: None,
+        }
+    }
+
+    /// Each finding is shown under its own file's line, whether findings
+    /// come file after file, go back to an earlier file, or point past the
+    /// end of one (then without a line).
+    #[test]
+    fn each_excerpt_is_the_line_of_its_own_file() {
+        let source = |path: &Path| match path.to_str() {
+            Some("a.sql") => Some("a one\na two\na three"),
+            Some("b.sql") => Some("b one\nb two"),
+            _ => None,
+        };
+        let findings = [
+            finding("a.sql", 3, "drop-table"),
+            finding("a.sql", 1, "drop-table"),
+            finding("b.sql", 2, "drop-table"),
+            finding("a.sql", 2, "drop-table"),
+            finding("b.sql", 9, "drop-table"),
+            finding("c.sql", 1, "drop-table"),
+        ];
+        let text = render(&findings, &source, false);
+        let shown: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .filter_map(|l| l.split_once(" | ").map(|(_, line)| line))
+            .collect();
+        assert_eq!(shown, ["a three", "a one", "b two", "a two"], "{text}");
+    }
 }

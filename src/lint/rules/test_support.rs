@@ -51,7 +51,7 @@ pub fn fires(rule: &str, files: &[(&str, &str)]) -> String {
         sources
             .iter()
             .find(|(n, _)| path.ends_with(n))
-            .map(|(_, s)| s.clone())
+            .map(|(_, s)| s.as_str())
     };
     report::ReportFormat::Text {
         source: &source,
