@@ -115,6 +115,12 @@ pub(crate) struct StatementContext<'a> {
     /// The transaction each statement of the script runs in
     /// ([`Script::transaction_units`]); empty when it cannot be split.
     pub units: &'a [Option<usize>],
+    /// For each statement, whether a later one runs outside its
+    /// transaction ([`stays_done_if_a_later_statement_fails`], worked out
+    /// once per script).
+    ///
+    /// [`stays_done_if_a_later_statement_fails`]: StatementContext::stays_done_if_a_later_statement_fails
+    pub later_elsewhere: &'a [bool],
     /// The statement's index in the script.
     pub index: usize,
 }
@@ -193,12 +199,10 @@ impl StatementContext<'_> {
     /// committed: it runs on its own, or a later statement runs in another
     /// transaction than its own.
     pub fn stays_done_if_a_later_statement_fails(&self) -> bool {
-        let Some(own) = self.units.get(self.index) else {
-            return !self.transactional();
-        };
-        self.units[self.index + 1..]
-            .iter()
-            .any(|later| own.is_none() || later != own)
+        match self.later_elsewhere.get(self.index) {
+            Some(&later_elsewhere) => later_elsewhere,
+            None => !self.transactional(),
+        }
     }
 
     /// The script's text from the start of this statement's transaction to
@@ -778,6 +782,7 @@ fn check_script<'a>(
     }
     let index = LineIndex::new(&script.sql);
     let units = script.transaction_units();
+    let later_elsewhere = later_elsewhere(&units);
     let starts: Vec<usize> = script
         .statements()
         .map(|s| s.iter().map(|s| s.start).collect())
@@ -821,6 +826,7 @@ fn check_script<'a>(
             recognised: item.recognised.as_ref(),
             schema: replay.schema(),
             units: &units,
+            later_elsewhere: &later_elsewhere,
             index: context_index,
         };
         for rule in RULES {
@@ -837,6 +843,34 @@ fn check_script<'a>(
     }
     checked.normalised.push(normalised);
     Ok(())
+}
+
+/// For each statement of a script in transaction `units`, whether a later
+/// statement runs outside its transaction (any later one, for a statement
+/// that runs on its own): one pass from the end, where asking each
+/// statement about all later ones was quadratic in a long script.
+fn later_elsewhere(units: &[Option<usize>]) -> Vec<bool> {
+    /// The statements after the one at hand.
+    enum Later {
+        None,
+        AllIn(Option<usize>),
+        Mixed,
+    }
+    let mut later = Later::None;
+    let mut out = vec![false; units.len()];
+    for (i, own) in units.iter().enumerate().rev() {
+        out[i] = match later {
+            Later::None => false,
+            Later::AllIn(unit) => own.is_none() || unit != *own,
+            Later::Mixed => true,
+        };
+        later = match later {
+            Later::None => Later::AllIn(*own),
+            Later::AllIn(unit) if unit == *own => Later::AllIn(unit),
+            _ => Later::Mixed,
+        };
+    }
+    out
 }
 
 /// How deep `sqlparser` 0.64 reads nested expressions and queries (its
@@ -1112,5 +1146,34 @@ mod fingerprint_text {
             }
         }
         assert!(compared > 100, "only {compared} statements compared");
+    }
+}
+
+#[cfg(test)]
+mod later_elsewhere {
+    /// The one-pass answer is the one asked statement by statement.
+    #[test]
+    fn agrees_with_asking_each_statement_about_every_later_one() {
+        let by_asking = |units: &[Option<usize>]| -> Vec<bool> {
+            (0..units.len())
+                .map(|i| {
+                    units[i + 1..]
+                        .iter()
+                        .any(|later| units[i].is_none() || *later != units[i])
+                })
+                .collect()
+        };
+        let cases: [&[Option<usize>]; 7] = [
+            &[],
+            &[Some(0)],
+            &[Some(0), Some(0), Some(0)],
+            &[None, None],
+            &[Some(0), Some(0), None, Some(1), Some(1)],
+            &[None, Some(2), Some(2)],
+            &[Some(1), Some(1), Some(2), None],
+        ];
+        for units in cases {
+            assert_eq!(super::later_elsewhere(units), by_asking(units), "{units:?}");
+        }
     }
 }
