@@ -972,14 +972,9 @@ fn finish(migrations: &[Migration], checked: Checked, options: &LintOptions) -> 
         };
         let mut used = vec![false; ignores.len()];
         let index = LineIndex::new(&script.sql);
-        let mut normalised: HashMap<Option<usize>, String> = HashMap::new();
-        let mut normalised_of = |statement: Option<usize>| -> String {
-            statement
-                .and_then(|i| known_normalised.get_mut(i)?.take())
-                .unwrap_or_else(|| {
-                    finding::normalised(statement.map_or("", |i| statements[i].text(&script.sql)))
-                })
-        };
+        // Each statement's fingerprint text: the parser's, else made here
+        // once (a finding after the last statement has none).
+        known_normalised.resize(statements.len(), None);
         for finding in raw {
             let statement = statement_of(finding.offset, false);
             let silenced = ignores.iter().enumerate().find(|(_, ignore)| {
@@ -992,9 +987,10 @@ fn finish(migrations: &[Migration], checked: Checked, options: &LintOptions) -> 
                 continue;
             }
             let position = index.position(&script.sql, finding.offset);
-            let text = normalised
-                .entry(statement)
-                .or_insert_with(|| normalised_of(statement));
+            let text = statement.map_or("", |i| {
+                known_normalised[i]
+                    .get_or_insert_with(|| finding::normalised(statements[i].text(&script.sql)))
+            });
             let fingerprint = finding::fingerprint_of_normalised(finding.rule, place, text);
             findings.push((rank[i], (finding, position, fingerprint)));
         }
