@@ -331,7 +331,11 @@ pub(crate) fn squawk_peak_memory(files: &[PathBuf]) -> Option<u64> {
 /// (`/usr/bin/time -f %M`); `None` where it is not installed or gives no
 /// figure.
 pub(crate) fn peak_memory_kib(command: &Command) -> Option<u64> {
-    let output = Command::new("/usr/bin/time")
+    let mut time = Command::new("/usr/bin/time");
+    if let Some(dir) = command.get_current_dir() {
+        time.current_dir(dir);
+    }
+    let output = time
         .args(["-f", "peak-kib %M"])
         .arg(command.get_program())
         .args(command.get_args())
