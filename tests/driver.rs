@@ -58,6 +58,10 @@ impl Driver for Audited<'_> {
     async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error> {
         self.inner.invalid_indexes().await
     }
+
+    async fn lock_holders(&self) -> Result<Vec<LockHolder>, Error> {
+        self.inner.lock_holders().await
+    }
     async fn unadopted(&self) -> Result<Option<Unadopted>, Error> {
         self.inner.unadopted().await
     }

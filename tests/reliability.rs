@@ -230,6 +230,108 @@ async fn sigkill_during_a_no_transaction_migration_is_visible_and_recoverable() 
     assert!(db.exists("b").await);
 }
 
+/// The unfinished migration's problem in `status --format json`.
+fn unfinished_of(project: &Project, db: &TestDb) -> serde_json::Value {
+    let status = schemactl(project, db, &["status", "--format", "json"]);
+    status.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    report["problems"][0]["unfinished"].clone()
+}
+
+#[tokio::test]
+async fn status_tells_a_run_still_going_from_one_that_ended() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_slow.up.sql",
+        "-- schemactl:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(60);\n",
+    );
+    let mut child = spawn(&project, &db, &["migrate"]);
+    let started = Instant::now();
+    while !db.exists("a").await {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the migration never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The server says who runs it: the session sleeping in the script.
+    let running: i32 = db
+        .scalar("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname = current_database()")
+        .await;
+    let going = unfinished_of(&project, &db);
+    assert_eq!(going["state"], "going", "{going}");
+    assert_eq!(going["holders"][0]["pid"], running, "{going}");
+    let text = schemactl(&project, &db, &["status"]);
+    assert!(
+        text.stdout.contains("is being applied right now")
+            && text
+                .stdout
+                .contains(&format!("pg_terminate_backend({running})")),
+        "{}",
+        text.stdout
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Its server session notices the dead client within about a second.
+    let waited = Instant::now();
+    while db
+        .scalar::<i64>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        .await
+        > 0
+    {
+        assert!(waited.elapsed() < Duration::from_secs(20), "the killed run's session kept the lock");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ended = unfinished_of(&project, &db);
+    assert_eq!(ended["state"], "ended", "{ended}");
+    let refused = schemactl(&project, &db, &["migrate"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(
+            "version 1 (slow) was interrupted: its run started it and ended without finishing it"
+        ) && refused
+            .stderr
+            .contains("schemactl repair --remove-failed 1"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[tokio::test]
+async fn status_names_the_lease_of_a_run_still_going() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_slow.up.sql",
+        "-- schemactl:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(60);\n",
+    );
+    let mut child = spawn(&project, &db, &["migrate", "--lock-mode", "table"]);
+    let started = Instant::now();
+    while !db.exists("a").await {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the migration never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = schemactl(
+        &project,
+        &db,
+        &["status", "--lock-mode", "table", "--format", "json"],
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    status.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let going = &report["problems"][0]["unfinished"];
+    assert_eq!(going["state"], "going", "{going}");
+    let application = going["holders"][0]["application"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(application.starts_with("schemactl run "), "{going}");
+}
+
 #[tokio::test]
 async fn a_killed_run_does_not_keep_the_migration_lock() {
     let db = server().database().await;

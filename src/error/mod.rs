@@ -6,6 +6,7 @@ pub mod ahead;
 pub mod backup_problem;
 pub(crate) mod exit_code;
 pub mod refusal;
+pub(crate) mod unfinished_run;
 
 use crate::model::text_position::TextPosition;
 use crate::model::SourceProblem;
@@ -15,6 +16,7 @@ use exit_code::ExitCode;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
+pub use unfinished_run::UnfinishedRun;
 
 /// Everything that can stop a schemactl command.
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +257,11 @@ pub enum Problem {
         name: String,
         /// The error recorded with it.
         error: Option<String>,
+        /// For a row its run started and did not finish (a `no-transaction`
+        /// script): whether that run is still going, as the server says.
+        /// `None`: the row records a failure.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unfinished: Option<UnfinishedRun>,
     },
     /// A pending migration is older than the newest applied one.
     OutOfOrder {
@@ -299,16 +306,12 @@ impl fmt::Display for Problem {
                  Restore the file; if it was removed on purpose, drop its record with `schemactl repair {}`.",
                 version_flag("--forget", version)
             ),
-            Problem::Failed { version, name, error } => write!(
-                f,
-                "version {version} ({name}) failed or was interrupted{}.\n\
-                 Some of its statements may have been applied: check the database (an index built CONCURRENTLY that failed \
-                 stays behind as INVALID: drop it), complete or undo them by hand, then run `schemactl repair {}` if it is now complete, \
-                 or `schemactl repair {}` so that the next `migrate` runs it again.",
-                error.as_deref().map(|e| format!(": {e}")).unwrap_or_default(),
-                version_flag("--mark-applied", version),
-                version_flag("--remove-failed", version)
-            ),
+            Problem::Failed {
+                version,
+                name,
+                error,
+                unfinished,
+            } => failed(f, version, name, error.as_deref(), unfinished.as_ref()),
             Problem::OutOfOrder { version, path, highest_applied } => write!(
                 f,
                 "{} (version {version}) is pending but version {highest_applied} is already applied.\n\
@@ -318,6 +321,58 @@ impl fmt::Display for Problem {
             ),
         }
     }
+}
+
+/// What a failed or unfinished migration's problem says: what the server
+/// knows of its run, then how to recover (never while the run is going).
+fn failed(
+    f: &mut fmt::Formatter<'_>,
+    version: &Version,
+    name: &str,
+    error: Option<&str>,
+    unfinished: Option<&UnfinishedRun>,
+) -> fmt::Result {
+    match unfinished {
+        Some(UnfinishedRun::Going { holders }) => {
+            write!(
+                f,
+                "version {version} ({name}) is being applied right now: its run started it and still holds the migration lock"
+            )?;
+            for holder in holders {
+                write!(f, "\n  held by {}", holder_text(holder))?;
+            }
+            return match holders.first() {
+                Some(lease) if lease.is_lease() => write!(
+                    f,
+                    "\nWait for it to finish and look again (`schemactl status`). If that run died, its lease ends at the time shown \
+                     (`--lock-ttl`); then check the database before `schemactl repair`."
+                ),
+                first => write!(
+                    f,
+                    "\nWait for it to finish and look again (`schemactl status`). If that run's process is gone, its server session may still be \
+                     running the script: end it with `SELECT pg_terminate_backend({})`, then check the database before `schemactl repair`.",
+                    first.map(|h| h.pid).unwrap_or_default()
+                ),
+            };
+        }
+        Some(UnfinishedRun::Ended) => write!(
+            f,
+            "version {version} ({name}) was interrupted: its run started it and ended without finishing it (no session holds the migration lock)"
+        )?,
+        _ => write!(
+            f,
+            "version {version} ({name}) failed or was interrupted{}",
+            error.map(|e| format!(": {e}")).unwrap_or_default()
+        )?,
+    }
+    write!(
+        f,
+        ".\nSome of its statements may have been applied: check the database (an index built CONCURRENTLY that failed \
+         stays behind as INVALID: drop it), complete or undo them by hand, then run `schemactl repair {}` if it is now complete, \
+         or `schemactl repair {}` so that the next `migrate` runs it again.",
+        version_flag("--mark-applied", version),
+        version_flag("--remove-failed", version)
+    )
 }
 
 /// What a failed script left behind.
@@ -693,28 +748,43 @@ pub struct LockHolder {
     pub state: Option<String>,
 }
 
+/// One lock holder, as messages show it.
+fn holder_text(holder: &LockHolder) -> String {
+    format!(
+        "pid {} (user {}, application {}, client {}, connected since {}, {})",
+        holder.pid,
+        holder.user.as_deref().unwrap_or("?"),
+        holder
+            .application
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .unwrap_or("?"),
+        holder.client.as_deref().unwrap_or("local socket"),
+        holder.since.as_deref().unwrap_or("?"),
+        holder.state.as_deref().unwrap_or("?"),
+    )
+}
+
+impl LockHolder {
+    /// Whether this is a run's lease row (`lock_mode = "table"`), not a
+    /// server session holding the advisory lock.
+    fn is_lease(&self) -> bool {
+        self.application
+            .as_deref()
+            .is_some_and(|a| a.starts_with("schemactl run "))
+    }
+}
+
 fn lock_timeout_message(waited: Duration, holders: &[LockHolder]) -> String {
     let mut out = format!(
         "another migration run held the migration lock for longer than {} s; nothing was changed",
         waited.as_secs_f64()
     );
     for holder in holders {
-        out.push_str(&format!(
-            "\n  held by pid {} (user {}, application {}, client {}, connected since {}, {})",
-            holder.pid,
-            holder.user.as_deref().unwrap_or("?"),
-            holder
-                .application
-                .as_deref()
-                .filter(|a| !a.is_empty())
-                .unwrap_or("?"),
-            holder.client.as_deref().unwrap_or("local socket"),
-            holder.since.as_deref().unwrap_or("?"),
-            holder.state.as_deref().unwrap_or("?"),
-        ));
+        out.push_str(&format!("\n  held by {}", holder_text(holder)));
     }
     match holders.first() {
-        Some(lease) if lease.application.as_deref().is_some_and(|a| a.starts_with("schemactl run ")) => {
+        Some(lease) if lease.is_lease() => {
             out.push_str("\nWait for that run to finish and retry, or raise `--lock-wait`. If it died, its lease ends at the time shown (`--lock-ttl`), or delete the lease row by hand once you are sure it is gone");
         }
         Some(first) => out.push_str(&format!(

@@ -34,6 +34,27 @@ pub struct AppliedMigration {
     pub error: Option<String>,
 }
 
+/// What a run writes as the `error` of a `no-transaction` migration's row
+/// when it starts the script; it stays there when the run does not finish.
+pub(crate) const STARTED_NOTE: &str =
+    "started and not finished: the run was interrupted or is still going";
+
+/// [`STARTED_NOTE`] of a `no-transaction` down script.
+pub(crate) const ROLLBACK_STARTED_NOTE: &str =
+    "rollback started and not finished: the run was interrupted or is still going";
+
+impl AppliedMigration {
+    /// Whether a run started this migration's `no-transaction` script and
+    /// has not finished it (interrupted, or still going).
+    pub fn is_unfinished(&self) -> bool {
+        !self.success
+            && matches!(
+                self.error.as_deref(),
+                Some(STARTED_NOTE | ROLLBACK_STARTED_NOTE)
+            )
+    }
+}
+
 /// The kinds of entries of the append-only events table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {

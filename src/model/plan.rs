@@ -165,6 +165,9 @@ pub fn problems(
                 version: record.version.clone(),
                 name: record.name.clone(),
                 error: record.error.clone(),
+                unfinished: record
+                    .is_unfinished()
+                    .then_some(crate::error::UnfinishedRun::Unchecked),
             });
             continue;
         }
@@ -917,6 +920,7 @@ mod tests {
             version: Version::integer(1),
             name: "m1".into(),
             error: None,
+            unfinished: None,
         };
         assert!(ahead_of(Some(Version::integer(2)), &[failed, missing(3)]).is_none());
         assert!(ahead_of(Some(Version::integer(2)), &[]).is_none());

@@ -443,6 +443,21 @@ impl Driver for PostgresDriver<'_> {
         invalid_indexes::find(self.client).await
     }
 
+    async fn lock_holders(&self) -> Result<Vec<LockHolder>, Error> {
+        if self.execution.lock_mode == LockMode::Table {
+            let lease = LeaseLock::for_history(self.history, self.execution.lock_ttl)?;
+            return match lease.live_holders(self.client).await {
+                // No lease table yet: no run ever took a lease here.
+                Err(Error::Database {
+                    sqlstate: Some(ref code),
+                    ..
+                }) if code == "42P01" => Ok(Vec::new()),
+                other => other,
+            };
+        }
+        self.lock.holders(self.client).await
+    }
+
     async fn unadopted(&self) -> Result<Option<Unadopted>, Error> {
         super::adoption::check(self.client, self.history).await
     }

@@ -211,14 +211,29 @@ impl LeaseLock {
             .map_err(|e| database("cannot release the migration lock", &e))
     }
 
-    /// The run holding the lease, as a lock holder.
+    /// The run holding the lease, as a lock holder (also one whose lease
+    /// ran out, which the next run takes over).
     async fn holders(&self, client: &Client) -> Result<Vec<LockHolder>, Error> {
+        self.holders_where(client, "true").await
+    }
+
+    /// The run holding a lease that has not run out: a run still going.
+    pub(crate) async fn live_holders(&self, client: &Client) -> Result<Vec<LockHolder>, Error> {
+        self.holders_where(client, "expires_at > clock_timestamp()")
+            .await
+    }
+
+    async fn holders_where(
+        &self,
+        client: &Client,
+        condition: &str,
+    ) -> Result<Vec<LockHolder>, Error> {
         let rows = client
             .query_typed(
                 &format!(
                     "SELECT owner, to_char(acquired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'),
                             'lease until ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
-                     FROM {} WHERE id = 1",
+                     FROM {} WHERE id = 1 AND {condition}",
                     self.table
                 ),
                 &[],

@@ -110,6 +110,11 @@ pub trait Driver {
     /// `validate` name them; `repair --mark-applied` refuses while any is).
     async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error>;
 
+    /// Who holds the migration lock now, without taking it (empty: nobody).
+    /// `status` asks when a migration's row is unfinished, to tell a run
+    /// that ended from one still going.
+    async fn lock_holders(&self) -> Result<Vec<LockHolder>, Error>;
+
     /// What makes a database without schemactl's history not new (another
     /// tool's history, tables where the migrations create theirs), if
     /// anything: the first `migrate` refuses it, `baseline` needs it.

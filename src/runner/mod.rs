@@ -19,6 +19,7 @@ mod baseline;
 mod foreign_checksum;
 mod repair;
 pub mod report;
+mod unfinished;
 
 pub use crate::model::plan::{MigrateOptions, RollbackTarget, State, StatusRow};
 pub use baseline::BaselineSource;
@@ -562,12 +563,14 @@ impl<'c> Migrator<'c> {
         if !applied.is_empty() {
             driver.recovery_points(&mut migrations).await;
         }
+        let mut problems = plan::problems(local, &applied, allow_out_of_order);
+        unfinished::ask_server(driver, &mut problems).await;
         Ok(StatusReport {
             layout,
             database,
             history: self.options.history.display(),
             migrations,
-            problems: plan::problems(local, &applied, allow_out_of_order),
+            problems,
             invalid_indexes: invalid?,
             foreign_history,
             unadopted,
@@ -714,7 +717,8 @@ impl<'c> Migrator<'c> {
                     ahead_but_compatible(driver, ahead, notify).await?;
                     Vec::new()
                 }
-                planned => planned?,
+                Err(refused) => return Err(unfinished::ask_server_of(driver, refused).await),
+                Ok(plan) => plan,
             };
             check_adopted(driver, &applied, &plan, allow_non_empty, notify).await?;
             contract_allowed(driver, &plan, &options).await?;
@@ -753,7 +757,7 @@ impl<'c> Migrator<'c> {
                 Err(Error::DatabaseAhead(ahead)) => {
                     return ahead_but_compatible(&*driver, ahead, notify).await;
                 }
-                planned => planned?,
+                planned => planned.map_err(unfinished::under_lock)?,
             };
             contract_allowed(&*driver, &plan, &options).await?;
             if plan.is_empty() {
@@ -839,7 +843,11 @@ impl<'c> Migrator<'c> {
         if report.dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
             let stored = stored_downs(driver, layout, &applied, &target).await?;
-            report.planned = plan::plan_rollback(local, &applied, target, &stored, use_file_down)?
+            let plan = match plan::plan_rollback(local, &applied, target, &stored, use_file_down) {
+                Ok(plan) => plan,
+                Err(refused) => return Err(unfinished::ask_server_of(driver, refused).await),
+            };
+            report.planned = plan
                 .iter()
                 .filter_map(|m| {
                     let down = m.down.as_ref()?;
@@ -853,7 +861,8 @@ impl<'c> Migrator<'c> {
         let result = async {
             let applied = in_layout(layout, driver.read_history().await?);
             let stored = stored_downs(&*driver, layout, &applied, &target).await?;
-            let plan = plan::plan_rollback(local, &applied, target, &stored, use_file_down)?;
+            let plan = plan::plan_rollback(local, &applied, target, &stored, use_file_down)
+                .map_err(unfinished::under_lock)?;
             let plan = in_layout_downs(plan, layout, notify);
             let plan: Vec<&Migration> = plan.iter().map(AsRef::as_ref).collect();
             let applied = self

@@ -303,7 +303,7 @@ pub async fn apply_surrounded(
     let row = |execution_ms, success, error| history_row(migration, execution_ms, success, error);
     let started = Instant::now();
     if script.execution() != Execution::Transaction {
-        let note = "started and not finished: the run was interrupted or is still going";
+        let note = crate::model::history::STARTED_NOTE;
         let started_row = row(Some(0), false, Some(note));
         let started_event = run.event(EventKind::Started, Some(0), None);
         run.bookkeeping(FailureOutcome::NotStarted, async {
@@ -427,7 +427,7 @@ pub async fn revert_surrounded(
     }
     let started = Instant::now();
     if script.execution() != Execution::Transaction {
-        let note = "rollback started and not finished: the run was interrupted or is still going";
+        let note = crate::model::history::ROLLBACK_STARTED_NOTE;
         let started_event = run.event(EventKind::Started, Some(0), Some("rollback"));
         run.bookkeeping(FailureOutcome::NotStarted, async {
             tokio::try_join!(
