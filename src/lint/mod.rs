@@ -19,6 +19,7 @@ pub(crate) mod fix;
 mod linter;
 pub(crate) mod mongo_schema;
 mod names;
+mod nesting;
 pub(crate) mod recognise;
 pub mod report;
 mod rule_catalogue;
@@ -877,6 +878,12 @@ fn later_elsewhere(units: &[Option<usize>]) -> Vec<bool> {
 /// recursion limit); deeper statements are refused quickly, not parsed.
 const PARSER_DEPTH: usize = 50;
 
+/// How far below [`PARSER_DEPTH`] a statement that fails to parse counts
+/// as too deep: sqlparser spends a level or two on the statement itself
+/// (a run of `NOT`s fails from 48 on, `CASE` from 47, a sub-query counts
+/// twice).
+const NESTING_MARGIN: usize = 5;
+
 /// `unparseable-statement` for a statement sqlparser could not read: an
 /// error when PostgreSQL's grammar rejects it too (the script cannot run),
 /// else a warning that no rule checked it.
@@ -900,7 +907,10 @@ fn unparseable(
             at_least: Some(Severity::Error),
             table: None,
         },
-        None if reason == sqlparser::parser::ParserError::RecursionLimitExceeded.to_string() => RawFinding {
+        // Past the limit sqlparser may report another error (a `NOT` or
+        // `CASE` re-read as a name): the statement's nesting tells.
+        None if reason == sqlparser::parser::ParserError::RecursionLimitExceeded.to_string()
+            || nesting::depth(statement.text(&script.sql)) >= PARSER_DEPTH - NESTING_MARGIN => RawFinding {
             rule: rules::unparseable_statement::ID,
             path: script.path.clone(),
             offset: statement.start,

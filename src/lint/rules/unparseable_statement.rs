@@ -131,6 +131,44 @@ mod tests {
     }
 
     #[test]
+    fn runs_of_not_and_nested_case_past_the_depth_are_named_as_such() {
+        // sqlparser reports these as "found: NOT" / "found: true".
+        for deep in [
+            format!("SELECT {}true;\n", "NOT ".repeat(100_000)),
+            format!(
+                "SELECT {}1{};\n",
+                "CASE WHEN true THEN ".repeat(60),
+                " END".repeat(60)
+            ),
+        ] {
+            let findings = lint_files(&[("0001_deep.up.sql", &deep)]);
+            let finding = findings
+                .iter()
+                .find(|f| f.rule == "unparseable-statement")
+                .expect("reported");
+            assert!(
+                finding
+                    .message
+                    .contains("nests deeper than the linter reads"),
+                "{}",
+                finding.message
+            );
+        }
+        // A mistyped statement that nests a little is still a syntax error.
+        let typo = "SELECT NOT NOT (((1))) FRUM t;\n";
+        let findings = lint_files(&[("0001_typo.up.sql", typo)]);
+        let finding = findings
+            .iter()
+            .find(|f| f.rule == "unparseable-statement")
+            .expect("reported");
+        assert!(
+            finding.message.contains("sqlparser cannot parse"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
     fn the_syntax_of_each_postgresql_version_is_read_whole() {
         // One fixture per major version, each run on PostgreSQL 18 when it
         // was written (so each statement is one PostgreSQL accepts).
