@@ -50,6 +50,7 @@ pub use error::exit_code::ExitCode;
 pub use error::refusal;
 pub use error::{
     Error, FailureOutcome, LockContention, LockHolder, MigrationFailure, Problem, TransactionFate,
+    UnfinishedRun,
 };
 pub use runner::deploy;
 pub use runner::{Migrator, RunReport};

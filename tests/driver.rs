@@ -14,7 +14,7 @@ use schemactl::postgres::{InvalidIndex, PostgresDriver, Recorded, Tool, Unadopte
 use schemactl::runner::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use schemactl::runner::{MigrateOptions, Notice, RollbackTarget, State, StatusRow};
 use schemactl::source::InMemory;
-use schemactl::{Error, LockHolder, Migrator};
+use schemactl::{Error, LockHolder, Migrator, UnfinishedRun};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -59,8 +59,12 @@ impl Driver for Audited<'_> {
         self.inner.invalid_indexes().await
     }
 
-    async fn lock_holders(&self) -> Result<Vec<LockHolder>, Error> {
-        self.inner.lock_holders().await
+    async fn unfinished_run(
+        &self,
+        version: &Version,
+        holding_lock: bool,
+    ) -> Result<UnfinishedRun, Error> {
+        self.inner.unfinished_run(version, holding_lock).await
     }
     async fn unadopted(&self) -> Result<Option<Unadopted>, Error> {
         self.inner.unadopted().await

@@ -299,6 +299,54 @@ async fn status_tells_a_run_still_going_from_one_that_ended() {
 }
 
 #[tokio::test]
+async fn a_run_whose_script_let_go_of_the_lock_is_still_seen_going() {
+    let db = server().database().await;
+    let project = Project::new();
+    // The script releases the session's locks (the migration lock too;
+    // out of sight of the file check, which refuses the plain call), then
+    // goes on: another run can take the lock meanwhile.
+    project.write(
+        "0001_slow.up.sql",
+        "-- schemactl:no-transaction\nDO $$ BEGIN EXECUTE 'SELECT pg_advisory_' || 'unlock_all()'; END $$;\nCREATE TABLE a (id int);\nSELECT pg_sleep(60);\n",
+    );
+    let mut child = spawn(&project, &db, &["migrate"]);
+    let started = Instant::now();
+    while !db.exists("a").await {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the migration never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let running: i32 = db
+        .scalar("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname = current_database()")
+        .await;
+    let going = unfinished_of(&project, &db);
+    // Under the lock it took, the second run still names the session.
+    let refused = schemactl(&project, &db, &["migrate", "--lock-wait", "5s"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(going["state"], "going", "{going}");
+    assert_eq!(going["holders"][0]["pid"], running, "{going}");
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("is being applied right now")
+            && refused
+                .stderr
+                .contains(&format!("pg_terminate_backend({running})")),
+        "{}",
+        refused.stderr
+    );
+    let detail: String = db
+        .scalar("SELECT detail FROM schema_versions_events WHERE event = 'started'")
+        .await;
+    assert!(
+        detail.starts_with(&format!("session {running} since ")),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
 async fn status_names_the_lease_of_a_run_still_going() {
     let db = server().database().await;
     let project = Project::new();

@@ -7,9 +7,11 @@ use super::executor;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow, UpgradeLimits};
 use super::hooks::{HookEvent, ScriptHooks};
 use super::lease_lock::{Heartbeat, LeaseLock};
+use super::started_session::StartedSession;
 use super::DatabaseTarget;
 use super::{invalid_indexes, lock_blockers};
 use crate::config::{ExecutionSettings, LockMode};
+use crate::error::UnfinishedRun;
 use crate::model::duration::elapsed_ms;
 use crate::model::history::{AppliedMigration, EventKind, HistoryTable};
 use crate::model::identifier::Identifier;
@@ -443,19 +445,41 @@ impl Driver for PostgresDriver<'_> {
         invalid_indexes::find(self.client).await
     }
 
-    async fn lock_holders(&self) -> Result<Vec<LockHolder>, Error> {
+    async fn unfinished_run(
+        &self,
+        version: &Version,
+        holding_lock: bool,
+    ) -> Result<UnfinishedRun, Error> {
         if self.execution.lock_mode == LockMode::Table {
+            // Through a transaction pooler a server session is not the
+            // run's: its lease is what says it is alive.
+            if holding_lock {
+                return Ok(UnfinishedRun::Ended);
+            }
             let lease = LeaseLock::for_history(self.history, self.execution.lock_ttl)?;
             return match lease.live_holders(self.client).await {
+                Ok(holders) => Ok(UnfinishedRun::from_holders(holders)),
                 // No lease table yet: no run ever took a lease here.
                 Err(Error::Database {
                     sqlstate: Some(ref code),
                     ..
-                }) if code == "42P01" => Ok(Vec::new()),
-                other => other,
+                }) if code == "42P01" => Ok(UnfinishedRun::Ended),
+                Err(other) => Err(other),
             };
         }
-        self.lock.holders(self.client).await
+        Ok(
+            match self.history.started_session(self.client, version).await? {
+                StartedSession::Alive(session) => UnfinishedRun::Going {
+                    holders: vec![session],
+                },
+                StartedSession::Gone => UnfinishedRun::Ended,
+                // Not named (an older schemactl started it): the lock says.
+                StartedSession::Unnamed if holding_lock => UnfinishedRun::Ended,
+                StartedSession::Unnamed => {
+                    UnfinishedRun::from_holders(self.lock.holders(self.client).await?)
+                }
+            },
+        )
     }
 
     async fn unadopted(&self) -> Result<Option<Unadopted>, Error> {

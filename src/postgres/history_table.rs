@@ -484,9 +484,13 @@ impl HistoryTable {
             "INSERT INTO {versions} (version, name, checksum, down_checksum, applied_by, execution_ms, success, baselined, schemactl_version, error, down_script, phase)
              VALUES ($1, $2, $3, $4, {ACTOR}, coalesce($5, {ELAPSED}), $6, $7, $8, $9, $10, $11)"
         );
+        // A `started` event names the session that runs the script, in
+        // the server's words (see `started_session`).
         let event_sql = format!(
             "INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
-             VALUES ($1, $2, $3, $4, {ACTOR}, $5, coalesce($6, {ELAPSED}), $7)"
+             VALUES ($1, $2, $3, $4, {ACTOR}, $5, coalesce($6, {ELAPSED}),
+                     CASE WHEN $1 = 'started' THEN concat_ws(' ', $7, {session}) ELSE $7 END)",
+            session = super::started_session::SESSION_DETAIL
         );
         // The row and its event in one statement: the hot path of `migrate`.
         // It commits only inside the transaction the run opened (the guard).

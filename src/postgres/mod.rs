@@ -24,6 +24,7 @@ pub(crate) mod recovery_points;
 pub(crate) mod releases;
 pub(crate) mod scratch;
 pub(crate) mod scratch_reset;
+mod started_session;
 mod stored_downs;
 pub(crate) mod text_rows;
 pub(crate) mod tls;

@@ -110,10 +110,15 @@ pub trait Driver {
     /// `validate` name them; `repair --mark-applied` refuses while any is).
     async fn invalid_indexes(&self) -> Result<Vec<InvalidIndex>, Error>;
 
-    /// Who holds the migration lock now, without taking it (empty: nobody).
-    /// `status` asks when a migration's row is unfinished, to tell a run
-    /// that ended from one still going.
-    async fn lock_holders(&self) -> Result<Vec<LockHolder>, Error>;
+    /// What the server says of the run that started `version`'s
+    /// unfinished `no-transaction` script: still going, or ended.
+    /// `holding_lock`: the caller holds the migration lock (then no other
+    /// run does, though the session that ran the script may outlive it).
+    async fn unfinished_run(
+        &self,
+        version: &Version,
+        holding_lock: bool,
+    ) -> Result<crate::error::UnfinishedRun, Error>;
 
     /// What makes a database without schemactl's history not new (another
     /// tool's history, tables where the migrations create theirs), if

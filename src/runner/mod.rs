@@ -564,7 +564,7 @@ impl<'c> Migrator<'c> {
             driver.recovery_points(&mut migrations).await;
         }
         let mut problems = plan::problems(local, &applied, allow_out_of_order);
-        unfinished::ask_server(driver, &mut problems).await;
+        unfinished::ask_server(driver, &mut problems, false).await;
         Ok(StatusReport {
             layout,
             database,
@@ -717,7 +717,7 @@ impl<'c> Migrator<'c> {
                     ahead_but_compatible(driver, ahead, notify).await?;
                     Vec::new()
                 }
-                Err(refused) => return Err(unfinished::ask_server_of(driver, refused).await),
+                Err(refused) => return Err(unfinished::ask_server_of(driver, refused, false).await),
                 Ok(plan) => plan,
             };
             check_adopted(driver, &applied, &plan, allow_non_empty, notify).await?;
@@ -757,7 +757,10 @@ impl<'c> Migrator<'c> {
                 Err(Error::DatabaseAhead(ahead)) => {
                     return ahead_but_compatible(&*driver, ahead, notify).await;
                 }
-                planned => planned.map_err(unfinished::under_lock)?,
+                Err(refused) => {
+                    return Err(unfinished::ask_server_of(&*driver, refused, true).await)
+                }
+                Ok(plan) => plan,
             };
             contract_allowed(&*driver, &plan, &options).await?;
             if plan.is_empty() {
@@ -845,7 +848,7 @@ impl<'c> Migrator<'c> {
             let stored = stored_downs(driver, layout, &applied, &target).await?;
             let plan = match plan::plan_rollback(local, &applied, target, &stored, use_file_down) {
                 Ok(plan) => plan,
-                Err(refused) => return Err(unfinished::ask_server_of(driver, refused).await),
+                Err(refused) => return Err(unfinished::ask_server_of(driver, refused, false).await),
             };
             report.planned = plan
                 .iter()
@@ -861,8 +864,12 @@ impl<'c> Migrator<'c> {
         let result = async {
             let applied = in_layout(layout, driver.read_history().await?);
             let stored = stored_downs(&*driver, layout, &applied, &target).await?;
-            let plan = plan::plan_rollback(local, &applied, target, &stored, use_file_down)
-                .map_err(unfinished::under_lock)?;
+            let plan = match plan::plan_rollback(local, &applied, target, &stored, use_file_down) {
+                Ok(plan) => plan,
+                Err(refused) => {
+                    return Err(unfinished::ask_server_of(&*driver, refused, true).await)
+                }
+            };
             let plan = in_layout_downs(plan, layout, notify);
             let plan: Vec<&Migration> = plan.iter().map(AsRef::as_ref).collect();
             let applied = self

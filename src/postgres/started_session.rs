@@ -1,0 +1,71 @@
+//! The server session that started a `no-transaction` script: its
+//! `started` event names it (process id and start time, written by the
+//! server itself), so that a row left unfinished is judged by whether that
+//! session still exists, not by what the row says.
+
+use super::history_table::database;
+use crate::model::history::HistoryTable;
+use crate::model::Version;
+use crate::{Error, LockHolder};
+use tokio_postgres::types::Type;
+use tokio_postgres::Client;
+
+/// What the server writes after a `started` event's detail: the session
+/// that runs the script, by process id and start time (microseconds since
+/// the epoch: a reused process id has another start).
+pub(super) const SESSION_DETAIL: &str = "'session ' || pg_backend_pid() || ' since ' || \
+     (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_stat_activity WHERE pid = pg_backend_pid())";
+
+/// What the history says of the session that started a script.
+pub(crate) enum StartedSession {
+    /// The latest `started` event of the version does not name its session
+    /// (written by an older schemactl), or there is none.
+    Unnamed,
+    /// The session is gone.
+    Gone,
+    /// The session still exists.
+    Alive(LockHolder),
+}
+
+impl HistoryTable {
+    /// The session that started `version`'s latest `no-transaction` script,
+    /// as `pg_stat_activity` sees it now.
+    pub(crate) async fn started_session(
+        &self,
+        client: &Client,
+        version: &Version,
+    ) -> Result<StartedSession, Error> {
+        let sql = format!(
+            "WITH started AS (
+                 SELECT regexp_match(detail, 'session (\\d+) since (\\d+)$') AS session
+                 FROM {events} WHERE event = 'started' AND version = $1 ORDER BY id DESC LIMIT 1)
+             SELECT s.session IS NOT NULL, a.pid, a.usename::text, a.application_name, host(a.client_addr),
+                    to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), a.state
+             FROM started s LEFT JOIN pg_stat_activity a
+               ON a.pid = s.session[1]::int
+              AND (extract(epoch FROM a.backend_start) * 1000000)::bigint = s.session[2]::bigint",
+            events = self.qualified_events()
+        );
+        let rows = client
+            .query_typed(&sql, &[(&version.to_string(), Type::TEXT)])
+            .await
+            .map_err(|e| database("cannot find the session that started the migration", &e))?;
+        let Some(row) = rows.first() else {
+            return Ok(StartedSession::Unnamed);
+        };
+        if !row.get::<_, bool>(0) {
+            return Ok(StartedSession::Unnamed);
+        }
+        let Some(pid) = row.get::<_, Option<i32>>(1) else {
+            return Ok(StartedSession::Gone);
+        };
+        Ok(StartedSession::Alive(LockHolder {
+            pid,
+            user: row.get(2),
+            application: row.get(3),
+            client: row.get(4),
+            since: row.get(5),
+            state: row.get(6),
+        }))
+    }
+}
