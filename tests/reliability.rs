@@ -322,8 +322,10 @@ async fn a_run_whose_script_let_go_of_the_lock_is_still_seen_going() {
         .scalar("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname = current_database()")
         .await;
     let going = unfinished_of(&project, &db);
-    // Under the lock it took, the second run still names the session.
+    // Under the lock it took, the second run still names the session, and
+    // the row cannot be repaired away under the running script.
     let refused = schemactl(&project, &db, &["migrate", "--lock-wait", "5s"]);
+    let repair = schemactl(&project, &db, &["repair", "--remove-failed", "1"]);
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(going["state"], "going", "{going}");
@@ -336,6 +338,20 @@ async fn a_run_whose_script_let_go_of_the_lock_is_still_seen_going() {
                 .contains(&format!("pg_terminate_backend({running})")),
         "{}",
         refused.stderr
+    );
+    assert_ne!(repair.code, 0, "{}", repair.stdout);
+    assert!(
+        repair.stderr.contains("is still being applied")
+            && repair
+                .stderr
+                .contains(&format!("pg_terminate_backend({running})")),
+        "{}",
+        repair.stderr
+    );
+    assert_eq!(
+        db.scalar::<i64>("SELECT count(*) FROM schema_versions")
+            .await,
+        1
     );
     let detail: String = db
         .scalar("SELECT detail FROM schema_versions_events WHERE event = 'started'")

@@ -62,6 +62,11 @@ impl Migrator<'_> {
             };
             let file = crate::model::plan::file_of(&local, &version);
             let refuse = |why: &str| Err(Error::refused_about(crate::error::refusal::RefusalKind::Repair, [version.clone()], format!("version {version} ({}) {why}", row.name)));
+            if matches!(repair, Repair::RemoveFailed(_) | Repair::MarkApplied(_)) {
+                if let Some(running) = super::unfinished::still_running(&*driver, row).await {
+                    return refuse(&running);
+                }
+            }
             let (kind, detail, done) = match repair {
                 Repair::RemoveFailed(_) if row.success => return refuse("did not fail; `--remove-failed` only removes failed rows"),
                 Repair::MarkApplied(_) if row.success => return refuse("is already marked applied"),

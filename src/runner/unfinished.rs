@@ -2,6 +2,8 @@
 //! started it ended, or is still going.
 
 use super::driver::Driver;
+use crate::error::UnfinishedRun;
+use crate::model::history::AppliedMigration;
 use crate::{Error, Problem};
 
 /// Asks the server, for each unfinished row among `problems`, whether the
@@ -30,5 +32,24 @@ pub(super) async fn ask_server_of(driver: &impl Driver, error: Error, holding_lo
             Error::HistoryMismatch(problems)
         }
         other => other,
+    }
+}
+
+/// Why `row` must not be repaired yet: its `no-transaction` script is still
+/// running in the session that started it (which the caller's lock does
+/// not rule out: a script can let go of the migration lock).
+pub(super) async fn still_running(driver: &impl Driver, row: &AppliedMigration) -> Option<String> {
+    if !row.is_unfinished() {
+        return None;
+    }
+    match driver.unfinished_run(&row.version, true).await {
+        Ok(UnfinishedRun::Going { holders }) => {
+            let pid = holders.first().map(|h| h.pid).unwrap_or_default();
+            Some(format!(
+                "is still being applied: server session {pid} that started its script is running; \
+                 wait for it to finish, or end it with `SELECT pg_terminate_backend({pid})`, check the database, then repair"
+            ))
+        }
+        _ => None,
     }
 }
