@@ -181,12 +181,8 @@ async fn sigkill_during_transactional_migrations_leaves_each_all_or_nothing() {
     );
 }
 
-#[tokio::test]
-async fn sigkill_during_a_no_transaction_migration_is_visible_and_recoverable() {
-    let db = server().database().await;
-    let project = Project::new();
-    project.write("0001_slow.up.sql", "-- schemactl:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(2);\nCREATE TABLE b (id int);\n");
-    let mut child = spawn(&project, &db, &["migrate"]);
+/// Waits (up to 20 s) for the running migration to have created table `a`.
+async fn until_table_a_exists(db: &TestDb) {
     let started = Instant::now();
     while !db.exists("a").await {
         assert!(
@@ -195,6 +191,15 @@ async fn sigkill_during_a_no_transaction_migration_is_visible_and_recoverable() 
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn sigkill_during_a_no_transaction_migration_is_visible_and_recoverable() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_slow.up.sql", "-- schemactl:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(2);\nCREATE TABLE b (id int);\n");
+    let mut child = spawn(&project, &db, &["migrate"]);
+    until_table_a_exists(&db).await;
     child.kill().unwrap();
     child.wait().unwrap();
     let (success, error): (bool, String) = {
@@ -230,9 +235,31 @@ async fn sigkill_during_a_no_transaction_migration_is_visible_and_recoverable() 
     assert!(db.exists("b").await);
 }
 
-/// The unfinished migration's problem in `status --format json`.
-fn unfinished_of(project: &Project, db: &TestDb) -> serde_json::Value {
-    let status = schemactl(project, db, &["status", "--format", "json"]);
+/// Starts `schemactl migrate` with `args` on a `no-transaction` migration
+/// that runs `before`, creates table `a` and sleeps 60 s; returns the
+/// child once `a` exists, and the server session sleeping in the script.
+async fn slow_run(project: &Project, db: &TestDb, before: &str, args: &[&str]) -> (Child, i32) {
+    project.write(
+        "0001_slow.up.sql",
+        format!(
+            "-- schemactl:no-transaction\n{before}CREATE TABLE a (id int);\nSELECT pg_sleep(60);\n"
+        ),
+    );
+    let child = spawn(project, db, &[&["migrate"], args].concat());
+    until_table_a_exists(db).await;
+    let running = db
+        .scalar("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname = current_database()")
+        .await;
+    (child, running)
+}
+
+/// The unfinished migration's problem in `status --format json` (with `args`).
+fn unfinished_of(project: &Project, db: &TestDb, args: &[&str]) -> serde_json::Value {
+    let status = schemactl(
+        project,
+        db,
+        &[&["status", "--format", "json"], args].concat(),
+    );
     status.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     report["problems"][0]["unfinished"].clone()
@@ -242,24 +269,9 @@ fn unfinished_of(project: &Project, db: &TestDb) -> serde_json::Value {
 async fn status_tells_a_run_still_going_from_one_that_ended() {
     let db = server().database().await;
     let project = Project::new();
-    project.write(
-        "0001_slow.up.sql",
-        "-- schemactl:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(60);\n",
-    );
-    let mut child = spawn(&project, &db, &["migrate"]);
-    let started = Instant::now();
-    while !db.exists("a").await {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the migration never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     // The server says who runs it: the session sleeping in the script.
-    let running: i32 = db
-        .scalar("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname = current_database()")
-        .await;
-    let going = unfinished_of(&project, &db);
+    let (mut child, running) = slow_run(&project, &db, "", &[]).await;
+    let going = unfinished_of(&project, &db, &[]);
     assert_eq!(going["state"], "going", "{going}");
     assert_eq!(going["holders"][0]["pid"], running, "{going}");
     let text = schemactl(&project, &db, &["status"]);
@@ -283,7 +295,7 @@ async fn status_tells_a_run_still_going_from_one_that_ended() {
         assert!(waited.elapsed() < Duration::from_secs(20), "the killed run's session kept the lock");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let ended = unfinished_of(&project, &db);
+    let ended = unfinished_of(&project, &db, &[]);
     assert_eq!(ended["state"], "ended", "{ended}");
     let refused = schemactl(&project, &db, &["migrate"]);
     refused.expect_code(1);
@@ -305,23 +317,9 @@ async fn a_run_whose_script_let_go_of_the_lock_is_still_seen_going() {
     // The script releases the session's locks (the migration lock too;
     // out of sight of the file check, which refuses the plain call), then
     // goes on: another run can take the lock meanwhile.
-    project.write(
-        "0001_slow.up.sql",
-        "-- schemactl:no-transaction\nDO $$ BEGIN EXECUTE 'SELECT pg_advisory_' || 'unlock_all()'; END $$;\nCREATE TABLE a (id int);\nSELECT pg_sleep(60);\n",
-    );
-    let mut child = spawn(&project, &db, &["migrate"]);
-    let started = Instant::now();
-    while !db.exists("a").await {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the migration never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let running: i32 = db
-        .scalar("SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND datname = current_database()")
-        .await;
-    let going = unfinished_of(&project, &db);
+    let unlock = "DO $$ BEGIN EXECUTE 'SELECT pg_advisory_' || 'unlock_all()'; END $$;\n";
+    let (mut child, running) = slow_run(&project, &db, unlock, &[]).await;
+    let going = unfinished_of(&project, &db, &[]);
     // Under the lock it took, the second run still names the session, and
     // the row cannot be repaired away under the running script.
     let refused = schemactl(&project, &db, &["migrate", "--lock-wait", "5s"]);
@@ -366,29 +364,10 @@ async fn a_run_whose_script_let_go_of_the_lock_is_still_seen_going() {
 async fn status_names_the_lease_of_a_run_still_going() {
     let db = server().database().await;
     let project = Project::new();
-    project.write(
-        "0001_slow.up.sql",
-        "-- schemactl:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(60);\n",
-    );
-    let mut child = spawn(&project, &db, &["migrate", "--lock-mode", "table"]);
-    let started = Instant::now();
-    while !db.exists("a").await {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the migration never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let status = schemactl(
-        &project,
-        &db,
-        &["status", "--lock-mode", "table", "--format", "json"],
-    );
+    let (mut child, _) = slow_run(&project, &db, "", &["--lock-mode", "table"]).await;
+    let going = unfinished_of(&project, &db, &["--lock-mode", "table"]);
     child.kill().unwrap();
     child.wait().unwrap();
-    status.expect_code(0);
-    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let going = &report["problems"][0]["unfinished"];
     assert_eq!(going["state"], "going", "{going}");
     let application = going["holders"][0]["application"]
         .as_str()

@@ -130,6 +130,16 @@ mod tests {
         assert_eq!((finding.position.line, finding.position.column), (1, 1));
     }
 
+    /// The `unparseable-statement` finding's message for `sql`.
+    fn unparseable_message(sql: &str) -> String {
+        let findings = lint_files(&[("0001_t.up.sql", sql)]);
+        findings
+            .into_iter()
+            .find(|f| f.rule == "unparseable-statement")
+            .expect("reported")
+            .message
+    }
+
     #[test]
     fn runs_of_not_and_nested_case_past_the_depth_are_named_as_such() {
         // sqlparser reports these as "found: NOT" / "found: true".
@@ -141,31 +151,15 @@ mod tests {
                 " END".repeat(60)
             ),
         ] {
-            let findings = lint_files(&[("0001_deep.up.sql", &deep)]);
-            let finding = findings
-                .iter()
-                .find(|f| f.rule == "unparseable-statement")
-                .expect("reported");
+            let message = unparseable_message(&deep);
             assert!(
-                finding
-                    .message
-                    .contains("nests deeper than the linter reads"),
-                "{}",
-                finding.message
+                message.contains("nests deeper than the linter reads"),
+                "{message}"
             );
         }
         // A mistyped statement that nests a little is still a syntax error.
-        let typo = "SELECT NOT NOT (((1))) FRUM t;\n";
-        let findings = lint_files(&[("0001_typo.up.sql", typo)]);
-        let finding = findings
-            .iter()
-            .find(|f| f.rule == "unparseable-statement")
-            .expect("reported");
-        assert!(
-            finding.message.contains("sqlparser cannot parse"),
-            "{}",
-            finding.message
-        );
+        let message = unparseable_message("SELECT NOT NOT (((1))) FRUM t;\n");
+        assert!(message.contains("sqlparser cannot parse"), "{message}");
     }
 
     #[test]
