@@ -301,7 +301,7 @@ async fn status_tells_a_run_still_going_from_one_that_ended() {
     refused.expect_code(1);
     assert!(
         refused.stderr.contains(
-            "version 1 (slow) was interrupted: its run started it and ended without finishing it"
+            "version 1 (slow) was interrupted: the run that started it ended without finishing it"
         ) && refused
             .stderr
             .contains("schemactl repair --remove-failed 1"),

@@ -334,15 +334,18 @@ fn failed(
 ) -> fmt::Result {
     match unfinished {
         Some(UnfinishedRun::Going { holders }) => {
-            write!(
-                f,
-                "version {version} ({name}) is being applied right now: its run started it and still holds the migration lock"
-            )?;
+            let lease = holders.first().is_some_and(LockHolder::is_lease);
+            let why = if lease {
+                "the lease of the run that started it is live"
+            } else {
+                "the server session that runs its script is still there"
+            };
+            write!(f, "version {version} ({name}) is being applied right now: {why}")?;
             for holder in holders {
-                write!(f, "\n  held by {}", holder_text(holder))?;
+                write!(f, "\n  {}", holder_text(holder))?;
             }
             return match holders.first() {
-                Some(lease) if lease.is_lease() => write!(
+                Some(_) if lease => write!(
                     f,
                     "\nWait for it to finish and look again (`schemactl status`). If that run died, its lease ends at the time shown \
                      (`--lock-ttl`); then check the database before `schemactl repair`."
@@ -357,7 +360,7 @@ fn failed(
         }
         Some(UnfinishedRun::Ended) => write!(
             f,
-            "version {version} ({name}) was interrupted: its run started it and ended without finishing it (no session holds the migration lock)"
+            "version {version} ({name}) was interrupted: the run that started it ended without finishing it"
         )?,
         _ => write!(
             f,

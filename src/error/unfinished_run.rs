@@ -4,28 +4,28 @@
 use super::LockHolder;
 
 /// Whether the run that started an unfinished migration is still going,
-/// as PostgreSQL says: a run holds the migration lock (a session advisory
-/// lock, or a live lease row) from before it starts a migration until it
-/// finishes or its session ends, so "nobody holds it" means the run ended.
+/// as PostgreSQL says: the server session that runs the script (named by
+/// the migration's `started` event) still exists or not; with
+/// `lock_mode = "table"`, the run's lease is live or not.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum UnfinishedRun {
-    /// The server was not asked (a fleet run, or the question failed).
+    /// The server was not asked, or could not say (the question failed).
     Unchecked,
-    /// No session holds the migration lock: the run ended (killed, crashed,
-    /// its connection lost) without finishing the migration.
+    /// The run ended (killed, crashed, its connection lost) without
+    /// finishing the migration: its session, or its lease, is gone.
     Ended,
-    /// These sessions hold the migration lock: the run, or its server
-    /// session, is still going.
+    /// The run, or its server session, is still going.
     Going {
-        /// Who holds the lock.
+        /// The session running the script, or the run's lease.
         holders: Vec<LockHolder>,
     },
 }
 
 impl UnfinishedRun {
-    /// What the server says, from who holds the migration lock now.
+    /// What the server says, from who holds the migration lock now (for
+    /// a lease, or a row whose `started` event names no session).
     pub(crate) fn from_holders(holders: Vec<LockHolder>) -> Self {
         if holders.is_empty() {
             Self::Ended
