@@ -275,6 +275,7 @@ async fn status_tells_a_run_still_going_from_one_that_ended() {
     assert_eq!(going["state"], "going", "{going}");
     assert_eq!(going["holders"][0]["pid"], running, "{going}");
     let text = schemactl(&project, &db, &["status"]);
+    assert!(text.stdout.contains("1 running."), "{}", text.stdout);
     assert!(
         text.stdout.contains("is being applied right now")
             && text
@@ -297,6 +298,8 @@ async fn status_tells_a_run_still_going_from_one_that_ended() {
     }
     let ended = unfinished_of(&project, &db, &[]);
     assert_eq!(ended["state"], "ended", "{ended}");
+    let text = schemactl(&project, &db, &["status"]);
+    assert!(text.stdout.contains("1 failed."), "{}", text.stdout);
     let refused = schemactl(&project, &db, &["migrate"]);
     refused.expect_code(1);
     assert!(

@@ -31,6 +31,10 @@ pub enum State {
     Missing,
     /// Failed or interrupted outside a transaction.
     Failed,
+    /// Being applied right now: a run started its `no-transaction` script
+    /// and the server session running it (or the run's lease) is live.
+    /// Only `status` says so, having asked the server.
+    Running,
 }
 
 impl State {
@@ -43,6 +47,7 @@ impl State {
             State::Modified => "modified",
             State::Missing => "missing",
             State::Failed => "failed",
+            State::Running => "running",
         }
     }
 }

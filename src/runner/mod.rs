@@ -565,6 +565,7 @@ impl<'c> Migrator<'c> {
         }
         let mut problems = plan::problems(local, &applied, allow_out_of_order);
         unfinished::ask_server(driver, &mut problems, false).await;
+        unfinished::mark_running(&problems, &mut migrations);
         Ok(StatusReport {
             layout,
             database,

@@ -4,6 +4,7 @@
 use super::driver::Driver;
 use crate::error::UnfinishedRun;
 use crate::model::history::AppliedMigration;
+use crate::model::plan::{State, StatusRow};
 use crate::{Error, Problem};
 
 /// Asks the server, for each unfinished row among `problems`, whether the
@@ -51,5 +52,22 @@ pub(super) async fn still_running(driver: &impl Driver, row: &AppliedMigration) 
             ))
         }
         _ => None,
+    }
+}
+
+/// Shows the migrations whose run the server says is still going as
+/// running, not failed.
+pub(super) fn mark_running(problems: &[Problem], migrations: &mut [StatusRow]) {
+    for problem in problems {
+        if let Problem::Failed {
+            version,
+            unfinished: Some(UnfinishedRun::Going { .. }),
+            ..
+        } = problem
+        {
+            for row in migrations.iter_mut().filter(|r| &r.version == version) {
+                row.state = State::Running;
+            }
+        }
     }
 }

@@ -79,6 +79,7 @@ pub fn status(report: &StatusReport) -> String {
         State::Modified,
         State::Missing,
         State::Failed,
+        State::Running,
     ]
     .into_iter()
     .filter_map(|state| {
