@@ -64,6 +64,13 @@ fn transaction_guard(param: usize) -> String {
     format!("(1 / coalesce(pg_current_xact_id() = ${param}::text::xid8, false)::int - 1)")
 }
 
+/// What the server writes after a `started` event's detail: the session
+/// that runs the script, by process id and start time (microseconds since
+/// the epoch: a reused process id has another start). `started_session`
+/// looks it up.
+const SESSION_DETAIL: &str = "'session ' || pg_backend_pid() || ' since ' || \
+     (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_stat_activity WHERE pid = pg_backend_pid())";
+
 /// Milliseconds since the transaction began: the duration of a migration
 /// whose history row is written in its own transaction, measured by the
 /// server (the row is sent in the same pipeline as the migration).
@@ -490,7 +497,7 @@ impl HistoryTable {
             "INSERT INTO {events} (event, version, name, checksum, actor, schemactl_version, execution_ms, detail)
              VALUES ($1, $2, $3, $4, {ACTOR}, $5, coalesce($6, {ELAPSED}),
                      CASE WHEN $1 = 'started' THEN concat_ws(' ', $7, {session}) ELSE $7 END)",
-            session = super::started_session::SESSION_DETAIL
+            session = SESSION_DETAIL
         );
         // The row and its event in one statement: the hot path of `migrate`.
         // It commits only inside the transaction the run opened (the guard).

@@ -1,7 +1,8 @@
 //! The server session that started a `no-transaction` script: its
 //! `started` event names it (process id and start time, written by the
-//! server itself), so that a row left unfinished is judged by whether that
-//! session still exists, not by what the row says.
+//! server itself: `history_table`'s `SESSION_DETAIL`), so that a row left
+//! unfinished is judged by whether that session still exists, not by what
+//! the row says.
 
 use super::history_table::database;
 use crate::model::history::HistoryTable;
@@ -9,12 +10,6 @@ use crate::model::Version;
 use crate::{Error, LockHolder};
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
-
-/// What the server writes after a `started` event's detail: the session
-/// that runs the script, by process id and start time (microseconds since
-/// the epoch: a reused process id has another start).
-pub(super) const SESSION_DETAIL: &str = "'session ' || pg_backend_pid() || ' since ' || \
-     (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_stat_activity WHERE pid = pg_backend_pid())";
 
 /// What the history says of the session that started a script.
 pub(crate) enum StartedSession {
