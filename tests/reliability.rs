@@ -364,6 +364,34 @@ async fn a_run_whose_script_let_go_of_the_lock_is_still_seen_going() {
 }
 
 #[tokio::test]
+async fn a_role_that_cannot_see_the_runs_session_details_still_sees_it_going() {
+    let db = server().database().await;
+    let project = Project::new();
+    let watcher = format!("watcher_{}", db.name);
+    let password = format!("{}-watch", crate::support::server::PASSWORD_PREFIX);
+    let (mut child, running) = slow_run(&project, &db, "", &[]).await;
+    // Without pg_read_all_stats, pg_stat_activity hides another role's
+    // session start (and state): only its pid shows.
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {watcher} LOGIN PASSWORD '{password}';
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {watcher};"
+        ))
+        .await
+        .unwrap();
+    let url = format!(
+        "postgres://{watcher}:{password}@127.0.0.1:{}/{}?sslmode=disable",
+        db.port, db.name
+    );
+    let going = unfinished_of(&project, &db, &["--database-url", &url]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(going["state"], "going", "{going}");
+    assert_eq!(going["holders"][0]["pid"], running, "{going}");
+}
+
+#[tokio::test]
 async fn status_names_the_lease_of_a_run_still_going() {
     let db = server().database().await;
     let project = Project::new();

@@ -35,10 +35,10 @@ impl HistoryTable {
                  SELECT regexp_match(detail, 'session (\\d+) since (\\d+)$') AS session
                  FROM {events} WHERE event = 'started' AND version = $1 ORDER BY id DESC LIMIT 1)
              SELECT s.session IS NOT NULL, a.pid, a.usename::text, a.application_name, host(a.client_addr),
-                    to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), a.state
-             FROM started s LEFT JOIN pg_stat_activity a
-               ON a.pid = s.session[1]::int
-              AND (extract(epoch FROM a.backend_start) * 1000000)::bigint = s.session[2]::bigint",
+                    to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), a.state,
+                    a.backend_start IS NULL
+                      OR (extract(epoch FROM a.backend_start) * 1000000)::bigint = s.session[2]::bigint
+             FROM started s LEFT JOIN pg_stat_activity a ON a.pid = s.session[1]::int",
             events = self.qualified_events()
         );
         let rows = client
@@ -54,6 +54,12 @@ impl HistoryTable {
         let Some(pid) = row.get::<_, Option<i32>>(1) else {
             return Ok(StartedSession::Gone);
         };
+        // Another role's session shows its pid but not its start (without
+        // pg_read_all_stats): it cannot be told from a reuse of the pid, so
+        // it counts as the run's, still going. A known other start: reused.
+        if !row.get::<_, Option<bool>>(7).unwrap_or(true) {
+            return Ok(StartedSession::Gone);
+        }
         Ok(StartedSession::Alive(LockHolder {
             pid,
             user: row.get(2),
