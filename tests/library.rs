@@ -145,6 +145,40 @@ async fn a_migrator_runs_any_source_on_the_applications_connection() {
 }
 
 #[tokio::test]
+async fn a_verifier_round_trips_any_source_and_counts_its_progress_in_migrations() {
+    use schemactl::runner::notice::Notice;
+    use schemactl::source::InMemory;
+    let db = server().database().await;
+    let source = InMemory::new("generated")
+        .with_file("0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);")
+        .with_file("0001_a.down.sql", "DROP TABLE a;")
+        .with_file("0002_b.up.sql", "ALTER TABLE a ADD COLUMN b text;")
+        .with_file("0002_b.down.sql", "ALTER TABLE a DROP COLUMN b;");
+    let mut settings = schemactl::config::Settings::defaults().unwrap();
+    settings.verify.dev_url = Some(db.url.clone());
+    let verifier = schemactl::verify::Verifier::new(source, settings).with_jobs(1);
+    let mut progress = Vec::new();
+    let report = verifier
+        .verify(None, &mut |notice| {
+            if let Notice::Progress {
+                task,
+                done,
+                total,
+                bytes,
+            } = notice
+            {
+                progress.push((task.to_string(), done, total, bytes));
+            }
+        })
+        .await
+        .unwrap();
+    assert!(!report.failed(), "{report:?}");
+    assert_eq!(report.results.len(), 2);
+    let verifying = |done| ("verifying".to_string(), done, Some(2), false);
+    assert_eq!(progress, vec![verifying(1), verifying(2)]);
+}
+
+#[tokio::test]
 async fn an_application_sets_timeouts_as_checked_values_never_as_text_read_as_zero() {
     use schemactl::config::{RunOptions, ServerTimeout};
     use schemactl::runner::MigrateOptions;
@@ -244,7 +278,7 @@ fn the_facades_futures_are_send(
     send(embedded.run(client));
     send(embedded.run_with(client, options, notify));
     send(embedded.run_url(""));
-    send(verifier.verify(None, notify, &mut |_| {}));
+    send(verifier.verify(None, notify));
     let deployment = schemactl::deploy::Deployment::of(settings);
     send(deployment.migrate(Default::default(), mongodb, None, notify));
     send(deployment.status(notify));

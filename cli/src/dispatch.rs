@@ -286,7 +286,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<ExitCode, Err
                         .map_or_else(schemactl::verify::Verifier::default_jobs, usize::from),
                 );
             let (from, verbose, format) = (args.from, args.verbose, args.format);
-            verbs::verify(settings, &verifier, from, verbose, format, terminal, notify).await
+            verbs::verify(settings, &verifier, from, verbose, format, notify).await
         }
         Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,
         Command::Fleet { args, action } => {
@@ -571,30 +571,20 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     }
 }
 
-pub(crate) fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
-    if !show {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(0);
-    let style = indicatif::ProgressStyle::with_template(
-        "verifying {bar:30} {pos}/{len} migrations, {elapsed}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    Some(bar)
-}
-
-/// The bar of the transfer going on (a backup written, restored), shown
-/// on a terminal only; cleared once it is done.
-fn progress(task: &str, done: u64, total: Option<u64>) {
+/// The bar of the long task going on (a backup written, restored: bytes;
+/// verify: migrations), shown on a terminal only; cleared once it is done.
+fn progress(task: &str, done: u64, total: Option<u64>, bytes: bool) {
     static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
     let Ok(mut bar) = BAR.lock() else { return };
     let shown = bar.get_or_insert_with(|| {
         let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
-        let style = indicatif::ProgressStyle::with_template(
-            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}, eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        let template = if bytes {
+            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}, eta {eta}"
+        } else {
+            "{msg} {bar:30} {pos}/{len} migrations, {elapsed}"
+        };
+        let style = indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
         bar.set_style(style);
         bar
     });
@@ -631,7 +621,12 @@ fn print_notice(notice: &Notice, terminal: bool) {
         }
         Notice::Running { label } if terminal => output::stderr(&format!("  applying {label} …\r")),
         Notice::Running { .. } => {}
-        Notice::Progress { task, done, total } if terminal => progress(task, *done, *total),
+        Notice::Progress {
+            task,
+            done,
+            total,
+            bytes,
+        } if terminal => progress(task, *done, *total, *bytes),
         Notice::Progress { .. } => {}
         Notice::Backfill(status) => {
             let shown = if terminal {

@@ -2,7 +2,7 @@
 //! or JSON, and return the exit code. Argument parsing is in `opt`,
 //! rendering in `render`.
 
-use crate::dispatch::{emit, progress_bar, with_mongodb};
+use crate::dispatch::{emit, with_mongodb};
 use crate::opt::{DevAction, Format};
 use crate::{output, render};
 use schemactl::config::Settings;
@@ -322,20 +322,9 @@ pub async fn verify(
     from: Option<schemactl::model::Version>,
     verbose: bool,
     format: Format,
-    terminal: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<ExitCode, Error> {
-    let bar = progress_bar(terminal && format == Format::Text);
-    let mut progress = |p: schemactl::verify::Progress| {
-        if let Some(bar) = &bar {
-            bar.set_length(p.total as u64);
-            bar.set_position(p.done as u64);
-        }
-    };
-    let report = verifier.verify(from, notify, &mut progress).await?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let report = verifier.verify(from, notify).await?;
     let mongo = deploy::Deployment::of(settings).verify_mongodb().await?;
     let colour = colour();
     let text =

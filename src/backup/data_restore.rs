@@ -22,7 +22,7 @@ use tokio_postgres::Client;
 
 /// One table's data put back by `rollback --restore-data`.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
-pub struct RestoredTable {
+pub(crate) struct RestoredTable {
     /// The pre-migration backup it came from.
     pub backup: BackupId,
     /// The migration's version.

@@ -66,7 +66,7 @@ impl std::fmt::Display for BackupId {
 /// What a backup holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum BackupKind {
+pub(crate) enum BackupKind {
     /// The whole PostgreSQL database (`pg_dump`).
     Full,
     /// The rows and columns one migration destroys, kept just before it

@@ -27,15 +27,15 @@ mod retention;
 mod store;
 
 pub use crate::error::backup_problem::BackupProblem;
-pub use data_restore::RestoredTable;
+pub(crate) use data_restore::RestoredTable;
 pub use encryption::{Encryption, Identities, Recipient};
 pub(crate) use guard::GuardOutcome;
 pub use guard::{BackupMode, DataGuard};
-pub use manifest::{BackupId, BackupKind, Manifest};
+pub(crate) use manifest::BackupKind;
+pub use manifest::{BackupId, Manifest};
 pub(crate) use manifest::{FileContent, MongoCollection, MongoPart};
-pub use report::{
-    BackupCreated, BackupList, BackupRestored, BackupSummary, DataBackupTaken, PruneReport,
-};
+pub(crate) use report::DataBackupTaken;
+pub use report::{BackupCreated, BackupList, BackupRestored, BackupSummary, PruneReport};
 pub(crate) use retention::decide;
 pub use retention::{Decision, RetentionPolicy};
 pub use store::Store;
@@ -61,12 +61,13 @@ pub struct BackupOptions {
     /// How the files are encrypted.
     pub encryption: Encryption,
     /// The MongoDB databases to back up too.
-    pub mongodb: Option<MongoSource>,
+    pub(crate) mongodb: Option<MongoSource>,
 }
 
 /// The MongoDB server and databases a backup includes.
 #[derive(Debug, Clone)]
-pub struct MongoSource {
+#[cfg_attr(not(feature = "mongodb"), allow(dead_code))]
+pub(crate) struct MongoSource {
     /// The server's URI.
     pub uri: String,
     /// The databases (those the project's `schemas/` manages).

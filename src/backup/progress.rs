@@ -44,14 +44,16 @@ pub(crate) async fn reporting<T>(
     let mut ticks = tokio::time::interval(EVERY);
     loop {
         tokio::select! {
-            done = &mut work => {
-                notify(Notice::Progress { task, done: count.load(Ordering::Relaxed), total: Some(count.load(Ordering::Relaxed)) });
-                return done;
+            finished = &mut work => {
+                let done = count.load(Ordering::Relaxed);
+                notify(Notice::Progress { task, done, total: Some(done), bytes: true });
+                return finished;
             }
             _ = ticks.tick() => notify(Notice::Progress {
                 task,
                 done: count.load(Ordering::Relaxed),
                 total,
+                bytes: true,
             }),
         }
     }

@@ -15,7 +15,7 @@ pub struct BackupSummary {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// What it holds.
-    pub kind: BackupKind,
+    pub(crate) kind: BackupKind,
     /// Its stored size.
     pub size_bytes: u64,
     /// Whether it is encrypted.
@@ -126,7 +126,7 @@ pub struct PruneReport {
 /// A pre-migration backup `migrate --backup` took: the data one migration
 /// destroys, kept in its transaction just before its script.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
-pub struct DataBackupTaken {
+pub(crate) struct DataBackupTaken {
     /// The backup.
     pub backup: BackupId,
     /// The migration's version.

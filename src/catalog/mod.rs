@@ -17,5 +17,6 @@ pub(crate) mod table_data;
 
 pub(crate) use compare::{compare, Tolerance};
 pub use compare::{Difference, DifferenceKind};
-pub use snapshot::{SchemaObject, Snapshot};
+pub(crate) use snapshot::SchemaObject;
+pub use snapshot::Snapshot;
 pub use table_data::{DataClass, DataVerdict, TableChange, UnfillableTable};

@@ -17,7 +17,7 @@ use std::fmt::Write;
     serde::Deserialize,
     schemars::JsonSchema,
 )]
-pub struct SchemaObject {
+pub(crate) struct SchemaObject {
     /// `table`, `index`, `function`, …
     pub kind: String,
     /// `public.users`, `public.users_email_key`, `public.f(integer)`, …
@@ -37,7 +37,7 @@ pub struct SchemaObject {
 )]
 pub struct Snapshot {
     /// The objects.
-    pub objects: Vec<SchemaObject>,
+    pub(crate) objects: Vec<SchemaObject>,
 }
 
 impl Snapshot {
@@ -46,13 +46,6 @@ impl Snapshot {
         self.objects
             .sort_by(|a, b| (kind_rank(&a.kind), &a.name).cmp(&(kind_rank(&b.kind), &b.name)));
         self
-    }
-
-    /// The object of `kind` named `name`.
-    pub fn get(&self, kind: &str, name: &str) -> Option<&SchemaObject> {
-        self.objects
-            .iter()
-            .find(|o| o.kind == kind && o.name == name)
     }
 
     /// Whether the schema has no objects besides the `public` schema (and

@@ -76,7 +76,8 @@ pub use object_pattern::ObjectPattern;
 pub use overrides::Overrides;
 pub use project_options::ProjectOptions;
 pub use run_options::{BackfillSettings, ExecutionSettings, LockMode, RunOptions};
-pub use verify_settings::{DifferencePolicy, Ignored, VerifySettings};
+pub use verify_settings::Ignored;
+pub use verify_settings::{DifferencePolicy, VerifySettings};
 
 pub use crate::model::duration::ServerTimeout;
 use crate::Error;

@@ -14,7 +14,7 @@ use sqlparser::ast::{CascadeOption, ObjectType, Statement};
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
-pub enum DataLoss {
+pub(crate) enum DataLoss {
     /// `DROP TABLE`: every row and column.
     DropTable,
     /// `TRUNCATE`: every row.
@@ -42,7 +42,7 @@ pub struct DestroyedData {
     /// The columns lost; empty when the whole table is.
     pub columns: Vec<String>,
     /// The first statement that destroys it.
-    pub loss: DataLoss,
+    pub(crate) loss: DataLoss,
     /// `TRUNCATE … CASCADE`: the tables that reference it (through
     /// foreign keys, and theirs in turn) lose every row too.
     pub cascade: bool,

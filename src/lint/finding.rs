@@ -32,7 +32,7 @@ pub struct Finding {
     pub table: Option<String>,
     /// That table's size, when lint read it from a database.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub table_size: Option<super::table_sizes::TableSize>,
+    pub(crate) table_size: Option<super::table_sizes::TableSize>,
 }
 
 /// Each path's place in [`Path`]'s order (equal paths share one), each

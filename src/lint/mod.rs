@@ -28,7 +28,8 @@ pub(crate) mod schema_model;
 pub(crate) mod suppression;
 pub mod table_sizes;
 
-pub use destroyed::{DataLoss, DestroyedData};
+pub(crate) use destroyed::DataLoss;
+pub use destroyed::DestroyedData;
 pub use finding::{Finding, Severity};
 pub use fix::FixedFile;
 pub use linter::Linter;

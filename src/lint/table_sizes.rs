@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 /// A table's size as the catalog knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct TableSize {
+pub(crate) struct TableSize {
     /// The planner's row estimate; `None` when the table was never analysed.
     pub rows: Option<i64>,
     /// Bytes on disk, with indexes and TOAST.

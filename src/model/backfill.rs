@@ -18,7 +18,7 @@ use sqlparser::tokenizer::Token;
 /// What `-- schemactl:backfill` says: the batch size and the key column
 /// (default: the table's one-column primary key).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct BackfillSpec {
+pub(crate) struct BackfillSpec {
     /// Keys per batch (default: `migrate --batch-size`, 10,000).
     pub batch_size: Option<u64>,
     /// The column the batches are ranges of.

@@ -18,7 +18,7 @@ use crate::model::phase::Phase;
 
 /// The directives of one script.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Directives {
+pub(crate) struct Directives {
     /// Run the statements one by one outside a transaction.
     pub no_transaction: bool,
     /// Overrides the configured `lock_timeout` for this script.

@@ -35,8 +35,9 @@ pub enum Layout {
     /// gobuffalo/pop (Ory's projects): `<v>_<name>.postgres.up.sql`, other
     /// dialects' files beside them, `.autocommit.` outside a transaction.
     Pop,
-    /// The project's own naming scheme, given as a pattern (see
-    /// [`super::NamePattern`]); never detected.
+    /// The project's own naming scheme, given as a pattern to
+    /// `--layout` or `layout =`, such as `V{version}.{name}.{direction}.sql`;
+    /// never detected.
     Custom,
 }
 
@@ -90,7 +91,7 @@ impl Layout {
     }
 
     /// How the layout's tool orders versions.
-    pub fn version_kind(self) -> super::VersionKind {
+    pub(crate) fn version_kind(self) -> super::VersionKind {
         match self {
             Layout::Diesel => super::VersionKind::Lexical,
             Layout::Flyway => super::VersionKind::Dotted,

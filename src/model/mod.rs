@@ -36,15 +36,16 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub use checksum::Checksum;
-pub use directives::Directives;
+pub(crate) use directives::Directives;
 pub use execution::Execution;
 pub use layout::Layout;
-pub use name_pattern::NamePattern;
+pub(crate) use name_pattern::NamePattern;
 pub use read_options::ReadOptions;
 pub use source_problem::SourceProblem;
-pub use statements::Statement;
+pub(crate) use statements::Statement;
 pub use text_position::TextPosition;
-pub use version::{Version, VersionKind};
+pub use version::Version;
+pub(crate) use version::VersionKind;
 
 /// One migration version: an up script and, when it can be undone, a down script.
 #[derive(Debug, Clone)]
@@ -82,7 +83,7 @@ pub struct Script {
     /// The checksum of the normalised content.
     pub checksum: Checksum,
     /// The `-- schemactl:` directives of the file's leading comments.
-    pub directives: Directives,
+    pub(crate) directives: Directives,
     statements: OnceLock<Result<Vec<Statement>, SourceProblem>>,
     /// It still holds exactly what `schemactl new` wrote: listed by
     /// `status`, refused when it is about to run.
@@ -94,7 +95,12 @@ pub struct Script {
 
 impl Script {
     /// A script read from `path`.
-    pub fn new(path: PathBuf, sql: String, checksum: Checksum, directives: Directives) -> Self {
+    pub(crate) fn new(
+        path: PathBuf,
+        sql: String,
+        checksum: Checksum,
+        directives: Directives,
+    ) -> Self {
         Self {
             path,
             sql,
@@ -109,7 +115,7 @@ impl Script {
     /// The statements of the file, in order, with their positions; an error
     /// when the SQL cannot be tokenised. An empty or comment-only script has
     /// none: it runs as a no-op.
-    pub fn statements(&self) -> Result<&[Statement], SourceProblem> {
+    pub(crate) fn statements(&self) -> Result<&[Statement], SourceProblem> {
         self.statements
             .get_or_init(|| {
                 let problem = |position, message: String| SourceProblem {
@@ -138,7 +144,7 @@ impl Script {
     /// large to keep its tokens, or it cannot be split (ask [`statements`]).
     ///
     /// [`statements`]: Script::statements
-    pub fn statements_and_tokens(
+    pub(crate) fn statements_and_tokens(
         &self,
     ) -> Option<(&[Statement], Vec<Vec<sqlparser::tokenizer::TokenWithSpan>>)> {
         if self.unwritten || self.statements.get().is_some() {

@@ -12,7 +12,7 @@ use super::Direction;
 
 /// A configured naming scheme.
 #[derive(Debug, Clone)]
-pub struct NamePattern {
+pub(crate) struct NamePattern {
     text: String,
     regex: regex::Regex,
     has_direction: bool,
@@ -98,11 +98,6 @@ impl NamePattern {
         );
         let reads = Self::parse(&guessed).ok()?.read(file_name)?.is_ok();
         reads.then_some(guessed)
-    }
-
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
     }
 
     /// Whether files say up or down (else every file is an up script).

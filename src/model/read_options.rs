@@ -9,7 +9,7 @@ pub struct ReadOptions {
     /// The layout; detected when `None`.
     pub layout: Option<Layout>,
     /// The project's own naming scheme (with `layout` [`Layout::Custom`]).
-    pub pattern: Option<super::NamePattern>,
+    pub(crate) pattern: Option<super::NamePattern>,
     /// A `.sql` file the layout cannot place is an error, not a warning.
     pub strict: bool,
     /// An empty (or missing) directory is expected, not an error.
@@ -18,4 +18,36 @@ pub struct ReadOptions {
     /// is sent on its own and commits on its own (only with the
     /// golang-migrate layout).
     pub multi_statement: bool,
+}
+
+impl ReadOptions {
+    /// Reads files named by the project's own naming scheme, such as
+    /// `V{version}.{name}.{direction}.sql` (the text `--layout` and
+    /// `layout =` take); the layout becomes [`Layout::Custom`]. An invalid
+    /// pattern is an [`crate::Error::InvalidArgument`] saying what is wrong.
+    pub fn with_name_pattern(mut self, pattern: &str) -> Result<Self, crate::Error> {
+        let parsed = super::NamePattern::parse(pattern)
+            .map_err(|message| crate::Error::InvalidArgument(format!("layout: {message}")))?;
+        self.layout = Some(Layout::Custom);
+        self.pattern = Some(parsed);
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_pattern_sets_the_custom_layout_and_a_bad_one_says_why() {
+        let options = ReadOptions::default()
+            .with_name_pattern("V{version}.{name}.{direction}.sql")
+            .unwrap();
+        assert_eq!(options.layout, Some(Layout::Custom));
+        assert!(options.pattern.is_some());
+        let error = ReadOptions::default()
+            .with_name_pattern("{name}.sql")
+            .unwrap_err();
+        assert!(error.to_string().contains("{version}"), "{error}");
+    }
 }

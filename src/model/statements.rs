@@ -15,7 +15,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 /// One statement of a script, as a byte range of the script's SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
+pub(crate) struct Statement {
     /// Byte offset of the statement's first token.
     pub start: usize,
     /// Byte offset just past its last token (before the `;`).

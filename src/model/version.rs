@@ -22,7 +22,7 @@ enum Key {
 
 /// How a layout orders its versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionKind {
+pub(crate) enum VersionKind {
     /// Whole numbers.
     Integer,
     /// Dot-separated numbers (Flyway).
@@ -62,7 +62,7 @@ impl Version {
     }
 
     /// A version of `kind` from its text; `None` when the text is not one.
-    pub fn of_kind(text: &str, kind: VersionKind) -> Option<Self> {
+    pub(crate) fn of_kind(text: &str, kind: VersionKind) -> Option<Self> {
         let text = text.trim();
         match kind {
             // The text is kept as written (a diesel version read back from
@@ -131,7 +131,7 @@ impl Version {
 
     /// The same version, ordered as `kind` orders (a version read from the
     /// history, compared with a layout's files).
-    pub fn with_kind(&self, kind: VersionKind) -> Self {
+    pub(crate) fn with_kind(&self, kind: VersionKind) -> Self {
         if self.is_repeatable() {
             return self.clone();
         }

@@ -16,9 +16,10 @@ use similar::TextDiff;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::mongo::report::Violations;
 pub use crate::mongo::report::{
     CollectionChange, CollectionState, CollectionStatus, CollectionVerification, MongoOptions,
-    MongoReport, RollbackTarget, Violations,
+    MongoReport, RollbackTarget,
 };
 
 /// Connects to the configured server; `None` when MongoDB is not configured.

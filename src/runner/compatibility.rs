@@ -11,7 +11,7 @@ use crate::model::Version;
 /// How the database stands against the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum Standing {
+pub(crate) enum Standing {
     /// Every migration of the directory is applied, and nothing else.
     Current,
     /// Migrations of the directory wait to be applied (`migrate`).
@@ -32,10 +32,12 @@ pub enum Standing {
 pub struct Compatibility {
     /// The database, password removed.
     pub database: String,
-    /// Whether the application may run against it: [`Standing::Current`].
+    /// Whether the application may run against it: the database is
+    /// exactly at the application's release, or ahead of it only by
+    /// migrations declared compatible.
     pub compatible: bool,
     /// How it stands.
-    pub standing: Standing,
+    pub(crate) standing: Standing,
     /// What to run to make it current, when something would.
     pub fix: Option<String>,
     /// The migrations applied beyond the directory, when ahead.

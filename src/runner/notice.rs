@@ -29,14 +29,18 @@ pub enum Notice<'a> {
     },
     /// A backfill committed a batch (`-- schemactl:backfill`).
     Backfill(&'a crate::model::backfill::BackfillProgress),
-    /// A long transfer goes on (a backup written, restored): bytes so far.
+    /// A long task goes on: a transfer (a backup written, restored) counts
+    /// bytes, `verify` counts migrations.
     Progress {
-        /// What is being done: `backing up`, `restoring`.
+        /// What is being done: `backing up`, `restoring`, `verifying`.
         task: &'a str,
-        /// Bytes so far.
+        /// Bytes (or migrations) so far.
         done: u64,
-        /// Bytes in all, when known (an estimate for a backup: the
-        /// database's size on disk).
+        /// Bytes (or migrations) in all, when known (an estimate for a
+        /// backup: the database's size on disk).
         total: Option<u64>,
+        /// Whether `done` and `total` count bytes (a transfer) rather than
+        /// migrations.
+        bytes: bool,
     },
 }

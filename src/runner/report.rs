@@ -95,13 +95,13 @@ pub struct RunReport {
     pub pending: Option<usize>,
     /// The pre-migration backups `migrate --backup` took.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub data_backups: Vec<crate::backup::DataBackupTaken>,
+    pub(crate) data_backups: Vec<crate::backup::DataBackupTaken>,
     /// The full backup `migrate --backup always` took before the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub full_backup: Option<crate::backup::BackupId>,
     /// What `rollback --restore-data` put back.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub restored_data: Vec<crate::backup::RestoredTable>,
+    pub(crate) restored_data: Vec<crate::backup::RestoredTable>,
 }
 
 /// Every migration with its state, and the problems that would stop `migrate`.

@@ -19,7 +19,7 @@ use round_trips::{verify_migrations, VerifyOptions};
 pub use diff::DiffReport;
 
 pub use crate::postgres::lock_trace::{StatementTrace, TableLock, TableLockSummary};
-pub use report::{MigrationLocks, MigrationResult, Outcome, Progress, Step, Stopped, VerifyReport};
+pub use report::{MigrationLocks, MigrationResult, Outcome, Step, Stopped, VerifyReport};
 
 /// Verifies the migrations of one source on the development server of
 /// `settings` (`dev_url`, else the embedded development server when allowed).
@@ -79,12 +79,12 @@ impl Verifier {
     }
 
     /// Verifies the migrations from version `from` (all when `None`; the
-    /// older ones are only applied); `progress` hears each one done.
+    /// older ones are only applied); `notify` hears each one done as a
+    /// [`Notice::Progress`] that counts migrations (task `verifying`).
     pub async fn verify(
         &self,
         from: Option<Version>,
         notify: &mut (dyn FnMut(Notice) + Send),
-        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<VerifyReport, Error> {
         let local = self.source.load()?;
         let options = VerifyOptions {
@@ -93,7 +93,7 @@ impl Verifier {
             locks: self.locks,
             jobs: self.jobs,
         };
-        verify_migrations(&self.settings, local, &options, notify, progress).await
+        verify_migrations(&self.settings, local, &options, notify).await
     }
 
     /// Compares the live database with a replay of its applied migrations

@@ -162,12 +162,3 @@ impl VerifyReport {
         self.stopped.is_some() || self.results.iter().any(MigrationResult::failed)
     }
 }
-
-/// Progress of a run, for progress bars.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress {
-    /// Migrations done.
-    pub done: usize,
-    /// Migrations to verify.
-    pub total: usize,
-}

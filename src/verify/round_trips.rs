@@ -15,7 +15,7 @@
 //! its down (`schema::table_data`).
 
 use super::cluster_objects;
-use super::report::{MigrationLocks, MigrationResult, Outcome, Progress, Step, VerifyReport};
+use super::report::{MigrationLocks, MigrationResult, Outcome, Step, VerifyReport};
 use super::schedule::{self, Board};
 use crate::catalog::compare::unified_diff;
 use crate::catalog::dump::history_tables;
@@ -118,7 +118,6 @@ pub(crate) async fn verify_migrations(
     local: Vec<Migration>,
     options: &VerifyOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
-    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<VerifyReport, Error> {
     let started = Instant::now();
     let dev = dev_target(&settings.verify, &settings.connection, notify).await?;
@@ -128,7 +127,7 @@ pub(crate) async fn verify_migrations(
         .take_while(|m| options.from.as_ref().is_some_and(|f| &m.version < f))
         .count();
     let jobs = workers_for(&local, options.jobs, notify);
-    let board = Board::new(schedule::chunks(plain, local.len(), jobs), progress);
+    let board = Board::new(schedule::chunks(plain, local.len(), jobs), notify);
     let workers = jobs.min(board.chunk_count());
     let spaces =
         futures_util::future::join_all((0..workers).map(|_| Workspace::create(&dev, settings)))

@@ -4,9 +4,10 @@
 //! chunks the others verify; and the verdicts put back in order, so that
 //! the report is the one a single worker would give.
 
-use super::report::{MigrationResult, Progress, Step, Stopped};
+use super::report::{MigrationResult, Step, Stopped};
 use crate::catalog::table_data::UnfillableTable;
 use crate::model::Migration;
+use crate::runner::Notice;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,8 +62,11 @@ struct Found<'p> {
     stops: Vec<StopAt>,
     unfillable: BTreeMap<String, UnfillableTable>,
     total: usize,
-    progress: &'p mut (dyn FnMut(Progress) + Send),
+    notify: &'p mut (dyn FnMut(Notice) + Send),
 }
+
+/// The task a verify run's [`Notice::Progress`] names; it counts migrations.
+pub(crate) const VERIFY_TASK: &str = "verifying";
 
 /// The verdicts in order: migrations applied plainly, one result per
 /// verified migration, and where the run stopped.
@@ -74,10 +78,11 @@ pub(crate) struct Verdicts {
 }
 
 impl<'p> Board<'p> {
-    /// A board for `chunks`, reporting progress over all they hold.
+    /// A board for `chunks`, telling `notify` the progress over all they
+    /// hold ([`Notice::Progress`], task [`VERIFY_TASK`]).
     pub(crate) fn new(
         chunks: Vec<Range<usize>>,
-        progress: &'p mut (dyn FnMut(Progress) + Send),
+        notify: &'p mut (dyn FnMut(Notice) + Send),
     ) -> Self {
         let total = chunks.iter().map(ExactSizeIterator::len).sum();
         Self {
@@ -89,7 +94,7 @@ impl<'p> Board<'p> {
                 stops: Vec::new(),
                 unfillable: BTreeMap::new(),
                 total,
-                progress,
+                notify,
             }),
         }
     }
@@ -125,7 +130,12 @@ impl<'p> Board<'p> {
         let mut found = self.found();
         found.results.insert(index, result);
         let (done, total) = (found.results.len(), found.total);
-        (found.progress)(Progress { done, total });
+        (found.notify)(Notice::Progress {
+            task: VERIFY_TASK,
+            done: done as u64,
+            total: Some(total as u64),
+            bytes: false,
+        });
     }
 
     /// A worker could not go on.

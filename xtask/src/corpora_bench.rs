@@ -69,7 +69,10 @@ fn up_scripts(dir: &Path, to: Option<&str>) -> Result<Vec<(PathBuf, bool)>> {
         .migrations
         .iter()
         .filter(|m| to.as_ref().is_none_or(|to| m.version <= *to))
-        .map(|m| (m.up.path.clone(), m.up.directives.no_transaction))
+        .map(|m| {
+            let outside = matches!(m.up.execution(), schemactl::model::Execution::NoTransaction);
+            (m.up.path.clone(), outside)
+        })
         .collect())
 }
 

@@ -55,7 +55,7 @@ pub async fn report(
     };
     let verify = if args.verify {
         let verifier = Verifier::of_project(settings).with_locks(true);
-        Some(verifier.verify(None, notify, &mut |_| {}).await?)
+        Some(verifier.verify(None, notify).await?)
     } else {
         None
     };
