@@ -44,7 +44,7 @@ pub fn blocks_writes(mode: &str) -> bool {
 
 /// One table lock a statement took.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct TableLock {
+pub(crate) struct TableLock {
     /// `public.orders`.
     pub table: String,
     /// `AccessExclusiveLock`, …
@@ -68,7 +68,7 @@ impl TableLock {
 
 /// What one statement did to the tables.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct StatementTrace {
+pub(crate) struct StatementTrace {
     /// Line of the statement in its file.
     pub line: usize,
     /// Its first line.

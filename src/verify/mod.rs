@@ -4,6 +4,7 @@
 
 mod cluster_objects;
 pub(crate) mod diff;
+mod lock_timeline;
 mod report;
 pub(crate) mod round_trips;
 mod schedule;
@@ -18,7 +19,7 @@ use round_trips::{verify_migrations, VerifyOptions};
 
 pub use diff::DiffReport;
 
-pub use crate::postgres::lock_trace::{StatementTrace, TableLock, TableLockSummary};
+pub use crate::postgres::lock_trace::TableLockSummary;
 pub use report::{MigrationLocks, MigrationResult, Outcome, Step, Stopped, VerifyReport};
 
 /// Verifies the migrations of one source on the development server of

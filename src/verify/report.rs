@@ -78,9 +78,9 @@ pub struct MigrationResult {
 #[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct MigrationLocks {
     /// Each statement of the up script (its first run).
-    pub up: Vec<StatementTrace>,
+    pub(crate) up: Vec<StatementTrace>,
     /// Each statement of the down script.
-    pub down: Vec<StatementTrace>,
+    pub(crate) down: Vec<StatementTrace>,
     /// The strongest lock the up took on each table that existed before
     /// it, with the statement, and whether it rewrote or scanned the table.
     pub tables: Vec<TableLockSummary>,

@@ -4,7 +4,6 @@
 //! with `--verify` the verify verdicts and each migration's lock timeline.
 
 mod escape;
-mod lock_timeline;
 mod page;
 
 use crate::opt::ReportArgs;

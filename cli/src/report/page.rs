@@ -228,7 +228,7 @@ fn write_verify(out: &mut String, data: &ReportData) {
         let timeline = result
             .locks
             .as_ref()
-            .and_then(|locks| super::lock_timeline::render(&result.label, locks))
+            .and_then(|locks| locks.timeline_svg(&result.label))
             .unwrap_or_else(|| "<span class=\"note\">none on existing tables</span>".into());
         let _ = writeln!(
             out,
