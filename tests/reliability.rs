@@ -342,7 +342,10 @@ async fn a_run_whose_script_let_go_of_the_lock_is_still_seen_going() {
     );
     assert_ne!(repair.code, 0, "{}", repair.stdout);
     assert!(
-        repair.stderr.contains("is still being applied")
+        repair.stderr.contains("is being applied right now")
+            && repair
+                .stderr
+                .contains("`repair` changes nothing while it runs")
             && repair
                 .stderr
                 .contains(&format!("pg_terminate_backend({running})")),

@@ -64,7 +64,7 @@ impl Migrator<'_> {
             let refuse = |why: &str| Err(Error::refused_about(crate::error::refusal::RefusalKind::Repair, [version.clone()], format!("version {version} ({}) {why}", row.name)));
             if matches!(repair, Repair::RemoveFailed(_) | Repair::MarkApplied(_)) {
                 if let Some(running) = super::unfinished::still_running(&*driver, row).await {
-                    return refuse(&running);
+                    return Err(Error::refused_about(crate::error::refusal::RefusalKind::Repair, [version.clone()], running));
                 }
             }
             let (kind, detail, done) = match repair {

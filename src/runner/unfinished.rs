@@ -38,17 +38,23 @@ pub(super) async fn ask_server_of(driver: &impl Driver, error: Error, holding_lo
 
 /// Why `row` must not be repaired yet: its `no-transaction` script is still
 /// running in the session that started it (which the caller's lock does
-/// not rule out: a script can let go of the migration lock).
+/// not rule out: a script can let go of the migration lock). Said in the
+/// words `status` uses for that problem, with the session and what to do.
 pub(super) async fn still_running(driver: &impl Driver, row: &AppliedMigration) -> Option<String> {
     if !row.is_unfinished() {
         return None;
     }
     match driver.unfinished_run(&row.version, true).await {
-        Ok(UnfinishedRun::Going { holders }) => {
-            let pid = holders.first().map(|h| h.pid).unwrap_or_default();
+        Ok(going @ UnfinishedRun::Going { .. }) => {
+            let problem = Problem::Failed {
+                version: row.version.clone(),
+                name: row.name.clone(),
+                error: None,
+                unfinished: Some(going),
+            };
             Some(format!(
-                "is still being applied: server session {pid} that started its script is running; \
-                 wait for it to finish, or end it with `SELECT pg_terminate_backend({pid})`, check the database, then repair"
+                "{problem}
+`repair` changes nothing while it runs."
             ))
         }
         _ => None,
