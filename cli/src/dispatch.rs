@@ -61,6 +61,7 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<ExitCode, Error> {
     let metered = metrics_file.zip(metrics_file::command_label(&opt.command));
     let started = std::time::Instant::now();
     let result = dispatch(opt.command, &settings).await;
+    clear_progress();
     if let Some((path, command)) = metered {
         let database = settings
             .connection
@@ -573,8 +574,10 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
 
 /// The bar of the long task going on (a backup written, restored: bytes;
 /// verify: migrations), shown on a terminal only; cleared once it is done.
+static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Draws [`BAR`] for a [`Notice::Progress`].
 fn progress(task: &str, done: u64, total: Option<u64>, bytes: bool) {
-    static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
     let Ok(mut bar) = BAR.lock() else { return };
     let shown = bar.get_or_insert_with(|| {
         let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
@@ -596,6 +599,15 @@ fn progress(task: &str, done: u64, total: Option<u64>, bytes: bool) {
     if total == Some(done) {
         shown.finish_and_clear();
         *bar = None;
+    }
+}
+
+/// Clears a bar whose task stopped before its end (a verify run that
+/// stopped at a failure, a transfer that failed), so that what is printed
+/// next does not follow a stale bar.
+pub(crate) fn clear_progress() {
+    if let Some(bar) = BAR.lock().ok().and_then(|mut bar| bar.take()) {
+        bar.finish_and_clear();
     }
 }
 

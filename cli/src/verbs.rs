@@ -325,6 +325,7 @@ pub async fn verify(
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<ExitCode, Error> {
     let report = verifier.verify(from, notify).await?;
+    crate::dispatch::clear_progress();
     let mongo = deploy::Deployment::of(settings).verify_mongodb().await?;
     let colour = colour();
     let text =
