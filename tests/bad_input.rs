@@ -45,6 +45,37 @@ async fn ambiguous_or_broken_files_are_refused_all_at_once() {
 }
 
 #[tokio::test]
+async fn validate_refuses_a_pending_script_that_migrate_would_refuse() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_fine.up.sql", "CREATE TABLE fine (id int);\n");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project
+        .write("0002_unterminated.up.sql", "SELECT 'oops;\n")
+        .write("0003_commits.up.sql", "SELECT 1;\nCOMMIT;\n");
+    let validate = schemactl(&project, &db, &["validate"]);
+    validate.expect_code(2);
+    let dry_run = schemactl(&project, &db, &["migrate", "--dry-run"]);
+    dry_run.expect_code(2);
+    assert_eq!(
+        validate.stderr, dry_run.stderr,
+        "the same refusal, in the same words"
+    );
+    assert!(
+        validate.stderr.contains("0002_unterminated.up.sql:1:8")
+            && validate
+                .stderr
+                .contains("0003_commits.up.sql:2:1: `COMMIT` controls the transaction"),
+        "{}",
+        validate.stderr
+    );
+    // An applied script is not judged again: its checksum is.
+    let fixed = Project::new();
+    fixed.write("0001_fine.up.sql", "CREATE TABLE fine (id int);\n");
+    schemactl(&fixed, &db, &["validate", "--fail-on-pending"]).expect_code(0);
+}
+
+#[tokio::test]
 async fn scripts_that_cannot_run_are_refused_before_anything_runs() {
     let db = server().database().await;
     let project = Project::new();

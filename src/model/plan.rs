@@ -489,7 +489,7 @@ fn from_history(
 /// SQL must split into statements, and a transactional script must not end
 /// or open transactions itself (its history row would then no longer commit
 /// together with its changes).
-fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), Error> {
+pub(crate) fn check_runnable<'a>(scripts: impl Iterator<Item = &'a Script>) -> Result<(), Error> {
     let mut problems = Vec::new();
     for script in scripts {
         let statements = match script.statements() {

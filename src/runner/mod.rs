@@ -579,14 +579,40 @@ impl<'c> Migrator<'c> {
     }
 
     /// Whether files and history agree: no problem, no INVALID index, and
-    /// (with `fail_on_pending`) nothing pending. Reads only.
+    /// (with `fail_on_pending`) nothing pending. Reads only. A pending
+    /// script that `migrate` would refuse to run is the same
+    /// [`Error::InvalidMigrations`] here.
     pub async fn validate(
         &self,
         fail_on_pending: bool,
         allow_out_of_order: bool,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Validation, Error> {
-        let report = self.status(allow_out_of_order, notify).await?;
+        let (local, layout, connection) = self.open(notify).await?;
+        let driver = self.driver(&connection);
+        let report = self
+            .status_on(
+                &local,
+                layout,
+                &driver,
+                connection.target(),
+                allow_out_of_order,
+            )
+            .await?;
+        // A pending script `migrate` would refuse (SQL that cannot be
+        // split, a transaction it ends itself…) fails validation the same way.
+        let pending: std::collections::BTreeSet<&Version> = report
+            .migrations
+            .iter()
+            .filter(|row| row.state == State::Pending)
+            .map(|row| &row.version)
+            .collect();
+        plan::check_runnable(
+            local
+                .iter()
+                .filter(|m| pending.contains(&m.version))
+                .map(|m| &m.up),
+        )?;
         let ok = report.problems.is_empty()
             && report.invalid_indexes.is_empty()
             && (report.unadopted.is_none() || report.pending().is_empty())
