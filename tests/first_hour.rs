@@ -319,7 +319,31 @@ async fn new_writes_the_next_migration_in_each_layout() {
             _ => names == ["000004_add_thing.up.sql", "000004_add_thing.down.sql"],
         };
         assert!(ok, "{layout}: {names:?}");
-        schemactl(&project, &db, &["validate"]).expect_code(0);
+        // The files are placed as the layout's, and `validate` judges the
+        // new script as `migrate` would: both refuse a script that still
+        // holds only the comment `new` wrote (in a dbmate or goose file
+        // too, between its section markers).
+        let validate = schemactl(&project, &db, &["validate"]);
+        let dry_run = schemactl(&project, &db, &["migrate", "--dry-run"]);
+        assert_eq!(
+            (
+                validate.code,
+                validate.stderr.contains("still holds only the comment")
+            ),
+            (
+                dry_run.code,
+                dry_run.stderr.contains("still holds only the comment")
+            ),
+            "{layout}: {}{}",
+            validate.stderr,
+            dry_run.stderr
+        );
+        assert_eq!(validate.code, 2, "{layout}: {}", validate.stderr);
+        assert!(
+            validate.stderr.contains("still holds only the comment"),
+            "{layout}: {}",
+            validate.stderr
+        );
     }
 }
 

@@ -225,13 +225,15 @@ fn assemble_in(
         let mut up = up;
         let mut down = down;
         for script in std::iter::once(&mut up).chain(down.as_mut().map(|(_, d)| d)) {
-            // Only a one-line comment can be the template: most scripts
-            // are ruled out without formatting it.
-            let short_comment = script.sql.len() < 256 && script.sql.starts_with("-- ");
+            // Only a short comment can be the template: most scripts are
+            // ruled out without formatting it. (A dbmate or goose section
+            // is the whole file with the other section blanked.)
+            let short_comment =
+                script.sql.len() < 1024 && script.sql.trim_start().starts_with("-- ");
             if short_comment
-                && [Direction::Up, Direction::Down]
-                    .iter()
-                    .any(|d| script.sql == crate::model::template(&label(), *d))
+                && [Direction::Up, Direction::Down].iter().any(|d| {
+                    holds_only_template(&script.sql, &crate::model::template(&label(), *d))
+                })
             {
                 script.unwritten = true;
             }
@@ -1179,4 +1181,14 @@ fn script_from_bytes(path: &Path, bytes: &[u8]) -> Result<Script, SourceProblem>
         )
     })?;
     Ok(Script::new(path.to_path_buf(), sql, checksum, directives))
+}
+
+/// Whether `sql` holds nothing but `template` (the comment `schemactl new`
+/// writes), besides blank lines and a single-file layout's markers
+/// (`-- migrate:up`, `-- +goose StatementBegin`…).
+fn holds_only_template(sql: &str, template: &str) -> bool {
+    let mut lines = sql.lines().map(str::trim).filter(|line| {
+        !line.is_empty() && !line.starts_with("-- +goose") && !line.starts_with("-- migrate:")
+    });
+    lines.next() == Some(template.trim_end()) && lines.next().is_none()
 }
