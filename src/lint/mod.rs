@@ -775,10 +775,11 @@ fn check_script<'a>(
             path: script.path.clone(),
             offset,
             length: 1,
-            message: problem.message,
+            message: format!("`migrate` refuses this script: {}", problem.message),
             help: "fix the SQL so that it can be split into statements".into(),
             at_most: None,
-            at_least: None,
+            // `migrate` and `validate` refuse the script: it cannot run.
+            at_least: Some(Severity::Error),
             table: None,
         });
     }

@@ -11,6 +11,7 @@ pub mod history;
 pub mod identifier;
 pub mod phase;
 pub(crate) mod plan;
+pub(crate) mod quoted_parts;
 pub(crate) mod read_options;
 pub mod recipient;
 pub mod release;

@@ -48,7 +48,29 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
     // A large script is tokenised a chunk at a time (chunks end at line
     // breaks outside strings, comments and dollar quotes), so that its
     // tokens are never all in memory: they take about 20 times the text.
-    split_in_chunks(sql, chunk_starts(sql))
+    split_in_chunks(sql, chunk_starts(sql)).map_err(|e| at_opener(sql, e))
+}
+
+/// Points the tokenizer's error at the quote that opened what the script
+/// leaves open, if it left one open before that error: the tokenizer only
+/// finds out at the end of the script (a `$$` body without its closing `$$`
+/// was reported on the last line).
+fn at_opener(sql: &str, error: SplitError) -> SplitError {
+    let Some(open) = super::quoted_parts::scan(sql, |_| {}) else {
+        return error;
+    };
+    let position = LineIndex::new(sql).position(sql, open.start);
+    let before = (position.line, position.column) <= (error.position.line, error.position.column);
+    if !before {
+        return error;
+    }
+    SplitError {
+        position,
+        message: format!(
+            "the {} that opens here is never closed ({}): close it with `{}`, or remove what opens it",
+            open.what, error.message, open.closer
+        ),
+    }
 }
 
 fn split_in_chunks(sql: &str, starts: Vec<usize>) -> Result<Vec<Statement>, SplitError> {
@@ -91,7 +113,7 @@ pub fn split_with_tokens(sql: &str) -> Option<Result<StatementsWithTokens, Split
     let index = LineIndex::new(sql);
     let tokens = match tokenize_chunk(sql, &index, 0, None) {
         Ok(tokens) => tokens,
-        Err(e) => return Some(Err(e)),
+        Err(e) => return Some(Err(at_opener(sql, e))),
     };
     let mut splitter = Splitter::new(sql, &index);
     for (i, token) in tokens.iter().enumerate() {
@@ -157,78 +179,17 @@ fn chunk_starts(sql: &str) -> Vec<usize> {
     if sql.len() <= CHUNK || sql.to_ascii_lowercase().contains("from stdin") {
         return vec![0];
     }
-    let bytes = sql.as_bytes();
     let mut starts = vec![0];
-    let mut i = 0;
     let mut last = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\'' => {
-                // E'…' strings escape with backslashes; others double quotes.
-                let escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E');
-                i += 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' if escapes => i += 1,
-                        b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 1,
-                        b'\'' => break,
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += 1;
-                }
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0;
-                while i < bytes.len() {
-                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 1;
-                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    i += 1;
-                }
-            }
-            b'$' => {
-                // $tag$ … $tag$ (not $1, a parameter).
-                let tag_end = bytes[i + 1..]
-                    .iter()
-                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-                    .map(|n| i + 1 + n);
-                if let Some(end) = tag_end
-                    .filter(|&e| bytes[e] == b'$')
-                    .filter(|_| !bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-                {
-                    let tag = &sql[i..=end];
-                    match sql[end + 1..].find(tag) {
-                        Some(close) => i = end + 1 + close + tag.len() - 1,
-                        None => return vec![0],
-                    }
-                }
-            }
-            b'\n' if i + 1 - last >= CHUNK => {
-                starts.push(i + 1);
-                last = i + 1;
-            }
-            _ => {}
+    let unclosed = super::quoted_parts::scan(sql, |start| {
+        if start - last >= CHUNK {
+            starts.push(start);
+            last = start;
         }
-        i += 1;
+    });
+    if unclosed.is_some() {
+        // The tokenizer says what is wrong, for the whole script.
+        return vec![0];
     }
     starts.retain(|&s| s < sql.len());
     starts
@@ -746,6 +707,25 @@ mod tests {
     fn reports_where_an_unterminated_string_starts() {
         let error = split("SELECT 1;\nSELECT 'oops;\n").unwrap_err();
         assert_eq!(error.position.line, 2);
+    }
+
+    #[test]
+    fn an_unclosed_dollar_quote_or_comment_is_reported_where_it_opens() {
+        // The tokenizer reports these at the end of the script.
+        for (sql, at, what) in [
+            (
+                "CREATE TABLE a (id int);\nCREATE FUNCTION f() RETURNS int AS $body$\nSELECT 1;\n$bod$ LANGUAGE sql;\nSELECT 2;\n",
+                (2, 36),
+                "dollar-quoted string that opens here is never closed",
+            ),
+            ("SELECT 1;\n  /* note\nSELECT 2;\n", (2, 3), "comment that opens here"),
+        ] {
+            let error = split(sql).unwrap_err();
+            assert_eq!((error.position.line, error.position.column), at, "{sql}");
+            assert!(error.message.contains(what), "{}", error.message);
+            let tokens_error = split_with_tokens(sql).unwrap().unwrap_err();
+            assert_eq!(tokens_error, error);
+        }
     }
 
     #[test]

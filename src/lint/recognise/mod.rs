@@ -123,14 +123,21 @@ fn recover_older(text: &str, tokens: &[Located]) -> Option<Recovered> {
 
 /// Why PostgreSQL's grammar rejects `text` whatever the schema, when it
 /// certainly does: `DROP … IF NOT EXISTS`, `CREATE … IF EXISTS` (the
-/// clause of the other command). Such a statement is never recognised
-/// away: a down script with one cannot run.
+/// clause of the other command), a psql meta-command (`\connect`, `\set`:
+/// psql's, never sent to the server by psql, but by schemactl it would
+/// be). Such a statement is never recognised away: a script with one
+/// cannot run.
 pub fn rejection(text: &str) -> Option<&'static str> {
     rejected(&significant_tokens(text)?)
 }
 
 fn rejected(tokens: &[Located]) -> Option<&'static str> {
     let command = tokens.first()?;
+    if command.token == Token::Backslash {
+        return Some(
+            "a backslash command such as `\\connect` or `\\set` is psql's, not SQL, and schemactl sends each statement to the server as SQL",
+        );
+    }
     // The IF of the command's own clause comes right after the object's
     // kind (`DROP MATERIALIZED VIEW IF`, `CREATE UNIQUE INDEX CONCURRENTLY
     // IF`); what follows the object's name is the statement's body.

@@ -71,6 +71,8 @@ mod tests {
                 "CREATE UNIQUE INDEX CONCURRENTLY IF EXISTS t_a ON t (a)",
                 "CREATE takes IF NOT EXISTS",
             ),
+            ("\\connect other", "is psql's, not SQL"),
+            ("\\set ON_ERROR_STOP on", "is psql's, not SQL"),
         ] {
             let sql = format!("-- schemactl:no-transaction\n{statement};\n");
             let findings = lint_files(&[
@@ -110,6 +112,26 @@ mod tests {
                 "{statement}: {findings:#?}"
             );
         }
+    }
+
+    #[test]
+    fn a_script_that_cannot_be_split_is_an_error_where_its_quote_opens() {
+        let findings = lint_files(&[(
+            "0001_f.up.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\nSELECT 1;\n",
+        )]);
+        let finding = findings
+            .iter()
+            .find(|f| f.rule == "unparseable-statement")
+            .unwrap_or_else(|| panic!("{findings:#?}"));
+        assert_eq!(finding.severity, crate::lint::Severity::Error);
+        assert_eq!((finding.position.line, finding.position.column), (2, 49));
+        assert!(
+            finding.message.starts_with("`migrate` refuses this script")
+                && finding.message.contains("close it with `$$`"),
+            "{}",
+            finding.message
+        );
     }
 
     #[test]
