@@ -45,6 +45,43 @@ async fn ambiguous_or_broken_files_are_refused_all_at_once() {
 }
 
 #[tokio::test]
+async fn a_version_argument_that_is_not_a_number_is_a_usage_error() {
+    let db = server().database().await;
+    let project = Project::new();
+    project
+        .write("0001_a.up.sql", "CREATE TABLE a (id int PRIMARY KEY);\n")
+        .write("0001_a.down.sql", "DROP TABLE a;\n");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    for args in [
+        &["rollback", "--to", "abc"][..],
+        &["rollback", "--to", "v1"],
+        &["migrate", "--to", "latest"],
+    ] {
+        let run = schemactl(&project, &db, args);
+        run.expect_code(2);
+        assert!(
+            run.stderr
+                .contains("is not a version: a version is a number"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(db.exists("a").await, "nothing was rolled back");
+    // Numbers in every layout's style are versions.
+    schemactl(&project, &db, &["rollback", "--to", "2019-02-26-002946"]).expect_code(0);
+    schemactl(&project, &db, &["rollback", "--to", "1.2_3"]).expect_code(0);
+    let undone = schemactl(&project, &db, &["rollback", "--to", "0"]);
+    undone.expect_code(0);
+    let again = schemactl(&project, &db, &["rollback"]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("has no migration applied"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test]
 async fn validate_refuses_a_pending_script_that_migrate_would_refuse() {
     let db = server().database().await;
     let project = Project::new();

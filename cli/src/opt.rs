@@ -795,6 +795,17 @@ fn version_arg(text: &str) -> Result<Version, String> {
     if text.starts_with('-') && text[1..].chars().all(|c| c.is_ascii_digit()) {
         return Err("a version is not negative".into());
     }
+    // Every layout's versions are numbers, with Flyway's `.`/`_` and
+    // diesel's `-` between their parts.
+    let numeric = text.starts_with(|c: char| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if !numeric {
+        return Err(format!(
+            "`{text}` is not a version: a version is a number such as 7, 1.2.10, 20170923182408 or 2019-02-26-002946"
+        ));
+    }
     let digits: String = text.chars().filter(|c| *c != '-').collect();
     Ok(Version::parse(&digits))
 }
@@ -805,6 +816,10 @@ fn history_version_arg(text: &str) -> Result<Version, String> {
     match text.trim().strip_prefix('-') {
         Some(rest) if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) => {
             Ok(Version::parse(text.trim()))
+        }
+        // Whatever text another tool's history holds can be named too.
+        _ if !text.trim().is_empty() && !text.trim().contains(char::is_whitespace) => {
+            Ok(version_arg(text).unwrap_or_else(|_| Version::parse(text.trim())))
         }
         _ => version_arg(text),
     }

@@ -33,9 +33,15 @@ pub fn run_report(report: &RunReport, verb_done: &str, nothing: &str) -> String 
         return out;
     }
     if report.executed.is_empty() {
+        // "… is at version 7" / "… has no migration applied".
+        let verb = if report.current_version.is_some() {
+            "is"
+        } else {
+            "has"
+        };
         let _ = writeln!(
             out,
-            "{nothing}: {} is {at} ({}).",
+            "{nothing}: {} {verb} {at} ({}).",
             report.database, report.history
         );
     } else {
