@@ -45,6 +45,28 @@ async fn ambiguous_or_broken_files_are_refused_all_at_once() {
 }
 
 #[tokio::test]
+async fn a_migrations_directory_that_is_a_file_is_named_as_such() {
+    let db = server().database().await;
+    let project = Project::new();
+    let file = project.path().join("migrations.sql");
+    std::fs::write(&file, "SELECT 1;\n").unwrap();
+    for verb in ["status", "migrate", "lint"] {
+        let run = schemactl(
+            &project,
+            &db,
+            &[verb, "--migrations-dir", file.to_str().unwrap()],
+        );
+        run.expect_code(2);
+        assert!(
+            run.stderr
+                .contains("migrations.sql is a file, not a directory"),
+            "{verb}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_version_argument_that_is_not_a_number_is_a_usage_error() {
     let db = server().database().await;
     let project = Project::new();

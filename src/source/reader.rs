@@ -281,6 +281,11 @@ fn list(dir: &Path) -> Result<Listing, Error> {
             Error::MigrationsDirMissing {
                 path: dir.to_path_buf(),
             }
+        } else if source.kind() == std::io::ErrorKind::NotADirectory {
+            Error::InvalidArgument(format!(
+                "the migrations directory {} is a file, not a directory; point `--migrations-dir` (or `migrations_dir` in schemactl.toml) at the directory that holds the migrations",
+                dir.display()
+            ))
         } else {
             Error::Io {
                 path: dir.to_path_buf(),
