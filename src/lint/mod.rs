@@ -698,7 +698,9 @@ impl Driver {
                     created_tables.push(CreatedTable {
                         name: names::object(&create.name),
                         offset: item.statement.start,
-                        exempt: create.partition_of.is_some() || create.temporary,
+                        exempt: create.partition_of.is_some()
+                            || create.temporary
+                            || copies_indexes(item),
                     });
                 }
             },
@@ -747,8 +749,26 @@ pub(crate) struct CreatedTable {
     pub name: String,
     /// Where its `CREATE TABLE` starts in the up script.
     pub offset: usize,
-    /// A partition or temporary table (no primary key of its own expected).
+    /// A partition or temporary table (no primary key of its own
+    /// expected), or a `LIKE … INCLUDING ALL` copy (its source's key).
     pub exempt: bool,
+}
+
+/// Whether the statement is a `CREATE TABLE (LIKE source INCLUDING ALL)`
+/// (or `INCLUDING INDEXES`), so that the copy gets its source's primary
+/// key; the last option that names indexes decides, as in PostgreSQL.
+fn copies_indexes(item: &ParsedStatement<'_>) -> bool {
+    let Some(recognised) = &item.recognised else {
+        return false;
+    };
+    recognised
+        .blanked
+        .iter()
+        .fold(false, |copies, clause| match clause.as_str() {
+            "LIKE … INCLUDING ALL" | "LIKE … INCLUDING INDEXES" => true,
+            "LIKE … EXCLUDING ALL" | "LIKE … EXCLUDING INDEXES" => false,
+            _ => copies,
+        })
 }
 
 /// Checks one script as its statements arrive from `next` (`Ok(None)` at

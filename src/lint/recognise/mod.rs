@@ -659,9 +659,11 @@ fn blank_optional_clauses(text: &str, tokens: &[Located]) -> Option<(String, Vec
         {
             let end = tokens.get(i + 1).map_or(t.end, |next| next.end);
             blank(&mut out, t.start, end);
+            let option = tokens.get(i + 1).map(|next| next.token.to_string());
             blanked.push(format!(
-                "LIKE … {}",
-                t.token.to_string().to_ascii_uppercase()
+                "LIKE … {} {}",
+                t.token.to_string().to_ascii_uppercase(),
+                option.unwrap_or_default().to_ascii_uppercase()
             ));
         }
     }

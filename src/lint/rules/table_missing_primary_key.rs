@@ -58,6 +58,37 @@ mod tests {
     }
 
     #[test]
+    fn a_like_copy_with_its_sources_indexes_has_its_key() {
+        let source = "CREATE TABLE src (id bigint PRIMARY KEY, note text);\n";
+        for options in [
+            "INCLUDING ALL",
+            "INCLUDING INDEXES",
+            "EXCLUDING ALL INCLUDING INDEXES",
+        ] {
+            quiet(
+                "table-missing-primary-key",
+                &[(
+                    "0001_t.up.sql",
+                    &format!("{source}CREATE TABLE copy (LIKE src {options});\n"),
+                )],
+            );
+        }
+        // Without the indexes PostgreSQL copies no primary key.
+        for options in ["", "INCLUDING DEFAULTS", "INCLUDING ALL EXCLUDING INDEXES"] {
+            let findings = crate::lint::rules::test_support::lint_files(&[(
+                "0001_t.up.sql",
+                &format!("{source}CREATE TABLE copy (LIKE src {options});\n"),
+            )]);
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.rule == "table-missing-primary-key" && f.message.contains("copy")),
+                "{options}: {findings:#?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_key_added_later_in_the_migration_counts() {
         quiet(
             "table-missing-primary-key",
