@@ -482,6 +482,24 @@ async fn lagging(db: &TestDb, replica_url: &str) -> tokio_postgres::Client {
         .batch_execute("SELECT pg_wal_replay_pause()")
         .await
         .unwrap();
+    // The pause is only a request: wait until replay has stopped, so that
+    // the marker below is surely not replayed (under load it was).
+    let pausing = Instant::now();
+    loop {
+        let state: String = replica
+            .query_one("SELECT pg_get_wal_replay_pause_state()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if state == "paused" {
+            break;
+        }
+        assert!(
+            pausing.elapsed() < Duration::from_secs(30),
+            "the standby's replay never paused ({state})"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     db.client()
         .await
         .batch_execute("CREATE TABLE lag_marker (id int)")
