@@ -755,20 +755,11 @@ pub(crate) struct CreatedTable {
 }
 
 /// Whether the statement is a `CREATE TABLE (LIKE source INCLUDING ALL)`
-/// (or `INCLUDING INDEXES`), so that the copy gets its source's primary
-/// key; the last option that names indexes decides, as in PostgreSQL.
+/// (or `INCLUDING INDEXES`), so that the copy gets its source's primary key.
 fn copies_indexes(item: &ParsedStatement<'_>) -> bool {
-    let Some(recognised) = &item.recognised else {
-        return false;
-    };
-    recognised
-        .blanked
-        .iter()
-        .fold(false, |copies, clause| match clause.as_str() {
-            "LIKE … INCLUDING ALL" | "LIKE … INCLUDING INDEXES" => true,
-            "LIKE … EXCLUDING ALL" | "LIKE … EXCLUDING INDEXES" => false,
-            _ => copies,
-        })
+    item.recognised
+        .as_ref()
+        .is_some_and(|recognised| recognised.like_copies_indexes)
 }
 
 /// Checks one script as its statements arrive from `next` (`Ok(None)` at

@@ -41,6 +41,10 @@ pub struct Recognised {
     /// Clauses blanked before the syntax tree was parsed, by their leading
     /// words (`SET STATISTICS`, `CLUSTER ON`, …).
     pub blanked: Vec<String>,
+    /// A `CREATE TABLE (LIKE source …)` whose options copy the source's
+    /// indexes, and so its primary key (`INCLUDING ALL` or `INCLUDING
+    /// INDEXES`; the last option naming indexes decides, as in PostgreSQL).
+    pub like_copies_indexes: bool,
 }
 
 /// The recovered statement: a syntax tree when blanking some clauses made it
@@ -108,6 +112,7 @@ fn recover_older(text: &str, tokens: &[Located]) -> Option<Recovered> {
             let command = statement_command(tokens);
             let mut recognised = recognised(&command, tokens, command.split(' ').count());
             recognised.blanked = blanked.1;
+            recognised.like_copies_indexes = blanked.2;
             return Some((Some(ast), recognised));
         }
     }
@@ -391,6 +396,7 @@ fn recognised(command: &str, tokens: &[Located], skip: usize) -> Recognised {
         table,
         concurrently,
         blanked: Vec::new(),
+        like_copies_indexes: false,
     }
 }
 
@@ -537,6 +543,7 @@ fn alter_table(text: &str, tokens: &[Located]) -> Option<Recovered> {
             table: None,
             concurrently: blanked.iter().any(|b| b.ends_with("CONCURRENTLY")),
             blanked,
+            like_copies_indexes: false,
         },
     ))
 }
@@ -632,10 +639,12 @@ fn blank(text: &mut String, start: usize, end: usize) {
 
 /// Clauses of statements `sqlparser` otherwise reads that it does not
 /// know, blanked: a trailing `WITH [NO] DATA`, `ON ONLY` (the `ONLY`), and
-/// `INCLUDING`/`EXCLUDING` options of `LIKE`. `None` when there are none.
-fn blank_optional_clauses(text: &str, tokens: &[Located]) -> Option<(String, Vec<String>)> {
+/// `INCLUDING`/`EXCLUDING` options of `LIKE` (and whether they copy the
+/// source's indexes). `None` when there are none.
+fn blank_optional_clauses(text: &str, tokens: &[Located]) -> Option<(String, Vec<String>, bool)> {
     let mut out = text.to_string();
     let mut blanked = Vec::new();
+    let mut like_copies_indexes = false;
     let n = tokens.len();
     if n >= 3 && is_word(&tokens[n - 1].token, "DATA") {
         let with_no = n >= 3 && is_word(&tokens[n - 2].token, "NO");
@@ -659,15 +668,17 @@ fn blank_optional_clauses(text: &str, tokens: &[Located]) -> Option<(String, Vec
         {
             let end = tokens.get(i + 1).map_or(t.end, |next| next.end);
             blank(&mut out, t.start, end);
-            let option = tokens.get(i + 1).map(|next| next.token.to_string());
+            let option = tokens.get(i + 1).map(|next| &next.token);
+            if option.is_some_and(|o| is_word(o, "ALL") || is_word(o, "INDEXES")) {
+                like_copies_indexes = is_word(&t.token, "INCLUDING");
+            }
             blanked.push(format!(
-                "LIKE … {} {}",
-                t.token.to_string().to_ascii_uppercase(),
-                option.unwrap_or_default().to_ascii_uppercase()
+                "LIKE … {}",
+                t.token.to_string().to_ascii_uppercase()
             ));
         }
     }
-    (!blanked.is_empty()).then_some((out, blanked))
+    (!blanked.is_empty()).then_some((out, blanked, like_copies_indexes))
 }
 
 #[cfg(test)]
