@@ -195,6 +195,13 @@ async fn orders_with_a_pending_column() -> (crate::support::TestDb, Project) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_timeout_is_retried_and_succeeds_once_the_blocker_is_gone() {
     let (db, project) = orders_with_a_pending_column().await;
+    // Sent behind the blocked one, so withdrawn while it waits, and run
+    // once after it: never twice, never before it.
+    project.write(
+        "0003_note_index.up.sql",
+        "CREATE INDEX orders_note ON orders (note);\n",
+    );
+    project.write("0004_refunds.up.sql", "CREATE TABLE refunds (id bigint);\n");
     let release = hold_lock(&db, "orders").await;
     let releaser = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -231,6 +238,18 @@ async fn a_lock_timeout_is_retried_and_succeeds_once_the_blocker_is_gone() {
         .unwrap()
         .get(0);
     assert_eq!(applied, 1);
+    let trail: Vec<(String, String)> = client
+        .query(
+            "SELECT version, event FROM schema_versions_events WHERE version IN ('3', '4') ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let applied_once = |v: &str| (v.to_string(), "applied".to_string());
+    assert_eq!(trail, [applied_once("3"), applied_once("4")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1070,3 +1070,103 @@ async fn a_run_whose_lock_was_released_by_a_script_says_so_at_its_end() {
     quiet.expect_code(0);
     assert!(!quiet.stderr.contains("migration lock"), "{}", quiet.stderr);
 }
+
+/// The failure report's labels under `key` (`applied_before`, `not_reached`).
+fn failure_labels(report: &serde_json::Value, key: &str) -> Vec<String> {
+    report["error"]["details"][key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} in {report:#}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The versions recorded in the history, applied or failed.
+async fn recorded_versions(db: &crate::support::TestDb) -> Vec<(String, bool)> {
+    db.client()
+        .await
+        .query(
+            "SELECT version, success FROM schema_versions ORDER BY version::bigint",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+/// Migrations run back to back, each sent behind the previous one's
+/// COMMIT: one that follows a migration whose COMMIT fails (a deferred
+/// foreign key) must not be committed, recorded, or reported as run.
+#[tokio::test]
+async fn a_migration_sent_behind_a_commit_that_fails_is_never_committed() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_parent.up.sql",
+        "CREATE TABLE parent (id int PRIMARY KEY);\n",
+    );
+    project.write(
+        "0002_orphan.up.sql",
+        "CREATE TABLE child (parent int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n\
+         INSERT INTO child VALUES (7);\n",
+    );
+    project.write("0003_after.up.sql", "CREATE TABLE after_orphan (id int);\n");
+    project.write("0004_later.up.sql", "CREATE TABLE later (id int);\n");
+    let run = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    run.expect_code(3);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(failure_labels(&report, "applied_before"), ["0001_parent"]);
+    assert_eq!(
+        failure_labels(&report, "not_reached"),
+        ["0003_after", "0004_later"]
+    );
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("COMMIT")),
+        "{report:#}"
+    );
+    assert!(db.exists("parent").await);
+    for table in ["child", "after_orphan", "later"] {
+        assert!(!db.exists(table).await, "{table} must not exist");
+    }
+    assert_eq!(recorded_versions(&db).await, [("1".to_string(), true)]);
+    // Nothing of the withdrawn runs is in the event log either.
+    let events: i64 = db
+        .scalar("SELECT count(*) FROM schema_versions_events WHERE version IN ('3', '4')")
+        .await;
+    assert_eq!(events, 0);
+}
+
+/// The server decides, not schemactl's reading of the script: a migration
+/// whose script ended its own transaction (so its transaction id reads
+/// committed) still stops the one sent behind it.
+#[tokio::test]
+async fn a_migration_sent_behind_one_that_ended_its_own_transaction_is_never_committed() {
+    let db = nonstandard_strings_database().await;
+    let project = Project::new();
+    project.write(
+        "0001_sneaky.up.sql",
+        format!(
+            "CREATE TABLE before_end (id int);\n{}",
+            hidden_commit("CREATE TABLE after_end (id int)")
+        ),
+    );
+    project.write("0002_next.up.sql", "CREATE TABLE next_one (id int);\n");
+    let run = schemactl(&project, &db, &["migrate", "--format", "json"]);
+    run.expect_code(3);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        report["error"]["details"]["outcome"], "partially-applied",
+        "{report:#}"
+    );
+    assert_eq!(failure_labels(&report, "not_reached"), ["0002_next"]);
+    assert!(db.exists("before_end").await && db.exists("after_end").await);
+    assert!(
+        !db.exists("next_one").await,
+        "the next migration must not run"
+    );
+    assert_eq!(recorded_versions(&db).await, [("1".to_string(), false)]);
+}

@@ -185,6 +185,16 @@ pub enum Direction {
     Down,
 }
 
+impl Direction {
+    /// What a migration run this way was: "applied", "rolled back".
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Direction::Up => "applied",
+            Direction::Down => "rolled back",
+        }
+    }
+}
+
 /// A file that belongs to a migrations directory, before it is paired up.
 #[derive(Debug, Clone)]
 pub(crate) struct MigrationFile {

@@ -3,16 +3,16 @@
 //! opened and closed here.
 
 use super::advisory_lock::MigrationLock;
+use super::attempts::{run_once, Attempts};
 use super::executor;
 use super::history_table::{database, HistoryWriter, NewEvent, NewRow, UpgradeLimits};
 use super::hooks::{HookEvent, ScriptHooks};
+use super::invalid_indexes;
 use super::lease_lock::{Heartbeat, LeaseLock};
 use super::started_session::StartedSession;
 use super::DatabaseTarget;
-use super::{invalid_indexes, lock_blockers};
 use crate::config::{ExecutionSettings, LockMode};
 use crate::error::UnfinishedRun;
-use crate::model::duration::elapsed_ms;
 use crate::model::history::{AppliedMigration, EventKind, HistoryTable};
 use crate::model::identifier::Identifier;
 use crate::model::phase::Phase;
@@ -20,9 +20,9 @@ use crate::model::Version;
 use crate::model::{Direction, Migration};
 use crate::postgres::foreign_import::{Recorded, Tool};
 use crate::postgres::{InvalidIndex, Unadopted};
-use crate::runner::driver::{AuditEvent, BaselineEntry, Driver, HistoryEdit};
+use crate::runner::driver::{apply_told, AuditEvent, BaselineEntry, Driver, HistoryEdit};
 use crate::runner::notice::Notice;
-use crate::{Error, LockContention, LockHolder};
+use crate::{Error, LockHolder};
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
@@ -237,64 +237,40 @@ impl PostgresDriver<'_> {
             warn_of_invalid_indexes(client, migration, notify).await;
         }
         let started = Instant::now();
-        let mut attempt: u32 = 1;
-        loop {
-            let result =
-                run_once(client, writer, migration, direction, execution, surrounding).await;
-            let mut failure = match result {
-                Ok(ms) => return Ok(ms),
-                Err(failure) if failure.is_retryable_lock_timeout() => failure,
-                // The script deallocated the history statements, and its
-                // transaction was rolled back (the server says so): run it
-                // again, with the history written by unnamed statements.
-                Err(failure) if failure.lost_history_statements() && writer.use_unnamed() => {
-                    continue
-                }
-                Err(mut failure) => {
-                    if outside_transaction {
-                        failure.invalid_indexes =
-                            invalid_indexes::find(client).await.unwrap_or_default();
-                    }
-                    // A syntax error may be newer syntax on an older server.
-                    if failure.code.is_some() {
-                        failure.server_version = server_version(client).await;
-                    }
-                    return Err(Error::MigrationFailed(failure));
-                }
-            };
-            let blockers = lock_blockers::find(client, &failure.statement)
-                .await
-                .unwrap_or_default();
-            // 1 s, 2 s, 4 s, … while the budget lasts.
-            let pause = Duration::from_secs(1 << (attempt - 1).min(5));
-            let retry = attempt <= execution.lock_retries
-                && started.elapsed() + pause < execution.lock_retry_budget;
-            let detail = lock_timeout_detail(
-                attempt,
-                &failure.statement,
-                retry.then_some(pause),
-                &blockers,
-            );
-            let event = NewEvent {
-                kind: EventKind::LockTimeout,
-                version: migration.version.clone(),
-                name: &migration.name,
-                checksum: script.map(|s| &s.checksum),
-                execution_ms: Some(elapsed_ms(started)),
-                detail: Some(&detail),
-            };
-            let _ = writer.event(client, &event).await;
-            if !retry {
-                failure.lock_contention = Some(LockContention {
-                    attempts: attempt,
-                    blockers,
-                });
-                return Err(Error::MigrationFailed(failure));
-            }
-            notify(Notice::Warning(&format!("{}: {detail}", migration.label())));
-            tokio::time::sleep(pause).await;
-            attempt += 1;
+        let first = run_once(client, writer, migration, direction, execution, surrounding).await;
+        let attempts = Attempts {
+            client,
+            writer,
+            execution,
+        };
+        attempts
+            .settle(migration, direction, surrounding, (started, first), notify)
+            .await
+    }
+}
+
+impl PostgresDriver<'_> {
+    /// How many of `plan`'s first migrations can run chained (see
+    /// [`super::pipeline`]): transactional scripts with nothing of the
+    /// driver's own around them (no hooks, no lease to renew between them,
+    /// no restore point before each; whether the server archives is known
+    /// after the first migration up).
+    fn chainable(&self, plan: &[&Migration], direction: Direction) -> usize {
+        let around_each = self.hooks.is_some()
+            || self.lease.is_some()
+            || (direction == Direction::Up && self.restore_points != Some(false));
+        if around_each {
+            return 0;
         }
+        plan.iter()
+            .take_while(|migration| {
+                let script = match direction {
+                    Direction::Up => Some(&migration.up),
+                    Direction::Down => migration.down.as_ref(),
+                };
+                script.is_some_and(|s| s.execution() == crate::model::Execution::Transaction)
+            })
+            .count()
     }
 }
 
@@ -315,49 +291,6 @@ async fn warn_of_invalid_indexes(
             index.drop_statement()
         )));
     }
-}
-
-/// One attempt at `migration`'s script in `direction`, with its history row.
-async fn run_once(
-    client: &Client,
-    writer: &HistoryWriter,
-    migration: &Migration,
-    direction: Direction,
-    execution: &ExecutionSettings,
-    surrounding: Option<&executor::Surrounding>,
-) -> Result<i64, Box<crate::MigrationFailure>> {
-    match direction {
-        Direction::Up => {
-            executor::apply_surrounded(client, writer, migration, execution, None, surrounding)
-                .await
-        }
-        Direction::Down => {
-            executor::revert_surrounded(client, writer, migration, execution, None, surrounding)
-                .await
-        }
-    }
-}
-
-/// What a lock timeout's event and warning say: the attempt, the statement,
-/// the next pause (`None`: giving up) and who held the lock.
-fn lock_timeout_detail(
-    attempt: u32,
-    statement: &str,
-    next_pause: Option<Duration>,
-    blockers: &[lock_blockers::Blocker],
-) -> String {
-    format!(
-        "attempt {attempt}: timed out waiting for a lock ({}){}{}",
-        statement.lines().next().unwrap_or_default(),
-        match next_pause {
-            Some(pause) => format!("; trying again in {} s", pause.as_secs()),
-            None => "; giving up".to_string(),
-        },
-        blockers
-            .iter()
-            .map(|b| format!("; blocked by {b}"))
-            .collect::<String>()
-    )
 }
 
 impl Driver for PostgresDriver<'_> {
@@ -589,6 +522,46 @@ impl Driver for PostgresDriver<'_> {
         result
     }
 
+    async fn apply_in_order(
+        &mut self,
+        plan: &[&Migration],
+        direction: Direction,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> (Vec<i64>, Result<(), Error>) {
+        let mut done = Vec::with_capacity(plan.len());
+        let mut next = 0;
+        while next < plan.len() {
+            let chained = self.chainable(&plan[next..], direction);
+            if chained < 2 {
+                match apply_told(self, plan[next], direction, notify).await {
+                    Ok(execution_ms) => done.push(execution_ms),
+                    Err(error) => return (done, Err(error)),
+                }
+                next += 1;
+                continue;
+            }
+            let (client, execution) = (self.client, self.execution);
+            let writer = match self.writer().await {
+                Ok(writer) => writer,
+                Err(error) => return (done, Err(error)),
+            };
+            let attempts = Attempts {
+                client,
+                writer,
+                execution,
+            };
+            let stretch = &plan[next..next + chained];
+            let (ran, result) =
+                super::pipeline::apply_chained(&attempts, stretch, direction, notify).await;
+            next += ran.len();
+            done.extend(ran);
+            if let Err(error) = result {
+                return (done, Err(error));
+            }
+        }
+        (done, Ok(()))
+    }
+
     async fn record_baseline(&mut self, chosen: &[BaselineEntry<'_>]) -> Result<(), Error> {
         let client = self.client;
         let writer = self.writer().await?;
@@ -689,16 +662,6 @@ fn parse_timestamp(text: &str) -> Option<time::OffsetDateTime> {
     time::PrimitiveDateTime::parse(text, without_zone)
         .ok()
         .map(time::PrimitiveDateTime::assume_utc)
-}
-
-/// The server's version (`15.18 (Debian 15.18-0+deb12u1)`), for failure
-/// messages; `None` when it cannot be read (the connection broke).
-async fn server_version(client: &Client) -> Option<String> {
-    let rows = client.simple_query("SHOW server_version").await.ok()?;
-    rows.iter().find_map(|message| match message {
-        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
-        _ => None,
-    })
 }
 
 /// Runs `body` between `BEGIN` and `COMMIT` on `client`, rolling back when

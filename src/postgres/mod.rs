@@ -4,6 +4,7 @@
 
 pub(crate) mod adoption;
 pub(crate) mod advisory_lock;
+mod attempts;
 pub(crate) mod backfill_standing;
 pub(crate) mod checked_row;
 pub(crate) mod connection;
@@ -20,6 +21,7 @@ pub(crate) mod lease_lock;
 pub(crate) mod libpq_env;
 pub(crate) mod lock_blockers;
 pub(crate) mod lock_trace;
+mod pipeline;
 pub(crate) mod recovery_points;
 pub(crate) mod releases;
 pub(crate) mod scratch;

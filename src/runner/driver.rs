@@ -163,6 +163,28 @@ pub trait Driver {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<i64, Error>;
 
+    /// Runs `plan` in order in `direction`, as [`Driver::apply`] runs each,
+    /// stopping at the first failure; `notify` hears each one start
+    /// ([`Notice::Running`]) and end ([`Notice::Done`]), in plan order.
+    /// Returns the durations of those that ran, in order, and what stopped
+    /// the rest. A driver may overlap the migrations' round trips as long
+    /// as each commits only after the one before it did.
+    async fn apply_in_order(
+        &mut self,
+        plan: &[&Migration],
+        direction: Direction,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> (Vec<i64>, Result<(), Error>) {
+        let mut done = Vec::with_capacity(plan.len());
+        for migration in plan {
+            match apply_told(self, migration, direction, notify).await {
+                Ok(execution_ms) => done.push(execution_ms),
+                Err(error) => return (done, Err(error)),
+            }
+        }
+        (done, Ok(()))
+    }
+
     /// Records `chosen` as applied without running them, all or nothing;
     /// each with the detail its audit event carries and, when another tool
     /// applied it, that tool's time.
@@ -175,4 +197,23 @@ pub trait Driver {
         edit: HistoryEdit<'_>,
         event: AuditEvent<'_>,
     ) -> Result<(), Error>;
+}
+
+/// [`Driver::apply`], with the [`Notice::Running`] before it and the
+/// [`Notice::Done`] after a success.
+pub(crate) async fn apply_told(
+    driver: &mut (impl Driver + ?Sized),
+    migration: &Migration,
+    direction: Direction,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<i64, Error> {
+    let label = migration.label();
+    notify(Notice::Running { label: &label });
+    let execution_ms = driver.apply(migration, direction, notify).await?;
+    notify(Notice::Done {
+        action: direction.past_tense(),
+        label: &label,
+        execution_ms,
+    });
+    Ok(execution_ms)
 }

@@ -959,46 +959,34 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(), Error> {
         driver.ensure_history().await?;
-        let action = match direction {
-            Direction::Up => "applied",
-            Direction::Down => "rolled back",
-        };
-        for (step, migration) in plan.iter().enumerate() {
-            let label = migration.label();
-            notify(Notice::Running { label: &label });
-            match driver.apply(migration, direction, notify).await {
-                Ok(execution_ms) => {
-                    notify(Notice::Done {
-                        action,
-                        label: &label,
-                        execution_ms,
-                    });
-                    if direction == Direction::Up && !migration.version.is_repeatable() {
-                        let newest = match report.current_version.take() {
-                            Some(v) => v.max(migration.version.clone()),
-                            None => migration.version.clone(),
-                        };
-                        report.current_version = Some(newest);
-                    }
-                    report.executed.push(Executed {
-                        version: migration.version.clone(),
-                        label,
-                        execution_ms,
-                    });
-                }
-                Err(Error::MigrationFailed(mut failure)) => {
-                    let done = report.executed.iter().map(|e| e.label.clone()).collect();
-                    match direction {
-                        Direction::Up => failure.applied_before = done,
-                        Direction::Down => failure.rolled_back_before = done,
-                    }
-                    failure.not_reached = plan[step + 1..].iter().map(|m| m.label()).collect();
-                    return Err(Error::MigrationFailed(failure));
-                }
-                Err(other) => return Err(other),
+        let (done, stopped) = driver.apply_in_order(plan, direction, notify).await;
+        for (migration, &execution_ms) in plan.iter().zip(&done) {
+            if direction == Direction::Up && !migration.version.is_repeatable() {
+                let newest = match report.current_version.take() {
+                    Some(v) => v.max(migration.version.clone()),
+                    None => migration.version.clone(),
+                };
+                report.current_version = Some(newest);
             }
+            report.executed.push(Executed {
+                version: migration.version.clone(),
+                label: migration.label(),
+                execution_ms,
+            });
         }
-        Ok(())
+        match stopped {
+            Err(Error::MigrationFailed(mut failure)) => {
+                let before = report.executed.iter().map(|e| e.label.clone()).collect();
+                match direction {
+                    Direction::Up => failure.applied_before = before,
+                    Direction::Down => failure.rolled_back_before = before,
+                }
+                let reached = (done.len() + 1).min(plan.len());
+                failure.not_reached = plan[reached..].iter().map(|m| m.label()).collect();
+                Err(Error::MigrationFailed(failure))
+            }
+            other => other,
+        }
     }
 }
 

@@ -16,8 +16,10 @@
 //! pass until someone looks (`schemactl repair`).
 
 mod backfill;
+mod link;
 
 pub use backfill::ProgressSink;
+pub(crate) use link::{fate, Link, Ran};
 
 use super::describe;
 use super::history_table::{HistoryWriter, NewEvent, NewRow};
@@ -331,27 +333,31 @@ pub async fn apply_surrounded(
         .await?;
         return Ok(ms);
     }
-    let applied_row = row(None, true, None);
-    let record = |transaction: String| {
-        let applied_row = &applied_row;
-        async move {
-            history
-                .insert_with_event(client, applied_row, EventKind::Applied, None, &transaction)
-                .await
-        }
-        .boxed()
+    run.recorded_in_transaction(started, Link::default())
+        .await
+        .map(|_| elapsed_ms(started))
+}
+
+/// Runs `migration`'s transactional script in `direction` with its history
+/// change, chained by `link` to the runs before and after it on `client`.
+pub(crate) async fn run_linked(
+    client: &Client,
+    history: &HistoryWriter,
+    migration: &Migration,
+    direction: Direction,
+    settings: &ExecutionSettings,
+    link: Link,
+) -> Result<Ran, Box<MigrationFailure>> {
+    let run = Run {
+        client,
+        history,
+        migration,
+        direction,
+        settings,
+        trace: None,
+        surrounding: None,
     };
-    if let Err(failure) = run.in_transaction(started, record).await {
-        if failure.outcome == FailureOutcome::PartiallyApplied {
-            // What the script committed stays: record it as failed, so that
-            // `migrate` stops until someone has looked.
-            let message = failure.message.clone();
-            let failed_row = row(Some(elapsed_ms(started)), false, Some(&message));
-            let _ = history.insert(client, &failed_row).await;
-        }
-        return Err(failure);
-    }
-    Ok(elapsed_ms(started))
+    run.recorded_in_transaction(Instant::now(), link).await
 }
 
 /// Runs `migration`'s `-- schemactl:backfill` script in `direction` in
@@ -453,27 +459,9 @@ pub async fn revert_surrounded(
         .await?;
         return Ok(ms);
     }
-    let rolled_back = run.event(EventKind::RolledBack, None, None);
-    let record = |transaction: String| {
-        let rolled_back = &rolled_back;
-        async move {
-            history
-                .delete_with_event(client, rolled_back, &transaction)
-                .await
-        }
-        .boxed()
-    };
-    if let Err(failure) = run.in_transaction(started, record).await {
-        if failure.outcome == FailureOutcome::PartiallyApplied {
-            let message = format!("rollback partially applied: {}", failure.message);
-            let ms = elapsed_ms(started);
-            let _ = history
-                .finish(client, migration.version.clone(), false, ms, Some(&message))
-                .await;
-        }
-        return Err(failure);
-    }
-    Ok(elapsed_ms(started))
+    run.recorded_in_transaction(started, Link::default())
+        .await
+        .map(|_| elapsed_ms(started))
 }
 
 /// Statements schemactl runs in a migration's own transaction around its
@@ -549,6 +537,72 @@ impl<'a> Run<'a> {
             .map_err(|problem| self.unrunnable(problem))
     }
 
+    /// The transactional script with its history change (the applied row,
+    /// or the row's removal), chained by `link`. A script that committed
+    /// part of itself before failing leaves a failed row, so that `migrate`
+    /// stops until someone has looked.
+    async fn recorded_in_transaction(
+        &self,
+        started: Instant,
+        link: Link,
+    ) -> Result<Ran, Box<MigrationFailure>> {
+        let (client, history, migration) = (self.client, self.history, self.migration);
+        let result = match self.direction {
+            Direction::Up => {
+                let applied_row = history_row(migration, None, true, None);
+                let record = |transaction: String| {
+                    let applied_row = &applied_row;
+                    async move {
+                        history
+                            .insert_with_event(
+                                client,
+                                applied_row,
+                                EventKind::Applied,
+                                None,
+                                &transaction,
+                            )
+                            .await
+                    }
+                    .boxed()
+                };
+                self.in_transaction(started, record, link).await
+            }
+            Direction::Down => {
+                let rolled_back = self.event(EventKind::RolledBack, None, None);
+                let record = |transaction: String| {
+                    let rolled_back = &rolled_back;
+                    async move {
+                        history
+                            .delete_with_event(client, rolled_back, &transaction)
+                            .await
+                    }
+                    .boxed()
+                };
+                self.in_transaction(started, record, link).await
+            }
+        };
+        let Err(failure) = result else {
+            return result;
+        };
+        if failure.outcome == FailureOutcome::PartiallyApplied {
+            let ms = elapsed_ms(started);
+            let _ = match self.direction {
+                Direction::Up => {
+                    let failed_row =
+                        history_row(migration, Some(ms), false, Some(&failure.message));
+                    history.insert(client, &failed_row).await
+                }
+                Direction::Down => {
+                    let message = format!("rollback partially applied: {}", failure.message);
+                    history
+                        .finish(client, migration.version.clone(), false, ms, Some(&message))
+                        .await
+                }
+            };
+        }
+        Err(failure)
+    }
+
     /// The script and `record` in one pipelined transaction.
     ///
     /// The messages are sent in order, each as soon as the one before it is
@@ -564,7 +618,8 @@ impl<'a> Run<'a> {
         &self,
         started: Instant,
         record: impl FnOnce(String) -> Pending<'r>,
-    ) -> Result<(), Box<MigrationFailure>> {
+        link: Link,
+    ) -> Result<Ran, Box<MigrationFailure>> {
         let script = self.script();
         let statements = self.statements()?;
         let setup = self.settings.transaction_setup(script);
@@ -573,10 +628,17 @@ impl<'a> Run<'a> {
         let client = self.client;
         // One message: the setup, and the id of the transaction it began.
         // The id first: the answer's first row is read as the id.
-        let setup = match &self.history.lock_check {
+        let mut setup = match &self.history.lock_check {
             Some(check) => format!("{setup}; {TRANSACTION_ID}; {check}"),
             None => format!("{setup}; {TRANSACTION_ID}"),
         };
+        let Link { after, queued } = link;
+        let predecessor = after.map(|(transaction, fate)| {
+            if let Some(guard) = link::committed_guard(&transaction) {
+                setup = format!("{setup}; {guard}");
+            }
+            fate
+        });
         steps.push((
             Stage::Setup,
             async move {
@@ -607,19 +669,39 @@ impl<'a> Run<'a> {
                     committed: None,
                 };
             }
-            // Joined, so that both are queued at once, in this order.
-            let (recorded, committed) = futures_util::future::join(
-                record(transaction.clone()),
-                client.batch_execute("COMMIT"),
-            )
-            .await;
+            // Committed only behind a run that committed.
+            if !link::predecessor_committed(predecessor.as_ref()).await {
+                return Tail {
+                    transaction: Some(transaction),
+                    recorded: None,
+                    committed: None,
+                };
+            }
+            // Queued in this order, and the next run told once they are.
+            let ending = vec![
+                (Stage::Record, record(transaction.clone())),
+                (Stage::Commit, client.batch_execute("COMMIT").boxed()),
+            ];
+            let ending_stopped = std::sync::atomic::AtomicBool::new(false);
+            let told = async {
+                if let Some(queued) = queued {
+                    let _ = queued.send(transaction.clone());
+                }
+            };
+            let (ended, ()) = send_in_order(ending, &ending_stopped, told).await;
+            let mut ended = ended.into_iter().map(|(_, result)| result);
             Tail {
+                recorded: ended.next().flatten(),
+                committed: ended.next().flatten(),
                 transaction: Some(transaction),
-                recorded: Some(recorded),
-                committed: Some(committed),
             }
         };
         let (results, tail) = send_in_order(steps, &stopped, tail).await;
+        if !link::predecessor_committed(predecessor.as_ref()).await {
+            // The run before did not commit: neither may this one.
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Ok(Ran::Withdrawn);
+        }
         let mut failures = results
             .into_iter()
             .filter_map(|(stage, result)| match result {
@@ -638,7 +720,7 @@ impl<'a> Run<'a> {
             );
         let Some((stage, error)) = failures.next() else {
             if tail.transaction.is_some() && !stopped.load(std::sync::atomic::Ordering::SeqCst) {
-                return Ok(());
+                return Ok(Ran::Committed(elapsed_ms(started)));
             }
             // Nothing failed, yet the history write was never sent: the
             // transaction id never came back. Roll back and say so.
