@@ -187,6 +187,70 @@ async fn a_failed_no_transaction_migration_leaves_a_visible_dirty_state() {
     );
 }
 
+/// The `repair` command a failure's recovery text names (`--remove-failed 2`…).
+fn advised_repair(stderr: &str) -> Vec<String> {
+    let start = stderr.find("`schemactl repair ").expect("a repair command") + 1;
+    let end = start + stderr[start..].find('`').expect("closing backquote");
+    stderr[start..end]
+        .split(" ")
+        .skip(2)
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_no_transaction_script_whose_first_statement_fails_says_nothing_of_it_ran() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    project.write("0001_a.down.sql", "DROP TABLE a;\n");
+    project.write(
+        "0002_index.up.sql",
+        "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON missing (id);\nCREATE TABLE b (id int);\n",
+    );
+    project.write(
+        "0002_index.down.sql",
+        "-- schemactl:no-transaction\nDROP INDEX CONCURRENTLY missing_index;\nDROP TABLE b;\n",
+    );
+    let run = schemactl(&project, &db, &["migrate"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr
+            .contains("its first statement failed: nothing of it is applied")
+            && !run.stderr.contains("statements before the failing one"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(advised_repair(&run.stderr), ["--remove-failed", "2"]);
+    // Following the advice works.
+    project.write(
+        "0002_index.up.sql",
+        "-- schemactl:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nCREATE TABLE b (id int);\n",
+    );
+    let mut repair = vec!["repair"];
+    let advice = advised_repair(&run.stderr);
+    repair.extend(advice.iter().map(String::as_str));
+    schemactl(&project, &db, &repair).expect_code(0);
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+
+    // A down script whose first statement fails undid nothing: still applied.
+    let run = schemactl(&project, &db, &["rollback"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr
+            .contains("its first statement failed: nothing of it was undone"),
+        "{}",
+        run.stderr
+    );
+    let advice = advised_repair(&run.stderr);
+    assert_eq!(advice, ["--mark-applied", "2"]);
+    let mut repair = vec!["repair"];
+    repair.extend(advice.iter().map(String::as_str));
+    schemactl(&project, &db, &repair).expect_code(0);
+    schemactl(&project, &db, &["validate"]).expect_code(0);
+    assert!(db.exists("b").await, "still applied");
+}
+
 #[tokio::test]
 async fn repair_refuses_rows_that_are_not_in_the_state_it_fixes() {
     let db = server().database().await;

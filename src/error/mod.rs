@@ -475,6 +475,11 @@ pub struct MigrationFailure {
     /// that removes it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid_indexes: Vec<crate::runner::contention::InvalidIndex>,
+    /// For a script run statement by statement outside a transaction: how
+    /// many of its statements ran before the failing one (0: its first
+    /// statement failed, so nothing of it is applied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statements_before: Option<usize>,
 }
 
 /// A migration that could not get its locks.
@@ -623,6 +628,15 @@ impl fmt::Display for MigrationFailure {
                  the blocks it committed before the error stay committed, the part that failed was rolled back, \
                  and the history marks it failed"
             }
+            FailureOutcome::FailedOutsideTransaction
+                if down && self.statements_before == Some(0) =>
+            {
+                "its down script ran outside a transaction and its first statement failed: nothing of it was undone, \
+                 and the history marks the migration failed"
+            }
+            FailureOutcome::FailedOutsideTransaction if self.statements_before == Some(0) => {
+                "it ran outside a transaction and its first statement failed: nothing of it is applied, and the history marks it failed"
+            }
             FailureOutcome::FailedOutsideTransaction if down => {
                 "its down script ran outside a transaction: statements before the failing one are undone, the rest are not, \
                  and the history marks the migration failed"
@@ -714,6 +728,24 @@ fn abridged(labels: &[String]) -> String {
 
 fn recovery_for_failed(failure: &MigrationFailure) -> String {
     let version = &failure.version;
+    let nothing_ran = failure.outcome == FailureOutcome::FailedOutsideTransaction
+        && failure.statements_before == Some(0);
+    if nothing_ran {
+        let (then, repair) = match failure.direction {
+            Direction::Up => (
+                "so that the next run applies it again",
+                version_flag("--remove-failed", version),
+            ),
+            Direction::Down => (
+                "the migration is still applied, as before",
+                version_flag("--mark-applied", version),
+            ),
+        };
+        return format!(
+            "to recover: fix the failing statement (an index built CONCURRENTLY that failed stays behind as INVALID: \
+             drop it with DROP INDEX CONCURRENTLY; `schemactl status` lists invalid indexes), then run `schemactl repair {repair}`: {then}"
+        );
+    }
     format!(
         "to recover: check what the statements before the failing one did, complete or undo them by hand \
          (an index built CONCURRENTLY that failed stays behind as INVALID: drop it with DROP INDEX CONCURRENTLY; \

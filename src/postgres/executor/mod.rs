@@ -933,7 +933,14 @@ impl<'a> Run<'a> {
             }
             (Err(failure), _) => {
                 let message = describe(&failure.error);
-                (message, self.failure(failure))
+                let statements_before = match failure.stage {
+                    Stage::Setup => Some(0),
+                    Stage::Statement(index) => Some(index),
+                    _ => None,
+                };
+                let mut failure = self.failure(failure);
+                failure.statements_before = statements_before;
+                (message, failure)
             }
         };
         let ms = elapsed_ms(started);
@@ -1071,6 +1078,7 @@ impl<'a> Run<'a> {
             not_reached: Vec::new(),
             lock_contention: None,
             invalid_indexes: Vec::new(),
+            statements_before: None,
         })
     }
 
@@ -1176,6 +1184,7 @@ impl<'a> Run<'a> {
             not_reached: Vec::new(),
             lock_contention: None,
             invalid_indexes: Vec::new(),
+            statements_before: None,
         })
     }
 }
