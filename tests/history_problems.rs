@@ -310,3 +310,40 @@ async fn transaction_control_in_a_transactional_file_is_refused_before_anything_
     );
     assert!(!db.exists("a").await);
 }
+
+#[tokio::test]
+async fn a_renamed_migration_file_passes_validate_with_a_note_and_status_shows_both_names() {
+    let db = server().database().await;
+    let project = Project::new();
+    project.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    project.write("0002_b.up.sql", "CREATE TABLE b (id int);\n");
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    std::fs::rename(
+        project.path().join("migrations/0002_b.up.sql"),
+        project.path().join("migrations/0002_create_b.up.sql"),
+    )
+    .unwrap();
+    let validate = schemactl(&project, &db, &["validate"]);
+    validate.expect_code(0);
+    assert!(
+        validate.stdout.contains(
+            "note: 0002 is recorded as `b`; its file is now named `create_b` (same version, same content)"
+        ),
+        "{}",
+        validate.stdout
+    );
+    let status = schemactl(&project, &db, &["status"]);
+    assert!(
+        status.stdout.contains("create_b (recorded as b)"),
+        "{}",
+        status.stdout
+    );
+    let json = schemactl(&project, &db, &["status", "--format", "json"]).json();
+    let row = &json["migrations"][1];
+    assert_eq!(
+        (&row["name"], &row["recorded_name"]),
+        (&"create_b".into(), &"b".into())
+    );
+    assert!(json["migrations"][0].get("recorded_name").is_none());
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+}

@@ -85,6 +85,10 @@ pub struct StatusRow {
     /// batches, where the next run resumes (`"backfill_progress"` in JSON).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backfill_progress: Option<crate::model::backfill::BatchMark>,
+    /// The name the history recorded, when the file (same version, same
+    /// content) has been renamed since: `name` is the file's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_name: Option<String>,
 }
 
 /// The migration of `version` among `local`: a binary search, as sources
@@ -115,6 +119,7 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
                 restore_point: None,
                 data_backup: None,
                 backfill_progress: None,
+                recorded_name: None,
             },
         );
     }
@@ -145,7 +150,11 @@ pub fn status(local: &[Migration], applied: &[AppliedMigration]) -> Vec<StatusRo
                 restore_point: None,
                 data_backup: None,
                 backfill_progress: None,
+                recorded_name: None,
             });
+        if row.name != record.name {
+            row.recorded_name = Some(record.name.clone());
+        }
         row.state = state;
         row.applied_at = Some(record.applied_at);
         row.applied_by = Some(record.applied_by.clone());

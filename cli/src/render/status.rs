@@ -32,7 +32,10 @@ pub fn status(report: &StatusReport) -> String {
         .map(|row| {
             [
                 row.version_text.clone(),
-                row.name.clone(),
+                match &row.recorded_name {
+                    Some(recorded) => format!("{} (recorded as {recorded})", row.name),
+                    None => row.name.clone(),
+                },
                 row.state.as_str().to_string(),
                 row.applied_at
                     .map(|t| {

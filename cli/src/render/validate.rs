@@ -21,6 +21,17 @@ pub fn validate(validation: &Validation, fail_on_pending: bool) -> String {
             pending.join(", ")
         );
     }
+    for row in &report.migrations {
+        if let Some(recorded) = &row.recorded_name {
+            let _ = writeln!(
+                out,
+                "note: {} is recorded as `{recorded}`; its file is now named `{}` (same version{}): the history keeps the old name",
+                row.version_text,
+                row.name,
+                if row.state == State::Modified { "" } else { ", same content" }
+            );
+        }
+    }
     let applied = report.count(State::Applied) + report.count(State::Baselined);
     if ok {
         let _ = writeln!(
