@@ -62,16 +62,13 @@ impl MigrationLock {
         )
     }
 
-    /// A statement that takes the lock at transaction level as well, in the
-    /// transaction of each migration: no script can release that one, so
-    /// the migration stays exclusive to its end even if the script drops
+    /// An expression that takes the lock at transaction level as well, in
+    /// the transaction of each migration: no script can release that one,
+    /// so the migration stays exclusive to its end even if the script drops
     /// the session lock; and it fails (SQLSTATE 2201F) when another session
     /// holds the lock, i.e. this run lost it to another run. A few µs.
     pub(crate) fn transaction_check(&self) -> String {
-        format!(
-            "SELECT sqrt(pg_try_advisory_xact_lock({})::int - 1)",
-            self.key
-        )
+        format!("sqrt(pg_try_advisory_xact_lock({})::int - 1)", self.key)
     }
 
     /// Takes the lock, waiting up to `wait`, and says whether the session

@@ -249,7 +249,7 @@ impl<'a> Run<'a> {
         let client = self.client;
         let began = Instant::now();
         let begin = match &self.history.lock_check {
-            Some(check) => format!("BEGIN; {check}"),
+            Some(check) => format!("BEGIN; SELECT {check}"),
             None => "BEGIN".to_string(),
         };
         client.batch_execute(&begin).await?;

@@ -41,13 +41,13 @@ pub(crate) enum Ran {
     Withdrawn,
 }
 
-/// The statement that ends a chained run's setup: it fails (division by
+/// The expression a chained run's setup evaluates: it fails (division by
 /// zero, which aborts the transaction just begun) unless the server says
 /// `transaction` committed. `None` for text that is not a transaction id
 /// (only digits ever come back from `pg_current_xact_id()`).
 pub(super) fn committed_guard(transaction: &str) -> Option<String> {
     let digits = !transaction.is_empty() && transaction.bytes().all(|b| b.is_ascii_digit());
-    digits.then(|| format!("SELECT 1 / (pg_xact_status('{transaction}'::xid8) = 'committed')::int"))
+    digits.then(|| format!("1 / (pg_xact_status('{transaction}'::xid8) = 'committed')::int"))
 }
 
 /// Whether the run before committed (`true` when there is none).

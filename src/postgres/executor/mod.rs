@@ -1,7 +1,7 @@
 //! Running one migration script and recording it.
 //!
-//! A transactional script runs as `RESET ALL; BEGIN; SET LOCAL lock_timeout
-//! …; <statements>; <history row>; <event>; COMMIT`, so the schema change and
+//! A transactional script runs as `RESET ALL; BEGIN; SELECT <its id,
+//! timeouts, checks>; <statements>; <history row and event>; COMMIT`, so the schema change and
 //! its record commit together or not at all. These messages are pipelined:
 //! all are sent at once and the answers read in order, so a migration costs
 //! one round trip however many statements it has. Each statement is still a
@@ -56,13 +56,19 @@ impl ExecutionSettings {
     }
 
     /// The setup of a transactional script: a clean session, the
-    /// transaction and its timeouts. Every statement here is paid by every
-    /// migration, so all are utility statements.
-    fn transaction_setup(&self, script: &Script) -> String {
+    /// transaction, then one `SELECT` of the transaction's id (its first
+    /// column: the answer's first value is read as the id) that also sets
+    /// the transaction's timeouts (`set_config(…, true)` is `SET LOCAL`)
+    /// and evaluates `checks` (expressions that fail the statement, and so
+    /// abort the transaction just begun). Every statement here is paid by
+    /// every migration: one `SELECT` costs less than one statement each.
+    fn transaction_setup(&self, script: &Script, checks: &[String]) -> String {
         let (lock_timeout, statement_timeout) = self.for_script(script);
+        let checks: String = checks.iter().map(|check| format!(", {check}")).collect();
         format!(
-            "{SESSION_RESET}; BEGIN; SET LOCAL lock_timeout = {lock_timeout}; \
-             SET LOCAL statement_timeout = {statement_timeout}"
+            "{SESSION_RESET}; BEGIN; SELECT pg_current_xact_id()::text, \
+             set_config('lock_timeout', '{lock_timeout}', true), \
+             set_config('statement_timeout', '{statement_timeout}', true){checks}"
         )
     }
 
@@ -80,10 +86,6 @@ impl ExecutionSettings {
 /// (`RESET ALL`), and the role, which `RESET ALL` leaves alone (`RESET ROLE`
 /// returns to the role the session started with, `--role`'s).
 const SESSION_RESET: &str = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; RESET ROLE";
-
-/// Sent right after the run's `BEGIN`: the id of the run's transaction,
-/// which the history write is guarded by and the outcome is asked by.
-const TRANSACTION_ID: &str = "SELECT pg_current_xact_id()::text";
 
 /// After a failure (and a `ROLLBACK`): what became of the run's
 /// transaction, by the server's own account, and whether it sits prepared.
@@ -622,23 +624,19 @@ impl<'a> Run<'a> {
     ) -> Result<Ran, Box<MigrationFailure>> {
         let script = self.script();
         let statements = self.statements()?;
-        let setup = self.settings.transaction_setup(script);
         let mut steps: Vec<(Stage, Pending<'_>)> = Vec::with_capacity(statements.len() + 1);
         let (send_id, id) = tokio::sync::oneshot::channel::<String>();
         let client = self.client;
-        // One message: the setup, and the id of the transaction it began.
-        // The id first: the answer's first row is read as the id.
-        let mut setup = match &self.history.lock_check {
-            Some(check) => format!("{setup}; {TRANSACTION_ID}; {check}"),
-            None => format!("{setup}; {TRANSACTION_ID}"),
-        };
+        // One message: the setup, and the id of the transaction it began
+        // (the id, the run's hold on the migration lock and, chained, the
+        // previous run's commit, checked in one statement).
         let Link { after, queued } = link;
+        let mut checks: Vec<String> = self.history.lock_check.iter().cloned().collect();
         let predecessor = after.map(|(transaction, fate)| {
-            if let Some(guard) = link::committed_guard(&transaction) {
-                setup = format!("{setup}; {guard}");
-            }
+            checks.extend(link::committed_guard(&transaction));
             fate
         });
+        let setup = self.settings.transaction_setup(script, &checks);
         steps.push((
             Stage::Setup,
             async move {
