@@ -350,16 +350,9 @@ pub(crate) async fn run_linked(
     settings: &ExecutionSettings,
     link: Link,
 ) -> Result<Ran, Box<MigrationFailure>> {
-    let run = Run {
-        client,
-        history,
-        migration,
-        direction,
-        settings,
-        trace: None,
-        surrounding: None,
-    };
-    run.recorded_in_transaction(Instant::now(), link).await
+    Run::plain(client, history, migration, direction, settings)
+        .recorded_in_transaction(Instant::now(), link)
+        .await
 }
 
 /// Runs `migration`'s `-- schemactl:backfill` script in `direction` in
@@ -374,16 +367,9 @@ pub async fn backfill(
     settings: &ExecutionSettings,
     progress: ProgressSink<'_>,
 ) -> Result<i64, Box<MigrationFailure>> {
-    let run = Run {
-        client,
-        history,
-        migration,
-        direction,
-        settings,
-        trace: None,
-        surrounding: None,
-    };
-    run.backfill_timed(progress).await
+    Run::plain(client, history, migration, direction, settings)
+        .backfill_timed(progress)
+        .await
 }
 
 /// Runs `migration`'s down script and removes its history row. Returns its
@@ -510,6 +496,25 @@ struct Run<'a> {
 type Pending<'a> = BoxFuture<'a, Result<(), tokio_postgres::Error>>;
 
 impl<'a> Run<'a> {
+    /// A run with no lock tracing and nothing of schemactl's around the script.
+    fn plain(
+        client: &'a Client,
+        history: &'a HistoryWriter,
+        migration: &'a Migration,
+        direction: Direction,
+        settings: &'a ExecutionSettings,
+    ) -> Self {
+        Run {
+            client,
+            history,
+            migration,
+            direction,
+            settings,
+            trace: None,
+            surrounding: None,
+        }
+    }
+
     fn script(&self) -> &'a Script {
         match self.direction {
             Direction::Up => &self.migration.up,
