@@ -30,8 +30,13 @@ pub(super) async fn apply_chained(
     let mut from = 0;
     while from < plan.len() {
         let rest = &plan[from..];
+        let before = done.len();
         let Some(stop) = chain(attempts, rest, direction, notify, &mut done).await else {
-            break;
+            // Every run committed, or the chain ended early without a
+            // failure (a run withdrawn for no reason it was told): what did
+            // not commit is sent again, never counted as run.
+            from += done.len() - before;
+            continue;
         };
         let migration = rest[stop.index];
         let first = (stop.started, Err(stop.failure));
