@@ -108,11 +108,8 @@ fn without_a_url_or_dev_nothing_is_started_and_the_run_fails() {
         .enable_all()
         .build()
         .unwrap();
-    let settings = schemactl::config::Settings::resolve(schemactl::config::Overrides {
-        migrations_dir: Some(project.migrations()),
-        ..Default::default()
-    })
-    .unwrap();
+    let mut settings = schemactl::config::Settings::default();
+    settings.project.migrations_dir = project.migrations();
     let error = runtime
         .block_on(schemactl::Migrator::of_project(&settings).run(
             Default::default(),

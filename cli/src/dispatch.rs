@@ -7,7 +7,8 @@ use crate::opt::{
 };
 use crate::{backfill_progress, backup, fleet, lint, metrics_file, output, render, verbs};
 use anyhow::Context;
-use schemactl::config::{Overrides, Settings};
+use crate::config::{FleetConfig, Overrides};
+use schemactl::config::Settings;
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::postgres::Tool;
 use schemactl::runner::Notice;
@@ -37,7 +38,10 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<ExitCode, Error> {
         return Ok(exit);
     }
     let overrides = overrides_from(global, &opt.command, url_from_env);
-    let mut settings = Settings::resolve(overrides)?;
+    let crate::config::Resolved {
+        mut settings,
+        fleet: fleet_file,
+    } = crate::config::resolve(overrides)?;
     if let Command::Migrate(MigrateArgs { backfill, .. })
     | Command::Rollback(RollbackArgs { backfill, .. })
     | Command::Fleet {
@@ -60,7 +64,7 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<ExitCode, Error> {
     );
     let metered = metrics_file.zip(metrics_file::command_label(&opt.command));
     let started = std::time::Instant::now();
-    let result = dispatch(opt.command, &settings).await;
+    let result = dispatch(opt.command, &settings, &fleet_file).await;
     clear_progress();
     if let Some((path, command)) = metered {
         let database = settings
@@ -187,7 +191,11 @@ fn apply_backfill_args(
 }
 
 /// Runs one command with resolved settings: one function per verb.
-async fn dispatch(command: Command, settings: &Settings) -> Result<ExitCode, Error> {
+async fn dispatch(
+    command: Command,
+    settings: &Settings,
+    fleet_file: &FleetConfig,
+) -> Result<ExitCode, Error> {
     let terminal = std::io::stderr().is_terminal();
     // With --format json, a backfill's progress is a JSON line per batch.
     let json = matches!(
@@ -291,7 +299,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Result<ExitCode, Err
         }
         Command::Diff { urls, format } => verbs::diff(settings, &urls, format, notify).await,
         Command::Fleet { args, action } => {
-            fleet::fleet(settings, args, action, terminal, notify).await
+            fleet::fleet(settings, fleet_file, args, action, terminal, notify).await
         }
         Command::New { name, format } => verbs::new_migration(settings, &name, format),
         Command::Dev { action, format } => verbs::dev(settings, action, format),

@@ -2,6 +2,7 @@
 //! schemactl.toml) turned into a request, a progress bar while it runs,
 //! and the per-target table or JSON at the end.
 
+use crate::config::FleetConfig;
 use crate::dispatch::emit;
 use crate::opt::{FleetAction, FleetArgs, Format};
 use crate::{output, render};
@@ -17,13 +18,14 @@ use schemactl::{Error, ExitCode};
 /// Runs the fleet verb; exit 1 when any target failed or was not run.
 pub async fn fleet(
     settings: &Settings,
+    file: &FleetConfig,
     args: FleetArgs,
     action: FleetAction,
     terminal: bool,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<ExitCode, Error> {
     let format = args.format;
-    let request = request(settings, args)?;
+    let request = request(settings, file, args)?;
     let verb = verb(action);
     let signals = stop_on_signals(std::sync::Arc::clone(&request.stop));
     let bar = progress_bar(terminal && format == Format::Text);
@@ -144,8 +146,7 @@ fn verb(action: FleetAction) -> FleetVerb {
 
 /// The request: each flag, else its `[fleet]` key, else the default. The
 /// target list comes from the flags when any names one, else from the file.
-fn request(settings: &Settings, args: FleetArgs) -> Result<FleetRequest, Error> {
-    let file = &settings.fleet;
+fn request(settings: &Settings, file: &FleetConfig, args: FleetArgs) -> Result<FleetRequest, Error> {
     let project = |path: &std::path::Path| settings.project.dir.join(path);
     let from_flags = lists(
         args.targets,

@@ -2,6 +2,7 @@
 //! with the documented code (see `schemactl::ExitCode`).
 
 mod backfill_progress;
+mod config;
 mod backup;
 mod dispatch;
 mod fleet;

@@ -71,7 +71,7 @@ pub struct GlobalArgs {
     /// The flags that override `schemactl.toml` (declared once, in the
     /// library's `config::Overrides`).
     #[command(flatten)]
-    pub overrides: schemactl::config::Overrides,
+    pub overrides: crate::config::Overrides,
 }
 
 /// When to colour the output.
@@ -366,7 +366,7 @@ pub struct BackfillArgs {
     pub batch_size: Option<u64>,
     /// A pause after each batch of a backfill, leaving the server room
     /// [default: none].
-    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
+    #[arg(long, value_name = "DURATION", value_parser = schemactl::model::duration::parse)]
     pub batch_sleep: Option<std::time::Duration>,
     /// A streaming replica: before each batch, a backfill waits while it
     /// lags more than --max-replication-lag.
@@ -374,7 +374,7 @@ pub struct BackfillArgs {
     pub replica_url: Option<String>,
     /// How far the replica may lag behind before a backfill waits
     /// [default: 10s].
-    #[arg(long, value_name = "DURATION", value_parser = duration_arg, requires = "replica_url")]
+    #[arg(long, value_name = "DURATION", value_parser = schemactl::model::duration::parse, requires = "replica_url")]
     pub max_replication_lag: Option<std::time::Duration>,
 }
 
@@ -781,12 +781,6 @@ pub enum DevAction {
 /// A version given on the command line: an integer (`7`), a dotted Flyway
 /// version (`1.2.10`), or a diesel version (`2017-09-23-182408` or
 /// `20170923182408`).
-/// `250ms`, `5s`, `2min`.
-fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|e| format!("`{text}` is not a duration ({e}); write it as 250ms, 5s or 2min"))
-}
-
 fn version_arg(text: &str) -> Result<Version, String> {
     let text = text.trim();
     if text.is_empty() || text.chars().any(char::is_whitespace) {

@@ -1,79 +1,28 @@
-//! Configuration: command-line flags, then environment variables (`DATABASE_URL`,
-//! handled by the CLI), then `schemactl.toml`, then defaults.
-//!
-//! ```toml
-//! migrations_dir = "migrations"      # relative to this file
-//! layout = "diesel"                  # detected when absent (schemactl, sqlx, golang-migrate, diesel, dbmate, goose, flyway, pop),
-//!                                    # or a naming pattern: "V{version}.{name}.{direction}.sql"
-//! strict = false                     # a .sql file the layout cannot place is an error
-//! allow_empty = false                # an empty migrations directory is expected
-//! multi_statement = false            # golang-migrate's x-multi-statement: each statement commits on its own
-//!
-//! [postgres]
-//! url = "postgres://app@db/app"      # prefer DATABASE_URL for anything with a password
-//! history_schema = "public"
-//! history_table = "schema_versions"
-//! lock_timeout = "5s"                # SET LOCAL lock_timeout for each migration
-//! statement_timeout = "0"            # SET LOCAL statement_timeout (0: no limit)
-//! lock_wait = "60s"                  # how long to wait for another run's migration lock
-//! lock_retries = 3                   # retries of a migration that timed out on a table lock
-//! lock_retry_budget = "60s"          # the most those retries may take together
-//! lock_mode = "advisory"             # or "table": a lease row, through a transaction pooler
-//! lock_ttl = "10min"                 # the lease of lock_mode = "table"
-//! role = "app_owner"                 # run the migrations as this role (the login user is a member)
-//! allow_non_empty = false            # migrate a database with tables but no schemactl history
-//!
-//! [verify]
-//! dev_url = "postgres://dev@localhost/postgres"   # else the embedded server
-//! column_order = "warning"           # error / warning / ignore
-//! volatile_literal = "warning"       # a definition differing only in timestamp literals
-//! ignore = ["ownership"]             # leave out of the comparison: privileges, ownership
-//! exclude = ["audit_*", "partman.*"] # objects dump, diff and verify leave out (globs)
-//!
-//! [mongodb]
-//! uri = "mongodb://db:27017/"        # prefer MONGODB_URI for anything with a password
-//! lock_ttl = "10min"                 # a dead run's lock frees itself after this
-//!
-//! [backup]
-//! store = "/var/backups/schemactl"   # a directory (relative to this file) or file:///path
-//! recipients = ["age1…"]             # backups are encrypted to these keys (`backup keygen`)
-//! keep_daily = 7                     # backup prune: also keep_last, keep_weekly, keep_monthly
-//!
-//! [lint]
-//! deny_warnings = false
-//! [lint.rules]
-//! char-type = "off"                  # error / warning / off
-//! ```
-//!
-//! Unknown keys and wrong types are errors that name the file, line and key;
-//! every unknown key and every wrong value is reported at once.
-//!
-//! [`Settings`] is what a command runs with: one typed group per subsystem
+//! The typed settings a command runs with: one group per subsystem
 //! ([`ProjectOptions`], [`ConnectOptions`], [`RunOptions`], [`LintSettings`],
-//! [`VerifySettings`], [`MongoConnectOptions`], the `[fleet]` table). Library
-//! entry points take the group they need; nothing past `resolve` sees text.
+//! [`VerifySettings`], [`MongoConnectOptions`], [`BackupSettings`]), with
+//! durations, identifiers and policies already parsed, so that an invalid
+//! value cannot be constructed. Library entry points take the group they
+//! need.
+//!
+//! The `schemactl` command fills them from its flags, variables and
+//! `schemactl.toml` (the configuration reference, docs/reference/config.md);
+//! an application builds them in code from [`Settings::default`].
 
 mod backup_settings;
 mod connect_options;
-mod file_config;
-mod file_reading;
 mod lint_settings;
 mod mongo_connect_options;
 mod object_pattern;
-mod overrides;
 mod project_options;
-mod resolve;
 mod run_options;
 mod verify_settings;
 
 pub use backup_settings::BackupSettings;
 pub use connect_options::ConnectOptions;
-pub use file_config::FleetConfig;
-pub(crate) use file_config::{BackupConfig, FileConfig};
 pub use lint_settings::LintSettings;
 pub use mongo_connect_options::MongoConnectOptions;
 pub use object_pattern::ObjectPattern;
-pub use overrides::Overrides;
 pub use project_options::ProjectOptions;
 pub use run_options::{BackfillSettings, ExecutionSettings, LockMode, RunOptions};
 pub use verify_settings::Ignored;
@@ -81,10 +30,8 @@ pub use verify_settings::{DifferencePolicy, VerifySettings};
 
 pub use crate::model::duration::ServerTimeout;
 use crate::Error;
-use file_reading::read;
-use std::path::PathBuf;
 
-/// The name of the configuration file looked for in the working directory.
+/// The name of the configuration file, as defaults name it.
 pub(crate) const FILE_NAME: &str = "schemactl.toml";
 
 /// The settings a command runs with: one typed group per subsystem.
@@ -104,30 +51,8 @@ pub struct Settings {
     pub verify: VerifySettings,
     /// The MongoDB side.
     pub mongodb: MongoConnectOptions,
-    /// The `[fleet]` table as written (paths relative to `project.dir`).
-    pub fleet: FleetConfig,
     /// Where backups go and what `backup prune` keeps.
     pub backup: BackupSettings,
-}
-
-/// The `schemactl.toml` that applies in the working directory: there, or
-/// in the nearest parent (as git and cargo search), not above the
-/// repository's root (the folder holding `.git`). Given relative to the
-/// working directory (`../schemactl.toml`), so that paths in messages stay
-/// short.
-fn discover() -> Option<PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    let mut relative = PathBuf::new();
-    for dir in cwd.ancestors() {
-        if dir.join(FILE_NAME).is_file() {
-            return Some(relative.join(FILE_NAME));
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
-        relative.push("..");
-    }
-    None
 }
 
 impl Settings {
@@ -137,151 +62,5 @@ impl Settings {
     /// change what an application needs.
     pub fn defaults() -> Result<Self, Error> {
         Ok(Self::default())
-    }
-
-    /// Resolves flags, the configuration file and defaults; every wrong
-    /// value is reported, with the flag or key it came from.
-    pub fn resolve(overrides: Overrides) -> Result<Self, Error> {
-        resolve::settings(overrides)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_defaults_are_what_resolving_nothing_gives() {
-        let resolved = Settings::resolve(Overrides::default()).unwrap();
-        assert_eq!(
-            format!("{:?}", Settings::default()),
-            format!("{resolved:?}")
-        );
-    }
-
-    #[test]
-    fn a_config_file_with_wrong_types_or_unknown_keys_is_reported_with_its_line() {
-        let dir = std::env::temp_dir().join(format!("schemactl-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("schemactl.toml");
-        std::fs::write(
-            &path,
-            "migrations_dir = \"db\"\n[postgres]\nlock_timeout = 5\n",
-        )
-        .unwrap();
-        let error = Settings::resolve(Overrides {
-            config_file: Some(path.clone()),
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(error.to_string().contains("schemactl.toml:3:16"), "{error}");
-        std::fs::write(&path, "[postgres]\nhistory_tabel = \"x\"\n").unwrap();
-        let error = Settings::resolve(Overrides {
-            config_file: Some(path.clone()),
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(error.to_string().contains("history_tabel"), "{error}");
-        std::fs::write(&path, "migrations_dir = \"db\"\n[postgres]\nhistory_table = \"deploys\"\nlock_wait = \"2min\"\n").unwrap();
-        let settings = Settings::resolve(Overrides {
-            config_file: Some(path.clone()),
-            ..Default::default()
-        })
-        .unwrap();
-        assert_eq!(settings.project.migrations_dir, dir.join("db"));
-        assert_eq!(settings.run.history.display(), "public.deploys");
-        assert_eq!(settings.run.lock_wait, std::time::Duration::from_secs(120));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn an_error_names_the_flag_or_the_file_key_it_came_from() {
-        let error = Settings::resolve(Overrides {
-            lock_timeout: Some("30".into()),
-            ..Default::default()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(
-            error.starts_with("--lock-timeout: `30` has no unit"),
-            "{error}"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("schemactl.toml");
-        std::fs::write(&path, "[postgres]\nlock_wait = \"forever\"\n").unwrap();
-        let error = Settings::resolve(Overrides {
-            config_file: Some(path),
-            ..Default::default()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(
-            error.contains("schemactl.toml ([postgres] lock_wait)"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn every_wrong_value_is_reported_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("schemactl.toml");
-        std::fs::write(
-            &path,
-            "layout = \"liquibase\"\n[postgres]\nlock_wait = \"forever\"\nlock_mode = \"row\"\n[lint.rules]\nchar-type = \"loud\"\n",
-        )
-        .unwrap();
-        let error = Settings::resolve(Overrides {
-            config_file: Some(path),
-            lock_timeout: Some("30".into()),
-            ..Default::default()
-        })
-        .unwrap_err();
-        let Error::ConfigProblems(problems) = &error else {
-            panic!("one error instead of all: {error}");
-        };
-        assert_eq!(problems.len(), 5, "{error}");
-        let text = error.to_string();
-        for says in [
-            "--lock-timeout",
-            "lock_wait",
-            "lock_mode",
-            "`loud`",
-            "liquibase",
-        ] {
-            assert!(text.contains(says), "{says}: {text}");
-        }
-    }
-
-    #[test]
-    fn flags_win_and_bad_identifiers_are_refused() {
-        let overrides = Overrides {
-            history_table: Some("x; DROP TABLE y".into()),
-            config_file: None,
-            ..Default::default()
-        };
-        assert!(Settings::resolve(overrides).is_err());
-        let overrides = Overrides {
-            lock_timeout: Some("2s".into()),
-            ..Default::default()
-        };
-        let lock_timeout = Settings::resolve(overrides)
-            .unwrap()
-            .run
-            .execution
-            .lock_timeout;
-        assert_eq!(
-            (lock_timeout.millis(), lock_timeout.to_string()),
-            (2000, "2s".into())
-        );
-        // A bare number is refused, never run as no limit.
-        let overrides = Overrides {
-            lock_timeout: Some("30".into()),
-            ..Default::default()
-        };
-        let refused = Settings::resolve(overrides).unwrap_err().to_string();
-        assert!(
-            refused.contains("--lock-timeout") && refused.contains("no unit"),
-            "{refused}"
-        );
     }
 }

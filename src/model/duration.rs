@@ -11,10 +11,10 @@
 use std::time::{Duration, Instant};
 
 /// The largest timeout PostgreSQL accepts, in milliseconds (`INT_MAX`).
-pub const MAX_SERVER_TIMEOUT_MS: u64 = i32::MAX as u64;
+pub(crate) const MAX_SERVER_TIMEOUT_MS: u64 = i32::MAX as u64;
 
 /// Milliseconds since `started`, as the history records durations.
-pub fn elapsed_ms(started: Instant) -> i64 {
+pub(crate) fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -39,7 +39,7 @@ pub fn parse(value: &str) -> Result<Duration, String> {
 /// Parses a PostgreSQL timeout (`lock_timeout`, `statement_timeout`) and
 /// returns it in whole milliseconds, checking the server's range: `0` is "no
 /// limit", anything else must be at least 1 ms and at most about 24 days.
-pub fn parse_server_timeout(value: &str) -> Result<u64, String> {
+pub(crate) fn parse_server_timeout(value: &str) -> Result<u64, String> {
     let duration = parse(value)?;
     if duration.is_zero() {
         return Ok(0);

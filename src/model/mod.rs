@@ -6,7 +6,7 @@
 //! directory that would make a deploy ambiguous (duplicate versions, a down
 //! without its up, unparseable names, non-UTF-8, NUL bytes).
 
-pub(crate) mod duration;
+pub mod duration;
 pub mod history;
 pub mod identifier;
 pub mod phase;

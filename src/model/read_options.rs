@@ -32,6 +32,20 @@ impl ReadOptions {
         self.pattern = Some(parsed);
         Ok(self)
     }
+
+    /// The layout as `--layout` and `layout =` write it: a layout's name
+    /// (`diesel`) or the project's own naming pattern (`V{version}.{name}.sql`);
+    /// for any other text, what is wrong with it.
+    pub fn with_layout(mut self, text: &str) -> Result<Self, String> {
+        if super::NamePattern::looks_like_one(text) {
+            self.pattern = Some(super::NamePattern::parse(text)?);
+            self.layout = Some(Layout::Custom);
+        } else {
+            self.layout = Some(text.parse::<Layout>()?);
+            self.pattern = None;
+        }
+        Ok(self)
+    }
 }
 
 #[cfg(test)]

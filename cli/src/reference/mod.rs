@@ -22,7 +22,7 @@ pub fn write_pages(dir: &Path) -> std::io::Result<()> {
     let reference = dir.join("reference");
     std::fs::create_dir_all(&reference)?;
     std::fs::create_dir_all(dir.join("lint"))?;
-    let schema = schemactl::config::Settings::file_schema();
+    let schema = crate::config::file_schema();
     let pretty = serde_json::to_string_pretty(&schema).map_err(std::io::Error::other)?;
     std::fs::write(reference.join("cli.md"), cli_page::page())?;
     std::fs::write(reference.join("config.md"), config_page::page(&schema))?;

@@ -2,18 +2,21 @@
 //! function per part of the settings, every wrong value collected with the
 //! flag or key it came from, so that all of them are reported at once.
 
-use super::{
-    discover, read, BackupConfig, BackupSettings, ConnectOptions, DifferencePolicy,
-    ExecutionSettings, FileConfig, Ignored, LintSettings, MongoConnectOptions, ObjectPattern,
-    Overrides, ProjectOptions, RunOptions, ServerTimeout, Settings, VerifySettings, FILE_NAME,
+use super::file_config::{BackupConfig, FileConfig};
+use super::file_reading::read;
+use super::{discover, Overrides, Resolved, FILE_NAME};
+use schemactl::config::{
+    BackupSettings, ConnectOptions, DifferencePolicy, ExecutionSettings, Ignored, LintSettings,
+    MongoConnectOptions, ObjectPattern, ProjectOptions, RunOptions, ServerTimeout, Settings,
+    VerifySettings,
 };
-use crate::model::history::HistoryTable;
-use crate::model::identifier::Identifier;
-use crate::model::retention_policy::RetentionPolicy;
-use crate::model::severity::Severity;
-use crate::model::ReadOptions;
-use crate::model::{Layout, NamePattern};
-use crate::Error;
+use schemactl::model::duration;
+use schemactl::model::history::HistoryTable;
+use schemactl::model::identifier::Identifier;
+use schemactl::model::retention_policy::RetentionPolicy;
+use schemactl::model::severity::Severity;
+use schemactl::model::ReadOptions;
+use schemactl::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -109,7 +112,7 @@ impl Sources {
 }
 
 /// Resolves flags, the configuration file and defaults.
-pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
+pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
     let ((file, unknown_keys), config_path) = match &overrides.config_file {
         Some(path) => (read(path)?, Some(path.clone())),
         None => match overrides.discover_config_file.then(discover).flatten() {
@@ -131,7 +134,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
         ("--lock-wait", "postgres", "lock_wait"),
         overrides.lock_wait.clone(),
         file.postgres.lock_wait.clone(),
-        crate::model::duration::parse,
+        duration::parse,
         || Duration::from_secs(60),
     );
     let connect_timeout = sources.value(
@@ -152,7 +155,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
     let (column_order, volatile_literal, ignore, exclude) =
         verify_policies(&mut sources, &overrides, &file);
     let mongodb_lock_ttl =
-        crate::model::duration::parse(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
+        duration::parse(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
             .map_err(|m| sources.bad("mongodb.lock_ttl", m));
     let mongodb_lock_ttl = sources.keep(mongodb_lock_ttl, || Duration::from_secs(600));
     let read = read_options(&mut sources, &overrides, &file);
@@ -183,7 +186,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
         recipients,
         &project_dir,
     );
-    Ok(Settings {
+    let settings = Settings {
         connection: ConnectOptions {
             url: given(overrides.database_url, file.postgres.url),
             url_source,
@@ -222,8 +225,11 @@ pub(super) fn settings(overrides: Overrides) -> Result<Settings, Error> {
             uri: given(overrides.mongodb_uri, file.mongodb.uri),
             lock_ttl: mongodb_lock_ttl,
         },
-        fleet: file.fleet,
         backup,
+    };
+    Ok(Resolved {
+        settings,
+        fleet: file.fleet,
     })
 }
 
@@ -255,7 +261,7 @@ fn project_dirs(
 fn backup_settings(
     flagged_store: Option<String>,
     filed: BackupConfig,
-    recipients: Vec<crate::model::recipient::Recipient>,
+    recipients: Vec<schemactl::model::recipient::Recipient>,
     project_dir: &Path,
 ) -> BackupSettings {
     let store = flagged_store.or_else(|| {
@@ -289,7 +295,7 @@ fn without_dot(path: PathBuf) -> PathBuf {
 
 /// A connect timeout: a duration, never 0 (which would wait forever).
 fn connect_timeout(text: &str) -> Result<Duration, String> {
-    match crate::model::duration::parse(text)? {
+    match duration::parse(text)? {
         d if d.is_zero() => {
             Err("a connect timeout of 0 would wait forever; give one, for example `10s`".into())
         }
@@ -360,7 +366,7 @@ fn execution(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) ->
             ("--lock-retry-budget", "postgres", "lock_retry_budget"),
             overrides.lock_retry_budget.clone(),
             pg.lock_retry_budget.clone(),
-            crate::model::duration::parse,
+            duration::parse,
             || defaults.lock_retry_budget,
         ),
         lock_mode: sources.value(
@@ -374,7 +380,7 @@ fn execution(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) ->
             ("--lock-ttl", "postgres", "lock_ttl"),
             overrides.lock_ttl.clone(),
             pg.lock_ttl.clone(),
-            crate::model::duration::parse,
+            duration::parse,
             || defaults.lock_ttl,
         ),
         allow_non_empty: pg.allow_non_empty.unwrap_or(false),
@@ -453,23 +459,19 @@ fn verify_policies(
 /// How the migrations directory is read: its layout (or naming pattern)
 /// and what it may hold.
 fn read_options(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) -> ReadOptions {
-    let parsed = match overrides.layout.clone().or(file.layout.clone()) {
-        Some(text) if NamePattern::looks_like_one(&text) => {
-            NamePattern::parse(&text).map(|pattern| (Some(Layout::Custom), Some(pattern)))
-        }
-        Some(name) => name.parse::<Layout>().map(|layout| (Some(layout), None)),
-        None => Ok((None, None)),
-    };
-    let (layout, pattern) = parsed.unwrap_or_else(|message| {
-        let problem = sources.bad("layout", message);
-        sources.problems.push(problem);
-        (None, None)
-    });
-    ReadOptions {
-        layout,
-        pattern,
-        strict: overrides.strict || file.strict.unwrap_or(false),
-        allow_empty: overrides.allow_empty || file.allow_empty.unwrap_or(false),
-        multi_statement: file.multi_statement.unwrap_or(false),
+    let mut written = ReadOptions::default();
+    written.strict = overrides.strict || file.strict.unwrap_or(false);
+    written.allow_empty = overrides.allow_empty || file.allow_empty.unwrap_or(false);
+    written.multi_statement = file.multi_statement.unwrap_or(false);
+    match overrides.layout.clone().or(file.layout.clone()) {
+        Some(text) => match written.clone().with_layout(&text) {
+            Ok(read) => read,
+            Err(message) => {
+                let problem = sources.bad("layout", message);
+                sources.problems.push(problem);
+                written
+            }
+        },
+        None => written,
     }
 }

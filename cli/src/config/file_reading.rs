@@ -2,9 +2,8 @@
 //! with its line, together with the first value of a wrong type (TOML
 //! reading stops there).
 
-use super::FileConfig;
-use crate::model::text_position::LineIndex;
-use crate::Error;
+use super::file_config::FileConfig;
+use schemactl::Error;
 use std::path::{Path, PathBuf};
 
 /// Reads and checks the configuration file at `path`: the configuration
@@ -22,10 +21,7 @@ pub(super) fn read(path: &Path) -> Result<(FileConfig, Vec<Error>), Error> {
         })
     };
     let toml_error = |e: toml::de::Error| Error::Config {
-        path: at(e.span().map(|span| {
-            let p = LineIndex::new(&text).position(&text, span.start);
-            (p.line, p.column)
-        })),
+        path: at(e.span().map(|span| line_and_column(&text, span.start))),
         message: e.message().to_string(),
     };
     let deserializer = toml::de::Deserializer::parse(&text).map_err(toml_error)?;
@@ -52,6 +48,22 @@ pub(super) fn read(path: &Path) -> Result<(FileConfig, Vec<Error>), Error> {
         None if problems.len() == 1 => Err(problems.remove(0)),
         None => Err(Error::ConfigProblems(problems)),
     }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let (mut line, mut column) = (1, 1);
+    for (at, character) in text.char_indices() {
+        if at >= offset {
+            break;
+        }
+        if character == '\n' {
+            (line, column) = (line + 1, 1);
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
 }
 
 /// The line of the dotted `key` (`postgres.lock_timout`): its last part
