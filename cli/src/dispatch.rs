@@ -1,13 +1,13 @@
 //! The command dispatch: turns parsed arguments into library calls, prints
 //! the reports, and maps errors to exit codes.
 
+use crate::config::{FleetConfig, Overrides};
 use crate::opt::{
     BackupAction, BaselineArgs, Command, Format, LintArgs, LintFormat, MigrateArgs, Opt,
     RepairArgs, RollbackArgs, ValidateArgs, VerifyArgs,
 };
 use crate::{backfill_progress, backup, fleet, lint, metrics_file, output, render, verbs};
 use anyhow::Context;
-use crate::config::{FleetConfig, Overrides};
 use schemactl::config::Settings;
 use schemactl::mongo::report::{MongoOptions, RollbackTarget as MongoRollbackTarget};
 use schemactl::postgres::Tool;
@@ -26,7 +26,7 @@ pub async fn run(mut opt: Opt, url_from_env: bool) -> Result<ExitCode, Error> {
     // For a fleet, the flag (never the file's `allow_empty`, which is about
     // the migrations directory) also accepts an empty target list.
     if let Command::Fleet { args, .. } = &mut opt.command {
-        args.allow_empty_list = global.overrides.allow_empty;
+        args.allow_empty_list = global.overrides.written.allow_empty == Some(true);
     }
     let choice = match global.color {
         crate::opt::ColorWhen::Auto => anstream::ColorChoice::Auto,
@@ -148,13 +148,17 @@ fn overrides_from(
     if let Command::Migrate(MigrateArgs { store, .. })
     | Command::Rollback(RollbackArgs { store, .. }) = command
     {
-        overrides.backup_store = store.clone();
+        overrides.written.backup.store = store.clone();
     }
     if let Command::Backup { store, action, .. } = command {
-        overrides.backup_store = store.clone();
+        overrides.written.backup.store = store.clone();
         if let BackupAction::Create { recipient, .. } = action {
-            overrides.backup_recipients = recipient.clone();
+            overrides.written.backup.recipients =
+                Some(recipient.clone()).filter(|given| !given.is_empty());
         }
+    }
+    if let Command::Lint(LintArgs { table, .. }) = command {
+        overrides.written.lint = table.clone();
     }
     overrides
 }

@@ -146,14 +146,18 @@ fn verb(action: FleetAction) -> FleetVerb {
 
 /// The request: each flag, else its `[fleet]` key, else the default. The
 /// target list comes from the flags when any names one, else from the file.
-fn request(settings: &Settings, file: &FleetConfig, args: FleetArgs) -> Result<FleetRequest, Error> {
+fn request(
+    settings: &Settings,
+    file: &FleetConfig,
+    args: FleetArgs,
+) -> Result<FleetRequest, Error> {
     let project = |path: &std::path::Path| settings.project.dir.join(path);
     let from_flags = lists(
-        args.targets,
-        args.targets_query,
-        args.targets_command,
-        args.tenant_schemas,
-        args.tenant_schemas_query,
+        args.table.targets.clone(),
+        args.table.targets_query.clone(),
+        args.table.targets_command.clone(),
+        args.table.tenant_schemas.clone(),
+        args.table.tenant_schemas_query.clone(),
         "flags",
     )?;
     let from_file = || {
@@ -191,10 +195,9 @@ fn request(settings: &Settings, file: &FleetConfig, args: FleetArgs) -> Result<F
             .map_err(Error::InvalidArgument)?,
     };
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    let concurrency = args
-        .concurrency
-        .map(|n| n as usize)
-        .or(file.concurrency)
+    let flags = &args.table;
+    let count = |flagged: Option<u32>, filed: Option<u32>| flagged.or(filed).map(|n| n as usize);
+    let concurrency = count(flags.concurrency, file.concurrency)
         .unwrap_or(cpus * 4)
         .max(1);
     Ok(FleetRequest {
@@ -203,23 +206,18 @@ fn request(settings: &Settings, file: &FleetConfig, args: FleetArgs) -> Result<F
             allow_empty: args.allow_empty_list,
             system_schemas: args.allow_system_schema,
         },
-        control_url: args
-            .control_url
+        control_url: (flags.control_url.clone())
             .or_else(|| file.control_url.clone())
             .filter(|url| !url.trim().is_empty()),
         waves: Waves {
             concurrency,
-            canary: args.canary.map(|n| n as usize).or(file.canary).unwrap_or(0),
-            max_failures: args
-                .max_failures
-                .map(|n| n as usize)
-                .or(file.max_failures)
-                .unwrap_or(1),
+            canary: count(flags.canary, file.canary).unwrap_or(0),
+            max_failures: count(flags.max_failures, file.max_failures).unwrap_or(1),
         },
         shard,
         resume: args.resume,
         stop: std::sync::Arc::default(),
-        ledger_dir: args.ledger_dir.unwrap_or_else(|| match &file.ledger_dir {
+        ledger_dir: (flags.ledger_dir.clone()).unwrap_or_else(|| match &file.ledger_dir {
             Some(dir) => project(dir),
             None => settings.project.dir.join(".schemactl").join("fleet"),
         }),

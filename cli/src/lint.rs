@@ -61,7 +61,7 @@ pub async fn lint(
     let errors = count(lint::Severity::Error);
     let warnings = count(lint::Severity::Warning);
     Ok(ExitCode::of_check(
-        errors > 0 || ((request.deny_warnings || settings.lint.deny_warnings) && warnings > 0),
+        errors > 0 || (settings.lint.deny_warnings && warnings > 0),
     ))
 }
 

@@ -2,8 +2,8 @@
 //! with the documented code (see `schemactl::ExitCode`).
 
 mod backfill_progress;
-mod config;
 mod backup;
+mod config;
 mod dispatch;
 mod fleet;
 mod lint;

@@ -536,9 +536,9 @@ pub struct LintArgs {
     /// edit to a migration that existed there (the pre-merge use).
     #[arg(long, value_name = "GIT_REV")]
     pub since: Option<String>,
-    /// Warnings fail the run too.
-    #[arg(long)]
-    pub deny_warnings: bool,
+    /// `--deny-warnings`, which stands for `[lint] deny_warnings`.
+    #[command(flatten)]
+    pub table: crate::config::LintConfig,
     /// text (with source excerpts; colour on a terminal unless NO_COLOR), json, sarif, github.
     #[arg(long, value_enum, default_value_t)]
     pub format: LintFormat,
@@ -608,43 +608,10 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Fleet options")]
 pub struct FleetArgs {
-    /// A file of connection strings, one per line (`#` comments).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub targets: Option<PathBuf>,
-    /// A query on the control database whose first column is the connection strings.
-    #[arg(long, global = true, value_name = "SQL")]
-    pub targets_query: Option<String>,
-    /// A shell command that prints the connection strings, one per line.
-    #[arg(long, global = true, value_name = "CMD")]
-    pub targets_command: Option<String>,
-    /// Schema-per-tenant: a file of schema names of the database at --database-url.
-    #[arg(long, global = true, value_name = "FILE")]
-    pub tenant_schemas: Option<PathBuf>,
-    /// Schema-per-tenant: a query whose first column is the schema names (on
-    /// the control database when given, else on the tenants' database).
-    #[arg(long, global = true, value_name = "SQL")]
-    pub tenant_schemas_query: Option<String>,
-    /// The control database: target queries run there and the run ledger is
-    /// kept there (tables schemactl_fleet_runs and schemactl_fleet_targets).
-    #[arg(
-        long,
-        global = true,
-        env = "SCHEMACTL_CONTROL_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub control_url: Option<String>,
-    /// How many targets run at once, each with its own connection [default: CPUs × 4].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub concurrency: Option<u32>,
-    /// migrate and rollback: run the first N targets first; the rest start
-    /// only if all of them succeed [default: 0].
-    #[arg(long, global = true, value_name = "N")]
-    pub canary: Option<u32>,
-    /// migrate and rollback: start no new target once K have failed (those
-    /// running finish); 0 never stops [default: 1].
-    #[arg(long, global = true, value_name = "K")]
-    pub max_failures: Option<u32>,
+    /// The flags that stand for `[fleet]`'s keys (declared once, on the
+    /// file's table).
+    #[command(flatten)]
+    pub table: crate::config::FleetConfig,
     /// The global `--allow-empty`, copied here: an empty target list is
     /// expected.
     #[arg(skip)]
@@ -668,10 +635,6 @@ pub struct FleetArgs {
         value_name = "INDEX/COUNT"
     )]
     pub shard: Option<String>,
-    /// Where run ledgers are written without a control database
-    /// [default: .schemactl/fleet].
-    #[arg(long, global = true, value_name = "DIR")]
-    pub ledger_dir: Option<PathBuf>,
     /// Output: text for people, json for programs (errors are JSON too).
     #[arg(long, global = true, value_enum, default_value_t)]
     pub format: Format,

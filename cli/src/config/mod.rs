@@ -57,7 +57,7 @@ mod file_reading;
 mod overrides;
 mod resolve;
 
-pub(crate) use file_config::{file_schema, FleetConfig};
+pub(crate) use file_config::{file_schema, FleetConfig, LintConfig};
 pub(crate) use overrides::Overrides;
 use schemactl::config::Settings;
 use schemactl::Error;
@@ -103,6 +103,69 @@ fn discover() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    /// The overrides the command line `schemactl ARGS status` gives.
+    fn flags(args: &[&str]) -> Overrides {
+        let line = ["schemactl"].iter().chain(args).chain(&["status"]);
+        crate::opt::Opt::try_parse_from(line)
+            .unwrap()
+            .global
+            .overrides
+    }
+
+    #[test]
+    fn a_flag_and_its_file_key_are_one_declaration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schemactl.toml");
+        std::fs::write(
+            &path,
+            "strict = true\n[postgres]\nlock_wait = \"2min\"\nlock_retries = 7\n[verify]\nexclude = [\"audit_*\"]\n",
+        )
+        .unwrap();
+        let from_file = resolve(Overrides {
+            config_file: Some(path.clone()),
+            ..flags(&[])
+        })
+        .unwrap()
+        .settings;
+        assert!(from_file.project.read.strict);
+        assert_eq!(from_file.run.lock_wait, std::time::Duration::from_secs(120));
+        assert_eq!(from_file.run.execution.lock_retries, 7);
+        assert_eq!(from_file.verify.exclude.len(), 1);
+        let flagged = resolve(Overrides {
+            config_file: Some(path),
+            ..flags(&[
+                "--lock-wait",
+                "5s",
+                "--lock-retries",
+                "0",
+                "--exclude",
+                "a_*",
+                "--exclude",
+                "b.*",
+            ])
+        })
+        .unwrap()
+        .settings;
+        assert!(
+            flagged.project.read.strict,
+            "an absent switch keeps the file's"
+        );
+        assert_eq!(flagged.run.lock_wait, std::time::Duration::from_secs(5));
+        assert_eq!(flagged.run.execution.lock_retries, 0);
+        assert_eq!(
+            flagged.verify.exclude.len(),
+            2,
+            "the flag's list replaces the file's"
+        );
+        let switched = resolve(flags(&["--strict", "--allow-empty"]))
+            .unwrap()
+            .settings;
+        assert!(switched.project.read.strict && switched.project.read.allow_empty);
+        let plain = resolve(flags(&[])).unwrap().settings;
+        assert!(!plain.project.read.strict && !plain.project.read.allow_empty);
+    }
 
     #[test]
     fn the_defaults_are_what_resolving_nothing_gives() {
@@ -152,8 +215,7 @@ mod tests {
     #[test]
     fn an_error_names_the_flag_or_the_file_key_it_came_from() {
         let error = resolve(Overrides {
-            lock_timeout: Some("30".into()),
-            ..Default::default()
+            ..flags(&["--lock-timeout", "30"])
         })
         .unwrap_err()
         .to_string();
@@ -187,8 +249,7 @@ mod tests {
         .unwrap();
         let error = resolve(Overrides {
             config_file: Some(path),
-            lock_timeout: Some("30".into()),
-            ..Default::default()
+            ..flags(&["--lock-timeout", "30"])
         })
         .unwrap_err();
         let Error::ConfigProblems(problems) = &error else {
@@ -210,16 +271,15 @@ mod tests {
     #[test]
     fn flags_win_and_bad_identifiers_are_refused() {
         let overrides = Overrides {
-            history_table: Some("x; DROP TABLE y".into()),
             config_file: None,
-            ..Default::default()
+            ..flags(&["--history-table", "x; DROP TABLE y"])
         };
         assert!(resolve(overrides).map(|r| r.settings).is_err());
         let overrides = Overrides {
-            lock_timeout: Some("2s".into()),
-            ..Default::default()
+            ..flags(&["--lock-timeout", "2s"])
         };
-        let lock_timeout = resolve(overrides).map(|r| r.settings)
+        let lock_timeout = resolve(overrides)
+            .map(|r| r.settings)
             .unwrap()
             .run
             .execution
@@ -230,10 +290,12 @@ mod tests {
         );
         // A bare number is refused, never run as no limit.
         let overrides = Overrides {
-            lock_timeout: Some("30".into()),
-            ..Default::default()
+            ..flags(&["--lock-timeout", "30"])
         };
-        let refused = resolve(overrides).map(|r| r.settings).unwrap_err().to_string();
+        let refused = resolve(overrides)
+            .map(|r| r.settings)
+            .unwrap_err()
+            .to_string();
         assert!(
             refused.contains("--lock-timeout") && refused.contains("no unit"),
             "{refused}"

@@ -92,16 +92,12 @@ impl Sources {
     fn list<T>(
         &mut self,
         (flag, table, key): (&str, &str, &str),
-        flagged: Vec<String>,
+        flagged: Option<Vec<String>>,
         filed: Option<Vec<String>>,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Vec<T> {
-        let error = self.error_for(flag, table, key, !flagged.is_empty());
-        let values = if flagged.is_empty() {
-            filed.unwrap_or_default()
-        } else {
-            flagged
-        };
+        let error = self.error_for(flag, table, key, flagged.is_some());
+        let values = flagged.or(filed).unwrap_or_default();
         let parsed = values
             .iter()
             .map(|v| parse(v))
@@ -120,6 +116,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
             None => ((FileConfig::default(), Vec::new()), None),
         },
     };
+    let flags = &overrides.written;
     let mut sources = Sources {
         config_label: config_path
             .clone()
@@ -127,41 +124,40 @@ pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
         problems: unknown_keys,
     };
     let (project_dir, migrations_dir, schemas_dir) =
-        project_dirs(&overrides, &file, config_path.as_deref());
-    let history = history(&mut sources, &overrides, &file);
-    let execution = execution(&mut sources, &overrides, &file);
+        project_dirs(flags, &file, config_path.as_deref());
+    let history = history(&mut sources, flags, &file);
+    let execution = execution(&mut sources, flags, &file);
     let lock_wait = sources.value(
         ("--lock-wait", "postgres", "lock_wait"),
-        overrides.lock_wait.clone(),
+        flags.postgres.lock_wait.clone(),
         file.postgres.lock_wait.clone(),
         duration::parse,
         || Duration::from_secs(60),
     );
     let connect_timeout = sources.value(
         ("--connect-timeout", "postgres", "connect_timeout"),
-        overrides.connect_timeout.clone(),
+        flags.postgres.connect_timeout.clone(),
         file.postgres.connect_timeout.clone(),
         connect_timeout,
         || Duration::from_secs(10),
     );
     let role = sources.value(
         ("--role", "postgres", "role"),
-        overrides.role.clone(),
+        flags.postgres.role.clone(),
         file.postgres.role.clone(),
         |role| Identifier::parse(role).map(Some),
         || None,
     );
     let lint_severities = lint_severities(&mut sources, &file);
     let (column_order, volatile_literal, ignore, exclude) =
-        verify_policies(&mut sources, &overrides, &file);
-    let mongodb_lock_ttl =
-        duration::parse(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
-            .map_err(|m| sources.bad("mongodb.lock_ttl", m));
+        verify_policies(&mut sources, flags, &file);
+    let mongodb_lock_ttl = duration::parse(file.mongodb.lock_ttl.as_deref().unwrap_or("10min"))
+        .map_err(|m| sources.bad("mongodb.lock_ttl", m));
     let mongodb_lock_ttl = sources.keep(mongodb_lock_ttl, || Duration::from_secs(600));
-    let read = read_options(&mut sources, &overrides, &file);
+    let read = read_options(&mut sources, flags, &file);
     let recipients = sources.list(
         ("--recipient", "backup", "recipients"),
-        overrides.backup_recipients.clone(),
+        flags.backup.recipients.clone(),
         file.backup.recipients.clone(),
         str::parse,
     );
@@ -174,21 +170,21 @@ pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
     let given = |flagged: Option<String>, filed: Option<String>| {
         flagged.or(filed).filter(|u| !u.trim().is_empty())
     };
-    let url_source = match (&overrides.database_url, overrides.database_url_source) {
+    let url_source = match (&flags.postgres.url, overrides.database_url_source) {
         (Some(_), Some(source)) => source,
         (Some(_), None) => "--database-url".into(),
         (None, _) => format!("{} ([postgres] url)", sources.config_label.display()),
     };
-    let dev_server = overrides.dev_server.unwrap_or(false) || file.dev.enabled.unwrap_or(false);
+    let dev_server = overrides.dev_server.unwrap_or(false) || on(file.dev.enabled);
     let backup = backup_settings(
-        overrides.backup_store,
+        flags.backup.store.clone(),
         file.backup,
         recipients,
         &project_dir,
     );
     let settings = Settings {
         connection: ConnectOptions {
-            url: given(overrides.database_url, file.postgres.url),
+            url: given(flags.postgres.url.clone(), file.postgres.url),
             url_source,
             role,
             connect_timeout,
@@ -211,18 +207,21 @@ pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
         },
         lint: LintSettings {
             severities: lint_severities,
-            deny_warnings: file.lint.deny_warnings.unwrap_or(false),
+            deny_warnings: on(flags.lint.deny_warnings) || on(file.lint.deny_warnings),
         },
         verify: VerifySettings {
-            dev_url: given(overrides.dev_url, file.verify.dev_url),
+            dev_url: given(flags.verify.dev_url.clone(), file.verify.dev_url),
             column_order,
             volatile_literal,
             ignore,
             exclude,
-            mongodb_dev_uri: given(overrides.mongodb_dev_uri, file.verify.mongodb_dev_uri),
+            mongodb_dev_uri: given(
+                flags.verify.mongodb_dev_uri.clone(),
+                file.verify.mongodb_dev_uri,
+            ),
         },
         mongodb: MongoConnectOptions {
-            uri: given(overrides.mongodb_uri, file.mongodb.uri),
+            uri: given(flags.mongodb.uri.clone(), file.mongodb.uri),
             lock_ttl: mongodb_lock_ttl,
         },
         backup,
@@ -236,7 +235,7 @@ pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
 /// The project's directory (the configuration file's, else the working
 /// directory), its migrations directory and its schemas directory.
 fn project_dirs(
-    overrides: &Overrides,
+    flags: &FileConfig,
     file: &FileConfig,
     config_path: Option<&Path>,
 ) -> (PathBuf, PathBuf, PathBuf) {
@@ -244,7 +243,7 @@ fn project_dirs(
         .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let migrations_dir = match (overrides.migrations_dir.clone(), &file.migrations_dir) {
+    let migrations_dir = match (flags.migrations_dir.clone(), &file.migrations_dir) {
         (Some(dir), _) => dir,
         (None, Some(dir)) => project_dir.join(dir),
         (None, None) => project_dir.join("migrations"),
@@ -286,6 +285,11 @@ fn backup_settings(
     }
 }
 
+/// A switch (a flag, or a key written `true`) that is on.
+fn on(switch: Option<bool>) -> bool {
+    switch == Some(true)
+}
+
 /// A path without a leading `./`, so that messages stay short.
 fn without_dot(path: PathBuf) -> PathBuf {
     path.strip_prefix("./")
@@ -304,28 +308,24 @@ fn connect_timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// The history table (`--history-schema`, `--history-table`).
-fn history(
-    sources: &mut Sources,
-    overrides: &Overrides,
-    file: &FileConfig,
-) -> Option<HistoryTable> {
+fn history(sources: &mut Sources, flags: &FileConfig, file: &FileConfig) -> Option<HistoryTable> {
     let pg = &file.postgres;
     let schema_error = sources.error_for(
         "--history-schema",
         "postgres",
         "history_schema",
-        overrides.history_schema.is_some(),
+        flags.postgres.history_schema.is_some(),
     );
     let table_error = sources.error_for(
         "--history-table",
         "postgres",
         "history_table",
-        overrides.history_table.is_some(),
+        flags.postgres.history_table.is_some(),
     );
-    let schema = (overrides.history_schema.clone())
+    let schema = (flags.postgres.history_schema.clone())
         .or(pg.history_schema.clone())
         .unwrap_or_else(|| "public".into());
-    let table = (overrides.history_table.clone())
+    let table = (flags.postgres.history_table.clone())
         .or(pg.history_table.clone())
         .unwrap_or_else(|| "schema_versions".into());
     let history = Identifier::parse(&schema)
@@ -340,45 +340,46 @@ fn history(
 }
 
 /// How each migration runs: timeouts, retries, the lock.
-fn execution(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) -> ExecutionSettings {
+fn execution(sources: &mut Sources, flags: &FileConfig, file: &FileConfig) -> ExecutionSettings {
     let pg = &file.postgres;
     let defaults = ExecutionSettings::default();
     ExecutionSettings {
         lock_timeout: sources.value(
             ("--lock-timeout", "postgres", "lock_timeout"),
-            overrides.lock_timeout.clone(),
+            flags.postgres.lock_timeout.clone(),
             pg.lock_timeout.clone(),
             str::parse::<ServerTimeout>,
             || defaults.lock_timeout.clone(),
         ),
         statement_timeout: sources.value(
             ("--statement-timeout", "postgres", "statement_timeout"),
-            overrides.statement_timeout.clone(),
+            flags.postgres.statement_timeout.clone(),
             pg.statement_timeout.clone(),
             str::parse::<ServerTimeout>,
             || defaults.statement_timeout.clone(),
         ),
-        lock_retries: overrides
+        lock_retries: flags
+            .postgres
             .lock_retries
             .or(pg.lock_retries)
             .unwrap_or(defaults.lock_retries),
         lock_retry_budget: sources.value(
             ("--lock-retry-budget", "postgres", "lock_retry_budget"),
-            overrides.lock_retry_budget.clone(),
+            flags.postgres.lock_retry_budget.clone(),
             pg.lock_retry_budget.clone(),
             duration::parse,
             || defaults.lock_retry_budget,
         ),
         lock_mode: sources.value(
             ("--lock-mode", "postgres", "lock_mode"),
-            overrides.lock_mode.clone(),
+            flags.postgres.lock_mode.clone(),
             pg.lock_mode.clone(),
             str::parse,
             || defaults.lock_mode,
         ),
         lock_ttl: sources.value(
             ("--lock-ttl", "postgres", "lock_ttl"),
-            overrides.lock_ttl.clone(),
+            flags.postgres.lock_ttl.clone(),
             pg.lock_ttl.clone(),
             duration::parse,
             || defaults.lock_ttl,
@@ -414,7 +415,7 @@ fn lint_severities(sources: &mut Sources, file: &FileConfig) -> BTreeMap<String,
 /// What `verify` and `diff` compare, and how they judge differences.
 fn verify_policies(
     sources: &mut Sources,
-    overrides: &Overrides,
+    flags: &FileConfig,
     file: &FileConfig,
 ) -> (
     DifferencePolicy,
@@ -424,27 +425,27 @@ fn verify_policies(
 ) {
     let column_order = sources.value(
         ("--column-order", "verify", "column_order"),
-        overrides.column_order.clone(),
+        flags.verify.column_order.clone(),
         file.verify.column_order.clone(),
         str::parse,
         DifferencePolicy::default,
     );
     let volatile_literal = sources.value(
         ("--volatile-literal", "verify", "volatile_literal"),
-        overrides.volatile_literal.clone(),
+        flags.verify.volatile_literal.clone(),
         file.verify.volatile_literal.clone(),
         str::parse,
         DifferencePolicy::default,
     );
     let ignore = sources.list(
         ("--ignore", "verify", "ignore"),
-        overrides.ignore.clone(),
+        flags.verify.ignore.clone(),
         file.verify.ignore.clone(),
         str::parse::<Ignored>,
     );
     let exclude = sources.list(
         ("--exclude", "verify", "exclude"),
-        overrides.exclude.clone(),
+        flags.verify.exclude.clone(),
         file.verify.exclude.clone(),
         ObjectPattern::parse,
     );
@@ -458,12 +459,12 @@ fn verify_policies(
 
 /// How the migrations directory is read: its layout (or naming pattern)
 /// and what it may hold.
-fn read_options(sources: &mut Sources, overrides: &Overrides, file: &FileConfig) -> ReadOptions {
+fn read_options(sources: &mut Sources, flags: &FileConfig, file: &FileConfig) -> ReadOptions {
     let mut written = ReadOptions::default();
-    written.strict = overrides.strict || file.strict.unwrap_or(false);
-    written.allow_empty = overrides.allow_empty || file.allow_empty.unwrap_or(false);
-    written.multi_statement = file.multi_statement.unwrap_or(false);
-    match overrides.layout.clone().or(file.layout.clone()) {
+    written.strict = on(flags.strict) || on(file.strict);
+    written.allow_empty = on(flags.allow_empty) || on(file.allow_empty);
+    written.multi_statement = on(file.multi_statement);
+    match flags.layout.clone().or(file.layout.clone()) {
         Some(text) => match written.clone().with_layout(&text) {
             Ok(read) => read,
             Err(message) => {
