@@ -41,9 +41,8 @@ pub async fn backup(
         }
         BackupAction::Verify { backup, key } => {
             let identities = identities(&key)?;
-            let servers = backup::ScratchServers::of(settings, notify).await?;
             let report = backups
-                .verify(&backup, identities.as_ref(), &servers, notify)
+                .verify(&backup, identities.as_ref(), settings, notify)
                 .await?;
             crate::metrics_file::note(crate::metrics::of_backup_verified(&report));
             emit(format, &report, || {

@@ -7,9 +7,7 @@ use crate::dispatch::emit;
 use crate::opt::{FleetAction, FleetArgs, Format};
 use crate::{output, render};
 use schemactl::config::Settings;
-use schemactl::fleet::{
-    DatabaseList, ListRules, SchemaList, Shard, TargetSpec, TargetState, Waves,
-};
+use schemactl::fleet::{DatabaseList, SchemaList, Shard, TargetSpec, TargetState};
 use schemactl::fleet::{FleetRequest, FleetVerb};
 use schemactl::runner::Notice;
 use schemactl::runner::{MigrateOptions, RollbackTarget};
@@ -202,18 +200,14 @@ fn request(
         .max(1);
     Ok(FleetRequest {
         spec,
-        rules: ListRules {
-            allow_empty: args.allow_empty_list,
-            system_schemas: args.allow_system_schema,
-        },
+        allow_empty: args.allow_empty_list,
+        system_schemas: args.allow_system_schema,
         control_url: (flags.control_url.clone())
             .or_else(|| file.control_url.clone())
             .filter(|url| !url.trim().is_empty()),
-        waves: Waves {
-            concurrency,
-            canary: count(flags.canary, file.canary).unwrap_or(0),
-            max_failures: count(flags.max_failures, file.max_failures).unwrap_or(1),
-        },
+        concurrency,
+        canary: count(flags.canary, file.canary).unwrap_or(0),
+        max_failures: count(flags.max_failures, file.max_failures).unwrap_or(1),
         shard,
         resume: args.resume,
         stop: std::sync::Arc::default(),

@@ -121,7 +121,7 @@ pub struct RestoreOptions {
 /// Where `backup verify` restores a backup: a PostgreSQL server and, for a
 /// backup with MongoDB databases, a MongoDB server (never the deploy ones).
 #[derive(Debug, Clone)]
-pub struct ScratchServers {
+pub(crate) struct ScratchServers {
     /// The PostgreSQL server.
     pub postgres: DatabaseTarget,
     /// The MongoDB server's URI (`--mongodb-dev-uri`).
@@ -134,7 +134,7 @@ impl ScratchServers {
     /// The servers `backup verify` makes its scratch databases on:
     /// `--dev-url` (`[verify] dev_url`), else the embedded development
     /// server when allowed; never the database being backed up.
-    pub async fn of(
+    pub(crate) async fn of(
         settings: &crate::config::Settings,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Self, Error> {
@@ -193,19 +193,22 @@ impl Backups {
     }
 
     /// Restores backup `which` (an id or `latest`) into a new scratch
-    /// database on `scratch_server` and compares it with its manifest:
+    /// database and compares it with its manifest:
     /// every file's sha256, every table's rows, the schema (owners and
     /// privileges aside: it is restored without them, so the scratch
     /// server needs none of the source's roles). The scratch database is
-    /// dropped afterwards.
+    /// dropped afterwards. The scratch servers are `settings`' (`[verify]
+    /// dev_url` and `mongodb_dev_uri`, else the embedded development server
+    /// when allowed), never the database backed up.
     pub async fn verify(
         &self,
         which: &str,
         identities: Option<&Identities>,
-        scratch: &ScratchServers,
+        settings: &crate::config::Settings,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<BackupRestored, Error> {
         let manifest = self.manifest(which)?;
+        let scratch = &ScratchServers::of(settings, notify).await?;
         if manifest.captured.is_some() {
             return self.verify_captured(&manifest, identities, scratch).await;
         }

@@ -33,13 +33,22 @@ use tokio::sync::Mutex;
 pub struct FleetRequest {
     /// Where the targets are listed.
     pub spec: TargetSpec,
-    /// What the list may hold (empty, system schemas).
-    pub rules: ListRules,
+    /// An empty target list is a run over nothing that succeeds
+    /// (`--allow-empty`), not an error.
+    pub allow_empty: bool,
+    /// System schemas (`public`, `pg_*`, `information_schema`) a tenant
+    /// list may name, each named explicitly (`--allow-system-schema`).
+    pub system_schemas: Vec<String>,
     /// The control database (target queries, ledger), if any.
     pub control_url: Option<String>,
-    /// Concurrency, canaries and the failure limit (the last two apply to
-    /// `migrate` and `rollback` only).
-    pub waves: Waves,
+    /// How many targets run at once (each with its own connection).
+    pub concurrency: usize,
+    /// `migrate` and `rollback`: how many targets (the first of the list)
+    /// run first; the rest start only if every one of them succeeded.
+    pub canary: usize,
+    /// `migrate` and `rollback`: after this many failed targets no new one
+    /// starts (those running finish); 0: never stop.
+    pub max_failures: usize,
     /// This process's share of the targets.
     pub shard: Option<Shard>,
     /// The run to resume.
@@ -145,9 +154,13 @@ async fn fleet(
     for warning in &warnings {
         notify(Notice::Warning(warning));
     }
+    let rules = ListRules {
+        allow_empty: request.allow_empty,
+        system_schemas: request.system_schemas.clone(),
+    };
     let mut targets = targets::resolve(
         &request.spec,
-        &request.rules,
+        &rules,
         request.control_url.as_deref(),
         settings.connection.connect_timeout,
     )
@@ -187,9 +200,13 @@ async fn fleet(
     };
     started(targets.len(), ledger.run());
     let waves = if verb.changes_targets() {
-        request.waves
+        Waves {
+            concurrency: request.concurrency,
+            canary: request.canary,
+            max_failures: request.max_failures,
+        }
     } else {
-        Waves::all(request.waves.concurrency)
+        Waves::all(request.concurrency)
     };
     let expected = ExpectedSchemas::default();
     let ledger = &ledger;

@@ -49,7 +49,7 @@ pub enum TargetSpec {
 
 /// What a target list may hold beyond what is always accepted.
 #[derive(Debug, Clone, Default)]
-pub struct ListRules {
+pub(crate) struct ListRules {
     /// An empty list is a run over nothing that succeeds (`--allow-empty`),
     /// not an error.
     pub allow_empty: bool,

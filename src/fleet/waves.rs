@@ -15,7 +15,7 @@ use std::time::Instant;
 
 /// How a fleet run proceeds.
 #[derive(Debug, Clone, Copy)]
-pub struct Waves {
+pub(crate) struct Waves {
     /// How many targets run at once (each with its own connection).
     pub concurrency: usize,
     /// How many targets (the first of the list) run first; the rest start

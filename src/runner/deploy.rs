@@ -54,12 +54,12 @@ impl<'a> Deployment<'a> {
     pub async fn status(
         &self,
         notify: &mut (dyn FnMut(Notice) + Send),
-    ) -> Result<DeployStatus, Error> {
+    ) -> Result<DeployReport<StatusReport, Vec<CollectionStatus>>, Error> {
         let postgres = crate::Migrator::of_project(self.settings)
             .status(false, notify)
             .await?;
         let mongodb = mongodb_status(self.settings).await?;
-        Ok(DeployStatus { postgres, mongodb })
+        Ok(DeployReport { postgres, mongodb })
     }
 
     /// Restores the previously recorded MongoDB specs (`rollback
@@ -82,22 +82,16 @@ impl<'a> Deployment<'a> {
     }
 }
 
-/// What `migrate` did on each database.
+/// What a deploy verb did or found on each database: PostgreSQL's report,
+/// and MongoDB's when MongoDB is configured. `migrate` gives the default
+/// ([`RunReport`], [`MongoReport`]); `status` gives [`StatusReport`] and
+/// each collection's [`CollectionStatus`].
 #[derive(Debug, Clone)]
-pub struct DeployReport {
-    /// The PostgreSQL migrations.
-    pub postgres: RunReport,
-    /// The MongoDB validators and indexes; `None` when MongoDB is not configured.
-    pub mongodb: Option<MongoReport>,
-}
-
-/// What `status` found on each database.
-#[derive(Debug, Clone)]
-pub struct DeployStatus {
-    /// The PostgreSQL migrations.
-    pub postgres: StatusReport,
-    /// The MongoDB collections; `None` when MongoDB is not configured.
-    pub mongodb: Option<Vec<CollectionStatus>>,
+pub struct DeployReport<P = RunReport, M = MongoReport> {
+    /// The PostgreSQL side.
+    pub postgres: P,
+    /// The MongoDB side; `None` when MongoDB is not configured.
+    pub mongodb: Option<M>,
 }
 
 #[cfg(feature = "mongodb")]
