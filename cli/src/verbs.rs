@@ -131,16 +131,33 @@ pub async fn rollback(
         let mut text = render::run_report(&report, "Rolled back", "Nothing to roll back");
         // A hotfix rollback leaves the files in place: the next deploy
         // would apply them again.
-        if !report.dry_run && !report.executed.is_empty() {
+        if !report.dry_run {
             let labels: Vec<&str> = report.executed.iter().map(|e| e.label.as_str()).collect();
-            text.push_str(&format!(
-                "\nNote: the next `schemactl migrate` applies {} again unless the file is fixed or removed first.\n",
-                labels.join(", ")
-            ));
+            text.push_str(&reapplied_note(&labels));
         }
         text
     });
     Ok(ExitCode::Ok)
+}
+
+/// What the next `migrate` does with the migrations a rollback undid
+/// (newest first), named in full for a few and by range for many, since
+/// the lines above list each.
+fn reapplied_note(undone: &[&str]) -> String {
+    let which = match undone {
+        [] => return String::new(),
+        [one] => return format!(
+            "\nNote: the next `schemactl migrate` applies {one} again unless the file is fixed or removed first.\n"
+        ),
+        [_, _] | [_, _, _] => undone.join(", "),
+        [newest, .., oldest] => format!(
+            "the {} migrations rolled back above ({oldest} to {newest})",
+            undone.len()
+        ),
+    };
+    format!(
+        "\nNote: the next `schemactl migrate` applies {which} again unless their files are fixed or removed first.\n"
+    )
 }
 
 /// `status`: PostgreSQL, then MongoDB.
@@ -432,4 +449,25 @@ pub fn dev(settings: &Settings, action: DevAction, format: Format) -> Result<Exi
     };
     emit(format, &state, || format!("{text}\n"));
     Ok(ExitCode::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reapplied_note;
+
+    #[test]
+    fn the_reapply_note_names_a_few_migrations_and_ranges_many() {
+        assert_eq!(reapplied_note(&[]), "");
+        assert!(reapplied_note(&["3_c"])
+            .contains("applies 3_c again unless the file is fixed or removed first."));
+        assert!(
+            reapplied_note(&["3_c", "2_b"]).contains("applies 3_c, 2_b again unless their files")
+        );
+        let many = reapplied_note(&["50_x", "49_w", "48_v", "1_a"]);
+        assert!(
+            many.contains("applies the 4 migrations rolled back above (1_a to 50_x) again"),
+            "{many}"
+        );
+        assert!(!many.contains("49_w"), "{many}");
+    }
 }
