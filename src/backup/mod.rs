@@ -127,6 +127,7 @@ pub(crate) struct ScratchServers {
     /// The MongoDB server's URI (`--mongodb-dev-uri`).
     pub mongodb_uri: Option<String>,
     /// How long connecting may take.
+    #[cfg_attr(not(feature = "mongodb"), allow(dead_code))]
     pub connect_timeout: std::time::Duration,
 }
 
