@@ -60,6 +60,42 @@ pub struct FleetRequest {
     pub stop: Arc<AtomicBool>,
 }
 
+impl FleetRequest {
+    /// The targets listed, checked against the list rules, this
+    /// process's share of them when sharded.
+    async fn targets(&self, settings: &Settings) -> Result<Vec<Target>, Error> {
+        let rules = ListRules {
+            allow_empty: self.allow_empty,
+            system_schemas: self.system_schemas.clone(),
+        };
+        let mut targets = targets::resolve(
+            &self.spec,
+            &rules,
+            self.control_url.as_deref(),
+            settings.connection.connect_timeout,
+        )
+        .await?;
+        if let Some(shard) = self.shard {
+            targets.retain(|t| shard.owns(t.name()));
+        }
+        Ok(targets)
+    }
+
+    /// How `verb` proceeds: canaries and the failure limit only for the
+    /// verbs that change targets; the others read every target.
+    fn waves(&self, verb: &FleetVerb) -> Waves {
+        if verb.changes_targets() {
+            Waves {
+                concurrency: self.concurrency,
+                canary: self.canary,
+                max_failures: self.max_failures,
+            }
+        } else {
+            Waves::all(self.concurrency)
+        }
+    }
+}
+
 /// The verb run on each target.
 #[derive(Debug, Clone)]
 pub enum FleetVerb {
@@ -154,20 +190,7 @@ async fn fleet(
     for warning in &warnings {
         notify(Notice::Warning(warning));
     }
-    let rules = ListRules {
-        allow_empty: request.allow_empty,
-        system_schemas: request.system_schemas.clone(),
-    };
-    let mut targets = targets::resolve(
-        &request.spec,
-        &rules,
-        request.control_url.as_deref(),
-        settings.connection.connect_timeout,
-    )
-    .await?;
-    if let Some(shard) = request.shard {
-        targets.retain(|t| shard.owns(t.name()));
-    }
+    let targets = request.targets(settings).await?;
     let store = match &request.control_url {
         Some(url) => LedgerStore::Control(url.clone()),
         None => LedgerStore::Directory(request.ledger_dir.clone()),
@@ -199,15 +222,7 @@ async fn fleet(
         ),
     };
     started(targets.len(), ledger.run());
-    let waves = if verb.changes_targets() {
-        Waves {
-            concurrency: request.concurrency,
-            canary: request.canary,
-            max_failures: request.max_failures,
-        }
-    } else {
-        Waves::all(request.concurrency)
-    };
+    let waves = request.waves(verb);
     let expected = ExpectedSchemas::default();
     let ledger = &ledger;
     let work = |target: Target, before: Option<LedgerEntry>| {

@@ -109,13 +109,11 @@ impl Sources {
 
 /// Resolves flags, the configuration file and defaults.
 pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
-    let ((file, unknown_keys), config_path) = match &overrides.config_file {
-        Some(path) => (read(path)?, Some(path.clone())),
-        None => match overrides.discover_config_file.then(discover).flatten() {
-            Some(path) => (read(&path)?, Some(path)),
-            None => ((FileConfig::default(), Vec::new()), None),
-        },
-    };
+    let ConfigFile {
+        config: file,
+        unknown_keys,
+        path: config_path,
+    } = config_file(&overrides)?;
     let flags = &overrides.written;
     let mut sources = Sources {
         config_label: config_path
@@ -229,6 +227,32 @@ pub(super) fn settings(overrides: Overrides) -> Result<Resolved, Error> {
     Ok(Resolved {
         settings,
         fleet: file.fleet,
+    })
+}
+
+/// The configuration file as read: its keys, its unknown keys (problems
+/// reported with the rest), and its path (`None`: there is none).
+struct ConfigFile {
+    config: FileConfig,
+    unknown_keys: Vec<Error>,
+    path: Option<PathBuf>,
+}
+
+/// The configuration file named, else the one found when looking is
+/// asked for, read.
+fn config_file(overrides: &Overrides) -> Result<ConfigFile, Error> {
+    let path = match &overrides.config_file {
+        Some(path) => Some(path.clone()),
+        None => overrides.discover_config_file.then(discover).flatten(),
+    };
+    let (config, unknown_keys) = match &path {
+        Some(path) => read(path)?,
+        None => (FileConfig::default(), Vec::new()),
+    };
+    Ok(ConfigFile {
+        config,
+        unknown_keys,
+        path,
     })
 }
 
