@@ -31,15 +31,29 @@ pub(super) async fn apply_chained(
     while from < plan.len() {
         let rest = &plan[from..];
         let before = done.len();
-        let Some(stop) = chain(attempts, rest, direction, notify, &mut done).await else {
-            // Every run committed, or the chain ended early without a
-            // failure (a run withdrawn for no reason it was told): what did
-            // not commit is sent again, never counted as run.
-            from += done.len() - before;
-            continue;
+        let (index, first) = match chain(attempts, rest, direction, notify, &mut done).await {
+            Some(stop) => (stop.index, (stop.started, Err(stop.failure))),
+            None => {
+                // Every run committed, or the chain ended early without a
+                // failure (a run withdrawn for no reason it was told): what
+                // did not commit is sent again, never counted as run.
+                from += done.len() - before;
+                if done.len() > before {
+                    continue;
+                }
+                // Not even its first run committed: that one runs on its
+                // own (the chain told `Running` for it) and is settled like
+                // a failed one, so the loop always moves on.
+                let started = Instant::now();
+                let (client, writer, execution) =
+                    (attempts.client, attempts.writer, attempts.execution);
+                let first =
+                    super::attempts::run_once(client, writer, rest[0], direction, execution, None)
+                        .await;
+                (0, (started, first))
+            }
         };
-        let migration = rest[stop.index];
-        let first = (stop.started, Err(stop.failure));
+        let migration = rest[index];
         match attempts
             .settle(migration, direction, None, first, notify)
             .await
@@ -51,7 +65,7 @@ pub(super) async fn apply_chained(
                     execution_ms,
                 });
                 done.push(execution_ms);
-                from += stop.index + 1;
+                from += index + 1;
             }
             Err(error) => return (done, Err(error)),
         }
