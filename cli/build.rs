@@ -1,7 +1,9 @@
 //! Build script: rebuilds when a migration the integration tests embed is
 //! added (see `schemactl::build`), records the commit and the build date
-//! that `schemactl --version` prints, and packs the binary's relative
-//! relocations when the linker and the C library can.
+//! that `schemactl --version` prints, packs the binary's relative
+//! relocations when the linker and the C library can, and in release
+//! builds strips the binary and lays out the code every start and `lint`
+//! run together (`symbol-order.txt`, `cargo xtask symbol-order`).
 
 use std::process::Command;
 
@@ -27,6 +29,75 @@ fn main() {
     if linker_packs_relative_relocations() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    if std::env::var("PROFILE").as_deref() == Ok("release")
+        && std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+    {
+        release_layout();
+    }
+}
+
+/// Release builds for Linux: the symbols are stripped here rather than by the
+/// profile's `strip`, which is part of every crate's metadata hash and so
+/// of every function's symbol name: `cargo xtask symbol-order` builds with
+/// `SCHEMACTL_KEEP_SYMBOLS=1` and must see the names the release build
+/// links. The code listed in `symbol-order.txt` (what starting the command
+/// and `lint` execute) is placed together when the linker rustc uses takes
+/// an ordering file (lld, rustc's default on x86-64 Linux since 1.90): the
+/// kernel maps 64 KB around each code page a process touches, so code
+/// scattered over the binary's 18 MB made `lint` resident in 9 MB of it.
+fn release_layout() {
+    println!("cargo:rerun-if-env-changed=SCHEMACTL_KEEP_SYMBOLS");
+    let keep_symbols = std::env::var_os("SCHEMACTL_KEEP_SYMBOLS").is_some();
+    println!(
+        "cargo:rustc-link-arg-bins=-Wl,{}",
+        if keep_symbols {
+            "--strip-debug"
+        } else {
+            "--strip-all"
+        }
+    );
+    let order =
+        std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
+            .join("symbol-order.txt");
+    println!("cargo:rerun-if-changed={}", order.display());
+    let args = [
+        format!("-Wl,--symbol-ordering-file={}", order.display()),
+        "-Wl,--no-warn-symbol-ordering".to_string(),
+    ];
+    if order.is_file() && rustc_links_with(&args) {
+        for arg in args {
+            println!("cargo:rustc-link-arg-bins={arg}");
+        }
+    }
+}
+
+/// Whether rustc, with this build's target, flags and linker, links an
+/// empty program when given `link_args`.
+fn rustc_links_with(link_args: &[String]) -> bool {
+    let var = |name: &str| std::env::var(name).ok();
+    let (Some(out_dir), Some(target)) = (var("OUT_DIR"), var("TARGET")) else {
+        return false;
+    };
+    let out_dir = std::path::PathBuf::from(out_dir);
+    let source = out_dir.join("link_probe.rs");
+    if std::fs::write(&source, "fn main() {}\n").is_err() {
+        return false;
+    }
+    let mut rustc = Command::new(var("RUSTC").unwrap_or_else(|| "rustc".into()));
+    rustc
+        .arg(&source)
+        .args(["--target", &target, "-o"])
+        .arg(out_dir.join("link_probe"));
+    if let Some(flags) = var("CARGO_ENCODED_RUSTFLAGS") {
+        rustc.args(flags.split('\u{1f}').filter(|flag| !flag.is_empty()));
+    }
+    if let Some(linker) = var("RUSTC_LINKER") {
+        rustc.arg(format!("-Clinker={linker}"));
+    }
+    for arg in link_args {
+        rustc.arg(format!("-Clink-arg={arg}"));
+    }
+    rustc.output().is_ok_and(|output| output.status.success())
 }
 
 /// Whether the default linker, building for this machine, packs relative

@@ -23,6 +23,9 @@
 //! - `corpus DIR [N]`: write the benchmark's generated migrations to DIR.
 //! - `lint-bench [--runs N]`: the linter against Squawk, and its peak memory.
 //! - `large-project DIR [N]`: write the 1 MB project of the lint benchmark.
+//! - `symbol-order`: record what starting `schemactl` and `lint` execute
+//!   (valgrind) into `cli/symbol-order.txt`, which the release link lays
+//!   out together.
 //! - `parse-coverage DIR...`: how much of migration directories lint reads.
 //! - `embed-check`: build an application that embeds its migrations, add a
 //!   migration, rebuild, and check it is applied (and that an application
@@ -52,6 +55,7 @@ mod migrate_backup_bench;
 mod parse_coverage;
 mod peers;
 mod prerequisites;
+mod symbol_order;
 mod test_legs;
 
 use anyhow::{bail, Result};
@@ -325,6 +329,7 @@ fn main() -> Result<()> {
         Some("book") => book::build_and_check(),
         Some("docker-check") => docker_check::run(),
         Some("lint-bench") => lint_bench::run(&args[1..]),
+        Some("symbol-order") => symbol_order::run(),
         Some("peers") => peers::run(&args[1..]),
         Some("parse-coverage") => parse_coverage::run(&args[1..]),
         Some("large-project") => {
@@ -338,7 +343,7 @@ fn main() -> Result<()> {
             corpus::generate(std::path::Path::new(dir), count)
         }
         _ => {
-            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask backfill-bench [--rows 1000000] [--batch-size 10000] [--runs 3]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask man\n       cargo xtask docs\n       cargo xtask book\n       cargo xtask docker-check\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
+            eprintln!("usage: cargo xtask test [cargo test args]\n       cargo xtask pg18\n       cargo xtask bench [--migrations N] [--runs N]\n       cargo xtask ab-bench --baseline BINARY [--candidate BINARY] [--rounds N]\n       cargo xtask backup-bench [--scale 80] [--runs 3]\n       cargo xtask migrate-backup-bench [--migrations 500] [--rows 2000] [--runs 5]\n       cargo xtask backfill-bench [--rows 1000000] [--batch-size 10000] [--runs 3]\n       cargo xtask fleet-bench [--schemas N] [--migrations N] [--concurrency 1,4,8] [--loop-schemas N]\n       cargo xtask peers [--migrations N] [--rounds N]\n       cargo xtask corpus DIR [N]\n       cargo xtask lint-bench [--runs N]\n       cargo xtask large-project DIR [N]\n       cargo xtask symbol-order\n       cargo xtask man\n       cargo xtask docs\n       cargo xtask book\n       cargo xtask docker-check\n       cargo xtask fuzz [--seconds N]\n       cargo xtask soak [CRASH_TRIALS]");
             std::process::exit(2);
         }
     }
