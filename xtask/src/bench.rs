@@ -473,18 +473,28 @@ pub(crate) fn start_cluster(prefix: &str) -> Result<(tempfile::TempDir, Cluster,
 }
 
 pub(crate) fn build_schemactl() -> Result<PathBuf> {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "schemactl-cli",
-            "--bin",
-            "schemactl",
-        ])
-        .status()?;
-    if !status.success() {
+    build_schemactl_with(&mut release_build())
+}
+
+/// `cargo build --release` of the `schemactl` binary, to adjust before
+/// [`build_schemactl_with`].
+pub(crate) fn release_build() -> Command {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args([
+        "build",
+        "--release",
+        "--quiet",
+        "--package",
+        "schemactl-cli",
+        "--bin",
+        "schemactl",
+    ]);
+    cargo
+}
+
+/// Runs `cargo` (a [`release_build`]) and returns the binary it built.
+pub(crate) fn build_schemactl_with(cargo: &mut Command) -> Result<PathBuf> {
+    if !cargo.status()?.success() {
         bail!("building schemactl failed");
     }
     Ok(target_dir()?.join("release").join("schemactl"))

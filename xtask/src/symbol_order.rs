@@ -97,25 +97,13 @@ fn real_projects() -> Vec<PathBuf> {
 
 /// The release binary, built with or without its symbols.
 fn build_release(keep_symbols: bool) -> Result<PathBuf> {
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args([
-        "build",
-        "--release",
-        "--quiet",
-        "--package",
-        "schemactl-cli",
-        "--bin",
-        "schemactl",
-    ]);
+    let mut cargo = bench::release_build();
     if keep_symbols {
         cargo.env("SCHEMACTL_KEEP_SYMBOLS", "1");
     } else {
         cargo.env_remove("SCHEMACTL_KEEP_SYMBOLS");
     }
-    if !cargo.status()?.success() {
-        bail!("building schemactl failed");
-    }
-    Ok(bench::target_dir()?.join("release").join("schemactl"))
+    bench::build_schemactl_with(&mut cargo)
 }
 
 /// Runs `binary args` under callgrind, writing its profile to `out`.
