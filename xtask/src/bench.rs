@@ -500,6 +500,11 @@ pub(crate) fn build_schemactl_with(cargo: &mut Command) -> Result<PathBuf> {
     Ok(target_dir()?.join("release").join("schemactl"))
 }
 
+/// Real projects' migrations, beside the repository (`../shared/corpora`).
+pub(crate) fn shared_corpora() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora")
+}
+
 /// The workspace's target directory (`CARGO_TARGET_DIR`, else `target/`).
 pub(crate) fn target_dir() -> Result<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -29,7 +29,7 @@ pub fn run(args: &[String]) -> Result<()> {
         [] => 5,
         _ => bail!("usage: cargo xtask corpora-bench [--runs N]"),
     };
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
+    let shared = bench::shared_corpora();
     let schemactl = bench::build_schemactl()?;
     let (work, cluster, port) = bench::start_cluster("schemactl-corpora-bench-")?;
     let mut database = 0;

@@ -28,10 +28,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let work = tempfile::Builder::new()
         .prefix("schemactl-lint-bench-")
         .tempdir()?;
-    let corpus_dir = work.path().join("corpus");
-    corpus::generate(&corpus_dir, 500)?;
-    let large = work.path().join("large");
-    large_project::generate(&large, 340)?;
+    let [corpus_dir, large] = generated_projects(work.path())?;
     let huge = work.path().join("huge");
     large_project::generate_huge(&huge, 50 << 20)?;
     println!("schemactl lint-bench: medians of {runs} runs");
@@ -54,6 +51,17 @@ pub fn run(args: &[String]) -> Result<()> {
         ),
     }
     deep_nesting(&schemactl, work.path(), runs)
+}
+
+/// The two generated projects the linter is measured on, written under
+/// `work`: the 500-migration corpus of `bench`, and the 1 MB project of
+/// 340 migrations shaped like a long-lived real one.
+pub(crate) fn generated_projects(work: &Path) -> Result<[std::path::PathBuf; 2]> {
+    let corpus_dir = work.join("corpus");
+    corpus::generate(&corpus_dir, 500)?;
+    let large = work.join("large");
+    large_project::generate(&large, 340)?;
+    Ok([corpus_dir, large])
 }
 
 /// One 100 KB statement of each deeply nested shape, each in a directory of

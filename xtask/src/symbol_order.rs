@@ -14,7 +14,7 @@
 //! list costs memory, never correctness; run this again after large
 //! changes or a toolchain update.
 
-use crate::{bench, corpus, large_project};
+use crate::{bench, lint_bench};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -27,11 +27,7 @@ pub fn run() -> Result<()> {
     let work = tempfile::Builder::new()
         .prefix("schemactl-symbol-order-")
         .tempdir()?;
-    let corpus_dir = work.path().join("corpus");
-    corpus::generate(&corpus_dir, 500)?;
-    let large = work.path().join("large");
-    large_project::generate(&large, 340)?;
-    let mut projects = vec![corpus_dir, large];
+    let mut projects = lint_bench::generated_projects(work.path())?.to_vec();
     projects.extend(real_projects());
     let mut workloads: Vec<Vec<String>> = ["--version", "--help", "lint --help"]
         .iter()
@@ -83,8 +79,7 @@ pub fn run() -> Result<()> {
 
 /// The real projects of `../shared/corpora`, when present.
 fn real_projects() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
-    let Ok(entries) = std::fs::read_dir(root) else {
+    let Ok(entries) = std::fs::read_dir(bench::shared_corpora()) else {
         return Vec::new();
     };
     let mut dirs: Vec<PathBuf> = entries
