@@ -35,8 +35,8 @@ use crate::model::plan;
 use crate::model::{Direction, Layout, Migration, Version};
 use crate::postgres::{DatabaseTarget, PostgresDriver};
 use crate::runner::driver::Driver;
-use crate::runner::session::{load_and_connect, Session};
-use crate::source::MigrationSource;
+use crate::runner::session::{connect_while_reading, load_and_connect, Reading, Session};
+use crate::source::{Loaded, MigrationSource};
 use crate::Error;
 use std::sync::Arc;
 use std::time::Instant;
@@ -111,7 +111,19 @@ async fn nothing_pending(
     options: &MigrateOptions,
     report: &mut RunReport,
 ) -> bool {
-    let Ok(Some(applied)) = driver.peek_history().await else {
+    let peeked = driver.peek_history().await;
+    up_to_date(peeked, layout, local, options, report)
+}
+
+/// [`nothing_pending`], given what the peek at the history returned.
+fn up_to_date(
+    peeked: Result<Option<Vec<AppliedMigration>>, Error>,
+    layout: Layout,
+    local: &[Migration],
+    options: &MigrateOptions,
+    report: &mut RunReport,
+) -> bool {
+    let Ok(Some(applied)) = peeked else {
         return false;
     };
     let applied = in_layout(layout, applied);
@@ -227,6 +239,27 @@ async fn all_expand(
                     == Some(crate::model::phase::Phase::Expand)
         })
     }))
+}
+
+/// What `status` asks the server first: the history and the indexes a
+/// failed concurrent build left INVALID.
+type FirstAnswers = (
+    Result<Vec<AppliedMigration>, Error>,
+    Result<Vec<crate::runner::contention::InvalidIndex>, Error>,
+);
+
+/// Asks `status`'s first questions (in one round trip when the history
+/// reads as it is).
+async fn first_answers(driver: &impl Driver) -> FirstAnswers {
+    tokio::join!(driver.read_history(), driver.invalid_indexes())
+}
+
+/// The migrations and layout of a read directory, its warnings told.
+fn told(loaded: Loaded, notify: &mut (dyn FnMut(Notice) + Send)) -> (Vec<Migration>, Layout) {
+    for problem in &loaded.warnings {
+        notify(Notice::Warning(&problem.to_string()));
+    }
+    (loaded.migrations, loaded.layout)
 }
 
 /// The newest versioned migration recorded (repeatables have no place in
@@ -407,10 +440,41 @@ impl<'c> Migrator<'c> {
                 (loaded, Connection::Opened(Box::new(session)))
             }
         };
-        for problem in &loaded.warnings {
-            notify(Notice::Warning(&problem.to_string()));
-        }
-        Ok((loaded.migrations, loaded.layout, connection))
+        let (migrations, layout) = told(loaded, notify);
+        Ok((migrations, layout, connection))
+    }
+
+    /// Connects while `read` reads the source, which is left to finish
+    /// (read before, when the connection was given).
+    async fn connect_reading(
+        &self,
+        read: impl FnOnce() -> Result<Loaded, Error> + Send + 'static,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(Reading, Connection<'c>), Error> {
+        Ok(match self.client {
+            Some(client) => (Reading::done(read()), Connection::Borrowed(client)),
+            None => {
+                let (reading, session) =
+                    connect_while_reading(read, &self.connection, notify).await?;
+                (reading, Connection::Opened(Box::new(session)))
+            }
+        })
+    }
+
+    /// [`Migrator::open`], with `status`'s first questions asked while the
+    /// files are still being read.
+    async fn open_asking(
+        &self,
+        notify: &mut (dyn FnMut(Notice) + Send),
+    ) -> Result<(Vec<Migration>, Layout, Connection<'c>, FirstAnswers), Error> {
+        let source = Arc::clone(&self.source);
+        let (reading, connection) = self.connect_reading(move || source.read(), notify).await?;
+        let (first, loaded) = {
+            let driver = self.driver(&connection);
+            tokio::join!(first_answers(&driver), reading.finish())
+        };
+        let (migrations, layout) = told(loaded?, notify);
+        Ok((migrations, layout, connection, first))
     }
 
     /// Reads the source alone (a driver was given), telling its warnings.
@@ -418,11 +482,7 @@ impl<'c> Migrator<'c> {
         &self,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(Vec<Migration>, Layout), Error> {
-        let loaded = self.source.read()?;
-        for problem in &loaded.warnings {
-            notify(Notice::Warning(&problem.to_string()));
-        }
-        Ok((loaded.migrations, loaded.layout))
+        Ok(told(self.source.read()?, notify))
     }
 
     /// Connects without reading the source (for what needs no migrations).
@@ -506,7 +566,7 @@ impl<'c> Migrator<'c> {
         allow_out_of_order: bool,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<StatusReport, Error> {
-        let (local, layout, connection) = self.open(notify).await?;
+        let (local, layout, connection, first) = self.open_asking(notify).await?;
         let driver = self.driver(&connection);
         self.status_on(
             &local,
@@ -514,6 +574,7 @@ impl<'c> Migrator<'c> {
             &driver,
             connection.target(),
             allow_out_of_order,
+            first,
         )
         .await
     }
@@ -527,12 +588,14 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<StatusReport, Error> {
         let (local, layout) = self.read_source(notify)?;
+        let first = first_answers(driver).await;
         self.status_on(
             &local,
             layout,
             driver,
             GIVEN_DRIVER.into(),
             allow_out_of_order,
+            first,
         )
         .await
     }
@@ -545,9 +608,8 @@ impl<'c> Migrator<'c> {
         driver: &impl Driver,
         database: String,
         allow_out_of_order: bool,
+        (applied, invalid): FirstAnswers,
     ) -> Result<StatusReport, Error> {
-        // Both in one round trip when the history reads as it is.
-        let (applied, invalid) = tokio::join!(driver.read_history(), driver.invalid_indexes());
         let applied = in_layout(layout, applied?);
         let unadopted = if applied.is_empty() {
             driver.unadopted().await?
@@ -588,7 +650,7 @@ impl<'c> Migrator<'c> {
         allow_out_of_order: bool,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<Validation, Error> {
-        let (local, layout, connection) = self.open(notify).await?;
+        let (local, layout, connection, first) = self.open_asking(notify).await?;
         let driver = self.driver(&connection);
         let report = self
             .status_on(
@@ -597,6 +659,7 @@ impl<'c> Migrator<'c> {
                 &driver,
                 connection.target(),
                 allow_out_of_order,
+                first,
             )
             .await?;
         // A pending script `migrate` would refuse (SQL that cannot be
@@ -650,10 +713,10 @@ impl<'c> Migrator<'c> {
         &self,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<compatibility::Compatibility, Error> {
-        let (local, layout, connection) = self.open(notify).await?;
+        let (local, layout, connection, first) = self.open_asking(notify).await?;
         let driver = self.driver(&connection);
         let report = self
-            .status_on(&local, layout, &driver, connection.target(), false)
+            .status_on(&local, layout, &driver, connection.target(), false, first)
             .await?;
         let mut answer = compatibility::Compatibility::of(&report);
         if let Some(ahead) = &answer.ahead {
@@ -688,10 +751,13 @@ impl<'c> Migrator<'c> {
         // pending: an up-to-date database needs none of them. A directory
         // with a problem is read whole, so that every problem is told.
         let read = move || directory.read_without_downs().or_else(|_| directory.read());
-        let (local, layout, connection) = self.open_reading(read, notify).await?;
+        let (reading, connection) = self.connect_reading(read, notify).await?;
         let mut report = self.report(connection.target(), dry_run);
         let mut driver = self.driver(&connection);
-        if !nothing_pending(&driver, layout, &local, &options, &mut report).await {
+        // The history is asked for while the files are still being read.
+        let (peeked, loaded) = tokio::join!(driver.peek_history(), reading.finish());
+        let (local, layout) = told(loaded?, notify);
+        if !up_to_date(peeked, layout, &local, &options, &mut report) {
             // The warnings of this read were told with the first one.
             let loaded = self.source.read()?;
             self.run_locked(

@@ -102,27 +102,75 @@ pub async fn dev_target(
     Ok(dev.with_connect_timeout(connection.connect_timeout))
 }
 
-/// Reads the migrations while the connection is being opened
-/// (both take milliseconds, and a no-op deploy is little else).
+/// Migrations being read while the connection opens: finished once the
+/// first question has been sent to the server, so that reading the files
+/// and the server's answer overlap too (a no-op deploy is little else).
+pub(crate) struct Reading(ReadingState);
+
+enum ReadingState {
+    /// Read before connecting.
+    Done(Box<Result<Loaded, Error>>),
+    /// Being read on a thread of its own.
+    Thread(tokio::sync::oneshot::Receiver<Result<Loaded, Error>>),
+}
+
+impl Reading {
+    /// A source read already (`read` ran before connecting).
+    pub(crate) fn done(read: Result<Loaded, Error>) -> Self {
+        Self(ReadingState::Done(Box::new(read)))
+    }
+
+    /// The directory read, once the thread reading it is done.
+    pub(crate) async fn finish(self) -> Result<Loaded, Error> {
+        match self.0 {
+            ReadingState::Done(loaded) => *loaded,
+            ReadingState::Thread(receiver) => receiver.await.unwrap_or_else(|_| {
+                Err(Error::InvalidArgument(
+                    "reading the migrations failed unexpectedly".into(),
+                ))
+            }),
+        }
+    }
+}
+
+/// Reads the source (with `read`) and connects; a problem with the files
+/// is told before one with the connection.
 pub(crate) async fn load_and_connect(
     read: impl FnOnce() -> Result<Loaded, Error> + Send + 'static,
     options: &ConnectOptions,
     notify: &mut (dyn FnMut(Notice) + Send),
 ) -> Result<(Loaded, Session), Error> {
+    let (reading, session) = connect_while_reading(read, options, notify).await?;
+    Ok((reading.finish().await?, session))
+}
+
+/// Connects while `read` reads the source on a thread of its own; the
+/// reading is left to finish. A problem with the files is told before one
+/// with the connection.
+pub(crate) async fn connect_while_reading(
+    read: impl FnOnce() -> Result<Loaded, Error> + Send + 'static,
+    options: &ConnectOptions,
+    notify: &mut (dyn FnMut(Notice) + Send),
+) -> Result<(Reading, Session), Error> {
     if options.url.is_none() {
         // Check the input before starting anything: the development server
         // is not started for a directory that cannot be used.
         let local = read()?;
-        return Ok((local, connect(options, notify).await?));
+        let session = connect(options, notify).await?;
+        return Ok((Reading::done(Ok(local)), session));
     }
     // With a URL, nothing is started: the files are read while the
-    // connection is opened (a no-op deploy is little else).
-    let loading = std::thread::spawn(read);
-    let session = connect(options, notify).await;
-    let local = loading.join().unwrap_or_else(|_| {
-        Err(Error::InvalidArgument(
-            "reading the migrations failed unexpectedly".into(),
-        ))
-    })?;
-    Ok((local, session?))
+    // connection is opened.
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(read());
+    });
+    let reading = Reading(ReadingState::Thread(receiver));
+    match connect(options, notify).await {
+        Ok(session) => Ok((reading, session)),
+        Err(refused) => {
+            reading.finish().await?;
+            Err(refused)
+        }
+    }
 }

@@ -90,7 +90,7 @@ pub(crate) fn read_directory_with(
         _ => place(layout, &listing, &plain_texts, downs),
     };
     let mut problems: Vec<SourceProblem> = Vec::new();
-    let mut files = Vec::new();
+    let mut files = Vec::with_capacity(found.len());
     for item in found {
         match item {
             Ok(file) => files.push(file),
@@ -615,7 +615,7 @@ fn place(
     texts: &BTreeMap<PathBuf, Vec<u8>>,
     downs: Downs,
 ) -> (Found, Vec<SourceProblem>) {
-    let mut found: Found = Vec::new();
+    let mut found: Found = Vec::with_capacity(listing.files.len() + listing.folders.len());
     let mut warnings = Vec::new();
     let not_placed = |path: &Path| SourceProblem {
         path: path.to_path_buf(),
@@ -1071,6 +1071,7 @@ fn read_named(named: &[MigrationFile], downs: Downs) -> Vec<Result<Script, Sourc
         .map(|file| file.path.clone())
         .collect();
     let mut read = read_all(&paths).into_iter();
+    let nothing = Checksum::of(b"");
     named
         .iter()
         .map(|file| {
@@ -1078,7 +1079,7 @@ fn read_named(named: &[MigrationFile], downs: Downs) -> Vec<Result<Script, Sourc
                 let unread = Script::new(
                     file.path.clone(),
                     String::new(),
-                    Checksum::of(b""),
+                    nothing.clone(),
                     Default::default(),
                 );
                 return Ok(unread);
