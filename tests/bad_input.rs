@@ -394,3 +394,50 @@ async fn a_database_error_carries_its_sqlstate_in_json() {
         run.stdout
     );
 }
+
+#[tokio::test]
+async fn a_broken_file_is_told_before_the_history_or_the_connection_decides_anything() {
+    // The history is asked for while the files are still being read: a
+    // file problem must still win over an up-to-date history and over a
+    // server that cannot be reached.
+    let db = server().database().await;
+    let project = Project::new();
+    project.write(
+        "0001_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    schemactl(&project, &db, &["migrate"]).expect_code(0);
+    project.write(
+        "0002_latin1.up.sql",
+        b"CREATE TABLE caf\xe9 (id int);\n".as_slice(),
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = format!("postgres://postgres:{}@127.0.0.1:{closed}/x", db.password);
+    for args in [
+        vec!["migrate"],
+        vec!["status"],
+        vec!["validate"],
+        vec!["migrate", "--database-url", &unreachable],
+        vec!["status", "--database-url", &unreachable],
+    ] {
+        let run = schemactl(&project, &db, &args);
+        run.expect_code(2);
+        assert!(
+            run.stderr.contains("0002_latin1.up.sql") && run.stderr.contains("not valid UTF-8"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("is the server running"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!db.exists("café").await);
+    let applied: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
+    assert_eq!(applied, 1);
+}
