@@ -183,12 +183,7 @@ async fn wrong_credentials_and_unreachable_servers_are_errors_without_secrets() 
         run.stderr
     );
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let unreachable = format!("postgres://postgres:{}@127.0.0.1:{closed}/x", db.password);
+    let unreachable = unreachable_url(&db.password);
     let run = schemactl(&project, &db, &["migrate", "--database-url", &unreachable]);
     run.expect_code(2);
     assert!(
@@ -411,12 +406,7 @@ async fn a_broken_file_is_told_before_the_history_or_the_connection_decides_anyt
         "0002_latin1.up.sql",
         b"CREATE TABLE caf\xe9 (id int);\n".as_slice(),
     );
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let unreachable = format!("postgres://postgres:{}@127.0.0.1:{closed}/x", db.password);
+    let unreachable = unreachable_url(&db.password);
     for args in [
         vec!["migrate"],
         vec!["status"],
@@ -440,4 +430,14 @@ async fn a_broken_file_is_told_before_the_history_or_the_connection_decides_anyt
     assert!(!db.exists("café").await);
     let applied: i64 = db.scalar("SELECT count(*) FROM schema_versions").await;
     assert_eq!(applied, 1);
+}
+
+/// A URL of a port nothing listens on (bound once, then closed).
+fn unreachable_url(password: &str) -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("postgres://postgres:{password}@127.0.0.1:{closed}/x")
 }
