@@ -35,7 +35,7 @@ use crate::model::plan;
 use crate::model::{Direction, Layout, Migration, Version};
 use crate::postgres::{DatabaseTarget, PostgresDriver};
 use crate::runner::driver::Driver;
-use crate::runner::session::{connect_while_reading, load_and_connect, Reading, Session};
+use crate::runner::session::{connect_while_reading, Reading, Session};
 use crate::source::{Loaded, MigrationSource};
 use crate::Error;
 use std::sync::Arc;
@@ -424,23 +424,8 @@ impl<'c> Migrator<'c> {
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
         let source = Arc::clone(&self.source);
-        self.open_reading(move || source.read(), notify).await
-    }
-
-    /// [`Migrator::open`], reading the source with `read`.
-    async fn open_reading(
-        &self,
-        read: impl FnOnce() -> Result<crate::source::Loaded, Error> + Send + 'static,
-        notify: &mut (dyn FnMut(Notice) + Send),
-    ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
-        let (loaded, connection) = match self.client {
-            Some(client) => (read()?, Connection::Borrowed(client)),
-            None => {
-                let (loaded, session) = load_and_connect(read, &self.connection, notify).await?;
-                (loaded, Connection::Opened(Box::new(session)))
-            }
-        };
-        let (migrations, layout) = told(loaded, notify);
+        let (reading, connection) = self.connect_reading(move || source.read(), notify).await?;
+        let (migrations, layout) = told(reading.finish().await?, notify);
         Ok((migrations, layout, connection))
     }
 

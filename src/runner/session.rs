@@ -133,17 +133,6 @@ impl Reading {
     }
 }
 
-/// Reads the source (with `read`) and connects; a problem with the files
-/// is told before one with the connection.
-pub(crate) async fn load_and_connect(
-    read: impl FnOnce() -> Result<Loaded, Error> + Send + 'static,
-    options: &ConnectOptions,
-    notify: &mut (dyn FnMut(Notice) + Send),
-) -> Result<(Loaded, Session), Error> {
-    let (reading, session) = connect_while_reading(read, options, notify).await?;
-    Ok((reading.finish().await?, session))
-}
-
 /// Connects while `read` reads the source on a thread of its own; the
 /// reading is left to finish. A problem with the files is told before one
 /// with the connection.
