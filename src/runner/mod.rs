@@ -418,14 +418,24 @@ impl<'c> Migrator<'c> {
     }
 
     /// Reads the source and connects, both at once when a connection is
-    /// opened.
+    /// opened. Every caller reads the history next, under the lock: while
+    /// the files are still being read, the history is read once without
+    /// it, its answer unused, so that the server has loaded what the
+    /// history's first query needs (a fresh backend's catalog caches, a
+    /// few milliseconds) by the time the locked read asks.
     async fn open(
         &self,
         notify: &mut (dyn FnMut(Notice) + Send),
     ) -> Result<(Vec<Migration>, Layout, Connection<'c>), Error> {
         let source = Arc::clone(&self.source);
         let (reading, connection) = self.connect_reading(move || source.read(), notify).await?;
-        let (migrations, layout) = told(reading.finish().await?, notify);
+        let loaded = if reading.in_progress() {
+            let driver = self.driver(&connection);
+            tokio::join!(driver.peek_history(), reading.finish()).1
+        } else {
+            reading.finish().await
+        };
+        let (migrations, layout) = told(loaded?, notify);
         Ok((migrations, layout, connection))
     }
 

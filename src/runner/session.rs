@@ -120,6 +120,11 @@ impl Reading {
         Self(ReadingState::Done(Box::new(read)))
     }
 
+    /// Whether the files are still being read (on a thread of their own).
+    pub(crate) fn in_progress(&self) -> bool {
+        matches!(self.0, ReadingState::Thread(_))
+    }
+
     /// The directory read, once the thread reading it is done.
     pub(crate) async fn finish(self) -> Result<Loaded, Error> {
         match self.0 {
