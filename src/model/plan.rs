@@ -363,6 +363,19 @@ pub fn rollback_candidates<'h>(
 /// (history format 3), by version.
 pub type StoredDowns = BTreeMap<Version, String>;
 
+/// Whether undoing `record` needs the down script its history row stored:
+/// when its down file is gone, or differs from the one applied (to run it,
+/// or to show the difference). A down file as it was applied runs itself.
+pub(crate) fn needs_stored_down(local: &[Migration], record: &AppliedMigration) -> bool {
+    match file_of(local, &record.version).and_then(|m| m.down.as_ref()) {
+        Some(down) => record
+            .down_checksum
+            .as_ref()
+            .is_some_and(|recorded| *recorded != down.checksum),
+        None => true,
+    }
+}
+
 /// The migrations `rollback` undoes, newest first, or the reason it must
 /// not run. A migration's down script is its file's; when the migrations
 /// directory no longer has it (an application rolled back to an older
@@ -754,6 +767,23 @@ mod tests {
                 (7, State::Missing)
             ]
         );
+    }
+
+    #[test]
+    fn a_stored_down_is_needed_only_for_a_down_file_gone_or_changed() {
+        let local = three();
+        // 0001 and 0002 have down files as applied; 0003 has none.
+        assert!(!needs_stored_down(&local, &record(&local[0])));
+        assert!(needs_stored_down(&local, &record(&local[2])));
+        let mut changed = record(&local[1]);
+        changed.down_checksum = Some(Checksum::of(b"old down"));
+        assert!(needs_stored_down(&local, &changed));
+        let mut unrecorded = record(&local[1]);
+        unrecorded.down_checksum = None;
+        assert!(!needs_stored_down(&local, &unrecorded));
+        let mut gone = record(&local[1]);
+        gone.version = 9.into();
+        assert!(needs_stored_down(&local, &gone));
     }
 
     #[test]

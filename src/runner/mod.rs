@@ -289,17 +289,23 @@ fn in_layout(layout: Layout, applied: Vec<AppliedMigration>) -> Vec<AppliedMigra
 }
 
 /// The down scripts stored for the migrations a rollback to `target` would
-/// undo, by version in `layout`'s kind.
+/// undo and that need them (their down file is gone or changed), by
+/// version in `layout`'s kind. None needed, none asked for.
 async fn stored_downs(
     driver: &impl Driver,
     layout: Layout,
+    local: &[Migration],
     applied: &[AppliedMigration],
     target: &RollbackTarget,
 ) -> Result<plan::StoredDowns, Error> {
     let versions: Vec<Version> = plan::rollback_candidates(applied, target)
         .into_iter()
+        .filter(|row| plan::needs_stored_down(local, row))
         .map(|row| row.version.clone())
         .collect();
+    if versions.is_empty() {
+        return Ok(plan::StoredDowns::new());
+    }
     let kind = layout.version_kind();
     Ok(driver
         .stored_downs(&versions)
@@ -933,7 +939,7 @@ impl<'c> Migrator<'c> {
         } = undo;
         if report.dry_run {
             let applied = in_layout(layout, driver.read_history().await?);
-            let stored = stored_downs(driver, layout, &applied, &target).await?;
+            let stored = stored_downs(driver, layout, local, &applied, &target).await?;
             let plan = match plan::plan_rollback(local, &applied, target, &stored, use_file_down) {
                 Ok(plan) => plan,
                 Err(refused) => return Err(unfinished::ask_server_of(driver, refused, false).await),
@@ -951,7 +957,7 @@ impl<'c> Migrator<'c> {
         self.take_lock(driver, notify).await?;
         let result = async {
             let applied = in_layout(layout, driver.read_history().await?);
-            let stored = stored_downs(&*driver, layout, &applied, &target).await?;
+            let stored = stored_downs(&*driver, layout, local, &applied, &target).await?;
             let plan = match plan::plan_rollback(local, &applied, target, &stored, use_file_down) {
                 Ok(plan) => plan,
                 Err(refused) => {
