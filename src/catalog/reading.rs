@@ -84,16 +84,17 @@ impl Reader {
     /// a query that reads a handful of rows from 1 ms to 200 (the next
     /// migration's `RESET ALL` gives its session the server's setting).
     pub async fn read(&self, client: &Client) -> Result<Snapshot, Error> {
-        client
-            .batch_execute(NO_JIT)
-            .await
-            .map_err(|e| unreadable(NO_JIT, &e))?;
-        let results = futures_util::future::join_all(
-            self.statements
-                .iter()
-                .map(|(_, statement)| client.query(statement, &[])),
-        )
-        .await;
+        // Sent together: the setting goes first on the connection, so the
+        // queries run without JIT, and no round trip waits for it alone.
+        let (jit_off, results) = tokio::join!(
+            client.batch_execute(NO_JIT),
+            futures_util::future::join_all(
+                self.statements
+                    .iter()
+                    .map(|(_, statement)| client.query(statement, &[])),
+            )
+        );
+        jit_off.map_err(|e| unreadable(NO_JIT, &e))?;
         let mut rows = Vec::new();
         for ((sql, _), result) in self.statements.iter().zip(results) {
             rows.extend(result.map_err(|e| unreadable(sql, &e))?);
@@ -145,11 +146,14 @@ fn types_and_sequences(excluded_sql: &str) -> Vec<String> {
         format!(
             "SELECT 'type', quote_ident(n.nspname) || '.' || quote_ident(t.typname),
                     CASE t.typtype
-                      WHEN 'e' THEN 'enum (' || (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')'
+                      WHEN 'e' THEN 'enum (' || labels.list || ')'
                       WHEN 'c' THEN 'composite (' || (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) || ')'
                       WHEN 'r' THEN 'range of ' || format_type((SELECT rngsubtype FROM pg_range WHERE rngtypid = t.oid), NULL)
                     END
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+             -- Every enum's labels in one pass: a lookup per enum scanned all of pg_enum each time.
+             LEFT JOIN (SELECT e.enumtypid, string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) AS list
+                        FROM pg_enum e GROUP BY e.enumtypid) labels ON labels.enumtypid = t.oid
              WHERE {USER_NAMESPACE} AND t.typtype IN ('e', 'c', 'r') AND {}
                AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')",
             not_extension_member("pg_type", "t.oid")
@@ -202,15 +206,20 @@ fn tables(excluded_sql: &str) -> Vec<String> {
                     || CASE WHEN a.attstorage <> t.typstorage THEN ' storage ' || CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END ELSE '' END
                     || CASE a.attcompression WHEN 'p' THEN ' compression pglz' WHEN 'l' THEN ' compression lz4' ELSE '' END
                     || CASE WHEN coalesce(a.attstattarget, -1) >= 0 THEN ' statistics ' || a.attstattarget ELSE '' END
-                    || coalesce((SELECT format(' (sequence start %s increment %s min %s max %s cache %s%s)', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END)
-                                 FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
-                                 WHERE a.attidentity <> '' AND d.classid = 'pg_class'::regclass AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
-                                   AND NOT (s.seqstart = 1 AND s.seqincrement = 1 AND s.seqmin = 1 AND s.seqcache = 1 AND NOT s.seqcycle
-                                            AND s.seqmax IN (32767, 2147483647, 9223372036854775807))), '')
+                    || coalesce(identity_sequence.options, '')
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
              JOIN pg_type t ON t.oid = a.atttypid
              LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+             -- Identity sequences with other than the default options, found in one
+             -- pass: a lookup per identity column scanned pg_sequence each time.
+             LEFT JOIN (SELECT d.refobjid, d.refobjsubid,
+                               format(' (sequence start %s increment %s min %s max %s cache %s%s)', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END) AS options
+                        FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+                        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
+                          AND NOT (s.seqstart = 1 AND s.seqincrement = 1 AND s.seqmin = 1 AND s.seqcache = 1 AND NOT s.seqcycle
+                                   AND s.seqmax IN (32767, 2147483647, 9223372036854775807))) identity_sequence
+               ON a.attidentity <> '' AND identity_sequence.refobjid = c.oid AND identity_sequence.refobjsubid = a.attnum
              WHERE {USER_NAMESPACE} AND c.relkind IN ('r', 'p', 'f') AND {} AND {}",
             not_extension_member("pg_class", "c.oid"),
             not_excluded("c")
