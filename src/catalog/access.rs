@@ -107,10 +107,7 @@ pub(super) fn privileges(user_namespace: &str, not_excluded_c: &str) -> String {
            WHERE {user_namespace} AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND c.relacl IS NOT NULL AND {} AND {not_excluded_c}
            UNION ALL
            SELECT 'column ' || quote_ident(a.attname) || ' of ' || {RELATION}, {column}
-           -- The columns with privileges (a handful) first, in one pass
-           -- (OFFSET 0 keeps it one): probing pg_attribute for every relation cost more.
-           FROM (SELECT attrelid, attnum, attname, attisdropped, attacl FROM pg_attribute WHERE attacl IS NOT NULL OFFSET 0) a
-           JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
            WHERE {user_namespace} AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL AND {} AND {not_excluded_c}
            UNION ALL
            SELECT {ROUTINE}, {}

@@ -151,9 +151,11 @@ fn types_and_sequences(excluded_sql: &str) -> Vec<String> {
                       WHEN 'r' THEN 'range of ' || format_type((SELECT rngsubtype FROM pg_range WHERE rngtypid = t.oid), NULL)
                     END
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-             -- Every enum's labels in one pass: a lookup per enum scanned all of pg_enum each time.
+             -- The labels of the schemas' enums in one pass: a lookup per enum
+             -- scanned all of pg_enum each time.
              LEFT JOIN (SELECT e.enumtypid, string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) AS list
-                        FROM pg_enum e GROUP BY e.enumtypid) labels ON labels.enumtypid = t.oid
+                        FROM pg_enum e JOIN pg_type et ON et.oid = e.enumtypid JOIN pg_namespace n ON n.oid = et.typnamespace
+                        WHERE {USER_NAMESPACE} GROUP BY e.enumtypid) labels ON labels.enumtypid = t.oid
              WHERE {USER_NAMESPACE} AND t.typtype IN ('e', 'c', 'r') AND {}
                AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')",
             not_extension_member("pg_type", "t.oid")
@@ -216,7 +218,9 @@ fn tables(excluded_sql: &str) -> Vec<String> {
              LEFT JOIN (SELECT d.refobjid, d.refobjsubid,
                                format(' (sequence start %s increment %s min %s max %s cache %s%s)', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END) AS options
                         FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
-                        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
+                        -- (an identity sequence is in its table's schema)
+                        JOIN pg_class sc ON sc.oid = s.seqrelid JOIN pg_namespace n ON n.oid = sc.relnamespace
+                        WHERE {USER_NAMESPACE} AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
                           AND NOT (s.seqstart = 1 AND s.seqincrement = 1 AND s.seqmin = 1 AND s.seqcache = 1 AND NOT s.seqcycle
                                    AND s.seqmax IN (32767, 2147483647, 9223372036854775807))) identity_sequence
                ON a.attidentity <> '' AND identity_sequence.refobjid = c.oid AND identity_sequence.refobjsubid = a.attnum
