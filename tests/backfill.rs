@@ -500,11 +500,38 @@ async fn lagging(db: &TestDb, replica_url: &str) -> tokio_postgres::Client {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    db.client()
-        .await
+    let primary = db.client().await;
+    primary
         .batch_execute("CREATE TABLE lag_marker (id int)")
         .await
         .unwrap();
+    // The replica measures its lag only once it has received WAL it has
+    // not replayed: wait until the marker has arrived (under load it had
+    // not, and the replica read as caught up).
+    let marker: String = primary
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let receiving = Instant::now();
+    loop {
+        let received: bool = replica
+            .query_one(
+                "SELECT coalesce(pg_last_wal_receive_lsn() >= $1::text::pg_lsn, false)",
+                &[&marker],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if received {
+            break;
+        }
+        assert!(
+            receiving.elapsed() < Duration::from_secs(30),
+            "the standby never received the marker"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     replica
 }
